@@ -1,0 +1,62 @@
+# 城市管理综合执法平台 — the commands. `make run` and `make test` work on a fresh machine with
+# Python 3.11, Java 17 and Maven: everything else is installed by these targets.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+KAFKA_LIB := .cache/kafka/lib
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install run up down status test test-unit test-integration test-faults test-stack bench token open311-key contracts kafka-jars browser clean
+
+help:
+	@echo "make run        whole product in one process on http://127.0.0.1:8000 (embedded PostgreSQL, in-memory bus)"
+	@echo "make test       install everything and run the whole suite (real PostgreSQL and Apache Kafka)"
+	@echo "make up / down  distributed stack: PostgreSQL, Kafka :9092, intake :8001 ... reporting :8005"
+	@echo "make bench      benchmark on the distributed stack"
+	@echo "make token ROLE=<role> [SUBJECT=<id>] [SQUAD=<id>]   a bearer token the running stack accepts"
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(KAFKA_LIB)/.fetched: deploy/kafka/pom.xml
+	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(KAFKA_LIB) -DincludeScope=runtime
+	touch $@
+
+kafka-jars: $(KAFKA_LIB)/.fetched
+
+run: $(STAMP)
+	$(PY) -m monolith
+
+up: $(STAMP) kafka-jars
+	$(PY) -m devstack up
+
+down: $(STAMP)
+	$(PY) -m devstack down
+
+status: $(STAMP)
+	$(PY) -m devstack status
+
+token: $(STAMP)
+	@$(PY) -m devstack token --role "$(ROLE)" $(if $(SUBJECT),--subject "$(SUBJECT)") $(if $(SQUAD),--squad "$(SQUAD)")
+
+contracts: $(STAMP)
+	$(PY) -m common.messaging.asyncapi --write
+
+test: $(STAMP) kafka-jars
+	$(PY) -m pytest -p no:cacheprovider -q
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider -q -m "not integration and not stack"
+
+bench: $(STAMP) kafka-jars
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .cache .data

@@ -1,0 +1,119 @@
+"""Bearer JWTs: who is calling, in which role, for which squad.
+
+Verification uses a configured key: an HS256 secret in development, or the identity
+provider's RS256 keys from its JWKS URL. Object-level checks (a squad officer sees only the
+squad's own cases) are made by the services with `Principal.squad_id`."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
+from typing import Annotated, Iterable
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from common.settings import AuthSettings
+
+
+class Role(StrEnum):
+    hotline_operator = "hotline_operator"  # 12319 热线话务员
+    field_monitor = "field_monitor"  # 数字化监督员
+    dispatcher = "dispatcher"  # 指挥中心派遣员
+    squad_officer = "squad_officer"  # 中队队员
+    squad_leader = "squad_leader"  # 中队长
+    supervisor = "supervisor"  # 督查
+    ledger_clerk = "ledger_clerk"  # 台账管理员
+    admin = "admin"
+    external_system = "external_system"  # 市级平台, 12345, 110, 法院
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    squad_id: str | None = None
+
+    @property
+    def is_squad_member(self) -> bool:
+        return self.role in (Role.squad_officer, Role.squad_leader)
+
+
+class TokenVerifier:
+    def __init__(self, settings: AuthSettings) -> None:
+        self.settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            if self._jwks is not None:
+                # PyJWKClient fetches and caches over blocking HTTP: keep it off the event loop.
+                key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
+                algorithms = ["RS256"]
+            else:
+                key, algorithms = self.settings.jwt_secret, ["HS256"]
+            claims = jwt.decode(
+                token, key, algorithms=algorithms,
+                audience=self.settings.audience, issuer=self.settings.issuer,
+                options={"require": ["exp", "sub", "role"]},
+            )
+            role = Role(claims["role"])
+        except (jwt.PyJWTError, ValueError, KeyError) as exc:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}",
+                                headers={"WWW-Authenticate": "Bearer"}) from exc
+        return Principal(subject=str(claims["sub"]), role=role, squad_id=claims.get("squad_id"))
+
+
+def issue_token(settings: AuthSettings, role: Role | str, subject: str | None = None,
+                squad_id: str | None = None, ttl: timedelta = timedelta(hours=12)) -> str:
+    """Development tokens (HS256). Production tokens come from the city identity provider."""
+    now = datetime.now(timezone.utc)
+    claims = {
+        "sub": subject or f"{Role(role).value}-demo",
+        "role": Role(role).value,
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": str(uuid.uuid4()),
+    }
+    if squad_id:
+        claims["squad_id"] = squad_id
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(credentials.credentials)
+
+
+def require_roles(*roles: Role | str):
+    allowed = {Role(r) for r in roles} | {Role.admin}
+
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"role {principal.role.value} may not do this; needs one of "
+                                f"{sorted(r.value for r in allowed)}")
+        return principal
+
+    return dependency
+
+
+def roles(*names: Iterable[Role | str]) -> tuple[Role, ...]:
+    return tuple(Role(n) for n in names)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -1,0 +1,72 @@
+"""Database plumbing every service shares: metadata per schema, engines built in the lifespan,
+and Alembic migrations run at start under an advisory lock so replicas can start together."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import registry
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+log = logging.getLogger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def make_registry(schema: str) -> registry:
+    """One metadata per service schema: the service's tables, its outbox and its inbox."""
+    return registry(metadata=MetaData(schema=schema, naming_convention=NAMING_CONVENTION))
+
+
+def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size,
+                               pool_pre_ping=True, pool_recycle=1800)
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock, derived from a name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def alembic_config(migrations_dir: Path, schema: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.attributes["schema"] = schema
+    return cfg
+
+
+async def migrate(engine: AsyncEngine, migrations_dir: Path, schema: str) -> None:
+    """Upgrade the schema to head. The advisory lock makes replicas that start at once take
+    turns; the ones that come second find nothing left to do."""
+    cfg = alembic_config(migrations_dir, schema)
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": advisory_key(f"migrate:{schema}")})
+        try:
+            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            await conn.commit()
+
+            def upgrade(sync_conn) -> None:
+                cfg.attributes["connection"] = sync_conn
+                command.upgrade(cfg, "head")
+
+            await conn.run_sync(upgrade)
+            await conn.commit()
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key(f"migrate:{schema}")})
+            await conn.commit()
+    log.info("schema %s migrated to head", schema)

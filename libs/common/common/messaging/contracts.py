@@ -1,0 +1,208 @@
+"""Integration events: the public, versioned contract between the services and with the
+municipal systems that subscribe to them. One pydantic model per event type; the JSON Schemas
+and the AsyncAPI document in docs/ are generated from these models (`make contracts`).
+
+Rules of the contract: a type name ends in its version (`.v1`); a field may be added, never
+removed or changed in meaning (that is a `.v2`); consumers ignore fields they do not know.
+No event carries a raw phone number: only intake stores it."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TYPE_PREFIX = "cn.gov.cgzf"
+
+
+class Topics:
+    incidents = "intake.incidents"
+    cases = "cases.cases"
+    assignments = "dispatch.assignments"
+    merchants = "ledger.merchants"
+
+    @staticmethod
+    def dead_letter(group: str) -> str:
+        return f"{group}.dlq"
+
+
+class Location(BaseModel):
+    """WGS84 longitude and latitude."""
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+
+
+Channel = Literal["hotline_12319", "transfer_12345", "transfer_110", "field_monitor", "web",
+                  "open311", "camera", "iot", "api"]
+Urgency = Literal["ordinary", "urgent"]
+
+
+class IntegrationEvent(BaseModel):
+    """Base of every contract. `event_type` names the event and its version; `topic` is where
+    it travels; `key_field` is the aggregate id, which becomes the Kafka key and the
+    CloudEvents `partitionkey`, so one aggregate's events stay in order on one partition."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_type: ClassVar[str]
+    topic: ClassVar[str]
+    key_field: ClassVar[str]
+    producer: ClassVar[str]
+    summary: ClassVar[str]
+
+    def key(self) -> str:
+        return str(getattr(self, self.key_field))
+
+
+# -- intake -----------------------------------------------------------------------------------
+
+class IncidentReported(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.intake.incident.reported.v1"
+    topic: ClassVar[str] = Topics.incidents
+    key_field: ClassVar[str] = "incident_id"
+    producer: ClassVar[str] = "intake"
+    summary: ClassVar[str] = "A complaint was received (受理) from any channel."
+
+    incident_id: str
+    reported_at: datetime
+    channel: Channel
+    category_code: str
+    category_known: bool = Field(description="false: not in the service catalogue; flagged")
+    urgency: Urgency = "ordinary"
+    location: Location
+    description: str
+    caller_phone_masked: str | None = Field(None, description="138****5678, never the number")
+    source_reference: str | None = Field(None, description="reference of a 12345/110 transfer")
+    flags: list[str] = Field(default_factory=list)
+
+
+# -- cases ------------------------------------------------------------------------------------
+
+class CaseOpened(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.cases.case.opened.v1"
+    topic: ClassVar[str] = Topics.cases
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "cases"
+    summary: ClassVar[str] = "A case (案卷) was filed for an incident (立案)."
+
+    case_id: str
+    case_number: str
+    incident_id: str
+    opened_at: datetime
+    channel: Channel
+    category_code: str
+    urgency: Urgency
+    location: Location
+    flags: list[str] = Field(default_factory=list)
+
+
+class CaseDispatched(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.cases.case.dispatched.v1"
+    topic: ClassVar[str] = Topics.cases
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "cases"
+    summary: ClassVar[str] = "The case was dispatched (派遣) to an enforcement squad."
+
+    case_id: str
+    case_number: str
+    incident_id: str
+    assignment_id: str
+    squad_id: str
+    squad_name: str
+    grid_id: str
+    category_code: str
+    dispatched_at: datetime
+    deadline_at: datetime | None = None
+
+
+class CaseFlagged(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.cases.case.flagged.v1"
+    topic: ClassVar[str] = Topics.cases
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "cases"
+    summary: ClassVar[str] = "The case needs the command centre (指挥中心) by hand."
+
+    case_id: str
+    incident_id: str
+    reason: str
+    flagged_at: datetime
+
+
+CaseOutcome = Literal["resolved", "violation", "no_violation"]
+
+
+class CaseClosed(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.cases.case.closed.v1"
+    topic: ClassVar[str] = Topics.cases
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "cases"
+    summary: ClassVar[str] = "The case was closed (结案), with its outcome."
+
+    case_id: str
+    case_number: str
+    incident_id: str
+    category_code: str
+    squad_id: str | None
+    outcome: CaseOutcome
+    merchant_id: str | None = Field(None, description="the merchant in the ledger, if any")
+    closed_at: datetime
+    closed_by: str
+
+
+# -- dispatch ---------------------------------------------------------------------------------
+
+class AssignmentCreated(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.assignment.created.v1"
+    topic: ClassVar[str] = Topics.assignments
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = "A squad was chosen for a case by its grid (网格) and category."
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    squad_name: str
+    grid_id: str
+    category_code: str
+    assigned_at: datetime
+    deadline_at: datetime | None = None
+
+
+class CaseUnroutable(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.case.unroutable.v1"
+    topic: ClassVar[str] = Topics.assignments
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = "No squad could be chosen (outside every grid): the command centre decides."
+
+    case_id: str
+    reason: str
+    location: Location
+    detected_at: datetime
+
+
+# -- ledger -----------------------------------------------------------------------------------
+
+Colour = Literal["blue", "yellow", "orange", "red"]
+
+
+class MerchantGradeChanged(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.ledger.merchant.grade_changed.v1"
+    topic: ClassVar[str] = Topics.merchants
+    key_field: ClassVar[str] = "merchant_id"
+    producer: ClassVar[str] = "ledger"
+    summary: ClassVar[str] = "A merchant's 一卡四色 colour moved after a case."
+
+    merchant_id: str
+    previous: Colour
+    current: Colour
+    case_id: str
+    category_code: str
+    changed_at: datetime
+
+
+EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
+    IncidentReported, CaseOpened, CaseDispatched, CaseFlagged, CaseClosed,
+    AssignmentCreated, CaseUnroutable, MerchantGradeChanged,
+)
+EVENT_TYPES: dict[str, type[IntegrationEvent]] = {c.event_type: c for c in EVENT_CLASSES}

@@ -1,0 +1,166 @@
+"""Consumers: at-least-once delivery made exactly-once in effect.
+
+For each record: decode the CloudEvent; in one transaction, claim its id in the inbox table
+and run the handler; commit; only after the whole batch is applied are the offsets committed.
+A redelivered event finds its id claimed and changes nothing. A handler that keeps failing is
+retried with backoff, then the record goes, with its error, to the service's dead-letter topic
+and the partition moves on. Infrastructure failures (the database unreachable) are not the
+event's fault: they are retried until the database is back, and nothing is dead-lettered."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Sequence
+
+from asgi_correlation_id import correlation_id
+from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from common.messaging.contracts import IntegrationEvent, Topics
+from common.messaging.envelope import Envelope, UndecodableEvent, decode
+from common.messaging.transport import Record, Transport
+from common.metrics import (EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_HANDLED, EVENTS_IGNORED,
+                            HANDLE_SECONDS, HANDLER_RETRIES)
+from common.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[IntegrationEvent, Envelope, UnitOfWork], Awaitable[None]]
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox", metadata,
+        Column("consumer", String(100), nullable=False),
+        Column("event_id", String(64), nullable=False),
+        Column("event_type", String(200), nullable=False),
+        Column("handled_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("consumer", "event_id"),
+    )
+
+
+def _is_infrastructure_failure(exc: BaseException) -> bool:
+    if isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, OperationalError, InterfaceError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+@dataclass
+class ConsumerSettings:
+    max_attempts: int = 4
+    backoff_s: float = 0.2
+    batch_size: int = 200
+    fetch_timeout_s: float = 0.5
+
+
+class EventConsumer:
+    def __init__(self, *, service: str, group: str, topics: Sequence[str], handlers: dict[type, Handler],
+                 transport: Transport, uow_factory: Callable[[], UnitOfWork], inbox: Table,
+                 settings: ConsumerSettings, client_id: str | None = None) -> None:
+        self.service = service
+        self.group = group
+        self.topics = list(topics)
+        self.handlers = {cls.event_type: h for cls, h in handlers.items()}
+        self.transport = transport
+        self.uow_factory = uow_factory
+        self.inbox = inbox
+        self.settings = settings
+        self.client_id = client_id or group
+        self.dead_letter_topic = Topics.dead_letter(group)
+        self.subscription = transport.subscribe(group, self.topics, self.client_id)
+        self.started = asyncio.Event()
+        self.handled = 0
+
+    async def run(self) -> None:
+        await self.subscription.start()
+        self.started.set()
+        try:
+            while True:
+                records = await self.subscription.fetch(self.settings.fetch_timeout_s, self.settings.batch_size)
+                if not records:
+                    continue
+                for record in records:
+                    await self.process(record)
+                await self.subscription.commit(records)
+        finally:
+            await self.subscription.stop()
+
+    async def process(self, record: Record) -> None:
+        try:
+            envelope = decode(record)
+        except UndecodableEvent as exc:
+            await self._dead_letter(record, str(exc), "undecodable")
+            return
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            EVENTS_IGNORED.labels(self.service, envelope.type).inc()
+            return
+        token = correlation_id.set(envelope.correlation_id or envelope.id)
+        try:
+            await self._apply(record, envelope, handler)
+        finally:
+            correlation_id.reset(token)
+
+    async def _apply(self, record: Record, envelope: Envelope, handler: Handler) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            started = time.perf_counter()
+            try:
+                async with self.uow_factory() as uow:
+                    claimed = await uow.session.execute(
+                        pg_insert(self.inbox)
+                        .values(consumer=self.group, event_id=envelope.id, event_type=envelope.type)
+                        .on_conflict_do_nothing()
+                    )
+                    if claimed.rowcount == 0:
+                        EVENTS_DUPLICATE.labels(self.service, envelope.type).inc()
+                        return
+                    await handler(envelope.data, envelope, uow)
+                    await uow.commit()
+                EVENTS_HANDLED.labels(self.service, envelope.type).inc()
+                HANDLE_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+                self.handled += 1
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if _is_infrastructure_failure(exc):
+                    log.warning("infrastructure failure applying %s, retrying: %s", envelope.type, exc)
+                    await asyncio.sleep(min(5.0, self.settings.backoff_s * 2 ** min(attempt, 5)))
+                    attempt = 0
+                    continue
+                if attempt >= self.settings.max_attempts:
+                    log.error("handler for %s failed %d times, dead-lettering event %s: %s",
+                              envelope.type, attempt, envelope.id, exc)
+                    await self._dead_letter(record, f"{type(exc).__name__}: {exc}", "handler_failed")
+                    return
+                HANDLER_RETRIES.labels(self.service, envelope.type).inc()
+                log.warning("handler for %s failed (attempt %d), retrying: %s", envelope.type, attempt, exc)
+                await asyncio.sleep(self.settings.backoff_s * 2 ** (attempt - 1))
+
+    async def _dead_letter(self, record: Record, error: str, reason: str) -> None:
+        headers = tuple(h for h in record.headers if not h[0].startswith("dlq_")) + (
+            ("dlq_error", error[:4000].encode()),
+            ("dlq_reason", reason.encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+            ("dlq_consumer", self.group.encode()),
+        )
+        dead = Record(topic=self.dead_letter_topic, key=record.key, value=record.value, headers=headers)
+        while True:
+            try:
+                await self.transport.send([dead])
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the broker is down: the offset must not move before this lands
+                log.warning("dead-letter publish failed, retrying: %s", exc)
+                await asyncio.sleep(1)
+        EVENTS_DEAD_LETTERED.labels(self.service, reason).inc()
+        log.error("event from %s[%d]@%d dead-lettered to %s: %s", record.topic, record.partition,
+                  record.offset, self.dead_letter_topic, error)

@@ -1,0 +1,128 @@
+"""Apache Kafka transport on aiokafka: an idempotent producer with acks=all (so a retried send
+neither duplicates nor reorders a partition), and consumer-group members that commit offsets
+only when told to."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+
+from common.messaging.transport import Record, Subscription, Transport
+
+log = logging.getLogger(__name__)
+
+
+class KafkaSubscription(Subscription):
+    def __init__(self, bootstrap: str, group: str, topics: Sequence[str], client_id: str,
+                 namespace: str = "") -> None:
+        self._ns = namespace
+        self._consumer = AIOKafkaConsumer(
+            *(namespace + t for t in topics),
+            bootstrap_servers=bootstrap,
+            group_id=namespace + group,
+            client_id=client_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_interval_ms=300_000,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=2_000,
+        )
+
+    async def start(self) -> None:
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def fetch(self, timeout_s: float, max_records: int) -> list[Record]:
+        batches = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        records: list[Record] = []
+        for tp, messages in batches.items():
+            for m in messages:
+                records.append(Record(topic=tp.topic[len(self._ns):], key=m.key, value=m.value,
+                                      headers=tuple(m.headers or ()), partition=tp.partition,
+                                      offset=m.offset))
+        return records
+
+    async def commit(self, records: Sequence[Record]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for r in records:
+            tp = TopicPartition(self._ns + r.topic, r.partition)
+            offsets[tp] = max(offsets.get(tp, -1), r.offset + 1)
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except CommitFailedError as exc:
+            # The group rebalanced under us: the partition's new owner will see these records
+            # again, and the inbox makes that harmless.
+            log.warning("offset commit refused after a rebalance: %s", exc)
+
+
+class KafkaTransport(Transport):
+    def __init__(self, bootstrap: str, client_id: str, partitions: int = 6,
+                 replication_factor: int = 1, linger_ms: int = 5, namespace: str = "") -> None:
+        self.bootstrap = bootstrap
+        self.namespace = namespace
+        self.client_id = client_id
+        self.partitions = partitions
+        self.replication_factor = replication_factor
+        self.linger_ms = linger_ms
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            client_id=self.client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=self.linger_ms,
+            request_timeout_ms=15_000,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def send(self, records: Sequence[Record]) -> None:
+        if self._producer is None:
+            raise RuntimeError("transport not started")
+        futures = [
+            await self._producer.send(self.namespace + r.topic, r.value, key=r.key, headers=list(r.headers))
+            for r in records
+        ]
+        await asyncio.gather(*futures)
+
+    def subscribe(self, group: str, topics: Sequence[str], client_id: str) -> Subscription:
+        return KafkaSubscription(self.bootstrap, group, topics, client_id, self.namespace)
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin")
+        await admin.start()
+        try:
+            existing = set(await admin.list_topics())
+            wanted = [NewTopic(self.namespace + t, self.partitions, self.replication_factor)
+                      for t in dict.fromkeys(topics) if self.namespace + t not in existing]
+            if wanted:
+                try:
+                    await admin.create_topics(wanted)
+                except TopicAlreadyExistsError:
+                    pass  # a replica made it first
+        finally:
+            await admin.close()
+
+    async def ready(self) -> bool:
+        if self._producer is None:
+            return False
+        try:
+            await asyncio.wait_for(self._producer.client.fetch_all_metadata(), timeout=2)
+            return True
+        except (KafkaError, asyncio.TimeoutError, OSError):
+            return False

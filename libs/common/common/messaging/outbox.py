@@ -1,0 +1,162 @@
+"""Transactional outbox: events are rows written in the same transaction as the state change
+that caused them; a relay publishes them afterwards and marks them published.
+
+One relay per service is active at a time (a PostgreSQL advisory lock held on the relay's own
+connection elects it; if its process dies the lock goes with the connection and a replica takes
+over). It publishes in id order, and two events of one aggregate can only be written in the order
+their transactions took the aggregate's row lock, so each aggregate's events reach Kafka in the
+order they happened, whatever the number of replicas. NOTIFY wakes the relay at commit; polling
+is the fallback."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from sqlalchemy import (BigInteger, Column, DateTime, Identity, Index, Integer, LargeBinary,
+                        MetaData, String, Table, Text, delete, func, select, text, update)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from common.clock import Clock
+from common.db import advisory_key
+from common.messaging.contracts import IntegrationEvent
+from common.messaging.envelope import encode
+from common.messaging.transport import Record, Transport
+from common.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_PUBLISH_FAILURES
+
+log = logging.getLogger(__name__)
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox", metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("event_type", String(200), nullable=False),
+        Column("topic", String(200), nullable=False),
+        Column("key", String(200), nullable=False),
+        Column("headers", JSONB, nullable=False),
+        Column("value", LargeBinary, nullable=False),
+        Column("correlation_id", String(64)),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True)),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("last_error", Text),
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    )
+
+
+def notify_channel(schema: str) -> str:
+    return f"outbox_{schema}"
+
+
+def outbox_row(event: IntegrationEvent, *, source: str, now: datetime, correlation_id: str | None) -> dict:
+    record = encode(event, source=source, time=now, correlation_id=correlation_id)
+    headers = {k: v.decode() for k, v in record.headers}
+    return {"event_id": headers["ce_id"], "event_type": event.event_type, "topic": record.topic,
+            "key": record.key.decode(), "headers": headers, "value": record.value,
+            "correlation_id": correlation_id, "created_at": now}
+
+
+class OutboxRelay:
+    def __init__(self, *, service: str, engine: AsyncEngine, table: Table, transport: Transport,
+                 clock: Clock, batch_size: int = 500, poll_interval_s: float = 0.5,
+                 retention: timedelta = timedelta(days=7)) -> None:
+        self.service = service
+        self.engine = engine
+        self.table = table
+        self.transport = transport
+        self.clock = clock
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.retention = retention
+        self._wake = asyncio.Event()
+        self.is_leader = False
+
+    async def run(self) -> None:
+        """Run until cancelled: wait to be leader, then publish whatever is pending."""
+        lock_key = advisory_key(f"outbox-relay:{self.table.schema}")
+        while True:
+            try:
+                async with self.engine.connect() as lock_conn:
+                    if not await lock_conn.scalar(select(func.pg_try_advisory_lock(lock_key))):
+                        await lock_conn.rollback()
+                        await asyncio.sleep(self.poll_interval_s * 4)
+                        continue
+                    await lock_conn.commit()
+                    self.is_leader = True
+                    await self._listen(lock_conn)
+                    try:
+                        await self._lead(lock_conn)
+                    finally:
+                        self.is_leader = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database gone, connection dropped: start over
+                log.warning("outbox relay of %s restarting: %s", self.service, exc)
+                await asyncio.sleep(1)
+
+    async def _listen(self, conn: AsyncConnection) -> None:
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.add_listener(notify_channel(self.table.schema),
+                                                 lambda *_: self._wake.set())
+
+    async def _lead(self, lock_conn: AsyncConnection) -> None:
+        last_cleanup = self.clock.now()
+        while True:
+            published = await self.publish_pending()
+            if published >= self.batch_size:
+                continue
+            if self.clock.now() - last_cleanup > timedelta(minutes=10):
+                await self._delete_old()
+                last_cleanup = self.clock.now()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+            except asyncio.TimeoutError:
+                # keep the lock connection honest: if it died, leave leadership
+                await lock_conn.execute(text("SELECT 1"))
+            self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished events in id order; return how many."""
+        t = self.table
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(
+                select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.value)
+                .where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
+            )).all()
+            if not rows:
+                OUTBOX_BACKLOG.labels(self.service).set(0)
+                return 0
+            records = [Record(topic=r.topic, key=r.key.encode(), value=r.value,
+                              headers=tuple((k, v.encode()) for k, v in r.headers.items())) for r in rows]
+            ids = [r.id for r in rows]
+            try:
+                await self.transport.send(records)
+            except Exception as exc:
+                OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
+                await conn.rollback()
+                await conn.execute(update(t).where(t.c.id.in_(ids))
+                                   .values(attempts=t.c.attempts + 1, last_error=str(exc)[:2000]))
+                await conn.commit()
+                log.warning("outbox publish of %d events failed, will retry: %s", len(ids), exc)
+                await asyncio.sleep(min(5.0, self.poll_interval_s * 2))
+                return 0
+            await conn.execute(update(t).where(t.c.id.in_(ids)).values(published_at=self.clock.now()))
+            await conn.commit()
+        for r in records:
+            EVENTS_PUBLISHED.labels(self.service, r.topic).inc()
+        return len(rows)
+
+    async def backlog(self) -> int:
+        t = self.table
+        async with self.engine.connect() as conn:
+            n = await conn.scalar(select(func.count()).select_from(t).where(t.c.published_at.is_(None)))
+        OUTBOX_BACKLOG.labels(self.service).set(n)
+        return int(n)
+
+    async def _delete_old(self) -> None:
+        t = self.table
+        cutoff = self.clock.now() - self.retention
+        async with self.engine.begin() as conn:
+            await conn.execute(delete(t).where(t.c.published_at < cutoff))

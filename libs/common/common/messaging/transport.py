@@ -1,0 +1,55 @@
+"""What the outbox relay and the consumers need from a message transport, and nothing more.
+Two implementations: Apache Kafka (`kafka.py`) and in memory (`memory.py`)."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Sequence
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+    partition: int = -1
+    offset: int = -1
+
+
+class Subscription(ABC):
+    """One member of a consumer group. Offsets move only when `commit` is called."""
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def fetch(self, timeout_s: float, max_records: int) -> list[Record]: ...
+
+    @abstractmethod
+    async def commit(self, records: Sequence[Record]) -> None:
+        """Mark these records (and all before them on their partitions) as done."""
+
+
+class Transport(ABC):
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def send(self, records: Sequence[Record]) -> None:
+        """Return once every record is durably acknowledged, in order per key; raise otherwise."""
+
+    @abstractmethod
+    def subscribe(self, group: str, topics: Sequence[str], client_id: str) -> Subscription: ...
+
+    @abstractmethod
+    async def ensure_topics(self, topics: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    async def ready(self) -> bool: ...

@@ -1,0 +1,213 @@
+"""The runtime every service shares: built in the lifespan (never at import), it owns the
+engine, runs the migrations, starts the outbox relay and the consumer, and serves the
+health, readiness and metrics endpoints. A service is this runtime plus its own domain,
+handlers and routes; `create_app` turns one or several of them into a FastAPI app."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable, Sequence
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData, Table, text
+
+from common.auth import TokenVerifier
+from common.clock import Clock, SystemClock
+from common.db import make_engine, make_session_factory, migrate
+from common.messaging.contracts import IntegrationEvent, Topics
+from common.messaging.inbox import ConsumerSettings, EventConsumer, Handler, inbox_table
+from common.messaging.kafka import KafkaTransport
+from common.messaging.memory import InMemoryTransport
+from common.messaging.outbox import OutboxRelay, outbox_table
+from common.messaging.transport import Transport
+from common.settings import AuthSettings, ServiceSettings
+from common.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceTables:
+    """The backbone's tables in a service's own schema, attached to its metadata so that its
+    migrations own them."""
+    metadata: MetaData
+    outbox: Table = field(init=False)
+    inbox: Table = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outbox = outbox_table(self.metadata)
+        self.inbox = inbox_table(self.metadata)
+
+
+class Service:
+    """Base of the five services. Subclasses set `name`, `tables`, `migrations_dir`,
+    `publishes`, `handlers()` and `routers()`."""
+
+    name: str
+    tables: ServiceTables
+    migrations_dir: Path
+    publishes: Sequence[type[IntegrationEvent]] = ()
+
+    def __init__(self, settings: ServiceSettings, *, transport: Transport | None = None,
+                 clock: Clock | None = None, replica: str | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.replica = replica or f"{socket.gethostname()}-{os.getpid()}"
+        self._given_transport = transport
+        self.transport: Transport
+        self.relay: OutboxRelay
+        self.consumer: EventConsumer | None = None
+        self._tasks: list[asyncio.Task] = []
+
+    # -- what a service declares ---------------------------------------------------------------
+    def handlers(self) -> dict[type[IntegrationEvent], Handler]:
+        return {}
+
+    def routers(self) -> list[APIRouter]:
+        return []
+
+    async def on_started(self) -> None:
+        """Seed data and warm caches once the schema is migrated."""
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    @property
+    def schema(self) -> str:
+        return self.tables.metadata.schema
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, outbox=self.tables.outbox,
+                          source=f"/cgzf/{self.name}", clock=self.clock)
+
+    def _make_transport(self) -> Transport:
+        if self._given_transport is not None:
+            return self._given_transport
+        if self.settings.bus == "memory":
+            return InMemoryTransport()
+        return KafkaTransport(self.settings.kafka_bootstrap, client_id=f"{self.name}-{self.replica}",
+                              partitions=self.settings.topic_partitions,
+                              namespace=self.settings.kafka_namespace)
+
+    async def start(self, *, run_relay: bool = True, run_consumer: bool = True) -> None:
+        self.engine = make_engine(self.settings.database_url, self.settings.db_pool_size)
+        self.session_factory = make_session_factory(self.engine)
+        await migrate(self.engine, self.migrations_dir, self.schema)
+        self.transport = self._make_transport()
+        if self._given_transport is None:
+            await self.transport.start()
+        handlers = self.handlers()
+        subscribed = sorted({cls.topic for cls in handlers})
+        own_topics = [cls.topic for cls in self.publishes]
+        await self.transport.ensure_topics([*own_topics, *subscribed, Topics.dead_letter(self.name)])
+        self.relay = OutboxRelay(service=self.name, engine=self.engine, table=self.tables.outbox,
+                                 transport=self.transport, clock=self.clock,
+                                 batch_size=self.settings.relay_batch_size,
+                                 poll_interval_s=self.settings.relay_poll_interval_s)
+        await self.on_started()
+        if run_relay:
+            self._spawn(self.relay.run(), "relay")
+        if handlers:
+            self.consumer = EventConsumer(
+                service=self.name, group=self.name, topics=subscribed, handlers=handlers,
+                transport=self.transport, uow_factory=self.uow, inbox=self.tables.inbox,
+                settings=ConsumerSettings(max_attempts=self.settings.consumer_max_attempts,
+                                          backoff_s=self.settings.consumer_backoff_s),
+                client_id=f"{self.name}-{self.replica}",
+            )
+            if run_consumer:
+                self._spawn(self.consumer.run(), "consumer")
+                await self._wait_consumer_started()
+        log.info("%s started (bus=%s, replica=%s)", self.name, self.settings.bus, self.replica)
+
+    async def _wait_consumer_started(self) -> None:
+        waiter = asyncio.ensure_future(self.consumer.started.wait())
+        done, _ = await asyncio.wait([waiter, *self._tasks], return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            waiter.cancel()
+            for t in done:
+                t.result()  # re-raise why the consumer could not start
+
+    def _spawn(self, coro: Awaitable, what: str) -> None:
+        task = asyncio.create_task(coro, name=f"{self.name}-{what}")
+
+        def crashed(t: asyncio.Task) -> None:
+            if not t.cancelled() and t.exception() is not None:
+                log.error("%s %s stopped: %r", self.name, what, t.exception())
+        task.add_done_callback(crashed)
+        self._tasks.append(task)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self._given_transport is None:
+            await self.transport.stop()
+        await self.engine.dispose()
+
+    async def readiness(self) -> dict[str, bool]:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            db = True
+        except Exception:
+            db = False
+        return {"database": db, "broker": await self.transport.ready()}
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="alive (存活)")
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="database and broker reachable (就绪)")
+    async def readyz(request: Request) -> JSONResponse:
+        checks = {name: await s.readiness() for name, s in request.app.state.services.items()}
+        ok = all(all(c.values()) for c in checks.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_app(services: Sequence[Service], *, title: str, description: str = "",
+               after_start: Callable[[], Awaitable[None]] | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        started: list[Service] = []
+        try:
+            for s in services:
+                await s.start()
+                started.append(s)
+            if after_start is not None:
+                await after_start()
+            yield
+        finally:
+            for s in reversed(started):
+                await s.stop()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.services = {s.name: s for s in services}
+    app.state.token_verifier = TokenVerifier(AuthSettings())
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    app.include_router(health_router())
+    for s in services:
+        for r in s.routers():
+            app.include_router(r)
+    return app

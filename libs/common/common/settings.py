@@ -1,0 +1,52 @@
+"""Settings shared by every service. Each service subclasses `ServiceSettings` with its own
+environment prefix (INTAKE_, DISPATCH_, ...), so one process can hold all five side by side."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class AuthSettings(BaseSettings):
+    """Bearer-token verification. HS256 with a shared secret for development, or the city
+    identity provider's RS256 keys fetched from its JWKS URL."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
+
+    jwt_secret: str = Field(DEV_JWT_SECRET, description="HS256 secret (development)")
+    jwks_url: str | None = Field(None, description="JWKS URL of the identity provider (RS256)")
+    issuer: str = Field("cgzf-dev", description="expected `iss` claim")
+    audience: str = Field("cgzf", description="expected `aud` claim")
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs. Environment variables carry the service's prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/cgzf",
+        description="SQLAlchemy URL of the service's PostgreSQL database",
+    )
+    db_pool_size: int = 10
+    bus: Literal["kafka", "memory"] = Field("kafka", description="event transport")
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    kafka_namespace: str = Field("", description="prefix of every topic and consumer group, "
+                                 "so several districts or test runs can share one cluster")
+    topic_partitions: int = Field(6, description="partitions for topics this service creates")
+    relay_batch_size: int = 500
+    relay_poll_interval_s: float = Field(0.5, description="outbox poll when no NOTIFY arrives")
+    consumer_max_attempts: int = Field(4, description="tries of a failing handler before DLQ")
+    consumer_backoff_s: float = Field(0.2, description="first retry delay, doubled each try")
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret_in_production(self) -> "ServiceSettings":
+        if self.environment == "production" and AuthSettings().jwt_secret == DEV_JWT_SECRET \
+                and not AuthSettings().jwks_url:
+            raise ValueError("production needs AUTH_JWKS_URL or a real AUTH_JWT_SECRET")
+        return self

@@ -1,0 +1,53 @@
+"""Unit of work: one database transaction for the state change and the events it causes.
+Nothing is written unless `commit()` is called; events go to the outbox in the same
+transaction, so a crash can lose neither one without the other."""
+from __future__ import annotations
+
+from typing import Callable
+
+from asgi_correlation_id import correlation_id
+from sqlalchemy import Table, insert, text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from common.clock import Clock
+from common.messaging.contracts import IntegrationEvent
+from common.messaging.outbox import notify_channel, outbox_row
+
+
+class UnitOfWork:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, outbox: Table,
+                 source: str, clock: Clock) -> None:
+        self._session_factory = session_factory
+        self._outbox = outbox
+        self._source = source
+        self.clock = clock
+        self.session: AsyncSession
+        self._events: list[IntegrationEvent] = []
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._session_factory()
+        self._events = []
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    def publish(self, event: IntegrationEvent) -> None:
+        """Queue an integration event; it is written to the outbox at commit."""
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        if self._events:
+            now = self.clock.now()
+            cid = correlation_id.get()
+            rows = [outbox_row(e, source=self._source, now=now, correlation_id=cid) for e in self._events]
+            await self.session.execute(insert(self._outbox), rows)
+            await self.session.execute(text("SELECT pg_notify(:c, '')"),
+                                       {"c": notify_channel(self._outbox.schema)})
+            self._events = []
+        await self.session.commit()
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

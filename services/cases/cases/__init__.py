@@ -1,0 +1,1 @@
+"""Cases (案卷): the closed loop from filing to closure."""

@@ -1,0 +1,39 @@
+"""Composition root of cases."""
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from cases.api import router
+from cases.handlers import flag_for_command_centre, mark_dispatched, open_case
+from cases.settings import CasesSettings
+from cases.tables import backbone
+from common.logging import configure_logging
+from common.messaging.contracts import (AssignmentCreated, CaseClosed, CaseDispatched, CaseFlagged,
+                                        CaseOpened, CaseUnroutable, IncidentReported)
+from common.service import Service, create_app
+
+HERE = Path(__file__).parent
+
+
+class CasesService(Service):
+    name = "cases"
+    tables = backbone
+    migrations_dir = HERE / "migrations"
+    publishes = (CaseOpened, CaseDispatched, CaseFlagged, CaseClosed)
+
+    def handlers(self):
+        return {
+            IncidentReported: partial(open_case, district_code=self.settings.district_code),
+            AssignmentCreated: mark_dispatched,
+            CaseUnroutable: flag_for_command_centre,
+        }
+
+    def routers(self):
+        return [router]
+
+
+def app():
+    settings = CasesSettings()
+    configure_logging("cases", settings.log_level)
+    return create_app([CasesService(settings)], title="cases 案卷服务")

@@ -1,0 +1,51 @@
+"""Cases' tables, in the `cases` schema."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from common.db import make_registry
+from common.service import ServiceTables
+
+registry = make_registry("cases")
+
+
+class CasesTable(SQLModel, registry=registry):
+    pass
+
+
+class Case(CasesTable, table=True):
+    __tablename__ = "cases"
+    id: str = Field(primary_key=True, max_length=36)
+    case_number: str = Field(max_length=32, unique=True)
+    incident_id: str = Field(max_length=36, unique=True)
+    status: str = Field(max_length=32, index=True)
+    channel: str = Field(max_length=32)
+    category_code: str = Field(max_length=64)
+    urgency: str = Field(max_length=16)
+    lon: float
+    lat: float
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    squad_id: str | None = Field(default=None, max_length=64, index=True)
+    squad_name: str | None = Field(default=None, max_length=100)
+    grid_id: str | None = Field(default=None, max_length=64)
+    assignment_id: str | None = Field(default=None, max_length=36)
+    outcome: str | None = Field(default=None, max_length=32)
+    merchant_id: str | None = Field(default=None, max_length=36)
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    dispatched_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    deadline_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class CaseNumberCounter(CasesTable, table=True):
+    """Gapless case numbers per year: the row lock makes two replicas take turns."""
+    __tablename__ = "case_number_counters"
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+backbone = ServiceTables(registry.metadata)

@@ -1,0 +1,40 @@
+"""Dispatch's service layer: a case opened somewhere becomes an assignment to a squad, or is
+handed to the command centre when no grid holds it."""
+from __future__ import annotations
+
+import uuid
+from typing import Callable
+
+from sqlmodel import select
+
+from common.messaging.contracts import AssignmentCreated, CaseOpened, CaseUnroutable
+from common.messaging.envelope import Envelope
+from common.uow import UnitOfWork
+from dispatch.domain import GridMap
+from dispatch.tables import Assignment
+
+
+class AssignmentStatus:
+    dispatched = "dispatched"  # 已派遣
+
+
+async def dispatch_case(event: CaseOpened, env: Envelope, uow: UnitOfWork, *,
+                        grid_map: Callable[[], GridMap]) -> None:
+    existing = (await uow.session.exec(select(Assignment).where(Assignment.case_id == event.case_id))).first()
+    if existing is not None:
+        return  # the case is already with a squad; a second CaseOpened changes nothing
+    grid = grid_map().grid_for(event.location.lon, event.location.lat)
+    now = uow.clock.now()
+    if grid is None:
+        uow.publish(CaseUnroutable(case_id=event.case_id, reason="outside_grid",
+                                   location=event.location, detected_at=now))
+        return
+    assignment = Assignment(id=str(uuid.uuid4()), case_id=event.case_id, squad_id=grid.squad_id,
+                            grid_id=grid.grid_id, category_code=event.category_code,
+                            status=AssignmentStatus.dispatched, assigned_at=now)
+    uow.session.add(assignment)
+    uow.publish(AssignmentCreated(
+        assignment_id=assignment.id, case_id=event.case_id, squad_id=grid.squad_id,
+        squad_name=grid.squad_name, grid_id=grid.grid_id, category_code=event.category_code,
+        assigned_at=now, deadline_at=None,
+    ))

@@ -1,0 +1,1 @@
+"""Intake (受理): complaints from every channel become incidents, and incidents become events."""

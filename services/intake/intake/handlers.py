@@ -1,0 +1,108 @@
+"""Intake's service layer: the command that takes a complaint in, and the handlers that show a
+case's progress on the incident it came from."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from common.logging import mask_phone
+from common.messaging.contracts import (CaseClosed, CaseDispatched, CaseFlagged, CaseOpened,
+                                        IncidentReported, Location)
+from common.messaging.envelope import Envelope
+from common.uow import UnitOfWork
+from intake.domain import Flag, IncidentStatus, initial_flags, with_flag
+from intake.tables import Category, Incident
+
+
+@dataclass(frozen=True)
+class ReportIncident:
+    category_code: str
+    location: Location
+    description: str
+    channel: str
+    urgency: str
+    reported_by: str
+    caller_name: str | None = None
+    caller_phone: str | None = None
+    source_reference: str | None = None
+
+
+async def report_incident(uow: UnitOfWork, cmd: ReportIncident) -> Incident:
+    """受理: store the incident and announce it. An unknown category is accepted and flagged."""
+    now = uow.clock.now()
+    category = await uow.session.get(Category, cmd.category_code)
+    incident = Incident(
+        id=str(uuid.uuid4()), channel=cmd.channel, category_code=cmd.category_code,
+        category_known=category is not None, urgency=cmd.urgency,
+        lon=cmd.location.lon, lat=cmd.location.lat, description=cmd.description,
+        caller_name=cmd.caller_name, caller_phone=cmd.caller_phone,
+        source_reference=cmd.source_reference, reported_by=cmd.reported_by,
+        flags=initial_flags(category is not None), status=IncidentStatus.received,
+        reported_at=now, updated_at=now,
+    )
+    uow.session.add(incident)
+    uow.publish(IncidentReported(
+        incident_id=incident.id, reported_at=now, channel=cmd.channel,
+        category_code=cmd.category_code, category_known=incident.category_known,
+        urgency=cmd.urgency, location=cmd.location, description=cmd.description,
+        caller_phone_masked=mask_phone(cmd.caller_phone) if cmd.caller_phone else None,
+        source_reference=cmd.source_reference, flags=incident.flags,
+    ))
+    await uow.commit()
+    return incident
+
+
+async def _incident_for_update(uow: UnitOfWork, incident_id: str) -> Incident | None:
+    result = await uow.session.exec(select(Incident).where(Incident.id == incident_id).with_for_update())
+    return result.first()
+
+
+async def on_case_opened(event: CaseOpened, env: Envelope, uow: UnitOfWork) -> None:
+    incident = await _incident_for_update(uow, event.incident_id)
+    if incident is None:
+        raise LookupError(f"case {event.case_id} names unknown incident {event.incident_id}")
+    incident.case_id, incident.case_number = event.case_id, event.case_number
+    if incident.status == IncidentStatus.received:
+        incident.status = IncidentStatus.filed
+    incident.updated_at = env.time
+
+
+async def on_case_dispatched(event: CaseDispatched, env: Envelope, uow: UnitOfWork) -> None:
+    incident = await _incident_for_update(uow, event.incident_id)
+    if incident is None:
+        raise LookupError(f"case {event.case_id} names unknown incident {event.incident_id}")
+    incident.case_id, incident.case_number = event.case_id, event.case_number
+    incident.squad_id, incident.squad_name = event.squad_id, event.squad_name
+    if incident.status != IncidentStatus.closed:
+        incident.status = IncidentStatus.dispatched
+    incident.updated_at = env.time
+
+
+async def on_case_flagged(event: CaseFlagged, env: Envelope, uow: UnitOfWork) -> None:
+    incident = await _incident_for_update(uow, event.incident_id)
+    if incident is None:
+        raise LookupError(f"case {event.case_id} names unknown incident {event.incident_id}")
+    incident.flags = with_flag(list(incident.flags), event.reason)
+    if incident.status in (IncidentStatus.received, IncidentStatus.filed):
+        incident.status = IncidentStatus.awaiting_command_centre
+    incident.updated_at = env.time
+
+
+async def on_case_closed(event: CaseClosed, env: Envelope, uow: UnitOfWork) -> None:
+    incident = await _incident_for_update(uow, event.incident_id)
+    if incident is None:
+        raise LookupError(f"case {event.case_id} names unknown incident {event.incident_id}")
+    incident.status = IncidentStatus.closed
+    incident.updated_at = env.time
+
+
+HANDLERS = {
+    CaseOpened: on_case_opened,
+    CaseDispatched: on_case_dispatched,
+    CaseFlagged: on_case_flagged,
+    CaseClosed: on_case_closed,
+}
+
+__all__ = ["ReportIncident", "report_incident", "HANDLERS", "Flag"]

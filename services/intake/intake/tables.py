@@ -1,0 +1,56 @@
+"""Intake's tables, in the `intake` schema. Only this service stores a caller's phone."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Index
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from common.db import make_registry
+from common.service import ServiceTables
+
+registry = make_registry("intake")
+
+
+class IntakeTable(SQLModel, registry=registry):
+    pass
+
+
+class Category(IntakeTable, table=True):
+    """服务目录: one category of 事件 (event) or 部件 (component)."""
+    __tablename__ = "categories"
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+    owner: str = Field(max_length=32)
+    time_limit_hours: int
+    urgent_time_limit_hours: int
+
+
+class Incident(IntakeTable, table=True):
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_reported_at", "reported_at"),)
+    id: str = Field(primary_key=True, max_length=36)
+    channel: str = Field(max_length=32)
+    category_code: str = Field(max_length=64)
+    category_known: bool
+    urgency: str = Field(max_length=16)
+    lon: float
+    lat: float
+    description: str
+    caller_name: str | None = Field(default=None, max_length=100)
+    caller_phone: str | None = Field(default=None, max_length=32)
+    source_reference: str | None = Field(default=None, max_length=64)
+    reported_by: str = Field(max_length=100)
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    status: str = Field(max_length=32)
+    case_id: str | None = Field(default=None, max_length=36, index=True)
+    case_number: str | None = Field(default=None, max_length=32)
+    squad_id: str | None = Field(default=None, max_length=64)
+    squad_name: str | None = Field(default=None, max_length=100)
+    reported_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+backbone = ServiceTables(registry.metadata)

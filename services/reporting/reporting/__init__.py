@@ -1,0 +1,1 @@
+"""Reporting (统计): the bureau's indicators, built from events alone."""
