@@ -42,13 +42,13 @@ class InMemorySubscription(Subscription):
                 break
         return out
 
+    def _has_pending(self) -> bool:
+        return any(len(self._broker.logs[t]) > self._position[t] for t in self._topics)
+
     async def fetch(self, timeout_s: float, max_records: int) -> list[Record]:
-        records = self._pending(max_records)
-        if records:
-            return records
         async with self._broker.changed:
             try:
-                await asyncio.wait_for(self._broker.changed.wait(), timeout_s)
+                await asyncio.wait_for(self._broker.changed.wait_for(self._has_pending), timeout_s)
             except asyncio.TimeoutError:
                 return []
         return self._pending(max_records)

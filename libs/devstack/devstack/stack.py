@@ -1,0 +1,167 @@
+"""The distributed stack on this machine (`make up` / `make down`): PostgreSQL, Apache Kafka and
+the five services, each its own uvicorn process. Starting twice starts nothing twice; stopping
+leaves nothing running. Ports and the state folder come from the environment so a test can run
+a second stack beside a developer's."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from devstack.kafka import LocalKafka
+from devstack.postgres import LocalPostgres
+
+REPO = Path(__file__).resolve().parents[3]
+SERVICES = ("intake", "dispatch", "cases", "ledger", "reporting")
+DATABASE = "cgzf"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    state_dir: Path
+    pg_port: int
+    kafka_port: int
+    kafka_controller_port: int
+    port_base: int
+    namespace: str = ""
+
+    @classmethod
+    def from_env(cls) -> "StackConfig":
+        env = os.environ
+        return cls(
+            state_dir=Path(env.get("STACK_DIR", REPO / ".data" / "stack")),
+            pg_port=int(env.get("STACK_PG_PORT", 5432)),
+            kafka_port=int(env.get("STACK_KAFKA_PORT", 9092)),
+            kafka_controller_port=int(env.get("STACK_KAFKA_CONTROLLER_PORT", 9093)),
+            port_base=int(env.get("STACK_PORT_BASE", 8000)),
+            namespace=env.get("STACK_KAFKA_NAMESPACE", ""),
+        )
+
+    def service_port(self, service: str) -> int:
+        return self.port_base + 1 + SERVICES.index(service)
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.postgres = LocalPostgres(config.state_dir / "pg" / "data", config.pg_port)
+        self.kafka = LocalKafka(config.state_dir / "kafka", config.kafka_port, config.kafka_controller_port)
+        self.pid_dir = config.state_dir / "pids"
+        self.log_dir = config.state_dir / "logs"
+
+    # -- services ---------------------------------------------------------------------------------
+    def service_env(self, service: str) -> dict[str, str]:
+        prefix = service.upper() + "_"
+        env = dict(os.environ)
+        env.update({
+            prefix + "DATABASE_URL": self.postgres.url(DATABASE),
+            prefix + "KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+            prefix + "KAFKA_NAMESPACE": self.config.namespace,
+            prefix + "BUS": "kafka",
+            "PYTHONUNBUFFERED": "1",
+        })
+        return env
+
+    def _pid_file(self, service: str) -> Path:
+        return self.pid_dir / f"{service}.pid"
+
+    def service_pid(self, service: str) -> int | None:
+        try:
+            pid = int(self._pid_file(service).read_text())
+            os.kill(pid, 0)
+            return pid
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            return None
+
+    def start_service(self, service: str) -> int:
+        pid = self.service_pid(service)
+        if pid is not None:
+            return pid
+        self.pid_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        port = self.config.service_port(service)
+        log = open(self.log_dir / f"{service}.log", "ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", f"{service}.service:app", "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log", "--log-level", "warning"],
+            env=self.service_env(service), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=REPO,
+        )
+        self._pid_file(service).write_text(str(proc.pid))
+        return proc.pid
+
+    def wait_ready(self, service: str, timeout_s: float = 90) -> None:
+        url = f"http://127.0.0.1:{self.config.service_port(service)}/readyz"
+        deadline = time.monotonic() + timeout_s
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.service_pid(service) is None:
+                raise RuntimeError(f"{service} exited; see {self.log_dir / (service + '.log')}:\n"
+                                   + (self.log_dir / f"{service}.log").read_text(errors="replace")[-3000:])
+            try:
+                r = httpx.get(url, timeout=2)
+                if r.status_code == 200:
+                    return
+                last = r.text
+            except httpx.HTTPError as exc:
+                last = str(exc)
+            time.sleep(0.3)
+        raise RuntimeError(f"{service} not ready after {timeout_s:.0f}s: {last}")
+
+    def stop_service(self, service: str, sig: int = signal.SIGTERM, timeout_s: float = 15) -> None:
+        pid = self.service_pid(service)
+        if pid is None:
+            self._pid_file(service).unlink(missing_ok=True)
+            return
+        os.killpg(pid, sig)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self.service_pid(service) is not None:
+            _reap(pid)
+            time.sleep(0.1)
+        if self.service_pid(service) is not None:
+            os.killpg(pid, signal.SIGKILL)
+            while self.service_pid(service) is not None:
+                _reap(pid)
+                time.sleep(0.1)
+        self._pid_file(service).unlink(missing_ok=True)
+
+    def kill_service(self, service: str) -> None:
+        """kill -9, as a crash would."""
+        self.stop_service(service, signal.SIGKILL)
+
+    # -- the whole stack --------------------------------------------------------------------------
+    def up(self) -> None:
+        self.postgres.start()
+        self.postgres.create_database(DATABASE)
+        self.kafka.start()
+        for s in SERVICES:
+            self.start_service(s)
+        for s in SERVICES:
+            self.wait_ready(s)
+
+    def down(self) -> None:
+        for s in SERVICES:
+            self.stop_service(s)
+        self.kafka.stop()
+        self.postgres.stop()
+
+    def status(self) -> dict[str, str]:
+        out = {"postgres": "running" if self.postgres.initialised() and self.postgres.running() else "stopped",
+               "kafka": f"running (pid {self.kafka.pid()})" if self.kafka.pid() else "stopped"}
+        for s in SERVICES:
+            pid = self.service_pid(s)
+            out[s] = f"running (pid {pid}) on :{self.config.service_port(s)}" if pid else "stopped"
+        return out
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
