@@ -39,6 +39,10 @@ class KafkaSubscription(Subscription):
     async def stop(self) -> None:
         await self._consumer.stop()
 
+    def assignment(self) -> set[TopicPartition]:
+        """The partitions this member holds now (empty until the group has balanced)."""
+        return set(self._consumer.assignment())
+
     async def fetch(self, timeout_s: float, max_records: int) -> list[Record]:
         batches = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         records: list[Record] = []

@@ -1,0 +1,198 @@
+"""The event backbone on the real Apache Kafka and PostgreSQL: nothing lost when the relay dies,
+redeliveries applied once, poison events dead-lettered without blocking what follows, and two
+replicas of a consumer sharing the work with every incident dispatched exactly once."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from cases.service import CasesService
+from cases.settings import CasesSettings
+from cases.tables import Case
+from common.messaging.contracts import AssignmentCreated, IncidentReported, Location
+from common.messaging.envelope import encode
+from common.messaging.kafka import KafkaTransport
+from common.metrics import EVENTS_DUPLICATE
+from intake.handlers import ReportIncident, report_incident
+from intake.service import IntakeService
+from intake.settings import IntakeSettings
+from monolith.app import build_app, build_services
+from tests.conftest import auth, running
+from tests.helpers import INCIDENT, eventually
+from tests.kafka_tools import as_cloudevent, produce, read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def kafka_settings(database_url, kafka, namespace, **extra):
+    return dict(database_url=database_url, bus="kafka", kafka_bootstrap=kafka.bootstrap,
+                kafka_namespace=namespace, consumer_backoff_s=0.01, relay_poll_interval_s=0.2, **extra)
+
+
+async def count_cases(service) -> int:
+    async with service.session_factory() as session:
+        return (await session.execute(select(func.count()).select_from(Case))).scalar_one()
+
+
+def incident_event(incident_id: str | None = None) -> IncidentReported:
+    return IncidentReported(
+        incident_id=incident_id or str(uuid.uuid4()), reported_at=datetime.now(timezone.utc),
+        channel="hotline_12319", category_code="street_vending", category_known=True,
+        location=Location(lon=113.62, lat=34.75), description="test")
+
+
+class SendsThenDies(KafkaTransport):
+    """A relay's transport that publishes and then 'crashes' before the rows are marked sent."""
+
+    async def send(self, records):
+        await super().send(records)
+        raise RuntimeError("relay process killed after publish")
+
+
+async def test_event_survives_relay_death_and_is_applied_once(database_url, kafka, namespace):
+    settings = IntakeSettings(**kafka_settings(database_url, kafka, namespace))
+    intake = IntakeService(settings)
+    await intake.start(run_relay=False, run_consumer=False)  # the relay is dead
+    try:
+        async with intake.uow() as uow:
+            incident = await report_incident(uow, ReportIncident(
+                category_code="street_vending", location=Location(lon=113.62, lat=34.75),
+                description="relay died", channel="hotline_12319", urgency="ordinary", reported_by="op"))
+        assert await intake.relay.backlog() == 1
+        assert await read_topic(kafka.bootstrap, namespace + "intake.incidents") == []
+
+        # A relay publishes, then dies before marking the row: the row stays pending.
+        dying = SendsThenDies(kafka.bootstrap, "dying-relay", namespace=namespace)
+        await dying.start()
+        intake.relay.transport = dying
+        assert await intake.relay.publish_pending() == 0
+        await dying.stop()
+        assert await intake.relay.backlog() == 1
+
+        # The next relay publishes it again: at least once, never lost.
+        intake.relay.transport = intake.transport
+        assert await intake.relay.publish_pending() == 1
+        assert await intake.relay.backlog() == 0
+        records = await read_topic(kafka.bootstrap, namespace + "intake.incidents")
+        events = [as_cloudevent(r) for r in records]
+        assert len(events) == 2 and len({e.get_id() for e in events}) == 1
+        assert events[0].get_extension("partitionkey") == incident.id
+
+        # ... and cases applies it once.
+        cases = CasesService(CasesSettings(**kafka_settings(database_url, kafka, namespace)))
+        await cases.start()
+        try:
+            await eventually(lambda: count_cases(cases), lambda n: n == 1, what="case opened")
+            await eventually(lambda: asyncio.sleep(0, cases.consumer.handled), lambda n: n == 1)
+            await asyncio.sleep(1.0)  # give the duplicate every chance to be applied
+            assert await count_cases(cases) == 1
+        finally:
+            await cases.stop()
+    finally:
+        await intake.stop()
+
+
+async def test_redelivered_event_is_applied_once(database_url, kafka, namespace):
+    record = encode(incident_event(), source="/test", time=datetime.now(timezone.utc), correlation_id="c-1")
+    for _ in range(3):
+        await produce(kafka.bootstrap, namespace + "intake.incidents", [(record.key, record.value, list(record.headers))])
+    cases = CasesService(CasesSettings(**kafka_settings(database_url, kafka, namespace)))
+    await cases.start()
+    try:
+        await eventually(lambda: count_cases(cases), lambda n: n == 1, what="case opened")
+        await asyncio.sleep(1.0)
+        assert await count_cases(cases) == 1
+        assert cases.consumer.handled == 1  # the handler ran once; the inbox turned away two
+        assert EVENTS_DUPLICATE.labels("cases", IncidentReported.event_type)._value.get() >= 2
+        async with cases.session_factory() as session:
+            inbox = (await session.execute(select(func.count()).select_from(cases.tables.inbox))).scalar_one()
+        assert inbox == 1
+    finally:
+        await cases.stop()
+    # the consumer committed its offsets: a restarted replica reads nothing again
+    cases = CasesService(CasesSettings(**kafka_settings(database_url, kafka, namespace)))
+    await cases.start()
+    try:
+        await asyncio.sleep(1.5)
+        assert cases.consumer.handled == 0 and await count_cases(cases) == 1
+    finally:
+        await cases.stop()
+
+
+async def test_poison_events_are_dead_lettered_and_the_rest_go_through(database_url, kafka, namespace):
+    good = incident_event()
+    key = good.incident_id.encode()
+    now = datetime.now(timezone.utc)
+    valid = encode(good, source="/test", time=now, correlation_id=None)
+    unknown_type = [(k, v.replace(b"incident.reported.v1", b"incident.teleported.v9") if k == "ce_type" else v)
+                    for k, v in valid.headers]
+    bad_data = encode(good, source="/test", time=now, correlation_id=None)
+    await produce(kafka.bootstrap, namespace + "intake.incidents", [
+        (key, b"\x00\x01 not json", []),  # not a CloudEvent at all
+        (key, valid.value, unknown_type),  # a type nobody knows
+        (key, b'{"incident_id": "x"}', list(bad_data.headers)),  # data that breaks the schema
+        (key, valid.value, list(valid.headers)),  # a good event after them, same partition
+    ])
+    orphan = AssignmentCreated(assignment_id="a-1", case_id="no-such-case", squad_id="sq-ruhe", squad_name="汝河中队",
+                               grid_id="zy-ruhelu", category_code="street_vending", assigned_at=now)
+    rec = encode(orphan, source="/test", time=now, correlation_id=None)
+    await produce(kafka.bootstrap, namespace + "dispatch.assignments", [(rec.key, rec.value, list(rec.headers))])
+
+    cases = CasesService(CasesSettings(**kafka_settings(database_url, kafka, namespace)))
+    await cases.start()
+    try:
+        await eventually(lambda: count_cases(cases), lambda n: n == 1, what="the good event applied")
+
+        async def dead():
+            return await read_topic(kafka.bootstrap, namespace + "cases.dlq")
+
+        dead_letters = await eventually(dead, lambda rs: len(rs) == 4, what="four dead letters")
+        reasons = Counter(dict(r.headers)["dlq_reason"].decode() for r in dead_letters)
+        assert reasons == {"undecodable": 3, "handler_failed": 1}
+        failed = next(r for r in dead_letters if dict(r.headers)["dlq_reason"] == b"handler_failed")
+        assert b"no-such-case" in dict(failed.headers)["dlq_error"]
+        assert dict(failed.headers)["dlq_original_topic"] == b"dispatch.assignments"
+    finally:
+        await cases.stop()
+
+
+async def test_two_cases_replicas_share_the_work_and_dispatch_exactly_once(database_url, kafka, namespace):
+    common = kafka_settings(database_url, kafka, namespace)
+    services = build_services(database_url, None, **{k: v for k, v in common.items() if k != "database_url"})
+    replica = CasesService(CasesSettings(**common), replica="cases-2")
+    app = build_app(services)
+    n = 40
+    async with running(services + [replica], app) as client:
+        primary = next(s for s in services if s.name == "cases")
+        await eventually(lambda: asyncio.sleep(0, (primary.consumer.subscription.assignment(),
+                                                   replica.consumer.subscription.assignment())),
+                         lambda a: bool(a[0]) and bool(a[1]) and not (a[0] & a[1]), what="group balanced")
+        locations = [{"lon": 113.62, "lat": 34.75}, {"lon": 113.64, "lat": 34.77}, {"lon": 113.53, "lat": 34.76},
+                     {"lon": 113.58, "lat": 34.73}, {"lon": 113.61, "lat": 34.77}]
+        ids = []
+        for i in range(n):
+            r = await client.post("/v1/incidents", json={**INCIDENT, "location": locations[i % 5]},
+                                  headers=auth("hotline_operator"))
+            assert r.status_code == 201
+            ids.append(r.json()["id"])
+
+        async def statuses():
+            out = []
+            for i in ids:
+                out.append((await client.get(f"/v1/incidents/{i}", headers=auth("dispatcher"))).json()["status"])
+            return out
+
+        await eventually(statuses, lambda s: all(x == "dispatched" for x in s), timeout_s=60, what="all dispatched")
+        assert primary.consumer.handled > 0 and replica.consumer.handled > 0
+
+    dispatched = [as_cloudevent(r) for r in await read_topic(kafka.bootstrap, namespace + "cases.cases")]
+    per_incident = Counter(e.get_data()["incident_id"] for e in dispatched
+                           if e.get_type().endswith("case.dispatched.v1"))
+    assert set(per_incident) == set(ids) and set(per_incident.values()) == {1}
+    assignments = [as_cloudevent(r) for r in await read_topic(kafka.bootstrap, namespace + "dispatch.assignments")]
+    assert len({e.get_data()["case_id"] for e in assignments}) == n == len(assignments)
