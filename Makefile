@@ -47,7 +47,7 @@ token: $(STAMP)
 	@$(PY) -m devstack token --role "$(ROLE)" $(if $(SUBJECT),--subject "$(SUBJECT)") $(if $(SQUAD),--squad "$(SQUAD)")
 
 contracts: $(STAMP)
-	$(PY) -m common.messaging.asyncapi --write
+	$(PY) -m devstack.contracts --write
 
 test: $(STAMP) kafka-jars
 	$(PY) -m pytest -p no:cacheprovider -q

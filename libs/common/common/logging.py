@@ -13,12 +13,17 @@ from asgi_correlation_id import correlation_id
 from pythonjsonlogger.json import JsonFormatter
 
 # Mainland mobile numbers (11 digits from 13x to 19x) and landlines with an area code.
-PHONE_PATTERN = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)|(?<!\d)(0\d{2,3})-?(\d{7,8})(?!\d)")
+PHONE_PATTERN = re.compile(
+    r"(?:\+?86[- ]?)?(?<!\d)1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"  # mobile, with or without +86
+    r"|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"  # landline with area code
+)
 
 
 def mask_phone(phone: str) -> str:
     """138****5678: how a caller's number is shown anywhere but intake's own store."""
     digits = re.sub(r"\D", "", phone)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
     if len(digits) >= 7:
         return digits[:3] + "****" + digits[-4:]
     return "****"

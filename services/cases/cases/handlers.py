@@ -1,6 +1,7 @@
 """Cases' service layer: open a case for each incident, follow its dispatch, close it."""
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ from common.messaging.contracts import (AssignmentCreated, CaseClosed, CaseDispa
                                         CaseOpened, CaseUnroutable, IncidentReported)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 async def _next_case_number(uow: UnitOfWork, district_code: str) -> str:
@@ -42,6 +45,7 @@ async def open_case(event: IncidentReported, env: Envelope, uow: UnitOfWork, *, 
                 category_code=event.category_code, urgency=event.urgency,
                 lon=event.location.lon, lat=event.location.lat, flags=list(event.flags), opened_at=now)
     uow.session.add(case)
+    log.info("case %s opened for incident %s (%s)", case.case_number, case.incident_id, case.category_code)
     uow.publish(CaseOpened(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
                            opened_at=now, channel=event.channel, category_code=event.category_code,
                            urgency=event.urgency, location=event.location, flags=case.flags))
@@ -55,6 +59,7 @@ async def mark_dispatched(event: AssignmentCreated, env: Envelope, uow: UnitOfWo
     case.squad_id, case.squad_name, case.grid_id = event.squad_id, event.squad_name, event.grid_id
     case.assignment_id, case.dispatched_at, case.deadline_at = event.assignment_id, event.assigned_at, event.deadline_at
     uow.session.add(case)
+    log.info("case %s dispatched to %s", case.case_number, event.squad_name)
     uow.publish(CaseDispatched(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
                                assignment_id=event.assignment_id, squad_id=event.squad_id,
                                squad_name=event.squad_name, grid_id=event.grid_id,
@@ -68,6 +73,7 @@ async def flag_for_command_centre(event: CaseUnroutable, env: Envelope, uow: Uni
     if event.reason not in case.flags:
         case.flags = [*case.flags, event.reason]
     uow.session.add(case)
+    log.info("case %s needs the command centre: %s", case.case_number, event.reason)
     uow.publish(CaseFlagged(case_id=case.id, incident_id=case.incident_id, reason=event.reason,
                             flagged_at=uow.clock.now()))
 

@@ -2,6 +2,7 @@
 handed to the command centre when no grid holds it."""
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Callable
 
@@ -12,6 +13,8 @@ from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from dispatch.domain import GridMap
 from dispatch.tables import Assignment
+
+log = logging.getLogger(__name__)
 
 
 class AssignmentStatus:
@@ -26,6 +29,7 @@ async def dispatch_case(event: CaseOpened, env: Envelope, uow: UnitOfWork, *,
     grid = grid_map().grid_for(event.location.lon, event.location.lat)
     now = uow.clock.now()
     if grid is None:
+        log.info("case %s is outside every grid", event.case_number)
         uow.publish(CaseUnroutable(case_id=event.case_id, reason="outside_grid",
                                    location=event.location, detected_at=now))
         return
@@ -33,6 +37,7 @@ async def dispatch_case(event: CaseOpened, env: Envelope, uow: UnitOfWork, *,
                             grid_id=grid.grid_id, category_code=event.category_code,
                             status=AssignmentStatus.dispatched, assigned_at=now)
     uow.session.add(assignment)
+    log.info("case %s assigned to %s (grid %s)", event.case_number, grid.squad_name, grid.grid_id)
     uow.publish(AssignmentCreated(
         assignment_id=assignment.id, case_id=event.case_id, squad_id=grid.squad_id,
         squad_name=grid.squad_name, grid_id=grid.grid_id, category_code=event.category_code,

@@ -85,9 +85,9 @@ class OutboxRelay:
                         continue
                     await lock_conn.commit()
                     self.is_leader = True
-                    await self._listen(lock_conn)
+                    listener = await self._listen(lock_conn)
                     try:
-                        await self._lead(lock_conn)
+                        await self._lead(listener)
                     finally:
                         self.is_leader = False
             except asyncio.CancelledError:
@@ -96,12 +96,14 @@ class OutboxRelay:
                 log.warning("outbox relay of %s restarting: %s", self.service, exc)
                 await asyncio.sleep(1)
 
-    async def _listen(self, conn: AsyncConnection) -> None:
-        raw = await conn.get_raw_connection()
-        await raw.driver_connection.add_listener(notify_channel(self.table.schema),
-                                                 lambda *_: self._wake.set())
+    async def _listen(self, conn: AsyncConnection):
+        """LISTEN on the lock's own connection, outside any transaction: PostgreSQL holds
+        notifications back from a session that sits inside one."""
+        listener = (await conn.get_raw_connection()).driver_connection
+        await listener.add_listener(notify_channel(self.table.schema), lambda *_: self._wake.set())
+        return listener
 
-    async def _lead(self, lock_conn: AsyncConnection) -> None:
+    async def _lead(self, listener) -> None:
         last_cleanup = self.clock.now()
         while True:
             published = await self.publish_pending()
@@ -113,8 +115,8 @@ class OutboxRelay:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
             except asyncio.TimeoutError:
-                # keep the lock connection honest: if it died, leave leadership
-                await lock_conn.execute(text("SELECT 1"))
+                # if the lock's connection died, so did our leadership: raise and start over
+                await listener.fetchval("SELECT 1")
             self._wake.clear()
 
     async def publish_pending(self) -> int:

@@ -1,0 +1,104 @@
+"""`make up` / `make down` as a person runs them: PostgreSQL, Kafka and five service processes.
+On spare ports and a state folder of the test's own, so a developer's stack is left alone."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devstack.ports import free_port, port_open
+from devstack.stack import SERVICES, Stack, StackConfig
+from tests.conftest import auth
+from tests.helpers import INCIDENT
+from tests.kafka_tools import as_cloudevent, read_topic
+
+pytestmark = [pytest.mark.integration, pytest.mark.stack]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def stack_env(tmp_path_factory):
+    base = free_port()
+    while not all(not port_open(base + i) for i in range(1, 6)):
+        base = free_port()
+    env = {**os.environ, "STACK_DIR": str(tmp_path_factory.mktemp("stack")), "STACK_PG_PORT": str(free_port()),
+           "STACK_KAFKA_PORT": str(free_port()), "STACK_KAFKA_CONTROLLER_PORT": str(free_port()),
+           "STACK_PORT_BASE": str(base - 1 if base > 1 else base)}
+    yield env
+    subprocess.run(["make", "-s", "down"], cwd=REPO, env=env, capture_output=True, timeout=120)
+
+
+def make(target: str, env: dict) -> subprocess.CompletedProcess:
+    result = subprocess.run(["make", "-s", target], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"make {target} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def stack_for(env: dict) -> Stack:
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        return Stack(StackConfig.from_env())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+async def test_make_up_dispatches_over_kafka_and_make_down_stops_everything(stack_env):
+    make("up", stack_env)
+    stack = stack_for(stack_env)
+    pids = {s: stack.service_pid(s) for s in SERVICES}
+    assert all(pids.values()), pids
+    kafka_pid = stack.kafka.pid()
+
+    make("up", stack_env)  # a second `make up` starts nothing twice
+    assert {s: stack.service_pid(s) for s in SERVICES} == pids and stack.kafka.pid() == kafka_pid
+
+    intake = f"http://127.0.0.1:{stack.config.service_port('intake')}"
+    request_id = uuid.uuid4().hex
+    async with httpx.AsyncClient(base_url=intake, timeout=10) as client:
+        started = time.monotonic()
+        r = await client.post("/v1/incidents", json=INCIDENT,
+                              headers={**auth("hotline_operator"), "X-Request-ID": request_id})
+        assert r.status_code == 201, r.text
+        incident_id = r.json()["id"]
+        while True:
+            got = (await client.get(f"/v1/incidents/{incident_id}", headers=auth("hotline_operator"))).json()
+            if got["status"] == "dispatched" or time.monotonic() - started > 30:
+                break
+        elapsed = time.monotonic() - started
+        print(f"\nstack: POST to dispatched in {elapsed * 1000:.0f} ms")
+        assert got["status"] == "dispatched" and got["squad"]["name"] == "汝河中队"
+
+        for service in SERVICES:
+            r = await client.get(f"http://127.0.0.1:{stack.config.service_port(service)}/readyz")
+            assert r.status_code == 200, (service, r.text)
+
+    # every record on the platform's topics is a valid CloudEvent; the request id follows the complaint
+    seen_types = set()
+    for topic in ("intake.incidents", "cases.cases", "dispatch.assignments"):
+        for record in await read_topic(stack.kafka.bootstrap, topic):
+            event = as_cloudevent(record)
+            assert event.get_specversion() == "1.0" and record.key.decode() == event.get_extension("partitionkey")
+            data = event.get_data()
+            if incident_id in (data.get("incident_id"), ) or topic == "dispatch.assignments":
+                seen_types.add(event.get_type().rsplit(".", 2)[-2])
+                assert event.get_extension("correlationid") == request_id
+    assert {"reported", "opened", "created", "dispatched"} <= seen_types
+    logs = (stack.log_dir / "cases.log").read_text()
+    assert request_id in logs and "13812345678" not in logs
+
+    make("down", stack_env)
+    assert all(stack.service_pid(s) is None for s in SERVICES)
+    assert stack.kafka.pid() is None and not stack.postgres.running()
+    for port in [stack.config.service_port(s) for s in SERVICES] + [stack.config.pg_port, stack.config.kafka_port]:
+        assert not port_open(port), f"port {port} still open after make down"
+    for pid in [*pids.values(), kafka_pid]:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

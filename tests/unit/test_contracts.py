@@ -1,0 +1,64 @@
+"""The contract documents are generated from the code, and the envelope is a real CloudEvent."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import jsonschema
+import pytest
+import yaml
+from cloudevents.core.bindings import kafka as ce_kafka
+
+from common.messaging.contracts import EVENT_CLASSES, IncidentReported, Location
+from common.messaging.envelope import UndecodableEvent, decode, encode
+from common.messaging.transport import Record
+from devstack import contracts
+
+
+def test_committed_asyncapi_and_json_schemas_match_the_code():
+    stale = [str(p) for p, text in contracts.rendered().items()
+             if not p.exists() or p.read_text(encoding="utf-8") != text]
+    assert not stale, f"run `make contracts`; out of date: {stale}"
+
+
+def test_asyncapi_document_describes_every_event_on_its_topic():
+    doc = yaml.safe_load((contracts.DOCS / "asyncapi.yaml").read_text(encoding="utf-8"))
+    assert doc["asyncapi"] == "3.0.0"
+    for cls in EVENT_CLASSES:
+        channel = doc["channels"][cls.topic.replace(".", "_")]
+        assert channel["address"] == cls.topic and cls.__name__ in channel["messages"]
+        assert doc["components"]["messages"][cls.__name__]["name"] == cls.event_type
+    receivers = {k for k, op in doc["operations"].items() if op["action"] == "receive"}
+    assert "cases_receives_IncidentReported" in receivers and "dispatch_receives_CaseOpened" in receivers
+
+
+def _event() -> IncidentReported:
+    return IncidentReported(incident_id="i-1", reported_at=datetime(2026, 5, 1, 8, tzinfo=timezone.utc),
+                            channel="hotline_12319", category_code="noise", category_known=True,
+                            location=Location(lon=113.6, lat=34.7), description="夜间施工噪音",
+                            caller_phone_masked="138****5678")
+
+
+def test_envelope_is_a_binary_mode_cloudevent_with_the_aggregate_as_key():
+    record = encode(_event(), source="/cgzf/intake", time=datetime.now(timezone.utc), correlation_id="req-9")
+    headers = dict(record.headers)
+    assert record.key == b"i-1" and headers["ce_partitionkey"] == b"i-1"
+    assert headers["ce_type"].endswith(b".v1") and headers["content-type"] == b"application/json"
+    ce = ce_kafka.from_binary_event(ce_kafka.KafkaMessage(headers=headers, key=record.key, value=record.value))
+    assert ce.get_type() == IncidentReported.event_type and ce.get_extension("correlationid") == "req-9"
+    schema = json.loads((contracts.DOCS / "schemas" / f"{IncidentReported.event_type}.json").read_text())
+    jsonschema.validate(json.loads(record.value), schema)
+    env = decode(record)
+    assert env.data == _event() and env.correlation_id == "req-9"
+
+
+@pytest.mark.parametrize("mutate, reason", [
+    (lambda r: Record(r.topic, r.key, b"{}", ()), "not a CloudEvent"),
+    (lambda r: Record(r.topic, r.key, r.value, tuple((k, b"x.y.v9" if k == "ce_type" else v) for k, v in r.headers)),
+     "unknown event type"),
+    (lambda r: Record(r.topic, r.key, b'{"incident_id": 1}', r.headers), "does not match"),
+])
+def test_undecodable_records_say_why(mutate, reason):
+    record = encode(_event(), source="/t", time=datetime.now(timezone.utc), correlation_id=None)
+    with pytest.raises(UndecodableEvent, match=reason):
+        decode(mutate(record))
