@@ -201,3 +201,32 @@ async def test_data_survives_a_restart(database_url):
     async with running(services, build_app(services)) as client:
         incident = await _incident(client, r.json()["id"])
         assert incident["status"] == "dispatched" and incident["squad"]["name"] == "汝河中队"
+
+
+async def test_a_retried_post_with_the_same_idempotency_key_returns_the_same_incident(platform):
+    headers = {**auth("hotline_operator", "op-9"), "Idempotency-Key": "call-2026-0001"}
+    first = await platform.post("/v1/incidents", json=INCIDENT, headers=headers)
+    again = await platform.post("/v1/incidents", json=INCIDENT, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"] and again.headers["Idempotent-Replayed"] == "true"
+    other = await platform.post("/v1/incidents", json={**INCIDENT, "description": "另一件事"}, headers=headers)
+    assert other.status_code == 422
+    assert other.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    # the key is the caller's own: another operator's same key is another request
+    mine = await platform.post("/v1/incidents", json=INCIDENT,
+                               headers={**auth("hotline_operator", "op-10"), "Idempotency-Key": "call-2026-0001"})
+    assert mine.status_code == 201 and mine.json()["id"] != first.json()["id"]
+    listed = (await platform.get("/v1/incidents?limit=500", headers=auth("dispatcher"))).json()
+    assert sum(1 for i in listed if i["id"] == first.json()["id"]) == 1
+    reported = [r for r in platform.transport_.records("intake.incidents")
+                if first.json()["id"].encode() == r.key]
+    assert len(reported) == 1
+
+
+async def test_concurrent_retries_with_one_key_make_one_incident(platform):
+    import asyncio
+    headers = {**auth("hotline_operator", "op-11"), "Idempotency-Key": "burst-1"}
+    responses = await asyncio.gather(*(platform.post("/v1/incidents", json=INCIDENT, headers=headers)
+                                       for _ in range(8)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
@@ -12,7 +12,7 @@ from common.auth import Principal, Role, require_roles
 from common.logging import mask_phone
 from common.messaging.contracts import Channel, Location, Urgency
 from intake.domain import channel_for
-from intake.handlers import ReportIncident, report_incident
+from intake.handlers import IdempotencyKeyReused, ReportIncident, report_incident
 from intake.tables import Category, Incident
 
 router = APIRouter(tags=["intake 受理"])
@@ -99,21 +99,32 @@ AnyUser = Annotated[Principal, Depends(require_roles(*Role))]
 
 @router.post("/v1/incidents", status_code=status.HTTP_201_CREATED, response_model=IncidentPublic,
              summary="受理: report an incident from the hotline, a field monitor or an external system")
-async def create_incident(body: IncidentCreate, principal: Reporter, service=Depends(get_service)):
+async def create_incident(
+    body: IncidentCreate, principal: Reporter, response: Response, service=Depends(get_service),
+    idempotency_key: Annotated[str | None, Header(
+        max_length=200, description="retry-safe: the same key and body return the first incident")] = None,
+):
     try:
         channel = channel_for(principal.role, body.channel)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             [{"loc": ["body", "channel"], "msg": str(exc), "type": "value_error"}]) from exc
-    async with service.uow() as uow:
-        incident = await report_incident(uow, ReportIncident(
-            category_code=body.category, location=body.location, description=body.description,
-            channel=channel, urgency=body.urgency, reported_by=principal.subject,
-            caller_name=body.caller.name if body.caller else None,
-            caller_phone=body.caller.phone if body.caller else None,
-            source_reference=body.source_reference,
-        ))
-    return IncidentPublic.of(incident)
+    try:
+        async with service.uow() as uow:
+            reported = await report_incident(uow, ReportIncident(
+                category_code=body.category, location=body.location, description=body.description,
+                channel=channel, urgency=body.urgency, reported_by=principal.subject,
+                caller_name=body.caller.name if body.caller else None,
+                caller_phone=body.caller.phone if body.caller else None,
+                source_reference=body.source_reference, idempotency_key=idempotency_key,
+            ))
+    except IdempotencyKeyReused as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            [{"loc": ["header", "Idempotency-Key"], "msg": str(exc), "type": "idempotency_key_reused"}]
+                            ) from exc
+    if reported.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return IncidentPublic.of(reported.incident)
 
 
 def _visible(incident: Incident, principal: Principal) -> bool:

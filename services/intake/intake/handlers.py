@@ -2,9 +2,12 @@
 case's progress on the incident it came from."""
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
 from common.logging import mask_phone
@@ -13,7 +16,7 @@ from common.messaging.contracts import (CaseClosed, CaseDispatched, CaseFlagged,
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from intake.domain import Flag, IncidentStatus, initial_flags, with_flag
-from intake.tables import Category, Incident
+from intake.tables import Category, IdempotencyKey, Incident
 
 
 @dataclass(frozen=True)
@@ -27,14 +30,48 @@ class ReportIncident:
     caller_name: str | None = None
     caller_phone: str | None = None
     source_reference: str | None = None
+    idempotency_key: str | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two requests 'the same request' for an idempotency key."""
+        body = {k: v for k, v in asdict(self).items() if k not in ("idempotency_key", "reported_by")}
+        body["location"] = self.location.model_dump()
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-async def report_incident(uow: UnitOfWork, cmd: ReportIncident) -> Incident:
-    """受理: store the incident and announce it. An unknown category is accepted and flagged."""
+class IdempotencyKeyReused(Exception):
+    """The same key came back with a different request."""
+
+
+@dataclass(frozen=True)
+class Reported:
+    incident: Incident
+    replayed: bool
+
+
+async def report_incident(uow: UnitOfWork, cmd: ReportIncident) -> Reported:
+    """受理: store the incident and announce it. An unknown category is accepted and flagged.
+    With an idempotency key, a retry of the same request returns the first incident."""
     now = uow.clock.now()
+    incident_id = str(uuid.uuid4())
+    if cmd.idempotency_key is not None:
+        # Two racing retries: the second INSERT waits for the first to commit, then finds it.
+        claimed = (await uow.session.execute(
+            insert(IdempotencyKey).values(principal=cmd.reported_by, key=cmd.idempotency_key,
+                                          request_hash=cmd.fingerprint(), incident_id=incident_id,
+                                          created_at=now)
+            .on_conflict_do_nothing().returning(IdempotencyKey.incident_id))).first()
+        if claimed is None:
+            first = await uow.session.get(IdempotencyKey, (cmd.reported_by, cmd.idempotency_key))
+            if first.request_hash != cmd.fingerprint():
+                raise IdempotencyKeyReused(
+                    f"Idempotency-Key {cmd.idempotency_key!r} was used for a different request")
+            incident = await uow.session.get(Incident, first.incident_id)
+            uow.session.expunge(incident)  # nothing to commit: keep it readable after the rollback
+            return Reported(incident, replayed=True)
     category = await uow.session.get(Category, cmd.category_code)
     incident = Incident(
-        id=str(uuid.uuid4()), channel=cmd.channel, category_code=cmd.category_code,
+        id=incident_id, channel=cmd.channel, category_code=cmd.category_code,
         category_known=category is not None, urgency=cmd.urgency,
         lon=cmd.location.lon, lat=cmd.location.lat, description=cmd.description,
         caller_name=cmd.caller_name, caller_phone=cmd.caller_phone,
@@ -51,7 +88,7 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident) -> Incident:
         source_reference=cmd.source_reference, flags=incident.flags,
     ))
     await uow.commit()
-    return incident
+    return Reported(incident, replayed=False)
 
 
 async def _incident_for_update(uow: UnitOfWork, incident_id: str) -> Incident | None:
@@ -105,4 +142,4 @@ HANDLERS = {
     CaseClosed: on_case_closed,
 }
 
-__all__ = ["ReportIncident", "report_incident", "HANDLERS", "Flag"]
+__all__ = ["ReportIncident", "report_incident", "HANDLERS", "Flag", "IdempotencyKeyReused", "Reported"]

@@ -53,4 +53,14 @@ class Incident(IntakeTable, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class IdempotencyKey(IntakeTable, table=True):
+    """A client's `Idempotency-Key`: a retried POST gets the incident the first one made."""
+    __tablename__ = "idempotency_keys"
+    principal: str = Field(primary_key=True, max_length=100)
+    key: str = Field(primary_key=True, max_length=200)
+    request_hash: str = Field(max_length=64)
+    incident_id: str = Field(max_length=36)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 backbone = ServiceTables(registry.metadata)
