@@ -230,3 +230,34 @@ async def test_concurrent_retries_with_one_key_make_one_incident(platform):
                                        for _ in range(8)))
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
+
+
+async def test_monthly_report_and_a_rebuild_from_the_topics_agree(platform):
+    ids = []
+    for loc in ({"lon": 113.62, "lat": 34.75}, {"lon": 113.53, "lat": 34.76}):
+        r = await platform.post("/v1/incidents", json={**INCIDENT, "location": loc}, headers=auth("hotline_operator"))
+        ids.append(r.json()["id"])
+    incidents = [await eventually(lambda: _incident(platform, i), lambda x: x["status"] == "dispatched") for i in ids]
+    closed = await platform.post(f"/v1/cases/{incidents[0]['case_id']}/close", json={"outcome": "violation"},
+                                 headers=auth("dispatcher"))
+    assert closed.status_code == 200
+    month = incidents[0]["reported_at"][:7]  # UTC; the same Beijing month except in the last hours of one
+
+    async def report():
+        return (await platform.get(f"/v1/reports/monthly?month={month}", headers=auth("supervisor"))).json()
+
+    before = await eventually(report, lambda r: r["closed"] == 1, what="monthly report")
+    assert (before["received"], before["dispatched"], before["violations"]) == (2, 2, 1)
+    ruhe = [r for r in before["rows"] if r["squad_id"] == "sq-ruhe"]
+    assert ruhe and ruhe[0]["squad_name"] == "汝河中队" and ruhe[0]["dispatched"] == 1 and ruhe[0]["closed"] == 1
+
+    assert (await platform.post("/v1/reports/rebuild", headers=auth("supervisor"))).status_code == 403
+    r = await platform.post("/v1/reports/rebuild", headers=auth("admin"))
+    assert r.status_code == 202 and r.json()["generation"] == 1
+    after = await eventually(report, lambda rep: rep["closed"] == 1, what="rebuilt report")
+    assert after == before
+    status = (await platform.get("/v1/reports/rebuild", headers=auth("admin"))).json()
+    assert status["generation"] == 1 and status["events_applied"] >= 7
+
+    bad = await platform.get("/v1/reports/monthly?month=2026-13", headers=auth("supervisor"))
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "month"]

@@ -24,9 +24,10 @@ from common.auth import TokenVerifier
 from common.clock import Clock, SystemClock
 from common.db import make_engine, make_session_factory, migrate
 from common.messaging.contracts import IntegrationEvent, Topics
-from common.messaging.inbox import ConsumerSettings, EventConsumer, Handler, inbox_table
+from common.messaging.inbox import BatchHandler, ConsumerSettings, EventConsumer, Handler
 from common.messaging.kafka import KafkaTransport
 from common.messaging.memory import InMemoryTransport
+from common.messaging.inbox import inbox_table
 from common.messaging.outbox import OutboxRelay, outbox_table
 from common.messaging.transport import Transport
 from common.settings import AuthSettings, ServiceSettings
@@ -72,8 +73,15 @@ class Service:
     def handlers(self) -> dict[type[IntegrationEvent], Handler]:
         return {}
 
+    def batch_handler(self) -> BatchHandler | None:
+        """A projection that applies a whole batch at once, instead of handler by handler."""
+        return None
+
     def routers(self) -> list[APIRouter]:
         return []
+
+    async def consumer_group(self) -> str:
+        return self.name
 
     async def on_started(self) -> None:
         """Seed data and warm caches once the schema is migrated."""
@@ -114,18 +122,32 @@ class Service:
         await self.on_started()
         if run_relay:
             self._spawn(self.relay.run(), "relay")
-        if handlers:
-            self.consumer = EventConsumer(
-                service=self.name, group=self.name, topics=subscribed, handlers=handlers,
-                transport=self.transport, uow_factory=self.uow, inbox=self.tables.inbox,
-                settings=ConsumerSettings(max_attempts=self.settings.consumer_max_attempts,
-                                          backoff_s=self.settings.consumer_backoff_s),
-                client_id=f"{self.name}-{self.replica}",
-            )
-            if run_consumer:
-                self._spawn(self.consumer.run(), "consumer")
-                await self._wait_consumer_started()
+        if handlers and run_consumer:
+            await self.start_consumer()
         log.info("%s started (bus=%s, replica=%s)", self.name, self.settings.bus, self.replica)
+
+    async def start_consumer(self) -> None:
+        handlers = self.handlers()
+        self.consumer = EventConsumer(
+            service=self.name, group=await self.consumer_group(), topics=sorted({c.topic for c in handlers}),
+            handlers=handlers, batch_handler=self.batch_handler(), transport=self.transport,
+            uow_factory=self.uow, inbox=self.tables.inbox,
+            settings=ConsumerSettings(max_attempts=self.settings.consumer_max_attempts,
+                                      backoff_s=self.settings.consumer_backoff_s,
+                                      batch_size=self.settings.consumer_batch_size),
+            client_id=f"{self.name}-{self.replica}",
+        )
+        self._consumer_task = self._spawn(self.consumer.run(), "consumer")
+        await self._wait_consumer_started()
+
+    async def stop_consumer(self) -> None:
+        task = getattr(self, "_consumer_task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            self._tasks.remove(task)
+            self._consumer_task = None
 
     async def _wait_consumer_started(self) -> None:
         waiter = asyncio.ensure_future(self.consumer.started.wait())
@@ -135,7 +157,7 @@ class Service:
             for t in done:
                 t.result()  # re-raise why the consumer could not start
 
-    def _spawn(self, coro: Awaitable, what: str) -> None:
+    def _spawn(self, coro: Awaitable, what: str) -> asyncio.Task:
         task = asyncio.create_task(coro, name=f"{self.name}-{what}")
 
         def crashed(t: asyncio.Task) -> None:
@@ -143,6 +165,7 @@ class Service:
                 log.error("%s %s stopped: %r", self.name, what, t.exception())
         task.add_done_callback(crashed)
         self._tasks.append(task)
+        return task
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -23,7 +23,7 @@ class UnitOfWork:
         self._source = source
         self.clock = clock
         self.session: AsyncSession
-        self._events: list[IntegrationEvent] = []
+        self._events: list[tuple[IntegrationEvent, str | None]] = []
 
     async def __aenter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
@@ -35,14 +35,14 @@ class UnitOfWork:
         await self.session.close()
 
     def publish(self, event: IntegrationEvent) -> None:
-        """Queue an integration event; it is written to the outbox at commit."""
-        self._events.append(event)
+        """Queue an integration event; it is written to the outbox at commit, with the
+        correlation id of the request or event being handled now."""
+        self._events.append((event, correlation_id.get()))
 
     async def commit(self) -> None:
         if self._events:
             now = self.clock.now()
-            cid = correlation_id.get()
-            rows = [outbox_row(e, source=self._source, now=now, correlation_id=cid) for e in self._events]
+            rows = [outbox_row(e, source=self._source, now=now, correlation_id=cid) for e, cid in self._events]
             await self.session.execute(insert(self._outbox), rows)
             await self.session.execute(text("SELECT pg_notify(:c, '')"),
                                        {"c": notify_channel(self._outbox.schema)})

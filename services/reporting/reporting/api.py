@@ -1,15 +1,15 @@
 """Reporting's HTTP API: `/v1/reports`."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from common.auth import Principal, Role, require_roles
-from reporting.tables import CaseFact
+from reporting.tables import CaseFact, MonthlyCount
 
 router = APIRouter(tags=["reporting 统计"])
 
@@ -49,3 +49,60 @@ async def counts(principal: Reader, service=Depends(get_service),
         rows = (await session.execute(query)).all()
     return [CountRow(squad_id=r[0], squad_name=r[1], category=r[2], received=r[3], dispatched=r[4], closed=r[5])
             for r in rows]
+
+
+class MonthlyRow(BaseModel):
+    squad_id: str | None
+    squad_name: str | None
+    category: str
+    received: int
+    dispatched: int
+    closed: int
+    violations: int
+
+
+class MonthlyReport(BaseModel):
+    month: str = Field(description="YYYY-MM, Beijing time")
+    received: int = Field(description="受理")
+    dispatched: int = Field(description="派遣")
+    closed: int = Field(description="结案")
+    violations: int = Field(description="违法属实")
+    rows: list[MonthlyRow] = Field(description="per squad (null: not yet dispatched) and category")
+
+
+@router.get("/v1/reports/monthly", response_model=MonthlyReport, summary="月报: the month's counts")
+async def monthly(principal: Reader, month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+                  service=Depends(get_service)):
+    first = date.fromisoformat(month + "-01")
+    m = MonthlyCount
+    query = select(m).where(m.month == first).order_by(m.squad_id, m.category_code)
+    if principal.role == Role.squad_leader:
+        query = query.where(m.squad_id == (principal.squad_id or ""))
+    async with service.session_factory() as session:
+        rows = (await session.execute(query)).scalars().all()
+    out = [MonthlyRow(squad_id=r.squad_id or None, squad_name=r.squad_name or None, category=r.category_code,
+                      received=r.received, dispatched=r.dispatched, closed=r.closed, violations=r.violations)
+           for r in rows]
+    return MonthlyReport(month=month, received=sum(r.received for r in out), dispatched=sum(r.dispatched for r in out),
+                         closed=sum(r.closed for r in out), violations=sum(r.violations for r in out), rows=out)
+
+
+class RebuildStatus(BaseModel):
+    generation: int
+    events_applied: int = Field(description="events applied by this generation's consumer so far")
+
+
+Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+
+
+@router.post("/v1/reports/rebuild", response_model=RebuildStatus, status_code=202,
+             summary="rebuild the read models by replaying the topics from the start")
+async def rebuild(principal: Admin, service=Depends(get_service)):
+    generation = await service.rebuild()
+    return RebuildStatus(generation=generation, events_applied=0)
+
+
+@router.get("/v1/reports/rebuild", response_model=RebuildStatus)
+async def rebuild_status(principal: Admin, service=Depends(get_service)):
+    return RebuildStatus(generation=await service.generation(),
+                         events_applied=service.consumer.handled if service.consumer else 0)

@@ -2,9 +2,9 @@
 from whichever event arrives first (the topics are not ordered against each other)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, Index
+from sqlalchemy import Column, Date, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from common.db import make_registry
@@ -30,6 +30,28 @@ class CaseFact(ReportingTable, table=True):
     received_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     dispatched_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class MonthlyCount(ReportingTable, table=True):
+    """The month's counters (Beijing time): each event adds to the month it happened in, so the
+    monthly report reads a few hundred rows however many cases the month had."""
+    __tablename__ = "monthly_counts"
+    month: date = Field(sa_column=Column(Date, primary_key=True))
+    squad_id: str = Field(primary_key=True, max_length=64, description="'' until dispatched")
+    category_code: str = Field(primary_key=True, max_length=64)
+    squad_name: str = Field(default="", max_length=100)
+    received: int = 0
+    dispatched: int = 0
+    closed: int = 0
+    violations: int = 0
+
+
+class ProjectionState(ReportingTable, table=True):
+    """Which generation of the read model is current: a rebuild starts the next one from the
+    first event on the topics, under a consumer group of its own."""
+    __tablename__ = "projection_state"
+    name: str = Field(primary_key=True, max_length=64)
+    generation: int = 0
 
 
 backbone = ServiceTables(registry.metadata)

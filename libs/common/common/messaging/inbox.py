@@ -29,6 +29,8 @@ from common.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 Handler = Callable[[IntegrationEvent, Envelope, UnitOfWork], Awaitable[None]]
+# A projection that applies many events at once (reporting): new envelopes only, one transaction.
+BatchHandler = Callable[[list[Envelope], UnitOfWork], Awaitable[None]]
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -59,7 +61,8 @@ class ConsumerSettings:
 class EventConsumer:
     def __init__(self, *, service: str, group: str, topics: Sequence[str], handlers: dict[type, Handler],
                  transport: Transport, uow_factory: Callable[[], UnitOfWork], inbox: Table,
-                 settings: ConsumerSettings, client_id: str | None = None) -> None:
+                 settings: ConsumerSettings, client_id: str | None = None,
+                 batch_handler: BatchHandler | None = None) -> None:
         self.service = service
         self.group = group
         self.topics = list(topics)
@@ -69,7 +72,8 @@ class EventConsumer:
         self.inbox = inbox
         self.settings = settings
         self.client_id = client_id or group
-        self.dead_letter_topic = Topics.dead_letter(group)
+        self.batch_handler = batch_handler
+        self.dead_letter_topic = Topics.dead_letter(service)
         self.subscription = transport.subscribe(group, self.topics, self.client_id)
         self.started = asyncio.Event()
         self.handled = 0
@@ -82,29 +86,89 @@ class EventConsumer:
                 records = await self.subscription.fetch(self.settings.fetch_timeout_s, self.settings.batch_size)
                 if not records:
                     continue
-                for record in records:
-                    await self.process(record)
+                await self.process_batch(records)
                 await self.subscription.commit(records)
         finally:
             await self.subscription.stop()
 
-    async def process(self, record: Record) -> None:
+    def _decode(self, record: Record) -> Envelope | str | None:
+        """The envelope to apply, None when this service has no use for it, or why it is poison."""
         try:
             envelope = decode(record)
         except UndecodableEvent as exc:
-            await self._dead_letter(record, str(exc), "undecodable")
-            return
-        handler = self.handlers.get(envelope.type)
-        if handler is None:
+            return str(exc)
+        if envelope.type not in self.handlers:
             EVENTS_IGNORED.labels(self.service, envelope.type).inc()
+            return None
+        return envelope
+
+    async def process_batch(self, records: Sequence[Record]) -> None:
+        """Apply a fetched batch in one transaction; if anything in it fails, apply its records
+        one by one, so the failing one is retried and dead-lettered alone."""
+        todo: list[tuple[Record, Envelope]] = []
+        for record in records:
+            decoded = self._decode(record)
+            if isinstance(decoded, str):
+                await self._dead_letter(record, decoded, "undecodable")
+            elif decoded is not None:
+                todo.append((record, decoded))
+        if not todo:
             return
+        if len(todo) > 1 or self.batch_handler is not None:
+            try:
+                await self._apply_together([e for _, e in todo])
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if _is_infrastructure_failure(exc):
+                    log.warning("infrastructure failure applying a batch; retrying it event by event: %s", exc)
+                else:
+                    log.warning("batch of %d failed (%s); applying its events one by one", len(todo), exc)
+        for record, envelope in todo:
+            await self._apply_one(record, envelope)
+
+    async def _apply_together(self, envelopes: list[Envelope]) -> None:
+        started = time.perf_counter()
+        async with self.uow_factory() as uow:
+            claimed = set((await uow.session.execute(
+                pg_insert(self.inbox)
+                .values([{"consumer": self.group, "event_id": e.id, "event_type": e.type} for e in envelopes])
+                .on_conflict_do_nothing().returning(self.inbox.c.event_id)
+            )).scalars())
+            fresh, seen = [], set()
+            for e in envelopes:
+                if e.id in claimed and e.id not in seen:
+                    fresh.append(e)
+                    seen.add(e.id)
+                else:
+                    EVENTS_DUPLICATE.labels(self.service, e.type).inc()
+            if self.batch_handler is not None:
+                await self.batch_handler(fresh, uow)
+            else:
+                for e in fresh:
+                    token = correlation_id.set(e.correlation_id or e.id)
+                    try:
+                        await self.handlers[e.type](e.data, e, uow)
+                    finally:
+                        correlation_id.reset(token)
+            await uow.commit()
+        for e in fresh:
+            EVENTS_HANDLED.labels(self.service, e.type).inc()
+        HANDLE_SECONDS.labels(self.service).observe(time.perf_counter() - started)
+        self.handled += len(fresh)
+
+    async def _apply_one(self, record: Record, envelope: Envelope) -> None:
         token = correlation_id.set(envelope.correlation_id or envelope.id)
         try:
-            await self._apply(record, envelope, handler)
+            await self._apply(record, envelope)
         finally:
             correlation_id.reset(token)
 
-    async def _apply(self, record: Record, envelope: Envelope, handler: Handler) -> None:
+    async def _run_handler(self, envelope: Envelope, uow: UnitOfWork) -> None:
+        await self.handlers[envelope.type](envelope.data, envelope, uow)
+
+    async def _apply(self, record: Record, envelope: Envelope) -> None:
         attempt = 0
         while True:
             attempt += 1
@@ -119,7 +183,7 @@ class EventConsumer:
                     if claimed.rowcount == 0:
                         EVENTS_DUPLICATE.labels(self.service, envelope.type).inc()
                         return
-                    await handler(envelope.data, envelope, uow)
+                    await self._run_handler(envelope, uow)
                     await uow.commit()
                 EVENTS_HANDLED.labels(self.service, envelope.type).inc()
                 HANDLE_SECONDS.labels(self.service).observe(time.perf_counter() - started)
