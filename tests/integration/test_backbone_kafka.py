@@ -62,7 +62,8 @@ async def test_event_survives_relay_death_and_is_applied_once(database_url, kafk
         async with intake.uow() as uow:
             incident = await report_incident(uow, ReportIncident(
                 category_code="street_vending", location=Location(lon=113.62, lat=34.75),
-                description="relay died", channel="hotline_12319", urgency="ordinary", reported_by="op"))
+                description="relay died", channel="hotline_12319", urgency="ordinary", reported_by="op"),
+                intake.catalogue)
             incident = incident.incident
         assert await intake.relay.backlog() == 1
         assert await read_topic(kafka.bootstrap, namespace + "intake.incidents") == []

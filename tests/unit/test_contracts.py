@@ -62,3 +62,27 @@ def test_undecodable_records_say_why(mutate, reason):
     record = encode(_event(), source="/t", time=datetime.now(timezone.utc), correlation_id=None)
     with pytest.raises(UndecodableEvent, match=reason):
         decode(mutate(record))
+
+
+def test_the_consumers_reader_agrees_with_the_cloudevents_sdk():
+    for cls_event in (_event(),):
+        record = encode(cls_event, source="/cgzf/intake", time=datetime(2026, 5, 1, 8, 30, 15, 123456, timezone.utc),
+                        correlation_id="req-1")
+        ours = decode(record)
+        sdk = ce_kafka.from_binary_event(ce_kafka.KafkaMessage(headers=dict(record.headers), key=record.key,
+                                                               value=record.value))
+        assert (ours.id, ours.type, ours.source, ours.time, ours.subject, ours.correlation_id) == (
+            sdk.get_id(), sdk.get_type(), sdk.get_source(), sdk.get_time(), sdk.get_subject(),
+            sdk.get_extension("correlationid"))
+        assert ours.data.model_dump(mode="json") == sdk.get_data()
+
+
+def test_the_reader_refuses_what_is_not_a_cloudevent_1_0():
+    record = encode(_event(), source="/t", time=datetime.now(timezone.utc), correlation_id=None)
+    without_id = Record(record.topic, record.key, record.value, tuple(h for h in record.headers if h[0] != "ce_id"))
+    with pytest.raises(UndecodableEvent, match="missing ce_id"):
+        decode(without_id)
+    old = Record(record.topic, record.key, record.value,
+                 tuple((k, b"0.3" if k == "ce_specversion" else v) for k, v in record.headers))
+    with pytest.raises(UndecodableEvent, match="specversion"):
+        decode(old)

@@ -92,8 +92,8 @@ class Service:
         return self.tables.metadata.schema
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, outbox=self.tables.outbox,
-                          source=f"/cgzf/{self.name}", clock=self.clock)
+        return UnitOfWork(self.session_factory, outbox=self.tables.outbox, source=f"/cgzf/{self.name}",
+                          clock=self.clock, events_written=self.relay.events_written)
 
     def _make_transport(self) -> Transport:
         if self._given_transport is not None:
@@ -105,7 +105,8 @@ class Service:
                               namespace=self.settings.kafka_namespace)
 
     async def start(self, *, run_relay: bool = True, run_consumer: bool = True) -> None:
-        self.engine = make_engine(self.settings.database_url, self.settings.db_pool_size)
+        self.engine = make_engine(self.settings.database_url, self.settings.db_pool_size,
+                                  self.settings.db_max_overflow)
         self.session_factory = make_session_factory(self.engine)
         await migrate(self.engine, self.migrations_dir, self.schema)
         self.transport = self._make_transport()

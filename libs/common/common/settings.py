@@ -32,7 +32,8 @@ class ServiceSettings(BaseSettings):
         "postgresql+asyncpg://postgres@127.0.0.1:5432/cgzf",
         description="SQLAlchemy URL of the service's PostgreSQL database",
     )
-    db_pool_size: int = 10
+    db_pool_size: int = Field(20, description="connections kept open to the database")
+    db_max_overflow: int = Field(5, description="extra connections allowed at peaks")
     bus: Literal["kafka", "memory"] = Field("kafka", description="event transport")
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
     kafka_namespace: str = Field("", description="prefix of every topic and consumer group, "

@@ -3,22 +3,23 @@ Nothing is written unless `commit()` is called; events go to the outbox in the s
 transaction, so a crash can lose neither one without the other."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Awaitable, Callable
 
 from asgi_correlation_id import correlation_id
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from common.clock import Clock
 from common.messaging.contracts import IntegrationEvent
-from common.messaging.outbox import notify_channel, outbox_row
+from common.messaging.outbox import outbox_row
 
 
 class UnitOfWork:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, outbox: Table,
-                 source: str, clock: Clock) -> None:
+                 source: str, clock: Clock, events_written: Callable[[], Awaitable[None]] | None = None) -> None:
         self._session_factory = session_factory
+        self._events_written = events_written
         self._outbox = outbox
         self._source = source
         self.clock = clock
@@ -44,9 +45,11 @@ class UnitOfWork:
             now = self.clock.now()
             rows = [outbox_row(e, source=self._source, now=now, correlation_id=cid) for e, cid in self._events]
             await self.session.execute(insert(self._outbox), rows)
-            await self.session.execute(text("SELECT pg_notify(:c, '')"),
-                                       {"c": notify_channel(self._outbox.schema)})
             self._events = []
+            await self.session.commit()
+            if self._events_written is not None:
+                await self._events_written()
+            return
         await self.session.commit()
 
 

@@ -17,7 +17,7 @@ from common.messaging.contracts import CaseOutcome, Location
 router = APIRouter(tags=["cases 案卷"])
 
 
-def get_service(request: Request):
+async def get_service(request: Request):
     return request.app.state.services["cases"]
 
 

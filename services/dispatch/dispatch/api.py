@@ -14,7 +14,7 @@ from dispatch.tables import Assignment
 router = APIRouter(tags=["dispatch 派遣"])
 
 
-def get_service(request: Request):
+async def get_service(request: Request):
     return request.app.state.services["dispatch"]
 
 

@@ -18,7 +18,7 @@ from intake.tables import Category, Incident
 router = APIRouter(tags=["intake 受理"])
 
 
-def get_service(request: Request):
+async def get_service(request: Request):
     return request.app.state.services["intake"]
 
 
@@ -117,7 +117,7 @@ async def create_incident(
                 caller_name=body.caller.name if body.caller else None,
                 caller_phone=body.caller.phone if body.caller else None,
                 source_reference=body.source_reference, idempotency_key=idempotency_key,
-            ))
+            ), service.catalogue)
     except IdempotencyKeyReused as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             [{"loc": ["header", "Idempotency-Key"], "msg": str(exc), "type": "idempotency_key_reused"}]

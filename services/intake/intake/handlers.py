@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from dataclasses import asdict, dataclass
 
@@ -49,7 +50,25 @@ class Reported:
     replayed: bool
 
 
-async def report_incident(uow: UnitOfWork, cmd: ReportIncident) -> Reported:
+class Catalogue:
+    """The category codes of the service catalogue, read at most every `ttl_s` seconds: every
+    POST needs them, and they change only when an admin edits the catalogue."""
+
+    def __init__(self, session_factory, ttl_s: float = 30.0) -> None:
+        self._session_factory = session_factory
+        self._ttl_s = ttl_s
+        self._codes: frozenset[str] = frozenset()
+        self._loaded_at = float("-inf")
+
+    async def known(self, code: str) -> bool:
+        if time.monotonic() - self._loaded_at > self._ttl_s:
+            async with self._session_factory() as session:
+                self._codes = frozenset((await session.exec(select(Category.code))).all())
+            self._loaded_at = time.monotonic()
+        return code in self._codes
+
+
+async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catalogue) -> Reported:
     """受理: store the incident and announce it. An unknown category is accepted and flagged.
     With an idempotency key, a retry of the same request returns the first incident."""
     now = uow.clock.now()
@@ -69,14 +88,14 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident) -> Reported:
             incident = await uow.session.get(Incident, first.incident_id)
             uow.session.expunge(incident)  # nothing to commit: keep it readable after the rollback
             return Reported(incident, replayed=True)
-    category = await uow.session.get(Category, cmd.category_code)
+    category_known = await catalogue.known(cmd.category_code)
     incident = Incident(
         id=incident_id, channel=cmd.channel, category_code=cmd.category_code,
-        category_known=category is not None, urgency=cmd.urgency,
+        category_known=category_known, urgency=cmd.urgency,
         lon=cmd.location.lon, lat=cmd.location.lat, description=cmd.description,
         caller_name=cmd.caller_name, caller_phone=cmd.caller_phone,
         source_reference=cmd.source_reference, reported_by=cmd.reported_by,
-        flags=initial_flags(category is not None), status=IncidentStatus.received,
+        flags=initial_flags(category_known), status=IncidentStatus.received,
         reported_at=now, updated_at=now,
     )
     uow.session.add(incident)
@@ -142,4 +161,4 @@ HANDLERS = {
     CaseClosed: on_case_closed,
 }
 
-__all__ = ["ReportIncident", "report_incident", "HANDLERS", "Flag", "IdempotencyKeyReused", "Reported"]
+__all__ = ["ReportIncident", "report_incident", "HANDLERS", "Flag", "IdempotencyKeyReused", "Reported", "Catalogue"]

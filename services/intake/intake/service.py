@@ -10,7 +10,7 @@ from common.logging import configure_logging
 from common.messaging.contracts import IncidentReported
 from common.service import Service, create_app
 from intake.api import router
-from intake.handlers import HANDLERS
+from intake.handlers import HANDLERS, Catalogue
 from intake.settings import IntakeSettings
 from intake.tables import Category, backbone
 
@@ -34,6 +34,7 @@ class IntakeService(Service):
         async with self.session_factory() as session:
             await session.execute(insert(Category).values(categories).on_conflict_do_nothing())
             await session.commit()
+        self.catalogue = Catalogue(self.session_factory)
 
 
 def app():

@@ -15,7 +15,7 @@ from ledger.tables import Merchant
 router = APIRouter(tags=["ledger 台账"])
 
 
-def get_service(request: Request):
+async def get_service(request: Request):
     return request.app.state.services["ledger"]
 
 

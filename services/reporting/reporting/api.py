@@ -14,7 +14,7 @@ from reporting.tables import CaseFact, MonthlyCount
 router = APIRouter(tags=["reporting 统计"])
 
 
-def get_service(request: Request):
+async def get_service(request: Request):
     return request.app.state.services["reporting"]
 
 

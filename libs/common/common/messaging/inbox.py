@@ -9,14 +9,14 @@ event's fault: they are retried until the database is back, and nothing is dead-
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Sequence
 
 from asgi_correlation_id import correlation_id
-from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, func, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from common.messaging.contracts import IntegrationEvent, Topics
@@ -56,6 +56,7 @@ class ConsumerSettings:
     backoff_s: float = 0.2
     batch_size: int = 200
     fetch_timeout_s: float = 0.5
+    commit_interval_s: float = 0.2
 
 
 class EventConsumer:
@@ -73,6 +74,11 @@ class EventConsumer:
         self.settings = settings
         self.client_id = client_id or group
         self.batch_handler = batch_handler
+        # One constant statement whatever the batch size, so it is compiled and prepared once.
+        self._claim_sql = text(
+            f'INSERT INTO "{inbox.schema}".{inbox.name} (consumer, event_id, event_type) '
+            "SELECT :consumer, i, t FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[])) AS u(i, t) "
+            "ON CONFLICT DO NOTHING RETURNING event_id")
         self.dead_letter_topic = Topics.dead_letter(service)
         self.subscription = transport.subscribe(group, self.topics, self.client_id)
         self.started = asyncio.Event()
@@ -81,14 +87,22 @@ class EventConsumer:
     async def run(self) -> None:
         await self.subscription.start()
         self.started.set()
+        done: list[Record] = []  # applied, offsets not yet committed
+        last_commit = time.monotonic()
         try:
             while True:
                 records = await self.subscription.fetch(self.settings.fetch_timeout_s, self.settings.batch_size)
-                if not records:
-                    continue
                 await self.process_batch(records)
-                await self.subscription.commit(records)
+                done.extend(records)
+                # Offsets trail the applied events by at most commit_interval_s: fewer round trips
+                # to the broker, and what a crash makes it redeliver the inbox turns away.
+                if done and (not records or time.monotonic() - last_commit >= self.settings.commit_interval_s):
+                    await self.subscription.commit(done)
+                    done, last_commit = [], time.monotonic()
         finally:
+            if done:
+                with contextlib.suppress(Exception):
+                    await self.subscription.commit(done)
             await self.subscription.stop()
 
     def _decode(self, record: Record) -> Envelope | str | None:
@@ -105,6 +119,8 @@ class EventConsumer:
     async def process_batch(self, records: Sequence[Record]) -> None:
         """Apply a fetched batch in one transaction; if anything in it fails, apply its records
         one by one, so the failing one is retried and dead-lettered alone."""
+        if not records:
+            return
         todo: list[tuple[Record, Envelope]] = []
         for record in records:
             decoded = self._decode(record)
@@ -131,11 +147,9 @@ class EventConsumer:
     async def _apply_together(self, envelopes: list[Envelope]) -> None:
         started = time.perf_counter()
         async with self.uow_factory() as uow:
-            claimed = set((await uow.session.execute(
-                pg_insert(self.inbox)
-                .values([{"consumer": self.group, "event_id": e.id, "event_type": e.type} for e in envelopes])
-                .on_conflict_do_nothing().returning(self.inbox.c.event_id)
-            )).scalars())
+            claimed = set((await uow.session.execute(self._claim_sql, {
+                "consumer": self.group, "ids": [e.id for e in envelopes], "types": [e.type for e in envelopes],
+            })).scalars())
             fresh, seen = [], set()
             for e in envelopes:
                 if e.id in claimed and e.id not in seen:
@@ -175,12 +189,9 @@ class EventConsumer:
             started = time.perf_counter()
             try:
                 async with self.uow_factory() as uow:
-                    claimed = await uow.session.execute(
-                        pg_insert(self.inbox)
-                        .values(consumer=self.group, event_id=envelope.id, event_type=envelope.type)
-                        .on_conflict_do_nothing()
-                    )
-                    if claimed.rowcount == 0:
+                    claimed = (await uow.session.execute(self._claim_sql, {
+                        "consumer": self.group, "ids": [envelope.id], "types": [envelope.type]})).first()
+                    if claimed is None:
                         EVENTS_DUPLICATE.labels(self.service, envelope.type).inc()
                         return
                     await self._run_handler(envelope, uow)

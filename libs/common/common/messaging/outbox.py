@@ -5,8 +5,12 @@ One relay per service is active at a time (a PostgreSQL advisory lock held on th
 connection elects it; if its process dies the lock goes with the connection and a replica takes
 over). It publishes in id order, and two events of one aggregate can only be written in the order
 their transactions took the aggregate's row lock, so each aggregate's events reach Kafka in the
-order they happened, whatever the number of replicas. NOTIFY wakes the relay at commit; polling
-is the fallback."""
+order they happened, whatever the number of replicas.
+
+Waking the relay: a commit in the leader's own process sets an event (no database round trip);
+a commit elsewhere sends NOTIFY afterwards, in a transaction of its own, because a NOTIFY inside
+the data transaction holds PostgreSQL's global notify lock through that commit's WAL flush and
+serialises the commits of every service. Polling is the fallback."""
 from __future__ import annotations
 
 import asyncio
@@ -118,6 +122,21 @@ class OutboxRelay:
                 # if the lock's connection died, so did our leadership: raise and start over
                 await listener.fetchval("SELECT 1")
             self._wake.clear()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def events_written(self) -> None:
+        """Called after a transaction that wrote events has committed."""
+        if self.is_leader:
+            self._wake.set()
+            return
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT pg_notify(:c, '')"), {"c": notify_channel(self.table.schema)})
+                await conn.commit()
+        except Exception as exc:  # the events are safe in the outbox; the poll will find them
+            log.debug("outbox wake-up NOTIFY failed: %s", exc)
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished events in id order; return how many."""

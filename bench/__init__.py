@@ -1,0 +1,1 @@
+"""`make bench`: the platform measured on the distributed stack of `make up`."""
