@@ -50,10 +50,14 @@ contracts: $(STAMP)
 	$(PY) -m devstack.contracts --write
 
 test: $(STAMP) kafka-jars
-	$(PY) -m pytest -p no:cacheprovider -q
+	$(PY) -m pytest -p no:cacheprovider -q -rA -k "not test_nothing_is_lost" tests
+	$(PY) -m pytest -p no:cacheprovider -q -s -m faults tests/faults
+
+test-faults: $(STAMP) kafka-jars
+	$(PY) -m pytest -p no:cacheprovider -q -s -m faults tests/faults
 
 test-unit: $(STAMP)
-	$(PY) -m pytest -p no:cacheprovider -q -m "not integration and not stack"
+	$(PY) -m pytest -p no:cacheprovider -q -m "not integration and not stack and not faults"
 
 bench: $(STAMP) kafka-jars
 	$(PY) -m bench

@@ -4,6 +4,7 @@ only when told to."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Sequence
 
@@ -78,9 +79,15 @@ class KafkaTransport(Transport):
         self.replication_factor = replication_factor
         self.linger_ms = linger_ms
         self._producer: AIOKafkaProducer | None = None
+        self._started = False
 
     async def start(self) -> None:
-        self._producer = AIOKafkaProducer(
+        self._producer = self._new_producer()
+        await self._producer.start()
+        self._started = True
+
+    def _new_producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
             bootstrap_servers=self.bootstrap,
             client_id=self.client_id,
             acks="all",
@@ -88,7 +95,6 @@ class KafkaTransport(Transport):
             linger_ms=self.linger_ms,
             request_timeout_ms=15_000,
         )
-        await self._producer.start()
 
     async def stop(self) -> None:
         if self._producer is not None:
@@ -98,11 +104,34 @@ class KafkaTransport(Transport):
     async def send(self, records: Sequence[Record]) -> None:
         if self._producer is None:
             raise RuntimeError("transport not started")
-        futures = [
-            await self._producer.send(self.namespace + r.topic, r.value, key=r.key, headers=list(r.headers))
-            for r in records
-        ]
-        await asyncio.gather(*futures)
+        if not self._started:
+            await self._replace_producer()
+            if not self._started:
+                raise ConnectionError("Kafka producer not connected")
+        try:
+            futures = [
+                await self._producer.send(self.namespace + r.topic, r.value, key=r.key, headers=list(r.headers))
+                for r in records
+            ]
+            await asyncio.gather(*futures)
+        except Exception:
+            # A failed batch leaves the idempotent producer's sequence numbers ahead of what the
+            # broker holds (OutOfOrderSequenceNumber for ever after an outage): start a new
+            # producer, with a new producer id, for the caller's retry.
+            await self._replace_producer()
+            raise
+
+    async def _replace_producer(self) -> None:
+        old, self._producer = self._producer, self._new_producer()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(old.stop(), 10)
+        try:
+            await self._producer.start()
+        except Exception as exc:  # broker still down: start() is tried again on the next send
+            log.warning("new Kafka producer could not start yet: %s", exc)
+            self._started = False
+            return
+        self._started = True
 
     def subscribe(self, group: str, topics: Sequence[str], client_id: str) -> Subscription:
         return KafkaSubscription(self.bootstrap, group, topics, client_id, self.namespace)
