@@ -9,7 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-import httpx
+import aiohttp
 from aiokafka import AIOKafkaConsumer
 
 from common.messaging.contracts import Topics
@@ -86,7 +86,7 @@ class Tracker:
             await self._consumer.stop()
 
 
-async def offer(client: httpx.AsyncClient, tracker: Tracker, token: str, rate: float, seconds: float,
+async def offer(client: aiohttp.ClientSession, tracker: Tracker, token: str, rate: float, seconds: float,
                 seed: int) -> list[Sample]:
     """Send `rate` POSTs a second for `seconds`, on schedule whatever the answers' speed."""
     rng = random.Random(seed)
@@ -99,10 +99,11 @@ async def offer(client: httpx.AsyncClient, tracker: Tracker, token: str, rate: f
         tracker.samples[rid] = sample
         samples.append(sample)
         try:
-            r = await client.post("/v1/incidents", json=payload,
-                                  headers={"Authorization": f"Bearer {token}", "X-Request-ID": rid})
-            sample.status = r.status_code
-        except httpx.HTTPError:
+            async with client.post("/v1/incidents", json=payload,
+                                   headers={"Authorization": f"Bearer {token}", "X-Request-ID": rid}) as r:
+                await r.read()
+                sample.status = r.status
+        except (aiohttp.ClientError, asyncio.TimeoutError):
             sample.status = 0
         sample.http_ms = (time.perf_counter() - sample.sent_at) * 1000
 

@@ -70,7 +70,7 @@ def generate(n: int, seed: int = 7):
 
 async def produce_all(bootstrap: str, namespace: str, n: int, progress) -> int:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                                linger_ms=20, max_batch_size=512 * 1024, compression_type="lz4")
+                                linger_ms=20, max_batch_size=512 * 1024)
     await producer.start()
     partitioner = DefaultPartitioner()
     batches: dict[tuple[str, int], object] = {}
@@ -154,14 +154,18 @@ async def measure(stack: Stack, n: int, progress) -> dict:
             progress(f"monthly report over {report['received']:,} cases: {out['report_month_1m_ms']} ms (median of 30)")
 
             progress("rebuilding reporting's read model from the first event")
+            cpu_before = cpu_split(proc.pid, stack)
             t = time.perf_counter()
             await client.post("/v1/reports/rebuild", headers=admin)
             await _wait_applied(applied, total, progress, timeout_s=600)
             elapsed = time.perf_counter() - t
+            cpu_after = cpu_split(proc.pid, stack)
+            out["rebuild_cpu_share"] = {k: round((cpu_after[k] - cpu_before[k]) / elapsed, 2) for k in cpu_after}
             out["rebuild_events_per_s"] = round(total / elapsed)
             again = (await client.get(f"/v1/reports/monthly?month={MONTH}", headers=admin)).json()
             out["rebuild_report_identical"] = again == report
-            progress(f"rebuild: {total:,} events in {elapsed:.1f} s = {out['rebuild_events_per_s']:,} events/s")
+            progress(f"rebuild: {total:,} events in {elapsed:.1f} s = {out['rebuild_events_per_s']:,} events/s; "
+                     f"cores busy: {out['rebuild_cpu_share']}")
     finally:
         proc.terminate()
         proc.wait(30)
@@ -175,6 +179,14 @@ async def measure(stack: Stack, n: int, progress) -> dict:
             await admin_client.close()
         stack.postgres.psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     return out
+
+
+def cpu_split(reporting_pid: int, stack: Stack) -> dict[str, float]:
+    """CPU seconds so far of the reporting process, all PostgreSQL processes, and Kafka."""
+    from bench.procs import cpu_seconds, postgres_pids
+    return {"reporting": cpu_seconds(reporting_pid),
+            "postgres": sum(cpu_seconds(p) for p in postgres_pids(stack.postgres.data_dir)),
+            "kafka": cpu_seconds(stack.kafka.pid())}
 
 
 async def _wait_applied(applied, total: int, progress, timeout_s: float) -> None:

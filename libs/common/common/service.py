@@ -119,7 +119,8 @@ class Service:
         self.relay = OutboxRelay(service=self.name, engine=self.engine, table=self.tables.outbox,
                                  transport=self.transport, clock=self.clock,
                                  batch_size=self.settings.relay_batch_size,
-                                 poll_interval_s=self.settings.relay_poll_interval_s)
+                                 poll_interval_s=self.settings.relay_poll_interval_s,
+                                 linger_s=self.settings.relay_linger_s)
         await self.on_started()
         if run_relay:
             self._spawn(self.relay.run(), "relay")

@@ -41,6 +41,7 @@ class ServiceSettings(BaseSettings):
     topic_partitions: int = Field(6, description="partitions for topics this service creates")
     relay_batch_size: int = 500
     relay_poll_interval_s: float = Field(0.5, description="outbox poll when no NOTIFY arrives")
+    relay_linger_s: float = Field(0.005, description="wait after a wake-up so one publish carries several commits")
     consumer_batch_size: int = Field(500, description="records applied in one transaction")
     consumer_max_attempts: int = Field(4, description="tries of a failing handler before DLQ")
     consumer_backoff_s: float = Field(0.2, description="first retry delay, doubled each try")

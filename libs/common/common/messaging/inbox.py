@@ -19,7 +19,7 @@ from asgi_correlation_id import correlation_id
 from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, func, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from common.messaging.contracts import IntegrationEvent, Topics
+from common.messaging.contracts import EVENT_TYPES, IntegrationEvent, Topics
 from common.messaging.envelope import Envelope, UndecodableEvent, decode
 from common.messaging.transport import Record, Transport
 from common.metrics import (EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_HANDLED, EVENTS_IGNORED,
@@ -74,6 +74,7 @@ class EventConsumer:
         self.settings = settings
         self.client_id = client_id or group
         self.batch_handler = batch_handler
+        self._known_unhandled = frozenset(EVENT_TYPES) - frozenset(self.handlers)
         # One constant statement whatever the batch size, so it is compiled and prepared once.
         self._claim_sql = text(
             f'INSERT INTO "{inbox.schema}".{inbox.name} (consumer, event_id, event_type) '
@@ -107,6 +108,10 @@ class EventConsumer:
 
     def _decode(self, record: Record) -> Envelope | str | None:
         """The envelope to apply, None when this service has no use for it, or why it is poison."""
+        event_type = next((v for k, v in record.headers if k == "ce_type"), b"").decode(errors="replace")
+        if event_type in self._known_unhandled:
+            EVENTS_IGNORED.labels(self.service, event_type).inc()
+            return None  # a valid type for someone else: not worth parsing
         try:
             envelope = decode(record)
         except UndecodableEvent as exc:

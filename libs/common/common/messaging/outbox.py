@@ -65,7 +65,7 @@ def outbox_row(event: IntegrationEvent, *, source: str, now: datetime, correlati
 class OutboxRelay:
     def __init__(self, *, service: str, engine: AsyncEngine, table: Table, transport: Transport,
                  clock: Clock, batch_size: int = 500, poll_interval_s: float = 0.5,
-                 retention: timedelta = timedelta(days=7)) -> None:
+                 linger_s: float = 0.005, retention: timedelta = timedelta(days=7)) -> None:
         self.service = service
         self.engine = engine
         self.table = table
@@ -74,6 +74,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.retention = retention
+        self.linger_s = linger_s
         self._wake = asyncio.Event()
         self.is_leader = False
 
@@ -118,6 +119,8 @@ class OutboxRelay:
                 last_cleanup = self.clock.now()
             try:
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                # Linger a moment so that one round trip carries the events of several commits.
+                await asyncio.sleep(self.linger_s)
             except asyncio.TimeoutError:
                 # if the lock's connection died, so did our leadership: raise and start over
                 await listener.fetchval("SELECT 1")
