@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Annotated, Iterable
+from typing import Annotated
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
@@ -110,10 +110,6 @@ def require_roles(*roles: Role | str):
         return principal
 
     return dependency
-
-
-def roles(*names: Iterable[Role | str]) -> tuple[Role, ...]:
-    return tuple(Role(n) for n in names)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
