@@ -145,9 +145,7 @@ class Service:
     async def stop_consumer(self) -> None:
         task = getattr(self, "_consumer_task", None)
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await _cancel([task])
             self._tasks.remove(task)
             self._consumer_task = None
 
@@ -170,11 +168,7 @@ class Service:
         return task
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await _cancel(self._tasks)
         self._tasks.clear()
         if self._given_transport is None:
             await self.transport.stop()
@@ -188,6 +182,19 @@ class Service:
         except Exception:
             db = False
         return {"database": db, "broker": await self.transport.ready()}
+
+
+async def _cancel(tasks: list[asyncio.Task]) -> None:
+    """Cancel until they are gone: a cancellation that lands as an inner wait completes can be
+    swallowed (asyncio.wait_for in the libraries underneath, on Python 3.11), so ask again."""
+    pending = {t for t in tasks if not t.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=1)
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            task.result()
 
 
 def health_router() -> APIRouter:

@@ -48,7 +48,9 @@ class InMemorySubscription(Subscription):
     async def fetch(self, timeout_s: float, max_records: int) -> list[Record]:
         async with self._broker.changed:
             try:
-                await asyncio.wait_for(self._broker.changed.wait_for(self._has_pending), timeout_s)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                async with asyncio.timeout(timeout_s):
+                    await self._broker.changed.wait_for(self._has_pending)
             except asyncio.TimeoutError:
                 return []
         return self._pending(max_records)

@@ -118,7 +118,8 @@ class OutboxRelay:
                 await self._delete_old()
                 last_cleanup = self.clock.now()
             try:
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                async with asyncio.timeout(self.poll_interval_s):  # not wait_for: see service.stop
+                    await self._wake.wait()
                 # Linger a moment so that one round trip carries the events of several commits.
                 await asyncio.sleep(self.linger_s)
             except asyncio.TimeoutError:
