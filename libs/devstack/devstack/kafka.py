@@ -104,7 +104,9 @@ class LocalKafka:
         if (self.data_dir / "logs" / "meta.properties").exists():
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        result = subprocess.run(self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
+        # "=" joins the id to its option: an id may begin with "-", which would read as an option
+        result = subprocess.run(self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+                                           f"--config={config}"),
                                 capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"kafka storage format failed:\n{result.stdout}\n{result.stderr}")
