@@ -261,3 +261,31 @@ async def test_monthly_report_and_a_rebuild_from_the_topics_agree(platform):
 
     bad = await platform.get("/v1/reports/monthly?month=2026-13", headers=auth("supervisor"))
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "month"]
+
+
+async def test_the_case_trail_is_append_only_and_tampering_is_caught(platform):
+    r = await platform.post("/v1/incidents", json=INCIDENT, headers=auth("hotline_operator"))
+    incident = await eventually(lambda: _incident(platform, r.json()["id"]), lambda i: i["status"] == "dispatched")
+    case_id = incident["case_id"]
+    await platform.post(f"/v1/cases/{case_id}/close", json={"outcome": "resolved"},
+                        headers=auth("squad_leader", "leader-ruhe", squad="sq-ruhe"))
+    trail = (await platform.get(f"/v1/cases/{case_id}/trail", headers=auth("dispatcher"))).json()
+    assert [e["action"] for e in trail] == ["open", "dispatch", "close"]
+    assert trail[2]["actor"] == "leader-ruhe" and trail[1]["prev_hash"] == trail[0]["hash"]
+    verdict = (await platform.get(f"/v1/cases/{case_id}/trail/verify", headers=auth("supervisor"))).json()
+    assert verdict == {"intact": True, "entries": 3, "first_broken_seq": None, "reason": None}
+    other_squad = auth("squad_officer", "o-9", squad="sq-xushui")
+    assert (await platform.get(f"/v1/cases/{case_id}/trail", headers=other_squad)).status_code == 404
+
+    engine = platform.services["cases"].engine
+    async with engine.connect() as conn:
+        with pytest.raises(Exception, match="append-only"):
+            await conn.execute(text("UPDATE cases.case_trail SET reason = 'x' WHERE case_id = :c"), {"c": case_id})
+        await conn.rollback()
+        # someone with the database owner's rights switches the trigger off and rewrites history
+        await conn.execute(text("SET session_replication_role = replica"))
+        await conn.execute(text("UPDATE cases.case_trail SET data = '{\"squad_id\": \"sq-xushui\"}' "
+                                "WHERE case_id = :c AND seq = 2"), {"c": case_id})
+        await conn.commit()
+    verdict = (await platform.get(f"/v1/cases/{case_id}/trail/verify", headers=auth("supervisor"))).json()
+    assert verdict["intact"] is False and verdict["first_broken_seq"] == 2

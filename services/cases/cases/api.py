@@ -10,7 +10,8 @@ from sqlmodel import select
 
 from cases.domain import TransitionNotAllowed
 from cases.handlers import CloseCase, close_case
-from cases.tables import Case
+from cases.tables import Case, CaseTrailEntry
+from cases.trail import TrailEntry, verify
 from common.auth import Principal, Role, require_roles
 from common.messaging.contracts import CaseOutcome, Location
 
@@ -112,3 +113,47 @@ async def close(case_id: str, body: CloseRequest, principal: Closer, service=Dep
     except TransitionNotAllowed as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     return CasePublic.of(case)
+
+
+class TrailEntryPublic(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    reason: str | None
+    data: dict
+    prev_hash: str
+    hash: str
+
+
+class TrailVerdict(BaseModel):
+    intact: bool = Field(description="the chain is whole: no entry changed, removed or reordered")
+    entries: int
+    first_broken_seq: int | None = Field(description="the first entry that no longer fits the chain")
+    reason: str | None
+
+
+async def _trail(service, case_id: str) -> list[CaseTrailEntry]:
+    async with service.session_factory() as session:
+        return list((await session.exec(select(CaseTrailEntry).where(CaseTrailEntry.case_id == case_id)
+                                        .order_by(CaseTrailEntry.seq))).all())
+
+
+@router.get("/v1/cases/{case_id}/trail", response_model=list[TrailEntryPublic], summary="痕迹: the case's history")
+async def trail(case_id: str, principal: Reader, service=Depends(get_service)):
+    await _load_visible(service, case_id, principal)
+    return [TrailEntryPublic.model_validate(e, from_attributes=True) for e in await _trail(service, case_id)]
+
+
+@router.get("/v1/cases/{case_id}/trail/verify", response_model=TrailVerdict,
+            summary="check the case's hash chain; name the first entry that breaks it")
+async def verify_trail(case_id: str, principal: Reader, service=Depends(get_service)):
+    await _load_visible(service, case_id, principal)
+    rows = await _trail(service, case_id)
+    verdict = verify([TrailEntry(case_id=r.case_id, seq=r.seq, at=r.at, actor=r.actor, action=r.action,
+                                 from_status=r.from_status, to_status=r.to_status, reason=r.reason, data=r.data,
+                                 prev_hash=r.prev_hash, hash=r.hash) for r in rows])
+    return TrailVerdict(intact=verdict.intact, entries=verdict.entries, first_broken_seq=verdict.first_broken_seq,
+                        reason=verdict.reason)

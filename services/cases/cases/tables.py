@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -46,6 +46,24 @@ class CaseNumberCounter(CasesTable, table=True):
     __tablename__ = "case_number_counters"
     year: int = Field(primary_key=True)
     last: int = 0
+
+
+class CaseTrailEntry(CasesTable, table=True):
+    """痕迹化: append-only and hash-chained (see cases.trail); a trigger refuses UPDATE and DELETE."""
+    __tablename__ = "case_trail"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=36, index=True)
+    seq: int
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=32)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=500)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
 
 
 backbone = ServiceTables(registry.metadata)
