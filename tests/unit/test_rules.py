@@ -78,3 +78,14 @@ async def test_tokens_are_verified():
     other = AuthSettings(jwt_secret="another-secret-of-enough-length-0123456789")
     with pytest.raises(HTTPException):
         await verifier.verify(issue_token(other, Role.admin))
+
+
+def test_a_squad_member_sees_only_the_squads_own():
+    from common.auth import Principal
+    leader = Principal("l-1", Role.squad_leader, "sq-ruhe")
+    assert leader.sees_squad("sq-ruhe") and not leader.sees_squad("sq-xushui") and not leader.sees_squad(None)
+    assert leader.squad_scope == "sq-ruhe"
+    no_squad = Principal("o-1", Role.squad_officer, None)
+    assert not no_squad.sees_squad(None) and no_squad.squad_scope == ""
+    dispatcher = Principal("d-1", Role.dispatcher)
+    assert dispatcher.sees_squad("sq-xushui") and dispatcher.sees_squad(None) and dispatcher.squad_scope is None

@@ -41,6 +41,16 @@ class Principal:
     def is_squad_member(self) -> bool:
         return self.role in (Role.squad_officer, Role.squad_leader)
 
+    # The object-level rule, in one place: a squad member sees only what is with the squad.
+    def sees_squad(self, squad_id: str | None) -> bool:
+        return not self.is_squad_member or (self.squad_id is not None and squad_id == self.squad_id)
+
+    @property
+    def squad_scope(self) -> str | None:
+        """The squad a listing must be limited to, or None for everyone else ("" when a squad
+        member's token names no squad, which matches nothing)."""
+        return (self.squad_id or "") if self.is_squad_member else None
+
 
 class TokenVerifier:
     def __init__(self, settings: AuthSettings) -> None:

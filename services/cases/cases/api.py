@@ -1,6 +1,7 @@
 """Cases' HTTP API: `/v1/cases`."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from sqlmodel import select
 from cases.domain import TransitionNotAllowed
 from cases.handlers import CloseCase, close_case
 from cases.tables import Case, CaseTrailEntry
-from cases.trail import TrailEntry, verify
+from cases.trail import verify
 from common.auth import Principal, Role, require_roles
 from common.messaging.contracts import CaseOutcome, Location
 
@@ -66,16 +67,10 @@ class CloseRequest(BaseModel):
     merchant_id: str | None = Field(None, description="商户台账 id of the offending merchant, if any")
 
 
-def _visible(case: Case, principal: Principal) -> bool:
-    if principal.is_squad_member:
-        return principal.squad_id is not None and case.squad_id == principal.squad_id
-    return True
-
-
 async def _load_visible(service, case_id: str, principal: Principal) -> Case:
     async with service.session_factory() as session:
         case = await session.get(Case, case_id)
-    if case is None or not _visible(case, principal):
+    if case is None or not principal.sees_squad(case.squad_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"case {case_id} not found")
     return case
 
@@ -88,8 +83,8 @@ async def list_cases(principal: Reader, service=Depends(get_service),
     query = select(Case).order_by(Case.opened_at.desc()).limit(limit).offset(offset)
     if status_:
         query = query.where(Case.status == status_)
-    if principal.is_squad_member:
-        query = query.where(Case.squad_id == (principal.squad_id or ""))
+    if principal.squad_scope is not None:
+        query = query.where(Case.squad_id == principal.squad_scope)
     async with service.session_factory() as session:
         rows = (await session.exec(query)).all()
     return [CasePublic.of(c) for c in rows]
@@ -152,8 +147,4 @@ async def trail(case_id: str, principal: Reader, service=Depends(get_service)):
 async def verify_trail(case_id: str, principal: Reader, service=Depends(get_service)):
     await _load_visible(service, case_id, principal)
     rows = await _trail(service, case_id)
-    verdict = verify([TrailEntry(case_id=r.case_id, seq=r.seq, at=r.at, actor=r.actor, action=r.action,
-                                 from_status=r.from_status, to_status=r.to_status, reason=r.reason, data=r.data,
-                                 prev_hash=r.prev_hash, hash=r.hash) for r in rows])
-    return TrailVerdict(intact=verdict.intact, entries=verdict.entries, first_broken_seq=verdict.first_broken_seq,
-                        reason=verdict.reason)
+    return TrailVerdict(**asdict(verify([r.to_entry() for r in rows])))

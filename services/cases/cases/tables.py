@@ -1,12 +1,14 @@
 """Cases' tables, in the `cases` schema."""
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import Column, DateTime, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from cases.trail import TrailEntry
 from common.db import make_registry
 from common.service import ServiceTables
 
@@ -64,6 +66,9 @@ class CaseTrailEntry(CasesTable, table=True):
     data: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+    def to_entry(self) -> TrailEntry:
+        return TrailEntry(**{f.name: getattr(self, f.name) for f in fields(TrailEntry)})
 
 
 backbone = ServiceTables(registry.metadata)

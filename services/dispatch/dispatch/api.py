@@ -58,8 +58,8 @@ async def list_assignments(principal: Reader, service=Depends(get_service),
                            squad_id: str | None = None,
                            limit: Annotated[int, Query(ge=1, le=500)] = 50,
                            offset: Annotated[int, Query(ge=0)] = 0):
-    if principal.is_squad_member:
-        squad_id = principal.squad_id or ""  # a squad sees its own board only
+    if principal.squad_scope is not None:
+        squad_id = principal.squad_scope  # a squad sees its own board only
     query = select(Assignment).order_by(Assignment.assigned_at.desc()).limit(limit).offset(offset)
     if squad_id:
         query = query.where(Assignment.squad_id == squad_id)
@@ -72,6 +72,6 @@ async def list_assignments(principal: Reader, service=Depends(get_service),
 async def get_assignment(assignment_id: str, principal: Reader, service=Depends(get_service)):
     async with service.session_factory() as session:
         a = await session.get(Assignment, assignment_id)
-    if a is None or (principal.is_squad_member and a.squad_id != principal.squad_id):
+    if a is None or not principal.sees_squad(a.squad_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"assignment {assignment_id} not found")
     return AssignmentPublic.of(a)

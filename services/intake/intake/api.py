@@ -127,18 +127,11 @@ async def create_incident(
     return IncidentPublic.of(reported.incident)
 
 
-def _visible(incident: Incident, principal: Principal) -> bool:
-    """A squad member sees only incidents dispatched to the squad."""
-    if principal.is_squad_member:
-        return principal.squad_id is not None and incident.squad_id == principal.squad_id
-    return True
-
-
 @router.get("/v1/incidents/{incident_id}", response_model=IncidentPublic, summary="one incident with its case and squad")
 async def get_incident(incident_id: str, principal: Reader, service=Depends(get_service)):
     async with service.session_factory() as session:
         incident = await session.get(Incident, incident_id)
-    if incident is None or not _visible(incident, principal):
+    if incident is None or not principal.sees_squad(incident.squad_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"incident {incident_id} not found")
     return IncidentPublic.of(incident)
 
@@ -151,8 +144,8 @@ async def list_incidents(principal: Reader, service=Depends(get_service),
     query = select(Incident).order_by(Incident.reported_at.desc()).limit(limit).offset(offset)
     if status_:
         query = query.where(Incident.status == status_)
-    if principal.is_squad_member:
-        query = query.where(Incident.squad_id == (principal.squad_id or ""))
+    if principal.squad_scope is not None:
+        query = query.where(Incident.squad_id == principal.squad_scope)
     async with service.session_factory() as session:
         rows = (await session.exec(query)).all()
     return [IncidentPublic.of(i) for i in rows]

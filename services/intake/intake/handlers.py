@@ -110,15 +110,17 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
     return Reported(incident, replayed=False)
 
 
-async def _incident_for_update(uow: UnitOfWork, incident_id: str) -> Incident | None:
-    result = await uow.session.exec(select(Incident).where(Incident.id == incident_id).with_for_update())
-    return result.first()
+async def _incident_for_update(uow: UnitOfWork, event: CaseOpened | CaseDispatched | CaseFlagged | CaseClosed
+                               ) -> Incident:
+    result = await uow.session.exec(select(Incident).where(Incident.id == event.incident_id).with_for_update())
+    incident = result.first()
+    if incident is None:
+        raise LookupError(f"case {event.case_id} names unknown incident {event.incident_id}")
+    return incident
 
 
 async def on_case_opened(event: CaseOpened, env: Envelope, uow: UnitOfWork) -> None:
-    incident = await _incident_for_update(uow, event.incident_id)
-    if incident is None:
-        raise LookupError(f"case {event.case_id} names unknown incident {event.incident_id}")
+    incident = await _incident_for_update(uow, event)
     incident.case_id, incident.case_number = event.case_id, event.case_number
     if incident.status == IncidentStatus.received:
         incident.status = IncidentStatus.filed
@@ -126,9 +128,7 @@ async def on_case_opened(event: CaseOpened, env: Envelope, uow: UnitOfWork) -> N
 
 
 async def on_case_dispatched(event: CaseDispatched, env: Envelope, uow: UnitOfWork) -> None:
-    incident = await _incident_for_update(uow, event.incident_id)
-    if incident is None:
-        raise LookupError(f"case {event.case_id} names unknown incident {event.incident_id}")
+    incident = await _incident_for_update(uow, event)
     incident.case_id, incident.case_number = event.case_id, event.case_number
     incident.squad_id, incident.squad_name = event.squad_id, event.squad_name
     if incident.status != IncidentStatus.closed:
@@ -137,9 +137,7 @@ async def on_case_dispatched(event: CaseDispatched, env: Envelope, uow: UnitOfWo
 
 
 async def on_case_flagged(event: CaseFlagged, env: Envelope, uow: UnitOfWork) -> None:
-    incident = await _incident_for_update(uow, event.incident_id)
-    if incident is None:
-        raise LookupError(f"case {event.case_id} names unknown incident {event.incident_id}")
+    incident = await _incident_for_update(uow, event)
     incident.flags = with_flag(list(incident.flags), event.reason)
     if incident.status in (IncidentStatus.received, IncidentStatus.filed):
         incident.status = IncidentStatus.awaiting_command_centre
@@ -147,9 +145,7 @@ async def on_case_flagged(event: CaseFlagged, env: Envelope, uow: UnitOfWork) ->
 
 
 async def on_case_closed(event: CaseClosed, env: Envelope, uow: UnitOfWork) -> None:
-    incident = await _incident_for_update(uow, event.incident_id)
-    if incident is None:
-        raise LookupError(f"case {event.case_id} names unknown incident {event.incident_id}")
+    incident = await _incident_for_update(uow, event)
     incident.status = IncidentStatus.closed
     incident.updated_at = env.time
 

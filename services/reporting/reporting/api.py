@@ -43,8 +43,8 @@ async def counts(principal: Reader, service=Depends(get_service),
         query = query.where(f.received_at >= received_from)
     if received_to:
         query = query.where(f.received_at < received_to)
-    if principal.role == Role.squad_leader:
-        query = query.where(f.squad_id == (principal.squad_id or ""))
+    if principal.squad_scope is not None:
+        query = query.where(f.squad_id == principal.squad_scope)
     async with service.session_factory() as session:
         rows = (await session.execute(query)).all()
     return [CountRow(squad_id=r[0], squad_name=r[1], category=r[2], received=r[3], dispatched=r[4], closed=r[5])
@@ -76,8 +76,8 @@ async def monthly(principal: Reader, month: Annotated[str, Query(pattern=r"^\d{4
     first = date.fromisoformat(month + "-01")
     m = MonthlyCount
     query = select(m).where(m.month == first).order_by(m.squad_id, m.category_code)
-    if principal.role == Role.squad_leader:
-        query = query.where(m.squad_id == (principal.squad_id or ""))
+    if principal.squad_scope is not None:
+        query = query.where(m.squad_id == principal.squad_scope)
     async with service.session_factory() as session:
         rows = (await session.execute(query)).scalars().all()
     out = [MonthlyRow(squad_id=r.squad_id or None, squad_name=r.squad_name or None, category=r.category_code,
