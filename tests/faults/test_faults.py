@@ -17,7 +17,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from devstack.ports import free_port, port_open
 from devstack.stack import SERVICES, Stack, StackConfig
 from tests.conftest import token
 from tests.helpers import INCIDENT
@@ -70,12 +69,7 @@ class Client:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    base = free_port()
-    while any(port_open(base + i) for i in range(1, 6)) or base > 60000:
-        base = free_port()
-    config = StackConfig(state_dir=tmp_path_factory.mktemp("faults"), pg_port=free_port(), kafka_port=free_port(),
-                         kafka_controller_port=free_port(), port_base=base - 1)
-    s = Stack(config)
+    s = Stack(StackConfig.on_spare_ports(tmp_path_factory.mktemp("faults")))
     s.up()
     yield s
     s.down()

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devstack.ports import free_port, port_open
+from devstack.ports import port_open
 from devstack.stack import SERVICES, Stack, StackConfig
 from tests.conftest import auth
 from tests.helpers import INCIDENT
@@ -24,12 +24,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def stack_env(tmp_path_factory):
-    base = free_port()
-    while not all(not port_open(base + i) for i in range(1, 6)):
-        base = free_port()
-    env = {**os.environ, "STACK_DIR": str(tmp_path_factory.mktemp("stack")), "STACK_PG_PORT": str(free_port()),
-           "STACK_KAFKA_PORT": str(free_port()), "STACK_KAFKA_CONTROLLER_PORT": str(free_port()),
-           "STACK_PORT_BASE": str(base - 1 if base > 1 else base)}
+    config = StackConfig.on_spare_ports(tmp_path_factory.mktemp("stack"))
+    env = {**os.environ, "STACK_DIR": str(config.state_dir), "STACK_PG_PORT": str(config.pg_port),
+           "STACK_KAFKA_PORT": str(config.kafka_port), "STACK_KAFKA_CONTROLLER_PORT": str(config.kafka_controller_port),
+           "STACK_PORT_BASE": str(config.port_base)}
     yield env
     subprocess.run(["make", "-s", "down"], cwd=REPO, env=env, capture_output=True, timeout=120)
 

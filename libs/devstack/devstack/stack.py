@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from devstack.kafka import LocalKafka
+from devstack.ports import free_port, port_open
 from devstack.postgres import LocalPostgres
 
 REPO = Path(__file__).resolve().parents[3]
@@ -42,6 +43,20 @@ class StackConfig:
             port_base=int(env.get("STACK_PORT_BASE", 8000)),
             namespace=env.get("STACK_KAFKA_NAMESPACE", ""),
         )
+
+    @classmethod
+    def on_spare_ports(cls, state_dir: Path) -> "StackConfig":
+        """A stack beside any other (for tests): every port free now, none of them the same.
+        The database and broker ports are taken first, so the services' run of five cannot
+        later be handed out to them."""
+        pg, kafka, controller = free_port(), free_port(), free_port()
+        taken = {pg, kafka, controller}
+        while True:
+            base = free_port()
+            run = range(base, base + len(SERVICES))
+            if base + len(SERVICES) < 65000 and not taken & set(run) and not any(port_open(p) for p in run):
+                return cls(state_dir=state_dir, pg_port=pg, kafka_port=kafka, kafka_controller_port=controller,
+                           port_base=base - 1)
 
     def service_port(self, service: str) -> int:
         return self.port_base + 1 + SERVICES.index(service)
@@ -112,7 +127,8 @@ class Stack:
             except httpx.HTTPError as exc:
                 last = str(exc)
             time.sleep(0.3)
-        raise RuntimeError(f"{service} not ready after {timeout_s:.0f}s: {last}")
+        tail = (self.log_dir / f"{service}.log").read_text(errors="replace")[-1500:]
+        raise RuntimeError(f"{service} not ready after {timeout_s:.0f}s: {last}\n--- {service}.log ---\n{tail}")
 
     def stop_service(self, service: str, sig: int = signal.SIGTERM, timeout_s: float = 15) -> None:
         pid = self.service_pid(service)
