@@ -25,3 +25,39 @@ async def eventually(probe: Callable[[], Awaitable[T]], until: Callable[[T], boo
         await asyncio.sleep(0.05)
         value = await probe()
     return value
+
+
+def photo_bytes(colour: tuple[int, int, int] = (200, 40, 40), fmt: str = "JPEG", size=(64, 48), exif=None) -> bytes:
+    """A small real image (JPEG, PNG or HEIC), optionally with EXIF (e.g. a GPS position)."""
+    import io
+
+    import pillow_heif
+    from PIL import Image
+    pillow_heif.register_heif_opener()
+    buf = io.BytesIO()
+    Image.new("RGB", size, colour).save(buf, format=fmt, **({"exif": exif} if exif is not None else {}))
+    return buf.getvalue()
+
+
+SQUAD_LEADER = ("squad_leader", "leader-ruhe", "sq-ruhe")
+MONITOR = ("field_monitor", "monitor-3", None)
+
+
+async def handle(client, case_id: str, outcome: str = "resolved", merchant_id: str | None = None,
+                 who=SQUAD_LEADER, before: int = 1, after: int = 1):
+    """处置反馈 by the squad, with before and after photos."""
+    from tests.conftest import auth
+    files = [("before", (f"b{i}.jpg", photo_bytes((10 * i, 80, 80)), "image/jpeg")) for i in range(before)]
+    files += [("after", (f"a{i}.jpg", photo_bytes((80, 10 * i, 200)), "image/jpeg")) for i in range(after)]
+    data = {"outcome": outcome, **({"merchant_id": merchant_id} if merchant_id else {})}
+    return await client.post(f"/v1/cases/{case_id}/handle", data=data, files=files or None, headers=auth(*who))
+
+
+async def handle_and_close(client, case_id: str, outcome: str = "resolved", merchant_id: str | None = None):
+    """The squad handles the case, a field monitor checks it on site and it closes."""
+    from tests.conftest import auth
+    r = await handle(client, case_id, outcome, merchant_id)
+    assert r.status_code == 200, r.text
+    r = await client.post(f"/v1/cases/{case_id}/check", json={"passed": True}, headers=auth(*MONITOR))
+    assert r.status_code == 200, r.text
+    return r.json()

@@ -10,15 +10,16 @@ from sqlalchemy import text
 from common.messaging.memory import InMemoryTransport
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running
-from tests.helpers import INCIDENT, eventually
+from tests.helpers import INCIDENT, eventually, handle, handle_and_close
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def platform(database_url):
+async def platform(database_url, tmp_path):
     transport = InMemoryTransport()
-    services = build_services(database_url, transport, relay_poll_interval_s=0.2)
+    services = build_services(database_url, transport, relay_poll_interval_s=0.2,
+                              object_store_url=f"file:{tmp_path}/objects")
     app = build_app(services)
     async with running(services, app) as client:
         client.transport_ = transport
@@ -129,9 +130,8 @@ async def test_a_squad_sees_only_its_own_cases(platform):
     assert (await platform.get(f"/v1/incidents/{incident['id']}", headers=other)).status_code == 404
     listed = (await platform.get("/v1/cases", headers=other)).json()
     assert case_id not in {c["id"] for c in listed}
-    # and a leader of another squad cannot close it
-    r = await platform.post(f"/v1/cases/{case_id}/close", json={"outcome": "resolved"},
-                            headers=auth("squad_leader", "leader-2", squad="sq-xushui"))
+    # and a leader of another squad cannot handle it
+    r = await handle(platform, case_id, who=("squad_leader", "leader-2", "sq-xushui"))
     assert r.status_code == 404
 
 
@@ -156,12 +156,10 @@ async def test_closing_violations_moves_the_merchant_colour(platform):
         r = await platform.post("/v1/incidents", json=INCIDENT, headers=auth("hotline_operator"))
         incident = await eventually(lambda: _incident(platform, r.json()["id"]),
                                     lambda i: i["status"] == "dispatched", what="dispatch")
-        closed = await platform.post(f"/v1/cases/{incident['case_id']}/close",
-                                     json={"outcome": "violation", "merchant_id": m["id"]},
-                                     headers=auth("squad_leader", "leader-ruhe", squad="sq-ruhe"))
-        assert closed.status_code == 200, closed.text
-        again = await platform.post(f"/v1/cases/{incident['case_id']}/close",
-                                    json={"outcome": "violation"}, headers=auth("dispatcher"))
+        closed = await handle_and_close(platform, incident["case_id"], "violation", m["id"])
+        assert closed["status"] == "closed"
+        again = await platform.post(f"/v1/cases/{incident['case_id']}/check", json={"passed": True},
+                                    headers=auth("field_monitor", "monitor-4"))
         assert again.status_code == 409
         expected = ["yellow", "orange", "red"][len(colours)]
         merchant = await eventually(
@@ -238,9 +236,7 @@ async def test_monthly_report_and_a_rebuild_from_the_topics_agree(platform):
         r = await platform.post("/v1/incidents", json={**INCIDENT, "location": loc}, headers=auth("hotline_operator"))
         ids.append(r.json()["id"])
     incidents = [await eventually(lambda: _incident(platform, i), lambda x: x["status"] == "dispatched") for i in ids]
-    closed = await platform.post(f"/v1/cases/{incidents[0]['case_id']}/close", json={"outcome": "violation"},
-                                 headers=auth("dispatcher"))
-    assert closed.status_code == 200
+    await handle_and_close(platform, incidents[0]["case_id"], "violation")
     month = incidents[0]["reported_at"][:7]  # UTC; the same Beijing month except in the last hours of one
 
     async def report():
@@ -267,13 +263,14 @@ async def test_the_case_trail_is_append_only_and_tampering_is_caught(platform):
     r = await platform.post("/v1/incidents", json=INCIDENT, headers=auth("hotline_operator"))
     incident = await eventually(lambda: _incident(platform, r.json()["id"]), lambda i: i["status"] == "dispatched")
     case_id = incident["case_id"]
-    await platform.post(f"/v1/cases/{case_id}/close", json={"outcome": "resolved"},
-                        headers=auth("squad_leader", "leader-ruhe", squad="sq-ruhe"))
+    await handle_and_close(platform, case_id)
     trail = (await platform.get(f"/v1/cases/{case_id}/trail", headers=auth("dispatcher"))).json()
-    assert [e["action"] for e in trail] == ["open", "dispatch", "close"]
+    assert [e["action"] for e in trail] == ["open", "dispatch", "handle", "check"]
     assert trail[2]["actor"] == "leader-ruhe" and trail[1]["prev_hash"] == trail[0]["hash"]
+    assert {p["kind"] for p in trail[2]["data"]["photos"]} == {"before", "after"}
+    assert all(len(p["sha256"]) == 64 for p in trail[2]["data"]["photos"])
     verdict = (await platform.get(f"/v1/cases/{case_id}/trail/verify", headers=auth("supervisor"))).json()
-    assert verdict == {"intact": True, "entries": 3, "first_broken_seq": None, "reason": None}
+    assert verdict == {"intact": True, "entries": 4, "first_broken_seq": None, "reason": None}
     other_squad = auth("squad_officer", "o-9", squad="sq-xushui")
     assert (await platform.get(f"/v1/cases/{case_id}/trail", headers=other_squad)).status_code == 404
 

@@ -1,42 +1,175 @@
-"""The case lifecycle, written once: which action moves a case from which state to which.
-(The full national model, with verification, rework and the enforcement track, grows here.)"""
+"""The case lifecycle, written once (the national digital city-management model, DOMAIN.md):
+
+    reported 待核实 → verified 已核实 → filed 已立案 (or not_filed 不予立案, with a reason)
+    → dispatched 已派遣 → handled 已处置 (before and after photos) → closed 已结案 after an
+    on-site check by a field monitor who is not the handler (监管分离), or back to dispatched
+    for rework 返工, as many rounds as it takes → evaluated 已评价 (the citizen's rating).
+
+Beside the main line: suspend 挂起 / resume 恢复 (waiting for another department), cancel 撤销,
+reopen 重新办理 (after a dissatisfied rating or by a supervisor), split 拆分 and merge 合并.
+
+Every rule about which action may move a case from which state to which, and who may take it,
+is in the two tables below; the service layer asks `plan()` and nothing else."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+
+from common.auth import Role
 
 
 class CaseStatus(StrEnum):
+    reported = "reported"  # 待核实: a public or hotline report waiting for on-site verification
+    verified = "verified"  # 已核实: a field monitor confirmed (or could not confirm) it on site
     filed = "filed"  # 已立案
-    awaiting_command_centre = "awaiting_command_centre"  # 待指挥中心处理
+    not_filed = "not_filed"  # 不予立案
+    awaiting_command_centre = "awaiting_command_centre"  # 待指挥中心处理 (no squad could be chosen, or returned)
     dispatched = "dispatched"  # 已派遣
+    handled = "handled"  # 已处置, waiting for the on-site check 核查
     closed = "closed"  # 已结案
+    evaluated = "evaluated"  # 已评价
+    suspended = "suspended"  # 已挂起
+    cancelled = "cancelled"  # 已撤销
+    merged = "merged"  # 已合并 into another case
+    split = "split"  # 已拆分 into several cases
+
+
+S = CaseStatus
+TERMINAL = frozenset({S.not_filed, S.cancelled, S.merged, S.split})
+OPEN_BEFORE_DISPATCH = frozenset({S.reported, S.verified, S.filed, S.awaiting_command_centre})
+ACTIVE = OPEN_BEFORE_DISPATCH | {S.dispatched}
 
 
 class Action(StrEnum):
-    dispatch = "dispatch"
-    flag = "flag"
-    close = "close"
+    open = "open"
+    verify = "verify"  # 核实
+    file = "file"  # 立案
+    reject = "reject"  # 不予立案
+    flag = "flag"  # to the command centre
+    dispatch = "dispatch"  # 派遣 (again, when reassigned)
+    return_ = "return"  # 退回 by the squad to the command centre
+    handle = "handle"  # 处置反馈
+    check = "check"  # 核查 passed: 结案
+    rework = "rework"  # 核查 failed: 返工
+    evaluate = "evaluate"  # 评价
+    reopen = "reopen"
+    suspend = "suspend"
+    resume = "resume"
+    cancel = "cancel"
+    merge = "merge"
+    split = "split"
 
 
-TRANSITIONS: dict[Action, tuple[frozenset[CaseStatus], CaseStatus]] = {
-    Action.dispatch: (frozenset({CaseStatus.filed, CaseStatus.awaiting_command_centre}), CaseStatus.dispatched),
-    Action.flag: (frozenset({CaseStatus.filed}), CaseStatus.awaiting_command_centre),
-    Action.close: (frozenset({CaseStatus.dispatched}), CaseStatus.closed),
+RESUME_TO_PREVIOUS = None
+"""The target of `resume`: the state the case was suspended from."""
+
+TRANSITIONS: dict[Action, tuple[frozenset[CaseStatus], CaseStatus | None]] = {
+    Action.verify: (frozenset({S.reported}), S.verified),
+    Action.file: (frozenset({S.reported, S.verified}), S.filed),
+    Action.reject: (frozenset({S.reported, S.verified}), S.not_filed),
+    Action.flag: (frozenset({S.filed}), S.awaiting_command_centre),
+    Action.dispatch: (frozenset({S.filed, S.awaiting_command_centre, S.dispatched}), S.dispatched),
+    Action.return_: (frozenset({S.dispatched}), S.awaiting_command_centre),
+    Action.handle: (frozenset({S.dispatched}), S.handled),
+    Action.check: (frozenset({S.handled}), S.closed),
+    Action.rework: (frozenset({S.handled}), S.dispatched),
+    Action.evaluate: (frozenset({S.closed}), S.evaluated),
+    Action.reopen: (frozenset({S.closed, S.evaluated}), S.dispatched),
+    Action.suspend: (frozenset({S.filed, S.awaiting_command_centre, S.dispatched}), S.suspended),
+    Action.resume: (frozenset({S.suspended}), RESUME_TO_PREVIOUS),
+    Action.cancel: (frozenset(ACTIVE | {S.suspended}), S.cancelled),
+    Action.merge: (frozenset(ACTIVE), S.merged),
+    Action.split: (frozenset(ACTIVE), S.split),
 }
+
+SYSTEM = "system"
+"""Actions taken on an event from another service rather than by a person."""
+
+WHO: dict[Action, frozenset[Role | str]] = {
+    Action.verify: frozenset({Role.field_monitor}),
+    Action.file: frozenset({Role.dispatcher}),
+    Action.reject: frozenset({Role.dispatcher}),
+    Action.flag: frozenset({SYSTEM}),
+    Action.dispatch: frozenset({SYSTEM}),
+    Action.return_: frozenset({SYSTEM}),
+    Action.handle: frozenset({Role.squad_officer, Role.squad_leader}),
+    Action.check: frozenset({Role.field_monitor}),
+    Action.rework: frozenset({Role.field_monitor}),
+    Action.evaluate: frozenset({SYSTEM, Role.dispatcher}),
+    Action.reopen: frozenset({SYSTEM, Role.supervisor}),
+    Action.suspend: frozenset({Role.dispatcher, Role.squad_leader}),
+    Action.resume: frozenset({Role.dispatcher, Role.squad_leader}),
+    Action.cancel: frozenset({Role.dispatcher, Role.supervisor}),
+    Action.merge: frozenset({Role.dispatcher}),
+    Action.split: frozenset({Role.dispatcher}),
+}
+
+NEEDS_REASON = frozenset({Action.reject, Action.rework, Action.reopen, Action.suspend, Action.cancel,
+                          Action.merge, Action.split})
 
 
 class TransitionNotAllowed(Exception):
-    def __init__(self, action: Action, current: str) -> None:
-        allowed = sorted(s.value for s in TRANSITIONS[action][0])
-        super().__init__(f"cannot {action.value} a case that is {current}; allowed from {allowed}")
+    """The action is not allowed from the case's state (HTTP 409)."""
+
+    def __init__(self, action: Action, current: str, detail: str | None = None) -> None:
+        allowed = sorted(s.value for s in TRANSITIONS[action][0]) if action in TRANSITIONS else []
+        super().__init__(detail or f"cannot {action.value} a case that is {current}; allowed from {allowed}")
         self.action, self.current = action, current
 
 
-def next_status(current: str, action: Action) -> CaseStatus:
+class NotYourStep(Exception):
+    """The caller may not take this step on this case (HTTP 403)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who takes a step: a person with a role (and squad), or SYSTEM for another service."""
+    subject: str
+    role: Role | str
+    squad_id: str | None = None
+
+
+def next_status(current: str, action: Action, *, suspended_from: str | None = None) -> CaseStatus:
     sources, target = TRANSITIONS[action]
     if CaseStatus(current) not in sources:
         raise TransitionNotAllowed(action, current)
+    if target is RESUME_TO_PREVIOUS:
+        return CaseStatus(suspended_from or S.filed)
     return target
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the rules need to know about a case, beyond its state."""
+    status: str
+    squad_id: str | None
+    handled_by: str | None = None
+    suspended_from: str | None = None
+
+
+def plan(case: CaseFacts, action: Action, actor: Actor, reason: str | None = None) -> CaseStatus:
+    """Check that `actor` may take `action` on `case` now, and return the state it leads to.
+    Raises NotYourStep (wrong role, another squad's case, 监管分离) or TransitionNotAllowed."""
+    if actor.role != Role.admin and actor.role not in WHO[action]:
+        allowed = sorted(str(r) for r in WHO[action])
+        raise NotYourStep(f"{action.value} is taken by {allowed}, not {actor.role}")
+    if actor.role in (Role.squad_officer, Role.squad_leader) and (actor.squad_id is None
+                                                                  or actor.squad_id != case.squad_id):
+        raise NotYourStep(f"{action.value}: the case is not with squad {actor.squad_id}")
+    if action in NEEDS_REASON and not (reason and reason.strip()):
+        raise ValueError(f"{action.value} needs a reason")
+    target = next_status(case.status, action, suspended_from=case.suspended_from)
+    if action in (Action.check, Action.rework) and case.handled_by == actor.subject:
+        # 监管分离: whoever handled the case cannot be the one who checks it.
+        raise NotYourStep(f"{actor.subject} handled this case and cannot also check it (监管分离)")
+    return target
+
+
+def initial_status(channel: str, verify_channels: frozenset[str]) -> CaseStatus:
+    """Reports from `verify_channels` wait for on-site verification before filing (rule of ours,
+    default: citizens' web and Open311 reports). A 12319 operator works in the command centre
+    (四位一体), so the hotline's record is filed directly, as are field monitors' and machines'."""
+    return S.reported if channel in verify_channels else S.filed
 
 
 def case_number(district_code: str, year: int, sequence: int) -> str:

@@ -1,22 +1,34 @@
-"""Cases' service layer: open a case for each incident, follow its dispatch, close it."""
+"""Cases' service layer: each step of the closed loop and of the enforcement track, in one
+transaction with its trail entry and its events. The rules themselves are in cases.domain and
+cases.enforcement; this module loads, asks them, stores and publishes."""
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
+from pydantic import TypeAdapter
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 
-from cases.domain import Action, CaseStatus, case_number, next_status
-from cases.tables import Case, CaseTrailEntry
+from cases import enforcement as enf
+from cases.documents import PenaltyDecision, render_penalty_decision, sha256
+from cases.domain import (ACTIVE, SYSTEM, TERMINAL, Action, Actor, CaseFacts, CaseStatus, NotYourStep,
+                          TransitionNotAllowed, case_number, initial_status, plan)
+from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, EnforcementTrack, Seizure
 from cases.trail import GENESIS, TrailEntry, entry_hash
-from common.messaging.contracts import (AssignmentCreated, CaseClosed, CaseDispatched, CaseFlagged,
-                                        CaseOpened, CaseUnroutable, IncidentReported)
+from common.messaging.contracts import (AssignmentCreated, CaseClosed, CaseDispatched, CaseFiled, CaseFlagged,
+                                        CaseOpened, CaseTransitioned, CaseUnroutable, EnforcementStepRecorded,
+                                        IncidentReported, Location)
 from common.messaging.envelope import Envelope
+from common.objectstore import ObjectStore
+from common.photos import Photo
 from common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+DISPATCH = Actor("system:dispatch", SYSTEM)
+INTAKE = Actor("system:intake", SYSTEM)
 
 
 async def _next_case_number(uow: UnitOfWork, district_code: str) -> str:
@@ -47,39 +59,76 @@ async def _case_for_update(uow: UnitOfWork, case_id: str) -> Case:
     return case
 
 
-async def open_case(event: IncidentReported, env: Envelope, uow: UnitOfWork, *, district_code: str) -> None:
-    """立案: every incident becomes a case (verification before filing arrives with the full loop)."""
-    existing = (await uow.session.exec(select(Case).where(Case.incident_id == event.incident_id))).first()
-    if existing is not None:
-        return
+def _facts(case: Case) -> CaseFacts:
+    return CaseFacts(status=case.status, squad_id=case.squad_id, handled_by=case.handled_by,
+                     suspended_from=case.suspended_from)
+
+
+async def _transition(uow: UnitOfWork, case: Case, action: Action, actor: Actor, *, reason: str | None = None,
+                      details: dict | None = None) -> str:
+    """Move `case` by `action` if the rules allow it: the trail entry and the CaseTransitioned
+    event carry who, when, the state before and after, and why. Returns the state before."""
+    target = plan(_facts(case), action, actor, reason)
+    before, case.status = case.status, target
+    details = details or {}
+    await append_trail(uow, case.id, action=action.value, actor=actor.subject, from_status=before,
+                       to_status=target, reason=reason, data=details)
+    uow.session.add(case)
+    uow.publish(CaseTransitioned(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
+                                 action=action.value, from_status=before, to_status=target, actor=actor.subject,
+                                 actor_role=str(actor.role), at=uow.clock.now(), reason=reason,
+                                 squad_id=case.squad_id, category_code=case.category_code, details=details))
+    log.info("case %s: %s %s -> %s by %s", case.case_number, action.value, before, target, actor.subject)
+    return before
+
+
+# -- from other services' events ---------------------------------------------------------------
+
+async def _create_case(uow: UnitOfWork, *, district_code: str, incident_id: str, status: CaseStatus, channel: str,
+                       category_code: str, urgency: str, location: Location, flags: list[str],
+                       description: str | None, actor: str, parent: Case | None = None) -> Case:
     now = uow.clock.now()
     case = Case(id=str(uuid.uuid4()), case_number=await _next_case_number(uow, district_code),
-                incident_id=event.incident_id, status=CaseStatus.filed, channel=event.channel,
-                category_code=event.category_code, urgency=event.urgency,
-                lon=event.location.lon, lat=event.location.lat, flags=list(event.flags), opened_at=now)
+                incident_id=incident_id, status=status, channel=channel, category_code=category_code,
+                urgency=urgency, lon=location.lon, lat=location.lat, flags=list(flags), opened_at=now,
+                description=description, parent_case_id=parent.id if parent else None)
     uow.session.add(case)
-    await append_trail(uow, case.id, action="open", actor="system:intake", from_status=None, to_status=case.status,
-                       data={"incident_id": case.incident_id, "channel": case.channel,
-                             "category": case.category_code, "case_number": case.case_number})
-    log.info("case %s opened for incident %s (%s)", case.case_number, case.incident_id, case.category_code)
-    uow.publish(CaseOpened(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
-                           opened_at=now, channel=event.channel, category_code=event.category_code,
-                           urgency=event.urgency, location=event.location, flags=case.flags))
+    await append_trail(uow, case.id, action=Action.open.value, actor=actor, from_status=None, to_status=status,
+                       data={"incident_id": incident_id, "channel": channel, "category": category_code,
+                             "case_number": case.case_number,
+                             **({"split_from": parent.case_number} if parent else {})})
+    uow.publish(CaseOpened(case_id=case.id, case_number=case.case_number, incident_id=incident_id, opened_at=now,
+                           channel=channel, category_code=category_code, urgency=urgency, location=location,
+                           flags=case.flags, status=status, parent_case_id=case.parent_case_id))
+    return case
+
+
+async def open_case(event: IncidentReported, env: Envelope, uow: UnitOfWork, *, district_code: str,
+                    verify_channels: frozenset[str] = frozenset()) -> None:
+    """受理 → a case: filed at once (立案), or reported (待核实) when its channel needs verification."""
+    existing = (await uow.session.exec(select(Case.id).where(Case.incident_id == event.incident_id,
+                                                            Case.parent_case_id.is_(None)))).first()
+    if existing is not None:
+        return
+    case = await _create_case(uow, district_code=district_code, incident_id=event.incident_id,
+                              status=initial_status(event.channel, verify_channels), channel=event.channel,
+                              category_code=event.category_code, urgency=event.urgency, location=event.location,
+                              flags=event.flags, description=event.description[:2000], actor=INTAKE.subject)
+    log.info("case %s opened (%s) for incident %s (%s)", case.case_number, case.status, case.incident_id,
+             case.category_code)
 
 
 async def mark_dispatched(event: AssignmentCreated, env: Envelope, uow: UnitOfWork) -> None:
     case = await _case_for_update(uow, event.case_id)
     if case.assignment_id == event.assignment_id:
         return
-    before = case.status
-    case.status = next_status(case.status, Action.dispatch)
-    await append_trail(uow, case.id, action="dispatch", actor="system:dispatch", from_status=before,
-                       to_status=case.status, data={"squad_id": event.squad_id, "grid_id": event.grid_id,
-                                                    "assignment_id": event.assignment_id})
+    if case.status in TERMINAL:
+        log.warning("case %s is %s; assignment %s ignored", case.case_number, case.status, event.assignment_id)
+        return
+    await _transition(uow, case, Action.dispatch, DISPATCH, details={
+        "squad_id": event.squad_id, "grid_id": event.grid_id, "assignment_id": event.assignment_id})
     case.squad_id, case.squad_name, case.grid_id = event.squad_id, event.squad_name, event.grid_id
     case.assignment_id, case.dispatched_at, case.deadline_at = event.assignment_id, event.assigned_at, event.deadline_at
-    uow.session.add(case)
-    log.info("case %s dispatched to %s", case.case_number, event.squad_name)
     uow.publish(CaseDispatched(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
                                assignment_id=event.assignment_id, squad_id=event.squad_id,
                                squad_name=event.squad_name, grid_id=event.grid_id,
@@ -89,39 +138,269 @@ async def mark_dispatched(event: AssignmentCreated, env: Envelope, uow: UnitOfWo
 
 async def flag_for_command_centre(event: CaseUnroutable, env: Envelope, uow: UnitOfWork) -> None:
     case = await _case_for_update(uow, event.case_id)
-    before = case.status
-    case.status = next_status(case.status, Action.flag)
-    await append_trail(uow, case.id, action="flag", actor="system:dispatch", from_status=before,
-                       to_status=case.status, reason=event.reason)
+    if case.status != CaseStatus.filed:
+        return  # already moved on (dispatched by hand, cancelled, ...)
+    await _transition(uow, case, Action.flag, DISPATCH, reason=event.reason)
     if event.reason not in case.flags:
         case.flags = [*case.flags, event.reason]
-    uow.session.add(case)
-    log.info("case %s needs the command centre: %s", case.case_number, event.reason)
     uow.publish(CaseFlagged(case_id=case.id, incident_id=case.incident_id, reason=event.reason,
                             flagged_at=uow.clock.now()))
 
 
+# -- steps taken by people ----------------------------------------------------------------------
+
 @dataclass(frozen=True)
-class CloseCase:
+class TakeStep:
+    """A lifecycle step with no payload beyond a reason and details: verify, file, reject,
+    evaluate, reopen, suspend, resume, cancel, check (passed or not)."""
     case_id: str
-    outcome: str
-    closed_by: str
-    merchant_id: str | None = None
+    action: Action
+    actor: Actor
+    reason: str | None = None
+    details: dict = field(default_factory=dict)
 
 
-async def close_case(uow: UnitOfWork, cmd: CloseCase) -> Case:
-    """结案 with an outcome; a violation by a merchant in the ledger moves the merchant's colour."""
+async def take_step(uow: UnitOfWork, cmd: TakeStep) -> Case:
     case = await _case_for_update(uow, cmd.case_id)
-    before = case.status
-    case.status = next_status(case.status, Action.close)
-    await append_trail(uow, case.id, action="close", actor=cmd.closed_by, from_status=before, to_status=case.status,
-                       data={"outcome": cmd.outcome, "merchant_id": cmd.merchant_id})
     now = uow.clock.now()
-    case.outcome, case.merchant_id, case.closed_at = cmd.outcome, cmd.merchant_id, now
-    uow.session.add(case)
-    uow.publish(CaseClosed(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
-                           category_code=case.category_code, squad_id=case.squad_id, outcome=cmd.outcome,
-                           merchant_id=cmd.merchant_id, closed_at=now, closed_by=cmd.closed_by))
+    details = dict(cmd.details)
+    if cmd.action == Action.evaluate:
+        details["on_time"] = bool(case.deadline_at is None or (case.handled_at and case.handled_at <= case.deadline_at))
+    before = await _transition(uow, case, cmd.action, cmd.actor, reason=cmd.reason, details=details)
+    match cmd.action:
+        case Action.file:
+            uow.publish(CaseFiled(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
+                                  filed_at=now, filed_by=cmd.actor.subject, channel=case.channel,
+                                  category_code=case.category_code, urgency=case.urgency,
+                                  location=Location(lon=case.lon, lat=case.lat)))
+        case Action.check:
+            case.closed_at = now
+            uow.publish(CaseClosed(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
+                                   category_code=case.category_code, squad_id=case.squad_id,
+                                   outcome=case.outcome or "resolved", merchant_id=case.merchant_id,
+                                   closed_at=now, closed_by=cmd.actor.subject))
+        case Action.rework:
+            case.rework_rounds += 1
+            case.handled_by = case.handled_at = None
+        case Action.reopen:
+            case.closed_at = case.handled_by = case.handled_at = None
+        case Action.suspend:
+            case.suspended_from = before
+        case Action.resume:
+            case.suspended_from = None
+        case Action.evaluate:
+            case.rating = details.get("rating")
     await uow.commit()
     return case
 
+
+@dataclass(frozen=True)
+class HandleCase:
+    """处置反馈: the squad's result, with the before and after photos (already in the store)."""
+    case_id: str
+    actor: Actor
+    outcome: str
+    note: str | None
+    merchant_id: str | None
+    before: list[Photo]
+    after: list[Photo]
+
+
+def photo_key(case_id: str, photo: Photo) -> str:
+    return f"cases/{case_id}/{photo.sha256}.{photo.extension}"
+
+
+async def store_photos(store: ObjectStore, case_id: str, photos: list[Photo]) -> None:
+    """Put the photos in the store before the transaction that refers to them: keys are content
+    addresses, so a retried request writes the same objects again, harmlessly."""
+    for photo in photos:
+        await store.put(photo_key(case_id, photo), photo.data, photo.content_type)
+
+
+async def _add_photos(uow: UnitOfWork, case_id: str, kind: str, photos: list[Photo], actor: Actor) -> list[dict]:
+    """Record the photos of a step; the same photo again (a rework round reusing a before photo)
+    is one row, and each step's trail entry lists the hashes it used."""
+    for photo in photos:
+        await uow.session.execute(pg_insert(CasePhoto).values(
+            case_id=case_id, kind=kind, sha256=photo.sha256, content_type=photo.content_type, size=len(photo.data),
+            object_key=photo_key(case_id, photo), uploaded_by=actor.subject, uploaded_at=uow.clock.now(),
+        ).on_conflict_do_nothing(index_elements=["case_id", "sha256", "kind"]))
+    return [{"kind": kind, "sha256": photo.sha256} for photo in photos]
+
+
+async def handle_case(uow: UnitOfWork, cmd: HandleCase) -> Case:
+    if not cmd.after:
+        raise ValueError("handling needs at least one after photo (处置后照片)")
+    if not cmd.before:
+        raise ValueError("handling needs at least one before photo (处置前照片)")
+    case = await _case_for_update(uow, cmd.case_id)
+    plan(_facts(case), Action.handle, cmd.actor)  # refuse before writing any photo row
+    photos = (await _add_photos(uow, case.id, "before", cmd.before, cmd.actor)
+              + await _add_photos(uow, case.id, "after", cmd.after, cmd.actor))
+    await _transition(uow, case, Action.handle, cmd.actor, details={
+        "outcome": cmd.outcome, "note": cmd.note, "merchant_id": cmd.merchant_id, "photos": photos,
+        "round": case.rework_rounds + 1})
+    case.outcome, case.merchant_id = cmd.outcome, cmd.merchant_id
+    case.handled_by, case.handled_at = cmd.actor.subject, uow.clock.now()
+    await uow.commit()
+    return case
+
+
+async def merge_case(uow: UnitOfWork, case_id: str, into_id: str, actor: Actor, reason: str) -> Case:
+    """合并: a duplicate joins the case it repeats; both trails record it."""
+    if case_id == into_id:
+        raise ValueError("a case cannot be merged into itself")
+    first, second = sorted([case_id, into_id])  # one lock order, so two merges cannot deadlock
+    locked = {c.id: c for c in [await _case_for_update(uow, first), await _case_for_update(uow, second)]}
+    case, into = locked[case_id], locked[into_id]
+    if into.status not in ACTIVE | {CaseStatus.handled, CaseStatus.suspended}:
+        raise TransitionNotAllowed(Action.merge, into.status,
+                                   f"case {into.case_number} is {into.status}: merge into an open case")
+    await _transition(uow, case, Action.merge, actor, reason=reason, details={"into": into.case_number,
+                                                                             "into_case_id": into.id})
+    case.merged_into = into.id
+    await append_trail(uow, into.id, action="merged_in", actor=actor.subject, from_status=into.status,
+                       to_status=into.status, reason=reason, data={"case": case.case_number, "case_id": case.id})
+    await uow.commit()
+    return case
+
+
+@dataclass(frozen=True)
+class SplitPart:
+    category_code: str
+    description: str
+    location: Location
+
+
+async def split_case(uow: UnitOfWork, case_id: str, parts: list[SplitPart], actor: Actor, reason: str, *,
+                     district_code: str) -> list[Case]:
+    """拆分: one report that is really several problems becomes several filed cases."""
+    if len(parts) < 2:
+        raise ValueError("a split needs at least two parts")
+    case = await _case_for_update(uow, case_id)
+    plan(_facts(case), Action.split, actor, reason)
+    children = [await _create_case(uow, district_code=district_code, incident_id=case.incident_id,
+                                   status=CaseStatus.filed, channel=case.channel, category_code=p.category_code,
+                                   urgency=case.urgency, location=p.location, flags=[], description=p.description,
+                                   actor=actor.subject, parent=case) for p in parts]
+    await _transition(uow, case, Action.split, actor, reason=reason,
+                      details={"into": [c.case_number for c in children], "into_case_ids": [c.id for c in children]})
+    await uow.commit()
+    return children
+
+
+async def add_note(uow: UnitOfWork, case_id: str, actor: Actor, note: str, public: bool) -> None:
+    case = await _case_for_update(uow, case_id)
+    await append_trail(uow, case.id, action="note", actor=actor.subject, from_status=case.status,
+                       to_status=case.status, data={"text": note, "public": public})
+    await uow.commit()
+
+
+# -- the enforcement track ----------------------------------------------------------------------
+
+TRACK = TypeAdapter(enf.Track)
+NO_ENFORCEMENT = frozenset({CaseStatus.reported, CaseStatus.verified}) | TERMINAL
+ENFORCERS = frozenset({"squad_officer", "squad_leader", "supervisor", "admin"})
+
+
+def _check_enforcer(case: Case, actor: Actor) -> None:
+    if str(actor.role) not in ENFORCERS:
+        raise NotYourStep(f"enforcement steps are taken by the squad or a supervisor, not {actor.role}")
+    if str(actor.role) in ("squad_officer", "squad_leader") and actor.squad_id != case.squad_id:
+        raise NotYourStep(f"the case is not with squad {actor.squad_id}")
+    if case.status in NO_ENFORCEMENT:
+        raise TransitionNotAllowed(Action.handle, case.status,
+                                   f"no enforcement on a case that is {case.status}")
+
+
+async def load_track(session, case_id: str) -> enf.Track:
+    row = await session.get(EnforcementTrack, case_id)
+    return TRACK.validate_python(row.state) if row else enf.Track()
+
+
+async def enforcement_step(uow: UnitOfWork, case_id: str, step: enf.Step, actor: Actor, *, bureau: str,
+                           **given) -> tuple[enf.Track, CaseDocument | None]:
+    case = await _case_for_update(uow, case_id)
+    _check_enforcer(case, actor)
+    now = uow.clock.now()
+    row = await uow.session.get(EnforcementTrack, case_id)
+    before = TRACK.validate_python(row.state) if row else enf.Track()
+    track = enf.take(before, step, now, **given)
+    state = TRACK.dump_python(track, mode="json")
+    if row is None:
+        row = EnforcementTrack(case_id=case_id, stage=track.stage, state=state)
+    row.stage, row.state = track.stage.value, state
+    uow.session.add(row)
+    document = None
+    data = {"stage": track.stage.value, "amount_fen": track.amount_fen, "merchant_id": track.merchant_id}
+    if step == enf.Step.decide:
+        pdf = render_penalty_decision(PenaltyDecision(
+            bureau=bureau, decision_number=track.decision_number, case_number=case.case_number, party=track.party,
+            legal_basis=track.legal_basis, amount_fen=track.amount_fen, served_at=track.served_at,
+            payment_due=track.payment_due, reconsideration_until=track.reconsideration_until,
+            lawsuit_until=track.lawsuit_until))
+        document = CaseDocument(id=str(uuid.uuid4()), case_id=case_id, kind="penalty_decision", sha256=sha256(pdf),
+                                content_type="application/pdf", data=pdf, created_at=now)
+        uow.session.add(document)
+        data |= {"decision_number": track.decision_number, "document_id": document.id,
+                 "document_sha256": document.sha256}
+    if track.collected_fen != before.collected_fen:
+        data["collected_fen"] = track.collected_fen - before.collected_fen
+    await append_trail(uow, case_id, action=f"enforcement.{step.value}", actor=actor.subject,
+                       from_status=before.stage.value, to_status=track.stage.value, reason=given.get("reason"),
+                       data=data)
+    deadlines = {k: v for k, v in {"hearing_request": track.hearing_request_until, "payment": track.payment_due,
+                                   "reconsideration": track.reconsideration_until, "lawsuit": track.lawsuit_until,
+                                   "court_application": track.court_application_until}.items() if v}
+    uow.publish(EnforcementStepRecorded(
+        case_id=case_id, case_number=case.case_number, step=step.value, stage=track.stage.value,
+        category_code=case.category_code, squad_id=case.squad_id, merchant_id=track.merchant_id,
+        amount_fen=track.amount_fen, collected_fen=track.collected_fen - before.collected_fen,
+        decision_number=track.decision_number, deadlines=deadlines, at=now, actor=actor.subject))
+    await uow.commit()
+    return track, document
+
+
+async def seize(uow: UnitOfWork, case_id: str, actor: Actor, items: list[dict], place: str,
+                photos: list[Photo] = ()) -> Seizure:
+    """暂扣 with an inventory (清单) of what was taken."""
+    case = await _case_for_update(uow, case_id)
+    _check_enforcer(case, actor)
+    if not items:
+        raise ValueError("a seizure needs an inventory of at least one item")
+    now = uow.clock.now()
+    seizure = Seizure(id=str(uuid.uuid4()), case_id=case_id, items=items, place=place, seized_by=actor.subject,
+                      seized_at=now)
+    uow.session.add(seizure)
+    refs = await _add_photos(uow, case_id, "seizure", list(photos), actor)
+    await append_trail(uow, case_id, action="enforcement.seize", actor=actor.subject, from_status=case.status,
+                       to_status=case.status, data={"seizure_id": seizure.id, "items": items, "place": place,
+                                                     "photos": refs})
+    merchant_id = (await load_track(uow.session, case_id)).merchant_id or case.merchant_id
+    uow.publish(EnforcementStepRecorded(case_id=case_id, case_number=case.case_number, step="seize",
+                                        stage="seized", category_code=case.category_code, squad_id=case.squad_id,
+                                        merchant_id=merchant_id, at=now, actor=actor.subject))
+    await uow.commit()
+    return seizure
+
+
+async def release(uow: UnitOfWork, case_id: str, seizure_id: str, actor: Actor, reason: str) -> Seizure:
+    case = await _case_for_update(uow, case_id)
+    _check_enforcer(case, actor)
+    seizure = await uow.session.get(Seizure, seizure_id, with_for_update=True)
+    if seizure is None or seizure.case_id != case_id:
+        raise LookupError(f"unknown seizure {seizure_id}")
+    if seizure.released_at is not None:
+        raise enf.StepRefused(f"seizure {seizure_id} was released at {seizure.released_at.isoformat()}")
+    if not reason.strip():
+        raise ValueError("a release needs a reason")
+    now = uow.clock.now()
+    seizure.released_at, seizure.released_by, seizure.release_reason = now, actor.subject, reason
+    uow.session.add(seizure)
+    await append_trail(uow, case_id, action="enforcement.release", actor=actor.subject, from_status=case.status,
+                       to_status=case.status, reason=reason, data={"seizure_id": seizure_id})
+    uow.publish(EnforcementStepRecorded(case_id=case_id, case_number=case.case_number, step="release",
+                                        stage="released", category_code=case.category_code, squad_id=case.squad_id,
+                                        at=now, actor=actor.subject))
+    await uow.commit()
+    return seizure

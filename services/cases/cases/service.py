@@ -9,8 +9,10 @@ from cases.handlers import flag_for_command_centre, mark_dispatched, open_case
 from cases.settings import CasesSettings
 from cases.tables import backbone
 from common.logging import configure_logging
-from common.messaging.contracts import (AssignmentCreated, CaseClosed, CaseDispatched, CaseFlagged,
-                                        CaseOpened, CaseUnroutable, IncidentReported)
+from common.messaging.contracts import (AssignmentCreated, CaseClosed, CaseDispatched, CaseFiled, CaseFlagged,
+                                        CaseOpened, CaseTransitioned, CaseUnroutable, EnforcementStepRecorded,
+                                        IncidentReported)
+from common.objectstore import open_store
 from common.service import Service, create_app
 
 HERE = Path(__file__).parent
@@ -20,11 +22,18 @@ class CasesService(Service):
     name = "cases"
     tables = backbone
     migrations_dir = HERE / "migrations"
-    publishes = (CaseOpened, CaseDispatched, CaseFlagged, CaseClosed)
+    publishes = (CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned,
+                 EnforcementStepRecorded)
+    settings: CasesSettings
+
+    def __init__(self, settings: CasesSettings, **kwargs) -> None:
+        super().__init__(settings, **kwargs)
+        self.store = open_store(settings.object_store_url)
 
     def handlers(self):
         return {
-            IncidentReported: partial(open_case, district_code=self.settings.district_code),
+            IncidentReported: partial(open_case, district_code=self.settings.district_code,
+                                      verify_channels=self.settings.verify_channels),
             AssignmentCreated: mark_dispatched,
             CaseUnroutable: flag_for_command_centre,
         }

@@ -1,4 +1,7 @@
 from pydantic import Field
+from pydantic_settings import NoDecode
+from typing import Annotated
+from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
 from common.settings import ServiceSettings
@@ -8,3 +11,13 @@ class CasesSettings(ServiceSettings):
     """Environment variables: CASES_DATABASE_URL, CASES_KAFKA_BOOTSTRAP, CASES_BUS, ..."""
     model_config = SettingsConfigDict(env_prefix="CASES_", extra="ignore")
     district_code: str = Field("410102", description="administrative code in case numbers (中原区)")
+    bureau_name: str = Field("郑州市中原区城市管理综合执法局", description="the bureau named on documents")
+    verify_channels: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset({"web", "open311"}), description="channels whose reports wait for on-site verification "
+        "(待核实) before filing; comma-separated")
+    object_store_url: str = Field("file:.data/objects", description="where evidence photos are kept")
+
+    @field_validator("verify_channels", mode="before")
+    @classmethod
+    def _split(cls, value):
+        return frozenset(v.strip() for v in value.split(",") if v.strip()) if isinstance(value, str) else value

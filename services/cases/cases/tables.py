@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -21,9 +21,12 @@ class CasesTable(SQLModel, registry=registry):
 
 class Case(CasesTable, table=True):
     __tablename__ = "cases"
+    # One case per incident; the cases split from it (拆分) share its incident.
+    __table_args__ = (Index("uq_cases_incident_root", "incident_id", unique=True,
+                            postgresql_where=text("parent_case_id IS NULL")),)
     id: str = Field(primary_key=True, max_length=36)
     case_number: str = Field(max_length=32, unique=True)
-    incident_id: str = Field(max_length=36, unique=True)
+    incident_id: str = Field(max_length=36)
     status: str = Field(max_length=32, index=True)
     channel: str = Field(max_length=32)
     category_code: str = Field(max_length=64)
@@ -41,6 +44,64 @@ class Case(CasesTable, table=True):
     dispatched_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     deadline_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    description: str | None = Field(default=None, max_length=2000)
+    handled_by: str | None = Field(default=None, max_length=100)
+    handled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    suspended_from: str | None = Field(default=None, max_length=32)
+    rework_rounds: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    parent_case_id: str | None = Field(default=None, max_length=36, index=True)
+    merged_into: str | None = Field(default=None, max_length=36)
+    rating: str | None = Field(default=None, max_length=32)
+
+
+class CasePhoto(CasesTable, table=True):
+    """Evidence photos (before/after handling, verification, seizure), kept as they came in the
+    object store under their SHA-256; the hash is also in the trail entry of the step."""
+    __tablename__ = "case_photos"
+    __table_args__ = (UniqueConstraint("case_id", "sha256", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=36, index=True)
+    kind: str = Field(max_length=16)  # before | after | verify | seizure
+    sha256: str = Field(max_length=64)
+    content_type: str = Field(max_length=32)
+    size: int
+    object_key: str = Field(max_length=200)
+    uploaded_by: str = Field(max_length=100)
+    uploaded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class EnforcementTrack(CasesTable, table=True):
+    """The case's enforcement track (cases.enforcement.Track, as JSON) and its stage."""
+    __tablename__ = "enforcement_tracks"
+    case_id: str = Field(primary_key=True, max_length=36)
+    stage: str = Field(max_length=32, index=True)
+    state: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+
+
+class CaseDocument(CasesTable, table=True):
+    """Documents issued in a case (the penalty decision PDF), with their SHA-256."""
+    __tablename__ = "case_documents"
+    id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=36, index=True)
+    kind: str = Field(max_length=32)
+    sha256: str = Field(max_length=64)
+    content_type: str = Field(max_length=64)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Seizure(CasesTable, table=True):
+    """暂扣: tools or vehicles held, with their inventory, until released."""
+    __tablename__ = "seizures"
+    id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=36, index=True)
+    items: list[dict] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    place: str = Field(max_length=200)
+    seized_by: str = Field(max_length=100)
+    seized_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    released_by: str | None = Field(default=None, max_length=100)
+    released_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    release_reason: str | None = Field(default=None, max_length=500)
 
 
 class CaseNumberCounter(CasesTable, table=True):

@@ -8,7 +8,7 @@ from typing import Callable
 
 from sqlmodel import select
 
-from common.messaging.contracts import AssignmentCreated, CaseOpened, CaseUnroutable
+from common.messaging.contracts import AssignmentCreated, CaseFiled, CaseOpened, CaseUnroutable
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from dispatch.domain import GridMap
@@ -21,11 +21,14 @@ class AssignmentStatus:
     dispatched = "dispatched"  # 已派遣
 
 
-async def dispatch_case(event: CaseOpened, env: Envelope, uow: UnitOfWork, *,
+async def dispatch_case(event: CaseOpened | CaseFiled, env: Envelope, uow: UnitOfWork, *,
                         grid_map: Callable[[], GridMap]) -> None:
+    """A filed case (立案) is routed; a reported one waits until CaseFiled says it was filed."""
+    if isinstance(event, CaseOpened) and event.status != "filed":
+        return
     existing = (await uow.session.exec(select(Assignment).where(Assignment.case_id == event.case_id))).first()
     if existing is not None:
-        return  # the case is already with a squad; a second CaseOpened changes nothing
+        return  # the case is already with a squad; a second filing changes nothing
     grid = grid_map().grid_for(event.location.lon, event.location.lat)
     now = uow.clock.now()
     if grid is None:

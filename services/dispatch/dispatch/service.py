@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
 from common.logging import configure_logging
-from common.messaging.contracts import AssignmentCreated, CaseOpened, CaseUnroutable
+from common.messaging.contracts import AssignmentCreated, CaseFiled, CaseOpened, CaseUnroutable
 from common.service import Service, create_app
 from dispatch.api import router
 from dispatch.domain import GridArea, GridMap
@@ -28,7 +28,8 @@ class DispatchService(Service):
     grid_map: GridMap = GridMap([])
 
     def handlers(self):
-        return {CaseOpened: partial(dispatch_case, grid_map=lambda: self.grid_map)}
+        route = partial(dispatch_case, grid_map=lambda: self.grid_map)
+        return {CaseOpened: route, CaseFiled: route}
 
     def routers(self):
         return [router]

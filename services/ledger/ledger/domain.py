@@ -23,3 +23,14 @@ class Colour(IntEnum):
 def colour_after_violation(current: Colour, prior_same_category: int) -> Colour:
     floor = (Colour.yellow, Colour.orange)[prior_same_category] if prior_same_category < 2 else Colour.red
     return max(current, floor)
+
+
+ENFORCEMENT_FLOOR = {"warn": Colour.yellow, "decide": Colour.orange, "seize": Colour.red, "enforce": Colour.red}
+"""The enforcement track moves the card too (rule of ours, from the same definitions): a warning
+is at least yellow, a penalty decision at least orange, a seizure of tools or a court-enforced
+penalty red. Other steps (payment, release, ...) leave the colour alone: it never goes down."""
+
+
+def colour_after_enforcement(current: Colour, step: str) -> Colour:
+    floor = ENFORCEMENT_FLOOR.get(step)
+    return max(current, floor) if floor is not None else current

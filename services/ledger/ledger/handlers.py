@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
-from common.messaging.contracts import CaseClosed, MerchantGradeChanged
+from common.messaging.contracts import CaseClosed, EnforcementStepRecorded, MerchantGradeChanged
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
-from ledger.domain import Colour, colour_after_violation
+from ledger.domain import Colour, colour_after_enforcement, colour_after_violation
 from ledger.tables import GradeChange, Merchant
 
 log = logging.getLogger(__name__)
@@ -35,25 +35,41 @@ async def register_merchant(uow: UnitOfWork, cmd: RegisterMerchant) -> Merchant:
     return merchant
 
 
+async def _merchant_for_update(uow: UnitOfWork, merchant_id: str, case_id: str) -> Merchant | None:
+    merchant = (await uow.session.exec(select(Merchant).where(Merchant.id == merchant_id).with_for_update())).first()
+    if merchant is None:
+        # A case may name a merchant the ledger does not hold yet; the case stands regardless.
+        log.warning("case %s names merchant %s, not in the ledger", case_id, merchant_id)
+    return merchant
+
+
+def _regrade(uow: UnitOfWork, merchant: Merchant, after: Colour, *, case_id: str, category_code: str,
+             at) -> None:
+    before = Colour.named(merchant.colour)
+    merchant.colour, merchant.updated_at = after.name, at
+    uow.session.add(merchant)
+    if after != before:
+        uow.session.add(GradeChange(merchant_id=merchant.id, case_id=case_id, category_code=category_code,
+                                    previous=before.name, current=after.name, changed_at=at))
+        uow.publish(MerchantGradeChanged(merchant_id=merchant.id, previous=before.name, current=after.name,
+                                         case_id=case_id, category_code=category_code, changed_at=at))
+
+
 async def grade_after_case(event: CaseClosed, env: Envelope, uow: UnitOfWork) -> None:
     if event.outcome != "violation" or event.merchant_id is None:
         return
-    merchant = (await uow.session.exec(
-        select(Merchant).where(Merchant.id == event.merchant_id).with_for_update())).first()
-    if merchant is None:
-        # A case may name a merchant the ledger does not hold yet; the case stands regardless.
-        log.warning("case %s names merchant %s, not in the ledger", event.case_id, event.merchant_id)
+    if (merchant := await _merchant_for_update(uow, event.merchant_id, event.case_id)) is None:
         return
     prior = merchant.violations.get(event.category_code, 0)
-    before = Colour.named(merchant.colour)
-    after = colour_after_violation(before, prior)
     merchant.violations = {**merchant.violations, event.category_code: prior + 1}
-    merchant.colour, merchant.updated_at = after.name, event.closed_at
-    uow.session.add(merchant)
-    if after != before:
-        uow.session.add(GradeChange(merchant_id=merchant.id, case_id=event.case_id,
-                                    category_code=event.category_code, previous=before.name,
-                                    current=after.name, changed_at=event.closed_at))
-        uow.publish(MerchantGradeChanged(merchant_id=merchant.id, previous=before.name, current=after.name,
-                                         case_id=event.case_id, category_code=event.category_code,
-                                         changed_at=event.closed_at))
+    _regrade(uow, merchant, colour_after_violation(Colour.named(merchant.colour), prior),
+             case_id=event.case_id, category_code=event.category_code, at=event.closed_at)
+
+
+async def grade_after_enforcement(event: EnforcementStepRecorded, env: Envelope, uow: UnitOfWork) -> None:
+    if event.merchant_id is None:
+        return
+    if (merchant := await _merchant_for_update(uow, event.merchant_id, event.case_id)) is None:
+        return
+    _regrade(uow, merchant, colour_after_enforcement(Colour.named(merchant.colour), event.step),
+             case_id=event.case_id, category_code=event.category_code, at=event.at)

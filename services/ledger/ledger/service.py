@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from common.logging import configure_logging
-from common.messaging.contracts import CaseClosed, MerchantGradeChanged
+from common.messaging.contracts import CaseClosed, EnforcementStepRecorded, MerchantGradeChanged
 from common.service import Service, create_app
 from ledger.api import router
-from ledger.handlers import grade_after_case
+from ledger.handlers import grade_after_case, grade_after_enforcement
 from ledger.settings import LedgerSettings
 from ledger.tables import backbone
 
@@ -21,7 +21,7 @@ class LedgerService(Service):
     publishes = (MerchantGradeChanged,)
 
     def handlers(self):
-        return {CaseClosed: grade_after_case}
+        return {CaseClosed: grade_after_case, EnforcementStepRecorded: grade_after_enforcement}
 
     def routers(self):
         return [router]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from common.auth import Principal, Role, require_roles
+from reporting.handlers import COUNTERS
 from reporting.tables import CaseFact, MonthlyCount
 
 router = APIRouter(tags=["reporting 统计"])
@@ -51,22 +52,26 @@ async def counts(principal: Reader, service=Depends(get_service),
             for r in rows]
 
 
-class MonthlyRow(BaseModel):
-    squad_id: str | None
-    squad_name: str | None
-    category: str
-    received: int
-    dispatched: int
-    closed: int
-    violations: int
-
-
-class MonthlyReport(BaseModel):
-    month: str = Field(description="YYYY-MM, Beijing time")
+class MonthCounters(BaseModel):
     received: int = Field(description="受理")
     dispatched: int = Field(description="派遣")
     closed: int = Field(description="结案")
     violations: int = Field(description="违法属实")
+    reworked: int = Field(description="返工")
+    fines_collected_fen: int = Field(description="罚没款 collected, in fen")
+
+
+assert set(MonthCounters.model_fields) == set(COUNTERS), "the report shows every counter the projection keeps"
+
+
+class MonthlyRow(MonthCounters):
+    squad_id: str | None
+    squad_name: str | None
+    category: str
+
+
+class MonthlyReport(MonthCounters):
+    month: str = Field(description="YYYY-MM, Beijing time")
     rows: list[MonthlyRow] = Field(description="per squad (null: not yet dispatched) and category")
 
 
@@ -81,10 +86,8 @@ async def monthly(principal: Reader, month: Annotated[str, Query(pattern=r"^\d{4
     async with service.session_factory() as session:
         rows = (await session.execute(query)).scalars().all()
     out = [MonthlyRow(squad_id=r.squad_id or None, squad_name=r.squad_name or None, category=r.category_code,
-                      received=r.received, dispatched=r.dispatched, closed=r.closed, violations=r.violations)
-           for r in rows]
-    return MonthlyReport(month=month, received=sum(r.received for r in out), dispatched=sum(r.dispatched for r in out),
-                         closed=sum(r.closed for r in out), violations=sum(r.violations for r in out), rows=out)
+                      **{c: getattr(r, c) for c in COUNTERS}) for r in rows]
+    return MonthlyReport(month=month, rows=out, **{c: sum(getattr(r, c) for r in out) for c in COUNTERS})
 
 
 class RebuildStatus(BaseModel):

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from common.messaging.contracts import CaseClosed, CaseDispatched, CaseOpened, IncidentReported
+from common.messaging.contracts import (CaseClosed, CaseDispatched, CaseOpened, CaseTransitioned,
+                                        EnforcementStepRecorded, IncidentReported)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 
@@ -25,31 +26,41 @@ def month_of(moment: datetime) -> date:
     return moment.astimezone(BUREAU_TZ).date().replace(day=1)
 
 
+COUNTERS = ("received", "dispatched", "closed", "violations", "reworked", "fines_collected_fen")
+"""The monthly counters, per month, squad and category; a new counter is one name here, one
+column in tables.MonthlyCount and the line in `_facts_and_counts` that adds to it."""
+
+
 def _facts_and_counts(envelopes: list[Envelope]):
     facts: dict[str, dict] = defaultdict(dict)
-    counts: dict[tuple[date, str, str], list] = {}
+    counts: dict[tuple[date, str, str], dict] = {}
 
-    def count(moment: datetime, squad_id: str | None, category: str, column: int, squad_name: str = ""):
-        row = counts.setdefault((month_of(moment), squad_id or "", category), [squad_name, 0, 0, 0, 0])
-        row[column] += 1
-        row[0] = squad_name or row[0]
+    def count(moment: datetime, squad_id: str | None, category: str, counter: str, squad_name: str = "",
+              by: int = 1):
+        row = counts.setdefault((month_of(moment), squad_id or "", category), dict.fromkeys(COUNTERS, 0))
+        row[counter] += by
+        row["squad_name"] = squad_name or row.get("squad_name", "")
 
     for env in envelopes:
         e = env.data
         if isinstance(e, IncidentReported):
             facts[e.incident_id].update(category_code=e.category_code, channel=e.channel, received_at=e.reported_at)
-            count(e.reported_at, None, e.category_code, 1)
+            count(e.reported_at, None, e.category_code, "received")
         elif isinstance(e, CaseOpened):
             facts[e.incident_id].update(case_id=e.case_id, category_code=e.category_code)
         elif isinstance(e, CaseDispatched):
             facts[e.incident_id].update(case_id=e.case_id, squad_id=e.squad_id, squad_name=e.squad_name,
                                         dispatched_at=e.dispatched_at)
-            count(e.dispatched_at, e.squad_id, e.category_code, 2, e.squad_name)
+            count(e.dispatched_at, e.squad_id, e.category_code, "dispatched", e.squad_name)
         elif isinstance(e, CaseClosed):
             facts[e.incident_id].update(case_id=e.case_id, outcome=e.outcome, closed_at=e.closed_at)
-            count(e.closed_at, e.squad_id, e.category_code, 3)
+            count(e.closed_at, e.squad_id, e.category_code, "closed")
             if e.outcome == "violation":
-                count(e.closed_at, e.squad_id, e.category_code, 4)
+                count(e.closed_at, e.squad_id, e.category_code, "violations")
+        elif isinstance(e, CaseTransitioned) and e.action == "rework":
+            count(e.at, e.squad_id, e.category_code, "reworked")
+        elif isinstance(e, EnforcementStepRecorded) and e.collected_fen:
+            count(e.at, e.squad_id, e.category_code, "fines_collected_fen", by=e.collected_fen)
     return facts, counts
 
 
@@ -68,25 +79,21 @@ async def project(envelopes: list[Envelope], uow: UnitOfWork) -> None:
             f"SELECT * FROM unnest({casts}) ON CONFLICT (incident_id) DO UPDATE SET {updates}"), params)
     if counts:
         keys = list(counts)
+        params = {"m": [k[0] for k in keys], "s": [k[1] for k in keys], "c": [k[2] for k in keys],
+                  "n": [counts[k]["squad_name"] for k in keys]}
+        params |= {c: [counts[k][c] for k in keys] for c in COUNTERS}
         await uow.session.execute(text(
-            "INSERT INTO reporting.monthly_counts "
-            "(month, squad_id, category_code, squad_name, received, dispatched, closed, violations) "
+            f"INSERT INTO reporting.monthly_counts (month, squad_id, category_code, squad_name, {', '.join(COUNTERS)}) "
             "SELECT * FROM unnest(CAST(:m AS date[]), CAST(:s AS text[]), CAST(:c AS text[]), CAST(:n AS text[]), "
-            "CAST(:r AS int[]), CAST(:d AS int[]), CAST(:x AS int[]), CAST(:v AS int[])) "
+            + ", ".join(f"CAST(:{c} AS bigint[])" for c in COUNTERS) + ") "
             "ON CONFLICT (month, squad_id, category_code) DO UPDATE SET "
             "squad_name = CASE WHEN EXCLUDED.squad_name <> '' THEN EXCLUDED.squad_name ELSE monthly_counts.squad_name END, "
-            "received = monthly_counts.received + EXCLUDED.received, "
-            "dispatched = monthly_counts.dispatched + EXCLUDED.dispatched, "
-            "closed = monthly_counts.closed + EXCLUDED.closed, "
-            "violations = monthly_counts.violations + EXCLUDED.violations"),
-            {"m": [k[0] for k in keys], "s": [k[1] for k in keys], "c": [k[2] for k in keys],
-             "n": [counts[k][0] for k in keys], "r": [counts[k][1] for k in keys],
-             "d": [counts[k][2] for k in keys], "x": [counts[k][3] for k in keys],
-             "v": [counts[k][4] for k in keys]})
+            + ", ".join(f"{c} = monthly_counts.{c} + EXCLUDED.{c}" for c in COUNTERS)), params)
 
 
 async def project_one(event, env: Envelope, uow: UnitOfWork) -> None:
     await project([env], uow)
 
 
-HANDLERS = {cls: project_one for cls in (IncidentReported, CaseOpened, CaseDispatched, CaseClosed)}
+HANDLERS = {cls: project_one for cls in (IncidentReported, CaseOpened, CaseDispatched, CaseClosed,
+                                         CaseTransitioned, EnforcementStepRecorded)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, DateTime, Index
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from common.db import make_registry
@@ -44,6 +44,9 @@ class MonthlyCount(ReportingTable, table=True):
     dispatched: int = 0
     closed: int = 0
     violations: int = 0
+    reworked: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="返工")
+    fines_collected_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
+                                     description="罚没款 collected (paid or enforced), in fen")
 
 
 class ProjectionState(ReportingTable, table=True):

@@ -94,6 +94,80 @@ class CaseOpened(IntegrationEvent):
     urgency: Urgency
     location: Location
     flags: list[str] = Field(default_factory=list)
+    status: Literal["reported", "filed"] = Field(
+        "filed", description="filed 已立案 (dispatch routes it now) or reported 待核实 (waits for verification)")
+    parent_case_id: str | None = Field(None, description="the case this one was split from (拆分)")
+
+
+class CaseFiled(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.cases.case.filed.v1"
+    topic: ClassVar[str] = Topics.cases
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "cases"
+    summary: ClassVar[str] = "A reported case was verified and filed (立案): dispatch routes it now."
+
+    case_id: str
+    case_number: str
+    incident_id: str
+    filed_at: datetime
+    filed_by: str
+    channel: Channel
+    category_code: str
+    urgency: Urgency
+    location: Location
+
+
+class CaseTransitioned(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.cases.case.transitioned.v1"
+    topic: ClassVar[str] = Topics.cases
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "cases"
+    summary: ClassVar[str] = ("Any step of the case lifecycle (核实, 立案, 不予立案, 处置, 核查, 返工, 挂起, "
+                              "撤销, 合并, 拆分, ...): who, when, the state before and after, and why.")
+
+    case_id: str
+    case_number: str
+    incident_id: str
+    action: str
+    from_status: str | None
+    to_status: str
+    actor: str = Field(description="the subject of the person's token, or system:<service>")
+    actor_role: str
+    at: datetime
+    reason: str | None = None
+    squad_id: str | None = None
+    category_code: str
+    details: dict = Field(default_factory=dict, description="the step's facts (outcome, photo hashes, "
+                          "rating, the case merged into, the cases split off, ...); never personal data")
+
+
+EnforcementStepName = Literal["warn", "notify", "decide", "pay", "reconsider", "sue", "review_upheld",
+                              "review_revoked", "apply_to_court", "court_grants", "court_refuses", "enforce",
+                              "seize", "release"]
+
+
+class EnforcementStepRecorded(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.cases.enforcement.step_recorded.v1"
+    topic: ClassVar[str] = Topics.cases
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "cases"
+    summary: ClassVar[str] = ("A step of the enforcement track (行政处罚): 警告, 告知, 处罚决定, 缴纳, 复议, 诉讼, "
+                              "申请法院强制执行, 裁定, 执行, 暂扣 and its release.")
+
+    case_id: str
+    case_number: str
+    step: EnforcementStepName
+    stage: str = Field(description="the track's stage after the step")
+    category_code: str
+    squad_id: str | None = None
+    merchant_id: str | None = Field(None, description="the party in the merchant ledger, if it is one")
+    amount_fen: int | None = Field(None, description="the fine, in fen")
+    collected_fen: int = Field(0, description="collected by this step (pay, enforce), in fen")
+    decision_number: str | None = None
+    deadlines: dict[str, datetime] = Field(default_factory=dict,
+                                           description="payment, reconsideration, lawsuit, court application")
+    at: datetime
+    actor: str
 
 
 class CaseDispatched(IntegrationEvent):
@@ -202,7 +276,8 @@ class MerchantGradeChanged(IntegrationEvent):
 
 
 EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
-    IncidentReported, CaseOpened, CaseDispatched, CaseFlagged, CaseClosed,
+    IncidentReported, CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned,
+    EnforcementStepRecorded,
     AssignmentCreated, CaseUnroutable, MerchantGradeChanged,
 )
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {c.event_type: c for c in EVENT_CLASSES}

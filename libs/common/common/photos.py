@@ -1,0 +1,73 @@
+"""Photos from the field and from citizens: JPEG, PNG or HEIC, at most 10 MB, the type read
+from the content (never from the file name or the declared type), decoded by Pillow (HEIC
+through pillow-heif). `public_copy` applies the EXIF orientation and drops every piece of
+metadata (GPS position, camera, time) from the copy that is shown; the original is evidence
+and is kept as it came, with its SHA-256."""
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+import pillow_heif
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+pillow_heif.register_heif_opener()
+
+MAX_BYTES = 10 * 1024 * 1024
+FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "HEIF": ("image/heic", "heic")}
+
+
+class PhotoRejected(ValueError):
+    """The upload is not a photo we accept; the message says why (HTTP 422 / 413)."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
+
+@dataclass(frozen=True)
+class Photo:
+    data: bytes
+    content_type: str
+    extension: str
+    sha256: str
+    width: int
+    height: int
+
+
+def inspect(data: bytes, name: str = "photo") -> Photo:
+    if len(data) > MAX_BYTES:
+        raise PhotoRejected(f"{name} is {len(data):,} bytes; the limit is {MAX_BYTES:,} (10 MB)", too_large=True)
+    if not data:
+        raise PhotoRejected(f"{name} is empty")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            image.verify()
+            size = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise PhotoRejected(f"{name} is not a JPEG, PNG or HEIC image ({exc.__class__.__name__})") from exc
+    if kind not in FORMATS:
+        raise PhotoRejected(f"{name} is {kind}; only JPEG, PNG and HEIC are accepted")
+    content_type, extension = FORMATS[kind]
+    return Photo(data=data, content_type=content_type, extension=extension,
+                 sha256=hashlib.sha256(data).hexdigest(), width=size[0], height=size[1])
+
+
+def public_copy(photo: Photo) -> Photo:
+    """The copy that is shown: upright, and with no EXIF, XMP or GPS left in it. HEIC is
+    re-encoded as JPEG so that every browser can show it."""
+    with Image.open(io.BytesIO(photo.data)) as image:
+        upright = ImageOps.exif_transpose(image)
+        kind = "PNG" if photo.content_type == "image/png" else "JPEG"
+        if kind == "JPEG" and upright.mode not in ("RGB", "L"):
+            upright = upright.convert("RGB")
+        clean = Image.new(upright.mode, upright.size)
+        clean.paste(upright)
+        out = io.BytesIO()
+        clean.save(out, format=kind, **({"quality": 88} if kind == "JPEG" else {}))
+    data = out.getvalue()
+    content_type, extension = FORMATS[kind]
+    return Photo(data=data, content_type=content_type, extension=extension,
+                 sha256=hashlib.sha256(data).hexdigest(), width=clean.size[0], height=clean.size[1])
