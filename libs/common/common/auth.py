@@ -109,10 +109,24 @@ async def current_principal(
     return await verifier.verify(credentials.credentials)
 
 
-def require_roles(*roles: Role | str):
-    allowed = {Role(r) for r in roles} | {Role.admin}
+async def stream_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """For Server-Sent Events: a browser's EventSource cannot send headers, so the token may
+    come as `?access_token=` (RFC 6750 §2.3) on stream endpoints only; access logs drop it."""
+    token = credentials.credentials if credentials else request.query_params.get("access_token")
+    if not token:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token (header or access_token)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return await request.app.state.token_verifier.verify(token)
 
-    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+
+def require_roles(*roles: Role | str, query_token: bool = False):
+    allowed = {Role(r) for r in roles} | {Role.admin}
+    source = stream_principal if query_token else current_principal
+
+    async def dependency(principal: Principal = Depends(source)) -> Principal:  # noqa: B008 (a closure)
         if principal.role not in allowed:
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"role {principal.role.value} may not do this; needs one of "

@@ -18,7 +18,7 @@ from cases.domain import (ACTIVE, SYSTEM, TERMINAL, Action, Actor, CaseFacts, Ca
                           TransitionNotAllowed, case_number, initial_status, plan)
 from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, EnforcementTrack, Seizure
 from cases.trail import GENESIS, TrailEntry, entry_hash
-from common.messaging.contracts import (AssignmentCreated, CaseClosed, CaseDispatched, CaseFiled, CaseFlagged,
+from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched, CaseFiled, CaseFlagged,
                                         CaseOpened, CaseTransitioned, CaseUnroutable, EnforcementStepRecorded,
                                         IncidentReported, Location)
 from common.messaging.envelope import Envelope
@@ -86,12 +86,14 @@ async def _transition(uow: UnitOfWork, case: Case, action: Action, actor: Actor,
 
 async def _create_case(uow: UnitOfWork, *, district_code: str, incident_id: str, status: CaseStatus, channel: str,
                        category_code: str, urgency: str, location: Location, flags: list[str],
-                       description: str | None, actor: str, parent: Case | None = None) -> Case:
+                       description: str | None, actor: str, parent: Case | None = None,
+                       time_limit_hours: float | None = None) -> Case:
     now = uow.clock.now()
     case = Case(id=str(uuid.uuid4()), case_number=await _next_case_number(uow, district_code),
                 incident_id=incident_id, status=status, channel=channel, category_code=category_code,
                 urgency=urgency, lon=location.lon, lat=location.lat, flags=list(flags), opened_at=now,
-                description=description, parent_case_id=parent.id if parent else None)
+                description=description, parent_case_id=parent.id if parent else None,
+                time_limit_hours=time_limit_hours)
     uow.session.add(case)
     await append_trail(uow, case.id, action=Action.open.value, actor=actor, from_status=None, to_status=status,
                        data={"incident_id": incident_id, "channel": channel, "category": category_code,
@@ -99,7 +101,8 @@ async def _create_case(uow: UnitOfWork, *, district_code: str, incident_id: str,
                              **({"split_from": parent.case_number} if parent else {})})
     uow.publish(CaseOpened(case_id=case.id, case_number=case.case_number, incident_id=incident_id, opened_at=now,
                            channel=channel, category_code=category_code, urgency=urgency, location=location,
-                           flags=case.flags, status=status, parent_case_id=case.parent_case_id))
+                           flags=case.flags, status=status, parent_case_id=case.parent_case_id,
+                           time_limit_hours=time_limit_hours, description=description or ""))
     return case
 
 
@@ -113,7 +116,8 @@ async def open_case(event: IncidentReported, env: Envelope, uow: UnitOfWork, *, 
     case = await _create_case(uow, district_code=district_code, incident_id=event.incident_id,
                               status=initial_status(event.channel, verify_channels), channel=event.channel,
                               category_code=event.category_code, urgency=event.urgency, location=event.location,
-                              flags=event.flags, description=event.description[:2000], actor=INTAKE.subject)
+                              flags=event.flags, description=event.description[:2000], actor=INTAKE.subject,
+                              time_limit_hours=event.time_limit_hours)
     log.info("case %s opened (%s) for incident %s (%s)", case.case_number, case.status, case.incident_id,
              case.category_code)
 
@@ -125,8 +129,12 @@ async def mark_dispatched(event: AssignmentCreated, env: Envelope, uow: UnitOfWo
     if case.status in TERMINAL:
         log.warning("case %s is %s; assignment %s ignored", case.case_number, case.status, event.assignment_id)
         return
-    await _transition(uow, case, Action.dispatch, DISPATCH, details={
-        "squad_id": event.squad_id, "grid_id": event.grid_id, "assignment_id": event.assignment_id})
+    details = {"squad_id": event.squad_id, "grid_id": event.grid_id, "assignment_id": event.assignment_id,
+               "how": event.how, "by": event.actor}
+    if event.category_code != case.category_code:  # the dispatcher corrected it and routed again
+        details["category"] = {"from": case.category_code, "to": event.category_code}
+        case.category_code = event.category_code
+    await _transition(uow, case, Action.dispatch, DISPATCH, details=details)
     case.squad_id, case.squad_name, case.grid_id = event.squad_id, event.squad_name, event.grid_id
     case.assignment_id, case.dispatched_at, case.deadline_at = event.assignment_id, event.assigned_at, event.deadline_at
     uow.publish(CaseDispatched(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
@@ -134,6 +142,16 @@ async def mark_dispatched(event: AssignmentCreated, env: Envelope, uow: UnitOfWo
                                squad_name=event.squad_name, grid_id=event.grid_id,
                                category_code=case.category_code, dispatched_at=event.assigned_at,
                                deadline_at=event.deadline_at))
+
+
+async def mark_returned(event: AssignmentReturned, env: Envelope, uow: UnitOfWork) -> None:
+    """退回: the squad sent the case back to the command centre, which routes it again."""
+    case = await _case_for_update(uow, event.case_id)
+    if case.assignment_id != event.assignment_id or case.status != CaseStatus.dispatched:
+        return  # an older assignment, or the case moved on
+    await _transition(uow, case, Action.return_, DISPATCH, reason=event.reason,
+                      details={"assignment_id": event.assignment_id, "squad_id": event.squad_id, "note": event.note})
+    case.squad_id = case.squad_name = case.assignment_id = None
 
 
 async def flag_for_command_centre(event: CaseUnroutable, env: Envelope, uow: UnitOfWork) -> None:
@@ -172,7 +190,8 @@ async def take_step(uow: UnitOfWork, cmd: TakeStep) -> Case:
             uow.publish(CaseFiled(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
                                   filed_at=now, filed_by=cmd.actor.subject, channel=case.channel,
                                   category_code=case.category_code, urgency=case.urgency,
-                                  location=Location(lon=case.lon, lat=case.lat)))
+                                  location=Location(lon=case.lon, lat=case.lat),
+                                  time_limit_hours=case.time_limit_hours, description=case.description or ""))
         case Action.check:
             case.closed_at = now
             uow.publish(CaseClosed(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,

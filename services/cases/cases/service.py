@@ -5,11 +5,11 @@ from functools import partial
 from pathlib import Path
 
 from cases.api import router
-from cases.handlers import flag_for_command_centre, mark_dispatched, open_case
+from cases.handlers import flag_for_command_centre, mark_dispatched, mark_returned, open_case
 from cases.settings import CasesSettings
 from cases.tables import backbone
 from common.logging import configure_logging
-from common.messaging.contracts import (AssignmentCreated, CaseClosed, CaseDispatched, CaseFiled, CaseFlagged,
+from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched, CaseFiled, CaseFlagged,
                                         CaseOpened, CaseTransitioned, CaseUnroutable, EnforcementStepRecorded,
                                         IncidentReported)
 from common.objectstore import open_store
@@ -35,6 +35,7 @@ class CasesService(Service):
             IncidentReported: partial(open_case, district_code=self.settings.district_code,
                                       verify_channels=self.settings.verify_channels),
             AssignmentCreated: mark_dispatched,
+            AssignmentReturned: mark_returned,
             CaseUnroutable: flag_for_command_centre,
         }
 

@@ -52,6 +52,7 @@ class Case(CasesTable, table=True):
     parent_case_id: str | None = Field(default=None, max_length=36, index=True)
     merged_into: str | None = Field(default=None, max_length=36)
     rating: str | None = Field(default=None, max_length=32)
+    time_limit_hours: float | None = Field(default=None, description="处置时限 as filed")
 
 
 class CasePhoto(CasesTable, table=True):

@@ -1,15 +1,25 @@
-"""Dispatch's HTTP API: `/v1/grids` and `/v1/assignments`."""
+"""Dispatch's HTTP API: grids, assignments and their steps, the queue, supervision orders, routing
+rules, the calendar, and the live stream."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+import asyncio
+import json
+from datetime import date, datetime
+from contextlib import contextmanager
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from sqlalchemy import text
 from sqlmodel import select
+from sse_starlette import EventSourceResponse
 
 from common.auth import Principal, Role, require_roles
-from dispatch.tables import Assignment
+from common.messaging.contracts import Location
+from dispatch.handlers import (OPEN, DispatchRefused, accept, answer_order, dispatch_from_queue, extend, reassign,
+                               reroute, return_assignment, supervise)
+from dispatch.tables import (Assignment, CalendarDay, Escalation, QueueItem, RoutingRuleRow, SupervisionOrder)
+from dispatch.tables import Squad as SquadRow
 
 router = APIRouter(tags=["dispatch 派遣"])
 
@@ -26,18 +36,53 @@ Reader = Annotated[Principal, Depends(require_roles(Role.dispatcher, Role.superv
 class AssignmentPublic(BaseModel):
     id: str
     case_id: str
+    case_number: str
     squad_id: str
+    officer_id: str | None = Field(description="the officer suggested by workload and duty")
     grid_id: str
     category: str
-    status: str
+    urgency: str
+    description: str
+    location: Location
+    status: str = Field(description="dispatched 已派遣, accepted 已签收, returned 已退回, reassigned 已改派, "
+                                    "handled 已处置, suspended 已挂起, closed")
+    current: bool
+    how: str = Field(description="rule, manual, reassign, reroute")
+    rule: str | None
     assigned_at: datetime
+    warn_at: datetime | None
     deadline_at: datetime | None
+    escalation_level: int = Field(description="-1 none, 0 officer warned, 1.. steps up the chain taken")
+    extensions: int = Field(description="延期 so far")
+    accepted_at: datetime | None
+    returned_at: datetime | None
+    return_reason: str | None
 
     @classmethod
     def of(cls, a: Assignment) -> "AssignmentPublic":
-        return cls(id=a.id, case_id=a.case_id, squad_id=a.squad_id, grid_id=a.grid_id,
-                   category=a.category_code, status=a.status, assigned_at=a.assigned_at,
-                   deadline_at=a.deadline_at)
+        return cls(id=a.id, case_id=a.case_id, case_number=a.case_number, squad_id=a.squad_id,
+                   officer_id=a.officer_id, grid_id=a.grid_id, category=a.category_code, urgency=a.urgency,
+                   description=a.description, location=Location(lon=a.lon, lat=a.lat), status=a.status,
+                   current=a.current, how=a.how, rule=a.rule, assigned_at=a.assigned_at, warn_at=a.warn_at,
+                   deadline_at=a.deadline_at, escalation_level=a.escalation_level, extensions=a.extensions,
+                   accepted_at=a.accepted_at, returned_at=a.returned_at, return_reason=a.return_reason)
+
+
+class QueuePublic(BaseModel):
+    case_id: str
+    case_number: str
+    category: str
+    urgency: str
+    description: str
+    location: Location
+    reason: str = Field(description="outside_grid, returned:<reason>, rule:<name>")
+    since: datetime
+
+    @classmethod
+    def of(cls, q: QueueItem) -> "QueuePublic":
+        return cls(case_id=q.case_id, case_number=q.case_number, category=q.category_code, urgency=q.urgency,
+                   description=q.description, location=Location(lon=q.lon, lat=q.lat), reason=q.reason,
+                   since=q.since)
 
 
 @router.get("/v1/grids", summary="网格: the grids as a GeoJSON FeatureCollection with their squads")
@@ -56,16 +101,77 @@ async def grids(principal: AnyUser, service=Depends(get_service)) -> dict:
 @router.get("/v1/assignments", response_model=list[AssignmentPublic], summary="派遣单, newest first")
 async def list_assignments(principal: Reader, service=Depends(get_service),
                            squad_id: str | None = None,
-                           limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                           open_only: Annotated[bool, Query(alias="open")] = False,
+                           limit: Annotated[int, Query(ge=1, le=5000)] = 50,
                            offset: Annotated[int, Query(ge=0)] = 0):
     if principal.squad_scope is not None:
         squad_id = principal.squad_scope  # a squad sees its own board only
     query = select(Assignment).order_by(Assignment.assigned_at.desc()).limit(limit).offset(offset)
+    if open_only:
+        query = query.where(Assignment.current, Assignment.status.in_(OPEN))
     if squad_id:
         query = query.where(Assignment.squad_id == squad_id)
     async with service.session_factory() as session:
         rows = (await session.exec(query)).all()
     return [AssignmentPublic.of(a) for a in rows]
+
+
+Streamer = Annotated[Principal, Depends(require_roles(Role.dispatcher, Role.supervisor, Role.squad_officer,
+                                                      Role.squad_leader, Role.external_system, query_token=True))]
+
+
+@router.get("/v1/assignments/stream", summary="实时派遣流: Server-Sent Events of every change to the board",
+            description="`text/event-stream`. Events: `assignment` (the assignment as in GET "
+                        "/v1/assignments/{id}), `queue` (a case waiting for dispatch, or `{\"case_id\", "
+                        "\"removed\": true}`), `escalation`, `supervision`, and `reload` when the client fell "
+                        "behind and must read GET /v1/board again. A squad's token sees its own squad; others may "
+                        "filter with `squad_id`. The token goes in the Authorization header, or as "
+                        "`access_token` for a browser's EventSource. A comment line is sent every 15 s.")
+async def stream(request: Request, principal: Streamer, service=Depends(get_service),
+                 squad_id: str | None = None):
+    scope = principal.squad_scope if principal.squad_scope is not None else squad_id
+    sub = service.board.subscribe(scope)
+
+    async def events():
+        try:
+            yield {"event": "hello", "data": json.dumps({"squad_id": scope})}
+            while True:
+                if sub.overflowed:
+                    sub.overflowed = False
+                    yield {"event": "reload", "data": "{}"}
+                try:
+                    async with asyncio.timeout(15):
+                        change = await sub.queue.get()
+                except TimeoutError:
+                    yield {"comment": "keep-alive"}
+                    continue
+                payload = await _expand(service, change, scope)
+                if payload is not None:
+                    yield {"event": change["kind"], "data": payload}
+        finally:
+            service.board.unsubscribe(sub)
+
+    return EventSourceResponse(events(), ping=15, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def _expand(service, change: dict, scope: str | None) -> str | None:
+    """A notification names what changed; the stream sends the thing itself, as the API shows it."""
+    async with service.session_factory() as session:
+        if change["kind"] == "assignment":
+            a = await session.get(Assignment, change["id"])
+            if a is None or (scope is not None and a.squad_id != scope and change.get("previous_squad_id") != scope):
+                return None
+            data = AssignmentPublic.of(a).model_dump(mode="json")
+            if scope is not None and a.squad_id != scope:
+                data["current"] = False  # it left this squad's board
+        elif change["kind"] == "queue":
+            if scope is not None:
+                return None
+            q = await session.get(QueueItem, change["case_id"])
+            data = QueuePublic.of(q).model_dump(mode="json") if q else {"case_id": change["case_id"], "removed": True}
+        else:
+            data = change
+    return json.dumps(data, ensure_ascii=False)
 
 
 @router.get("/v1/assignments/{assignment_id}", response_model=AssignmentPublic)
@@ -75,3 +181,273 @@ async def get_assignment(assignment_id: str, principal: Reader, service=Depends(
     if a is None or not principal.sees_squad(a.squad_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"assignment {assignment_id} not found")
     return AssignmentPublic.of(a)
+
+
+# -- steps ------------------------------------------------------------------------------------------
+
+Dispatcher = Annotated[Principal, Depends(require_roles(Role.dispatcher, Role.supervisor))]
+Squad = Annotated[Principal, Depends(require_roles(Role.squad_leader, Role.squad_officer))]
+SquadLeader = Annotated[Principal, Depends(require_roles(Role.squad_leader))]
+Supervisor = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.dispatcher))]
+Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+
+
+@contextmanager
+def _refusals():
+    try:
+        yield
+    except LookupError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc).strip("'")) from exc
+    except DispatchRefused as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+
+
+async def _visible_assignment(service, assignment_id: str, principal: Principal) -> Assignment:
+    async with service.session_factory() as session:
+        a = await session.get(Assignment, assignment_id)
+    if a is None or not principal.sees_squad(a.squad_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"assignment {assignment_id} not found")
+    return a
+
+
+async def _step(service, fn, *args, **kwargs):
+    ctx = await service.fresh_context()
+    with _refusals():
+        async with service.uow() as uow:
+            return await fn(uow, ctx, *args, **kwargs)
+
+
+class DispatchRequest(BaseModel):
+    squad_id: str = Field(description="the squad to send the case to")
+
+
+class ReturnRequest(BaseModel):
+    reason: Literal["wrong_jurisdiction", "not_ours", "wrong_category", "other"] = Field(
+        description="非本辖区 wrong_jurisdiction, 非本部门职责 not_ours, 分类错误 wrong_category, other")
+    note: str | None = Field(None, max_length=500)
+
+
+class RerouteRequest(BaseModel):
+    category: str | None = Field(None, max_length=64, description="the corrected category")
+    location: Location | None = Field(None, description="the corrected location")
+
+
+class ExtendRequest(BaseModel):
+    hours: float = Field(gt=0, le=720, description="working hours (clock hours for an urgent case)")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class SuperviseRequest(BaseModel):
+    instruction: str = Field(min_length=1, max_length=1000, description="督办意见")
+    hours: float = Field(8, gt=0, le=720, description="answer within this many working hours")
+
+
+class AnswerRequest(BaseModel):
+    answer: str = Field(min_length=1, max_length=2000)
+
+
+class OrderPublic(BaseModel):
+    id: str
+    case_id: str
+    squad_id: str
+    instruction: str
+    issued_by: str
+    issued_at: datetime
+    due_at: datetime
+    answer: str | None
+    answered_at: datetime | None
+    overdue: bool
+
+
+def _order(o: SupervisionOrder, now: datetime) -> OrderPublic:
+    return OrderPublic(id=o.id, case_id=o.case_id, squad_id=o.squad_id, instruction=o.instruction,
+                       issued_by=o.issued_by, issued_at=o.issued_at, due_at=o.due_at, answer=o.answer,
+                       answered_at=o.answered_at, overdue=(o.answered_at or now) > o.due_at)
+
+
+@router.get("/v1/queue", response_model=list[QueuePublic], summary="待派遣: cases waiting for a dispatcher")
+async def queue(principal: Dispatcher, service=Depends(get_service)):
+    async with service.session_factory() as session:
+        rows = (await session.exec(select(QueueItem).order_by(QueueItem.since))).all()
+    return [QueuePublic.of(q) for q in rows]
+
+
+@router.post("/v1/queue/{case_id}/dispatch", response_model=AssignmentPublic, summary="派遣 a waiting case by hand")
+async def dispatch_waiting(case_id: str, body: DispatchRequest, principal: Dispatcher, service=Depends(get_service)):
+    return AssignmentPublic.of(await _step(service, dispatch_from_queue, case_id, body.squad_id, principal.subject))
+
+
+@router.post("/v1/queue/{case_id}/reroute", response_model=AssignmentPublic | None,
+             summary="correct a waiting case's category or location and run the rules again")
+async def reroute_waiting(case_id: str, body: RerouteRequest, principal: Dispatcher, service=Depends(get_service)):
+    a = await _step(service, reroute, case_id, principal.subject, category_code=body.category, location=body.location)
+    return AssignmentPublic.of(a) if a else None
+
+
+@router.post("/v1/assignments/{assignment_id}/accept", response_model=AssignmentPublic, summary="签收 by the squad")
+async def accept_assignment(assignment_id: str, principal: Squad, service=Depends(get_service)):
+    await _visible_assignment(service, assignment_id, principal)
+    return AssignmentPublic.of(await _step(service, accept, assignment_id, principal.subject))
+
+
+@router.post("/v1/assignments/{assignment_id}/return", response_model=AssignmentPublic,
+             summary="退回 to the command centre, within the return window, with a reason")
+async def return_(assignment_id: str, body: ReturnRequest, principal: SquadLeader, service=Depends(get_service)):
+    await _visible_assignment(service, assignment_id, principal)
+    return AssignmentPublic.of(await _step(service, return_assignment, assignment_id, body.reason, body.note,
+                                           principal.subject))
+
+
+@router.post("/v1/assignments/{assignment_id}/reassign", response_model=AssignmentPublic, summary="改派 to another squad")
+async def reassign_(assignment_id: str, body: DispatchRequest, principal: Dispatcher, service=Depends(get_service)):
+    a = await _visible_assignment(service, assignment_id, principal)
+    return AssignmentPublic.of(await _step(service, reassign, a.case_id, body.squad_id, principal.subject))
+
+
+@router.post("/v1/assignments/{assignment_id}/reroute", response_model=AssignmentPublic | None,
+             summary="correct the category or location; the routing rules run again")
+async def reroute_(assignment_id: str, body: RerouteRequest, principal: Dispatcher, service=Depends(get_service)):
+    a = await _visible_assignment(service, assignment_id, principal)
+    new = await _step(service, reroute, a.case_id, principal.subject, category_code=body.category,
+                      location=body.location)
+    return AssignmentPublic.of(new) if new else None
+
+
+@router.post("/v1/assignments/{assignment_id}/extend", response_model=AssignmentPublic, summary="延期, with a reason")
+async def extend_(assignment_id: str, body: ExtendRequest, principal: Dispatcher, service=Depends(get_service)):
+    a = await _visible_assignment(service, assignment_id, principal)
+    return AssignmentPublic.of(await _step(service, extend, a.case_id, body.hours, body.reason, principal.subject))
+
+
+@router.post("/v1/assignments/{assignment_id}/supervise", response_model=OrderPublic, status_code=201,
+             summary="督办: a supervision order with its own deadline")
+async def supervise_(assignment_id: str, body: SuperviseRequest, principal: Supervisor, service=Depends(get_service)):
+    a = await _visible_assignment(service, assignment_id, principal)
+    order = await _step(service, supervise, a.case_id, body.instruction, body.hours, principal.subject)
+    return _order(order, service.clock.now())
+
+
+@router.get("/v1/supervision-orders", response_model=list[OrderPublic], summary="督办单; a squad sees its own")
+async def orders(principal: Reader, service=Depends(get_service), open_only: Annotated[bool, Query(alias="open")] = False):
+    query = select(SupervisionOrder).order_by(SupervisionOrder.issued_at.desc()).limit(500)
+    if principal.squad_scope is not None:
+        query = query.where(SupervisionOrder.squad_id == principal.squad_scope)
+    if open_only:
+        query = query.where(SupervisionOrder.answered_at.is_(None))
+    async with service.session_factory() as session:
+        rows = (await session.exec(query)).all()
+    return [_order(o, service.clock.now()) for o in rows]
+
+
+@router.post("/v1/supervision-orders/{order_id}/answer", response_model=OrderPublic, summary="督办回复 by the squad")
+async def answer(order_id: str, body: AnswerRequest, principal: Squad, service=Depends(get_service)):
+    order = await _step(service, answer_order, order_id, body.answer, principal.subject, principal.squad_scope)
+    return _order(order, service.clock.now())
+
+
+@router.get("/v1/escalations", summary="逐级负责制: warnings and escalations, newest first")
+async def escalations(principal: Reader, service=Depends(get_service), squad_id: str | None = None,
+                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict]:
+    if principal.squad_scope is not None:
+        squad_id = principal.squad_scope
+    query = select(Escalation).order_by(Escalation.id.desc()).limit(limit)
+    if squad_id:
+        query = query.where(Escalation.squad_id == squad_id)
+    async with service.session_factory() as session:
+        rows = (await session.exec(query)).all()
+    return [r.model_dump(mode="json") for r in rows]
+
+
+@router.get("/v1/board", summary="the console's picture: the queue, open assignments, squads, officers")
+async def board(principal: Reader, service=Depends(get_service), squad_id: str | None = None) -> dict:
+    scope = principal.squad_scope if principal.squad_scope is not None else squad_id
+    query = select(Assignment).where(Assignment.current, Assignment.status.in_(OPEN)).order_by(Assignment.deadline_at)
+    if scope:
+        query = query.where(Assignment.squad_id == scope)
+    async with service.session_factory() as session:
+        rows = (await session.exec(query)).all()
+        squads = (await session.exec(select(SquadRow).order_by(SquadRow.id))).all()
+        queue_rows = [] if scope else (await session.exec(select(QueueItem).order_by(QueueItem.since))).all()
+    return {"now": service.clock.now().isoformat(), "squad_id": scope,
+            "squads": [{"id": s.id, "name": s.name} for s in squads if not scope or s.id == scope],
+            "queue": [QueuePublic.of(q).model_dump(mode="json") for q in queue_rows],
+            "assignments": [AssignmentPublic.of(a).model_dump(mode="json") for a in rows]}
+
+
+# -- rules and calendar, edited by an admin -----------------------------------------------------------
+
+class RuleBody(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    squad_id: str | None = Field(None, description="the squad; null = the squad of the case's grid")
+    grids: list[str] = []
+    categories: list[str] = []
+    channels: list[str] = []
+    keywords: list[str] = Field([], description="any of these words in the description")
+    hours_from: int | None = Field(None, ge=0, le=23, description="Beijing hour the rule starts applying")
+    hours_to: int | None = Field(None, ge=0, le=24, description="hour it stops (wraps past midnight)")
+    queue: bool = Field(False, description="hold the case in the queue for a dispatcher")
+
+
+class RulesBody(BaseModel):
+    version: int = Field(description="the version read with GET; a stale version is refused (409)")
+    rules: list[RuleBody] = Field(max_length=500)
+
+
+@router.get("/v1/routing-rules", summary="派遣规则, in order: the first that matches wins")
+async def get_rules(principal: Dispatcher, service=Depends(get_service)) -> dict:
+    async with service.session_factory() as session:
+        rows = (await session.exec(select(RoutingRuleRow).order_by(RoutingRuleRow.position))).all()
+    return {"version": max((r.version for r in rows), default=0),
+            "rules": [RuleBody.model_validate(r, from_attributes=True).model_dump() for r in rows]}
+
+
+@router.put("/v1/routing-rules", summary="replace the rule table (admin); takes effect within 10 s everywhere")
+async def put_rules(body: RulesBody, principal: Admin, service=Depends(get_service)) -> dict:
+    async with service.session_factory() as session:
+        squads = set((await session.exec(select(SquadRow.id))).all())
+        unknown = sorted({r.squad_id for r in body.rules if r.squad_id and r.squad_id not in squads})
+        if unknown:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown squads in rules: {unknown}")
+        await session.execute(text("LOCK TABLE dispatch.routing_rules IN EXCLUSIVE MODE"))
+        current = (await session.execute(text("SELECT coalesce(max(version), 0) FROM dispatch.routing_rules"))).scalar_one()
+        if body.version != current:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"the rules are at version {current}, not {body.version}: "
+                                                          "read them again")
+        await session.execute(text("DELETE FROM dispatch.routing_rules"))
+        for i, r in enumerate(body.rules):
+            session.add(RoutingRuleRow(position=i + 1, version=current + 1, **r.model_dump()))
+        await session.commit()
+    await service.load_rules_and_calendar()
+    return {"version": current + 1, "rules": [r.model_dump() for r in body.rules]}
+
+
+class CalendarDayBody(BaseModel):
+    kind: Literal["holiday", "workday"] = Field(description="节假日 holiday, 调休上班 workday")
+    name: str = Field(min_length=1, max_length=50)
+
+
+@router.get("/v1/calendar", summary="the bureau's calendar: holidays and weekend days worked")
+async def calendar(principal: AnyUser, service=Depends(get_service),
+                   year: Annotated[int, Query(ge=2000, le=2100)] = 2026) -> list[dict]:
+    async with service.session_factory() as session:
+        rows = (await session.exec(select(CalendarDay).where(CalendarDay.day >= date(year, 1, 1),
+                                                             CalendarDay.day <= date(year, 12, 31))
+                                   .order_by(CalendarDay.day))).all()
+    return [{"day": r.day.isoformat(), "kind": r.kind, "name": r.name} for r in rows]
+
+
+@router.put("/v1/calendar/{day}", summary="mark a day as a holiday or a workday (admin)")
+async def put_day(day: date, body: CalendarDayBody, principal: Admin, service=Depends(get_service)) -> dict:
+    async with service.session_factory() as session:
+        await session.merge(CalendarDay(day=day, kind=body.kind, name=body.name))
+        await session.commit()
+    await service.load_rules_and_calendar()
+    return {"day": day.isoformat(), **body.model_dump()}
+
+
+@router.delete("/v1/calendar/{day}", status_code=204, summary="make a day ordinary again (admin)")
+async def delete_day(day: date, principal: Admin, service=Depends(get_service)):
+    async with service.session_factory() as session:
+        await session.execute(text("DELETE FROM dispatch.calendar_days WHERE day = :d"), {"d": day})
+        await session.commit()
+    await service.load_rules_and_calendar()

@@ -1,48 +1,425 @@
-"""Dispatch's service layer: a case opened somewhere becomes an assignment to a squad, or is
-handed to the command centre when no grid holds it."""
+"""Dispatch's service layer: route a filed case by the rules, hand it to a squad with a deadline
+in working time, follow the assignment (accept, return, reassign, reroute, 延期), and climb the
+escalation chain (逐级负责制) when it runs late. Rules live in dispatch.domain and
+dispatch.workcalendar; this module loads, asks them, stores and publishes."""
 from __future__ import annotations
 
+import json
 import logging
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable
 
+from sqlalchemy import func, text
 from sqlmodel import select
 
-from common.messaging.contracts import AssignmentCreated, CaseFiled, CaseOpened, CaseUnroutable
+from common.messaging.contracts import (AssignmentAccepted, AssignmentCreated, AssignmentEscalated,
+                                        AssignmentReturned, CaseFiled, CaseOpened, CaseTransitioned, CaseUnroutable,
+                                        DeadlineExtended, Location, SupervisionOrderAnswered, SupervisionOrderIssued)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
-from dispatch.domain import GridMap
-from dispatch.tables import Assignment
+from dispatch.domain import (CaseToRoute, GridMap, OfficerLoad, RoutingRule, escalation_step, route,
+                             suggest_officer)
+from dispatch.tables import Assignment, Escalation, Officer, QueueItem, Squad, SupervisionOrder
+from dispatch.workcalendar import BEIJING, WorkCalendar, deadline, warning_time
 
 log = logging.getLogger(__name__)
+BOARD_CHANNEL = "dispatch_board"
 
 
 class AssignmentStatus:
-    dispatched = "dispatched"  # 已派遣
+    dispatched = "dispatched"  # 已派遣, waiting for the squad to accept
+    accepted = "accepted"  # 已签收: in progress
+    returned = "returned"  # 已退回 to the command centre
+    reassigned = "reassigned"  # 已改派: superseded by another assignment
+    suspended = "suspended"  # the case is suspended: the clock stops
+    handled = "handled"  # 已处置: the squad reported back; the clock stops
+    closed = "closed"  # the case closed, or was cancelled, merged or split
 
 
-async def dispatch_case(event: CaseOpened | CaseFiled, env: Envelope, uow: UnitOfWork, *,
-                        grid_map: Callable[[], GridMap]) -> None:
-    """A filed case (立案) is routed; a reported one waits until CaseFiled says it was filed."""
+OPEN = (AssignmentStatus.dispatched, AssignmentStatus.accepted)
+
+
+class DispatchRefused(Exception):
+    """The step is not allowed now, with why (HTTP 409)."""
+
+
+@dataclass
+class Context:
+    """What dispatch's rules need, kept fresh by the service."""
+    grid_map: GridMap
+    rules: list[RoutingRule]
+    calendar: WorkCalendar
+    default_time_limit_hours: float
+    warn_share: float
+    return_window_hours: float
+    chain: tuple[tuple[str, float], ...]
+    namespace: str = ""
+
+
+async def notify_board(uow: UnitOfWork, ctx: Context, kind: str, **data) -> None:
+    """Tell every replica's consoles, after this transaction commits (NOTIFY is transactional)."""
+    payload = json.dumps({"kind": kind, **data}, ensure_ascii=False, default=str)
+    await uow.session.execute(text("SELECT pg_notify(:c, :p)"), {"c": ctx.namespace + BOARD_CHANNEL, "p": payload})
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    case_id: str
+    case_number: str
+    category_code: str
+    channel: str
+    urgency: str
+    description: str
+    lon: float
+    lat: float
+    time_limit_hours: float | None
+
+
+async def _current(uow: UnitOfWork, case_id: str, lock: bool = True) -> Assignment | None:
+    query = select(Assignment).where(Assignment.case_id == case_id, Assignment.current)
+    return (await uow.session.exec(query.with_for_update() if lock else query)).first()
+
+
+async def _suggest(uow: UnitOfWork, squad_id: str) -> str | None:
+    rows = (await uow.session.exec(
+        select(Officer.id, Officer.on_duty, func.count(Assignment.id))
+        .join(Assignment, (Assignment.officer_id == Officer.id) & Assignment.current
+              & Assignment.status.in_(OPEN), isouter=True)
+        .where(Officer.squad_id == squad_id, Officer.role == "officer").group_by(Officer.id, Officer.on_duty))).all()
+    return suggest_officer([OfficerLoad(officer_id=r[0], on_duty=r[1], open_assignments=r[2]) for r in rows])
+
+
+async def _assign(uow: UnitOfWork, ctx: Context, case: CaseInfo, squad_id: str, *, how: str, actor: str,
+                  rule: str | None = None, previous: Assignment | None = None) -> Assignment:
+    squad = await uow.session.get(Squad, squad_id)
+    if squad is None:
+        raise LookupError(f"unknown squad {squad_id}")
+    now = uow.clock.now()
+    limit = case.time_limit_hours or ctx.default_time_limit_hours
+    grid = ctx.grid_map.grid_for(case.lon, case.lat)
+    assignment = Assignment(
+        id=str(uuid.uuid4()), case_id=case.case_id, case_number=case.case_number, squad_id=squad_id,
+        officer_id=await _suggest(uow, squad_id), grid_id=grid.grid_id if grid else "",
+        category_code=case.category_code, channel=case.channel, description=case.description[:2000],
+        lon=case.lon, lat=case.lat, urgency=case.urgency, status=AssignmentStatus.dispatched, current=True, how=how,
+        rule=rule, time_limit_hours=limit, assigned_at=now,
+        warn_at=warning_time(ctx.calendar, now, limit, case.urgency, ctx.warn_share),
+        deadline_at=deadline(ctx.calendar, now, limit, case.urgency))
+    assignment.next_check_at = assignment.warn_at
+    uow.session.add(assignment)
+    left_queue = (await uow.session.execute(text("DELETE FROM dispatch.dispatch_queue WHERE case_id = :c "
+                                                 "RETURNING case_id"), {"c": case.case_id})).first()
+    if left_queue:
+        await notify_board(uow, ctx, "queue", case_id=case.case_id)
+    log.info("case %s assigned to %s (%s%s)", case.case_number, squad.name, how, f", rule {rule}" if rule else "")
+    uow.publish(AssignmentCreated(
+        assignment_id=assignment.id, case_id=case.case_id, squad_id=squad_id, squad_name=squad.name,
+        grid_id=assignment.grid_id, category_code=case.category_code, assigned_at=now,
+        deadline_at=assignment.deadline_at, warn_at=assignment.warn_at, officer_id=assignment.officer_id,
+        urgency=case.urgency, how=how, rule=rule, previous_assignment_id=previous.id if previous else None,
+        actor=actor))
+    await notify_board(uow, ctx, "assignment", id=assignment.id, case_id=case.case_id, squad_id=squad_id,
+                       previous_squad_id=previous.squad_id if previous else None)
+    return assignment
+
+
+async def _queue(uow: UnitOfWork, ctx: Context, case: CaseInfo, reason: str) -> None:
+    now = uow.clock.now()
+    await uow.session.merge(QueueItem(case_id=case.case_id, case_number=case.case_number,
+                                      category_code=case.category_code, channel=case.channel, urgency=case.urgency,
+                                      description=case.description[:2000], lon=case.lon, lat=case.lat,
+                                      time_limit_hours=case.time_limit_hours, reason=reason, since=now))
+    await notify_board(uow, ctx, "queue", case_id=case.case_id)
+
+
+async def route_case(event: CaseOpened | CaseFiled, env: Envelope, uow: UnitOfWork, *,
+                     context: Callable[[], Context], descriptions: dict | None = None) -> None:
+    """A filed case (立案) is routed by the rules; a reported one waits for CaseFiled."""
     if isinstance(event, CaseOpened) and event.status != "filed":
         return
-    existing = (await uow.session.exec(select(Assignment).where(Assignment.case_id == event.case_id))).first()
-    if existing is not None:
-        return  # the case is already with a squad; a second filing changes nothing
-    grid = grid_map().grid_for(event.location.lon, event.location.lat)
+    if await _current(uow, event.case_id, lock=False) is not None \
+            or await uow.session.get(QueueItem, event.case_id) is not None:
+        return  # already with a squad or in the queue: a second filing changes nothing
+    ctx = context()
+    case = CaseInfo(case_id=event.case_id, case_number=event.case_number, category_code=event.category_code,
+                    channel=event.channel, urgency=event.urgency, description=event.description,
+                    lon=event.location.lon, lat=event.location.lat, time_limit_hours=event.time_limit_hours)
+    await _route(uow, ctx, case, how="rule")
+
+
+async def _route(uow: UnitOfWork, ctx: Context, case: CaseInfo, *, how: str, actor: str = "system:dispatch",
+                 previous: Assignment | None = None) -> Assignment | None:
+    local_hour = uow.clock.now().astimezone(BEIJING).hour
+    decision = route(CaseToRoute(category_code=case.category_code, channel=case.channel,
+                                 description=case.description, lon=case.lon, lat=case.lat, local_hour=local_hour),
+                     ctx.rules, ctx.grid_map)
+    if decision.squad_id is None:
+        log.info("case %s to the command centre: %s", case.case_number, decision.reason)
+        await _queue(uow, ctx, case, decision.reason or "rule")
+        uow.publish(CaseUnroutable(case_id=case.case_id, reason=decision.reason or "rule",
+                                   location=Location(lon=case.lon, lat=case.lat), detected_at=uow.clock.now()))
+        return None
+    return await _assign(uow, ctx, case, decision.squad_id, how=how, actor=actor, rule=decision.rule,
+                         previous=previous)
+
+
+# -- a dispatcher's and a squad's steps -----------------------------------------------------------
+
+async def dispatch_from_queue(uow: UnitOfWork, ctx: Context, case_id: str, squad_id: str, actor: str) -> Assignment:
+    item = (await uow.session.exec(select(QueueItem).where(QueueItem.case_id == case_id).with_for_update())).first()
+    if item is None:
+        raise LookupError(f"case {case_id} is not waiting for dispatch")
+    case = CaseInfo(case_id=item.case_id, case_number=item.case_number, category_code=item.category_code,
+                    channel=item.channel, urgency=item.urgency, description=item.description, lon=item.lon,
+                    lat=item.lat, time_limit_hours=item.time_limit_hours)
+    assignment = await _assign(uow, ctx, case, squad_id, how="manual", actor=actor)
+    await uow.commit()
+    return assignment
+
+
+async def _open_assignment(uow: UnitOfWork, assignment_id: str) -> Assignment:
+    a = (await uow.session.exec(select(Assignment).where(Assignment.id == assignment_id).with_for_update())).first()
+    if a is None:
+        raise LookupError(f"unknown assignment {assignment_id}")
+    return a
+
+
+def _info(a: Assignment, **changes) -> CaseInfo:
+    base = dict(case_id=a.case_id, case_number=a.case_number, category_code=a.category_code, channel=a.channel,
+                urgency=a.urgency, description=a.description, lon=a.lon, lat=a.lat, time_limit_hours=a.time_limit_hours)
+    return CaseInfo(**{**base, **changes})
+
+
+async def accept(uow: UnitOfWork, ctx: Context, assignment_id: str, actor: str) -> Assignment:
+    a = await _open_assignment(uow, assignment_id)
+    if not a.current or a.status != AssignmentStatus.dispatched:
+        raise DispatchRefused(f"assignment {assignment_id} is {a.status}; only a dispatched one can be accepted")
+    a.status, a.accepted_at = AssignmentStatus.accepted, uow.clock.now()
+    uow.session.add(a)
+    uow.publish(AssignmentAccepted(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id,
+                                   officer_id=a.officer_id, accepted_at=a.accepted_at, actor=actor))
+    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
+    await uow.commit()
+    return a
+
+
+async def return_assignment(uow: UnitOfWork, ctx: Context, assignment_id: str, reason: str, note: str | None,
+                            actor: str) -> Assignment:
+    """退回: within the return window, before accepting, with a reason; the case waits in the queue."""
+    a = await _open_assignment(uow, assignment_id)
+    if not a.current or a.status != AssignmentStatus.dispatched:
+        raise DispatchRefused(f"assignment {assignment_id} is {a.status}; only a dispatched, not yet accepted "
+                              "assignment can be returned")
     now = uow.clock.now()
-    if grid is None:
-        log.info("case %s is outside every grid", event.case_number)
-        uow.publish(CaseUnroutable(case_id=event.case_id, reason="outside_grid",
-                                   location=event.location, detected_at=now))
+    window_end = ctx.calendar.add_working_hours(a.assigned_at, ctx.return_window_hours)
+    if now > window_end:
+        raise DispatchRefused(f"the return window ({ctx.return_window_hours:g} working hours) ended "
+                              f"{window_end.isoformat()}; ask a dispatcher to reassign")
+    a.status, a.current, a.returned_at, a.return_reason, a.closed_at = (AssignmentStatus.returned, False, now,
+                                                                        reason, now)
+    a.next_check_at = None
+    uow.session.add(a)
+    await uow.session.flush()
+    await _queue(uow, ctx, _info(a), f"returned:{reason}")
+    uow.publish(AssignmentReturned(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id,
+                                   category_code=a.category_code, reason=reason, note=note, returned_at=now,
+                                   actor=actor))
+    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
+    await uow.commit()
+    return a
+
+
+async def _supersede(uow: UnitOfWork, case_id: str) -> Assignment:
+    a = await _current(uow, case_id)
+    if a is None or a.status not in (*OPEN, AssignmentStatus.suspended):
+        raise DispatchRefused(f"case {case_id} has no open assignment to change"
+                              + (f" (it is {a.status})" if a else ""))
+    a.status, a.current, a.closed_at, a.next_check_at = AssignmentStatus.reassigned, False, uow.clock.now(), None
+    uow.session.add(a)
+    await uow.session.flush()
+    return a
+
+
+async def reassign(uow: UnitOfWork, ctx: Context, case_id: str, squad_id: str, actor: str) -> Assignment:
+    """改派: a dispatcher moves the case to another squad at any time; the time limit starts again."""
+    previous = await _supersede(uow, case_id)
+    if previous.squad_id == squad_id:
+        raise DispatchRefused(f"case {case_id} is already with {squad_id}")
+    assignment = await _assign(uow, ctx, _info(previous), squad_id, how="reassign", actor=actor, previous=previous)
+    await uow.commit()
+    return assignment
+
+
+async def reroute(uow: UnitOfWork, ctx: Context, case_id: str, actor: str, *, category_code: str | None = None,
+                  location: Location | None = None) -> Assignment | None:
+    """The dispatcher corrected the category or the location: the rules run again."""
+    previous = await _current(uow, case_id)
+    if previous is not None:
+        previous = await _supersede(uow, case_id)
+        info = _info(previous)
+    else:
+        item = await uow.session.get(QueueItem, case_id, with_for_update=True)
+        if item is None:
+            raise LookupError(f"case {case_id} is neither assigned nor waiting for dispatch")
+        info = CaseInfo(case_id=item.case_id, case_number=item.case_number, category_code=item.category_code,
+                        channel=item.channel, urgency=item.urgency, description=item.description, lon=item.lon,
+                        lat=item.lat, time_limit_hours=item.time_limit_hours)
+    changes = {}
+    if category_code:
+        changes["category_code"] = category_code
+    if location:
+        changes |= {"lon": location.lon, "lat": location.lat}
+    assignment = await _route(uow, ctx, CaseInfo(**{**info.__dict__, **changes}), how="reroute", actor=actor,
+                              previous=previous)
+    await uow.commit()
+    return assignment
+
+
+async def extend(uow: UnitOfWork, ctx: Context, case_id: str, hours: float, reason: str, actor: str) -> Assignment:
+    """延期: move the deadline by `hours` (working hours, or clock hours for an urgent case)."""
+    a = await _current(uow, case_id)
+    if a is None or a.status not in OPEN:
+        raise DispatchRefused(f"case {case_id} has no open assignment to extend")
+    before = a.deadline_at
+    a.deadline_at = deadline(ctx.calendar, before, hours, a.urgency)
+    a.extensions += 1
+    a.next_check_at = a.warn_at if a.escalation_level < 0 else a.deadline_at
+    if a.escalation_level > 0:  # the overdue steps restart from the new deadline
+        a.escalation_level, a.next_check_at = 0, a.deadline_at
+    uow.session.add(a)
+    now = uow.clock.now()
+    uow.publish(DeadlineExtended(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id,
+                                 category_code=a.category_code, previous_deadline_at=before,
+                                 deadline_at=a.deadline_at, hours=hours, reason=reason, extended_at=now, actor=actor))
+    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
+    await uow.commit()
+    return a
+
+
+async def supervise(uow: UnitOfWork, ctx: Context, case_id: str, instruction: str, hours: float,
+                    actor: str) -> SupervisionOrder:
+    """督办: an order with its own deadline (working hours), to the squad that has the case."""
+    a = await _current(uow, case_id, lock=False)
+    if a is None:
+        raise DispatchRefused(f"case {case_id} is not with a squad: dispatch it before supervising")
+    now = uow.clock.now()
+    order = SupervisionOrder(id=str(uuid.uuid4()), case_id=case_id, squad_id=a.squad_id, instruction=instruction,
+                             issued_by=actor, issued_at=now, due_at=ctx.calendar.add_working_hours(now, hours))
+    uow.session.add(order)
+    uow.publish(SupervisionOrderIssued(order_id=order.id, case_id=case_id, squad_id=a.squad_id,
+                                       instruction=instruction, due_at=order.due_at, issued_at=now, actor=actor))
+    await notify_board(uow, ctx, "supervision", id=order.id, case_id=case_id, squad_id=a.squad_id)
+    await uow.commit()
+    return order
+
+
+async def answer_order(uow: UnitOfWork, ctx: Context, order_id: str, answer: str, actor: str,
+                       squad_id: str | None) -> SupervisionOrder:
+    order = await uow.session.get(SupervisionOrder, order_id, with_for_update=True)
+    if order is None or (squad_id is not None and order.squad_id != squad_id):
+        raise LookupError(f"unknown supervision order {order_id}")
+    if order.answered_at is not None:
+        raise DispatchRefused(f"supervision order {order_id} was answered at {order.answered_at.isoformat()}")
+    now = uow.clock.now()
+    order.answer, order.answered_by, order.answered_at = answer, actor, now
+    uow.session.add(order)
+    uow.publish(SupervisionOrderAnswered(order_id=order.id, case_id=order.case_id, squad_id=order.squad_id,
+                                         on_time=now <= order.due_at, answered_at=now, actor=actor))
+    await notify_board(uow, ctx, "supervision", id=order.id, case_id=order.case_id, squad_id=order.squad_id)
+    await uow.commit()
+    return order
+
+
+# -- following the case ---------------------------------------------------------------------------
+
+STOPS = {"handled": AssignmentStatus.handled, "suspended": AssignmentStatus.suspended}
+ENDS = frozenset({"closed", "evaluated", "cancelled", "merged", "split", "not_filed"})
+
+
+async def follow_case(event: CaseTransitioned, env: Envelope, uow: UnitOfWork, *,
+                      context: Callable[[], Context]) -> None:
+    """The clock stops while the case is handled or suspended, and starts again on rework,
+    reopen or resume; a case that ends closes its assignment."""
+    if event.action == "dispatch":
         return
-    assignment = Assignment(id=str(uuid.uuid4()), case_id=event.case_id, squad_id=grid.squad_id,
-                            grid_id=grid.grid_id, category_code=event.category_code,
-                            status=AssignmentStatus.dispatched, assigned_at=now)
-    uow.session.add(assignment)
-    log.info("case %s assigned to %s (grid %s)", event.case_number, grid.squad_name, grid.grid_id)
-    uow.publish(AssignmentCreated(
-        assignment_id=assignment.id, case_id=event.case_id, squad_id=grid.squad_id,
-        squad_name=grid.squad_name, grid_id=grid.grid_id, category_code=event.category_code,
-        assigned_at=now, deadline_at=None,
-    ))
+    a = await _current(uow, event.case_id)
+    if a is None:
+        return
+    if event.to_status in STOPS:
+        a.status, a.next_check_at = STOPS[event.to_status], None
+    elif event.to_status in ENDS:
+        a.status, a.current, a.closed_at, a.next_check_at = AssignmentStatus.closed, False, event.at, None
+    elif event.to_status == "dispatched" and a.status in (AssignmentStatus.handled, AssignmentStatus.suspended):
+        a.status = AssignmentStatus.accepted if a.accepted_at else AssignmentStatus.dispatched
+        a.next_check_at = event.at  # look at its deadline again now
+    else:
+        return
+    uow.session.add(a)
+    await notify_board(uow, context(), "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
+
+
+async def _escalate(uow: UnitOfWork, ctx: Context, a: Assignment, level: int, role: str, kind: str, at: datetime):
+    uow.session.add(Escalation(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id, level=level, kind=kind,
+                               notify_role=role, at=at))
+    uow.publish(AssignmentEscalated(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id,
+                                    category_code=a.category_code, level=level, notify_role=role, kind=kind,
+                                    deadline_at=a.deadline_at, at=at))
+    log.info("case %s escalated: level %s (%s) to %s", a.case_number, level, kind, role)
+    await notify_board(uow, ctx, "escalation", id=a.id, case_id=a.case_id, squad_id=a.squad_id, level=level,
+                       role=role, escalation_kind=kind)
+
+
+async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> int:
+    """Warn at the share of the time limit, then climb the chain step by step once overdue.
+    Rows are claimed with SKIP LOCKED, so replicas share the work and no step is taken twice."""
+    now = uow.clock.now()
+    due = (await uow.session.exec(
+        select(Assignment).where(Assignment.current, Assignment.next_check_at <= now,
+                                 Assignment.status.in_(OPEN))
+        .order_by(Assignment.next_check_at).limit(limit).with_for_update(skip_locked=True))).all()
+    steps = 0
+    for a in due:
+        if a.escalation_level < 0 and now < a.deadline_at:
+            await _escalate(uow, ctx, a, 0, "officer", "warning", now)
+            a.escalation_level, a.next_check_at = 0, a.deadline_at
+            steps += 1
+        while now >= a.deadline_at:
+            level = max(a.escalation_level, 0)
+            step = escalation_step(level, ctx.chain)
+            if step is None:
+                a.next_check_at = None
+                break
+            role, offset = step
+            step_due = ctx.calendar.add_working_hours(a.deadline_at, offset) if offset else a.deadline_at
+            if now < step_due:
+                a.next_check_at = step_due
+                break
+            await _escalate(uow, ctx, a, level + 1, role, "overdue", now)
+            a.escalation_level = level + 1
+            steps += 1
+        uow.session.add(a)
+    overdue_orders = (await uow.session.exec(
+        select(SupervisionOrder).where(SupervisionOrder.answered_at.is_(None), SupervisionOrder.due_at <= now,
+                                       SupervisionOrder.overdue_notified.is_(False))
+        .limit(limit).with_for_update(skip_locked=True))).all()
+    for order in overdue_orders:
+        a = await _current(uow, order.case_id, lock=False)
+        if a is not None:
+            await _escalate(uow, ctx, a, max(a.escalation_level, 0) + 1, "brigade_leader", "supervision_overdue", now)
+        order.overdue_notified = True
+        uow.session.add(order)
+        steps += 1
+    await uow.commit()
+    return steps
+
+
+def parse_chain(text_: str) -> tuple[tuple[str, float], ...]:
+    steps = []
+    for part in text_.split(","):
+        role, _, hours = part.strip().partition(":")
+        steps.append((role.strip(), float(hours or 0)))
+    return tuple(steps)
+
+

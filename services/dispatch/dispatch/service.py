@@ -1,7 +1,11 @@
 """Composition root of dispatch."""
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import time
+from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -9,34 +13,70 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
 from common.logging import configure_logging
-from common.messaging.contracts import AssignmentCreated, CaseFiled, CaseOpened, CaseUnroutable
+from common.messaging.contracts import (AssignmentAccepted, AssignmentCreated, AssignmentEscalated,
+                                        AssignmentReturned, CaseFiled, CaseOpened, CaseTransitioned, CaseUnroutable,
+                                        DeadlineExtended, SupervisionOrderAnswered, SupervisionOrderIssued)
 from common.service import Service, create_app
-from dispatch.api import router
-from dispatch.domain import GridArea, GridMap
-from dispatch.handlers import dispatch_case
+from dispatch.api import RuleBody, router
+from dispatch.board import BoardHub
+from dispatch.console import router as console_router
+from dispatch.domain import GridArea, GridMap, RoutingRule
+from dispatch.handlers import BOARD_CHANNEL, Context, check_deadlines, follow_case, parse_chain, route_case
 from dispatch.settings import DispatchSettings
-from dispatch.tables import Grid, Squad, backbone
+from dispatch.tables import CalendarDay, Grid, Officer, RoutingRuleRow, Squad, backbone
+from dispatch.workcalendar import WorkCalendar
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
+
+
+def rule_of(row: RoutingRuleRow) -> RoutingRule:
+    hours = (row.hours_from, row.hours_to) if row.hours_from is not None and row.hours_to is not None else None
+    return RoutingRule(name=row.name, squad_id=row.squad_id, grids=frozenset(row.grids),
+                       categories=frozenset(row.categories), channels=frozenset(row.channels),
+                       keywords=tuple(row.keywords), hours=hours, queue=row.queue)
 
 
 class DispatchService(Service):
     name = "dispatch"
     tables = backbone
     migrations_dir = HERE / "migrations"
-    publishes = (AssignmentCreated, CaseUnroutable)
-    grid_map: GridMap = GridMap([])
+    publishes = (AssignmentCreated, CaseUnroutable, AssignmentAccepted, AssignmentReturned, DeadlineExtended,
+                 AssignmentEscalated, SupervisionOrderIssued, SupervisionOrderAnswered)
+    settings: DispatchSettings
+    REFRESH_S = 10.0
+    """Rules and the calendar are re-read this often, so an admin's change reaches every replica."""
+
+    def __init__(self, settings: DispatchSettings, **kwargs) -> None:
+        super().__init__(settings, **kwargs)
+        self.grid_map = GridMap([])
+        self.rules: list[RoutingRule] = []
+        self.calendar = WorkCalendar()
+        self._refreshed = float("-inf")
+
+    def context(self) -> Context:
+        return Context(grid_map=self.grid_map, rules=self.rules, calendar=self.calendar,
+                       default_time_limit_hours=self.settings.default_time_limit_hours,
+                       warn_share=self.settings.warn_share, return_window_hours=self.settings.return_window_hours,
+                       chain=parse_chain(self.settings.escalation_chain), namespace=self.settings.kafka_namespace)
+
+    async def fresh_context(self) -> Context:
+        if time.monotonic() - self._refreshed > self.REFRESH_S:
+            await self.load_rules_and_calendar()
+        return self.context()
 
     def handlers(self):
-        route = partial(dispatch_case, grid_map=lambda: self.grid_map)
-        return {CaseOpened: route, CaseFiled: route}
+        route = partial(route_case, context=self.context)
+        return {CaseOpened: route, CaseFiled: route, CaseTransitioned: partial(follow_case, context=self.context)}
 
     def routers(self):
-        return [router]
+        return [router, console_router]
 
     async def on_started(self) -> None:
         seed_path = Path(self.settings.seed_file) if self.settings.seed_file else HERE / "seed" / "zhongyuan.json"
         seed = json.loads(seed_path.read_text(encoding="utf-8"))
+        rules_path = Path(self.settings.rules_file) if self.settings.rules_file else HERE / "seed" / "routing_rules.json"
+        calendar = json.loads((HERE / "seed" / "calendar.json").read_text(encoding="utf-8"))
         async with self.session_factory() as session:
             await session.execute(insert(Squad).values(seed["squads"]).on_conflict_do_nothing())
             await session.execute(insert(Grid).values([
@@ -44,14 +84,53 @@ class DispatchService(Service):
                  "squad_id": f["properties"]["squad_id"], "geometry": f["geometry"]}
                 for f in seed["grids"]["features"]
             ]).on_conflict_do_nothing())
+            if seed.get("officers"):
+                await session.execute(insert(Officer).values(seed["officers"]).on_conflict_do_nothing())
+            if (await session.exec(select(RoutingRuleRow).limit(1))).first() is None:
+                rules = [RuleBody(**r) for r in json.loads(rules_path.read_text(encoding="utf-8"))]
+                await session.execute(insert(RoutingRuleRow).values(
+                    [{"position": i + 1, **r.model_dump()} for i, r in enumerate(rules)]).on_conflict_do_nothing())
+            days = [{"day": date.fromisoformat(d), "kind": kind, "name": name}
+                    for kind, key in (("holiday", "holidays"), ("workday", "workdays"))
+                    for d, name in calendar[key].items()]
+            await session.execute(insert(CalendarDay).values(days).on_conflict_do_nothing())
             await session.commit()
         await self.load_grids()
+        await self.load_rules_and_calendar()
+        self.board = BoardHub(self.engine, self.settings.kafka_namespace + BOARD_CHANNEL)
+        self._spawn(self.board.run(), "board")
+        self._spawn(self._ticking(), "deadlines")
 
     async def load_grids(self) -> None:
         async with self.session_factory() as session:
             rows = (await session.exec(select(Grid, Squad).join(Squad).order_by(Grid.id))).all()
         self.grid_map = GridMap([GridArea(grid_id=g.id, name=g.name, squad_id=s.id, squad_name=s.name,
                                           geometry=g.geometry) for g, s in rows])
+
+    async def load_rules_and_calendar(self) -> None:
+        async with self.session_factory() as session:
+            rules = (await session.exec(select(RoutingRuleRow).order_by(RoutingRuleRow.position))).all()
+            days = (await session.exec(select(CalendarDay))).all()
+        self.rules = [rule_of(r) for r in rules]
+        self.calendar = WorkCalendar(holidays=frozenset(d.day for d in days if d.kind == "holiday"),
+                                     workdays=frozenset(d.day for d in days if d.kind == "workday"))
+        self._refreshed = time.monotonic()
+
+    async def tick(self) -> int:
+        """Check deadlines once: warnings, escalations and overdue supervision orders."""
+        ctx = await self.fresh_context()
+        async with self.uow() as uow:
+            return await check_deadlines(uow, ctx)
+
+    async def _ticking(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.tick_interval_s)
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database is away: try again next tick
+                log.warning("deadline check failed: %s", exc)
 
 
 def app():

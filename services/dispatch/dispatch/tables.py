@@ -1,9 +1,9 @@
 """Dispatch's tables, in the `dispatch` schema."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, Date, DateTime, Index, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -35,17 +35,119 @@ class Grid(DispatchTable, table=True):
     geometry: dict = Field(sa_column=Column(JSONB, nullable=False))
 
 
-class Assignment(DispatchTable, table=True):
-    """派遣单: one case handed to one squad."""
-    __tablename__ = "assignments"
-    id: str = Field(primary_key=True, max_length=36)
-    case_id: str = Field(max_length=36, unique=True)
+class Officer(DispatchTable, table=True):
+    """队员 or 中队长, with whether they are on duty (在岗) now."""
+    __tablename__ = "officers"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
     squad_id: str = Field(foreign_key="squads.id", max_length=64, index=True)
+    role: str = Field(default="officer", max_length=32)
+    on_duty: bool = True
+
+
+class RoutingRuleRow(DispatchTable, table=True):
+    """派遣规则, in order: the first that matches wins (dispatch.domain.route)."""
+    __tablename__ = "routing_rules"
+    position: int = Field(primary_key=True)
+    name: str = Field(max_length=100)
+    squad_id: str | None = Field(default=None, max_length=64)
+    grids: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    channels: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    hours_from: int | None = None
+    hours_to: int | None = None
+    queue: bool = False
+    version: int = Field(default=1, description="the rule table's version when this row was written")
+
+
+class CalendarDay(DispatchTable, table=True):
+    """The bureau's calendar: a public holiday (节假日) or a weekend day worked (调休上班)."""
+    __tablename__ = "calendar_days"
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    kind: str = Field(max_length=16)  # holiday | workday
+    name: str = Field(max_length=50)
+
+
+class QueueItem(DispatchTable, table=True):
+    """待派遣: a case waiting for a dispatcher (outside every grid, returned, or held by a rule)."""
+    __tablename__ = "dispatch_queue"
+    case_id: str = Field(primary_key=True, max_length=36)
+    case_number: str = Field(max_length=32)
+    category_code: str = Field(max_length=64)
+    channel: str = Field(max_length=32)
+    urgency: str = Field(max_length=16)
+    description: str = Field(default="", max_length=2000)
+    lon: float
+    lat: float
+    time_limit_hours: float | None = None
+    reason: str = Field(max_length=64)
+    since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Assignment(DispatchTable, table=True):
+    """派遣单: one case handed to one squad. A case has one current assignment; reassigning or
+    routing it again closes the current one and opens another."""
+    __tablename__ = "assignments"
+    __table_args__ = (Index("uq_assignments_current_case", "case_id", unique=True,
+                            postgresql_where=text("current")),
+                      Index("ix_assignments_due", "next_check_at", postgresql_where=text("current")))
+    id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=36, index=True)
+    case_number: str = Field(default="", max_length=32)
+    squad_id: str = Field(foreign_key="squads.id", max_length=64, index=True)
+    officer_id: str | None = Field(default=None, max_length=64, index=True)
     grid_id: str = Field(max_length=64)
     category_code: str = Field(max_length=64)
+    channel: str = Field(default="", max_length=32)
+    description: str = Field(default="", max_length=2000)
+    lon: float = 0.0
+    lat: float = 0.0
+    urgency: str = Field(default="ordinary", max_length=16)
     status: str = Field(max_length=32)
+    current: bool = True
+    how: str = Field(default="rule", max_length=16)
+    rule: str | None = Field(default=None, max_length=100)
+    time_limit_hours: float = 24.0
     assigned_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    warn_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     deadline_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    escalation_level: int = Field(default=-1, description="-1 none, 0 warned, 1.. overdue steps taken")
+    next_check_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    extensions: int = 0
+    accepted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    returned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    return_reason: str | None = Field(default=None, max_length=32)
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class Escalation(DispatchTable, table=True):
+    """A step of 逐级负责制 taken, and the notification it sent."""
+    __tablename__ = "escalations"
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: str = Field(max_length=36, index=True)
+    case_id: str = Field(max_length=36, index=True)
+    squad_id: str = Field(max_length=64, index=True)
+    level: int
+    kind: str = Field(max_length=32)
+    notify_role: str = Field(max_length=32)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SupervisionOrder(DispatchTable, table=True):
+    """督办单: a supervisor's order with its own deadline, which the squad must answer."""
+    __tablename__ = "supervision_orders"
+    id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=36, index=True)
+    squad_id: str = Field(max_length=64, index=True)
+    instruction: str = Field(max_length=1000)
+    issued_by: str = Field(max_length=100)
+    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    answer: str | None = Field(default=None, max_length=2000)
+    answered_by: str | None = Field(default=None, max_length=100)
+    answered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    overdue_notified: bool = False
 
 
 backbone = ServiceTables(registry.metadata)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
-from common.logging import mask_phone
+from common.logging import mask_phone, redact_phones
 from common.messaging.contracts import (CaseClosed, CaseDispatched, CaseFlagged, CaseOpened,
                                         IncidentReported, Location)
 from common.messaging.envelope import Envelope
@@ -57,15 +57,26 @@ class Catalogue:
     def __init__(self, session_factory, ttl_s: float = 30.0) -> None:
         self._session_factory = session_factory
         self._ttl_s = ttl_s
-        self._codes: frozenset[str] = frozenset()
+        self._limits: dict[str, tuple[float, float]] = {}
         self._loaded_at = float("-inf")
 
-    async def known(self, code: str) -> bool:
+    async def _load(self) -> None:
         if time.monotonic() - self._loaded_at > self._ttl_s:
             async with self._session_factory() as session:
-                self._codes = frozenset((await session.exec(select(Category.code))).all())
+                rows = (await session.exec(select(Category.code, Category.time_limit_hours,
+                                                  Category.urgent_time_limit_hours))).all()
+            self._limits = {code: (ordinary, urgent) for code, ordinary, urgent in rows}
             self._loaded_at = time.monotonic()
-        return code in self._codes
+
+    async def known(self, code: str) -> bool:
+        await self._load()
+        return code in self._limits
+
+    async def time_limit(self, code: str, urgency: str) -> float | None:
+        """处置时限 in hours for this urgency, or None for a category not in the catalogue."""
+        await self._load()
+        limits = self._limits.get(code)
+        return None if limits is None else float(limits[1] if urgency == "urgent" else limits[0])
 
 
 async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catalogue) -> Reported:
@@ -102,9 +113,10 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
     uow.publish(IncidentReported(
         incident_id=incident.id, reported_at=now, channel=cmd.channel,
         category_code=cmd.category_code, category_known=incident.category_known,
-        urgency=cmd.urgency, location=cmd.location, description=cmd.description,
+        urgency=cmd.urgency, location=cmd.location, description=redact_phones(cmd.description),
         caller_phone_masked=mask_phone(cmd.caller_phone) if cmd.caller_phone else None,
         source_reference=cmd.source_reference, flags=incident.flags,
+        time_limit_hours=await catalogue.time_limit(cmd.category_code, cmd.urgency),
     ))
     await uow.commit()
     return Reported(incident, replayed=False)

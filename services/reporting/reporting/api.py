@@ -59,6 +59,9 @@ class MonthCounters(BaseModel):
     violations: int = Field(description="违法属实")
     reworked: int = Field(description="返工")
     fines_collected_fen: int = Field(description="罚没款 collected, in fen")
+    returned: int = Field(description="退回 by squads (准确派遣 = 1 − returned / dispatched)")
+    extended: int = Field(description="延期")
+    escalated: int = Field(description="assignments that ran overdue (超期)")
 
 
 assert set(MonthCounters.model_fields) == set(COUNTERS), "the report shows every counter the projection keeps"

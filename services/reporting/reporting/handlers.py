@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from common.messaging.contracts import (CaseClosed, CaseDispatched, CaseOpened, CaseTransitioned,
+from common.messaging.contracts import (AssignmentEscalated, AssignmentReturned, CaseClosed, CaseDispatched, CaseOpened,
+                                        CaseTransitioned, DeadlineExtended,
                                         EnforcementStepRecorded, IncidentReported)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
@@ -26,7 +27,8 @@ def month_of(moment: datetime) -> date:
     return moment.astimezone(BUREAU_TZ).date().replace(day=1)
 
 
-COUNTERS = ("received", "dispatched", "closed", "violations", "reworked", "fines_collected_fen")
+COUNTERS = ("received", "dispatched", "closed", "violations", "reworked", "fines_collected_fen", "returned",
+            "extended", "escalated")
 """The monthly counters, per month, squad and category; a new counter is one name here, one
 column in tables.MonthlyCount and the line in `_facts_and_counts` that adds to it."""
 
@@ -59,6 +61,12 @@ def _facts_and_counts(envelopes: list[Envelope]):
                 count(e.closed_at, e.squad_id, e.category_code, "violations")
         elif isinstance(e, CaseTransitioned) and e.action == "rework":
             count(e.at, e.squad_id, e.category_code, "reworked")
+        elif isinstance(e, AssignmentReturned):
+            count(e.returned_at, e.squad_id, e.category_code, "returned")
+        elif isinstance(e, DeadlineExtended):
+            count(e.extended_at, e.squad_id, e.category_code, "extended")
+        elif isinstance(e, AssignmentEscalated) and e.kind == "overdue" and e.level == 1:
+            count(e.at, e.squad_id, e.category_code, "escalated")
         elif isinstance(e, EnforcementStepRecorded) and e.collected_fen:
             count(e.at, e.squad_id, e.category_code, "fines_collected_fen", by=e.collected_fen)
     return facts, counts
@@ -96,4 +104,5 @@ async def project_one(event, env: Envelope, uow: UnitOfWork) -> None:
 
 
 HANDLERS = {cls: project_one for cls in (IncidentReported, CaseOpened, CaseDispatched, CaseClosed,
-                                         CaseTransitioned, EnforcementStepRecorded)}
+                                         CaseTransitioned, EnforcementStepRecorded, AssignmentReturned,
+                                         DeadlineExtended, AssignmentEscalated)}

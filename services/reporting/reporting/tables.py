@@ -47,6 +47,9 @@ class MonthlyCount(ReportingTable, table=True):
     reworked: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="返工")
     fines_collected_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
                                      description="罚没款 collected (paid or enforced), in fen")
+    returned: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="退回: 准确派遣 misses")
+    extended: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="延期")
+    escalated: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="cases that ran overdue")
 
 
 class ProjectionState(ReportingTable, table=True):

@@ -74,6 +74,8 @@ class IncidentReported(IntegrationEvent):
     caller_phone_masked: str | None = Field(None, description="138****5678, never the number")
     source_reference: str | None = Field(None, description="reference of a 12345/110 transfer")
     flags: list[str] = Field(default_factory=list)
+    time_limit_hours: float | None = Field(None, description="处置时限 of the category for this urgency, as "
+                                           "filed: working hours (ordinary) or clock hours (urgent)")
 
 
 # -- cases ------------------------------------------------------------------------------------
@@ -97,6 +99,8 @@ class CaseOpened(IntegrationEvent):
     status: Literal["reported", "filed"] = Field(
         "filed", description="filed 已立案 (dispatch routes it now) or reported 待核实 (waits for verification)")
     parent_case_id: str | None = Field(None, description="the case this one was split from (拆分)")
+    time_limit_hours: float | None = Field(None, description="处置时限 the case was filed under")
+    description: str = Field("", description="the report's text, phone numbers redacted (for routing rules)")
 
 
 class CaseFiled(IntegrationEvent):
@@ -115,6 +119,8 @@ class CaseFiled(IntegrationEvent):
     category_code: str
     urgency: Urgency
     location: Location
+    time_limit_hours: float | None = None
+    description: str = ""
 
 
 class CaseTransitioned(IntegrationEvent):
@@ -240,6 +246,115 @@ class AssignmentCreated(IntegrationEvent):
     category_code: str
     assigned_at: datetime
     deadline_at: datetime | None = None
+    warn_at: datetime | None = Field(None, description="when the officer is warned (a share of the time limit)")
+    officer_id: str | None = Field(None, description="the officer suggested by workload and duty")
+    urgency: Urgency = "ordinary"
+    how: Literal["rule", "manual", "reassign", "reroute"] = Field(
+        "rule", description="routed by a rule, dispatched by hand from the queue, reassigned, or routed again")
+    rule: str | None = Field(None, description="the routing rule that matched")
+    previous_assignment_id: str | None = None
+    actor: str = "system:dispatch"
+
+
+class AssignmentAccepted(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.assignment.accepted.v1"
+    topic: ClassVar[str] = Topics.assignments
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = "The squad accepted (签收) the assignment."
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    officer_id: str | None
+    accepted_at: datetime
+    actor: str
+
+
+class AssignmentReturned(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.assignment.returned.v1"
+    topic: ClassVar[str] = Topics.assignments
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = "The squad returned (退回) the assignment to the command centre, with a reason."
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    category_code: str
+    reason: Literal["wrong_jurisdiction", "not_ours", "wrong_category", "other"]
+    note: str | None = None
+    returned_at: datetime
+    actor: str
+
+
+class DeadlineExtended(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.deadline.extended.v1"
+    topic: ClassVar[str] = Topics.assignments
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = "A dispatcher extended the assignment's deadline (延期), with a reason."
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    category_code: str
+    previous_deadline_at: datetime
+    deadline_at: datetime
+    hours: float
+    reason: str
+    extended_at: datetime
+    actor: str
+
+
+class AssignmentEscalated(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.assignment.escalated.v1"
+    topic: ClassVar[str] = Topics.assignments
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = ("逐级负责制: the officer is warned near the deadline (level 0); once overdue the "
+                              "case climbs to the squad leader, the brigade, the bureau leader.")
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    category_code: str
+    level: int
+    notify_role: str = Field(description="officer, squad_leader, brigade_leader, bureau_leader, ...")
+    kind: Literal["warning", "overdue", "supervision_overdue", "patrol_missed"]
+    deadline_at: datetime
+    at: datetime
+
+
+class SupervisionOrderIssued(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.supervision.issued.v1"
+    topic: ClassVar[str] = Topics.assignments
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = "A supervisor issued a supervision order (督办) with its own deadline."
+
+    order_id: str
+    case_id: str
+    squad_id: str
+    instruction: str
+    due_at: datetime
+    issued_at: datetime
+    actor: str
+
+
+class SupervisionOrderAnswered(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.supervision.answered.v1"
+    topic: ClassVar[str] = Topics.assignments
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = "The squad answered a supervision order (督办回复)."
+
+    order_id: str
+    case_id: str
+    squad_id: str
+    on_time: bool
+    answered_at: datetime
+    actor: str
 
 
 class CaseUnroutable(IntegrationEvent):
@@ -277,7 +392,8 @@ class MerchantGradeChanged(IntegrationEvent):
 
 EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     IncidentReported, CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned,
-    EnforcementStepRecorded,
+    EnforcementStepRecorded, AssignmentAccepted, AssignmentReturned, DeadlineExtended, AssignmentEscalated,
+    SupervisionOrderIssued, SupervisionOrderAnswered,
     AssignmentCreated, CaseUnroutable, MerchantGradeChanged,
 )
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {c.event_type: c for c in EVENT_CLASSES}

@@ -1,0 +1,75 @@
+"""Working time (工作时间) on the bureau's calendar: weekdays, minus public holidays, plus the
+weekend days that are worked in exchange (调休上班), in the bureau's office hours, Beijing time.
+
+A category's time limit in working hours becomes a deadline by walking forward through the
+working periods; an urgent case's limit runs on the clock (the command centre works 24 hours,
+四位一体). Pure functions over a `WorkCalendar` value, so the arithmetic is tested directly."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+OFFICE_HOURS = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
+"""Rule of ours, from common bureau hours: 7 working hours a day."""
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()  # weekend days worked in exchange
+    periods: tuple[tuple[time, time], ...] = OFFICE_HOURS
+    tz: ZoneInfo = field(default=BEIJING)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.holidays:
+            return False
+        return day in self.workdays or day.weekday() < 5
+
+    def _periods_from(self, start: datetime):
+        """Working periods (start, end) as aware datetimes, from the one containing `start` on."""
+        local = start.astimezone(self.tz)
+        day = local.date()
+        for _ in range(3660):  # ten years of days: a calendar with no working day at all is a bug
+            if self.is_working_day(day):
+                for begin, end in self.periods:
+                    b = datetime.combine(day, begin, self.tz)
+                    e = datetime.combine(day, end, self.tz)
+                    if e > local:
+                        yield max(b, local), e
+            day += timedelta(days=1)
+        raise ValueError("the calendar has no working time in ten years")
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        remaining = timedelta(hours=hours)
+        if remaining <= timedelta(0):
+            return start
+        for begin, end in self._periods_from(start):
+            if end - begin >= remaining:
+                return (begin + remaining).astimezone(start.tzinfo)
+            remaining -= end - begin
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        if end <= start:
+            return 0.0
+        total = timedelta(0)
+        for begin, stop in self._periods_from(start):
+            if begin >= end:
+                break
+            total += min(stop, end) - begin
+        return total.total_seconds() / 3600
+
+
+def deadline(calendar: WorkCalendar, start: datetime, time_limit_hours: float, urgency: str) -> datetime:
+    """The assignment's deadline: urgent limits run on the clock, ordinary ones in working hours."""
+    if urgency == "urgent":
+        return start + timedelta(hours=time_limit_hours)
+    return calendar.add_working_hours(start, time_limit_hours)
+
+
+def warning_time(calendar: WorkCalendar, start: datetime, time_limit_hours: float, urgency: str,
+                 share: float) -> datetime:
+    """When the officer is warned: once `share` of the time limit is used (80 %, say)."""
+    return deadline(calendar, start, time_limit_hours * share, urgency)

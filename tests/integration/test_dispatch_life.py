@@ -1,0 +1,200 @@
+"""The life of an assignment and the escalation chain, through the HTTP API on the real
+PostgreSQL, with a clock the test moves (the services in one process on the in-memory bus)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from common.clock import FixedClock
+from common.messaging.memory import InMemoryTransport
+from monolith.app import build_app, build_services
+from tests.conftest import auth, running
+from tests.helpers import INCIDENT, eventually, handle
+
+pytestmark = pytest.mark.integration
+MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # 09:00 Beijing
+DISPATCHER = auth("dispatcher", "dispatcher-1")
+RUHE_LEADER = auth("squad_leader", "leader-ruhe", squad="sq-ruhe")
+XUSHUI = {"lon": 113.53, "lat": 34.76}
+
+
+@pytest.fixture
+async def platform(database_url, tmp_path):
+    clock = FixedClock(MONDAY_9AM)
+    services = build_services(database_url, InMemoryTransport(), clock=clock, relay_poll_interval_s=0.2,
+                              object_store_url=f"file:{tmp_path}/objects", tick_interval_s=3600)
+    async with running(services, build_app(services)) as client:
+        client.clock = clock
+        client.dispatch = next(s for s in services if s.name == "dispatch")
+        yield client
+
+
+async def _assignment_for(client, case_id, **match):
+    async def current():
+        rows = (await client.get("/v1/assignments?limit=500", headers=DISPATCHER)).json()
+        return [a for a in rows if a["case_id"] == case_id and a["current"]]
+    found = await eventually(current, lambda rows: rows and all(rows[0][k] == v for k, v in match.items()),
+                             what=f"assignment {match}")
+    return found[0]
+
+
+async def _new_case(client, **changes) -> dict:
+    r = await client.post("/v1/incidents", json={**INCIDENT, **changes}, headers=auth("hotline_operator"))
+    assert r.status_code == 201, r.text
+
+    async def incident():
+        return (await client.get(f"/v1/incidents/{r.json()['id']}", headers=auth("hotline_operator"))).json()
+    return await eventually(incident, lambda i: i.get("case_id"), what="case")
+
+
+async def _case(client, case_id):
+    return (await client.get(f"/v1/cases/{case_id}", headers=DISPATCHER)).json()
+
+
+async def _escalations(client, case_id):
+    rows = (await client.get("/v1/escalations", headers=DISPATCHER)).json()
+    return [(e["level"], e["kind"], e["notify_role"]) for e in reversed(rows) if e["case_id"] == case_id]
+
+
+async def test_routing_deadline_return_reroute_reassign_and_extension(platform):
+    incident = await _new_case(platform)
+    a = await _assignment_for(platform, incident["case_id"], squad_id="sq-ruhe")
+    assert a["how"] == "rule" and a["rule"] is None and a["officer_id"] == "sq-ruhe-o1"  # o3 is off duty
+    # street vending: 24 working hours from Monday 09:00 = Thursday 12:00 Beijing
+    assert a["deadline_at"] == "2026-11-26T04:00:00Z"
+    assert a["warn_at"] == "2026-11-25T08:12:00Z"  # 80 %: 19.2 working hours, Wednesday 16:12
+
+    waste = await _new_case(platform, category="construction_waste", description="渣土车抛洒")
+    w = await _assignment_for(platform, waste["case_id"], squad_id="sq-zhishu")
+    assert w["rule"] == "渣土与违法建设: 直属执法大队"
+    assert (await platform.post(f"/v1/assignments/{w['id']}/return", json={"reason": "not_ours"},
+                                headers=RUHE_LEADER)).status_code == 404  # another squad's assignment
+
+    r = await platform.post(f"/v1/assignments/{a['id']}/return", json={"reason": "wrong_jurisdiction",
+                                                                       "note": "实际在须水辖区"}, headers=RUHE_LEADER)
+    assert r.status_code == 200 and r.json()["status"] == "returned", r.text
+    await eventually(lambda: _case(platform, incident["case_id"]), lambda c: c["status"] == "awaiting_command_centre",
+                     what="case back at the command centre")
+    queue = (await platform.get("/v1/queue", headers=DISPATCHER)).json()
+    assert [(q["case_id"], q["reason"]) for q in queue] == [(incident["case_id"], "returned:wrong_jurisdiction")]
+    r = await platform.post(f"/v1/queue/{incident['case_id']}/reroute", json={"location": XUSHUI}, headers=DISPATCHER)
+    assert r.status_code == 200 and r.json()["squad_id"] == "sq-xushui" and r.json()["how"] == "reroute", r.text
+    case = await eventually(lambda: _case(platform, incident["case_id"]),
+                            lambda c: c["status"] == "dispatched" and c["squad"]["id"] == "sq-xushui")
+    assert (await platform.get("/v1/queue", headers=DISPATCHER)).json() == []
+
+    moved = await platform.post(f"/v1/assignments/{r.json()['id']}/reassign", json={"squad_id": "sq-jianshelu"},
+                                headers=DISPATCHER)
+    assert moved.status_code == 200 and moved.json()["how"] == "reassign"
+    old = (await platform.get(f"/v1/assignments/{r.json()['id']}", headers=DISPATCHER)).json()
+    assert old["status"] == "reassigned" and old["current"] is False
+    await eventually(lambda: _case(platform, case["id"]), lambda c: c["squad"]["id"] == "sq-jianshelu")
+
+    before = moved.json()["deadline_at"]
+    r = await platform.post(f"/v1/assignments/{moved.json()['id']}/extend", json={"hours": 7, "reason": "需住建部门配合"},
+                            headers=DISPATCHER)
+    assert r.status_code == 200 and r.json()["extensions"] == 1
+    assert datetime.fromisoformat(r.json()["deadline_at"]) - datetime.fromisoformat(before) == timedelta(days=1)
+    bad = await platform.post(f"/v1/assignments/{moved.json()['id']}/extend", json={"hours": 7}, headers=DISPATCHER)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "reason"]
+
+    # the return window: 2 working hours after dispatch, and only before accepting
+    late = await _new_case(platform)
+    la = await _assignment_for(platform, late["case_id"], squad_id="sq-ruhe")
+    platform.clock.advance(timedelta(hours=6))  # Monday 15:00: 3 + 1 working hours later
+    r = await platform.post(f"/v1/assignments/{la['id']}/return", json={"reason": "not_ours"}, headers=RUHE_LEADER)
+    assert r.status_code == 409 and "return window" in r.json()["detail"]
+    assert (await platform.post(f"/v1/assignments/{la['id']}/accept", headers=RUHE_LEADER)).json()["status"] == "accepted"
+    assert (await platform.post(f"/v1/assignments/{la['id']}/accept", headers=RUHE_LEADER)).status_code == 409
+
+    report = await eventually(
+        lambda: platform.get("/v1/reports/monthly?month=2026-11", headers=auth("supervisor")),
+        lambda resp: resp.json()["returned"] == 1 and resp.json()["extended"] == 1, what="returned and extended")
+    assert report.json()["dispatched"] == 5  # three cases routed, one routed again, one reassigned
+
+
+async def test_the_escalation_chain_and_a_supervision_order(platform):
+    incident = await _new_case(platform)
+    case_id = incident["case_id"]
+    a = await _assignment_for(platform, case_id, squad_id="sq-ruhe")
+    tick = platform.dispatch.tick
+    assert await tick() == 0 and await _escalations(platform, case_id) == []
+
+    platform.clock._at = datetime.fromisoformat(a["warn_at"])
+    assert await tick() == 1
+    assert await _escalations(platform, case_id) == [(0, "warning", "officer")]
+    platform.clock._at = datetime.fromisoformat(a["deadline_at"])  # Thursday 12:00 Beijing
+    assert await tick() == 1
+    assert await tick() == 0  # each step once
+    platform.clock.advance(timedelta(hours=6))  # Thursday 18:00: only 3.5 working hours late
+    assert await tick() == 0
+    # the brigade is due Friday 09:00 (+4 working hours), the bureau leader Friday 15:00 (+8)
+    platform.clock.advance(timedelta(hours=15, minutes=30))  # Friday 09:30
+    assert await tick() == 1
+    platform.clock.advance(timedelta(days=1))  # Saturday 09:30
+    assert await tick() == 1
+    assert await _escalations(platform, case_id) == [
+        (0, "warning", "officer"), (1, "overdue", "squad_leader"), (2, "overdue", "brigade_leader"),
+        (3, "overdue", "bureau_leader")]
+    platform.clock.advance(timedelta(days=10))
+    assert await tick() == 0  # the top of the chain
+    assert (await platform.get(f"/v1/assignments/{a['id']}", headers=DISPATCHER)).json()["escalation_level"] == 3
+
+    # 督办: its own deadline; a late answer is recorded as late
+    r = await platform.post(f"/v1/assignments/{a['id']}/supervise", json={"instruction": "请今日处置完毕并回复", "hours": 2},
+                            headers=auth("supervisor", "sup-1"))
+    assert r.status_code == 201, r.text
+    order = r.json()
+    assert (await platform.post(f"/v1/assignments/{a['id']}/supervise", json={"instruction": "x"},
+                                headers=RUHE_LEADER)).status_code == 403
+    platform.clock.advance(timedelta(days=1))
+    assert await tick() == 1
+    assert (await _escalations(platform, case_id))[-1][1] == "supervision_overdue"
+    other = auth("squad_leader", "leader-x", squad="sq-xushui")
+    assert (await platform.post(f"/v1/supervision-orders/{order['id']}/answer", json={"answer": "x"},
+                                headers=other)).status_code == 404
+    answered = await platform.post(f"/v1/supervision-orders/{order['id']}/answer", json={"answer": "已处置"},
+                                   headers=RUHE_LEADER)
+    assert answered.status_code == 200 and answered.json()["overdue"] is True, answered.text
+
+    # handling stops the clock: a handled case is not escalated further
+    second = await _new_case(platform)
+    b = await _assignment_for(platform, second["case_id"], squad_id="sq-ruhe")
+    await eventually(lambda: _case(platform, second["case_id"]), lambda c: c["status"] == "dispatched")
+    assert (await handle(platform, second["case_id"])).status_code == 200
+    await eventually(lambda: platform.get(f"/v1/assignments/{b['id']}", headers=DISPATCHER),
+                     lambda resp: resp.json()["status"] == "handled", what="assignment handled")
+    platform.clock._at = datetime.fromisoformat(b["deadline_at"]) + timedelta(days=30)
+    await tick()
+    assert await _escalations(platform, second["case_id"]) == []
+
+
+async def test_rules_and_calendar_are_data_an_admin_edits(platform):
+    rules = (await platform.get("/v1/routing-rules", headers=DISPATCHER)).json()
+    assert rules["version"] == 1 and len(rules["rules"]) == 2
+    new = {"version": 1, "rules": [{"name": "占道经营先人工", "categories": ["street_vending"], "queue": True},
+                                   *rules["rules"]]}
+    assert (await platform.put("/v1/routing-rules", json=new, headers=DISPATCHER)).status_code == 403
+    bad = await platform.put("/v1/routing-rules", json={"version": 1, "rules": [{"name": "x", "squad_id": "sq-nope"}]},
+                             headers=auth("admin"))
+    assert bad.status_code == 422 and "sq-nope" in bad.json()["detail"]
+    r = await platform.put("/v1/routing-rules", json=new, headers=auth("admin"))
+    assert r.status_code == 200 and r.json()["version"] == 2
+    assert (await platform.put("/v1/routing-rules", json=new, headers=auth("admin"))).status_code == 409  # stale
+    incident = await _new_case(platform)
+    queue = await eventually(lambda: platform.get("/v1/queue", headers=DISPATCHER),
+                             lambda resp: any(q["case_id"] == incident["case_id"] for q in resp.json()))
+    assert queue.json()[0]["reason"] == "rule:占道经营先人工"
+    r = await platform.post(f"/v1/queue/{incident['case_id']}/dispatch", json={"squad_id": "sq-tongbailu"},
+                            headers=DISPATCHER)
+    assert r.status_code == 200 and r.json()["how"] == "manual"
+
+    # a holiday declared by the admin moves the next deadline
+    assert (await platform.put("/v1/calendar/2026-11-24", json={"kind": "holiday", "name": "临时调整"},
+                               headers=auth("admin"))).status_code == 200
+    days = (await platform.get("/v1/calendar?year=2026", headers=DISPATCHER)).json()
+    assert {"day": "2026-11-24", "kind": "holiday", "name": "临时调整"} in days and len(days) == 40
+    waste = await _new_case(platform, category="construction_waste")
+    w = await _assignment_for(platform, waste["case_id"], squad_id="sq-zhishu")
+    assert w["deadline_at"] == "2026-11-27T04:00:00Z"  # 24 working hours: Friday noon, not Thursday

@@ -1,0 +1,102 @@
+"""Dispatch's rules without a database: working-time arithmetic on the bureau's calendar,
+ordered routing rules, the officer suggestion and the escalation chain."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from dispatch.domain import (CaseToRoute, GridArea, GridMap, OfficerLoad, RoutingRule, escalation_step, route,
+                             suggest_officer)
+from dispatch.workcalendar import BEIJING, WorkCalendar, deadline, warning_time
+
+SEEDS = Path(__file__).resolve().parents[2] / "services/dispatch/dispatch/seed"
+CAL = json.loads((SEEDS / "calendar.json").read_text())
+CALENDAR = WorkCalendar(holidays=frozenset(date.fromisoformat(d) for d in CAL["holidays"]),
+                        workdays=frozenset(date.fromisoformat(d) for d in CAL["workdays"]))
+
+
+def bj(*args) -> datetime:
+    return datetime(*args, tzinfo=BEIJING)
+
+
+def test_a_deadline_across_a_weekend():
+    friday_3pm = bj(2026, 11, 20, 15, 0)
+    # Friday has 2.5 working hours left; 24 working hours = 2.5 + 7 (Mon) + 7 (Tue) + 7 (Wed) + 0.5 (Thu)
+    assert CALENDAR.add_working_hours(friday_3pm, 24) == bj(2026, 11, 26, 9, 0)
+    assert CALENDAR.add_working_hours(friday_3pm, 2.5) == bj(2026, 11, 20, 17, 30)
+    assert CALENDAR.add_working_hours(friday_3pm, 3) == bj(2026, 11, 23, 9, 0)  # Monday morning
+    assert CALENDAR.working_hours_between(friday_3pm, bj(2026, 11, 23, 9, 0)) == 3
+
+
+def test_a_deadline_across_a_public_holiday_and_a_makeup_workday():
+    before_national_day = bj(2026, 9, 30, 16, 0)  # 1.5 h left that day; 1–7 October are holidays
+    assert CALENDAR.add_working_hours(before_national_day, 7) == bj(2026, 10, 8, 16, 0)
+    # Saturday 10 October is worked in exchange (调休上班): the clock runs that day
+    assert CALENDAR.is_working_day(date(2026, 10, 10)) and not CALENDAR.is_working_day(date(2026, 10, 11))
+    assert CALENDAR.add_working_hours(bj(2026, 10, 9, 17, 0), 1) == bj(2026, 10, 10, 9, 0)
+    # and without the holidays the same arithmetic lands on 1 October
+    assert WorkCalendar().add_working_hours(before_national_day, 7) == bj(2026, 10, 1, 16, 0)
+
+
+def test_lunch_and_night_are_not_working_time():
+    assert CALENDAR.add_working_hours(bj(2026, 11, 23, 11, 0), 2) == bj(2026, 11, 23, 15, 0)
+    assert CALENDAR.add_working_hours(bj(2026, 11, 23, 22, 0), 1) == bj(2026, 11, 24, 9, 30)
+
+
+def test_urgent_limits_run_on_the_clock_and_the_warning_comes_at_the_share():
+    saturday_night = bj(2026, 11, 21, 23, 0)
+    assert deadline(CALENDAR, saturday_night, 2, "urgent") == bj(2026, 11, 22, 1, 0)
+    monday = bj(2026, 11, 23, 8, 30)
+    assert deadline(CALENDAR, monday, 10, "ordinary") == bj(2026, 11, 24, 11, 30)  # 7 h Monday, 3 h Tuesday
+    assert warning_time(CALENDAR, monday, 10, "ordinary", 0.8) == bj(2026, 11, 24, 9, 30)  # 8 h: 80 %
+
+
+SQ = {"ruhe": GridArea("g-ruhe", "汝河网格", "sq-ruhe", "汝河中队",
+                       {"type": "Polygon", "coordinates": [[[113.595, 34.72], [113.625, 34.72], [113.625, 34.7525],
+                                                            [113.595, 34.7525], [113.595, 34.72]]]})}
+GRIDS = GridMap(list(SQ.values()))
+RULES = [
+    RoutingRule("渣土: 直属大队", squad_id="sq-zhishu", categories=frozenset({"construction_waste"})),
+    RoutingRule("夜间施工噪音", squad_id="sq-zhishu", categories=frozenset({"noise"}), keywords=("工地", "施工"),
+                hours=(22, 6)),
+    RoutingRule("110 转办先人工", channels=frozenset({"transfer_110"}), queue=True),
+]
+
+
+def _case(category="street_vending", channel="hotline_12319", text="占道经营", lon=113.61, lat=34.74, hour=10):
+    return CaseToRoute(category_code=category, channel=channel, description=text, lon=lon, lat=lat, local_hour=hour)
+
+
+def test_the_first_rule_that_matches_wins_and_the_grid_decides_otherwise():
+    assert route(_case(), RULES, GRIDS).squad_id == "sq-ruhe"
+    assert route(_case(), RULES, GRIDS).rule is None
+    r = route(_case("construction_waste"), RULES, GRIDS)
+    assert (r.squad_id, r.rule) == ("sq-zhishu", "渣土: 直属大队")
+    assert route(_case("noise", text="工地夜间施工", hour=23), RULES, GRIDS).squad_id == "sq-zhishu"
+    assert route(_case("noise", text="工地夜间施工", hour=3), RULES, GRIDS).squad_id == "sq-zhishu"  # wraps midnight
+    assert route(_case("noise", text="工地夜间施工", hour=14), RULES, GRIDS).squad_id == "sq-ruhe"  # daytime
+    assert route(_case("noise", text="广场舞", hour=23), RULES, GRIDS).squad_id == "sq-ruhe"  # no keyword
+    held = route(_case(channel="transfer_110"), RULES, GRIDS)
+    assert held.squad_id is None and held.reason == "rule:110 转办先人工"
+    # order matters: with the queue rule first, construction waste from 110 waits too
+    assert route(_case("construction_waste", channel="transfer_110"), [RULES[2], RULES[0]], GRIDS).squad_id is None
+
+
+def test_outside_every_grid_the_command_centre_decides_unless_a_rule_names_a_squad():
+    assert route(_case(lon=113.9, lat=34.9), RULES, GRIDS).reason == "outside_grid"
+    assert route(_case("construction_waste", lon=113.9, lat=34.9), RULES, GRIDS).squad_id == "sq-zhishu"
+    grid_rule = [RoutingRule("网格优先", grids=frozenset({"g-ruhe"}))]
+    assert route(_case(lon=113.9, lat=34.9), grid_rule, GRIDS).reason == "outside_grid"
+
+
+def test_the_officer_on_duty_with_the_fewest_open_assignments_is_suggested():
+    officers = [OfficerLoad("o1", True, 3), OfficerLoad("o2", True, 1), OfficerLoad("o3", False, 0)]
+    assert suggest_officer(officers) == "o2"
+    assert suggest_officer([OfficerLoad("o3", False, 0)]) is None
+
+
+def test_the_escalation_chain_climbs_one_step_at_a_time():
+    assert [escalation_step(level) for level in range(4)] == [
+        ("squad_leader", 0.0), ("brigade_leader", 4.0), ("bureau_leader", 8.0), None]
+    assert timedelta(0) < timedelta(hours=escalation_step(1)[1])
