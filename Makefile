@@ -49,7 +49,11 @@ token: $(STAMP)
 contracts: $(STAMP)
 	$(PY) -m devstack.contracts --write
 
-test: $(STAMP) kafka-jars
+# Debian's Chromium for the browser tests (Playwright drives it; no browser is downloaded).
+browser:
+	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q . || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
+
+test: $(STAMP) kafka-jars browser
 	$(PY) -m pytest -p no:cacheprovider -q -m "not faults" tests
 	$(PY) -m pytest -p no:cacheprovider -q -s -m faults tests/faults
 

@@ -1,0 +1,120 @@
+"""What a dispatcher sees: the console in Debian's Chromium (headless, driven by Playwright),
+against the whole platform served by uvicorn on the real PostgreSQL. A case posted at intake
+arrives live, is dispatched from the queue, and appears on the squad's board; the documented
+SSE API carries the same change to another console vendor, filtered by squad."""
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.async_api import async_playwright
+
+from common.messaging.memory import InMemoryTransport
+from devstack.ports import free_port
+from monolith.app import build_app, build_services
+from tests.conftest import auth, token
+from tests.helpers import INCIDENT
+
+pytestmark = pytest.mark.integration
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
+
+
+@pytest.fixture
+async def server(database_url, tmp_path):
+    services = build_services(database_url, InMemoryTransport(), relay_poll_interval_s=0.2,
+                              object_store_url=f"file:{tmp_path}/objects")
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(build_app(services), host="127.0.0.1", port=port, log_level="warning",
+                                        lifespan="on"))
+    task = asyncio.create_task(srv.serve())
+    deadline = time.monotonic() + 60
+    while not srv.started:
+        assert not task.done(), "uvicorn stopped before it started"
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+async def _sse(base: str, bearer: str, into: list, ready: asyncio.Event) -> None:
+    async with httpx.AsyncClient(timeout=None) as client:
+        async with client.stream("GET", f"{base}/v1/assignments/stream",
+                                 headers={"Authorization": f"Bearer {bearer}"}) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            event = None
+            async for line in r.aiter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                    if event == "hello":
+                        ready.set()
+                elif line.startswith("data:") and event not in (None, "hello"):
+                    into.append((event, json.loads(line.split(":", 1)[1])))
+
+
+async def test_a_new_case_arrives_live_is_dispatched_and_the_board_changes(server):
+    ruhe_events, xushui_events = [], []
+    ready = [asyncio.Event(), asyncio.Event()]
+    streams = [asyncio.create_task(_sse(server, token("squad_leader", "leader-ruhe", "sq-ruhe"), ruhe_events,
+                                        ready[0])),
+               asyncio.create_task(_sse(server, token("squad_leader", "leader-xushui", "sq-xushui"), xushui_events,
+                                        ready[1]))]
+    async with async_playwright() as pw, httpx.AsyncClient(base_url=server) as api:
+        assert (await api.get("/v1/assignments/stream")).status_code == 401
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                           args=["--no-sandbox", "--disable-gpu"])
+        page = await browser.new_page(viewport={"width": 1400, "height": 900})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(f"{server}/console#token={token('dispatcher', 'dispatcher-1')}")
+        await page.locator("#live", has_text="实时").wait_for(timeout=15_000)
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready)), 15)
+        assert await page.locator(".board").count() == 7  # six squads and the directly-run brigade
+
+        # outside every grid: the case waits in the queue for the dispatcher
+        posted_at = time.monotonic()
+        r = await api.post("/v1/incidents", json={**INCIDENT, "location": {"lon": 113.70, "lat": 34.70}},
+                           headers=auth("hotline_operator"))
+        assert r.status_code == 201, r.text
+        row = page.locator("#queue .q").first
+        await row.wait_for(timeout=10_000)
+        arrived_s = time.monotonic() - posted_at
+        case_number = await row.get_attribute("data-case-number")
+        assert case_number and case_number.startswith("410102-")
+        assert "outside_grid" in await row.inner_text()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SHOTS / "console-queue.png"), full_page=True)
+
+        board = page.locator('.board[data-squad="sq-ruhe"]')
+        assert await board.locator(".count").inner_text() == "0"
+        await row.locator("select").select_option("sq-ruhe")
+        await row.locator("button", has_text="派遣").click()
+        card = board.locator(f'li[data-case-number="{case_number}"]')
+        await card.wait_for(timeout=10_000)
+        assert await board.locator(".count").inner_text() == "1"
+        assert "已派遣" in await card.inner_text() and "剩余" in await card.inner_text()
+        await page.locator("#queue .empty").wait_for(timeout=5_000)
+        await page.screenshot(path=str(SHOTS / "console-dispatched.png"), full_page=True)
+        assert errors == []
+        print(f"\n  console: the case appeared {arrived_s * 1000:.0f} ms after the POST to intake")
+        await browser.close()
+
+        # the SSE API: the squad's stream carried it; another squad's did not
+        deadline = time.monotonic() + 10
+        while not any(e == "assignment" for e, _ in ruhe_events) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assigned = [d for e, d in ruhe_events if e == "assignment"]
+        assert assigned and assigned[0]["case_number"] == case_number and assigned[0]["squad_id"] == "sq-ruhe"
+        assert not [d for e, d in xushui_events if e == "assignment"]
+    for task in streams:
+        task.cancel()
+    await asyncio.gather(*streams, return_exceptions=True)
