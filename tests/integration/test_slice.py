@@ -286,3 +286,15 @@ async def test_the_case_trail_is_append_only_and_tampering_is_caught(platform):
         await conn.commit()
     verdict = (await platform.get(f"/v1/cases/{case_id}/trail/verify", headers=auth("supervisor"))).json()
     assert verdict["intact"] is False and verdict["first_broken_seq"] == 2
+
+
+async def test_a_phone_number_typed_into_the_description_is_not_published(platform):
+    body = {**INCIDENT, "description": "占道经营, 摊主电话 13987654321, 请尽快处理"}
+    r = await platform.post("/v1/incidents", json=body, headers=auth("hotline_operator"))
+    assert r.status_code == 201, r.text
+    await eventually(lambda: _incident(platform, r.json()["id"]), lambda i: i["status"] == "dispatched")
+    published = [rec for topic in ("intake.incidents", "cases.cases", "dispatch.assignments")
+                 for rec in platform.transport_.records(topic)]
+    descriptions = [json.loads(rec.value).get("description") for rec in published]
+    assert "占道经营, 摊主电话 139****4321, 请尽快处理" in descriptions
+    assert all(b"13987654321" not in rec.value for rec in published)
