@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from devstack.stack import SERVICES, Stack, StackConfig

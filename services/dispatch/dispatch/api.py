@@ -18,8 +18,8 @@ from common.auth import Principal, Role, require_roles
 from common.messaging.contracts import Location
 from dispatch.handlers import (OPEN, DispatchRefused, accept, answer_order, dispatch_from_queue, extend, reassign,
                                reroute, return_assignment, supervise)
-from dispatch.tables import (Assignment, CalendarDay, Escalation, QueueItem, RoutingRuleRow, SupervisionOrder)
-from dispatch.tables import Squad as SquadRow
+from dispatch.tables import Assignment, CalendarDay, Escalation, QueueItem, RoutingRuleRow, Squad, SupervisionOrder
+
 
 router = APIRouter(tags=["dispatch 派遣"])
 
@@ -176,19 +176,14 @@ async def _expand(service, change: dict, scope: str | None) -> str | None:
 
 @router.get("/v1/assignments/{assignment_id}", response_model=AssignmentPublic)
 async def get_assignment(assignment_id: str, principal: Reader, service=Depends(get_service)):
-    async with service.session_factory() as session:
-        a = await session.get(Assignment, assignment_id)
-    if a is None or not principal.sees_squad(a.squad_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"assignment {assignment_id} not found")
-    return AssignmentPublic.of(a)
+    return AssignmentPublic.of(await _visible_assignment(service, assignment_id, principal))
 
 
 # -- steps ------------------------------------------------------------------------------------------
 
 Dispatcher = Annotated[Principal, Depends(require_roles(Role.dispatcher, Role.supervisor))]
-Squad = Annotated[Principal, Depends(require_roles(Role.squad_leader, Role.squad_officer))]
+SquadMember = Annotated[Principal, Depends(require_roles(Role.squad_leader, Role.squad_officer))]
 SquadLeader = Annotated[Principal, Depends(require_roles(Role.squad_leader))]
-Supervisor = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.dispatcher))]
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 
 
@@ -285,7 +280,7 @@ async def reroute_waiting(case_id: str, body: RerouteRequest, principal: Dispatc
 
 
 @router.post("/v1/assignments/{assignment_id}/accept", response_model=AssignmentPublic, summary="签收 by the squad")
-async def accept_assignment(assignment_id: str, principal: Squad, service=Depends(get_service)):
+async def accept_assignment(assignment_id: str, principal: SquadMember, service=Depends(get_service)):
     await _visible_assignment(service, assignment_id, principal)
     return AssignmentPublic.of(await _step(service, accept, assignment_id, principal.subject))
 
@@ -321,7 +316,7 @@ async def extend_(assignment_id: str, body: ExtendRequest, principal: Dispatcher
 
 @router.post("/v1/assignments/{assignment_id}/supervise", response_model=OrderPublic, status_code=201,
              summary="督办: a supervision order with its own deadline")
-async def supervise_(assignment_id: str, body: SuperviseRequest, principal: Supervisor, service=Depends(get_service)):
+async def supervise_(assignment_id: str, body: SuperviseRequest, principal: Dispatcher, service=Depends(get_service)):
     a = await _visible_assignment(service, assignment_id, principal)
     order = await _step(service, supervise, a.case_id, body.instruction, body.hours, principal.subject)
     return _order(order, service.clock.now())
@@ -340,7 +335,7 @@ async def orders(principal: Reader, service=Depends(get_service), open_only: Ann
 
 
 @router.post("/v1/supervision-orders/{order_id}/answer", response_model=OrderPublic, summary="督办回复 by the squad")
-async def answer(order_id: str, body: AnswerRequest, principal: Squad, service=Depends(get_service)):
+async def answer(order_id: str, body: AnswerRequest, principal: SquadMember, service=Depends(get_service)):
     order = await _step(service, answer_order, order_id, body.answer, principal.subject, principal.squad_scope)
     return _order(order, service.clock.now())
 
@@ -366,7 +361,7 @@ async def board(principal: Reader, service=Depends(get_service), squad_id: str |
         query = query.where(Assignment.squad_id == scope)
     async with service.session_factory() as session:
         rows = (await session.exec(query)).all()
-        squads = (await session.exec(select(SquadRow).order_by(SquadRow.id))).all()
+        squads = (await session.exec(select(Squad).order_by(Squad.id))).all()
         queue_rows = [] if scope else (await session.exec(select(QueueItem).order_by(QueueItem.since))).all()
     return {"now": service.clock.now().isoformat(), "squad_id": scope,
             "squads": [{"id": s.id, "name": s.name} for s in squads if not scope or s.id == scope],
@@ -404,7 +399,7 @@ async def get_rules(principal: Dispatcher, service=Depends(get_service)) -> dict
 @router.put("/v1/routing-rules", summary="replace the rule table (admin); takes effect within 10 s everywhere")
 async def put_rules(body: RulesBody, principal: Admin, service=Depends(get_service)) -> dict:
     async with service.session_factory() as session:
-        squads = set((await session.exec(select(SquadRow.id))).all())
+        squads = set((await session.exec(select(Squad.id))).all())
         unknown = sorted({r.squad_id for r in body.rules if r.squad_id and r.squad_id not in squads})
         if unknown:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown squads in rules: {unknown}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
@@ -135,7 +135,7 @@ async def _queue(uow: UnitOfWork, ctx: Context, case: CaseInfo, reason: str) -> 
 
 
 async def route_case(event: CaseOpened | CaseFiled, env: Envelope, uow: UnitOfWork, *,
-                     context: Callable[[], Context], descriptions: dict | None = None) -> None:
+                     context: Callable[[], Context]) -> None:
     """A filed case (立案) is routed by the rules; a reported one waits for CaseFiled."""
     if isinstance(event, CaseOpened) and event.status != "filed":
         return
@@ -171,10 +171,7 @@ async def dispatch_from_queue(uow: UnitOfWork, ctx: Context, case_id: str, squad
     item = (await uow.session.exec(select(QueueItem).where(QueueItem.case_id == case_id).with_for_update())).first()
     if item is None:
         raise LookupError(f"case {case_id} is not waiting for dispatch")
-    case = CaseInfo(case_id=item.case_id, case_number=item.case_number, category_code=item.category_code,
-                    channel=item.channel, urgency=item.urgency, description=item.description, lon=item.lon,
-                    lat=item.lat, time_limit_hours=item.time_limit_hours)
-    assignment = await _assign(uow, ctx, case, squad_id, how="manual", actor=actor)
+    assignment = await _assign(uow, ctx, _info(item), squad_id, how="manual", actor=actor)
     await uow.commit()
     return assignment
 
@@ -186,10 +183,11 @@ async def _open_assignment(uow: UnitOfWork, assignment_id: str) -> Assignment:
     return a
 
 
-def _info(a: Assignment, **changes) -> CaseInfo:
-    base = dict(case_id=a.case_id, case_number=a.case_number, category_code=a.category_code, channel=a.channel,
-                urgency=a.urgency, description=a.description, lon=a.lon, lat=a.lat, time_limit_hours=a.time_limit_hours)
-    return CaseInfo(**{**base, **changes})
+def _info(row: Assignment | QueueItem, **changes) -> CaseInfo:
+    """What routing needs to know of a case, from its assignment or its place in the queue."""
+    return replace(CaseInfo(case_id=row.case_id, case_number=row.case_number, category_code=row.category_code,
+                            channel=row.channel, urgency=row.urgency, description=row.description, lon=row.lon,
+                            lat=row.lat, time_limit_hours=row.time_limit_hours), **changes)
 
 
 async def accept(uow: UnitOfWork, ctx: Context, assignment_id: str, actor: str) -> Assignment:
@@ -263,16 +261,12 @@ async def reroute(uow: UnitOfWork, ctx: Context, case_id: str, actor: str, *, ca
         item = await uow.session.get(QueueItem, case_id, with_for_update=True)
         if item is None:
             raise LookupError(f"case {case_id} is neither assigned nor waiting for dispatch")
-        info = CaseInfo(case_id=item.case_id, case_number=item.case_number, category_code=item.category_code,
-                        channel=item.channel, urgency=item.urgency, description=item.description, lon=item.lon,
-                        lat=item.lat, time_limit_hours=item.time_limit_hours)
-    changes = {}
+        info = _info(item)
     if category_code:
-        changes["category_code"] = category_code
+        info = replace(info, category_code=category_code)
     if location:
-        changes |= {"lon": location.lon, "lat": location.lat}
-    assignment = await _route(uow, ctx, CaseInfo(**{**info.__dict__, **changes}), how="reroute", actor=actor,
-                              previous=previous)
+        info = replace(info, lon=location.lon, lat=location.lat)
+    assignment = await _route(uow, ctx, info, how="reroute", actor=actor, previous=previous)
     await uow.commit()
     return assignment
 
