@@ -198,3 +198,11 @@ async def test_rules_and_calendar_are_data_an_admin_edits(platform):
     waste = await _new_case(platform, category="construction_waste")
     w = await _assignment_for(platform, waste["case_id"], squad_id="sq-zhishu")
     assert w["deadline_at"] == "2026-11-27T04:00:00Z"  # 24 working hours: Friday noon, not Thursday
+
+
+async def test_a_day_the_admin_removed_stays_removed_after_a_restart(platform):
+    r = await platform.delete("/v1/calendar/2026-10-01", headers=auth("admin"))
+    assert r.status_code == 204
+    await platform.dispatch.seed()  # what every start does
+    days = {d["day"] for d in (await platform.get("/v1/calendar?year=2026", headers=DISPATCHER)).json()}
+    assert "2026-10-01" not in days and "2026-10-02" in days

@@ -73,6 +73,15 @@ class DispatchService(Service):
         return [router, console_router]
 
     async def on_started(self) -> None:
+        await self.seed()
+        await self.load_grids()
+        await self.load_rules_and_calendar()
+        self.board = BoardHub(self.engine, self.settings.kafka_namespace + BOARD_CHANNEL)
+        self._spawn(self.board.run(), "board")
+        self._spawn(self._ticking(), "deadlines")
+
+    async def seed(self) -> None:
+        """Squads, grids and officers of the seed; the rules and the calendar into empty tables."""
         seed_path = Path(self.settings.seed_file) if self.settings.seed_file else HERE / "seed" / "zhongyuan.json"
         seed = json.loads(seed_path.read_text(encoding="utf-8"))
         rules_path = Path(self.settings.rules_file) if self.settings.rules_file else HERE / "seed" / "routing_rules.json"
@@ -90,16 +99,14 @@ class DispatchService(Service):
                 rules = [RuleBody(**r) for r in json.loads(rules_path.read_text(encoding="utf-8"))]
                 await session.execute(insert(RoutingRuleRow).values(
                     [{"position": i + 1, **r.model_dump()} for i, r in enumerate(rules)]).on_conflict_do_nothing())
-            days = [{"day": date.fromisoformat(d), "kind": kind, "name": name}
-                    for kind, key in (("holiday", "holidays"), ("workday", "workdays"))
-                    for d, name in calendar[key].items()]
-            await session.execute(insert(CalendarDay).values(days).on_conflict_do_nothing())
+            if (await session.exec(select(CalendarDay).limit(1))).first() is None:
+                # Seeded once, like the rules: after that the calendar is the admin's, and a
+                # restart must not bring back a day the admin removed.
+                days = [{"day": date.fromisoformat(d), "kind": kind, "name": name}
+                        for kind, key in (("holiday", "holidays"), ("workday", "workdays"))
+                        for d, name in calendar[key].items()]
+                await session.execute(insert(CalendarDay).values(days).on_conflict_do_nothing())
             await session.commit()
-        await self.load_grids()
-        await self.load_rules_and_calendar()
-        self.board = BoardHub(self.engine, self.settings.kafka_namespace + BOARD_CHANNEL)
-        self._spawn(self.board.run(), "board")
-        self._spawn(self._ticking(), "deadlines")
 
     async def load_grids(self) -> None:
         async with self.session_factory() as session:
