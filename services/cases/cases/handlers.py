@@ -21,6 +21,7 @@ from cases.trail import GENESIS, TrailEntry, entry_hash
 from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched, CaseFiled, CaseFlagged,
                                         CaseOpened, CaseTransitioned, CaseUnroutable, EnforcementStepRecorded,
                                         IncidentReported, Location)
+from common.auth import Role
 from common.messaging.envelope import Envelope
 from common.objectstore import ObjectStore
 from common.photos import Photo
@@ -319,17 +320,16 @@ async def add_note(uow: UnitOfWork, case_id: str, actor: Actor, note: str, publi
 
 TRACK = TypeAdapter(enf.Track)
 NO_ENFORCEMENT = frozenset({CaseStatus.reported, CaseStatus.verified}) | TERMINAL
-ENFORCERS = frozenset({"squad_officer", "squad_leader", "supervisor", "admin"})
+ENFORCERS = frozenset({Role.squad_officer, Role.squad_leader, Role.supervisor, Role.admin})
 
 
 def _check_enforcer(case: Case, actor: Actor) -> None:
-    if str(actor.role) not in ENFORCERS:
+    if actor.role not in ENFORCERS:
         raise NotYourStep(f"enforcement steps are taken by the squad or a supervisor, not {actor.role}")
-    if str(actor.role) in ("squad_officer", "squad_leader") and actor.squad_id != case.squad_id:
+    if actor.role in (Role.squad_officer, Role.squad_leader) and actor.squad_id != case.squad_id:
         raise NotYourStep(f"the case is not with squad {actor.squad_id}")
     if case.status in NO_ENFORCEMENT:
-        raise TransitionNotAllowed(Action.handle, case.status,
-                                   f"no enforcement on a case that is {case.status}")
+        raise enf.StepRefused(f"no enforcement on a case that is {case.status}")
 
 
 async def load_track(session, case_id: str) -> enf.Track:
