@@ -118,3 +118,37 @@ async def test_a_new_case_arrives_live_is_dispatched_and_the_board_changes(serve
     for task in streams:
         task.cancel()
     await asyncio.gather(*streams, return_exceptions=True)
+
+
+async def test_a_patrol_post_not_checked_in_turns_red_on_the_console(server):
+    """严管区定岗: a post whose shift started half an hour ago and nobody checked in. The deadline
+    tick (every 5 s) raises the missed-post alert, and the console shows it without reloading."""
+    from datetime import datetime, timedelta
+    from dispatch.workcalendar import BEIJING
+    started = datetime.now(BEIJING) - timedelta(minutes=30)
+    post = {"name": "测试小学校门", "kind": "school", "squad_id": "sq-ruhe", "location": {"lon": 113.61, "lat": 34.73},
+            "windows": [{"start": started.strftime("%H:%M"),
+                         "end": (started + timedelta(minutes=90)).strftime("%H:%M"), "days": "daily"}]}
+    async with async_playwright() as pw, httpx.AsyncClient(base_url=server) as api:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                           args=["--no-sandbox", "--disable-gpu"])
+        page = await browser.new_page(viewport={"width": 1400, "height": 900})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(f"{server}/console#token={token('squad_leader', 'leader-ruhe', 'sq-ruhe')}")
+        await page.locator("#live", has_text="实时").wait_for(timeout=15_000)
+        assert (await api.put("/v1/patrol-posts/post-test-gate", json=post, headers=auth("admin"))).status_code == 200
+        r = await api.post("/v1/patrol-posts/post-test-gate/roster",
+                           json={"officer_id": "sq-ruhe-o2", "first_day": started.date().isoformat()},
+                           headers=auth("squad_leader", "leader-ruhe", "sq-ruhe"))
+        assert r.status_code == 201, r.text
+        shift = page.locator(f'#patrols .shift[data-shift="{r.json()[0]["id"]}"]')
+        await shift.wait_for(timeout=10_000)  # the roster arrived live
+        await page.locator(f'#patrols .shift.missed[data-shift="{r.json()[0]["id"]}"]').wait_for(timeout=20_000)
+        assert "空岗" in await shift.inner_text() and "测试小学校门" in await shift.inner_text()
+        alert = page.locator("#escalations .esc.patrol_missed", has_text="测试小学校门")
+        await alert.wait_for(timeout=5_000)
+        assert "岗点未到岗" in await alert.inner_text() and "中队长" in await alert.inner_text()
+        await page.screenshot(path=str(SHOTS / "console-patrol-missed.png"), full_page=True)
+        assert errors == []
+        await browser.close()

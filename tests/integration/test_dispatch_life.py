@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from common.clock import FixedClock
+from common.messaging.contracts import PatrolCheckedIn, PatrolPostMissed, Topics
+from common.messaging.envelope import decode
 from common.messaging.memory import InMemoryTransport
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running
@@ -22,10 +24,12 @@ XUSHUI = {"lon": 113.53, "lat": 34.76}
 @pytest.fixture
 async def platform(database_url, tmp_path):
     clock = FixedClock(MONDAY_9AM)
-    services = build_services(database_url, InMemoryTransport(), clock=clock, relay_poll_interval_s=0.2,
+    transport = InMemoryTransport()
+    services = build_services(database_url, transport, clock=clock, relay_poll_interval_s=0.2,
                               object_store_url=f"file:{tmp_path}/objects", tick_interval_s=3600)
     async with running(services, build_app(services)) as client:
         client.clock = clock
+        client.transport = transport
         client.dispatch = next(s for s in services if s.name == "dispatch")
         yield client
 
@@ -206,3 +210,100 @@ async def test_a_day_the_admin_removed_stays_removed_after_a_restart(platform):
     await platform.dispatch.seed()  # what every start does
     days = {d["day"] for d in (await platform.get("/v1/calendar?year=2026", headers=DISPATCHER)).json()}
     assert "2026-10-01" not in days and "2026-10-02" in days
+
+
+async def _published(platform, contract, count: int):
+    """The events of one type the relay has published, once there are `count` of them."""
+    async def found():
+        return [decode(r).data for r in platform.transport.records(Topics.assignments)
+                if dict(r.headers)["ce_type"].decode() == contract.event_type]
+    return await eventually(found, lambda events: len(events) >= count, what=f"{count} {contract.__name__}")
+
+
+async def test_patrol_posts_roster_check_in_and_missed_post_alert(platform):
+    """严管区定岗: the 汝河路小学 gate has shifts 07:20-08:10 and 16:30-17:30 on school days."""
+    post, o1 = "post-ruhe-school", auth("squad_officer", "sq-ruhe-o1", squad="sq-ruhe")
+    posts = (await platform.get("/v1/patrol-posts", headers=RUHE_LEADER)).json()
+    assert [p["id"] for p in posts] == [post]  # a squad sees its own posts
+    other_leader = auth("squad_leader", "leader-x", squad="sq-xushui")
+    body = {"officer_id": "sq-ruhe-o1", "first_day": "2026-11-23", "last_day": "2026-11-24"}
+    assert (await platform.post(f"/v1/patrol-posts/{post}/roster", json=body,
+                                headers=other_leader)).status_code == 404
+    assert (await platform.post(f"/v1/patrol-posts/{post}/roster", json={**body, "officer_id": "sq-xushui-o1"},
+                                headers=RUHE_LEADER)).status_code == 409  # not of this squad
+    bad = await platform.post(f"/v1/patrol-posts/{post}/roster", json={**body, "last_day": "2026-11-01"},
+                              headers=RUHE_LEADER)
+    assert bad.status_code == 422 and "last_day" in bad.text
+    r = await platform.post(f"/v1/patrol-posts/{post}/roster", json=body, headers=RUHE_LEADER)
+    assert r.status_code == 201, r.text
+    shifts = r.json()
+    assert [(s["starts_at"], s["ends_at"], s["status"]) for s in shifts] == [
+        ("2026-11-22T23:20:00Z", "2026-11-23T00:10:00Z", "rostered"),  # Monday 07:20 Beijing
+        ("2026-11-23T08:30:00Z", "2026-11-23T09:30:00Z", "rostered"),
+        ("2026-11-23T23:20:00Z", "2026-11-24T00:10:00Z", "rostered"),
+        ("2026-11-24T08:30:00Z", "2026-11-24T09:30:00Z", "rostered")]
+    again = await platform.post(f"/v1/patrol-posts/{post}/roster", json=body, headers=RUHE_LEADER)
+    assert [s["id"] for s in again.json()] == [s["id"] for s in shifts]  # rostering twice changes nothing
+
+    # Monday 09:00: the morning shift was never checked in, so the squad leader is alerted, once
+    assert await platform.dispatch.tick() == 1
+    assert await platform.dispatch.tick() == 0
+    missed = await _published(platform, PatrolPostMissed, 1)
+    assert [(m.shift_id, m.officer_id, m.notify_role) for m in missed] == [(shifts[0]["id"], "sq-ruhe-o1",
+                                                                             "squad_leader")]
+    today = (await platform.get("/v1/patrol-shifts", headers=RUHE_LEADER)).json()
+    assert [s["status"] for s in today] == ["missed", "rostered"]
+    assert (await platform.get("/v1/patrol-shifts", headers=other_leader)).json() == []
+
+    # the afternoon shift: too early, too far, someone else's token, then on time at the gate
+    check_in = f"/v1/patrol-shifts/{shifts[1]['id']}/check-in"
+    at_gate, far = {"location": {"lon": 113.6105, "lat": 34.7352}}, {"location": {"lon": 113.62, "lat": 34.735}}
+    early = await platform.post(check_in, json=at_gate, headers=o1)
+    assert early.status_code == 409 and "check-in opens at 2026-11-23T08:15:00" in early.text
+    platform.clock._at = datetime(2026, 11, 23, 8, 25, tzinfo=timezone.utc)  # 16:25 Beijing
+    too_far = await platform.post(check_in, json=far, headers=o1)
+    assert too_far.status_code == 422 and "914 m from the post" in too_far.text, too_far.text
+    o2 = auth("squad_officer", "sq-ruhe-o2", squad="sq-ruhe")
+    assert (await platform.post(check_in, json=at_gate, headers=o2)).status_code == 404
+    assert (await platform.post(check_in, json=at_gate, headers=RUHE_LEADER)).status_code == 403
+    done = await platform.post(check_in, json=at_gate, headers=o1)
+    assert done.status_code == 200 and done.json()["status"] == "checked_in", done.text
+    assert done.json()["check_in_distance_m"] == pytest.approx(50.8, abs=0.1)
+    assert (await platform.post(check_in, json=at_gate, headers=o1)).status_code == 409  # already
+
+    # Tuesday 07:31: alerted after the 10-minute grace; he arrives at 07:35 and is marked late
+    platform.clock._at = datetime(2026, 11, 23, 23, 29, tzinfo=timezone.utc)
+    assert await platform.dispatch.tick() == 0  # 07:29: still within the grace period
+    platform.clock._at = datetime(2026, 11, 23, 23, 31, tzinfo=timezone.utc)
+    assert await platform.dispatch.tick() == 1
+    platform.clock._at = datetime(2026, 11, 23, 23, 35, tzinfo=timezone.utc)
+    late = await platform.post(f"/v1/patrol-shifts/{shifts[2]['id']}/check-in", json=at_gate, headers=o1)
+    assert late.json()["status"] == "late", late.text
+    # and the afternoon shift, never checked in, is missed too once its grace is over
+    platform.clock._at = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+    expired = await platform.post(f"/v1/patrol-shifts/{shifts[3]['id']}/check-in", json=at_gate, headers=o1)
+    assert expired.status_code == 409 and "ended" in expired.text
+    assert await platform.dispatch.tick() == 1
+    assert len(await _published(platform, PatrolPostMissed, 3)) == 3
+    checked = await _published(platform, PatrolCheckedIn, 2)
+    assert [(c.shift_id, c.late) for c in checked] == [(shifts[1]["id"], False), (shifts[2]["id"], True)]
+
+
+async def test_patrol_posts_are_data_an_admin_edits(platform):
+    night = {"name": "须水夜市", "kind": "night_market", "squad_id": "sq-xushui",
+             "location": {"lon": 113.53, "lat": 34.76}, "windows": [{"start": "19:00", "end": "01:00"}]}
+    assert (await platform.put("/v1/patrol-posts/post-xushui-night", json=night,
+                               headers=RUHE_LEADER)).status_code == 403
+    wrong = await platform.put("/v1/patrol-posts/post-xushui-night", json={**night, "squad_id": "sq-nowhere"},
+                               headers=auth("admin"))
+    assert wrong.status_code == 422 and "unknown squad sq-nowhere" in wrong.text
+    empty = await platform.put("/v1/patrol-posts/post-xushui-night",
+                               json={**night, "windows": [{"start": "19:00", "end": "19:00"}]}, headers=auth("admin"))
+    assert empty.status_code == 422 and "same minute" in empty.text
+    r = await platform.put("/v1/patrol-posts/post-xushui-night", json=night, headers=auth("admin"))
+    assert r.status_code == 200, r.text
+    leader = auth("squad_leader", "leader-x", squad="sq-xushui")
+    shifts = (await platform.post("/v1/patrol-posts/post-xushui-night/roster",
+                                  json={"officer_id": "sq-xushui-o1", "first_day": "2026-11-28"},
+                                  headers=leader)).json()  # a Saturday: night markets open daily
+    assert [(s["starts_at"], s["ends_at"]) for s in shifts] == [("2026-11-28T11:00:00Z", "2026-11-28T17:00:00Z")]

@@ -18,6 +18,7 @@ from common.auth import Principal, Role, require_roles
 from common.messaging.contracts import Location
 from dispatch.handlers import (OPEN, DispatchRefused, accept, answer_order, dispatch_from_queue, extend, reassign,
                                reroute, return_assignment, supervise)
+from dispatch.patrol import PatrolRefused, TooFarFromPost
 from dispatch.tables import Assignment, CalendarDay, Escalation, QueueItem, RoutingRuleRow, Squad, SupervisionOrder
 
 
@@ -123,7 +124,8 @@ Streamer = Annotated[Principal, Depends(require_roles(Role.dispatcher, Role.supe
 @router.get("/v1/assignments/stream", summary="实时派遣流: Server-Sent Events of every change to the board",
             description="`text/event-stream`. Events: `assignment` (the assignment as in GET "
                         "/v1/assignments/{id}), `queue` (a case waiting for dispatch, or `{\"case_id\", "
-                        "\"removed\": true}`), `escalation`, `supervision`, and `reload` when the client fell "
+                        "\"removed\": true}`), `escalation`, `supervision`, `patrol` (a strict-zone post's roster or "
+                        "check-in changed, or `missed: true` when a post was not checked in), and `reload` when the client fell "
                         "behind and must read GET /v1/board again. A squad's token sees its own squad; others may "
                         "filter with `squad_id`. The token goes in the Authorization header, or as "
                         "`access_token` for a browser's EventSource. A comment line is sent every 15 s.")
@@ -193,7 +195,10 @@ def _refusals():
         yield
     except LookupError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc).strip("'")) from exc
-    except DispatchRefused as exc:
+    except TooFarFromPost as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            [{"loc": ["body", "location"], "msg": str(exc), "type": "too_far_from_post"}]) from exc
+    except (DispatchRefused, PatrolRefused) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 
 

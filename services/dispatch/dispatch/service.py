@@ -5,7 +5,7 @@ import asyncio
 import json
 import logging
 import time
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -15,15 +15,18 @@ from sqlmodel import select
 from common.logging import configure_logging
 from common.messaging.contracts import (AssignmentAccepted, AssignmentCreated, AssignmentEscalated,
                                         AssignmentReturned, CaseFiled, CaseOpened, CaseTransitioned, CaseUnroutable,
-                                        DeadlineExtended, SupervisionOrderAnswered, SupervisionOrderIssued)
+                                        DeadlineExtended, PatrolCheckedIn, PatrolPostMissed, SupervisionOrderAnswered,
+                                        SupervisionOrderIssued)
 from common.service import Service, create_app
 from dispatch.api import RuleBody, router
 from dispatch.board import BoardHub
 from dispatch.console import router as console_router
 from dispatch.domain import GridArea, GridMap, RoutingRule
-from dispatch.handlers import BOARD_CHANNEL, Context, check_deadlines, follow_case, parse_chain, route_case
+from dispatch.handlers import (BOARD_CHANNEL, Context, check_deadlines, check_patrols, follow_case, parse_chain,
+                               route_case)
+from dispatch.patrol_api import PostBody, router as patrol_router
 from dispatch.settings import DispatchSettings
-from dispatch.tables import CalendarDay, Grid, Officer, RoutingRuleRow, Squad, backbone
+from dispatch.tables import CalendarDay, Grid, Officer, PatrolPost, RoutingRuleRow, Squad, backbone
 from dispatch.workcalendar import WorkCalendar
 
 HERE = Path(__file__).parent
@@ -42,7 +45,8 @@ class DispatchService(Service):
     tables = backbone
     migrations_dir = HERE / "migrations"
     publishes = (AssignmentCreated, CaseUnroutable, AssignmentAccepted, AssignmentReturned, DeadlineExtended,
-                 AssignmentEscalated, SupervisionOrderIssued, SupervisionOrderAnswered)
+                 AssignmentEscalated, SupervisionOrderIssued, SupervisionOrderAnswered, PatrolCheckedIn,
+                 PatrolPostMissed)
     settings: DispatchSettings
     REFRESH_S = 10.0
     """Rules and the calendar are re-read this often, so an admin's change reaches every replica."""
@@ -58,7 +62,8 @@ class DispatchService(Service):
         return Context(grid_map=self.grid_map, rules=self.rules, calendar=self.calendar,
                        default_time_limit_hours=self.settings.default_time_limit_hours,
                        warn_share=self.settings.warn_share, return_window_hours=self.settings.return_window_hours,
-                       chain=parse_chain(self.settings.escalation_chain), namespace=self.settings.kafka_namespace)
+                       chain=parse_chain(self.settings.escalation_chain), namespace=self.settings.kafka_namespace,
+                       patrol_grace=timedelta(minutes=self.settings.patrol_grace_minutes))
 
     async def fresh_context(self) -> Context:
         if time.monotonic() - self._refreshed > self.REFRESH_S:
@@ -70,7 +75,7 @@ class DispatchService(Service):
         return {CaseOpened: route, CaseFiled: route, CaseTransitioned: partial(follow_case, context=self.context)}
 
     def routers(self):
-        return [router, console_router]
+        return [router, patrol_router, console_router]
 
     async def on_started(self) -> None:
         await self.seed()
@@ -81,7 +86,8 @@ class DispatchService(Service):
         self._spawn(self._ticking(), "deadlines")
 
     async def seed(self) -> None:
-        """Squads, grids and officers of the seed; the rules and the calendar into empty tables."""
+        """Squads, grids, officers and patrol posts of the seed; the rules and the calendar into
+        empty tables."""
         seed_path = Path(self.settings.seed_file) if self.settings.seed_file else HERE / "seed" / "zhongyuan.json"
         seed = json.loads(seed_path.read_text(encoding="utf-8"))
         rules_path = Path(self.settings.rules_file) if self.settings.rules_file else HERE / "seed" / "routing_rules.json"
@@ -95,6 +101,12 @@ class DispatchService(Service):
             ]).on_conflict_do_nothing())
             if seed.get("officers"):
                 await session.execute(insert(Officer).values(seed["officers"]).on_conflict_do_nothing())
+            if seed.get("patrol_posts"):
+                posts = [(p["id"], PostBody(**p)) for p in seed["patrol_posts"]]
+                await session.execute(insert(PatrolPost).values([
+                    {"id": pid, "name": b.name, "kind": b.kind, "squad_id": b.squad_id, "lon": b.location.lon,
+                     "lat": b.location.lat, "radius_m": b.radius_m, "active": b.active,
+                     "windows": [w.model_dump() for w in b.windows]} for pid, b in posts]).on_conflict_do_nothing())
             if (await session.exec(select(RoutingRuleRow).limit(1))).first() is None:
                 rules = [RuleBody(**r) for r in json.loads(rules_path.read_text(encoding="utf-8"))]
                 await session.execute(insert(RoutingRuleRow).values(
@@ -124,10 +136,13 @@ class DispatchService(Service):
         self._refreshed = time.monotonic()
 
     async def tick(self) -> int:
-        """Check deadlines once: warnings, escalations and overdue supervision orders."""
+        """Check deadlines once: warnings, escalations, overdue supervision orders, and patrol
+        posts not checked in."""
         ctx = await self.fresh_context()
         async with self.uow() as uow:
-            return await check_deadlines(uow, ctx)
+            steps = await check_deadlines(uow, ctx)
+        async with self.uow() as uow:
+            return steps + await check_patrols(uow, ctx)
 
     async def _ticking(self) -> None:
         while True:

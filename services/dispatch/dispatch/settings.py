@@ -15,3 +15,5 @@ class DispatchSettings(ServiceSettings):
     escalation_chain: str = Field("squad_leader:0,brigade_leader:4,bureau_leader:8",
                                   description="逐级负责制: role:working hours after the deadline, in order")
     tick_interval_s: float = Field(5, description="how often deadlines, escalations and patrol posts are checked")
+    patrol_grace_minutes: float = Field(10, ge=0, description="严管区: minutes after a shift starts before an officer "
+                                        "not checked in raises the missed-post alert")

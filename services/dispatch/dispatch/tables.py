@@ -150,4 +150,39 @@ class SupervisionOrder(DispatchTable, table=True):
     overdue_notified: bool = False
 
 
+class PatrolPost(DispatchTable, table=True):
+    """严管区岗点: a school gate or a night market, with its time windows (dispatch.patrol.PostWindow)."""
+    __tablename__ = "patrol_posts"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=32)  # school | night_market | other
+    squad_id: str = Field(foreign_key="squads.id", max_length=64, index=True)
+    lon: float
+    lat: float
+    radius_m: float = 200.0
+    windows: list[dict] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    active: bool = True
+
+
+class PatrolShift(DispatchTable, table=True):
+    """排班: one officer at one post for one window of one day, and whether he checked in."""
+    __tablename__ = "patrol_shifts"
+    __table_args__ = (Index("uq_patrol_shift", "post_id", "officer_id", "starts_at", unique=True),
+                      Index("ix_patrol_shifts_unchecked", "starts_at",
+                            postgresql_where=text("checked_in_at IS NULL AND missed_at IS NULL")))
+    id: str = Field(primary_key=True, max_length=36)
+    post_id: str = Field(foreign_key="patrol_posts.id", max_length=64, index=True)
+    squad_id: str = Field(max_length=64, index=True)
+    officer_id: str = Field(max_length=64, index=True)
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    starts_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ends_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    rostered_by: str = Field(max_length=100)
+    checked_in_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    check_in_distance_m: float | None = None
+    late: bool = False
+    missed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)),
+                                       description="when the missed-post alert went to the squad leader")
+
+
 backbone = ServiceTables(registry.metadata)

@@ -321,7 +321,7 @@ class AssignmentEscalated(IntegrationEvent):
     category_code: str
     level: int
     notify_role: str = Field(description="officer, squad_leader, brigade_leader, bureau_leader, ...")
-    kind: Literal["warning", "overdue", "supervision_overdue", "patrol_missed"]
+    kind: Literal["warning", "overdue", "supervision_overdue"]
     deadline_at: datetime
     at: datetime
 
@@ -355,6 +355,42 @@ class SupervisionOrderAnswered(IntegrationEvent):
     on_time: bool
     answered_at: datetime
     actor: str
+
+
+class PatrolCheckedIn(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.patrol.checked-in.v1"
+    topic: ClassVar[str] = Topics.assignments
+    key_field: ClassVar[str] = "post_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = "An officer checked in at a strict-zone patrol post (严管区定岗到岗), on time or late."
+
+    shift_id: str
+    post_id: str
+    post_name: str
+    squad_id: str
+    officer_id: str
+    starts_at: datetime
+    checked_in_at: datetime
+    distance_m: float = Field(description="from the post, as reported by the officer's device")
+    late: bool
+
+
+class PatrolPostMissed(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.patrol.missed.v1"
+    topic: ClassVar[str] = Topics.assignments
+    key_field: ClassVar[str] = "post_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = ("A rostered officer had not checked in at a strict-zone post when the grace period "
+                              "ended (空岗): an alert to the squad leader.")
+
+    shift_id: str
+    post_id: str
+    post_name: str
+    squad_id: str
+    officer_id: str
+    starts_at: datetime
+    notify_role: str = "squad_leader"
+    at: datetime
 
 
 class CaseUnroutable(IntegrationEvent):
@@ -393,7 +429,7 @@ class MerchantGradeChanged(IntegrationEvent):
 EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     IncidentReported, CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned,
     EnforcementStepRecorded, AssignmentAccepted, AssignmentReturned, DeadlineExtended, AssignmentEscalated,
-    SupervisionOrderIssued, SupervisionOrderAnswered,
+    SupervisionOrderIssued, SupervisionOrderAnswered, PatrolCheckedIn, PatrolPostMissed,
     AssignmentCreated, CaseUnroutable, MerchantGradeChanged,
 )
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {c.event_type: c for c in EVENT_CLASSES}

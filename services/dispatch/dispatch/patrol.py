@@ -1,0 +1,85 @@
+"""Patrol posts in strict zones (严管区定岗): school gates at the start and end of the school
+day, night markets in their hours. A post has time windows; officers are rostered to a post for
+a day and get one shift per window; they check in on arrival, at the post; a shift not checked
+in by the end of its grace period raises an alert to the squad leader (dispatch.handlers.check_patrols).
+
+Pure rules over values, with the times passed in, so they are tested directly."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from dispatch.workcalendar import WorkCalendar
+
+EARTH_RADIUS_M = 6_371_008.8
+CHECK_IN_OPENS_BEFORE = timedelta(minutes=15)
+"""How early an officer may check in for a shift (rule of ours)."""
+
+
+class PatrolRefused(Exception):
+    """A check-in that cannot be accepted, with why (HTTP 409, or 422 for the place)."""
+
+
+class TooFarFromPost(PatrolRefused):
+    pass
+
+
+@dataclass(frozen=True)
+class PostWindow:
+    """One time window of a post, Beijing time. `days`: "school_days" (the bureau calendar's
+    working days: weekdays and 调休 Saturdays, without public holidays), "daily", or ISO
+    weekdays (1 = Monday .. 7 = Sunday). A window whose end is before its start runs past
+    midnight (a night market from 18:00 to 01:00)."""
+    start: time
+    end: time
+    days: str | tuple[int, ...] = "daily"
+
+    def applies_on(self, day: date, calendar: WorkCalendar) -> bool:
+        if self.days == "school_days":
+            return calendar.is_working_day(day)
+        if self.days == "daily":
+            return True
+        return day.isoweekday() in self.days
+
+    def on(self, day: date, calendar: WorkCalendar) -> tuple[datetime, datetime] | None:
+        if not self.applies_on(day, calendar):
+            return None
+        starts = datetime.combine(day, self.start, calendar.tz)
+        ends = datetime.combine(day, self.end, calendar.tz)
+        if ends <= starts:
+            ends += timedelta(days=1)
+        return starts, ends
+
+
+def shifts_on(windows: list[PostWindow], day: date, calendar: WorkCalendar) -> list[tuple[datetime, datetime]]:
+    """The shifts one rostered officer has at a post on a day, in order."""
+    return sorted(w for w in (window.on(day, calendar) for window in windows) if w is not None)
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine), WGS84 points."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    distance_m: float
+    late: bool
+
+
+def judge_check_in(*, starts_at: datetime, ends_at: datetime, now: datetime, distance: float, radius_m: float,
+                   grace: timedelta) -> CheckIn:
+    """Whether a check-in is accepted: within the post's radius, from 15 minutes before the
+    shift until its end. After the grace period it is accepted and marked late."""
+    if now < starts_at - CHECK_IN_OPENS_BEFORE:
+        raise PatrolRefused(f"check-in opens at {(starts_at - CHECK_IN_OPENS_BEFORE).isoformat()}")
+    if now >= ends_at:
+        raise PatrolRefused(f"the shift ended at {ends_at.isoformat()}")
+    if distance > radius_m:
+        raise TooFarFromPost(f"you are {distance:.0f} m from the post; check in within {radius_m:.0f} m of it")
+    return CheckIn(distance_m=distance, late=now > starts_at + grace)
+
