@@ -63,7 +63,7 @@ test-faults: $(STAMP) kafka-jars
 test-unit: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider -q -m "not integration and not stack and not faults"
 
-bench: $(STAMP) kafka-jars
+bench: $(STAMP) kafka-jars browser
 	$(PY) -m bench
 
 clean:

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import aiohttp
 import asyncpg
 
+from bench.console_load import measure as measure_console
 from bench.load import Tracker, offer, percentile
 from bench.procs import cpu_seconds, peak_rss_mb, postgres_pids
 from bench.reporting_load import measure as measure_reporting
@@ -203,6 +204,9 @@ async def run() -> dict:
         progress(f"  baseline {out['baseline_tx_per_s']} tx/s")
         await drive(stack, out)
         out["ratio_e2e_to_baseline"] = round(out["e2e_sustained_per_s"] / out["baseline_tx_per_s"], 3)
+        progress("the dispatch console in Chromium: a board of 2,000 open cases beside one of 20")
+        out.update(await measure_console(f"http://127.0.0.1:{stack.config.service_port('dispatch')}",
+                                         issue_token(AuthSettings(), Role.dispatcher, "bench-dispatcher"), progress))
         out.update(await measure_reporting(stack, int(os.environ.get("BENCH_REPORT_CASES", 1_000_000)), progress))
     finally:
         if not was_up:
@@ -220,6 +224,9 @@ TARGETS = [
     ("e2e_p50_ms_at_100", "end-to-end p50 at 100/s (ms)", None),
     ("e2e_p99_ms_at_100", "end-to-end p99 at 100/s (ms)", "< 150"),
     ("cpu_ms_per_incident", "CPU ms per incident, five services", None),
+    ("console_ratio_load_ms", "console: draw 2,000 cases / 20 (ratio)", None),
+    ("console_ratio_tick_ms", "console: 1 s countdown, 2,000 / 20 (ratio)", None),
+    ("console_ratio_frame_gap_p95_ms", "console: p95 frame gap, 2,000 / 20 (ratio)", None),
     ("report_month_1m_ms", "monthly report over 1M cases (ms)", "< 100"),
     ("rebuild_events_per_s", "reporting rebuild (events/s)", ">= 20000"),
 ]
@@ -233,6 +240,8 @@ def main() -> int:
     for key, label, target in TARGETS:
         print(label.ljust(44) + str(out.get(key)).rjust(14) + "   " + (target or ""))
     print("peak RSS (MB): " + ", ".join(f"{s} {v}" for s, v in out["rss_mb"].items()))
+    for n in ("20", "2000"):
+        print(f"console with {n} cases: " + ", ".join(f"{k} {v}" for k, v in out[f"console_{n}"].items()))
     print(f"\nwritten to {RESULTS.relative_to(REPO)} in {out['duration_s']} s")
     return 0
 
