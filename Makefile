@@ -16,6 +16,7 @@ help:
 	@echo "make up / down  distributed stack: PostgreSQL, Kafka :9092, intake :8001 ... reporting :8005"
 	@echo "make bench      benchmark on the distributed stack"
 	@echo "make token ROLE=<role> [SUBJECT=<id>] [SQUAD=<id>]   a bearer token the running stack accepts"
+	@echo "make open311-key NAME=<app>   issue an Open311 api_key the running stack (or make run) accepts"
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +46,9 @@ status: $(STAMP)
 
 token: $(STAMP)
 	@$(PY) -m devstack token --role "$(ROLE)" $(if $(SUBJECT),--subject "$(SUBJECT)") $(if $(SQUAD),--squad "$(SQUAD)")
+
+open311-key: $(STAMP)
+	@$(PY) -m devstack open311-key --name "$(NAME)"
 
 contracts: $(STAMP)
 	$(PY) -m devstack.contracts --write

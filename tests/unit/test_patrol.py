@@ -5,7 +5,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from dispatch.patrol import PatrolRefused, PostWindow, TooFarFromPost, distance_m, judge_check_in, shifts_on
+from common.geo import distance_m
+from dispatch.patrol import PatrolRefused, PostWindow, TooFarFromPost, judge_check_in, shifts_on
 from dispatch.workcalendar import BEIJING, WorkCalendar
 
 CALENDAR = WorkCalendar(holidays=frozenset({date(2026, 10, 1)}), workdays=frozenset({date(2026, 9, 27)}))

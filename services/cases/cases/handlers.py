@@ -18,10 +18,11 @@ from cases.domain import (ACTIVE, SYSTEM, TERMINAL, Action, Actor, CaseFacts, Ca
                           TransitionNotAllowed, case_number, initial_status, plan)
 from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, EnforcementTrack, Seizure
 from cases.trail import GENESIS, TrailEntry, entry_hash
-from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched, CaseFiled, CaseFlagged,
+from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CasePublicNoteAdded, CaseDispatched, CaseFiled, CaseFlagged,
                                         CaseOpened, CaseTransitioned, CaseUnroutable, EnforcementStepRecorded,
                                         IncidentReported, Location)
 from common.auth import Role
+from common.logging import redact_phones
 from common.messaging.envelope import Envelope
 from common.objectstore import ObjectStore
 from common.photos import Photo
@@ -313,6 +314,9 @@ async def add_note(uow: UnitOfWork, case_id: str, actor: Actor, note: str, publi
     case = await _case_for_update(uow, case_id)
     await append_trail(uow, case.id, action="note", actor=actor.subject, from_status=case.status,
                        to_status=case.status, data={"text": note, "public": public})
+    if public:
+        uow.publish(CasePublicNoteAdded(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
+                                        text=redact_phones(note), at=uow.clock.now()))
     await uow.commit()
 
 

@@ -10,6 +10,7 @@ from cases.settings import CasesSettings
 from cases.tables import backbone
 from common.logging import configure_logging
 from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched, CaseFiled, CaseFlagged,
+                                        CasePublicNoteAdded,
                                         CaseOpened, CaseTransitioned, CaseUnroutable, EnforcementStepRecorded,
                                         IncidentReported)
 from common.objectstore import open_store
@@ -22,7 +23,7 @@ class CasesService(Service):
     name = "cases"
     tables = backbone
     migrations_dir = HERE / "migrations"
-    publishes = (CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned,
+    publishes = (CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned, CasePublicNoteAdded,
                  EnforcementStepRecorded)
     settings: CasesSettings
 

@@ -23,7 +23,8 @@ from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from dispatch.domain import (CaseToRoute, GridMap, OfficerLoad, RoutingRule, escalation_step, route,
                              suggest_officer)
-from dispatch.patrol import PostWindow, distance_m, judge_check_in, shifts_on
+from common.geo import distance_m
+from dispatch.patrol import PostWindow, judge_check_in, shifts_on
 from dispatch.tables import (Assignment, Escalation, Officer, PatrolPost, PatrolShift, QueueItem, Squad,
                              SupervisionOrder)
 from dispatch.workcalendar import BEIJING, WorkCalendar, deadline, warning_time

@@ -6,13 +6,11 @@ in by the end of its grace period raises an alert to the squad leader (dispatch.
 Pure rules over values, with the times passed in, so they are tested directly."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from dispatch.workcalendar import WorkCalendar
 
-EARTH_RADIUS_M = 6_371_008.8
 CHECK_IN_OPENS_BEFORE = timedelta(minutes=15)
 """How early an officer may check in for a shift (rule of ours)."""
 
@@ -55,14 +53,6 @@ class PostWindow:
 def shifts_on(windows: list[PostWindow], day: date, calendar: WorkCalendar) -> list[tuple[datetime, datetime]]:
     """The shifts one rostered officer has at a post on a day, in order."""
     return sorted(w for w in (window.on(day, calendar) for window in windows) if w is not None)
-
-
-def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Great-circle distance in metres (haversine), WGS84 points."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
 @dataclass(frozen=True)

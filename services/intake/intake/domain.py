@@ -8,11 +8,29 @@ from common.auth import Role
 
 
 class IncidentStatus(StrEnum):
-    received = "received"  # 已受理
+    """What the reporter and the public see of the case's progress."""
+    received = "received"  # 已受理 (and 待核实 / 已核实)
     filed = "filed"  # 已立案
-    dispatched = "dispatched"  # 已派遣
+    not_filed = "not_filed"  # 不予立案
+    dispatched = "dispatched"  # 已派遣, 处置中 (and 返工)
     awaiting_command_centre = "awaiting_command_centre"  # 待指挥中心处理
-    closed = "closed"  # 已结案
+    handled = "handled"  # 已处置, 待核查
+    suspended = "suspended"  # 已挂起
+    closed = "closed"  # 已办结 (closed, evaluated, or split into cases of their own)
+    cancelled = "cancelled"  # 已撤销
+    merged = "merged"  # 已并入另一案件
+
+
+S = IncidentStatus
+STATUS_OF_CASE = {
+    "reported": S.received, "verified": S.received, "filed": S.filed, "not_filed": S.not_filed,
+    "awaiting_command_centre": S.awaiting_command_centre, "dispatched": S.dispatched, "handled": S.handled,
+    "closed": S.closed, "evaluated": S.closed, "suspended": S.suspended, "cancelled": S.cancelled,
+    "merged": S.merged, "split": S.closed,
+}
+"""The case lifecycle (cases.domain.CaseStatus) as the reporter sees it."""
+FINISHED = frozenset({S.closed, S.not_filed, S.cancelled, S.merged})
+"""Nothing more will be done under this report: Open311 `closed`."""
 
 
 class Flag(StrEnum):

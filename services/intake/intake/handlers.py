@@ -6,18 +6,19 @@ import hashlib
 import json
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
 from common.logging import mask_phone, redact_phones
-from common.messaging.contracts import (CaseClosed, CaseDispatched, CaseFlagged, CaseOpened,
-                                        IncidentReported, Location)
+from common.messaging.contracts import (CaseClosed, CaseDispatched, CaseFlagged, CaseOpened, CasePublicNoteAdded,
+                                        CaseTransitioned, IncidentReported, Location)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
-from intake.domain import Flag, IncidentStatus, initial_flags, with_flag
-from intake.tables import Category, IdempotencyKey, Incident
+from intake.domain import STATUS_OF_CASE, Flag, IncidentStatus, initial_flags, with_flag
+from intake.geo import Geocoder, Place
+from intake.tables import Address, Category, IdempotencyKey, Incident
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,13 @@ class ReportIncident:
     caller_phone: str | None = None
     source_reference: str | None = None
     idempotency_key: str | None = None
+    address_string: str | None = None
+    attributes: dict = field(default_factory=dict)
+    media_urls: tuple[str, ...] = ()
+    contact_email: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+    client_id: str | None = None
 
     def fingerprint(self) -> str:
         """What makes two requests 'the same request' for an idempotency key."""
@@ -79,6 +87,24 @@ class Catalogue:
         return None if limits is None else float(limits[1] if urgency == "urgent" else limits[0])
 
 
+class AddressBook:
+    """The district's address table (intake.tables.Address), cached like the catalogue."""
+
+    def __init__(self, session_factory, ttl_s: float = 60.0) -> None:
+        self._session_factory = session_factory
+        self._ttl_s = ttl_s
+        self._geocoder = Geocoder([])
+        self._loaded_at = float("-inf")
+
+    async def locate(self, address: str) -> Place | None:
+        if time.monotonic() - self._loaded_at > self._ttl_s:
+            async with self._session_factory() as session:
+                rows = (await session.exec(select(Address.address, Address.lon, Address.lat))).all()
+            self._geocoder = Geocoder([tuple(r) for r in rows])
+            self._loaded_at = time.monotonic()
+        return self._geocoder.locate(address)
+
+
 async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catalogue) -> Reported:
     """受理: store the incident and announce it. An unknown category is accepted and flagged.
     With an idempotency key, a retry of the same request returns the first incident."""
@@ -107,7 +133,10 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
         caller_name=cmd.caller_name, caller_phone=cmd.caller_phone,
         source_reference=cmd.source_reference, reported_by=cmd.reported_by,
         flags=initial_flags(category_known), status=IncidentStatus.received,
-        reported_at=now, updated_at=now,
+        reported_at=now, updated_at=now, address_string=cmd.address_string, attributes=dict(cmd.attributes),
+        media_urls=list(cmd.media_urls), contact_email=cmd.contact_email, device_id=cmd.device_id,
+        account_id=cmd.account_id, client_id=cmd.client_id,
+        open311_token=str(uuid.uuid4()) if cmd.channel == "open311" else None,
     )
     uow.session.add(incident)
     uow.publish(IncidentReported(
@@ -135,7 +164,7 @@ async def on_case_opened(event: CaseOpened, env: Envelope, uow: UnitOfWork) -> N
     incident = await _incident_for_update(uow, event)
     incident.case_id, incident.case_number = event.case_id, event.case_number
     if incident.status == IncidentStatus.received:
-        incident.status = IncidentStatus.filed
+        incident.status = STATUS_OF_CASE[event.status]
     incident.updated_at = env.time
 
 
@@ -143,6 +172,7 @@ async def on_case_dispatched(event: CaseDispatched, env: Envelope, uow: UnitOfWo
     incident = await _incident_for_update(uow, event)
     incident.case_id, incident.case_number = event.case_id, event.case_number
     incident.squad_id, incident.squad_name = event.squad_id, event.squad_name
+    incident.expected_at = event.deadline_at
     if incident.status != IncidentStatus.closed:
         incident.status = IncidentStatus.dispatched
     incident.updated_at = env.time
@@ -162,11 +192,29 @@ async def on_case_closed(event: CaseClosed, env: Envelope, uow: UnitOfWork) -> N
     incident.updated_at = env.time
 
 
+async def on_case_transitioned(event: CaseTransitioned, env: Envelope, uow: UnitOfWork) -> None:
+    """Every step of the lifecycle shows on the report (rework, suspension, reopening, ...)."""
+    incident = await _incident_for_update(uow, event)
+    status = STATUS_OF_CASE.get(event.to_status)
+    if status is not None:  # one case's events arrive in order (one partition, keyed by case)
+        incident.status = status
+        incident.updated_at = event.at
+
+
+async def on_public_note(event: CasePublicNoteAdded, env: Envelope, uow: UnitOfWork) -> None:
+    incident = await _incident_for_update(uow, event)
+    incident.public_notes = [*incident.public_notes, {"at": event.at.isoformat(), "text": event.text}]
+    incident.updated_at = max(incident.updated_at, event.at)
+
+
 HANDLERS = {
     CaseOpened: on_case_opened,
     CaseDispatched: on_case_dispatched,
     CaseFlagged: on_case_flagged,
     CaseClosed: on_case_closed,
+    CaseTransitioned: on_case_transitioned,
+    CasePublicNoteAdded: on_public_note,
 }
 
-__all__ = ["ReportIncident", "report_incident", "HANDLERS", "Flag", "IdempotencyKeyReused", "Reported", "Catalogue"]
+__all__ = ["ReportIncident", "report_incident", "HANDLERS", "Flag", "IdempotencyKeyReused", "Reported", "Catalogue",
+           "AddressBook"]

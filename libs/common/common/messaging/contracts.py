@@ -211,6 +211,21 @@ class CaseFlagged(IntegrationEvent):
 CaseOutcome = Literal["resolved", "violation", "no_violation"]
 
 
+class CasePublicNoteAdded(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.cases.case.public-note.v1"
+    topic: ClassVar[str] = Topics.cases
+    key_field: ClassVar[str] = "case_id"
+    producer: ClassVar[str] = "cases"
+    summary: ClassVar[str] = ("A note the public may read (公开说明): it becomes the Open311 status_notes and shows "
+                              "on the citizen's tracking page. Internal notes stay in the trail.")
+
+    case_id: str
+    case_number: str
+    incident_id: str
+    text: str = Field(description="phone numbers masked")
+    at: datetime
+
+
 class CaseClosed(IntegrationEvent):
     event_type: ClassVar[str] = f"{TYPE_PREFIX}.cases.case.closed.v1"
     topic: ClassVar[str] = Topics.cases
@@ -428,7 +443,7 @@ class MerchantGradeChanged(IntegrationEvent):
 
 EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     IncidentReported, CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned,
-    EnforcementStepRecorded, AssignmentAccepted, AssignmentReturned, DeadlineExtended, AssignmentEscalated,
+    EnforcementStepRecorded, CasePublicNoteAdded, AssignmentAccepted, AssignmentReturned, DeadlineExtended, AssignmentEscalated,
     SupervisionOrderIssued, SupervisionOrderAnswered, PatrolCheckedIn, PatrolPostMissed,
     AssignmentCreated, CaseUnroutable, MerchantGradeChanged,
 )

@@ -1,0 +1,314 @@
+"""Open311 GeoReport v2 under `/open311/v2/`, in JSON and XML, and the admin API that issues and
+revokes the client apps' keys (`/v1/open311/keys`). The wire format is intake.open311."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Callable
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+from sqlmodel import select
+
+from common.auth import Principal, Role, require_roles
+from common.logging import redact_phones
+from common.messaging.contracts import Location
+from intake import open311 as o
+from intake.domain import FINISHED
+from intake.geo import gcj02_to_wgs84
+from intake.handlers import ReportIncident, report_incident
+from intake.tables import ApiClient, Category, Incident
+
+PREFIX = "/open311/v2"
+
+
+class Open311Route(APIRoute):
+    """Every failure of an Open311 route answers in the specification's error shape, in the
+    format the path asked for: `[{"code": 400, "description": "..."}]` or `<errors>`."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            fmt = request.path_params.get("fmt") or ("xml" if request.url.path.endswith(".xml") else "json")
+            try:
+                return await handler(request)
+            except o.Open311Error as exc:
+                return render("errors", o.errors([exc]), fmt, exc.code)
+            except RequestValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"] if p not in ("query", "path", "body"))
+                return render("errors", o.errors([o.Open311Error(400, f"{where}: {first['msg']}")]), fmt, 400)
+            except HTTPException as exc:
+                return render("errors", o.errors([o.Open311Error(exc.status_code, str(exc.detail))]), fmt,
+                              exc.status_code, exc.headers)
+
+        return route
+
+
+router = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"], route_class=Open311Route)
+keys_router = APIRouter(tags=["Open311 GeoReport v2"])
+
+
+def render(root: str, value, fmt: str, code: int = 200, headers: dict | None = None) -> Response:
+    content, media_type = o.body(root, value, fmt)
+    if fmt == "xml":
+        return Response(content, status_code=code, media_type=media_type, headers=headers)
+    return JSONResponse(content, status_code=code, media_type=media_type, headers=headers)
+
+
+def _fmt(fmt: str) -> str:
+    if fmt not in o.FORMATS:
+        raise o.Open311Error(400, f"format {fmt!r} is not supported; use json or xml")
+    return fmt
+
+
+async def get_service(request: Request):
+    return request.app.state.services["intake"]
+
+
+def _jurisdiction(service, jurisdiction_id: str | None) -> None:
+    if jurisdiction_id and jurisdiction_id != service.settings.open311_jurisdiction_id:
+        raise o.Open311Error(404, f"jurisdiction_id {jurisdiction_id!r} is not served here; "
+                                  f"this endpoint serves {service.settings.open311_jurisdiction_id}")
+
+
+# -- discovery and services ------------------------------------------------------------------------
+
+@router.get("/discovery.{fmt}", summary="Service discovery: where this GeoReport v2 endpoint is")
+async def discovery(fmt: str, request: Request, service=Depends(get_service)):
+    fmt = _fmt(fmt)
+    base = service.settings.public_base_url or str(request.base_url).rstrip("/")
+    return render("discovery", {
+        "changeset": service.settings.open311_changeset, "contact": service.settings.open311_contact,
+        "key_service": service.settings.open311_key_service,
+        "endpoints": [{"specification": o.SPECIFICATION, "url": f"{base}{PREFIX}",
+                       "changeset": service.settings.open311_changeset, "type": "production",
+                       "formats": ["text/xml", "application/json"]}]}, fmt)
+
+
+@router.get("/services.{fmt}", summary="服务目录: the service list")
+async def services(fmt: str, service=Depends(get_service), jurisdiction_id: str | None = None):
+    fmt = _fmt(fmt)
+    _jurisdiction(service, jurisdiction_id)
+    async with service.session_factory() as session:
+        rows = (await session.exec(select(Category).order_by(Category.code))).all()
+    return render("services", [o.service(c) for c in rows], fmt)
+
+
+@router.get("/services/{service_code}.{fmt}", summary="A service definition: the attributes it asks for")
+async def service_definition(service_code: str, fmt: str, service=Depends(get_service),
+                             jurisdiction_id: str | None = None):
+    fmt = _fmt(fmt)
+    _jurisdiction(service, jurisdiction_id)
+    async with service.session_factory() as session:
+        category = await session.get(Category, service_code)
+    if category is None:
+        raise o.Open311Error(404, f"service_code {service_code!r} not found")
+    return render("service_definition", o.service_definition(category), fmt)
+
+
+# -- requests ----------------------------------------------------------------------------------------
+
+async def _client(service, api_key: str | None) -> ApiClient:
+    if not api_key:
+        raise o.Open311Error(403, "api_key is required to submit a service request")
+    digest = hashlib.sha256(api_key.encode()).hexdigest()
+    async with service.session_factory() as session:
+        client = (await session.exec(select(ApiClient).where(ApiClient.key_sha256 == digest))).first()
+    if client is None or client.revoked_at is not None:
+        raise o.Open311Error(403, "api_key is not valid (unknown or revoked)")
+    return client
+
+
+@router.post("/requests.{fmt}", summary="Submit a service request (form-encoded, api_key required)")
+async def post_request(fmt: str, request: Request, service=Depends(get_service)):
+    fmt = _fmt(fmt)
+    raw = await request.form()
+    form: dict[str, list[str]] = {}
+    for name, value in raw.multi_items():
+        if isinstance(value, str):
+            form.setdefault(name, []).append(value)
+    _jurisdiction(service, (form.get("jurisdiction_id") or [None])[-1])
+    client = await _client(service, (form.get("api_key") or [None])[-1])
+    req = o.parse_request_form(form, service.settings.max_description)
+    coordinate_system = (form.get("coordinate_system") or ["wgs84"])[-1].lower()
+    if coordinate_system not in ("wgs84", "gcj02"):
+        raise o.Open311Error(400, "coordinate_system must be wgs84 or gcj02")
+    async with service.session_factory() as session:
+        category = await session.get(Category, req.service_code)
+    if category is None:
+        raise o.Open311Error(404, f"service_code {req.service_code!r} not found")
+    attributes = o.check_attributes(category.attributes, req.attributes)
+    if not req.description and not req.media_url:
+        raise o.Open311Error(400, "a description or a media_url is required")
+    if req.lat is not None:
+        lon, lat = (gcj02_to_wgs84(req.long, req.lat) if coordinate_system == "gcj02" else (req.long, req.lat))
+    else:
+        place = await service.geocoder.locate(req.address_string or req.address_id or "")
+        if place is None:
+            raise o.Open311Error(400, f"address_string {req.address_string or req.address_id!r} is not in the "
+                                      "district's address table; send lat and long instead")
+        lon, lat = place.lon, place.lat
+    name = " ".join(p for p in (req.last_name, req.first_name) if p) or None
+    async with service.uow() as uow:
+        reported = await report_incident(uow, ReportIncident(
+            category_code=category.code, location=Location(lon=lon, lat=lat),
+            description=req.description or category.name, channel="open311", urgency="ordinary",
+            reported_by=f"open311:{client.name}", caller_name=name, caller_phone=req.phone,
+            address_string=req.address_string, attributes=attributes,
+            media_urls=(req.media_url,) if req.media_url else (), contact_email=req.email,
+            device_id=req.device_id, account_id=req.account_id, client_id=client.id), service.catalogue)
+    i = reported.incident
+    return render("service_requests", [{"service_request_id": i.id, "token": i.open311_token,
+                                        "service_notice": service.settings.open311_service_notice,
+                                        "account_id": i.account_id}], fmt, 201)
+
+
+def _request(i: Incident, names: dict[str, str], extended: bool) -> dict:
+    notes = list(i.public_notes)
+    out = {"service_request_id": i.id, "status": o.status_of(i.status),
+           "status_notes": notes[-1]["text"] if notes else None,
+           "service_name": names.get(i.category_code, i.category_code), "service_code": i.category_code,
+           "description": redact_phones(i.description), "agency_responsible": i.squad_name, "service_notice": None,
+           "requested_datetime": i.reported_at, "updated_datetime": i.updated_at, "expected_datetime": i.expected_at,
+           "address": i.address_string, "address_id": None, "zipcode": None, "lat": i.lat, "long": i.lon,
+           "media_url": i.media_urls[0] if i.media_urls else None}
+    if extended:
+        out["extended_attributes"] = {"channel": i.channel, "case_number": i.case_number,
+                                      "detailed_status": i.status, "photos": list(i.media_urls),
+                                      "notes": [{"datetime": n["at"], "text": n["text"]} for n in notes]}
+    return out
+
+
+async def _names(session) -> dict[str, str]:
+    return dict((await session.exec(select(Category.code, Category.name))).all())
+
+
+def _csv(raw: str | None) -> list[str]:
+    return [v.strip() for v in raw.split(",") if v.strip()] if raw else []
+
+
+@router.get("/requests.{fmt}", summary="Service requests: by id, or filtered (default: the last 90 days, "
+                                       "at most 1,000)")
+async def get_requests(fmt: str, service=Depends(get_service), jurisdiction_id: str | None = None,
+                       service_request_id: str | None = None, service_code: str | None = None,
+                       start_date: str | None = None, end_date: str | None = None,
+                       status_: Annotated[str | None, Query(alias="status")] = None, extensions: bool = False,
+                       page: Annotated[int, Query(ge=1, le=100000)] = 1,
+                       page_size: Annotated[int, Query(ge=1, le=o.MAX_REQUESTS)] = o.MAX_REQUESTS):
+    fmt = _fmt(fmt)
+    _jurisdiction(service, jurisdiction_id)
+    query = select(Incident)
+    ids = _csv(service_request_id)
+    if ids:  # the specification: with service_request_id, the other filters are ignored
+        query = query.where(Incident.id.in_(ids[:o.MAX_REQUESTS]))
+    else:
+        start = o.parse_datetime("start_date", start_date) if start_date else None
+        end = o.parse_datetime("end_date", end_date) if end_date else None
+        if start and end and end < start:
+            raise o.Open311Error(400, "end_date is before start_date")
+        if start is None:
+            start = (end or service.clock.now()) - timedelta(days=o.DEFAULT_WINDOW_DAYS)
+        query = query.where(Incident.reported_at >= start)
+        if end is not None:
+            query = query.where(Incident.reported_at <= end)
+        codes = _csv(service_code)
+        if codes:
+            query = query.where(Incident.category_code.in_(codes))
+        states = _csv(status_)
+        unknown = [s for s in states if s not in ("open", "closed")]
+        if unknown:
+            raise o.Open311Error(400, f"status {unknown[0]!r} is not open or closed")
+        if states and len(set(states)) == 1:
+            finished = [s.value for s in FINISHED]
+            query = query.where(Incident.status.in_(finished) if states[0] == "closed"
+                                else Incident.status.not_in(finished))
+    query = query.order_by(Incident.reported_at.desc(), Incident.id).limit(page_size).offset((page - 1) * page_size)
+    async with service.session_factory() as session:
+        rows = (await session.exec(query)).all()
+        names = await _names(session)
+    return render("service_requests", [_request(i, names, extensions) for i in rows], fmt)
+
+
+@router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
+async def get_request(service_request_id: str, fmt: str, service=Depends(get_service),
+                      jurisdiction_id: str | None = None, extensions: bool = False):
+    fmt = _fmt(fmt)
+    _jurisdiction(service, jurisdiction_id)
+    async with service.session_factory() as session:
+        incident = await session.get(Incident, service_request_id) if len(service_request_id) <= 36 else None
+        names = await _names(session)
+    if incident is None:
+        raise o.Open311Error(404, f"service_request_id {service_request_id!r} not found")
+    return render("service_requests", [_request(incident, names, extensions)], fmt)
+
+
+@router.get("/tokens/{token}.{fmt}", summary="The service_request_id of a token")
+async def get_token(token: str, fmt: str, service=Depends(get_service), jurisdiction_id: str | None = None):
+    fmt = _fmt(fmt)
+    _jurisdiction(service, jurisdiction_id)
+    async with service.session_factory() as session:
+        incident = (await session.exec(select(Incident).where(Incident.open311_token == token[:36]))).first()
+    if incident is None:
+        raise o.Open311Error(404, f"token {token!r} not found")
+    return render("service_requests", [{"service_request_id": incident.id, "token": token}], fmt)
+
+
+# -- the client apps' keys (admin) -----------------------------------------------------------------------
+
+Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+
+
+class KeyRequest(BaseModel):
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$", description="the client app")
+
+
+class KeyPublic(BaseModel):
+    id: str
+    name: str
+    key_prefix: str = Field(description="the key's first characters, to recognise it")
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyIssued(KeyPublic):
+    api_key: str = Field(description="shown once; only its SHA-256 is kept")
+
+
+@keys_router.post("/v1/open311/keys", response_model=KeyIssued, status_code=201,
+                  summary="issue an api_key to an Open311 client app (admin)")
+async def issue_key(body: KeyRequest, principal: Admin, service=Depends(get_service)):
+    key = secrets.token_urlsafe(32)
+    client = ApiClient(id=str(uuid.uuid4()), name=body.name, key_sha256=hashlib.sha256(key.encode()).hexdigest(),
+                       key_prefix=key[:8], created_by=principal.subject, created_at=service.clock.now())
+    async with service.session_factory() as session:
+        session.add(client)
+        await session.commit()
+        await session.refresh(client)
+    return KeyIssued(**client.model_dump(), api_key=key)
+
+
+@keys_router.get("/v1/open311/keys", response_model=list[KeyPublic], summary="the client apps and their keys")
+async def list_keys(principal: Admin, service=Depends(get_service)):
+    async with service.session_factory() as session:
+        return (await session.exec(select(ApiClient).order_by(ApiClient.created_at))).all()
+
+
+@keys_router.delete("/v1/open311/keys/{client_id}", response_model=KeyPublic, summary="revoke a key (admin)")
+async def revoke_key(client_id: str, principal: Admin, service=Depends(get_service)):
+    async with service.session_factory() as session:
+        client = await session.get(ApiClient, client_id)
+        if client is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"client {client_id} not found")
+        client.revoked_at = client.revoked_at or service.clock.now()
+        session.add(client)
+        await session.commit()
+        await session.refresh(client)
+    return client
