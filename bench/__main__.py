@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -191,9 +192,13 @@ def _r(v):
 # -- the run --------------------------------------------------------------------------------------
 
 async def run() -> dict:
-    stack = Stack(StackConfig.from_env())
-    was_up = all(stack.service_pid(s) for s in SERVICES)
-    progress("bringing up the distributed stack (make up)" if not was_up else "using the running stack")
+    # A stack of its own, from empty state, on spare ports: the figures must not depend on what
+    # an earlier run or a developer left behind (thousands of overdue cases climbing the
+    # escalation chain during the run halved the end-to-end rate once).
+    state = REPO / ".data" / "bench-stack"
+    shutil.rmtree(state, ignore_errors=True)
+    stack = Stack(StackConfig.on_spare_ports(state))
+    progress("bringing up a distributed stack from empty state (as make up does)")
     stack.up()
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     out: dict = {"git_commit": commit, "cores": os.cpu_count(), "started_at": datetime.now(timezone.utc).isoformat()}
@@ -209,9 +214,9 @@ async def run() -> dict:
                                          issue_token(AuthSettings(), Role.dispatcher, "bench-dispatcher"), progress))
         out.update(await measure_reporting(stack, int(os.environ.get("BENCH_REPORT_CASES", 1_000_000)), progress))
     finally:
-        if not was_up:
-            progress("stopping the stack this run started (make down)")
-            stack.down()
+        progress("stopping the bench's stack")
+        stack.down()
+        shutil.rmtree(state, ignore_errors=True)
     out["duration_s"] = round(time.perf_counter() - T0, 1)
     return out
 
