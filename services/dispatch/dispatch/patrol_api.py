@@ -46,6 +46,11 @@ class PostBody(BaseModel):
     windows: list[WindowBody] = Field(min_length=1, max_length=12)
     active: bool = True
 
+    def row(self, post_id: str) -> PatrolPost:
+        return PatrolPost(id=post_id, name=self.name, kind=self.kind, squad_id=self.squad_id, lon=self.location.lon,
+                          lat=self.location.lat, radius_m=self.radius_m, active=self.active,
+                          windows=[w.model_dump() for w in self.windows])
+
 
 class PostPublic(PostBody):
     id: str
@@ -115,9 +120,7 @@ async def put_post(post_id: Annotated[str, Path(pattern=r"^[a-z0-9-]{1,64}$")], 
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 [{"loc": ["body", "squad_id"], "msg": f"unknown squad {body.squad_id}",
                                   "type": "value_error"}])
-        post = PatrolPost(id=post_id, name=body.name, kind=body.kind, squad_id=body.squad_id, lon=body.location.lon,
-                          lat=body.location.lat, radius_m=body.radius_m, active=body.active,
-                          windows=[w.model_dump() for w in body.windows])
+        post = body.row(post_id)
         await session.merge(post)
         await session.commit()
     return PostPublic.of(post)

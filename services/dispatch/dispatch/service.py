@@ -102,11 +102,8 @@ class DispatchService(Service):
             if seed.get("officers"):
                 await session.execute(insert(Officer).values(seed["officers"]).on_conflict_do_nothing())
             if seed.get("patrol_posts"):
-                posts = [(p["id"], PostBody(**p)) for p in seed["patrol_posts"]]
                 await session.execute(insert(PatrolPost).values([
-                    {"id": pid, "name": b.name, "kind": b.kind, "squad_id": b.squad_id, "lon": b.location.lon,
-                     "lat": b.location.lat, "radius_m": b.radius_m, "active": b.active,
-                     "windows": [w.model_dump() for w in b.windows]} for pid, b in posts]).on_conflict_do_nothing())
+                    PostBody(**p).row(p["id"]).model_dump() for p in seed["patrol_posts"]]).on_conflict_do_nothing())
             if (await session.exec(select(RoutingRuleRow).limit(1))).first() is None:
                 rules = [RuleBody(**r) for r in json.loads(rules_path.read_text(encoding="utf-8"))]
                 await session.execute(insert(RoutingRuleRow).values(
