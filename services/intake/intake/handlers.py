@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
 from common.logging import mask_phone, redact_phones
-from common.messaging.contracts import (CaseClosed, CaseDispatched, CaseFlagged, CaseOpened, CasePublicNoteAdded,
+from common.messaging.contracts import (CaseDispatched, CaseFlagged, CaseOpened, CasePublicNoteAdded,
                                         CaseTransitioned, IncidentReported, Location)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
@@ -58,23 +58,36 @@ class Reported:
     replayed: bool
 
 
-class Catalogue:
-    """The category codes of the service catalogue, read at most every `ttl_s` seconds: every
-    POST needs them, and they change only when an admin edits the catalogue."""
+class _Refreshed:
+    """Reference data every request needs and an admin rarely changes: read again from the
+    database at most every `ttl_s` seconds."""
 
-    def __init__(self, session_factory, ttl_s: float = 30.0) -> None:
+    def __init__(self, session_factory, ttl_s: float) -> None:
         self._session_factory = session_factory
         self._ttl_s = ttl_s
-        self._limits: dict[str, tuple[float, float]] = {}
         self._loaded_at = float("-inf")
 
     async def _load(self) -> None:
         if time.monotonic() - self._loaded_at > self._ttl_s:
             async with self._session_factory() as session:
-                rows = (await session.exec(select(Category.code, Category.time_limit_hours,
-                                                  Category.urgent_time_limit_hours))).all()
-            self._limits = {code: (ordinary, urgent) for code, ordinary, urgent in rows}
+                await self._reload(session)
             self._loaded_at = time.monotonic()
+
+    async def _reload(self, session) -> None:
+        raise NotImplementedError
+
+
+class Catalogue(_Refreshed):
+    """The category codes of the service catalogue and their time limits."""
+
+    def __init__(self, session_factory, ttl_s: float = 30.0) -> None:
+        super().__init__(session_factory, ttl_s)
+        self._limits: dict[str, tuple[float, float]] = {}
+
+    async def _reload(self, session) -> None:
+        rows = (await session.exec(select(Category.code, Category.time_limit_hours,
+                                          Category.urgent_time_limit_hours))).all()
+        self._limits = {code: (ordinary, urgent) for code, ordinary, urgent in rows}
 
     async def known(self, code: str) -> bool:
         await self._load()
@@ -87,21 +100,19 @@ class Catalogue:
         return None if limits is None else float(limits[1] if urgency == "urgent" else limits[0])
 
 
-class AddressBook:
-    """The district's address table (intake.tables.Address), cached like the catalogue."""
+class AddressBook(_Refreshed):
+    """The district's address table (intake.tables.Address), for addresses without a point."""
 
     def __init__(self, session_factory, ttl_s: float = 60.0) -> None:
-        self._session_factory = session_factory
-        self._ttl_s = ttl_s
+        super().__init__(session_factory, ttl_s)
         self._geocoder = Geocoder([])
-        self._loaded_at = float("-inf")
+
+    async def _reload(self, session) -> None:
+        rows = (await session.exec(select(Address.address, Address.lon, Address.lat))).all()
+        self._geocoder = Geocoder([tuple(r) for r in rows])
 
     async def locate(self, address: str) -> Place | None:
-        if time.monotonic() - self._loaded_at > self._ttl_s:
-            async with self._session_factory() as session:
-                rows = (await session.exec(select(Address.address, Address.lon, Address.lat))).all()
-            self._geocoder = Geocoder([tuple(r) for r in rows])
-            self._loaded_at = time.monotonic()
+        await self._load()
         return self._geocoder.locate(address)
 
 
@@ -151,8 +162,8 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
     return Reported(incident, replayed=False)
 
 
-async def _incident_for_update(uow: UnitOfWork, event: CaseOpened | CaseDispatched | CaseFlagged | CaseClosed
-                               ) -> Incident:
+async def _incident_for_update(uow: UnitOfWork, event: CaseOpened | CaseDispatched | CaseFlagged | CaseTransitioned
+                               | CasePublicNoteAdded) -> Incident:
     result = await uow.session.exec(select(Incident).where(Incident.id == event.incident_id).with_for_update())
     incident = result.first()
     if incident is None:
@@ -173,27 +184,17 @@ async def on_case_dispatched(event: CaseDispatched, env: Envelope, uow: UnitOfWo
     incident.case_id, incident.case_number = event.case_id, event.case_number
     incident.squad_id, incident.squad_name = event.squad_id, event.squad_name
     incident.expected_at = event.deadline_at
-    if incident.status != IncidentStatus.closed:
-        incident.status = IncidentStatus.dispatched
-    incident.updated_at = env.time
 
 
 async def on_case_flagged(event: CaseFlagged, env: Envelope, uow: UnitOfWork) -> None:
     incident = await _incident_for_update(uow, event)
     incident.flags = with_flag(list(incident.flags), event.reason)
-    if incident.status in (IncidentStatus.received, IncidentStatus.filed):
-        incident.status = IncidentStatus.awaiting_command_centre
-    incident.updated_at = env.time
-
-
-async def on_case_closed(event: CaseClosed, env: Envelope, uow: UnitOfWork) -> None:
-    incident = await _incident_for_update(uow, event)
-    incident.status = IncidentStatus.closed
-    incident.updated_at = env.time
 
 
 async def on_case_transitioned(event: CaseTransitioned, env: Envelope, uow: UnitOfWork) -> None:
-    """Every step of the lifecycle shows on the report (rework, suspension, reopening, ...)."""
+    """Every step of the lifecycle shows on the report (rework, suspension, reopening, ...). The
+    status is set here only: CaseDispatched, CaseFlagged and CaseClosed each follow a transition
+    to their state, and their handlers add what the transition does not carry."""
     incident = await _incident_for_update(uow, event)
     status = STATUS_OF_CASE.get(event.to_status)
     if status is not None:  # one case's events arrive in order (one partition, keyed by case)
@@ -211,7 +212,6 @@ HANDLERS = {
     CaseOpened: on_case_opened,
     CaseDispatched: on_case_dispatched,
     CaseFlagged: on_case_flagged,
-    CaseClosed: on_case_closed,
     CaseTransitioned: on_case_transitioned,
     CasePublicNoteAdded: on_public_note,
 }
