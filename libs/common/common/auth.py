@@ -109,6 +109,16 @@ async def current_principal(
     return await verifier.verify(credentials.credentials)
 
 
+async def optional_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """For endpoints that anyone may call but staff see more of (a public photo, a private one)."""
+    if credentials is None:
+        return None
+    return await request.app.state.token_verifier.verify(credentials.credentials)
+
+
 async def stream_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -137,3 +147,4 @@ def require_roles(*roles: Role | str, query_token: bool = False):
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]

@@ -1,16 +1,22 @@
 """Where photos and documents are kept: a pluggable object store, chosen by URL.
 
-`file:///var/lib/cgzf/objects` or `file:relative/folder` (a local folder, the default). A
-store for another backend implements the two methods of `ObjectStore` and is added to
-`open_store`. Keys are content addresses (`<sha256>.<ext>` under a prefix), so a put is
-idempotent."""
+`file:///var/lib/cgzf/objects` or `file:relative/folder` (a local folder, the default), or
+`s3://bucket/prefix?endpoint_url=http://minio:9000&region=cn-north-1` for any S3-compatible
+store (AWS, MinIO, Ceph RGW, Aliyun OSS, Huawei OBS), through boto3: credentials come from
+boto3's usual chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, an instance role),
+never from the URL. A store for another backend implements the two methods of `ObjectStore` and
+is added to `open_store`. Keys are content addresses (`<sha256>.<ext>` under a prefix), so a put
+is idempotent.
+
+The store is never public: objects are served through the service that owns them, which
+decides who may see each one."""
 from __future__ import annotations
 
 import asyncio
 import os
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 
 class ObjectStore(Protocol):
@@ -45,8 +51,47 @@ class LocalFolderStore:
             raise KeyError(key) from exc
 
 
+class S3Store:
+    """An S3-compatible bucket. boto3 is synchronous; each call runs in a worker thread."""
+
+    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None,
+                 region: str | None = None) -> None:
+        import boto3  # imported here: a deployment on local folders never loads it
+        from botocore.config import Config
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        self._client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region,
+                                    config=Config(retries={"max_attempts": 5, "mode": "standard"},
+                                                  s3={"addressing_style": "path"}))
+
+    def _key(self, key: str) -> str:
+        if key.startswith("/") or ".." in key.split("/"):
+            raise ValueError(f"object key {key!r} leaves the store")
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    async def put(self, key: str, data: bytes, content_type: str) -> None:
+        await asyncio.to_thread(self._client.put_object, Bucket=self.bucket, Key=self._key(key), Body=data,
+                                ContentType=content_type)
+
+    async def get(self, key: str) -> bytes:
+        def read() -> bytes:
+            try:
+                return self._client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+            except self._client.exceptions.NoSuchKey as exc:
+                raise KeyError(key) from exc
+        return await asyncio.to_thread(read)
+
+
 def open_store(url: str) -> ObjectStore:
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         return LocalFolderStore(Path(parsed.path or url))
-    raise ValueError(f"unsupported object store {url!r}: use file:///path")
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ValueError(f"object store {url!r} names no bucket: s3://bucket/prefix")
+        query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        unknown = set(query) - {"endpoint_url", "region"}
+        if unknown:
+            raise ValueError(f"object store {url!r}: unknown parameter(s) {sorted(unknown)}; "
+                             "use endpoint_url and region")
+        return S3Store(parsed.netloc, parsed.path, endpoint_url=query.get("endpoint_url"), region=query.get("region"))
+    raise ValueError(f"unsupported object store {url!r}: use file:///path or s3://bucket/prefix")

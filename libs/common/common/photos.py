@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -71,3 +72,27 @@ def public_copy(photo: Photo) -> Photo:
     content_type, extension = FORMATS[kind]
     return Photo(data=data, content_type=content_type, extension=extension,
                  sha256=hashlib.sha256(data).hexdigest(), width=clean.size[0], height=clean.size[1])
+
+
+EXIF_IFD, DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x8769, 0x9003, 0x9011
+BEIJING = timezone(timedelta(hours=8))
+
+
+def taken_at(photo: Photo) -> datetime | None:
+    """When the photo was taken, from EXIF DateTimeOriginal (with OffsetTimeOriginal when the
+    camera wrote it; a phone in China without it is on Beijing time), or None."""
+    try:
+        with Image.open(io.BytesIO(photo.data)) as image:
+            exif = image.getexif().get_ifd(EXIF_IFD)
+    except (OSError, ValueError):
+        return None
+    raw, offset = exif.get(DATETIME_ORIGINAL), exif.get(OFFSET_TIME_ORIGINAL)
+    if not isinstance(raw, str):
+        return None
+    try:
+        moment = datetime.strptime(raw.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+        if isinstance(offset, str) and offset.strip():
+            return datetime.strptime(f"{raw.strip()} {offset.strip()}", "%Y:%m:%d %H:%M:%S %z")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=BEIJING)
