@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import get_args
 from datetime import datetime, timezone
 
 import jsonschema
@@ -9,7 +10,7 @@ import pytest
 import yaml
 from cloudevents.core.bindings import kafka as ce_kafka
 
-from common.messaging.contracts import EVENT_CLASSES, IncidentReported, Location
+from common.messaging.contracts import EVENT_CLASSES, Channel, IncidentReported, Location
 from common.messaging.envelope import UndecodableEvent, decode, encode
 from common.messaging.transport import Record
 from devstack import contracts
@@ -30,6 +31,21 @@ def test_asyncapi_document_describes_every_event_on_its_topic():
         assert doc["components"]["messages"][cls.__name__]["name"] == cls.event_type
     receivers = {k for k, op in doc["operations"].items() if op["action"] == "receive"}
     assert "cases_receives_IncidentReported" in receivers and "dispatch_receives_CaseOpened" in receivers
+
+
+def test_every_intake_channel_and_its_events_are_in_the_asyncapi_document():
+    """Each channel a complaint comes in by has its example, valid against the schema; and the
+    events of a repeated report, a split of a wrong merge and a rating are there too."""
+    doc = yaml.safe_load((contracts.DOCS / "asyncapi.yaml").read_text(encoding="utf-8"))
+    messages = doc["components"]["messages"]
+    examples = {e["name"]: e["payload"] for e in messages["IncidentReported"]["examples"]}
+    assert set(examples) == set(get_args(Channel))
+    schema = {**doc["components"]["schemas"]["IncidentReported"], "components": doc["components"]}  # refs resolve
+    for name, payload in examples.items():
+        assert payload["channel"] == name
+        IncidentReported.model_validate(payload)
+        jsonschema.validate(payload, schema)
+    assert {"IncidentJoined", "IncidentDetached", "IncidentRated"} <= set(doc["channels"]["intake_incidents"]["messages"])
 
 
 def _event() -> IncidentReported:

@@ -85,6 +85,9 @@ def asyncapi() -> dict:
             "bindings": {"kafka": {"key": {"type": "string", "description": f"the aggregate id ({cls.key_field})"},
                                    "bindingVersion": "0.5.0"}},
         }
+        if cls.examples:
+            messages[name]["examples"] = [{"name": n, "summary": summary, "payload": payload}
+                                          for n, summary, payload in cls.examples]
         channel = _channel_name(cls.topic)
         channels.setdefault(channel, {
             "address": cls.topic,

@@ -63,6 +63,7 @@ class CasePublic(BaseModel):
     parent_case_id: str | None = Field(description="the case this one was split from")
     merged_into: str | None = Field(description="the case this duplicate was merged into")
     rating: str | None = Field(description="the citizen's rating: satisfied, basically_satisfied, dissatisfied")
+    time_limit_hours: float | None = Field(None, description="处置时限 of the 服务目录 version it was filed under")
 
     @classmethod
     def of(cls, c: Case) -> "CasePublic":
@@ -73,7 +74,7 @@ class CasePublic(BaseModel):
                    grid_id=c.grid_id, outcome=c.outcome, merchant_id=c.merchant_id, opened_at=c.opened_at,
                    dispatched_at=c.dispatched_at, deadline_at=c.deadline_at, closed_at=c.closed_at,
                    handled_by=c.handled_by, rework_rounds=c.rework_rounds, parent_case_id=c.parent_case_id,
-                   merged_into=c.merged_into, rating=c.rating)
+                   merged_into=c.merged_into, rating=c.rating, time_limit_hours=c.time_limit_hours)
 
 
 async def _load_visible(service, case_id: str, principal: Principal) -> Case:

@@ -18,9 +18,10 @@ from cases.domain import (ACTIVE, SYSTEM, TERMINAL, Action, Actor, CaseFacts, Ca
                           TransitionNotAllowed, case_number, initial_status, plan)
 from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, EnforcementTrack, Seizure
 from cases.trail import GENESIS, TrailEntry, entry_hash
-from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CasePublicNoteAdded, CaseDispatched, CaseFiled, CaseFlagged,
-                                        CaseOpened, CaseTransitioned, CaseUnroutable, EnforcementStepRecorded,
-                                        IncidentReported, Location)
+from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched,
+                                        CaseFiled, CaseFlagged, CaseOpened, CasePublicNoteAdded, CaseTransitioned,
+                                        CaseUnroutable, EnforcementStepRecorded, IncidentDetached, IncidentJoined,
+                                        IncidentRated, IncidentReported, Location)
 from common.auth import Role
 from common.logging import redact_phones
 from common.messaging.envelope import Envelope
@@ -165,6 +166,54 @@ async def flag_for_command_centre(event: CaseUnroutable, env: Envelope, uow: Uni
         case.flags = [*case.flags, event.reason]
     uow.publish(CaseFlagged(case_id=case.id, incident_id=case.incident_id, reason=event.reason,
                             flagged_at=uow.clock.now()))
+
+
+# -- what the reporters add: repeated reports and ratings ------------------------------------------
+
+async def _main_case_for_update(uow: UnitOfWork, incident_id: str) -> Case:
+    """The case an incident opened (not the ones split from it later)."""
+    case = (await uow.session.exec(select(Case).where(Case.incident_id == incident_id, Case.parent_case_id.is_(None))
+                                   .with_for_update())).first()
+    if case is None:  # its IncidentReported is earlier on the same partition, so this is a real fault
+        raise LookupError(f"no case for incident {incident_id}")
+    return case
+
+
+async def record_joined_report(event: IncidentJoined, env: Envelope, uow: UnitOfWork) -> None:
+    """重复件: another report of the same problem joined the case; the trail keeps it."""
+    case = await _main_case_for_update(uow, event.joined_incident_id)
+    await append_trail(uow, case.id, action="report_joined", actor=INTAKE.subject, from_status=case.status,
+                       to_status=case.status, data={"incident_id": event.incident_id, "channel": event.channel,
+                                                    "distance_m": event.distance_m, "reporters": event.reporters,
+                                                    "photo_ids": event.photo_ids})
+    await uow.commit()
+
+
+async def record_detached_report(event: IncidentDetached, env: Envelope, uow: UnitOfWork) -> None:
+    case = await _main_case_for_update(uow, event.joined_incident_id)
+    await append_trail(uow, case.id, action="report_detached", actor=event.detached_by, from_status=case.status,
+                       to_status=case.status, reason=event.reason, data={"incident_id": event.incident_id})
+    await uow.commit()
+
+
+async def record_rating(event: IncidentRated, env: Envelope, uow: UnitOfWork, *, reopen_on_dissatisfied: bool) -> None:
+    """评价: the first rating of a closed case evaluates it; later ones (other reporters of a
+    repeated problem) are kept in the trail. By the bureau's rule, 不满意 reopens the case."""
+    case = await _case_for_update(uow, event.case_id)
+    details = {"rating": event.rating, "comment": event.comment, "incident_id": event.incident_id}
+    if case.status == CaseStatus.closed:
+        details["on_time"] = bool(case.deadline_at is None or (case.handled_at and case.handled_at <= case.deadline_at))
+        await _transition(uow, case, Action.evaluate, INTAKE, details=details)
+        case.rating = event.rating
+    else:
+        await append_trail(uow, case.id, action="rating", actor=INTAKE.subject, from_status=case.status,
+                           to_status=case.status, data=details)
+    if event.rating == "dissatisfied" and reopen_on_dissatisfied and case.status in (CaseStatus.closed,
+                                                                                   CaseStatus.evaluated):
+        await _transition(uow, case, Action.reopen, INTAKE, reason=f"市民评价不满意: {event.comment or '未填写意见'}",
+                          details={"incident_id": event.incident_id})
+        case.closed_at = case.handled_by = case.handled_at = None
+    await uow.commit()
 
 
 # -- steps taken by people ----------------------------------------------------------------------

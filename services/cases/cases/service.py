@@ -5,14 +5,15 @@ from functools import partial
 from pathlib import Path
 
 from cases.api import router
-from cases.handlers import flag_for_command_centre, mark_dispatched, mark_returned, open_case
+from cases.handlers import (flag_for_command_centre, mark_dispatched, mark_returned, open_case, record_detached_report,
+                            record_joined_report, record_rating)
 from cases.settings import CasesSettings
 from cases.tables import backbone
 from common.logging import configure_logging
-from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched, CaseFiled, CaseFlagged,
-                                        CasePublicNoteAdded,
-                                        CaseOpened, CaseTransitioned, CaseUnroutable, EnforcementStepRecorded,
-                                        IncidentReported)
+from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched,
+                                        CaseFiled, CaseFlagged, CaseOpened, CasePublicNoteAdded, CaseTransitioned,
+                                        CaseUnroutable, EnforcementStepRecorded, IncidentDetached, IncidentJoined,
+                                        IncidentRated, IncidentReported)
 from common.objectstore import open_store
 from common.service import Service, create_app
 
@@ -38,6 +39,9 @@ class CasesService(Service):
             AssignmentCreated: mark_dispatched,
             AssignmentReturned: mark_returned,
             CaseUnroutable: flag_for_command_centre,
+            IncidentJoined: record_joined_report,
+            IncidentDetached: record_detached_report,
+            IncidentRated: partial(record_rating, reopen_on_dissatisfied=self.settings.reopen_on_dissatisfied),
         }
 
     def routers(self):

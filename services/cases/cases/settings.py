@@ -16,6 +16,8 @@ class CasesSettings(ServiceSettings):
         frozenset({"web", "open311"}), description="channels whose reports wait for on-site verification "
         "(待核实) before filing; comma-separated")
     object_store_url: str = Field("file:.data/objects", description="where evidence photos are kept")
+    reopen_on_dissatisfied: bool = Field(True, description="the bureau's rule: a 不满意 rating reopens the case "
+                                         "(重新办理) and sends it back to its squad")
 
     @field_validator("verify_channels", mode="before")
     @classmethod

@@ -62,6 +62,11 @@ class MonthCounters(BaseModel):
     returned: int = Field(description="退回 by squads (准确派遣 = 1 − returned / dispatched)")
     extended: int = Field(description="延期")
     escalated: int = Field(description="assignments that ran overdue (超期)")
+    joined: int = Field(description="重复件: reports that joined an open incident instead of opening a case")
+    rated: int = Field(description="citizens' ratings (评价); 满意率 = (satisfied + basically_satisfied) / rated")
+    satisfied: int = Field(description="满意")
+    basically_satisfied: int = Field(description="基本满意")
+    dissatisfied: int = Field(description="不满意")
 
 
 assert set(MonthCounters.model_fields) == set(COUNTERS), "the report shows every counter the projection keeps"

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from common.messaging.contracts import (AssignmentEscalated, AssignmentReturned, CaseClosed, CaseDispatched, CaseOpened,
                                         CaseTransitioned, DeadlineExtended,
-                                        EnforcementStepRecorded, IncidentReported)
+                                        EnforcementStepRecorded, IncidentJoined, IncidentRated, IncidentReported)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 
@@ -28,7 +28,7 @@ def month_of(moment: datetime) -> date:
 
 
 COUNTERS = ("received", "dispatched", "closed", "violations", "reworked", "fines_collected_fen", "returned",
-            "extended", "escalated")
+            "extended", "escalated", "joined", "rated", "satisfied", "basically_satisfied", "dissatisfied")
 """The monthly counters, per month, squad and category; a new counter is one name here, one
 column in tables.MonthlyCount and the line in `_facts_and_counts` that adds to it."""
 
@@ -69,6 +69,11 @@ def _facts_and_counts(envelopes: list[Envelope]):
             count(e.at, e.squad_id, e.category_code, "escalated")
         elif isinstance(e, EnforcementStepRecorded) and e.collected_fen:
             count(e.at, e.squad_id, e.category_code, "fines_collected_fen", by=e.collected_fen)
+        elif isinstance(e, IncidentJoined):
+            count(e.reported_at, None, e.category_code, "joined")
+        elif isinstance(e, IncidentRated):
+            count(e.rated_at, e.squad_id, e.category_code, "rated")
+            count(e.rated_at, e.squad_id, e.category_code, e.rating)
     return facts, counts
 
 
@@ -105,4 +110,4 @@ async def project_one(event, env: Envelope, uow: UnitOfWork) -> None:
 
 HANDLERS = {cls: project_one for cls in (IncidentReported, CaseOpened, CaseDispatched, CaseClosed,
                                          CaseTransitioned, EnforcementStepRecorded, AssignmentReturned,
-                                         DeadlineExtended, AssignmentEscalated)}
+                                         DeadlineExtended, AssignmentEscalated, IncidentJoined, IncidentRated)}

@@ -50,6 +50,12 @@ class MonthlyCount(ReportingTable, table=True):
     returned: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="退回: 准确派遣 misses")
     extended: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="延期")
     escalated: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="cases that ran overdue")
+    joined: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="重复件: reports that joined "
+                        "an open incident")
+    rated: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="ratings given (评价)")
+    satisfied: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="满意")
+    basically_satisfied: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="基本满意")
+    dissatisfied: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="不满意")
 
 
 class ProjectionState(ReportingTable, table=True):

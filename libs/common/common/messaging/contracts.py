@@ -49,6 +49,8 @@ class IntegrationEvent(BaseModel):
     key_field: ClassVar[str]
     producer: ClassVar[str]
     summary: ClassVar[str]
+    examples: ClassVar[tuple[tuple[str, str, dict], ...]] = ()
+    """(name, summary, payload) shown in the AsyncAPI document."""
 
     def key(self) -> str:
         return str(getattr(self, self.key_field))
@@ -76,6 +78,101 @@ class IncidentReported(IntegrationEvent):
     flags: list[str] = Field(default_factory=list)
     time_limit_hours: float | None = Field(None, description="处置时限 of the category for this urgency, as "
                                            "filed: working hours (ordinary) or clock hours (urgent)")
+    category_version: int | None = Field(None, description="the 服务目录 version the report was filed under")
+    observed_at: datetime | None = Field(None, description="when the reporter saw it (photo taken, camera capture)")
+    photo_ids: list[str] = Field(default_factory=list, description="photos kept by intake: GET /v1/photos/{id}")
+    source_event_id: str | None = Field(None, description="a camera's or IoT platform's own event id")
+    attributes: dict = Field(default_factory=dict, description="the category's attributes (车牌号, 犬牌号, 时段); "
+                             "never personal data")
+
+    examples: ClassVar = tuple((channel, summary, {
+        "incident_id": f"0b7f6a52-1c1e-4c4e-9a7e-0000000000{n:02d}", "reported_at": "2026-11-23T01:00:00Z",
+        "channel": channel, "category_known": True, "urgency": "ordinary", "location": {"lon": 113.62, "lat": 34.75},
+        "flags": [], **payload}) for n, (channel, summary, payload) in enumerate((
+            ("hotline_12319", "12319 热线: an operator takes a call (the caller's number masked)",
+             {"category_code": "street_vending", "description": "建设路与汝河路交叉口占道经营",
+              "caller_phone_masked": "138****5678", "time_limit_hours": 24.0, "category_version": 1}),
+            ("transfer_12345", "12345 转办: a transfer keeps the city hotline's reference",
+             {"category_code": "noise", "description": "夜间施工噪音扰民", "source_reference": "ZZ12345-20261123-0417",
+              "time_limit_hours": 24.0, "category_version": 1, "attributes": {"period": "night"}}),
+            ("transfer_110", "110 转办: the police's reference kept",
+             {"category_code": "dog_nuisance", "description": "小区内犬只伤人未拴绳", "source_reference": "110-4101-88231",
+              "time_limit_hours": 24.0, "category_version": 1}),
+            ("field_monitor", "监督员上报: GPS point, photos and the time they were taken",
+             {"category_code": "roadside_waste", "description": "沿街堆放建筑垃圾", "time_limit_hours": 24.0,
+              "category_version": 1, "observed_at": "2026-11-23T00:30:00Z",
+              "photo_ids": ["5d1c0c3e-7c55-4a8e-b1c2-6f0f4c1d2e01"]}),
+            ("web", "市民网上反映: the public report page, with the citizen's photos",
+             {"category_code": "street_vending", "description": "路口水果摊占道", "time_limit_hours": 24.0,
+              "category_version": 1, "photo_ids": ["5d1c0c3e-7c55-4a8e-b1c2-6f0f4c1d2e02"]}),
+            ("open311", "Open311 GeoReport v2: a city app's service request",
+             {"category_code": "illegal_parking", "description": "人行道上长期停车", "time_limit_hours": 8.0,
+              "category_version": 1, "attributes": {"plate": "豫A12345", "vehicle": "car"}}),
+            ("camera", "非现场执法: a sidewalk-parking capture, idempotent on the camera platform's event id",
+             {"category_code": "illegal_parking", "description": "违停抓拍 豫A8K2L1", "time_limit_hours": 8.0,
+              "category_version": 1, "observed_at": "2026-11-23T00:58:00Z", "source_event_id": "hik-20261123-000417",
+              "attributes": {"plate": "豫A8K2L1"}, "photo_ids": ["5d1c0c3e-7c55-4a8e-b1c2-6f0f4c1d2e03"]}),
+            ("iot", "智能犬牌: a smart dog-tag alarm", {"category_code": "dog_nuisance", "description": "犬只进入禁入区域",
+                                                   "time_limit_hours": 24.0, "category_version": 1,
+                                                   "observed_at": "2026-11-23T01:05:00Z",
+                                                   "source_event_id": "tag-88120-17", "attributes": {"tag": "ZY-2026-00831"}}),
+            ("api", "外部系统: another platform through the v1 API", {"category_code": "dust", "description": "工地扬尘",
+                                                             "time_limit_hours": 24.0, "category_version": 1}),
+        )))
+
+
+class IncidentJoined(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.intake.incident.joined.v1"
+    topic: ClassVar[str] = Topics.incidents
+    key_field: ClassVar[str] = "joined_incident_id"  # the open incident's partition: after its IncidentReported
+    producer: ClassVar[str] = "intake"
+    summary: ClassVar[str] = ("A new report repeats an open incident (重复件: the same category, within the "
+                              "category's radius and time window) and joined it instead of opening a case.")
+
+    incident_id: str = Field(description="the new report")
+    joined_incident_id: str = Field(description="the open incident it joined, whose case goes on")
+    reported_at: datetime
+    channel: Channel
+    category_code: str
+    distance_m: float = Field(description="how far the new report is from the open one")
+    reporters: int = Field(description="reports of this problem so far, the first one included")
+    photo_ids: list[str] = Field(default_factory=list)
+
+
+class IncidentDetached(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.intake.incident.detached.v1"
+    topic: ClassVar[str] = Topics.incidents
+    key_field: ClassVar[str] = "joined_incident_id"
+    producer: ClassVar[str] = "intake"
+    summary: ClassVar[str] = ("A dispatcher split a wrong merge: the report leaves the incident it had joined and "
+                              "is reported again on its own (an IncidentReported follows).")
+
+    incident_id: str
+    joined_incident_id: str
+    detached_by: str
+    detached_at: datetime
+    reason: str
+
+
+Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+
+
+class IncidentRated(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.intake.incident.rated.v1"
+    topic: ClassVar[str] = Topics.incidents
+    key_field: ClassVar[str] = "incident_id"
+    producer: ClassVar[str] = "intake"
+    summary: ClassVar[str] = ("The reporter rated the result after closure (满意 / 基本满意 / 不满意); cases records "
+                              "it as 评价 and, by the bureau's rule, reopens the case on 不满意.")
+
+    incident_id: str = Field(description="the report that was rated (a joined report rates the case it joined)")
+    case_id: str
+    case_number: str | None = None
+    category_code: str
+    squad_id: str | None = None
+    rating: Rating
+    comment: str | None = Field(None, description="phone numbers masked")
+    rated_at: datetime
 
 
 # -- cases ------------------------------------------------------------------------------------
@@ -442,7 +539,8 @@ class MerchantGradeChanged(IntegrationEvent):
 
 
 EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
-    IncidentReported, CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned,
+    IncidentReported, IncidentJoined, IncidentDetached, IncidentRated,
+    CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned,
     EnforcementStepRecorded, CasePublicNoteAdded, AssignmentAccepted, AssignmentReturned, DeadlineExtended, AssignmentEscalated,
     SupervisionOrderIssued, SupervisionOrderAnswered, PatrolCheckedIn, PatrolPostMissed,
     AssignmentCreated, CaseUnroutable, MerchantGradeChanged,
