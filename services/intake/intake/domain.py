@@ -2,9 +2,13 @@
 case's progress shows on it."""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from common.auth import Role
+from common.geo import distance_m
 
 
 class IncidentStatus(StrEnum):
@@ -31,6 +35,74 @@ STATUS_OF_CASE = {
 """The case lifecycle (cases.domain.CaseStatus) as the reporter sees it."""
 FINISHED = frozenset({S.closed, S.not_filed, S.cancelled, S.merged})
 """Nothing more will be done under this report: Open311 `closed`."""
+
+LABEL = {
+    S.received: "已受理", S.filed: "已立案", S.not_filed: "不予立案", S.dispatched: "处置中",
+    S.awaiting_command_centre: "指挥中心处理中", S.handled: "已处置, 待核查", S.suspended: "已挂起",
+    S.closed: "已办结", S.cancelled: "已撤销", S.merged: "已并入其他案件",
+}
+"""What the citizen's tracking page says."""
+
+RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+
+
+def may_rate(status: str, case_id: str | None, rating: str | None) -> str | None:
+    """Why the reporter may not rate now, or None: only a closed case is rated, once per closure
+    (a reopened case closes again and may be rated again)."""
+    if case_id is None or status != S.closed:
+        return f"the case is {LABEL.get(status, status)} ({status}); it can be rated once it is closed (已办结)"
+    if rating is not None:
+        return f"this report was already rated ({RATINGS[rating]})"
+    return None
+
+
+# -- duplicates (重复件) and floods -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Nearby:
+    """What to look for around a new report: the same category within `radius_m`, reported
+    since `since`."""
+    lon: float
+    lat: float
+    radius_m: float
+    since: datetime
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(min_lon, max_lon, min_lat, max_lat) of a box holding the circle, for the index."""
+        dlat = self.radius_m / 111_320
+        dlon = self.radius_m / (111_320 * max(math.cos(math.radians(self.lat)), 0.01))
+        return self.lon - dlon, self.lon + dlon, self.lat - dlat, self.lat + dlat
+
+    def cells(self, size_deg: float = 0.01) -> list[tuple[int, int]]:
+        """The ~1 km cells the box touches: the locks that keep two simultaneous reports of one
+        spot from both opening a case (sorted, so two reports never wait on each other in a ring)."""
+        x0, x1, y0, y1 = self.bounds()
+        return sorted({(math.floor(x / size_deg), math.floor(y / size_deg)) for x in (x0, x1) for y in (y0, y1)})
+
+    def distance(self, lon: float, lat: float) -> float:
+        return distance_m(self.lon, self.lat, lon, lat)
+
+
+def duplicate_search(lon: float, lat: float, now: datetime, radius_m: int, window_hours: int) -> Nearby | None:
+    """Where a report of a category with this radius and window could repeat an open one; None
+    when the category does not merge (radius or window 0)."""
+    if radius_m <= 0 or window_hours <= 0:
+        return None
+    return Nearby(lon, lat, float(radius_m), now - timedelta(hours=window_hours))
+
+
+def nearest_within(search: Nearby, candidates: list[tuple[str, float, float]]) -> tuple[str, float] | None:
+    """The closest candidate (id, lon, lat) inside the radius, with its distance."""
+    best = min(((cid, search.distance(lon, lat)) for cid, lon, lat in candidates), key=lambda c: c[1], default=None)
+    return best if best is not None and best[1] <= search.radius_m else None
+
+
+class Throttled(Exception):
+    """Too many requests from one client (HTTP 429); the message says what and when to retry."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class Flag(StrEnum):

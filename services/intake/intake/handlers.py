@@ -8,17 +8,26 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
 from common.logging import mask_phone, redact_phones
 from common.messaging.contracts import (CaseDispatched, CaseFlagged, CaseOpened, CasePublicNoteAdded,
-                                        CaseTransitioned, IncidentReported, Location)
+                                        CaseTransitioned, IncidentDetached, IncidentJoined, IncidentRated,
+                                        IncidentReported, Location)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
-from intake.domain import STATUS_OF_CASE, Flag, IncidentStatus, initial_flags, with_flag
+from intake.domain import (FINISHED, STATUS_OF_CASE, Flag, IncidentStatus, Nearby, Throttled, duplicate_search,
+                           initial_flags, may_rate, nearest_within, with_flag)
 from intake.geo import Geocoder, Place
-from intake.tables import Address, Category, IdempotencyKey, Incident
+from intake.media import StoredPhoto
+from intake.tables import Address, Category, CategoryVersion, IdempotencyKey, Incident, IncidentPhoto
+
+TRACKED_CHANNELS = frozenset({"open311", "web"})
+"""Channels whose reporter gets a tracking token (the Open311 token and the web page's)."""
 
 
 @dataclass(frozen=True)
@@ -40,12 +49,30 @@ class ReportIncident:
     device_id: str | None = None
     account_id: str | None = None
     client_id: str | None = None
+    photos: tuple[StoredPhoto, ...] = ()
+    public_photos: bool = False
+    observed_at: datetime | None = None
+    source_event_id: str | None = None
+    submitter: str | None = None
 
     def fingerprint(self) -> str:
-        """What makes two requests 'the same request' for an idempotency key."""
-        body = {k: v for k, v in asdict(self).items() if k not in ("idempotency_key", "reported_by")}
+        """What makes two requests 'the same request' for an idempotency key (a retry may come
+        from another address, and its photos get new ids but have the same content)."""
+        body = {k: v for k, v in asdict(self).items() if k not in ("idempotency_key", "reported_by", "submitter")}
         body["location"] = self.location.model_dump()
+        body["photos"] = [p.sha256 for p in self.photos]
+        body["observed_at"] = self.observed_at.isoformat() if self.observed_at else None
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReportPolicy:
+    """The bureau's settings for new reports (IntakeSettings): which channels join open
+    incidents, and how many reports one client may send about one spot."""
+    dedup_channels: frozenset[str] = frozenset()
+    flood_radius_m: int = 200
+    flood_max_reports: int = 0  # 0: no limit
+    flood_window_minutes: int = 60
 
 
 class IdempotencyKeyReused(Exception):
@@ -56,6 +83,8 @@ class IdempotencyKeyReused(Exception):
 class Reported:
     incident: Incident
     replayed: bool
+    joined: Incident | None = None
+    """The open incident this report joined (重复件), if it did."""
 
 
 class _Refreshed:
@@ -78,26 +107,34 @@ class _Refreshed:
 
 
 class Catalogue(_Refreshed):
-    """The category codes of the service catalogue and their time limits."""
+    """The current version of each category of the service catalogue. An edit through the API
+    is seen at once by the replica that made it and within `ttl_s` by the others."""
 
     def __init__(self, session_factory, ttl_s: float = 30.0) -> None:
         super().__init__(session_factory, ttl_s)
-        self._limits: dict[str, tuple[float, float]] = {}
+        self._rules: dict[str, Category] = {}
 
     async def _reload(self, session) -> None:
-        rows = (await session.exec(select(Category.code, Category.time_limit_hours,
-                                          Category.urgent_time_limit_hours))).all()
-        self._limits = {code: (ordinary, urgent) for code, ordinary, urgent in rows}
+        self._rules = {c.code: c for c in (await session.exec(select(Category))).all()}
+
+    def invalidate(self) -> None:
+        self._loaded_at = float("-inf")
+
+    async def rules(self, code: str) -> Category | None:
+        """The category's current rules, or None for a code not in the catalogue or retired."""
+        await self._load()
+        category = self._rules.get(code)
+        return category if category is not None and category.active else None
 
     async def known(self, code: str) -> bool:
-        await self._load()
-        return code in self._limits
+        return await self.rules(code) is not None
 
     async def time_limit(self, code: str, urgency: str) -> float | None:
         """处置时限 in hours for this urgency, or None for a category not in the catalogue."""
-        await self._load()
-        limits = self._limits.get(code)
-        return None if limits is None else float(limits[1] if urgency == "urgent" else limits[0])
+        category = await self.rules(code)
+        if category is None:
+            return None
+        return float(category.urgent_time_limit_hours if urgency == "urgent" else category.time_limit_hours)
 
 
 class AddressBook(_Refreshed):
@@ -116,9 +153,12 @@ class AddressBook(_Refreshed):
         return self._geocoder.locate(address)
 
 
-async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catalogue) -> Reported:
+async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catalogue,
+                          policy: ReportPolicy = ReportPolicy()) -> Reported:
     """受理: store the incident and announce it. An unknown category is accepted and flagged.
-    With an idempotency key, a retry of the same request returns the first incident."""
+    With an idempotency key, a retry of the same request returns the first incident. A report
+    on a merging channel that repeats an open incident joins it (IncidentJoined) instead of
+    opening a second case; one client's flood of one spot is refused."""
     now = uow.clock.now()
     incident_id = str(uuid.uuid4())
     if cmd.idempotency_key is not None:
@@ -134,9 +174,13 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
                 raise IdempotencyKeyReused(
                     f"Idempotency-Key {cmd.idempotency_key!r} was used for a different request")
             incident = await uow.session.get(Incident, first.incident_id)
-            uow.session.expunge(incident)  # nothing to commit: keep it readable after the rollback
-            return Reported(incident, replayed=True)
-    category_known = await catalogue.known(cmd.category_code)
+            joined = await uow.session.get(Incident, incident.duplicate_of) if incident.duplicate_of else None
+            uow.session.expunge_all()  # nothing to commit: keep them readable after the rollback
+            return Reported(incident, replayed=True, joined=joined)
+    if cmd.submitter is not None and policy.flood_max_reports > 0:
+        await _refuse_flood(uow, cmd, policy, now)
+    rules = await catalogue.rules(cmd.category_code)
+    category_known = rules is not None
     incident = Incident(
         id=incident_id, channel=cmd.channel, category_code=cmd.category_code,
         category_known=category_known, urgency=cmd.urgency,
@@ -147,19 +191,154 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
         reported_at=now, updated_at=now, address_string=cmd.address_string, attributes=dict(cmd.attributes),
         media_urls=list(cmd.media_urls), contact_email=cmd.contact_email, device_id=cmd.device_id,
         account_id=cmd.account_id, client_id=cmd.client_id,
-        open311_token=str(uuid.uuid4()) if cmd.channel == "open311" else None,
+        open311_token=str(uuid.uuid4()) if cmd.channel in TRACKED_CHANNELS else None,
+        category_version=rules.version if rules else None,
+        observed_at=cmd.observed_at.astimezone(timezone.utc) if cmd.observed_at else None,
+        source_event_id=cmd.source_event_id, submitter=cmd.submitter,
     )
+    joined = None
+    if rules is not None and cmd.channel in policy.dedup_channels:
+        search = duplicate_search(cmd.location.lon, cmd.location.lat, now, rules.dedup_radius_m,
+                                  rules.dedup_window_hours)
+        if search is not None:
+            joined, distance = await _open_incident_near(uow, cmd.category_code, search)
+    if joined is not None:
+        earlier = (await uow.session.exec(select(func.count()).select_from(Incident)
+                                          .where(Incident.duplicate_of == joined.id))).one()
+        incident.duplicate_of, incident.status = joined.id, joined.status
     uow.session.add(incident)
-    uow.publish(IncidentReported(
-        incident_id=incident.id, reported_at=now, channel=cmd.channel,
-        category_code=cmd.category_code, category_known=incident.category_known,
-        urgency=cmd.urgency, location=cmd.location, description=redact_phones(cmd.description),
-        caller_phone_masked=mask_phone(cmd.caller_phone) if cmd.caller_phone else None,
-        source_reference=cmd.source_reference, flags=incident.flags,
-        time_limit_hours=await catalogue.time_limit(cmd.category_code, cmd.urgency),
-    ))
+    for n, p in enumerate(cmd.photos):
+        uow.session.add(IncidentPhoto(id=p.id, incident_id=incident.id, position=n, sha256=p.sha256, content_type=p.content_type,
+                                      size=p.size, original_key=p.original_key, shown_key=p.shown_key,
+                                      shown_type=p.shown_type, public=cmd.public_photos,
+                                      taken_at=p.taken_at.astimezone(timezone.utc) if p.taken_at else None,
+                                      uploaded_at=now))
+    photo_ids = [p.id for p in cmd.photos]
+    if joined is not None:
+        uow.publish(IncidentJoined(incident_id=incident.id, joined_incident_id=joined.id, reported_at=now,
+                                   channel=cmd.channel, category_code=cmd.category_code,
+                                   distance_m=round(distance, 1), reporters=earlier + 2, photo_ids=photo_ids))
+    else:
+        uow.publish(_reported_event(incident, photo_ids, await catalogue.time_limit(cmd.category_code, cmd.urgency)))
     await uow.commit()
-    return Reported(incident, replayed=False)
+    return Reported(incident, replayed=False, joined=joined)
+
+
+def _reported_event(incident: Incident, photo_ids: list[str], time_limit_hours: float | None) -> IncidentReported:
+    return IncidentReported(
+        incident_id=incident.id, reported_at=incident.reported_at, channel=incident.channel,
+        category_code=incident.category_code, category_known=incident.category_known,
+        urgency=incident.urgency, location=Location(lon=incident.lon, lat=incident.lat),
+        description=redact_phones(incident.description),
+        caller_phone_masked=mask_phone(incident.caller_phone) if incident.caller_phone else None,
+        source_reference=incident.source_reference, flags=list(incident.flags),
+        time_limit_hours=time_limit_hours, category_version=incident.category_version,
+        observed_at=incident.observed_at, photo_ids=photo_ids, source_event_id=incident.source_event_id,
+        attributes={k: redact_phones(v) if isinstance(v, str) else v for k, v in incident.attributes.items()},
+    )
+
+
+async def _open_incident_near(uow: UnitOfWork, category_code: str, search: Nearby) -> tuple[Incident | None, float]:
+    """The open incident of the category nearest to the point, within the radius and window.
+    The ~1 km cells around the point are locked first, so two reports of one spot arriving
+    together cannot both miss each other and open two cases."""
+    for cx, cy in search.cells():
+        await uow.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+                                  {"k": f"intake.dedup:{category_code}:{cx}:{cy}"})
+    x0, x1, y0, y1 = search.bounds()
+    rows = (await uow.session.exec(
+        select(Incident.id, Incident.lon, Incident.lat)
+        .where(Incident.category_code == category_code, Incident.reported_at >= search.since,
+               Incident.duplicate_of.is_(None), Incident.status.not_in([s.value for s in FINISHED]),
+               Incident.lon.between(x0, x1), Incident.lat.between(y0, y1))
+        .order_by(Incident.reported_at.desc()).limit(100))).all()
+    nearest = nearest_within(search, [tuple(r) for r in rows])
+    if nearest is None:
+        return None, 0.0
+    return await uow.session.get(Incident, nearest[0]), nearest[1]
+
+
+async def _refuse_flood(uow: UnitOfWork, cmd: ReportIncident, policy: ReportPolicy, now: datetime) -> None:
+    spot = Nearby(cmd.location.lon, cmd.location.lat, float(policy.flood_radius_m),
+                  now - timedelta(minutes=policy.flood_window_minutes))
+    x0, x1, y0, y1 = spot.bounds()
+    rows = (await uow.session.exec(
+        select(Incident.id, Incident.lon, Incident.lat, Incident.reported_at)
+        .where(Incident.submitter == cmd.submitter, Incident.reported_at >= spot.since,
+               Incident.lon.between(x0, x1), Incident.lat.between(y0, y1)))).all()
+    near = sorted(at for _, lon, lat, at in rows if spot.distance(lon, lat) <= spot.radius_m)
+    if len(near) >= policy.flood_max_reports:
+        retry = max(1, int((near[0] + timedelta(minutes=policy.flood_window_minutes) - now).total_seconds()))
+        raise Throttled(f"{len(near)} reports from you within {policy.flood_radius_m} m in the last "
+                        f"{policy.flood_window_minutes} minutes; at most {policy.flood_max_reports}. "
+                        "Your earlier reports of this spot are being handled", retry)
+
+
+class NotJoined(Exception):
+    """The report did not join another incident, so there is nothing to split (HTTP 409)."""
+
+
+async def detach_report(uow: UnitOfWork, incident_id: str, actor: str, reason: str,
+                        catalogue: Catalogue) -> Incident:
+    """拆分误合并: a report that joined the wrong incident is reported again on its own."""
+    incident = (await uow.session.exec(select(Incident).where(Incident.id == incident_id).with_for_update())).first()
+    if incident is None:
+        raise LookupError(f"incident {incident_id} not found")
+    if incident.duplicate_of is None:
+        raise NotJoined(f"incident {incident_id} did not join another incident; there is nothing to split")
+    joined_id, now = incident.duplicate_of, uow.clock.now()
+    incident.duplicate_of, incident.status, incident.updated_at = None, IncidentStatus.received, now
+    incident.flags = with_flag(list(incident.flags), "detached")
+    photo_ids = list((await uow.session.exec(select(IncidentPhoto.id)
+                                             .where(IncidentPhoto.incident_id == incident.id))).all())
+    uow.publish(IncidentDetached(incident_id=incident.id, joined_incident_id=joined_id, detached_by=actor,
+                                 detached_at=now, reason=reason))
+    uow.publish(_reported_event(incident, photo_ids,
+                                await catalogue.time_limit(incident.category_code, incident.urgency)))
+    await uow.commit()
+    return incident
+
+
+class RatingRefused(Exception):
+    """Not rateable now (HTTP 409); the message says why."""
+
+
+async def rate_report(uow: UnitOfWork, token: str, rating: str, comment: str | None) -> Incident:
+    """评价: the reporter rates the result of a closed case, once per closure."""
+    incident = (await uow.session.exec(select(Incident).where(Incident.open311_token == token)
+                                       .with_for_update())).first()
+    if incident is None:
+        raise LookupError("no report has this tracking token")
+    case_holder = await uow.session.get(Incident, incident.duplicate_of) if incident.duplicate_of else incident
+    refused = may_rate(case_holder.status, case_holder.case_id, incident.rating)
+    if refused:
+        raise RatingRefused(refused)
+    now = uow.clock.now()
+    incident.rating, incident.rating_comment, incident.rated_at = rating, comment, now
+    uow.publish(IncidentRated(incident_id=incident.id, case_id=case_holder.case_id,
+                              case_number=case_holder.case_number, category_code=case_holder.category_code,
+                              squad_id=case_holder.squad_id, rating=rating,
+                              comment=redact_phones(comment) if comment else None, rated_at=now))
+    await uow.commit()
+    return incident
+
+
+async def edit_category(session, code: str, rules: dict, actor: str, reason: str, now: datetime) -> Category:
+    """An admin's change to the 服务目录: a new version of the category (or its first). Cases
+    already filed keep the version and time limit they were filed under."""
+    current = (await session.exec(select(Category).where(Category.code == code).with_for_update())).first()
+    version = 1 if current is None else current.version + 1
+    session.add(CategoryVersion(code=code, version=version, changed_by=actor, changed_at=now, reason=reason, **rules))
+    if current is None:
+        current = Category(code=code, version=version, **rules)
+    else:
+        for name, value in rules.items():
+            setattr(current, name, value)
+        current.version = version
+    session.add(current)
+    await session.commit()
+    await session.refresh(current)
+    return current
 
 
 async def _incident_for_update(uow: UnitOfWork, event: CaseOpened | CaseDispatched | CaseFlagged | CaseTransitioned
@@ -200,6 +379,10 @@ async def on_case_transitioned(event: CaseTransitioned, env: Envelope, uow: Unit
     if status is not None:  # one case's events arrive in order (one partition, keyed by case)
         incident.status = status
         incident.updated_at = event.at
+    if event.action == "reopen":  # the reopened case will close again: its reporters may rate again
+        incident.rating = incident.rating_comment = incident.rated_at = None
+        await uow.session.execute(update(Incident).where(Incident.duplicate_of == incident.id)
+                                  .values(rating=None, rating_comment=None, rated_at=None))
 
 
 async def on_public_note(event: CasePublicNoteAdded, env: Envelope, uow: UnitOfWork) -> None:
@@ -217,4 +400,5 @@ HANDLERS = {
 }
 
 __all__ = ["ReportIncident", "report_incident", "HANDLERS", "Flag", "IdempotencyKeyReused", "Reported", "Catalogue",
-           "AddressBook"]
+           "AddressBook", "ReportPolicy", "detach_report", "rate_report", "edit_category", "NotJoined",
+           "RatingRefused", "Throttled"]

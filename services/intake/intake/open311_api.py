@@ -13,16 +13,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from common.auth import Principal, Role, require_roles
 from common.logging import redact_phones
 from common.messaging.contracts import Location
+from common.photos import PhotoRejected
 from intake import open311 as o
-from intake.domain import FINISHED
+from intake.abuse import client_address, submitter_of
+from intake.domain import FINISHED, Throttled
 from intake.geo import gcj02_to_wgs84
 from intake.handlers import ReportIncident, report_incident
-from intake.tables import ApiClient, Category, Incident
+from intake.media import keep_photos, read_upload
+from intake.public_api import limit, throttled
+from intake.tables import ApiClient, Category, Incident, IncidentPhoto
 
 PREFIX = "/open311/v2"
 
@@ -83,7 +89,7 @@ def _jurisdiction(service, jurisdiction_id: str | None) -> None:
 @router.get("/discovery.{fmt}", summary="Service discovery: where this GeoReport v2 endpoint is")
 async def discovery(fmt: str, request: Request, service=Depends(get_service)):
     fmt = _fmt(fmt)
-    base = service.settings.public_base_url or str(request.base_url).rstrip("/")
+    base = _base(service, request)
     return render("discovery", {
         "changeset": service.settings.open311_changeset, "contact": service.settings.open311_contact,
         "key_service": service.settings.open311_key_service,
@@ -131,11 +137,20 @@ async def post_request(fmt: str, request: Request, service=Depends(get_service))
     fmt = _fmt(fmt)
     raw = await request.form()
     form: dict[str, list[str]] = {}
+    media = []  # the `media` file upload that several cities' apps send (multipart)
     for name, value in raw.multi_items():
         if isinstance(value, str):
             form.setdefault(name, []).append(value)
+        elif name == "media":
+            media.append(value)
     _jurisdiction(service, (form.get("jurisdiction_id") or [None])[-1])
     client = await _client(service, (form.get("api_key") or [None])[-1])
+    sender = (form.get("device_id") or [None])[-1] or client_address(request, service.settings.trusted_proxies)
+    try:
+        await service.limiter.hit(f"open311:{client.id}:{sender}", service.settings.open311_posts_per_minute,
+                                  "service requests")
+    except Throttled as exc:
+        raise throttled(exc) from exc
     req = o.parse_request_form(form, service.settings.max_description)
     coordinate_system = (form.get("coordinate_system") or ["wgs84"])[-1].lower()
     if coordinate_system not in ("wgs84", "gcj02"):
@@ -145,8 +160,13 @@ async def post_request(fmt: str, request: Request, service=Depends(get_service))
     if category is None:
         raise o.Open311Error(404, f"service_code {req.service_code!r} not found")
     attributes = o.check_attributes(category.attributes, req.attributes)
-    if not req.description and not req.media_url:
+    if not req.description and not req.media_url and not media:
         raise o.Open311Error(400, "a description or a media_url is required")
+    try:
+        uploads = [(m.filename or "media", await read_upload(m, m.filename or "media")) for m in media]
+        stored = await keep_photos(service.store, uploads, service.settings.max_photos_web)
+    except PhotoRejected as exc:
+        raise o.Open311Error(413 if exc.too_large else 400, f"media: {exc}") from exc
     if req.lat is not None:
         lon, lat = (gcj02_to_wgs84(req.long, req.lat) if coordinate_system == "gcj02" else (req.long, req.lat))
     else:
@@ -156,34 +176,64 @@ async def post_request(fmt: str, request: Request, service=Depends(get_service))
                                       "district's address table; send lat and long instead")
         lon, lat = place.lon, place.lat
     name = " ".join(p for p in (req.last_name, req.first_name) if p) or None
-    async with service.uow() as uow:
-        reported = await report_incident(uow, ReportIncident(
-            category_code=category.code, location=Location(lon=lon, lat=lat),
-            description=req.description or category.name, channel="open311", urgency="ordinary",
-            reported_by=f"open311:{client.name}", caller_name=name, caller_phone=req.phone,
-            address_string=req.address_string, attributes=attributes,
-            media_urls=(req.media_url,) if req.media_url else (), contact_email=req.email,
-            device_id=req.device_id, account_id=req.account_id, client_id=client.id), service.catalogue)
-    i = reported.incident
+    try:
+        async with service.uow() as uow:
+            reported = await report_incident(uow, ReportIncident(
+                category_code=category.code, location=Location(lon=lon, lat=lat),
+                description=req.description or category.name, channel="open311", urgency="ordinary",
+                reported_by=f"open311:{client.name}", caller_name=name, caller_phone=req.phone,
+                address_string=req.address_string, attributes=attributes,
+                media_urls=(req.media_url,) if req.media_url else (), contact_email=req.email,
+                device_id=req.device_id, account_id=req.account_id, client_id=client.id, photos=tuple(stored),
+                public_photos=True, submitter=submitter_of("open311", f"{client.id}:{sender}", service.photo_key)),
+                service.catalogue, service.policy)
+    except Throttled as exc:
+        raise throttled(exc) from exc
+    i, joined = reported.incident, reported.joined
+    notice = service.settings.open311_service_notice
+    if joined is not None:  # the reporter is told which request it joined
+        notice = (f"该问题已有人反映 (service_request_id {joined.id}), 正在处理中; 本次反映已并入该请求")
     return render("service_requests", [{"service_request_id": i.id, "token": i.open311_token,
-                                        "service_notice": service.settings.open311_service_notice,
-                                        "account_id": i.account_id}], fmt, 201)
+                                        "service_notice": notice, "account_id": i.account_id}], fmt, 201)
 
 
-def _request(i: Incident, names: dict[str, str], extended: bool) -> dict:
-    notes = list(i.public_notes)
-    out = {"service_request_id": i.id, "status": o.status_of(i.status),
+def _request(i: Incident, holder: Incident, names: dict[str, str], photos: list[str], extended: bool) -> dict:
+    """One request on the wire. A report that joined an open one (重复件) shows that one's
+    progress: its status, squad, deadline and notes."""
+    notes = list(holder.public_notes)
+    media = [*photos, *i.media_urls]
+    out = {"service_request_id": i.id, "status": o.status_of(holder.status),
            "status_notes": notes[-1]["text"] if notes else None,
            "service_name": names.get(i.category_code, i.category_code), "service_code": i.category_code,
-           "description": redact_phones(i.description), "agency_responsible": i.squad_name, "service_notice": None,
-           "requested_datetime": i.reported_at, "updated_datetime": i.updated_at, "expected_datetime": i.expected_at,
-           "address": i.address_string, "address_id": None, "zipcode": None, "lat": i.lat, "long": i.lon,
-           "media_url": i.media_urls[0] if i.media_urls else None}
+           "description": redact_phones(i.description), "agency_responsible": holder.squad_name,
+           "service_notice": f"已并入 service_request_id {holder.id}" if holder is not i else None,
+           "requested_datetime": i.reported_at, "updated_datetime": max(i.updated_at, holder.updated_at),
+           "expected_datetime": holder.expected_at, "address": i.address_string, "address_id": None, "zipcode": None,
+           "lat": i.lat, "long": i.lon, "media_url": media[0] if media else None}
     if extended:
-        out["extended_attributes"] = {"channel": i.channel, "case_number": i.case_number,
-                                      "detailed_status": i.status, "photos": list(i.media_urls),
+        out["extended_attributes"] = {"channel": i.channel, "case_number": holder.case_number,
+                                      "detailed_status": holder.status, "photos": media,
+                                      "joined_service_request_id": holder.id if holder is not i else None,
                                       "notes": [{"datetime": n["at"], "text": n["text"]} for n in notes]}
     return out
+
+
+async def _requests(session, rows: list[Incident], base: str, extended: bool) -> list[dict]:
+    holder_ids = {i.duplicate_of for i in rows if i.duplicate_of}
+    holders = {h.id: h for h in (await session.exec(select(Incident).where(Incident.id.in_(holder_ids)))).all()} \
+        if holder_ids else {}
+    photos: dict[str, list[str]] = {}
+    for incident_id, photo_id in (await session.exec(
+            select(IncidentPhoto.incident_id, IncidentPhoto.id)
+            .where(IncidentPhoto.incident_id.in_([i.id for i in rows]), IncidentPhoto.public)
+            .order_by(IncidentPhoto.incident_id, IncidentPhoto.position))).all():
+        photos.setdefault(incident_id, []).append(f"{base}/v1/photos/{photo_id}")
+    names = await _names(session)
+    return [_request(i, holders.get(i.duplicate_of, i), names, photos.get(i.id, []), extended) for i in rows]
+
+
+def _base(service, request: Request) -> str:
+    return service.settings.public_base_url or str(request.base_url).rstrip("/")
 
 
 async def _names(session) -> dict[str, str]:
@@ -196,13 +246,14 @@ def _csv(raw: str | None) -> list[str]:
 
 @router.get("/requests.{fmt}", summary="Service requests: by id, or filtered (default: the last 90 days, "
                                        "at most 1,000)")
-async def get_requests(fmt: str, service=Depends(get_service), jurisdiction_id: str | None = None,
+async def get_requests(fmt: str, request: Request, service=Depends(get_service), jurisdiction_id: str | None = None,
                        service_request_id: str | None = None, service_code: str | None = None,
                        start_date: str | None = None, end_date: str | None = None,
                        status_: Annotated[str | None, Query(alias="status")] = None, extensions: bool = False,
                        page: Annotated[int, Query(ge=1, le=100000)] = 1,
                        page_size: Annotated[int, Query(ge=1, le=o.MAX_REQUESTS)] = o.MAX_REQUESTS):
     fmt = _fmt(fmt)
+    await limit(request, service, "reads")
     _jurisdiction(service, jurisdiction_id)
     query = select(Incident)
     ids = _csv(service_request_id)
@@ -225,33 +276,37 @@ async def get_requests(fmt: str, service=Depends(get_service), jurisdiction_id: 
         unknown = [s for s in states if s not in ("open", "closed")]
         if unknown:
             raise o.Open311Error(400, f"status {unknown[0]!r} is not open or closed")
-        if states and len(set(states)) == 1:
+        if states and len(set(states)) == 1:  # a joined report is as open as the one it joined
             finished = [s.value for s in FINISHED]
-            query = query.where(Incident.status.in_(finished) if states[0] == "closed"
-                                else Incident.status.not_in(finished))
+            holder = aliased(Incident)
+            shown = func.coalesce(select(holder.status).where(holder.id == Incident.duplicate_of)
+                                  .scalar_subquery(), Incident.status)
+            query = query.where(shown.in_(finished) if states[0] == "closed" else shown.not_in(finished))
     query = query.order_by(Incident.reported_at.desc(), Incident.id).limit(page_size).offset((page - 1) * page_size)
     async with service.session_factory() as session:
         rows = (await session.exec(query)).all()
-        names = await _names(session)
-    return render("service_requests", [_request(i, names, extensions) for i in rows], fmt)
+        return render("service_requests", await _requests(session, rows, _base(service, request), extensions), fmt)
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
-async def get_request(service_request_id: str, fmt: str, service=Depends(get_service),
+async def get_request(service_request_id: str, fmt: str, request: Request, service=Depends(get_service),
                       jurisdiction_id: str | None = None, extensions: bool = False):
     fmt = _fmt(fmt)
+    await limit(request, service, "reads")
     _jurisdiction(service, jurisdiction_id)
     async with service.session_factory() as session:
         incident = await session.get(Incident, service_request_id) if len(service_request_id) <= 36 else None
-        names = await _names(session)
-    if incident is None:
-        raise o.Open311Error(404, f"service_request_id {service_request_id!r} not found")
-    return render("service_requests", [_request(incident, names, extensions)], fmt)
+        if incident is None:
+            raise o.Open311Error(404, f"service_request_id {service_request_id!r} not found")
+        return render("service_requests", await _requests(session, [incident], _base(service, request), extensions),
+                      fmt)
 
 
 @router.get("/tokens/{token}.{fmt}", summary="The service_request_id of a token")
-async def get_token(token: str, fmt: str, service=Depends(get_service), jurisdiction_id: str | None = None):
+async def get_token(token: str, fmt: str, request: Request, service=Depends(get_service),
+                    jurisdiction_id: str | None = None):
     fmt = _fmt(fmt)
+    await limit(request, service, "reads")
     _jurisdiction(service, jurisdiction_id)
     async with service.session_factory() as session:
         incident = (await session.exec(select(Incident).where(Incident.open311_token == token[:36]))).first()

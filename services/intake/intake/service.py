@@ -7,13 +7,18 @@ from pathlib import Path
 from sqlalchemy.dialects.postgresql import insert
 
 from common.logging import configure_logging
-from common.messaging.contracts import IncidentReported
+from common.messaging.contracts import IncidentDetached, IncidentJoined, IncidentRated, IncidentReported
+from common.objectstore import open_store
 from common.service import Service, create_app
+from common.settings import AuthSettings
+from intake.abuse import RateLimiter
 from intake.api import router
+from intake.handlers import HANDLERS, AddressBook, Catalogue, ReportPolicy
+from intake.media import signing_key
 from intake.open311_api import keys_router, router as open311_router
-from intake.handlers import HANDLERS, AddressBook, Catalogue
+from intake.public_api import pages_router, router as public_router
 from intake.settings import IntakeSettings
-from intake.tables import Address, Category, backbone
+from intake.tables import Address, Category, CategoryVersion, backbone
 
 HERE = Path(__file__).parent
 
@@ -22,24 +27,37 @@ class IntakeService(Service):
     name = "intake"
     tables = backbone
     migrations_dir = HERE / "migrations"
-    publishes = (IncidentReported,)
+    publishes = (IncidentReported, IncidentJoined, IncidentDetached, IncidentRated)
+
+    def __init__(self, settings: IntakeSettings, **kwargs) -> None:
+        super().__init__(settings, **kwargs)
+        self.store = open_store(settings.object_store_url)
+        self.photo_key = signing_key(settings.photo_url_secret, AuthSettings().jwt_secret)
+        self.policy = ReportPolicy(dedup_channels=settings.dedup_channels, flood_radius_m=settings.flood_radius_m,
+                                   flood_max_reports=settings.flood_max_reports,
+                                   flood_window_minutes=settings.flood_window_minutes)
 
     def handlers(self):
         return HANDLERS
 
     def routers(self):
-        return [router, open311_router, keys_router]
+        return [router, open311_router, keys_router, public_router, pages_router]
 
     async def on_started(self) -> None:
         categories = json.loads((HERE / "seed" / "categories.json").read_text(encoding="utf-8"))
         async with self.session_factory() as session:
+            # The seed is version 1 of each category; an admin's later versions are never overwritten.
             await session.execute(insert(Category).values(categories).on_conflict_do_nothing())
+            await session.execute(insert(CategoryVersion).values([
+                {**c, "version": 1, "changed_by": "seed", "changed_at": self.clock.now(), "reason": "初始服务目录"}
+                for c in categories]).on_conflict_do_nothing())
             addresses = json.loads((HERE / "seed" / "addresses.json").read_text(encoding="utf-8"))
             await session.execute(insert(Address).values([{"address": a, "lon": lon, "lat": lat}
                                                           for a, lon, lat in addresses]).on_conflict_do_nothing())
             await session.commit()
         self.catalogue = Catalogue(self.session_factory)
         self.geocoder = AddressBook(self.session_factory)
+        self.limiter = RateLimiter(self.session_factory, self.clock)
 
 
 def app():

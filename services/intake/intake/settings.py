@@ -1,5 +1,7 @@
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from common.settings import ServiceSettings
 
@@ -17,3 +19,29 @@ class IntakeSettings(ServiceSettings):
                                      description="discovery: how an app gets a key")
     open311_service_notice: str | None = Field("工作日内受理, 可凭 token 或 service_request_id 查询进度",
                                                description="service_notice returned with a new request")
+    object_store_url: str = Field("file:.data/objects", description="where report photos are kept: file:/path or "
+                                  "s3://bucket/prefix?endpoint_url=...&region=... (common.objectstore)")
+    photo_url_secret: str | None = Field(None, description="signs the short-lived links to photos that are not "
+                                         "public; default: derived from AUTH_JWT_SECRET")
+    photo_url_ttl_s: int = Field(3600, description="how long a signed photo link works")
+    max_photos_web: int = Field(5, description="photos a citizen may attach to one report")
+    max_photos_field: int = Field(9, description="photos a field monitor may attach to one report")
+    dedup_channels: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset({"web", "open311", "camera", "iot"}),
+        description="channels whose reports join an open incident of the same category nearby (重复件); "
+                    "comma-separated. Hotline operators and field monitors are left out by default: they "
+                    "see the open incidents and the dispatcher merges cases (POST /v1/cases/{id}/merge)")
+    flood_radius_m: int = Field(200, description="one client's reports this close together count as one spot")
+    flood_max_reports: int = Field(5, description="reports one client may send about one spot per flood window")
+    flood_window_minutes: int = Field(60, description="the flood window")
+    public_reports_per_minute: int = Field(10, description="reports per minute from one address (web page)")
+    public_reads_per_minute: int = Field(120, description="tracking-page and Open311 reads per minute per address")
+    open311_posts_per_minute: int = Field(60, description="Open311 POSTs per minute per api_key and device")
+    machine_events_per_minute: int = Field(1200, description="camera and IoT events per minute per system")
+    trusted_proxies: Annotated[frozenset[str], NoDecode] = Field(frozenset({"127.0.0.1", "::1"}),
+                                            description="addresses whose X-Forwarded-For is believed (the gateway)")
+
+    @field_validator("dedup_channels", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_list(cls, value):
+        return frozenset(v.strip() for v in value.split(",") if v.strip()) if isinstance(value, str) else value

@@ -17,24 +17,51 @@ class IntakeTable(SQLModel, registry=registry):
     pass
 
 
-class Category(IntakeTable, table=True):
-    """服务目录: one category of 事件 (event) or 部件 (component)."""
-    __tablename__ = "categories"
-    code: str = Field(primary_key=True, max_length=64)
+class CategoryRules(SQLModel):
+    """What a category of the service catalogue says: the columns shared by the current
+    catalogue and every version of it."""
     name: str = Field(max_length=200)
     kind: str = Field(max_length=16)
     owner: str = Field(max_length=32)
     time_limit_hours: int
     urgent_time_limit_hours: int
     description: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
-    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]"))
-    attributes: list[dict] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]"),
+    # sa_type, not sa_column: these columns are declared on two tables
+    keywords: list[str] = Field(default_factory=list, sa_type=JSONB, nullable=False,
+                                sa_column_kwargs={"server_default": "[]"})
+    attributes: list[dict] = Field(default_factory=list, sa_type=JSONB, nullable=False,
+                                   sa_column_kwargs={"server_default": "[]"},
                                    description="Open311 attributes the category asks for (a plate number, ...)")
+    dedup_radius_m: int = Field(default=50, sa_column_kwargs={"server_default": "50"},
+                                description="a report this close to an open one of the category joins it")
+    dedup_window_hours: int = Field(default=24, sa_column_kwargs={"server_default": "24"},
+                                    description="... if that one was reported within these hours")
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": "true"},
+                         description="false: retired; new reports of it are accepted and flagged")
+
+
+class Category(CategoryRules, IntakeTable, table=True):
+    """服务目录: the current version of one category of 事件 (event) or 部件 (component)."""
+    __tablename__ = "categories"
+    code: str = Field(primary_key=True, max_length=64)
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class CategoryVersion(CategoryRules, IntakeTable, table=True):
+    """Every version the catalogue has had: an incident names the version it was filed under."""
+    __tablename__ = "category_versions"
+    code: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True)
+    changed_by: str = Field(max_length=100)
+    changed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    reason: str = Field(default="", max_length=500)
 
 
 class Incident(IntakeTable, table=True):
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_reported_at", "reported_at"),)
+    __table_args__ = (Index("ix_incidents_reported_at", "reported_at"),
+                      Index("ix_incidents_category_code_reported_at", "category_code", "reported_at"),
+                      Index("ix_incidents_submitter_reported_at", "submitter", "reported_at"))
     id: str = Field(primary_key=True, max_length=36)
     channel: str = Field(max_length=32)
     category_code: str = Field(max_length=64)
@@ -67,6 +94,43 @@ class Incident(IntakeTable, table=True):
     expected_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     public_notes: list[dict] = Field(default_factory=list,
                                      sa_column=Column(JSONB, nullable=False, server_default="[]"))
+    category_version: int | None = Field(default=None, description="the catalogue version it was filed under")
+    observed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)),
+                                         description="when the reporter saw it (a field monitor's photo, a camera)")
+    source_event_id: str | None = Field(default=None, max_length=200, description="a machine's own event id")
+    submitter: str | None = Field(default=None, max_length=64,
+                                  description="who sent it, for throttling: a key or a hash of the address")
+    duplicate_of: str | None = Field(default=None, max_length=36, index=True,
+                                     description="the open incident this report joined (重复件)")
+    rating: str | None = Field(default=None, max_length=32)
+    rating_comment: str | None = Field(default=None, max_length=500)
+    rated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class IncidentPhoto(IntakeTable, table=True):
+    """A photo sent with a report: the original as evidence (staff only) and the copy shown,
+    upright and without its metadata. `public` photos are shown to anyone who has the link."""
+    __tablename__ = "incident_photos"
+    id: str = Field(primary_key=True, max_length=36)
+    incident_id: str = Field(max_length=36, index=True)
+    position: int = Field(description="the order it was sent in, from 0")
+    sha256: str = Field(max_length=64)
+    content_type: str = Field(max_length=32)
+    size: int
+    original_key: str = Field(max_length=200)
+    shown_key: str = Field(max_length=200)
+    shown_type: str = Field(max_length=32)
+    public: bool
+    taken_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    uploaded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class RateWindow(IntakeTable, table=True):
+    """Requests per client per minute, shared by every intake replica."""
+    __tablename__ = "rate_windows"
+    bucket: str = Field(primary_key=True, max_length=120)
+    window_start: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    hits: int = 0
 
 
 class ApiClient(IntakeTable, table=True):

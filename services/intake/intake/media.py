@@ -1,0 +1,81 @@
+"""Photos sent with reports (web page, field monitors, Open311 `media`, cameras): each is checked
+from its content (common.photos), kept twice in the object store (the original as evidence, for
+staff; the copy that is shown, upright and with no metadata), and linked by URL.
+
+A photo of a citizen's own report is public: its shown copy is served to anyone with the link.
+Other photos (field monitors', cameras' with a plate in them) are served with a staff token, or
+through a signed link that stops working after `INTAKE_PHOTO_URL_TTL_S` seconds, which is what
+the pages and the API hand out (an <img> cannot send a bearer token)."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from common.objectstore import ObjectStore
+from common.photos import MAX_BYTES, Photo, PhotoRejected, inspect, public_copy, taken_at
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    id: str
+    sha256: str
+    content_type: str
+    size: int
+    original_key: str
+    shown_key: str
+    shown_type: str
+    taken_at: datetime | None
+
+
+async def read_upload(upload, name: str) -> bytes:
+    """The bytes of an uploaded file, refusing it as soon as it passes the limit."""
+    data = await upload.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise PhotoRejected(f"{name} is larger than {MAX_BYTES:,} bytes (10 MB)", too_large=True)
+    return data
+
+
+def _prepare(name: str, data: bytes) -> tuple[Photo, Photo, datetime | None]:
+    photo = inspect(data, name)
+    return photo, public_copy(photo), taken_at(photo)
+
+
+async def keep_photos(store: ObjectStore, uploads: list[tuple[str, bytes]], limit: int) -> list[StoredPhoto]:
+    """Check every photo first (nothing is stored if one is refused), then store them. Keys are
+    content addresses, so a retried request writes the same objects again, harmlessly."""
+    if len(uploads) > limit:
+        raise PhotoRejected(f"{len(uploads)} photos sent; at most {limit} per report")
+    prepared = [await asyncio.to_thread(_prepare, name, data) for name, data in uploads]  # Pillow off the loop
+    stored = []
+    for photo, shown, taken in prepared:
+        original_key = f"incidents/originals/{photo.sha256}.{photo.extension}"
+        shown_key = f"incidents/shown/{shown.sha256}.{shown.extension}"
+        await store.put(original_key, photo.data, photo.content_type)
+        await store.put(shown_key, shown.data, shown.content_type)
+        stored.append(StoredPhoto(id=str(uuid.uuid4()), sha256=photo.sha256, content_type=photo.content_type,
+                                  size=len(photo.data), original_key=original_key, shown_key=shown_key,
+                                  shown_type=shown.content_type, taken_at=taken))
+    return stored
+
+
+def signing_key(configured: str | None, jwt_secret: str) -> bytes:
+    return (configured or hashlib.sha256(b"cgzf photo links\0" + jwt_secret.encode()).hexdigest()).encode()
+
+
+def signature(key: bytes, photo_id: str, expires: int) -> str:
+    return hmac.new(key, f"{photo_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def signed_query(key: bytes, photo_id: str, now: datetime, ttl_s: int) -> str:
+    expires = int(now.timestamp()) + ttl_s
+    return f"expires={expires}&sig={signature(key, photo_id, expires)}"
+
+
+def signature_valid(key: bytes, photo_id: str, expires: int | None, sig: str | None, now: datetime) -> bool:
+    if expires is None or sig is None or expires < now.timestamp():
+        return False
+    return hmac.compare_digest(signature(key, photo_id, expires), sig)
