@@ -2,11 +2,13 @@
 On spare ports and a state folder of the test's own, so a developer's stack is left alone."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import time
 import uuid
 from pathlib import Path
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -14,7 +16,7 @@ import pytest
 from devstack.ports import port_open
 from devstack.stack import SERVICES, Stack, StackConfig
 from tests.conftest import auth
-from tests.helpers import INCIDENT
+from tests.helpers import INCIDENT, photo_bytes
 from tests.kafka_tools import as_cloudevent, read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.stack]
@@ -92,6 +94,8 @@ async def test_make_up_dispatches_over_kafka_and_make_down_stops_everything(stac
     logs = (stack.log_dir / "cases.log").read_text()
     assert request_id in logs and "13812345678" not in logs
 
+    await _open311_and_the_public_through_the_stack(stack, stack_env)
+
     make("down", stack_env)
     assert all(stack.service_pid(s) is None for s in SERVICES)
     assert stack.kafka.pid() is None and not stack.postgres.running()
@@ -100,3 +104,48 @@ async def test_make_up_dispatches_over_kafka_and_make_down_stops_everything(stac
     for pid in [*pids.values(), kafka_pid]:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+async def _poll(probe, until, what: str, timeout_s: float = 30):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = await probe()
+        if until(value):
+            return value
+        assert time.monotonic() < deadline, f"{what} not reached; last: {value}"
+        await asyncio.sleep(0.2)
+
+
+async def _open311_and_the_public_through_the_stack(stack: Stack, env: dict) -> None:
+    """A key from `make open311-key`, an Open311 request in XML, a repeated report joining it
+    and a citizen's photo, across the separate processes and the real Kafka broker."""
+    issued = subprocess.run(["make", "-s", "open311-key", "NAME=stack-app"], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert issued.returncode == 0, issued.stderr
+    key = issued.stdout.strip().splitlines()[-1].split()[-1]
+    intake = f"http://127.0.0.1:{stack.config.service_port('intake')}"
+    cases = f"http://127.0.0.1:{stack.config.service_port('cases')}"
+    form = {"api_key": key, "service_code": "illegal_flyers", "lat": "34.7431", "long": "113.6122",
+            "description": "桥墩上贴满小广告"}
+    async with httpx.AsyncClient(base_url=intake, timeout=10) as client:
+        r = await client.post("/open311/v2/requests.xml", data=form)
+        assert r.status_code == 201 and r.content.startswith(b'<?xml'), r.text
+        root = ElementTree.fromstring(r.content)
+        request_id, token = root.find("request/service_request_id").text, root.find("request/token").text
+        r = await client.get(f"/open311/v2/tokens/{token}.json")
+        assert r.json() == [{"service_request_id": request_id, "token": token}]
+        # CaseOpened comes back from cases over Kafka: the request shows its case number
+        listed = await _poll(lambda: client.get(f"/open311/v2/requests/{request_id}.json?extensions=true"),
+                             lambda r: r.json()[0]["extended_attributes"]["case_number"], "the case number")
+        assert listed.json()[0]["status"] == "open"
+        r = await client.post("/open311/v2/requests.json", data={**form, "description": "还是那些小广告"})
+        assert r.status_code == 201 and request_id in r.json()[0]["service_notice"]
+        case_id = (await client.get(f"/v1/incidents/{request_id}", headers=auth("dispatcher"))).json()["case_id"]
+        await _poll(lambda: client.get(f"{cases}/v1/cases/{case_id}/trail", headers=auth("dispatcher")),
+                    lambda r: any(e["action"] == "report_joined" for e in r.json()), "the joined report in the trail")
+        r = await client.post("/public/v1/reports", data={"category": "littering", "lon": "113.6122", "lat": "34.7431",
+                                                          "description": "乱扔垃圾"},
+                              files=[("photos", ("p.jpg", photo_bytes(), "image/jpeg"))])
+        assert r.status_code == 201, r.text
+        tracking = (await client.get(f"/public/v1/reports/{r.json()['token']}")).json()
+        assert (await client.get(tracking["photos"][0])).headers["content-type"] == "image/jpeg"

@@ -93,5 +93,8 @@ def test_the_client_behind_the_gateway_is_the_last_address_it_did_not_add_itself
     # a client sending its own X-Forwarded-For cannot hide behind it
     assert client_address(_request("10.0.0.2", "1.2.3.4, 203.0.113.9"), gateway) == "203.0.113.9"
     assert client_address(_request("10.0.0.2"), gateway) == "10.0.0.2"
+    docker = frozenset({"172.16.0.0/12"})  # a network: the gateway's replicas, wherever they land
+    assert client_address(_request("172.18.0.5", "203.0.113.9, 172.18.0.4"), docker) == "203.0.113.9"
+    assert client_address(_request("172.18.0.5", "garbage"), docker) == "garbage"  # counted as its own client
     one, other = submitter_of("ip", "203.0.113.9", b"p"), submitter_of("ip", "203.0.113.10", b"p")
     assert one != other and "203.0.113" not in one  # the address itself is not kept

@@ -5,8 +5,10 @@ multiply with the replicas). One client's flood of one spot is refused by report
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import random
 from datetime import timedelta
+from functools import lru_cache
 
 from fastapi import Request
 from sqlalchemy import delete
@@ -16,15 +18,29 @@ from intake.domain import Throttled
 from intake.tables import RateWindow
 
 
+@lru_cache(maxsize=8)
+def _networks(trusted_proxies: frozenset[str]) -> tuple:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
+
+
+def _trusted(address: str, trusted_proxies: frozenset[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _networks(trusted_proxies))
+
+
 def client_address(request: Request, trusted_proxies: frozenset[str]) -> str:
     """The caller's address: behind the gateway, the last address in X-Forwarded-For that is
-    not one of our own proxies (the earlier ones are whatever the client chose to send)."""
+    not one of our own proxies (the earlier ones are whatever the client chose to send).
+    `trusted_proxies` holds addresses or networks (10.0.0.0/8)."""
     peer = request.client.host if request.client else "unknown"
-    if peer not in trusted_proxies:
+    if not _trusted(peer, trusted_proxies):
         return peer
     hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
     for hop in reversed(hops):
-        if hop not in trusted_proxies:
+        if not _trusted(hop, trusted_proxies):
             return hop
     return peer
 

@@ -39,7 +39,8 @@ class IntakeSettings(ServiceSettings):
     open311_posts_per_minute: int = Field(60, description="Open311 POSTs per minute per api_key and device")
     machine_events_per_minute: int = Field(1200, description="camera and IoT events per minute per system")
     trusted_proxies: Annotated[frozenset[str], NoDecode] = Field(frozenset({"127.0.0.1", "::1"}),
-                                            description="addresses whose X-Forwarded-For is believed (the gateway)")
+                                            description="addresses or networks whose X-Forwarded-For is believed (the "
+                                                        "gateway); comma-separated, e.g. 10.0.0.0/8")
 
     @field_validator("dedup_channels", "trusted_proxies", mode="before")
     @classmethod
