@@ -21,7 +21,7 @@ from intake.domain import Throttled, channel_for
 from intake.geo import gcj02_to_wgs84
 from intake.handlers import (IdempotencyKeyReused, NotJoined, ReportIncident, detach_report, edit_category,
                              report_incident)
-from intake.media import keep_photos, read_upload
+from intake.media import keep_photos, keep_uploads
 from intake.public_api import photo_link, photo_refused, throttled, unprocessable
 from intake.tables import Category, CategoryVersion, Incident, IncidentPhoto
 
@@ -277,9 +277,7 @@ async def field_report(
     if coordinate_system == "gcj02":
         lon, lat = gcj02_to_wgs84(lon, lat)
     try:
-        uploads = [(p.filename or f"photo {n + 1}", await read_upload(p, p.filename or f"photo {n + 1}"))
-                   for n, p in enumerate(photos)]
-        stored = await keep_photos(service.store, uploads, service.settings.max_photos_field)
+        stored = await keep_uploads(service.store, photos, service.settings.max_photos_field)
     except PhotoRejected as exc:
         raise photo_refused(exc) from exc
     if observed_at is None:

@@ -7,7 +7,6 @@ import json
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, text, update
@@ -208,8 +207,8 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
         incident.duplicate_of, incident.status = joined.id, joined.status
     uow.session.add(incident)
     for n, p in enumerate(cmd.photos):
-        uow.session.add(IncidentPhoto(id=p.id, incident_id=incident.id, position=n, sha256=p.sha256, content_type=p.content_type,
-                                      size=p.size, original_key=p.original_key, shown_key=p.shown_key,
+        uow.session.add(IncidentPhoto(id=p.id, incident_id=incident.id, position=n, sha256=p.sha256,
+                                      content_type=p.content_type, size=p.size, original_key=p.original_key, shown_key=p.shown_key,
                                       shown_type=p.shown_type, public=cmd.public_photos,
                                       taken_at=p.taken_at.astimezone(timezone.utc) if p.taken_at else None,
                                       uploaded_at=now))

@@ -31,12 +31,21 @@ class StoredPhoto:
     taken_at: datetime | None
 
 
-async def read_upload(upload, name: str) -> bytes:
-    """The bytes of an uploaded file, refusing it as soon as it passes the limit."""
-    data = await upload.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise PhotoRejected(f"{name} is larger than {MAX_BYTES:,} bytes (10 MB)", too_large=True)
-    return data
+async def keep_uploads(store: ObjectStore, uploads: list, limit: int) -> list[StoredPhoto]:
+    """Photos uploaded in a multipart form (FastAPI's UploadFile), each read only up to the
+    limit, then kept as `keep_photos` does. An empty file field (a form sent without a photo)
+    is not a photo."""
+    if len(uploads) > limit:  # before reading any of them
+        raise PhotoRejected(f"{len(uploads)} photos sent; at most {limit} per report")
+    photos = []
+    for n, upload in enumerate(uploads):
+        name = upload.filename or f"photo {n + 1}"
+        data = await upload.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise PhotoRejected(f"{name} is larger than {MAX_BYTES:,} bytes (10 MB)", too_large=True)
+        if data or upload.filename:
+            photos.append((name, data))
+    return await keep_photos(store, photos, limit)
 
 
 def _prepare(name: str, data: bytes) -> tuple[Photo, Photo, datetime | None]:

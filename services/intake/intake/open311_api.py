@@ -26,7 +26,7 @@ from intake.abuse import client_address, submitter_of
 from intake.domain import FINISHED, Throttled
 from intake.geo import gcj02_to_wgs84
 from intake.handlers import ReportIncident, report_incident
-from intake.media import keep_photos, read_upload
+from intake.media import keep_uploads
 from intake.public_api import limit, throttled
 from intake.tables import ApiClient, Category, Incident, IncidentPhoto
 
@@ -163,8 +163,7 @@ async def post_request(fmt: str, request: Request, service=Depends(get_service))
     if not req.description and not req.media_url and not media:
         raise o.Open311Error(400, "a description or a media_url is required")
     try:
-        uploads = [(m.filename or "media", await read_upload(m, m.filename or "media")) for m in media]
-        stored = await keep_photos(service.store, uploads, service.settings.max_photos_web)
+        stored = await keep_uploads(service.store, media, service.settings.max_photos_web)
     except PhotoRejected as exc:
         raise o.Open311Error(413 if exc.too_large else 400, f"media: {exc}") from exc
     if req.lat is not None:

@@ -21,7 +21,7 @@ from intake.domain import LABEL, RATINGS, Throttled, may_rate
 from intake.geo import gcj02_to_wgs84
 from intake.handlers import (IdempotencyKeyReused, RatingRefused, ReportIncident, rate_report,
                              report_incident)
-from intake.media import keep_photos, read_upload, signature_valid, signed_query
+from intake.media import keep_uploads, signature_valid, signed_query
 from intake.tables import Address, Category, Incident, IncidentPhoto
 
 router = APIRouter(tags=["public 市民"])
@@ -138,7 +138,8 @@ async def public_report(
     contact_phone: Annotated[str | None, Form(pattern=r"^\+?[0-9][0-9\- ]{4,19}$",
                                               description="kept by intake only, for a call back")] = None,
     photos: Annotated[list[UploadFile], File(description="JPEG, PNG or HEIC, 10 MB each")] = [],  # noqa: B006
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=120, description="one per form: a retry returns "
+                                                 "the first report")] = None,
 ):
     address_ip = await limit(request, service, "reports")
     if not category:
@@ -171,9 +172,7 @@ async def public_report(
     else:
         raise unprocessable("lon", "give the location: a point (lon and lat) or an address")
     try:
-        uploads = [(p.filename or f"photo {n + 1}", await read_upload(p, p.filename or f"photo {n + 1}"))
-                   for n, p in enumerate(photos) if p.filename or p.size]
-        stored = await keep_photos(service.store, uploads, service.settings.max_photos_web)
+        stored = await keep_uploads(service.store, photos, service.settings.max_photos_web)
     except PhotoRejected as exc:
         raise photo_refused(exc) from exc
     submitter = submitter_of("ip", address_ip, service.photo_key)
