@@ -5,7 +5,9 @@ token, and once the case is closed the citizen rates it on the tracking page."""
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -109,3 +111,7 @@ async def test_a_citizen_files_a_report_with_a_photo_and_follows_it_by_token(ser
         evaluated = await eventually(lambda: api.get(f"/v1/cases/{case_id}", headers=DISPATCHER),
                                      lambda r: r.json()["status"] == "evaluated", what="case evaluated")
         assert evaluated.json()["rating"] == "satisfied"
+        month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")  # the bureau's month of the rating
+        report = await eventually(lambda: api.get(f"/v1/reports/monthly?month={month}", headers=auth("supervisor")),
+                                  lambda r: r.json()["rated"] == 1, what="the rating counted")
+        assert report.json()["satisfied"] == 1 and report.json()["satisfaction_rate"] == 1.0

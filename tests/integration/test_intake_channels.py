@@ -138,6 +138,7 @@ async def test_a_web_report_with_a_photo_is_tracked_by_token_and_rated_after_clo
     report = await eventually(lambda: platform.get("/v1/reports/monthly?month=2026-11", headers=auth("supervisor")),
                               lambda r: r.json()["rated"] == 1, what="the rating counted")
     assert report.json()["dissatisfied"] == 1 and report.json()["satisfied"] == 0
+    assert report.json()["satisfaction_rate"] == 0.0
     # the reopened case may be rated again once it closes again
     tracking = (await platform.get(f"/public/v1/reports/{token}")).json()
     assert tracking["rating"] is None and tracking["can_rate"] is False

@@ -80,6 +80,8 @@ class MonthlyRow(MonthCounters):
 
 class MonthlyReport(MonthCounters):
     month: str = Field(description="YYYY-MM, Beijing time")
+    satisfaction_rate: float | None = Field(description="满意率: (satisfied + basically_satisfied) / rated; "
+                                            "null without ratings")
     rows: list[MonthlyRow] = Field(description="per squad (null: not yet dispatched) and category")
 
 
@@ -95,7 +97,9 @@ async def monthly(principal: Reader, month: Annotated[str, Query(pattern=r"^\d{4
         rows = (await session.execute(query)).scalars().all()
     out = [MonthlyRow(squad_id=r.squad_id or None, squad_name=r.squad_name or None, category=r.category_code,
                       **{c: getattr(r, c) for c in COUNTERS}) for r in rows]
-    return MonthlyReport(month=month, rows=out, **{c: sum(getattr(r, c) for r in out) for c in COUNTERS})
+    totals = {c: sum(getattr(r, c) for r in out) for c in COUNTERS}
+    rate = (totals["satisfied"] + totals["basically_satisfied"]) / totals["rated"] if totals["rated"] else None
+    return MonthlyReport(month=month, rows=out, satisfaction_rate=rate, **totals)
 
 
 class RebuildStatus(BaseModel):
