@@ -4,6 +4,9 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-22 06:26:04.973087
 """
+import json
+from pathlib import Path
+
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
@@ -78,11 +81,24 @@ def upgrade() -> None:
     op.create_index('ix_incidents_submitter_reported_at', 'incidents', ['submitter', 'reported_at'], unique=False, schema='intake')
     op.create_index(op.f('ix_intake_incidents_duplicate_of'), 'incidents', ['duplicate_of'], unique=False, schema='intake')
     # ### end Alembic commands ###
-    # The catalogue as it stood is version 1 of each category.
+    # Categories no admin has edited yet take what the seed now says about them: 0003 added the
+    # Open311 fields without filling them, and the merge radius and window are new.
+    seed = json.loads((Path(__file__).parents[2] / "seed" / "categories.json").read_text(encoding="utf-8"))
+    for c in seed:
+        op.execute(sa.text(
+            "UPDATE intake.categories SET description = CASE WHEN description = '' THEN :description ELSE description END, "
+            "keywords = CASE WHEN keywords = '[]'::jsonb THEN CAST(:keywords AS jsonb) ELSE keywords END, "
+            "attributes = CASE WHEN attributes = '[]'::jsonb THEN CAST(:attributes AS jsonb) ELSE attributes END, "
+            "dedup_radius_m = :radius, dedup_window_hours = :window WHERE code = :code"
+        ).bindparams(code=c["code"], description=c["description"], keywords=json.dumps(c["keywords"]),
+                     attributes=json.dumps(c["attributes"]), radius=c["dedup_radius_m"], window=c["dedup_window_hours"]))
+    # The catalogue as it stands is version 1 of each category.
     op.execute("INSERT INTO intake.category_versions (code, version, name, kind, owner, time_limit_hours, "
-               "urgent_time_limit_hours, description, keywords, attributes, changed_by, changed_at, reason) "
+               "urgent_time_limit_hours, description, keywords, attributes, dedup_radius_m, dedup_window_hours, "
+               "active, changed_by, changed_at, reason) "
                "SELECT code, 1, name, kind, owner, time_limit_hours, urgent_time_limit_hours, description, keywords, "
-               "attributes, 'migration 0004', now(), 'the catalogue before versions' FROM intake.categories")
+               "attributes, dedup_radius_m, dedup_window_hours, active, 'migration 0004', now(), "
+               "'the catalogue before versions' FROM intake.categories")
 
 
 def downgrade() -> None:
