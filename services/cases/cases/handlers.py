@@ -170,6 +170,16 @@ async def flag_for_command_centre(event: CaseUnroutable, env: Envelope, uow: Uni
 
 # -- what the reporters add: repeated reports and ratings ------------------------------------------
 
+def _handled_on_time(case: Case) -> bool:
+    """For 评价: was the case handled by its deadline (按期处置)?"""
+    return bool(case.deadline_at is None or (case.handled_at and case.handled_at <= case.deadline_at))
+
+
+def _clear_handling(case: Case) -> None:
+    """A reopened case (重新办理) is handled and closed again from scratch."""
+    case.closed_at = case.handled_by = case.handled_at = None
+
+
 async def _main_case_for_update(uow: UnitOfWork, incident_id: str) -> Case:
     """The case an incident opened (not the ones split from it later)."""
     case = (await uow.session.exec(select(Case).where(Case.incident_id == incident_id, Case.parent_case_id.is_(None))
@@ -202,7 +212,7 @@ async def record_rating(event: IncidentRated, env: Envelope, uow: UnitOfWork, *,
     case = await _case_for_update(uow, event.case_id)
     details = {"rating": event.rating, "comment": event.comment, "incident_id": event.incident_id}
     if case.status == CaseStatus.closed:
-        details["on_time"] = bool(case.deadline_at is None or (case.handled_at and case.handled_at <= case.deadline_at))
+        details["on_time"] = _handled_on_time(case)
         await _transition(uow, case, Action.evaluate, INTAKE, details=details)
         case.rating = event.rating
     else:
@@ -212,7 +222,7 @@ async def record_rating(event: IncidentRated, env: Envelope, uow: UnitOfWork, *,
                                                                                    CaseStatus.evaluated):
         await _transition(uow, case, Action.reopen, INTAKE, reason=f"市民评价不满意: {event.comment or '未填写意见'}",
                           details={"incident_id": event.incident_id})
-        case.closed_at = case.handled_by = case.handled_at = None
+        _clear_handling(case)
     await uow.commit()
 
 
@@ -234,7 +244,7 @@ async def take_step(uow: UnitOfWork, cmd: TakeStep) -> Case:
     now = uow.clock.now()
     details = dict(cmd.details)
     if cmd.action == Action.evaluate:
-        details["on_time"] = bool(case.deadline_at is None or (case.handled_at and case.handled_at <= case.deadline_at))
+        details["on_time"] = _handled_on_time(case)
     before = await _transition(uow, case, cmd.action, cmd.actor, reason=cmd.reason, details=details)
     match cmd.action:
         case Action.file:
@@ -253,7 +263,7 @@ async def take_step(uow: UnitOfWork, cmd: TakeStep) -> Case:
             case.rework_rounds += 1
             case.handled_by = case.handled_at = None
         case Action.reopen:
-            case.closed_at = case.handled_by = case.handled_at = None
+            _clear_handling(case)
         case Action.suspend:
             case.suspended_from = before
         case Action.resume:
