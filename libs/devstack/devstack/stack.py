@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from devstack.kafka import LocalKafka
-from devstack.ports import free_port, port_open
+from devstack.ports import SPARE_PORTS, bindable, free_port, port_open
 from devstack.postgres import LocalPostgres
 
 REPO = Path(__file__).resolve().parents[3]
@@ -54,7 +54,8 @@ class StackConfig:
         while True:
             base = free_port()
             run = range(base, base + len(SERVICES))
-            if base + len(SERVICES) < 65000 and not taken & set(run) and not any(port_open(p) for p in run):
+            if run.stop <= SPARE_PORTS.stop and not taken & set(run) and all(bindable(p) for p in run) \
+                    and not any(port_open(p) for p in run):
                 return cls(state_dir=state_dir, pg_port=pg, kafka_port=kafka, kafka_controller_port=controller,
                            port_base=base - 1)
 
