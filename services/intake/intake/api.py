@@ -17,12 +17,12 @@ from common.auth import Principal, Role, require_roles
 from common.logging import mask_phone
 from common.messaging.contracts import Channel, Location, Urgency
 from common.photos import PhotoRejected
-from intake.domain import Throttled, channel_for
+from intake.domain import channel_for
 from intake.geo import gcj02_to_wgs84
 from intake.handlers import (IdempotencyKeyReused, NotJoined, ReportIncident, detach_report, edit_category,
                              report_incident)
 from intake.media import keep_photos, keep_uploads
-from intake.public_api import photo_link, photo_refused, throttled, unprocessable
+from intake.public_api import photo_link, photo_refused, rate_limited, unprocessable
 from intake.tables import Category, CategoryVersion, Incident, IncidentPhoto
 
 router = APIRouter(tags=["intake 受理"])
@@ -325,11 +325,8 @@ class MachineEvent(BaseModel):
              responses={200: {"description": "the same source_event_id again: the first incident"}},
              summary="非现场执法: a camera capture or an IoT alarm from an external system")
 async def machine_event(body: MachineEvent, principal: Machine, response: Response, service=Depends(get_service)):
-    try:
-        await service.limiter.hit(f"machine:{principal.subject}", service.settings.machine_events_per_minute,
-                                  "machine events")
-    except Throttled as exc:
-        raise throttled(exc) from exc
+    await rate_limited(service, f"machine:{principal.subject}", service.settings.machine_events_per_minute,
+                       "machine events")
     if body.occurred_at.tzinfo is None:
         raise unprocessable("occurred_at", "occurred_at needs a time zone offset")
     channel, default_category = MACHINE_KINDS[body.kind]

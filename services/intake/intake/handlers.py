@@ -125,9 +125,6 @@ class Catalogue(_Refreshed):
         category = self._rules.get(code)
         return category if category is not None and category.active else None
 
-    async def known(self, code: str) -> bool:
-        return await self.rules(code) is not None
-
     async def time_limit(self, code: str, urgency: str) -> float | None:
         """处置时限 in hours for this urgency, or None for a category not in the catalogue."""
         category = await self.rules(code)
@@ -237,6 +234,16 @@ def _reported_event(incident: Incident, photo_ids: list[str], time_limit_hours: 
     )
 
 
+async def _reported_around(uow: UnitOfWork, around: Nearby, *conditions) -> list[tuple[str, float, float, datetime]]:
+    """Incidents meeting `conditions`, reported since `around.since`, in the box that holds its
+    circle (the lon/lat columns): (id, lon, lat, reported_at). The caller measures the circle."""
+    x0, x1, y0, y1 = around.bounds()
+    return [tuple(r) for r in (await uow.session.exec(
+        select(Incident.id, Incident.lon, Incident.lat, Incident.reported_at)
+        .where(*conditions, Incident.reported_at >= around.since,
+               Incident.lon.between(x0, x1), Incident.lat.between(y0, y1)))).all()]
+
+
 async def _open_incident_near(uow: UnitOfWork, category_code: str, search: Nearby) -> tuple[Incident | None, float]:
     """The open incident of the category nearest to the point, within the radius and window.
     The ~1 km cells around the point are locked first, so two reports of one spot arriving
@@ -244,14 +251,10 @@ async def _open_incident_near(uow: UnitOfWork, category_code: str, search: Nearb
     for cx, cy in search.cells():
         await uow.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
                                   {"k": f"intake.dedup:{category_code}:{cx}:{cy}"})
-    x0, x1, y0, y1 = search.bounds()
-    rows = (await uow.session.exec(
-        select(Incident.id, Incident.lon, Incident.lat)
-        .where(Incident.category_code == category_code, Incident.reported_at >= search.since,
-               Incident.duplicate_of.is_(None), Incident.status.not_in([s.value for s in FINISHED]),
-               Incident.lon.between(x0, x1), Incident.lat.between(y0, y1))
-        .order_by(Incident.reported_at.desc()).limit(100))).all()
-    nearest = nearest_within(search, [tuple(r) for r in rows])
+    candidates = await _reported_around(uow, search, Incident.category_code == category_code,
+                                        Incident.duplicate_of.is_(None),
+                                        Incident.status.not_in([s.value for s in FINISHED]))
+    nearest = nearest_within(search, [(i, lon, lat) for i, lon, lat, _ in candidates])
     if nearest is None:
         return None, 0.0
     return await uow.session.get(Incident, nearest[0]), nearest[1]
@@ -260,12 +263,8 @@ async def _open_incident_near(uow: UnitOfWork, category_code: str, search: Nearb
 async def _refuse_flood(uow: UnitOfWork, cmd: ReportIncident, policy: ReportPolicy, now: datetime) -> None:
     spot = Nearby(cmd.location.lon, cmd.location.lat, float(policy.flood_radius_m),
                   now - timedelta(minutes=policy.flood_window_minutes))
-    x0, x1, y0, y1 = spot.bounds()
-    rows = (await uow.session.exec(
-        select(Incident.id, Incident.lon, Incident.lat, Incident.reported_at)
-        .where(Incident.submitter == cmd.submitter, Incident.reported_at >= spot.since,
-               Incident.lon.between(x0, x1), Incident.lat.between(y0, y1)))).all()
-    near = sorted(at for _, lon, lat, at in rows if spot.distance(lon, lat) <= spot.radius_m)
+    near = sorted(at for _, lon, lat, at in await _reported_around(uow, spot, Incident.submitter == cmd.submitter)
+                  if spot.distance(lon, lat) <= spot.radius_m)
     if len(near) >= policy.flood_max_reports:
         retry = max(1, int((near[0] + timedelta(minutes=policy.flood_window_minutes) - now).total_seconds()))
         raise Throttled(f"{len(near)} reports from you within {policy.flood_radius_m} m in the last "

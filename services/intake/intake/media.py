@@ -31,12 +31,16 @@ class StoredPhoto:
     taken_at: datetime | None
 
 
+def _refuse_too_many(photos: list, limit: int) -> None:
+    if len(photos) > limit:
+        raise PhotoRejected(f"{len(photos)} photos sent; at most {limit} per report")
+
+
 async def keep_uploads(store: ObjectStore, uploads: list, limit: int) -> list[StoredPhoto]:
     """Photos uploaded in a multipart form (FastAPI's UploadFile), each read only up to the
     limit, then kept as `keep_photos` does. An empty file field (a form sent without a photo)
     is not a photo."""
-    if len(uploads) > limit:  # before reading any of them
-        raise PhotoRejected(f"{len(uploads)} photos sent; at most {limit} per report")
+    _refuse_too_many(uploads, limit)  # before reading any of them
     photos = []
     for n, upload in enumerate(uploads):
         name = upload.filename or f"photo {n + 1}"
@@ -56,8 +60,7 @@ def _prepare(name: str, data: bytes) -> tuple[Photo, Photo, datetime | None]:
 async def keep_photos(store: ObjectStore, uploads: list[tuple[str, bytes]], limit: int) -> list[StoredPhoto]:
     """Check every photo first (nothing is stored if one is refused), then store them. Keys are
     content addresses, so a retried request writes the same objects again, harmlessly."""
-    if len(uploads) > limit:
-        raise PhotoRejected(f"{len(uploads)} photos sent; at most {limit} per report")
+    _refuse_too_many(uploads, limit)
     prepared = [await asyncio.to_thread(_prepare, name, data) for name, data in uploads]  # Pillow off the loop
     stored = []
     for photo, shown, taken in prepared:

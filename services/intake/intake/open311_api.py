@@ -27,7 +27,7 @@ from intake.domain import FINISHED, Throttled
 from intake.geo import gcj02_to_wgs84
 from intake.handlers import ReportIncident, report_incident
 from intake.media import keep_uploads
-from intake.public_api import limit, throttled
+from intake.public_api import limit, rate_limited, throttled
 from intake.tables import ApiClient, Category, Incident, IncidentPhoto
 
 PREFIX = "/open311/v2"
@@ -146,11 +146,8 @@ async def post_request(fmt: str, request: Request, service=Depends(get_service))
     _jurisdiction(service, (form.get("jurisdiction_id") or [None])[-1])
     client = await _client(service, (form.get("api_key") or [None])[-1])
     sender = (form.get("device_id") or [None])[-1] or client_address(request, service.settings.trusted_proxies)
-    try:
-        await service.limiter.hit(f"open311:{client.id}:{sender}", service.settings.open311_posts_per_minute,
-                                  "service requests")
-    except Throttled as exc:
-        raise throttled(exc) from exc
+    await rate_limited(service, f"open311:{client.id}:{sender}", service.settings.open311_posts_per_minute,
+                       "service requests")
     req = o.parse_request_form(form, service.settings.max_description)
     coordinate_system = (form.get("coordinate_system") or ["wgs84"])[-1].lower()
     if coordinate_system not in ("wgs84", "gcj02"):

@@ -49,15 +49,21 @@ def photo_refused(exc: PhotoRejected) -> HTTPException:
     return HTTPException(code, [{"loc": ["body", "photos"], "msg": str(exc), "type": "photo_rejected"}])
 
 
+async def rate_limited(service, bucket: str, per_minute: int, what: str) -> None:
+    """Count one request in `bucket`; past `per_minute`, a 429 naming the limit."""
+    try:
+        await service.limiter.hit(bucket, per_minute, what)
+    except Throttled as exc:
+        raise throttled(exc) from exc
+
+
 async def limit(request: Request, service, kind: str) -> str:
     """Count the request against its client's per-minute limit; returns the client's address."""
     address = client_address(request, service.settings.trusted_proxies)
-    per_minute = (service.settings.public_reports_per_minute if kind == "reports"
-                  else service.settings.public_reads_per_minute)
-    try:
-        await service.limiter.hit(f"{kind}:{address}", per_minute, "reports" if kind == "reports" else "requests")
-    except Throttled as exc:
-        raise throttled(exc) from exc
+    if kind == "reports":
+        await rate_limited(service, f"reports:{address}", service.settings.public_reports_per_minute, "reports")
+    else:
+        await rate_limited(service, f"{kind}:{address}", service.settings.public_reads_per_minute, "requests")
     return address
 
 
@@ -79,6 +85,10 @@ class JoinedOut(BaseModel):
     reference: str = Field(description="the open incident this report joined")
     case_number: str | None
     status_label: str
+
+    @classmethod
+    def of(cls, joined: Incident) -> "JoinedOut":
+        return cls(reference=joined.id, case_number=joined.case_number, status_label=LABEL[joined.status])
 
 
 class ReportAccepted(BaseModel):
@@ -200,8 +210,7 @@ async def public_report(
     return ReportAccepted(
         token=i.open311_token, reference=i.id, tracking_url=f"{base}/track?token={i.open311_token}",
         status=joined.status if joined else i.status, status_label=LABEL[joined.status if joined else i.status],
-        joined=JoinedOut(reference=joined.id, case_number=joined.case_number, status_label=LABEL[joined.status])
-        if joined else None, message=message)
+        joined=JoinedOut.of(joined) if joined else None, message=message)
 
 
 # -- following it ----------------------------------------------------------------------------------------
@@ -260,8 +269,7 @@ async def tracking_of(session, incident: Incident) -> Tracking:
         case_number=holder.case_number, agency_responsible=holder.squad_name, expected_at=holder.expected_at,
         notes=[NoteOut(at=n["at"], text=n["text"]) for n in holder.public_notes],
         photos=[f"/v1/photos/{p}" for p in photo_ids],
-        joined=JoinedOut(reference=holder.id, case_number=holder.case_number, status_label=LABEL[holder.status])
-        if holder is not incident else None,
+        joined=JoinedOut.of(holder) if holder is not incident else None,
         rating=RatingOut(rating=incident.rating, label=RATINGS[incident.rating], comment=incident.rating_comment,
                          rated_at=incident.rated_at) if incident.rating else None,
         can_rate=hint is None, rate_hint=hint)
