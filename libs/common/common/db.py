@@ -29,14 +29,14 @@ def make_registry(schema: str) -> registry:
     return registry(metadata=MetaData(schema=schema, naming_convention=NAMING_CONVENTION))
 
 
-def make_engine(url: str, pool_size: int = 20, max_overflow: int = 5) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 20, max_overflow: int = 5, pool_timeout_s: float = 30) -> AsyncEngine:
     """Connections are kept, not made per request: past the pool, each overflow connection
     costs PostgreSQL a backend process and is thrown away after one use, so the pool is sized
     for the load and the overflow kept small. No pre-ping (a round trip on every checkout):
     when the database restarts, the first statement that meets a dead connection fails and
     SQLAlchemy invalidates the whole pool, so one request per process sees the restart."""
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_pre_ping=False, pool_recycle=1800, pool_timeout=30)
+                               pool_pre_ping=False, pool_recycle=1800, pool_timeout=pool_timeout_s)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -236,7 +236,7 @@ async def put_category(code: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,63}
     rules = body.model_dump(exclude={"reason"})
     async with service.session_factory() as session:
         category = await edit_category(session, code, rules, principal.subject, body.reason, service.clock.now())
-    service.catalogue.invalidate()
+    await service.catalogue.load()
     return CategoryPublic.model_validate(category, from_attributes=True)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -21,9 +20,9 @@ from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from intake.domain import (FINISHED, STATUS_OF_CASE, Flag, IncidentStatus, Nearby, Throttled, duplicate_search,
                            initial_flags, may_rate, nearest_within, with_flag)
-from intake.geo import Geocoder, Place
 from intake.media import StoredPhoto
-from intake.tables import Address, Category, CategoryVersion, IdempotencyKey, Incident, IncidentPhoto
+from intake.reference import Catalogue, time_limit_hours
+from intake.tables import Category, CategoryVersion, IdempotencyKey, Incident, IncidentPhoto
 
 TRACKED_CHANNELS = frozenset({"open311", "web"})
 """Channels whose reporter gets a tracking token (the Open311 token and the web page's)."""
@@ -86,75 +85,14 @@ class Reported:
     """The open incident this report joined (重复件), if it did."""
 
 
-class _Refreshed:
-    """Reference data every request needs and an admin rarely changes: read again from the
-    database at most every `ttl_s` seconds."""
-
-    def __init__(self, session_factory, ttl_s: float) -> None:
-        self._session_factory = session_factory
-        self._ttl_s = ttl_s
-        self._loaded_at = float("-inf")
-
-    async def _load(self) -> None:
-        if time.monotonic() - self._loaded_at > self._ttl_s:
-            async with self._session_factory() as session:
-                await self._reload(session)
-            self._loaded_at = time.monotonic()
-
-    async def _reload(self, session) -> None:
-        raise NotImplementedError
-
-
-class Catalogue(_Refreshed):
-    """The current version of each category of the service catalogue. An edit through the API
-    is seen at once by the replica that made it and within `ttl_s` by the others."""
-
-    def __init__(self, session_factory, ttl_s: float = 30.0) -> None:
-        super().__init__(session_factory, ttl_s)
-        self._rules: dict[str, Category] = {}
-
-    async def _reload(self, session) -> None:
-        self._rules = {c.code: c for c in (await session.exec(select(Category))).all()}
-
-    def invalidate(self) -> None:
-        self._loaded_at = float("-inf")
-
-    async def rules(self, code: str) -> Category | None:
-        """The category's current rules, or None for a code not in the catalogue or retired."""
-        await self._load()
-        category = self._rules.get(code)
-        return category if category is not None and category.active else None
-
-    async def time_limit(self, code: str, urgency: str) -> float | None:
-        """处置时限 in hours for this urgency, or None for a category not in the catalogue."""
-        category = await self.rules(code)
-        if category is None:
-            return None
-        return float(category.urgent_time_limit_hours if urgency == "urgent" else category.time_limit_hours)
-
-
-class AddressBook(_Refreshed):
-    """The district's address table (intake.tables.Address), for addresses without a point."""
-
-    def __init__(self, session_factory, ttl_s: float = 60.0) -> None:
-        super().__init__(session_factory, ttl_s)
-        self._geocoder = Geocoder([])
-
-    async def _reload(self, session) -> None:
-        rows = (await session.exec(select(Address.address, Address.lon, Address.lat))).all()
-        self._geocoder = Geocoder([tuple(r) for r in rows])
-
-    async def locate(self, address: str) -> Place | None:
-        await self._load()
-        return self._geocoder.locate(address)
-
-
 async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catalogue,
                           policy: ReportPolicy = ReportPolicy()) -> Reported:
     """受理: store the incident and announce it. An unknown category is accepted and flagged.
     With an idempotency key, a retry of the same request returns the first incident. A report
     on a merging channel that repeats an open incident joins it (IncidentJoined) instead of
     opening a second case; one client's flood of one spot is refused."""
+    # Reference data first, before this unit of work takes a connection from the pool.
+    rules = await catalogue.rules(cmd.category_code)
     now = uow.clock.now()
     incident_id = str(uuid.uuid4())
     if cmd.idempotency_key is not None:
@@ -175,7 +113,6 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
             return Reported(incident, replayed=True, joined=joined)
     if cmd.submitter is not None and policy.flood_max_reports > 0:
         await _refuse_flood(uow, cmd, policy, now)
-    rules = await catalogue.rules(cmd.category_code)
     category_known = rules is not None
     incident = Incident(
         id=incident_id, channel=cmd.channel, category_code=cmd.category_code,
@@ -215,7 +152,7 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
                                    channel=cmd.channel, category_code=cmd.category_code,
                                    distance_m=round(distance, 1), reporters=earlier + 2, photo_ids=photo_ids))
     else:
-        uow.publish(_reported_event(incident, photo_ids, await catalogue.time_limit(cmd.category_code, cmd.urgency)))
+        uow.publish(_reported_event(incident, photo_ids, time_limit_hours(rules, cmd.urgency)))
     await uow.commit()
     return Reported(incident, replayed=False, joined=joined)
 
@@ -292,7 +229,7 @@ async def detach_report(uow: UnitOfWork, incident_id: str, actor: str, reason: s
     uow.publish(IncidentDetached(incident_id=incident.id, joined_incident_id=joined_id, detached_by=actor,
                                  detached_at=now, reason=reason))
     uow.publish(_reported_event(incident, photo_ids,
-                                await catalogue.time_limit(incident.category_code, incident.urgency)))
+                                time_limit_hours(await catalogue.rules(incident.category_code), incident.urgency)))
     await uow.commit()
     return incident
 
@@ -398,6 +335,6 @@ HANDLERS = {
     CasePublicNoteAdded: on_public_note,
 }
 
-__all__ = ["ReportIncident", "report_incident", "HANDLERS", "Flag", "IdempotencyKeyReused", "Reported", "Catalogue",
-           "AddressBook", "ReportPolicy", "detach_report", "rate_report", "edit_category", "NotJoined",
+__all__ = ["ReportIncident", "report_incident", "HANDLERS", "Flag", "IdempotencyKeyReused", "Reported",
+           "ReportPolicy", "detach_report", "rate_report", "edit_category", "NotJoined",
            "RatingRefused", "Throttled"]

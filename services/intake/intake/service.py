@@ -13,10 +13,11 @@ from common.service import Service, create_app
 from common.settings import AuthSettings
 from intake.abuse import RateLimiter
 from intake.api import router
-from intake.handlers import HANDLERS, AddressBook, Catalogue, ReportPolicy
+from intake.handlers import HANDLERS, ReportPolicy
 from intake.media import signing_key
 from intake.open311_api import keys_router, router as open311_router
 from intake.public_api import pages_router, router as public_router
+from intake.reference import AddressBook, Catalogue
 from intake.settings import IntakeSettings
 from intake.tables import Address, Category, CategoryVersion, backbone
 
@@ -57,6 +58,8 @@ class IntakeService(Service):
             await session.commit()
         self.catalogue = Catalogue(self.session_factory)
         self.geocoder = AddressBook(self.session_factory)
+        await self.catalogue.load()
+        await self.geocoder.load()
         self.limiter = RateLimiter(self.session_factory, self.clock)
 
 

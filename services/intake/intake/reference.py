@@ -1,0 +1,102 @@
+"""Reference data that every report needs and an admin rarely changes, kept in memory: the
+service catalogue (服务目录) and the district's address table.
+
+Each is read when the service starts. Once it is older than `ttl_s`, the next request starts one
+reading in the background and goes on with what is there. A request therefore never waits for
+the database to answer a reference question, and above all never asks the connection pool for
+a second connection while its unit of work holds one: under a burst (clients retrying after a
+restart) that wait starved the pool, and every request timed out holding the connections the
+others needed."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from sqlmodel import select
+
+from intake.geo import Geocoder, Place
+from intake.tables import Address, Category
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_FAILURE_S = 5.0
+
+
+class _Refreshed:
+    def __init__(self, session_factory, ttl_s: float) -> None:
+        self._session_factory = session_factory
+        self._ttl_s = ttl_s
+        self._loaded_at: float | None = None
+        self._lock = asyncio.Lock()
+        self._refreshing: asyncio.Task | None = None
+
+    async def load(self) -> None:
+        """Read it now (at start, and on the replica where an admin just changed it)."""
+        async with self._lock:
+            await self._read()
+
+    async def _read(self) -> None:
+        async with self._session_factory() as session:
+            await self._reload(session)
+        self._loaded_at = time.monotonic()
+
+    async def _current(self) -> None:
+        if self._loaded_at is None:  # never read: only when the reading at start failed
+            async with self._lock:
+                if self._loaded_at is None:
+                    await self._read()
+        elif time.monotonic() - self._loaded_at > self._ttl_s and (
+                self._refreshing is None or self._refreshing.done()):
+            self._refreshing = asyncio.create_task(self._refresh(), name=f"refresh {type(self).__name__}")
+
+    async def _refresh(self) -> None:
+        try:
+            await self.load()
+        except Exception as exc:  # keep serving what we have; try again a little later
+            log.warning("%s not refreshed, keeping the copy read %.0f s ago: %s",
+                        type(self).__name__, time.monotonic() - self._loaded_at, exc)
+            self._loaded_at = time.monotonic() - self._ttl_s + RETRY_AFTER_FAILURE_S
+
+    async def _reload(self, session) -> None:
+        raise NotImplementedError
+
+
+class Catalogue(_Refreshed):
+    """The current version of each category of the service catalogue. An edit through the API
+    is seen at once by the replica that made it and within `ttl_s` by the others."""
+
+    def __init__(self, session_factory, ttl_s: float = 30.0) -> None:
+        super().__init__(session_factory, ttl_s)
+        self._rules: dict[str, Category] = {}
+
+    async def _reload(self, session) -> None:
+        self._rules = {c.code: c for c in (await session.exec(select(Category))).all()}
+
+    async def rules(self, code: str) -> Category | None:
+        """The category's current rules, or None for a code not in the catalogue or retired."""
+        await self._current()
+        category = self._rules.get(code)
+        return category if category is not None and category.active else None
+
+
+def time_limit_hours(rules: Category | None, urgency: str) -> float | None:
+    """处置时限 in hours for this urgency, or None for a category not in the catalogue."""
+    if rules is None:
+        return None
+    return float(rules.urgent_time_limit_hours if urgency == "urgent" else rules.time_limit_hours)
+
+
+class AddressBook(_Refreshed):
+    """The district's address table (intake.tables.Address), for addresses without a point."""
+
+    def __init__(self, session_factory, ttl_s: float = 60.0) -> None:
+        super().__init__(session_factory, ttl_s)
+        self._geocoder = Geocoder([])
+
+    async def _reload(self, session) -> None:
+        rows = (await session.exec(select(Address.address, Address.lon, Address.lat))).all()
+        self._geocoder = Geocoder([tuple(r) for r in rows])
+
+    async def locate(self, address: str) -> Place | None:
+        await self._current()
+        return self._geocoder.locate(address)
