@@ -149,10 +149,10 @@ async def consumer_lag(stack: Stack) -> dict[str, int]:
         await admin.close()
 
 
-def kill_and_restart(service: str):
+def kill_and_restart(service: str, down_s: float = 1):
     def fault(stack: Stack) -> None:
         stack.kill_service(service)
-        time.sleep(1)
+        time.sleep(down_s)
         stack.start_service(service)
         stack.wait_ready(service)
     return fault
@@ -173,7 +173,8 @@ def restart_postgres(stack: Stack) -> None:
 FAULTS = [
     ("kill -9 cases", kill_and_restart("cases")),
     ("kill -9 dispatch", kill_and_restart("dispatch")),
-    ("kill -9 intake", kill_and_restart("intake")),
+    # down long enough that the clients' retries arrive as one burst when it is back
+    ("kill -9 intake", kill_and_restart("intake", down_s=15)),
     ("stop Kafka 10 s", stop_kafka_for_10s),
     ("restart PostgreSQL", restart_postgres),
 ]
