@@ -8,7 +8,7 @@ import uuid
 from dataclasses import asdict, dataclass, field, replace
 
 from pydantic import TypeAdapter
-from sqlalchemy import text
+from sqlalchemy import bindparam, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 
@@ -30,29 +30,40 @@ from common.photos import Photo
 from common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+TRAIL = CaseTrailEntry.__table__
+# Built once: every event a case takes runs these, and building a statement costs more Python
+# than executing it.
+_TRAIL_HEAD = (select(TRAIL.c.seq, TRAIL.c.hash).where(TRAIL.c.case_id == bindparam("case_id"))
+               .order_by(TRAIL.c.seq.desc()).limit(1))
+_TRAIL_APPEND = insert(TRAIL)
+_NEXT_CASE_NUMBER = text("INSERT INTO cases.case_number_counters (year, last) VALUES (:y, 1) "
+                         "ON CONFLICT (year) DO UPDATE SET last = case_number_counters.last + 1 RETURNING last")
 DISPATCH = Actor("system:dispatch", SYSTEM)
 INTAKE = Actor("system:intake", SYSTEM)
 
 
 async def _next_case_number(uow: UnitOfWork, district_code: str) -> str:
     year = uow.clock.now().year
-    seq = (await uow.session.execute(text(
-        "INSERT INTO cases.case_number_counters (year, last) VALUES (:y, 1) "
-        "ON CONFLICT (year) DO UPDATE SET last = case_number_counters.last + 1 RETURNING last"
-    ), {"y": year})).scalar_one()
+    seq = (await uow.session.execute(_NEXT_CASE_NUMBER, {"y": year})).scalar_one()
     return case_number(district_code, year, seq)
 
 
 async def append_trail(uow: UnitOfWork, case_id: str, *, action: str, actor: str, from_status: str | None,
-                       to_status: str | None, reason: str | None = None, data: dict | None = None) -> None:
+                       to_status: str | None, reason: str | None = None, data: dict | None = None,
+                       new_case: bool = False) -> None:
     """One link of the case's hash chain, in the transaction of the change it records. Callers
-    hold the case's row lock, so two links cannot claim the same place in the chain."""
-    last = (await uow.session.exec(select(CaseTrailEntry).where(CaseTrailEntry.case_id == case_id)
-                                   .order_by(CaseTrailEntry.seq.desc()).limit(1))).first()
-    entry = TrailEntry(case_id=case_id, seq=last.seq + 1 if last else 1, at=uow.clock.now(), actor=actor,
-                       action=action, from_status=from_status, to_status=to_status, reason=reason,
-                       data=data or {}, prev_hash=last.hash if last else GENESIS)
-    uow.session.add(CaseTrailEntry(**asdict(replace(entry, hash=entry_hash(entry)))))
+    hold the case's row lock, so two links cannot claim the same place in the chain; a case
+    created in this transaction (`new_case`) has no chain yet. Plain statements, not the ORM:
+    every event a case takes passes here, and the link is written at once, so a second link in
+    the same transaction finds it."""
+    seq, prev = 1, GENESIS
+    if not new_case:
+        last = (await uow.session.execute(_TRAIL_HEAD, {"case_id": case_id})).first()
+        if last is not None:
+            seq, prev = last.seq + 1, last.hash
+    entry = TrailEntry(case_id=case_id, seq=seq, at=uow.clock.now(), actor=actor, action=action,
+                       from_status=from_status, to_status=to_status, reason=reason, data=data or {}, prev_hash=prev)
+    await uow.session.execute(_TRAIL_APPEND, asdict(replace(entry, hash=entry_hash(entry))))
 
 
 async def _case_for_update(uow: UnitOfWork, case_id: str) -> Case:
@@ -98,7 +109,7 @@ async def _create_case(uow: UnitOfWork, *, district_code: str, incident_id: str,
                 description=description, parent_case_id=parent.id if parent else None,
                 time_limit_hours=time_limit_hours)
     uow.session.add(case)
-    await append_trail(uow, case.id, action=Action.open.value, actor=actor, from_status=None, to_status=status,
+    await append_trail(uow, case.id, action=Action.open.value, actor=actor, from_status=None, to_status=status, new_case=True,
                        data={"incident_id": incident_id, "channel": channel, "category": category_code,
                              "case_number": case.case_number,
                              **({"split_from": parent.case_number} if parent else {})})
