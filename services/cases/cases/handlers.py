@@ -109,7 +109,8 @@ async def _create_case(uow: UnitOfWork, *, district_code: str, incident_id: str,
                 description=description, parent_case_id=parent.id if parent else None,
                 time_limit_hours=time_limit_hours)
     uow.session.add(case)
-    await append_trail(uow, case.id, action=Action.open.value, actor=actor, from_status=None, to_status=status, new_case=True,
+    await append_trail(uow, case.id, action=Action.open.value, actor=actor, from_status=None, to_status=status,
+                       new_case=True,
                        data={"incident_id": incident_id, "channel": channel, "category": category_code,
                              "case_number": case.case_number,
                              **({"split_from": parent.case_number} if parent else {})})

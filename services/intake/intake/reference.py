@@ -41,7 +41,7 @@ class _Refreshed:
         self._loaded_at = time.monotonic()
 
     async def _current(self) -> None:
-        if self._loaded_at is None:  # never read: only when the reading at start failed
+        if self._loaded_at is None:  # not read yet (the service reads it as it starts)
             async with self._lock:
                 if self._loaded_at is None:
                     await self._read()
