@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import statistics
 import time
 import uuid
@@ -24,7 +23,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 from playwright.async_api import async_playwright
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from devstack.browser import launch
+
 SIZES = (20, 2000)
 
 # Runs in the page: the console's own functions, timed with performance.now().
@@ -104,7 +104,7 @@ async def measure(base_url: str, token: str, progress) -> dict:
     progress(f"  GET /v1/board on the stack: {out['board_api_open']} open assignments in {out['board_api_ms']} ms")
     now = datetime.now(timezone.utc)
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        browser = await launch(pw)
         try:
             for n in SIZES:
                 body = json.dumps(board(live["squads"], grids, n, now), ensure_ascii=False)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -14,11 +13,11 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright
 
+from devstack.browser import launch
 from tests.conftest import auth, token
 from tests.helpers import INCIDENT
 
 pytestmark = pytest.mark.integration
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
 
 
@@ -46,8 +45,7 @@ async def test_a_new_case_arrives_live_is_dispatched_and_the_board_changes(serve
                                         ready[1]))]
     async with async_playwright() as pw, httpx.AsyncClient(base_url=server) as api:
         assert (await api.get("/v1/assignments/stream")).status_code == 401
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                           args=["--no-sandbox", "--disable-gpu"])
+        browser = await launch(pw)
         page = await browser.new_page(viewport={"width": 1400, "height": 900})
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -106,8 +104,7 @@ async def test_a_patrol_post_not_checked_in_turns_red_on_the_console(server):
             "windows": [{"start": started.strftime("%H:%M"),
                          "end": (started + timedelta(minutes=90)).strftime("%H:%M"), "days": "daily"}]}
     async with async_playwright() as pw, httpx.AsyncClient(base_url=server) as api:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                           args=["--no-sandbox", "--disable-gpu"])
+        browser = await launch(pw)
         page = await browser.new_page(viewport={"width": 1400, "height": 900})
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))

@@ -4,7 +4,6 @@ report is filed with a photo and the phone's location, its status is read back b
 token, and once the case is closed the citizen rates it on the tracking page."""
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,11 +12,11 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright
 
+from devstack.browser import launch
 from tests.conftest import auth
 from tests.helpers import MONITOR, eventually, handle_and_close, photo_bytes
 
 pytestmark = pytest.mark.integration
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
 DISPATCHER = auth("dispatcher", "dispatcher-1")
 
@@ -25,8 +24,7 @@ DISPATCHER = auth("dispatcher", "dispatcher-1")
 async def test_a_citizen_files_a_report_with_a_photo_and_follows_it_by_token(server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as pw, httpx.AsyncClient(base_url=server, timeout=30) as api:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                           args=["--no-sandbox", "--disable-gpu"])
+        browser = await launch(pw)
         phone = await browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                           is_mobile=True, has_touch=True, locale="zh-CN",
                                           geolocation={"longitude": 113.6205, "latitude": 34.7502},
