@@ -235,8 +235,8 @@ async def return_assignment(uow: UnitOfWork, ctx: Context, assignment_id: str, r
     return a
 
 
-async def _supersede(uow: UnitOfWork, case_id: str) -> Assignment:
-    a = await _current(uow, case_id)
+async def _supersede(uow: UnitOfWork, case_id: str, a: Assignment | None) -> Assignment:
+    """Close the case's current assignment `a` (read with its lock) so another can take its place."""
     if a is None or a.status not in (*OPEN, AssignmentStatus.suspended):
         raise DispatchRefused(f"case {case_id} has no open assignment to change"
                               + (f" (it is {a.status})" if a else ""))
@@ -248,7 +248,7 @@ async def _supersede(uow: UnitOfWork, case_id: str) -> Assignment:
 
 async def reassign(uow: UnitOfWork, ctx: Context, case_id: str, squad_id: str, actor: str) -> Assignment:
     """改派: a dispatcher moves the case to another squad at any time; the time limit starts again."""
-    previous = await _supersede(uow, case_id)
+    previous = await _supersede(uow, case_id, await _current(uow, case_id))
     if previous.squad_id == squad_id:
         raise DispatchRefused(f"case {case_id} is already with {squad_id}")
     assignment = await _assign(uow, ctx, _info(previous), squad_id, how="reassign", actor=actor, previous=previous)
@@ -261,7 +261,7 @@ async def reroute(uow: UnitOfWork, ctx: Context, case_id: str, actor: str, *, ca
     """The dispatcher corrected the category or the location: the rules run again."""
     previous = await _current(uow, case_id)
     if previous is not None:
-        previous = await _supersede(uow, case_id)
+        previous = await _supersede(uow, case_id, previous)
         info = _info(previous)
     else:
         item = await uow.session.get(QueueItem, case_id, with_for_update=True)
@@ -287,7 +287,7 @@ async def extend(uow: UnitOfWork, ctx: Context, case_id: str, hours: float, reas
     a.extensions += 1
     a.next_check_at = a.warn_at if a.escalation_level < 0 else a.deadline_at
     if a.escalation_level > 0:  # the overdue steps restart from the new deadline
-        a.escalation_level, a.next_check_at = 0, a.deadline_at
+        a.escalation_level = 0
     uow.session.add(a)
     now = uow.clock.now()
     uow.publish(DeadlineExtended(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id,
