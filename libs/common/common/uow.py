@@ -1,18 +1,41 @@
 """Unit of work: one database transaction for the state change and the events it causes.
 Nothing is written unless `commit()` is called; events go to the outbox in the same
-transaction, so a crash can lose neither one without the other."""
+transaction, so a crash can lose neither one without the other.
+
+Who commits is not a convention. A command's handler commits its own unit of work. An event
+handler never does: the consumer applies a whole batch of events, with their inbox claims, in
+one transaction and commits it once, so a handler that committed in the middle would also
+commit the claims of the events after it, and a failure or a crash before the batch's own
+commit would leave those events marked as seen but never applied. While the consumer holds a
+unit of work (`held_by_consumer`), `commit()` raises and so does a commit of its session by
+any other path (a listener on the session refuses it)."""
 from __future__ import annotations
 
-from typing import Awaitable, Callable
+import contextlib
+from typing import Awaitable, Callable, Iterator
 
 from asgi_correlation_id import correlation_id
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, event, insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from common.clock import Clock
 from common.messaging.contracts import IntegrationEvent
 from common.messaging.outbox import outbox_row
+
+_HELD = "cgzf.held_by_consumer"
+
+
+class CommitRefused(RuntimeError):
+    """An event handler tried to commit the consumer's transaction."""
+
+
+@event.listens_for(Session, "before_commit")
+def _refuse_commit_while_held(session: Session) -> None:
+    if session.info.get(_HELD):
+        raise CommitRefused("an event handler may not commit: the consumer owns the transaction of the whole "
+                            "batch (its inbox claims included) and commits it once every handler has run")
 
 
 class UnitOfWork:
@@ -32,6 +55,7 @@ class UnitOfWork:
         return self
 
     async def __aexit__(self, *exc) -> None:
+        self.session.sync_session.info.pop(_HELD, None)
         await self.session.rollback()
         await self.session.close()
 
@@ -40,7 +64,23 @@ class UnitOfWork:
         correlation id of the request or event being handled now."""
         self._events.append((event, correlation_id.get()))
 
+    @contextlib.contextmanager
+    def held_by_consumer(self) -> Iterator["UnitOfWork"]:
+        """While event handlers run on this unit of work, nobody but the consumer commits it."""
+        info = self.session.sync_session.info
+        info[_HELD] = True
+        try:
+            yield self
+        finally:
+            info.pop(_HELD, None)
+
+    @property
+    def held(self) -> bool:
+        return bool(self.session.sync_session.info.get(_HELD))
+
     async def commit(self) -> None:
+        if self.held:
+            raise CommitRefused("an event handler may not commit: the consumer commits the batch")
         if self._events:
             now = self.clock.now()
             rows = [outbox_row(e, source=self._source, now=now, correlation_id=cid) for e, cid in self._events]

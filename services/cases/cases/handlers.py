@@ -208,14 +208,12 @@ async def record_joined_report(event: IncidentJoined, env: Envelope, uow: UnitOf
                        to_status=case.status, data={"incident_id": event.incident_id, "channel": event.channel,
                                                     "distance_m": event.distance_m, "reporters": event.reporters,
                                                     "photo_ids": event.photo_ids})
-    await uow.commit()
 
 
 async def record_detached_report(event: IncidentDetached, env: Envelope, uow: UnitOfWork) -> None:
     case = await _main_case_for_update(uow, event.joined_incident_id)
     await append_trail(uow, case.id, action="report_detached", actor=event.detached_by, from_status=case.status,
                        to_status=case.status, reason=event.reason, data={"incident_id": event.incident_id})
-    await uow.commit()
 
 
 async def record_rating(event: IncidentRated, env: Envelope, uow: UnitOfWork, *, reopen_on_dissatisfied: bool) -> None:
@@ -235,7 +233,6 @@ async def record_rating(event: IncidentRated, env: Envelope, uow: UnitOfWork, *,
         await _transition(uow, case, Action.reopen, INTAKE, reason=f"市民评价不满意: {event.comment or '未填写意见'}",
                           details={"incident_id": event.incident_id})
         _clear_handling(case)
-    await uow.commit()
 
 
 # -- steps taken by people ----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Consumers: at-least-once delivery made exactly-once in effect.
 
 For each record: decode the CloudEvent; in one transaction, claim its id in the inbox table
-and run the handler; commit; only after the whole batch is applied are the offsets committed.
+and run the handler; commit (the consumer does, never the handler: see common.uow); only after the whole batch is applied are the offsets committed.
 A redelivered event finds its id claimed and changes nothing. A handler that keeps failing is
 retried with backoff, then the record goes, with its error, to the service's dead-letter topic
 and the partition moves on. Infrastructure failures (the database unreachable) are not the
@@ -162,15 +162,16 @@ class EventConsumer:
                     seen.add(e.id)
                 else:
                     EVENTS_DUPLICATE.labels(self.service, e.type).inc()
-            if self.batch_handler is not None:
-                await self.batch_handler(fresh, uow)
-            else:
-                for e in fresh:
-                    token = correlation_id.set(e.correlation_id or e.id)
-                    try:
-                        await self.handlers[e.type](e.data, e, uow)
-                    finally:
-                        correlation_id.reset(token)
+            with uow.held_by_consumer():
+                if self.batch_handler is not None:
+                    await self.batch_handler(fresh, uow)
+                else:
+                    for e in fresh:
+                        token = correlation_id.set(e.correlation_id or e.id)
+                        try:
+                            await self.handlers[e.type](e.data, e, uow)
+                        finally:
+                            correlation_id.reset(token)
             await uow.commit()
         for e in fresh:
             EVENTS_HANDLED.labels(self.service, e.type).inc()
@@ -185,7 +186,8 @@ class EventConsumer:
             correlation_id.reset(token)
 
     async def _run_handler(self, envelope: Envelope, uow: UnitOfWork) -> None:
-        await self.handlers[envelope.type](envelope.data, envelope, uow)
+        with uow.held_by_consumer():
+            await self.handlers[envelope.type](envelope.data, envelope, uow)
 
     async def _apply(self, record: Record, envelope: Envelope) -> None:
         attempt = 0
