@@ -10,12 +10,48 @@ import pytest
 import yaml
 from fastapi.routing import APIRoute
 
-from common.settings import AuthSettings
+from common.settings import DEV_JWT_SECRET, AuthSettings
 from monolith.app import build_services
 
 REPO = Path(__file__).resolve().parents[2]
-COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+RAW = (REPO / "docker-compose.yml").read_text()
+OPERATOR = {"AUTH_JWT_SECRET": "k7Qd9vX2mZr4Lw8Nc1Tb6Yp3Hs5Gf0Ju-operator", "POSTGRES_PASSWORD": "pgSecret42",
+            "INTAKE_PHOTO_URL_SECRET": "p2Wn8Rt5Vx1Bq7Zk4Mj9Hc3Fd6Ls0Ga-photos"}
+"""What an operator gives `docker compose up` before it will start."""
 SERVICES = {s.name: s for s in build_services("postgresql+asyncpg://u@h/db", None)}
+
+
+class Unset(Exception):
+    pass
+
+
+def interpolate(raw: str, env: dict[str, str]) -> dict:
+    """The file as compose reads it: YAML first, then its variable interpolation in every value
+    (${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $$ for a dollar)."""
+    def walk(node):
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return interpolate_text(node, env) if isinstance(node, str) else node
+    return walk(yaml.safe_load(raw))
+
+
+def interpolate_text(text: str, env: dict[str, str]) -> str:
+    def one(m: re.Match) -> str:
+        if m[0] == "$$":
+            return "$"
+        name, op, arg = m["name"], m["op"] or "", m["arg"] or ""
+        value = env.get(name)
+        if op == ":?" and not value or op == "?" and value is None:
+            raise Unset(f"{name}: {arg}")
+        if op == ":-" and not value or op == "-" and value is None:
+            return arg
+        return value or ""
+    return re.sub(r"\$\$|\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}", one, text)
+
+
+COMPOSE = interpolate(RAW, OPERATOR)
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -69,3 +105,44 @@ def test_gateway_routes_every_path_to_the_service_that_serves_it():
                     parts = route.path.strip("/").split("/")
                     prefix = "/" + "/".join(parts[:2] if parts[0] == "v1" else parts[:1])
                     assert routes.get(prefix) == name, f"{route.path} of {name} is routed to {routes.get(prefix)}"
+
+
+def test_compose_refuses_to_start_without_the_operators_secrets():
+    for missing in OPERATOR:
+        with pytest.raises(Unset, match=missing):
+            interpolate(RAW, {k: v for k, v in OPERATOR.items() if k != missing})
+    assert "dev-only" not in RAW and "cgzf@postgres" not in RAW, "a secret is written in the file"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_compose_runs_in_production_and_every_service_refuses_a_weak_secret(name, monkeypatch):
+    env = {k: str(v) for k, v in COMPOSE["services"][name]["environment"].items()}
+    assert env[name.upper() + "_ENVIRONMENT"] == "production"
+    settings_class = type(SERVICES[name].settings)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings_class()  # the operator's secrets pass
+    for weak, why in ((DEV_JWT_SECRET, "published"), ("secret", "published"), ("x" * 20, "20 characters"),
+                      ("", "must be set")):
+        monkeypatch.setenv("AUTH_JWT_SECRET", weak)
+        with pytest.raises(ValueError, match=why):
+            settings_class()
+    monkeypatch.setenv("AUTH_JWT_SECRET", OPERATOR["AUTH_JWT_SECRET"])
+    if name == "intake":
+        for weak in ("dev-only-photo-links-change-me-0123456789", "short", ""):
+            monkeypatch.setenv("INTAKE_PHOTO_URL_SECRET", weak)
+            with pytest.raises(ValueError, match="INTAKE_PHOTO_URL_SECRET"):
+                settings_class()
+
+
+def test_development_keeps_its_defaults_and_the_photo_key_is_not_the_token_secret(monkeypatch):
+    from intake.settings import IntakeSettings
+    monkeypatch.delenv("AUTH_JWT_SECRET", raising=False)
+    settings = IntakeSettings(environment="development")
+    assert settings.photo_url_secret != AuthSettings().jwt_secret
+
+
+def test_gateway_listens_on_loopback_unless_told():
+    assert COMPOSE["services"]["gateway"]["ports"] == ["127.0.0.1:8000:8000"]
+    told = interpolate(RAW, {**OPERATOR, "CGZF_GATEWAY_BIND": "0.0.0.0"})
+    assert told["services"]["gateway"]["ports"] == ["0.0.0.0:8000:8000"]

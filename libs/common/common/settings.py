@@ -8,6 +8,25 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+MIN_SECRET_LENGTH = 32
+KNOWN_SECRETS = frozenset({
+    DEV_JWT_SECRET, "secret", "changeme", "change-me", "password", "cgzf", "your-256-bit-secret",
+    "please-change-me", "jwt-secret", "supersecret", "dev-only-photo-links-change-me-0123456789",
+})
+"""Secrets that appear in this repository, in examples or in tutorials: anyone can sign with them."""
+
+
+def refuse_weak_secret(name: str, value: str | None) -> None:
+    """Outside development a signing secret must be the operator's own: given, long, and not one
+    anybody could know. Raises ValueError naming the setting and what is wrong with it."""
+    if not value:
+        raise ValueError(f"{name} must be set outside development")
+    if value in KNOWN_SECRETS or value.lower() in KNOWN_SECRETS or value.startswith("dev-only"):
+        raise ValueError(f"{name} is a published development or example secret; set a secret of your own "
+                         f"(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ValueError(f"{name} is {len(value)} characters; outside development it needs at least "
+                         f"{MIN_SECRET_LENGTH}")
 
 
 class AuthSettings(BaseSettings):
@@ -48,8 +67,9 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
 
     @model_validator(mode="after")
-    def _refuse_dev_secret_in_production(self) -> "ServiceSettings":
-        if self.environment == "production" and AuthSettings().jwt_secret == DEV_JWT_SECRET \
-                and not AuthSettings().jwks_url:
-            raise ValueError("production needs AUTH_JWKS_URL or a real AUTH_JWT_SECRET")
+    def _refuse_weak_secrets_outside_development(self) -> "ServiceSettings":
+        if self.environment != "development":
+            auth = AuthSettings()
+            if not auth.jwks_url:  # with the identity provider's keys, no shared secret signs anything
+                refuse_weak_secret("AUTH_JWT_SECRET", auth.jwt_secret)
         return self

@@ -74,8 +74,10 @@ async def keep_photos(store: ObjectStore, uploads: list[tuple[str, bytes]], limi
     return stored
 
 
-def signing_key(configured: str | None, jwt_secret: str) -> bytes:
-    return (configured or hashlib.sha256(b"cgzf photo links\0" + jwt_secret.encode()).hexdigest()).encode()
+def signing_key(secret: str) -> bytes:
+    """The photo-link key is a secret of its own (INTAKE_PHOTO_URL_SECRET): a leaked token secret
+    must not open evidence photos, nor a leaked photo key sign tokens."""
+    return secret.encode()
 
 
 def signature(key: bytes, photo_id: str, expires: int) -> str:

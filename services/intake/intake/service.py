@@ -10,7 +10,6 @@ from common.logging import configure_logging
 from common.messaging.contracts import IncidentDetached, IncidentJoined, IncidentRated, IncidentReported
 from common.objectstore import open_store
 from common.service import Service, create_app
-from common.settings import AuthSettings
 from intake.abuse import RateLimiter
 from intake.api import router
 from intake.handlers import HANDLERS, ReportPolicy
@@ -33,7 +32,7 @@ class IntakeService(Service):
     def __init__(self, settings: IntakeSettings, **kwargs) -> None:
         super().__init__(settings, **kwargs)
         self.store = open_store(settings.object_store_url)
-        self.photo_key = signing_key(settings.photo_url_secret, AuthSettings().jwt_secret)
+        self.photo_key = signing_key(settings.photo_url_secret)
         self.policy = ReportPolicy(dedup_channels=settings.dedup_channels, flood_radius_m=settings.flood_radius_m,
                                    flood_max_reports=settings.flood_max_reports,
                                    flood_window_minutes=settings.flood_window_minutes)

@@ -1,9 +1,11 @@
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from common.settings import ServiceSettings
+from common.settings import ServiceSettings, refuse_weak_secret
+
+DEV_PHOTO_URL_SECRET = "dev-only-photo-links-change-me-0123456789"
 
 
 class IntakeSettings(ServiceSettings):
@@ -21,8 +23,9 @@ class IntakeSettings(ServiceSettings):
                                                description="service_notice returned with a new request")
     object_store_url: str = Field("file:.data/objects", description="where report photos are kept: file:/path or "
                                   "s3://bucket/prefix?endpoint_url=...&region=... (common.objectstore)")
-    photo_url_secret: str | None = Field(None, description="signs the short-lived links to photos that are not "
-                                         "public; default: derived from AUTH_JWT_SECRET")
+    photo_url_secret: str = Field(DEV_PHOTO_URL_SECRET, description="signs the short-lived links to photos that "
+                                  "are not public, and keys the hash that stands for a client's address; its own "
+                                  "secret, required outside development")
     photo_url_ttl_s: int = Field(3600, description="how long a signed photo link works")
     max_photos_web: int = Field(5, description="photos a citizen may attach to one report")
     max_photos_field: int = Field(9, description="photos a field monitor may attach to one report")
@@ -41,6 +44,12 @@ class IntakeSettings(ServiceSettings):
     trusted_proxies: Annotated[frozenset[str], NoDecode] = Field(frozenset({"127.0.0.1", "::1"}),
                                             description="addresses or networks whose X-Forwarded-For is believed (the "
                                                         "gateway); comma-separated, e.g. 10.0.0.0/8")
+
+    @model_validator(mode="after")
+    def _own_photo_link_secret_outside_development(self) -> "IntakeSettings":
+        if self.environment != "development":
+            refuse_weak_secret("INTAKE_PHOTO_URL_SECRET", self.photo_url_secret)
+        return self
 
     @field_validator("dedup_channels", "trusted_proxies", mode="before")
     @classmethod
