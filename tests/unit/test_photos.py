@@ -45,3 +45,36 @@ def test_the_shown_copy_is_upright_and_carries_no_metadata():
     assert b"Huawei" not in shown.data
     heic = public_copy(inspect(photo_bytes(fmt="HEIF")))
     assert heic.content_type == "image/jpeg"  # every browser can show it
+
+
+def png_bomb(width: int = 12_000, height: int = 12_000) -> bytes:
+    """A real decompression bomb: a one-bit PNG of 144 megapixels in about 50 kB."""
+    buf = io.BytesIO()
+    Image.new("1", (width, height)).save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def test_a_decompression_bomb_is_refused_from_its_header_without_decoding(monkeypatch):
+    bomb = png_bomb()
+    assert len(bomb) < 600_000
+
+    def never(*args, **kwargs):
+        raise AssertionError("the bomb reached a decoder")
+    monkeypatch.setattr("PIL.ImageFile.ImageFile.load", never)
+    with pytest.raises(PhotoRejected, match="12,000 × 12,000 pixels .144.0 megapixels.; the limit is 50 megapixels") \
+            as refused:
+        inspect(bomb, name="bomb.png")
+    assert refused.value.too_large
+
+
+def test_a_fifty_megapixel_phone_photo_fits():
+    photo = inspect(png_bomb(8160, 6120))
+    assert (photo.width, photo.height) == (8160, 6120)
+    with pytest.raises(PhotoRejected, match="megapixels"):
+        inspect(png_bomb(8193, 6144))
+
+
+def test_a_bomb_past_pillows_own_guard_is_refused_too():
+    with pytest.raises(PhotoRejected, match="more than 201 megapixels; the limit is 50") as refused:
+        inspect(png_bomb(16_000, 16_000))
+    assert refused.value.too_large

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -16,6 +17,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 pillow_heif.register_heif_opener()
 
 MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 8192 * 6144
+"""50 megapixels: the largest phone photo (8160 × 6120) fits, and no decompression bomb does. The
+size is read from the image's header and refused before anything is decoded."""
+Image.MAX_IMAGE_PIXELS = 2 * MAX_PIXELS
+"""Pillow's own guard stays behind ours: it refuses in Image.open above twice this (200 megapixels),
+before our check could name the size, and guards any other path that opens an image."""
+warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # what it warns of, inspect() refuses
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "HEIF": ("image/heic", "heic")}
 
 
@@ -43,10 +51,15 @@ def inspect(data: bytes, name: str = "photo") -> Photo:
     if not data:
         raise PhotoRejected(f"{name} is empty")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+            kind, size = image.format, image.size
+            _refuse_too_many_pixels(name, size)
             image.verify()
-            size = image.size
+    except PhotoRejected:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise PhotoRejected(f"{name} has more than {4 * MAX_PIXELS / 1e6:.0f} megapixels; the limit is "
+                            f"{MAX_PIXELS / 1e6:.0f} megapixels", too_large=True) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise PhotoRejected(f"{name} is not a JPEG, PNG or HEIC image ({exc.__class__.__name__})") from exc
     if kind not in FORMATS:
@@ -54,6 +67,13 @@ def inspect(data: bytes, name: str = "photo") -> Photo:
     content_type, extension = FORMATS[kind]
     return Photo(data=data, content_type=content_type, extension=extension,
                  sha256=hashlib.sha256(data).hexdigest(), width=size[0], height=size[1])
+
+
+def _refuse_too_many_pixels(name: str, size: tuple[int, int]) -> None:
+    width, height = size
+    if width * height > MAX_PIXELS:
+        raise PhotoRejected(f"{name} is {width:,} × {height:,} pixels ({width * height / 1e6:.1f} megapixels); "
+                            f"the limit is {MAX_PIXELS / 1e6:.0f} megapixels", too_large=True)
 
 
 def public_copy(photo: Photo) -> Photo:

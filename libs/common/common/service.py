@@ -16,11 +16,13 @@ from typing import Awaitable, Callable, Sequence
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table, text
 
 from common.auth import TokenVerifier
+from common.body_limit import BodyLimit, RouteLimit
 from common.clock import Clock, SystemClock
 from common.db import make_engine, make_session_factory, migrate
 from common.messaging.contracts import IntegrationEvent, Topics
@@ -79,6 +81,11 @@ class Service:
 
     def routers(self) -> list[APIRouter]:
         return []
+
+    def body_limits(self) -> dict[tuple[str, str], int]:
+        """Endpoints whose request body may be larger than common.body_limit's default (photo
+        uploads): (method, path as routed) -> bytes."""
+        return {}
 
     async def consumer_group(self) -> str:
         return self.name
@@ -237,9 +244,23 @@ def create_app(services: Sequence[Service], *, title: str, description: str = ""
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.services = {s.name: s for s in services}
     app.state.token_verifier = TokenVerifier(AuthSettings())
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     app.include_router(health_router())
     for s in services:
         for r in s.routers():
             app.include_router(r)
+    app.add_middleware(BodyLimit, limits=_route_limits(services))
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app
+
+
+def _route_limits(services: Sequence[Service]) -> list[RouteLimit]:
+    limits = []
+    for s in services:
+        routes = {(m, r.path): r for router in s.routers() for r in router.routes if isinstance(r, APIRoute)
+                  for m in r.methods}
+        for (method, path), limit in s.body_limits().items():
+            route = routes.get((method, path))
+            if route is None:
+                raise LookupError(f"{s.name} sets a body limit for {method} {path}, which it does not serve")
+            limits.append(RouteLimit(method, route.path_regex, limit))
+    return limits

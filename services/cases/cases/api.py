@@ -1,6 +1,7 @@
 """Cases' HTTP API: `/v1/cases`."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
@@ -19,7 +20,7 @@ from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, Seizure
 from cases.trail import verify
 from common.auth import Principal, Role, require_roles
 from common.messaging.contracts import CaseOutcome, Location
-from common.photos import PhotoRejected, inspect
+from common.photos import MAX_BYTES, PhotoRejected, inspect
 
 router = APIRouter(tags=["cases 案卷"])
 
@@ -199,13 +200,22 @@ async def evaluate_case(case_id: str, body: EvaluateRequest, principal: Staff, s
                        details={"rating": body.rating, "comment": body.comment})
 
 
+MAX_STEP_PHOTOS = 9
+"""Before photos, and after photos, of one handling step."""
+
+
+def _refuse_too_many(files: list[UploadFile] | None, kind: str) -> None:
+    if len(files or []) > MAX_STEP_PHOTOS:
+        raise PhotoRejected(f"at most {MAX_STEP_PHOTOS} {kind} photos; {len(files)} were sent")
+
+
 async def _photos(files: list[UploadFile] | None, kind: str) -> list:
+    """Read and check the photos of one kind (their count already checked); Pillow runs in a
+    worker thread, off the event loop."""
     photos = []
     for i, upload in enumerate(files or []):
-        data = await upload.read(10 * 1024 * 1024 + 1)
-        photos.append(inspect(data, name=f"{kind} photo {i + 1} ({upload.filename})"))
-    if len(photos) > 9:
-        raise PhotoRejected(f"at most 9 {kind} photos; {len(photos)} were sent")
+        data = await upload.read(MAX_BYTES + 1)
+        photos.append(await asyncio.to_thread(inspect, data, f"{kind} photo {i + 1} ({upload.filename})"))
     return photos
 
 
@@ -219,6 +229,8 @@ async def handle(case_id: str, principal: Staff, service=Depends(get_service),
                  after: Annotated[list[UploadFile] | None, File(description="处置后照片")] = None):
     await _load_visible(service, case_id, principal)
     with _domain_errors():
+        _refuse_too_many(before, "before")  # both counts, before any file is read
+        _refuse_too_many(after, "after")
         before_photos, after_photos = await _photos(before, "before"), await _photos(after, "after")
         await store_photos(service.store, case_id, before_photos + after_photos)
         async with service.uow() as uow:

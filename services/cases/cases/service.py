@@ -4,7 +4,9 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from cases.api import router
+from cases.api import MAX_STEP_PHOTOS, router
+from common.body_limit import FORM_OVERHEAD
+from common.photos import MAX_BYTES
 from cases.handlers import (flag_for_command_centre, mark_dispatched, mark_returned, open_case, record_detached_report,
                             record_joined_report, record_rating)
 from cases.settings import CasesSettings
@@ -46,6 +48,9 @@ class CasesService(Service):
 
     def routers(self):
         return [router]
+
+    def body_limits(self):
+        return {("POST", "/v1/cases/{case_id}/handle"): 2 * MAX_STEP_PHOTOS * (MAX_BYTES + FORM_OVERHEAD) + FORM_OVERHEAD}
 
 
 def app():

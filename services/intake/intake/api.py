@@ -26,6 +26,7 @@ from intake.public_api import photo_link, photo_refused, rate_limited, unprocess
 from intake.tables import Category, CategoryVersion, Incident, IncidentPhoto
 
 router = APIRouter(tags=["intake 受理"])
+MAX_MACHINE_IMAGES = 3
 
 
 async def get_service(request: Request):
@@ -318,7 +319,8 @@ class MachineEvent(BaseModel):
     description: str = Field("", max_length=2000)
     plate: str | None = Field(None, max_length=16, description="车牌号 read by the camera")
     tag_id: str | None = Field(None, max_length=32, description="犬牌 (smart tag) id")
-    images: list[str] = Field(default_factory=list, max_length=3, description="base64 JPEG or PNG, 10 MB each")
+    images: list[str] = Field(default_factory=list, max_length=MAX_MACHINE_IMAGES,
+                              description="base64 JPEG or PNG, 10 MB each")
 
 
 @router.post("/v1/machine-events", status_code=status.HTTP_201_CREATED, response_model=IncidentPublic,
@@ -338,7 +340,7 @@ async def machine_event(body: MachineEvent, principal: Machine, response: Respon
     except (binascii.Error, ValueError) as exc:
         raise unprocessable("images", f"images must be base64 ({exc})") from exc
     try:
-        stored = await keep_photos(service.store, images, 3)
+        stored = await keep_photos(service.store, images, MAX_MACHINE_IMAGES)
     except PhotoRejected as exc:
         raise photo_refused(exc) from exc
     attributes = {k: v for k, v in (("plate", body.plate), ("tag", body.tag_id)) if v}

@@ -6,12 +6,14 @@ from pathlib import Path
 
 from sqlalchemy.dialects.postgresql import insert
 
+from common.body_limit import FORM_OVERHEAD
 from common.logging import configure_logging
+from common.photos import MAX_BYTES
 from common.messaging.contracts import IncidentDetached, IncidentJoined, IncidentRated, IncidentReported
 from common.objectstore import open_store
 from common.service import Service, create_app
 from intake.abuse import RateLimiter
-from intake.api import router
+from intake.api import MAX_MACHINE_IMAGES, router
 from intake.handlers import HANDLERS, ReportPolicy
 from intake.media import signing_key
 from intake.open311_api import keys_router, router as open311_router
@@ -42,6 +44,13 @@ class IntakeService(Service):
 
     def routers(self):
         return [router, open311_router, keys_router, public_router, pages_router]
+
+    def body_limits(self):
+        photo = MAX_BYTES + FORM_OVERHEAD
+        return {("POST", "/public/v1/reports"): self.settings.max_photos_web * photo + FORM_OVERHEAD,
+                ("POST", "/open311/v2/requests.{fmt}"): self.settings.max_photos_web * photo + FORM_OVERHEAD,
+                ("POST", "/v1/field-reports"): self.settings.max_photos_field * photo + FORM_OVERHEAD,
+                ("POST", "/v1/machine-events"): MAX_MACHINE_IMAGES * (MAX_BYTES * 4 // 3 + 4) + FORM_OVERHEAD}
 
     async def on_started(self) -> None:
         categories = json.loads((HERE / "seed" / "categories.json").read_text(encoding="utf-8"))
