@@ -175,12 +175,25 @@ async def test_duplicates_merge_and_a_mixed_report_splits(platform):
 async def test_the_enforcement_track_through_the_court_with_a_pdf_in_the_trail(platform):
     clerk = auth("ledger_clerk")
     m = (await platform.post("/v1/merchants", headers=clerk, json={
-        "name": "老王烧烤", "operator": "王某", "address": "汝河路 88 号", "business_nature": "餐饮"})).json()
+        "name": "老王烧烤", "operator": "王某", "address": "汝河路 88 号", "business_nature": "餐饮",
+        "location": {"lon": 113.621, "lat": 34.751}})).json()
+    elsewhere = (await platform.post("/v1/merchants", headers=clerk, json={
+        "name": "须水烩面", "operator": "李某", "address": "须水镇 1 号", "business_nature": "餐饮",
+        "location": {"lon": 113.53, "lat": 34.76}})).json()
+    assert (m["grid_id"], m["squad_id"]) == ("zy-ruhelu", "sq-ruhe") and elsewhere["squad_id"] == "sq-xushui"
     case = await _dispatched(platform)
     cid = case["id"]
     step = lambda name, body, **kw: _post(platform, cid, f"enforcement/{name}", body, headers=LEADER, **kw)  # noqa: E731
     await _post(platform, cid, "enforcement/warn", {"party": "老王烧烤"}, headers=auth(*MONITOR), expect=403)
-    await step("warn", {"party": "老王烧烤 (王某)", "merchant_id": m["id"]})
+    # The squad names only a merchant the ledger holds, in the case's grid or its own area.
+    for other, why in (("no-such-merchant", "not in the merchant ledger"), (elsewhere["id"], "outside case")):
+        r = await eventually(lambda o=other: platform.post(f"/v1/cases/{cid}/enforcement/warn", headers=LEADER,
+                                                           json={"party": "某店", "merchant_id": o}),
+                             lambda r, w=why: w in r.text, what=f"refused: {why}")
+        assert r.status_code == 422, r.text
+    await eventually(lambda: platform.post(f"/v1/cases/{cid}/enforcement/warn", headers=LEADER,
+                                           json={"party": "老王烧烤 (王某)", "merchant_id": m["id"]}),
+                     lambda r: r.status_code == 200, what="the ledger's merchant known to cases")
     await step("decide", {"decision_number": "x"}, expect=409)
     await step("notify", {"party": "老王烧烤 (王某)"}, expect=422)  # needs the basis and the amount
     noticed = await step("notify", {"party": "老王烧烤 (王某)", "merchant_id": m["id"], "amount_fen": 200_000,

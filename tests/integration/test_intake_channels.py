@@ -228,9 +228,15 @@ async def test_cameras_and_dog_tags_are_idempotent_on_their_own_event_ids(platfo
     other = await platform.post("/v1/machine-events", json=capture, headers=auth("external_system", "dahua"))
     assert other.status_code == 201 and other.json()["id"] != incident["id"]
 
-    # the capture's photo (a plate) is not public: signed link, staff token, or nothing
-    [photo] = incident["photos"]
+    # the capture's photo (a plate) is not public: signed link, staff token, or nothing; an external
+    # system, even the one that sent it, is handed no link to it (common.access)
+    assert incident["photos"] == []
+    seen = await platform.get(f"/v1/incidents/{incident['id']}", headers=CAMERAS)
+    assert seen.status_code == 200 and seen.json()["photos"] == []
+    [photo] = (await platform.get(f"/v1/incidents/{incident['id']}", headers=DISPATCHER)).json()["photos"]
     assert photo["public"] is False and "sig=" in photo["url"]
+    assert (await platform.get(f"/v1/photos/{photo['id']}", headers=CAMERAS)).status_code == 404
+    assert (await platform.get(f"/v1/photos/{photo['id']}/original", headers=CAMERAS)).status_code == 404
     assert (await platform.get(photo["url"])).status_code == 200
     plain = f"/v1/photos/{photo['id']}"
     assert (await platform.get(plain)).status_code == 401

@@ -149,8 +149,9 @@ async def test_categories_and_grids_contracts(platform):
 async def test_closing_violations_moves_the_merchant_colour(platform):
     clerk = auth("ledger_clerk")
     m = (await platform.post("/v1/merchants", headers=clerk, json={
-        "name": "老王烧烤", "operator": "王某", "address": "汝河路 88 号", "business_nature": "餐饮"})).json()
-    assert m["colour"] == "blue"
+        "name": "老王烧烤", "operator": "王某", "address": "汝河路 88 号", "business_nature": "餐饮",
+        "location": {"lon": 113.621, "lat": 34.751}})).json()
+    assert m["colour"] == "blue" and m["grid_id"] == "zy-ruhelu"
     colours = []
     for _ in range(3):
         r = await platform.post("/v1/incidents", json=INCIDENT, headers=auth("hotline_operator"))

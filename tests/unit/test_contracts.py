@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import json
-from typing import get_args
+import re
 from datetime import datetime, timezone
+from typing import Annotated, Literal, get_args, get_origin
 
 import jsonschema
 import pytest
 import yaml
 from cloudevents.core.bindings import kafka as ce_kafka
+from pydantic import AfterValidator, TypeAdapter
 
-from common.messaging.contracts import EVENT_CLASSES, Channel, IncidentReported, Location
+from common.messaging.contracts import EVENT_CLASSES, CaseTransitioned, Channel, IncidentReported, Location
 from common.messaging.envelope import UndecodableEvent, decode, encode
 from common.messaging.transport import Record
 from devstack import contracts
@@ -102,3 +104,48 @@ def test_the_reader_refuses_what_is_not_a_cloudevent_1_0():
                  tuple((k, b"0.3" if k == "ce_specversion" else v) for k, v in record.headers))
     with pytest.raises(UndecodableEvent, match="specversion"):
         decode(old)
+
+
+IDENTIFIER = re.compile(r"(^|_)(id|ids|code|number|name|by|role|status|stage|step|actor|action|rule|masked|flags)$")
+"""Fields that hold an identifier, a code, a name given by an administrator or a state, not text a
+person typed into a form: they need no masking."""
+TYPED = "来电13812345678, 身份证410102199001011234, 另 0371-67891234"
+
+
+def _redacting(annotation) -> bool:
+    if get_origin(annotation) is Annotated:
+        return any(isinstance(m, AfterValidator) for m in get_args(annotation)[1:])
+    return any(_redacting(a) for a in get_args(annotation))
+
+
+def _holds(annotation, kind) -> bool:
+    if annotation is kind or get_origin(annotation) is kind:
+        return True
+    if get_origin(annotation) is Literal:
+        return False
+    return any(_holds(a, kind) for a in get_args(annotation))
+
+
+@pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda c: c.__name__)
+def test_every_text_field_of_every_contract_masks_personal_numbers(cls):
+    for name, field in cls.model_fields.items():
+        annotation = field.rebuild_annotation()
+        if _redacting(annotation):
+            adapter = TypeAdapter(annotation)
+            shown = adapter.validate_python({"note": TYPED, "nested": [TYPED]} if _holds(annotation, dict) else TYPED)
+            text = json.dumps(shown, ensure_ascii=False)
+            assert "13812345678" not in text and "410102199001011234" not in text and "67891234" not in text, name
+            assert "138****5678" in text and "410***********1234" in text, text
+        elif _holds(annotation, dict):
+            assert name in ("deadlines", "geometry"), f"{cls.__name__}.{name} holds data: make it FreeData"
+        elif _holds(annotation, str):
+            assert IDENTIFIER.search(name), f"{cls.__name__}.{name} holds text: make it FreeText or name it as an id"
+
+
+def test_no_caller_has_to_remember_to_mask():
+    event = CaseTransitioned(case_id="c", case_number="n", incident_id="i", action="note", from_status="filed",
+                             to_status="filed", actor="a", actor_role="dispatcher",
+                             at=datetime(2026, 5, 1, tzinfo=timezone.utc), category_code="noise",
+                             reason=f"打了 {TYPED}", details={"note": TYPED, "photos": [{"caption": TYPED}]})
+    dumped = event.model_dump_json()
+    assert "13812345678" not in dumped and "410102199001011234" not in dumped

@@ -74,7 +74,12 @@ class TokenVerifier:
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}",
                                 headers={"WWW-Authenticate": "Bearer"}) from exc
-        return Principal(subject=str(claims["sub"]), role=role, squad_id=claims.get("squad_id"))
+        principal = Principal(subject=str(claims["sub"]), role=role, squad_id=claims.get("squad_id") or None)
+        if principal.is_squad_member and principal.squad_id is None:
+            # Never "no filter": a squad member's every read is limited to the squad.
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: a {role.value} token must name "
+                                "the squad (squad_id)", headers={"WWW-Authenticate": "Bearer"})
+        return principal
 
 
 def issue_token(settings: AuthSettings, role: Role | str, subject: str | None = None,

@@ -1,7 +1,12 @@
-"""Distances on the ground between WGS84 points, for every service that needs one."""
+"""Geometry every service shares: distances on the ground between WGS84 points, and the district's
+grids (网格) indexed for "which grid holds this point"."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+
+from shapely import STRtree
+from shapely.geometry import Point, shape
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -12,3 +17,29 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+@dataclass(frozen=True)
+class GridArea:
+    grid_id: str
+    name: str
+    squad_id: str
+    squad_name: str
+    geometry: dict
+
+
+class GridMap:
+    """All grids, indexed for point lookups. Grids do not overlap; on a shared border the grid
+    listed first wins."""
+
+    def __init__(self, grids: list[GridArea]) -> None:
+        self.grids = grids
+        self._shapes = [shape(g.geometry) for g in grids]
+        self._index = STRtree(self._shapes) if grids else None
+
+    def grid_for(self, lon: float, lat: float) -> GridArea | None:
+        if self._index is None:
+            return None
+        point = Point(lon, lat)
+        hits = sorted(int(i) for i in self._index.query(point, predicate="intersects"))
+        return self.grids[hits[0]] if hits else None

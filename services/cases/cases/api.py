@@ -15,9 +15,10 @@ from sqlmodel import select
 from cases import enforcement as enf
 from cases.domain import Action, Actor, NotYourStep, TransitionNotAllowed
 from cases.handlers import (HandleCase, SplitPart, TakeStep, add_note, enforcement_step, handle_case, load_track,
-                            merge_case, release, seize, split_case, store_photos, take_step)
+                            merge_case, release, review_rating, seize, split_case, store_photos, take_step)
 from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, Seizure
 from cases.trail import verify
+from common.access import sees_evidence
 from common.auth import Principal, Role, require_roles
 from common.messaging.contracts import CaseOutcome, Location
 from common.photos import MAX_BYTES, PhotoRejected, inspect
@@ -65,6 +66,8 @@ class CasePublic(BaseModel):
     merged_into: str | None = Field(description="the case this duplicate was merged into")
     rating: str | None = Field(description="the citizen's rating: satisfied, basically_satisfied, dissatisfied")
     time_limit_hours: float | None = Field(None, description="处置时限 of the 服务目录 version it was filed under")
+    review_pending: bool = Field(False, description="a citizen was dissatisfied again after the one reopening a "
+                                 "rating may cause: a supervisor reviews it (POST /v1/cases/{id}/review)")
 
     @classmethod
     def of(cls, c: Case) -> "CasePublic":
@@ -75,7 +78,8 @@ class CasePublic(BaseModel):
                    grid_id=c.grid_id, outcome=c.outcome, merchant_id=c.merchant_id, opened_at=c.opened_at,
                    dispatched_at=c.dispatched_at, deadline_at=c.deadline_at, closed_at=c.closed_at,
                    handled_by=c.handled_by, rework_rounds=c.rework_rounds, parent_case_id=c.parent_case_id,
-                   merged_into=c.merged_into, rating=c.rating, time_limit_hours=c.time_limit_hours)
+                   merged_into=c.merged_into, rating=c.rating, time_limit_hours=c.time_limit_hours,
+                   review_pending=c.review_requested_at is not None)
 
 
 async def _load_visible(service, case_id: str, principal: Principal) -> Case:
@@ -88,12 +92,16 @@ async def _load_visible(service, case_id: str, principal: Principal) -> Case:
 
 @router.get("/v1/cases", response_model=list[CasePublic], summary="案卷, newest first; a squad sees its own")
 async def list_cases(principal: Reader, service=Depends(get_service),
-                     status_: Annotated[str | None, Query(alias="status")] = None,
+                     status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+                     review: Annotated[Literal["pending"] | None, Query(
+                         description="pending: the cases waiting for a supervisor's review of a rating")] = None,
                      limit: Annotated[int, Query(ge=1, le=500)] = 50,
                      offset: Annotated[int, Query(ge=0)] = 0):
     query = select(Case).order_by(Case.opened_at.desc()).limit(limit).offset(offset)
     if status_:
         query = query.where(Case.status == status_)
+    if review == "pending":
+        query = query.where(Case.review_requested_at.is_not(None))
     if principal.squad_scope is not None:
         query = query.where(Case.squad_id == principal.squad_scope)
     async with service.session_factory() as session:
@@ -272,7 +280,9 @@ async def note(case_id: str, body: NoteRequest, principal: Staff, service=Depend
 @router.get("/v1/cases/{case_id}/photos/{sha256}", summary="an evidence photo, as it was taken",
             response_class=Response, responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/heic": {}}}})
 async def photo(case_id: str, sha256: str, principal: Reader, service=Depends(get_service)):
-    await _load_visible(service, case_id, principal)
+    case = await _load_visible(service, case_id, principal)
+    if not sees_evidence(principal, squad_id=case.squad_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no photo {sha256} in case {case_id}")
     async with service.session_factory() as session:
         row = (await session.exec(select(CasePhoto).where(CasePhoto.case_id == case_id,
                                                           CasePhoto.sha256 == sha256))).first()
@@ -443,6 +453,21 @@ async def verify_trail(case_id: str, principal: Reader, service=Depends(get_serv
     await _load_visible(service, case_id, principal)
     rows = await _trail(service, case_id)
     return TrailVerdict(**asdict(verify([r.to_entry() for r in rows])))
+
+
+class ReviewRequest(BaseModel):
+    reopen: bool = Field(description="true: 重新办理, back to the squad; false: the result stands")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/v1/cases/{case_id}/review", response_model=CasePublic,
+             summary="督查复核: a supervisor decides on a case rated 不满意 again after its one reopening")
+async def review(case_id: str, body: ReviewRequest, principal: Staff, service=Depends(get_service)):
+    await _load_visible(service, case_id, principal)
+    with _domain_errors():
+        async with service.uow() as uow:
+            case = await review_rating(uow, case_id, _actor(principal), body.reopen, body.reason)
+    return CasePublic.of(case)
 
 
 # Declared last: its `{action}` segment would otherwise shadow the named steps above.

@@ -175,3 +175,29 @@ def initial_status(channel: str, verify_channels: frozenset[str]) -> CaseStatus:
 def case_number(district_code: str, year: int, sequence: int) -> str:
     """案卷号 that can be read out on the phone: 410102-2026-000123."""
     return f"{district_code}-{year}-{sequence:06d}"
+
+
+class RatingFollowUp(StrEnum):
+    none = "none"
+    reopen = "reopen"  # 重新办理, by the rating itself
+    review = "review"  # a supervisor decides whether to reopen
+
+
+@dataclass(frozen=True)
+class RatingEffect:
+    evaluates: bool  # it is the case's 评价 (counts in 满意率)
+    follow_up: RatingFollowUp
+
+
+def rating_effect(*, opening_report: bool, status: str, rating: str, reopen_on_dissatisfied: bool,
+                  reopened_by_rating: int) -> RatingEffect:
+    """What a citizen's rating does (rule of ours, after a stranger could reopen any case by
+    joining it). Only the rating of the report that opened the case evaluates it, counts in
+    满意率 and may reopen it; a joined report's rating is kept in the trail. A case is reopened
+    by a rating at most once: a later 不满意 asks a supervisor to review it instead."""
+    if not opening_report:
+        return RatingEffect(False, RatingFollowUp.none)
+    evaluates = status == S.closed
+    if rating != "dissatisfied" or not reopen_on_dissatisfied or status not in (S.closed, S.evaluated):
+        return RatingEffect(evaluates, RatingFollowUp.none)
+    return RatingEffect(evaluates, RatingFollowUp.reopen if reopened_by_rating == 0 else RatingFollowUp.review)

@@ -15,15 +15,15 @@ from sqlmodel import select
 from cases import enforcement as enf
 from cases.documents import PenaltyDecision, render_penalty_decision, sha256
 from cases.domain import (ACTIVE, SYSTEM, TERMINAL, Action, Actor, CaseFacts, CaseStatus, NotYourStep,
-                          TransitionNotAllowed, case_number, initial_status, plan)
-from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, EnforcementTrack, Seizure
+                          RatingFollowUp, TransitionNotAllowed, case_number, initial_status, plan, rating_effect)
+from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, EnforcementTrack, KnownMerchant, Seizure
 from cases.trail import GENESIS, TrailEntry, entry_hash
 from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched,
                                         CaseFiled, CaseFlagged, CaseOpened, CasePublicNoteAdded, CaseTransitioned,
                                         CaseUnroutable, EnforcementStepRecorded, IncidentDetached, IncidentJoined,
-                                        IncidentRated, IncidentReported, Location)
+                                        IncidentRated, IncidentReported, Location, MerchantChanged,
+                                        MerchantRegistered)
 from common.auth import Role
-from common.logging import redact_phones
 from common.messaging.envelope import Envelope
 from common.objectstore import ObjectStore
 from common.photos import Photo
@@ -180,6 +180,25 @@ async def flag_for_command_centre(event: CaseUnroutable, env: Envelope, uow: Uni
                             flagged_at=uow.clock.now()))
 
 
+async def record_merchant(event: MerchantRegistered | MerchantChanged, env: Envelope, uow: UnitOfWork) -> None:
+    """The ledger's merchants, as far as a case needs them: who exists, and where."""
+    values = {"name": event.name, "grid_id": event.grid_id, "squad_id": event.squad_id,
+              "closed": getattr(event, "closed", False), "updated_at": event.at}
+    await uow.session.execute(pg_insert(KnownMerchant).values(id=event.merchant_id, **values).on_conflict_do_update(
+        index_elements=["id"], set_=values, where=KnownMerchant.updated_at <= event.at))
+
+
+async def _check_merchant(uow: UnitOfWork, case: Case, merchant_id: str) -> None:
+    """A case names a merchant of the ledger that lies in the case's grid or in the squad's area;
+    otherwise anyone could turn any shop's card red."""
+    merchant = await uow.session.get(KnownMerchant, merchant_id)
+    if merchant is None or merchant.closed:
+        raise ValueError(f"merchant_id {merchant_id} is not in the merchant ledger (商户台账)")
+    if merchant.grid_id != case.grid_id and (merchant.squad_id is None or merchant.squad_id != case.squad_id):
+        raise ValueError(f"merchant_id {merchant_id} ({merchant.name}) lies in grid {merchant.grid_id or 'unknown'}, "
+                         f"outside case {case.case_number}'s grid {case.grid_id} and the area of its squad")
+
+
 # -- what the reporters add: repeated reports and ratings ------------------------------------------
 
 def _handled_on_time(case: Case) -> bool:
@@ -188,8 +207,9 @@ def _handled_on_time(case: Case) -> bool:
 
 
 def _clear_handling(case: Case) -> None:
-    """A reopened case (重新办理) is handled and closed again from scratch."""
-    case.closed_at = case.handled_by = case.handled_at = None
+    """A reopened case (重新办理) is handled and closed again from scratch; a review waiting on
+    it has been answered by the reopening."""
+    case.closed_at = case.handled_by = case.handled_at = case.review_requested_at = None
 
 
 async def _main_case_for_update(uow: UnitOfWork, incident_id: str) -> Case:
@@ -217,22 +237,54 @@ async def record_detached_report(event: IncidentDetached, env: Envelope, uow: Un
 
 
 async def record_rating(event: IncidentRated, env: Envelope, uow: UnitOfWork, *, reopen_on_dissatisfied: bool) -> None:
-    """评价: the first rating of a closed case evaluates it; later ones (other reporters of a
-    repeated problem) are kept in the trail. By the bureau's rule, 不满意 reopens the case."""
+    """评价 by the rule in cases.domain.rating_effect: the opening report's rating of a closed case
+    evaluates it; 不满意 reopens it once, then asks for a supervisor's review; every rating, the
+    joined reports' too, is kept in the trail."""
     case = await _case_for_update(uow, event.case_id)
-    details = {"rating": event.rating, "comment": event.comment, "incident_id": event.incident_id}
-    if case.status == CaseStatus.closed:
+    opening = event.opening_report and event.incident_id == case.incident_id
+    effect = rating_effect(opening_report=opening, status=case.status, rating=event.rating,
+                           reopen_on_dissatisfied=reopen_on_dissatisfied, reopened_by_rating=case.rating_reopens)
+    details = {"rating": event.rating, "comment": event.comment, "incident_id": event.incident_id,
+               "opening_report": opening}
+    if effect.evaluates:
         details["on_time"] = _handled_on_time(case)
         await _transition(uow, case, Action.evaluate, INTAKE, details=details)
         case.rating = event.rating
     else:
         await append_trail(uow, case.id, action="rating", actor=INTAKE.subject, from_status=case.status,
                            to_status=case.status, data=details)
-    if event.rating == "dissatisfied" and reopen_on_dissatisfied and case.status in (CaseStatus.closed,
-                                                                                   CaseStatus.evaluated):
+    if effect.follow_up == RatingFollowUp.reopen:
         await _transition(uow, case, Action.reopen, INTAKE, reason=f"市民评价不满意: {event.comment or '未填写意见'}",
                           details={"incident_id": event.incident_id})
+        case.rating_reopens += 1
         _clear_handling(case)
+    elif effect.follow_up == RatingFollowUp.review:
+        case.review_requested_at = uow.clock.now()
+        await append_trail(uow, case.id, action="review_requested", actor=INTAKE.subject, from_status=case.status,
+                           to_status=case.status, reason=f"再次评价不满意: {event.comment or '未填写意见'}",
+                           data={"incident_id": event.incident_id})
+    uow.session.add(case)
+
+
+async def review_rating(uow: UnitOfWork, case_id: str, actor: Actor, reopen: bool, reason: str) -> Case:
+    """督查复核: a supervisor decides on a case a citizen was dissatisfied with again."""
+    case = await _case_for_update(uow, case_id)
+    if case.review_requested_at is None:
+        raise TransitionNotAllowed(Action.reopen, case.status, f"case {case.case_number} has no review waiting")
+    if actor.role not in (Role.supervisor, Role.admin):
+        raise NotYourStep(f"a review is decided by a supervisor, not {actor.role}")
+    if not reason.strip():
+        raise ValueError("a review's decision needs a reason")
+    case.review_requested_at = None
+    if reopen:
+        await _transition(uow, case, Action.reopen, actor, reason=reason, details={"review": True})
+        _clear_handling(case)
+    else:
+        await append_trail(uow, case.id, action="review_dismissed", actor=actor.subject, from_status=case.status,
+                           to_status=case.status, reason=reason)
+    uow.session.add(case)
+    await uow.commit()
+    return case
 
 
 # -- steps taken by people ----------------------------------------------------------------------
@@ -324,6 +376,8 @@ async def handle_case(uow: UnitOfWork, cmd: HandleCase) -> Case:
         raise ValueError("handling needs at least one before photo (处置前照片)")
     case = await _case_for_update(uow, cmd.case_id)
     plan(_facts(case), Action.handle, cmd.actor)  # refuse before writing any photo row
+    if cmd.merchant_id is not None:
+        await _check_merchant(uow, case, cmd.merchant_id)
     photos = (await _add_photos(uow, case.id, "before", cmd.before, cmd.actor)
               + await _add_photos(uow, case.id, "after", cmd.after, cmd.actor))
     await _transition(uow, case, Action.handle, cmd.actor, details={
@@ -384,7 +438,7 @@ async def add_note(uow: UnitOfWork, case_id: str, actor: Actor, note: str, publi
                        to_status=case.status, data={"text": note, "public": public})
     if public:
         uow.publish(CasePublicNoteAdded(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
-                                        text=redact_phones(note), at=uow.clock.now()))
+                                        text=note, at=uow.clock.now()))
     await uow.commit()
 
 
@@ -413,6 +467,8 @@ async def enforcement_step(uow: UnitOfWork, case_id: str, step: enf.Step, actor:
                            **given) -> tuple[enf.Track, CaseDocument | None]:
     case = await _case_for_update(uow, case_id)
     _check_enforcer(case, actor)
+    if given.get("merchant_id") is not None:
+        await _check_merchant(uow, case, given["merchant_id"])
     now = uow.clock.now()
     row = await uow.session.get(EnforcementTrack, case_id)
     before = TRACK.validate_python(row.state) if row else enf.Track()

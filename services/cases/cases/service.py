@@ -8,14 +8,14 @@ from cases.api import MAX_STEP_PHOTOS, router
 from common.body_limit import FORM_OVERHEAD
 from common.photos import MAX_BYTES
 from cases.handlers import (flag_for_command_centre, mark_dispatched, mark_returned, open_case, record_detached_report,
-                            record_joined_report, record_rating)
+                            record_joined_report, record_merchant, record_rating)
 from cases.settings import CasesSettings
 from cases.tables import backbone
 from common.logging import configure_logging
 from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched,
                                         CaseFiled, CaseFlagged, CaseOpened, CasePublicNoteAdded, CaseTransitioned,
                                         CaseUnroutable, EnforcementStepRecorded, IncidentDetached, IncidentJoined,
-                                        IncidentRated, IncidentReported)
+                                        IncidentRated, IncidentReported, MerchantChanged, MerchantRegistered)
 from common.objectstore import open_store
 from common.service import Service, create_app
 
@@ -44,6 +44,8 @@ class CasesService(Service):
             IncidentJoined: record_joined_report,
             IncidentDetached: record_detached_report,
             IncidentRated: partial(record_rating, reopen_on_dissatisfied=self.settings.reopen_on_dissatisfied),
+            MerchantRegistered: record_merchant,
+            MerchantChanged: record_merchant,
         }
 
     def routers(self):

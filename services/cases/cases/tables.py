@@ -53,6 +53,10 @@ class Case(CasesTable, table=True):
     merged_into: str | None = Field(default=None, max_length=36)
     rating: str | None = Field(default=None, max_length=32)
     time_limit_hours: float | None = Field(default=None, description="处置时限 as filed")
+    rating_reopens: int = Field(default=0, sa_column_kwargs={"server_default": "0"},
+                                description="times a citizen's 不满意 reopened it (at most once)")
+    review_requested_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)),
+                                                 description="a later 不满意 waits for a supervisor's review")
 
 
 class CasePhoto(CasesTable, table=True):
@@ -131,6 +135,18 @@ class CaseTrailEntry(CasesTable, table=True):
 
     def to_entry(self) -> TrailEntry:
         return TrailEntry(**{f.name: getattr(self, f.name) for f in fields(TrailEntry)})
+
+
+class KnownMerchant(CasesTable, table=True):
+    """The merchants in the ledger, as ledger announces them (MerchantRegistered, MerchantChanged):
+    a case may name only a merchant that exists and lies where the case or its squad works."""
+    __tablename__ = "merchants"
+    id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=200)
+    grid_id: str | None = Field(default=None, max_length=64)
+    squad_id: str | None = Field(default=None, max_length=64)
+    closed: bool = False
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 backbone = ServiceTables(registry.metadata)

@@ -362,14 +362,14 @@ async def escalations(principal: Reader, service=Depends(get_service), squad_id:
 async def board(principal: Reader, service=Depends(get_service), squad_id: str | None = None) -> dict:
     scope = principal.squad_scope if principal.squad_scope is not None else squad_id
     query = select(Assignment).where(Assignment.current, Assignment.status.in_(OPEN)).order_by(Assignment.deadline_at)
-    if scope:
+    if scope is not None:
         query = query.where(Assignment.squad_id == scope)
     async with service.session_factory() as session:
         rows = (await session.exec(query)).all()
         squads = (await session.exec(select(Squad).order_by(Squad.id))).all()
-        queue_rows = [] if scope else (await session.exec(select(QueueItem).order_by(QueueItem.since))).all()
+        queue_rows = [] if scope is not None else (await session.exec(select(QueueItem).order_by(QueueItem.since))).all()
     return {"now": service.clock.now().isoformat(), "squad_id": scope,
-            "squads": [{"id": s.id, "name": s.name} for s in squads if not scope or s.id == scope],
+            "squads": [{"id": s.id, "name": s.name} for s in squads if scope is None or s.id == scope],
             "queue": [QueuePublic.of(q).model_dump(mode="json") for q in queue_rows],
             "assignments": [AssignmentPublic.of(a).model_dump(mode="json") for a in rows]}
 

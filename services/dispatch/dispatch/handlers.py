@@ -4,6 +4,7 @@ escalation chain (逐级负责制) when it runs late. Rules live in dispatch.dom
 dispatch.workcalendar; this module loads, asks them, stores and publishes."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
@@ -17,7 +18,7 @@ from sqlmodel import select
 
 from common.messaging.contracts import (AssignmentAccepted, AssignmentCreated, AssignmentEscalated,
                                         AssignmentReturned, CaseFiled, CaseOpened, CaseTransitioned, CaseUnroutable,
-                                        DeadlineExtended, Location, PatrolCheckedIn, PatrolPostMissed,
+                                        DeadlineExtended, GridDefined, Location, PatrolCheckedIn, PatrolPostMissed,
                                         SupervisionOrderAnswered, SupervisionOrderIssued)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
@@ -25,7 +26,7 @@ from dispatch.domain import (CaseToRoute, GridMap, OfficerLoad, RoutingRule, esc
                              suggest_officer)
 from common.geo import distance_m
 from dispatch.patrol import PostWindow, judge_check_in, shifts_on
-from dispatch.tables import (Assignment, Escalation, Officer, PatrolPost, PatrolShift, QueueItem, Squad,
+from dispatch.tables import (Assignment, Escalation, Grid, Officer, PatrolPost, PatrolShift, QueueItem, Squad,
                              SupervisionOrder)
 from dispatch.workcalendar import BEIJING, WorkCalendar, deadline, warning_time
 
@@ -495,6 +496,24 @@ async def check_patrols(uow: UnitOfWork, ctx: Context, limit: int = 500) -> int:
         await notify_board(uow, ctx, "patrol", post_id=post.id, squad_id=shift.squad_id, missed=True)
     await uow.commit()
     return len(due)
+
+
+async def announce_grids(uow: UnitOfWork) -> int:
+    """GridDefined for each grid that is new or changed since it was last announced, so other
+    services place points in grids without reading these tables."""
+    rows = (await uow.session.exec(select(Grid, Squad).join(Squad).order_by(Grid.id).with_for_update(of=Grid))).all()
+    now, told = uow.clock.now(), 0
+    for grid, squad in rows:
+        event = GridDefined(grid_id=grid.id, name=grid.name, squad_id=squad.id, squad_name=squad.name,
+                            geometry=grid.geometry, defined_at=now)
+        digest = hashlib.sha256(event.model_dump_json(exclude={"defined_at"}).encode()).hexdigest()
+        if grid.announced != digest:
+            grid.announced = digest
+            uow.session.add(grid)
+            uow.publish(event)
+            told += 1
+    await uow.commit()
+    return told
 
 
 def parse_chain(text_: str) -> tuple[tuple[str, float], ...]:

@@ -15,15 +15,15 @@ from sqlmodel import select
 from common.logging import configure_logging
 from common.messaging.contracts import (AssignmentAccepted, AssignmentCreated, AssignmentEscalated,
                                         AssignmentReturned, CaseFiled, CaseOpened, CaseTransitioned, CaseUnroutable,
-                                        DeadlineExtended, PatrolCheckedIn, PatrolPostMissed, SupervisionOrderAnswered,
-                                        SupervisionOrderIssued)
+                                        DeadlineExtended, GridDefined, PatrolCheckedIn, PatrolPostMissed,
+                                        SupervisionOrderAnswered, SupervisionOrderIssued)
 from common.service import Service, create_app
 from dispatch.api import RuleBody, router
 from dispatch.board import BoardHub
 from dispatch.console import router as console_router
 from dispatch.domain import GridArea, GridMap, RoutingRule
-from dispatch.handlers import (BOARD_CHANNEL, Context, check_deadlines, check_patrols, follow_case, parse_chain,
-                               route_case)
+from dispatch.handlers import (BOARD_CHANNEL, Context, announce_grids, check_deadlines, check_patrols, follow_case,
+                               parse_chain, route_case)
 from dispatch.patrol_api import PostBody, router as patrol_router
 from dispatch.settings import DispatchSettings
 from dispatch.tables import CalendarDay, Grid, Officer, PatrolPost, RoutingRuleRow, Squad, backbone
@@ -46,7 +46,7 @@ class DispatchService(Service):
     migrations_dir = HERE / "migrations"
     publishes = (AssignmentCreated, CaseUnroutable, AssignmentAccepted, AssignmentReturned, DeadlineExtended,
                  AssignmentEscalated, SupervisionOrderIssued, SupervisionOrderAnswered, PatrolCheckedIn,
-                 PatrolPostMissed)
+                 PatrolPostMissed, GridDefined)
     settings: DispatchSettings
     REFRESH_S = 10.0
     """Rules and the calendar are re-read this often, so an admin's change reaches every replica."""
@@ -79,6 +79,8 @@ class DispatchService(Service):
 
     async def on_started(self) -> None:
         await self.seed()
+        async with self.uow() as uow:
+            await announce_grids(uow)
         await self.load_grids()
         await self.load_rules_and_calendar()
         self.board = BoardHub(self.engine, self.settings.kafka_namespace + BOARD_CHANNEL)

@@ -33,6 +33,8 @@ class Grid(DispatchTable, table=True):
     name: str = Field(max_length=100)
     squad_id: str = Field(foreign_key="squads.id", max_length=64)
     geometry: dict = Field(sa_column=Column(JSONB, nullable=False))
+    announced: str | None = Field(default=None, max_length=64,
+                                  description="digest of what the last GridDefined said; a change publishes another")
 
 
 class Officer(DispatchTable, table=True):

@@ -13,8 +13,9 @@ from fastapi import (APIRouter, Depends, File, Form, Header, HTTPException, Path
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
+from common.access import sees_contacts, sees_photo
 from common.auth import Principal, Role, require_roles
-from common.logging import mask_phone
+from common.redaction import mask_phone
 from common.messaging.contracts import Channel, Location, Urgency
 from common.photos import PhotoRejected
 from intake.domain import channel_for
@@ -93,9 +94,10 @@ class IncidentPublic(BaseModel):
     photos: list[PhotoOut] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, i: Incident, photos: list[PhotoOut] = ()) -> "IncidentPublic":
+    def of(cls, i: Incident, photos: list[PhotoOut] = (), *, contacts: bool = False) -> "IncidentPublic":
+        """`contacts`: the caller's name and masked number, for those who may see them (common.access)."""
         caller = None
-        if i.caller_name or i.caller_phone:
+        if contacts and (i.caller_name or i.caller_phone):
             caller = CallerOut(name=i.caller_name, phone=mask_phone(i.caller_phone) if i.caller_phone else None)
         return cls(
             id=i.id, status=i.status, channel=i.channel, category=i.category_code,
@@ -109,16 +111,20 @@ class IncidentPublic(BaseModel):
         )
 
 
-async def with_photos(service, session, rows: list[Incident]) -> list[IncidentPublic]:
-    """The incidents as the API shows them, each with its photos' links (one query for all)."""
+async def shown_to(principal: Principal, service, session, rows: list[Incident]) -> list[IncidentPublic]:
+    """The incidents as this reader may see them: contact details and photos by common.access,
+    each photo with the link the reader may follow (one query for all)."""
     photos: dict[str, list[PhotoOut]] = {}
+    squad_of = {i.id: i.squad_id for i in rows}
     if rows:
-        for p in (await session.exec(select(IncidentPhoto).where(IncidentPhoto.incident_id.in_([i.id for i in rows]))
+        for p in (await session.exec(select(IncidentPhoto).where(IncidentPhoto.incident_id.in_(list(squad_of)))
                                      .order_by(IncidentPhoto.incident_id, IncidentPhoto.position))).all():
-            photos.setdefault(p.incident_id, []).append(PhotoOut(
-                id=p.id, url=photo_link(service, p), original_url=f"/v1/photos/{p.id}/original", sha256=p.sha256,
-                public=p.public, taken_at=p.taken_at))
-    return [IncidentPublic.of(i, photos.get(i.id, [])) for i in rows]
+            if sees_photo(principal, public=p.public, squad_id=squad_of[p.incident_id]):
+                photos.setdefault(p.incident_id, []).append(PhotoOut(
+                    id=p.id, url=photo_link(service, p), original_url=f"/v1/photos/{p.id}/original",
+                    sha256=p.sha256, public=p.public, taken_at=p.taken_at))
+    contacts = sees_contacts(principal)
+    return [IncidentPublic.of(i, photos.get(i.id, []), contacts=contacts) for i in rows]
 
 
 class CategoryRulesIn(BaseModel):
@@ -191,7 +197,7 @@ async def create_incident(
                             ) from exc
     if reported.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return IncidentPublic.of(reported.incident)
+    return IncidentPublic.of(reported.incident, contacts=sees_contacts(principal))
 
 
 @router.get("/v1/incidents/{incident_id}", response_model=IncidentPublic, summary="one incident with its case and squad")
@@ -200,7 +206,7 @@ async def get_incident(incident_id: str, principal: Reader, service=Depends(get_
         incident = await session.get(Incident, incident_id)
         if incident is None or not principal.sees_squad(incident.squad_id):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"incident {incident_id} not found")
-        return (await with_photos(service, session, [incident]))[0]
+        return (await shown_to(principal, service, session, [incident]))[0]
 
 
 @router.get("/v1/incidents", response_model=list[IncidentPublic], summary="incidents, newest first")
@@ -219,7 +225,7 @@ async def list_incidents(principal: Reader, service=Depends(get_service),
         query = query.where(Incident.squad_id == principal.squad_scope)
     async with service.session_factory() as session:
         rows = (await session.exec(query)).all()
-        return await with_photos(service, session, list(rows))
+        return await shown_to(principal, service, session, list(rows))
 
 
 @router.get("/v1/categories", response_model=list[CategoryPublic], summary="服务目录: the categories")
@@ -294,7 +300,7 @@ async def field_report(
     if reported.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     async with service.session_factory() as session:
-        return (await with_photos(service, session, [reported.incident]))[0]
+        return (await shown_to(principal, service, session, [reported.incident]))[0]
 
 
 # -- machines: non-site enforcement cameras and IoT -------------------------------------------------------
@@ -360,7 +366,7 @@ async def machine_event(body: MachineEvent, principal: Machine, response: Respon
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
     async with service.session_factory() as session:
-        return (await with_photos(service, session, [reported.incident]))[0]
+        return (await shown_to(principal, service, session, [reported.incident]))[0]
 
 
 # -- a dispatcher splits a wrong merge -----------------------------------------------------------------------
@@ -380,4 +386,4 @@ async def detach(incident_id: str, body: DetachRequest, principal: Dispatcher, s
     except NotJoined as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     async with service.session_factory() as session:
-        return (await with_photos(service, session, [incident]))[0]
+        return (await shown_to(principal, service, session, [incident]))[0]

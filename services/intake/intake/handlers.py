@@ -12,7 +12,7 @@ from sqlalchemy import case, func, or_, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
-from common.logging import mask_phone, redact_phones
+from common.redaction import mask_phone
 from common.messaging.contracts import (CaseDispatched, CaseFlagged, CaseOpened, CasePublicNoteAdded,
                                         CaseTransitioned, IncidentDetached, IncidentJoined, IncidentRated,
                                         IncidentReported, Location)
@@ -162,12 +162,12 @@ def _reported_event(incident: Incident, photo_ids: list[str], time_limit_hours: 
         incident_id=incident.id, reported_at=incident.reported_at, channel=incident.channel,
         category_code=incident.category_code, category_known=incident.category_known,
         urgency=incident.urgency, location=Location(lon=incident.lon, lat=incident.lat),
-        description=redact_phones(incident.description),
+        description=incident.description,
         caller_phone_masked=mask_phone(incident.caller_phone) if incident.caller_phone else None,
         source_reference=incident.source_reference, flags=list(incident.flags),
         time_limit_hours=time_limit_hours, category_version=incident.category_version,
         observed_at=incident.observed_at, photo_ids=photo_ids, source_event_id=incident.source_event_id,
-        attributes={k: redact_phones(v) if isinstance(v, str) else v for k, v in incident.attributes.items()},
+        attributes=dict(incident.attributes),
     )
 
 
@@ -252,8 +252,8 @@ async def rate_report(uow: UnitOfWork, token: str, rating: str, comment: str | N
     incident.rating, incident.rating_comment, incident.rated_at = rating, comment, now
     uow.publish(IncidentRated(incident_id=incident.id, case_id=case_holder.case_id,
                               case_number=case_holder.case_number, category_code=case_holder.category_code,
-                              squad_id=case_holder.squad_id, rating=rating,
-                              comment=redact_phones(comment) if comment else None, rated_at=now))
+                              squad_id=case_holder.squad_id, rating=rating, comment=comment, rated_at=now,
+                              opening_report=incident.duplicate_of is None))
     await uow.commit()
     return incident
 

@@ -167,6 +167,15 @@ class RequestForm:
     media_url: str | None = None
     attributes: dict[str, str | list[str]] = field(default_factory=dict)
 
+    @property
+    def name(self) -> str | None:
+        """The caller's name as intake keeps it: family name first."""
+        return " ".join(p for p in (self.last_name, self.first_name) if p) or None
+
+
+CALLER_NAME_MAX = 100
+"""intake.tables.Incident.caller_name"""
+
 
 def _bounded(form: dict[str, list[str]], name: str, limit: int) -> str | None:
     values = form.get(name)
@@ -189,6 +198,8 @@ def parse_request_form(form: dict[str, list[str]], max_description: int) -> Requ
                         ("account_id", 100), ("first_name", 50), ("last_name", 50), ("phone", 32),
                         ("media_url", 1000)):
         setattr(req, name, _bounded(form, name, limit))
+    if req.name and len(req.name) > CALLER_NAME_MAX:
+        raise Open311Error(400, f"first_name and last_name together are longer than {CALLER_NAME_MAX} characters")
     req.description = _bounded(form, "description", max_description) or ""
     raw_lat, raw_long = _bounded(form, "lat", 32), _bounded(form, "long", 32)
     if (raw_lat is None) != (raw_long is None):

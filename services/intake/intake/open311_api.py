@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Callable
+from typing import Annotated, Callable, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from common.auth import Principal, Role, require_roles
-from common.logging import redact_phones
+from common.redaction import redact_personal
 from common.messaging.contracts import Location
 from common.photos import PhotoRejected
 from intake import open311 as o
@@ -132,6 +132,16 @@ async def _client(service, api_key: str | None) -> ApiClient:
     return client
 
 
+async def _readable_channels(service, api_key: str | None) -> frozenset[str] | None:
+    """What a reader may list: the channels citizens file publicly (INTAKE_PUBLIC_CHANNELS), or
+    every channel (None) for a partner system's key."""
+    if api_key:
+        client = await _client(service, api_key)
+        if client.scope == "partner":
+            return None
+    return service.settings.public_channels
+
+
 @router.post("/requests.{fmt}", summary="Submit a service request (form-encoded, api_key required)")
 async def post_request(fmt: str, request: Request, service=Depends(get_service)):
     fmt = _fmt(fmt)
@@ -145,7 +155,8 @@ async def post_request(fmt: str, request: Request, service=Depends(get_service))
             media.append(value)
     _jurisdiction(service, (form.get("jurisdiction_id") or [None])[-1])
     client = await _client(service, (form.get("api_key") or [None])[-1])
-    sender = (form.get("device_id") or [None])[-1] or client_address(request, service.settings.trusted_proxies)
+    # Counted per key and client address: a device_id is whatever the client chooses to send.
+    sender = client_address(request, service.settings.trusted_proxies)
     await rate_limited(service, f"open311:{client.id}:{sender}", service.settings.open311_posts_per_minute,
                        "service requests")
     req = o.parse_request_form(form, service.settings.max_description)
@@ -171,13 +182,12 @@ async def post_request(fmt: str, request: Request, service=Depends(get_service))
             raise o.Open311Error(400, f"address_string {req.address_string or req.address_id!r} is not in the "
                                       "district's address table; send lat and long instead")
         lon, lat = place.lon, place.lat
-    name = " ".join(p for p in (req.last_name, req.first_name) if p) or None
     try:
         async with service.uow() as uow:
             reported = await report_incident(uow, ReportIncident(
                 category_code=category.code, location=Location(lon=lon, lat=lat),
                 description=req.description or category.name, channel="open311", urgency="ordinary",
-                reported_by=f"open311:{client.name}", caller_name=name, caller_phone=req.phone,
+                reported_by=f"open311:{client.name}", caller_name=req.name, caller_phone=req.phone,
                 address_string=req.address_string, attributes=attributes,
                 media_urls=(req.media_url,) if req.media_url else (), contact_email=req.email,
                 device_id=req.device_id, account_id=req.account_id, client_id=client.id, photos=tuple(stored),
@@ -201,7 +211,7 @@ def _request(i: Incident, holder: Incident, names: dict[str, str], photos: list[
     out = {"service_request_id": i.id, "status": o.status_of(holder.status),
            "status_notes": notes[-1]["text"] if notes else None,
            "service_name": names.get(i.category_code, i.category_code), "service_code": i.category_code,
-           "description": redact_phones(i.description), "agency_responsible": holder.squad_name,
+           "description": redact_personal(i.description), "agency_responsible": holder.squad_name,
            "service_notice": f"已并入 service_request_id {holder.id}" if holder is not i else None,
            "requested_datetime": i.reported_at, "updated_datetime": max(i.updated_at, holder.updated_at),
            "expected_datetime": holder.expected_at, "address": i.address_string, "address_id": None, "zipcode": None,
@@ -247,11 +257,17 @@ async def get_requests(fmt: str, request: Request, service=Depends(get_service),
                        start_date: str | None = None, end_date: str | None = None,
                        status_: Annotated[str | None, Query(alias="status")] = None, extensions: bool = False,
                        page: Annotated[int, Query(ge=1, le=100000)] = 1,
-                       page_size: Annotated[int, Query(ge=1, le=o.MAX_REQUESTS)] = o.MAX_REQUESTS):
+                       page_size: Annotated[int, Query(ge=1, le=o.MAX_REQUESTS)] = o.MAX_REQUESTS,
+                       api_key: Annotated[str | None, Query(max_length=100, description="a partner key reads "
+                                                            "every channel; without one, what citizens filed "
+                                                            "publicly")] = None):
     fmt = _fmt(fmt)
     await limit(request, service, "reads")
     _jurisdiction(service, jurisdiction_id)
+    channels = await _readable_channels(service, api_key)
     query = select(Incident)
+    if channels is not None:
+        query = query.where(Incident.channel.in_(channels))
     ids = _csv(service_request_id)
     if ids:  # the specification: with service_request_id, the other filters are ignored
         query = query.where(Incident.id.in_(ids[:o.MAX_REQUESTS]))
@@ -286,13 +302,15 @@ async def get_requests(fmt: str, request: Request, service=Depends(get_service),
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
 async def get_request(service_request_id: str, fmt: str, request: Request, service=Depends(get_service),
-                      jurisdiction_id: str | None = None, extensions: bool = False):
+                      jurisdiction_id: str | None = None, extensions: bool = False,
+                      api_key: Annotated[str | None, Query(max_length=100)] = None):
     fmt = _fmt(fmt)
     await limit(request, service, "reads")
     _jurisdiction(service, jurisdiction_id)
+    channels = await _readable_channels(service, api_key)
     async with service.session_factory() as session:
         incident = await session.get(Incident, service_request_id) if len(service_request_id) <= 36 else None
-        if incident is None:
+        if incident is None or channels is not None and incident.channel not in channels:
             raise o.Open311Error(404, f"service_request_id {service_request_id!r} not found")
         return render("service_requests", await _requests(session, [incident], _base(service, request), extensions),
                       fmt)
@@ -318,12 +336,16 @@ Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 
 class KeyRequest(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$", description="the client app")
+    scope: Literal["public", "partner"] = Field(
+        "public", description="public: submits requests and reads what anyone reads; partner (a municipal "
+                              "system): also reads the requests of every channel")
 
 
 class KeyPublic(BaseModel):
     id: str
     name: str
     key_prefix: str = Field(description="the key's first characters, to recognise it")
+    scope: str
     created_by: str
     created_at: datetime
     revoked_at: datetime | None
@@ -338,7 +360,8 @@ class KeyIssued(KeyPublic):
 async def issue_key(body: KeyRequest, principal: Admin, service=Depends(get_service)):
     key = secrets.token_urlsafe(32)
     client = ApiClient(id=str(uuid.uuid4()), name=body.name, key_sha256=hashlib.sha256(key.encode()).hexdigest(),
-                       key_prefix=key[:8], created_by=principal.subject, created_at=service.clock.now())
+                       key_prefix=key[:8], scope=body.scope, created_by=principal.subject,
+                       created_at=service.clock.now())
     async with service.session_factory() as session:
         session.add(client)
         await session.commit()

@@ -12,9 +12,11 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from common.auth import OptionalPrincipal, Principal, Role
+from common.access import sees_evidence, sees_photo
+from common.auth import OptionalPrincipal
 from common.messaging.contracts import Location
 from common.photos import PhotoRejected
+from common.redaction import redact_personal
 from intake import open311 as o
 from intake.abuse import client_address, submitter_of
 from intake.domain import LABEL, RATINGS, Throttled, may_rate
@@ -264,7 +266,7 @@ async def tracking_of(session, incident: Incident) -> Tracking:
     return Tracking(
         reference=incident.id, category=incident.category_code,
         category_name=category.name if category else incident.category_code,
-        description=incident.description, status=holder.status, status_label=LABEL.get(holder.status, holder.status),
+        description=redact_personal(incident.description), status=holder.status, status_label=LABEL.get(holder.status, holder.status),
         reported_at=incident.reported_at, updated_at=max(incident.updated_at, holder.updated_at),
         case_number=holder.case_number, agency_responsible=holder.squad_name, expected_at=holder.expected_at,
         notes=[NoteOut(at=n["at"], text=n["text"]) for n in holder.public_notes],
@@ -303,11 +305,6 @@ async def rate(token: str, body: RatingIn, request: Request, service=Depends(get
 
 # -- photos -------------------------------------------------------------------------------------------------
 
-PHOTO_VIEWERS = frozenset({Role.hotline_operator, Role.field_monitor, Role.dispatcher, Role.squad_officer,
-                           Role.squad_leader, Role.supervisor, Role.admin})
-EVIDENCE_VIEWERS = PHOTO_VIEWERS - {Role.hotline_operator}
-
-
 async def _photo(service, photo_id: str) -> tuple[IncidentPhoto, Incident]:
     async with service.session_factory() as session:
         photo = await session.get(IncidentPhoto, photo_id[:36])
@@ -315,10 +312,6 @@ async def _photo(service, photo_id: str) -> tuple[IncidentPhoto, Incident]:
     if photo is None or incident is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"photo {photo_id} not found")
     return photo, incident
-
-
-def _may_see(principal: Principal | None, incident: Incident, roles: frozenset[Role]) -> bool:
-    return principal is not None and principal.role in roles and principal.sees_squad(incident.squad_id)
 
 
 def photo_link(service, photo: IncidentPhoto) -> str:
@@ -339,7 +332,7 @@ async def shown_photo(photo_id: str, request: Request, service=Depends(get_servi
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this photo is not public: send a staff bearer token "
                                 "or use the signed link the API gave you (it may have expired)",
                                 headers={"WWW-Authenticate": "Bearer"})
-        if not _may_see(principal, incident, PHOTO_VIEWERS):
+        if not sees_photo(principal, public=False, squad_id=incident.squad_id):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"photo {photo_id} not found")
     data = await service.store.get(photo.shown_key)
     cache = "public, max-age=86400, immutable" if photo.public else "private, max-age=300"
@@ -353,7 +346,7 @@ async def original_photo(photo_id: str, principal: OptionalPrincipal, service=De
     if principal is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     photo, incident = await _photo(service, photo_id)
-    if not _may_see(principal, incident, EVIDENCE_VIEWERS):
+    if not sees_evidence(principal, squad_id=incident.squad_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"photo {photo_id} not found")
     data = await service.store.get(photo.original_key)
     return Response(data, media_type=photo.content_type,

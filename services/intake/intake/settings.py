@@ -34,6 +34,11 @@ class IntakeSettings(ServiceSettings):
         description="channels whose reports join an open incident of the same category nearby (重复件); "
                     "comma-separated. Hotline operators and field monitors are left out by default: they "
                     "see the open incidents and the dispatcher merges cases (POST /v1/cases/{id}/merge)")
+    public_channels: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset({"web", "open311"}),
+        description="channels whose reports anyone may list and read (Open311 without a partner key, "
+                    "/public/): what citizens filed publicly; comma-separated. Hotline calls, transfers, field "
+                    "reports and camera or IoT captures stay with staff and partner keys")
     flood_radius_m: int = Field(200, description="one client's reports this close together count as one spot")
     flood_max_reports: int = Field(5, description="reports one client may send about one spot per flood window")
     flood_window_minutes: int = Field(60, description="the flood window")
@@ -51,7 +56,7 @@ class IntakeSettings(ServiceSettings):
             refuse_weak_secret("INTAKE_PHOTO_URL_SECRET", self.photo_url_secret)
         return self
 
-    @field_validator("dedup_channels", "trusted_proxies", mode="before")
+    @field_validator("dedup_channels", "trusted_proxies", "public_channels", mode="before")
     @classmethod
     def _comma_list(cls, value):
         return frozenset(v.strip() for v in value.split(",") if v.strip()) if isinstance(value, str) else value

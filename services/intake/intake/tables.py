@@ -140,6 +140,8 @@ class ApiClient(IntakeTable, table=True):
     name: str = Field(max_length=100)
     key_sha256: str = Field(max_length=64, unique=True)
     key_prefix: str = Field(max_length=8)
+    scope: str = Field(default="public", max_length=16, sa_column_kwargs={"server_default": "public"},
+                       description="public: reads what anyone reads; partner: every channel's requests")
     created_by: str = Field(max_length=100)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

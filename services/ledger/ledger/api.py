@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import select
 
 from common.auth import Principal, Role, require_roles
+from common.messaging.contracts import Location
 from ledger.handlers import RegisterMerchant, register_merchant
 from ledger.tables import Merchant
 
@@ -29,7 +30,8 @@ class MerchantCreate(BaseModel):
     operator: str = Field(min_length=1, max_length=100, description="经营者")
     address: str = Field(min_length=1, max_length=300)
     business_nature: str = Field(min_length=1, max_length=100, description="经营性质")
-    grid_id: str | None = Field(None, max_length=64)
+    location: Location | None = Field(None, description="WGS84; the grid and its squad are derived from it")
+    grid_id: str | None = Field(None, max_length=64, description="when no location is given")
 
 
 class MerchantPublic(BaseModel):
@@ -39,6 +41,7 @@ class MerchantPublic(BaseModel):
     address: str
     business_nature: str
     grid_id: str | None
+    squad_id: str | None
     colour: str = Field(description="一卡四色: blue 蓝, yellow 黄, orange 橙, red 红")
     violations: dict[str, int]
     created_at: datetime
@@ -49,7 +52,7 @@ class MerchantPublic(BaseModel):
              summary="登记商户")
 async def create_merchant(body: MerchantCreate, principal: Clerk, service=Depends(get_service)):
     async with service.uow() as uow:
-        m = await register_merchant(uow, RegisterMerchant(**body.model_dump()))
+        m = await register_merchant(uow, RegisterMerchant(**{**body.model_dump(), "location": body.location}))
     return MerchantPublic.model_validate(m, from_attributes=True)
 
 

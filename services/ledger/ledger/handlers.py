@@ -5,13 +5,16 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 
-from common.messaging.contracts import CaseClosed, EnforcementStepRecorded, MerchantGradeChanged
+from common.geo import GridArea, GridMap
+from common.messaging.contracts import (CaseClosed, EnforcementStepRecorded, GridDefined, Location,
+                                        MerchantGradeChanged, MerchantRegistered)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from ledger.domain import Colour, colour_after_enforcement, colour_after_violation
-from ledger.tables import GradeChange, Merchant
+from ledger.tables import DistrictGrid, GradeChange, Merchant
 
 log = logging.getLogger(__name__)
 
@@ -22,17 +25,63 @@ class RegisterMerchant:
     operator: str
     address: str
     business_nature: str
+    location: Location | None = None
     grid_id: str | None = None
 
 
+async def grid_map(session) -> GridMap:
+    rows = (await session.exec(select(DistrictGrid).order_by(DistrictGrid.id))).all()
+    return GridMap([GridArea(grid_id=g.id, name=g.name, squad_id=g.squad_id, squad_name=g.squad_name,
+                             geometry=g.geometry) for g in rows])
+
+
+def merchant_state(m: Merchant, cls=MerchantRegistered, at=None):
+    return cls(merchant_id=m.id, name=m.name, address=m.address,
+               location=Location(lon=m.lon, lat=m.lat) if m.lon is not None else None, grid_id=m.grid_id,
+               squad_id=m.squad_id, business_nature=m.business_nature, colour=m.colour, at=at or m.updated_at)
+
+
 async def register_merchant(uow: UnitOfWork, cmd: RegisterMerchant) -> Merchant:
+    """登记: the grid (and the squad responsible for it) comes from the merchant's position when
+    it is given, else from the clerk."""
     now = uow.clock.now()
+    grid_id, squad_id = cmd.grid_id, None
+    if cmd.location is not None:
+        area = (await grid_map(uow.session)).grid_for(cmd.location.lon, cmd.location.lat)
+        grid_id, squad_id = (area.grid_id, area.squad_id) if area else (None, None)
+    elif grid_id is not None:
+        grid = await uow.session.get(DistrictGrid, grid_id)
+        squad_id = grid.squad_id if grid else None
     merchant = Merchant(id=str(uuid.uuid4()), name=cmd.name, operator=cmd.operator, address=cmd.address,
-                        business_nature=cmd.business_nature, grid_id=cmd.grid_id, colour=Colour.blue.name,
-                        violations={}, created_at=now, updated_at=now)
+                        business_nature=cmd.business_nature, lon=cmd.location.lon if cmd.location else None,
+                        lat=cmd.location.lat if cmd.location else None, grid_id=grid_id, squad_id=squad_id,
+                        colour=Colour.blue.name, violations={}, created_at=now, updated_at=now, announced=True)
     uow.session.add(merchant)
+    uow.publish(merchant_state(merchant))
     await uow.commit()
     return merchant
+
+
+async def announce_merchants(uow: UnitOfWork, limit: int = 1000) -> int:
+    """MerchantRegistered for merchants registered before the event existed, a batch at a time."""
+    rows = (await uow.session.exec(select(Merchant).where(Merchant.announced.is_(False)).limit(limit)
+                                   .with_for_update(skip_locked=True))).all()
+    for m in rows:
+        m.announced = True
+        uow.session.add(m)
+        uow.publish(merchant_state(m))
+    await uow.commit()
+    return len(rows)
+
+
+async def record_grid(event: GridDefined, env: Envelope, uow: UnitOfWork) -> None:
+    """The district's grids, as dispatch announces them."""
+    await uow.session.execute(pg_insert(DistrictGrid).values(
+        id=event.grid_id, name=event.name, squad_id=event.squad_id, squad_name=event.squad_name,
+        geometry=event.geometry, defined_at=event.defined_at,
+    ).on_conflict_do_update(index_elements=["id"], set_={
+        "name": event.name, "squad_id": event.squad_id, "squad_name": event.squad_name,
+        "geometry": event.geometry, "defined_at": event.defined_at}))
 
 
 async def _merchant_for_update(uow: UnitOfWork, merchant_id: str, case_id: str) -> Merchant | None:

@@ -25,7 +25,13 @@ class Merchant(LedgerTable, table=True):
     operator: str = Field(max_length=100)
     address: str = Field(max_length=300)
     business_nature: str = Field(max_length=100)
+    lon: float | None = None
+    lat: float | None = None
     grid_id: str | None = Field(default=None, max_length=64)
+    squad_id: str | None = Field(default=None, max_length=64)
+    announced: bool = Field(default=False, sa_column_kwargs={"server_default": "false"},
+                            description="MerchantRegistered published (merchants from before it existed are "
+                                        "announced at start)")
     colour: str = Field(max_length=16, default="blue")
     violations: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -42,6 +48,18 @@ class GradeChange(LedgerTable, table=True):
     previous: str = Field(max_length=16)
     current: str = Field(max_length=16)
     changed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class DistrictGrid(LedgerTable, table=True):
+    """The district's grids as dispatch announces them (GridDefined): ledger places a merchant in
+    its grid from these, never from dispatch's tables."""
+    __tablename__ = "grids"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
+    squad_id: str = Field(max_length=64)
+    squad_name: str = Field(max_length=100)
+    geometry: dict = Field(sa_column=Column(JSONB, nullable=False))
+    defined_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 backbone = ServiceTables(registry.metadata)

@@ -67,6 +67,7 @@ class MonthCounters(BaseModel):
     satisfied: int = Field(description="满意")
     basically_satisfied: int = Field(description="基本满意")
     dissatisfied: int = Field(description="不满意")
+    joined_rated: int = Field(description="ratings by reports that joined a case (重复件): kept apart, not in 满意率")
 
 
 assert set(MonthCounters.model_fields) == set(COUNTERS), "the report shows every counter the projection keeps"

@@ -28,7 +28,8 @@ def month_of(moment: datetime) -> date:
 
 
 COUNTERS = ("received", "dispatched", "closed", "violations", "reworked", "fines_collected_fen", "returned",
-            "extended", "escalated", "joined", "rated", "satisfied", "basically_satisfied", "dissatisfied")
+            "extended", "escalated", "joined", "rated", "satisfied", "basically_satisfied", "dissatisfied",
+            "joined_rated")
 """The monthly counters, per month, squad and category; a new counter is one name here, one
 column in tables.MonthlyCount and the line in `_facts_and_counts` that adds to it."""
 
@@ -71,9 +72,11 @@ def _facts_and_counts(envelopes: list[Envelope]):
             count(e.at, e.squad_id, e.category_code, "fines_collected_fen", by=e.collected_fen)
         elif isinstance(e, IncidentJoined):
             count(e.reported_at, None, e.category_code, "joined")
-        elif isinstance(e, IncidentRated):
+        elif isinstance(e, IncidentRated) and e.opening_report:  # the case's 评价: one per case
             count(e.rated_at, e.squad_id, e.category_code, "rated")
             count(e.rated_at, e.squad_id, e.category_code, e.rating)
+        elif isinstance(e, IncidentRated):
+            count(e.rated_at, e.squad_id, e.category_code, "joined_rated")
     return facts, counts
 
 

@@ -56,6 +56,8 @@ class MonthlyCount(ReportingTable, table=True):
     satisfied: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="满意")
     basically_satisfied: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="基本满意")
     dissatisfied: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="不满意")
+    joined_rated: int = Field(default=0, sa_column_kwargs={"server_default": "0"},
+                              description="ratings by reports that joined a case: not its 评价")
 
 
 class ProjectionState(ReportingTable, table=True):

@@ -4,13 +4,34 @@ and the AsyncAPI document in docs/ are generated from these models (`make contra
 
 Rules of the contract: a type name ends in its version (`.v1`); a field may be added, never
 removed or changed in meaning (that is a `.v2`); consumers ignore fields they do not know.
-No event carries a raw phone number: only intake stores it."""
+
+No event carries a phone number or an identity-card number. Every field that holds text a person
+typed is a `FreeText` (or a `FreeData` of such text), and the model masks those numbers itself
+when the event is made, whoever makes it; a test walks every contract's fields to keep it so."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from common.redaction import redact_private
+
+
+def _redact_all(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_private(value)
+    if isinstance(value, dict):
+        return {k: _redact_all(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact_all(v) for v in value]
+    return value
+
+
+FreeText = Annotated[str, AfterValidator(redact_private)]
+"""Text a person typed (a description, a reason, a note): phone and identity-card numbers masked."""
+FreeData = Annotated[dict, AfterValidator(_redact_all)]
+"""Facts of a step or a report, whose strings may hold typed text: masked the same way."""
 
 TYPE_PREFIX = "cn.gov.cgzf"
 
@@ -19,6 +40,7 @@ class Topics:
     incidents = "intake.incidents"
     cases = "cases.cases"
     assignments = "dispatch.assignments"
+    grids = "dispatch.grids"
     merchants = "ledger.merchants"
 
     @staticmethod
@@ -72,9 +94,9 @@ class IncidentReported(IntegrationEvent):
     category_known: bool = Field(description="false: not in the service catalogue; flagged")
     urgency: Urgency = "ordinary"
     location: Location
-    description: str
+    description: FreeText
     caller_phone_masked: str | None = Field(None, description="138****5678, never the number")
-    source_reference: str | None = Field(None, description="reference of a 12345/110 transfer")
+    source_reference: FreeText | None = Field(None, description="reference of a 12345/110 transfer")
     flags: list[str] = Field(default_factory=list)
     time_limit_hours: float | None = Field(None, description="处置时限 of the category for this urgency, as "
                                            "filed: working hours (ordinary) or clock hours (urgent)")
@@ -82,8 +104,8 @@ class IncidentReported(IntegrationEvent):
     observed_at: datetime | None = Field(None, description="when the reporter saw it (photo taken, camera capture)")
     photo_ids: list[str] = Field(default_factory=list, description="photos kept by intake: GET /v1/photos/{id}")
     source_event_id: str | None = Field(None, description="a camera's or IoT platform's own event id")
-    attributes: dict = Field(default_factory=dict, description="the category's attributes (车牌号, 犬牌号, 时段); "
-                             "never personal data")
+    attributes: FreeData = Field(default_factory=dict, description="the category's attributes (车牌号, 犬牌号, "
+                                 "时段)")
 
     examples: ClassVar = tuple((channel, summary, {
         "incident_id": f"0b7f6a52-1c1e-4c4e-9a7e-0000000000{n:02d}", "reported_at": "2026-11-23T01:00:00Z",
@@ -151,7 +173,7 @@ class IncidentDetached(IntegrationEvent):
     joined_incident_id: str
     detached_by: str
     detached_at: datetime
-    reason: str
+    reason: FreeText
 
 
 Rating = Literal["satisfied", "basically_satisfied", "dissatisfied"]
@@ -166,12 +188,15 @@ class IncidentRated(IntegrationEvent):
                               "it as 评价 and, by the bureau's rule, reopens the case on 不满意.")
 
     incident_id: str = Field(description="the report that was rated (a joined report rates the case it joined)")
+    opening_report: bool = Field(True, description="the report that opened the case: only its rating evaluates "
+                                 "the case, counts in 满意率 and may reopen it; a joined report's rating is kept in "
+                                 "the trail and counted apart")
     case_id: str
     case_number: str | None = None
     category_code: str
     squad_id: str | None = None
     rating: Rating
-    comment: str | None = Field(None, description="phone numbers masked")
+    comment: FreeText | None = None
     rated_at: datetime
 
 
@@ -197,7 +222,7 @@ class CaseOpened(IntegrationEvent):
         "filed", description="filed 已立案 (dispatch routes it now) or reported 待核实 (waits for verification)")
     parent_case_id: str | None = Field(None, description="the case this one was split from (拆分)")
     time_limit_hours: float | None = Field(None, description="处置时限 the case was filed under")
-    description: str = Field("", description="the report's text, phone numbers redacted (for routing rules)")
+    description: FreeText = Field("", description="the report's text (for routing rules)")
 
 
 class CaseFiled(IntegrationEvent):
@@ -217,7 +242,7 @@ class CaseFiled(IntegrationEvent):
     urgency: Urgency
     location: Location
     time_limit_hours: float | None = None
-    description: str = ""
+    description: FreeText = ""
 
 
 class CaseTransitioned(IntegrationEvent):
@@ -237,11 +262,11 @@ class CaseTransitioned(IntegrationEvent):
     actor: str = Field(description="the subject of the person's token, or system:<service>")
     actor_role: str
     at: datetime
-    reason: str | None = None
+    reason: FreeText | None = None
     squad_id: str | None = None
     category_code: str
-    details: dict = Field(default_factory=dict, description="the step's facts (outcome, photo hashes, "
-                          "rating, the case merged into, the cases split off, ...); never personal data")
+    details: FreeData = Field(default_factory=dict, description="the step's facts (outcome, photo hashes, "
+                              "rating, the case merged into, the cases split off, ...)")
 
 
 EnforcementStepName = Literal["warn", "notify", "decide", "pay", "reconsider", "sue", "review_upheld",
@@ -301,7 +326,7 @@ class CaseFlagged(IntegrationEvent):
 
     case_id: str
     incident_id: str
-    reason: str
+    reason: FreeText
     flagged_at: datetime
 
 
@@ -319,7 +344,7 @@ class CasePublicNoteAdded(IntegrationEvent):
     case_id: str
     case_number: str
     incident_id: str
-    text: str = Field(description="phone numbers masked")
+    text: FreeText
     at: datetime
 
 
@@ -395,7 +420,7 @@ class AssignmentReturned(IntegrationEvent):
     squad_id: str
     category_code: str
     reason: Literal["wrong_jurisdiction", "not_ours", "wrong_category", "other"]
-    note: str | None = None
+    note: FreeText | None = None
     returned_at: datetime
     actor: str
 
@@ -414,7 +439,7 @@ class DeadlineExtended(IntegrationEvent):
     previous_deadline_at: datetime
     deadline_at: datetime
     hours: float
-    reason: str
+    reason: FreeText
     extended_at: datetime
     actor: str
 
@@ -448,7 +473,7 @@ class SupervisionOrderIssued(IntegrationEvent):
     order_id: str
     case_id: str
     squad_id: str
-    instruction: str
+    instruction: FreeText
     due_at: datetime
     issued_at: datetime
     actor: str
@@ -513,9 +538,32 @@ class CaseUnroutable(IntegrationEvent):
     summary: ClassVar[str] = "No squad could be chosen (outside every grid): the command centre decides."
 
     case_id: str
-    reason: str
+    reason: FreeText
     location: Location
     detected_at: datetime
+
+
+class GridDefined(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.grid.defined.v1"
+    topic: ClassVar[str] = Topics.grids
+    key_field: ClassVar[str] = "grid_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = ("A grid (网格) of the district, its area and the squad responsible for it: published "
+                              "when dispatch first holds it and whenever it changes, so that other services place "
+                              "a point in its grid without reading dispatch's tables.")
+
+    grid_id: str
+    name: str
+    squad_id: str
+    squad_name: str
+    geometry: dict = Field(description="GeoJSON Polygon or MultiPolygon, WGS84")
+    defined_at: datetime
+
+    examples: ClassVar = (("ruhe", "汝河路网格 and its squad", {
+        "grid_id": "zy-ruhelu", "name": "汝河路网格", "squad_id": "sq-ruhe", "squad_name": "汝河中队",
+        "geometry": {"type": "Polygon", "coordinates": [[[113.60, 34.74], [113.64, 34.74], [113.64, 34.76],
+                                                         [113.60, 34.76], [113.60, 34.74]]]},
+        "defined_at": "2026-11-23T00:00:00Z"}),)
 
 
 # -- ledger -----------------------------------------------------------------------------------
@@ -538,11 +586,43 @@ class MerchantGradeChanged(IntegrationEvent):
     changed_at: datetime
 
 
+class _MerchantState(IntegrationEvent):
+    """What other services know of a merchant: enough to name it on a case and place it in a
+    grid, never its operator's name or contact details."""
+    topic: ClassVar[str] = Topics.merchants
+    key_field: ClassVar[str] = "merchant_id"
+    producer: ClassVar[str] = "ledger"
+
+    merchant_id: str
+    name: str = Field(description="店名")
+    address: FreeText
+    location: Location | None = None
+    grid_id: str | None = Field(None, description="the grid it lies in, from the district's grids")
+    squad_id: str | None = Field(None, description="the squad responsible for that grid")
+    business_nature: FreeText
+    stall: bool = Field(False, description="a vendor without a shop (摊贩)")
+    colour: Colour = "blue"
+    at: datetime
+
+
+class MerchantRegistered(_MerchantState):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.ledger.merchant.registered.v1"
+    summary: ClassVar[str] = "A shop or stall entered the merchant register (商户台账)."
+
+
+class MerchantChanged(_MerchantState):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.ledger.merchant.changed.v1"
+    summary: ClassVar[str] = ("A merchant's record changed (name, place, grid, business) or it left the register "
+                              "(closed): the merchant's whole public state after the change.")
+
+    closed: bool = Field(False, description="no longer trading (注销)")
+
+
 EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     IncidentReported, IncidentJoined, IncidentDetached, IncidentRated,
     CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned,
     EnforcementStepRecorded, CasePublicNoteAdded, AssignmentAccepted, AssignmentReturned, DeadlineExtended, AssignmentEscalated,
     SupervisionOrderIssued, SupervisionOrderAnswered, PatrolCheckedIn, PatrolPostMissed,
-    AssignmentCreated, CaseUnroutable, MerchantGradeChanged,
+    AssignmentCreated, CaseUnroutable, GridDefined, MerchantGradeChanged, MerchantRegistered, MerchantChanged,
 )
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {c.event_type: c for c in EVENT_CLASSES}
