@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Awaitable, Callable, TypeVar
 
@@ -61,3 +62,24 @@ async def handle_and_close(client, case_id: str, outcome: str = "resolved", merc
     r = await client.post(f"/v1/cases/{case_id}/check", json={"passed": True}, headers=auth(*MONITOR))
     assert r.status_code == 200, r.text
     return r.json()
+
+
+@contextlib.asynccontextmanager
+async def served(app):
+    """The app served by uvicorn on a spare port of loopback, in this event loop; yields its URL."""
+    import uvicorn
+
+    from devstack.ports import free_port
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(srv.serve())
+    deadline = time.monotonic() + 60
+    while not srv.started:
+        assert not task.done(), "uvicorn stopped before it started"
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        await asyncio.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        await asyncio.wait_for(task, 30)

@@ -34,9 +34,11 @@ def make_engine(url: str, pool_size: int = 20, max_overflow: int = 5, pool_timeo
     costs PostgreSQL a backend process and is thrown away after one use, so the pool is sized
     for the load and the overflow kept small. No pre-ping (a round trip on every checkout):
     when the database restarts, the first statement that meets a dead connection fails and
-    SQLAlchemy invalidates the whole pool, so one request per process sees the restart."""
+    SQLAlchemy invalidates the whole pool, so one request per process sees the restart.
+    Statement parameters are left out of errors: they hold phone numbers and names."""
     return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_pre_ping=False, pool_recycle=1800, pool_timeout=pool_timeout_s)
+                               pool_pre_ping=False, pool_recycle=1800, pool_timeout=pool_timeout_s,
+                               hide_parameters=True)  # an error's text must not carry what a request sent
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

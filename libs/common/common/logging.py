@@ -44,9 +44,10 @@ class RedactingTextFormatter(logging.Formatter):
         return redact_private(super().format(record))
 
 
-def configure_logging(service: str, level: str = "INFO", *, human: bool = False) -> None:
-    """JSON lines, or (`human`) one readable line per record for a person at a terminal."""
-    handler = logging.StreamHandler(sys.stdout)
+def configure_logging(service: str, level: str = "INFO", *, human: bool = False, stream=None) -> None:
+    """JSON lines, or (`human`) one readable line per record for a person at a terminal, on
+    standard output (or `stream`)."""
+    handler = logging.StreamHandler(stream or sys.stdout)
     if human:
         handler.setFormatter(RedactingTextFormatter("%(asctime)s %(levelname)-7s %(service)s: %(message)s",
                                                     datefmt="%H:%M:%S"))

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import socket
+from functools import partial
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,12 @@ from typing import Awaitable, Callable, Sequence
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table, text
+from sqlalchemy.exc import DataError, DBAPIError
 
 from common.auth import TokenVerifier
 from common.body_limit import BodyLimit, RouteLimit
@@ -244,13 +247,46 @@ def create_app(services: Sequence[Service], *, title: str, description: str = ""
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.services = {s.name: s for s in services}
     app.state.token_verifier = TokenVerifier(AuthSettings())
+    app.add_exception_handler(DBAPIError, _unstorable)
     app.include_router(health_router())
     for s in services:
         for r in s.routers():
             app.include_router(r)
+    app.openapi = partial(_openapi_with_one_error_shape, app)
     app.add_middleware(BodyLimit, limits=_route_limits(services))
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app
+
+
+def _openapi_with_one_error_shape(app: FastAPI) -> dict:
+    """One error shape, documented as it is: `{"detail": ...}`, where detail is the list of
+    field errors FastAPI makes for a body or parameter that breaks its schema, or one sentence
+    naming what was wrong (a domain refusal: 404, 409, 422 naming the field, 413, 429)."""
+    if app.openapi_schema is None:
+        doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        error = doc.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+        if error is not None:
+            error["title"] = "Error"
+            error["description"] = _openapi_with_one_error_shape.__doc__.split("\n\n")[0].replace("\n    ", " ")
+            error["properties"]["detail"] = {"anyOf": [error["properties"]["detail"], {"type": "string"}],
+                                             "title": "Detail"}
+        app.openapi_schema = doc
+    return app.openapi_schema
+
+
+async def _unstorable(request: Request, exc: DBAPIError) -> JSONResponse:
+    """A value the database cannot hold (too long for its column, a NUL character, a number out
+    of range: SQLSTATE class 22, data exception) is the request's fault: 422 with the database's
+    reason, never a 500. The bounds are checked at the edge; this is the net under them. The
+    reason names the type, not the value (statement parameters are hidden: common.db). Any
+    other database error is ours, and stays a 500."""
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(
+        getattr(getattr(exc, "orig", None), "__cause__", None), "sqlstate", None)
+    if not isinstance(exc, DataError) and not (sqlstate or "").startswith("22"):
+        raise exc
+    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+    log.warning("unstorable value in %s %s: %s", request.method, request.url.path, reason)
+    return JSONResponse({"detail": f"a value could not be stored: {reason}"}, status_code=422)
 
 
 def _route_limits(services: Sequence[Service]) -> list[RouteLimit]:

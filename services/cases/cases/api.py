@@ -229,8 +229,9 @@ async def _photos(files: list[UploadFile] | None, kind: str) -> list:
 
 @router.post("/v1/cases/{case_id}/handle", response_model=CasePublic,
              summary="处置反馈: the squad's result with before and after photos (multipart)")
-async def handle(case_id: str, principal: Staff, service=Depends(get_service),
-                 outcome: Annotated[CaseOutcome, Form(description="resolved, violation, no_violation")] = ...,
+async def handle(case_id: str, principal: Staff,
+                 outcome: Annotated[CaseOutcome, Form(description="resolved, violation, no_violation")],
+                 service=Depends(get_service),
                  note: Annotated[str | None, Form(max_length=2000)] = None,
                  merchant_id: Annotated[str | None, Form(max_length=36)] = None,
                  before: Annotated[list[UploadFile] | None, File(description="处置前照片")] = None,

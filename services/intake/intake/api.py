@@ -264,10 +264,10 @@ async def category_versions(code: str, principal: AnyUser, service=Depends(get_s
              summary="监督员上报: a field monitor's report with its GPS point and up to 9 photos (multipart)")
 async def field_report(
     principal: FieldMonitor, response: Response, service=Depends(get_service),
-    category: Annotated[str, Form(min_length=1, max_length=64)] = "",
-    description: Annotated[str, Form(min_length=1, max_length=2000)] = "",
-    lon: Annotated[float, Form(ge=-180, le=180, description="the device's GPS point")] = None,
-    lat: Annotated[float, Form(ge=-90, le=90)] = None,
+    category: Annotated[str | None, Form(min_length=1, max_length=64)] = None,
+    description: Annotated[str | None, Form(max_length=2000, description="may be left out: the photos say it")] = None,
+    lon: Annotated[float | None, Form(ge=-180, le=180, description="the device's GPS point")] = None,
+    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     coordinate_system: Annotated[Literal["wgs84", "gcj02"], Form()] = "wgs84",
     observed_at: Annotated[datetime | None, Form(description="when it was seen; default: the first photo's "
                                                              "EXIF time, else now")] = None,
@@ -292,7 +292,7 @@ async def field_report(
     try:
         async with service.uow() as uow:
             reported = await report_incident(uow, ReportIncident(
-                category_code=category, location=Location(lon=lon, lat=lat), description=description,
+                category_code=category, location=Location(lon=lon, lat=lat), description=description or "",
                 channel="field_monitor", urgency=urgency, reported_by=principal.subject, photos=tuple(stored),
                 observed_at=observed_at, idempotency_key=idempotency_key), service.catalogue, service.policy)
     except IdempotencyKeyReused as exc:

@@ -139,8 +139,8 @@ async def public_map(request: Request, service=Depends(get_service)):
              summary="市民网上反映: a citizen's report, with photos (multipart), no account needed")
 async def public_report(
     request: Request, response: Response, service=Depends(get_service),
-    category: Annotated[str, Form(min_length=1, max_length=64, description="服务目录 code")] = "",
-    description: Annotated[str, Form(min_length=1, max_length=2000, description="问题描述")] = "",
+    category: Annotated[str | None, Form(max_length=64, description="服务目录 code")] = None,
+    description: Annotated[str | None, Form(max_length=2000, description="问题描述")] = None,
     lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     coordinate_system: Annotated[Literal["wgs84", "gcj02"], Form(
@@ -156,7 +156,7 @@ async def public_report(
     address_ip = await limit(request, service, "reports")
     if not category:
         raise unprocessable("category", "choose a category (问题类型)")
-    if not description.strip():
+    if not description or not description.strip():
         raise unprocessable("description", "describe the problem (问题描述)")
     if len(description) > service.settings.max_description:
         raise unprocessable("description", f"at most {service.settings.max_description} characters")

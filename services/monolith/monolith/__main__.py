@@ -50,7 +50,7 @@ def main() -> None:
     # embedded PostgreSQL is stopped below, not left running.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", log_config=None)  # our handler only
     finally:
         pg.stop()
 

@@ -87,7 +87,7 @@ class MonthlyReport(MonthCounters):
 
 
 @router.get("/v1/reports/monthly", response_model=MonthlyReport, summary="月报: the month's counts")
-async def monthly(principal: Reader, month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+async def monthly(principal: Reader, month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")],
                   service=Depends(get_service)):
     first = date.fromisoformat(month + "-01")
     m = MonthlyCount
