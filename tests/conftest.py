@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from common.auth import Role, issue_token
+from common.service import start_all
 from common.settings import AuthSettings
 from devstack.kafka import LocalKafka
 from devstack.ports import free_port
@@ -76,9 +77,7 @@ async def running(services, app):
     """Start the services as the app's lifespan would, and give an HTTP client onto the app."""
     started = []
     try:
-        for s in services:
-            await s.start()
-            started.append(s)
+        await start_all(services, started)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             yield client
     finally:

@@ -83,3 +83,17 @@ async def served(app):
     finally:
         srv.should_exit = True
         await asyncio.wait_for(task, 30)
+
+
+async def register_merchant(client, name: str, lon: float, lat: float, grid_id: str | None, **fields) -> dict:
+    """A merchant in the ledger, once the ledger has placed it in its grid (it learns the grids
+    from dispatch's events, so right after start it may place it a moment later)."""
+    from tests.conftest import auth
+    clerk = auth("ledger_clerk")
+    body = {"name": name, "operator": "王某", "address": "汝河路 88 号", "business_nature": "餐饮",
+            "location": {"lon": lon, "lat": lat}, **fields}
+    r = await client.post("/v1/merchants", headers=clerk, json=body)
+    assert r.status_code == 201, r.text
+    placed = await eventually(lambda: client.get(f"/v1/merchants/{r.json()['id']}", headers=clerk),
+                              lambda m: m.json()["grid_id"] == grid_id, what=f"{name} placed in {grid_id}")
+    return placed.json()

@@ -13,7 +13,8 @@ from common.clock import FixedClock
 from common.messaging.memory import InMemoryTransport
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running
-from tests.helpers import INCIDENT, MONITOR, SQUAD_LEADER, eventually, handle, handle_and_close, photo_bytes
+from tests.helpers import (INCIDENT, MONITOR, SQUAD_LEADER, eventually, handle, handle_and_close, photo_bytes,
+                           register_merchant)
 
 pytestmark = pytest.mark.integration
 START = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
@@ -73,7 +74,8 @@ async def _trail(client, case_id):
 async def test_a_citizen_report_is_verified_filed_dispatched_handled_reworked_checked_and_rated(platform):
     case = await _report(platform, channel="web")
     assert case["status"] == "reported"  # waits for a field monitor; dispatch does not route it yet
-    await _post(platform, case["id"], "handle", {}, headers=LEADER, expect=404)  # not with the squad yet
+    r = await platform.post(f"/v1/cases/{case['id']}/handle", data={"outcome": "resolved"}, headers=LEADER)
+    assert r.status_code == 404, r.text  # not with the squad yet
     await _post(platform, case["id"], "check", {"passed": True}, headers=auth(*MONITOR), expect=409)
     verified = await _post(platform, case["id"], "verify", {"confirmed": True, "note": "现场属实"},
                            headers=auth(*MONITOR))
@@ -174,13 +176,9 @@ async def test_duplicates_merge_and_a_mixed_report_splits(platform):
 
 async def test_the_enforcement_track_through_the_court_with_a_pdf_in_the_trail(platform):
     clerk = auth("ledger_clerk")
-    m = (await platform.post("/v1/merchants", headers=clerk, json={
-        "name": "老王烧烤", "operator": "王某", "address": "汝河路 88 号", "business_nature": "餐饮",
-        "location": {"lon": 113.621, "lat": 34.751}})).json()
-    elsewhere = (await platform.post("/v1/merchants", headers=clerk, json={
-        "name": "须水烩面", "operator": "李某", "address": "须水镇 1 号", "business_nature": "餐饮",
-        "location": {"lon": 113.53, "lat": 34.76}})).json()
-    assert (m["grid_id"], m["squad_id"]) == ("zy-ruhelu", "sq-ruhe") and elsewhere["squad_id"] == "sq-xushui"
+    m = await register_merchant(platform, "老王烧烤", 113.621, 34.751, "zy-ruhelu")
+    elsewhere = await register_merchant(platform, "须水烩面", 113.53, 34.76, "zy-xushui", address="须水镇 1 号")
+    assert m["squad_id"] == "sq-ruhe" and elsewhere["squad_id"] == "sq-xushui"
     case = await _dispatched(platform)
     cid = case["id"]
     step = lambda name, body, **kw: _post(platform, cid, f"enforcement/{name}", body, headers=LEADER, **kw)  # noqa: E731

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from common.messaging.memory import InMemoryTransport
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running
-from tests.helpers import INCIDENT, eventually, handle, handle_and_close
+from tests.helpers import INCIDENT, eventually, handle, handle_and_close, register_merchant
 
 pytestmark = pytest.mark.integration
 
@@ -148,10 +148,8 @@ async def test_categories_and_grids_contracts(platform):
 
 async def test_closing_violations_moves_the_merchant_colour(platform):
     clerk = auth("ledger_clerk")
-    m = (await platform.post("/v1/merchants", headers=clerk, json={
-        "name": "老王烧烤", "operator": "王某", "address": "汝河路 88 号", "business_nature": "餐饮",
-        "location": {"lon": 113.621, "lat": 34.751}})).json()
-    assert m["colour"] == "blue" and m["grid_id"] == "zy-ruhelu"
+    m = await register_merchant(platform, "老王烧烤", 113.621, 34.751, "zy-ruhelu")
+    assert m["colour"] == "blue"
     colours = []
     for _ in range(3):
         r = await platform.post("/v1/incidents", json=INCIDENT, headers=auth("hotline_operator"))

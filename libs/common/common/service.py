@@ -132,11 +132,14 @@ class Service:
                                  poll_interval_s=self.settings.relay_poll_interval_s,
                                  linger_s=self.settings.relay_linger_s)
         await self.on_started()
-        if run_relay:
-            self._spawn(self.relay.run(), "relay")
         if handlers and run_consumer:
             await self.start_consumer()
+        if run_relay:
+            self.start_relay()
         log.info("%s started (bus=%s, replica=%s)", self.name, self.settings.bus, self.replica)
+
+    def start_relay(self) -> None:
+        self._spawn(self.relay.run(), "relay")
 
     async def start_consumer(self) -> None:
         handlers = self.handlers()
@@ -207,6 +210,18 @@ async def _cancel(tasks: list[asyncio.Task]) -> None:
             task.result()
 
 
+async def start_all(services: Sequence[Service], started: list[Service] | None = None) -> None:
+    """Start the services of one process: every consumer subscribes before any relay publishes,
+    so a transport that is not durable knows, for each record, every group that must apply it
+    before its outbox row counts as published (common.messaging.memory)."""
+    started = [] if started is None else started
+    for s in services:
+        await s.start(run_relay=False)
+        started.append(s)
+    for s in services:
+        s.start_relay()
+
+
 def health_router() -> APIRouter:
     router = APIRouter(tags=["health"])
 
@@ -234,9 +249,7 @@ def create_app(services: Sequence[Service], *, title: str, description: str = ""
     async def lifespan(app: FastAPI):
         started: list[Service] = []
         try:
-            for s in services:
-                await s.start()
-                started.append(s)
+            await start_all(services, started)
             if after_start is not None:
                 await after_start()
             yield

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 from devstack.ports import port_open, wait_for_port
+from devstack.processes import alive, read_pid
 
 REPO = Path(__file__).resolve().parents[3]
 POM = REPO / "deploy" / "kafka" / "pom.xml"
@@ -112,13 +113,9 @@ class LocalKafka:
             raise RuntimeError(f"kafka storage format failed:\n{result.stdout}\n{result.stderr}")
 
     def pid(self) -> int | None:
-        try:
-            pid = int(self.pid_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        """The broker's process, when it runs: alive, not a zombie, and ours (devstack.processes)."""
+        pid = read_pid(self.pid_file)
+        if pid is None or not alive(pid, "kafka.Kafka", str(self.data_dir)):
             return None
         return pid
 

@@ -16,6 +16,7 @@ import httpx
 
 from devstack.kafka import LocalKafka
 from devstack.ports import SPARE_PORTS, bindable, free_port, port_open
+from devstack.processes import alive, read_pid
 from devstack.postgres import LocalPostgres
 
 REPO = Path(__file__).resolve().parents[3]
@@ -59,13 +60,21 @@ class StackConfig:
                 return cls(state_dir=state_dir, pg_port=pg, kafka_port=kafka, kafka_controller_port=controller,
                            port_base=base - 1)
 
+    def as_env(self) -> dict[str, str]:
+        """The environment under which `python -m devstack` (make up, make down) drives this stack."""
+        return {"STACK_DIR": str(self.state_dir), "STACK_PG_PORT": str(self.pg_port),
+                "STACK_KAFKA_PORT": str(self.kafka_port), "STACK_KAFKA_CONTROLLER_PORT": str(self.kafka_controller_port),
+                "STACK_PORT_BASE": str(self.port_base), "STACK_KAFKA_NAMESPACE": self.namespace}
+
     def service_port(self, service: str) -> int:
         return self.port_base + 1 + SERVICES.index(service)
 
 
 class Stack:
-    def __init__(self, config: StackConfig) -> None:
+    def __init__(self, config: StackConfig, settings: dict[str, str] | None = None) -> None:
+        """`settings`: environment variables every service of this stack is started with."""
         self.config = config
+        self.settings = dict(settings or {})
         self.postgres = LocalPostgres(config.state_dir / "pg" / "data", config.pg_port)
         self.kafka = LocalKafka(config.state_dir / "kafka", config.kafka_port, config.kafka_controller_port)
         self.pid_dir = config.state_dir / "pids"
@@ -74,7 +83,7 @@ class Stack:
     # -- services ---------------------------------------------------------------------------------
     def service_env(self, service: str) -> dict[str, str]:
         prefix = service.upper() + "_"
-        env = dict(os.environ)
+        env = {**os.environ, **self.settings}
         env.update({
             prefix + "DATABASE_URL": self.postgres.url(DATABASE),
             prefix + "KAFKA_BOOTSTRAP": self.kafka.bootstrap,
@@ -88,12 +97,11 @@ class Stack:
         return self.pid_dir / f"{service}.pid"
 
     def service_pid(self, service: str) -> int | None:
-        try:
-            pid = int(self._pid_file(service).read_text())
-            os.kill(pid, 0)
-            return pid
-        except (FileNotFoundError, ValueError, ProcessLookupError):
+        """The service's process, when it runs: alive, not a zombie, and ours (devstack.processes)."""
+        pid = read_pid(self._pid_file(service))
+        if pid is None or not alive(pid, f"{service}.service:app", f"--port {self.config.service_port(service)}"):
             return None
+        return pid
 
     def start_service(self, service: str) -> int:
         pid = self.service_pid(service)

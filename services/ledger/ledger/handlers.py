@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from common.geo import GridArea, GridMap
 from common.messaging.contracts import (CaseClosed, EnforcementStepRecorded, GridDefined, Location,
-                                        MerchantGradeChanged, MerchantRegistered)
+                                        MerchantChanged, MerchantGradeChanged, MerchantRegistered)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from ledger.domain import Colour, colour_after_enforcement, colour_after_violation
@@ -75,13 +75,28 @@ async def announce_merchants(uow: UnitOfWork, limit: int = 1000) -> int:
 
 
 async def record_grid(event: GridDefined, env: Envelope, uow: UnitOfWork) -> None:
-    """The district's grids, as dispatch announces them."""
+    """The district's grids, as dispatch announces them. A grid that is new or changed places
+    again the merchants it may concern: those with a position and no grid yet (registered
+    before the grids were known), and those it held before."""
     await uow.session.execute(pg_insert(DistrictGrid).values(
         id=event.grid_id, name=event.name, squad_id=event.squad_id, squad_name=event.squad_name,
         geometry=event.geometry, defined_at=event.defined_at,
     ).on_conflict_do_update(index_elements=["id"], set_={
         "name": event.name, "squad_id": event.squad_id, "squad_name": event.squad_name,
         "geometry": event.geometry, "defined_at": event.defined_at}))
+    concerned = (await uow.session.exec(select(Merchant).where(
+        Merchant.lon.is_not(None), (Merchant.grid_id.is_(None)) | (Merchant.grid_id == event.grid_id))
+        .with_for_update())).all()
+    if not concerned:
+        return
+    grids = await grid_map(uow.session)
+    for m in concerned:
+        area = grids.grid_for(m.lon, m.lat)
+        placed = (area.grid_id, area.squad_id) if area else (None, None)
+        if placed != (m.grid_id, m.squad_id):
+            m.grid_id, m.squad_id, m.updated_at = placed[0], placed[1], uow.clock.now()
+            uow.session.add(m)
+            uow.publish(merchant_state(m, MerchantChanged))
 
 
 async def _merchant_for_update(uow: UnitOfWork, merchant_id: str, case_id: str) -> Merchant | None:

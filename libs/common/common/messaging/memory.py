@@ -1,20 +1,54 @@
 """The same transport in memory: one log per topic, one committed offset per consumer group.
-For the single-process `make run` and for fast unit tests; never the only proof of a flow."""
+For the single-process `make run` and for fast unit tests; never the only proof of a flow.
+
+It is not durable: what it holds dies with the process. So the outbox, not this log, is what
+keeps an event until it is handled (common.messaging.outbox): a record carries its outbox row
+(`Record.ref`), and the transport calls back with that row once every consumer group subscribed
+to the topic has committed past the record, that is once every transaction that applies it has
+committed. Only then is the row marked published; at the next start, rows not yet published
+are sent again and the consumers' inbox turns away what they had already applied. A topic
+nobody subscribes to settles as it is sent (the services of a process subscribe before any
+relay publishes: common.service.start_all)."""
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
 from dataclasses import replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 from common.messaging.transport import Record, Subscription, Transport
+
+Settled = Callable[[list[int]], None]
 
 
 class _Broker:
     def __init__(self) -> None:
         self.logs: dict[str, list[Record]] = defaultdict(list)
         self.committed: dict[tuple[str, str], int] = defaultdict(int)
+        self.subscribers: dict[str, set[str]] = defaultdict(set)
+        self.settled_up_to: dict[str, int] = defaultdict(int)
+        self.on_settled: dict[str, Settled] = {}
         self.changed = asyncio.Condition()
+
+    def settle(self, records: Sequence[Record]) -> None:
+        by_owner: dict[str, list[int]] = defaultdict(list)
+        for r in records:
+            if r.ref is not None:
+                by_owner[r.ref[0]].append(r.ref[1])
+        for owner, ids in by_owner.items():
+            callback = self.on_settled.get(owner)
+            if callback is not None:
+                callback(ids)
+
+    def settle_topic(self, topic: str) -> None:
+        groups = self.subscribers[topic]
+        if not groups:
+            return
+        low = min(self.committed[(g, topic)] for g in groups)
+        start = self.settled_up_to[topic]
+        if low > start:
+            self.settled_up_to[topic] = low
+            self.settle(self.logs[topic][start:low])
 
 
 class InMemorySubscription(Subscription):
@@ -25,10 +59,15 @@ class InMemorySubscription(Subscription):
         self._position: dict[str, int] = {}
 
     async def start(self) -> None:
+        for t in self._topics:
+            self._broker.subscribers[t].add(self._group)
         self._position = {t: self._broker.committed[(self._group, t)] for t in self._topics}
 
     async def stop(self) -> None:
-        pass
+        """Leaving the group settles nothing: what it did not commit stays unsettled until another
+        group (a new generation) commits it, or the next start sends it again."""
+        for t in self._topics:
+            self._broker.subscribers[t].discard(self._group)
 
     def _pending(self, max_records: int) -> list[Record]:
         out: list[Record] = []
@@ -56,12 +95,18 @@ class InMemorySubscription(Subscription):
         return self._pending(max_records)
 
     async def commit(self, records: Sequence[Record]) -> None:
+        topics = set()
         for r in records:
             key = (self._group, r.topic)
             self._broker.committed[key] = max(self._broker.committed[key], r.offset + 1)
+            topics.add(r.topic)
+        for t in topics:
+            self._broker.settle_topic(t)
 
 
 class InMemoryTransport(Transport):
+    durable = False
+
     def __init__(self) -> None:
         self._broker = _Broker()
 
@@ -71,10 +116,18 @@ class InMemoryTransport(Transport):
     async def stop(self) -> None:
         pass
 
+    def on_settled(self, owner: str, callback: Settled) -> None:
+        """`callback(outbox ids)` once every subscriber has applied the records `owner` sent."""
+        self._broker.on_settled[owner] = callback
+
     async def send(self, records: Sequence[Record]) -> None:
+        unsubscribed = []
         for r in records:
             log = self._broker.logs[r.topic]
             log.append(replace(r, partition=0, offset=len(log)))
+            if not self._broker.subscribers[r.topic]:
+                unsubscribed.append(r)  # settled again, harmlessly, if a group ever commits past it
+        self._broker.settle(unsubscribed)
         async with self._broker.changed:
             self._broker.changed.notify_all()
 

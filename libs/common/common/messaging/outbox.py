@@ -10,15 +10,21 @@ order they happened, whatever the number of replicas.
 Waking the relay: a commit in the leader's own process sets an event (no database round trip);
 a commit elsewhere sends NOTIFY afterwards, in a transaction of its own, because a NOTIFY inside
 the data transaction holds PostgreSQL's global notify lock through that commit's WAL flush and
-serialises the commits of every service. Polling is the fallback."""
+serialises the commits of every service. Polling is the fallback.
+
+Published means handled, whatever the transport. With Kafka a row is marked published once the
+broker has it (acks=all): from there the broker keeps it. In memory (`make run`) the log dies
+with the process, so a row sent there stays in flight, and is marked published only when the
+transport settles it: every consumer group of its topic has committed the transaction that
+applies it. A row still unpublished when the process stops is sent again at the next start."""
 from __future__ import annotations
 
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from sqlalchemy import (BigInteger, Column, DateTime, Identity, Index, Integer, LargeBinary,
-                        MetaData, String, Table, Text, delete, func, select, text, update)
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (BigInteger, Column, DateTime, Identity, Index, Integer, LargeBinary, MetaData, String, Table,
+                        Text, all_, bindparam, delete, func, select, text, update)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from common.clock import Clock
@@ -29,6 +35,8 @@ from common.messaging.transport import Record, Transport
 from common.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_PUBLISH_FAILURES
 
 log = logging.getLogger(__name__)
+MAX_IN_FLIGHT_BATCHES = 20
+"""With a transport that is not durable, how many batches may wait to be settled."""
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -77,6 +85,15 @@ class OutboxRelay:
         self.linger_s = linger_s
         self._wake = asyncio.Event()
         self.is_leader = False
+        self.name = table.schema
+        self._in_flight: set[int] = set()  # sent to a transport that is not durable, not yet settled
+        self._settled: list[int] = []
+        if not transport.durable:
+            transport.on_settled(self.name, self._on_settled)
+
+    def _on_settled(self, ids: list[int]) -> None:
+        self._settled.extend(ids)
+        self._wake.set()
 
     async def run(self) -> None:
         """Run until cancelled: wait to be leader, then publish whatever is pending."""
@@ -110,7 +127,9 @@ class OutboxRelay:
 
     async def _lead(self, listener) -> None:
         last_cleanup = self.clock.now()
+        self._in_flight.clear()  # a new leader sends again whatever is not settled
         while True:
+            await self.mark_settled()
             published = await self.publish_pending()
             if published >= self.batch_size:
                 continue
@@ -142,19 +161,34 @@ class OutboxRelay:
         except Exception as exc:  # the events are safe in the outbox; the poll will find them
             log.debug("outbox wake-up NOTIFY failed: %s", exc)
 
+    async def mark_settled(self) -> None:
+        """Rows the transport settled (in memory: every subscriber applied them) are published."""
+        if not self._settled:
+            return
+        ids, self._settled = self._settled, []
+        t = self.table
+        async with self.engine.begin() as conn:
+            await conn.execute(update(t).where(t.c.id.in_(ids), t.c.published_at.is_(None))
+                               .values(published_at=self.clock.now()))
+        self._in_flight.difference_update(ids)
+
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished events in id order; return how many."""
         t = self.table
+        query = select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.value).where(t.c.published_at.is_(None))
+        if self._in_flight:
+            if len(self._in_flight) >= MAX_IN_FLIGHT_BATCHES * self.batch_size:
+                return 0  # the consumers are behind: wait for them to settle some
+            query = query.where(t.c.id != all_(bindparam("in_flight", list(self._in_flight),
+                                                         type_=ARRAY(BigInteger))))
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(
-                select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.value)
-                .where(t.c.published_at.is_(None)).order_by(t.c.id).limit(self.batch_size)
-            )).all()
+            rows = (await conn.execute(query.order_by(t.c.id).limit(self.batch_size))).all()
             if not rows:
-                OUTBOX_BACKLOG.labels(self.service).set(0)
+                OUTBOX_BACKLOG.labels(self.service).set(len(self._in_flight))
                 return 0
             records = [Record(topic=r.topic, key=r.key.encode(), value=r.value,
-                              headers=tuple((k, v.encode()) for k, v in r.headers.items())) for r in rows]
+                              headers=tuple((k, v.encode()) for k, v in r.headers.items()),
+                              ref=(self.name, r.id)) for r in rows]
             ids = [r.id for r in rows]
             try:
                 await self.transport.send(records)
@@ -167,8 +201,11 @@ class OutboxRelay:
                 log.warning("outbox publish of %d events failed, will retry: %s", len(ids), exc)
                 await asyncio.sleep(min(5.0, self.poll_interval_s * 2))
                 return 0
-            await conn.execute(update(t).where(t.c.id.in_(ids)).values(published_at=self.clock.now()))
-            await conn.commit()
+            if self.transport.durable:
+                await conn.execute(update(t).where(t.c.id.in_(ids)).values(published_at=self.clock.now()))
+                await conn.commit()
+            else:
+                self._in_flight.update(ids)  # published once settled: mark_settled
         for r in records:
             EVENTS_PUBLISHED.labels(self.service, r.topic).inc()
         return len(rows)

@@ -3,7 +3,7 @@ Two implementations: Apache Kafka (`kafka.py`) and in memory (`memory.py`)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 
@@ -15,6 +15,9 @@ class Record:
     headers: tuple[tuple[str, bytes], ...] = ()
     partition: int = -1
     offset: int = -1
+    ref: tuple[str, int] | None = field(default=None, compare=False)
+    """The outbox row it was sent from (the relay's name and the row id), for a transport that
+    tells the relay when a record is settled (in memory)."""
 
 
 class Subscription(ABC):
@@ -35,6 +38,14 @@ class Subscription(ABC):
 
 
 class Transport(ABC):
+    durable: bool = True
+    """Whether a record, once `send` returns, survives this process. When it does not, the relay
+    keeps each outbox row unpublished until the transport calls back (`on_settled`) that every
+    subscriber has applied it."""
+
+    def on_settled(self, owner: str, callback) -> None:
+        raise NotImplementedError("a durable transport settles a record when send() returns")
+
     @abstractmethod
     async def start(self) -> None: ...
 
