@@ -14,6 +14,7 @@ from pathlib import Path
 from cases.service import CasesService
 from cases.settings import CasesSettings
 from common.messaging.contracts import IncidentReported
+from common.messaging.inbox import Batched
 
 
 def main() -> None:
@@ -21,16 +22,15 @@ def main() -> None:
     service = CasesService(CasesSettings(database_url=database_url, bus="kafka", kafka_bootstrap=bootstrap,
                                          kafka_namespace=namespace, consumer_backoff_s=0.01))
     handlers = service.handlers()
-    open_case = handlers[IncidentReported]
+    open_cases = handlers[IncidentReported].apply
 
-    async def open_then_die(event, env, uow):
-        await open_case(event, env, uow)
-        if event.description == "kill-me" and not Path(marker).exists():
-            await uow.session.flush()  # the work is done and sent to PostgreSQL, not committed
+    async def open_then_die(batch, uow):
+        await open_cases(batch, uow)  # the work is done and sent to PostgreSQL, not committed
+        if any(e.data.description == "kill-me" for e in batch) and not Path(marker).exists():
             Path(marker).write_text("killed")
             os.kill(os.getpid(), signal.SIGKILL)
 
-    service.handlers = lambda: {**handlers, IncidentReported: open_then_die}
+    service.handlers = lambda: {**handlers, IncidentReported: Batched(open_then_die)}
 
     async def run() -> None:
         await service.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import text
 
 from common.clock import FixedClock
 from common.messaging.contracts import PatrolCheckedIn, PatrolPostMissed, Topics
@@ -118,6 +119,15 @@ async def test_routing_deadline_return_reroute_reassign_and_extension(platform):
         lambda: platform.get("/v1/reports/monthly?month=2026-11", headers=auth("supervisor")),
         lambda resp: (resp.json()["returned"], resp.json()["extended"], resp.json()["dispatched"]) == (1, 1, 5),
         what="returned 1, extended 1, dispatched 5")
+
+    # the officers' workload counter (kept by PostgreSQL) agrees with counting their open assignments
+    await handle(platform, late["case_id"])  # handled: no longer open
+    async with platform.dispatch.engine.connect() as conn:
+        counted = dict((await conn.execute(text(
+            "SELECT o.id, count(a.id) FROM dispatch.officers o LEFT JOIN dispatch.assignments a ON a.officer_id = o.id "
+            "AND a.current AND a.status IN ('dispatched', 'accepted') GROUP BY o.id"))).all())
+        kept = dict((await conn.execute(text("SELECT id, open_assignments FROM dispatch.officers"))).all())
+    assert kept == counted and sum(kept.values()) >= 2
 
 
 async def test_the_escalation_chain_and_a_supervision_order(platform):

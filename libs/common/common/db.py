@@ -6,9 +6,12 @@ import hashlib
 import logging
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, text
+from sqlalchemy import JSON, MetaData, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -77,3 +80,70 @@ async def migrate(engine: AsyncEngine, migrations_dir: Path, schema: str) -> Non
             await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": advisory_key(f"migrate:{schema}")})
             await conn.commit()
     log.info("schema %s migrated to head", schema)
+
+
+# -- the hot path: Core statements compiled once, run on the driver's connection ----------------
+
+_PG = asyncpg_dialect(paramstyle="numeric_dollar")
+
+
+def _json_param(value):
+    return None if value is None else orjson.dumps(value).decode()
+
+
+class Prepared:
+    """A Core statement compiled once to the SQL that asyncpg runs, with its parameters in order.
+
+    On the hot path (a consumer applying events, intake taking a call) building and compiling a
+    statement, and SQLAlchemy's execution around it, cost more Python than the statement costs
+    PostgreSQL. The statement is still written in Core against the tables (never a string with
+    a schema in it); it is compiled here once, and each call is one asyncpg call on the unit of
+    work's own connection, inside its transaction (UnitOfWork.db). asyncpg prepares it on the
+    connection once and keeps it in its statement cache. JSON columns take Python values."""
+
+    def __init__(self, statement) -> None:
+        # for_executemany: an INSERT returns only what it asks for (no implicit RETURNING of the key)
+        compiled = statement.compile(dialect=_PG, for_executemany=True, compile_kwargs={"render_postcompile": True})
+        self.sql = str(compiled)
+        self.order = list(compiled.positiontup or ())
+        self._defaults = dict(compiled.params)
+        json_types = (JSON, JSONB)
+        self._json = {name for name in self.order if isinstance(compiled.binds[name].type, json_types)}
+
+    def args(self, params: dict) -> list:
+        out = []
+        for name in self.order:
+            value = params[name] if name in params else self._defaults[name]
+            out.append(_json_param(value) if name in self._json else value)
+        return out
+
+    async def fetch(self, conn, **params) -> list:
+        return await conn.fetch(self.sql, *self.args(params))
+
+    async def fetchrow(self, conn, **params):
+        return await conn.fetchrow(self.sql, *self.args(params))
+
+    async def fetchval(self, conn, **params):
+        return await conn.fetchval(self.sql, *self.args(params))
+
+    async def execute(self, conn, **params) -> str:
+        return await conn.execute(self.sql, *self.args(params))
+
+    async def executemany(self, conn, rows: list[dict]) -> None:
+        await conn.executemany(self.sql, [self.args(r) for r in rows])
+
+
+async def driver_connection(session: AsyncSession):
+    """The asyncpg connection under `session`, its transaction begun: statements run on it are
+    part of the session's transaction, committed or rolled back with it.
+
+    SQLAlchemy's asyncpg adapter begins the driver's transaction lazily, at the first statement it
+    runs itself; a statement run on the driver's connection before that would run outside any
+    transaction. So the transaction is begun here, as the adapter would begin it (a test holds
+    this to the adapter's behaviour: tests/integration/test_db_fast_path.py)."""
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    adapter = raw.dbapi_connection
+    if adapter._transaction is None:  # noqa: SLF001 (the adapter's own lazy begin)
+        await adapter._start_transaction()  # noqa: SLF001
+    return raw.driver_connection

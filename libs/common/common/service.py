@@ -29,7 +29,7 @@ from common.body_limit import BodyLimit, RouteLimit
 from common.clock import Clock, SystemClock
 from common.db import make_engine, make_session_factory, migrate
 from common.messaging.contracts import IntegrationEvent, Topics
-from common.messaging.inbox import BatchHandler, ConsumerSettings, EventConsumer, Handler
+from common.messaging.inbox import Batched, BatchHandler, ConsumerSettings, EventConsumer, Handler
 from common.messaging.kafka import KafkaTransport
 from common.messaging.memory import InMemoryTransport
 from common.messaging.inbox import inbox_table
@@ -75,7 +75,7 @@ class Service:
         self._tasks: list[asyncio.Task] = []
 
     # -- what a service declares ---------------------------------------------------------------
-    def handlers(self) -> dict[type[IntegrationEvent], Handler]:
+    def handlers(self) -> dict[type[IntegrationEvent], Handler | Batched]:
         return {}
 
     def batch_handler(self) -> BatchHandler | None:

@@ -14,15 +14,18 @@ from __future__ import annotations
 import contextlib
 from typing import Awaitable, Callable, Iterator
 
+from functools import lru_cache
+
 from asgi_correlation_id import correlation_id
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Table, bindparam, event, insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from common.clock import Clock
+from common.db import Prepared, driver_connection
 from common.messaging.contracts import IntegrationEvent
-from common.messaging.outbox import outbox_row
+from common.messaging.outbox import OUTBOX_COLUMNS, outbox_row
 
 _HELD = "cgzf.held_by_consumer"
 
@@ -36,6 +39,11 @@ def _refuse_commit_while_held(session: Session) -> None:
     if session.info.get(_HELD):
         raise CommitRefused("an event handler may not commit: the consumer owns the transaction of the whole "
                             "batch (its inbox claims included) and commits it once every handler has run")
+
+
+@lru_cache(maxsize=None)
+def _outbox_insert(outbox: Table) -> Prepared:
+    return Prepared(insert(outbox).values({c: bindparam(c) for c in OUTBOX_COLUMNS}))
 
 
 class UnitOfWork:
@@ -52,17 +60,32 @@ class UnitOfWork:
     async def __aenter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
         self._events = []
+        self._after_commit = []
+        self._db = None
         return self
+
+    async def db(self):
+        """The asyncpg connection of this unit of work's transaction, for Prepared statements on
+        the hot path; what is written on it commits or rolls back with the session."""
+        if self._db is None:
+            self._db = await driver_connection(self.session)
+        return self._db
 
     async def __aexit__(self, *exc) -> None:
         self.session.sync_session.info.pop(_HELD, None)
         await self.session.rollback()
         await self.session.close()
 
-    def publish(self, event: IntegrationEvent) -> None:
+    def publish(self, event: IntegrationEvent, *, correlation: str | None = None) -> None:
         """Queue an integration event; it is written to the outbox at commit, with the
-        correlation id of the request or event being handled now."""
-        self._events.append((event, correlation_id.get()))
+        correlation id of the request or event being handled now (or, from a handler that applies
+        a batch of events at once, the one of the event that caused it)."""
+        self._events.append((event, correlation or correlation_id.get()))
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this unit of work has committed (never if it rolls back): for what
+        must not happen inside the transaction, such as a live view's notification."""
+        self._after_commit.append(callback)
 
     @contextlib.contextmanager
     def held_by_consumer(self) -> Iterator["UnitOfWork"]:
@@ -84,13 +107,16 @@ class UnitOfWork:
         if self._events:
             now = self.clock.now()
             rows = [outbox_row(e, source=self._source, now=now, correlation_id=cid) for e, cid in self._events]
-            await self.session.execute(insert(self._outbox), rows)
+            await _outbox_insert(self._outbox).executemany(await self.db(), rows)
             self._events = []
             await self.session.commit()
             if self._events_written is not None:
                 await self._events_written()
-            return
-        await self.session.commit()
+        else:
+            await self.session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

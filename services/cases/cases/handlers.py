@@ -5,65 +5,31 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 
 from pydantic import TypeAdapter
-from sqlalchemy import bindparam, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 
 from cases import enforcement as enf
 from cases.documents import PenaltyDecision, render_penalty_decision, sha256
 from cases.domain import (ACTIVE, SYSTEM, TERMINAL, Action, Actor, CaseFacts, CaseStatus, NotYourStep,
-                          RatingFollowUp, TransitionNotAllowed, case_number, initial_status, plan, rating_effect)
-from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, EnforcementTrack, KnownMerchant, Seizure
-from cases.trail import GENESIS, TrailEntry, entry_hash
-from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched,
-                                        CaseFiled, CaseFlagged, CaseOpened, CasePublicNoteAdded, CaseTransitioned,
-                                        CaseUnroutable, EnforcementStepRecorded, IncidentDetached, IncidentJoined,
-                                        IncidentRated, IncidentReported, Location, MerchantChanged,
-                                        MerchantRegistered)
+                          RatingFollowUp, TransitionNotAllowed, plan, rating_effect)
+from cases.flow import NewCase, create_cases
+from cases.tables import Case, CaseDocument, CasePhoto, EnforcementTrack, KnownMerchant, Seizure
+from cases.trail_store import append_trail
 from common.auth import Role
+from common.messaging.contracts import (AssignmentReturned, CaseClosed, CaseFiled, CaseFlagged, CasePublicNoteAdded,
+                                        CaseTransitioned, CaseUnroutable, EnforcementStepRecorded, IncidentDetached,
+                                        IncidentJoined, IncidentRated, Location, MerchantChanged, MerchantRegistered)
 from common.messaging.envelope import Envelope
 from common.objectstore import ObjectStore
 from common.photos import Photo
 from common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-TRAIL = CaseTrailEntry.__table__
-# Built once: every event a case takes runs these, and building a statement costs more Python
-# than executing it.
-_TRAIL_HEAD = (select(TRAIL.c.seq, TRAIL.c.hash).where(TRAIL.c.case_id == bindparam("case_id"))
-               .order_by(TRAIL.c.seq.desc()).limit(1))
-_TRAIL_APPEND = insert(TRAIL)
-_NEXT_CASE_NUMBER = text("INSERT INTO cases.case_number_counters (year, last) VALUES (:y, 1) "
-                         "ON CONFLICT (year) DO UPDATE SET last = case_number_counters.last + 1 RETURNING last")
 DISPATCH = Actor("system:dispatch", SYSTEM)
 INTAKE = Actor("system:intake", SYSTEM)
-
-
-async def _next_case_number(uow: UnitOfWork, district_code: str) -> str:
-    year = uow.clock.now().year
-    seq = (await uow.session.execute(_NEXT_CASE_NUMBER, {"y": year})).scalar_one()
-    return case_number(district_code, year, seq)
-
-
-async def append_trail(uow: UnitOfWork, case_id: str, *, action: str, actor: str, from_status: str | None,
-                       to_status: str | None, reason: str | None = None, data: dict | None = None,
-                       new_case: bool = False) -> None:
-    """One link of the case's hash chain, in the transaction of the change it records. Callers
-    hold the case's row lock, so two links cannot claim the same place in the chain; a case
-    created in this transaction (`new_case`) has no chain yet. Plain statements, not the ORM:
-    every event a case takes passes here, and the link is written at once, so a second link in
-    the same transaction finds it."""
-    seq, prev = 1, GENESIS
-    if not new_case:
-        last = (await uow.session.execute(_TRAIL_HEAD, {"case_id": case_id})).first()
-        if last is not None:
-            seq, prev = last.seq + 1, last.hash
-    entry = TrailEntry(case_id=case_id, seq=seq, at=uow.clock.now(), actor=actor, action=action,
-                       from_status=from_status, to_status=to_status, reason=reason, data=data or {}, prev_hash=prev)
-    await uow.session.execute(_TRAIL_APPEND, asdict(replace(entry, hash=entry_hash(entry))))
 
 
 async def _case_for_update(uow: UnitOfWork, case_id: str) -> Case:
@@ -97,67 +63,6 @@ async def _transition(uow: UnitOfWork, case: Case, action: Action, actor: Actor,
 
 
 # -- from other services' events ---------------------------------------------------------------
-
-async def _create_case(uow: UnitOfWork, *, district_code: str, incident_id: str, status: CaseStatus, channel: str,
-                       category_code: str, urgency: str, location: Location, flags: list[str],
-                       description: str | None, actor: str, parent: Case | None = None,
-                       time_limit_hours: float | None = None) -> Case:
-    now = uow.clock.now()
-    case = Case(id=str(uuid.uuid4()), case_number=await _next_case_number(uow, district_code),
-                incident_id=incident_id, status=status, channel=channel, category_code=category_code,
-                urgency=urgency, lon=location.lon, lat=location.lat, flags=list(flags), opened_at=now,
-                description=description, parent_case_id=parent.id if parent else None,
-                time_limit_hours=time_limit_hours)
-    uow.session.add(case)
-    await append_trail(uow, case.id, action=Action.open.value, actor=actor, from_status=None, to_status=status,
-                       new_case=True,
-                       data={"incident_id": incident_id, "channel": channel, "category": category_code,
-                             "case_number": case.case_number,
-                             **({"split_from": parent.case_number} if parent else {})})
-    uow.publish(CaseOpened(case_id=case.id, case_number=case.case_number, incident_id=incident_id, opened_at=now,
-                           channel=channel, category_code=category_code, urgency=urgency, location=location,
-                           flags=case.flags, status=status, parent_case_id=case.parent_case_id,
-                           time_limit_hours=time_limit_hours, description=description or ""))
-    return case
-
-
-async def open_case(event: IncidentReported, env: Envelope, uow: UnitOfWork, *, district_code: str,
-                    verify_channels: frozenset[str] = frozenset()) -> None:
-    """受理 → a case: filed at once (立案), or reported (待核实) when its channel needs verification."""
-    existing = (await uow.session.exec(select(Case.id).where(Case.incident_id == event.incident_id,
-                                                            Case.parent_case_id.is_(None)))).first()
-    if existing is not None:
-        return
-    case = await _create_case(uow, district_code=district_code, incident_id=event.incident_id,
-                              status=initial_status(event.channel, verify_channels), channel=event.channel,
-                              category_code=event.category_code, urgency=event.urgency, location=event.location,
-                              flags=event.flags, description=event.description[:2000], actor=INTAKE.subject,
-                              time_limit_hours=event.time_limit_hours)
-    log.info("case %s opened (%s) for incident %s (%s)", case.case_number, case.status, case.incident_id,
-             case.category_code)
-
-
-async def mark_dispatched(event: AssignmentCreated, env: Envelope, uow: UnitOfWork) -> None:
-    case = await _case_for_update(uow, event.case_id)
-    if case.assignment_id == event.assignment_id:
-        return
-    if case.status in TERMINAL:
-        log.warning("case %s is %s; assignment %s ignored", case.case_number, case.status, event.assignment_id)
-        return
-    details = {"squad_id": event.squad_id, "grid_id": event.grid_id, "assignment_id": event.assignment_id,
-               "how": event.how, "by": event.actor}
-    if event.category_code != case.category_code:  # the dispatcher corrected it and routed again
-        details["category"] = {"from": case.category_code, "to": event.category_code}
-        case.category_code = event.category_code
-    await _transition(uow, case, Action.dispatch, DISPATCH, details=details)
-    case.squad_id, case.squad_name, case.grid_id = event.squad_id, event.squad_name, event.grid_id
-    case.assignment_id, case.dispatched_at, case.deadline_at = event.assignment_id, event.assigned_at, event.deadline_at
-    uow.publish(CaseDispatched(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
-                               assignment_id=event.assignment_id, squad_id=event.squad_id,
-                               squad_name=event.squad_name, grid_id=event.grid_id,
-                               category_code=case.category_code, dispatched_at=event.assigned_at,
-                               deadline_at=event.deadline_at))
-
 
 async def mark_returned(event: AssignmentReturned, env: Envelope, uow: UnitOfWork) -> None:
     """退回: the squad sent the case back to the command centre, which routes it again."""
@@ -422,10 +327,12 @@ async def split_case(uow: UnitOfWork, case_id: str, parts: list[SplitPart], acto
         raise ValueError("a split needs at least two parts")
     case = await _case_for_update(uow, case_id)
     plan(_facts(case), Action.split, actor, reason)
-    children = [await _create_case(uow, district_code=district_code, incident_id=case.incident_id,
-                                   status=CaseStatus.filed, channel=case.channel, category_code=p.category_code,
-                                   urgency=case.urgency, location=p.location, flags=[], description=p.description,
-                                   actor=actor.subject, parent=case) for p in parts]
+    ids = await create_cases(uow, [
+        NewCase(incident_id=case.incident_id, status=CaseStatus.filed, channel=case.channel,
+                category_code=p.category_code, urgency=case.urgency, location=p.location, description=p.description,
+                actor=actor.subject, parent_id=case.id, parent_number=case.case_number) for p in parts],
+        district_code=district_code)
+    children = [await uow.session.get(Case, i) for i in ids]
     await _transition(uow, case, Action.split, actor, reason=reason,
                       details={"into": [c.case_number for c in children], "into_case_ids": [c.id for c in children]})
     await uow.commit()

@@ -7,8 +7,9 @@ from pathlib import Path
 from cases.api import MAX_STEP_PHOTOS, router
 from common.body_limit import FORM_OVERHEAD
 from common.photos import MAX_BYTES
-from cases.handlers import (flag_for_command_centre, mark_dispatched, mark_returned, open_case, record_detached_report,
-                            record_joined_report, record_merchant, record_rating)
+from cases.flow import dispatch_cases, open_cases
+from cases.handlers import (flag_for_command_centre, mark_returned, record_detached_report, record_joined_report,
+                            record_merchant, record_rating)
 from cases.settings import CasesSettings
 from cases.tables import backbone
 from common.logging import configure_logging
@@ -17,6 +18,7 @@ from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, C
                                         CaseUnroutable, EnforcementStepRecorded, IncidentDetached, IncidentJoined,
                                         IncidentRated, IncidentReported, MerchantChanged, MerchantRegistered)
 from common.objectstore import open_store
+from common.messaging.inbox import Batched
 from common.service import Service, create_app
 
 HERE = Path(__file__).parent
@@ -36,9 +38,9 @@ class CasesService(Service):
 
     def handlers(self):
         return {
-            IncidentReported: partial(open_case, district_code=self.settings.district_code,
-                                      verify_channels=self.settings.verify_channels),
-            AssignmentCreated: mark_dispatched,
+            IncidentReported: Batched(partial(open_cases, district_code=self.settings.district_code,
+                                              verify_channels=self.settings.verify_channels)),
+            AssignmentCreated: Batched(dispatch_cases),
             AssignmentReturned: mark_returned,
             CaseUnroutable: flag_for_command_centre,
             IncidentJoined: record_joined_report,

@@ -5,46 +5,33 @@ dispatch.workcalendar; this module loads, asks them, stores and publishes."""
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
-from common.messaging.contracts import (AssignmentAccepted, AssignmentCreated, AssignmentEscalated,
-                                        AssignmentReturned, CaseFiled, CaseOpened, CaseTransitioned, CaseUnroutable,
-                                        DeadlineExtended, GridDefined, Location, PatrolCheckedIn, PatrolPostMissed,
+from common.messaging.contracts import (AssignmentAccepted, AssignmentEscalated,
+                                        AssignmentReturned, CaseTransitioned, DeadlineExtended, GridDefined, Location, PatrolCheckedIn, PatrolPostMissed,
                                         SupervisionOrderAnswered, SupervisionOrderIssued)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
-from dispatch.domain import (CaseToRoute, GridMap, OfficerLoad, RoutingRule, escalation_step, route,
-                             suggest_officer)
+from dispatch import routing
+from dispatch.board import BoardNotifier
+from dispatch.routing import CaseInfo, ToAssign
+from dispatch.domain import (OPEN, AssignmentStatus, GridMap, RoutingRule,
+                             escalation_step)
 from common.geo import distance_m
 from dispatch.patrol import PostWindow, judge_check_in, shifts_on
 from dispatch.tables import (Assignment, Escalation, Grid, Officer, PatrolPost, PatrolShift, QueueItem, Squad,
                              SupervisionOrder)
-from dispatch.workcalendar import BEIJING, WorkCalendar, deadline, warning_time
+from dispatch.workcalendar import WorkCalendar, deadline
 
 log = logging.getLogger(__name__)
 BOARD_CHANNEL = "dispatch_board"
-
-
-class AssignmentStatus:
-    dispatched = "dispatched"  # 已派遣, waiting for the squad to accept
-    accepted = "accepted"  # 已签收: in progress
-    returned = "returned"  # 已退回 to the command centre
-    reassigned = "reassigned"  # 已改派: superseded by another assignment
-    suspended = "suspended"  # the case is suspended: the clock stops
-    handled = "handled"  # 已处置: the squad reported back; the clock stops
-    closed = "closed"  # the case closed, or was cancelled, merged or split
-
-
-OPEN = (AssignmentStatus.dispatched, AssignmentStatus.accepted)
 
 
 class DispatchRefused(Exception):
@@ -63,25 +50,14 @@ class Context:
     chain: tuple[tuple[str, float], ...]
     namespace: str = ""
     patrol_grace: timedelta = timedelta(minutes=10)
+    board: BoardNotifier | None = None
+    squad_names: dict[str, str] = field(default_factory=dict)
 
 
 async def notify_board(uow: UnitOfWork, ctx: Context, kind: str, **data) -> None:
-    """Tell every replica's consoles, after this transaction commits (NOTIFY is transactional)."""
-    payload = json.dumps({"kind": kind, **data}, ensure_ascii=False, default=str)
-    await uow.session.execute(text("SELECT pg_notify(:c, :p)"), {"c": ctx.namespace + BOARD_CHANNEL, "p": payload})
-
-
-@dataclass(frozen=True)
-class CaseInfo:
-    case_id: str
-    case_number: str
-    category_code: str
-    channel: str
-    urgency: str
-    description: str
-    lon: float
-    lat: float
-    time_limit_hours: float | None
+    """Tell every replica's consoles, once this transaction has committed (dispatch.board)."""
+    if ctx.board is not None:
+        ctx.board.changed(uow, kind, **data)
 
 
 async def _current(uow: UnitOfWork, case_id: str, lock: bool = True) -> Assignment | None:
@@ -89,87 +65,17 @@ async def _current(uow: UnitOfWork, case_id: str, lock: bool = True) -> Assignme
     return (await uow.session.exec(query.with_for_update() if lock else query)).first()
 
 
-async def _suggest(uow: UnitOfWork, squad_id: str) -> str | None:
-    rows = (await uow.session.exec(
-        select(Officer.id, Officer.on_duty, func.count(Assignment.id))
-        .join(Assignment, (Assignment.officer_id == Officer.id) & Assignment.current
-              & Assignment.status.in_(OPEN), isouter=True)
-        .where(Officer.squad_id == squad_id, Officer.role == "officer").group_by(Officer.id, Officer.on_duty))).all()
-    return suggest_officer([OfficerLoad(officer_id=r[0], on_duty=r[1], open_assignments=r[2]) for r in rows])
-
-
-async def _assign(uow: UnitOfWork, ctx: Context, case: CaseInfo, squad_id: str, *, how: str, actor: str,
-                  rule: str | None = None, previous: Assignment | None = None) -> Assignment:
-    squad = await uow.session.get(Squad, squad_id)
-    if squad is None:
-        raise LookupError(f"unknown squad {squad_id}")
-    now = uow.clock.now()
-    limit = case.time_limit_hours or ctx.default_time_limit_hours
-    grid = ctx.grid_map.grid_for(case.lon, case.lat)
-    assignment = Assignment(
-        id=str(uuid.uuid4()), case_id=case.case_id, case_number=case.case_number, squad_id=squad_id,
-        officer_id=await _suggest(uow, squad_id), grid_id=grid.grid_id if grid else "",
-        category_code=case.category_code, channel=case.channel, description=case.description[:2000],
-        lon=case.lon, lat=case.lat, urgency=case.urgency, status=AssignmentStatus.dispatched, current=True, how=how,
-        rule=rule, time_limit_hours=limit, assigned_at=now,
-        warn_at=warning_time(ctx.calendar, now, limit, case.urgency, ctx.warn_share),
-        deadline_at=deadline(ctx.calendar, now, limit, case.urgency))
-    assignment.next_check_at = assignment.warn_at
-    uow.session.add(assignment)
-    left_queue = (await uow.session.execute(text("DELETE FROM dispatch.dispatch_queue WHERE case_id = :c "
-                                                 "RETURNING case_id"), {"c": case.case_id})).first()
-    if left_queue:
-        await notify_board(uow, ctx, "queue", case_id=case.case_id)
-    log.info("case %s assigned to %s (%s%s)", case.case_number, squad.name, how, f", rule {rule}" if rule else "")
-    uow.publish(AssignmentCreated(
-        assignment_id=assignment.id, case_id=case.case_id, squad_id=squad_id, squad_name=squad.name,
-        grid_id=assignment.grid_id, category_code=case.category_code, assigned_at=now,
-        deadline_at=assignment.deadline_at, warn_at=assignment.warn_at, officer_id=assignment.officer_id,
-        urgency=case.urgency, how=how, rule=rule, previous_assignment_id=previous.id if previous else None,
-        actor=actor))
-    await notify_board(uow, ctx, "assignment", id=assignment.id, case_id=case.case_id, squad_id=squad_id,
-                       previous_squad_id=previous.squad_id if previous else None)
-    return assignment
-
-
-async def _queue(uow: UnitOfWork, ctx: Context, case: CaseInfo, reason: str) -> None:
-    now = uow.clock.now()
-    await uow.session.merge(QueueItem(case_id=case.case_id, case_number=case.case_number,
-                                      category_code=case.category_code, channel=case.channel, urgency=case.urgency,
-                                      description=case.description[:2000], lon=case.lon, lat=case.lat,
-                                      time_limit_hours=case.time_limit_hours, reason=reason, since=now))
-    await notify_board(uow, ctx, "queue", case_id=case.case_id)
-
-
-async def route_case(event: CaseOpened | CaseFiled, env: Envelope, uow: UnitOfWork, *,
-                     context: Callable[[], Context]) -> None:
-    """A filed case (立案) is routed by the rules; a reported one waits for CaseFiled."""
-    if isinstance(event, CaseOpened) and event.status != "filed":
-        return
-    if await _current(uow, event.case_id, lock=False) is not None \
-            or await uow.session.get(QueueItem, event.case_id) is not None:
-        return  # already with a squad or in the queue: a second filing changes nothing
-    ctx = context()
-    case = CaseInfo(case_id=event.case_id, case_number=event.case_number, category_code=event.category_code,
-                    channel=event.channel, urgency=event.urgency, description=event.description,
-                    lon=event.location.lon, lat=event.location.lat, time_limit_hours=event.time_limit_hours)
-    await _route(uow, ctx, case, how="rule")
-
-
-async def _route(uow: UnitOfWork, ctx: Context, case: CaseInfo, *, how: str, actor: str = "system:dispatch",
-                 previous: Assignment | None = None) -> Assignment | None:
-    local_hour = uow.clock.now().astimezone(BEIJING).hour
-    decision = route(CaseToRoute(category_code=case.category_code, channel=case.channel,
-                                 description=case.description, lon=case.lon, lat=case.lat, local_hour=local_hour),
-                     ctx.rules, ctx.grid_map)
+async def _reroute(uow: UnitOfWork, ctx: Context, case: CaseInfo, *, actor: str,
+                   previous: Assignment | None) -> Assignment | None:
+    """The rules run again on a corrected case: a squad, or the command centre's queue."""
+    decision = routing.decide(ctx, case, uow.clock.now())
     if decision.squad_id is None:
-        log.info("case %s to the command centre: %s", case.case_number, decision.reason)
-        await _queue(uow, ctx, case, decision.reason or "rule")
-        uow.publish(CaseUnroutable(case_id=case.case_id, reason=decision.reason or "rule",
-                                   location=Location(lon=case.lon, lat=case.lat), detected_at=uow.clock.now()))
+        await routing.enqueue(uow, ctx, [(case, decision.reason or "rule", None)], unroutable=True)
         return None
-    return await _assign(uow, ctx, case, decision.squad_id, how=how, actor=actor, rule=decision.rule,
-                         previous=previous)
+    [new_id] = await routing.assign(uow, ctx, [ToAssign(
+        case=case, squad_id=decision.squad_id, how="reroute", actor=actor, rule=decision.rule,
+        previous_id=previous.id if previous else None, previous_squad_id=previous.squad_id if previous else None)])
+    return await uow.session.get(Assignment, new_id)
 
 
 # -- a dispatcher's and a squad's steps -----------------------------------------------------------
@@ -178,7 +84,9 @@ async def dispatch_from_queue(uow: UnitOfWork, ctx: Context, case_id: str, squad
     item = (await uow.session.exec(select(QueueItem).where(QueueItem.case_id == case_id).with_for_update())).first()
     if item is None:
         raise LookupError(f"case {case_id} is not waiting for dispatch")
-    assignment = await _assign(uow, ctx, _info(item), squad_id, how="manual", actor=actor)
+    [new_id] = await routing.assign(uow, ctx, [ToAssign(case=_info(item), squad_id=squad_id, how="manual",
+                                                        actor=actor)])
+    assignment = await uow.session.get(Assignment, new_id)
     await uow.commit()
     return assignment
 
@@ -227,7 +135,7 @@ async def return_assignment(uow: UnitOfWork, ctx: Context, assignment_id: str, r
     a.next_check_at = None
     uow.session.add(a)
     await uow.session.flush()
-    await _queue(uow, ctx, _info(a), f"returned:{reason}")
+    await routing.enqueue(uow, ctx, [(_info(a), f"returned:{reason}", None)], unroutable=False)
     uow.publish(AssignmentReturned(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id,
                                    category_code=a.category_code, reason=reason, note=note, returned_at=now,
                                    actor=actor))
@@ -252,7 +160,10 @@ async def reassign(uow: UnitOfWork, ctx: Context, case_id: str, squad_id: str, a
     previous = await _supersede(uow, case_id, await _current(uow, case_id))
     if previous.squad_id == squad_id:
         raise DispatchRefused(f"case {case_id} is already with {squad_id}")
-    assignment = await _assign(uow, ctx, _info(previous), squad_id, how="reassign", actor=actor, previous=previous)
+    [new_id] = await routing.assign(uow, ctx, [ToAssign(case=_info(previous), squad_id=squad_id, how="reassign",
+                                                        actor=actor, previous_id=previous.id,
+                                                        previous_squad_id=previous.squad_id)], from_queue=False)
+    assignment = await uow.session.get(Assignment, new_id)
     await uow.commit()
     return assignment
 
@@ -273,7 +184,7 @@ async def reroute(uow: UnitOfWork, ctx: Context, case_id: str, actor: str, *, ca
         info = replace(info, category_code=category_code)
     if location:
         info = replace(info, lon=location.lon, lat=location.lat)
-    assignment = await _route(uow, ctx, info, how="reroute", actor=actor, previous=previous)
+    assignment = await _reroute(uow, ctx, info, actor=actor, previous=previous)
     await uow.commit()
     return assignment
 

@@ -17,14 +17,16 @@ from common.messaging.contracts import (AssignmentAccepted, AssignmentCreated, A
                                         AssignmentReturned, CaseFiled, CaseOpened, CaseTransitioned, CaseUnroutable,
                                         DeadlineExtended, GridDefined, PatrolCheckedIn, PatrolPostMissed,
                                         SupervisionOrderAnswered, SupervisionOrderIssued)
+from common.messaging.inbox import Batched
 from common.service import Service, create_app
 from dispatch.api import RuleBody, router
-from dispatch.board import BoardHub
+from dispatch.board import BoardHub, BoardNotifier
 from dispatch.console import router as console_router
 from dispatch.domain import GridArea, GridMap, RoutingRule
 from dispatch.handlers import (BOARD_CHANNEL, Context, announce_grids, check_deadlines, check_patrols, follow_case,
-                               parse_chain, route_case)
+                               parse_chain)
 from dispatch.patrol_api import PostBody, router as patrol_router
+from dispatch.routing import route_filed
 from dispatch.settings import DispatchSettings
 from dispatch.tables import CalendarDay, Grid, Officer, PatrolPost, RoutingRuleRow, Squad, backbone
 from dispatch.workcalendar import WorkCalendar
@@ -56,14 +58,18 @@ class DispatchService(Service):
         self.grid_map = GridMap([])
         self.rules: list[RoutingRule] = []
         self.calendar = WorkCalendar()
+        self.squad_names: dict[str, str] = {}
+        self.chain = parse_chain(settings.escalation_chain)
+        self.notifier = None
         self._refreshed = float("-inf")
 
     def context(self) -> Context:
         return Context(grid_map=self.grid_map, rules=self.rules, calendar=self.calendar,
                        default_time_limit_hours=self.settings.default_time_limit_hours,
                        warn_share=self.settings.warn_share, return_window_hours=self.settings.return_window_hours,
-                       chain=parse_chain(self.settings.escalation_chain), namespace=self.settings.kafka_namespace,
-                       patrol_grace=timedelta(minutes=self.settings.patrol_grace_minutes))
+                       chain=self.chain, namespace=self.settings.kafka_namespace,
+                       patrol_grace=timedelta(minutes=self.settings.patrol_grace_minutes),
+                       board=self.notifier, squad_names=self.squad_names)
 
     async def fresh_context(self) -> Context:
         if time.monotonic() - self._refreshed > self.REFRESH_S:
@@ -71,13 +77,15 @@ class DispatchService(Service):
         return self.context()
 
     def handlers(self):
-        route = partial(route_case, context=self.context)
+        route = Batched(partial(route_filed, context=self.context))
         return {CaseOpened: route, CaseFiled: route, CaseTransitioned: partial(follow_case, context=self.context)}
 
     def routers(self):
         return [router, patrol_router, console_router]
 
     async def on_started(self) -> None:
+        self.notifier = BoardNotifier(self.engine, self.settings.kafka_namespace + BOARD_CHANNEL)
+        self._spawn(self.notifier.run(), "board-notifier")
         await self.seed()
         async with self.uow() as uow:
             await announce_grids(uow)
@@ -122,6 +130,7 @@ class DispatchService(Service):
     async def load_grids(self) -> None:
         async with self.session_factory() as session:
             rows = (await session.exec(select(Grid, Squad).join(Squad).order_by(Grid.id))).all()
+            self.squad_names = {s.id: s.name for s in (await session.exec(select(Squad))).all()}
         self.grid_map = GridMap([GridArea(grid_id=g.id, name=g.name, squad_id=s.id, squad_name=s.name,
                                           geometry=g.geometry) for g, s in rows])
 

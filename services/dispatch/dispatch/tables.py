@@ -38,13 +38,42 @@ class Grid(DispatchTable, table=True):
 
 
 class Officer(DispatchTable, table=True):
-    """队员 or 中队长, with whether they are on duty (在岗) now."""
+    """队员 or 中队长, with whether they are on duty (在岗) now, and how many open assignments name
+    them (kept by OFFICER_LOAD_TRIGGER, never by hand)."""
     __tablename__ = "officers"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)
     squad_id: str = Field(foreign_key="squads.id", max_length=64, index=True)
     role: str = Field(default="officer", max_length=32)
     on_duty: bool = True
+    open_assignments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+def officer_load_trigger(schema: str = "dispatch") -> list[str]:
+    """The workload counter for the suggestion (the officer on duty with the fewest open cases),
+    kept by PostgreSQL on every change of an assignment, whoever makes it, instead of a GROUP
+    BY over the squad's assignments for each new one. Open is dispatch.domain.OPEN."""
+    from dispatch.domain import OPEN
+    is_open = "({r}.current AND {r}.status IN (" + ", ".join(f"'{s}'" for s in OPEN) + "))"
+    old, new = is_open.format(r="OLD"), is_open.format(r="NEW")
+    return [f"""
+CREATE OR REPLACE FUNCTION {schema}.count_officer_load() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.officer_id IS NOT NULL AND {old}
+     AND NOT (TG_OP = 'UPDATE' AND NEW.officer_id IS NOT DISTINCT FROM OLD.officer_id AND {new}) THEN
+    UPDATE {schema}.officers SET open_assignments = open_assignments - 1 WHERE id = OLD.officer_id;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.officer_id IS NOT NULL AND {new}
+     AND NOT (TG_OP = 'UPDATE' AND NEW.officer_id IS NOT DISTINCT FROM OLD.officer_id AND {old}) THEN
+    UPDATE {schema}.officers SET open_assignments = open_assignments + 1 WHERE id = NEW.officer_id;
+  END IF;
+  RETURN NULL;
+END $$""",
+            f"DROP TRIGGER IF EXISTS count_officer_load ON {schema}.assignments",
+            f"""CREATE TRIGGER count_officer_load AFTER INSERT OR DELETE OR UPDATE OF officer_id, current, status
+  ON {schema}.assignments FOR EACH ROW EXECUTE FUNCTION {schema}.count_officer_load()""",
+            f"""UPDATE {schema}.officers o SET open_assignments = (
+  SELECT count(*) FROM {schema}.assignments a WHERE a.officer_id = o.id AND {is_open.format(r="a")})"""]
 
 
 class RoutingRuleRow(DispatchTable, table=True):

@@ -8,17 +8,15 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import case, func, or_, text, update
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
 from common.redaction import mask_phone
-from common.messaging.contracts import (CaseDispatched, CaseFlagged, CaseOpened, CasePublicNoteAdded,
-                                        CaseTransitioned, IncidentDetached, IncidentJoined, IncidentRated,
+from common.messaging.contracts import (IncidentDetached, IncidentJoined, IncidentRated,
                                         IncidentReported, Location)
-from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
-from intake.domain import (FINISHED, STATUS_OF_CASE, Flag, IncidentStatus, Nearby, Throttled, duplicate_search,
+from intake.domain import (FINISHED, Flag, IncidentStatus, Nearby, Throttled, duplicate_search,
                            initial_flags, may_rate, nearest_within, with_flag)
 from intake.media import StoredPhoto
 from intake.reference import Catalogue, time_limit_hours
@@ -276,65 +274,6 @@ async def edit_category(session, code: str, rules: dict, actor: str, reason: str
     return current
 
 
-INCIDENTS = Incident.__table__
-
-
-async def _update_incident(uow: UnitOfWork, event: CaseOpened | CaseDispatched | CaseFlagged | CaseTransitioned
-                           | CasePublicNoteAdded, **values) -> None:
-    """Apply a case's progress to its incident in one UPDATE: the row lock is the UPDATE's own,
-    and nothing is read back, and the statement is Core's, not the ORM's (intake applies
-    several events per incident; through the ORM they cost it more than the request did)."""
-    result = await uow.session.execute(update(INCIDENTS).where(INCIDENTS.c.id == event.incident_id).values(**values))
-    if result.rowcount == 0:
-        raise LookupError(f"case {event.case_id} names unknown incident {event.incident_id}")
-
-
-async def on_case_opened(event: CaseOpened, env: Envelope, uow: UnitOfWork) -> None:
-    await _update_incident(uow, event, case_id=event.case_id, case_number=event.case_number, updated_at=env.time,
-                           status=case((INCIDENTS.c.status == IncidentStatus.received.value,
-                                        STATUS_OF_CASE[event.status].value), else_=INCIDENTS.c.status))
-
-
-async def on_case_dispatched(event: CaseDispatched, env: Envelope, uow: UnitOfWork) -> None:
-    await _update_incident(uow, event, case_id=event.case_id, case_number=event.case_number,
-                           squad_id=event.squad_id, squad_name=event.squad_name, expected_at=event.deadline_at)
-
-
-async def on_case_flagged(event: CaseFlagged, env: Envelope, uow: UnitOfWork) -> None:
-    await _update_incident(uow, event, flags=case(
-        (INCIDENTS.c.flags.contains([event.reason]), INCIDENTS.c.flags),
-        else_=INCIDENTS.c.flags.op("||")(func.jsonb_build_array(event.reason))))
-
-
-async def on_case_transitioned(event: CaseTransitioned, env: Envelope, uow: UnitOfWork) -> None:
-    """Every step of the lifecycle shows on the report (rework, suspension, reopening, ...). The
-    status is set here only: CaseDispatched, CaseFlagged and CaseClosed each follow a transition
-    to their state, and their handlers add what the transition does not carry."""
-    status = STATUS_OF_CASE.get(event.to_status)
-    # one case's events arrive in order (one partition, keyed by case)
-    values = {"status": status.value, "updated_at": event.at} if status is not None else {"id": INCIDENTS.c.id}
-    await _update_incident(uow, event, **values)
-    if event.action == "reopen":  # the reopened case will close again: its reporters may rate again
-        await uow.session.execute(
-            update(INCIDENTS)
-            .where(or_(INCIDENTS.c.id == event.incident_id, INCIDENTS.c.duplicate_of == event.incident_id))
-            .values(rating=None, rating_comment=None, rated_at=None))
-
-
-async def on_public_note(event: CasePublicNoteAdded, env: Envelope, uow: UnitOfWork) -> None:
-    note = func.jsonb_build_object("at", event.at.isoformat(), "text", event.text)
-    await _update_incident(uow, event, public_notes=INCIDENTS.c.public_notes.op("||")(func.jsonb_build_array(note)),
-                           updated_at=func.greatest(INCIDENTS.c.updated_at, event.at))
-
-
-HANDLERS = {
-    CaseOpened: on_case_opened,
-    CaseDispatched: on_case_dispatched,
-    CaseFlagged: on_case_flagged,
-    CaseTransitioned: on_case_transitioned,
-    CasePublicNoteAdded: on_public_note,
-}
-
-__all__ = ["ReportIncident", "report_incident", "HANDLERS", "Flag", "IdempotencyKeyReused", "Reported",
+__all__ = ["ReportIncident", "report_incident", "Flag", "IdempotencyKeyReused", "Reported",
            "ReportPolicy", "detach_report", "rate_report", "edit_category", "NotJoined",
            "RatingRefused", "Throttled"]

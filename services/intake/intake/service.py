@@ -14,7 +14,8 @@ from common.objectstore import open_store
 from common.service import Service, create_app
 from intake.abuse import RateLimiter
 from intake.api import MAX_MACHINE_IMAGES, router
-from intake.handlers import HANDLERS, ReportPolicy
+from intake.handlers import ReportPolicy
+from intake.progress import HANDLERS
 from intake.media import signing_key
 from intake.open311_api import keys_router, router as open311_router
 from intake.public_api import pages_router, router as public_router

@@ -251,7 +251,8 @@ class CaseTransitioned(IntegrationEvent):
     key_field: ClassVar[str] = "case_id"
     producer: ClassVar[str] = "cases"
     summary: ClassVar[str] = ("Any step of the case lifecycle (核实, 立案, 不予立案, 处置, 核查, 返工, 挂起, "
-                              "撤销, 合并, 拆分, ...): who, when, the state before and after, and why.")
+                              "撤销, 合并, 拆分, ...): who, when, the state before and after, and why. One event a "
+                              "step: the step of 派遣 is told by CaseDispatched alone, which carries the same facts.")
 
     case_id: str
     case_number: str
@@ -303,7 +304,9 @@ class CaseDispatched(IntegrationEvent):
     topic: ClassVar[str] = Topics.cases
     key_field: ClassVar[str] = "case_id"
     producer: ClassVar[str] = "cases"
-    summary: ClassVar[str] = "The case was dispatched (派遣) to an enforcement squad."
+    summary: ClassVar[str] = ("The case was dispatched (派遣) to an enforcement squad: the lifecycle's step of 派遣 "
+                              "(to_status dispatched), with who, when and the state before, as a CaseTransitioned "
+                              "tells the other steps; it is not told twice.")
 
     case_id: str
     case_number: str
@@ -315,6 +318,15 @@ class CaseDispatched(IntegrationEvent):
     category_code: str
     dispatched_at: datetime
     deadline_at: datetime | None = None
+    action: Literal["dispatch"] = "dispatch"
+    from_status: str | None = Field(None, description="the state before (filed, awaiting_command_centre, dispatched "
+                                    "when reassigned or rerouted)")
+    to_status: Literal["dispatched"] = "dispatched"
+    actor: str = Field("system:dispatch", description="who chose the squad: system:dispatch for a rule, else the "
+                       "dispatcher")
+    how: Literal["rule", "manual", "reassign", "reroute"] = Field(
+        "rule", description="routed by a rule, dispatched by hand from the queue, reassigned, or routed again")
+    previous_category_code: str | None = Field(None, description="the category before a dispatcher corrected it")
 
 
 class CaseFlagged(IntegrationEvent):

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable, Sequence
 
 from asgi_correlation_id import correlation_id
-from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, func, text
+from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Text, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from common.db import Prepared
 from common.messaging.contracts import EVENT_TYPES, IntegrationEvent, Topics
 from common.messaging.envelope import Envelope, UndecodableEvent, decode
 from common.messaging.transport import Record, Transport
@@ -31,6 +34,36 @@ log = logging.getLogger(__name__)
 Handler = Callable[[IntegrationEvent, Envelope, UnitOfWork], Awaitable[None]]
 # A projection that applies many events at once (reporting): new envelopes only, one transaction.
 BatchHandler = Callable[[list[Envelope], UnitOfWork], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Batched:
+    """An event handler that applies many events of its type at once, with set-based statements.
+    It is given events of different aggregates only (see `waves`), in the consumer's transaction,
+    and publishes with each event's own correlation id (`uow.publish(e, correlation_id=...)`)."""
+    apply: Callable[[list[Envelope], UnitOfWork], Awaitable[None]]
+
+
+def waves(envelopes: list[Envelope]) -> list[list[Envelope]]:
+    """The batch cut into waves that keep each aggregate's order: a wave holds at most one event
+    of an aggregate (its subject), and an event comes in a later wave than every earlier event of
+    its aggregate. Within a wave the aggregates are distinct, so their events do not interact and
+    may be applied together."""
+    out: list[list[Envelope]] = []
+    pending = envelopes
+    while pending:
+        wave, rest, taken, blocked = [], [], set(), set()
+        for e in pending:
+            key = e.subject or e.id
+            if key in taken or key in blocked:
+                rest.append(e)
+                blocked.add(key)
+            else:
+                wave.append(e)
+                taken.add(key)
+        out.append(wave)
+        pending = rest
+    return out
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -60,7 +93,7 @@ class ConsumerSettings:
 
 
 class EventConsumer:
-    def __init__(self, *, service: str, group: str, topics: Sequence[str], handlers: dict[type, Handler],
+    def __init__(self, *, service: str, group: str, topics: Sequence[str], handlers: dict[type, Handler | Batched],
                  transport: Transport, uow_factory: Callable[[], UnitOfWork], inbox: Table,
                  settings: ConsumerSettings, client_id: str | None = None,
                  batch_handler: BatchHandler | None = None) -> None:
@@ -75,11 +108,11 @@ class EventConsumer:
         self.client_id = client_id or group
         self.batch_handler = batch_handler
         self._known_unhandled = frozenset(EVENT_TYPES) - frozenset(self.handlers)
-        # One constant statement whatever the batch size, so it is compiled and prepared once.
-        self._claim_sql = text(
-            f'INSERT INTO "{inbox.schema}".{inbox.name} (consumer, event_id, event_type) '
-            "SELECT :consumer, i, t FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[])) AS u(i, t) "
-            "ON CONFLICT DO NOTHING RETURNING event_id")
+        # One constant statement whatever the batch size, so it is prepared once.
+        ids, types = (func.unnest(bindparam(n, type_=ARRAY(Text))) for n in ("ids", "types"))
+        claims = select(bindparam("consumer", type_=Text), ids, types)
+        self._claim = Prepared(pg_insert(inbox).from_select(["consumer", "event_id", "event_type"], claims)
+                               .on_conflict_do_nothing().returning(inbox.c.event_id))
         self.dead_letter_topic = Topics.dead_letter(service)
         self.subscription = transport.subscribe(group, self.topics, self.client_id)
         self.started = asyncio.Event()
@@ -152,9 +185,8 @@ class EventConsumer:
     async def _apply_together(self, envelopes: list[Envelope]) -> None:
         started = time.perf_counter()
         async with self.uow_factory() as uow:
-            claimed = set((await uow.session.execute(self._claim_sql, {
-                "consumer": self.group, "ids": [e.id for e in envelopes], "types": [e.type for e in envelopes],
-            })).scalars())
+            claimed = {r[0] for r in await self._claim.fetch(
+                await uow.db(), consumer=self.group, ids=[e.id for e in envelopes], types=[e.type for e in envelopes])}
             fresh, seen = [], set()
             for e in envelopes:
                 if e.id in claimed and e.id not in seen:
@@ -166,17 +198,31 @@ class EventConsumer:
                 if self.batch_handler is not None:
                     await self.batch_handler(fresh, uow)
                 else:
-                    for e in fresh:
-                        token = correlation_id.set(e.correlation_id or e.id)
-                        try:
-                            await self.handlers[e.type](e.data, e, uow)
-                        finally:
-                            correlation_id.reset(token)
+                    for wave in waves(fresh):
+                        await self._apply_wave(wave, uow)
             await uow.commit()
         for e in fresh:
             EVENTS_HANDLED.labels(self.service, e.type).inc()
         HANDLE_SECONDS.labels(self.service).observe(time.perf_counter() - started)
         self.handled += len(fresh)
+
+    async def _apply_wave(self, wave: list[Envelope], uow: UnitOfWork) -> None:
+        """One wave's events, a type at a time: a batched handler takes all of its type at once,
+        any other handler each event in turn."""
+        by_type: dict[str, list[Envelope]] = {}
+        for e in wave:
+            by_type.setdefault(e.type, []).append(e)
+        for event_type, group in by_type.items():
+            handler = self.handlers[event_type]
+            if isinstance(handler, Batched):
+                await handler.apply(group, uow)
+                continue
+            for e in group:
+                token = correlation_id.set(e.correlation_id or e.id)
+                try:
+                    await handler(e.data, e, uow)
+                finally:
+                    correlation_id.reset(token)
 
     async def _apply_one(self, record: Record, envelope: Envelope) -> None:
         token = correlation_id.set(envelope.correlation_id or envelope.id)
@@ -186,8 +232,12 @@ class EventConsumer:
             correlation_id.reset(token)
 
     async def _run_handler(self, envelope: Envelope, uow: UnitOfWork) -> None:
+        handler = self.handlers[envelope.type]
         with uow.held_by_consumer():
-            await self.handlers[envelope.type](envelope.data, envelope, uow)
+            if isinstance(handler, Batched):
+                await handler.apply([envelope], uow)
+            else:
+                await handler(envelope.data, envelope, uow)
 
     async def _apply(self, record: Record, envelope: Envelope) -> None:
         attempt = 0
@@ -196,9 +246,9 @@ class EventConsumer:
             started = time.perf_counter()
             try:
                 async with self.uow_factory() as uow:
-                    claimed = (await uow.session.execute(self._claim_sql, {
-                        "consumer": self.group, "ids": [envelope.id], "types": [envelope.type]})).first()
-                    if claimed is None:
+                    claimed = await self._claim.fetch(await uow.db(), consumer=self.group, ids=[envelope.id],
+                                                      types=[envelope.type])
+                    if not claimed:
                         EVENTS_DUPLICATE.labels(self.service, envelope.type).inc()
                         return
                     await self._run_handler(envelope, uow)

@@ -58,6 +58,10 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
+OUTBOX_COLUMNS = ("event_id", "event_type", "topic", "key", "headers", "value", "correlation_id", "created_at")
+"""What a unit of work writes; the rest is the relay's."""
+
+
 def notify_channel(schema: str) -> str:
     return f"outbox_{schema}"
 

@@ -6,8 +6,6 @@ Create Date: 2026-11-22 05:06:02.875663
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
-from sqlalchemy.dialects import postgresql
 
 
 revision = '0004'

@@ -7,7 +7,6 @@ Create Date: 2026-11-22 03:05:40.165669
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-from sqlalchemy.dialects import postgresql
 
 
 revision = '0002'

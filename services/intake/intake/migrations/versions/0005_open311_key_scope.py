@@ -7,7 +7,6 @@ Create Date: 2026-11-30 09:35:27.663851
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-from sqlalchemy.dialects import postgresql
 
 
 revision = '0005'
