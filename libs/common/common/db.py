@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from functools import lru_cache
 from pathlib import Path
 
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, MetaData, text
+from sqlalchemy import JSON, MetaData, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -147,3 +148,9 @@ async def driver_connection(session: AsyncSession):
     if adapter._transaction is None:  # noqa: SLF001 (the adapter's own lazy begin)
         await adapter._start_transaction()  # noqa: SLF001
     return raw.driver_connection
+
+
+@lru_cache(maxsize=None)
+def row_insert(table) -> Prepared:
+    """INSERT of one whole row of `table`, every column a parameter by its name."""
+    return Prepared(insert(table).values({c.name: bindparam(c.name) for c in table.c}))

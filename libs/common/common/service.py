@@ -149,7 +149,8 @@ class Service:
             uow_factory=self.uow, inbox=self.tables.inbox,
             settings=ConsumerSettings(max_attempts=self.settings.consumer_max_attempts,
                                       backoff_s=self.settings.consumer_backoff_s,
-                                      batch_size=self.settings.consumer_batch_size),
+                                      batch_size=self.settings.consumer_batch_size,
+                                      gather_s=self.settings.consumer_gather_s),
             client_id=f"{self.name}-{self.replica}",
         )
         self._consumer_task = self._spawn(self.consumer.run(), "consumer")

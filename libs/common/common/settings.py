@@ -60,10 +60,15 @@ class ServiceSettings(BaseSettings):
     topic_partitions: int = Field(6, description="partitions for topics this service creates")
     relay_batch_size: int = 500
     relay_poll_interval_s: float = Field(0.5, description="outbox poll when no NOTIFY arrives")
-    relay_linger_s: float = Field(0.005, description="wait after a wake-up so one publish carries several commits")
+    relay_linger_s: float = Field(0.0, description="wait after a wake-up so one publish carries several commits; "
+                                  "0: under load the commits made while a publish is on its way go in the next one "
+                                  "anyway, and at a low rate a wait is only latency, on every hop")
     consumer_batch_size: int = Field(500, description="records applied in one transaction")
     consumer_max_attempts: int = Field(4, description="tries of a failing handler before DLQ")
     consumer_backoff_s: float = Field(0.2, description="first retry delay, doubled each try")
+    consumer_gather_s: float = Field(0.0, description="how long the consumer may wait for a larger batch: 0 for "
+                                     "the services on a complaint's way; a read model trails by this much and "
+                                     "applies fewer, larger batches")
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -12,6 +12,7 @@ from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
+from common.db import row_insert
 from common.redaction import mask_phone
 from common.messaging.contracts import (IncidentDetached, IncidentJoined, IncidentRated,
                                         IncidentReported, Location)
@@ -22,6 +23,7 @@ from intake.media import StoredPhoto
 from intake.reference import Catalogue, time_limit_hours
 from intake.tables import Category, CategoryVersion, IdempotencyKey, Incident, IncidentPhoto
 
+INCIDENTS = Incident.__table__
 TRACKED_CHANNELS = frozenset({"open311", "web"})
 """Channels whose reporter gets a tracking token (the Open311 token and the web page's)."""
 
@@ -137,7 +139,7 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
         earlier = (await uow.session.exec(select(func.count()).select_from(Incident)
                                           .where(Incident.duplicate_of == joined.id))).one()
         incident.duplicate_of, incident.status = joined.id, joined.status
-    uow.session.add(incident)
+    await row_insert(INCIDENTS).execute(await uow.db(), **incident.model_dump())
     for n, p in enumerate(cmd.photos):
         uow.session.add(IncidentPhoto(id=p.id, incident_id=incident.id, position=n, sha256=p.sha256,
                                       content_type=p.content_type, size=p.size, original_key=p.original_key, shown_key=p.shown_key,

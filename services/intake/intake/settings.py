@@ -11,6 +11,8 @@ DEV_PHOTO_URL_SECRET = "dev-only-photo-links-change-me-0123456789"
 class IntakeSettings(ServiceSettings):
     """Environment variables: INTAKE_DATABASE_URL, INTAKE_KAFKA_BOOTSTRAP, INTAKE_BUS, ..."""
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+    consumer_gather_s: float = Field(0.2, description="the incident shows its case's progress within this much "
+                                     "(it is not on the way of a complaint to its squad); fewer, larger batches")
     public_base_url: str | None = Field(None, description="the address the public reaches intake at, for the "
                                         "Open311 discovery document; default: the request's own")
     max_description: int = Field(2000, description="longest description accepted from any channel")

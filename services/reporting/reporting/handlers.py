@@ -8,18 +8,23 @@ from collections import defaultdict
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
+from sqlalchemy import BigInteger, Date, Text, bindparam, case, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from common.messaging.contracts import (AssignmentEscalated, AssignmentReturned, CaseClosed, CaseDispatched, CaseOpened,
                                         CaseTransitioned, DeadlineExtended,
                                         EnforcementStepRecorded, IncidentJoined, IncidentRated, IncidentReported)
+from common.db import Prepared
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
+from reporting.tables import CaseFact, MonthlyCount
 
 BUREAU_TZ = ZoneInfo("Asia/Shanghai")
 FACT_COLUMNS = ("case_id", "category_code", "channel", "squad_id", "squad_name", "outcome",
                 "received_at", "dispatched_at", "closed_at")
 TIMESTAMPS = {"received_at", "dispatched_at", "closed_at"}
+FACTS, COUNTS = CaseFact.__table__, MonthlyCount.__table__
 
 
 def month_of(moment: datetime) -> date:
@@ -80,31 +85,38 @@ def _facts_and_counts(envelopes: list[Envelope]):
     return facts, counts
 
 
+def _array(name: str, type_=Text):
+    return func.unnest(bindparam(name, type_=ARRAY(type_)))
+
+
+_FACTS_IN = select(_array("incident_id").label("incident_id"),
+                   *(_array(c, TIMESTAMP(timezone=True) if c in TIMESTAMPS else Text).label(c) for c in FACT_COLUMNS))
+_upsert = pg_insert(FACTS).from_select(["incident_id", *FACT_COLUMNS], _FACTS_IN)
+_UPSERT_FACTS = Prepared(_upsert.on_conflict_do_update(
+    index_elements=["incident_id"],
+    set_={c: func.coalesce(_upsert.excluded[c], FACTS.c[c]) for c in FACT_COLUMNS}))
+_COUNTS_IN = select(_array("month", Date).label("month"), _array("squad_id").label("squad_id"),
+                    _array("category_code").label("category_code"), _array("squad_name").label("squad_name"),
+                    *(_array(c, BigInteger).label(c) for c in COUNTERS))
+_upsert = pg_insert(COUNTS).from_select(["month", "squad_id", "category_code", "squad_name", *COUNTERS], _COUNTS_IN)
+_ADD_COUNTS = Prepared(_upsert.on_conflict_do_update(
+    index_elements=["month", "squad_id", "category_code"],
+    set_={"squad_name": case((_upsert.excluded.squad_name != "", _upsert.excluded.squad_name),
+                             else_=COUNTS.c.squad_name),
+          **{c: COUNTS.c[c] + _upsert.excluded[c] for c in COUNTERS}}))
+
+
 async def project(envelopes: list[Envelope], uow: UnitOfWork) -> None:
     facts, counts = _facts_and_counts(envelopes)
+    conn = await uow.db()
     if facts:
         ids = list(facts)
-        params = {"incident_id": ids}
-        for col in FACT_COLUMNS:
-            params[col] = [facts[i].get(col) for i in ids]
-        casts = ", ".join(f"CAST(:{c} AS {'timestamptz' if c in TIMESTAMPS else 'text'}[])"
-                          for c in ("incident_id", *FACT_COLUMNS))
-        updates = ", ".join(f"{c} = COALESCE(EXCLUDED.{c}, case_facts.{c})" for c in FACT_COLUMNS)
-        await uow.session.execute(text(
-            f"INSERT INTO reporting.case_facts (incident_id, {', '.join(FACT_COLUMNS)}) "
-            f"SELECT * FROM unnest({casts}) ON CONFLICT (incident_id) DO UPDATE SET {updates}"), params)
+        await _UPSERT_FACTS.execute(conn, incident_id=ids, **{c: [facts[i].get(c) for i in ids] for c in FACT_COLUMNS})
     if counts:
         keys = list(counts)
-        params = {"m": [k[0] for k in keys], "s": [k[1] for k in keys], "c": [k[2] for k in keys],
-                  "n": [counts[k]["squad_name"] for k in keys]}
-        params |= {c: [counts[k][c] for k in keys] for c in COUNTERS}
-        await uow.session.execute(text(
-            f"INSERT INTO reporting.monthly_counts (month, squad_id, category_code, squad_name, {', '.join(COUNTERS)}) "
-            "SELECT * FROM unnest(CAST(:m AS date[]), CAST(:s AS text[]), CAST(:c AS text[]), CAST(:n AS text[]), "
-            + ", ".join(f"CAST(:{c} AS bigint[])" for c in COUNTERS) + ") "
-            "ON CONFLICT (month, squad_id, category_code) DO UPDATE SET "
-            "squad_name = CASE WHEN EXCLUDED.squad_name <> '' THEN EXCLUDED.squad_name ELSE monthly_counts.squad_name END, "
-            + ", ".join(f"{c} = monthly_counts.{c} + EXCLUDED.{c}" for c in COUNTERS)), params)
+        await _ADD_COUNTS.execute(conn, month=[k[0] for k in keys], squad_id=[k[1] for k in keys],
+                                  category_code=[k[2] for k in keys], squad_name=[counts[k]["squad_name"] for k in keys],
+                                  **{c: [counts[k][c] for k in keys] for c in COUNTERS})
 
 
 async def project_one(event, env: Envelope, uow: UnitOfWork) -> None:

@@ -90,6 +90,7 @@ class ConsumerSettings:
     batch_size: int = 200
     fetch_timeout_s: float = 0.5
     commit_interval_s: float = 0.2
+    gather_s: float = 0.0
 
 
 class EventConsumer:
@@ -114,7 +115,7 @@ class EventConsumer:
         self._claim = Prepared(pg_insert(inbox).from_select(["consumer", "event_id", "event_type"], claims)
                                .on_conflict_do_nothing().returning(inbox.c.event_id))
         self.dead_letter_topic = Topics.dead_letter(service)
-        self.subscription = transport.subscribe(group, self.topics, self.client_id)
+        self.subscription = transport.subscribe(group, self.topics, self.client_id, gather_s=settings.gather_s)
         self.started = asyncio.Event()
         self.handled = 0
 

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 class KafkaSubscription(Subscription):
     def __init__(self, bootstrap: str, group: str, topics: Sequence[str], client_id: str,
-                 namespace: str = "") -> None:
+                 namespace: str = "", gather_s: float = 0.0) -> None:
         self._ns = namespace
         self._consumer = AIOKafkaConsumer(
             *(namespace + t for t in topics),
@@ -32,6 +32,9 @@ class KafkaSubscription(Subscription):
             max_poll_interval_ms=300_000,
             session_timeout_ms=10_000,
             heartbeat_interval_ms=2_000,
+            # gather_s > 0: the broker holds a fetch until it has a fair batch or that time has passed
+            fetch_min_bytes=256 * 1024 if gather_s else 1,
+            fetch_max_wait_ms=int(gather_s * 1000) if gather_s else 500,
         )
 
     async def start(self) -> None:
@@ -71,7 +74,7 @@ class KafkaSubscription(Subscription):
 
 class KafkaTransport(Transport):
     def __init__(self, bootstrap: str, client_id: str, partitions: int = 6,
-                 replication_factor: int = 1, linger_ms: int = 5, namespace: str = "") -> None:
+                 replication_factor: int = 1, linger_ms: int = 0, namespace: str = "") -> None:
         self.bootstrap = bootstrap
         self.namespace = namespace
         self.client_id = client_id
@@ -133,8 +136,8 @@ class KafkaTransport(Transport):
             return
         self._started = True
 
-    def subscribe(self, group: str, topics: Sequence[str], client_id: str) -> Subscription:
-        return KafkaSubscription(self.bootstrap, group, topics, client_id, self.namespace)
+    def subscribe(self, group: str, topics: Sequence[str], client_id: str, gather_s: float = 0.0) -> Subscription:
+        return KafkaSubscription(self.bootstrap, group, topics, client_id, self.namespace, gather_s)
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin")

@@ -131,7 +131,7 @@ class InMemoryTransport(Transport):
         async with self._broker.changed:
             self._broker.changed.notify_all()
 
-    def subscribe(self, group: str, topics: Sequence[str], client_id: str) -> Subscription:
+    def subscribe(self, group: str, topics: Sequence[str], client_id: str, gather_s: float = 0.0) -> Subscription:
         return InMemorySubscription(self._broker, group, topics)
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:

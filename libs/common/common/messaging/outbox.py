@@ -20,15 +20,18 @@ applies it. A row still unpublished when the process stops is sent again at the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from sqlalchemy import (BigInteger, Column, DateTime, Identity, Index, Integer, LargeBinary, MetaData, String, Table,
                         Text, all_, bindparam, delete, func, select, text, update)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from common.clock import Clock
-from common.db import advisory_key
+from common.db import Prepared, advisory_key
 from common.messaging.contracts import IntegrationEvent
 from common.messaging.envelope import encode
 from common.messaging.transport import Record, Transport
@@ -74,10 +77,29 @@ def outbox_row(event: IntegrationEvent, *, source: str, now: datetime, correlati
             "correlation_id": correlation_id, "created_at": now}
 
 
+@dataclass(frozen=True)
+class _Statements:
+    pending: Prepared
+    mark: Prepared
+    failed: Prepared
+
+
+@lru_cache(maxsize=None)
+def _statements(t: Table) -> _Statements:
+    ids = t.c.id == func.any(bindparam("ids", type_=ARRAY(BigInteger)))
+    return _Statements(
+        pending=Prepared(select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.value)
+                         .where(t.c.published_at.is_(None),
+                                t.c.id != all_(bindparam("in_flight", type_=ARRAY(BigInteger))))
+                         .order_by(t.c.id).limit(bindparam("n", type_=Integer))),
+        mark=Prepared(update(t).where(ids, t.c.published_at.is_(None)).values(published_at=bindparam("at"))),
+        failed=Prepared(update(t).where(ids).values(attempts=t.c.attempts + 1, last_error=bindparam("error"))))
+
+
 class OutboxRelay:
     def __init__(self, *, service: str, engine: AsyncEngine, table: Table, transport: Transport,
                  clock: Clock, batch_size: int = 500, poll_interval_s: float = 0.5,
-                 linger_s: float = 0.005, retention: timedelta = timedelta(days=7)) -> None:
+                 linger_s: float = 0.0, retention: timedelta = timedelta(days=7)) -> None:
         self.service = service
         self.engine = engine
         self.table = table
@@ -90,6 +112,8 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self.is_leader = False
         self.name = table.schema
+        self._sql = _statements(table)
+        self._conn = None  # the leader's connection, while it leads
         self._in_flight: set[int] = set()  # sent to a transport that is not durable, not yet settled
         self._settled: list[int] = []
         if not transport.durable:
@@ -124,7 +148,8 @@ class OutboxRelay:
 
     async def _listen(self, conn: AsyncConnection):
         """LISTEN on the lock's own connection, outside any transaction: PostgreSQL holds
-        notifications back from a session that sits inside one."""
+        notifications back from a session that sits inside one. The leader publishes on the
+        same connection too, with its statements prepared once and each one committed on its own."""
         listener = (await conn.get_raw_connection()).driver_connection
         await listener.add_listener(notify_channel(self.table.schema), lambda *_: self._wake.set())
         return listener
@@ -132,6 +157,13 @@ class OutboxRelay:
     async def _lead(self, listener) -> None:
         last_cleanup = self.clock.now()
         self._in_flight.clear()  # a new leader sends again whatever is not settled
+        self._conn = listener
+        try:
+            await self._publish_while_leading(listener, last_cleanup)
+        finally:
+            self._conn = None
+
+    async def _publish_while_leading(self, listener, last_cleanup) -> None:
         while True:
             await self.mark_settled()
             published = await self.publish_pending()
@@ -143,8 +175,8 @@ class OutboxRelay:
             try:
                 async with asyncio.timeout(self.poll_interval_s):  # not wait_for: see service.stop
                     await self._wake.wait()
-                # Linger a moment so that one round trip carries the events of several commits.
-                await asyncio.sleep(self.linger_s)
+                if self.linger_s:  # a moment, so that one round trip carries the events of several commits
+                    await asyncio.sleep(self.linger_s)
             except asyncio.TimeoutError:
                 # if the lock's connection died, so did our leadership: raise and start over
                 await listener.fetchval("SELECT 1")
@@ -165,49 +197,48 @@ class OutboxRelay:
         except Exception as exc:  # the events are safe in the outbox; the poll will find them
             log.debug("outbox wake-up NOTIFY failed: %s", exc)
 
+    @contextlib.asynccontextmanager
+    async def _connection(self):
+        """The leader's own connection; outside the leader's loop (a test, a replica's check) one
+        from the pool."""
+        if self._conn is not None:
+            yield self._conn
+            return
+        async with self.engine.connect() as conn:
+            yield (await conn.get_raw_connection()).driver_connection
+
     async def mark_settled(self) -> None:
         """Rows the transport settled (in memory: every subscriber applied them) are published."""
         if not self._settled:
             return
         ids, self._settled = self._settled, []
-        t = self.table
-        async with self.engine.begin() as conn:
-            await conn.execute(update(t).where(t.c.id.in_(ids), t.c.published_at.is_(None))
-                               .values(published_at=self.clock.now()))
+        async with self._connection() as conn:
+            await self._sql.mark.execute(conn, ids=ids, at=self.clock.now())
         self._in_flight.difference_update(ids)
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished events in id order; return how many."""
-        t = self.table
-        query = select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.value).where(t.c.published_at.is_(None))
-        if self._in_flight:
-            if len(self._in_flight) >= MAX_IN_FLIGHT_BATCHES * self.batch_size:
-                return 0  # the consumers are behind: wait for them to settle some
-            query = query.where(t.c.id != all_(bindparam("in_flight", list(self._in_flight),
-                                                         type_=ARRAY(BigInteger))))
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query.order_by(t.c.id).limit(self.batch_size))).all()
+        if len(self._in_flight) >= MAX_IN_FLIGHT_BATCHES * self.batch_size:
+            return 0  # the consumers are behind: wait for them to settle some
+        async with self._connection() as conn:
+            rows = await self._sql.pending.fetch(conn, in_flight=list(self._in_flight), n=self.batch_size)
             if not rows:
                 OUTBOX_BACKLOG.labels(self.service).set(len(self._in_flight))
                 return 0
-            records = [Record(topic=r.topic, key=r.key.encode(), value=r.value,
-                              headers=tuple((k, v.encode()) for k, v in r.headers.items()),
-                              ref=(self.name, r.id)) for r in rows]
-            ids = [r.id for r in rows]
+            records = [Record(topic=r["topic"], key=r["key"].encode(), value=r["value"],
+                              headers=tuple((k, v.encode()) for k, v in r["headers"].items()),
+                              ref=(self.name, r["id"])) for r in rows]
+            ids = [r["id"] for r in rows]
             try:
                 await self.transport.send(records)
             except Exception as exc:
                 OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
-                await conn.rollback()
-                await conn.execute(update(t).where(t.c.id.in_(ids))
-                                   .values(attempts=t.c.attempts + 1, last_error=str(exc)[:2000]))
-                await conn.commit()
+                await self._sql.failed.execute(conn, ids=ids, error=str(exc)[:2000])
                 log.warning("outbox publish of %d events failed, will retry: %s", len(ids), exc)
                 await asyncio.sleep(min(5.0, self.poll_interval_s * 2))
                 return 0
             if self.transport.durable:
-                await conn.execute(update(t).where(t.c.id.in_(ids)).values(published_at=self.clock.now()))
-                await conn.commit()
+                await self._sql.mark.execute(conn, ids=ids, at=self.clock.now())
             else:
                 self._in_flight.update(ids)  # published once settled: mark_settled
         for r in records:

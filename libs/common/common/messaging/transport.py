@@ -57,7 +57,9 @@ class Transport(ABC):
         """Return once every record is durably acknowledged, in order per key; raise otherwise."""
 
     @abstractmethod
-    def subscribe(self, group: str, topics: Sequence[str], client_id: str) -> Subscription: ...
+    def subscribe(self, group: str, topics: Sequence[str], client_id: str, gather_s: float = 0.0) -> Subscription:
+        """`gather_s`: how long the transport may wait to hand over a larger batch (a read model
+        that may trail a little applies fewer, larger batches); 0 for as soon as there is one."""
 
     @abstractmethod
     async def ensure_topics(self, topics: Sequence[str]) -> None: ...
