@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -15,11 +16,12 @@ import aiohttp
 import asyncpg
 
 from bench.console_load import measure as measure_console
-from bench.load import Tracker, offer, percentile
+from bench.load import OutboxTracker, Tracker, offer, percentile
 from bench.procs import cpu_seconds, peak_rss_mb, postgres_pids
 from bench.reporting_load import measure as measure_reporting
 from common.auth import Role, issue_token
 from common.settings import AuthSettings
+from devstack.ports import free_port
 from devstack.stack import REPO, SERVICES, Stack, StackConfig
 
 RESULTS = REPO / "bench" / "results" / "latest.json"
@@ -94,6 +96,59 @@ def summarise(samples, duration: float) -> dict:
             "e2e_p99": percentile(e2e, 99), "rate": len(done) / duration}
 
 
+async def ramp(client, tracker, token: str, dispatched: list[int]) -> dict:
+    """Offered rates from 30/s, x1.4 every 10 s, until a step is not sustained (see bench/README)."""
+    out: dict = {}
+    steps, rate, best, step_s = [], 30.0, None, 10
+    while rate <= 4000:
+        progress(f"offering {rate:.0f} incidents/s for {step_s} s")
+        samples = await offer(client, tracker, token, rate, step_s, seed=int(rate))
+        sent_for = max(s.sent_at for s in samples) - min(s.sent_at for s in samples)
+        await wait_done(samples, 3)
+        step = summarise(samples, step_s)
+        step["offered_rate"] = rate
+        step["generator_kept_up"] = sent_for <= step_s * 1.05
+        # A growing backlog shows as latency that climbs through the step.
+        third = len(samples) // 3
+        early = percentile([(s.done_at - s.sent_at) * 1000 for s in samples[:third] if s.done_at], 50)
+        late = percentile([(s.done_at - s.sent_at) * 1000 for s in samples[-third:] if s.done_at], 50)
+        step["e2e_p50_first_third"], step["e2e_p50_last_third"] = early, late
+        step["backlog_growing"] = early is None or late is None or late > 2 * early + 100
+        step["sustained"] = (step["errors"] == 0 and step["dispatched"] == step["accepted"]
+                             and step["generator_kept_up"] and not step["backlog_growing"])
+        steps.append(step)
+        await wait_done(samples, 30)
+        dispatched[0] += sum(1 for s in samples if s.done_at)
+        progress(f"  {step['dispatched']}/{step['accepted']} dispatched within 3 s of the last POST, "
+                 f"e2e p50/p99 {_r(step['e2e_p50'])}/{_r(step['e2e_p99'])} ms, "
+                 f"intake p99 {_r(step['http_p99'])} ms, p50 first/last third {_r(early)}/{_r(late)} ms "
+                 f"-> {'sustained' if step['sustained'] else 'NOT sustained'}")
+        if not step["sustained"]:
+            break
+        best = step
+        rate *= 1.4
+    out["ramp"] = [{k: (_r(v) if isinstance(v, float) else v) for k, v in s.items()} for s in steps]
+    out["sustained_per_s"] = round(best["rate"], 1) if best else 0.0
+    out["sustained_offered_per_s"] = best["offered_rate"] if best else 0
+    return out
+
+
+async def steady(client, tracker, token: str, rate: float, seconds: float, seed: int, out: dict, key: str,
+                 dispatched: list[int]) -> None:
+    progress(f"offering {rate:.0f} incidents/s for {seconds:.0f} s")
+    samples = await offer(client, tracker, token, rate, seconds, seed=seed)
+    await wait_done(samples, 30)
+    summary = summarise(samples, seconds)
+    dispatched[0] += summary["dispatched"]
+    out[f"at_{key}"] = summary
+    for figure in ("http_p50", "http_p95", "http_p99", "e2e_p50", "e2e_p95", "e2e_p99"):
+        name = figure.replace("http", "intake")
+        out[f"{name}_ms_at_{key}"] = _r(summary[figure])
+    progress(f"  at {rate:.0f}/s: intake p99 {out[f'intake_p99_ms_at_{key}']} ms, e2e p50/p99 "
+             f"{out[f'e2e_p50_ms_at_{key}']}/{out[f'e2e_p99_ms_at_{key}']} ms, "
+             f"{summary['dispatched']}/{summary['accepted']} dispatched")
+
+
 async def drive(stack: Stack, out: dict) -> None:
     intake = f"http://127.0.0.1:{stack.config.service_port('intake')}"
     token = issue_token(AuthSettings(), Role.hotline_operator, "bench-operator")
@@ -101,7 +156,7 @@ async def drive(stack: Stack, out: dict) -> None:
     await tracker.start()
     pids = {s: stack.service_pid(s) for s in SERVICES}
     cpu_before = {s: cpu_seconds(p) for s, p in pids.items()}
-    dispatched_total = 0
+    dispatched = [0]
     # aiohttp, not httpx, drives the load: on two cores the generator's own CPU is taken from the
     # services it measures, and aiohttp spends a fraction of httpx's per request.
     # keep-alive shorter than uvicorn's 5 s, so the client, not the server, closes idle connections
@@ -112,70 +167,75 @@ async def drive(stack: Stack, out: dict) -> None:
             progress("warming up at 50 incidents/s for 5 s")
             warm = await offer(client, tracker, token, 50, 5, seed=1)
             await wait_done(warm, 10)
-            dispatched_total += sum(1 for s in warm if s.done_at)
-
-            progress("offering 100 incidents/s for 20 s")
+            dispatched[0] += sum(1 for s in warm if s.done_at)
+            await steady(client, tracker, token, 50, 20, 3, out, "50", dispatched)
             busy_before = machine_cpu(stack, pids)
-            samples = await offer(client, tracker, token, 100, 20, seed=2)
+            await steady(client, tracker, token, 100, 20, 2, out, "100", dispatched)
             busy_after = machine_cpu(stack, pids)
             out["cores_busy_at_100"] = {k: round((busy_after[k] - busy_before[k]) / 20, 2) for k in busy_after}
-            await wait_done(samples, 30)
-            at100 = summarise(samples, 20)
-            dispatched_total += at100["dispatched"]
-            out["at_100"] = at100
-            out["intake_p50_ms_at_100"] = _r(at100["http_p50"])
-            out["intake_p95_ms_at_100"] = _r(at100["http_p95"])
-            out["intake_p99_ms_at_100"] = _r(at100["http_p99"])
-            out["e2e_p50_ms_at_100"] = _r(at100["e2e_p50"])
-            out["e2e_p95_ms_at_100"] = _r(at100["e2e_p95"])
-            out["e2e_p99_ms_at_100"] = _r(at100["e2e_p99"])
             progress(f"  cores busy during it: {out['cores_busy_at_100']}")
-            progress(f"  at 100/s: intake p99 {out['intake_p99_ms_at_100']} ms, e2e p50/p99 "
-                     f"{out['e2e_p50_ms_at_100']}/{out['e2e_p99_ms_at_100']} ms, "
-                     f"{at100['dispatched']}/{at100['accepted']} dispatched")
-
-            steps = []
-            rate, best = 30.0, None
-            step_s = 10
-            while rate <= 4000:
-                progress(f"offering {rate:.0f} incidents/s for {step_s} s")
-                samples = await offer(client, tracker, token, rate, step_s, seed=int(rate))
-                sent_for = max(s.sent_at for s in samples) - min(s.sent_at for s in samples)
-                await wait_done(samples, 3)
-                step = summarise(samples, step_s)
-                step["offered_rate"] = rate
-                step["generator_kept_up"] = sent_for <= step_s * 1.05
-                # A growing backlog shows as latency that climbs through the step.
-                third = len(samples) // 3
-                early = percentile([(s.done_at - s.sent_at) * 1000 for s in samples[:third] if s.done_at], 50)
-                late = percentile([(s.done_at - s.sent_at) * 1000 for s in samples[-third:] if s.done_at], 50)
-                step["e2e_p50_first_third"], step["e2e_p50_last_third"] = early, late
-                step["backlog_growing"] = early is None or late is None or late > 2 * early + 100
-                step["sustained"] = (step["errors"] == 0 and step["dispatched"] == step["accepted"]
-                                     and step["generator_kept_up"] and not step["backlog_growing"])
-                steps.append(step)
-                await wait_done(samples, 30)
-                dispatched_total += sum(1 for s in samples if s.done_at)
-                progress(f"  {step['dispatched']}/{step['accepted']} dispatched within 3 s of the last POST, "
-                         f"e2e p50/p99 {_r(step['e2e_p50'])}/{_r(step['e2e_p99'])} ms, "
-                         f"intake p99 {_r(step['http_p99'])} ms, p50 first/last third {_r(early)}/{_r(late)} ms "
-                         f"-> {'sustained' if step['sustained'] else 'NOT sustained'}")
-                if not step["sustained"]:
-                    break
-                best = step
-                rate *= 1.4
-            out["ramp"] = [{k: (_r(v) if isinstance(v, float) else v) for k, v in s.items()} for s in steps]
-            out["e2e_sustained_per_s"] = round(best["rate"], 1) if best else 0.0
-            out["e2e_sustained_offered_per_s"] = best["offered_rate"] if best else 0
+            ramped = await ramp(client, tracker, token, dispatched)
+            out["ramp"] = ramped["ramp"]
+            out["e2e_sustained_per_s"] = ramped["sustained_per_s"]
+            out["e2e_sustained_offered_per_s"] = ramped["sustained_offered_per_s"]
     finally:
         await tracker.stop()
     cpu_after = {s: cpu_seconds(p) for s, p in pids.items()}
     cpu = sum(cpu_after[s] - cpu_before[s] for s in SERVICES)
-    out["cpu_ms_per_incident"] = round(cpu * 1000 / max(1, dispatched_total), 2)
-    out["cpu_ms_per_incident_by_service"] = {s: round((cpu_after[s] - cpu_before[s]) * 1000 / max(1, dispatched_total), 2)
+    out["cpu_ms_per_incident"] = round(cpu * 1000 / max(1, dispatched[0]), 2)
+    out["cpu_ms_per_incident_by_service"] = {s: round((cpu_after[s] - cpu_before[s]) * 1000 / max(1, dispatched[0]), 2)
                                              for s in SERVICES}
-    out["incidents_measured"] = dispatched_total
+    out["incidents_measured"] = dispatched[0]
     out["rss_mb"] = {s: peak_rss_mb(p) for s, p in pids.items()}
+
+
+async def drive_run(out: dict) -> None:
+    """The single process of `make run` (embedded PostgreSQL, the in-memory bus), on a data folder
+    of its own from empty: the same ramp, its clock the dispatch outbox (there is no Kafka)."""
+    data = REPO / ".data" / "bench-run"
+    shutil.rmtree(data, ignore_errors=True)
+    port, pg_port = free_port(), free_port()
+    env = {**os.environ, "RUN_DATA_DIR": str(data), "RUN_PORT": str(port), "RUN_PG_PORT": str(pg_port)}
+    log = open(REPO / ".data" / "bench-run.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "monolith"], env=env, cwd=REPO, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession(base_url=url, connector=aiohttp.TCPConnector(limit=512, keepalive_timeout=3),
+                                         timeout=aiohttp.ClientTimeout(total=60)) as client:
+            for _ in range(600):
+                try:
+                    async with client.get("/readyz") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+            tracker = OutboxTracker(f"postgresql://postgres@127.0.0.1:{pg_port}/cgzf")
+            await tracker.start()
+            token = issue_token(AuthSettings(), Role.hotline_operator, "bench-operator")
+            cpu_before, dispatched = cpu_seconds(proc.pid), [0]
+            try:
+                warm = await offer(client, tracker, token, 50, 5, seed=1)
+                await wait_done(warm, 10)
+                dispatched[0] += sum(1 for s in warm if s.done_at)
+                run_out: dict = {}
+                await steady(client, tracker, token, 50, 20, 3, run_out, "50", dispatched)
+                ramped = await ramp(client, tracker, token, dispatched)
+            finally:
+                await tracker.stop()
+            out["run_e2e_p99_ms_at_50"] = run_out["e2e_p99_ms_at_50"]
+            out["run_ramp"] = ramped["ramp"]
+            out["run_sustained_per_s"] = ramped["sustained_per_s"]
+            out["run_cpu_ms_per_incident"] = round((cpu_seconds(proc.pid) - cpu_before) * 1000 / max(1, dispatched[0]), 2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def machine_cpu(stack: Stack, pids: dict[str, int]) -> dict[str, float]:
@@ -209,6 +269,8 @@ async def run() -> dict:
         progress(f"  baseline {out['baseline_tx_per_s']} tx/s")
         await drive(stack, out)
         out["ratio_e2e_to_baseline"] = round(out["e2e_sustained_per_s"] / out["baseline_tx_per_s"], 3)
+        progress("the single process of make run: its own embedded PostgreSQL, the in-memory bus")
+        await drive_run(out)
         progress("the dispatch console in Chromium: a board of 2,000 open cases beside one of 20")
         out.update(await measure_console(f"http://127.0.0.1:{stack.config.service_port('dispatch')}",
                                          issue_token(AuthSettings(), Role.dispatcher, "bench-dispatcher"), progress))
@@ -222,32 +284,63 @@ async def run() -> dict:
 
 
 TARGETS = [
-    ("baseline_tx_per_s", "baseline: durable tx/s (asyncpg, 16 at once)", None),
-    ("e2e_sustained_per_s", "sustained end-to-end incidents/s", None),
-    ("ratio_e2e_to_baseline", "ratio end-to-end / baseline", ">= 0.35"),
-    ("intake_p99_ms_at_100", "intake HTTP p99 at 100/s (ms)", None),
-    ("e2e_p50_ms_at_100", "end-to-end p50 at 100/s (ms)", None),
-    ("e2e_p99_ms_at_100", "end-to-end p99 at 100/s (ms)", "< 150"),
-    ("cpu_ms_per_incident", "CPU ms per incident, five services", None),
-    ("console_ratio_load_ms", "console: draw 2,000 cases / 20 (ratio)", None),
-    ("console_ratio_tick_ms", "console: 1 s countdown, 2,000 / 20 (ratio)", None),
-    ("console_ratio_frame_gap_p95_ms", "console: p95 frame gap, 2,000 / 20 (ratio)", None),
-    ("report_month_1m_ms", "monthly report over 1M cases (ms)", "< 100"),
-    ("rebuild_events_per_s", "reporting rebuild (events/s)", ">= 20000"),
+    # key, label, goal, better when higher
+    ("baseline_tx_per_s", "baseline: durable tx/s (asyncpg, 16 at once)", None, True),
+    ("cpu_ms_per_incident", "CPU ms per incident, five services", "<= 6", False),
+    ("e2e_sustained_per_s", "sustained end-to-end incidents/s", ">= 200", True),
+    ("ratio_e2e_to_baseline", "ratio end-to-end / baseline", None, True),
+    ("e2e_p99_ms_at_50", "end-to-end p99 at 50/s (ms)", "< 150", False),
+    ("intake_p99_ms_at_100", "intake HTTP p99 at 100/s (ms)", None, False),
+    ("e2e_p50_ms_at_100", "end-to-end p50 at 100/s (ms)", None, False),
+    ("e2e_p99_ms_at_100", "end-to-end p99 at 100/s (ms)", "< 500", False),
+    ("run_sustained_per_s", "make run: sustained incidents/s", ">= 300", True),
+    ("run_e2e_p99_ms_at_50", "make run: end-to-end p99 at 50/s (ms)", None, False),
+    ("run_cpu_ms_per_incident", "make run: CPU ms per incident", None, False),
+    ("console_ratio_load_ms", "console: draw 2,000 cases / 20 (ratio)", None, False),
+    ("console_ratio_tick_ms", "console: 1 s countdown, 2,000 / 20 (ratio)", None, False),
+    ("console_ratio_frame_gap_p95_ms", "console: p95 frame gap, 2,000 / 20 (ratio)", None, False),
+    ("report_month_1m_ms", "monthly report over 1M cases (ms)", "< 100", False),
+    ("rebuild_events_per_s", "reporting rebuild (events/s)", ">= 20000", True),
 ]
+HISTORY = REPO / "bench" / "history.jsonl"
+"""One line per run, appended by every `make bench` (and committed): the commit and its figures."""
+
+
+def previous_run() -> dict | None:
+    if not HISTORY.exists():
+        return None
+    lines = [ln for ln in HISTORY.read_text().splitlines() if ln.strip()]
+    return json.loads(lines[-1]) if lines else None
+
+
+def change(now, before, higher_is_better: bool) -> str:
+    if not isinstance(now, (int, float)) or not isinstance(before, (int, float)) or not before:
+        return ""
+    pct = (now - before) / before * 100
+    better = (pct > 0) == higher_is_better
+    return f"{pct:+6.1f} % {'better' if better else 'worse' if abs(pct) >= 0.05 else ''}"
 
 
 def main() -> int:
     out = asyncio.run(run())
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
-    print("\n" + "figure".ljust(44) + "value".rjust(14) + "   target")
-    for key, label, target in TARGETS:
-        print(label.ljust(44) + str(out.get(key)).rjust(14) + "   " + (target or ""))
+    before = previous_run()
+    print("\n" + "figure".ljust(44) + "value".rjust(12) + "   goal".ljust(12) +
+          (f"change from {before['git_commit'][:8]}" if before else ""))
+    for key, label, goal, higher in TARGETS:
+        delta = change(out.get(key), before.get(key), higher) if before else ""
+        print(label.ljust(44) + str(out.get(key)).rjust(12) + "   " + (goal or "").ljust(9) + delta)
+    print("CPU ms per incident by service: " + ", ".join(f"{s} {v}" for s, v in out["cpu_ms_per_incident_by_service"].items()))
     print("peak RSS (MB): " + ", ".join(f"{s} {v}" for s, v in out["rss_mb"].items()))
     for n in ("20", "2000"):
         print(f"console with {n} cases: " + ", ".join(f"{k} {v}" for k, v in out[f"console_{n}"].items()))
-    print(f"\nwritten to {RESULTS.relative_to(REPO)} in {out['duration_s']} s")
+    record = {"git_commit": out["git_commit"], "started_at": out["started_at"], "cores": out["cores"],
+              "duration_s": out["duration_s"], **{k: out.get(k) for k, _, _, _ in TARGETS},
+              "cpu_ms_per_incident_by_service": out["cpu_ms_per_incident_by_service"]}
+    with HISTORY.open("a") as history:
+        history.write(json.dumps(record, ensure_ascii=False) + "\n")
+    print(f"\nwritten to {RESULTS.relative_to(REPO)} in {out['duration_s']} s; appended to {HISTORY.relative_to(REPO)}")
     return 0
 
 

@@ -124,3 +124,37 @@ def percentile(values: list[float], p: float) -> float | None:
     values = sorted(values)
     k = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
     return values[k]
+
+
+@dataclass
+class OutboxTracker:
+    """Matches the dispatch outbox's AssignmentCreated rows to the POSTs that caused them, by the
+    correlation id each row keeps: the end-to-end clock where there is no Kafka (make run). The
+    row's created_at is the dispatch transaction's commit time, on this machine's clock."""
+    dsn: str
+    samples: dict[str, Sample] = field(default_factory=dict)
+    _task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        import asyncpg
+        self._conn = await asyncpg.connect(self.dsn)
+        self._last = await self._conn.fetchval("SELECT coalesce(max(id), 0) FROM dispatch.outbox")
+        self._wall_minus_perf = time.time() - time.perf_counter()
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            rows = await self._conn.fetch(
+                "SELECT id, correlation_id, created_at FROM dispatch.outbox WHERE id > $1 "
+                "AND event_type LIKE '%.assignment.created.v1' ORDER BY id", self._last)
+            for r in rows:
+                self._last = r["id"]
+                sample = self.samples.get(r["correlation_id"] or "")
+                if sample is not None and sample.done_at is None:
+                    sample.done_at = r["created_at"].timestamp() - self._wall_minus_perf
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        await self._conn.close()
