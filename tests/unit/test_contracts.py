@@ -12,7 +12,8 @@ import yaml
 from cloudevents.core.bindings import kafka as ce_kafka
 from pydantic import AfterValidator, TypeAdapter
 
-from common.messaging.contracts import EVENT_CLASSES, CaseTransitioned, Channel, IncidentReported, Location
+from common.messaging.contracts import (EVENT_CLASSES, CaseTransitioned, Channel, EnforcementStepRecorded,
+                                        IncidentReported, Location)
 from common.messaging.envelope import UndecodableEvent, decode, encode
 from common.messaging.transport import Record
 from devstack import contracts
@@ -149,3 +150,30 @@ def test_no_caller_has_to_remember_to_mask():
                              reason=f"打了 {TYPED}", details={"note": TYPED, "photos": [{"caption": TYPED}]})
     dumped = event.model_dump_json()
     assert "13812345678" not in dumped and "410102199001011234" not in dumped
+
+
+def _examples():
+    doc = yaml.safe_load((contracts.DOCS / "asyncapi.yaml").read_text(encoding="utf-8"))
+    for cls in EVENT_CLASSES:
+        for example in doc["components"]["messages"][cls.__name__].get("examples", []):
+            yield cls.model_validate(example["payload"])
+    yield _event()
+    at = datetime(2026, 5, 1, 8, tzinfo=timezone.utc)
+    yield CaseTransitioned(case_id="c", case_number="n", incident_id="i", action="rework", from_status="handled",
+                           to_status="dispatched", actor="m-1", actor_role="field_monitor", at=at,
+                           category_code="noise", reason="未整改到位", details={"photos": [{"sha256": "ab"}]})
+    yield EnforcementStepRecorded(case_id="c", case_number="n", step="decide", stage="decided", category_code="noise",
+                                  amount_fen=200_000, deadlines={"payment": at}, at=at, actor="l-1")
+
+
+def test_our_encoder_writes_what_the_cloudevents_sdk_writes():
+    from common.messaging.envelope import encode_with_sdk
+    at = datetime(2026, 5, 1, 8, 30, 15, 123456, timezone.utc)
+    events = list(_examples())
+    assert len({type(e) for e in events}) >= 4
+    for event in events:
+        for correlation in ("req-1", None):
+            ours = encode(event, source="/cgzf/x", time=at, correlation_id=correlation, event_id="e-1")
+            sdk = encode_with_sdk(event, source="/cgzf/x", time=at, correlation_id=correlation, event_id="e-1")
+            assert dict(ours.headers) == dict(sdk.headers) and ours.key == sdk.key and ours.topic == sdk.topic
+            assert json.loads(ours.value) == json.loads(sdk.value)

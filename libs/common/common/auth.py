@@ -6,7 +6,9 @@ squad's own cases) are made by the services with `Principal.squad_id`."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
@@ -53,11 +55,28 @@ class Principal:
 
 
 class TokenVerifier:
+    """Verifies a bearer token once: a program (the hotline's call-centre system) sends the same
+    token with every call until it expires, so a verified token is remembered, with its expiry,
+    in a small bounded map keyed by the whole token; a token that was refused is checked again."""
+
+    CACHE_SIZE = 4096
+
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None and known[1] > time.time():
+            return known[0]
+        principal, expires = await self._verify(token)
+        self._verified[token] = (principal, expires)
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             if self._jwks is not None:
                 # PyJWKClient fetches and caches over blocking HTTP: keep it off the event loop.
@@ -79,7 +98,7 @@ class TokenVerifier:
             # Never "no filter": a squad member's every read is limited to the squad.
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: a {role.value} token must name "
                                 "the squad (squad_id)", headers={"WWW-Authenticate": "Bearer"})
-        return principal
+        return principal, float(claims["exp"])
 
 
 def issue_token(settings: AuthSettings, role: Role | str, subject: str | None = None,
