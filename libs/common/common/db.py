@@ -13,6 +13,9 @@ from alembic.config import Config
 from sqlalchemy import JSON, MetaData, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from asyncpg import exceptions as asyncpg_exceptions
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -154,3 +157,35 @@ async def driver_connection(session: AsyncSession):
 def row_insert(table) -> Prepared:
     """INSERT of one whole row of `table`, every column a parameter by its name."""
     return Prepared(insert(table).values({c.name: bindparam(c.name) for c in table.c}))
+
+
+# -- what went wrong: the database, or the data -------------------------------------------------
+
+_DRIVER_UNAVAILABLE = (asyncpg_exceptions.PostgresConnectionError, asyncpg_exceptions.AdminShutdownError,
+                       asyncpg_exceptions.CrashShutdownError, asyncpg_exceptions.CannotConnectNowError,
+                       asyncpg_exceptions.InterfaceError, asyncpg_exceptions.InternalClientError)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or went away (a restart, a dropped connection): not the
+    fault of what was being written, whether it came through SQLAlchemy or straight from asyncpg."""
+    if isinstance(exc, (OSError, ConnectionError, TimeoutError, OperationalError, SAInterfaceError,
+                        *_DRIVER_UNAVAILABLE)):
+        return True
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(getattr(exc, "orig", None), _DRIVER_UNAVAILABLE) \
+            or isinstance(getattr(getattr(exc, "orig", None), "__cause__", None), _DRIVER_UNAVAILABLE)
+    return False
+
+
+def unstorable_value(exc: BaseException) -> str | None:
+    """A value the database cannot hold (SQLSTATE class 22: too long, a NUL character, out of
+    range), through SQLAlchemy or straight from asyncpg: the reason, naming the type and never the
+    value (statement parameters are hidden); None for any other error."""
+    driver = exc
+    if isinstance(exc, DBAPIError):
+        driver = getattr(exc.orig, "__cause__", None) or exc.orig
+    sqlstate = getattr(driver, "sqlstate", None) or ""
+    if isinstance(exc, (DataError, asyncpg_exceptions.DataError)) or sqlstate.startswith("22"):
+        return str(getattr(exc, "orig", exc)).splitlines()[0]
+    return None

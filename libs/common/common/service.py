@@ -22,12 +22,13 @@ from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, Table, text
-from sqlalchemy.exc import DataError, DBAPIError
+from asyncpg import exceptions as asyncpg_exceptions
+from sqlalchemy.exc import DBAPIError
 
 from common.auth import TokenVerifier
 from common.body_limit import BodyLimit, RouteLimit
 from common.clock import Clock, SystemClock
-from common.db import make_engine, make_session_factory, migrate
+from common.db import make_engine, make_session_factory, migrate, unstorable_value
 from common.messaging.contracts import IntegrationEvent, Topics
 from common.messaging.inbox import Batched, BatchHandler, ConsumerSettings, EventConsumer, Handler
 from common.messaging.kafka import KafkaTransport
@@ -262,6 +263,7 @@ def create_app(services: Sequence[Service], *, title: str, description: str = ""
     app.state.services = {s.name: s for s in services}
     app.state.token_verifier = TokenVerifier(AuthSettings())
     app.add_exception_handler(DBAPIError, _unstorable)
+    app.add_exception_handler(asyncpg_exceptions.DataError, _unstorable)
     app.include_router(health_router())
     for s in services:
         for r in s.routers():
@@ -288,17 +290,14 @@ def _openapi_with_one_error_shape(app: FastAPI) -> dict:
     return app.openapi_schema
 
 
-async def _unstorable(request: Request, exc: DBAPIError) -> JSONResponse:
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
     """A value the database cannot hold (too long for its column, a NUL character, a number out
-    of range: SQLSTATE class 22, data exception) is the request's fault: 422 with the database's
-    reason, never a 500. The bounds are checked at the edge; this is the net under them. The
-    reason names the type, not the value (statement parameters are hidden: common.db). Any
-    other database error is ours, and stays a 500."""
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(
-        getattr(getattr(exc, "orig", None), "__cause__", None), "sqlstate", None)
-    if not isinstance(exc, DataError) and not (sqlstate or "").startswith("22"):
+    of range) is the request's fault: 422 with the database's reason, never a 500. The bounds
+    are checked at the edge; this is the net under them (common.db.unstorable_value). Any other
+    database error is ours, and stays a 500."""
+    reason = unstorable_value(exc)
+    if reason is None:
         raise exc
-    reason = str(getattr(exc, "orig", exc)).splitlines()[0]
     log.warning("unstorable value in %s %s: %s", request.method, request.url.path, reason)
     return JSONResponse({"detail": f"a value could not be stored: {reason}"}, status_code=422)
 

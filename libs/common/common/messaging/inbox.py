@@ -19,9 +19,8 @@ from asgi_correlation_id import correlation_id
 from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Text, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from common.db import Prepared
+from common.db import Prepared, database_unavailable
 from common.messaging.contracts import EVENT_TYPES, IntegrationEvent, Topics
 from common.messaging.envelope import Envelope, UndecodableEvent, decode
 from common.messaging.transport import Record, Transport
@@ -78,9 +77,7 @@ def inbox_table(metadata: MetaData) -> Table:
 
 
 def _is_infrastructure_failure(exc: BaseException) -> bool:
-    if isinstance(exc, (OSError, ConnectionError, asyncio.TimeoutError, OperationalError, InterfaceError)):
-        return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    return isinstance(exc, asyncio.TimeoutError) or database_unavailable(exc)
 
 
 @dataclass
