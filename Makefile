@@ -6,14 +6,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KAFKA_LIB := .cache/kafka/lib
+KEYCLOAK_VERSION := $(shell sed -n 's:.*<keycloak.version>\(.*\)</keycloak.version>.*:\1:p' deploy/keycloak/pom.xml)
+KEYCLOAK_BUILT := .cache/keycloak/keycloak-$(KEYCLOAK_VERSION)/.built
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run up down status test test-unit test-integration test-faults test-stack bench token open311-key contracts kafka-jars browser clean
+.PHONY: help install run up down status test test-unit test-integration test-faults test-stack bench token open311-key contracts kafka-jars keycloak browser clean
 
 help:
 	@echo "make run        whole product in one process on http://127.0.0.1:8000 (embedded PostgreSQL, in-memory bus)"
 	@echo "make test       install everything and run the whole suite (real PostgreSQL and Apache Kafka)"
-	@echo "make up / down  distributed stack: PostgreSQL, Kafka :9092, intake :8001 ... reporting :8005"
+	@echo "make up / down  distributed stack: PostgreSQL, Kafka :9092, Keycloak :8080, intake :8001 ... reporting :8005"
 	@echo "make bench      benchmark on the distributed stack"
 	@echo "make token ROLE=<role> [SUBJECT=<id>] [SQUAD=<id>]   a bearer token the running stack accepts"
 	@echo "make open311-key NAME=<app>   issue an Open311 api_key the running stack (or make run) accepts"
@@ -32,10 +34,17 @@ $(KAFKA_LIB)/.fetched: deploy/kafka/pom.xml
 
 kafka-jars: $(KAFKA_LIB)/.fetched
 
+# Keycloak's server distribution from Maven Central (org.keycloak:keycloak-quarkus-dist), unpacked
+# and built once for this machine: the identity provider of `make up` and of the sign-in tests.
+$(KEYCLOAK_BUILT): deploy/keycloak/pom.xml | $(STAMP)
+	$(PY) -m devstack keycloak-dist
+
+keycloak: $(KEYCLOAK_BUILT)
+
 run: $(STAMP)
 	$(PY) -m monolith
 
-up: $(STAMP) kafka-jars
+up: $(STAMP) kafka-jars keycloak
 	$(PY) -m devstack up
 
 down: $(STAMP)
@@ -57,7 +66,7 @@ contracts: $(STAMP)
 browser:
 	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q . || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
 
-test: $(STAMP) kafka-jars browser
+test: $(STAMP) kafka-jars keycloak browser
 	$(PY) -m pytest -p no:cacheprovider -q -m "not faults" tests
 	$(PY) -m pytest -p no:cacheprovider -q -s -m faults tests/faults
 

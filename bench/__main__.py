@@ -15,14 +15,14 @@ from datetime import datetime, timezone
 import aiohttp
 import asyncpg
 
-from bench.console_load import measure as measure_console
+from bench.console_load import measure as measure_console, signed_in as console_session
 from bench.load import OutboxTracker, Tracker, offer, percentile
 from bench.procs import cpu_seconds, peak_rss_mb, postgres_pids
 from bench.reporting_load import measure as measure_reporting
 from common.auth import Role, issue_token
 from common.settings import AuthSettings
 from devstack.ports import free_port
-from devstack.stack import REPO, SERVICES, Stack, StackConfig
+from devstack.stack import DATABASE, REPO, SERVICES, Stack, StackConfig
 
 RESULTS = REPO / "bench" / "results" / "latest.json"
 T0 = time.perf_counter()
@@ -273,7 +273,8 @@ async def run() -> dict:
         await drive_run(out)
         progress("the dispatch console in Chromium: a board of 2,000 open cases beside one of 20")
         out.update(await measure_console(f"http://127.0.0.1:{stack.config.service_port('dispatch')}",
-                                         issue_token(AuthSettings(), Role.dispatcher, "bench-dispatcher"), progress))
+                                         issue_token(AuthSettings(), Role.dispatcher, "bench-dispatcher"),
+                                         await console_session(stack.postgres.url(DATABASE)), progress))
         out.update(await measure_reporting(stack, int(os.environ.get("BENCH_REPORT_CASES", 1_000_000)), progress))
     finally:
         progress("stopping the bench's stack")

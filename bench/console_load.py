@@ -68,8 +68,9 @@ PROBE = """async () => {
 }"""
 
 
-def board(squads: list[dict], grids: list[dict], n: int, now: datetime, seed: int = 11) -> dict:
-    """N open assignments as GET /v1/board returns them."""
+def board(live: dict, grids: list[dict], n: int, now: datetime, seed: int = 11) -> dict:
+    """N open assignments as GET /v1/board returns them (the rest of the board as the stack's)."""
+    squads = live["squads"]
     rng = random.Random(seed)
     rows = []
     for i in range(n):
@@ -80,16 +81,36 @@ def board(squads: list[dict], grids: list[dict], n: int, now: datetime, seed: in
             "id": str(uuid.UUID(int=rng.getrandbits(128))), "case_id": str(uuid.UUID(int=rng.getrandbits(128))),
             "case_number": f"410102-2026-{i + 1:06d}", "squad_id": grid["squad_id"], "officer_id": f"{grid['squad_id']}-o1",
             "grid_id": grid["grid_id"], "category": rng.choice(["street_vending", "illegal_parking", "garbage_exposed"]),
+            "category_name": "占道经营", "address": "汝河路 88 号" if i % 2 else None,
             "urgency": "urgent" if i % 25 == 0 else "ordinary", "description": "占道经营", "location": {"lon": 113.6, "lat": 34.75},
             "status": "accepted" if i % 3 else "dispatched", "current": True, "how": "rule", "rule": None,
             "assigned_at": assigned.isoformat(), "warn_at": (deadline - timedelta(hours=4)).isoformat(),
             "deadline_at": deadline.isoformat(), "escalation_level": 1 if i % 10 == 0 else -1, "extensions": 0,
             "accepted_at": None, "returned_at": None, "return_reason": None})
     rows.sort(key=lambda r: r["deadline_at"])
-    return {"now": now.isoformat(), "squad_id": None, "squads": squads, "queue": [], "assignments": rows}
+    return {"now": now.isoformat(), "squad_id": None, "squads": squads, "queue": [], "assignments": rows,
+            "working_periods": live["working_periods"], "grid_names": live["grid_names"], "people": live["people"]}
 
 
-async def measure(base_url: str, token: str, progress) -> dict:
+async def signed_in(database_url: str) -> str:
+    """A dispatcher's console session, opened as a sign-in opens one (common.web_session), in the
+    stack's dispatch schema: the bench's stack runs without an identity provider."""
+    from sqlalchemy import insert
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from common.auth import Principal, Role
+    from common.web_session import new_session
+    from dispatch.tables import backbone
+    session_id, row = new_session(Principal(subject="bench-dispatcher", role=Role.dispatcher), "压测派遣员",
+                                  now=datetime.now(timezone.utc), ttl_s=3600)
+    engine = create_async_engine(database_url)
+    async with engine.begin() as db:
+        await db.execute(insert(backbone.web_sessions).values(**row))
+    await engine.dispose()
+    return session_id
+
+
+async def measure(base_url: str, token: str, session_id: str, progress) -> dict:
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) as api:
         real = []
@@ -107,20 +128,22 @@ async def measure(base_url: str, token: str, progress) -> dict:
         browser = await launch(pw)
         try:
             for n in SIZES:
-                body = json.dumps(board(live["squads"], grids, n, now), ensure_ascii=False)
-                page = await browser.new_page(viewport={"width": 1400, "height": 900})
+                body = json.dumps(board(live, grids, n, now), ensure_ascii=False)
+                context = await browser.new_context(viewport={"width": 1400, "height": 900})
+                await context.add_cookies([{"name": "cgzf_console", "value": session_id, "url": base_url}])
+                page = await context.new_page()
                 errors: list[str] = []
                 page.on("pageerror", lambda e: errors.append(str(e)))
                 await page.route("**/v1/board*", lambda route: route.fulfill(
                     status=200, content_type="application/json", body=body))
-                await page.goto(f"{base_url}/console#token={token}")
+                await page.goto(f"{base_url}/console")
                 await page.locator("#live", has_text="实时").wait_for(timeout=60_000)
                 figures = await page.evaluate(PROBE)
                 if errors or figures["cards"] != n:
                     raise RuntimeError(f"console with {n} cases: {figures['cards']} cards, errors {errors}")
                 out[f"console_{n}"] = {k: round(v, 1) if isinstance(v, float) else v for k, v in figures.items()}
                 progress(f"  console with {n} cases: {out[f'console_{n}']}")
-                await page.close()
+                await context.close()
         finally:
             await browser.close()
     small, big = out[f"console_{SIZES[0]}"], out[f"console_{SIZES[1]}"]
@@ -136,7 +159,9 @@ if __name__ == "__main__":  # against a running stack: python -m bench.console_l
     from common.settings import AuthSettings
     from devstack.stack import StackConfig
 
+    from devstack.stack import DATABASE, Stack
     config = StackConfig.from_env()
+    session = asyncio.run(signed_in(Stack(config).postgres.url(DATABASE)))
     result = asyncio.run(measure(f"http://127.0.0.1:{config.service_port('dispatch')}",
-                                 issue_token(AuthSettings(), Role.dispatcher, "bench-dispatcher"), print))
+                                 issue_token(AuthSettings(), Role.dispatcher, "bench-dispatcher"), session, print))
     print(json.dumps(result, ensure_ascii=False, indent=1))

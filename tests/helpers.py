@@ -65,12 +65,13 @@ async def handle_and_close(client, case_id: str, outcome: str = "resolved", merc
 
 
 @contextlib.asynccontextmanager
-async def served(app):
-    """The app served by uvicorn on a spare port of loopback, in this event loop; yields its URL."""
+async def served(app, port: int | None = None):
+    """The app served by uvicorn on a spare port of loopback (or `port`), in this event loop; yields
+    its URL."""
     import uvicorn
 
     from devstack.ports import free_port
-    port = free_port()
+    port = port or free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(srv.serve())
     deadline = time.monotonic() + 60

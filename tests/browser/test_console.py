@@ -14,6 +14,7 @@ import pytest
 from playwright.async_api import async_playwright
 
 from devstack.browser import launch
+from tests.browser.conftest import sign_in_demo
 from tests.conftest import auth, token
 from tests.helpers import INCIDENT
 
@@ -49,7 +50,7 @@ async def test_a_new_case_arrives_live_is_dispatched_and_the_board_changes(serve
         page = await browser.new_page(viewport={"width": 1400, "height": 900})
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        await page.goto(f"{server}/console#token={token('dispatcher', 'dispatcher-1')}")
+        await sign_in_demo(page, f"{server}/console", "孙晓梅")  # the dispatcher
         await page.locator("#live", has_text="实时").wait_for(timeout=15_000)
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready)), 15)
         assert await page.locator(".board").count() == 7  # six squads and the directly-run brigade
@@ -64,7 +65,8 @@ async def test_a_new_case_arrives_live_is_dispatched_and_the_board_changes(serve
         arrived_s = time.monotonic() - posted_at
         case_number = await row.get_attribute("data-case-number")
         assert case_number and case_number.startswith("410102-")
-        assert "outside_grid" in await row.inner_text()
+        assert await row.get_attribute("data-reason") == "outside_grid"
+        assert "不在任何网格内" in await row.inner_text() and "占道经营" in await row.inner_text()
         SHOTS.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(SHOTS / "console-queue.png"), full_page=True)
 
@@ -75,7 +77,11 @@ async def test_a_new_case_arrives_live_is_dispatched_and_the_board_changes(serve
         card = board.locator(f'li[data-case-number="{case_number}"]')
         await card.wait_for(timeout=10_000)
         assert await board.locator(".count").inner_text() == "1"
-        assert "已派遣" in await card.inner_text() and "剩余" in await card.inner_text()
+        text = await card.inner_text()
+        # what a dispatcher reads: the category's name, the description, the place, the deadline
+        # in Beijing time beside the working time left
+        assert "已派遣" in text and "占道经营" in text and INCIDENT["description"] in text, text
+        assert "剩余工作时间" in text and "期限" in text and "street_vending" not in text, text
         await page.locator("#queue .empty").wait_for(timeout=5_000)
         await page.screenshot(path=str(SHOTS / "console-dispatched.png"), full_page=True)
         assert errors == []
@@ -108,7 +114,7 @@ async def test_a_patrol_post_not_checked_in_turns_red_on_the_console(server):
         page = await browser.new_page(viewport={"width": 1400, "height": 900})
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        await page.goto(f"{server}/console#token={token('squad_leader', 'leader-ruhe', 'sq-ruhe')}")
+        await sign_in_demo(page, f"{server}/console", "马超")  # 汝河中队's leader
         await page.locator("#live", has_text="实时").wait_for(timeout=15_000)
         assert (await api.put("/v1/patrol-posts/post-test-gate", json=post, headers=auth("admin"))).status_code == 200
         r = await api.post("/v1/patrol-posts/post-test-gate/roster",

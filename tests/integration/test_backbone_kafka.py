@@ -59,6 +59,8 @@ async def test_event_survives_relay_death_and_is_applied_once(database_url, kafk
     intake = IntakeService(settings)
     await intake.start(run_relay=False, run_consumer=False)  # the relay is dead
     try:
+        announced = await intake.relay.backlog()  # the 服务目录 told at start (CategoryDefined)
+        assert announced > 0 and await intake.relay.publish_pending() == announced
         async with intake.uow() as uow:
             incident = await report_incident(uow, ReportIncident(
                 category_code="street_vending", location=Location(lon=113.62, lat=34.75),

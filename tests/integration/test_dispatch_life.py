@@ -2,6 +2,7 @@
 PostgreSQL, with a clock the test moves (the services in one process on the in-memory bus)."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -319,3 +320,70 @@ async def test_patrol_posts_are_data_an_admin_edits(platform):
                                   json={"officer_id": "sq-xushui-o1", "first_day": "2026-11-28"},
                                   headers=leader)).json()  # a Saturday: night markets open daily
     assert [(s["starts_at"], s["ends_at"]) for s in shifts] == [("2026-11-28T11:00:00Z", "2026-11-28T17:00:00Z")]
+
+
+async def test_the_directory_an_admin_keeps_and_whom_the_chain_names(platform):
+    """组织机构: one place an admin edits; the chain of 逐级负责制 is read from it; dispatch, cases
+    and reporting learn each change by events."""
+    from common.messaging.contracts import AssignmentEscalated, PersonChanged, SquadChanged
+    directory = (await platform.get("/v1/directory", headers=DISPATCHER)).json()
+    assert {u["kind"] for u in directory["units"]} >= {"bureau", "brigade", "centre"}
+    ruhe = next(s for s in directory["squads"] if s["id"] == "sq-ruhe")
+    assert [(link["role"], link["person_id"]) for link in ruhe["escalation_chain"]][0] == \
+        ("squad_leader", "sq-ruhe-leader")
+    assert [link["role"] for link in ruhe["escalation_chain"]] == ["squad_leader", "brigade_leader", "bureau_leader"]
+    assert all(link["person_name"] for link in ruhe["escalation_chain"])
+
+    zhang = {"name": "张伟", "position": "中队长", "role": "squad_leader", "squad_id": "sq-ruhe"}
+    assert (await platform.put("/v1/directory/people/sq-ruhe-zhang", json=zhang,
+                               headers=DISPATCHER)).status_code == 403  # only an admin edits it
+    for wrong, says in (({**zhang, "squad_id": None}, "squad_id"), ({**zhang, "squad_id": "sq-nowhere"}, "sq-nowhere"),
+                        ({**zhang, "position": "大队长", "squad_id": None, "unit_id": "centre"}, "brigade"),
+                        ({**zhang, "position": "处长"}, "position")):
+        r = await platform.put("/v1/directory/people/sq-ruhe-zhang", json=wrong, headers=auth("admin"))
+        assert r.status_code == 422 and says in r.text, (wrong, r.text)
+    # a new 中队长 for 汝河; the old one becomes 副中队长
+    r = await platform.put("/v1/directory/people/sq-ruhe-zhang", json=zhang, headers=auth("admin"))
+    assert r.status_code == 200, r.text
+    r = await platform.put("/v1/directory/people/sq-ruhe-leader", headers=auth("admin"), json={
+        "name": "马超", "position": "副中队长", "role": "squad_leader", "squad_id": "sq-ruhe"})
+    assert r.status_code == 200, r.text
+    ruhe = next(s for s in (await platform.get("/v1/directory", headers=DISPATCHER)).json()["squads"]
+                if s["id"] == "sq-ruhe")
+    assert ruhe["escalation_chain"][0]["person_id"] == "sq-ruhe-zhang"
+    assert {p["id"]: p["position"] for p in ruhe["people"]}["sq-ruhe-leader"] == "副中队长"
+
+    # told once, by events: the squad's new leader, the people changed
+    def directory_events():
+        return [decode(r).data for r in platform.transport.records(Topics.directory)]
+    told = await eventually(lambda: asyncio.sleep(0, directory_events()), lambda events: any(
+        isinstance(e, SquadChanged) and e.squad_id == "sq-ruhe" and e.leader_name == "张伟" for e in events),
+        what="SquadChanged naming 张伟")
+    assert [e.position for e in told if isinstance(e, PersonChanged) and e.person_id == "sq-ruhe-zhang"] == ["中队长"]
+
+    # reporting's squads know the leader; cases names the actor of a step
+    async def reporting_leader():
+        async with platform.dispatch.engine.connect() as conn:
+            return await conn.scalar(text("SELECT leader_name FROM reporting.squads WHERE squad_id = 'sq-ruhe'"))
+    await eventually(reporting_leader, lambda name: name == "张伟", what="reporting's 汝河中队 leader")
+
+    incident = await _new_case(platform)
+    a = await _assignment_for(platform, incident["case_id"], squad_id="sq-ruhe")
+    await eventually(lambda: _case(platform, incident["case_id"]), lambda c: c["status"] == "dispatched")
+    r = await platform.post(f"/v1/cases/{incident['case_id']}/suspend", json={"reason": "等待当事人到场"},
+                            headers=auth("squad_leader", "sq-ruhe-zhang", squad="sq-ruhe"))
+    assert r.status_code == 200, r.text
+    trail = (await platform.get(f"/v1/cases/{incident['case_id']}/trail", headers=DISPATCHER)).json()
+    assert [(e["actor"], e["actor_name"]) for e in trail if e["action"] == "suspend"] == [("sq-ruhe-zhang", "张伟")]
+    r = await platform.post(f"/v1/cases/{incident['case_id']}/resume", json={},
+                            headers=auth("squad_leader", "sq-ruhe-zhang", squad="sq-ruhe"))
+    assert r.status_code == 200, r.text
+
+    # the overdue case is told to the 中队长 the directory names now
+    platform.clock._at = datetime.fromisoformat(a["deadline_at"]) + timedelta(minutes=1)
+    for _ in range(3):  # the warning, then the first step up the chain
+        await platform.dispatch.tick()
+    escalated = await _published(platform, AssignmentEscalated, 1)
+    overdue = [e for e in escalated if e.case_id == incident["case_id"] and e.kind == "overdue"]
+    assert [(e.notify_role, e.notify_person_id, e.notify_person_name) for e in overdue] == \
+        [("squad_leader", "sq-ruhe-zhang", "张伟")]

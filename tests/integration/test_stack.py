@@ -1,5 +1,6 @@
-"""`make up` / `make down` as a person runs them: PostgreSQL, Kafka and five service processes.
-On spare ports and a state folder of the test's own, so a developer's stack is left alone."""
+"""`make up` / `make down` as a person runs them: PostgreSQL, Kafka, Keycloak and five service
+processes. On spare ports and a state folder of the test's own, so a developer's stack is left
+alone."""
 from __future__ import annotations
 
 import asyncio
@@ -27,10 +28,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def stack_env(tmp_path_factory):
-    config = StackConfig.on_spare_ports(tmp_path_factory.mktemp("stack"))
-    env = {**os.environ, "STACK_DIR": str(config.state_dir), "STACK_PG_PORT": str(config.pg_port),
-           "STACK_KAFKA_PORT": str(config.kafka_port), "STACK_KAFKA_CONTROLLER_PORT": str(config.kafka_controller_port),
-           "STACK_PORT_BASE": str(config.port_base)}
+    config = StackConfig.on_spare_ports(tmp_path_factory.mktemp("stack"), identity=True)
+    env = {**os.environ, **config.as_env()}
     yield env
     subprocess.run(["make", "-s", "down"], cwd=REPO, env=env, capture_output=True, timeout=120)
 
@@ -52,14 +51,21 @@ def stack_for(env: dict) -> Stack:
 
 
 async def test_make_up_dispatches_over_kafka_and_make_down_stops_everything(stack_env):
-    make("up", stack_env)
+    printed = make("up", stack_env).stdout
     stack = stack_for(stack_env)
     pids = {s: stack.service_pid(s) for s in SERVICES}
     assert all(pids.values()), pids
-    kafka_pid = stack.kafka.pid()
+    kafka_pid, keycloak_pid = stack.kafka.pid(), stack.keycloak.pid()
+    assert keycloak_pid is not None
+
+    # where to sign in, and who can
+    assert f"http://127.0.0.1:{stack.config.service_port('dispatch')}/console" in printed
+    assert stack.keycloak.issuer in printed
+    assert "disp-0001" in printed and "zy-dispatch-2026" in printed
 
     make("up", stack_env)  # a second `make up` starts nothing twice
     assert {s: stack.service_pid(s) for s in SERVICES} == pids and stack.kafka.pid() == kafka_pid
+    assert stack.keycloak.pid() == keycloak_pid
 
     intake = f"http://127.0.0.1:{stack.config.service_port('intake')}"
     request_id = uuid.uuid4().hex
@@ -95,15 +101,31 @@ async def test_make_up_dispatches_over_kafka_and_make_down_stops_everything(stac
     logs = (stack.log_dir / "cases.log").read_text()
     assert request_id in logs and "13812345678" not in logs
 
+    await _staff_and_programs_through_keycloak(stack)
     await _open311_and_the_public_through_the_stack(stack, stack_env)
 
     make("down", stack_env)
     assert all(stack.service_pid(s) is None for s in SERVICES)
-    assert stack.kafka.pid() is None and not stack.postgres.running()
-    for port in [stack.config.service_port(s) for s in SERVICES] + [stack.config.pg_port, stack.config.kafka_port]:
+    assert stack.kafka.pid() is None and not stack.postgres.running() and stack.keycloak.pid() is None
+    for port in [stack.config.service_port(s) for s in SERVICES] + [stack.config.pg_port, stack.config.kafka_port,
+                                                                     stack.config.keycloak_port]:
         assert not port_open(port), f"port {port} still open after make down"
-    for pid in [*pids.values(), kafka_pid]:
+    for pid in [*pids.values(), kafka_pid, keycloak_pid]:
         assert not alive(pid), f"process {pid} still running after make down"  # gone, or a zombie for init
+
+
+async def _staff_and_programs_through_keycloak(stack: Stack) -> None:
+    """The services trust the stack's Keycloak: a program's client-credentials token posts an
+    incident, and the console sends a stranger to Keycloak's sign-in with PKCE."""
+    program = stack.keycloak.program_token("cgzf-hotline-system")
+    intake = f"http://127.0.0.1:{stack.config.service_port('intake')}"
+    dispatch = f"http://127.0.0.1:{stack.config.service_port('dispatch')}"
+    async with httpx.AsyncClient(timeout=30) as client:
+        r = await client.post(f"{intake}/v1/incidents", json=INCIDENT, headers={"Authorization": f"Bearer {program}"})
+        assert r.status_code == 201, r.text
+        r = await client.get(f"{dispatch}/console", follow_redirects=True)
+        assert str(r.url).startswith(stack.keycloak.issuer + "/protocol/openid-connect/auth"), r.url
+        assert "code_challenge_method=S256" in str(r.url) and 'id="kc-login"' in r.text
 
 
 async def _poll(probe, until, what: str, timeout_s: float = 30):

@@ -107,7 +107,8 @@ def test_the_reader_refuses_what_is_not_a_cloudevent_1_0():
         decode(old)
 
 
-IDENTIFIER = re.compile(r"(^|_)(id|ids|code|number|name|by|role|status|stage|step|actor|action|rule|masked|flags)$")
+IDENTIFIER = re.compile(r"(^|_)(id|ids|code|number|name|by|role|status|stage|step|actor|action|rule|masked|flags|"
+                        r"position|subject|page)$")
 """Fields that hold an identifier, a code, a name given by an administrator or a state, not text a
 person typed into a form: they need no masking."""
 TYPED = "来电13812345678, 身份证410102199001011234, 另 0371-67891234"

@@ -6,6 +6,9 @@ import json
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from dispatch.directory import PersonInfo, UnitInfo, escalation_chain, refuse_position
 from dispatch.domain import (CaseToRoute, GridArea, GridMap, OfficerLoad, RoutingRule, escalation_step, route,
                              suggest_officer)
 from dispatch.workcalendar import BEIJING, WorkCalendar, deadline, warning_time
@@ -96,7 +99,27 @@ def test_the_officer_on_duty_with_the_fewest_open_assignments_is_suggested():
     assert suggest_officer([OfficerLoad("o3", False, 0)]) is None
 
 
-def test_the_escalation_chain_climbs_one_step_at_a_time():
-    assert [escalation_step(level) for level in range(4)] == [
-        ("squad_leader", 0.0), ("brigade_leader", 4.0), ("bureau_leader", 8.0), None]
-    assert timedelta(0) < timedelta(hours=escalation_step(1)[1])
+def test_the_escalation_chain_is_read_from_the_directory_and_climbs_one_step_at_a_time():
+    units = {"bureau": UnitInfo("bureau", "bureau", "中原区城管执法局", None, None),
+             "bd-2": UnitInfo("bd-2", "brigade", "第二执法大队", "bureau", 3.0)}
+    people = [PersonInfo("sq-ruhe-leader", "马超", "中队长", "sq-ruhe", None),
+              PersonInfo("sq-ruhe-o1", "朱婷", "队员", "sq-ruhe", None),
+              PersonInfo("bd-2-head", "宋立新", "大队长", None, "bd-2"),
+              PersonInfo("bureau-head", "高建国", "局长", None, "bureau")]
+    chain = escalation_chain("sq-ruhe", "bd-2", units, people)
+    assert [escalation_step(level, chain) for level in range(4)] == [
+        ("squad_leader", 0.0, "sq-ruhe-leader", "马超"), ("brigade_leader", 3.0, "bd-2-head", "宋立新"),
+        ("bureau_leader", 8.0, "bureau-head", "高建国"), None]  # the bureau sets no offset: 8 by default
+    assert timedelta(0) < timedelta(hours=escalation_step(1, chain).after_hours)
+    # a squad with no brigade and no leader: the chain still reaches the bureau
+    assert [link.role for link in escalation_chain("sq-new", None, units, people)] == ["squad_leader", "bureau_leader"]
+
+
+def test_a_position_sits_in_a_unit_of_its_kind():
+    units = {"bd-2": UnitInfo("bd-2", "brigade", "第二执法大队", "bureau", None)}
+    refuse_position("队员", "sq-ruhe", None, units)
+    refuse_position("大队长", None, "bd-2", units)
+    for position, squad, unit, why in (("队员", None, None, "belongs to a squad"), ("大队长", "sq-ruhe", None, "does not"),
+                                       ("局长", None, "bd-2", "kind bureau"), ("厨师", None, None, "not one of")):
+        with pytest.raises(ValueError, match=why):
+            refuse_position(position, squad, unit, units)

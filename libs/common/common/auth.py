@@ -61,9 +61,10 @@ class TokenVerifier:
 
     CACHE_SIZE = 4096
 
-    def __init__(self, settings: AuthSettings) -> None:
+    def __init__(self, settings: AuthSettings, *, accept_dev_tokens: bool = False) -> None:
         self.settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
+        self.accept_dev_tokens = accept_dev_tokens and settings.dev_tokens
         self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
@@ -77,38 +78,43 @@ class TokenVerifier:
         return principal
 
     async def _verify(self, token: str) -> tuple[Principal, float]:
+        """The provider's RS256 tokens (JWKS) through the claim mapping; the platform's own HS256
+        tokens where they are accepted (no provider configured, or development beside it)."""
+        from common.claims import ClaimsRefused, principal_from_claims
         try:
-            if self._jwks is not None:
+            algorithm = jwt.get_unverified_header(token).get("alg")
+            if self._jwks is not None and algorithm != "HS256":
                 # PyJWKClient fetches and caches over blocking HTTP: keep it off the event loop.
                 key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
-                algorithms = ["RS256"]
+                claims = jwt.decode(token, key, algorithms=["RS256", "ES256", "PS256"],
+                                    audience=self.settings.audience, issuer=self.settings.issuer,
+                                    options={"require": ["exp", "iss", "aud"]})
+                principal, _ = principal_from_claims(claims, self.settings)
+            elif self._jwks is None or self.accept_dev_tokens:
+                claims = jwt.decode(token, self.settings.jwt_secret, algorithms=["HS256"],
+                                    audience=self.settings.audience,
+                                    issuer=self.settings.dev_issuer if self._jwks is not None else self.settings.issuer,
+                                    options={"require": ["exp", "sub", "role"]})
+                principal, _ = principal_from_claims(claims, self.settings, builtin=True)
             else:
-                key, algorithms = self.settings.jwt_secret, ["HS256"]
-            claims = jwt.decode(
-                token, key, algorithms=algorithms,
-                audience=self.settings.audience, issuer=self.settings.issuer,
-                options={"require": ["exp", "sub", "role"]},
-            )
-            role = Role(claims["role"])
+                raise jwt.InvalidAlgorithmError("tokens signed with a shared secret are not accepted here")
+        except ClaimsRefused as exc:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}",
+                                headers={"WWW-Authenticate": "Bearer"}) from exc
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}",
                                 headers={"WWW-Authenticate": "Bearer"}) from exc
-        principal = Principal(subject=str(claims["sub"]), role=role, squad_id=claims.get("squad_id") or None)
-        if principal.is_squad_member and principal.squad_id is None:
-            # Never "no filter": a squad member's every read is limited to the squad.
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: a {role.value} token must name "
-                                "the squad (squad_id)", headers={"WWW-Authenticate": "Bearer"})
         return principal, float(claims["exp"])
 
 
 def issue_token(settings: AuthSettings, role: Role | str, subject: str | None = None,
-                squad_id: str | None = None, ttl: timedelta = timedelta(hours=12)) -> str:
+                squad_id: str | None = None, ttl: timedelta = timedelta(hours=12), name: str | None = None) -> str:
     """Development tokens (HS256). Production tokens come from the city identity provider."""
     now = datetime.now(timezone.utc)
     claims = {
         "sub": subject or f"{Role(role).value}-demo",
         "role": Role(role).value,
-        "iss": settings.issuer,
+        "iss": settings.dev_issuer if settings.jwks_url else settings.issuer,
         "aud": settings.audience,
         "iat": now,
         "exp": now + ttl,
@@ -116,21 +122,37 @@ def issue_token(settings: AuthSettings, role: Role | str, subject: str | None = 
     }
     if squad_id:
         claims["squad_id"] = squad_id
+    if name:
+        claims["name"] = name
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
 _bearer = HTTPBearer(auto_error=False)
 
 
+async def _signed_in(request: Request) -> Principal | None:
+    """The person of a staff page's session cookie (common.web_session), if there is one."""
+    for pages in getattr(request.app.state, "page_sessions", ()):
+        if pages.cookie in request.cookies:
+            principal = await pages.principal(request)
+            if principal is not None:
+                return principal
+    return None
+
+
 async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
+    """A program's bearer token, or a staff page's signed-in session (with its CSRF token on a
+    request that changes something)."""
+    if credentials is not None:
+        return await request.app.state.token_verifier.verify(credentials.credentials)
+    principal = await _signed_in(request)
+    if principal is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token (or sign in)",
                             headers={"WWW-Authenticate": "Bearer"})
-    verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify(credentials.credentials)
+    return principal
 
 
 async def optional_principal(
@@ -139,7 +161,7 @@ async def optional_principal(
 ) -> Principal | None:
     """For endpoints that anyone may call but staff see more of (a public photo, a private one)."""
     if credentials is None:
-        return None
+        return await _signed_in(request)
     return await request.app.state.token_verifier.verify(credentials.credentials)
 
 
@@ -151,8 +173,11 @@ async def stream_principal(
     come as `?access_token=` (RFC 6750 §2.3) on stream endpoints only; access logs drop it."""
     token = credentials.credentials if credentials else request.query_params.get("access_token")
     if not token:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token (header or access_token)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        principal = await _signed_in(request)
+        if principal is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token (header or access_token)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return principal
     return await request.app.state.token_verifier.verify(token)
 
 

@@ -110,7 +110,8 @@ class Prepared:
         compiled = statement.compile(dialect=_PG, for_executemany=True, compile_kwargs={"render_postcompile": True})
         self.sql = str(compiled)
         self.order = list(compiled.positiontup or ())
-        self._defaults = dict(compiled.params)
+        self._defaults = {name: bind.effective_value for name, bind in compiled.binds.items()
+                          if not bind.required}
         json_types = (JSON, JSONB)
         self._json = {name for name in self.order if isinstance(compiled.binds[name].type, json_types)}
 

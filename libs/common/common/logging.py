@@ -49,7 +49,7 @@ def configure_logging(service: str, level: str = "INFO", *, human: bool = False,
     standard output (or `stream`)."""
     handler = logging.StreamHandler(stream or sys.stdout)
     if human:
-        handler.setFormatter(RedactingTextFormatter("%(asctime)s %(levelname)-7s %(service)s: %(message)s",
+        handler.setFormatter(RedactingTextFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s",
                                                     datefmt="%H:%M:%S"))
     else:
         handler.setFormatter(RedactingJsonFormatter(

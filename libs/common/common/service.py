@@ -38,6 +38,7 @@ from common.messaging.outbox import OutboxRelay, outbox_table
 from common.messaging.transport import Transport
 from common.settings import AuthSettings, ServiceSettings
 from common.uow import UnitOfWork
+from common.web_session import PageSessions, session_tables
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +46,19 @@ log = logging.getLogger(__name__)
 @dataclass
 class ServiceTables:
     """The backbone's tables in a service's own schema, attached to its metadata so that its
-    migrations own them."""
+    migrations own them; with `staff_pages`, the staff sign-in's sessions too (common.web_session)."""
     metadata: MetaData
+    staff_pages: bool = False
     outbox: Table = field(init=False)
     inbox: Table = field(init=False)
+    web_sessions: Table | None = field(init=False, default=None)
+    web_logins: Table | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.outbox = outbox_table(self.metadata)
         self.inbox = inbox_table(self.metadata)
+        if self.staff_pages:
+            self.web_sessions, self.web_logins = session_tables(self.metadata)
 
 
 class Service:
@@ -63,6 +69,8 @@ class Service:
     tables: ServiceTables
     migrations_dir: Path
     publishes: Sequence[type[IntegrationEvent]] = ()
+    staff_pages: Sequence[tuple[str, str]] = ()
+    """(path, title) of the pages staff sign in to, e.g. ("/console", "派遣台")."""
 
     def __init__(self, settings: ServiceSettings, *, transport: Transport | None = None,
                  clock: Clock | None = None, replica: str | None = None) -> None:
@@ -74,6 +82,7 @@ class Service:
         self.relay: OutboxRelay
         self.consumer: EventConsumer | None = None
         self._tasks: list[asyncio.Task] = []
+        self.pages = {path: PageSessions(self, page=path, title=title) for path, title in self.staff_pages}
 
     # -- what a service declares ---------------------------------------------------------------
     def handlers(self) -> dict[type[IntegrationEvent], Handler | Batched]:
@@ -261,13 +270,18 @@ def create_app(services: Sequence[Service], *, title: str, description: str = ""
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.services = {s.name: s for s in services}
-    app.state.token_verifier = TokenVerifier(AuthSettings())
+    development = all(s.settings.environment == "development" for s in services)
+    app.state.token_verifier = TokenVerifier(AuthSettings(), accept_dev_tokens=development)
+    app.state.page_sessions = [p for s in services for p in s.pages.values()]
+    app.state.demo_people = ()
     app.add_exception_handler(DBAPIError, _unstorable)
     app.add_exception_handler(asyncpg_exceptions.DataError, _unstorable)
     app.include_router(health_router())
     for s in services:
         for r in s.routers():
             app.include_router(r)
+        for pages in s.pages.values():
+            app.include_router(pages.router())
     app.openapi = partial(_openapi_with_one_error_shape, app)
     app.add_middleware(BodyLimit, limits=_route_limits(services))
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")

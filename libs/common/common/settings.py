@@ -35,10 +35,30 @@ class AuthSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
 
-    jwt_secret: str = Field(DEV_JWT_SECRET, description="HS256 secret (development)")
-    jwks_url: str | None = Field(None, description="JWKS URL of the identity provider (RS256)")
-    issuer: str = Field("cgzf-dev", description="expected `iss` claim")
+    jwt_secret: str = Field(DEV_JWT_SECRET, description="HS256 secret of the platform's own development tokens")
+    jwks_url: str | None = Field(None, description="JWKS URL of the identity provider: its RS256 tokens are accepted")
+    issuer: str = Field("cgzf-dev", description="expected `iss` claim of the provider's tokens")
     audience: str = Field("cgzf", description="expected `aud` claim")
+    dev_tokens: bool = Field(True, description="also accept the platform's own HS256 tokens (make token); only in "
+                             "development, and beside the provider's")
+    dev_issuer: str = Field("cgzf-dev", description="`iss` of the development tokens")
+    # staff sign-in (common.web_session): the platform as an OpenID Connect relying party
+    oidc_issuer: str | None = Field(None, description="the identity provider's issuer URL (its discovery document "
+                                    "is read from it); unset: no single sign-on")
+    oidc_client_id: str = Field("cgzf-web", description="the staff pages' client at the provider")
+    oidc_client_secret: str | None = Field(None, description="that client's secret")
+    public_base_url: str | None = Field(None, description="where staff reach the pages (behind the gateway), for "
+                                        "the provider's redirects; default: the request's own address")
+    session_ttl_s: int = Field(8 * 3600, description="a signed-in session ends after this, whatever happens")
+    session_idle_s: int = Field(1800, description="... or after this long unused")
+    demo_sign_in: bool = Field(False, description="make run's built-in demo sign-in (development only)")
+    # the claim mapping (common.claims)
+    subject_claim: str = Field("sub", description="the claim with the person's id as the directory knows it")
+    role_claim: str = Field("role", description="the claim with the role: a string or a list (dotted path)")
+    role_prefix: str = Field("", description="stripped from each role value")
+    squad_claim: str = Field("squad_id", description="the claim with the squad: a string or a list (dotted path)")
+    squad_prefix: str = Field("", description="a list value names a squad when it starts with this (/squads/)")
+    name_claim: str = Field("name", description="the claim with the name to show")
 
 
 class ServiceSettings(BaseSettings):
@@ -77,4 +97,7 @@ class ServiceSettings(BaseSettings):
             auth = AuthSettings()
             if not auth.jwks_url:  # with the identity provider's keys, no shared secret signs anything
                 refuse_weak_secret("AUTH_JWT_SECRET", auth.jwt_secret)
+            if auth.demo_sign_in:
+                raise ValueError("AUTH_DEMO_SIGN_IN is for make run in development: staff sign in through the "
+                                 "identity provider (AUTH_OIDC_ISSUER)")
         return self

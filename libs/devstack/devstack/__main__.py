@@ -12,7 +12,8 @@ from devstack.stack import SERVICES, Stack, StackConfig
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="devstack")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="start PostgreSQL, Kafka and the five services")
+    sub.add_parser("up", help="start PostgreSQL, Kafka, Keycloak and the five services")
+    sub.add_parser("keycloak-dist", help="fetch (Maven Central), unpack and build Keycloak once, into .cache")
     sub.add_parser("down", help="stop everything `up` started")
     sub.add_parser("status")
     token = sub.add_parser("token", help="print a development bearer token")
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "open311-key":
         return open311_key(args.name, args.url)
 
+    if args.command == "keycloak-dist":
+        from devstack.keycloak import ensure_dist
+        print(f"Keycloak: {ensure_dist()}")
+        return 0
     if args.command == "token":
         print(issue_token(AuthSettings(), args.role, subject=args.subject, squad_id=args.squad))
         return 0
@@ -37,14 +42,37 @@ def main(argv: list[str] | None = None) -> int:
         stack.up()
         for name, state in stack.status().items():
             print(f"{name:10} {state}")
-        print(f"intake API: http://127.0.0.1:{stack.config.service_port('intake')}/docs  (make token ROLE=hotline_operator)")
+        print(where_to_sign_in(stack))
     elif args.command == "down":
         stack.down()
-        print("stopped: " + ", ".join(("postgres", "kafka", *SERVICES)))
+        print("stopped: " + ", ".join(("postgres", "kafka", "keycloak", *SERVICES)))
     else:
         for name, state in stack.status().items():
             print(f"{name:10} {state}")
     return 0
+
+
+def where_to_sign_in(stack: Stack) -> str:
+    """What `make up` tells a person: where to open, who can sign in, how programs get tokens."""
+    from devstack.keycloak import PROGRAMS
+    from devstack.people import DEMO_PEOPLE
+    port = stack.config.service_port
+    lines = ["", "城市管理综合执法平台 · make up", ""]
+    lines += [f"  http://127.0.0.1:{port(s)}{path:10} {what}" for s, path, what in (
+        ("dispatch", "/console", "派遣台 (派遣员、督查、中队)"), ("ledger", "/ledger", "台账 (台账管理员)"),
+        ("reporting", "/reports", "领导驾驶舱 (统计)"), ("intake", "/report", "市民投诉 (公众)"),
+        ("intake", "/docs", "intake API (OpenAPI; dispatch, cases ... on their own ports)"))]
+    if not stack.config.identity:
+        lines += ["", "no identity provider (STACK_IDENTITY=none): programs use `make token ROLE=...`"]
+        return "\n".join(lines)
+    kc = stack.keycloak
+    lines += ["", f"统一身份认证 (Keycloak): {kc.issuer}", "  demo staff (username / password):"]
+    lines += [f"  {p.username:17} {p.password:18} {p.name} · {p.title}" for p in DEMO_PEOPLE]
+    lines += ["", f"  programs: client credentials at {kc.token_url}"]
+    lines += [f"    {client:20} ({role})" for client, role in PROGRAMS.items()]
+    lines += [f"    their secrets, and Keycloak's admin password ({kc.base_url}/admin, user admin): "
+              f"{kc.secrets_file}", "  `make token ROLE=...` still gives a development token (development only)", ""]
+    return "\n".join(lines)
 
 
 def open311_key(name: str, url: str | None) -> int:

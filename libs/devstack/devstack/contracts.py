@@ -51,6 +51,16 @@ def subscribers() -> dict[str, list[str]]:
     return out
 
 
+def publishers() -> dict[str, list[str]]:
+    """Which services publish each event type (a sign-in is published by every service with pages)."""
+    from monolith.app import build_services
+    out: dict[str, list[str]] = {}
+    for service in build_services("postgresql+asyncpg://unused/unused", None):
+        for cls in service.publishes:
+            out.setdefault(cls.event_type, []).append(service.name)
+    return out
+
+
 def json_schemas() -> dict[str, dict]:
     schemas = {}
     for cls in EVENT_CLASSES:
@@ -63,7 +73,7 @@ def json_schemas() -> dict[str, dict]:
 
 
 def asyncapi() -> dict:
-    subs = subscribers()
+    subs, pubs = subscribers(), publishers()
     components_schemas: dict[str, dict] = {}
     messages: dict[str, dict] = {}
     channels: dict[str, dict] = {}
@@ -96,10 +106,11 @@ def asyncapi() -> dict:
             "bindings": {"kafka": {"partitions": 6, "replicas": 1, "bindingVersion": "0.5.0"}},
         })["messages"][name] = {"$ref": f"#/components/messages/{name}"}
         ref = {"$ref": f"#/channels/{channel}/messages/{name}"}
-        operations[f"{cls.producer}_sends_{name}"] = {
-            "action": "send", "channel": {"$ref": f"#/channels/{channel}"}, "messages": [ref],
-            "summary": f"{cls.producer} publishes {cls.event_type} through its outbox",
-        }
+        for producer in pubs.get(cls.event_type, [cls.producer]):
+            operations[f"{producer}_sends_{name}"] = {
+                "action": "send", "channel": {"$ref": f"#/channels/{channel}"}, "messages": [ref],
+                "summary": f"{producer} publishes {cls.event_type} through its outbox",
+            }
         for consumer in subs.get(cls.event_type, []):
             operations[f"{consumer}_receives_{name}"] = {
                 "action": "receive", "channel": {"$ref": f"#/channels/{channel}"}, "messages": [ref],

@@ -1,5 +1,6 @@
-"""The distributed stack on this machine (`make up` / `make down`): PostgreSQL, Apache Kafka and
-the five services, each its own uvicorn process. Starting twice starts nothing twice; stopping
+"""The distributed stack on this machine (`make up` / `make down`): PostgreSQL, Apache Kafka,
+Keycloak (the identity provider staff sign in through) and the five services, each its own
+uvicorn process. Starting twice starts nothing twice; stopping
 leaves nothing running. Ports and the state folder come from the environment so a test can run
 a second stack beside a developer's."""
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from devstack.kafka import LocalKafka
+from devstack.keycloak import LocalKeycloak
 from devstack.ports import SPARE_PORTS, bindable, free_port, port_open
 from devstack.processes import alive, read_pid
 from devstack.postgres import LocalPostgres
@@ -32,6 +34,11 @@ class StackConfig:
     kafka_controller_port: int
     port_base: int
     namespace: str = ""
+    keycloak_port: int = 8080
+    keycloak_management_port: int = 9990
+    identity: bool = False
+    """With Keycloak: staff sign in through it and the services trust its tokens (`make up`). The
+    fault suite's and the bench's stacks go without it (the platform's development tokens)."""
 
     @classmethod
     def from_env(cls) -> "StackConfig":
@@ -43,31 +50,42 @@ class StackConfig:
             kafka_controller_port=int(env.get("STACK_KAFKA_CONTROLLER_PORT", 9093)),
             port_base=int(env.get("STACK_PORT_BASE", 8000)),
             namespace=env.get("STACK_KAFKA_NAMESPACE", ""),
+            keycloak_port=int(env.get("STACK_KEYCLOAK_PORT", 8080)),
+            keycloak_management_port=int(env.get("STACK_KEYCLOAK_MANAGEMENT_PORT", 9990)),
+            identity=env.get("STACK_IDENTITY", "keycloak") != "none",
         )
 
     @classmethod
-    def on_spare_ports(cls, state_dir: Path) -> "StackConfig":
+    def on_spare_ports(cls, state_dir: Path, identity: bool = False) -> "StackConfig":
         """A stack beside any other (for tests): every port free now, none of them the same.
-        The database and broker ports are taken first, so the services' run of five cannot
-        later be handed out to them."""
-        pg, kafka, controller = free_port(), free_port(), free_port()
-        taken = {pg, kafka, controller}
+        The database, broker and provider ports are taken first, so the services' run of five
+        cannot later be handed out to them."""
+        pg, kafka, controller, kc, kc_management = free_port(), free_port(), free_port(), free_port(), free_port()
+        taken = {pg, kafka, controller, kc, kc_management}
         while True:
             base = free_port()
             run = range(base, base + len(SERVICES))
             if run.stop <= SPARE_PORTS.stop and not taken & set(run) and all(bindable(p) for p in run) \
                     and not any(port_open(p) for p in run):
                 return cls(state_dir=state_dir, pg_port=pg, kafka_port=kafka, kafka_controller_port=controller,
-                           port_base=base - 1)
+                           port_base=base - 1, keycloak_port=kc, keycloak_management_port=kc_management,
+                           identity=identity)
 
     def as_env(self) -> dict[str, str]:
         """The environment under which `python -m devstack` (make up, make down) drives this stack."""
         return {"STACK_DIR": str(self.state_dir), "STACK_PG_PORT": str(self.pg_port),
                 "STACK_KAFKA_PORT": str(self.kafka_port), "STACK_KAFKA_CONTROLLER_PORT": str(self.kafka_controller_port),
-                "STACK_PORT_BASE": str(self.port_base), "STACK_KAFKA_NAMESPACE": self.namespace}
+                "STACK_PORT_BASE": str(self.port_base), "STACK_KAFKA_NAMESPACE": self.namespace,
+                "STACK_KEYCLOAK_PORT": str(self.keycloak_port),
+                "STACK_KEYCLOAK_MANAGEMENT_PORT": str(self.keycloak_management_port),
+                "STACK_IDENTITY": "keycloak" if self.identity else "none"}
 
     def service_port(self, service: str) -> int:
         return self.port_base + 1 + SERVICES.index(service)
+
+    def page_bases(self) -> list[str]:
+        """Where staff open their pages: the services that serve one (console, ledger, reports)."""
+        return [f"http://127.0.0.1:{self.service_port(s)}" for s in ("dispatch", "ledger", "reporting")]
 
 
 class Stack:
@@ -77,13 +95,15 @@ class Stack:
         self.settings = dict(settings or {})
         self.postgres = LocalPostgres(config.state_dir / "pg" / "data", config.pg_port)
         self.kafka = LocalKafka(config.state_dir / "kafka", config.kafka_port, config.kafka_controller_port)
+        self.keycloak = LocalKeycloak(config.state_dir / "keycloak", config.keycloak_port,
+                                      config.keycloak_management_port)
         self.pid_dir = config.state_dir / "pids"
         self.log_dir = config.state_dir / "logs"
 
     # -- services ---------------------------------------------------------------------------------
     def service_env(self, service: str) -> dict[str, str]:
         prefix = service.upper() + "_"
-        env = {**os.environ, **self.settings}
+        env = {**os.environ, **(self.keycloak.settings_env() if self.config.identity else {}), **self.settings}
         env.update({
             prefix + "DATABASE_URL": self.postgres.url(DATABASE),
             prefix + "KAFKA_BOOTSTRAP": self.kafka.bootstrap,
@@ -165,6 +185,9 @@ class Stack:
         self.postgres.start()
         self.postgres.create_database(DATABASE)
         self.kafka.start()
+        if self.config.identity:
+            self.keycloak.start()
+            self.keycloak.ensure_realm(self.config.page_bases())
         for s in SERVICES:
             self.start_service(s)
         for s in SERVICES:
@@ -173,12 +196,15 @@ class Stack:
     def down(self) -> None:
         for s in SERVICES:
             self.stop_service(s)
+        self.keycloak.stop()
         self.kafka.stop()
         self.postgres.stop()
 
     def status(self) -> dict[str, str]:
         out = {"postgres": "running" if self.postgres.initialised() and self.postgres.running() else "stopped",
-               "kafka": f"running (pid {self.kafka.pid()})" if self.kafka.pid() else "stopped"}
+               "kafka": f"running (pid {self.kafka.pid()})" if self.kafka.pid() else "stopped",
+               "keycloak": f"running (pid {self.keycloak.pid()}) on :{self.config.keycloak_port}"
+               if self.keycloak.pid() else "stopped"}
         for s in SERVICES:
             pid = self.service_pid(s)
             out[s] = f"running (pid {pid}) on :{self.config.service_port(s)}" if pid else "stopped"

@@ -16,7 +16,7 @@ from cases import enforcement as enf
 from cases.domain import Action, Actor, NotYourStep, TransitionNotAllowed
 from cases.handlers import (HandleCase, SplitPart, TakeStep, add_note, enforcement_step, handle_case, load_track,
                             merge_case, release, review_rating, seize, split_case, store_photos, take_step)
-from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, Seizure
+from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, KnownPerson, Seizure
 from cases.trail import verify
 from common.access import sees_evidence
 from common.auth import Principal, Role, require_roles
@@ -420,6 +420,7 @@ class TrailEntryPublic(BaseModel):
     seq: int
     at: datetime
     actor: str
+    actor_name: str | None = Field(None, description="from the directory, when the actor is a person in it")
     action: str
     from_status: str | None
     to_status: str | None
@@ -445,7 +446,12 @@ async def _trail(service, case_id: str) -> list[CaseTrailEntry]:
 @router.get("/v1/cases/{case_id}/trail", response_model=list[TrailEntryPublic], summary="痕迹: the case's history")
 async def trail(case_id: str, principal: Reader, service=Depends(get_service)):
     await _load_visible(service, case_id, principal)
-    return [TrailEntryPublic.model_validate(e, from_attributes=True) for e in await _trail(service, case_id)]
+    entries = await _trail(service, case_id)
+    async with service.session_factory() as session:
+        names = dict((await session.exec(select(KnownPerson.id, KnownPerson.name)
+                                         .where(KnownPerson.id.in_({e.actor for e in entries})))).all())
+    return [TrailEntryPublic.model_validate(e, from_attributes=True).model_copy(update={"actor_name": names.get(e.actor)})
+            for e in entries]
 
 
 @router.get("/v1/cases/{case_id}/trail/verify", response_model=TrailVerdict,

@@ -43,7 +43,7 @@ _RESERVE_NUMBERS = Prepared(
 _HAVE_CASES = Prepared(select(CASES.c.incident_id).where(CASES.c.incident_id == func.any(bindparam(
     "incident_ids", type_=ARRAY(Text))), CASES.c.parent_case_id.is_(None)))
 _OPEN_COLUMNS = ("id", "case_number", "incident_id", "status", "channel", "category_code", "urgency",
-                 "description", "parent_case_id")
+                 "description", "parent_case_id", "address")
 _INSERTED = (*_OPEN_COLUMNS, "lon", "lat", "flags", "opened_at", "time_limit_hours")
 _INSERT_CASES = Prepared(pg_insert(CASES).from_select(
     list(_INSERTED),
@@ -87,6 +87,7 @@ class NewCase:
     actor: str
     flags: tuple[str, ...] = ()
     time_limit_hours: float | None = None
+    address: str | None = None
     parent_id: str | None = None
     parent_number: str | None = None
     correlation: str | None = None
@@ -105,7 +106,7 @@ async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: st
                "channel": c.channel, "category_code": c.category_code, "urgency": c.urgency,
                "description": c.description[:2000], "lon": c.location.lon, "lat": c.location.lat,
                "flags": _json_text(list(c.flags)), "opened_at": now, "time_limit_hours": c.time_limit_hours,
-               "parent_case_id": c.parent_id}
+               "parent_case_id": c.parent_id, "address": c.address}
         rows.append(row)
         data = {"incident_id": c.incident_id, "channel": c.channel, "category": c.category_code, "case_number": number}
         if c.parent_number:
@@ -115,7 +116,8 @@ async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: st
         uow.publish(CaseOpened(case_id=row["id"], case_number=number, incident_id=c.incident_id, opened_at=now,
                                channel=c.channel, category_code=c.category_code, urgency=c.urgency,
                                location=c.location, flags=list(c.flags), status=c.status, parent_case_id=c.parent_id,
-                               time_limit_hours=c.time_limit_hours, description=row["description"]),
+                               time_limit_hours=c.time_limit_hours, description=row["description"],
+                               address=c.address),
                     correlation=c.correlation)
     await _INSERT_CASES.execute(conn, **_columns(rows, _INSERTED))
     await trail_store.write(uow, trail)
@@ -131,7 +133,8 @@ async def open_cases(batch: list[Envelope], uow: UnitOfWork, *, district_code: s
     new = [NewCase(incident_id=e.data.incident_id, status=initial_status(e.data.channel, verify_channels),
                    channel=e.data.channel, category_code=e.data.category_code, urgency=e.data.urgency,
                    location=e.data.location, description=e.data.description, actor=INTAKE, flags=tuple(e.data.flags),
-                   time_limit_hours=e.data.time_limit_hours, correlation=e.correlation_id or e.id)
+                   time_limit_hours=e.data.time_limit_hours, address=e.data.address,
+                   correlation=e.correlation_id or e.id)
            for e in batch if e.data.incident_id not in had]
     if new:
         await create_cases(uow, new, district_code=district_code)

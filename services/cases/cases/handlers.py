@@ -16,12 +16,13 @@ from cases.documents import PenaltyDecision, render_penalty_decision, sha256
 from cases.domain import (ACTIVE, SYSTEM, TERMINAL, Action, Actor, CaseFacts, CaseStatus, NotYourStep,
                           RatingFollowUp, TransitionNotAllowed, plan, rating_effect)
 from cases.flow import NewCase, create_cases
-from cases.tables import Case, CaseDocument, CasePhoto, EnforcementTrack, KnownMerchant, Seizure
+from cases.tables import Case, CaseDocument, CasePhoto, EnforcementTrack, KnownMerchant, KnownPerson, Seizure
 from cases.trail_store import append_trail
 from common.auth import Role
 from common.messaging.contracts import (AssignmentReturned, CaseClosed, CaseFiled, CaseFlagged, CasePublicNoteAdded,
                                         CaseTransitioned, CaseUnroutable, EnforcementStepRecorded, IncidentDetached,
-                                        IncidentJoined, IncidentRated, Location, MerchantChanged, MerchantRegistered)
+                                        IncidentJoined, IncidentRated, Location, MerchantChanged, MerchantRegistered,
+                                        PersonChanged)
 from common.messaging.envelope import Envelope
 from common.objectstore import ObjectStore
 from common.photos import Photo
@@ -91,6 +92,13 @@ async def record_merchant(event: MerchantRegistered | MerchantChanged, env: Enve
               "closed": getattr(event, "closed", False), "updated_at": event.at}
     await uow.session.execute(pg_insert(KnownMerchant).values(id=event.merchant_id, **values).on_conflict_do_update(
         index_elements=["id"], set_=values, where=KnownMerchant.updated_at <= event.at))
+
+
+async def record_person(event: PersonChanged, env: Envelope, uow: UnitOfWork) -> None:
+    """The directory's people: who took a step, by name (an older announcement changes nothing)."""
+    values = {"name": event.name, "position": event.position, "squad_id": event.squad_id, "updated_at": event.at}
+    await uow.session.execute(pg_insert(KnownPerson).values(id=event.person_id, **values).on_conflict_do_update(
+        index_elements=["id"], set_=values, where=KnownPerson.updated_at <= event.at))
 
 
 async def _check_merchant(uow: UnitOfWork, case: Case, merchant_id: str) -> None:
@@ -218,7 +226,8 @@ async def take_step(uow: UnitOfWork, cmd: TakeStep) -> Case:
                                   filed_at=now, filed_by=cmd.actor.subject, channel=case.channel,
                                   category_code=case.category_code, urgency=case.urgency,
                                   location=Location(lon=case.lon, lat=case.lat),
-                                  time_limit_hours=case.time_limit_hours, description=case.description or ""))
+                                  time_limit_hours=case.time_limit_hours, description=case.description or "",
+                                  address=case.address))
         case Action.check:
             case.closed_at = now
             uow.publish(CaseClosed(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,

@@ -9,14 +9,15 @@ from common.body_limit import FORM_OVERHEAD
 from common.photos import MAX_BYTES
 from cases.flow import dispatch_cases, open_cases
 from cases.handlers import (flag_for_command_centre, mark_returned, record_detached_report, record_joined_report,
-                            record_merchant, record_rating)
+                            record_merchant, record_person, record_rating)
 from cases.settings import CasesSettings
 from cases.tables import backbone
 from common.logging import configure_logging
 from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched,
                                         CaseFiled, CaseFlagged, CaseOpened, CasePublicNoteAdded, CaseTransitioned,
                                         CaseUnroutable, EnforcementStepRecorded, IncidentDetached, IncidentJoined,
-                                        IncidentRated, IncidentReported, MerchantChanged, MerchantRegistered)
+                                        IncidentRated, IncidentReported, MerchantChanged, MerchantRegistered,
+                                        PersonChanged)
 from common.objectstore import open_store
 from common.messaging.inbox import Batched
 from common.service import Service, create_app
@@ -48,6 +49,7 @@ class CasesService(Service):
             IncidentRated: partial(record_rating, reopen_on_dissatisfied=self.settings.reopen_on_dissatisfied),
             MerchantRegistered: record_merchant,
             MerchantChanged: record_merchant,
+            PersonChanged: record_person,
         }
 
     def routers(self):

@@ -45,6 +45,7 @@ class Case(CasesTable, table=True):
     deadline_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     description: str | None = Field(default=None, max_length=2000)
+    address: str | None = Field(default=None, max_length=200, description="门牌地址 of the report, when given")
     handled_by: str | None = Field(default=None, max_length=100)
     handled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     suspended_from: str | None = Field(default=None, max_length=32)
@@ -146,6 +147,17 @@ class KnownMerchant(CasesTable, table=True):
     grid_id: str | None = Field(default=None, max_length=64)
     squad_id: str | None = Field(default=None, max_length=64)
     closed: bool = False
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class KnownPerson(CasesTable, table=True):
+    """The directory's people, as dispatch announces them (PersonChanged): the trail names who took
+    each step, not only their id."""
+    __tablename__ = "people"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
+    position: str = Field(max_length=16)
+    squad_id: str | None = Field(default=None, max_length=64)
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from contextlib import contextmanager
 from typing import Annotated, Literal
 
@@ -19,7 +19,8 @@ from common.messaging.contracts import Location
 from dispatch.handlers import (OPEN, DispatchRefused, accept, answer_order, dispatch_from_queue, extend, reassign,
                                reroute, return_assignment, supervise)
 from dispatch.patrol import PatrolRefused, TooFarFromPost
-from dispatch.tables import Assignment, CalendarDay, Escalation, QueueItem, RoutingRuleRow, Squad, SupervisionOrder
+from dispatch.tables import (Assignment, CalendarDay, Escalation, Officer, QueueItem, RoutingRuleRow, Squad,
+                             SupervisionOrder)
 
 
 router = APIRouter(tags=["dispatch 派遣"])
@@ -42,8 +43,10 @@ class AssignmentPublic(BaseModel):
     officer_id: str | None = Field(description="the officer suggested by workload and duty")
     grid_id: str
     category: str
+    category_name: str | None = Field(None, description="the 服务目录's name (占道经营)")
     urgency: str
     description: str
+    address: str | None = Field(None, description="门牌地址, when the report gave one")
     location: Location
     status: str = Field(description="dispatched 已派遣, accepted 已签收, returned 已退回, reassigned 已改派, "
                                     "handled 已处置, suspended 已挂起, closed")
@@ -60,10 +63,11 @@ class AssignmentPublic(BaseModel):
     return_reason: str | None
 
     @classmethod
-    def of(cls, a: Assignment) -> "AssignmentPublic":
+    def of(cls, a: Assignment, names: dict[str, str] | None = None) -> "AssignmentPublic":
         return cls(id=a.id, case_id=a.case_id, case_number=a.case_number, squad_id=a.squad_id,
-                   officer_id=a.officer_id, grid_id=a.grid_id, category=a.category_code, urgency=a.urgency,
-                   description=a.description, location=Location(lon=a.lon, lat=a.lat), status=a.status,
+                   officer_id=a.officer_id, grid_id=a.grid_id, category=a.category_code,
+                   category_name=(names or {}).get(a.category_code), urgency=a.urgency, description=a.description,
+                   address=a.address, location=Location(lon=a.lon, lat=a.lat), status=a.status,
                    current=a.current, how=a.how, rule=a.rule, assigned_at=a.assigned_at, warn_at=a.warn_at,
                    deadline_at=a.deadline_at, escalation_level=a.escalation_level, extensions=a.extensions,
                    accepted_at=a.accepted_at, returned_at=a.returned_at, return_reason=a.return_reason)
@@ -73,17 +77,19 @@ class QueuePublic(BaseModel):
     case_id: str
     case_number: str
     category: str
+    category_name: str | None = None
     urgency: str
     description: str
+    address: str | None = None
     location: Location
     reason: str = Field(description="outside_grid, returned:<reason>, rule:<name>")
     since: datetime
 
     @classmethod
-    def of(cls, q: QueueItem) -> "QueuePublic":
-        return cls(case_id=q.case_id, case_number=q.case_number, category=q.category_code, urgency=q.urgency,
-                   description=q.description, location=Location(lon=q.lon, lat=q.lat), reason=q.reason,
-                   since=q.since)
+    def of(cls, q: QueueItem, names: dict[str, str] | None = None) -> "QueuePublic":
+        return cls(case_id=q.case_id, case_number=q.case_number, category=q.category_code,
+                   category_name=(names or {}).get(q.category_code), urgency=q.urgency, description=q.description,
+                   address=q.address, location=Location(lon=q.lon, lat=q.lat), reason=q.reason, since=q.since)
 
 
 @router.get("/v1/grids", summary="网格: the grids as a GeoJSON FeatureCollection with their squads")
@@ -114,7 +120,7 @@ async def list_assignments(principal: Reader, service=Depends(get_service),
         query = query.where(Assignment.squad_id == squad_id)
     async with service.session_factory() as session:
         rows = (await session.exec(query)).all()
-    return [AssignmentPublic.of(a) for a in rows]
+    return [AssignmentPublic.of(a, service.category_names) for a in rows]
 
 
 Streamer = Annotated[Principal, Depends(require_roles(Role.dispatcher, Role.supervisor, Role.squad_officer,
@@ -163,14 +169,14 @@ async def _expand(service, change: dict, scope: str | None) -> str | None:
             a = await session.get(Assignment, change["id"])
             if a is None or (scope is not None and a.squad_id != scope and change.get("previous_squad_id") != scope):
                 return None
-            data = AssignmentPublic.of(a).model_dump(mode="json")
+            data = AssignmentPublic.of(a, service.category_names).model_dump(mode="json")
             if scope is not None and a.squad_id != scope:
                 data["current"] = False  # it left this squad's board
         elif change["kind"] == "queue":
             if scope is not None:
                 return None
             q = await session.get(QueueItem, change["case_id"])
-            data = QueuePublic.of(q).model_dump(mode="json") if q else {"case_id": change["case_id"], "removed": True}
+            data = QueuePublic.of(q, service.category_names).model_dump(mode="json") if q else {"case_id": change["case_id"], "removed": True}
         else:
             data = change
     return json.dumps(data, ensure_ascii=False)
@@ -178,7 +184,7 @@ async def _expand(service, change: dict, scope: str | None) -> str | None:
 
 @router.get("/v1/assignments/{assignment_id}", response_model=AssignmentPublic)
 async def get_assignment(assignment_id: str, principal: Reader, service=Depends(get_service)):
-    return AssignmentPublic.of(await _visible_assignment(service, assignment_id, principal))
+    return AssignmentPublic.of(await _visible_assignment(service, assignment_id, principal), service.category_names)
 
 
 # -- steps ------------------------------------------------------------------------------------------
@@ -269,25 +275,25 @@ def _order(o: SupervisionOrder, now: datetime) -> OrderPublic:
 async def queue(principal: Dispatcher, service=Depends(get_service)):
     async with service.session_factory() as session:
         rows = (await session.exec(select(QueueItem).order_by(QueueItem.since))).all()
-    return [QueuePublic.of(q) for q in rows]
+    return [QueuePublic.of(q, service.category_names) for q in rows]
 
 
 @router.post("/v1/queue/{case_id}/dispatch", response_model=AssignmentPublic, summary="派遣 a waiting case by hand")
 async def dispatch_waiting(case_id: str, body: DispatchRequest, principal: Dispatcher, service=Depends(get_service)):
-    return AssignmentPublic.of(await _step(service, dispatch_from_queue, case_id, body.squad_id, principal.subject))
+    return AssignmentPublic.of(await _step(service, dispatch_from_queue, case_id, body.squad_id, principal.subject), service.category_names)
 
 
 @router.post("/v1/queue/{case_id}/reroute", response_model=AssignmentPublic | None,
              summary="correct a waiting case's category or location and run the rules again")
 async def reroute_waiting(case_id: str, body: RerouteRequest, principal: Dispatcher, service=Depends(get_service)):
     a = await _step(service, reroute, case_id, principal.subject, category_code=body.category, location=body.location)
-    return AssignmentPublic.of(a) if a else None
+    return AssignmentPublic.of(a, service.category_names) if a else None
 
 
 @router.post("/v1/assignments/{assignment_id}/accept", response_model=AssignmentPublic, summary="签收 by the squad")
 async def accept_assignment(assignment_id: str, principal: SquadMember, service=Depends(get_service)):
     await _visible_assignment(service, assignment_id, principal)
-    return AssignmentPublic.of(await _step(service, accept, assignment_id, principal.subject))
+    return AssignmentPublic.of(await _step(service, accept, assignment_id, principal.subject), service.category_names)
 
 
 @router.post("/v1/assignments/{assignment_id}/return", response_model=AssignmentPublic,
@@ -295,13 +301,13 @@ async def accept_assignment(assignment_id: str, principal: SquadMember, service=
 async def return_(assignment_id: str, body: ReturnRequest, principal: SquadLeader, service=Depends(get_service)):
     await _visible_assignment(service, assignment_id, principal)
     return AssignmentPublic.of(await _step(service, return_assignment, assignment_id, body.reason, body.note,
-                                           principal.subject))
+                                           principal.subject), service.category_names)
 
 
 @router.post("/v1/assignments/{assignment_id}/reassign", response_model=AssignmentPublic, summary="改派 to another squad")
 async def reassign_(assignment_id: str, body: DispatchRequest, principal: Dispatcher, service=Depends(get_service)):
     a = await _visible_assignment(service, assignment_id, principal)
-    return AssignmentPublic.of(await _step(service, reassign, a.case_id, body.squad_id, principal.subject))
+    return AssignmentPublic.of(await _step(service, reassign, a.case_id, body.squad_id, principal.subject), service.category_names)
 
 
 @router.post("/v1/assignments/{assignment_id}/reroute", response_model=AssignmentPublic | None,
@@ -310,13 +316,13 @@ async def reroute_(assignment_id: str, body: RerouteRequest, principal: Dispatch
     a = await _visible_assignment(service, assignment_id, principal)
     new = await _step(service, reroute, a.case_id, principal.subject, category_code=body.category,
                       location=body.location)
-    return AssignmentPublic.of(new) if new else None
+    return AssignmentPublic.of(new, service.category_names) if new else None
 
 
 @router.post("/v1/assignments/{assignment_id}/extend", response_model=AssignmentPublic, summary="延期, with a reason")
 async def extend_(assignment_id: str, body: ExtendRequest, principal: Dispatcher, service=Depends(get_service)):
     a = await _visible_assignment(service, assignment_id, principal)
-    return AssignmentPublic.of(await _step(service, extend, a.case_id, body.hours, body.reason, principal.subject))
+    return AssignmentPublic.of(await _step(service, extend, a.case_id, body.hours, body.reason, principal.subject), service.category_names)
 
 
 @router.post("/v1/assignments/{assignment_id}/supervise", response_model=OrderPublic, status_code=201,
@@ -367,11 +373,24 @@ async def board(principal: Reader, service=Depends(get_service), squad_id: str |
     async with service.session_factory() as session:
         rows = (await session.exec(query)).all()
         squads = (await session.exec(select(Squad).order_by(Squad.id))).all()
+        people_query = select(Officer).where(Officer.squad_id.is_not(None))
+        if scope is not None:
+            people_query = people_query.where(Officer.squad_id == scope)
+        people = (await session.exec(people_query)).all()
         queue_rows = [] if scope is not None else (await session.exec(select(QueueItem).order_by(QueueItem.since))).all()
-    return {"now": service.clock.now().isoformat(), "squad_id": scope,
+    now = service.clock.now()
+    ordinary = [a.deadline_at for a in rows if a.deadline_at and a.urgency != "urgent"]
+    # the working periods up to the latest deadline on the board and a month at least (an assignment
+    # arriving on the stream later falls within them), for the working time left on each card
+    until = min(max(ordinary + [now + timedelta(days=31)]), now + timedelta(days=90))
+    return {"now": now.isoformat(), "squad_id": scope,
+            "working_periods": [[b.isoformat(), e.isoformat()] for b, e in service.calendar.periods_between(now, until)],
+            "grid_names": {g.grid_id: g.name for g in service.grid_map.grids},
             "squads": [{"id": s.id, "name": s.name} for s in squads if scope is None or s.id == scope],
-            "queue": [QueuePublic.of(q).model_dump(mode="json") for q in queue_rows],
-            "assignments": [AssignmentPublic.of(a).model_dump(mode="json") for a in rows]}
+            "people": {p.id: {"name": p.name, "position": p.position, "squad_id": p.squad_id, "on_duty": p.on_duty}
+                       for p in people},
+            "queue": [QueuePublic.of(q, service.category_names).model_dump(mode="json") for q in queue_rows],
+            "assignments": [AssignmentPublic.of(a, service.category_names).model_dump(mode="json") for a in rows]}
 
 
 # -- rules and calendar, edited by an admin -----------------------------------------------------------

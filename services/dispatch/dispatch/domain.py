@@ -103,11 +103,7 @@ def suggest_officer(officers: list[OfficerLoad]) -> str | None:
     return min(on_duty, key=lambda o: (o.open_assignments, o.officer_id)).officer_id
 
 
-ESCALATION_CHAIN = (("squad_leader", 0.0), ("brigade_leader", 4.0), ("bureau_leader", 8.0))
-"""逐级负责制 (DOMAIN.md), rule of ours for the offsets: once overdue, the squad leader is told at
-the deadline, the brigade 4 working hours later, the bureau leader 8 working hours later."""
-
-
-def escalation_step(level: int, chain=ESCALATION_CHAIN) -> tuple[str, float] | None:
-    """The next step after `level` (0 = warned, 1.. = overdue steps taken), or None at the top."""
+def escalation_step(level: int, chain: tuple):
+    """The next step after `level` (0 = warned, 1.. = overdue steps taken) of a squad's chain
+    (dispatch.directory.escalation_chain), or None at the top."""
     return chain[level] if level < len(chain) else None

@@ -14,7 +14,7 @@ from typing import Callable
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
-from common.messaging.contracts import (AssignmentAccepted, AssignmentEscalated,
+from common.messaging.contracts import (AssignmentAccepted, CategoryDefined, AssignmentEscalated,
                                         AssignmentReturned, CaseTransitioned, DeadlineExtended, GridDefined, Location, PatrolCheckedIn, PatrolPostMissed,
                                         SupervisionOrderAnswered, SupervisionOrderIssued)
 from common.messaging.envelope import Envelope
@@ -22,11 +22,13 @@ from common.uow import UnitOfWork
 from dispatch import routing
 from dispatch.board import BoardNotifier
 from dispatch.routing import CaseInfo, ToAssign
+from dispatch.directory import Link
+from dispatch.directory_handlers import Directory
 from dispatch.domain import (OPEN, AssignmentStatus, GridMap, RoutingRule,
                              escalation_step)
 from common.geo import distance_m
 from dispatch.patrol import PostWindow, judge_check_in, shifts_on
-from dispatch.tables import (Assignment, Escalation, Grid, Officer, PatrolPost, PatrolShift, QueueItem, Squad,
+from dispatch.tables import (Assignment, CategoryName, Escalation, Grid, Officer, PatrolPost, PatrolShift, QueueItem, Squad,
                              SupervisionOrder)
 from dispatch.workcalendar import WorkCalendar, deadline
 
@@ -47,7 +49,7 @@ class Context:
     default_time_limit_hours: float
     warn_share: float
     return_window_hours: float
-    chain: tuple[tuple[str, float], ...]
+    directory: Directory
     namespace: str = ""
     patrol_grace: timedelta = timedelta(minutes=10)
     board: BoardNotifier | None = None
@@ -102,7 +104,7 @@ def _info(row: Assignment | QueueItem, **changes) -> CaseInfo:
     """What routing needs to know of a case, from its assignment or its place in the queue."""
     return replace(CaseInfo(case_id=row.case_id, case_number=row.case_number, category_code=row.category_code,
                             channel=row.channel, urgency=row.urgency, description=row.description, lon=row.lon,
-                            lat=row.lat, time_limit_hours=row.time_limit_hours), **changes)
+                            lat=row.lat, time_limit_hours=row.time_limit_hours, address=row.address), **changes)
 
 
 async def accept(uow: UnitOfWork, ctx: Context, assignment_id: str, actor: str) -> Assignment:
@@ -272,15 +274,18 @@ async def follow_case(event: CaseTransitioned, env: Envelope, uow: UnitOfWork, *
     await notify_board(uow, context(), "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
 
 
-async def _escalate(uow: UnitOfWork, ctx: Context, a: Assignment, level: int, role: str, kind: str, at: datetime):
+async def _escalate(uow: UnitOfWork, ctx: Context, a: Assignment, level: int, role: str, kind: str, at: datetime,
+                    person: Link | None = None):
     uow.session.add(Escalation(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id, level=level, kind=kind,
                                notify_role=role, at=at))
     uow.publish(AssignmentEscalated(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id,
                                     category_code=a.category_code, level=level, notify_role=role, kind=kind,
-                                    deadline_at=a.deadline_at, at=at))
+                                    deadline_at=a.deadline_at, at=at,
+                                    notify_person_id=person.person_id if person else a.officer_id,
+                                    notify_person_name=person.person_name if person else None))
     log.info("case %s escalated: level %s (%s) to %s", a.case_number, level, kind, role)
     await notify_board(uow, ctx, "escalation", id=a.id, case_id=a.case_id, squad_id=a.squad_id, level=level,
-                       role=role, escalation_kind=kind)
+                       role=role, escalation_kind=kind, person_name=person.person_name if person else None)
 
 
 async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> int:
@@ -297,18 +302,19 @@ async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> in
             await _escalate(uow, ctx, a, 0, "officer", "warning", now)
             a.escalation_level, a.next_check_at = 0, a.deadline_at
             steps += 1
+        chain = ctx.directory.chain(a.squad_id)
         while now >= a.deadline_at:
             level = max(a.escalation_level, 0)
-            step = escalation_step(level, ctx.chain)
-            if step is None:
+            link = escalation_step(level, chain)
+            if link is None:
                 a.next_check_at = None
                 break
-            role, offset = step
-            step_due = ctx.calendar.add_working_hours(a.deadline_at, offset) if offset else a.deadline_at
+            step_due = (ctx.calendar.add_working_hours(a.deadline_at, link.after_hours) if link.after_hours
+                        else a.deadline_at)
             if now < step_due:
                 a.next_check_at = step_due
                 break
-            await _escalate(uow, ctx, a, level + 1, role, "overdue", now)
+            await _escalate(uow, ctx, a, level + 1, link.role, "overdue", now, link)
             a.escalation_level = level + 1
             steps += 1
         uow.session.add(a)
@@ -319,7 +325,9 @@ async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> in
     for order in overdue_orders:
         a = await _current(uow, order.case_id, lock=False)
         if a is not None:
-            await _escalate(uow, ctx, a, max(a.escalation_level, 0) + 1, "brigade_leader", "supervision_overdue", now)
+            brigade = next((link for link in ctx.directory.chain(a.squad_id) if link.role == "brigade_leader"), None)
+            await _escalate(uow, ctx, a, max(a.escalation_level, 0) + 1, "brigade_leader", "supervision_overdue", now,
+                            brigade)
         order.overdue_notified = True
         uow.session.add(order)
         steps += 1
@@ -409,6 +417,18 @@ async def check_patrols(uow: UnitOfWork, ctx: Context, limit: int = 500) -> int:
     return len(due)
 
 
+async def record_category(event: CategoryDefined, env: Envelope, uow: UnitOfWork, *,
+                          names: dict[str, str]) -> None:
+    """The 服务目录's names, for the console (a version older than the one kept changes nothing);
+    this replica's `names` learn it at once, the others at their next refresh."""
+    values = {"name": event.name, "version": event.version, "active": event.active}
+    kept = (await uow.session.execute(insert(CategoryName).values(code=event.code, **values).on_conflict_do_update(
+        index_elements=["code"], set_=values, where=CategoryName.version <= event.version)
+        .returning(CategoryName.name))).scalar()
+    if kept is not None:
+        uow.after_commit(lambda: names.__setitem__(event.code, kept))
+
+
 async def announce_grids(uow: UnitOfWork) -> int:
     """GridDefined for each grid that is new or changed since it was last announced, so other
     services place points in grids without reading these tables."""
@@ -425,13 +445,3 @@ async def announce_grids(uow: UnitOfWork) -> int:
             told += 1
     await uow.commit()
     return told
-
-
-def parse_chain(text_: str) -> tuple[tuple[str, float], ...]:
-    steps = []
-    for part in text_.split(","):
-        role, _, hours = part.strip().partition(":")
-        steps.append((role.strip(), float(hours or 0)))
-    return tuple(steps)
-
-

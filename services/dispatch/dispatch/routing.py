@@ -20,6 +20,7 @@ from common.db import Prepared
 from common.messaging.contracts import AssignmentCreated, CaseFiled, CaseOpened, CaseUnroutable, Location
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
+from dispatch.directory import SUGGESTED
 from dispatch.domain import OPEN, AssignmentStatus, CaseToRoute, OfficerLoad, route, suggest_officer
 from dispatch.tables import Assignment, Officer, QueueItem
 from dispatch.workcalendar import BEIJING, deadline, warning_time
@@ -41,6 +42,7 @@ class CaseInfo:
     lon: float
     lat: float
     time_limit_hours: float | None
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,10 @@ _ALREADY_PLACED = Prepared(
     .union_all(select(QUEUE.c.case_id).where(QUEUE.c.case_id == func.any(_ids))))
 _LOADS = Prepared(
     select(OFFICERS.c.id, OFFICERS.c.squad_id, OFFICERS.c.on_duty, OFFICERS.c.open_assignments)
-    .where(OFFICERS.c.squad_id == func.any(bindparam("squads", type_=ARRAY(Text))), OFFICERS.c.role == "officer"))
+    .where(OFFICERS.c.squad_id == func.any(bindparam("squads", type_=ARRAY(Text))),
+           OFFICERS.c.position == func.any(bindparam("positions", sorted(SUGGESTED), type_=ARRAY(Text)))))
 _TEXT = ("id", "case_id", "case_number", "squad_id", "officer_id", "grid_id", "category_code", "channel",
-         "description", "urgency", "status", "how", "rule")
+         "description", "address", "urgency", "status", "how", "rule")
 _TIMES = ("assigned_at", "warn_at", "deadline_at", "next_check_at")
 _INSERT = Prepared(pg_insert(ASSIGNMENTS).from_select(
     [*_TEXT, "lon", "lat", "time_limit_hours", *_TIMES, "current", "escalation_level", "extensions"],
@@ -75,7 +78,7 @@ _INSERT = Prepared(pg_insert(ASSIGNMENTS).from_select(
            *(_array(c, TIMESTAMP(timezone=True)) for c in _TIMES), _array("current", Boolean),
            _array("escalation_level", Integer), _array("extensions", Integer)), include_defaults=False))
 _LEAVE_QUEUE = Prepared(QUEUE.delete().where(QUEUE.c.case_id == func.any(_ids)).returning(QUEUE.c.case_id))
-_QUEUED = ("case_id", "case_number", "category_code", "channel", "urgency", "description", "reason")
+_QUEUED = ("case_id", "case_number", "category_code", "channel", "urgency", "description", "address", "reason")
 _ENQUEUE = pg_insert(QUEUE).from_select(
     [*_QUEUED, "lon", "lat", "time_limit_hours", "since"],
     select(*(_array(c) for c in _QUEUED), _array("lon", Float), _array("lat", Float),
@@ -117,7 +120,7 @@ async def assign(uow: UnitOfWork, ctx, items: list[ToAssign], *, from_queue: boo
         rows.append({"id": str(uuid.uuid4()), "case_id": case.case_id, "case_number": case.case_number,
                      "squad_id": item.squad_id, "officer_id": officer, "grid_id": grid.grid_id if grid else "",
                      "category_code": case.category_code, "channel": case.channel,
-                     "description": case.description[:2000], "urgency": case.urgency,
+                     "description": case.description[:2000], "address": case.address, "urgency": case.urgency,
                      "status": AssignmentStatus.dispatched, "how": item.how, "rule": item.rule, "lon": case.lon,
                      "lat": case.lat, "time_limit_hours": limit, "assigned_at": now, "warn_at": warn_at,
                      "deadline_at": deadline(ctx.calendar, now, limit, case.urgency), "next_check_at": warn_at,
@@ -154,6 +157,7 @@ async def enqueue(uow: UnitOfWork, ctx, cases: list[tuple[CaseInfo, str, str | N
         "case_id": [c.case_id for c, _, _ in cases], "case_number": [c.case_number for c, _, _ in cases],
         "category_code": [c.category_code for c, _, _ in cases], "channel": [c.channel for c, _, _ in cases],
         "urgency": [c.urgency for c, _, _ in cases], "description": [c.description[:2000] for c, _, _ in cases],
+        "address": [c.address for c, _, _ in cases],
         "reason": [reason for _, reason, _ in cases], "lon": [c.lon for c, _, _ in cases],
         "lat": [c.lat for c, _, _ in cases], "time_limit_hours": [c.time_limit_hours for c, _, _ in cases],
         "since": [now] * len(cases)})
@@ -187,7 +191,8 @@ async def route_filed(batch: list[Envelope], uow: UnitOfWork, *, context: Callab
             continue
         case = CaseInfo(case_id=event.case_id, case_number=event.case_number, category_code=event.category_code,
                         channel=event.channel, urgency=event.urgency, description=event.description,
-                        lon=event.location.lon, lat=event.location.lat, time_limit_hours=event.time_limit_hours)
+                        lon=event.location.lon, lat=event.location.lat, time_limit_hours=event.time_limit_hours,
+                        address=event.address)
         decision = decide(ctx, case, now)
         correlation = env.correlation_id or env.id
         if decision.squad_id is None:

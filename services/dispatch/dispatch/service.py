@@ -9,13 +9,15 @@ from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
 from common.logging import configure_logging
 from common.messaging.contracts import (AssignmentAccepted, AssignmentCreated, AssignmentEscalated,
                                         AssignmentReturned, CaseFiled, CaseOpened, CaseTransitioned, CaseUnroutable,
-                                        DeadlineExtended, GridDefined, PatrolCheckedIn, PatrolPostMissed,
+                                        CategoryDefined, DeadlineExtended, GridDefined, PatrolCheckedIn,
+                                        PatrolPostMissed, PersonChanged, SquadChanged, StaffSignedIn,
                                         SupervisionOrderAnswered, SupervisionOrderIssued)
 from common.messaging.inbox import Batched
 from common.service import Service, create_app
@@ -23,12 +25,15 @@ from dispatch.api import RuleBody, router
 from dispatch.board import BoardHub, BoardNotifier
 from dispatch.console import router as console_router
 from dispatch.domain import GridArea, GridMap, RoutingRule
+from dispatch.directory_api import router as directory_router
+from dispatch.directory_handlers import Directory, announce as announce_directory, load as load_directory
+from dispatch.directory_handlers import on_staff_signed_in
 from dispatch.handlers import (BOARD_CHANNEL, Context, announce_grids, check_deadlines, check_patrols, follow_case,
-                               parse_chain)
+                               record_category)
 from dispatch.patrol_api import PostBody, router as patrol_router
 from dispatch.routing import route_filed
 from dispatch.settings import DispatchSettings
-from dispatch.tables import CalendarDay, Grid, Officer, PatrolPost, RoutingRuleRow, Squad, backbone
+from dispatch.tables import CalendarDay, CategoryName, Grid, Officer, PatrolPost, RoutingRuleRow, Squad, Unit, backbone
 from dispatch.workcalendar import WorkCalendar
 
 HERE = Path(__file__).parent
@@ -46,9 +51,10 @@ class DispatchService(Service):
     name = "dispatch"
     tables = backbone
     migrations_dir = HERE / "migrations"
+    staff_pages = (("/console", "派遣台"),)
     publishes = (AssignmentCreated, CaseUnroutable, AssignmentAccepted, AssignmentReturned, DeadlineExtended,
                  AssignmentEscalated, SupervisionOrderIssued, SupervisionOrderAnswered, PatrolCheckedIn,
-                 PatrolPostMissed, GridDefined)
+                 PatrolPostMissed, GridDefined, SquadChanged, PersonChanged, StaffSignedIn)
     settings: DispatchSettings
     REFRESH_S = 10.0
     """Rules and the calendar are re-read this often, so an admin's change reaches every replica."""
@@ -59,7 +65,8 @@ class DispatchService(Service):
         self.rules: list[RoutingRule] = []
         self.calendar = WorkCalendar()
         self.squad_names: dict[str, str] = {}
-        self.chain = parse_chain(settings.escalation_chain)
+        self.category_names: dict[str, str] = {}
+        self.directory = Directory({}, {}, [])
         self.notifier = None
         self._refreshed = float("-inf")
 
@@ -67,21 +74,23 @@ class DispatchService(Service):
         return Context(grid_map=self.grid_map, rules=self.rules, calendar=self.calendar,
                        default_time_limit_hours=self.settings.default_time_limit_hours,
                        warn_share=self.settings.warn_share, return_window_hours=self.settings.return_window_hours,
-                       chain=self.chain, namespace=self.settings.kafka_namespace,
+                       directory=self.directory, namespace=self.settings.kafka_namespace,
                        patrol_grace=timedelta(minutes=self.settings.patrol_grace_minutes),
                        board=self.notifier, squad_names=self.squad_names)
 
     async def fresh_context(self) -> Context:
         if time.monotonic() - self._refreshed > self.REFRESH_S:
             await self.load_rules_and_calendar()
+            await self.load_directory()
         return self.context()
 
     def handlers(self):
         route = Batched(partial(route_filed, context=self.context))
-        return {CaseOpened: route, CaseFiled: route, CaseTransitioned: partial(follow_case, context=self.context)}
+        return {CaseOpened: route, CaseFiled: route, CaseTransitioned: partial(follow_case, context=self.context),
+                CategoryDefined: partial(record_category, names=self.category_names), StaffSignedIn: on_staff_signed_in}
 
     def routers(self):
-        return [router, patrol_router, console_router]
+        return [router, patrol_router, directory_router, console_router]
 
     async def on_started(self) -> None:
         self.notifier = BoardNotifier(self.engine, self.settings.kafka_namespace + BOARD_CHANNEL)
@@ -89,7 +98,10 @@ class DispatchService(Service):
         await self.seed()
         async with self.uow() as uow:
             await announce_grids(uow)
+        async with self.uow() as uow:
+            await announce_directory(uow)
         await self.load_grids()
+        await self.load_directory()
         await self.load_rules_and_calendar()
         self.board = BoardHub(self.engine, self.settings.kafka_namespace + BOARD_CHANNEL)
         self._spawn(self.board.run(), "board")
@@ -103,14 +115,16 @@ class DispatchService(Service):
         rules_path = Path(self.settings.rules_file) if self.settings.rules_file else HERE / "seed" / "routing_rules.json"
         calendar = json.loads((HERE / "seed" / "calendar.json").read_text(encoding="utf-8"))
         async with self.session_factory() as session:
-            await session.execute(insert(Squad).values(seed["squads"]).on_conflict_do_nothing())
+            await session.execute(insert(Unit).values(seed["units"]).on_conflict_do_nothing())
+            squads = insert(Squad).values(seed["squads"])
+            await session.execute(squads.on_conflict_do_update(  # a squad from before the brigades takes its own
+                index_elements=["id"], set_={"brigade_id": func.coalesce(Squad.brigade_id, squads.excluded.brigade_id)}))
             await session.execute(insert(Grid).values([
                 {"id": f["properties"]["grid_id"], "name": f["properties"]["name"],
                  "squad_id": f["properties"]["squad_id"], "geometry": f["geometry"]}
                 for f in seed["grids"]["features"]
             ]).on_conflict_do_nothing())
-            if seed.get("officers"):
-                await session.execute(insert(Officer).values(seed["officers"]).on_conflict_do_nothing())
+            await session.execute(insert(Officer).values(seed["people"]).on_conflict_do_nothing())
             if seed.get("patrol_posts"):
                 await session.execute(insert(PatrolPost).values([
                     PostBody(**p).row(p["id"]).model_dump() for p in seed["patrol_posts"]]).on_conflict_do_nothing())
@@ -130,14 +144,21 @@ class DispatchService(Service):
     async def load_grids(self) -> None:
         async with self.session_factory() as session:
             rows = (await session.exec(select(Grid, Squad).join(Squad).order_by(Grid.id))).all()
-            self.squad_names = {s.id: s.name for s in (await session.exec(select(Squad))).all()}
         self.grid_map = GridMap([GridArea(grid_id=g.id, name=g.name, squad_id=s.id, squad_name=s.name,
                                           geometry=g.geometry) for g, s in rows])
+
+    async def load_directory(self) -> None:
+        async with self.session_factory() as session:
+            self.directory = await load_directory(session)
+            self.squad_names = {s.id: s.name for s in self.directory.squads.values()}
 
     async def load_rules_and_calendar(self) -> None:
         async with self.session_factory() as session:
             rules = (await session.exec(select(RoutingRuleRow).order_by(RoutingRuleRow.position))).all()
             days = (await session.exec(select(CalendarDay))).all()
+            names = dict((await session.exec(select(CategoryName.code, CategoryName.name))).all())
+        self.category_names.clear()  # the same dict: the handler that records a name holds it
+        self.category_names.update(names)
         self.rules = [rule_of(r) for r in rules]
         self.calendar = WorkCalendar(holidays=frozenset(d.day for d in days if d.kind == "holiday"),
                                      workdays=frozenset(d.day for d in days if d.kind == "workday"))

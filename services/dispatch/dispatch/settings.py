@@ -12,8 +12,6 @@ class DispatchSettings(ServiceSettings):
     default_time_limit_hours: float = Field(24, description="处置时限 when the case carries none")
     warn_share: float = Field(0.8, gt=0, lt=1, description="share of the time limit at which the officer is warned")
     return_window_hours: float = Field(2, description="working hours within which a squad may return an assignment")
-    escalation_chain: str = Field("squad_leader:0,brigade_leader:4,bureau_leader:8",
-                                  description="逐级负责制: role:working hours after the deadline, in order")
     tick_interval_s: float = Field(5, description="how often deadlines, escalations and patrol posts are checked")
     patrol_grace_minutes: float = Field(10, ge=0, description="严管区: minutes after a shift starts before an officer "
                                         "not checked in raises the missed-post alert")

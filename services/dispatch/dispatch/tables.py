@@ -17,13 +17,27 @@ class DispatchTable(SQLModel, registry=registry):
     pass
 
 
+class Unit(DispatchTable, table=True):
+    """The directory above the squads: the bureau (局), its brigades (大队), the command centre
+    (指挥中心). A unit's escalation offset is when its leader is told of an overdue case."""
+    __tablename__ = "units"
+    id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16, description="bureau, brigade, centre")
+    name: str = Field(max_length=100)
+    parent_id: str | None = Field(default=None, max_length=64)
+    escalate_after_hours: float | None = Field(default=None, description="working hours after the deadline at "
+                                               "which this unit's leader is told (逐级负责制)")
+
+
 class Squad(DispatchTable, table=True):
-    """执法中队 (or the directly-run brigade)."""
+    """执法中队 (or the directly-run brigade's squad), in its brigade."""
     __tablename__ = "squads"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)
     office: str = Field(max_length=100)
     specialisations: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    brigade_id: str | None = Field(default=None, max_length=64)
+    announced: str | None = Field(default=None, max_length=64, description="digest of the last SquadChanged")
 
 
 class Grid(DispatchTable, table=True):
@@ -38,15 +52,20 @@ class Grid(DispatchTable, table=True):
 
 
 class Officer(DispatchTable, table=True):
-    """队员 or 中队长, with whether they are on duty (在岗) now, and how many open assignments name
-    them (kept by OFFICER_LOAD_TRIGGER, never by hand)."""
+    """A person of the directory: their position (dispatch.directory.POSITIONS), their squad or unit,
+    their role on the platform, whether they are on duty (在岗) now, and how many open assignments
+    name them (kept by the officer_load_trigger, never by hand). The squads' 队员 are the officers
+    routing suggests."""
     __tablename__ = "officers"
-    id: str = Field(primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=64, description="as the identity provider names them")
     name: str = Field(max_length=100)
-    squad_id: str = Field(foreign_key="squads.id", max_length=64, index=True)
-    role: str = Field(default="officer", max_length=32)
+    squad_id: str | None = Field(default=None, foreign_key="squads.id", max_length=64, index=True)
+    unit_id: str | None = Field(default=None, max_length=64, description="when not in a squad")
+    position: str = Field(default="队员", max_length=16, sa_column_kwargs={"server_default": "队员"})
+    platform_role: str | None = Field(default=None, max_length=32)
     on_duty: bool = True
     open_assignments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    announced: str | None = Field(default=None, max_length=64, description="digest of the last PersonChanged")
 
 
 def officer_load_trigger(schema: str = "dispatch") -> list[str]:
@@ -92,6 +111,15 @@ class RoutingRuleRow(DispatchTable, table=True):
     version: int = Field(default=1, description="the rule table's version when this row was written")
 
 
+class CategoryName(DispatchTable, table=True):
+    """The 服务目录's names, as intake announces them (CategoryDefined): what the console shows."""
+    __tablename__ = "categories"
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    version: int
+    active: bool = True
+
+
 class CalendarDay(DispatchTable, table=True):
     """The bureau's calendar: a public holiday (节假日) or a weekend day worked (调休上班)."""
     __tablename__ = "calendar_days"
@@ -109,6 +137,7 @@ class QueueItem(DispatchTable, table=True):
     channel: str = Field(max_length=32)
     urgency: str = Field(max_length=16)
     description: str = Field(default="", max_length=2000)
+    address: str | None = Field(default=None, max_length=200)
     lon: float
     lat: float
     time_limit_hours: float | None = None
@@ -132,6 +161,7 @@ class Assignment(DispatchTable, table=True):
     category_code: str = Field(max_length=64)
     channel: str = Field(default="", max_length=32)
     description: str = Field(default="", max_length=2000)
+    address: str | None = Field(default=None, max_length=200)
     lon: float = 0.0
     lat: float = 0.0
     urgency: str = Field(default="ordinary", max_length=16)
@@ -216,4 +246,4 @@ class PatrolShift(DispatchTable, table=True):
                                        description="when the missed-post alert went to the squad leader")
 
 
-backbone = ServiceTables(registry.metadata)
+backbone = ServiceTables(registry.metadata, staff_pages=True)

@@ -51,6 +51,18 @@ class WorkCalendar:
             remaining -= end - begin
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def periods_between(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The working periods from `start` to `end`, clipped to them (what a console needs to show
+        the working time left before a deadline, second by second)."""
+        out = []
+        if end <= start:
+            return out
+        for begin, stop in self._periods_from(start):
+            if begin >= end:
+                break
+            out.append((begin, min(stop, end)))
+        return out
+
     def working_hours_between(self, start: datetime, end: datetime) -> float:
         if end <= start:
             return 0.0

@@ -43,6 +43,7 @@ class IncidentCreate(BaseModel):
     category: str = Field(min_length=1, max_length=64, description="服务目录 category code")
     location: Location
     description: str = Field(min_length=1, max_length=2000, description="问题描述")
+    address: str | None = Field(None, max_length=200, description="门牌地址 as the caller gives it")
     caller: CallerIn | None = None
     channel: Channel | None = Field(None, description="defaults to the caller's role; hotline operators may name a 12345/110 transfer")
     urgency: Urgency = "ordinary"
@@ -190,6 +191,7 @@ async def create_incident(
                 caller_name=body.caller.name if body.caller else None,
                 caller_phone=body.caller.phone if body.caller else None,
                 source_reference=body.source_reference, idempotency_key=idempotency_key,
+                address_string=body.address,
             ), service.catalogue, service.policy)
     except IdempotencyKeyReused as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -241,8 +243,8 @@ async def put_category(code: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,63}
                                                    description="lower-case letters, digits and _")],
                        body: CategoryEdit, principal: Admin, service=Depends(get_service)):
     rules = body.model_dump(exclude={"reason"})
-    async with service.session_factory() as session:
-        category = await edit_category(session, code, rules, principal.subject, body.reason, service.clock.now())
+    async with service.uow() as uow:
+        category = await edit_category(uow, code, rules, principal.subject, body.reason)
     await service.catalogue.load()
     return CategoryPublic.model_validate(category, from_attributes=True)
 

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from common.db import row_insert
 from common.redaction import mask_phone
-from common.messaging.contracts import (IncidentDetached, IncidentJoined, IncidentRated,
+from common.messaging.contracts import (CategoryDefined, IncidentDetached, IncidentJoined, IncidentRated,
                                         IncidentReported, Location)
 from common.uow import UnitOfWork
 from intake.domain import (FINISHED, Flag, IncidentStatus, Nearby, Throttled, duplicate_search,
@@ -162,7 +162,7 @@ def _reported_event(incident: Incident, photo_ids: list[str], time_limit_hours: 
         incident_id=incident.id, reported_at=incident.reported_at, channel=incident.channel,
         category_code=incident.category_code, category_known=incident.category_known,
         urgency=incident.urgency, location=Location(lon=incident.lon, lat=incident.lat),
-        description=incident.description,
+        description=incident.description, address=incident.address_string,
         caller_phone_masked=mask_phone(incident.caller_phone) if incident.caller_phone else None,
         source_reference=incident.source_reference, flags=list(incident.flags),
         time_limit_hours=time_limit_hours, category_version=incident.category_version,
@@ -258,22 +258,46 @@ async def rate_report(uow: UnitOfWork, token: str, rating: str, comment: str | N
     return incident
 
 
-async def edit_category(session, code: str, rules: dict, actor: str, reason: str, now: datetime) -> Category:
-    """An admin's change to the 服务目录: a new version of the category (or its first). Cases
-    already filed keep the version and time limit they were filed under."""
-    current = (await session.exec(select(Category).where(Category.code == code).with_for_update())).first()
+async def edit_category(uow: UnitOfWork, code: str, rules: dict, actor: str, reason: str) -> Category:
+    """An admin's change to the 服务目录: a new version of the category (or its first), told to the
+    other services. Cases already filed keep the version and time limit they were filed under."""
+    now = uow.clock.now()
+    current = (await uow.session.exec(select(Category).where(Category.code == code).with_for_update())).first()
     version = 1 if current is None else current.version + 1
-    session.add(CategoryVersion(code=code, version=version, changed_by=actor, changed_at=now, reason=reason, **rules))
+    uow.session.add(CategoryVersion(code=code, version=version, changed_by=actor, changed_at=now, reason=reason,
+                                    **rules))
     if current is None:
         current = Category(code=code, version=version, **rules)
     else:
         for name, value in rules.items():
             setattr(current, name, value)
         current.version = version
-    session.add(current)
-    await session.commit()
-    await session.refresh(current)
+    _announce(uow, current, now)
+    uow.session.add(current)
+    await uow.commit()
     return current
+
+
+def _announce(uow: UnitOfWork, category: Category, now: datetime) -> None:
+    category.announced_version = category.version
+    uow.publish(CategoryDefined(code=category.code, name=category.name, version=category.version, kind=category.kind,
+                                time_limit_hours=category.time_limit_hours,
+                                urgent_time_limit_hours=category.urgent_time_limit_hours, active=category.active,
+                                at=now))
+
+
+async def announce_categories(uow: UnitOfWork) -> int:
+    """CategoryDefined for each category whose current version was never told (the seed, and
+    categories from before the event existed)."""
+    now = uow.clock.now()
+    stale = (await uow.session.exec(select(Category).where(
+        (Category.announced_version.is_(None)) | (Category.announced_version != Category.version))
+        .with_for_update(skip_locked=True))).all()
+    for category in stale:
+        _announce(uow, category, now)
+        uow.session.add(category)
+    await uow.commit()
+    return len(stale)
 
 
 __all__ = ["ReportIncident", "report_incident", "Flag", "IdempotencyKeyReused", "Reported",

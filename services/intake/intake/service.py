@@ -9,12 +9,12 @@ from sqlalchemy.dialects.postgresql import insert
 from common.body_limit import FORM_OVERHEAD
 from common.logging import configure_logging
 from common.photos import MAX_BYTES
-from common.messaging.contracts import IncidentDetached, IncidentJoined, IncidentRated, IncidentReported
+from common.messaging.contracts import CategoryDefined, IncidentDetached, IncidentJoined, IncidentRated, IncidentReported
 from common.objectstore import open_store
 from common.service import Service, create_app
 from intake.abuse import RateLimiter
 from intake.api import MAX_MACHINE_IMAGES, router
-from intake.handlers import ReportPolicy
+from intake.handlers import ReportPolicy, announce_categories
 from intake.progress import HANDLERS
 from intake.media import signing_key
 from intake.open311_api import keys_router, router as open311_router
@@ -30,7 +30,7 @@ class IntakeService(Service):
     name = "intake"
     tables = backbone
     migrations_dir = HERE / "migrations"
-    publishes = (IncidentReported, IncidentJoined, IncidentDetached, IncidentRated)
+    publishes = (IncidentReported, IncidentJoined, IncidentDetached, IncidentRated, CategoryDefined)
 
     def __init__(self, settings: IntakeSettings, **kwargs) -> None:
         super().__init__(settings, **kwargs)
@@ -65,6 +65,8 @@ class IntakeService(Service):
             await session.execute(insert(Address).values([{"address": a, "lon": lon, "lat": lat}
                                                           for a, lon, lat in addresses]).on_conflict_do_nothing())
             await session.commit()
+        async with self.uow() as uow:
+            await announce_categories(uow)
         self.catalogue = Catalogue(self.session_factory)
         self.geocoder = AddressBook(self.session_factory)
         await self.catalogue.load()

@@ -45,6 +45,8 @@ class Category(CategoryRules, IntakeTable, table=True):
     __tablename__ = "categories"
     code: str = Field(primary_key=True, max_length=64)
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    announced_version: int | None = Field(default=None, description="the version last told to the other services "
+                                          "(CategoryDefined)")
 
 
 class CategoryVersion(CategoryRules, IntakeTable, table=True):

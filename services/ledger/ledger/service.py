@@ -5,7 +5,7 @@ from pathlib import Path
 
 from common.logging import configure_logging
 from common.messaging.contracts import (CaseClosed, EnforcementStepRecorded, GridDefined, MerchantChanged,
-                                        MerchantGradeChanged, MerchantRegistered)
+                                        MerchantGradeChanged, MerchantRegistered, StaffSignedIn)
 from common.service import Service, create_app
 from ledger.api import router
 from ledger.handlers import announce_merchants, grade_after_case, grade_after_enforcement, record_grid
@@ -19,7 +19,8 @@ class LedgerService(Service):
     name = "ledger"
     tables = backbone
     migrations_dir = HERE / "migrations"
-    publishes = (MerchantGradeChanged, MerchantRegistered, MerchantChanged)
+    staff_pages = (("/ledger", "台账"),)
+    publishes = (MerchantGradeChanged, MerchantRegistered, MerchantChanged, StaffSignedIn)
 
     def handlers(self):
         return {CaseClosed: grade_after_case, EnforcementStepRecorded: grade_after_enforcement,

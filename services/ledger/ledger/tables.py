@@ -62,4 +62,4 @@ class DistrictGrid(LedgerTable, table=True):
     defined_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-backbone = ServiceTables(registry.metadata)
+backbone = ServiceTables(registry.metadata, staff_pages=True)

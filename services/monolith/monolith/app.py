@@ -2,6 +2,8 @@
 routers serve here and behind a gateway that routes by prefix."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 
 from cases.service import CasesService
@@ -31,6 +33,9 @@ def build_services(database_url: str, transport: Transport, clock: Clock | None 
     ]
 
 
-def build_app(services: list[Service]) -> FastAPI:
-    return create_app(services, title="城市管理综合执法平台",
-                      description="intake 受理 · dispatch 派遣 · cases 案卷 · ledger 台账 · reporting 统计")
+def build_app(services: list[Service], *, demo_people: Sequence = ()) -> FastAPI:
+    """`demo_people`: whom the built-in demo sign-in offers (make run, in development only)."""
+    app = create_app(services, title="城市管理综合执法平台",
+                     description="intake 受理 · dispatch 派遣 · cases 案卷 · ledger 台账 · reporting 统计")
+    app.state.demo_people = tuple(demo_people)
+    return app

@@ -14,11 +14,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from common.messaging.contracts import (AssignmentEscalated, AssignmentReturned, CaseClosed, CaseDispatched, CaseOpened,
                                         CaseTransitioned, DeadlineExtended,
-                                        EnforcementStepRecorded, IncidentJoined, IncidentRated, IncidentReported)
+                                        EnforcementStepRecorded, IncidentJoined, IncidentRated, IncidentReported,
+                                        SquadChanged)
 from common.db import Prepared
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
-from reporting.tables import CaseFact, MonthlyCount
+from reporting.tables import CaseFact, MonthlyCount, SquadInfo
 
 BUREAU_TZ = ZoneInfo("Asia/Shanghai")
 FACT_COLUMNS = ("case_id", "category_code", "channel", "squad_id", "squad_name", "outcome",
@@ -107,6 +108,10 @@ _ADD_COUNTS = Prepared(_upsert.on_conflict_do_update(
 
 
 async def project(envelopes: list[Envelope], uow: UnitOfWork) -> None:
+    squads = [env.data for env in envelopes if isinstance(env.data, SquadChanged)]
+    if squads:
+        await _record_squads(squads, uow)
+        envelopes = [env for env in envelopes if not isinstance(env.data, SquadChanged)]
     facts, counts = _facts_and_counts(envelopes)
     conn = await uow.db()
     if facts:
@@ -119,10 +124,21 @@ async def project(envelopes: list[Envelope], uow: UnitOfWork) -> None:
                                   **{c: [counts[k][c] for k in keys] for c in COUNTERS})
 
 
+async def _record_squads(changes: list[SquadChanged], uow: UnitOfWork) -> None:
+    """The squads' names, brigades and leaders (an older announcement changes nothing)."""
+    table = SquadInfo.__table__
+    for e in changes:
+        values = {"name": e.name, "brigade_id": e.brigade_id, "brigade_name": e.brigade_name,
+                  "leader_id": e.leader_id, "leader_name": e.leader_name, "updated_at": e.at}
+        await uow.session.execute(pg_insert(table).values(squad_id=e.squad_id, **values).on_conflict_do_update(
+            index_elements=["squad_id"], set_=values, where=table.c.updated_at <= e.at))
+
+
 async def project_one(event, env: Envelope, uow: UnitOfWork) -> None:
     await project([env], uow)
 
 
 HANDLERS = {cls: project_one for cls in (IncidentReported, CaseOpened, CaseDispatched, CaseClosed,
                                          CaseTransitioned, EnforcementStepRecorded, AssignmentReturned,
-                                         DeadlineExtended, AssignmentEscalated, IncidentJoined, IncidentRated)}
+                                         DeadlineExtended, AssignmentEscalated, IncidentJoined, IncidentRated,
+                                         SquadChanged)}

@@ -6,6 +6,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from common.logging import configure_logging
+from common.messaging.contracts import StaffSignedIn
 from common.service import Service, create_app
 from reporting.api import router
 from reporting.handlers import HANDLERS, project
@@ -13,13 +14,15 @@ from reporting.settings import ReportingSettings
 from reporting.tables import backbone
 
 HERE = Path(__file__).parent
-READ_MODEL = ("reporting.case_facts", "reporting.monthly_counts", "reporting.inbox")
+READ_MODEL = ("reporting.case_facts", "reporting.monthly_counts", "reporting.squads", "reporting.inbox")
 
 
 class ReportingService(Service):
     name = "reporting"
+    publishes = (StaffSignedIn,)
     tables = backbone
     migrations_dir = HERE / "migrations"
+    staff_pages = (("/reports", "领导驾驶舱"),)
 
     def handlers(self):
         return HANDLERS

@@ -60,6 +60,19 @@ class MonthlyCount(ReportingTable, table=True):
                               description="ratings by reports that joined a case: not its 评价")
 
 
+class SquadInfo(ReportingTable, table=True):
+    """The directory's squads as dispatch announces them (SquadChanged): the names, brigades and
+    leaders that the squads' rankings print."""
+    __tablename__ = "squads"
+    squad_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
+    brigade_id: str | None = Field(default=None, max_length=64)
+    brigade_name: str | None = Field(default=None, max_length=100)
+    leader_id: str | None = Field(default=None, max_length=64)
+    leader_name: str | None = Field(default=None, max_length=100)
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class ProjectionState(ReportingTable, table=True):
     """Which generation of the read model is current: a rebuild starts the next one from the
     first event on the topics, under a consumer group of its own."""
@@ -68,4 +81,4 @@ class ProjectionState(ReportingTable, table=True):
     generation: int = 0
 
 
-backbone = ServiceTables(registry.metadata)
+backbone = ServiceTables(registry.metadata, staff_pages=True)

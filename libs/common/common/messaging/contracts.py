@@ -41,6 +41,9 @@ class Topics:
     cases = "cases.cases"
     assignments = "dispatch.assignments"
     grids = "dispatch.grids"
+    directory = "dispatch.directory"
+    catalogue = "intake.catalogue"
+    sign_ins = "staff.sign-ins"
     merchants = "ledger.merchants"
 
     @staticmethod
@@ -95,6 +98,7 @@ class IncidentReported(IntegrationEvent):
     urgency: Urgency = "ordinary"
     location: Location
     description: FreeText
+    address: FreeText | None = Field(None, description="门牌地址 as the reporter gave it, when given")
     caller_phone_masked: str | None = Field(None, description="138****5678, never the number")
     source_reference: FreeText | None = Field(None, description="reference of a 12345/110 transfer")
     flags: list[str] = Field(default_factory=list)
@@ -223,6 +227,7 @@ class CaseOpened(IntegrationEvent):
     parent_case_id: str | None = Field(None, description="the case this one was split from (拆分)")
     time_limit_hours: float | None = Field(None, description="处置时限 the case was filed under")
     description: FreeText = Field("", description="the report's text (for routing rules)")
+    address: FreeText | None = Field(None, description="门牌地址 of the report, when given")
 
 
 class CaseFiled(IntegrationEvent):
@@ -243,6 +248,7 @@ class CaseFiled(IntegrationEvent):
     location: Location
     time_limit_hours: float | None = None
     description: FreeText = ""
+    address: FreeText | None = None
 
 
 class CaseTransitioned(IntegrationEvent):
@@ -470,6 +476,8 @@ class AssignmentEscalated(IntegrationEvent):
     category_code: str
     level: int
     notify_role: str = Field(description="officer, squad_leader, brigade_leader, bureau_leader, ...")
+    notify_person_id: str | None = Field(None, description="who is told, from the directory (逐级负责制)")
+    notify_person_name: str | None = None
     kind: Literal["warning", "overdue", "supervision_overdue"]
     deadline_at: datetime
     at: datetime
@@ -578,6 +586,83 @@ class GridDefined(IntegrationEvent):
         "defined_at": "2026-11-23T00:00:00Z"}),)
 
 
+class SquadChanged(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.squad.changed.v1"
+    topic: ClassVar[str] = Topics.directory
+    key_field: ClassVar[str] = "squad_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = ("The directory of the organisation: a squad (中队), its brigade (大队) and its leader, "
+                              "as the admin keeps them; published when first known and on every change.")
+
+    squad_id: str
+    name: str
+    brigade_id: str | None = None
+    brigade_name: str | None = None
+    leader_id: str | None = Field(None, description="the 中队长")
+    leader_name: str | None = None
+    at: datetime
+
+    examples: ClassVar = (("ruhe", "汝河中队 in the second brigade", {
+        "squad_id": "sq-ruhe", "name": "汝河中队", "brigade_id": "bd-2", "brigade_name": "第二执法大队",
+        "leader_id": "sq-ruhe-leader", "leader_name": "马超", "at": "2026-11-23T00:00:00Z"}),)
+
+
+class PersonChanged(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.person.changed.v1"
+    topic: ClassVar[str] = Topics.directory
+    key_field: ClassVar[str] = "person_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = ("The directory of the organisation: a person (their position, squad or unit, role "
+                              "and whether on duty), as the admin keeps it or as they first signed in.")
+
+    person_id: str = Field(description="as the identity provider names them (the subject of their tokens)")
+    name: str
+    position: str = Field(description="局长, 大队长, 中队长, 副中队长, 队员, 派遣员, ...")
+    role: str = Field(description="their role on the platform")
+    squad_id: str | None = None
+    unit_id: str | None = Field(None, description="a brigade, the bureau or the command centre, when not in a squad")
+    on_duty: bool = True
+    at: datetime
+
+
+class StaffSignedIn(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.staff.signed-in.v1"
+    topic: ClassVar[str] = Topics.sign_ins
+    key_field: ClassVar[str] = "subject"
+    producer: ClassVar[str] = "the service of the page (dispatch, ledger, reporting)"
+    summary: ClassVar[str] = ("A person signed in to a staff page with the identity provider's claims: the "
+                              "directory creates or updates them from it.")
+
+    subject: str
+    name: str
+    role: str
+    squad_id: str | None = None
+    page: str = Field(description="/console, /ledger, /reports")
+    at: datetime
+
+
+class CategoryDefined(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.intake.category.defined.v1"
+    topic: ClassVar[str] = Topics.catalogue
+    key_field: ClassVar[str] = "code"
+    producer: ClassVar[str] = "intake"
+    summary: ClassVar[str] = ("A category of the 服务目录 as it now stands (each version): what other services "
+                              "show for a code (占道经营 for street_vending), without reading intake's tables.")
+
+    code: str
+    name: str
+    version: int
+    kind: Literal["event", "component"]
+    time_limit_hours: float
+    urgent_time_limit_hours: float
+    active: bool = True
+    at: datetime
+
+    examples: ClassVar = (("street_vending", "占道经营, version 1", {
+        "code": "street_vending", "name": "占道经营", "version": 1, "kind": "event", "time_limit_hours": 24,
+        "urgent_time_limit_hours": 2, "active": True, "at": "2026-11-23T00:00:00Z"}),)
+
+
 # -- ledger -----------------------------------------------------------------------------------
 
 Colour = Literal["blue", "yellow", "orange", "red"]
@@ -635,6 +720,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned,
     EnforcementStepRecorded, CasePublicNoteAdded, AssignmentAccepted, AssignmentReturned, DeadlineExtended, AssignmentEscalated,
     SupervisionOrderIssued, SupervisionOrderAnswered, PatrolCheckedIn, PatrolPostMissed,
-    AssignmentCreated, CaseUnroutable, GridDefined, MerchantGradeChanged, MerchantRegistered, MerchantChanged,
+    AssignmentCreated, CaseUnroutable, GridDefined, SquadChanged, PersonChanged, StaffSignedIn, CategoryDefined,
+    MerchantGradeChanged, MerchantRegistered, MerchantChanged,
 )
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {c.event_type: c for c in EVENT_CLASSES}

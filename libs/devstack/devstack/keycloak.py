@@ -1,0 +1,225 @@
+"""Keycloak, the identity provider of `make up` and of the sign-in tests, without Docker: its server
+distribution comes from Maven Central (deploy/keycloak/pom.xml), is unpacked and built once
+into .cache/keycloak, and runs here in production mode with a modest heap, on a file store of
+its own in the stack's state folder. The demo district's realm (deploy/keycloak/
+realm-zhongyuan.json: roles, squads as groups, the staff pages' client, two programs' clients)
+and the demo staff (devstack.people) are imported through the admin API at first start."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+
+from devstack.ports import port_open
+from devstack.processes import alive, read_pid
+from devstack.people import DEMO_PEOPLE
+
+REPO = Path(__file__).resolve().parents[3]
+POM = REPO / "deploy" / "keycloak" / "pom.xml"
+REALM_TEMPLATE = REPO / "deploy" / "keycloak" / "realm-zhongyuan.json"
+CACHE = REPO / ".cache" / "keycloak"
+REALM = "zhongyuan"
+WEB_CLIENT = "cgzf-web"
+PAGES = ("/console", "/ledger", "/reports")
+"""The staff pages, each signing in through the realm's web client (common.web_session)."""
+PROGRAMS = {"cgzf-hotline-system": "hotline_operator", "cgzf-city-platform": "external_system"}
+
+
+def _version() -> str:
+    text = POM.read_text()
+    return text.split("<keycloak.version>")[1].split("</keycloak.version>")[0]
+
+
+def ensure_dist(cache: Path = CACHE) -> Path:
+    """Keycloak's home folder, fetched, unpacked and built once (later runs reuse it)."""
+    home = cache / f"keycloak-{_version()}"
+    built = home / ".built"
+    if built.exists():
+        return home
+    cache.mkdir(parents=True, exist_ok=True)
+    zip_path = cache / f"keycloak-quarkus-dist-{_version()}.zip"
+    if not zip_path.exists():
+        result = subprocess.run(["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+                                 f"-DoutputDirectory={cache}", "-DincludeArtifactIds=keycloak-quarkus-dist",
+                                 "-DincludeTypes=zip"], capture_output=True, text=True)
+        if result.returncode != 0 or not zip_path.exists():
+            raise RuntimeError(f"could not fetch Keycloak from Maven Central:\n{result.stdout}\n{result.stderr}")
+    shutil.rmtree(home, ignore_errors=True)
+    with zipfile.ZipFile(zip_path) as z:
+        z.extractall(cache)
+    for script in (home / "bin").glob("*.sh"):
+        script.chmod(0o755)
+    # Built once for this machine: a file store, the health endpoint, a local cache (no cluster).
+    result = subprocess.run([str(home / "bin" / "kc.sh"), "build", "--db=dev-file", "--health-enabled=true",
+                             "--cache=local"], capture_output=True, text=True, env=_java_env())
+    if result.returncode != 0:
+        raise RuntimeError(f"Keycloak build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    built.write_text(_version())
+    return home
+
+
+def _java_env(heap: str = "512m") -> dict[str, str]:
+    return {**os.environ, "JAVA_OPTS_KC_HEAP": f"-Xms128m -Xmx{heap}"}
+
+
+class LocalKeycloak:
+    def __init__(self, data_dir: Path, port: int, management_port: int, heap: str = "512m") -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.port = port
+        self.management_port = management_port
+        self.heap = heap
+        self.pid_file = self.data_dir / "keycloak.pid"
+        self.log_file = self.data_dir / "keycloak.log"
+        self.secrets_file = self.data_dir / "secrets.json"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.base_url}/realms/{REALM}"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.issuer}/protocol/openid-connect/certs"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.issuer}/protocol/openid-connect/token"
+
+    def secrets(self) -> dict[str, str]:
+        """The bootstrap admin's password and the clients' secrets, made once per state folder."""
+        if self.secrets_file.exists():
+            return json.loads(self.secrets_file.read_text())
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        made = {"admin_password": secrets.token_urlsafe(18), "web": secrets.token_urlsafe(24),
+                **{client: secrets.token_urlsafe(24) for client in PROGRAMS}}
+        self.secrets_file.write_text(json.dumps(made))
+        self.secrets_file.chmod(0o600)
+        return made
+
+    def pid(self) -> int | None:
+        pid = read_pid(self.pid_file)
+        return pid if pid is not None and alive(pid, "keycloak", f"--http-port={self.port}") else None
+
+    def start(self, timeout_s: float = 120) -> None:
+        home = ensure_dist()
+        if self.pid() is not None and port_open(self.port):
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {**_java_env(self.heap), "KC_BOOTSTRAP_ADMIN_USERNAME": "admin",
+               "KC_BOOTSTRAP_ADMIN_PASSWORD": self.secrets()["admin_password"]}
+        log = open(self.log_file, "ab")
+        proc = subprocess.Popen(
+            [str(home / "bin" / "kc.sh"), "start", "--optimized", "--http-enabled=true", "--http-host=127.0.0.1",
+             f"--http-port={self.port}", f"--http-management-port={self.management_port}",
+             "--hostname-strict=false", "--cache=local",
+             f"--db-url=jdbc:h2:file:{self.data_dir / 'keycloakdb'};NON_KEYWORDS=VALUE"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.pid_file.write_text(str(proc.pid))
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"Keycloak exited:\n{self.log_file.read_text(errors='replace')[-3000:]}")
+            try:
+                if httpx.get(f"{self.base_url}/realms/master", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"Keycloak not ready after {timeout_s:.0f}s:\n"
+                           f"{self.log_file.read_text(errors='replace')[-3000:]}")
+
+    def stop(self, timeout_s: float = 30) -> None:
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self.pid() is not None:
+            time.sleep(0.2)
+        if self.pid() is not None:
+            os.killpg(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+
+    # -- the realm ---------------------------------------------------------------------------------
+    def admin(self) -> httpx.Client:
+        """The admin API of the realms, as the bootstrap admin."""
+        r = httpx.post(f"{self.base_url}/realms/master/protocol/openid-connect/token", timeout=30, data={
+            "grant_type": "password", "client_id": "admin-cli", "username": "admin",
+            "password": self.secrets()["admin_password"]})
+        r.raise_for_status()
+        return httpx.Client(base_url=f"{self.base_url}/admin/realms", timeout=30,
+                            headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+
+    def ensure_realm(self, page_bases: list[str]) -> None:
+        """Import the demo realm at first start, its web client allowed back to `page_bases`
+        (the services' or the gateway's addresses), with the demo staff."""
+        with self.admin() as admin:
+            if admin.get(f"/{REALM}").status_code == 200:
+                self.allow(page_bases, admin)
+                return
+            secret = self.secrets()
+            text = REALM_TEMPLATE.read_text()
+            callbacks = [f"{b}{p}/auth/callback" for b in page_bases for p in PAGES]
+            signed_out = [f"{b}{p}/auth/signed-out" for b in page_bases for p in PAGES]
+            text = (text.replace("${REDIRECT_URIS}", json.dumps(callbacks))
+                    .replace("${POST_LOGOUT_URIS}", "##".join(signed_out)).replace("${WEB_CLIENT_SECRET}", secret["web"])
+                    .replace("${HOTLINE_CLIENT_SECRET}", secret["cgzf-hotline-system"])
+                    .replace("${CITY_CLIENT_SECRET}", secret["cgzf-city-platform"]))
+            realm = json.loads(text)
+            mappers = realm.pop("x-cgzf-client-mappers")  # the claims the platform reads, on every client
+            for client in realm["clients"]:
+                client["protocolMappers"] = mappers
+            realm["users"] += [{
+                "username": p.username, "enabled": True, "firstName": p.name, "lastName": p.title,
+                "email": f"{p.username}@zhongyuan.example.cn", "emailVerified": True,
+                "realmRoles": [p.role], "groups": [f"/squads/{p.squad_id}"] if p.squad_id else [],
+                "credentials": [{"type": "password", "value": p.password, "temporary": False}],
+            } for p in DEMO_PEOPLE]
+            r = admin.post("", json=realm)
+            if r.status_code not in (201, 409):
+                raise RuntimeError(f"Keycloak refused the realm: {r.status_code} {r.text[:2000]}")
+
+    def allow(self, page_bases: list[str], admin: httpx.Client | None = None) -> None:
+        """Let the web client return to `page_bases` as well (a stack or a test on new ports)."""
+        own = admin or self.admin()
+        try:
+            client = own.get(f"/{REALM}/clients", params={"clientId": WEB_CLIENT}).json()[0]
+            callbacks = {f"{b}{p}/auth/callback" for b in page_bases for p in PAGES}
+            signed_out = {f"{b}{p}/auth/signed-out" for b in page_bases for p in PAGES}
+            known = set(client.get("redirectUris", []))
+            known_out = set(filter(None, client["attributes"].get("post.logout.redirect.uris", "").split("##")))
+            if callbacks <= known and signed_out <= known_out:
+                return
+            client["redirectUris"] = sorted(known | callbacks)
+            client["attributes"]["post.logout.redirect.uris"] = "##".join(sorted(known_out | signed_out))
+            own.put(f"/{REALM}/clients/{client['id']}", json=client).raise_for_status()
+        finally:
+            if admin is None:
+                own.close()
+
+    def settings_env(self) -> dict[str, str]:
+        """What each service is told to trust and how to read the provider's claims."""
+        return {"AUTH_ISSUER": self.issuer, "AUTH_JWKS_URL": self.jwks_url, "AUTH_AUDIENCE": "cgzf",
+               "AUTH_OIDC_ISSUER": self.issuer, "AUTH_OIDC_CLIENT_ID": WEB_CLIENT,
+               "AUTH_OIDC_CLIENT_SECRET": self.secrets()["web"], "AUTH_ROLE_CLAIM": "realm_access.roles",
+               "AUTH_SQUAD_CLAIM": "groups", "AUTH_SQUAD_PREFIX": "/squads/", "AUTH_SUBJECT_CLAIM": "preferred_username",
+               "AUTH_NAME_CLAIM": "given_name"}
+
+    def program_token(self, client_id: str) -> str:
+        """A program's token by the client-credentials grant (the hotline's call-centre system)."""
+        r = httpx.post(self.token_url, timeout=30, data={"grant_type": "client_credentials", "client_id": client_id,
+                                                          "client_secret": self.secrets()[client_id]})
+        r.raise_for_status()
+        return r.json()["access_token"]
