@@ -16,6 +16,7 @@ import aiohttp
 import asyncpg
 
 from bench.console_load import measure as measure_console, signed_in as console_session
+from bench.ledger_load import measure as measure_ledger
 from bench.load import OutboxTracker, Tracker, offer, percentile
 from bench.procs import cpu_seconds, peak_rss_mb, postgres_pids
 from bench.reporting_load import measure as measure_reporting
@@ -275,6 +276,9 @@ async def run() -> dict:
         out.update(await measure_console(f"http://127.0.0.1:{stack.config.service_port('dispatch')}",
                                          issue_token(AuthSettings(), Role.dispatcher, "bench-dispatcher"),
                                          await console_session(stack.postgres.url(DATABASE)), progress))
+        progress("the merchant register: two surveys of 10,000 shops, then near= over the 20,000")
+        out.update(await measure_ledger(stack, progress))
+        out["ratio_import_to_baseline"] = round(out["import_rows_per_s"] / out["baseline_tx_per_s"], 3)
         out.update(await measure_reporting(stack, int(os.environ.get("BENCH_REPORT_CASES", 1_000_000)), progress))
     finally:
         progress("stopping the bench's stack")
@@ -300,6 +304,9 @@ TARGETS = [
     ("console_ratio_load_ms", "console: draw 2,000 cases / 20 (ratio)", None, False),
     ("console_ratio_tick_ms", "console: 1 s countdown, 2,000 / 20 (ratio)", None, False),
     ("console_ratio_frame_gap_p95_ms", "console: p95 frame gap, 2,000 / 20 (ratio)", None, False),
+    ("import_rows_per_s", "ledger: survey import, rows/s (10,000 rows)", None, True),
+    ("ratio_import_to_baseline", "ratio import rows/s / baseline tx/s", None, True),
+    ("near_p99_ms_20k", "ledger: near= p99 over 20,000 merchants (ms)", None, False),
     ("report_month_1m_ms", "monthly report over 1M cases (ms)", "< 100", False),
     ("rebuild_events_per_s", "reporting rebuild (events/s)", ">= 20000", True),
 ]

@@ -14,7 +14,7 @@ from common.logging import configure_logging, mask_phone, redact_phones
 from common.settings import AuthSettings
 from dispatch.domain import GridArea, GridMap
 from intake.domain import channel_for
-from ledger.domain import Colour, colour_after_violation
+from ledger.domain.colour import Colour, colour_after_violation
 
 SEED = json.loads((Path(__file__).resolve().parents[2] / "services/dispatch/dispatch/seed/zhongyuan.json").read_text())
 

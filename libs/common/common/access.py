@@ -9,7 +9,11 @@ every service that holds the thing (intake's and cases' photos alike).
   photos only; the API never hands them a signed link to another.
 - Contact details (a caller's name, an Open311 reporter's name): the hotline, which took the
   call, and the command centre (指挥中心), which may have to call back. A phone number is shown
-  masked even to them."""
+  masked even to them.
+- The merchant register: a merchant's phone number is the ledger's; the clerks who keep the
+  register and the supervisors see it whole, everyone else masked. A hardship household's
+  record (困难户档案) is for the same two roles; officers see only that the party is a 帮扶对象.
+  A squad's people see the merchants of their own squad's area."""
 from __future__ import annotations
 
 from common.auth import Principal, Role
@@ -34,3 +38,14 @@ def sees_evidence(principal: Principal | None, *, squad_id: str | None) -> bool:
 
 def sees_contacts(principal: Principal | None) -> bool:
     return principal is not None and principal.role in CONTACT_VIEWERS
+
+
+REGISTER_KEEPERS = frozenset({Role.ledger_clerk, Role.supervisor, Role.admin})
+
+
+def sees_merchant_phone(principal: Principal | None) -> bool:
+    return principal is not None and principal.role in REGISTER_KEEPERS
+
+
+def sees_hardship(principal: Principal | None) -> bool:
+    return principal is not None and principal.role in {Role.ledger_clerk, Role.supervisor}

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+"""The bureau's time zone: its working days, months, deadlines and documents are in Beijing time."""
 
 
 class Clock(Protocol):
@@ -27,3 +31,8 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
+
+
+def bureau_date(at: datetime):
+    """The bureau's calendar day of a moment (Beijing time)."""
+    return at.astimezone(BEIJING).date()

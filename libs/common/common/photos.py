@@ -9,10 +9,12 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from common.clock import BEIJING
 
 pillow_heif.register_heif_opener()
 
@@ -95,7 +97,6 @@ def public_copy(photo: Photo) -> Photo:
 
 
 EXIF_IFD, DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x8769, 0x9003, 0x9011
-BEIJING = timezone(timedelta(hours=8))
 
 
 def taken_at(photo: Photo) -> datetime | None:

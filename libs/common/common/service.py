@@ -38,6 +38,7 @@ from common.messaging.outbox import OutboxRelay, outbox_table
 from common.messaging.transport import Transport
 from common.settings import AuthSettings, ServiceSettings
 from common.uow import UnitOfWork
+from common.ratelimit import rate_window_table
 from common.web_session import PageSessions, session_tables
 
 log = logging.getLogger(__name__)
@@ -46,19 +47,24 @@ log = logging.getLogger(__name__)
 @dataclass
 class ServiceTables:
     """The backbone's tables in a service's own schema, attached to its metadata so that its
-    migrations own them; with `staff_pages`, the staff sign-in's sessions too (common.web_session)."""
+    migrations own them; with `staff_pages`, the staff sign-in's sessions too (common.web_session);
+    with `rate_limits`, the public endpoints' request counts (common.ratelimit)."""
     metadata: MetaData
     staff_pages: bool = False
+    rate_limits: bool = False
     outbox: Table = field(init=False)
     inbox: Table = field(init=False)
     web_sessions: Table | None = field(init=False, default=None)
     web_logins: Table | None = field(init=False, default=None)
+    rate_windows: Table | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.outbox = outbox_table(self.metadata)
         self.inbox = inbox_table(self.metadata)
         if self.staff_pages:
             self.web_sessions, self.web_logins = session_tables(self.metadata)
+        if self.rate_limits:
+            self.rate_windows = rate_window_table(self.metadata)
 
 
 class Service:

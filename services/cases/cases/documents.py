@@ -8,9 +8,11 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from reportlab.lib.pagesizes import A4
+
+from common.clock import BEIJING
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -18,7 +20,6 @@ from reportlab.pdfgen import canvas
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-BEIJING = timezone(timedelta(hours=8))
 
 
 @dataclass(frozen=True)

@@ -1,74 +1,9 @@
-"""Rate limits on the endpoints anyone can reach: requests per client per minute, counted in
-PostgreSQL so that every intake replica shares one count (a limit kept in each process would
-multiply with the replicas). One client's flood of one spot is refused by report_incident
-(handlers._refuse_flood); this module answers "too many requests, at all"."""
+"""Rate limits on intake's public endpoints: the limiter, the client's address behind the gateway
+and the throttling key are common (common.ratelimit); intake's windows live in its own schema.
+One client's flood of one spot is refused by report_incident (handlers._refuse_flood); the
+limiter answers "too many requests, at all"."""
 from __future__ import annotations
 
-import hashlib
-import ipaddress
-import random
-from datetime import timedelta
-from functools import lru_cache
+from common.ratelimit import RateLimiter, client_address, submitter_of
 
-from fastapi import Request
-from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert
-
-from intake.domain import Throttled
-from intake.tables import RateWindow
-
-
-@lru_cache(maxsize=8)
-def _networks(trusted_proxies: frozenset[str]) -> tuple:
-    return tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
-
-
-def _trusted(address: str, trusted_proxies: frozenset[str]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in _networks(trusted_proxies))
-
-
-def client_address(request: Request, trusted_proxies: frozenset[str]) -> str:
-    """The caller's address: behind the gateway, the last address in X-Forwarded-For that is
-    not one of our own proxies (the earlier ones are whatever the client chose to send).
-    `trusted_proxies` holds addresses or networks (10.0.0.0/8)."""
-    peer = request.client.host if request.client else "unknown"
-    if not _trusted(peer, trusted_proxies):
-        return peer
-    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        if not _trusted(hop, trusted_proxies):
-            return hop
-    return peer
-
-
-def submitter_of(kind: str, identity: str, pepper: bytes) -> str:
-    """Who sent a report, for throttling, without keeping an address: a keyed hash."""
-    return f"{kind}:" + hashlib.sha256(pepper + identity.encode()).hexdigest()[:40]
-
-
-class RateLimiter:
-    def __init__(self, session_factory, clock) -> None:
-        self._session_factory = session_factory
-        self._clock = clock
-
-    async def hit(self, bucket: str, limit: int, what: str) -> None:
-        """Count one request in this minute's window; refuse it past the limit."""
-        now = self._clock.now()
-        window = now.replace(second=0, microsecond=0)
-        async with self._session_factory() as session:
-            hits = (await session.execute(
-                insert(RateWindow).values(bucket=bucket[:120], window_start=window, hits=1)
-                .on_conflict_do_update(index_elements=["bucket", "window_start"],
-                                       set_={"hits": RateWindow.hits + 1})
-                .returning(RateWindow.hits))).scalar_one()
-            if random.random() < 0.01:  # keep the table small: old windows are never read again
-                await session.execute(delete(RateWindow).where(RateWindow.window_start < now - timedelta(minutes=10)))
-            await session.commit()
-        if hits > limit:
-            retry = max(1, 60 - now.second)
-            raise Throttled(f"too many {what}: at most {limit} a minute from one client; try again in {retry} s",
-                            retry)
+__all__ = ["RateLimiter", "client_address", "submitter_of"]

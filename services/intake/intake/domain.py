@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from common.auth import Role
+from common.ratelimit import Throttled  # noqa: F401 (intake's refusals raise it)
 from common.geo import distance_m
 
 
@@ -95,14 +96,6 @@ def nearest_within(search: Nearby, candidates: list[tuple[str, float, float]]) -
     """The closest candidate (id, lon, lat) inside the radius, with its distance."""
     best = min(((cid, search.distance(lon, lat)) for cid, lon, lat in candidates), key=lambda c: c[1], default=None)
     return best if best is not None and best[1] <= search.radius_m else None
-
-
-class Throttled(Exception):
-    """Too many requests from one client (HTTP 429); the message says what and when to retry."""
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
 
 
 class Flag(StrEnum):

@@ -18,6 +18,7 @@ from common.messaging.contracts import Location
 from common.photos import PhotoRejected
 from common.redaction import redact_personal
 from intake import open311 as o
+from common.ratelimit import throttled
 from intake.abuse import client_address, submitter_of
 from intake.domain import LABEL, RATINGS, Throttled, may_rate
 from intake.geo import gcj02_to_wgs84
@@ -36,10 +37,6 @@ PAGE_HEADERS = {"Cache-Control": "no-cache",
 
 async def get_service(request: Request):
     return request.app.state.services["intake"]
-
-
-def throttled(exc: Throttled) -> HTTPException:
-    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
 
 
 def unprocessable(field: str, message: str, kind: str = "value_error") -> HTTPException:

@@ -71,7 +71,7 @@ class IntakeService(Service):
         self.geocoder = AddressBook(self.session_factory)
         await self.catalogue.load()
         await self.geocoder.load()
-        self.limiter = RateLimiter(self.session_factory, self.clock)
+        self.limiter = RateLimiter(self.session_factory, self.clock, self.tables.rate_windows)
 
 
 def app():

@@ -127,14 +127,6 @@ class IncidentPhoto(IntakeTable, table=True):
     uploaded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class RateWindow(IntakeTable, table=True):
-    """Requests per client per minute, shared by every intake replica."""
-    __tablename__ = "rate_windows"
-    bucket: str = Field(primary_key=True, max_length=120)
-    window_start: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
-    hits: int = 0
-
-
 class ApiClient(IntakeTable, table=True):
     """An Open311 client app and its key. Only the key's SHA-256 is kept; the key is shown once."""
     __tablename__ = "api_clients"
@@ -167,4 +159,4 @@ class IdempotencyKey(IntakeTable, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-backbone = ServiceTables(registry.metadata)
+backbone = ServiceTables(registry.metadata, rate_limits=True)

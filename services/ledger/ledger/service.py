@@ -1,18 +1,33 @@
-"""Composition root of ledger."""
+"""Composition root of ledger: the merchant register (商户台账, 一卡四色, 门前三包, catering
+purifiers, 便民疏导点, the hardship and flyer registers)."""
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 from pathlib import Path
 
+from sqlalchemy.dialects.postgresql import insert
+
+from common.body_limit import FORM_OVERHEAD
 from common.logging import configure_logging
-from common.messaging.contracts import (CaseClosed, EnforcementStepRecorded, GridDefined, MerchantChanged,
-                                        MerchantGradeChanged, MerchantRegistered, StaffSignedIn)
+from common.messaging.contracts import (CaseClosed, DesignatedPointDecided, EnforcementStepRecorded, GridDefined,
+                                        LedgerFiguresReported, MerchantCardIssued, MerchantChanged,
+                                        MerchantColourRecovered, MerchantGradeChanged, MerchantRegistered,
+                                        ResponsibilityLetterSigned, StaffSignedIn)
+from common.objectstore import open_store
+from common.photos import MAX_BYTES
+from common.ratelimit import RateLimiter
 from common.service import Service, create_app
-from ledger.api import router
-from ledger.handlers import announce_merchants, grade_after_case, grade_after_enforcement, record_grid
+from ledger.api import routers
+from ledger.handlers.figures import tell_figures
+from ledger.handlers.grading import grade_after_case, grade_after_enforcement, recover_colours
+from ledger.handlers.merchants import announce_merchants, record_grid
 from ledger.settings import LedgerSettings
-from ledger.tables import backbone
+from ledger.tables import SchoolGate, backbone
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
 
 
 class LedgerService(Service):
@@ -20,20 +35,63 @@ class LedgerService(Service):
     tables = backbone
     migrations_dir = HERE / "migrations"
     staff_pages = (("/ledger", "台账"),)
-    publishes = (MerchantGradeChanged, MerchantRegistered, MerchantChanged, StaffSignedIn)
+    publishes = (MerchantGradeChanged, MerchantRegistered, MerchantChanged, MerchantColourRecovered,
+                 MerchantCardIssued, ResponsibilityLetterSigned, DesignatedPointDecided, LedgerFiguresReported,
+                 StaffSignedIn)
+    settings: LedgerSettings
+
+    def __init__(self, settings: LedgerSettings, **kwargs) -> None:
+        super().__init__(settings, **kwargs)
+        self.store = open_store(settings.object_store_url)
 
     def handlers(self):
         return {CaseClosed: grade_after_case, EnforcementStepRecorded: grade_after_enforcement,
                 GridDefined: record_grid}
 
     def routers(self):
-        return [router]
+        return routers
+
+    def body_limits(self):
+        photo = MAX_BYTES + FORM_OVERHEAD
+        return {("POST", "/v1/merchants/import"): self.settings.import_max_bytes + FORM_OVERHEAD,
+                ("POST", "/v1/merchants/{merchant_id}/signs"): photo + FORM_OVERHEAD,
+                ("POST", "/v1/merchants/{merchant_id}/letters"): photo + FORM_OVERHEAD,
+                ("POST", "/v1/inspection-rounds/{round_id}/visits"): photo + FORM_OVERHEAD,
+                ("POST", "/v1/flyer-numbers"): 5 * photo + FORM_OVERHEAD}
 
     async def on_started(self) -> None:
+        self.limiter = RateLimiter(self.session_factory, self.clock, self.tables.rate_windows)
+        gates = json.loads((HERE / "seed" / "school_gates.json").read_text(encoding="utf-8"))
+        async with self.session_factory() as session:
+            await session.execute(insert(SchoolGate).values(gates).on_conflict_do_nothing())
+            await session.commit()
         while True:
             async with self.uow() as uow:
                 if await announce_merchants(uow) == 0:
                     break
+        self._spawn(self._ticking(), "tick")
+
+    async def tick(self) -> int:
+        """Colours that are due recover (each a step, an event and a new card); then the registers'
+        figures are told where they changed. Returns how many colours recovered."""
+        recovered = 0
+        while True:
+            async with self.uow() as uow:
+                n = await recover_colours(uow, self.settings.recovery)
+            recovered += n
+            if n < 500:
+                break
+        async with self.uow() as uow:
+            await tell_figures(uow, self.settings.letters, self.settings.cleaning)
+        return recovered
+
+    async def _ticking(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # a database that is away now: the next tick tries again
+                log.exception("ledger tick failed")
+            await asyncio.sleep(self.settings.tick_interval_s)
 
 
 def app():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Date, Text, bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
@@ -16,12 +15,12 @@ from common.messaging.contracts import (AssignmentEscalated, AssignmentReturned,
                                         CaseTransitioned, DeadlineExtended,
                                         EnforcementStepRecorded, IncidentJoined, IncidentRated, IncidentReported,
                                         SquadChanged)
+from common.clock import BEIJING
 from common.db import Prepared
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from reporting.tables import CaseFact, MonthlyCount, SquadInfo
 
-BUREAU_TZ = ZoneInfo("Asia/Shanghai")
 FACT_COLUMNS = ("case_id", "category_code", "channel", "squad_id", "squad_name", "outcome",
                 "received_at", "dispatched_at", "closed_at")
 TIMESTAMPS = {"received_at", "dispatched_at", "closed_at"}
@@ -30,7 +29,7 @@ FACTS, COUNTS = CaseFact.__table__, MonthlyCount.__table__
 
 def month_of(moment: datetime) -> date:
     """The bureau's month: Beijing time."""
-    return moment.astimezone(BUREAU_TZ).date().replace(day=1)
+    return moment.astimezone(BEIJING).date().replace(day=1)
 
 
 COUNTERS = ("received", "dispatched", "closed", "violations", "reworked", "fines_collected_fen", "returned",

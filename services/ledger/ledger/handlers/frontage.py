@@ -1,0 +1,82 @@
+"""What hangs on a shop's front: its storefront sign records (门头牌匾) and its 门前三包
+responsibility letters."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import select
+
+from common.messaging.contracts import ResponsibilityLetterSigned
+from common.clock import bureau_date
+from common.uow import UnitOfWork
+from ledger.domain.letters import DEFAULT_AREA, LetterRule, status, valid_until
+from ledger.tables import Letter, Merchant, SignRecord
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A photo or scan already in the object store (content-addressed key)."""
+    key: str
+    content_type: str
+
+
+async def _merchant(uow: UnitOfWork, merchant_id: str) -> Merchant:
+    m = await uow.session.get(Merchant, merchant_id)
+    if m is None:
+        raise LookupError(f"merchant {merchant_id} not found")
+    return m
+
+
+async def record_sign(uow: UnitOfWork, merchant_id: str, *, width_m: float, height_m: float, approved: bool,
+                      problems: list[str], photo: StoredFile | None, by: str) -> SignRecord:
+    await _merchant(uow, merchant_id)
+    record = SignRecord(id=str(uuid.uuid4()), merchant_id=merchant_id, width_m=width_m, height_m=height_m,
+                        approved=approved, problems=problems, photo_key=photo and photo.key,
+                        photo_type=photo and photo.content_type, recorded_by=by, recorded_at=uow.clock.now())
+    uow.session.add(record)
+    await uow.commit()
+    return record
+
+
+async def sign_fixed(uow: UnitOfWork, merchant_id: str, record_id: str, by: str) -> SignRecord:
+    record = (await uow.session.exec(select(SignRecord).where(SignRecord.id == record_id,
+                                                              SignRecord.merchant_id == merchant_id)
+                                     .with_for_update())).first()
+    if record is None:
+        raise LookupError(f"no sign record {record_id} of merchant {merchant_id}")
+    if not record.problems:
+        raise ValueError("this sign record has no problems to fix")
+    if record.fixed_at is None:
+        record.fixed_at, record.fixed_by = uow.clock.now(), by
+        uow.session.add(record)
+    await uow.commit()
+    return record
+
+
+async def sign_letter(uow: UnitOfWork, merchant_id: str, *, office: str, signed_on: date, area: str | None,
+                      scan: StoredFile | None, by: str, rule: LetterRule) -> Letter:
+    """门前三包责任书 signed (or renewed): in force from `signed_on` for the rule's months."""
+    m = await _merchant(uow, merchant_id)
+    today = bureau_date(uow.clock.now())
+    if signed_on > today:
+        raise ValueError(f"signed_on {signed_on} is in the future")
+    letter = Letter(id=str(uuid.uuid4()), merchant_id=merchant_id, office=office, area=area or DEFAULT_AREA,
+                    signed_on=signed_on, valid_until=valid_until(signed_on, rule), scan_key=scan and scan.key,
+                    scan_type=scan and scan.content_type, recorded_by=by, recorded_at=uow.clock.now())
+    uow.session.add(letter)
+    uow.publish(ResponsibilityLetterSigned(merchant_id=m.id, letter_id=letter.id, grid_id=m.grid_id, office=office,
+                                           signed_on=signed_on, valid_until=letter.valid_until, at=letter.recorded_at))
+    await uow.commit()
+    return letter
+
+
+async def letter_of(session, merchant_id: str) -> Letter | None:
+    return (await session.exec(select(Letter).where(Letter.merchant_id == merchant_id)
+                               .order_by(Letter.signed_on.desc(), Letter.recorded_at.desc()).limit(1))).first()
+
+
+def letter_status(letter: Letter | None, today: date, rule: LetterRule) -> str:
+    return "none" if letter is None else status(letter.valid_until, today, rule).value
+
