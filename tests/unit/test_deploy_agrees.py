@@ -16,7 +16,8 @@ from monolith.app import build_services
 REPO = Path(__file__).resolve().parents[2]
 RAW = (REPO / "docker-compose.yml").read_text()
 OPERATOR = {"AUTH_JWT_SECRET": "k7Qd9vX2mZr4Lw8Nc1Tb6Yp3Hs5Gf0Ju-operator", "POSTGRES_PASSWORD": "pgSecret42",
-            "INTAKE_PHOTO_URL_SECRET": "p2Wn8Rt5Vx1Bq7Zk4Mj9Hc3Fd6Ls0Ga-photos"}
+            "INTAKE_PHOTO_URL_SECRET": "p2Wn8Rt5Vx1Bq7Zk4Mj9Hc3Fd6Ls0Ga-photos",
+            "LEDGER_ID_NUMBER_KEY": "z8Xc2Vb5Nm1Aq4Ws7Ed0Rf3Tg6Yh9Uj-id-numbers"}
 """What an operator gives `docker compose up` before it will start."""
 SERVICES = {s.name: s for s in build_services("postgresql+asyncpg://u@h/db", None)}
 
@@ -127,10 +128,13 @@ def test_compose_runs_in_production_and_every_service_refuses_a_weak_secret(name
         with pytest.raises(ValueError, match=why):
             settings_class()
     monkeypatch.setenv("AUTH_JWT_SECRET", OPERATOR["AUTH_JWT_SECRET"])
-    if name == "intake":
-        for weak in ("dev-only-photo-links-change-me-0123456789", "short", ""):
-            monkeypatch.setenv("INTAKE_PHOTO_URL_SECRET", weak)
-            with pytest.raises(ValueError, match="INTAKE_PHOTO_URL_SECRET"):
+    own = {"intake": ("INTAKE_PHOTO_URL_SECRET", "dev-only-photo-links-change-me-0123456789"),
+           "ledger": ("LEDGER_ID_NUMBER_KEY", "dev-only-id-number-key-change-me-0123456789")}
+    if name in own:
+        variable, published = own[name]
+        for weak in (published, "short", ""):
+            monkeypatch.setenv(variable, weak)
+            with pytest.raises(ValueError, match=variable):
                 settings_class()
 
 

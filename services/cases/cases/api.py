@@ -56,6 +56,7 @@ class CasePublic(BaseModel):
     grid_id: str | None
     outcome: str | None
     merchant_id: str | None
+    dog_licence_id: str | None = Field(None, description="the dog licence a 犬只扰民 case names")
     opened_at: datetime
     dispatched_at: datetime | None
     deadline_at: datetime | None
@@ -75,7 +76,8 @@ class CasePublic(BaseModel):
                    channel=c.channel, category=c.category_code, urgency=c.urgency,
                    location=Location(lon=c.lon, lat=c.lat), flags=list(c.flags),
                    squad=SquadRef(id=c.squad_id, name=c.squad_name or "") if c.squad_id else None,
-                   grid_id=c.grid_id, outcome=c.outcome, merchant_id=c.merchant_id, opened_at=c.opened_at,
+                   grid_id=c.grid_id, outcome=c.outcome, merchant_id=c.merchant_id,
+                   dog_licence_id=c.dog_licence_id, opened_at=c.opened_at,
                    dispatched_at=c.dispatched_at, deadline_at=c.deadline_at, closed_at=c.closed_at,
                    handled_by=c.handled_by, rework_rounds=c.rework_rounds, parent_case_id=c.parent_case_id,
                    merged_into=c.merged_into, rating=c.rating, time_limit_hours=c.time_limit_hours,
@@ -234,6 +236,8 @@ async def handle(case_id: str, principal: Staff,
                  service=Depends(get_service),
                  note: Annotated[str | None, Form(max_length=2000)] = None,
                  merchant_id: Annotated[str | None, Form(max_length=36)] = None,
+                 dog_licence_id: Annotated[str | None, Form(max_length=36, description="the dog licence a 犬只扰民 "
+                                                            "case is about")] = None,
                  before: Annotated[list[UploadFile] | None, File(description="处置前照片")] = None,
                  after: Annotated[list[UploadFile] | None, File(description="处置后照片")] = None):
     await _load_visible(service, case_id, principal)
@@ -245,7 +249,8 @@ async def handle(case_id: str, principal: Staff,
         async with service.uow() as uow:
             case = await handle_case(uow, HandleCase(case_id=case_id, actor=_actor(principal), outcome=outcome,
                                                      note=note, merchant_id=merchant_id, before=before_photos,
-                                                     after=after_photos))
+                                                     after=after_photos, dog_licence_id=dog_licence_id,
+                                                     dog_categories=service.settings.dog_categories))
     return CasePublic.of(case)
 
 

@@ -16,11 +16,13 @@ from cases.documents import PenaltyDecision, render_penalty_decision, sha256
 from cases.domain import (ACTIVE, SYSTEM, TERMINAL, Action, Actor, CaseFacts, CaseStatus, NotYourStep,
                           RatingFollowUp, TransitionNotAllowed, plan, rating_effect)
 from cases.flow import NewCase, create_cases
-from cases.tables import Case, CaseDocument, CasePhoto, EnforcementTrack, KnownMerchant, KnownPerson, Seizure
+from cases.tables import (Case, CaseDocument, CasePhoto, EnforcementTrack, KnownDogLicence, KnownMerchant, KnownPerson,
+                          Seizure)
 from cases.trail_store import append_trail
 from common.auth import Role
 from common.messaging.contracts import (AssignmentReturned, CaseClosed, CaseFiled, CaseFlagged, CasePublicNoteAdded,
-                                        CaseTransitioned, CaseUnroutable, EnforcementStepRecorded, IncidentDetached,
+                                        CaseTransitioned, CaseUnroutable, DogLicenceChanged, DogLicenceIssued,
+                                        EnforcementStepRecorded, IncidentDetached,
                                         IncidentJoined, IncidentRated, Location, MerchantChanged, MerchantRegistered,
                                         PersonChanged)
 from common.messaging.envelope import Envelope
@@ -92,6 +94,23 @@ async def record_merchant(event: MerchantRegistered | MerchantChanged, env: Enve
               "closed": getattr(event, "closed", False), "updated_at": event.at}
     await uow.session.execute(pg_insert(KnownMerchant).values(id=event.merchant_id, **values).on_conflict_do_update(
         index_elements=["id"], set_=values, where=KnownMerchant.updated_at <= event.at))
+
+
+async def record_dog_licence(event: DogLicenceIssued | DogLicenceChanged, env: Envelope, uow: UnitOfWork) -> None:
+    """The ledger's dog licences, as far as a case needs them: which exist, and whether in force."""
+    values = {"number": event.number, "status": getattr(event, "status", "active"), "updated_at": event.at}
+    await uow.session.execute(pg_insert(KnownDogLicence).values(id=event.licence_id, **values).on_conflict_do_update(
+        index_elements=["id"], set_=values, where=KnownDogLicence.updated_at <= event.at))
+
+
+async def _check_dog_licence(uow: UnitOfWork, case: Case, licence_id: str, dog_categories: frozenset[str]) -> None:
+    """A 犬只扰民 or 违规遛犬 case names a licence of the dog register, one that is in force."""
+    if case.category_code not in dog_categories:
+        raise ValueError(f"dog_licence_id: case {case.case_number} is {case.category_code}, not a dog case "
+                         f"({', '.join(sorted(dog_categories))})")
+    licence = await uow.session.get(KnownDogLicence, licence_id)
+    if licence is None or licence.status in ("dead", "cancelled"):
+        raise ValueError(f"dog_licence_id {licence_id} is not a licence in force in the dog register (养犬登记)")
 
 
 async def record_person(event: PersonChanged, env: Envelope, uow: UnitOfWork) -> None:
@@ -233,7 +252,7 @@ async def take_step(uow: UnitOfWork, cmd: TakeStep) -> Case:
             uow.publish(CaseClosed(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
                                    category_code=case.category_code, squad_id=case.squad_id,
                                    outcome=case.outcome or "resolved", merchant_id=case.merchant_id,
-                                   closed_at=now, closed_by=cmd.actor.subject))
+                                   dog_licence_id=case.dog_licence_id, closed_at=now, closed_by=cmd.actor.subject))
         case Action.rework:
             case.rework_rounds += 1
             case.handled_by = case.handled_at = None
@@ -259,6 +278,8 @@ class HandleCase:
     merchant_id: str | None
     before: list[Photo]
     after: list[Photo]
+    dog_licence_id: str | None = None
+    dog_categories: frozenset[str] = frozenset({"dog_nuisance", "stray_dog"})
 
 
 def photo_key(case_id: str, photo: Photo) -> str:
@@ -292,12 +313,15 @@ async def handle_case(uow: UnitOfWork, cmd: HandleCase) -> Case:
     plan(_facts(case), Action.handle, cmd.actor)  # refuse before writing any photo row
     if cmd.merchant_id is not None:
         await _check_merchant(uow, case, cmd.merchant_id)
+    if cmd.dog_licence_id is not None:
+        await _check_dog_licence(uow, case, cmd.dog_licence_id, cmd.dog_categories)
     photos = (await _add_photos(uow, case.id, "before", cmd.before, cmd.actor)
               + await _add_photos(uow, case.id, "after", cmd.after, cmd.actor))
     await _transition(uow, case, Action.handle, cmd.actor, details={
-        "outcome": cmd.outcome, "note": cmd.note, "merchant_id": cmd.merchant_id, "photos": photos,
+        "outcome": cmd.outcome, "note": cmd.note, "merchant_id": cmd.merchant_id,
+        **({"dog_licence_id": cmd.dog_licence_id} if cmd.dog_licence_id else {}), "photos": photos,
         "round": case.rework_rounds + 1})
-    case.outcome, case.merchant_id = cmd.outcome, cmd.merchant_id
+    case.outcome, case.merchant_id, case.dog_licence_id = cmd.outcome, cmd.merchant_id, cmd.dog_licence_id
     case.handled_by, case.handled_at = cmd.actor.subject, uow.clock.now()
     await uow.commit()
     return case

@@ -9,13 +9,14 @@ from common.body_limit import FORM_OVERHEAD
 from common.photos import MAX_BYTES
 from cases.flow import dispatch_cases, open_cases
 from cases.handlers import (flag_for_command_centre, mark_returned, record_detached_report, record_joined_report,
-                            record_merchant, record_person, record_rating)
+                            record_dog_licence, record_merchant, record_person, record_rating)
 from cases.settings import CasesSettings
 from cases.tables import backbone
 from common.logging import configure_logging
 from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched,
                                         CaseFiled, CaseFlagged, CaseOpened, CasePublicNoteAdded, CaseTransitioned,
-                                        CaseUnroutable, EnforcementStepRecorded, IncidentDetached, IncidentJoined,
+                                        CaseUnroutable, DogLicenceChanged, DogLicenceIssued, EnforcementStepRecorded,
+                                        IncidentDetached, IncidentJoined,
                                         IncidentRated, IncidentReported, MerchantChanged, MerchantRegistered,
                                         PersonChanged)
 from common.objectstore import open_store
@@ -50,6 +51,8 @@ class CasesService(Service):
             MerchantRegistered: record_merchant,
             MerchantChanged: record_merchant,
             PersonChanged: record_person,
+            DogLicenceIssued: record_dog_licence,
+            DogLicenceChanged: record_dog_licence,
         }
 
     def routers(self):

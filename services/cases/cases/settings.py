@@ -16,10 +16,13 @@ class CasesSettings(ServiceSettings):
         frozenset({"web", "open311"}), description="channels whose reports wait for on-site verification "
         "(待核实) before filing; comma-separated")
     object_store_url: str = Field("file:.data/objects", description="where evidence photos are kept")
+    dog_categories: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset({"dog_nuisance", "stray_dog"}), description="categories whose cases may name a dog licence "
+        "(犬只扰民, 违规遛犬); comma-separated")
     reopen_on_dissatisfied: bool = Field(True, description="the bureau's rule: a 不满意 rating reopens the case "
                                          "(重新办理) and sends it back to its squad")
 
-    @field_validator("verify_channels", mode="before")
+    @field_validator("verify_channels", "dog_categories", mode="before")
     @classmethod
     def _split(cls, value):
         return frozenset(v.strip() for v in value.split(",") if v.strip()) if isinstance(value, str) else value

@@ -40,6 +40,7 @@ class Case(CasesTable, table=True):
     assignment_id: str | None = Field(default=None, max_length=36)
     outcome: str | None = Field(default=None, max_length=32)
     merchant_id: str | None = Field(default=None, max_length=36)
+    dog_licence_id: str | None = Field(default=None, max_length=36, description="the licence a dog case names")
     opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     dispatched_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     deadline_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
@@ -147,6 +148,16 @@ class KnownMerchant(CasesTable, table=True):
     grid_id: str | None = Field(default=None, max_length=64)
     squad_id: str | None = Field(default=None, max_length=64)
     closed: bool = False
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class KnownDogLicence(CasesTable, table=True):
+    """The dog register's licences, as ledger announces them (DogLicenceIssued, DogLicenceChanged):
+    a 犬只扰民 case may name only a licence that exists and is in force."""
+    __tablename__ = "dog_licences"
+    id: str = Field(primary_key=True, max_length=36)
+    number: str = Field(max_length=32)
+    status: str = Field(max_length=16)
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

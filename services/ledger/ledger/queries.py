@@ -15,8 +15,9 @@ from sqlmodel import select
 from common.messaging.contracts import LedgerFigures
 from ledger.domain.catering import REQUIRED_EFFICIENCY, CleaningRule, below_required, cleaning_due, size_class
 from ledger.domain.letters import LetterRule, LetterStatus, status
-from ledger.tables import (DesignatedPoint, FlyerNumber, HardshipRecord, Letter, Merchant, Purifier, RoundVisit,
-                           SignRecord, Stall)
+from ledger.domain.dogs import IN_FORCE, DogRules
+from ledger.tables import (DesignatedPoint, DogLicence, FlyerNumber, HardshipRecord, Letter, Merchant, Purifier,
+                           RoundVisit, SignRecord, Stall, Stray)
 
 EARTH_M = 6_371_000.0
 DISTRICT = "district"
@@ -197,10 +198,14 @@ class _Area:
     assisted: int = 0
     flyers: Counter = field(default_factory=Counter)
     fines: int = 0
+    dogs: int = 0
+    dogs_suspended: int = 0
+    dogs_overdue: int = 0
+    shelter: int = 0
 
 
-async def figures(session, today: date, letter_rule: LetterRule, cleaning_rule: CleaningRule
-                  ) -> dict[str, LedgerFigures]:
+async def figures(session, today: date, letter_rule: LetterRule, cleaning_rule: CleaningRule,
+                  dog_rules: DogRules | None = None, shelter_capacity: int = 0) -> dict[str, LedgerFigures]:
     """The registers' figures for the district and each grid (a merchant without a grid counts
     for the district only)."""
     areas: dict[str, _Area] = defaultdict(_Area)
@@ -257,6 +262,15 @@ async def figures(session, today: date, letter_rule: LetterRule, cleaning_rule: 
         for a in both(grid_id):
             areas[a].flyers[flyer_status] += n
             areas[a].fines += int(fines or 0)
+    for grid_id, licence_status, due_on in (await session.execute(
+            sa_select(DogLicence.grid_id, DogLicence.status, DogLicence.inspection_due_on)
+            .where(DogLicence.status.in_([s.value for s in IN_FORCE])))).all():
+        for a in both(grid_id):
+            areas[a].dogs += 1
+            areas[a].dogs_suspended += licence_status == "suspended"
+            areas[a].dogs_overdue += bool(dog_rules and today > due_on)
+    for (grid_id,) in (await session.execute(sa_select(Stray.grid_id).where(Stray.status == "sheltered"))).all():
+        areas[DISTRICT].shelter += 1
     areas.setdefault(DISTRICT, _Area())
     return {name: LedgerFigures(
         merchants=sum(a.colours.values()),
@@ -266,6 +280,8 @@ async def figures(session, today: date, letter_rule: LetterRule, cleaning_rule: 
         letters_due_for_renewal=a.letters[LetterStatus.renewal_due], letters_expired=a.letters[LetterStatus.expired],
         sign_records=a.signs, sign_problems=a.problems, sign_problems_fixed=a.fixed, points_approved=dict(a.points),
         stalls=a.stalls, stalls_held=a.held, assisted=a.assisted,
-        flyer_numbers={s: a.flyers.get(s, 0) for s in ("tracked", "stopped", "fined")}, flyer_fines_fen=a.fines)
+        flyer_numbers={s: a.flyers.get(s, 0) for s in ("tracked", "stopped", "fined")}, flyer_fines_fen=a.fines,
+        dogs_licensed=a.dogs, dogs_suspended=a.dogs_suspended, dog_inspections_overdue=a.dogs_overdue,
+        shelter_in_use=a.shelter, shelter_capacity=shelter_capacity if name == DISTRICT else 0)
         for name, a in areas.items()}
 

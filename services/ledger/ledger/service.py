@@ -5,29 +5,43 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.dialects.postgresql import insert
 
 from common.body_limit import FORM_OVERHEAD
 from common.logging import configure_logging
-from common.messaging.contracts import (CaseClosed, DesignatedPointDecided, EnforcementStepRecorded, GridDefined,
-                                        LedgerFiguresReported, MerchantCardIssued, MerchantChanged,
-                                        MerchantColourRecovered, MerchantGradeChanged, MerchantRegistered,
-                                        ResponsibilityLetterSigned, StaffSignedIn)
+from common.messaging.contracts import (CaseClosed, DesignatedPointDecided, DogInspected, DogInspectionDue,
+                                        DogLicenceChanged, DogLicenceIssued, DogViolationRecorded,
+                                        EnforcementStepRecorded, GridDefined, LedgerFiguresReported,
+                                        MerchantCardIssued, MerchantChanged, MerchantColourRecovered,
+                                        MerchantGradeChanged, MerchantRegistered, ResponsibilityLetterSigned,
+                                        StaffSignedIn, StrayCaptured, StrayLeft)
+from common.messaging.envelope import Envelope
+from common.uow import UnitOfWork
 from common.objectstore import open_store
 from common.photos import MAX_BYTES
 from common.ratelimit import RateLimiter
 from common.service import Service, create_app
 from ledger.api import routers
+from ledger.domain.dogs import zones_from
+from ledger.handlers.dogs import Context as DogContext, remind_and_suspend, violation_from_case
 from ledger.handlers.figures import tell_figures
 from ledger.handlers.grading import grade_after_case, grade_after_enforcement, recover_colours
 from ledger.handlers.merchants import announce_merchants, record_grid
+from ledger.identity import IdentityVault
 from ledger.settings import LedgerSettings
 from ledger.tables import SchoolGate, backbone
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
+
+
+async def case_closed(event: CaseClosed, env: Envelope, uow: UnitOfWork, *, rules, dog_categories) -> None:
+    """A closed case: the merchant it names is graded; the dog licence it names counts a violation."""
+    await grade_after_case(event, env, uow)
+    await violation_from_case(event, env, uow, rules=rules, categories=dog_categories)
 
 
 class LedgerService(Service):
@@ -37,16 +51,25 @@ class LedgerService(Service):
     staff_pages = (("/ledger", "台账"),)
     publishes = (MerchantGradeChanged, MerchantRegistered, MerchantChanged, MerchantColourRecovered,
                  MerchantCardIssued, ResponsibilityLetterSigned, DesignatedPointDecided, LedgerFiguresReported,
-                 StaffSignedIn)
+                 DogLicenceIssued, DogLicenceChanged, DogInspected, DogInspectionDue, DogViolationRecorded,
+                 StrayCaptured, StrayLeft, StaffSignedIn)
     settings: LedgerSettings
 
     def __init__(self, settings: LedgerSettings, **kwargs) -> None:
         super().__init__(settings, **kwargs)
         self.store = open_store(settings.object_store_url)
+        self.vault = IdentityVault(settings.id_number_key)
+        zones = Path(settings.dog_key_zones_file or HERE / "seed" / "dog_key_zones.json")
+        self.key_zones = zones_from(json.loads(zones.read_text(encoding="utf-8")))
+
+    def dog_context(self, by: str) -> DogContext:
+        return DogContext(rules=self.settings.dogs, zones=self.key_zones, vault=self.vault,
+                          district_code=self.settings.district_code, by=by)
 
     def handlers(self):
-        return {CaseClosed: grade_after_case, EnforcementStepRecorded: grade_after_enforcement,
-                GridDefined: record_grid}
+        return {CaseClosed: partial(case_closed, rules=self.settings.dogs,
+                                    dog_categories=self.settings.dog_case_categories),
+                EnforcementStepRecorded: grade_after_enforcement, GridDefined: record_grid}
 
     def routers(self):
         return routers
@@ -57,7 +80,9 @@ class LedgerService(Service):
                 ("POST", "/v1/merchants/{merchant_id}/signs"): photo + FORM_OVERHEAD,
                 ("POST", "/v1/merchants/{merchant_id}/letters"): photo + FORM_OVERHEAD,
                 ("POST", "/v1/inspection-rounds/{round_id}/visits"): photo + FORM_OVERHEAD,
-                ("POST", "/v1/flyer-numbers"): 5 * photo + FORM_OVERHEAD}
+                ("POST", "/v1/flyer-numbers"): 5 * photo + FORM_OVERHEAD,
+                ("POST", "/v1/strays"): photo + FORM_OVERHEAD,
+                ("POST", "/public/v1/dog-applications"): 2 * photo + FORM_OVERHEAD}
 
     async def on_started(self) -> None:
         self.limiter = RateLimiter(self.session_factory, self.clock, self.tables.rate_windows)
@@ -81,8 +106,14 @@ class LedgerService(Service):
             recovered += n
             if n < 500:
                 break
+        while True:
+            async with self.uow() as uow:
+                reminded, suspended = await remind_and_suspend(uow, self.settings.dogs)
+            if reminded + suspended < 500:
+                break
         async with self.uow() as uow:
-            await tell_figures(uow, self.settings.letters, self.settings.cleaning)
+            await tell_figures(uow, self.settings.letters, self.settings.cleaning, self.settings.dogs,
+                               self.settings.shelter_capacity)
         return recovered
 
     async def _ticking(self) -> None:

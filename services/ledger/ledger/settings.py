@@ -1,13 +1,22 @@
+from datetime import time
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from common.settings import ServiceSettings
+from common.settings import ServiceSettings, refuse_weak_secret
 from ledger.domain.catering import CleaningRule
 from ledger.domain.colour import RecoveryMode, RecoveryRule
+from ledger.domain.dogs import DogRules
 from ledger.domain.letters import LetterRule
 from ledger.domain.points import SurveyRule
+
+
+DEV_ID_NUMBER_KEY = "dev-only-id-number-key-change-me-0123456789"
+DEFAULT_BANNED_BREEDS = frozenset({
+    "藏獒", "比特犬", "斗牛獒", "杜高犬", "阿根廷杜高犬", "日本土佐犬", "巴西菲勒犬", "高加索犬", "中亚牧羊犬",
+    "罗威纳犬", "卡斯罗犬", "马士提夫犬", "大丹犬", "圣伯纳犬", "苏俄猎狼犬", "牛头梗", "斯塔福郡斗牛梗", "美国恶霸犬"})
+"""禁养犬只: the list of a city like Zhengzhou's (烈性犬); a city sets its own."""
 
 
 class LedgerSettings(ServiceSettings):
@@ -36,10 +45,49 @@ class LedgerSettings(ServiceSettings):
     trusted_proxies: Annotated[frozenset[str], NoDecode] = Field(frozenset({"127.0.0.1", "::1"}),
                                             description="addresses or networks whose X-Forwarded-For is believed")
 
-    @field_validator("trusted_proxies", mode="before")
+    # -- the dog register (养犬登记): rules of ours, each a city may set otherwise
+    district_code: str = Field("410102", description="in licence and shelter numbers")
+    id_number_key: str = Field(DEV_ID_NUMBER_KEY, description="the key owners' identity-card numbers are encrypted "
+                               "under (required outside development; changing it needs a re-encryption)")
+    dog_min_age_months: int = Field(3, ge=0, le=24, description="a dog registers from this age")
+    dog_rabies_valid_months: int = Field(12, ge=1, le=60, description="a rabies vaccination's validity")
+    dog_banned_breeds: Annotated[frozenset[str], NoDecode] = Field(DEFAULT_BANNED_BREEDS, description="禁养犬只, "
+                                                                   "comma-separated")
+    dog_key_zones_file: str | None = Field(None, description="重点管理区 as GeoJSON polygons (features with "
+                                           "properties id, name); default: the demo district's")
+    dog_inspection_notice_days: int = Field(30, ge=1, le=120, description="年检 listed and reminded this early")
+    dog_suspend_after_days: int = Field(90, ge=0, description="年检 overdue this long suspends the licence")
+    dog_violations_to_suspend: int = Field(3, ge=1, description="walking violations within 12 months that suspend")
+    dog_walk_hours: str = Field("06:00-22:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$",
+                                description="when dogs may be walked (an earlier outside_hours is refused)")
+    dog_claim_days: int = Field(7, ge=0, description="a captured dog may be claimed this long")
+    dog_quarantine_days: int = Field(14, ge=0, description="a captured dog's quarantine")
+    dog_case_categories: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset({"dog_nuisance"}), description="closed cases of these categories naming a licence are walking "
+        "violations")
+    shelter_capacity: int = Field(120, ge=1, description="收容所 places")
+    shelter_daily_fee_fen: int = Field(2000, ge=0, description="what a day at the shelter costs the owner who claims")
+    dog_applications_per_minute: int = Field(5, description="online applications per client address")
+
+    @field_validator("trusted_proxies", "dog_banned_breeds", "dog_case_categories", mode="before")
     @classmethod
     def _comma_list(cls, value):
         return frozenset(v.strip() for v in value.split(",") if v.strip()) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _own_key_outside_development(self) -> "LedgerSettings":
+        if self.environment != "development":
+            refuse_weak_secret("LEDGER_ID_NUMBER_KEY", self.id_number_key)
+        return self
+
+    @property
+    def dogs(self) -> DogRules:
+        start, end = (time.fromisoformat(t) for t in self.dog_walk_hours.split("-"))
+        return DogRules(min_age_months=self.dog_min_age_months, rabies_valid_months=self.dog_rabies_valid_months,
+                        banned_breeds=self.dog_banned_breeds, inspection_notice_days=self.dog_inspection_notice_days,
+                        suspend_after_days=self.dog_suspend_after_days,
+                        violations_to_suspend=self.dog_violations_to_suspend, claim_days=self.dog_claim_days,
+                        quarantine_days=self.dog_quarantine_days, walk_hours=(start, end))
 
     @property
     def recovery(self) -> RecoveryRule:

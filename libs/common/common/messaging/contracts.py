@@ -47,6 +47,7 @@ class Topics:
     merchants = "ledger.merchants"
     points = "ledger.points"
     ledger_figures = "ledger.figures"
+    dogs = "ledger.dogs"
 
     @staticmethod
     def dead_letter(group: str) -> str:
@@ -382,6 +383,7 @@ class CaseClosed(IntegrationEvent):
     squad_id: str | None
     outcome: CaseOutcome
     merchant_id: str | None = Field(None, description="the merchant in the ledger, if any")
+    dog_licence_id: str | None = Field(None, description="the dog licence a 犬只扰民 or 违规遛犬 case names, if any")
     closed_at: datetime
     closed_by: str
 
@@ -818,6 +820,156 @@ class DesignatedPointDecided(IntegrationEvent):
         "hours": "06:00-09:30", "status": "approved", "reason": None, "at": "2026-04-01T02:00:00Z"}),)
 
 
+DogStatus = Literal["active", "suspended", "lost", "dead", "cancelled"]
+_LICENCE = {"licence_id": "5b0e6c1a-2d3f-4e8b-9c7a-1f2e3d4c5b6a", "number": "D410102-2026-000345"}
+
+
+class DogLicenceIssued(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.ledger.dog_licence.issued.v1"
+    topic: ClassVar[str] = Topics.dogs
+    key_field: ClassVar[str] = "licence_id"
+    producer: ClassVar[str] = "ledger"
+    summary: ClassVar[str] = ("养犬登记: a dog licence (犬证) was issued: at the counter, online (no trip needed, the "
+                              "tag posted), or to the adopter of a sheltered dog. No owner's details.")
+
+    licence_id: str
+    number: str
+    via: Literal["counter", "online", "adoption"]
+    grid_id: str | None = None
+    zone_id: str | None = Field(None, description="the key management zone (重点管理区) of the household")
+    breed: FreeText
+    size: Literal["small", "medium", "large"]
+    issued_on: date
+    inspection_due_on: date
+    at: datetime
+
+    examples: ClassVar = (("online", "registered online, the tag posted", {
+        **_LICENCE, "via": "online", "grid_id": "zy-ruhelu", "zone_id": None, "breed": "柯基犬", "size": "small",
+        "issued_on": "2026-11-23", "inspection_due_on": "2027-11-23", "at": "2026-11-23T02:30:00Z"}),)
+
+
+class DogLicenceChanged(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.ledger.dog_licence.changed.v1"
+    topic: ClassVar[str] = Topics.dogs
+    key_field: ClassVar[str] = "licence_id"
+    producer: ClassVar[str] = "ledger"
+    summary: ClassVar[str] = ("A licence's status changed: suspended (inspection overdue, three violations in twelve "
+                              "months), reinstated, lost, found, dead, cancelled, or passed to a new owner.")
+
+    licence_id: str
+    number: str
+    status: DogStatus
+    action: Literal["suspended", "reinstated", "lost", "found", "died", "cancelled", "transferred"]
+    reason: FreeText | None = None
+    at: datetime
+
+    examples: ClassVar = (("suspended", "three walking violations within twelve months", {
+        **_LICENCE, "status": "suspended", "action": "suspended", "reason": "violations", "at": "2026-12-01T08:00:00Z"}),)
+
+
+class DogInspected(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.ledger.dog_licence.inspected.v1"
+    topic: ClassVar[str] = Topics.dogs
+    key_field: ClassVar[str] = "licence_id"
+    producer: ClassVar[str] = "ledger"
+    summary: ClassVar[str] = "年检: the licence's annual inspection (the immunisation checked), renewing it."
+
+    licence_id: str
+    number: str
+    due_on: date
+    next_due_on: date
+    reinstated: bool = Field(False, description="it had been suspended for an overdue inspection")
+    at: datetime
+
+    examples: ClassVar = (("on_time", "inspected a week before its date", {
+        **_LICENCE, "due_on": "2027-11-23", "next_due_on": "2028-11-23", "reinstated": False,
+        "at": "2027-11-16T03:00:00Z"}),)
+
+
+class DogInspectionDue(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.ledger.dog_licence.inspection_due.v1"
+    topic: ClassVar[str] = Topics.dogs
+    key_field: ClassVar[str] = "licence_id"
+    producer: ClassVar[str] = "ledger"
+    summary: ClassVar[str] = ("A reminder to the owner, for an SMS gateway to send: the annual inspection is due "
+                              "within the notice days. Once per due date. The gateway reads the owner's phone "
+                              "with GET /v1/dog-licences/{id}/contact (its own role); the event carries none.")
+
+    licence_id: str
+    number: str
+    due_on: date
+    at: datetime
+
+    examples: ClassVar = (("due", "due in 30 days", {**_LICENCE, "due_on": "2027-11-23",
+                                                       "at": "2027-10-24T01:00:00Z"}),)
+
+
+class DogViolationRecorded(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.ledger.dog_licence.violation_recorded.v1"
+    topic: ClassVar[str] = Topics.dogs
+    key_field: ClassVar[str] = "licence_id"
+    producer: ClassVar[str] = "ledger"
+    summary: ClassVar[str] = ("违规遛犬 and the like against a licence: by an officer, from a closed 犬只扰民 case, or "
+                              "a licensed dog captured as a stray; with the count in the last twelve months.")
+
+    licence_id: str
+    number: str
+    kind: Literal["no_lead", "outside_hours", "no_dog_place", "nuisance", "stray"]
+    source: Literal["officer", "case", "capture"]
+    case_id: str | None = None
+    grid_id: str | None = None
+    in_twelve_months: int
+    at: datetime
+
+    examples: ClassVar = (("no_lead", "an officer saw the dog without a lead", {
+        **_LICENCE, "kind": "no_lead", "source": "officer", "case_id": None, "grid_id": "zy-ruhelu",
+        "in_twelve_months": 1, "at": "2026-12-01T12:10:00Z"}),)
+
+
+class StrayCaptured(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.ledger.stray.captured.v1"
+    topic: ClassVar[str] = Topics.dogs
+    key_field: ClassVar[str] = "stray_id"
+    producer: ClassVar[str] = "ledger"
+    summary: ClassVar[str] = ("抓捕流浪犬: a dog was captured and taken to the shelter; when its chip or tag finds "
+                              "a licence, the owner is to be told (licence_id; an SMS gateway reads the contact) and "
+                              "may claim it until claim_until.")
+
+    stray_id: str
+    number: str
+    location: Location
+    grid_id: str | None = None
+    licence_id: str | None = Field(None, description="the licence its chip or tag found")
+    claim_until: date
+    quarantine_until: date
+    at: datetime
+
+    examples: ClassVar = (("chipped", "a chipped dog, its owner to be told", {
+        "stray_id": "9d1f0e2c-3b4a-4c5d-8e6f-7a8b9c0d1e2f", "number": "S410102-2026-000192",
+        "location": {"lon": 113.6188, "lat": 34.7466}, "grid_id": "zy-ruhelu", "licence_id": _LICENCE["licence_id"],
+        "claim_until": "2026-12-08", "quarantine_until": "2026-12-15", "at": "2026-12-01T01:20:00Z"}),)
+
+
+class StrayLeft(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.ledger.stray.left.v1"
+    topic: ClassVar[str] = Topics.dogs
+    key_field: ClassVar[str] = "stray_id"
+    producer: ClassVar[str] = "ledger"
+    summary: ClassVar[str] = ("A dog left the shelter: claimed by its owner (the costs paid), adopted (with the "
+                              "adopter's new licence), or died.")
+
+    stray_id: str
+    number: str
+    outcome: Literal["claimed", "adopted", "dead"]
+    licence_id: str | None = Field(None, description="the owner's licence (claimed) or the adopter's new one")
+    costs_fen: int = 0
+    at: datetime
+
+    examples: ClassVar = (("adopted", "adopted, with a new licence", {
+        "stray_id": "9d1f0e2c-3b4a-4c5d-8e6f-7a8b9c0d1e2f", "number": "S410102-2026-000192", "outcome": "adopted",
+        "licence_id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "costs_fen": 0, "at": "2026-12-20T06:00:00Z"}),)
+
+
 class LedgerFigures(BaseModel):
     """One area's figures (the district, or one grid): what the registers hold today."""
     merchants: int = Field(description="in the register, not closed")
@@ -838,6 +990,11 @@ class LedgerFigures(BaseModel):
     assisted: int = Field(description="帮扶对象")
     flyer_numbers: dict[str, int] = Field(description="小广告号码: tracked, stopped, fined")
     flyer_fines_fen: int
+    dogs_licensed: int = Field(0, description="licences in force (active, suspended, lost)")
+    dogs_suspended: int = 0
+    dog_inspections_overdue: int = 0
+    shelter_in_use: int = Field(0, description="dogs at the shelter now")
+    shelter_capacity: int = 0
 
 
 class LedgerFiguresReported(IntegrationEvent):
@@ -872,5 +1029,6 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     AssignmentCreated, CaseUnroutable, GridDefined, SquadChanged, PersonChanged, StaffSignedIn, CategoryDefined,
     MerchantGradeChanged, MerchantRegistered, MerchantChanged, MerchantColourRecovered, MerchantCardIssued,
     ResponsibilityLetterSigned, DesignatedPointDecided, LedgerFiguresReported,
+    DogLicenceIssued, DogLicenceChanged, DogInspected, DogInspectionDue, DogViolationRecorded, StrayCaptured, StrayLeft,
 )
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {c.event_type: c for c in EVENT_CLASSES}

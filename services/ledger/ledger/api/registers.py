@@ -97,7 +97,7 @@ async def flyer_photo(flyer_id: str, index: int, principal: Keeper, service: Ser
 async def ledger_figures(principal: Reader, service: ServiceDep) -> dict:
     async with service.session_factory() as session:
         found = await figures(session, bureau_date(service.clock.now()), service.settings.letters,
-                              service.settings.cleaning)
+                              service.settings.cleaning, service.settings.dogs, service.settings.shelter_capacity)
     return {area: f.model_dump() for area, f in sorted(found.items(), key=lambda kv: (kv[0] != "district", kv[0]))}
 
 

@@ -10,15 +10,18 @@ from common.clock import bureau_date
 from common.messaging.contracts import LedgerFiguresReported
 from common.uow import UnitOfWork
 from ledger.domain.catering import CleaningRule
+from ledger.domain.dogs import DogRules
 from ledger.domain.letters import LetterRule
 from ledger.queries import figures
 from ledger.tables import Announcement
 
 
-async def tell_figures(uow: UnitOfWork, letter_rule: LetterRule, cleaning_rule: CleaningRule) -> int:
+async def tell_figures(uow: UnitOfWork, letter_rule: LetterRule, cleaning_rule: CleaningRule, dog_rules: DogRules,
+                       shelter_capacity: int) -> int:
     now = uow.clock.now()
     told = 0
-    for area, f in (await figures(uow.session, bureau_date(now), letter_rule, cleaning_rule)).items():
+    found = await figures(uow.session, bureau_date(now), letter_rule, cleaning_rule, dog_rules, shelter_capacity)
+    for area, f in found.items():
         digest = hashlib.sha256(f.model_dump_json().encode()).hexdigest()
         name = f"figures:{area}"
         last = (await uow.session.exec(select(Announcement).where(Announcement.name == name)

@@ -1,0 +1,367 @@
+"""养犬登记: licences issued (at the counter, from an online application, to an adopter), their
+annual inspection, transfer, loss, death and cancellation, walking violations (by an officer,
+or a closed 犬只扰民 case naming the licence), and the tick that reminds owners of inspections
+and suspends what is overdue. Every step goes into the licence's history."""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import select
+
+from common.clock import BEIJING, bureau_date
+from common.messaging.contracts import (CaseClosed, DogInspected, DogInspectionDue, DogLicenceChanged,
+                                        DogLicenceIssued, DogViolationRecorded)
+from common.messaging.envelope import Envelope
+from common.uow import UnitOfWork
+from ledger.domain.dogs import (IN_FORCE, DogRefused, DogRules, InspectionState, KeyZone, LicenceStatus, Size,
+                                ViolationKind, first_inspection, id_number, inspection_state, microchip,
+                                next_inspection, old_enough, outside_walk_hours, rabies_valid, refuse_breed,
+                                refuse_in_zone, size_of, violations_within_a_year, zone_of)
+from ledger.domain.merchant import phone_number, position
+from ledger.handlers.merchants import grid_map
+from ledger.identity import IdentityVault
+from ledger.tables import Counter, DogLicence, DogLicenceStep, DogViolation
+
+log = logging.getLogger(__name__)
+
+
+class DogConflict(Exception):
+    """The chip or tag is another licence's, or a transition the licence's status forbids (409)."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    name: str
+    id_number: str
+    phone: str
+    address: str
+    lon: float | None = None
+    lat: float | None = None
+    alone: bool = False
+
+
+@dataclass(frozen=True)
+class Dog:
+    name: str
+    breed: str
+    size: str | None
+    sex: str
+    birth_date: date
+    chip: str | None = None
+    height_cm: float | None = None
+    colour: str | None = None
+    tag_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Rabies:
+    certificate: str
+    vaccinated_on: date
+    clinic: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules need besides the form: the settings, the key zones, the vault, the actor."""
+    rules: DogRules
+    zones: list[KeyZone]
+    vault: IdentityVault
+    district_code: str
+    by: str
+
+
+def household_key(address: str, vault: IdentityVault) -> str:
+    return vault.fingerprint("household:" + re.sub(r"\s+", "", address).casefold())
+
+
+def checked(owner: Owner, dog: Dog, rabies: Rabies, today: date, rules: DogRules) -> tuple[Owner, Dog]:
+    """The form's own rules: the identity-card number, the phone, the chip, the size, the breed, the
+    age and the vaccination; the first that fails is refused (DogRefused names it)."""
+    owner = replace(owner, id_number=id_number(owner.id_number), name=owner.name.strip(),
+                    address=owner.address.strip())
+    try:
+        owner = replace(owner, phone=phone_number(owner.phone))
+    except ValueError as exc:
+        raise DogRefused("phone", f"owner.phone: {exc}") from None
+    if owner.lon is not None or owner.lat is not None:
+        try:
+            position(owner.lon, owner.lat)
+        except (ValueError, TypeError) as exc:
+            raise DogRefused("location", f"owner.location: {exc}") from None
+    size = dog.size
+    if dog.height_cm is not None:
+        measured = size_of(dog.height_cm)
+        if size is not None and size != measured:
+            raise DogRefused("size", f"a dog {dog.height_cm:g} cm at the withers is {measured.value}, not {size}")
+        size = measured.value
+    if size not in {s.value for s in Size}:
+        raise DogRefused("size", "dog.size: small, medium or large (or dog.height_cm)")
+    dog = replace(dog, size=size, chip=microchip(dog.chip) if dog.chip else None, breed=dog.breed.strip())
+    refuse_breed(dog.breed, rules)
+    old_enough(dog.birth_date, today, rules)
+    rabies_valid(rabies.vaccinated_on, today, rules)
+    return owner, dog
+
+
+async def household_dogs(uow: UnitOfWork, owner: Owner, vault: IdentityVault, exclude: str | None = None) -> int:
+    query = select(func.count()).select_from(DogLicence).where(
+        DogLicence.status.in_([s.value for s in IN_FORCE]),
+        or_(DogLicence.owner_fingerprint == vault.fingerprint(owner.id_number),
+            DogLicence.household_key == household_key(owner.address, vault)))
+    if exclude:
+        query = query.where(DogLicence.id != exclude)
+    return (await uow.session.execute(query)).scalar_one()
+
+
+async def _refuse_taken(uow: UnitOfWork, chip: str | None, tag_id: str | None, exclude: str | None = None) -> None:
+    for column, value, what in ((DogLicence.chip, chip, "chip"), (DogLicence.tag_id, tag_id, "tag")):
+        if value is None:
+            continue
+        query = select(DogLicence.number).where(column == value)
+        if exclude:
+            query = query.where(DogLicence.id != exclude)
+        other = (await uow.session.execute(query)).scalar()
+        if other is not None:
+            raise DogConflict(f"{what} {value} is licence {other}'s")
+
+
+async def next_number(uow: UnitOfWork, kind: str, prefix: str, year: int) -> str:
+    name = f"{kind}:{year}"
+    value = (await uow.session.execute(pg_insert(Counter).values(name=name, value=1).on_conflict_do_update(
+        index_elements=["name"], set_={"value": Counter.value + 1}).returning(Counter.value))).scalar_one()
+    return f"{prefix}-{year}-{value:06d}"
+
+
+def history(uow: UnitOfWork, licence_id: str, action: str, by: str, **details) -> None:
+    uow.session.add(DogLicenceStep(licence_id=licence_id, action=action, by=by, at=uow.clock.now(),
+                                   details={k: (v.isoformat() if isinstance(v, (date, datetime)) else v)
+                                            for k, v in details.items() if v is not None}))
+
+
+async def issue_licence(uow: UnitOfWork, owner: Owner, dog: Dog, rabies: Rabies, ctx: Context, *, via: str,
+                        photo: tuple[str, str] | None = None, commit: bool = True) -> DogLicence:
+    """犬证: every rule checked (refused with the one that fails), the number given, the first
+    annual inspection due a year on."""
+    today = bureau_date(uow.clock.now())
+    owner, dog = checked(owner, dog, rabies, today, ctx.rules)
+    zone = zone_of(owner.lon, owner.lat, ctx.zones)
+    refuse_in_zone(zone, Size(dog.size), await household_dogs(uow, owner, ctx.vault) if zone else 0)
+    await _refuse_taken(uow, dog.chip, dog.tag_id)
+    placed = (await grid_map(uow.session)).grid_for(owner.lon, owner.lat) if owner.lon is not None else None
+    now = uow.clock.now()
+    licence = DogLicence(
+        id=str(uuid.uuid4()), number=await next_number(uow, "dog", f"D{ctx.district_code}", today.year),
+        status=LicenceStatus.active, via=via, owner_name=owner.name, owner_id_sealed=ctx.vault.seal(owner.id_number),
+        owner_id_masked=IdentityVault.masked(owner.id_number), owner_fingerprint=ctx.vault.fingerprint(owner.id_number),
+        owner_phone=owner.phone, owner_address=owner.address, household_key=household_key(owner.address, ctx.vault),
+        owner_lon=owner.lon, owner_lat=owner.lat, owner_alone=owner.alone, zone_id=zone.id if zone else None,
+        grid_id=placed.grid_id if placed else None, dog_name=dog.name, breed=dog.breed, size=dog.size,
+        height_cm=dog.height_cm, colour=dog.colour, sex=dog.sex, birth_date=dog.birth_date, chip=dog.chip,
+        tag_id=dog.tag_id, photo_key=photo[0] if photo else None, photo_type=photo[1] if photo else None,
+        rabies_certificate=rabies.certificate, vaccinated_on=rabies.vaccinated_on, rabies_clinic=rabies.clinic,
+        issued_on=today, inspection_due_on=first_inspection(today), created_at=now, updated_at=now)
+    uow.session.add(licence)
+    history(uow, licence.id, "issued", ctx.by, via=via, number=licence.number)
+    uow.publish(DogLicenceIssued(licence_id=licence.id, number=licence.number, via=via, grid_id=licence.grid_id,
+                                 zone_id=licence.zone_id, breed=licence.breed, size=licence.size, issued_on=today,
+                                 inspection_due_on=licence.inspection_due_on, at=now))
+    if commit:
+        await uow.commit()
+    return licence
+
+
+async def licence_for_update(uow: UnitOfWork, licence_id: str) -> DogLicence:
+    licence = (await uow.session.exec(select(DogLicence).where(DogLicence.id == licence_id)
+                                      .with_for_update())).first()
+    if licence is None:
+        raise LookupError(f"dog licence {licence_id} not found")
+    return licence
+
+
+def tell_changed(uow: UnitOfWork, licence: DogLicence, action: str, reason: str | None = None) -> None:
+    licence.updated_at = uow.clock.now()
+    uow.session.add(licence)
+    uow.publish(DogLicenceChanged(licence_id=licence.id, number=licence.number, status=licence.status, action=action,
+                                  reason=reason, at=licence.updated_at))
+
+
+async def inspect(uow: UnitOfWork, licence_id: str, rabies: Rabies, ctx: Context) -> DogLicence:
+    """年检: the immunisation checked on the day, the licence renewed to its next anniversary; one
+    suspended for an overdue inspection is reinstated."""
+    licence = await licence_for_update(uow, licence_id)
+    if licence.status not in (LicenceStatus.active, LicenceStatus.suspended):
+        raise DogConflict(f"licence {licence.number} is {licence.status}: it is not inspected")
+    today = bureau_date(uow.clock.now())
+    rabies_valid(rabies.vaccinated_on, today, ctx.rules)
+    due = licence.inspection_due_on
+    licence.rabies_certificate, licence.vaccinated_on, licence.rabies_clinic = (
+        rabies.certificate, rabies.vaccinated_on, rabies.clinic)
+    licence.inspection_due_on = next_inspection(due, today)
+    reinstated = licence.status == LicenceStatus.suspended and licence.status_reason == "inspection_overdue"
+    history(uow, licence.id, "inspected", ctx.by, due_on=due, next_due_on=licence.inspection_due_on,
+          certificate=rabies.certificate)
+    uow.publish(DogInspected(licence_id=licence.id, number=licence.number, due_on=due,
+                             next_due_on=licence.inspection_due_on, reinstated=reinstated, at=uow.clock.now()))
+    if reinstated:
+        licence.status, licence.status_reason = LicenceStatus.active, None
+        history(uow, licence.id, "reinstated", ctx.by, reason="inspected")
+        tell_changed(uow, licence, "reinstated", "inspected")
+    licence.updated_at = uow.clock.now()
+    uow.session.add(licence)
+    await uow.commit()
+    return licence
+
+
+TRANSITIONS = {
+    "lost": ({LicenceStatus.active, LicenceStatus.suspended}, LicenceStatus.lost),
+    "found": ({LicenceStatus.lost}, LicenceStatus.active),
+    "died": (set(IN_FORCE), LicenceStatus.dead),
+    "cancelled": (set(IN_FORCE), LicenceStatus.cancelled),
+}
+
+
+async def change_status(uow: UnitOfWork, licence_id: str, action: str, reason: str | None, by: str) -> DogLicence:
+    """走失, 找回, 死亡, 注销: each kept in the history and told."""
+    allowed, to = TRANSITIONS[action]
+    licence = await licence_for_update(uow, licence_id)
+    if licence.status not in allowed:
+        raise DogConflict(f"licence {licence.number} is {licence.status}: it cannot be {action}")
+    licence.status = to
+    licence.status_reason = None if to == LicenceStatus.active else reason
+    history(uow, licence.id, action, by, reason=reason)
+    tell_changed(uow, licence, action, reason)
+    await uow.commit()
+    return licence
+
+
+async def transfer(uow: UnitOfWork, licence_id: str, owner: Owner, ctx: Context) -> DogLicence:
+    """过户: a new owner, checked as a new registration's owner is (the key zones included)."""
+    licence = await licence_for_update(uow, licence_id)
+    if licence.status not in (LicenceStatus.active, LicenceStatus.suspended):
+        raise DogConflict(f"licence {licence.number} is {licence.status}: it is not transferred")
+    owner = replace(owner, id_number=id_number(owner.id_number))
+    try:
+        owner = replace(owner, phone=phone_number(owner.phone))
+    except ValueError as exc:
+        raise DogRefused("phone", f"owner.phone: {exc}") from None
+    zone = zone_of(owner.lon, owner.lat, ctx.zones)
+    refuse_in_zone(zone, Size(licence.size), await household_dogs(uow, owner, ctx.vault, licence.id) if zone else 0)
+    previous = licence.owner_id_masked
+    placed = (await grid_map(uow.session)).grid_for(owner.lon, owner.lat) if owner.lon is not None else None
+    licence.owner_name, licence.owner_id_sealed = owner.name, ctx.vault.seal(owner.id_number)
+    licence.owner_id_masked = IdentityVault.masked(owner.id_number)
+    licence.owner_fingerprint = ctx.vault.fingerprint(owner.id_number)
+    licence.owner_phone, licence.owner_address, licence.owner_alone = owner.phone, owner.address, owner.alone
+    licence.household_key = household_key(owner.address, ctx.vault)
+    licence.owner_lon, licence.owner_lat, licence.zone_id = owner.lon, owner.lat, zone.id if zone else None
+    licence.grid_id = placed.grid_id if placed else licence.grid_id
+    history(uow, licence.id, "transferred", ctx.by, previous_owner=previous, new_owner=licence.owner_id_masked)
+    tell_changed(uow, licence, "transferred")
+    await uow.commit()
+    return licence
+
+
+async def record_violation(uow: UnitOfWork, licence: DogLicence, kind: ViolationKind, *, source: str, by: str,
+                           at: datetime, rules: DogRules, case_id: str | None = None, lon: float | None = None,
+                           lat: float | None = None, note: str | None = None) -> int:
+    """A violation against the licence; the third within twelve months suspends it. Returns how
+    many there are in the twelve months."""
+    uow.session.add(DogViolation(licence_id=licence.id, kind=kind, source=source, case_id=case_id, lon=lon, lat=lat,
+                                 note=note, by=by, at=at))
+    await uow.session.flush()
+    moments = (await uow.session.execute(select(DogViolation.at).where(DogViolation.licence_id == licence.id))
+               ).scalars().all()
+    count = violations_within_a_year(list(moments), max(at, uow.clock.now()))
+    history(uow, licence.id, "violation", by, kind=kind.value, source=source, case_id=case_id, in_twelve_months=count)
+    uow.publish(DogViolationRecorded(licence_id=licence.id, number=licence.number, kind=kind.value, source=source,
+                                     case_id=case_id, grid_id=licence.grid_id, in_twelve_months=count, at=at))
+    if count >= rules.violations_to_suspend and licence.status == LicenceStatus.active:
+        licence.status, licence.status_reason = LicenceStatus.suspended, "violations"
+        history(uow, licence.id, "suspended", "ledger", reason="violations", in_twelve_months=count)
+        tell_changed(uow, licence, "suspended", "violations")
+    return count
+
+
+async def officer_violation(uow: UnitOfWork, licence_id: str, kind: ViolationKind, *, at: datetime, lon, lat,
+                            note: str | None, by: str, rules: DogRules) -> int:
+    """违规遛犬 seen by an officer: no lead, outside the permitted hours (refused if it was within
+    them), or in a no-dog place."""
+    if kind not in (ViolationKind.no_lead, ViolationKind.outside_hours, ViolationKind.no_dog_place):
+        raise DogRefused("kind", "an officer records no_lead, outside_hours or no_dog_place")
+    if at > uow.clock.now():
+        raise DogRefused("at", f"at {at.isoformat()} is in the future")
+    local = at.astimezone(BEIJING).time()
+    if kind == ViolationKind.outside_hours and not outside_walk_hours(local, rules):
+        start, end = rules.walk_hours
+        raise DogRefused("outside_hours", f"{local:%H:%M} is within the permitted hours {start:%H:%M}-{end:%H:%M}")
+    licence = await licence_for_update(uow, licence_id)
+    if licence.status not in IN_FORCE:
+        raise DogConflict(f"licence {licence.number} is {licence.status}")
+    count = await record_violation(uow, licence, kind, source="officer", by=by, at=at, rules=rules, lon=lon, lat=lat,
+                                   note=note)
+    await uow.commit()
+    return count
+
+
+async def violation_from_case(event: CaseClosed, env: Envelope, uow: UnitOfWork, *, rules: DogRules,
+                              categories: frozenset[str]) -> None:
+    """A closed 犬只扰民 / 违规遛犬 case that names a licence, closed as a violation, counts against it."""
+    if event.dog_licence_id is None or event.outcome != "violation" or event.category_code not in categories:
+        return
+    licence = (await uow.session.exec(select(DogLicence).where(DogLicence.id == event.dog_licence_id)
+                                      .with_for_update())).first()
+    if licence is None:
+        log.warning("case %s names dog licence %s, not in the register", event.case_id, event.dog_licence_id)
+        return
+    seen = (await uow.session.execute(select(DogViolation.id).where(DogViolation.case_id == event.case_id,
+                                                                    DogViolation.licence_id == licence.id))).first()
+    if seen is None:  # a case closed again after a rework counts once
+        await record_violation(uow, licence, ViolationKind.nuisance, source="case", by=event.closed_by,
+                               at=event.closed_at, rules=rules, case_id=event.case_id)
+
+
+async def remind_and_suspend(uow: UnitOfWork, rules: DogRules, limit: int = 500) -> tuple[int, int]:
+    """The tick: a reminder for each licence whose inspection falls due (once per due date), and
+    the suspension of those overdue beyond the rule; commits. (reminded, suspended)."""
+    today = bureau_date(uow.clock.now())
+    horizon = today + timedelta(days=rules.inspection_notice_days)
+    rows = (await uow.session.exec(select(DogLicence).where(
+        DogLicence.status.in_([LicenceStatus.active, LicenceStatus.suspended]),
+        DogLicence.inspection_due_on <= horizon,
+        or_(DogLicence.reminded_for.is_(None), DogLicence.reminded_for != DogLicence.inspection_due_on,
+            and_(DogLicence.status == LicenceStatus.active,
+                 DogLicence.inspection_due_on < today - timedelta(days=rules.suspend_after_days))))
+        .order_by(DogLicence.inspection_due_on).limit(limit).with_for_update(skip_locked=True))).all()
+    reminded = suspended = 0
+    for licence in rows:
+        state = inspection_state(licence.inspection_due_on, today, rules)
+        if licence.reminded_for != licence.inspection_due_on:
+            licence.reminded_for = licence.inspection_due_on
+            uow.publish(DogInspectionDue(licence_id=licence.id, number=licence.number,
+                                         due_on=licence.inspection_due_on, at=uow.clock.now()))
+            history(uow, licence.id, "reminded", "ledger", due_on=licence.inspection_due_on)
+            reminded += 1
+        if state == InspectionState.suspend and licence.status == LicenceStatus.active:
+            licence.status, licence.status_reason = LicenceStatus.suspended, "inspection_overdue"
+            history(uow, licence.id, "suspended", "ledger", reason="inspection_overdue",
+                  due_on=licence.inspection_due_on)
+            tell_changed(uow, licence, "suspended", "inspection_overdue")
+            suspended += 1
+        uow.session.add(licence)
+    await uow.commit()
+    return reminded, suspended
+
+
+async def find_by(session, *, chip: str | None = None, tag: str | None = None) -> DogLicence | None:
+    if chip:
+        return (await session.exec(select(DogLicence).where(DogLicence.chip == chip))).first()
+    if tag:
+        return (await session.exec(select(DogLicence).where(DogLicence.tag_id == tag))).first()
+    return None
+
