@@ -10,14 +10,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
-from sqlalchemy import text
 from sqlmodel import select
 from sse_starlette import EventSourceResponse
 
 from common.auth import Principal, Role, require_roles
 from common.messaging.contracts import Location
 from dispatch.handlers import (OPEN, DispatchRefused, accept, answer_order, dispatch_from_queue, extend, reassign,
-                               reroute, return_assignment, supervise)
+                               replace_rules, reroute, return_assignment, set_calendar_day, StaleRules, supervise)
 from dispatch.patrol import PatrolRefused, TooFarFromPost
 from dispatch.tables import (Assignment, CalendarDay, Escalation, Officer, QueueItem, RoutingRuleRow, Squad,
                              SupervisionOrder)
@@ -422,22 +421,15 @@ async def get_rules(principal: Dispatcher, service=Depends(get_service)) -> dict
 
 @router.put("/v1/routing-rules", summary="replace the rule table (admin); takes effect within 10 s everywhere")
 async def put_rules(body: RulesBody, principal: Admin, service=Depends(get_service)) -> dict:
-    async with service.session_factory() as session:
-        squads = set((await session.exec(select(Squad.id))).all())
-        unknown = sorted({r.squad_id for r in body.rules if r.squad_id and r.squad_id not in squads})
-        if unknown:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown squads in rules: {unknown}")
-        await session.execute(text("LOCK TABLE dispatch.routing_rules IN EXCLUSIVE MODE"))
-        current = (await session.execute(text("SELECT coalesce(max(version), 0) FROM dispatch.routing_rules"))).scalar_one()
-        if body.version != current:
-            raise HTTPException(status.HTTP_409_CONFLICT, f"the rules are at version {current}, not {body.version}: "
-                                                          "read them again")
-        await session.execute(text("DELETE FROM dispatch.routing_rules"))
-        for i, r in enumerate(body.rules):
-            session.add(RoutingRuleRow(position=i + 1, version=current + 1, **r.model_dump()))
-        await session.commit()
+    try:
+        async with service.uow() as uow:
+            version = await replace_rules(uow, body.version, [r.model_dump() for r in body.rules])
+    except LookupError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc).strip("'")) from exc
+    except StaleRules as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     await service.load_rules_and_calendar()
-    return {"version": current + 1, "rules": [r.model_dump() for r in body.rules]}
+    return {"version": version, "rules": [r.model_dump() for r in body.rules]}
 
 
 class CalendarDayBody(BaseModel):
@@ -457,16 +449,14 @@ async def calendar(principal: AnyUser, service=Depends(get_service),
 
 @router.put("/v1/calendar/{day}", summary="mark a day as a holiday or a workday (admin)")
 async def put_day(day: date, body: CalendarDayBody, principal: Admin, service=Depends(get_service)) -> dict:
-    async with service.session_factory() as session:
-        await session.merge(CalendarDay(day=day, kind=body.kind, name=body.name))
-        await session.commit()
+    async with service.uow() as uow:
+        await set_calendar_day(uow, day, body.kind, body.name)
     await service.load_rules_and_calendar()
     return {"day": day.isoformat(), **body.model_dump()}
 
 
 @router.delete("/v1/calendar/{day}", status_code=204, summary="make a day ordinary again (admin)")
 async def delete_day(day: date, principal: Admin, service=Depends(get_service)):
-    async with service.session_factory() as session:
-        await session.execute(text("DELETE FROM dispatch.calendar_days WHERE day = :d"), {"d": day})
-        await session.commit()
+    async with service.uow() as uow:
+        await set_calendar_day(uow, day, None, None)
     await service.load_rules_and_calendar()

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Callable
 
+from sqlalchemy import delete, func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
-from common.messaging.contracts import (AssignmentAccepted, CategoryDefined, AssignmentEscalated,
-                                        AssignmentReturned, CaseTransitioned, DeadlineExtended, GridDefined, Location, PatrolCheckedIn, PatrolPostMissed,
-                                        SupervisionOrderAnswered, SupervisionOrderIssued)
+from common.messaging.contracts import (AssignmentAccepted, AssignmentEscalated, AssignmentReturned, CaseTransitioned,
+                                        CategoryDefined, DeadlineExtended, GridDefined, Location, PatrolCheckedIn,
+                                        PatrolPostMissed, SupervisionOrderAnswered, SupervisionOrderIssued,
+                                        WorkCalendarChanged)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from dispatch import routing
@@ -28,9 +30,9 @@ from dispatch.domain import (OPEN, AssignmentStatus, GridMap, RoutingRule,
                              escalation_step)
 from common.geo import distance_m
 from dispatch.patrol import PostWindow, judge_check_in, shifts_on
-from dispatch.tables import (Assignment, CategoryName, Escalation, Grid, Officer, PatrolPost, PatrolShift, QueueItem, Squad,
-                             SupervisionOrder)
-from dispatch.workcalendar import WorkCalendar, deadline
+from dispatch.tables import (Announcement, Assignment, CalendarDay, CategoryName, Escalation, Grid, Officer, PatrolPost,
+                             PatrolShift, QueueItem, RoutingRuleRow, Squad, SupervisionOrder)
+from dispatch.workcalendar import OFFICE_HOURS, WorkCalendar, deadline
 
 log = logging.getLogger(__name__)
 BOARD_CHANNEL = "dispatch_board"
@@ -427,6 +429,61 @@ async def record_category(event: CategoryDefined, env: Envelope, uow: UnitOfWork
         .returning(CategoryName.name))).scalar()
     if kept is not None:
         uow.after_commit(lambda: names.__setitem__(event.code, kept))
+
+
+class StaleRules(Exception):
+    """The rule table changed since it was read (409)."""
+
+
+async def replace_rules(uow: UnitOfWork, read_version: int, rules: list[dict]) -> int:
+    """The admin's new rule table, whole, if nobody changed it since it was read (a version check
+    under a table lock); returns the new version."""
+    squads = set((await uow.session.exec(select(Squad.id))).all())
+    unknown = sorted({r["squad_id"] for r in rules if r.get("squad_id") and r["squad_id"] not in squads})
+    if unknown:
+        raise LookupError(f"unknown squads in rules: {unknown}")
+    await uow.session.execute(text("LOCK TABLE dispatch.routing_rules IN EXCLUSIVE MODE"))
+    current = (await uow.session.execute(select(func.coalesce(func.max(RoutingRuleRow.version), 0)))).scalar_one()
+    if read_version != current:
+        raise StaleRules(f"the rules are at version {current}, not {read_version}: read them again")
+    await uow.session.execute(delete(RoutingRuleRow))
+    for i, r in enumerate(rules):
+        uow.session.add(RoutingRuleRow(position=i + 1, version=current + 1, **r))
+    await uow.commit()
+    return current + 1
+
+
+async def announce_calendar(uow: UnitOfWork) -> bool:
+    """WorkCalendarChanged with the whole calendar, when it differs from what was last told."""
+    days = (await uow.session.exec(select(CalendarDay).order_by(CalendarDay.day))).all()
+    event = WorkCalendarChanged(holidays=[d.day for d in days if d.kind == "holiday"],
+                                workdays=[d.day for d in days if d.kind == "workday"],
+                                office_hours=list(OFFICE_HOURS),
+                                at=uow.clock.now())
+    digest = hashlib.sha256(event.model_dump_json(exclude={"at"}).encode()).hexdigest()
+    told = await uow.session.get(Announcement, "calendar", with_for_update=True)
+    if told is not None and told.digest == digest:
+        return False
+    told = told or Announcement(name="calendar", digest=digest, at=event.at)
+    told.digest, told.at = digest, event.at
+    uow.session.add(told)
+    uow.publish(event)
+    return True
+
+
+async def set_calendar_day(uow: UnitOfWork, day, kind: str | None, name: str | None) -> None:
+    """An admin's calendar: a holiday, a workday (调休), or (kind None) an ordinary day again; told."""
+    row = await uow.session.get(CalendarDay, day, with_for_update=True)
+    if kind is None:
+        if row is not None:
+            await uow.session.delete(row)
+    else:
+        row = row or CalendarDay(day=day, kind=kind, name=name)
+        row.kind, row.name = kind, name
+        uow.session.add(row)
+    await uow.session.flush()
+    await announce_calendar(uow)
+    await uow.commit()
 
 
 async def announce_grids(uow: UnitOfWork) -> int:

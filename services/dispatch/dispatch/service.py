@@ -18,7 +18,7 @@ from common.messaging.contracts import (AssignmentAccepted, AssignmentCreated, A
                                         AssignmentReturned, CaseFiled, CaseOpened, CaseTransitioned, CaseUnroutable,
                                         CategoryDefined, DeadlineExtended, GridDefined, PatrolCheckedIn,
                                         PatrolPostMissed, PersonChanged, SquadChanged, StaffSignedIn,
-                                        SupervisionOrderAnswered, SupervisionOrderIssued)
+                                        SupervisionOrderAnswered, SupervisionOrderIssued, WorkCalendarChanged)
 from common.messaging.inbox import Batched
 from common.service import Service, create_app
 from dispatch.api import RuleBody, router
@@ -28,8 +28,8 @@ from dispatch.domain import GridArea, GridMap, RoutingRule
 from dispatch.directory_api import router as directory_router
 from dispatch.directory_handlers import Directory, announce as announce_directory, load as load_directory
 from dispatch.directory_handlers import on_staff_signed_in
-from dispatch.handlers import (BOARD_CHANNEL, Context, announce_grids, check_deadlines, check_patrols, follow_case,
-                               record_category)
+from dispatch.handlers import (BOARD_CHANNEL, Context, announce_calendar, announce_grids, check_deadlines,
+                               check_patrols, follow_case, record_category)
 from dispatch.patrol_api import PostBody, router as patrol_router
 from dispatch.routing import route_filed
 from dispatch.settings import DispatchSettings
@@ -54,7 +54,7 @@ class DispatchService(Service):
     staff_pages = (("/console", "派遣台"),)
     publishes = (AssignmentCreated, CaseUnroutable, AssignmentAccepted, AssignmentReturned, DeadlineExtended,
                  AssignmentEscalated, SupervisionOrderIssued, SupervisionOrderAnswered, PatrolCheckedIn,
-                 PatrolPostMissed, GridDefined, SquadChanged, PersonChanged, StaffSignedIn)
+                 PatrolPostMissed, GridDefined, WorkCalendarChanged, SquadChanged, PersonChanged, StaffSignedIn)
     settings: DispatchSettings
     REFRESH_S = 10.0
     """Rules and the calendar are re-read this often, so an admin's change reaches every replica."""
@@ -98,6 +98,9 @@ class DispatchService(Service):
         await self.seed()
         async with self.uow() as uow:
             await announce_grids(uow)
+        async with self.uow() as uow:
+            await announce_calendar(uow)
+            await uow.commit()
         async with self.uow() as uow:
             await announce_directory(uow)
         await self.load_grids()

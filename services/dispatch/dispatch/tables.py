@@ -120,6 +120,14 @@ class CategoryName(DispatchTable, table=True):
     active: bool = True
 
 
+class Announcement(DispatchTable, table=True):
+    """What was last told of a whole (the calendar: WorkCalendarChanged), so it is told on change only."""
+    __tablename__ = "announcements"
+    name: str = Field(primary_key=True, max_length=64)
+    digest: str = Field(max_length=64)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class CalendarDay(DispatchTable, table=True):
     """The bureau's calendar: a public holiday (节假日) or a weekend day worked (调休上班)."""
     __tablename__ = "calendar_days"

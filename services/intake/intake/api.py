@@ -20,8 +20,8 @@ from common.messaging.contracts import Channel, Location, Urgency
 from common.photos import PhotoRejected
 from intake.domain import channel_for
 from intake.geo import gcj02_to_wgs84
-from intake.handlers import (IdempotencyKeyReused, NotJoined, ReportIncident, detach_report, edit_category,
-                             report_incident)
+from intake.handlers import (IdempotencyKeyReused, NotJoined, NotToReply, ReportIncident, detach_report,
+                             edit_category, reply_to_reporter, report_incident)
 from intake.media import keep_photos, keep_uploads
 from intake.public_api import photo_link, photo_refused, rate_limited, unprocessable
 from intake.tables import Category, CategoryVersion, Incident, IncidentPhoto
@@ -369,6 +369,29 @@ async def machine_event(body: MachineEvent, principal: Machine, response: Respon
         response.headers["Idempotent-Replayed"] = "true"
     async with service.session_factory() as session:
         return (await shown_to(principal, service, session, [reported.incident]))[0]
+
+
+# -- 回访: the caller told the result ------------------------------------------------------------------------
+
+class ReplyRequest(BaseModel):
+    how: Literal["callback", "sms"] = Field("callback", description="回访 by telephone, or a text message")
+
+
+Hotline = Annotated[Principal, Depends(require_roles(Role.hotline_operator, Role.dispatcher))]
+
+
+@router.post("/v1/incidents/{incident_id}/reply", response_model=IncidentPublic,
+             summary="回访: the caller was told the result of the closed case (反馈率 counts it)")
+async def reply(incident_id: str, body: ReplyRequest, principal: Hotline, service=Depends(get_service)):
+    try:
+        async with service.uow() as uow:
+            incident = await reply_to_reporter(uow, incident_id, body.how)
+    except LookupError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except NotToReply as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    async with service.session_factory() as session:
+        return (await shown_to(principal, service, session, [incident]))[0]
 
 
 # -- a dispatcher splits a wrong merge -----------------------------------------------------------------------

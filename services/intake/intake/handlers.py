@@ -15,7 +15,7 @@ from sqlmodel import select
 from common.db import row_insert
 from common.redaction import mask_phone
 from common.messaging.contracts import (CategoryDefined, IncidentDetached, IncidentJoined, IncidentRated,
-                                        IncidentReported, Location)
+                                        IncidentReplied, IncidentReported, Location)
 from common.uow import UnitOfWork
 from intake.domain import (FINISHED, Flag, IncidentStatus, Nearby, Throttled, duplicate_search,
                            initial_flags, may_rate, nearest_within, with_flag)
@@ -230,6 +230,28 @@ async def detach_report(uow: UnitOfWork, incident_id: str, actor: str, reason: s
                                  detached_at=now, reason=reason))
     uow.publish(_reported_event(incident, photo_ids,
                                 time_limit_hours(await catalogue.rules(incident.category_code), incident.urgency)))
+    await uow.commit()
+    return incident
+
+
+class NotToReply(Exception):
+    """Nothing to reply yet, or nobody to reply to (HTTP 409); the message says which."""
+
+
+async def reply_to_reporter(uow: UnitOfWork, incident_id: str, how: str) -> Incident:
+    """回访: the hotline called the caller back (or texted) with the result of the closed case."""
+    incident = (await uow.session.exec(select(Incident).where(Incident.id == incident_id).with_for_update())).first()
+    if incident is None:
+        raise LookupError(f"incident {incident_id} not found")
+    if incident.status != IncidentStatus.closed:
+        raise NotToReply(f"incident {incident_id} is {incident.status}: the reply tells the result of a closed case")
+    if not incident.caller_phone:
+        raise NotToReply(f"incident {incident_id} left no phone number to call back")
+    if incident.replied_at is None:
+        incident.replied_at = uow.clock.now()
+        uow.session.add(incident)
+        uow.publish(IncidentReplied(incident_id=incident.id, case_id=incident.case_id, channel=incident.channel,
+                                    how=how, at=incident.replied_at))
     await uow.commit()
     return incident
 

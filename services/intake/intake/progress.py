@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 
 from common.db import Prepared
 from common.messaging.contracts import (CaseDispatched, CaseFlagged, CaseOpened, CasePublicNoteAdded,
-                                        CaseTransitioned)
+                                        CaseTransitioned, IncidentReplied)
 from common.messaging.envelope import Envelope
 from common.messaging.inbox import Batched
 from common.uow import UnitOfWork
@@ -90,11 +90,29 @@ async def on_case_transitioned(event: CaseTransitioned, env: Envelope, uow: Unit
     # one case's events arrive in order (one partition, keyed by case)
     values = {"status": status.value, "updated_at": event.at} if status is not None else {"id": INCIDENTS.c.id}
     await _update_incident(uow, event, **values)
+    if event.to_status == "closed":
+        await _shown_on_tracking(event, uow)
     if event.action == "reopen":  # the reopened case will close again: its reporters may rate again
         await uow.session.execute(
             update(INCIDENTS)
             .where(or_(INCIDENTS.c.id == event.incident_id, INCIDENTS.c.duplicate_of == event.incident_id))
             .values(rating=None, rating_comment=None, rated_at=None))
+
+
+TRACKED = frozenset({"web", "open311"})
+"""Channels whose reporters follow their report on the tracking page (with its token)."""
+
+
+async def _shown_on_tracking(event: CaseTransitioned, uow: UnitOfWork) -> None:
+    """反馈: a tracked report's result shows on its page once the case closes; the first time is
+    the reply. (A hotline caller is called back by the operator: POST /v1/incidents/{id}/reply.)"""
+    row = (await uow.session.execute(
+        update(INCIDENTS).where(INCIDENTS.c.id == event.incident_id, INCIDENTS.c.channel.in_(TRACKED),
+                                INCIDENTS.c.replied_at.is_(None))
+        .values(replied_at=event.at).returning(INCIDENTS.c.channel))).first()
+    if row is not None:
+        uow.publish(IncidentReplied(incident_id=event.incident_id, case_id=event.case_id, channel=row.channel,
+                                    how="tracking", at=event.at))
 
 
 async def on_public_note(event: CasePublicNoteAdded, env: Envelope, uow: UnitOfWork) -> None:

@@ -9,7 +9,8 @@ from sqlalchemy.dialects.postgresql import insert
 from common.body_limit import FORM_OVERHEAD
 from common.logging import configure_logging
 from common.photos import MAX_BYTES
-from common.messaging.contracts import CategoryDefined, IncidentDetached, IncidentJoined, IncidentRated, IncidentReported
+from common.messaging.contracts import (CategoryDefined, IncidentDetached, IncidentJoined, IncidentRated,
+                                        IncidentReplied, IncidentReported)
 from common.objectstore import open_store
 from common.service import Service, create_app
 from intake.abuse import RateLimiter
@@ -30,7 +31,7 @@ class IntakeService(Service):
     name = "intake"
     tables = backbone
     migrations_dir = HERE / "migrations"
-    publishes = (IncidentReported, IncidentJoined, IncidentDetached, IncidentRated, CategoryDefined)
+    publishes = (IncidentReported, IncidentJoined, IncidentDetached, IncidentRated, IncidentReplied, CategoryDefined)
 
     def __init__(self, settings: IntakeSettings, **kwargs) -> None:
         super().__init__(settings, **kwargs)

@@ -74,6 +74,8 @@ class Incident(IntakeTable, table=True):
     description: str
     caller_name: str | None = Field(default=None, max_length=100)
     caller_phone: str | None = Field(default=None, max_length=32)
+    replied_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)),
+                                        description="the reporter was told the result (反馈)")
     source_reference: str | None = Field(default=None, max_length=64)
     reported_by: str = Field(max_length=100)
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))

@@ -10,7 +10,7 @@ typed is a `FreeText` (or a `FreeData` of such text), and the model masks those 
 when the event is made, whoever makes it; a test walks every contract's fields to keep it so."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -42,12 +42,14 @@ class Topics:
     assignments = "dispatch.assignments"
     grids = "dispatch.grids"
     directory = "dispatch.directory"
+    calendar = "dispatch.calendar"
     catalogue = "intake.catalogue"
     sign_ins = "staff.sign-ins"
     merchants = "ledger.merchants"
     points = "ledger.points"
     ledger_figures = "ledger.figures"
     dogs = "ledger.dogs"
+    rankings = "reporting.rankings"
 
     @staticmethod
     def dead_letter(group: str) -> str:
@@ -148,6 +150,25 @@ class IncidentReported(IntegrationEvent):
             ("api", "外部系统: another platform through the v1 API", {"category_code": "dust", "description": "工地扬尘",
                                                              "time_limit_hours": 24.0, "category_version": 1}),
         )))
+
+
+class IncidentReplied(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.intake.incident.replied.v1"
+    topic: ClassVar[str] = Topics.incidents
+    key_field: ClassVar[str] = "incident_id"
+    producer: ClassVar[str] = "intake"
+    summary: ClassVar[str] = ("The reporter was told the result (反馈, 回访): shown on the tracking page of a web or "
+                              "Open311 report when its case closed, or a hotline caller called back.")
+
+    incident_id: str
+    case_id: str | None = None
+    channel: Channel
+    how: Literal["tracking", "callback", "sms"]
+    at: datetime
+
+    examples: ClassVar = (("callback", "the 12319 operator called the caller back", {
+        "incident_id": "0b7f6a52-1c1e-4c4e-9a7e-000000000001", "case_id": "4f1b7a9e-2c3d-4e5f-8a9b-0c1d2e3f4a5b",
+        "channel": "hotline_12319", "how": "callback", "at": "2026-11-24T07:30:00Z"}),)
 
 
 class IncidentJoined(IntegrationEvent):
@@ -590,6 +611,26 @@ class GridDefined(IntegrationEvent):
         "defined_at": "2026-11-23T00:00:00Z"}),)
 
 
+class WorkCalendarChanged(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.calendar.changed.v1"
+    topic: ClassVar[str] = Topics.calendar
+    key_field: ClassVar[str] = "calendar_id"
+    producer: ClassVar[str] = "dispatch"
+    summary: ClassVar[str] = ("The bureau's working calendar, whole, whenever it changes: the holidays and the weekend "
+                              "days worked (调休), and the office hours. Deadlines in working hours are counted on it; "
+                              "reporting counts handling time in working hours on it.")
+
+    calendar_id: str = "bureau"
+    holidays: list[date]
+    workdays: list[date] = Field(description="weekend days worked in exchange (调休上班)")
+    office_hours: list[tuple[time, time]] = Field(description="the periods of a working day, Beijing time")
+    at: datetime
+
+    examples: ClassVar = (("2026", "the 2026 calendar (excerpt)", {
+        "calendar_id": "bureau", "holidays": ["2026-10-01", "2026-10-02"], "workdays": ["2026-09-27"],
+        "office_hours": [["08:30", "12:00"], ["14:00", "17:30"]], "at": "2026-11-23T00:00:00Z"}),)
+
+
 class SquadChanged(IntegrationEvent):
     event_type: ClassVar[str] = f"{TYPE_PREFIX}.dispatch.squad.changed.v1"
     topic: ClassVar[str] = Topics.directory
@@ -1021,14 +1062,59 @@ class LedgerFiguresReported(IntegrationEvent):
             "flyer_numbers": {"tracked": 368, "stopped": 454, "fined": 164}, "flyer_fines_fen": 6_700_000}}),)
 
 
+# -- reporting ----------------------------------------------------------------------------------------
+
+class RankedSquad(BaseModel):
+    squad_id: str
+    squad_name: str
+    rank: int | None = Field(description="None: fewer cases than the minimum, listed but not ranked")
+    score: float = Field(description="out of the weights' sum (100 by default)")
+    cases: int = Field(description="应处置 cases in the month")
+    movement: int | None = Field(None, description="places gained since last month (+ up, − down)")
+    red_flag: bool = Field(False, description="流动红旗: the month's first")
+
+
+class Weight(BaseModel):
+    indicator: str = Field(description="disposal_rate, on_time_disposal_rate, rework_rate, ...")
+    points: float
+
+
+class SquadRankingPublished(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.reporting.ranking.published.v1"
+    topic: ClassVar[str] = Topics.rankings
+    key_field: ClassVar[str] = "month"
+    producer: ClassVar[str] = "reporting"
+    summary: ClassVar[str] = ("中队排位赛: a month's squad ranking, published when the month closes: each squad's score "
+                              "and movement since last month, and who holds the red flag (流动红旗).")
+
+    month: date = Field(description="the month ranked: its first day (Beijing calendar)")
+    weights: list[Weight] = Field(description="points per indicator (a lower-is-better rate counts as 1 − rate)")
+    min_cases: int
+    squads: list[RankedSquad]
+    red_flag_squad_id: str | None
+    district_score: float | None = Field(description="the ranked squads' mean score")
+    at: datetime
+
+    examples: ClassVar = (("november", "November's ranking", {
+        "month": "2026-11-01", "weights": [{"indicator": k, "points": v} for k, v in (
+            ("disposal_rate", 30), ("on_time_disposal_rate", 20), ("rework_rate", 20), ("overdue_rate", 20),
+            ("extension_rate", 10))],
+        "min_cases": 20, "red_flag_squad_id": "sq-ruhe", "district_score": 93.4, "at": "2026-12-01T02:00:00Z",
+        "squads": [{"squad_id": "sq-ruhe", "squad_name": "汝河中队", "rank": 1, "score": 97.2, "cases": 812,
+                    "movement": 2, "red_flag": True},
+                   {"squad_id": "sq-zhishu", "squad_name": "直属执法大队", "rank": None, "score": 88.0, "cases": 9,
+                    "movement": None, "red_flag": False}]}),)
+
+
 EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
-    IncidentReported, IncidentJoined, IncidentDetached, IncidentRated,
+    IncidentReported, IncidentJoined, IncidentDetached, IncidentRated, IncidentReplied,
     CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned,
     EnforcementStepRecorded, CasePublicNoteAdded, AssignmentAccepted, AssignmentReturned, DeadlineExtended, AssignmentEscalated,
     SupervisionOrderIssued, SupervisionOrderAnswered, PatrolCheckedIn, PatrolPostMissed,
-    AssignmentCreated, CaseUnroutable, GridDefined, SquadChanged, PersonChanged, StaffSignedIn, CategoryDefined,
+    AssignmentCreated, CaseUnroutable, GridDefined, WorkCalendarChanged, SquadChanged, PersonChanged, StaffSignedIn, CategoryDefined,
     MerchantGradeChanged, MerchantRegistered, MerchantChanged, MerchantColourRecovered, MerchantCardIssued,
     ResponsibilityLetterSigned, DesignatedPointDecided, LedgerFiguresReported,
     DogLicenceIssued, DogLicenceChanged, DogInspected, DogInspectionDue, DogViolationRecorded, StrayCaptured, StrayLeft,
+    SquadRankingPublished,
 )
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {c.event_type: c for c in EVENT_CLASSES}
