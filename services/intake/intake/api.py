@@ -20,8 +20,8 @@ from common.messaging.contracts import Channel, Location, Urgency
 from common.photos import PhotoRejected
 from intake.domain import channel_for
 from intake.geo import gcj02_to_wgs84
-from intake.handlers import (IdempotencyKeyReused, NotJoined, NotToReply, ReportIncident, detach_report,
-                             edit_category, reply_to_reporter, report_incident)
+from intake.handlers import (IdempotencyKeyReused, NotJoined, NotToReply, RatingRefused, ReportIncident,
+                             detach_report, edit_category, reply_to_reporter, report_incident)
 from intake.media import keep_photos, keep_uploads
 from intake.public_api import photo_link, photo_refused, rate_limited, unprocessable
 from intake.tables import Category, CategoryVersion, Incident, IncidentPhoto
@@ -375,6 +375,9 @@ async def machine_event(body: MachineEvent, principal: Machine, response: Respon
 
 class ReplyRequest(BaseModel):
     how: Literal["callback", "sms"] = Field("callback", description="回访 by telephone, or a text message")
+    rating: Literal["satisfied", "basically_satisfied", "dissatisfied"] | None = Field(
+        None, description="满意度 the caller gave on the 回访 (满意, 基本满意, 不满意): the case's 评价, once per closure")
+    comment: str | None = Field(None, max_length=500, description="the caller's words")
 
 
 Hotline = Annotated[Principal, Depends(require_roles(Role.hotline_operator, Role.dispatcher))]
@@ -385,10 +388,11 @@ Hotline = Annotated[Principal, Depends(require_roles(Role.hotline_operator, Role
 async def reply(incident_id: str, body: ReplyRequest, principal: Hotline, service=Depends(get_service)):
     try:
         async with service.uow() as uow:
-            incident = await reply_to_reporter(uow, incident_id, body.how)
+            incident = await reply_to_reporter(uow, incident_id, body.how, body.rating,
+                                               body.comment.strip() if body.comment else None)
     except LookupError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except NotToReply as exc:
+    except (NotToReply, RatingRefused) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     async with service.session_factory() as session:
         return (await shown_to(principal, service, session, [incident]))[0]

@@ -238,8 +238,14 @@ class NotToReply(Exception):
     """Nothing to reply yet, or nobody to reply to (HTTP 409); the message says which."""
 
 
-async def reply_to_reporter(uow: UnitOfWork, incident_id: str, how: str) -> Incident:
-    """回访: the hotline called the caller back (or texted) with the result of the closed case."""
+class RatingRefused(Exception):
+    """Not rateable now (HTTP 409); the message says why."""
+
+
+async def reply_to_reporter(uow: UnitOfWork, incident_id: str, how: str, rating: str | None = None,
+                            comment: str | None = None) -> Incident:
+    """回访: the hotline called the caller back (or texted) with the result of the closed case, and
+    took down the caller's 满意度 when given (the same rating the web reporter gives on the page)."""
     incident = (await uow.session.exec(select(Incident).where(Incident.id == incident_id).with_for_update())).first()
     if incident is None:
         raise LookupError(f"incident {incident_id} not found")
@@ -247,6 +253,8 @@ async def reply_to_reporter(uow: UnitOfWork, incident_id: str, how: str) -> Inci
         raise NotToReply(f"incident {incident_id} is {incident.status}: the reply tells the result of a closed case")
     if not incident.caller_phone:
         raise NotToReply(f"incident {incident_id} left no phone number to call back")
+    if rating is not None:
+        await _rate(uow, incident, rating, comment)
     if incident.replied_at is None:
         incident.replied_at = uow.clock.now()
         uow.session.add(incident)
@@ -256,28 +264,29 @@ async def reply_to_reporter(uow: UnitOfWork, incident_id: str, how: str) -> Inci
     return incident
 
 
-class RatingRefused(Exception):
-    """Not rateable now (HTTP 409); the message says why."""
-
-
 async def rate_report(uow: UnitOfWork, token: str, rating: str, comment: str | None) -> Incident:
-    """评价: the reporter rates the result of a closed case, once per closure."""
+    """评价: the reporter rates the result of a closed case on the tracking page, once per closure."""
     incident = (await uow.session.exec(select(Incident).where(Incident.open311_token == token)
                                        .with_for_update())).first()
     if incident is None:
         raise LookupError("no report has this tracking token")
+    await _rate(uow, incident, rating, comment)
+    await uow.commit()
+    return incident
+
+
+async def _rate(uow: UnitOfWork, incident: Incident, rating: str, comment: str | None) -> None:
     case_holder = await uow.session.get(Incident, incident.duplicate_of) if incident.duplicate_of else incident
     refused = may_rate(case_holder.status, case_holder.case_id, incident.rating)
     if refused:
         raise RatingRefused(refused)
     now = uow.clock.now()
     incident.rating, incident.rating_comment, incident.rated_at = rating, comment, now
+    uow.session.add(incident)
     uow.publish(IncidentRated(incident_id=incident.id, case_id=case_holder.case_id,
                               case_number=case_holder.case_number, category_code=case_holder.category_code,
                               squad_id=case_holder.squad_id, rating=rating, comment=comment, rated_at=now,
                               opening_report=incident.duplicate_of is None))
-    await uow.commit()
-    return incident
 
 
 async def edit_category(uow: UnitOfWork, code: str, rules: dict, actor: str, reason: str) -> Category:

@@ -1,30 +1,35 @@
-"""Reporting's projections. A whole batch of events is applied at once: facts are merged per
-incident and written with one upsert, counters are summed per month, squad and category and
-added with another. The inbox has already turned away any event seen before, so every event
-adds to the counters exactly once."""
+"""Reporting's projections. A whole batch of events is applied at once, in a few set-based
+statements: each report's and each case's row is merged (every column by its own rule, so the
+order the topics deliver in does not matter), the months whose rows changed are marked for their
+cube to be computed again, the monthly event counters are added to, and what the other services
+announce (grids, categories, squads, the calendar, the registers) is kept. The inbox has already
+turned away any event seen before, so a counter adds each event exactly once."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
-from sqlalchemy import BigInteger, Date, Text, bindparam, case, func, select
+from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, Text, bindparam, case, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from common.messaging.contracts import (AssignmentEscalated, AssignmentReturned, CaseClosed, CaseDispatched, CaseOpened,
-                                        CaseTransitioned, DeadlineExtended,
-                                        EnforcementStepRecorded, IncidentJoined, IncidentRated, IncidentReported,
-                                        SquadChanged)
 from common.clock import BEIJING
 from common.db import Prepared
+from common.messaging.contracts import (AssignmentAccepted, AssignmentEscalated, AssignmentReturned, CaseClosed,
+                                        CaseDispatched, CaseFiled, CaseOpened, CaseTransitioned, CategoryDefined,
+                                        DeadlineExtended, DogInspected, DogLicenceIssued, DogViolationRecorded,
+                                        EnforcementStepRecorded, GridDefined, IncidentJoined, IncidentRated,
+                                        IncidentReplied, IncidentReported, LedgerFiguresReported, SquadChanged,
+                                        StrayCaptured, StrayLeft, WorkCalendarChanged)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
-from reporting.tables import CaseFact, MonthlyCount, SquadInfo
+from common.workcalendar import WorkCalendar
+from reporting.tables import (CalendarState, CaseRow, CategoryInfo, DogMonth, GridInfo, IncidentRow, LedgerFigure,
+                              MonthlyCount, SquadInfo)
 
-FACT_COLUMNS = ("case_id", "category_code", "channel", "squad_id", "squad_name", "outcome",
-                "received_at", "dispatched_at", "closed_at")
-TIMESTAMPS = {"received_at", "dispatched_at", "closed_at"}
-FACTS, COUNTS = CaseFact.__table__, MonthlyCount.__table__
+COUNTS = MonthlyCount.__table__
+CASES, INCIDENTS = CaseRow.__table__, IncidentRow.__table__
+TRACKED = frozenset({"web", "open311"})
 
 
 def month_of(moment: datetime) -> date:
@@ -32,15 +37,16 @@ def month_of(moment: datetime) -> date:
     return moment.astimezone(BEIJING).date().replace(day=1)
 
 
+# -- the monthly event counters (GET /v1/reports/monthly) ---------------------------------------------
+
 COUNTERS = ("received", "dispatched", "closed", "violations", "reworked", "fines_collected_fen", "returned",
             "extended", "escalated", "joined", "rated", "satisfied", "basically_satisfied", "dissatisfied",
             "joined_rated")
-"""The monthly counters, per month, squad and category; a new counter is one name here, one
-column in tables.MonthlyCount and the line in `_facts_and_counts` that adds to it."""
+"""Events counted per month, squad and category; a new counter is one name here, one column in
+tables.MonthlyCount and the line in `_counts` that adds to it."""
 
 
-def _facts_and_counts(envelopes: list[Envelope]):
-    facts: dict[str, dict] = defaultdict(dict)
+def _counts(envelopes: list[Envelope]) -> dict[tuple[date, str, str], dict]:
     counts: dict[tuple[date, str, str], dict] = {}
 
     def count(moment: datetime, squad_id: str | None, category: str, counter: str, squad_name: str = "",
@@ -52,16 +58,10 @@ def _facts_and_counts(envelopes: list[Envelope]):
     for env in envelopes:
         e = env.data
         if isinstance(e, IncidentReported):
-            facts[e.incident_id].update(category_code=e.category_code, channel=e.channel, received_at=e.reported_at)
             count(e.reported_at, None, e.category_code, "received")
-        elif isinstance(e, CaseOpened):
-            facts[e.incident_id].update(case_id=e.case_id, category_code=e.category_code)
         elif isinstance(e, CaseDispatched):
-            facts[e.incident_id].update(case_id=e.case_id, squad_id=e.squad_id, squad_name=e.squad_name,
-                                        dispatched_at=e.dispatched_at)
             count(e.dispatched_at, e.squad_id, e.category_code, "dispatched", e.squad_name)
         elif isinstance(e, CaseClosed):
-            facts[e.incident_id].update(case_id=e.case_id, outcome=e.outcome, closed_at=e.closed_at)
             count(e.closed_at, e.squad_id, e.category_code, "closed")
             if e.outcome == "violation":
                 count(e.closed_at, e.squad_id, e.category_code, "violations")
@@ -82,19 +82,13 @@ def _facts_and_counts(envelopes: list[Envelope]):
             count(e.rated_at, e.squad_id, e.category_code, e.rating)
         elif isinstance(e, IncidentRated):
             count(e.rated_at, e.squad_id, e.category_code, "joined_rated")
-    return facts, counts
+    return counts
 
 
 def _array(name: str, type_=Text):
     return func.unnest(bindparam(name, type_=ARRAY(type_)))
 
 
-_FACTS_IN = select(_array("incident_id").label("incident_id"),
-                   *(_array(c, TIMESTAMP(timezone=True) if c in TIMESTAMPS else Text).label(c) for c in FACT_COLUMNS))
-_upsert = pg_insert(FACTS).from_select(["incident_id", *FACT_COLUMNS], _FACTS_IN)
-_UPSERT_FACTS = Prepared(_upsert.on_conflict_do_update(
-    index_elements=["incident_id"],
-    set_={c: func.coalesce(_upsert.excluded[c], FACTS.c[c]) for c in FACT_COLUMNS}))
 _COUNTS_IN = select(_array("month", Date).label("month"), _array("squad_id").label("squad_id"),
                     _array("category_code").label("category_code"), _array("squad_name").label("squad_name"),
                     *(_array(c, BigInteger).label(c) for c in COUNTERS))
@@ -106,38 +100,321 @@ _ADD_COUNTS = Prepared(_upsert.on_conflict_do_update(
           **{c: COUNTS.c[c] + _upsert.excluded[c] for c in COUNTERS}}))
 
 
-async def project(envelopes: list[Envelope], uow: UnitOfWork) -> None:
-    squads = [env.data for env in envelopes if isinstance(env.data, SquadChanged)]
-    if squads:
-        await _record_squads(squads, uow)
-        envelopes = [env for env in envelopes if not isinstance(env.data, SquadChanged)]
-    facts, counts = _facts_and_counts(envelopes)
-    conn = await uow.db()
-    if facts:
-        ids = list(facts)
-        await _UPSERT_FACTS.execute(conn, incident_id=ids, **{c: [facts[i].get(c) for i in ids] for c in FACT_COLUMNS})
-    if counts:
-        keys = list(counts)
-        await _ADD_COUNTS.execute(conn, month=[k[0] for k in keys], squad_id=[k[1] for k in keys],
-                                  category_code=[k[2] for k in keys], squad_name=[counts[k]["squad_name"] for k in keys],
-                                  **{c: [counts[k][c] for k in keys] for c in COUNTERS})
+# -- the report and case rows --------------------------------------------------------------------
+
+INCIDENT_TEXT = ("channel", "category_code", "urgency", "case_id")
+INCIDENT_COLUMNS = ("received_at", *INCIDENT_TEXT, "has_contact", "joined", "replied_at")
+CASE_TEXT = ("incident_id", "case_number", "category_code", "channel", "urgency", "squad_id", "squad_name", "grid_id",
+             "outcome", "rating")
+CASE_TIMES = ("opened_at", "filed_at", "rejected_at", "dispatched_at", "accepted_at", "first_handled_at",
+              "handled_at", "closed_at", "deadline_at", "deadline_set_at", "suspended_at", "resumed_at", "ended_at",
+              "rated_at")
+CASE_COUNTS = ("returned", "extended", "reworked")
+EARLIEST = ("opened_at", "filed_at", "rejected_at", "dispatched_at", "accepted_at", "first_handled_at", "ended_at")
+LATEST = ("handled_at", "suspended_at", "resumed_at")
+ENDS = frozenset({"cancel", "merge", "split"})
+REOPENED = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-async def _record_squads(changes: list[SquadChanged], uow: UnitOfWork) -> None:
-    """The squads' names, brigades and leaders (an older announcement changes nothing)."""
-    table = SquadInfo.__table__
-    for e in changes:
-        values = {"name": e.name, "brigade_id": e.brigade_id, "brigade_name": e.brigade_name,
-                  "leader_id": e.leader_id, "leader_name": e.leader_name, "updated_at": e.at}
-        await uow.session.execute(pg_insert(table).values(squad_id=e.squad_id, **values).on_conflict_do_update(
-            index_elements=["squad_id"], set_=values, where=table.c.updated_at <= e.at))
+def _rows(envelopes: list[Envelope]) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Each report's and each case's changes in this batch, in the batch's order."""
+    incidents: dict[str, dict] = defaultdict(dict)
+    cases: dict[str, dict] = defaultdict(lambda: {"returned": 0, "extended": 0, "reworked": 0})
+
+    def first(row: dict, column: str, at: datetime | None) -> None:
+        if at is not None and (row.get(column) is None or at < row[column]):
+            row[column] = at
+
+    def last(row: dict, column: str, at: datetime | None) -> None:
+        if at is not None and (row.get(column) is None or at > row[column]):
+            row[column] = at
+
+    for env in envelopes:
+        e = env.data
+        if isinstance(e, IncidentReported):
+            incidents[e.incident_id].update(received_at=e.reported_at, channel=e.channel, category_code=e.category_code,
+                                            urgency=e.urgency,
+                                            has_contact=bool(e.caller_phone_masked) or e.channel in TRACKED)
+        elif isinstance(e, IncidentJoined):
+            incidents[e.incident_id].update(received_at=e.reported_at, channel=e.channel,
+                                            category_code=e.category_code, joined=True)
+        elif isinstance(e, IncidentReplied):
+            first(incidents[e.incident_id], "replied_at", e.at)
+        elif isinstance(e, CaseOpened):
+            row = cases[e.case_id]
+            row.update(incident_id=e.incident_id, case_number=e.case_number, category_code=e.category_code,
+                       channel=e.channel, urgency=e.urgency)
+            first(row, "opened_at", e.opened_at)
+            if e.status not in ("reported", "verified"):
+                first(row, "filed_at", e.opened_at)
+            if e.parent_case_id is None:
+                incidents[e.incident_id]["case_id"] = e.case_id
+        elif isinstance(e, CaseFiled):
+            row = cases[e.case_id]
+            row.update(incident_id=e.incident_id, case_number=e.case_number, category_code=e.category_code,
+                       channel=e.channel, urgency=e.urgency)
+            first(row, "filed_at", e.filed_at)
+        elif isinstance(e, CaseDispatched):
+            row = cases[e.case_id]
+            row.update(incident_id=e.incident_id, case_number=e.case_number, squad_id=e.squad_id,
+                       squad_name=e.squad_name, grid_id=e.grid_id, category_code=e.category_code)
+            first(row, "dispatched_at", e.dispatched_at)
+            if e.deadline_at is not None and (row.get("deadline_set_at") is None
+                                              or e.dispatched_at >= row["deadline_set_at"]):
+                row.update(deadline_at=e.deadline_at, deadline_set_at=e.dispatched_at)
+        elif isinstance(e, AssignmentAccepted):
+            first(cases[e.case_id], "accepted_at", e.accepted_at)
+        elif isinstance(e, DeadlineExtended):
+            row = cases[e.case_id]
+            row["extended"] += 1
+            if row.get("deadline_set_at") is None or e.extended_at >= row["deadline_set_at"]:
+                row.update(deadline_at=e.deadline_at, deadline_set_at=e.extended_at)
+        elif isinstance(e, AssignmentReturned):
+            cases[e.case_id]["returned"] += 1
+        elif isinstance(e, AssignmentEscalated) and e.kind == "overdue":
+            cases[e.case_id]["escalated"] = True
+        elif isinstance(e, CaseTransitioned):
+            row = cases[e.case_id]
+            row.setdefault("incident_id", e.incident_id)
+            match e.action:
+                case "handle":
+                    first(row, "first_handled_at", e.at)
+                    last(row, "handled_at", e.at)
+                case "rework":
+                    row["reworked"] += 1
+                case "suspend":
+                    last(row, "suspended_at", e.at)
+                case "resume":
+                    last(row, "resumed_at", e.at)
+                case "reject":
+                    first(row, "rejected_at", e.at)
+                case "evaluate":  # the case's 评价, one per case (its latest): the citizen's on the
+                    # tracking page or the hotline's 回访, or the command centre's entry
+                    if e.details.get("rating") and (row.get("rated_at") is None or e.at >= row["rated_at"]):
+                        row.update(rating=e.details["rating"], rated_at=e.at)
+                case "reopen":  # closes again later: the case is open meanwhile
+                    row.update(closed_at=None, closed_set=True)
+                case action if action in ENDS:
+                    first(row, "ended_at", e.at)
+        elif isinstance(e, CaseClosed):
+            row = cases[e.case_id]
+            row.update(closed_at=e.closed_at, closed_set=True, outcome=e.outcome, incident_id=e.incident_id,
+                       case_number=e.case_number)
+    return incidents, cases
 
 
-async def project_one(event, env: Envelope, uow: UnitOfWork) -> None:
-    await project([env], uow)
+_INCIDENTS_IN = select(_array("incident_id").label("incident_id"),
+                       _array("received_at", TIMESTAMP(timezone=True)).label("received_at"),
+                       *(_array(c).label(c) for c in INCIDENT_TEXT),
+                       _array("has_contact", Boolean).label("has_contact"), _array("joined", Boolean).label("joined"),
+                       _array("replied_at", TIMESTAMP(timezone=True)).label("replied_at"))
+_upsert = pg_insert(INCIDENTS).from_select(["incident_id", *INCIDENT_COLUMNS], _INCIDENTS_IN)
+_UPSERT_INCIDENTS = Prepared(_upsert.on_conflict_do_update(index_elements=["incident_id"], set_={
+    **{c: func.coalesce(_upsert.excluded[c], INCIDENTS.c[c]) for c in ("received_at", *INCIDENT_TEXT)},
+    "has_contact": INCIDENTS.c.has_contact | _upsert.excluded.has_contact,
+    "joined": INCIDENTS.c.joined | _upsert.excluded.joined,
+    "replied_at": func.least(INCIDENTS.c.replied_at, _upsert.excluded.replied_at)}))
+
+_CASES_IN = select(_array("case_id").label("case_id"), *(_array(c).label(c) for c in CASE_TEXT),
+                   *(_array(c, TIMESTAMP(timezone=True)).label(c) for c in CASE_TIMES),
+                   *(_array(c, Integer).label(c) for c in CASE_COUNTS),
+                   _array("escalated", Boolean).label("escalated"))
+def _merge_rules(x) -> dict:
+    rules = {c: func.coalesce(x[c], CASES.c[c]) for c in CASE_TEXT if c not in ("rating",)}
+    rules |= {c: func.least(CASES.c[c], x[c]) for c in EARLIEST}
+    rules |= {c: func.greatest(CASES.c[c], x[c]) for c in LATEST}
+    rules |= {c: CASES.c[c] + x[c] for c in CASE_COUNTS}
+    rules["escalated"] = CASES.c.escalated | x.escalated
+    newer_deadline = x.deadline_set_at >= func.coalesce(CASES.c.deadline_set_at, x.deadline_set_at)
+    rules["deadline_at"] = case((x.deadline_set_at.is_not(None) & newer_deadline, x.deadline_at),
+                                else_=CASES.c.deadline_at)
+    rules["deadline_set_at"] = func.greatest(CASES.c.deadline_set_at, x.deadline_set_at)
+    newer_rating = x.rated_at >= func.coalesce(CASES.c.rated_at, x.rated_at)
+    rules["rating"] = case((x.rated_at.is_not(None) & newer_rating, x.rating), else_=CASES.c.rating)
+    rules["rated_at"] = func.greatest(CASES.c.rated_at, x.rated_at)
+    return rules
 
 
-HANDLERS = {cls: project_one for cls in (IncidentReported, CaseOpened, CaseDispatched, CaseClosed,
-                                         CaseTransitioned, EnforcementStepRecorded, AssignmentReturned,
-                                         DeadlineExtended, AssignmentEscalated, IncidentJoined, IncidentRated,
-                                         SquadChanged)}
+async def apply_rows(conn, incidents: dict[str, dict], cases: dict[str, dict], calendar: WorkCalendar) -> set[date]:
+    """Merge the batch's rows; returns the months their cubes must be computed again for."""
+    dirty: set[date] = set()
+    if incidents:
+        ids = list(incidents)
+        await _UPSERT_INCIDENTS.execute(
+            conn, incident_id=ids, **{c: [incidents[i].get(c) for i in ids] for c in ("received_at", *INCIDENT_TEXT)},
+            has_contact=[bool(incidents[i].get("has_contact")) for i in ids],
+            joined=[bool(incidents[i].get("joined")) for i in ids],
+            replied_at=[incidents[i].get("replied_at") for i in ids])
+        dirty |= {month_of(t) for r in incidents.values() for t in (r.get("received_at"), r.get("replied_at")) if t}
+    if cases:
+        ids = list(cases)
+        before = await _MONTHS.fetch(conn, ids=ids)
+        await _UPSERT_CASE_ROWS.execute(
+            conn, case_id=ids, **{c: [cases[i].get(c) for i in ids] for c in (*CASE_TEXT, *CASE_TIMES)
+                                  if c != "closed_at"},
+            closed_at=[(cases[i].get("closed_at") or REOPENED) if cases[i].get("closed_set") else None for i in ids],
+            **{c: [cases[i][c] for i in ids] for c in CASE_COUNTS},
+            escalated=[bool(cases[i].get("escalated")) for i in ids])
+        after = await _DERIVE.fetch(conn, ids=ids)
+        hours = [(r["case_id"], calendar.working_hours_between(r["dispatched_at"], r["first_handled_at"]))
+                 for r in after if r["dispatched_at"] and r["first_handled_at"] and r["handling_hours"] is None]
+        if hours:
+            await _SET_HOURS.execute(conn, ids=[h[0] for h in hours], hours=[h[1] for h in hours])
+        for r in [*before, *after]:
+            dirty |= {m for m in r["months"] if m is not None}
+        if any(c.get("incident_id") for c in cases.values()):  # a report's month shows its case's squad
+            dirty |= {m for r in await _INCIDENT_MONTHS.fetch(conn, ids=ids) for m in r["months"] if m}
+    return dirty
+
+
+_CASE_VALUES = _CASES_IN.subquery("r")
+_case_insert = pg_insert(CASES).from_select(
+    ["case_id", *CASE_TEXT, *CASE_TIMES, *CASE_COUNTS, "escalated"],
+    select(_CASE_VALUES.c.case_id, *(_CASE_VALUES.c[c] for c in CASE_TEXT), *(_CASE_VALUES.c[c] for c in CASE_TIMES),
+           *(_CASE_VALUES.c[c] for c in CASE_COUNTS), _CASE_VALUES.c.escalated))
+_case_rules = _merge_rules(_case_insert.excluded)
+_case_rules["closed_at"] = func.coalesce(_case_insert.excluded.closed_at, CASES.c.closed_at)
+"""A close and a reopen of one case travel in order on its partition: the batch's last word
+stands; a reopen is written as REOPENED, which the same transaction turns back into NULL."""
+_UPSERT_CASE_ROWS_PLAIN = _case_insert.on_conflict_do_update(index_elements=["case_id"], set_=_case_rules)
+_UPSERT_CASE_ROWS = Prepared(_UPSERT_CASE_ROWS_PLAIN)
+
+
+_MONTH_LIST = """ARRAY[date_trunc('month', timezone('Asia/Shanghai', opened_at))::date,
+                 date_trunc('month', timezone('Asia/Shanghai', filed_at))::date,
+                 date_trunc('month', timezone('Asia/Shanghai', rejected_at))::date,
+                 date_trunc('month', timezone('Asia/Shanghai', dispatched_at))::date,
+                 date_trunc('month', timezone('Asia/Shanghai', first_handled_at))::date,
+                 date_trunc('month', timezone('Asia/Shanghai', closed_at))::date,
+                 date_trunc('month', timezone('Asia/Shanghai', deadline_at))::date,
+                 date_trunc('month', timezone('Asia/Shanghai', rated_at))::date,
+                 anchor_month]"""
+_MONTHS = Prepared(text(f"SELECT {_MONTH_LIST} AS months FROM reporting.cases WHERE case_id = ANY(:ids)")
+                   .bindparams(bindparam("ids", type_=ARRAY(Text))))
+_DERIVE = Prepared(text(f"""
+    UPDATE reporting.cases SET
+           closed_at = CASE WHEN closed_at = '{REOPENED.isoformat()}' THEN NULL ELSE closed_at END,
+           anchor_month = date_trunc('month', timezone('Asia/Shanghai', coalesce(deadline_at,
+               CASE WHEN closed_at = '{REOPENED.isoformat()}' THEN NULL ELSE closed_at END, dispatched_at)))::date
+     WHERE case_id = ANY(:ids)
+ RETURNING case_id, dispatched_at, first_handled_at, handling_hours, {_MONTH_LIST} AS months""")
+                   .bindparams(bindparam("ids", type_=ARRAY(Text))))
+_SET_HOURS = Prepared(text("""
+    UPDATE reporting.cases c SET handling_hours = h.hours
+      FROM unnest(:ids, :hours) AS h(case_id, hours) WHERE c.case_id = h.case_id""").bindparams(
+    bindparam("ids", type_=ARRAY(Text)), bindparam("hours", type_=ARRAY(Float))))
+_INCIDENT_MONTHS = Prepared(text("""
+    SELECT ARRAY[date_trunc('month', timezone('Asia/Shanghai', i.received_at))::date] AS months
+      FROM reporting.incidents i WHERE i.case_id = ANY(:ids)""").bindparams(bindparam("ids", type_=ARRAY(Text))))
+_MARK = Prepared(text("INSERT INTO reporting.dirty_months (month) SELECT unnest(:months) ON CONFLICT DO NOTHING")
+                 .bindparams(bindparam("months", type_=ARRAY(Date))))
+
+
+# -- what others announce, and the dog register's months -------------------------------------------
+
+async def _announcements(envelopes: list[Envelope], uow: UnitOfWork) -> bool:
+    """Grids, categories, squads, the calendar, the registers' figures; True when the calendar
+    changed (the service reloads it)."""
+    calendar_changed = False
+    for env in envelopes:
+        e = env.data
+        if isinstance(e, GridDefined):
+            values = {"name": e.name, "squad_id": e.squad_id, "geometry": e.geometry, "defined_at": e.defined_at}
+            await uow.session.execute(pg_insert(GridInfo).values(grid_id=e.grid_id, **values).on_conflict_do_update(
+                index_elements=["grid_id"], set_=values, where=GridInfo.defined_at <= e.defined_at))
+        elif isinstance(e, CategoryDefined):
+            values = {"name": e.name, "version": e.version}
+            await uow.session.execute(pg_insert(CategoryInfo).values(code=e.code, **values).on_conflict_do_update(
+                index_elements=["code"], set_=values, where=CategoryInfo.version <= e.version))
+        elif isinstance(e, SquadChanged):
+            table = SquadInfo.__table__
+            values = {"name": e.name, "brigade_id": e.brigade_id, "brigade_name": e.brigade_name,
+                      "leader_id": e.leader_id, "leader_name": e.leader_name, "updated_at": e.at}
+            await uow.session.execute(pg_insert(table).values(squad_id=e.squad_id, **values).on_conflict_do_update(
+                index_elements=["squad_id"], set_=values, where=table.c.updated_at <= e.at))
+        elif isinstance(e, WorkCalendarChanged):
+            values = {"holidays": [d.isoformat() for d in e.holidays], "workdays": [d.isoformat() for d in e.workdays],
+                      "office_hours": [[b.isoformat(), f.isoformat()] for b, f in e.office_hours], "at": e.at}
+            await uow.session.execute(pg_insert(CalendarState).values(calendar_id=e.calendar_id, **values)
+                                      .on_conflict_do_update(index_elements=["calendar_id"], set_=values,
+                                                             where=CalendarState.at <= e.at))
+            calendar_changed = True
+        elif isinstance(e, LedgerFiguresReported):
+            values = {"as_of": e.as_of, "figures": e.figures.model_dump()}
+            await uow.session.execute(pg_insert(LedgerFigure).values(area_id=e.area_id, **values)
+                                      .on_conflict_do_update(index_elements=["area_id"], set_=values,
+                                                             where=LedgerFigure.as_of <= e.as_of))
+    return calendar_changed
+
+
+DOG_COUNTERS = ("registrations", "inspections", "strays_captured", "adoptions", "claims", "walking_violations")
+
+
+def _dog_months(envelopes: list[Envelope]) -> dict[tuple[date, str], dict]:
+    months: dict[tuple[date, str], dict] = {}
+
+    def add(at: datetime, grid_id: str | None, counter: str) -> None:
+        months.setdefault((month_of(at), grid_id or ""), dict.fromkeys(DOG_COUNTERS, 0))[counter] += 1
+    for env in envelopes:
+        e = env.data
+        if isinstance(e, DogLicenceIssued):
+            add(e.at, e.grid_id, "adoptions" if e.via == "adoption" else "registrations")
+        elif isinstance(e, DogInspected):
+            add(e.at, None, "inspections")
+        elif isinstance(e, StrayCaptured):
+            add(e.at, e.grid_id, "strays_captured")
+        elif isinstance(e, StrayLeft) and e.outcome == "claimed":
+            add(e.at, None, "claims")
+        elif isinstance(e, DogViolationRecorded) and e.kind in ("no_lead", "outside_hours", "no_dog_place",
+                                                                 "nuisance"):
+            add(e.at, e.grid_id, "walking_violations")
+    return months
+
+
+async def _add_dog_months(months: dict, uow: UnitOfWork) -> None:
+    table = DogMonth.__table__
+    for (month, grid_id), counters in months.items():
+        insert = pg_insert(table).values(month=month, grid_id=grid_id, **counters)
+        await uow.session.execute(insert.on_conflict_do_update(
+            index_elements=["month", "grid_id"], set_={c: table.c[c] + insert.excluded[c] for c in DOG_COUNTERS}))
+
+
+ROWS = (IncidentReported, IncidentJoined, IncidentReplied, IncidentRated, CaseOpened, CaseFiled, CaseDispatched,
+        CaseTransitioned, CaseClosed, AssignmentAccepted, AssignmentReturned, DeadlineExtended, AssignmentEscalated,
+        EnforcementStepRecorded)
+ANNOUNCED = (GridDefined, CategoryDefined, SquadChanged, WorkCalendarChanged, LedgerFiguresReported)
+DOGS = (DogLicenceIssued, DogInspected, StrayCaptured, StrayLeft, DogViolationRecorded)
+
+
+class Projection:
+    """The batch handler, with the calendar the handling hours are counted on."""
+
+    def __init__(self) -> None:
+        self.calendar = WorkCalendar()
+        self.calendar_changed = False
+
+    async def __call__(self, envelopes: list[Envelope], uow: UnitOfWork) -> None:
+        rows = [e for e in envelopes if isinstance(e.data, ROWS)]
+        announced = [e for e in envelopes if isinstance(e.data, ANNOUNCED)]
+        dogs = [e for e in envelopes if isinstance(e.data, DOGS)]
+        if announced and await _announcements(announced, uow):
+            self.calendar_changed = True
+        if dogs:
+            await _add_dog_months(_dog_months(dogs), uow)
+        if not rows:
+            return
+        conn = await uow.db()
+        counts = _counts(rows)
+        if counts:
+            keys = list(counts)
+            await _ADD_COUNTS.execute(conn, month=[k[0] for k in keys], squad_id=[k[1] for k in keys],
+                                      category_code=[k[2] for k in keys],
+                                      squad_name=[counts[k]["squad_name"] for k in keys],
+                                      **{c: [counts[k][c] for k in keys] for c in COUNTERS})
+        incidents, cases = _rows(rows)
+        dirty = await apply_rows(conn, incidents, cases, self.calendar)
+        if dirty:
+            await _MARK.execute(conn, months=sorted(dirty))
+
+
+HANDLED = (*ROWS, *ANNOUNCED, *DOGS)

@@ -1,37 +1,108 @@
-"""Composition root of reporting."""
+"""Composition root of reporting: the read model built from events alone (reporting never reads
+another service's tables), the months summed again when their rows change, and each month's
+squad ranking published when it closes."""
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import date, time
 from pathlib import Path
 
 from sqlalchemy import text
 
 from common.logging import configure_logging
-from common.messaging.contracts import StaffSignedIn
+from common.messaging.contracts import SquadRankingPublished, StaffSignedIn
 from common.service import Service, create_app
-from reporting.api import router
-from reporting.handlers import HANDLERS, project
+from common.workcalendar import OFFICE_HOURS, WorkCalendar
+from reporting.api import routers
+from reporting.handlers import HANDLED, Projection
+from reporting.ranking import publish_closed_months
+from reporting.read_model import refresh_dirty
 from reporting.settings import ReportingSettings
-from reporting.tables import backbone
+from reporting.tables import CalendarState, backbone
 
 HERE = Path(__file__).parent
-READ_MODEL = ("reporting.case_facts", "reporting.monthly_counts", "reporting.squads", "reporting.inbox")
+log = logging.getLogger(__name__)
+READ_MODEL = ("reporting.incidents", "reporting.cases", "reporting.month_cube", "reporting.due_pairs",
+              "reporting.dirty_months", "reporting.monthly_counts", "reporting.squads", "reporting.grids",
+              "reporting.categories", "reporting.calendar", "reporting.ledger_figures", "reporting.dog_months",
+              "reporting.inbox")
+"""Thrown away by a rebuild and made again from the first event (the published rankings stay:
+they were published)."""
 
 
 class ReportingService(Service):
     name = "reporting"
-    publishes = (StaffSignedIn,)
+    publishes = (SquadRankingPublished, StaffSignedIn)
     tables = backbone
     migrations_dir = HERE / "migrations"
     staff_pages = (("/reports", "领导驾驶舱"),)
+    settings: ReportingSettings
+
+    def __init__(self, settings: ReportingSettings, **kwargs) -> None:
+        super().__init__(settings, **kwargs)
+        self.projection = Projection()
 
     def handlers(self):
-        return HANDLERS
+        async def one(event, env, uow):
+            await self.projection([env], uow)
+        return {cls: one for cls in HANDLED}
 
     def batch_handler(self):
-        return project
+        return self.projection
 
     def routers(self):
-        return [router]
+        return routers
+
+    async def on_started(self) -> None:
+        await self.load_calendar()
+        self._spawn(self._refreshing(), "refresh")
+        self._spawn(self._ranking(), "ranking")
+
+    async def load_calendar(self) -> None:
+        async with self.session_factory() as session:
+            row = await session.get(CalendarState, "bureau")
+        if row is not None:
+            periods = tuple((time.fromisoformat(b), time.fromisoformat(e)) for b, e in row.office_hours)
+            self.projection.calendar = WorkCalendar(holidays=frozenset(date.fromisoformat(d) for d in row.holidays),
+                                                    workdays=frozenset(date.fromisoformat(d) for d in row.workdays),
+                                                    periods=periods or OFFICE_HOURS)
+
+    async def refresh(self) -> list[date]:
+        """Sum again the months whose rows changed (what the indicators over whole months read)."""
+        if self.projection.calendar_changed:
+            self.projection.calendar_changed = False
+            await self.load_calendar()
+        done: list[date] = []
+        while True:
+            async with self.session_factory() as session:
+                months = await refresh_dirty(session)
+            done += months
+            if not months:
+                return done
+
+    async def _refreshing(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except Exception:  # the database away: the next round tries again
+                log.exception("reporting refresh failed")
+            await asyncio.sleep(self.settings.refresh_interval_s)
+
+    async def publish_rankings(self) -> list[date]:
+        await self.refresh()
+        s = self.settings
+        async with self.uow() as uow:
+            return await publish_closed_months(uow, s.on_time_denominator, s.ranking_weights, s.ranking_min_cases,
+                                               s.ranking_publish_delay_h)
+
+    async def _ranking(self) -> None:
+        while True:
+            try:
+                await self.publish_rankings()
+            except Exception:
+                log.exception("reporting ranking failed")
+            await asyncio.sleep(60)
 
     async def generation(self) -> int:
         async with self.engine.connect() as conn:
@@ -50,6 +121,7 @@ class ReportingService(Service):
             gen = await conn.scalar(text(
                 "INSERT INTO reporting.projection_state (name, generation) VALUES ('main', 1) "
                 "ON CONFLICT (name) DO UPDATE SET generation = projection_state.generation + 1 RETURNING generation"))
+        self.projection.calendar = WorkCalendar()
         await self.start_consumer()
         return gen
 

@@ -1,10 +1,14 @@
-"""Reporting's read model, in the `reporting` schema: one row of facts per incident, filled in
-from whichever event arrives first (the topics are not ordered against each other)."""
+"""Reporting's read model, in the `reporting` schema, built from events alone: a row per report and
+per case with every step's time (filled in from whichever event arrives first: the topics are
+not ordered against each other), the month cube and the due pairs derived from them for fast
+periods, the monthly event counters, and what other services announce (grids, categories,
+squads, the calendar, the registers' figures, the dog register's work)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Column, Date, DateTime, Index
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from common.db import make_registry
@@ -17,19 +21,182 @@ class ReportingTable(SQLModel, registry=registry):
     pass
 
 
-class CaseFact(ReportingTable, table=True):
-    __tablename__ = "case_facts"
-    __table_args__ = (Index("ix_case_facts_received_at", "received_at"),)
+def _at(nullable: bool = True) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class IncidentRow(ReportingTable, table=True):
+    """One report (受理), from intake's events."""
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_received_at", "received_at"), Index("ix_incidents_case_id", "case_id"))
     incident_id: str = Field(primary_key=True, max_length=36)
+    received_at: datetime | None = Field(default=None, sa_column=_at())
+    channel: str | None = Field(default=None, max_length=32)
+    category_code: str | None = Field(default=None, max_length=64)
+    urgency: str | None = Field(default=None, max_length=16)
+    has_contact: bool = Field(default=False, description="a phone given, or a tracked (web, Open311) report")
+    joined: bool = Field(default=False, description="重复件: it joined an open incident")
     case_id: str | None = Field(default=None, max_length=36)
+    replied_at: datetime | None = Field(default=None, sa_column=_at(), description="told the result (反馈)")
+
+
+class CaseRow(ReportingTable, table=True):
+    """One case with every step's time, from the cases and dispatch events in whatever order they
+    arrive (each column merges by its own rule: the first dispatch, the last handling, the latest
+    deadline set, counters added, ...)."""
+    __tablename__ = "cases"
+    __table_args__ = tuple(Index(f"ix_cases_{c}", c) for c in (
+        "filed_at", "dispatched_at", "deadline_at", "first_handled_at", "closed_at", "rated_at", "anchor_month",
+        "squad_id", "opened_at"))
+    case_id: str = Field(primary_key=True, max_length=36)
+    incident_id: str | None = Field(default=None, max_length=36)
+    case_number: str | None = Field(default=None, max_length=32)
     category_code: str | None = Field(default=None, max_length=64)
     channel: str | None = Field(default=None, max_length=32)
+    urgency: str | None = Field(default=None, max_length=16)
     squad_id: str | None = Field(default=None, max_length=64)
     squad_name: str | None = Field(default=None, max_length=100)
+    grid_id: str | None = Field(default=None, max_length=64)
+    opened_at: datetime | None = Field(default=None, sa_column=_at())
+    filed_at: datetime | None = Field(default=None, sa_column=_at())
+    rejected_at: datetime | None = Field(default=None, sa_column=_at())
+    dispatched_at: datetime | None = Field(default=None, sa_column=_at(), description="the first dispatch")
+    accepted_at: datetime | None = Field(default=None, sa_column=_at())
+    first_handled_at: datetime | None = Field(default=None, sa_column=_at())
+    handled_at: datetime | None = Field(default=None, sa_column=_at(), description="the last handling")
+    closed_at: datetime | None = Field(default=None, sa_column=_at())
+    deadline_at: datetime | None = Field(default=None, sa_column=_at())
+    deadline_set_at: datetime | None = Field(default=None, sa_column=_at())
     outcome: str | None = Field(default=None, max_length=32)
-    received_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    dispatched_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    returned: int = 0
+    extended: int = 0
+    reworked: int = 0
+    escalated: bool = False
+    suspended_at: datetime | None = Field(default=None, sa_column=_at(), description="缓办, the last time")
+    resumed_at: datetime | None = Field(default=None, sa_column=_at())
+    ended_at: datetime | None = Field(default=None, sa_column=_at(), description="cancelled, merged, not filed")
+    rating: str | None = Field(default=None, max_length=32)
+    rated_at: datetime | None = Field(default=None, sa_column=_at())
+    handling_hours: float | None = Field(default=None, description="working hours, first dispatch to first handling")
+    anchor_month: date | None = Field(default=None, sa_column=Column(Date),
+                                      description="its deadline's month (else closing's, else dispatch's), Beijing")
+
+
+class MonthCube(ReportingTable, table=True):
+    """A month's counts of what happened in it, by each dimension alone (dim '' is the whole district):
+    recomputed from the case and incident rows whenever the month's rows change."""
+    __tablename__ = "month_cube"
+    month: date = Field(sa_column=Column(Date, primary_key=True))
+    dim: str = Field(primary_key=True, max_length=16)
+    value: str = Field(primary_key=True, max_length=64)
+    received: int = 0
+    joined: int = 0
+    filed: int = 0
+    rejected: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    basically_satisfied: int = 0
+    dissatisfied: int = 0
+    hours: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False),
+                        description="handling hours histogram: quarter-hour bucket -> cases first handled")
+
+
+class DuePair(ReportingTable, table=True):
+    """Cases counted by the months of their steps and their flags (one row per combination): what
+    a union over months needs (应结案 = deadline in the period or closed in it, each case once)."""
+    __tablename__ = "due_pairs"
+    __table_args__ = (Index("ix_due_pairs_anchor", "anchor_month"), Index("ix_due_pairs_dim", "dim"))
+    id: int | None = Field(default=None, primary_key=True)
+    anchor_month: date = Field(sa_column=Column(Date, nullable=False))
+    dim: str = Field(max_length=16)
+    value: str = Field(max_length=64)
+    dispatched_month: date | None = Field(default=None, sa_column=Column(Date))
+    deadline_month: date | None = Field(default=None, sa_column=Column(Date))
+    handled_month: date | None = Field(default=None, sa_column=Column(Date))
+    closed_month: date | None = Field(default=None, sa_column=Column(Date))
+    handled_on_time: bool
+    closed_on_time: bool
+    returned: bool
+    extended: bool
+    reworked: bool
+    escalated: bool
+    suspended_month: date | None = Field(default=None, sa_column=Column(Date),
+                                         description="the month of the latest 缓办 (挂起), NONE if never")
+    resumed_month: date | None = Field(default=None, sa_column=Column(Date),
+                                       description="the month it resumed after that, NONE if still suspended")
+    with_contact: bool
+    replied: bool
+    n: int
+
+
+class DirtyMonth(ReportingTable, table=True):
+    """Months whose rows changed since their cube and pairs were computed."""
+    __tablename__ = "dirty_months"
+    month: date = Field(sa_column=Column(Date, primary_key=True))
+
+
+class CalendarState(ReportingTable, table=True):
+    """The bureau's working calendar, as dispatch announces it (WorkCalendarChanged)."""
+    __tablename__ = "calendar"
+    calendar_id: str = Field(primary_key=True, max_length=32)
+    holidays: list = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    workdays: list = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    office_hours: list = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    at: datetime = Field(sa_column=_at(False))
+
+
+class GridInfo(ReportingTable, table=True):
+    """The district's grids as dispatch announces them (GridDefined): names and shapes for the map."""
+    __tablename__ = "grids"
+    grid_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
+    squad_id: str = Field(max_length=64)
+    geometry: dict = Field(sa_column=Column(JSONB, nullable=False))
+    defined_at: datetime = Field(sa_column=_at(False))
+
+
+class CategoryInfo(ReportingTable, table=True):
+    """The 服务目录's names, as intake announces them (CategoryDefined)."""
+    __tablename__ = "categories"
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    version: int
+
+
+class LedgerFigure(ReportingTable, table=True):
+    """The registers' figures as ledger last told them (LedgerFiguresReported), per area."""
+    __tablename__ = "ledger_figures"
+    area_id: str = Field(primary_key=True, max_length=64)
+    as_of: datetime = Field(sa_column=_at(False))
+    figures: dict = Field(sa_column=Column(JSONB, nullable=False))
+
+
+class DogMonth(ReportingTable, table=True):
+    """The dog register's work per month and grid (seed 004's rows), from ledger's dog events."""
+    __tablename__ = "dog_months"
+    month: date = Field(sa_column=Column(Date, primary_key=True))
+    grid_id: str = Field(primary_key=True, max_length=64, description="'' when not known")
+    registrations: int = 0
+    inspections: int = 0
+    strays_captured: int = 0
+    adoptions: int = 0
+    claims: int = 0
+    walking_violations: int = 0
+
+
+class Ranking(ReportingTable, table=True):
+    """中队排位赛: a published month's table."""
+    __tablename__ = "rankings"
+    month: date = Field(sa_column=Column(Date, primary_key=True))
+    squad_id: str = Field(primary_key=True, max_length=64)
+    squad_name: str = Field(max_length=100)
+    score: float
+    cases: int
+    rank: int | None = None
+    movement: int | None = None
+    red_flag: bool = False
+    values: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    published_at: datetime = Field(sa_column=_at(False))
 
 
 class MonthlyCount(ReportingTable, table=True):

@@ -1,25 +1,19 @@
-"""Reporting's HTTP API: `/v1/reports`."""
+"""The monthly event counters (`GET /v1/reports/monthly`), the counts per squad and category, and
+the rebuild of the read model."""
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from common.auth import Principal, Role, require_roles
+from reporting.api.deps import Admin, Reader, ServiceDep
 from reporting.handlers import COUNTERS
-from reporting.tables import CaseFact, MonthlyCount
+from reporting.tables import CaseRow, IncidentRow, MonthlyCount
 
 router = APIRouter(tags=["reporting 统计"])
-
-
-async def get_service(request: Request):
-    return request.app.state.services["reporting"]
-
-
-Reader = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.dispatcher, Role.squad_leader))]
 
 
 class CountRow(BaseModel):
@@ -33,19 +27,20 @@ class CountRow(BaseModel):
 
 @router.get("/v1/reports/counts", response_model=list[CountRow],
             summary="受理/派遣/结案 counts per squad and category (squad null: not dispatched yet)")
-async def counts(principal: Reader, service=Depends(get_service),
-                 received_from: datetime | None = None, received_to: datetime | None = None):
-    f = CaseFact
-    query = (select(f.squad_id, f.squad_name, f.category_code,
-                    func.count(f.received_at), func.count(f.dispatched_at), func.count(f.closed_at))
-             .group_by(f.squad_id, f.squad_name, f.category_code)
-             .order_by(f.squad_id.nulls_first(), f.category_code))
+async def counts(principal: Reader, service: ServiceDep, received_from: datetime | None = None,
+                 received_to: datetime | None = None):
+    i, c = IncidentRow, CaseRow
+    query = (select(c.squad_id, c.squad_name, i.category_code, func.count(i.received_at), func.count(c.dispatched_at),
+                    func.count(c.closed_at))
+             .select_from(i).join(c, c.case_id == i.case_id, isouter=True)
+             .group_by(c.squad_id, c.squad_name, i.category_code)
+             .order_by(c.squad_id.nulls_first(), i.category_code))
     if received_from:
-        query = query.where(f.received_at >= received_from)
+        query = query.where(i.received_at >= received_from)
     if received_to:
-        query = query.where(f.received_at < received_to)
+        query = query.where(i.received_at < received_to)
     if principal.squad_scope is not None:
-        query = query.where(f.squad_id == principal.squad_scope)
+        query = query.where(c.squad_id == principal.squad_scope)
     async with service.session_factory() as session:
         rows = (await session.execute(query)).all()
     return [CountRow(squad_id=r[0], squad_name=r[1], category=r[2], received=r[3], dispatched=r[4], closed=r[5])
@@ -54,12 +49,12 @@ async def counts(principal: Reader, service=Depends(get_service),
 
 class MonthCounters(BaseModel):
     received: int = Field(description="受理")
-    dispatched: int = Field(description="派遣")
+    dispatched: int = Field(description="派遣 steps (a case dispatched again counts again)")
     closed: int = Field(description="结案")
     violations: int = Field(description="违法属实")
     reworked: int = Field(description="返工")
     fines_collected_fen: int = Field(description="罚没款 collected, in fen")
-    returned: int = Field(description="退回 by squads (准确派遣 = 1 − returned / dispatched)")
+    returned: int = Field(description="退回 by squads")
     extended: int = Field(description="延期")
     escalated: int = Field(description="assignments that ran overdue (超期)")
     joined: int = Field(description="重复件: reports that joined an open incident instead of opening a case")
@@ -86,9 +81,10 @@ class MonthlyReport(MonthCounters):
     rows: list[MonthlyRow] = Field(description="per squad (null: not yet dispatched) and category")
 
 
-@router.get("/v1/reports/monthly", response_model=MonthlyReport, summary="月报: the month's counts")
+@router.get("/v1/reports/monthly", response_model=MonthlyReport,
+            summary="月报: the month's event counters (the indicators: GET /v1/reports/indicators)")
 async def monthly(principal: Reader, month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")],
-                  service=Depends(get_service)):
+                  service: ServiceDep):
     first = date.fromisoformat(month + "-01")
     m = MonthlyCount
     query = select(m).where(m.month == first).order_by(m.squad_id, m.category_code)
@@ -108,17 +104,14 @@ class RebuildStatus(BaseModel):
     events_applied: int = Field(description="events applied by this generation's consumer so far")
 
 
-Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
-
-
 @router.post("/v1/reports/rebuild", response_model=RebuildStatus, status_code=202,
              summary="rebuild the read models by replaying the topics from the start")
-async def rebuild(principal: Admin, service=Depends(get_service)):
+async def rebuild(principal: Admin, service: ServiceDep):
     generation = await service.rebuild()
     return RebuildStatus(generation=generation, events_applied=0)
 
 
 @router.get("/v1/reports/rebuild", response_model=RebuildStatus)
-async def rebuild_status(principal: Admin, service=Depends(get_service)):
+async def rebuild_status(principal: Admin, service: ServiceDep):
     return RebuildStatus(generation=await service.generation(),
                          events_applied=service.consumer.handled if service.consumer else 0)

@@ -1,0 +1,89 @@
+"""领导驾驶舱 (/reports): the leaders' page behind the staff sign-in, and what it reads: today's and
+this month's figures (`GET /v1/reports/live`, polled every second: a new event shows within two
+seconds), the month's charts and map as SVG, the registers, and the ranking (a squad leader sees
+the squad's own row and the district average)."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import select
+
+from common.auth import Principal, Role
+from common.clock import bureau_date
+from reporting import charts
+from reporting.api.deps import Reader, ServiceDep
+from reporting.circular import _daily
+from reporting.domain import PeriodKind, indicators, period_of
+from reporting.read_model import counts, total
+from reporting.tables import CategoryInfo, DogMonth, GridInfo, LedgerFigure
+
+router = APIRouter(tags=["reporting 统计"])
+PAGE_ROLES = frozenset({Role.supervisor, Role.dispatcher, Role.squad_leader, Role.admin})
+PAGE = (Path(__file__).resolve().parents[1] / "static" / "dashboard.html").read_text(encoding="utf-8")
+HEADERS = {"Cache-Control": "no-cache",
+           "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                      "script-src 'self' 'unsafe-inline'; img-src 'self' data:"}
+
+
+@router.get("/reports", response_class=HTMLResponse, include_in_schema=False)
+async def dashboard(request: Request):
+    pages = request.app.state.services["reporting"].pages["/reports"]
+    signed_in = await pages.page_principal(request)
+    if not isinstance(signed_in, Principal):
+        return signed_in
+    if signed_in.role not in PAGE_ROLES:
+        return await pages.refusal(request, f"领导驾驶舱供局领导、督查、指挥中心和中队长使用; 您的角色 "
+                                            f"({signed_in.role.value}) 不使用此页面。")
+    return HTMLResponse(PAGE, headers=HEADERS)
+
+
+@router.get("/v1/reports/live", summary="today's and this month's figures, for the dashboard (poll it)")
+async def live(principal: Reader, service: ServiceDep) -> dict:
+    rule = service.settings.on_time_denominator
+    today = bureau_date(service.clock.now())
+    scope = principal.squad_scope
+    async with service.session_factory() as session:
+        day = await counts(session, period_of(PeriodKind.day, today), "squad" if scope else None)
+        month = await counts(session, period_of(PeriodKind.month, today), "squad" if scope else None)
+        figures = await session.get(LedgerFigure, "district")
+        dogs = (await session.exec(select(DogMonth).where(DogMonth.month == today.replace(day=1)))).all()
+    if scope is not None:
+        day, month = ({k: v for k, v in d.items() if k == scope} for d in (day, month))
+    d, m = total(day), total(month)
+    return {"now": service.clock.now().isoformat(), "today": today.isoformat(), "month": today.strftime("%Y-%m"),
+            "scope": scope, "day": {"counts": {"received": d.received, "dispatched": d.dispatched, "handled": d.handled,
+                                               "closed": d.closed, "overdue_open": d.overdue_open},
+                                    "indicators": indicators(d, rule)},
+            "month_figures": indicators(m, rule),
+            "ledger": figures.figures if figures and scope is None else None,
+            "dogs": {c: sum(getattr(r, c) for r in dogs) for c in ("registrations", "inspections", "strays_captured",
+                                                                   "adoptions", "walking_violations")}}
+
+
+@router.get("/v1/reports/charts/{name}.svg", response_class=Response,
+            responses={200: {"content": {"image/svg+xml": {}}}}, summary="the month's charts, as SVG")
+async def chart(name: Literal["trend", "categories", "map"], principal: Reader, service: ServiceDep,
+                month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None):
+    first = date.fromisoformat(month + "-01") if month else bureau_date(service.clock.now()).replace(day=1)
+    period = period_of(PeriodKind.month, first)
+    async with service.session_factory() as session:
+        if name == "trend":
+            days, received, closed = await _daily(session, first)
+            drawing = charts.trend(days, received, closed)
+        elif name == "categories":
+            names = {c.code: c.name for c in (await session.exec(select(CategoryInfo))).all()}
+            per = await counts(session, period, "category")
+            top = sorted(((names.get(k, k), c.received) for k, c in per.items() if k), key=lambda t: -t[1])[:8]
+            drawing = charts.bars([n for n, _ in top], [v for _, v in top], "本月受理量前八的问题类型")
+        else:
+            per = await counts(session, period, "grid")
+            rule = service.settings.on_time_denominator
+            grids = [{"name": g.name, "geometry": g.geometry,
+                      "rate": indicators(per[g.grid_id], rule)["disposal_rate"] if g.grid_id in per else None}
+                     for g in (await session.exec(select(GridInfo).order_by(GridInfo.grid_id))).all()]
+            drawing = charts.grid_map(grids, "本月各网格处置率")
+    return Response(charts.svg(drawing), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})

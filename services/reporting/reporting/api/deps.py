@@ -1,0 +1,54 @@
+"""What reporting's routes share: the service, who reads (typed aliases), and the period asked for."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import Depends, HTTPException, Query, Request, status
+
+from common.auth import Principal, Role, require_roles
+from common.clock import bureau_date
+from reporting.domain import Period, PeriodKind, period_of
+
+
+async def get_service(request: Request):
+    return request.app.state.services["reporting"]
+
+
+ServiceDep = Annotated[object, Depends(get_service)]
+Reader = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.dispatcher, Role.squad_leader, Role.admin))]
+"""The bureau's leaders and supervisors, the command centre, and squad leaders (their own squad)."""
+Leadership = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.dispatcher, Role.admin))]
+"""Who reads every squad's details: the bureau's leaders and supervisors, the command centre."""
+Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+By = Literal["squad", "grid", "category", "channel", "urgency"]
+
+
+def period_param(period: Annotated[PeriodKind, Query(description="day, week, month, quarter, year, or range "
+                                                                 "(with from and to)")] = PeriodKind.month,
+                 at: Annotated[str | None, Query(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+                                                 description="a day in the period, or YYYY-MM, or YYYY "
+                                                             "(default: today, Beijing time)")] = None,
+                 from_: Annotated[date | None, Query(alias="from", description="a range's first day")] = None,
+                 to: Annotated[date | None, Query(description="a range's last day (inclusive)")] = None,
+                 request: Request = None) -> Period:
+    try:
+        if from_ is not None or to is not None:
+            if from_ is None or to is None:
+                raise ValueError("a range needs both `from` and `to`")
+            if (to - from_).days > 3660:
+                raise ValueError("a range of at most ten years")
+            return period_of(PeriodKind.range, from_, to)
+        if at is None:
+            day = bureau_date(request.app.state.services["reporting"].clock.now())
+        else:
+            parts = [int(p) for p in at.split("-")]
+            day = date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+        if period == PeriodKind.range:
+            raise ValueError("period=range takes `from` and `to`")
+        return period_of(period, day)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+
+
+PeriodDep = Annotated[Period, Depends(period_param)]

@@ -1,0 +1,121 @@
+"""`GET /v1/reports/indicators`: every indicator over a period, by one dimension or none, with
+环比 and 同比, as JSON, CSV or XLSX."""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+from openpyxl import Workbook
+from pydantic import BaseModel, Field
+from sqlmodel import select
+
+from reporting.api.deps import By, PeriodDep, Reader, ServiceDep
+from reporting.domain import INDICATORS, Counts, change, indicators, previous, year_before
+from reporting.read_model import counts, total
+from reporting.tables import CategoryInfo, GridInfo, SquadInfo
+
+router = APIRouter(tags=["reporting 统计"])
+CHANNELS = {"hotline_12319": "12319热线", "transfer_12345": "12345转办", "transfer_110": "110转办",
+            "field_monitor": "监督员上报", "web": "网上投诉", "open311": "Open311", "camera": "视频监控",
+            "iot": "物联感知", "letters_visits": "信访", "media": "网络舆情", "leadership": "领导交办"}
+URGENCY = {"ordinary": "一般", "urgent": "紧急"}
+FORMULAS = "\n".join(f"- {i.name} (`{i.key}`): {i.formula}" for i in INDICATORS)
+
+
+class Row(BaseModel):
+    value: str = Field(description="the squad, grid, category, channel or urgency ('' for all, or not known yet)")
+    name: str
+    indicators: dict[str, float | int | None]
+    previous: dict[str, float | None] = Field(description="环比: rates in points, counts as relative change")
+    year_before: dict[str, float | None] = Field(description="同比, likewise")
+
+
+class IndicatorReport(BaseModel):
+    period: str
+    label: str
+    start: str
+    end: str = Field(description="exclusive")
+    by: str | None
+    on_time_denominator: str
+    total: Row
+    rows: list[Row]
+    formulas: dict[str, str] = Field(description="each indicator's formula, as the circular prints it")
+
+
+async def names(session, by: str | None) -> dict[str, str]:
+    if by == "squad":
+        return {s.squad_id: s.name for s in (await session.exec(select(SquadInfo))).all()}
+    if by == "grid":
+        return {g.grid_id: g.name for g in (await session.exec(select(GridInfo))).all()}
+    if by == "category":
+        return {c.code: c.name for c in (await session.exec(select(CategoryInfo))).all()}
+    if by == "channel":
+        return CHANNELS
+    if by == "urgency":
+        return URGENCY
+    return {}
+
+
+def _row(value: str, name: str, now: Counts, before: Counts, last_year: Counts, rule) -> Row:
+    a, b, y = indicators(now, rule), indicators(before, rule), indicators(last_year, rule)
+    return Row(value=value, name=name, indicators=a,
+               previous={i.key: change(a[i.key], b[i.key], i.rate) for i in INDICATORS},
+               year_before={i.key: change(a[i.key], y[i.key], i.rate) for i in INDICATORS})
+
+
+async def report(service, period, by: str | None, scope: str | None = None) -> IndicatorReport:
+    rule = service.settings.on_time_denominator
+    async with service.session_factory() as session:
+        now = await counts(session, period, by)
+        before = await counts(session, previous(period), by)
+        last_year = await counts(session, year_before(period), by)
+        label = await names(session, by)
+    if scope is not None:  # a squad leader sees the squad's own row
+        now, before, last_year = ({k: v for k, v in d.items() if k == scope} for d in (now, before, last_year))
+    rows = [_row(v, label.get(v, v or "未派遣"), now[v], before.get(v, Counts()), last_year.get(v, Counts()), rule)
+            for v in sorted(now, key=lambda k: (k == "", k))] if by else []
+    return IndicatorReport(period=period.kind.value, label=period.label, start=period.start.isoformat(),
+                           end=period.end.isoformat(), by=by, on_time_denominator=rule.value,
+                           total=_row("", "合计" if scope is None else label.get(scope, scope), total(now),
+                                      total(before), total(last_year), rule),
+                           rows=rows, formulas={i.key: i.formula for i in INDICATORS})
+
+
+def _table(r: IndicatorReport) -> tuple[list[str], list[list]]:
+    header = ["名称", *[i.name for i in INDICATORS]]
+    rows = [[x.name, *[x.indicators[i.key] for i in INDICATORS]] for x in [*r.rows, r.total]]
+    return header, rows
+
+
+@router.get("/v1/reports/indicators", response_model=IndicatorReport,
+            summary="指标: every indicator over a period, by squad, grid, category, channel or urgency, with 环比 and "
+                    "同比; format=csv|xlsx for the table", description="Formulas:\n\n" + FORMULAS,
+            responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument."
+                                                                    "spreadsheetml.sheet": {}}}})
+async def indicators_report(principal: Reader, service: ServiceDep, period: PeriodDep, by: By | None = None,
+                            format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json"):
+    scope = principal.squad_scope
+    r = await report(service, period, "squad" if scope is not None else by, scope)
+    if format == "json":
+        return r
+    header, rows = _table(r)
+    name = f"indicators-{r.start}-{r.by or 'all'}.{format}"
+    if format == "csv":
+        out = io.StringIO()
+        out.write("\ufeff")
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return Response(out.getvalue().encode(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename=\"{name}\""})
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(r.label[:30])
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=\"{name}\""})

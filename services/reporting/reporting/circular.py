@@ -1,0 +1,236 @@
+"""月度通报: the month's circular, one set of facts rendered twice: as an HTML page and as a PDF ready
+to print and send (ReportLab's platypus, the charts of `charts`). Headline figures with 环比 and
+同比, the daily trend, the top categories, the squads' ranking, the grids shaded by 处置率, the
+registers' figures, and every formula as a footnote."""
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from sqlalchemy import text
+from sqlmodel import select
+
+from common.clock import BEIJING
+from reporting import charts
+from reporting.domain import BY_KEY, INDICATORS, OnTime, PeriodKind, change, indicators, period_of, previous, \
+    year_before
+from reporting.ranking import scored
+from reporting.read_model import counts, total
+from reporting.tables import CategoryInfo, DogMonth, GridInfo, LedgerFigure
+
+HEADLINE = ("received", "filed", "dispatched", "closed", "disposal_rate", "on_time_disposal_rate", "closing_rate",
+            "on_time_closing_rate", "accurate_dispatch_rate", "rework_rate", "extension_rate", "overdue_open",
+            "handling_median_hours", "feedback_rate", "satisfaction_rate")
+RANKING_COLUMNS = ("disposal_rate", "on_time_disposal_rate", "rework_rate", "overdue_rate", "extension_rate")
+
+
+@dataclass
+class Circular:
+    bureau: str
+    month: date
+    label: str
+    headline: list[dict]
+    days: list[date]
+    received_by_day: list[int]
+    closed_by_day: list[int]
+    categories: list[tuple[str, int]]
+    ranking: list
+    grids: list[dict]
+    ledger: dict | None
+    dogs: dict
+    footnotes: list[tuple[str, str]]
+    generated_at: datetime
+
+
+def fmt(key: str, value) -> str:
+    if value is None:
+        return "—"
+    if BY_KEY[key].rate:
+        return f"{value * 100:.2f}%"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return f"{value:,}"
+
+
+def fmt_change(key: str, value) -> str:
+    if value is None:
+        return "—"
+    if BY_KEY[key].rate:
+        return f"{value * 100:+.2f} 个百分点"
+    return f"{value * 100:+.1f}%"
+
+
+async def _daily(session, month: date) -> tuple[list[date], list[int], list[int]]:
+    nxt = (month + timedelta(days=32)).replace(day=1)
+    a, b = datetime.combine(month, time(0), BEIJING), datetime.combine(nxt, time(0), BEIJING)
+    received = dict((await session.execute(text(
+        "SELECT timezone('Asia/Shanghai', received_at)::date, count(*) FROM reporting.incidents "
+        "WHERE received_at >= :a AND received_at < :b GROUP BY 1"), {"a": a, "b": b})).all())
+    closed = dict((await session.execute(text(
+        "SELECT timezone('Asia/Shanghai', closed_at)::date, count(*) FROM reporting.cases "
+        "WHERE closed_at >= :a AND closed_at < :b GROUP BY 1"), {"a": a, "b": b})).all())
+    days = [month + timedelta(days=i) for i in range((nxt - month).days)]
+    return days, [received.get(d, 0) for d in days], [closed.get(d, 0) for d in days]
+
+
+async def build(session, month: date, *, bureau: str, rule: OnTime, weights: dict[str, float],
+                min_cases: int, now: datetime) -> Circular:
+    period = period_of(PeriodKind.month, month)
+    this = total(await counts(session, period, None))
+    before = total(await counts(session, previous(period), None))
+    last_year = total(await counts(session, year_before(period), None))
+    now_v, before_v, year_v = indicators(this, rule), indicators(before, rule), indicators(last_year, rule)
+    headline = [{"key": k, "name": BY_KEY[k].name, "value": now_v[k],
+                 "mom": change(now_v[k], before_v[k], BY_KEY[k].rate),
+                 "yoy": change(now_v[k], year_v[k], BY_KEY[k].rate)} for k in HEADLINE]
+    days, received_by_day, closed_by_day = await _daily(session, month)
+    names = {c.code: c.name for c in (await session.exec(select(CategoryInfo))).all()}
+    by_category = await counts(session, period, "category")
+    categories = sorted(((names.get(code, code), c.received) for code, c in by_category.items() if code),
+                        key=lambda t: -t[1])[:10]
+    ranking = await scored(session, period, rule, weights, min_cases)
+    by_grid = await counts(session, period, "grid")
+    grids = [{"grid_id": g.grid_id, "name": g.name, "geometry": g.geometry,
+              "rate": indicators(by_grid[g.grid_id], rule)["disposal_rate"] if g.grid_id in by_grid else None}
+             for g in (await session.exec(select(GridInfo).order_by(GridInfo.grid_id))).all()]
+    district = await session.get(LedgerFigure, "district")
+    dog_rows = (await session.exec(select(DogMonth).where(DogMonth.month == month))).all()
+    dogs = {c: sum(getattr(r, c) for r in dog_rows) for c in ("registrations", "inspections", "strays_captured",
+                                                              "adoptions", "claims", "walking_violations")}
+    return Circular(bureau=bureau, month=month, label=period.label, headline=headline, days=days,
+                    received_by_day=received_by_day, closed_by_day=closed_by_day, categories=categories,
+                    ranking=ranking, grids=grids, ledger=district.figures if district else None, dogs=dogs,
+                    footnotes=[(i.name, i.formula) for i in INDICATORS], generated_at=now)
+
+
+# -- HTML -------------------------------------------------------------------------------------------
+
+STYLE = """
+body { margin: 0; font: 15px/1.6 "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; background: #eef1f4; color: #1c2430; }
+article { max-width: 900px; margin: 20px auto; background: #fff; padding: 32px 40px; box-shadow: 0 1px 6px rgba(0,0,0,.08); }
+h1 { text-align: center; font-size: 24px; margin: 0 0 4px; color: #b71c1c; }
+.sub { text-align: center; color: #52606d; margin-bottom: 18px; }
+h2 { font-size: 17px; border-left: 4px solid #1f5fbf; padding-left: 8px; margin: 24px 0 8px; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
+th, td { border: 1px solid #d9dee3; padding: 4px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f3f6f9; }
+tr.top td { background: #e8f5e9; } tr.bottom td { background: #fdecea; } tr.unranked td { color: #7b8794; }
+.flag { color: #c62828; font-weight: 700; }
+.notes { font-size: 12px; color: #52606d; } .notes li { margin-bottom: 2px; }
+figure { margin: 8px 0; } figure svg { max-width: 100%; height: auto; }
+@media print { body { background: #fff; } article { box-shadow: none; margin: 0; } }
+"""
+
+
+def render_html(c: Circular) -> str:
+    e = html.escape
+    head = "".join(f"<tr><td>{e(h['name'])}</td><td>{fmt(h['key'], h['value'])}</td>"
+                   f"<td>{fmt_change(h['key'], h['mom'])}</td><td>{fmt_change(h['key'], h['yoy'])}</td></tr>"
+                   for h in c.headline)
+    ranked = [s for s in c.ranking if s.rank is not None]
+    rows = []
+    for s in c.ranking:
+        cls = "unranked" if s.rank is None else ("top" if s.rank == 1 else "bottom" if s.rank == len(ranked) else "")
+        move = "—" if s.movement is None else (f"↑{s.movement}" if s.movement > 0 else
+                                                 f"↓{-s.movement}" if s.movement < 0 else "持平")
+        cells = "".join(f"<td>{fmt(k, s.values.get(k))}</td>" for k in RANKING_COLUMNS)
+        flag = " <span class='flag'>流动红旗</span>" if s.red_flag else ""
+        rows.append(f"<tr class='{cls}'><td>{s.rank or '不参与排名'}</td><td>{e(s.squad_name)}{flag}</td>"
+                    f"<td>{s.score:.2f}</td>{cells}<td>{s.cases}</td><td>{move}</td></tr>")
+    ranking_head = "".join(f"<th>{e(BY_KEY[k].name)}</th>" for k in RANKING_COLUMNS)
+    ledger = ""
+    if c.ledger:
+        f = c.ledger
+        colour = "、".join(f"{n} {f['by_colour'].get(k, 0)}" for k, n in (("blue", "蓝卡"), ("yellow", "黄卡"),
+                                                                          ("orange", "橙卡"), ("red", "红卡")))
+        coverage = f["letters_valid"] / f["merchants"] if f["merchants"] else None
+        purifiers = f["purifiers_installed"] / f["catering_places"] if f["catering_places"] else None
+        ledger = (f"<p>商户 {f['merchants']:,} 户 ({colour}); 门前三包责任书覆盖率 "
+                  f"{'—' if coverage is None else f'{coverage * 100:.1f}%'}; 餐饮单位 {f['catering_places']} 家, 油烟净化器"
+                  f"安装 {f['purifiers_installed']} 家 ({'—' if purifiers is None else f'{purifiers * 100:.1f}%'}), "
+                  f"逾期未清洗 {f['cleaning_overdue']} 家。</p>")
+    d = c.dogs
+    dogs = (f"<p>养犬登记 {d['registrations']} 只, 年检 {d['inspections']} 只, 收容流浪犬 {d['strays_captured']} 只, "
+            f"领养 {d['adoptions']} 只, 认领 {d['claims']} 只, 查处违规遛犬 {d['walking_violations']} 起。</p>")
+    notes = "".join(f"<li><b>{e(n)}</b>: {e(f)}</li>" for n, f in c.footnotes)
+    trend = charts.svg(charts.trend(c.days, c.received_by_day, c.closed_by_day))
+    cats = charts.svg(charts.bars([n for n, _ in c.categories], [v for _, v in c.categories], "受理量前十的问题类型"))
+    grid = charts.svg(charts.grid_map(c.grids, "各网格处置率"))
+    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{e(c.label)}城市管理月度通报</title>
+<style>{STYLE}</style></head><body><article>
+<h1>{e(c.bureau)}</h1><h1>城市管理工作月度通报</h1>
+<div class="sub">{e(c.label)} · {c.generated_at.astimezone(BEIJING):%Y年%m月%d日}印发</div>
+<h2>一、主要指标</h2><table id="headline"><tr><th>指标</th><th>本月</th><th>环比</th><th>同比</th></tr>{head}</table>
+<h2>二、每日受理与结案</h2><figure id="trend">{trend}</figure>
+<h2>三、问题类型</h2><figure id="categories">{cats}</figure>
+<h2>四、中队排位 (中队排位赛)</h2><table id="ranking"><tr><th>名次</th><th>中队</th><th>得分</th>{ranking_head}<th>应处置</th>
+<th>较上月</th></tr>{''.join(rows)}</table>
+<h2>五、网格处置率</h2><figure id="map">{grid}</figure>
+<h2>六、台账工作</h2>{ledger}{dogs}
+<h2>注: 指标口径</h2><ol class="notes">{notes}</ol>
+</article></body></html>"""
+
+
+# -- PDF --------------------------------------------------------------------------------------------
+
+def render_pdf(c: Circular) -> bytes:
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+                            bottomMargin=16 * mm, title=f"{c.label}城市管理月度通报", author=c.bureau)
+    font = charts.FONT
+    title = ParagraphStyle("title", fontName=font, fontSize=18, leading=26, alignment=1,
+                           textColor=colors.HexColor("#b71c1c"))
+    sub = ParagraphStyle("sub", fontName=font, fontSize=10, leading=14, alignment=1, textColor=colors.grey)
+    h2 = ParagraphStyle("h2", fontName=font, fontSize=13, leading=20, spaceBefore=8, spaceAfter=4)
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15)
+    note = ParagraphStyle("note", fontName=font, fontSize=7.5, leading=10.5, textColor=colors.HexColor("#52606d"))
+    grid_style = TableStyle([("FONT", (0, 0), (-1, -1), font, 8.5), ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c5ccd3")),
+                             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f6f9")),
+                             ("ALIGN", (1, 0), (-1, -1), "RIGHT")])
+    story = [Paragraph(html.escape(c.bureau), title), Paragraph("城市管理工作月度通报", title),
+             Paragraph(f"{c.label} · {c.generated_at.astimezone(BEIJING):%Y年%m月%d日}印发", sub), Spacer(1, 6),
+             Paragraph("一、主要指标", h2)]
+    head = [["指标", "本月", "环比", "同比"]] + [[h["name"], fmt(h["key"], h["value"]), fmt_change(h["key"], h["mom"]),
+                                               fmt_change(h["key"], h["yoy"])] for h in c.headline]
+    story += [Table(head, colWidths=[55 * mm, 35 * mm, 40 * mm, 40 * mm], style=grid_style),
+              Paragraph("二、每日受理与结案", h2), charts.trend(c.days, c.received_by_day, c.closed_by_day),
+              Paragraph("三、问题类型", h2),
+              charts.bars([n for n, _ in c.categories], [v for _, v in c.categories], "受理量前十的问题类型"),
+              Paragraph("四、中队排位 (中队排位赛)", h2)]
+    ranked = [s for s in c.ranking if s.rank is not None]
+    table = [["名次", "中队", "得分", *[BY_KEY[k].name for k in RANKING_COLUMNS], "应处置"]]
+    style = TableStyle(grid_style.getCommands())
+    for i, s in enumerate(c.ranking, start=1):
+        table.append([str(s.rank or "—"), s.squad_name + (" (红旗)" if s.red_flag else ""), f"{s.score:.2f}",
+                      *[fmt(k, s.values.get(k)) for k in RANKING_COLUMNS], str(s.cases)])
+        if s.rank == 1:
+            style.add("BACKGROUND", (0, i), (-1, i), colors.HexColor("#e8f5e9"))
+        elif s.rank is not None and s.rank == len(ranked):
+            style.add("BACKGROUND", (0, i), (-1, i), colors.HexColor("#fdecea"))
+        elif s.rank is None:
+            style.add("TEXTCOLOR", (0, i), (-1, i), colors.grey)
+    story += [Table(table, style=style, repeatRows=1), Paragraph("五、网格处置率", h2),
+              charts.grid_map(c.grids, "各网格处置率", height=230), Paragraph("六、台账工作", h2)]
+    if c.ledger:
+        f = c.ledger
+        story.append(Paragraph(
+            f"商户 {f['merchants']:,} 户 (蓝卡 {f['by_colour'].get('blue', 0)}、黄卡 {f['by_colour'].get('yellow', 0)}、"
+            f"橙卡 {f['by_colour'].get('orange', 0)}、红卡 {f['by_colour'].get('red', 0)}); 门前三包责任书有效 "
+            f"{f['letters_valid']} 户; 餐饮单位 {f['catering_places']} 家, 油烟净化器安装 {f['purifiers_installed']} 家, "
+            f"逾期未清洗 {f['cleaning_overdue']} 家。", body))
+    d = c.dogs
+    story.append(Paragraph(f"养犬登记 {d['registrations']} 只, 年检 {d['inspections']} 只, 收容流浪犬 "
+                           f"{d['strays_captured']} 只, 领养 {d['adoptions']} 只, 认领 {d['claims']} 只, 查处违规遛犬 "
+                           f"{d['walking_violations']} 起。", body))
+    story.append(Paragraph("注: 指标口径", h2))
+    story += [Paragraph(f"{i}. {html.escape(n)}: {html.escape(f)}", note) for i, (n, f) in enumerate(c.footnotes, 1)]
+    doc.build(story)
+    return buf.getvalue()
