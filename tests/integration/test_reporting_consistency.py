@@ -449,7 +449,7 @@ async def test_every_indicator_equals_the_services_own_records(platform):
     platform.clock.advance(datetime(2026, 4, 25, 2, tzinfo=timezone.utc) - platform.clock.now())
     await quiet(platform)
     reporting = platform.svc["reporting"]
-    await reporting.refresh()
+    await reporting.refresh(settle_s=30)
 
     reports, truth = await truths(platform.engine)
     assert all(r["duplicate_of"] is None for r in reports)

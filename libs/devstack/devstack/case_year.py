@@ -8,23 +8,43 @@ calendar); every case's deadline falls within the year, and the unhandled ones a
 its last days (still open, past their deadline or not, at the year's end)."""
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from common.clock import BEIJING
 from common.messaging.contracts import (AssignmentReturned, CaseClosed, CaseDispatched, CaseOpened, CaseTransitioned,
-                                        DeadlineExtended, IncidentRated, IncidentReported, IntegrationEvent, Location)
+                                        CategoryDefined, DeadlineExtended, GridDefined, IncidentRated, IncidentReported,
+                                        IntegrationEvent, Location, SquadChanged)
 from common.messaging.envelope import Record, encode
 
+ROOT = Path(__file__).resolve().parents[3]
 SQUADS = [("sq-linshanzhai", "林山寨中队", "zy-linshanzhai"), ("sq-jianshelu", "建设路中队", "zy-jianshelu"),
           ("sq-mianfanglu", "棉纺路中队", "zy-mianfanglu"), ("sq-ruhe", "汝河中队", "zy-ruhelu"),
           ("sq-tongbailu", "桐柏路中队", "zy-tongbailu"), ("sq-xushui", "须水中队", "zy-xushui")]
 CATEGORIES = ["street_vending", "storefront_overflow", "open_air_barbecue", "cooking_fumes", "noise", "dust",
               "construction_waste", "illegal_parking", "illegal_flyers", "roadside_waste", "dog_nuisance"]
-SOURCES = {"intake": "/cgzf/intake", "cases": "/cgzf/cases", "dispatch": "/cgzf/dispatch"}
+SOURCES = {name: f"/cgzf/{name}" for name in ("intake", "cases", "dispatch", "ledger", "reporting")}
+
+
+def district(at: datetime) -> Iterator[IntegrationEvent]:
+    """What the services announce of the demo district when they start (its grids and squads from
+    dispatch's seed, the 服务目录 from intake's), so that the figures carry names and the map."""
+    seed = json.loads((ROOT / "services/dispatch/dispatch/seed/zhongyuan.json").read_text(encoding="utf-8"))
+    for squad in seed["squads"]:
+        yield SquadChanged(squad_id=squad["id"], name=squad["name"], brigade_id=squad.get("brigade_id"), at=at)
+    for f in seed["grids"]["features"]:
+        p = f["properties"]
+        yield GridDefined(grid_id=p["grid_id"], name=p["name"], squad_id=p["squad_id"], squad_name=p["squad_name"],
+                          geometry=f["geometry"], defined_at=at)
+    for c in json.loads((ROOT / "services/intake/intake/seed/categories.json").read_text(encoding="utf-8")):
+        yield CategoryDefined(code=c["code"], name=c["name"], version=1, kind=c["kind"],
+                              time_limit_hours=c["time_limit_hours"],
+                              urgent_time_limit_hours=c["urgent_time_limit_hours"], at=at)
 
 
 @dataclass(frozen=True)

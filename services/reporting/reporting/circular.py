@@ -13,7 +13,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -65,6 +65,11 @@ def fmt_change(key: str, value) -> str:
     if BY_KEY[key].rate:
         return f"{value * 100:+.2f} 个百分点"
     return f"{value * 100:+.1f}%"
+
+
+def score_of(s) -> str:
+    """A squad with nothing due in the month has no score worth printing."""
+    return f"{s.score:.2f}" if s.cases else "—"
 
 
 async def _daily(session, month: date) -> tuple[list[date], list[int], list[int]]:
@@ -144,7 +149,7 @@ def render_html(c: Circular) -> str:
         cells = "".join(f"<td>{fmt(k, s.values.get(k))}</td>" for k in RANKING_COLUMNS)
         flag = " <span class='flag'>流动红旗</span>" if s.red_flag else ""
         rows.append(f"<tr class='{cls}'><td>{s.rank or '不参与排名'}</td><td>{e(s.squad_name)}{flag}</td>"
-                    f"<td>{s.score:.2f}</td>{cells}<td>{s.cases}</td><td>{move}</td></tr>")
+                    f"<td>{score_of(s)}</td>{cells}<td>{s.cases}</td><td>{move}</td></tr>")
     ranking_head = "".join(f"<th>{e(BY_KEY[k].name)}</th>" for k in RANKING_COLUMNS)
     ledger = ""
     if c.ledger:
@@ -201,15 +206,15 @@ def render_pdf(c: Circular) -> bytes:
     head = [["指标", "本月", "环比", "同比"]] + [[h["name"], fmt(h["key"], h["value"]), fmt_change(h["key"], h["mom"]),
                                                fmt_change(h["key"], h["yoy"])] for h in c.headline]
     story += [Table(head, colWidths=[55 * mm, 35 * mm, 40 * mm, 40 * mm], style=grid_style),
-              Paragraph("二、每日受理与结案", h2), charts.trend(c.days, c.received_by_day, c.closed_by_day),
-              Paragraph("三、问题类型", h2),
-              charts.bars([n for n, _ in c.categories], [v for _, v in c.categories], "受理量前十的问题类型"),
-              Paragraph("四、中队排位 (中队排位赛)", h2)]
+              KeepTogether([Paragraph("二、每日受理与结案", h2),
+                            charts.trend(c.days, c.received_by_day, c.closed_by_day)]),
+              KeepTogether([Paragraph("三、问题类型", h2),
+                            charts.bars([n for n, _ in c.categories], [v for _, v in c.categories], "受理量前十的问题类型")])]
     ranked = [s for s in c.ranking if s.rank is not None]
     table = [["名次", "中队", "得分", *[BY_KEY[k].name for k in RANKING_COLUMNS], "应处置"]]
     style = TableStyle(grid_style.getCommands())
     for i, s in enumerate(c.ranking, start=1):
-        table.append([str(s.rank or "—"), s.squad_name + (" (红旗)" if s.red_flag else ""), f"{s.score:.2f}",
+        table.append([str(s.rank or "—"), s.squad_name + (" (红旗)" if s.red_flag else ""), score_of(s),
                       *[fmt(k, s.values.get(k)) for k in RANKING_COLUMNS], str(s.cases)])
         if s.rank == 1:
             style.add("BACKGROUND", (0, i), (-1, i), colors.HexColor("#e8f5e9"))
@@ -217,8 +222,9 @@ def render_pdf(c: Circular) -> bytes:
             style.add("BACKGROUND", (0, i), (-1, i), colors.HexColor("#fdecea"))
         elif s.rank is None:
             style.add("TEXTCOLOR", (0, i), (-1, i), colors.grey)
-    story += [Table(table, style=style, repeatRows=1), Paragraph("五、网格处置率", h2),
-              charts.grid_map(c.grids, "各网格处置率", height=230), Paragraph("六、台账工作", h2)]
+    story += [KeepTogether([Paragraph("四、中队排位 (中队排位赛)", h2), Table(table, style=style, repeatRows=1)]),
+              KeepTogether([Paragraph("五、网格处置率", h2), charts.grid_map(c.grids, "各网格处置率", height=230)]),
+              Paragraph("六、台账工作", h2)]
     if c.ledger:
         f = c.ledger
         story.append(Paragraph(

@@ -306,7 +306,11 @@ _SET_HOURS = Prepared(text("""
 _INCIDENT_MONTHS = Prepared(text("""
     SELECT ARRAY[date_trunc('month', timezone('Asia/Shanghai', i.received_at))::date] AS months
       FROM reporting.incidents i WHERE i.case_id = ANY(:ids)""").bindparams(bindparam("ids", type_=ARRAY(Text))))
-_MARK = Prepared(text("INSERT INTO reporting.dirty_months (month) SELECT unnest(:months) ON CONFLICT DO NOTHING")
+# DO UPDATE, not DO NOTHING: a month being summed is locked by its refresher, which deletes the
+# mark when it commits; DO NOTHING would pass that lock and the refresher, not seeing this batch's
+# rows, would then delete the only mark of them. DO UPDATE waits for it and marks the month again.
+_MARK = Prepared(text("INSERT INTO reporting.dirty_months (month) SELECT unnest(:months) "
+                      "ON CONFLICT (month) DO UPDATE SET month = excluded.month")
                  .bindparams(bindparam("months", type_=ARRAY(Date))))
 
 

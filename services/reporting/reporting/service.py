@@ -68,18 +68,28 @@ class ReportingService(Service):
                                                     workdays=frozenset(date.fromisoformat(d) for d in row.workdays),
                                                     periods=periods or OFFICE_HOURS)
 
-    async def refresh(self) -> list[date]:
-        """Sum again the months whose rows changed (what the indicators over whole months read)."""
+    async def refresh(self, settle_s: float = 0.0) -> list[date]:
+        """Sum again the months whose rows changed (what the indicators over whole months read).
+        With `settle_s`, also wait (that long at most) for the months another replica or the
+        background loop is summing at this moment, so that what was applied before the call is
+        in the tables when it returns (the ranking and the tests need that)."""
         if self.projection.calendar_changed:
             self.projection.calendar_changed = False
             await self.load_calendar()
         done: list[date] = []
+        deadline = asyncio.get_running_loop().time() + settle_s
         while True:
             async with self.session_factory() as session:
                 months = await refresh_dirty(session)
             done += months
-            if not months:
+            if months:
+                continue
+            if settle_s <= 0 or asyncio.get_running_loop().time() > deadline:
                 return done
+            async with self.engine.connect() as conn:
+                if not await conn.scalar(text("SELECT count(*) FROM reporting.dirty_months")):
+                    return done
+            await asyncio.sleep(0.05)
 
     async def _refreshing(self) -> None:
         while True:
@@ -90,7 +100,7 @@ class ReportingService(Service):
             await asyncio.sleep(self.settings.refresh_interval_s)
 
     async def publish_rankings(self) -> list[date]:
-        await self.refresh()
+        await self.refresh(settle_s=30)
         s = self.settings
         async with self.uow() as uow:
             return await publish_closed_months(uow, s.on_time_denominator, s.ranking_weights, s.ranking_min_cases,
