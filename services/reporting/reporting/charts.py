@@ -23,6 +23,12 @@ SCREEN_FONTS = "Noto Sans CJK SC, WenQuanYi Zen Hei, sans-serif"
 BLUE, GREEN, GREY = colors.HexColor("#1f5fbf"), colors.HexColor("#2e7d32"), colors.HexColor("#52606d")
 
 
+def _whole_numbers(axis, top: int) -> None:
+    """Counts have whole-number ticks: a quiet month's axis reads 0 to 5, not 0 to 0.01."""
+    if top < 5:
+        axis.valueMax, axis.valueStep = 5, 1
+
+
 def trend(days: list[date], received: list[int], closed: list[int], width: float = 480,
           height: float = 190) -> Drawing:
     """受理 and 结案 per day of the month."""
@@ -36,6 +42,7 @@ def trend(days: list[date], received: list[int], closed: list[int], width: float
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = 1, max(2, len(days))
     plot.xValueAxis.valueSteps = list(range(1, len(days) + 1, 5)) or [1]
     plot.yValueAxis.valueMin = 0
+    _whole_numbers(plot.yValueAxis, max([*received, *closed, 0]))
     plot.xValueAxis.labels.fontName = plot.yValueAxis.labels.fontName = FONT
     plot.xValueAxis.labels.fontSize = plot.yValueAxis.labels.fontSize = 7
     d.add(plot)
@@ -59,6 +66,7 @@ def bars(labels: list[str], values: list[int], title: str, width: float = 480, h
     chart.categoryAxis.labels.fontName = chart.valueAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize, chart.valueAxis.labels.fontSize = 8, 7
     chart.valueAxis.valueMin = 0
+    _whole_numbers(chart.valueAxis, max([*values, 0]))
     chart.bars[0].fillColor = BLUE
     chart.barLabelFormat, chart.barLabels.fontName, chart.barLabels.fontSize = "%d", FONT, 7
     chart.barLabels.nudge = 8

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import select
 
@@ -68,6 +68,9 @@ async def live(principal: Reader, service: ServiceDep) -> dict:
             responses={200: {"content": {"image/svg+xml": {}}}}, summary="the month's charts, as SVG")
 async def chart(name: Literal["trend", "categories", "map"], principal: Reader, service: ServiceDep,
                 month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None):
+    if name == "map" and principal.squad_scope is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the grids' map shows other squads' figures; a squad leader "
+                                                       "sees the squad's own")
     first = date.fromisoformat(month + "-01") if month else bureau_date(service.clock.now()).replace(day=1)
     period = period_of(PeriodKind.month, first)
     async with service.session_factory() as session:
