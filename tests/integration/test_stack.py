@@ -8,12 +8,14 @@ import os
 import subprocess
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
 import httpx
 import pytest
 
+from common.clock import BEIJING
 from devstack.ports import port_open
 from devstack.processes import alive
 from devstack.stack import SERVICES, Stack, StackConfig
@@ -86,6 +88,20 @@ async def test_make_up_dispatches_over_kafka_and_make_down_stops_everything(stac
         for service in SERVICES:
             r = await client.get(f"http://127.0.0.1:{stack.config.service_port(service)}/readyz")
             assert r.status_code == 200, (service, r.text)
+
+        # reporting counted it from the events on Kafka: today's 受理 and 派遣, and the month's circular
+        reporting = f"http://127.0.0.1:{stack.config.service_port('reporting')}"
+
+        async def today():
+            r = await client.get(f"{reporting}/v1/reports/indicators?period=day", headers=auth("supervisor"))
+            return r.json()["total"]["indicators"] if r.status_code == 200 else {}
+        started = time.monotonic()
+        while (figures := await today()).get("dispatched", 0) < 1 and time.monotonic() - started < 30:
+            await asyncio.sleep(0.2)
+        assert figures["received"] >= 1 and figures["dispatched"] >= 1, figures
+        r = await client.get(f"{reporting}/v1/reports/circular.pdf?month={datetime.now(BEIJING):%Y-%m}",
+                             headers=auth("supervisor"))
+        assert r.status_code == 200 and r.content[:5] == b"%PDF-"
 
     # every record on the platform's topics is a valid CloudEvent; the request id follows the complaint
     seen_types = set()
