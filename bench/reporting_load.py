@@ -1,17 +1,17 @@
-"""A month of 1,000,000 cases for reporting, loaded by producing generated events straight onto
-Kafka (under a namespace of their own, for a reporting process of their own, so the stack's
-real topics and tables are untouched), then the monthly report timed, then a rebuild that
-replays all of it from the first event."""
+"""A year of 1,000,000 cases for reporting (`devstack.case_year`: received, filed, dispatched
+with a deadline, handled, closed, some returned, extended, reworked, rated; about 5.4 events a
+case), loaded by producing the events straight onto Kafka (under a namespace of their own, for a
+reporting process of their own, so the stack's real topics and tables are untouched); then the
+indicators for a month, a quarter and the year timed, the year's ranking, the circular's PDF,
+the year's case-level CSV (rows a second, the process's memory while it streams), and a rebuild
+that replays all of it from the first event."""
 from __future__ import annotations
 
 import asyncio
-import json
-import random
 import subprocess
 import sys
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import httpx
 from aiokafka import AIOKafkaProducer
@@ -19,53 +19,22 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
 from common.auth import Role, issue_token
-from common.messaging.contracts import CaseClosed, CaseDispatched, IncidentReported, Topics
+from common.clock import BEIJING
 from common.settings import AuthSettings
+from devstack.case_year import YearTotals, district, records, year
 from devstack.stack import REPO, Stack
 
-SQUADS = [("sq-linshanzhai", "林山寨中队", "zy-linshanzhai"), ("sq-jianshelu", "建设路中队", "zy-jianshelu"),
-          ("sq-mianfanglu", "棉纺路中队", "zy-mianfanglu"), ("sq-ruhe", "汝河中队", "zy-ruhelu"),
-          ("sq-tongbailu", "桐柏路中队", "zy-tongbailu"), ("sq-xushui", "须水中队", "zy-xushui")]
-CATEGORIES = ["street_vending", "storefront_overflow", "open_air_barbecue", "cooking_fumes", "noise", "dust",
-              "construction_waste", "illegal_parking", "illegal_flyers", "roadside_waste", "dog_nuisance"]
-MONTH_START = datetime(2026, 10, 1, tzinfo=timezone(timedelta(hours=8)))  # Beijing time
-MONTH = "2026-10"
+YEAR = 2025
+HANDLED_SHARE = 59_173 / 59_274  # seed 004's year
 
 
-def _headers(event_type: str, source: str, subject: str, at: str) -> list[tuple[str, bytes]]:
-    return [("ce_specversion", b"1.0"), ("ce_id", uuid.uuid4().hex.encode()), ("ce_source", source.encode()),
-            ("ce_type", event_type.encode()), ("ce_time", at.encode()), ("ce_subject", subject.encode()),
-            ("ce_partitionkey", subject.encode()), ("content-type", b"application/json")]
-
-
-def generate(n: int, seed: int = 7):
-    """(topic, key, value, headers) for n cases: received, dispatched, and 30 % closed."""
-    rng = random.Random(seed)
-    seconds = 30 * 86400
-    for i in range(n):
-        iid = f"bench-{i:010d}"
-        cid = f"case-{i:010d}"
-        cat = rng.choice(CATEGORIES)
-        squad_id, squad_name, grid_id = rng.choice(SQUADS)
-        t0 = MONTH_START + timedelta(seconds=rng.randrange(seconds - 7200))
-        t1 = t0 + timedelta(minutes=rng.randrange(1, 30))
-        at0, at1 = t0.astimezone(timezone.utc).isoformat(), t1.astimezone(timezone.utc).isoformat()
-        yield (Topics.incidents, iid, json.dumps({
-            "incident_id": iid, "reported_at": at0, "channel": "hotline_12319", "category_code": cat,
-            "category_known": True, "urgency": "ordinary", "location": {"lon": 113.62, "lat": 34.75},
-            "description": "门口有人占道摆摊", "caller_phone_masked": "138****5678", "source_reference": None,
-            "flags": []}, ensure_ascii=False).encode(), _headers(IncidentReported.event_type, "/cgzf/intake", iid, at0))
-        yield (Topics.cases, cid, json.dumps({
-            "case_id": cid, "case_number": f"410102-2026-{i:06d}", "incident_id": iid, "assignment_id": cid,
-            "squad_id": squad_id, "squad_name": squad_name, "grid_id": grid_id, "category_code": cat,
-            "dispatched_at": at1, "deadline_at": None}, ensure_ascii=False).encode(),
-            _headers(CaseDispatched.event_type, "/cgzf/cases", cid, at1))
-        if rng.random() < 0.3:
-            at2 = (t1 + timedelta(hours=2)).astimezone(timezone.utc).isoformat()
-            yield (Topics.cases, cid, json.dumps({
-                "case_id": cid, "case_number": f"410102-2026-{i:06d}", "incident_id": iid, "category_code": cat,
-                "squad_id": squad_id, "outcome": rng.choice(["resolved", "violation"]), "merchant_id": None,
-                "closed_at": at2, "closed_by": "bench"}).encode(), _headers(CaseClosed.event_type, "/cgzf/cases", cid, at2))
+def generate(n: int):
+    """(topic, key, value, headers) for a year of n cases, after the district's announcements."""
+    events = district(datetime(YEAR, 1, 1, tzinfo=BEIJING))
+    for record in records(events):
+        yield record.topic, record.key, record.value, list(record.headers)
+    for record in records(year(YEAR, YearTotals(cases=n, handled=round(n * HANDLED_SHARE)))):
+        yield record.topic, record.key, record.value, list(record.headers)
 
 
 async def produce_all(bootstrap: str, namespace: str, n: int, progress) -> int:
@@ -83,14 +52,14 @@ async def produce_all(bootstrap: str, namespace: str, n: int, progress) -> int:
             if not parts:
                 await producer.client.force_metadata_update()
                 parts = sorted(producer.client.cluster.partitions_for_topic(full))
-            p = partitioner(key.encode(), parts, parts)
+            p = partitioner(key, parts, parts)
             batch = batches.get((full, p))
             if batch is None:
                 batch = batches[(full, p)] = producer.create_batch()
-            if batch.append(key=key.encode(), value=value, timestamp=None, headers=headers) is None:
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                 pending.append(await producer.send_batch(batch, full, partition=p))
                 batch = batches[(full, p)] = producer.create_batch()
-                batch.append(key=key.encode(), value=value, timestamp=None, headers=headers)
+                batch.append(key=key, value=value, timestamp=None, headers=headers)
             count += 1
             if count % 200_000 == 0:
                 progress(f"  produced {count:,} events")
@@ -129,43 +98,79 @@ async def measure(stack: Stack, n: int, progress) -> dict:
                 except httpx.HTTPError:
                     pass
                 await asyncio.sleep(0.2)
-            progress(f"producing a month of {n:,} cases onto Kafka ({namespace}*)")
+            progress(f"producing a year of {n:,} cases onto Kafka ({namespace}*)")
             t = time.perf_counter()
             total = await produce_all(stack.kafka.bootstrap, namespace, n, progress)
             out["report_load_events"] = total
             out["report_produce_events_per_s"] = round(total / (time.perf_counter() - t))
 
-            async def applied() -> int:
-                return (await client.get("/v1/reports/rebuild", headers=admin)).json()["events_applied"]
+            async def status() -> dict:
+                return (await client.get("/v1/reports/rebuild", headers=admin)).json()
 
             progress("waiting for reporting to apply them")
-            await _wait_applied(applied, total, progress, timeout_s=600)
+            await _wait_applied(status, total, progress, timeout_s=1200)
             out["report_ingest_s"] = round(time.perf_counter() - t, 1)
 
-            timings = []
-            for _ in range(30):
-                t = time.perf_counter()
-                r = await client.get(f"/v1/reports/monthly?month={MONTH}", headers=admin)
-                timings.append((time.perf_counter() - t) * 1000)
-            report = r.json()
-            out["report_month_1m_ms"] = round(sorted(timings)[len(timings) // 2], 2)
-            out["report_month_1m_ms_p95"] = round(sorted(timings)[int(len(timings) * 0.95)], 2)
-            out["report_month_received"] = report["received"]
-            progress(f"monthly report over {report['received']:,} cases: {out['report_month_1m_ms']} ms (median of 30)")
+            async def timed(name: str, url: str, times: int) -> httpx.Response:
+                timings = []
+                for _ in range(times):
+                    t = time.perf_counter()
+                    r = await client.get(url, headers=admin)
+                    timings.append((time.perf_counter() - t) * 1000)
+                    assert r.status_code == 200, (url, r.status_code, r.text[:300])
+                timings.sort()
+                out[f"{name}_ms"] = round(timings[len(timings) // 2], 2)
+                out[f"{name}_ms_p99"] = round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 2)
+                progress(f"  {name}: p50 {out[name + '_ms']} ms, p99 {out[name + '_ms_p99']} ms ({times} runs)")
+                return r
 
+            r = await timed("report_month_1m", f"/v1/reports/indicators?period=month&at={YEAR}-06", 50)
+            await timed("report_quarter_1m", f"/v1/reports/indicators?period=quarter&at={YEAR}-04", 50)
+            r = await timed("report_year_1m", f"/v1/reports/indicators?period=year&at={YEAR}", 50)
+            figures = r.json()["total"]["indicators"]
+            out["report_year_received"] = figures["received"]
+            out["report_year_disposal_rate"] = figures["disposal_rate"]
+            await timed("report_year_by_squad_1m", f"/v1/reports/indicators?period=year&at={YEAR}&by=squad", 50)
+            await timed("ranking_year_1m", f"/v1/reports/ranking?year={YEAR}", 50)
+            await timed("report_week_1m", f"/v1/reports/indicators?period=week&at={YEAR}-06-11", 20)
+            pdf = await timed("circular_pdf_1m", f"/v1/reports/circular.pdf?month={YEAR}-06", 5)
+            out["circular_pdf_bytes"] = len(pdf.content)
+
+            progress("streaming the year's case-level facts as CSV")
+            rss = [_rss_mb(proc.pid)]
+            sampling = asyncio.create_task(_sample_rss(proc.pid, rss))
+            t = time.perf_counter()
+            rows = 0
+            async with client.stream("GET", f"/v1/reports/facts.csv?from={YEAR}-01-01&to={YEAR}-12-31",
+                                     headers=admin, timeout=600) as r:
+                async for chunk in r.aiter_bytes():
+                    rows += chunk.count(b"\n")
+            elapsed = time.perf_counter() - t
+            sampling.cancel()
+            out["facts_rows"] = rows - 1
+            out["facts_rows_per_s"] = round((rows - 1) / elapsed)
+            out["facts_rss_before_mb"], out["facts_rss_peak_mb"] = round(rss[0]), round(max(rss))
+            progress(f"  facts.csv: {rows - 1:,} rows in {elapsed:.1f} s = {out['facts_rows_per_s']:,} rows/s; "
+                     "reporting's memory"
+                     f"  {out['facts_rss_before_mb']} MB before, {out['facts_rss_peak_mb']} MB at most")
+
+            year_before = (await client.get(f"/v1/reports/indicators?period=year&at={YEAR}&by=squad",
+                                            headers=admin)).json()
             progress("rebuilding reporting's read model from the first event")
             cpu_before = cpu_split(proc.pid, stack)
             t = time.perf_counter()
             await client.post("/v1/reports/rebuild", headers=admin)
-            await _wait_applied(applied, total, progress, timeout_s=600)
+            await _wait_applied(status, total, progress, timeout_s=1200)
             elapsed = time.perf_counter() - t
             cpu_after = cpu_split(proc.pid, stack)
             out["rebuild_cpu_share"] = {k: round((cpu_after[k] - cpu_before[k]) / elapsed, 2) for k in cpu_after}
             out["rebuild_events_per_s"] = round(total / elapsed)
-            again = (await client.get(f"/v1/reports/monthly?month={MONTH}", headers=admin)).json()
-            out["rebuild_report_identical"] = again == report
+            again = (await client.get(f"/v1/reports/indicators?period=year&at={YEAR}&by=squad",
+                                      headers=admin)).json()
+            out["rebuild_report_identical"] = again["rows"] == year_before["rows"]
             progress(f"rebuild: {total:,} events in {elapsed:.1f} s = {out['rebuild_events_per_s']:,} events/s; "
-                     f"cores busy: {out['rebuild_cpu_share']}")
+                     f"cores busy: {out['rebuild_cpu_share']}; the year's figures identical: "
+                     f"{out['rebuild_report_identical']}")
     finally:
         proc.terminate()
         proc.wait(30)
@@ -189,16 +194,30 @@ def cpu_split(reporting_pid: int, stack: Stack) -> dict[str, float]:
             "kafka": cpu_seconds(stack.kafka.pid())}
 
 
-async def _wait_applied(applied, total: int, progress, timeout_s: float) -> None:
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
+async def _sample_rss(pid: int, into: list[float]) -> None:
+    while True:
+        into.append(_rss_mb(pid))
+        await asyncio.sleep(0.1)
+
+
+async def _wait_applied(status, total: int, progress, timeout_s: float) -> None:
+    """Every event applied, and every month summed again (what the whole-month figures read)."""
     deadline = time.monotonic() + timeout_s
     last = -1
     while True:
-        n = await applied()
-        if n >= total:
+        s = await status()
+        n = s["events_applied"]
+        if n >= total and s["months_pending"] == 0:
             return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"reporting applied {n:,} of {total:,} events in {timeout_s:.0f} s")
-        if n // 250_000 != last // 250_000:
+            raise RuntimeError(f"reporting applied {n:,} of {total:,} events in {timeout_s:.0f} s "
+                               f"({s['months_pending']} months pending)")
+        if n // 500_000 != last // 500_000:
             progress(f"  applied {n:,} of {total:,}")
         last = n
         await asyncio.sleep(0.5)

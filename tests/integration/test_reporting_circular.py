@@ -87,6 +87,9 @@ async def test_the_month_closes_its_ranking_is_published_once_and_a_squad_leader
     assert table["published"] and [s["squad_id"] for s in table["squads"] if s["rank"]] == \
         [s.squad_id for s in ranked]
     assert table["district_score"] == event.district_score
+    year = (await client.get("/v1/reports/ranking?year=2025", headers=SUPERVISOR)).json()
+    assert year["month"] == "2025" and not year["published"]
+    assert sum(s["cases"] for s in year["squads"]) > sum(s["cases"] for s in table["squads"]) * 6
 
     # the squad leader: the squad's own row and the district's average, nothing of the others
     r = await client.get("/v1/reports/ranking?month=2025-06", headers=LEADER)

@@ -280,7 +280,8 @@ def feedback_rate(c: Counts, _: OnTime) -> float | None:
 
 
 def satisfaction_rate(c: Counts, _: OnTime) -> float | None:
-    """满意率 = (满意 + 基本满意) / 评价数 (one rating per case: the opening report's)."""
+    """满意率 = (满意 + 基本满意) / 评价数 (one 评价 per case, its latest: the reporter's on the tracking page
+    or at the hotline's 回访)."""
     return _ratio(c.satisfied + c.basically_satisfied, c.rated)
 
 

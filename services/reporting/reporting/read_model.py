@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from common.clock import BEIJING
 from reporting.domain import Counts, Period
+from reporting.tables import late
 
 DIMENSIONS = {"squad": "squad_id", "grid": "grid_id", "category": "category_code", "channel": "channel",
               "urgency": "urgency"}
@@ -244,8 +245,8 @@ async def direct_counts(session, period: Period, by: str | None) -> dict[str, Co
           FROM reporting.cases c LEFT JOIN reporting.incidents i ON i.case_id = c.case_id
          WHERE {inside('filed_at')} OR {inside('rejected_at')} OR {inside('dispatched_at')} OR {inside('deadline_at')}
             OR {inside('closed_at')} OR {inside('first_handled_at')} OR {inside('rated_at')}
-            OR (c.dispatched_at < :b AND c.deadline_at < :b AND c.first_handled_at IS NULL AND {due})
-            OR (c.dispatched_at < :b AND c.deadline_at < :b AND c.first_handled_at >= :b AND {due})
+            OR (c.deadline_at < :b AND ({late('c.')}) AND (c.first_handled_at IS NULL OR c.first_handled_at >= :b)
+                AND c.dispatched_at < :b AND {due})
          GROUP BY 1"""), params)).all()
     names = ("filed", "rejected", "dispatched", "returned", "due_close", "closed", "closed_on_time", "suspended",
              "due_handle", "handled", "handled_on_time", "reworked", "extended", "overdue_open", "escalated", "rated",

@@ -92,12 +92,25 @@ class ReportingService(Service):
             await asyncio.sleep(0.05)
 
     async def _refreshing(self) -> None:
+        """Sum the changed months again every `refresh_interval_s`; while a backlog streams in (a
+        rebuild, a restart after downtime: more than a batch a second), only every
+        `refresh_backlog_interval_s`, since each month would be summed again and again while its
+        rows are still arriving (the day's and any range's figures read the rows, and stay live)."""
+        s = self.settings
+        loop = asyncio.get_running_loop()
+        last_at, last_handled = loop.time(), 0
         while True:
-            try:
-                await self.refresh()
-            except Exception:  # the database away: the next round tries again
-                log.exception("reporting refresh failed")
-            await asyncio.sleep(self.settings.refresh_interval_s)
+            handled = self.consumer.handled if self.consumer else 0
+            fresh = handled - last_handled if handled >= last_handled else handled  # a rebuild's new consumer
+            streaming = fresh > s.consumer_batch_size * s.refresh_interval_s
+            if not streaming or loop.time() - last_at >= s.refresh_backlog_interval_s:
+                try:
+                    await self.refresh()
+                except Exception:  # the database away: the next round tries again
+                    log.exception("reporting refresh failed")
+                last_at = loop.time()
+            last_handled = handled
+            await asyncio.sleep(s.refresh_interval_s)
 
     async def publish_rankings(self) -> list[date]:
         await self.refresh(settle_s=30)

@@ -20,4 +20,6 @@ class ReportingSettings(ServiceSettings):
     ranking_publish_delay_h: float = Field(2.0, ge=0, description="a month's ranking is published this long after "
                                            "it closes (Beijing time), so late events are in")
     refresh_interval_s: float = Field(1.0, gt=0, description="how often months whose rows changed are summed again")
+    refresh_backlog_interval_s: float = Field(15.0, gt=0, description="as often, while a backlog streams in (a "
+                                              "rebuild): the whole months' figures trail by this much then")
     bureau_name: str = Field("郑州市中原区城市管理综合执法局", description="on the circular")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from reporting.api.deps import Admin, Reader, ServiceDep
 from reporting.handlers import COUNTERS
@@ -102,6 +102,8 @@ async def monthly(principal: Reader, month: Annotated[str, Query(pattern=r"^(19|
 class RebuildStatus(BaseModel):
     generation: int
     events_applied: int = Field(description="events applied by this generation's consumer so far")
+    months_pending: int = Field(0, description="months whose rows changed and are not summed again yet (the "
+                                               "indicators over whole months trail by these)")
 
 
 @router.post("/v1/reports/rebuild", response_model=RebuildStatus, status_code=202,
@@ -113,5 +115,7 @@ async def rebuild(principal: Admin, service: ServiceDep):
 
 @router.get("/v1/reports/rebuild", response_model=RebuildStatus)
 async def rebuild_status(principal: Admin, service: ServiceDep):
+    async with service.engine.connect() as conn:
+        pending = await conn.scalar(text("SELECT count(*) FROM reporting.dirty_months"))
     return RebuildStatus(generation=await service.generation(),
-                         events_applied=service.consumer.handled if service.consumer else 0)
+                         events_applied=service.consumer.handled if service.consumer else 0, months_pending=pending)

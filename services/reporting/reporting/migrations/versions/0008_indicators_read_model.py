@@ -71,6 +71,9 @@ def upgrade() -> None:
     op.create_index('ix_cases_opened_at', 'cases', ['opened_at'], unique=False, schema='reporting')
     op.create_index('ix_cases_rated_at', 'cases', ['rated_at'], unique=False, schema='reporting')
     op.create_index('ix_cases_squad_id', 'cases', ['squad_id'], unique=False, schema='reporting')
+    op.create_index('ix_cases_rejected_at', 'cases', ['rejected_at'], unique=False, schema='reporting')
+    op.create_index('ix_cases_late', 'cases', ['deadline_at'], unique=False, schema='reporting',
+                    postgresql_where=sa.text('first_handled_at IS NULL OR first_handled_at > deadline_at'))
     op.create_table('categories',
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -224,6 +227,8 @@ def downgrade() -> None:
     op.drop_table('dog_months', schema='reporting')
     op.drop_table('dirty_months', schema='reporting')
     op.drop_table('categories', schema='reporting')
+    op.drop_index('ix_cases_late', table_name='cases', schema='reporting')
+    op.drop_index('ix_cases_rejected_at', table_name='cases', schema='reporting')
     op.drop_index('ix_cases_squad_id', table_name='cases', schema='reporting')
     op.drop_index('ix_cases_rated_at', table_name='cases', schema='reporting')
     op.drop_index('ix_cases_opened_at', table_name='cases', schema='reporting')
