@@ -100,7 +100,8 @@ async def test_the_month_closes_its_ranking_is_published_once_and_a_squad_leader
     by_squad = await client.get("/v1/reports/indicators?period=month&at=2025-06&by=squad", headers=LEADER)
     assert [row["value"] for row in by_squad.json()["rows"]] == ["sq-ruhe"]
     assert (await client.get("/v1/reports/circular?month=2025-06", headers=LEADER)).status_code == 403
-    assert (await client.get("/v1/reports/ranking?month=2025-13", headers=SUPERVISOR)).status_code == 422
+    for bad in ("month=2025-13", "month=0000-01", "year=1999"):
+        assert (await client.get(f"/v1/reports/ranking?{bad}", headers=SUPERVISOR)).status_code == 422, bad
 
 
 async def test_the_circular_as_a_page_and_as_a_pdf(reporting):

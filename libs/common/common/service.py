@@ -30,7 +30,7 @@ from common.body_limit import BodyLimit, RouteLimit
 from common.clock import Clock, SystemClock
 from common.db import make_engine, make_session_factory, migrate, unstorable_value
 from common.messaging.contracts import IntegrationEvent, Topics
-from common.messaging.inbox import Batched, BatchHandler, ConsumerSettings, EventConsumer, Handler
+from common.messaging.inbox import Batched, BatchHandler, ConsumerMembers, ConsumerSettings, EventConsumer, Handler
 from common.messaging.kafka import KafkaTransport
 from common.messaging.memory import InMemoryTransport
 from common.messaging.inbox import inbox_table
@@ -159,16 +159,20 @@ class Service:
 
     async def start_consumer(self) -> None:
         handlers = self.handlers()
-        self.consumer = EventConsumer(
-            service=self.name, group=await self.consumer_group(), topics=sorted({c.topic for c in handlers}),
+        group = await self.consumer_group()
+        # Several members only on Kafka, where the group shares the partitions among them.
+        members = self.settings.consumer_members if self.settings.bus == "kafka" else 1
+        consumers = [EventConsumer(
+            service=self.name, group=group, topics=sorted({c.topic for c in handlers}),
             handlers=handlers, batch_handler=self.batch_handler(), transport=self.transport,
             uow_factory=self.uow, inbox=self.tables.inbox,
             settings=ConsumerSettings(max_attempts=self.settings.consumer_max_attempts,
                                       backoff_s=self.settings.consumer_backoff_s,
                                       batch_size=self.settings.consumer_batch_size,
                                       gather_s=self.settings.consumer_gather_s),
-            client_id=f"{self.name}-{self.replica}",
-        )
+            client_id=f"{self.name}-{self.replica}" + (f"-{i}" if members > 1 else ""),
+        ) for i in range(members)]
+        self.consumer = consumers[0] if members == 1 else ConsumerMembers(consumers)
         self._consumer_task = self._spawn(self.consumer.run(), "consumer")
         await self._wait_consumer_started()
 

@@ -89,6 +89,9 @@ class ServiceSettings(BaseSettings):
     consumer_gather_s: float = Field(0.0, description="how long the consumer may wait for a larger batch: 0 for "
                                      "the services on a complaint's way; a read model trails by this much and "
                                      "applies fewer, larger batches")
+    consumer_members: int = Field(1, ge=1, le=16, description="consumers of the service's group in one process "
+                                  "(on Kafka): while one waits for PostgreSQL another decodes; for a read model whose "
+                                  "events of different keys do not interact")
     log_level: str = "INFO"
 
     @model_validator(mode="after")

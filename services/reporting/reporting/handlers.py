@@ -239,7 +239,7 @@ async def apply_rows(conn, incidents: dict[str, dict], cases: dict[str, dict], c
     """Merge the batch's rows; returns the months their cubes must be computed again for."""
     dirty: set[date] = set()
     if incidents:
-        ids = list(incidents)
+        ids = sorted(incidents)  # rows locked in key order: two consumers of the group cannot deadlock
         await _UPSERT_INCIDENTS.execute(
             conn, incident_id=ids, **{c: [incidents[i].get(c) for i in ids] for c in ("received_at", *INCIDENT_TEXT)},
             has_contact=[bool(incidents[i].get("has_contact")) for i in ids],
@@ -247,7 +247,7 @@ async def apply_rows(conn, incidents: dict[str, dict], cases: dict[str, dict], c
             replied_at=[incidents[i].get("replied_at") for i in ids])
         dirty |= {month_of(t) for r in incidents.values() for t in (r.get("received_at"), r.get("replied_at")) if t}
     if cases:
-        ids = list(cases)
+        ids = sorted(cases)
         before = await _MONTHS.fetch(conn, ids=ids)
         await _UPSERT_CASE_ROWS.execute(
             conn, case_id=ids, **{c: [cases[i].get(c) for i in ids] for c in (*CASE_TEXT, *CASE_TIMES)
@@ -377,7 +377,7 @@ def _dog_months(envelopes: list[Envelope]) -> dict[tuple[date, str], dict]:
 
 async def _add_dog_months(months: dict, uow: UnitOfWork) -> None:
     table = DogMonth.__table__
-    for (month, grid_id), counters in months.items():
+    for (month, grid_id), counters in sorted(months.items()):
         insert = pg_insert(table).values(month=month, grid_id=grid_id, **counters)
         await uow.session.execute(insert.on_conflict_do_update(
             index_elements=["month", "grid_id"], set_={c: table.c[c] + insert.excluded[c] for c in DOG_COUNTERS}))
@@ -398,25 +398,29 @@ class Projection:
         self.calendar_changed = False
 
     async def __call__(self, envelopes: list[Envelope], uow: UnitOfWork) -> None:
+        """The rows first, then the few rows every batch shares (the month counters, the dog
+        months, the months to sum again), each in key order: when two consumers of the group apply
+        batches at once, the shared rows are held only for the end of a transaction, and always
+        locked in the same order, so neither can deadlock the other."""
         rows = [e for e in envelopes if isinstance(e.data, ROWS)]
         announced = [e for e in envelopes if isinstance(e.data, ANNOUNCED)]
         dogs = [e for e in envelopes if isinstance(e.data, DOGS)]
         if announced and await _announcements(announced, uow):
             self.calendar_changed = True
+        conn = await uow.db()
+        dirty: set[date] = set()
+        if rows:
+            incidents, cases = _rows(rows)
+            dirty = await apply_rows(conn, incidents, cases, self.calendar)
+            counts = _counts(rows)
+            if counts:
+                keys = sorted(counts, key=lambda k: tuple("" if v is None else str(v) for v in k))
+                await _ADD_COUNTS.execute(conn, month=[k[0] for k in keys], squad_id=[k[1] for k in keys],
+                                          category_code=[k[2] for k in keys],
+                                          squad_name=[counts[k]["squad_name"] for k in keys],
+                                          **{c: [counts[k][c] for k in keys] for c in COUNTERS})
         if dogs:
             await _add_dog_months(_dog_months(dogs), uow)
-        if not rows:
-            return
-        conn = await uow.db()
-        counts = _counts(rows)
-        if counts:
-            keys = list(counts)
-            await _ADD_COUNTS.execute(conn, month=[k[0] for k in keys], squad_id=[k[1] for k in keys],
-                                      category_code=[k[2] for k in keys],
-                                      squad_name=[counts[k]["squad_name"] for k in keys],
-                                      **{c: [counts[k][c] for k in keys] for c in COUNTERS})
-        incidents, cases = _rows(rows)
-        dirty = await apply_rows(conn, incidents, cases, self.calendar)
         if dirty:
             await _MARK.execute(conn, months=sorted(dirty))
 

@@ -294,3 +294,33 @@ class EventConsumer:
         EVENTS_DEAD_LETTERED.labels(self.service, reason).inc()
         log.error("event from %s[%d]@%d dead-lettered to %s: %s", record.topic, record.partition,
                   record.offset, self.dead_letter_topic, error)
+
+
+class ConsumerMembers:
+    """Several consumers of one group in one process, seen as one: each holds some of the
+    partitions and applies its own batches, so one decodes while another waits for PostgreSQL.
+    Only for handlers whose events of different keys do not interact (a read model's set-based
+    upserts, whose rows are locked in key order so that two members cannot deadlock)."""
+
+    def __init__(self, members: list[EventConsumer]) -> None:
+        self.members = members
+        self.started = asyncio.Event()
+
+    @property
+    def handled(self) -> int:
+        return sum(m.handled for m in self.members)
+
+    async def run(self) -> None:
+        tasks = [asyncio.create_task(m.run()) for m in self.members]
+        try:
+            started = asyncio.gather(*(m.started.wait() for m in self.members))
+            done, _ = await asyncio.wait([asyncio.ensure_future(started), *tasks], return_when=asyncio.FIRST_COMPLETED)
+            for t in tasks:
+                if t in done:
+                    t.result()  # a member could not start: say why
+            self.started.set()
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
-from reporting.api.deps import Leadership, ServiceDep
+from reporting.api.deps import MONTH_PATTERN, Leadership, ServiceDep
 from reporting.circular import build, render_html, render_pdf
 
 router = APIRouter(tags=["reporting 统计"])
-Month = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
 HEADERS = {"Cache-Control": "no-cache", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 
 

@@ -15,7 +15,7 @@ from sqlmodel import select
 from common.auth import Principal, Role
 from common.clock import bureau_date
 from reporting import charts
-from reporting.api.deps import Reader, ServiceDep
+from reporting.api.deps import MONTH_PATTERN, Reader, ServiceDep
 from reporting.circular import _daily
 from reporting.domain import PeriodKind, indicators, period_of
 from reporting.read_model import counts, total
@@ -67,7 +67,7 @@ async def live(principal: Reader, service: ServiceDep) -> dict:
 @router.get("/v1/reports/charts/{name}.svg", response_class=Response,
             responses={200: {"content": {"image/svg+xml": {}}}}, summary="the month's charts, as SVG")
 async def chart(name: Literal["trend", "categories", "map"], principal: Reader, service: ServiceDep,
-                month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None):
+                month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None):
     if name == "map" and principal.squad_scope is not None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the grids' map shows other squads' figures; a squad leader "
                                                        "sees the squad's own")

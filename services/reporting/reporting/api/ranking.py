@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from common.clock import bureau_date
-from reporting.api.deps import Reader, ServiceDep
+from reporting.api.deps import MONTH_PATTERN, Reader, ServiceDep
 from reporting.domain import PeriodKind, period_of
 from reporting.ranking import published, scored
 
@@ -39,7 +39,7 @@ class RankingOut(BaseModel):
 @router.get("/v1/reports/ranking", response_model=RankingOut, summary="中队排位赛: the month's squad ranking "
             "(published, or as it stands), or a year's standing")
 async def ranking(principal: Reader, service: ServiceDep,
-                  month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+                  month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
                   year: Annotated[int | None, Query(ge=2000, le=2100, description="the year's standing instead of a "
                                                     "month's (computed, never published)")] = None):
     settings = service.settings
