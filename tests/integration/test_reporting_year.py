@@ -3,7 +3,6 @@ received and due, 59,173 handled) gives the seed's 处置率 99.83 % in the year
 tables and the direct reading of the rows agree on every indicator; and the exports stream."""
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from datetime import datetime, timezone
@@ -16,7 +15,7 @@ from common.clock import FixedClock
 from common.messaging.memory import InMemoryTransport
 from devstack.case_year import YearTotals, records, year
 from reporting.domain import INDICATORS, PeriodKind, indicators, period_of
-from reporting.read_model import cube_counts, direct_counts, total
+from reporting.read_model import cube_counts, direct_counts, sum_month, total
 from reporting.service import ReportingService
 from reporting.settings import ReportingSettings
 from common.service import create_app
@@ -109,29 +108,34 @@ async def test_seed_004s_year_gives_its_disposal_rate(reporting):
 
 
 async def test_a_month_marked_while_it_is_being_summed_is_summed_again(reporting):
-    """A batch that lands while the refresher holds its month must leave the month marked, or the
-    cube would miss the batch's rows until some later event touched that month."""
+    """A batch that lands while a refresher sums its month must leave the month marked, or the
+    cube would miss the batch's rows until some later event touched that month; and the batch
+    must not wait for the refresher."""
     one = YearTotals(cases=1, handled=1)
     await _load(reporting, one, 2023)
-    engine = reporting.service.engine
-    async with engine.connect() as conn:
+    service = reporting.service
+    async with service.engine.connect() as conn:
         months = [r[0] for r in (await conn.execute(text(
             "SELECT DISTINCT date_trunc('month', timezone('Asia/Shanghai', received_at))::date "
             "FROM reporting.incidents"))).all()]
         assert months and not await conn.scalar(text("SELECT count(*) FROM reporting.dirty_months"))
-    async with engine.connect() as refresher:  # a refresher, midway through these months
-        await refresher.execute(text("INSERT INTO reporting.dirty_months SELECT unnest(CAST(:m AS date[]))"),
-                                {"m": months})
-        await refresher.commit()
-        await refresher.execute(text("SELECT month FROM reporting.dirty_months FOR UPDATE"))
-        before = reporting.service.consumer.handled
-        batch = list(records(year(2023, one)))
-        await reporting.transport.send(batch)
-        await asyncio.sleep(1.0)  # time for a handler that does not wait to pass the lock
-        await refresher.execute(text("DELETE FROM reporting.dirty_months WHERE month = ANY(CAST(:m AS date[]))"),
-                                {"m": months})
-        await refresher.commit()
+        await conn.execute(text("INSERT INTO reporting.dirty_months (month) SELECT unnest(CAST(:m AS date[]))"),
+                           {"m": months})
+        await conn.commit()
+        # a refresher reads the marks it will sum ...
+        marks = (await conn.execute(text("SELECT month, version FROM reporting.dirty_months"))).all()
+    # ... the batch lands meanwhile, without waiting for anyone ...
+    before = service.consumer.handled
+    batch = list(records(year(2023, one)))
+    await reporting.transport.send(batch)
     await eventually(lambda: _applied(reporting), lambda n: n >= before + len(batch), what="the batch applied")
-    async with engine.connect() as conn:
+    # ... and the refresher finishes: the months stay marked, to be summed with the batch's rows
+    for month, version in marks:
+        async with service.session_factory() as session:
+            assert await sum_month(session, month, version)
+    async with service.engine.connect() as conn:
         marked = {r[0] for r in (await conn.execute(text("SELECT month FROM reporting.dirty_months"))).all()}
     assert set(months) <= marked
+    assert set(await service.refresh()) >= set(months)
+    async with service.engine.connect() as conn:
+        assert not await conn.scalar(text("SELECT count(*) FROM reporting.dirty_months"))

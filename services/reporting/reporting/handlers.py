@@ -306,11 +306,10 @@ _SET_HOURS = Prepared(text("""
 _INCIDENT_MONTHS = Prepared(text("""
     SELECT ARRAY[date_trunc('month', timezone('Asia/Shanghai', i.received_at))::date] AS months
       FROM reporting.incidents i WHERE i.case_id = ANY(:ids)""").bindparams(bindparam("ids", type_=ARRAY(Text))))
-# DO UPDATE, not DO NOTHING: a month being summed is locked by its refresher, which deletes the
-# mark when it commits; DO NOTHING would pass that lock and the refresher, not seeing this batch's
-# rows, would then delete the only mark of them. DO UPDATE waits for it and marks the month again.
+# Each mark bumps the month's version: a refresher summing the month at this moment removes its
+# mark only if the version is still the one it read, so this batch's rows are summed next round.
 _MARK = Prepared(text("INSERT INTO reporting.dirty_months (month) SELECT unnest(:months) "
-                      "ON CONFLICT (month) DO UPDATE SET month = excluded.month")
+                      "ON CONFLICT (month) DO UPDATE SET version = reporting.dirty_months.version + 1")
                  .bindparams(bindparam("months", type_=ARRAY(Date))))
 
 

@@ -125,17 +125,37 @@ async def refresh_month(session, month: date) -> None:
     await session.execute(REFRESH_PAIRS, {"m": month})
 
 
-async def refresh_dirty(session, limit: int = 24) -> list[date]:
-    """Compute again the months marked dirty (a few at a time; SKIP LOCKED lets replicas share)."""
-    months = [r[0] for r in (await session.execute(text(
-        "SELECT month FROM reporting.dirty_months ORDER BY month LIMIT :n FOR UPDATE SKIP LOCKED"),
-        {"n": limit})).all()]
-    for month in months:
-        await refresh_month(session, month)
-    if months:
-        await session.execute(text("DELETE FROM reporting.dirty_months WHERE month = ANY(:ms)"), {"ms": months})
+REFRESH_LOCK = 0x52455054
+"""The advisory lock class of a month being summed: replicas never sum one month at once."""
+
+
+async def sum_month(session, month: date, version: int) -> bool:
+    """Sum one month again, in its own transaction, and remove its mark if nothing changed it in
+    the meantime. False: another replica is summing it now."""
+    if not await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k, :m)"),
+                                {"k": REFRESH_LOCK, "m": month.year * 12 + month.month}):
+        await session.rollback()
+        return False
+    await refresh_month(session, month)
+    await session.execute(text("DELETE FROM reporting.dirty_months WHERE month = :m AND version = :v"),
+                          {"m": month, "v": version})
     await session.commit()
-    return months
+    return True
+
+
+async def refresh_dirty(session_factory, limit: int = 120) -> list[date]:
+    """Sum again, once each, the months marked when the call began. Nothing is locked but the
+    month being summed (an advisory lock, between refreshers): the consumers marking months
+    never wait for a refresh."""
+    async with session_factory() as session:
+        marks = (await session.execute(text(
+            "SELECT month, version FROM reporting.dirty_months ORDER BY month LIMIT :n"), {"n": limit})).all()
+    done = []
+    for month, version in marks:
+        async with session_factory() as session:
+            if await sum_month(session, month, version):
+                done.append(month)
+    return done
 
 
 # -- reading: whole months ---------------------------------------------------------------------------

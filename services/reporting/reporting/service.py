@@ -79,17 +79,15 @@ class ReportingService(Service):
         done: list[date] = []
         deadline = asyncio.get_running_loop().time() + settle_s
         while True:
-            async with self.session_factory() as session:
-                months = await refresh_dirty(session)
+            months = await refresh_dirty(self.session_factory)
             done += months
-            if months:
-                continue
             if settle_s <= 0 or asyncio.get_running_loop().time() > deadline:
-                return done
+                return done  # one pass: each month marked at the start summed once
             async with self.engine.connect() as conn:
                 if not await conn.scalar(text("SELECT count(*) FROM reporting.dirty_months")):
                     return done
-            await asyncio.sleep(0.05)
+            if not months:
+                await asyncio.sleep(0.05)
 
     async def _refreshing(self) -> None:
         """Sum the changed months again every `refresh_interval_s`; while a backlog streams in (a

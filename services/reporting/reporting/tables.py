@@ -139,9 +139,12 @@ class DuePair(ReportingTable, table=True):
 
 
 class DirtyMonth(ReportingTable, table=True):
-    """Months whose rows changed since their cube and pairs were computed."""
+    """Months whose rows changed since their cube and pairs were computed. Each change bumps the
+    version; the refresher removes the mark only if the version is still the one it read before
+    summing, so a change that lands while it sums leaves the month marked (and nobody waits)."""
     __tablename__ = "dirty_months"
     month: date = Field(sa_column=Column(Date, primary_key=True))
+    version: int = Field(default=1, sa_column=Column(BigInteger, nullable=False, server_default="1"))
 
 
 class CalendarState(ReportingTable, table=True):

@@ -83,6 +83,7 @@ def upgrade() -> None:
     )
     op.create_table('dirty_months',
     sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('version', sa.BigInteger(), server_default='1', nullable=False),
     sa.PrimaryKeyConstraint('month', name=op.f('pk_dirty_months')),
     schema='reporting'
     )
