@@ -25,10 +25,12 @@ HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 READ_MODEL = ("reporting.incidents", "reporting.cases", "reporting.month_cube", "reporting.due_pairs",
               "reporting.dirty_months", "reporting.monthly_counts", "reporting.squads", "reporting.grids",
-              "reporting.categories", "reporting.calendar", "reporting.ledger_figures", "reporting.dog_months",
+              "reporting.categories", "reporting.ledger_figures", "reporting.dog_months",
               "reporting.inbox")
-"""Thrown away by a rebuild and made again from the first event (the published rankings stay:
-they were published)."""
+"""Thrown away by a rebuild and made again from the first event. The published rankings stay
+(they were published), and so does the working calendar: the replayed cases' handling hours are
+counted on the calendar in force, as they were when first applied, not on a default one until
+the calendar's own topic is replayed."""
 
 
 class ReportingService(Service):
@@ -142,7 +144,6 @@ class ReportingService(Service):
             gen = await conn.scalar(text(
                 "INSERT INTO reporting.projection_state (name, generation) VALUES ('main', 1) "
                 "ON CONFLICT (name) DO UPDATE SET generation = projection_state.generation + 1 RETURNING generation"))
-        self.projection.calendar = WorkCalendar()
         await self.start_consumer()
         return gen
 
