@@ -22,6 +22,7 @@ from common.auth import Role, issue_token
 from common.clock import BEIJING
 from common.settings import AuthSettings
 from devstack.case_year import YearTotals, district, records, year
+from bench.procs import cpu_seconds, postgres_pids, rss_mb
 from devstack.stack import REPO, Stack
 
 YEAR = 2025
@@ -137,7 +138,7 @@ async def measure(stack: Stack, n: int, progress) -> dict:
             out["circular_pdf_bytes"] = len(pdf.content)
 
             progress("streaming the year's case-level facts as CSV")
-            rss = [_rss_mb(proc.pid)]
+            rss = [rss_mb(proc.pid)]
             sampling = asyncio.create_task(_sample_rss(proc.pid, rss))
             t = time.perf_counter()
             rows = 0
@@ -188,20 +189,14 @@ async def measure(stack: Stack, n: int, progress) -> dict:
 
 def cpu_split(reporting_pid: int, stack: Stack) -> dict[str, float]:
     """CPU seconds so far of the reporting process, all PostgreSQL processes, and Kafka."""
-    from bench.procs import cpu_seconds, postgres_pids
     return {"reporting": cpu_seconds(reporting_pid),
             "postgres": sum(cpu_seconds(p) for p in postgres_pids(stack.postgres.data_dir)),
             "kafka": cpu_seconds(stack.kafka.pid())}
 
 
-def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
-
-
 async def _sample_rss(pid: int, into: list[float]) -> None:
     while True:
-        into.append(_rss_mb(pid))
+        into.append(rss_mb(pid))
         await asyncio.sleep(0.1)
 
 

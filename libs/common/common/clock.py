@@ -1,7 +1,7 @@
 """One time source for the whole platform, injectable so deadline rules can be tested."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -36,3 +36,8 @@ class FixedClock:
 def bureau_date(at: datetime):
     """The bureau's calendar day of a moment (Beijing time)."""
     return at.astimezone(BEIJING).date()
+
+
+def bureau_midnight(day: date) -> datetime:
+    """The moment a bureau's calendar day begins (00:00 Beijing time)."""
+    return datetime.combine(day, time(0), BEIJING)

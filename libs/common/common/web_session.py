@@ -320,6 +320,21 @@ class PageSessions:
             return RedirectResponse(f"{self.page}/auth/login?{urlencode({'next': request.url.path})}", status_code=303)
         return session.principal
 
+    async def serve(self, request: Request, page: str, roles: frozenset[Role], refusal: str,
+                    img_src: str = "") -> HTMLResponse | RedirectResponse:
+        """A staff page: the sign-in for a stranger; for a signed-in role not in `roles`, a page
+        saying why (`refusal`, where `{role}` is the person's role); else the page itself, with
+        scripts and styles from this origin only (`img_src`: further image sources)."""
+        signed_in = await self.page_principal(request)
+        if not isinstance(signed_in, Principal):
+            return signed_in  # to the sign-in
+        if signed_in.role not in roles:
+            return await self.refusal(request, refusal.format(role=signed_in.role.value))
+        return HTMLResponse(page, headers={
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                                       f"script-src 'self' 'unsafe-inline'; img-src 'self' data:{img_src}"})
+
     async def refusal(self, request: Request, why: str) -> HTMLResponse:
         """The page for a signed-in person whose role does not use this page, with a way out."""
         session = await self.find(request.cookies.get(self.cookie))

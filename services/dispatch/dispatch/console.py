@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from common.auth import Principal, Role
+from common.auth import Role
 
 CONSOLE_ROLES = frozenset({Role.dispatcher, Role.supervisor, Role.squad_leader, Role.squad_officer})
 router = APIRouter(tags=["console 派遣台"])
@@ -16,13 +16,6 @@ PAGE = (Path(__file__).parent / "static" / "console.html").read_text(encoding="u
 
 
 @router.get("/console", response_class=HTMLResponse, include_in_schema=False)
-async def console(request: Request) -> HTMLResponse:
-    pages = request.app.state.services["dispatch"].pages["/console"]
-    signed_in = await pages.page_principal(request)
-    if not isinstance(signed_in, Principal):
-        return signed_in  # to the sign-in
-    if signed_in.role not in CONSOLE_ROLES:
-        return await pages.refusal(request, f"派遣台供指挥中心派遣员、督查员和各中队使用; 您的角色 ({signed_in.role.value}) 不使用派遣台。")
-    return HTMLResponse(PAGE, headers={"Cache-Control": "no-cache",
-                                       "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                                                  "script-src 'self' 'unsafe-inline'; img-src 'self' data:"})
+async def console(request: Request):
+    return await request.app.state.services["dispatch"].pages["/console"].serve(
+        request, PAGE, CONSOLE_ROLES, "派遣台供指挥中心派遣员、督查员和各中队使用; 您的角色 ({role}) 不使用派遣台。")

@@ -2,7 +2,7 @@
 missed-post alert is raised by the deadline tick (dispatch.handlers.check_patrols)."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import select
 
 from common.auth import Principal, Role, require_roles
+from common.clock import bureau_date, bureau_midnight
 from common.messaging.contracts import Location
 from dispatch.api import Reader, _step, get_service
 from dispatch.handlers import check_in, roster
 from dispatch.tables import Officer, PatrolPost, PatrolShift, Squad
-from dispatch.workcalendar import BEIJING
 
 router = APIRouter(tags=["dispatch 严管区定岗"])
 
@@ -148,7 +148,7 @@ async def list_shifts(principal: Reader, service=Depends(get_service), day: date
     if day is not None:
         query = query.where(PatrolShift.day == day)
     else:
-        midnight = datetime.combine(service.clock.now().astimezone(BEIJING).date(), time(0), BEIJING)
+        midnight = bureau_midnight(bureau_date(service.clock.now()))
         query = query.where(PatrolShift.ends_at > midnight, PatrolShift.starts_at < midnight + timedelta(days=1))
     if principal.squad_scope is not None:
         query = query.where(PatrolShift.squad_id == principal.squad_scope)

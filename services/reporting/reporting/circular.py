@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -17,10 +17,11 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from sqlalchemy import text
 from sqlmodel import select
 
-from common.clock import BEIJING
+from common.clock import BEIJING, bureau_midnight
 from reporting import charts
-from reporting.domain import BY_KEY, INDICATORS, OnTime, PeriodKind, change, indicators, period_of, previous, \
+from reporting.domain import BY_KEY, INDICATORS, OnTime, Period, PeriodKind, change, indicators, period_of, previous, \
     year_before
+from reporting.handlers import DOG_COUNTERS
 from reporting.ranking import scored
 from reporting.read_model import counts, total
 from reporting.tables import CategoryInfo, DogMonth, GridInfo, LedgerFigure
@@ -72,9 +73,9 @@ def score_of(s) -> str:
     return f"{s.score:.2f}" if s.cases else "—"
 
 
-async def _daily(session, month: date) -> tuple[list[date], list[int], list[int]]:
+async def daily(session, month: date) -> tuple[list[date], list[int], list[int]]:
     nxt = (month + timedelta(days=32)).replace(day=1)
-    a, b = datetime.combine(month, time(0), BEIJING), datetime.combine(nxt, time(0), BEIJING)
+    a, b = bureau_midnight(month), bureau_midnight(nxt)
     received = dict((await session.execute(text(
         "SELECT timezone('Asia/Shanghai', received_at)::date, count(*) FROM reporting.incidents "
         "WHERE received_at >= :a AND received_at < :b GROUP BY 1"), {"a": a, "b": b})).all())
@@ -83,6 +84,27 @@ async def _daily(session, month: date) -> tuple[list[date], list[int], list[int]
         "WHERE closed_at >= :a AND closed_at < :b GROUP BY 1"), {"a": a, "b": b})).all())
     days = [month + timedelta(days=i) for i in range((nxt - month).days)]
     return days, [received.get(d, 0) for d in days], [closed.get(d, 0) for d in days]
+
+
+async def top_categories(session, period: Period, n: int) -> list[tuple[str, int]]:
+    """The period's n categories most reported, by name, with their 受理数."""
+    names = {c.code: c.name for c in (await session.exec(select(CategoryInfo))).all()}
+    per = await counts(session, period, "category")
+    return sorted(((names.get(code, code), c.received) for code, c in per.items() if code), key=lambda t: -t[1])[:n]
+
+
+async def grid_rates(session, period: Period, rule: OnTime) -> list[dict]:
+    """Every grid with its area and the period's 处置率 (None without cases), for the map."""
+    per = await counts(session, period, "grid")
+    return [{"grid_id": g.grid_id, "name": g.name, "geometry": g.geometry,
+             "rate": indicators(per[g.grid_id], rule)["disposal_rate"] if g.grid_id in per else None}
+            for g in (await session.exec(select(GridInfo).order_by(GridInfo.grid_id))).all()]
+
+
+async def dog_figures(session, month: date) -> dict[str, int]:
+    """The dog register's figures of a month, district-wide (registrations, inspections, ...)."""
+    rows = (await session.exec(select(DogMonth).where(DogMonth.month == month))).all()
+    return {c: sum(getattr(r, c) for r in rows) for c in DOG_COUNTERS}
 
 
 async def build(session, month: date, *, bureau: str, rule: OnTime, weights: dict[str, float],
@@ -95,20 +117,12 @@ async def build(session, month: date, *, bureau: str, rule: OnTime, weights: dic
     headline = [{"key": k, "name": BY_KEY[k].name, "value": now_v[k],
                  "mom": change(now_v[k], before_v[k], BY_KEY[k].rate),
                  "yoy": change(now_v[k], year_v[k], BY_KEY[k].rate)} for k in HEADLINE]
-    days, received_by_day, closed_by_day = await _daily(session, month)
-    names = {c.code: c.name for c in (await session.exec(select(CategoryInfo))).all()}
-    by_category = await counts(session, period, "category")
-    categories = sorted(((names.get(code, code), c.received) for code, c in by_category.items() if code),
-                        key=lambda t: -t[1])[:10]
+    days, received_by_day, closed_by_day = await daily(session, month)
+    categories = await top_categories(session, period, 10)
     ranking = await scored(session, period, rule, weights, min_cases)
-    by_grid = await counts(session, period, "grid")
-    grids = [{"grid_id": g.grid_id, "name": g.name, "geometry": g.geometry,
-              "rate": indicators(by_grid[g.grid_id], rule)["disposal_rate"] if g.grid_id in by_grid else None}
-             for g in (await session.exec(select(GridInfo).order_by(GridInfo.grid_id))).all()]
+    grids = await grid_rates(session, period, rule)
     district = await session.get(LedgerFigure, "district")
-    dog_rows = (await session.exec(select(DogMonth).where(DogMonth.month == month))).all()
-    dogs = {c: sum(getattr(r, c) for r in dog_rows) for c in ("registrations", "inspections", "strays_captured",
-                                                              "adoptions", "claims", "walking_violations")}
+    dogs = await dog_figures(session, month)
     return Circular(bureau=bureau, month=month, label=period.label, headline=headline, days=days,
                     received_by_day=received_by_day, closed_by_day=closed_by_day, categories=categories,
                     ranking=ranking, grids=grids, ledger=district.figures if district else None, dogs=dogs,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlmodel import select
 
-from common.clock import BEIJING
+from common.clock import BEIJING, bureau_midnight
 from common.messaging.contracts import RankedSquad as RankedOut, SquadRankingPublished
 from common.uow import UnitOfWork
 from reporting.domain import Counts, OnTime, Period, PeriodKind, indicators, period_of, rank, score
@@ -60,7 +60,7 @@ async def publish_closed_months(uow: UnitOfWork, rule: OnTime, weights: dict[str
     now = uow.clock.now()
     this_month = now.astimezone(BEIJING).date().replace(day=1)
     last = (this_month - timedelta(days=1)).replace(day=1)
-    opens = datetime.combine(this_month, time(0), BEIJING) + timedelta(hours=delay_h)
+    opens = bureau_midnight(this_month) + timedelta(hours=delay_h)
     if now < opens:
         return []
     if (await uow.session.exec(select(Ranking.squad_id).where(Ranking.month == last).limit(1))).first():

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date, datetime, time
+from datetime import date
 
 from sqlalchemy import text
 
-from common.clock import BEIJING
+from common.clock import bureau_midnight
 from reporting.domain import Counts, Period
 from reporting.tables import late
 
@@ -27,10 +27,6 @@ DIMENSIONS = {"squad": "squad_id", "grid": "grid_id", "category": "category_code
 NONE = date(1, 1, 1)
 """A month that never came (a case never handled, never closed): the pairs table needs a value."""
 BUCKET = 0.25  # hours: the handling-time histogram's width
-
-
-def _start(d: date) -> datetime:
-    return datetime.combine(d, time(0), BEIJING)
 
 
 def _month(column: str) -> str:
@@ -120,7 +116,7 @@ async def refresh_month(session, month: date) -> None:
     """The month's cube and the pairs anchored in it, computed again from the rows."""
     nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     await session.execute(text("DELETE FROM reporting.month_cube WHERE month = :m"), {"m": month})
-    await session.execute(REFRESH_CUBE, {"m": month, "a": _start(month), "b": _start(nxt)})
+    await session.execute(REFRESH_CUBE, {"m": month, "a": bureau_midnight(month), "b": bureau_midnight(nxt)})
     await session.execute(text("DELETE FROM reporting.due_pairs WHERE anchor_month = :m"), {"m": month})
     await session.execute(REFRESH_PAIRS, {"m": month})
 
@@ -224,7 +220,7 @@ async def direct_counts(session, period: Period, by: str | None) -> dict[str, Co
     group_c = f"COALESCE(c.{col}, '')" if col else "''"
     group_i = f"COALESCE(c.{col}, i.{col}, '')" if col in ("category_code", "channel", "urgency") else \
         (f"COALESCE(c.{col}, '')" if col else "''")
-    params = {"a": _start(period.start), "b": _start(period.end)}
+    params = {"a": bureau_midnight(period.start), "b": bureau_midnight(period.end)}
     out: dict[str, Counts] = defaultdict(Counts)
     for value, received, joined in (await session.execute(text(f"""
             SELECT {group_i}, count(*), count(*) FILTER (WHERE i.joined)

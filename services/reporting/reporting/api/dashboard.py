@@ -10,35 +10,25 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
-from sqlmodel import select
 
-from common.auth import Principal, Role
+from common.auth import Role
 from common.clock import bureau_date
 from reporting import charts
 from reporting.api.deps import MONTH_PATTERN, Reader, ServiceDep
-from reporting.circular import _daily
+from reporting.circular import daily, dog_figures, grid_rates, top_categories
 from reporting.domain import PeriodKind, indicators, period_of
 from reporting.read_model import counts, total
-from reporting.tables import CategoryInfo, DogMonth, GridInfo, LedgerFigure
+from reporting.tables import LedgerFigure
 
 router = APIRouter(tags=["reporting 统计"])
 PAGE_ROLES = frozenset({Role.supervisor, Role.dispatcher, Role.squad_leader, Role.admin})
 PAGE = (Path(__file__).resolve().parents[1] / "static" / "dashboard.html").read_text(encoding="utf-8")
-HEADERS = {"Cache-Control": "no-cache",
-           "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                      "script-src 'self' 'unsafe-inline'; img-src 'self' data:"}
 
 
 @router.get("/reports", response_class=HTMLResponse, include_in_schema=False)
 async def dashboard(request: Request):
-    pages = request.app.state.services["reporting"].pages["/reports"]
-    signed_in = await pages.page_principal(request)
-    if not isinstance(signed_in, Principal):
-        return signed_in
-    if signed_in.role not in PAGE_ROLES:
-        return await pages.refusal(request, f"领导驾驶舱供局领导、督查、指挥中心和中队长使用; 您的角色 "
-                                            f"({signed_in.role.value}) 不使用此页面。")
-    return HTMLResponse(PAGE, headers=HEADERS)
+    return await request.app.state.services["reporting"].pages["/reports"].serve(
+        request, PAGE, PAGE_ROLES, "领导驾驶舱供局领导、督查、指挥中心和中队长使用; 您的角色 ({role}) 不使用此页面。")
 
 
 @router.get("/v1/reports/live", summary="today's and this month's figures, for the dashboard (poll it)")
@@ -50,7 +40,7 @@ async def live(principal: Reader, service: ServiceDep) -> dict:
         day = await counts(session, period_of(PeriodKind.day, today), "squad" if scope else None)
         month = await counts(session, period_of(PeriodKind.month, today), "squad" if scope else None)
         figures = await session.get(LedgerFigure, "district")
-        dogs = (await session.exec(select(DogMonth).where(DogMonth.month == today.replace(day=1)))).all()
+        dogs = await dog_figures(session, today.replace(day=1))
     if scope is not None:
         day, month = ({k: v for k, v in d.items() if k == scope} for d in (day, month))
     d, m = total(day), total(month)
@@ -60,8 +50,7 @@ async def live(principal: Reader, service: ServiceDep) -> dict:
                                     "indicators": indicators(d, rule)},
             "month_figures": indicators(m, rule),
             "ledger": figures.figures if figures and scope is None else None,
-            "dogs": {c: sum(getattr(r, c) for r in dogs) for c in ("registrations", "inspections", "strays_captured",
-                                                                   "adoptions", "walking_violations")}}
+            "dogs": dogs}
 
 
 @router.get("/v1/reports/charts/{name}.svg", response_class=Response,
@@ -75,18 +64,12 @@ async def chart(name: Literal["trend", "categories", "map"], principal: Reader, 
     period = period_of(PeriodKind.month, first)
     async with service.session_factory() as session:
         if name == "trend":
-            days, received, closed = await _daily(session, first)
+            days, received, closed = await daily(session, first)
             drawing = charts.trend(days, received, closed)
         elif name == "categories":
-            names = {c.code: c.name for c in (await session.exec(select(CategoryInfo))).all()}
-            per = await counts(session, period, "category")
-            top = sorted(((names.get(k, k), c.received) for k, c in per.items() if k), key=lambda t: -t[1])[:8]
+            top = await top_categories(session, period, 8)
             drawing = charts.bars([n for n, _ in top], [v for _, v in top], "本月受理量前八的问题类型")
         else:
-            per = await counts(session, period, "grid")
-            rule = service.settings.on_time_denominator
-            grids = [{"name": g.name, "geometry": g.geometry,
-                      "rate": indicators(per[g.grid_id], rule)["disposal_rate"] if g.grid_id in per else None}
-                     for g in (await session.exec(select(GridInfo).order_by(GridInfo.grid_id))).all()]
-            drawing = charts.grid_map(grids, "本月各网格处置率")
+            drawing = charts.grid_map(await grid_rates(session, period, service.settings.on_time_denominator),
+                                      "本月各网格处置率")
     return Response(charts.svg(drawing), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import text
 
-from common.clock import BEIJING
+from common.clock import BEIJING, bureau_midnight
 from reporting.api.deps import check_days, Leadership, ServiceDep
 
 router = APIRouter(tags=["reporting 统计"])
@@ -51,7 +51,7 @@ async def facts(principal: Leadership, service: ServiceDep, from_: Annotated[dat
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     if to < from_ or (to - from_).days > 3660:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "`to` on or after `from`, ten years at most")
-    a, b = datetime.combine(from_, time(0), BEIJING), datetime.combine(to + timedelta(days=1), time(0), BEIJING)
+    a, b = bureau_midnight(from_), bureau_midnight(to + timedelta(days=1))
 
     async def rows():
         out = io.StringIO()
