@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from cases.service import CasesService
 from cases.settings import CasesSettings
@@ -200,3 +200,97 @@ async def test_two_cases_replicas_share_the_work_and_dispatch_exactly_once(datab
     assert set(per_incident) == set(ids) and set(per_incident.values()) == {1}
     assignments = [as_cloudevent(r) for r in await read_topic(kafka.bootstrap, namespace + "dispatch.assignments")]
     assert len({e.get_data()["case_id"] for e in assignments}) == n == len(assignments)
+
+
+async def test_a_backlog_brings_a_second_member_that_leaves_when_it_is_calm(database_url, kafka, namespace):
+    """Reporting runs one consumer while events come as they happen, and a second one while a
+    backlog streams in (here: a year of 1,000 cases published before it starts). Every event is
+    applied once across the join and the leave, and the member left holds every partition."""
+    from devstack.case_year import YearTotals, records, year
+    from reporting.handlers import HANDLED
+    from reporting.service import ReportingService
+    from reporting.settings import ReportingSettings
+    backlog = list(records(year(2024, YearTotals(cases=1000, handled=990))))
+    producer = KafkaTransport(kafka.bootstrap, "backlog", namespace=namespace)
+    await producer.ensure_topics(sorted({r.topic for r in backlog}))
+    await producer.start()
+    try:
+        await producer.send(backlog)
+        service = ReportingService(ReportingSettings(**kafka_settings(database_url, kafka, namespace),
+                                                     consumer_batch_size=50, consumer_members=2))
+        await service.start()
+        try:
+            members = service.consumer
+            seen = []
+            await eventually(lambda: asyncio.sleep(0, seen.append(len(members.members)) or max(seen)),
+                             lambda n: n == 2, what="a second member joined for the backlog")
+            await eventually(lambda: asyncio.sleep(0, members.handled), lambda n: n >= len(backlog),
+                             timeout_s=60, what="the backlog applied")
+            await eventually(lambda: asyncio.sleep(0, len(members.members)), lambda n: n == 1, timeout_s=30,
+                             what="the second member gone once calm")
+            later = list(records(year(2025, YearTotals(cases=5, handled=5))))
+            await producer.send(later)
+            await eventually(lambda: asyncio.sleep(0, members.handled), lambda n: n >= len(backlog) + len(later),
+                             what="later events applied by the member left")
+            async with service.engine.connect() as conn:
+                applied = await conn.scalar(text("SELECT count(*) FROM reporting.inbox"))
+                cases = await conn.scalar(text("SELECT count(*) FROM reporting.cases"))
+            handled_types = {c.event_type for c in HANDLED}
+            assert cases == 1005 and applied == sum(
+                1 for r in backlog + later if dict(r.headers)["ce_type"].decode() in handled_types)
+            held = {(tp.topic, tp.partition) for tp in members.members[0][0].subscription.assignment()}
+            assert held >= {(namespace + r.topic, p) for r in backlog for p in range(producer.partitions)}
+        finally:
+            await service.stop()
+    finally:
+        await producer.stop()
+
+
+async def test_a_consumer_stopped_by_an_unforeseen_error_is_started_again(database_url, kafka, namespace):
+    """A consumer that stops on an error nobody foresaw (here its fetch breaks) is replaced by a
+    new one, which applies what comes next: the service does not go on answering its API while
+    its events pile up unapplied."""
+    cases = CasesService(CasesSettings(**kafka_settings(database_url, kafka, namespace)))
+    await cases.start()
+    try:
+        first = cases.consumer
+
+        async def broken(*args, **kwargs):
+            raise RuntimeError("fetch broke")
+        first.subscription.fetch = broken
+        await eventually(lambda: asyncio.sleep(0, cases.consumer), lambda c: c is not first and c.started.is_set(),
+                         what="a new consumer started")
+        record = encode(incident_event(), source="/test", time=datetime.now(timezone.utc), correlation_id="c-9")
+        await produce(kafka.bootstrap, namespace + "intake.incidents",
+                      [(record.key, record.value, list(record.headers))])
+        await eventually(lambda: count_cases(cases), lambda n: n == 1, what="the incident applied by the new consumer")
+    finally:
+        await cases.stop()
+
+
+async def test_offsets_of_partitions_moved_away_by_a_rebalance_are_left_to_their_new_owner(kafka, namespace):
+    """A member that applied records and then lost their partition to a rebalance (a replica or
+    a member joining) commits only what it still holds, instead of stopping on aiokafka's
+    IllegalStateError; the new owner is handed the rest again, and the inbox turns it away."""
+    from common.messaging.transport import Record
+    transport = KafkaTransport(kafka.bootstrap, "rebalance", namespace=namespace)
+    await transport.ensure_topics(["intake.incidents"])
+    one = transport.subscribe("g", ["intake.incidents"], "one")
+    await one.start()
+    try:
+        await eventually(lambda: asyncio.sleep(0, one.assignment()), lambda a: len(a) == transport.partitions,
+                         what="the partitions assigned")
+        await one.commit([Record(topic="intake.incidents", key=None, value=b"", partition=0, offset=0)])
+        two = transport.subscribe("g", ["intake.incidents"], "two")
+        await two.start()
+        try:
+            await eventually(lambda: asyncio.sleep(0, (one.assignment(), two.assignment())),
+                             lambda a: bool(a[0]) and bool(a[1]), what="the partitions shared")
+            moved = set(range(transport.partitions)) - {tp.partition for tp in one.assignment()}
+            assert moved
+            await one.commit([Record(topic="intake.incidents", key=None, value=b"", partition=p, offset=5)
+                              for p in range(transport.partitions)])
+        finally:
+            await two.stop()
+    finally:
+        await one.stop()

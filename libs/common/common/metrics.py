@@ -9,4 +9,5 @@ EVENTS_DUPLICATE = Counter("cgzf_events_duplicate_total", "redelivered events sk
 EVENTS_IGNORED = Counter("cgzf_events_ignored_total", "known events this service has no handler for", ["service", "type"])
 HANDLER_RETRIES = Counter("cgzf_handler_retries_total", "handler attempts that failed and were retried", ["service", "type"])
 EVENTS_DEAD_LETTERED = Counter("cgzf_events_dead_lettered_total", "events sent to the dead-letter topic", ["service", "reason"])
+CONSUMER_RESTARTS = Counter("cgzf_consumer_restarts_total", "consumers started anew after an error", ["service"])
 HANDLE_SECONDS = Histogram("cgzf_event_handle_seconds", "time to apply one event", ["service"])

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from functools import partial
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from common.messaging.memory import InMemoryTransport
 from common.messaging.inbox import inbox_table
 from common.messaging.outbox import OutboxRelay, outbox_table
 from common.messaging.transport import Transport
+from common.metrics import CONSUMER_RESTARTS
 from common.settings import AuthSettings, ServiceSettings
 from common.uow import UnitOfWork
 from common.ratelimit import rate_window_table
@@ -160,21 +162,48 @@ class Service:
     async def start_consumer(self) -> None:
         handlers = self.handlers()
         group = await self.consumer_group()
-        # Several members only on Kafka, where the group shares the partitions among them.
+        # Several members only on Kafka, where the group shares the partitions among them, as
+        # many as the backlog needs (common.messaging.inbox.ConsumerMembers).
         members = self.settings.consumer_members if self.settings.bus == "kafka" else 1
-        consumers = [EventConsumer(
-            service=self.name, group=group, topics=sorted({c.topic for c in handlers}),
-            handlers=handlers, batch_handler=self.batch_handler(), transport=self.transport,
-            uow_factory=self.uow, inbox=self.tables.inbox,
-            settings=ConsumerSettings(max_attempts=self.settings.consumer_max_attempts,
-                                      backoff_s=self.settings.consumer_backoff_s,
-                                      batch_size=self.settings.consumer_batch_size,
-                                      gather_s=self.settings.consumer_gather_s),
-            client_id=f"{self.name}-{self.replica}" + (f"-{i}" if members > 1 else ""),
-        ) for i in range(members)]
-        self.consumer = consumers[0] if members == 1 else ConsumerMembers(consumers)
-        self._consumer_task = self._spawn(self.consumer.run(), "consumer")
+
+        def member(i: int) -> EventConsumer:
+            return EventConsumer(
+                service=self.name, group=group, topics=sorted({c.topic for c in handlers}),
+                handlers=handlers, batch_handler=self.batch_handler(), transport=self.transport,
+                uow_factory=self.uow, inbox=self.tables.inbox,
+                settings=ConsumerSettings(max_attempts=self.settings.consumer_max_attempts,
+                                          backoff_s=self.settings.consumer_backoff_s,
+                                          batch_size=self.settings.consumer_batch_size,
+                                          gather_s=self.settings.consumer_gather_s),
+                client_id=f"{self.name}-{self.replica}" + (f"-{i}" if members > 1 else ""))
+
+        def consumer() -> EventConsumer | ConsumerMembers:
+            return member(0) if members == 1 else ConsumerMembers(member, members, self.settings.consumer_batch_size)
+        self.consumer = consumer()
+        self._consumer_task = self._spawn(self._consuming(consumer), "consumer")
         await self._wait_consumer_started()
+
+    async def _consuming(self, make: Callable[[], EventConsumer | ConsumerMembers]) -> None:
+        """Run the consumer, and if it stops on an error nobody foresaw once it had started, say
+        so and start a new one after a pause (1 s, doubling up to a minute): otherwise the service
+        would answer its API and look healthy while its events piled up unapplied. What the
+        stopped one had applied but not committed is handed to the new one again, and the inbox
+        turns it away."""
+        pause = 1.0
+        while True:
+            began = time.monotonic()
+            try:
+                await self.consumer.run()
+                raise RuntimeError("the consumer returned")
+            except Exception:
+                if not self.consumer.started.is_set():
+                    raise  # it could not start: start() says why
+                pause = 1.0 if time.monotonic() - began > 300 else pause
+                log.exception("%s consumer stopped; a new one starts in %.0f s", self.name, pause)
+            CONSUMER_RESTARTS.labels(self.name).inc()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 60.0)
+            self.consumer = make()
 
     async def stop_consumer(self) -> None:
         task = getattr(self, "_consumer_task", None)

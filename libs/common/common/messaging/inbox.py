@@ -297,30 +297,70 @@ class EventConsumer:
 
 
 class ConsumerMembers:
-    """Several consumers of one group in one process, seen as one: each holds some of the
-    partitions and applies its own batches, so one decodes while another waits for PostgreSQL.
-    Only for handlers whose events of different keys do not interact (a read model's set-based
-    upserts, whose rows are locked in key order so that two members cannot deadlock)."""
+    """Several consumers of one group in one process, as many as the backlog needs: one while the
+    events come as they happen, up to `most` while a backlog streams in (a rebuild, a restart
+    after downtime: more than a full batch a second), each holding some of the partitions and
+    applying its own batches, so one decodes while another waits for PostgreSQL. A second member
+    costs CPU on every poll and splits small batches in two, so it leaves again once the backlog
+    has been calm for `calm_s`; its partitions go back to the others (what it had applied but not
+    yet committed is redelivered, and the inbox turns it away). Only for handlers whose events of
+    different keys do not interact (a read model's set-based upserts, whose rows are locked in
+    key order so that two members cannot deadlock)."""
 
-    def __init__(self, members: list[EventConsumer]) -> None:
-        self.members = members
+    def __init__(self, make_member: Callable[[int], EventConsumer], most: int, batch_size: int,
+                 check_s: float = 1.0, calm_s: float = 10.0) -> None:
+        self.make_member, self.most, self.batch_size = make_member, most, batch_size
+        self.check_s, self.calm_s = check_s, calm_s
+        self.members: list[tuple[EventConsumer, asyncio.Task]] = []
         self.started = asyncio.Event()
+        self._retired = 0  # events applied by members that have left
 
     @property
     def handled(self) -> int:
-        return sum(m.handled for m in self.members)
+        return self._retired + sum(m.handled for m, _ in self.members)
+
+    async def _join(self) -> None:
+        member = self.make_member(len(self.members))
+        task = asyncio.create_task(member.run())
+        waiter = asyncio.ensure_future(member.started.wait())
+        done, _ = await asyncio.wait([waiter, task], return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            waiter.cancel()
+            task.result()  # it could not start: say why
+            raise RuntimeError(f"{member.client_id} stopped while starting")
+        self.members.append((member, task))
+
+    async def _leave(self) -> None:
+        member, task = self.members.pop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        self._retired += member.handled
 
     async def run(self) -> None:
-        tasks = [asyncio.create_task(m.run()) for m in self.members]
         try:
-            started = asyncio.gather(*(m.started.wait() for m in self.members))
-            done, _ = await asyncio.wait([asyncio.ensure_future(started), *tasks], return_when=asyncio.FIRST_COMPLETED)
-            for t in tasks:
-                if t in done:
-                    t.result()  # a member could not start: say why
+            await self._join()
             self.started.set()
-            await asyncio.gather(*tasks)
+            last, calm_since = self.handled, time.monotonic()
+            while True:
+                done, _ = await asyncio.wait([t for _, t in self.members], timeout=self.check_s,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                for t in done:
+                    t.result()  # a member failed: say why
+                    raise RuntimeError("a consumer member stopped")
+                now = self.handled
+                if now - last > self.batch_size * self.check_s:
+                    calm_since = time.monotonic()
+                    try:
+                        while len(self.members) < self.most:
+                            await self._join()
+                    except Exception:  # the broker busy or away: go on with the members there are
+                        log.warning("%s: a consumer member could not join", self.members[0][0].client_id,
+                                    exc_info=True)
+                elif len(self.members) > 1 and time.monotonic() - calm_since >= self.calm_s:
+                    while len(self.members) > 1:
+                        await self._leave()
+                last = self.handled
         finally:
-            for t in tasks:
+            for _, t in self.members:
                 t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*(t for _, t in self.members), return_exceptions=True)

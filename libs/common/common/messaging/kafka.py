@@ -10,7 +10,7 @@ from typing import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError, TopicAlreadyExistsError
 
 from common.messaging.transport import Record, Subscription, Transport
 
@@ -58,17 +58,23 @@ class KafkaSubscription(Subscription):
         return records
 
     async def commit(self, records: Sequence[Record]) -> None:
+        """Commit the offsets after `records`, for the partitions this member still holds. A
+        rebalance (a replica or a member joining or leaving) may have moved some away since they
+        were fetched: their new owner is handed them again from the last committed offset, and the
+        inbox turns away what was applied here."""
         offsets: dict[TopicPartition, int] = {}
         for r in records:
             tp = TopicPartition(self._ns + r.topic, r.partition)
             offsets[tp] = max(offsets.get(tp, -1), r.offset + 1)
+        held = self._consumer.assignment()
+        offsets = {tp: o for tp, o in offsets.items() if tp in held}
         if not offsets:
             return
         try:
             await self._consumer.commit(offsets)
-        except CommitFailedError as exc:
-            # The group rebalanced under us: the partition's new owner will see these records
-            # again, and the inbox makes that harmless.
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The group rebalanced under us (while the commit was on its way): the partition's new
+            # owner will see these records again, and the inbox makes that harmless.
             log.warning("offset commit refused after a rebalance: %s", exc)
 
 
