@@ -322,13 +322,14 @@ class ConsumerMembers:
     async def _join(self) -> None:
         member = self.make_member(len(self.members))
         task = asyncio.create_task(member.run())
+        self.members.append((member, task))  # from now on, stopped with the others
         waiter = asyncio.ensure_future(member.started.wait())
         done, _ = await asyncio.wait([waiter, task], return_when=asyncio.FIRST_COMPLETED)
         if task in done:
             waiter.cancel()
+            self.members.pop()
             task.result()  # it could not start: say why
             raise RuntimeError(f"{member.client_id} stopped while starting")
-        self.members.append((member, task))
 
     async def _leave(self) -> None:
         member, task = self.members.pop()
