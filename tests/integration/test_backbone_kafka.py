@@ -249,11 +249,23 @@ async def test_a_backlog_brings_a_second_member_that_leaves_when_it_is_calm(data
 async def test_a_consumer_stopped_by_an_unforeseen_error_is_started_again(database_url, kafka, namespace):
     """A consumer that stops on an error nobody foresaw (here its fetch breaks) is replaced by a
     new one, which applies what comes next: the service does not go on answering its API while
-    its events pile up unapplied."""
+    its events pile up unapplied. A replacement that cannot start (here the first one tried) is
+    tried again."""
     cases = CasesService(CasesSettings(**kafka_settings(database_url, kafka, namespace)))
     await cases.start()
     try:
         first = cases.consumer
+        subscribe, refused = cases.transport.subscribe, []
+
+        def subscribe_refusing_once(*args, **kwargs):
+            subscription = subscribe(*args, **kwargs)
+            if not refused:
+                async def start():
+                    refused.append(True)
+                    raise ConnectionError("broker away")
+                subscription.start = start
+            return subscription
+        cases.transport.subscribe = subscribe_refusing_once
 
         async def broken(*args, **kwargs):
             raise RuntimeError("fetch broke")
@@ -264,6 +276,7 @@ async def test_a_consumer_stopped_by_an_unforeseen_error_is_started_again(databa
         await produce(kafka.bootstrap, namespace + "intake.incidents",
                       [(record.key, record.value, list(record.headers))])
         await eventually(lambda: count_cases(cases), lambda n: n == 1, what="the incident applied by the new consumer")
+        assert refused
     finally:
         await cases.stop()
 

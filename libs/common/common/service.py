@@ -189,21 +189,21 @@ class Service:
         would answer its API and look healthy while its events piled up unapplied. What the
         stopped one had applied but not committed is handed to the new one again, and the inbox
         turns it away."""
-        pause = 1.0
+        pause, first = 1.0, True
         while True:
             began = time.monotonic()
             try:
                 await self.consumer.run()
                 raise RuntimeError("the consumer returned")
             except Exception:
-                if not self.consumer.started.is_set():
-                    raise  # it could not start: start() says why
+                if first and not self.consumer.started.is_set():
+                    raise  # the service's own start: start() says why it could not
                 pause = 1.0 if time.monotonic() - began > 300 else pause
                 log.exception("%s consumer stopped; a new one starts in %.0f s", self.name, pause)
             CONSUMER_RESTARTS.labels(self.name).inc()
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 60.0)
-            self.consumer = make()
+            pause, first = min(pause * 2, 60.0), False
+            self.consumer = make()  # a later one that cannot start (the broker away) is tried again
 
     async def stop_consumer(self) -> None:
         task = getattr(self, "_consumer_task", None)
