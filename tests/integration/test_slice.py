@@ -3,10 +3,12 @@ PostgreSQL: a hotline call becomes a case dispatched to the squad of its grid.""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from sqlalchemy import text
 
+from common.clock import BEIJING
 from common.messaging.memory import InMemoryTransport
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running
@@ -236,7 +238,8 @@ async def test_monthly_report_and_a_rebuild_from_the_topics_agree(platform):
         ids.append(r.json()["id"])
     incidents = [await eventually(lambda: _incident(platform, i), lambda x: x["status"] == "dispatched") for i in ids]
     await handle_and_close(platform, incidents[0]["case_id"], "violation")
-    month = incidents[0]["reported_at"][:7]  # UTC; the same Beijing month except in the last hours of one
+    # the bureau's month is Beijing's: from 16:00 UTC on a month's last day it is already the next one
+    month = datetime.fromisoformat(incidents[0]["reported_at"]).astimezone(BEIJING).strftime("%Y-%m")
 
     async def report():
         return (await platform.get(f"/v1/reports/monthly?month={month}", headers=auth("supervisor"))).json()
