@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import async_playwright, expect
 
 from devstack.browser import launch
 from tests.browser.conftest import sign_in_demo
@@ -76,7 +76,8 @@ async def test_a_new_case_arrives_live_is_dispatched_and_the_board_changes(serve
         await row.locator("button", has_text="派遣").click()
         card = board.locator(f'li[data-case-number="{case_number}"]')
         await card.wait_for(timeout=10_000)
-        assert await board.locator(".count").inner_text() == "1"
+        # the counts are redrawn on the next animation frame (at most once a frame), not with the card
+        await expect(board.locator(".count")).to_have_text("1", timeout=5_000)
         text = await card.inner_text()
         # what a dispatcher reads: the category's name, the description, the place, the deadline
         # in Beijing time beside the working time left
