@@ -22,23 +22,28 @@ Leadership = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.di
 """Who reads every squad's details: the bureau's leaders and supervisors, the command centre."""
 Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 By = Literal["squad", "grid", "category", "channel", "urgency"]
-MONTH_PATTERN = r"^(19[7-9]\d|20\d{2}|21\d{2})-(0[1-9]|1[0-2])$"
-"""YYYY-MM, 1970 to 2199: a month the platform can have figures for."""
-
-
+YEAR = r"(19[7-9]\d|20\d{2}|21\d{2})"
+"""1970 to 2199: the years the platform can have figures for (and a year before, for 同比)."""
+MONTH_PATTERN = rf"^{YEAR}-(0[1-9]|1[0-2])$"
+"""YYYY-MM, in those years."""
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2199, 12, 31)
 
 
-def check_days(*days: date) -> None:
-    """A day the platform can have figures for (and a year before it, for 同比)."""
-    for d in days:
+def check_range(first: date, last: date) -> None:
+    """A range of days the platform reports on: both within those years, `last` on or after
+    `first`, ten years at most."""
+    for d in (first, last):
         if not FIRST_DAY <= d <= LAST_DAY:
             raise ValueError(f"{d.isoformat()} is outside {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}")
+    if last < first:
+        raise ValueError("a range needs `to` on or after `from`")
+    if (last - first).days > 3660:
+        raise ValueError("a range of at most ten years")
 
 
 def period_param(period: Annotated[PeriodKind, Query(description="day, week, month, quarter, year, or range "
                                                                  "(with from and to)")] = PeriodKind.month,
-                 at: Annotated[str | None, Query(pattern=r"^(19[7-9]\d|20\d{2}|21\d{2})(-\d{2}(-\d{2})?)?$",
+                 at: Annotated[str | None, Query(pattern=rf"^{YEAR}(-\d{{2}}(-\d{{2}})?)?$",
                                                  description="a day in the period, or YYYY-MM, or YYYY "
                                                              "(default: today, Beijing time)")] = None,
                  from_: Annotated[date | None, Query(alias="from", description="a range's first day")] = None,
@@ -48,9 +53,7 @@ def period_param(period: Annotated[PeriodKind, Query(description="day, week, mon
         if from_ is not None or to is not None:
             if from_ is None or to is None:
                 raise ValueError("a range needs both `from` and `to`")
-            check_days(from_, to)
-            if (to - from_).days > 3660:
-                raise ValueError("a range of at most ten years")
+            check_range(from_, to)
             return period_of(PeriodKind.range, from_, to)
         if at is None:
             day = bureau_date(request.app.state.services["reporting"].clock.now())
