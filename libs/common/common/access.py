@@ -13,7 +13,16 @@ every service that holds the thing (intake's and cases' photos alike).
 - The merchant register: a merchant's phone number is the ledger's; the clerks who keep the
   register and the supervisors see it whole, everyone else masked. A hardship household's
   record (困难户档案) is for the same two roles; officers see only that the party is a 帮扶对象.
-  A squad's people see the merchants of their own squad's area."""
+  A squad's people see the merchants of their own squad's area; in a list, everyone but the
+  keepers reads the operator's name masked (李**): a list is for finding the shop, the record for
+  the one shop.
+- The dog register: only its keepers (clerks, supervisors) list it and read an owner's
+  particulars. Everyone else who needs a licence (squads, the command centre, the partner
+  systems: the smart tags' platform, the capture's scanner) finds one at a time by chip, tag or
+  number and reads the licence, the dog and the owner's name masked, never the address, position,
+  "lives alone" or identity number; a squad only what its own grids hold. An owner's phone is read
+  by the clerks, and by a program whose client was given the `dog-owner-contact` scope on purpose
+  (the SMS gateway), never by the partner role as such."""
 from __future__ import annotations
 
 from common.auth import Principal, Role
@@ -41,6 +50,15 @@ def sees_contacts(principal: Principal | None) -> bool:
 
 
 REGISTER_KEEPERS = frozenset({Role.ledger_clerk, Role.supervisor, Role.admin})
+
+
+DOG_OWNER_CONTACT = "dog-owner-contact"
+"""The scope a partner system's client needs to read a dog owner's phone (the SMS gateway)."""
+
+
+def keeps_register(principal: Principal | None) -> bool:
+    """Lists a register whole and reads its people's particulars: the clerks, supervisors, admin."""
+    return principal is not None and principal.role in REGISTER_KEEPERS
 
 
 def sees_merchant_phone(principal: Principal | None) -> bool:

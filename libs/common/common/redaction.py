@@ -35,6 +35,13 @@ def mask_id_number(number: str) -> str:
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
 
 
+def mask_name(name: str) -> str:
+    """李**: the family name and a star for each other character, as a name is shown to those who
+    need to know whose dog it is, not who it is."""
+    name = name.strip()
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
 def mask_plate(plate: str) -> str:
     """豫A****5."""
     compact = re.sub(r"[·\s]", "", plate)

@@ -41,6 +41,7 @@ class LedgerSettings(ServiceSettings):
     bureau_name: str = Field("郑州市中原区城市管理综合执法局", description="on the cards and letters")
     import_max_rows: int = Field(50_000, description="rows of one survey file")
     import_max_bytes: int = Field(30 * 1024 * 1024, description="bytes of one survey file")
+    import_max_seconds: float = Field(20, gt=0, description="reading one survey file takes at most this long")
     public_reads_per_minute: int = Field(120, description="the public pages (/m/{code}, /points) per client address")
     trusted_proxies: Annotated[frozenset[str], NoDecode] = Field(frozenset({"127.0.0.1", "::1"}),
                                             description="addresses or networks whose X-Forwarded-For is believed")
@@ -78,6 +79,9 @@ class LedgerSettings(ServiceSettings):
     def _own_key_outside_development(self) -> "LedgerSettings":
         if self.environment != "development":
             refuse_weak_secret("LEDGER_ID_NUMBER_KEY", self.id_number_key)
+            if not self.public_base_url:  # printed on every card: never taken from a request's Host header
+                raise ValueError("LEDGER_PUBLIC_BASE_URL must be set outside development: the address printed "
+                                 "in each merchant card's QR code (https://城管.example.gov.cn)")
         return self
 
     @property

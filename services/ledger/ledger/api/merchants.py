@@ -2,18 +2,19 @@
 import and export, the merchant's page, its card and its letter as PDFs."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, HTTPException, Query, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from common.access import sees_hardship, sees_merchant_phone
+from common.access import keeps_register, sees_hardship, sees_merchant_phone
 from common.auth import Principal
 from common.clock import bureau_date
 from common.messaging.contracts import Location
-from common.redaction import mask_phone
+from common.redaction import mask_name, mask_phone
 from ledger.api.deps import Clerk, Keeper, Reader, ServiceDep, not_found, refusals
 from ledger.documents import CardFacts, LetterFacts, render_card, render_letter
 from ledger.domain.colour import Colour
@@ -23,7 +24,7 @@ from ledger.handlers.frontage import letter_of, letter_status
 from ledger.handlers.merchants import import_survey, register_merchant, update_merchant
 from ledger.handlers.registers import record_hardship
 from ledger.queries import MerchantQuery, parse_near, search_merchants
-from ledger.survey_files import SurveyFileRefused, read_rows, write_rows
+from ledger.survey_files import ReadLimits, SurveyFileRefused, SurveyFileTooLarge, read_rows, write_rows
 from ledger.tables import (Card, DistrictGrid, GradeChange, HardshipRecord, Merchant, MerchantCase, Purifier,
                            SignRecord)
 
@@ -66,7 +67,7 @@ class MerchantOut(BaseModel):
     id: str
     name: str
     sign: str | None
-    operator: str
+    operator: str = Field(description="经营者: in a list, masked (王**) but for the register's keepers")
     phone: str | None = Field(description="whole for the register's keepers, else masked (138****5678)")
     address: str
     location: Location | None
@@ -88,9 +89,12 @@ class MerchantOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, m: Merchant, principal: Principal, distance_m: float | None = None) -> "MerchantOut":
+    def of(cls, m: Merchant, principal: Principal, distance_m: float | None = None,
+           listed: bool = False) -> "MerchantOut":
+        """`listed`: one of a list, which is for finding the shop (common.access)."""
         phone = m.phone if m.phone is None or sees_merchant_phone(principal) else mask_phone(m.phone)
-        return cls(id=m.id, name=m.name, sign=m.sign, operator=m.operator, phone=phone, address=m.address,
+        operator = mask_name(m.operator) if listed and not keeps_register(principal) else m.operator
+        return cls(id=m.id, name=m.name, sign=m.sign, operator=operator, phone=phone, address=m.address,
                    location=Location(lon=m.lon, lat=m.lat) if m.lon is not None else None, grid_id=m.grid_id,
                    squad_id=m.squad_id, business_nature=m.business_nature, credit_code=m.credit_code, tools=m.tools,
                    opened_on=m.opened_on, stall=m.stall, closed=m.closed, colour=m.colour, colour_since=m.colour_since,
@@ -174,7 +178,7 @@ async def list_merchants(principal: Reader, service: ServiceDep,
                            limit=limit, offset=offset)
     async with service.session_factory() as session:
         rows = await search_merchants(session, mq)
-    return [MerchantOut.of(m, principal, d) for m, d in rows]
+    return [MerchantOut.of(m, principal, d, listed=True) for m, d in rows]
 
 
 @router.post("/v1/merchants/import", summary="摸底 survey import: a CSV or XLSX file (field `file`), every row checked",
@@ -187,10 +191,12 @@ async def list_merchants(principal: Reader, service: ServiceDep,
 async def import_merchants(principal: Clerk, service: ServiceDep,
                            file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030) or XLSX")]):
     data = await file.read()
+    limits = ReadLimits(max_rows=service.settings.import_max_rows, seconds=service.settings.import_max_seconds)
     with refusals():
-        try:
-            rows = [(n, _survey_row(raw))
-                    for n, raw in read_rows(file.filename, data, service.settings.import_max_rows)]
+        try:  # openpyxl and csv block: read in a worker thread, within the time limit
+            rows = [(n, _survey_row(raw)) for n, raw in await asyncio.to_thread(read_rows, file.filename, data, limits)]
+        except SurveyFileTooLarge as exc:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"file: {exc}") from exc
         except SurveyFileRefused as exc:
             raise ValueError(f"file: {exc}") from exc
         async with service.uow() as uow:

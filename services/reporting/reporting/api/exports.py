@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import text
 
 from common.clock import BEIJING, bureau_midnight
+from common.spreadsheets import csv_text
 from reporting.api.deps import check_range, Leadership, ServiceDep
 
 router = APIRouter(tags=["reporting 统计"])
@@ -37,7 +38,7 @@ def _cell(v) -> str:
         return v.astimezone(BEIJING).isoformat(timespec="seconds")
     if isinstance(v, bool):
         return "1" if v else "0"
-    return str(v)
+    return csv_text(v) if isinstance(v, str) else str(v)  # text as text, never a formula
 
 
 @router.get("/v1/reports/facts.csv", response_class=StreamingResponse,
@@ -55,7 +56,7 @@ async def facts(principal: Leadership, service: ServiceDep, from_: Annotated[dat
         out = io.StringIO()
         writer = csv.writer(out)
         out.write("\ufeff")
-        writer.writerow(COLUMNS)
+        writer.writerow(COLUMNS)  # ours: no formula among them
         async with service.engine.connect() as conn:
             result = await conn.stream(QUERY, {"a": a, "b": b})
             async for chunk in result.partitions(2000):

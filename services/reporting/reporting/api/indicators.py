@@ -2,15 +2,13 @@
 环比 and 同比, as JSON, CSV or XLSX."""
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from openpyxl import Workbook
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
+from common.spreadsheets import CSV, XLSX, csv_bytes, xlsx_bytes
 from reporting.api.deps import By, PeriodDep, Reader, ServiceDep
 from reporting.domain import INDICATORS, Counts, change, indicators, previous, year_before
 from reporting.read_model import counts, total
@@ -103,19 +101,7 @@ async def indicators_report(principal: Reader, service: ServiceDep, period: Peri
     header, rows = _table(r)
     name = f"indicators-{r.start}-{r.by or 'all'}.{format}"
     if format == "csv":
-        out = io.StringIO()
-        out.write("\ufeff")
-        writer = csv.writer(out)
-        writer.writerow(header)
-        writer.writerows(rows)
-        return Response(out.getvalue().encode(), media_type="text/csv; charset=utf-8",
+        return Response(csv_bytes(header, rows), media_type=CSV,
                         headers={"Content-Disposition": f"attachment; filename=\"{name}\""})
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(r.label[:30])
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    return Response(buf.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(xlsx_bytes([(r.label, header, rows)]), media_type=XLSX,
                     headers={"Content-Disposition": f"attachment; filename=\"{name}\""})
