@@ -17,13 +17,14 @@ help:
 	@echo "make test       install everything and run the whole suite (real PostgreSQL and Apache Kafka)"
 	@echo "make up / down  distributed stack: PostgreSQL, Kafka :9092, Keycloak :8080, intake :8001 ... reporting :8005"
 	@echo "make bench      benchmark on the distributed stack"
-	@echo "make token ROLE=<role> [SUBJECT=<id>] [SQUAD=<id>]   a bearer token the running stack accepts"
+	@echo "make test-unit | test-integration | test-stack | test-faults   one part of the suite"
+	@echo "make token ROLE=<role> [SUBJECT=<id>] [SQUAD=<id>] [SCOPE=<scope>]   a bearer token the running stack accepts"
 	@echo "make open311-key NAME=<app>   issue an Open311 api_key the running stack (or make run) accepts"
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	PYTHONWARNINGS=ignore $(PY) -m pip install -q -c constraints.txt -e '.[test]'  # setuptools' notice on editable installs
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -54,7 +55,7 @@ status: $(STAMP)
 	$(PY) -m devstack status
 
 token: $(STAMP)
-	@$(PY) -m devstack token --role "$(ROLE)" $(if $(SUBJECT),--subject "$(SUBJECT)") $(if $(SQUAD),--squad "$(SQUAD)")
+	@$(PY) -m devstack token --role "$(ROLE)" $(if $(SUBJECT),--subject "$(SUBJECT)") $(if $(SQUAD),--squad "$(SQUAD)") $(foreach s,$(SCOPE),--scope "$(s)")
 
 open311-key: $(STAMP)
 	@$(PY) -m devstack open311-key --name "$(NAME)"
@@ -75,6 +76,12 @@ test-faults: $(STAMP) kafka-jars
 
 test-unit: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider -q -m "not integration and not stack and not faults"
+
+test-integration: $(STAMP) kafka-jars keycloak browser
+	$(PY) -m pytest -p no:cacheprovider -q -m "integration and not stack and not faults" tests
+
+test-stack: $(STAMP) kafka-jars keycloak
+	$(PY) -m pytest -p no:cacheprovider -q -m stack tests
 
 bench: $(STAMP) kafka-jars browser
 	$(PY) -m bench

@@ -38,6 +38,9 @@ class Principal:
     subject: str
     role: Role
     squad_id: str | None = None
+    scopes: frozenset[str] = frozenset()
+    """What a program's client was given on purpose beyond its role (OAuth 2.0 `scope`), e.g.
+    `dog-owner-contact` for the SMS gateway alone among the partner systems."""
 
     @property
     def is_squad_member(self) -> bool:
@@ -108,7 +111,8 @@ class TokenVerifier:
 
 
 def issue_token(settings: AuthSettings, role: Role | str, subject: str | None = None,
-                squad_id: str | None = None, ttl: timedelta = timedelta(hours=12), name: str | None = None) -> str:
+                squad_id: str | None = None, ttl: timedelta = timedelta(hours=12), name: str | None = None,
+                scopes: tuple[str, ...] = ()) -> str:
     """Development tokens (HS256). Production tokens come from the city identity provider."""
     now = datetime.now(timezone.utc)
     claims = {
@@ -124,6 +128,8 @@ def issue_token(settings: AuthSettings, role: Role | str, subject: str | None = 
         claims["squad_id"] = squad_id
     if name:
         claims["name"] = name
+    if scopes:
+        claims["scope"] = " ".join(scopes)
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
@@ -131,13 +137,12 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 async def _signed_in(request: Request) -> Principal | None:
-    """The person of a staff page's session cookie (common.web_session), if there is one."""
-    for pages in getattr(request.app.state, "page_sessions", ()):
-        if pages.cookie in request.cookies:
-            principal = await pages.principal(request)
-            if principal is not None:
-                return principal
-    return None
+    """The person of the process's staff session cookie (common.web_session), if there is one:
+    the pages of one process share one session store, so one person has one session across them."""
+    pages = getattr(request.app.state, "page_sessions", None)
+    if pages is None or pages.cookie not in request.cookies:
+        return None
+    return await pages.principal(request)
 
 
 async def current_principal(
@@ -181,7 +186,9 @@ async def stream_principal(
     return await request.app.state.token_verifier.verify(token)
 
 
-def require_roles(*roles: Role | str, query_token: bool = False):
+def require_roles(*roles: Role | str, query_token: bool = False, program_scope: str | None = None):
+    """A dependency admitting these roles (and admin). `program_scope`: an `external_system` is
+    admitted only with this scope in its token, a client given it on purpose."""
     allowed = {Role(r) for r in roles} | {Role.admin}
     source = stream_principal if query_token else current_principal
 
@@ -190,6 +197,9 @@ def require_roles(*roles: Role | str, query_token: bool = False):
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"role {principal.role.value} may not do this; needs one of "
                                 f"{sorted(r.value for r in allowed)}")
+        if program_scope and principal.role is Role.external_system and program_scope not in principal.scopes:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this partner system's client lacks the scope "
+                                f"{program_scope!r}, which is given on purpose to the clients that need it")
         return principal
 
     return dependency

@@ -76,7 +76,9 @@ def principal_from_claims(claims: dict[str, Any], settings: AuthSettings, *, bui
     squad_prefix = mapping["squad_prefix"] or ""
     squads = [v[len(squad_prefix):] for v in _values(read(claims, mapping["squad_claim"]))
               if v.startswith(squad_prefix) and len(v) > len(squad_prefix)]
-    principal = Principal(subject=str(subject), role=role, squad_id=squads[0] if squads else None)
+    scope = claims.get("scope")
+    principal = Principal(subject=str(subject), role=role, squad_id=squads[0] if squads else None,
+                          scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset())
     if principal.is_squad_member and principal.squad_id is None:
         raise ClaimsRefused(f"a {role.value} token must name the squad (claim {mapping['squad_claim']})",
                             "您的角色是中队成员, 但账号未归属任何中队。请联系系统管理员在统一身份认证中设置您所在的中队。")

@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     token.add_argument("--subject")
     token.add_argument("--squad")
+    token.add_argument("--scope", action="append", default=[],
+                       help="a scope given on purpose, e.g. dog-owner-contact (the SMS gateway)")
     key = sub.add_parser("open311-key", help="issue an Open311 api_key to a client app, through the running "
                                              "intake's admin API")
     key.add_argument("--name", required=True)
@@ -35,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Keycloak: {ensure_dist()}")
         return 0
     if args.command == "token":
-        print(issue_token(AuthSettings(), args.role, subject=args.subject, squad_id=args.squad))
+        print(issue_token(AuthSettings(), args.role, subject=args.subject, squad_id=args.squad,
+                          scopes=tuple(args.scope)))
         return 0
     stack = Stack(StackConfig.from_env())
     if args.command == "up":
@@ -69,7 +72,8 @@ def where_to_sign_in(stack: Stack) -> str:
     lines += ["", f"统一身份认证 (Keycloak): {kc.issuer}", "  demo staff (username / password):"]
     lines += [f"  {p.username:17} {p.password:18} {p.name} · {p.title}" for p in DEMO_PEOPLE]
     lines += ["", f"  programs: client credentials at {kc.token_url}"]
-    lines += [f"    {client:20} ({role})" for client, role in PROGRAMS.items()]
+    lines += [f"    {client:20} ({program.role}{''.join(' + ' + s for s in program.scopes)})"
+              for client, program in PROGRAMS.items()]
     lines += [f"    their secrets, and Keycloak's admin password ({kc.base_url}/admin, user admin): "
               f"{kc.secrets_file}", "  `make token ROLE=...` still gives a development token (development only)", ""]
     return "\n".join(lines)

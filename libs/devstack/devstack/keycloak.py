@@ -14,6 +14,7 @@ import signal
 import subprocess
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -30,7 +31,23 @@ REALM = "zhongyuan"
 WEB_CLIENT = "cgzf-web"
 PAGES = ("/console", "/ledger", "/reports")
 """The staff pages, each signing in through the realm's web client (common.web_session)."""
-PROGRAMS = {"cgzf-hotline-system": "hotline_operator", "cgzf-city-platform": "external_system"}
+
+
+@dataclass(frozen=True)
+class Program:
+    """A partner system's client (client-credentials grant): its role, and the scopes it is given on
+    purpose beyond the role (README, Security: which partner gets which)."""
+    name: str
+    role: str
+    scopes: tuple[str, ...] = ()
+
+
+PROGRAMS = {
+    "cgzf-hotline-system": Program("12319 call-centre system", "hotline_operator"),
+    "cgzf-city-platform": Program("市级平台 / 12345", "external_system"),
+    "cgzf-sms-gateway": Program("短信平台 (reminders to dog owners)", "external_system", ("dog-owner-contact",)),
+}
+SCOPES = {"dog-owner-contact": "a dog owner's name and phone, one licence at a time (the SMS gateway)"}
 
 
 def _version() -> str:
@@ -97,12 +114,14 @@ class LocalKeycloak:
         return f"{self.issuer}/protocol/openid-connect/token"
 
     def secrets(self) -> dict[str, str]:
-        """The bootstrap admin's password and the clients' secrets, made once per state folder."""
-        if self.secrets_file.exists():
-            return json.loads(self.secrets_file.read_text())
+        """The bootstrap admin's password and the clients' secrets, made once per state folder (a
+        client added since is given its own)."""
+        made = json.loads(self.secrets_file.read_text()) if self.secrets_file.exists() else {}
+        wanted = {"admin_password": 18, "web": 24, **{client: 24 for client in PROGRAMS}}
+        if wanted.keys() <= made.keys():
+            return made
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        made = {"admin_password": secrets.token_urlsafe(18), "web": secrets.token_urlsafe(24),
-                **{client: secrets.token_urlsafe(24) for client in PROGRAMS}}
+        made.update({k: secrets.token_urlsafe(n) for k, n in wanted.items() if k not in made})
         self.secrets_file.write_text(json.dumps(made))
         self.secrets_file.chmod(0o600)
         return made
@@ -168,21 +187,28 @@ class LocalKeycloak:
         with self.admin() as admin:
             if admin.get(f"/{REALM}").status_code == 200:
                 self.allow(page_bases, admin)
+                self._give_scopes(admin)
                 return
             secret = self.secrets()
             text = REALM_TEMPLATE.read_text()
             callbacks = [f"{b}{p}/auth/callback" for b in page_bases for p in PAGES]
             signed_out = [f"{b}{p}/auth/signed-out" for b in page_bases for p in PAGES]
             text = (text.replace("${REDIRECT_URIS}", json.dumps(callbacks))
-                    .replace("${POST_LOGOUT_URIS}", "##".join(signed_out)).replace("${WEB_CLIENT_SECRET}", secret["web"])
-                    .replace("${HOTLINE_CLIENT_SECRET}", secret["cgzf-hotline-system"])
-                    .replace("${CITY_CLIENT_SECRET}", secret["cgzf-city-platform"]))
+                    .replace("${POST_LOGOUT_URIS}", "##".join(signed_out)).replace("${WEB_CLIENT_SECRET}", secret["web"]))
             realm = json.loads(text)
+            for client_id, program in PROGRAMS.items():  # the partner systems: client credentials
+                realm["clients"].append({
+                    "clientId": client_id, "name": f"{program.name} (a program: client credentials)",
+                    "enabled": True, "publicClient": False, "secret": secret[client_id],
+                    "standardFlowEnabled": False, "directAccessGrantsEnabled": False,
+                    "serviceAccountsEnabled": True})
+                realm["users"].append({"username": f"service-account-{client_id}", "enabled": True,
+                                       "serviceAccountClientId": client_id, "realmRoles": [program.role]})
             mappers = realm.pop("x-cgzf-client-mappers")  # the claims the platform reads, on every client
             for client in realm["clients"]:
                 client["protocolMappers"] = mappers
-            realm["users"] += [{
-                "username": p.username, "enabled": True, "firstName": p.name, "lastName": p.title,
+            realm["users"] += [{  # the directory knows each by the provider's `sub`: the user's id
+                "id": p.username, "username": p.username, "enabled": True, "firstName": p.name, "lastName": p.title,
                 "email": f"{p.username}@zhongyuan.example.cn", "emailVerified": True,
                 "realmRoles": [p.role], "groups": [f"/squads/{p.squad_id}"] if p.squad_id else [],
                 "credentials": [{"type": "password", "value": p.password, "temporary": False}],
@@ -190,9 +216,28 @@ class LocalKeycloak:
             r = admin.post("", json=realm)
             if r.status_code not in (201, 409):
                 raise RuntimeError(f"Keycloak refused the realm: {r.status_code} {r.text[:2000]}")
+            self._give_scopes(admin)
+            self.allow(page_bases, admin)
+
+    def _give_scopes(self, admin: httpx.Client) -> None:
+        """The scopes given on purpose (SCOPES), each a client scope of the realm that only the
+        programs named in PROGRAMS carry as a default scope, so it is in their tokens' `scope`."""
+        known = {s["name"]: s["id"] for s in admin.get(f"/{REALM}/client-scopes").json()}
+        for name, what in SCOPES.items():
+            if name not in known:
+                admin.post(f"/{REALM}/client-scopes", json={
+                    "name": name, "description": what, "protocol": "openid-connect",
+                    "attributes": {"include.in.token.scope": "true", "display.on.consent.screen": "false"}
+                }).raise_for_status()
+        known = {s["name"]: s["id"] for s in admin.get(f"/{REALM}/client-scopes").json()}
+        for client_id, program in PROGRAMS.items():
+            client = admin.get(f"/{REALM}/clients", params={"clientId": client_id}).json()[0]
+            for name in program.scopes:
+                admin.put(f"/{REALM}/clients/{client['id']}/default-client-scopes/{known[name]}").raise_for_status()
 
     def allow(self, page_bases: list[str], admin: httpx.Client | None = None) -> None:
-        """Let the web client return to `page_bases` as well (a stack or a test on new ports)."""
+        """Let the web client return to `page_bases` as well (a stack or a test on new ports), and
+        send its back-channel logouts to the first of them (its service tells the others)."""
         own = admin or self.admin()
         try:
             client = own.get(f"/{REALM}/clients", params={"clientId": WEB_CLIENT}).json()[0]
@@ -200,10 +245,17 @@ class LocalKeycloak:
             signed_out = {f"{b}{p}/auth/signed-out" for b in page_bases for p in PAGES}
             known = set(client.get("redirectUris", []))
             known_out = set(filter(None, client["attributes"].get("post.logout.redirect.uris", "").split("##")))
-            if callbacks <= known and signed_out <= known_out:
+            backchannel = f"{page_bases[0]}{PAGES[0]}/auth/backchannel-logout" if page_bases else None
+            if callbacks <= known and signed_out <= known_out and \
+                    client["attributes"].get("backchannel.logout.url") == (backchannel or
+                                                                           client["attributes"].get("backchannel.logout.url")):
                 return
             client["redirectUris"] = sorted(known | callbacks)
             client["attributes"]["post.logout.redirect.uris"] = "##".join(sorted(known_out | signed_out))
+            if backchannel:
+                client["frontchannelLogout"] = False
+                client["attributes"].update({"backchannel.logout.url": backchannel,
+                                             "backchannel.logout.session.required": "true"})
             own.put(f"/{REALM}/clients/{client['id']}", json=client).raise_for_status()
         finally:
             if admin is None:
@@ -214,7 +266,7 @@ class LocalKeycloak:
         return {"AUTH_ISSUER": self.issuer, "AUTH_JWKS_URL": self.jwks_url, "AUTH_AUDIENCE": "cgzf",
                "AUTH_OIDC_ISSUER": self.issuer, "AUTH_OIDC_CLIENT_ID": WEB_CLIENT,
                "AUTH_OIDC_CLIENT_SECRET": self.secrets()["web"], "AUTH_ROLE_CLAIM": "realm_access.roles",
-               "AUTH_SQUAD_CLAIM": "groups", "AUTH_SQUAD_PREFIX": "/squads/", "AUTH_SUBJECT_CLAIM": "preferred_username",
+               "AUTH_SQUAD_CLAIM": "groups", "AUTH_SQUAD_PREFIX": "/squads/", "AUTH_SUBJECT_CLAIM": "sub",
                "AUTH_NAME_CLAIM": "given_name"}
 
     def program_token(self, client_id: str) -> str:

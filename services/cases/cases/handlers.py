@@ -21,7 +21,7 @@ from cases.tables import (Case, CaseDocument, CasePhoto, EnforcementTrack, Known
 from cases.trail_store import append_trail
 from common.auth import Role
 from common.messaging.contracts import (AssignmentReturned, CaseClosed, CaseFiled, CaseFlagged, CasePublicNoteAdded,
-                                        CaseTransitioned, CaseUnroutable, DogLicenceChanged, DogLicenceIssued,
+                                        CaseTransitioned, CaseUnroutable, DogLicenceChanged, DogLicenceIssued, DogLicencePlaced,
                                         EnforcementStepRecorded, IncidentDetached,
                                         IncidentJoined, IncidentRated, Location, MerchantChanged, MerchantRegistered,
                                         PersonChanged)
@@ -96,11 +96,18 @@ async def record_merchant(event: MerchantRegistered | MerchantChanged, env: Enve
         index_elements=["id"], set_=values, where=KnownMerchant.updated_at <= event.at))
 
 
-async def record_dog_licence(event: DogLicenceIssued | DogLicenceChanged, env: Envelope, uow: UnitOfWork) -> None:
-    """The ledger's dog licences, as far as a case needs them: which exist, and whether in force."""
-    values = {"number": event.number, "status": getattr(event, "status", "active"), "updated_at": event.at}
-    await uow.session.execute(pg_insert(KnownDogLicence).values(id=event.licence_id, **values).on_conflict_do_update(
-        index_elements=["id"], set_=values, where=KnownDogLicence.updated_at <= event.at))
+async def record_dog_licence(event: DogLicenceIssued | DogLicenceChanged | DogLicencePlaced, env: Envelope,
+                             uow: UnitOfWork) -> None:
+    """The ledger's dog licences, as far as a case needs them: which exist, whether in force, and
+    where the household is (its grid and that grid's squad). Each event brings what it knows."""
+    known = {"number": event.number, "updated_at": event.at}
+    if isinstance(event, DogLicenceChanged):
+        known["status"] = event.status
+    if isinstance(event, (DogLicenceIssued, DogLicencePlaced)):
+        known |= {"grid_id": event.grid_id, "squad_id": event.squad_id}
+    first = {"status": "active", **known}
+    await uow.session.execute(pg_insert(KnownDogLicence).values(id=event.licence_id, **first).on_conflict_do_update(
+        index_elements=["id"], set_=known, where=KnownDogLicence.updated_at <= event.at))
 
 
 async def _check_dog_licence(uow: UnitOfWork, case: Case, licence_id: str, dog_categories: frozenset[str]) -> None:
@@ -111,6 +118,10 @@ async def _check_dog_licence(uow: UnitOfWork, case: Case, licence_id: str, dog_c
     licence = await uow.session.get(KnownDogLicence, licence_id)
     if licence is None or licence.status in ("dead", "cancelled"):
         raise ValueError(f"dog_licence_id {licence_id} is not a licence in force in the dog register (养犬登记)")
+    if licence.grid_id != case.grid_id and (licence.squad_id is None or licence.squad_id != case.squad_id):
+        raise ValueError(f"dog_licence_id {licence_id} ({licence.number}) is of a household in grid "
+                         f"{licence.grid_id or 'unknown'}, outside case {case.case_number}'s grid {case.grid_id} and "
+                         "the area of its squad")
 
 
 async def record_person(event: PersonChanged, env: Envelope, uow: UnitOfWork) -> None:

@@ -15,7 +15,8 @@ from cases.tables import backbone
 from common.logging import configure_logging
 from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched,
                                         CaseFiled, CaseFlagged, CaseOpened, CasePublicNoteAdded, CaseTransitioned,
-                                        CaseUnroutable, DogLicenceChanged, DogLicenceIssued, EnforcementStepRecorded,
+                                        CaseUnroutable, DogLicenceChanged, DogLicenceIssued, DogLicencePlaced,
+                                        EnforcementStepRecorded,
                                         IncidentDetached, IncidentJoined,
                                         IncidentRated, IncidentReported, MerchantChanged, MerchantRegistered,
                                         PersonChanged)
@@ -53,6 +54,7 @@ class CasesService(Service):
             PersonChanged: record_person,
             DogLicenceIssued: record_dog_licence,
             DogLicenceChanged: record_dog_licence,
+            DogLicencePlaced: record_dog_licence,
         }
 
     def routers(self):

@@ -152,12 +152,15 @@ class KnownMerchant(CasesTable, table=True):
 
 
 class KnownDogLicence(CasesTable, table=True):
-    """The dog register's licences, as ledger announces them (DogLicenceIssued, DogLicenceChanged):
-    a 犬只扰民 case may name only a licence that exists and is in force."""
+    """The dog register's licences, as ledger announces them (DogLicenceIssued, DogLicenceChanged,
+    DogLicencePlaced): a 犬只扰民 case may name only a licence that exists, is in force, and whose
+    household lies in the case's grid or its squad's area."""
     __tablename__ = "dog_licences"
     id: str = Field(primary_key=True, max_length=36)
     number: str = Field(max_length=32)
     status: str = Field(max_length=16)
+    grid_id: str | None = Field(default=None, max_length=64)
+    squad_id: str | None = Field(default=None, max_length=64)
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from common.body_limit import FORM_OVERHEAD
 from common.logging import configure_logging
 from common.messaging.contracts import (CaseClosed, DesignatedPointDecided, DogInspected, DogInspectionDue,
-                                        DogLicenceChanged, DogLicenceIssued, DogViolationRecorded,
+                                        DogLicenceChanged, DogLicenceIssued, DogLicencePlaced, DogViolationRecorded,
                                         EnforcementStepRecorded, GridDefined, LedgerFiguresReported,
                                         MerchantCardIssued, MerchantChanged, MerchantColourRecovered,
                                         MerchantGradeChanged, MerchantRegistered, ResponsibilityLetterSigned,
@@ -51,7 +51,7 @@ class LedgerService(Service):
     staff_pages = (("/ledger", "台账"),)
     publishes = (MerchantGradeChanged, MerchantRegistered, MerchantChanged, MerchantColourRecovered,
                  MerchantCardIssued, ResponsibilityLetterSigned, DesignatedPointDecided, LedgerFiguresReported,
-                 DogLicenceIssued, DogLicenceChanged, DogInspected, DogInspectionDue, DogViolationRecorded,
+                 DogLicenceIssued, DogLicenceChanged, DogLicencePlaced, DogInspected, DogInspectionDue, DogViolationRecorded,
                  StrayCaptured, StrayLeft, StaffSignedIn)
     settings: LedgerSettings
 

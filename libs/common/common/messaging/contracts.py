@@ -686,6 +686,24 @@ class StaffSignedIn(IntegrationEvent):
     at: datetime
 
 
+class StaffSignedOut(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.staff.signed-out.v1"
+    topic: ClassVar[str] = Topics.sign_ins
+    key_field: ClassVar[str] = "subject"
+    producer: ClassVar[str] = "the service of the page (dispatch, ledger, reporting)"
+    summary: ClassVar[str] = ("A person signed out, or the identity provider ended their session (back-channel "
+                              "logout, a disabled account): every page's service ends that person's sessions, or "
+                              "the sessions of that provider session.")
+
+    subject: str = Field(description="the person ('' when the provider named only its session)")
+    provider_session_id: str | None = Field(None, description="the identity provider's session (its `sid`)")
+    reason: Literal["signed_out", "provider_logout", "provider_refused"]
+    at: datetime
+
+    examples: ClassVar = (("signed-out", "A dispatcher signed out of the console", {
+        "subject": "disp-0001", "provider_session_id": None, "reason": "signed_out", "at": "2026-12-02T09:30:00Z"}),)
+
+
 class CategoryDefined(IntegrationEvent):
     event_type: ClassVar[str] = f"{TYPE_PREFIX}.intake.category.defined.v1"
     topic: ClassVar[str] = Topics.catalogue
@@ -877,6 +895,7 @@ class DogLicenceIssued(IntegrationEvent):
     number: str
     via: Literal["counter", "online", "adoption"]
     grid_id: str | None = None
+    squad_id: str | None = Field(None, description="the squad of the household's grid")
     zone_id: str | None = Field(None, description="the key management zone (重点管理区) of the household")
     breed: FreeText
     size: Literal["small", "medium", "large"]
@@ -906,6 +925,25 @@ class DogLicenceChanged(IntegrationEvent):
 
     examples: ClassVar = (("suspended", "three walking violations within twelve months", {
         **_LICENCE, "status": "suspended", "action": "suspended", "reason": "violations", "at": "2026-12-01T08:00:00Z"}),)
+
+
+class DogLicencePlaced(IntegrationEvent):
+    event_type: ClassVar[str] = f"{TYPE_PREFIX}.ledger.dog_licence.placed.v1"
+    topic: ClassVar[str] = Topics.dogs
+    key_field: ClassVar[str] = "licence_id"
+    producer: ClassVar[str] = "ledger"
+    summary: ClassVar[str] = ("The grid that holds a licence's household changed: the owner moved (a transfer), the "
+                              "grids were drawn again, or they became known after the licence was issued. A case "
+                              "may name only a licence of its own grid or squad's area.")
+
+    licence_id: str
+    number: str
+    grid_id: str | None
+    squad_id: str | None
+    at: datetime
+
+    examples: ClassVar = (("placed", "a licence issued before the grids were known, placed in its grid", {
+        **_LICENCE, "grid_id": "zy-ruhelu", "squad_id": "sq-ruhe", "at": "2026-11-23T02:31:00Z"}),)
 
 
 class DogInspected(IntegrationEvent):
@@ -1111,10 +1149,11 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned,
     EnforcementStepRecorded, CasePublicNoteAdded, AssignmentAccepted, AssignmentReturned, DeadlineExtended, AssignmentEscalated,
     SupervisionOrderIssued, SupervisionOrderAnswered, PatrolCheckedIn, PatrolPostMissed,
-    AssignmentCreated, CaseUnroutable, GridDefined, WorkCalendarChanged, SquadChanged, PersonChanged, StaffSignedIn, CategoryDefined,
+    AssignmentCreated, CaseUnroutable, GridDefined, WorkCalendarChanged, SquadChanged, PersonChanged, StaffSignedIn, StaffSignedOut,
+    CategoryDefined,
     MerchantGradeChanged, MerchantRegistered, MerchantChanged, MerchantColourRecovered, MerchantCardIssued,
     ResponsibilityLetterSigned, DesignatedPointDecided, LedgerFiguresReported,
-    DogLicenceIssued, DogLicenceChanged, DogInspected, DogInspectionDue, DogViolationRecorded, StrayCaptured, StrayLeft,
+    DogLicenceIssued, DogLicenceChanged, DogLicencePlaced, DogInspected, DogInspectionDue, DogViolationRecorded, StrayCaptured, StrayLeft,
     SquadRankingPublished,
 )
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {c.event_type: c for c in EVENT_CLASSES}

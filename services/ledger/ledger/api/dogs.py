@@ -12,25 +12,33 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Respon
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from common.access import sees_merchant_phone
+from common.access import DOG_OWNER_CONTACT, keeps_register, sees_merchant_phone
 from common.auth import Principal, Role, require_roles
 from common.clock import bureau_date
 from common.messaging.contracts import Location
-from common.redaction import mask_phone
+from common.redaction import mask_name, mask_phone
 from ledger.api.deps import Clerk, FieldWorker, ServiceDep, not_found, refusals, store_photo
 from ledger.domain.dogs import DogRefused, LicenceStatus, ViolationKind, inspection_state, rabies_valid_until, \
     violations_within_a_year
 from ledger.handlers import applications, dogs, strays
 from ledger.handlers.dogs import Dog, DogConflict, Owner, Rabies
-from ledger.tables import DogApplication, DogLicence, DogLicenceStep, DogViolation, Stray, StrayCare
+from ledger.tables import DistrictGrid, DogApplication, DogLicence, DogLicenceStep, DogViolation, Stray, StrayCare
 
 router = APIRouter(tags=["ledger 养犬登记"])
 Lookup = Annotated[Principal, Depends(require_roles(Role.ledger_clerk, Role.dispatcher, Role.supervisor,
                                                     Role.squad_officer, Role.squad_leader, Role.admin,
                                                     Role.external_system))]
-"""Who finds a licence: staff, and programs (the smart tags' platform, the stray capture's scanners)."""
-Notifier = Annotated[Principal, Depends(require_roles(Role.ledger_clerk, Role.admin, Role.external_system))]
-"""Who reads an owner's contact: the clerks, and the SMS gateway (an external system)."""
+"""Who finds a licence: the register's keepers (the whole record), and, one licence at a time by
+chip, tag or number with the owner's particulars left out, the squads (their own grids), the
+command centre and programs (the smart tags' platform, the stray capture's scanners):
+common.access."""
+Staff = Annotated[Principal, Depends(require_roles(Role.ledger_clerk, Role.dispatcher, Role.supervisor,
+                                                   Role.squad_officer, Role.squad_leader, Role.admin))]
+"""Who reads the shelter: the bureau's staff."""
+Notifier = Annotated[Principal, Depends(require_roles(Role.ledger_clerk, Role.admin, Role.external_system,
+                                                      program_scope=DOG_OWNER_CONTACT))]
+"""Who reads an owner's contact: the clerks, and a program given the `dog-owner-contact` scope on
+purpose (the SMS gateway), not every partner system."""
 
 
 @contextlib.contextmanager
@@ -132,6 +140,33 @@ class LicenceOut(BaseModel):
                                                   for h in history])
 
 
+class LicenceFound(BaseModel):
+    """A licence as those who find it one at a time read it: the licence, the dog, whose it is in
+    a masked name; never the owner's address, position, household or identity number."""
+    id: str
+    number: str = Field(description="犬证号")
+    status: str = Field(description="active 有效, suspended 暂停, lost 走失, dead 死亡, cancelled 注销")
+    owner: dict = Field(description="name, masked (李**)")
+    dog: dict
+    rabies_valid_until: date = Field(description="the vaccination's validity (狂犬免疫有效期)")
+
+    @classmethod
+    def of(cls, x: DogLicence, service) -> "LicenceFound":
+        return cls(id=x.id, number=x.number, status=x.status, owner={"name": mask_name(x.owner_name)},
+                   dog={"name": x.dog_name, "breed": x.breed, "size": x.size, "colour": x.colour, "sex": x.sex,
+                        "chip": x.chip, "tag_id": x.tag_id,
+                        "photo": f"/v1/dog-licences/{x.id}/photo" if x.photo_key else None},
+                   rabies_valid_until=rabies_valid_until(x.vaccinated_on, service.settings.dogs))
+
+
+def _in_squad_area(query, principal: Principal):
+    """A squad's people find only the licences of households in their own grids."""
+    if principal.squad_scope is None:
+        return query
+    return query.where(DogLicence.grid_id.in_(select(DistrictGrid.id).where(
+        DistrictGrid.squad_id == principal.squad_scope)))
+
+
 def context(service, principal: Principal) -> dogs.Context:
     return service.dog_context(principal.subject)
 
@@ -155,16 +190,27 @@ async def register(body: LicenceIn, principal: Clerk, service: ServiceDep):
     return await _out(service, x, principal)
 
 
-@router.get("/v1/dog-licences", response_model=list[LicenceOut],
-            summary="find licences: by chip or tag (the capture's scan, the smart tags), number, status")
+@router.get("/v1/dog-licences", response_model=list[LicenceOut] | list[LicenceFound],
+            summary="find licences: the register's keepers list and filter it; everyone else finds one licence "
+                    "by chip or tag (the capture's scan, the smart tags) or number, without the owner's particulars")
 async def find(principal: Lookup, service: ServiceDep, chip: Annotated[str | None, Query(max_length=20)] = None,
                tag: Annotated[str | None, Query(max_length=32)] = None,
                number: Annotated[str | None, Query(max_length=32)] = None,
                status_: Annotated[Literal[tuple(LicenceStatus)] | None, Query(alias="status")] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
+    keys = [(column, value) for column, value in ((DogLicence.chip, chip), (DogLicence.tag_id, tag),
+                                                  (DogLicence.number, number)) if value is not None]
+    if not keeps_register(principal):
+        if len(keys) != 1 or status_ is not None or offset:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{
+                "loc": ["query"], "type": "one_licence",
+                "msg": "give one of chip, tag or number: only the register's keepers list the register"}])
+        column, value = keys[0]
+        query = _in_squad_area(select(DogLicence).where(column == value.strip()).limit(1), principal)
+        async with service.session_factory() as session:
+            return [LicenceFound.of(x, service) for x in (await session.exec(query)).all()]
     query = select(DogLicence).order_by(DogLicence.number).limit(limit).offset(offset)
-    for column, value in ((DogLicence.chip, chip), (DogLicence.tag_id, tag), (DogLicence.number, number),
-                          (DogLicence.status, status_)):
+    for column, value in (*keys, (DogLicence.status, status_)):
         if value is not None:
             query = query.where(column == value.strip())
     async with service.session_factory() as session:
@@ -184,21 +230,30 @@ async def due(principal: Clerk, service: ServiceDep):
     return [await _out(service, x, principal) for x in rows]
 
 
-async def _licence(service, licence_id: str) -> DogLicence:
+async def _licence(service, licence_id: str, principal: Principal | None = None) -> DogLicence:
+    """The licence, if this person may see it (`principal`: a squad, its own grids only)."""
+    query = select(DogLicence).where(DogLicence.id == licence_id)
+    if principal is not None:
+        query = _in_squad_area(query, principal)
     async with service.session_factory() as session:
-        x = await session.get(DogLicence, licence_id)
+        x = (await session.exec(query)).first()
     if x is None:
         raise not_found(f"dog licence {licence_id}")
     return x
 
 
-@router.get("/v1/dog-licences/{licence_id}", response_model=LicenceOut, summary="a licence with its history")
+@router.get("/v1/dog-licences/{licence_id}", response_model=LicenceOut | LicenceFound,
+            summary="a licence: with its owner and history for the register's keepers, else as found by chip")
 async def licence(licence_id: str, principal: Lookup, service: ServiceDep):
-    return await _out(service, await _licence(service, licence_id), principal, with_history=True)
+    x = await _licence(service, licence_id, principal)
+    if not keeps_register(principal):
+        return LicenceFound.of(x, service)
+    return await _out(service, x, principal, with_history=True)
 
 
 @router.get("/v1/dog-licences/{licence_id}/contact",
-            summary="the owner's name and phone, for the SMS gateway's reminders and notices (its own role)")
+            summary="the owner's name and phone, for the SMS gateway's reminders and notices (the clerks, and "
+                    "a program given the dog-owner-contact scope)")
 async def contact(licence_id: str, principal: Notifier, service: ServiceDep) -> dict:
     x = await _licence(service, licence_id)
     return {"licence_id": x.id, "number": x.number, "name": x.owner_name, "phone": x.owner_phone}
@@ -207,7 +262,7 @@ async def contact(licence_id: str, principal: Notifier, service: ServiceDep) -> 
 @router.get("/v1/dog-licences/{licence_id}/photo", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}})
 async def licence_photo(licence_id: str, principal: Lookup, service: ServiceDep):
-    x = await _licence(service, licence_id)
+    x = await _licence(service, licence_id, principal)
     if not x.photo_key:
         raise not_found(f"a photo of licence {licence_id}")
     return Response(await service.store.get(x.photo_key), media_type=x.photo_type,
@@ -251,7 +306,7 @@ class ViolationIn(BaseModel):
     note: str | None = Field(None, max_length=500)
 
 
-@router.post("/v1/dog-licences/{licence_id}/violations", response_model=LicenceOut, status_code=201,
+@router.post("/v1/dog-licences/{licence_id}/violations", response_model=LicenceOut | LicenceFound, status_code=201,
              summary="违规遛犬 seen by an officer; the third within twelve months suspends the licence")
 async def violation(licence_id: str, body: ViolationIn, principal: FieldWorker, service: ServiceDep):
     with dog_refusals():
@@ -260,7 +315,8 @@ async def violation(licence_id: str, body: ViolationIn, principal: FieldWorker, 
                                          lon=body.location.lon if body.location else None,
                                          lat=body.location.lat if body.location else None, note=body.note,
                                          by=principal.subject, rules=service.settings.dogs)
-    return await _out(service, await _licence(service, licence_id), principal)
+    x = await _licence(service, licence_id)
+    return await _out(service, x, principal) if keeps_register(principal) else LicenceFound.of(x, service)
 
 
 # -- online applications, as the clerk reviews them ------------------------------------------------
@@ -278,6 +334,8 @@ class ApplicationOut(BaseModel):
     postal_tracking: str | None
     submitted_at: datetime
     decided_at: datetime | None
+    flags: list[dict] = Field(default_factory=list, description="what the register knows that the owner was not "
+                              "told (rule, msg): key_zone_household, a household in a key zone with a dog already")
 
     @classmethod
     def of(cls, a: DogApplication) -> "ApplicationOut":
@@ -288,14 +346,16 @@ class ApplicationOut(BaseModel):
                    dog_photo=f"/v1/dog-applications/{a.id}/photos/dog",
                    certificate_photo=f"/v1/dog-applications/{a.id}/photos/certificate", reason=a.reason,
                    licence_id=a.licence_id, postal_tracking=a.postal_tracking, submitted_at=a.submitted_at,
-                   decided_at=a.decided_at)
+                   decided_at=a.decided_at, flags=a.form.get("flags", []))
 
 
-@router.get("/v1/dog-applications", response_model=list[ApplicationOut], summary="online applications to review")
+@router.get("/v1/dog-applications", response_model=list[ApplicationOut],
+            summary="online applications to review, oldest first, a page at a time")
 async def applications_list(principal: Clerk, service: ServiceDep,
                             status_: Annotated[Literal["submitted", "approved", "returned"] | None,
-                                               Query(alias="status")] = "submitted"):
-    query = select(DogApplication).order_by(DogApplication.submitted_at)
+                                               Query(alias="status")] = "submitted",
+                            limit: Annotated[int, Query(ge=1, le=200)] = 20, offset: Annotated[int, Query(ge=0)] = 0):
+    query = select(DogApplication).order_by(DogApplication.submitted_at, DogApplication.id).limit(limit).offset(offset)
     if status_:
         query = query.where(DogApplication.status == status_)
     async with service.session_factory() as session:
@@ -416,7 +476,7 @@ async def capture(principal: FieldWorker, service: ServiceDep, lon: Annotated[fl
 
 
 @router.get("/v1/strays", response_model=list[StrayOut])
-async def stray_list(principal: Lookup, service: ServiceDep,
+async def stray_list(principal: Staff, service: ServiceDep,
                      status_: Annotated[Literal["sheltered", "claimed", "adopted", "dead"] | None,
                                         Query(alias="status")] = "sheltered"):
     query = select(Stray).order_by(Stray.captured_at.desc())
@@ -428,7 +488,7 @@ async def stray_list(principal: Lookup, service: ServiceDep,
 
 
 @router.get("/v1/shelter", summary="收容所: capacity in use")
-async def shelter(principal: Lookup, service: ServiceDep) -> dict:
+async def shelter(principal: Staff, service: ServiceDep) -> dict:
     today = bureau_date(service.clock.now())
     async with service.session_factory() as session:
         rows = (await session.exec(select(Stray).where(Stray.status == strays.SHELTERED))).all()
@@ -448,12 +508,12 @@ async def _stray(service, stray_id: str) -> Stray:
 
 
 @router.get("/v1/strays/{stray_id}", response_model=StrayOut)
-async def stray(stray_id: str, principal: Lookup, service: ServiceDep):
+async def stray(stray_id: str, principal: Staff, service: ServiceDep):
     return await _stray_out(service, await _stray(service, stray_id), detail=True)
 
 
 @router.get("/v1/strays/{stray_id}/photo", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
-async def stray_photo(stray_id: str, principal: Lookup, service: ServiceDep):
+async def stray_photo(stray_id: str, principal: Staff, service: ServiceDep):
     s = await _stray(service, stray_id)
     if not s.photo_key:
         raise not_found(f"a photo of stray {stray_id}")

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from common.clock import BEIJING, bureau_date
 from common.messaging.contracts import (CaseClosed, DogInspected, DogInspectionDue, DogLicenceChanged,
-                                        DogLicenceIssued, DogViolationRecorded)
+                                        DogLicenceIssued, DogLicencePlaced, DogViolationRecorded)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from ledger.domain.dogs import (IN_FORCE, DogRefused, DogRules, InspectionState, KeyZone, LicenceStatus, Size,
@@ -169,7 +169,7 @@ async def issue_licence(uow: UnitOfWork, owner: Owner, dog: Dog, rabies: Rabies,
     uow.session.add(licence)
     history(uow, licence.id, "issued", ctx.by, via=via, number=licence.number)
     uow.publish(DogLicenceIssued(licence_id=licence.id, number=licence.number, via=via, grid_id=licence.grid_id,
-                                 zone_id=licence.zone_id, breed=licence.breed, size=licence.size, issued_on=today,
+                                 squad_id=placed.squad_id if placed else None, zone_id=licence.zone_id, breed=licence.breed, size=licence.size, issued_on=today,
                                  inspection_due_on=licence.inspection_due_on, at=now))
     if commit:
         await uow.commit()
@@ -260,7 +260,10 @@ async def transfer(uow: UnitOfWork, licence_id: str, owner: Owner, ctx: Context)
     licence.owner_phone, licence.owner_address, licence.owner_alone = owner.phone, owner.address, owner.alone
     licence.household_key = household_key(owner.address, ctx.vault)
     licence.owner_lon, licence.owner_lat, licence.zone_id = owner.lon, owner.lat, zone.id if zone else None
-    licence.grid_id = placed.grid_id if placed else licence.grid_id
+    if placed is not None and placed.grid_id != licence.grid_id:
+        licence.grid_id = placed.grid_id
+        uow.publish(DogLicencePlaced(licence_id=licence.id, number=licence.number, grid_id=placed.grid_id,
+                                     squad_id=placed.squad_id, at=uow.clock.now()))
     history(uow, licence.id, "transferred", ctx.by, previous_owner=previous, new_owner=licence.owner_id_masked)
     tell_changed(uow, licence, "transferred")
     await uow.commit()

@@ -12,13 +12,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 
 from common.geo import GridArea, GridMap
-from common.messaging.contracts import (GridDefined, Location, MerchantCardIssued, MerchantChanged,
+from common.messaging.contracts import (DogLicencePlaced, GridDefined, Location, MerchantCardIssued, MerchantChanged,
                                         MerchantRegistered)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from ledger.domain.colour import Colour
 from ledger.domain.merchant import MerchantFields, RowRefused, identity_key
-from ledger.tables import Card, DistrictGrid, HardshipRecord, Merchant
+from ledger.tables import Card, DistrictGrid, DogLicence, HardshipRecord, Merchant
 
 log = logging.getLogger(__name__)
 CARD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -236,20 +236,29 @@ async def announce_merchants(uow: UnitOfWork, limit: int = 1000) -> int:
 
 async def record_grid(event: GridDefined, env: Envelope, uow: UnitOfWork) -> None:
     """The district's grids, as dispatch announces them. A grid that is new or changed places
-    again the merchants it may concern: those with a position and no grid yet (registered
-    before the grids were known), and those it held before."""
+    again the merchants and the dog licences it may concern: those with a position and no grid
+    yet (registered before the grids were known), and those it held before."""
     await uow.session.execute(pg_insert(DistrictGrid).values(
         id=event.grid_id, name=event.name, squad_id=event.squad_id, squad_name=event.squad_name,
         geometry=event.geometry, defined_at=event.defined_at,
     ).on_conflict_do_update(index_elements=["id"], set_={
         "name": event.name, "squad_id": event.squad_id, "squad_name": event.squad_name,
         "geometry": event.geometry, "defined_at": event.defined_at}))
+    grids = await grid_map(uow.session)
+    licences = (await uow.session.exec(select(DogLicence).where(
+        DogLicence.owner_lon.is_not(None), (DogLicence.grid_id.is_(None)) | (DogLicence.grid_id == event.grid_id))
+        .with_for_update())).all()
+    for x in licences:
+        grid_id, squad_id = _placed(grids, x.owner_lon, x.owner_lat)
+        if grid_id != x.grid_id:
+            await uow.session.execute(update(DogLicence).where(DogLicence.id == x.id).values(grid_id=grid_id))
+            uow.publish(DogLicencePlaced(licence_id=x.id, number=x.number, grid_id=grid_id, squad_id=squad_id,
+                                         at=uow.clock.now()))
     concerned = (await uow.session.exec(select(Merchant).where(
         Merchant.lon.is_not(None), (Merchant.grid_id.is_(None)) | (Merchant.grid_id == event.grid_id))
         .with_for_update())).all()
     if not concerned:
         return
-    grids = await grid_map(uow.session)
     for m in concerned:
         placed = _placed(grids, m.lon, m.lat)
         if placed != (m.grid_id, m.squad_id):
