@@ -39,6 +39,7 @@ async def sso_server(database_url, tmp_path, monkeypatch, keycloak):
     """The platform as a relying party of that Keycloak: its sign-in, its tokens, its claims."""
     for name, value in keycloak.settings_env().items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AUTH_SESSION_RECHECK_S", "1")  # a disabled account is out at the next second's request
     port = free_port()
     keycloak.allow([f"http://127.0.0.1:{port}"])
     services = build_services(database_url, InMemoryTransport(), relay_poll_interval_s=0.2,

@@ -5,6 +5,7 @@ changes something without the session's CSRF token is refused; signing out ends 
 and at the provider."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -116,6 +117,25 @@ async def test_make_run_demo_sign_in_console_csrf_expiry_and_sign_out(server, da
         async with httpx.AsyncClient(base_url=server, cookies={"cgzf_console": "x" * 43}) as api:
             r = await api.get("/v1/board")
             assert r.status_code == 401, r.text
+
+        # one person, one session across the pages: the supervisor signed in on the console uses the
+        # ledger's page and acts there with its CSRF token (two sessions once made that a 403)
+        both = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        bpage = await both.new_page()
+        await sign_in_demo(bpage, f"{server}/console", "李国庆")
+        await bpage.locator("#live", has_text="实时").wait_for(timeout=15_000)
+        await bpage.goto(f"{server}/ledger")
+        await bpage.locator("#who", has_text="李国庆").wait_for(timeout=15_000)
+        sessions = [c for c in await both.cookies() if c["name"].startswith("cgzf_") and c["name"] != "cgzf_demo"]
+        assert [c["name"] for c in sessions] == ["cgzf_console"], sessions
+        ledger_session = await bpage.evaluate("async () => (await fetch('/ledger/auth/session')).json()")
+        status, body = await bpage.evaluate(CSRF_PROBE, [f"/v1/points/{uuid.uuid4()}/decision",
+                                                         ledger_session["csrf"]])
+        assert status != 403, body  # the ledger's token is the session's: the rule answers (a missing point)
+        await bpage.locator("#logout button").click()  # signing out of the ledger signs out of the console
+        await bpage.locator("h1", has_text="已退出").wait_for(timeout=10_000)
+        async with httpx.AsyncClient(base_url=server, cookies={"cgzf_console": sessions[0]["value"]}) as api:
+            assert (await api.get("/v1/board")).status_code == 401
 
         # an officer of 汝河中队 sees that squad's board only
         officer = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
@@ -237,12 +257,92 @@ async def test_staff_sign_in_through_keycloak(sso_server, keycloak):
         await _keycloak_sign_in(npage, keycloak, "sq-ruhe-o9", "zy-test-2026")
         await _only_own_squad(npage)
 
+        with keycloak.admin() as admin:  # people are keyed on the provider's `sub`, not a username it may reuse
+            sub = admin.get("/zhongyuan/users", params={"username": "sq-ruhe-o9", "exact": "true"}).json()[0]["id"]
+
         async def ruhe():
             return await api.get("/v1/directory", headers=auth("dispatcher"))
         directory = await eventually(ruhe, lambda r: any(
-            p["id"] == "sq-ruhe-o9" for s in r.json()["squads"] if s["id"] == "sq-ruhe" for p in s["people"]),
+            p["id"] == sub for s in r.json()["squads"] if s["id"] == "sq-ruhe" for p in s["people"]),
             what="sq-ruhe-o9 in 汝河中队")
-        person = next(p for s in directory.json()["squads"] for p in s["people"] if p["id"] == "sq-ruhe-o9")
+        person = next(p for s in directory.json()["squads"] for p in s["people"] if p["id"] == sub)
         assert person["name"] == "新人" and person["position"] == "队员" and person["role"] == "squad_officer"
         assert errors == []
+        await browser.close()
+
+
+async def _signed_in_through_keycloak(browser, sso_server, keycloak, username: str):
+    from devstack.people import DEMO_PEOPLE
+    password = next(p.password for p in DEMO_PEOPLE if p.username == username)
+    context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(f"{sso_server}/console")
+    await _keycloak_sign_in(page, keycloak, username, password)
+    await page.locator("#live", has_text="实时").wait_for(timeout=20_000)
+    return context, page
+
+
+async def _signed_in(page) -> bool:
+    return await page.evaluate("async () => (await fetch('/console/auth/session')).status") == 200
+
+
+async def test_a_callback_minted_in_another_browser_signs_nobody_in(sso_server, keycloak):
+    """Login CSRF: an attacker starts a sign-in in their own browser, stops at the callback, and sends
+    the link to a clerk; the clerk's browser did not start that login, so it signs nobody in."""
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        attacker = await (await browser.new_context()).new_page()
+        minted: list[str] = []
+
+        async def keep(route):  # Keycloak's answer to the login form: a redirect to our callback, kept unused
+            answer = await route.fetch(max_redirects=0)
+            minted.append(answer.headers["location"])
+            await route.fulfill(status=200, body="stopped")
+        await attacker.route("**/login-actions/authenticate**", keep)
+        await attacker.goto(f"{sso_server}/console")
+        await _keycloak_sign_in(attacker, keycloak, "sq-ruhe-o1", "zy-ruhe-2026")
+        await eventually(lambda: asyncio.sleep(0, minted), lambda m: bool(m), what="the callback URL")
+        victim_context = await browser.new_context()
+        victim = await victim_context.new_page()
+        response = await victim.goto(minted[0])
+        assert response.status == 400 and "登录已过期" in await victim.locator("h1").inner_text()
+        assert not [c for c in await victim_context.cookies() if c["name"] == "cgzf_console"]
+        await browser.close()
+
+
+async def _sessions_of(database_url: str, subject: str) -> int:
+    engine = create_async_engine(database_url)
+    async with engine.begin() as db:
+        n = (await db.execute(text("SELECT count(*) FROM dispatch.web_sessions WHERE subject = :s"),
+                              {"s": subject})).scalar_one()
+    await engine.dispose()
+    return n
+
+
+async def test_the_provider_ends_a_session_at_once_and_a_disabled_person_is_out_within_the_recheck(
+        sso_server, keycloak, database_url):
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        desk, dispatcher = await _signed_in_through_keycloak(browser, sso_server, keycloak, "disp-0001")
+        await dispatcher.close()  # the console asks nothing more: only the provider can end the session now
+        _, officer = await _signed_in_through_keycloak(browser, sso_server, keycloak, "sq-ruhe-o1")
+        with keycloak.admin() as admin:
+            # an administrator signs the dispatcher out at the provider: its back-channel logout reaches us
+            assert await _sessions_of(database_url, "disp-0001") == 1
+            admin.post("/zhongyuan/users/disp-0001/logout").raise_for_status()
+            # gone without a request of ours: the provider's back-channel logout ended it
+            await eventually(lambda: _sessions_of(database_url, "disp-0001"), lambda n: n == 0, timeout_s=20,
+                             what="the provider's back-channel logout")
+            again = await desk.new_page()
+            await again.goto(f"{sso_server}/console/auth/signed-out")
+            assert not await _signed_in(again)
+            assert await _signed_in(officer)
+            # the officer's account is disabled: the next request after the recheck finds it out
+            user = admin.get("/zhongyuan/users/sq-ruhe-o1").json()
+            admin.put("/zhongyuan/users/sq-ruhe-o1", json={**user, "enabled": False}).raise_for_status()
+            try:
+                await eventually(lambda: _signed_in(officer), lambda signed: not signed, timeout_s=20,
+                                 what="the disabled officer signed out")
+            finally:
+                admin.put("/zhongyuan/users/sq-ruhe-o1", json={**user, "enabled": True}).raise_for_status()
         await browser.close()

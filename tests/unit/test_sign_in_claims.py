@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from common.auth import Role, TokenVerifier, issue_token
 from common.claims import ClaimsRefused, principal_from_claims
 from common.settings import AuthSettings, ServiceSettings
-from common.web_session import PageSessions, _safe_next
+from common.web_session import PageSessions, safe_next
 
 KEYCLOAK = dict(role_claim="realm_access.roles", squad_claim="groups", squad_prefix="/squads/",
                 subject_claim="preferred_username", name_claim="given_name")
@@ -126,4 +126,4 @@ def test_the_session_cookie(environment, secure):
                                          ("https://evil.example/", "/console"), ("//evil.example/x", "/console"),
                                          ("javascript:alert(1)", "/console"), (None, "/console")])
 def test_after_sign_in_only_a_path_of_this_site(asked, went):
-    assert _safe_next(asked, "/console") == went
+    assert safe_next(asked, "/console") == went

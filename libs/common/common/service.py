@@ -18,6 +18,7 @@ from typing import Awaitable, Callable, Sequence
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
@@ -30,7 +31,7 @@ from common.auth import TokenVerifier
 from common.body_limit import BodyLimit, RouteLimit
 from common.clock import Clock, SystemClock
 from common.db import make_engine, make_session_factory, migrate, unstorable_value
-from common.messaging.contracts import IntegrationEvent, Topics
+from common.messaging.contracts import IntegrationEvent, StaffSignedOut, Topics
 from common.messaging.inbox import Batched, BatchHandler, ConsumerMembers, ConsumerSettings, EventConsumer, Handler
 from common.messaging.kafka import KafkaTransport
 from common.messaging.memory import InMemoryTransport
@@ -41,7 +42,7 @@ from common.metrics import CONSUMER_RESTARTS
 from common.settings import AuthSettings, ServiceSettings
 from common.uow import UnitOfWork
 from common.ratelimit import rate_window_table
-from common.web_session import PageSessions, session_tables
+from common.web_session import PageSessions, end_sessions, session_tables
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ class Service:
         if self._given_transport is None:
             await self.transport.start()
         handlers = self.handlers()
-        subscribed = sorted({cls.topic for cls in handlers})
+        subscribed = sorted({cls.topic for cls in handlers} | ({StaffSignedOut.topic} if self.pages else set()))
         own_topics = [cls.topic for cls in self.publishes]
         await self.transport.ensure_topics([*own_topics, *subscribed, Topics.dead_letter(self.name)])
         self.relay = OutboxRelay(service=self.name, engine=self.engine, table=self.tables.outbox,
@@ -152,6 +153,8 @@ class Service:
         await self.on_started()
         if handlers and run_consumer:
             await self.start_consumer()
+        if self.pages and run_consumer:
+            await self._start_sign_out_consumer()
         if run_relay:
             self.start_relay()
         log.info("%s started (bus=%s, replica=%s)", self.name, self.settings.bus, self.replica)
@@ -204,6 +207,25 @@ class Service:
             await asyncio.sleep(pause)
             pause, first = min(pause * 2, 60.0), False
             self.consumer = make()  # a later one that cannot start (the broker away) is tried again
+
+    async def _start_sign_out_consumer(self) -> None:
+        """The pages' own consumer (group `<service>.sessions`): a person who signs out on any page
+        of any service, or whom the provider signs out, is signed out of this service's pages too."""
+        store = next(iter(self.pages.values())).store
+
+        async def signed_out(event: StaffSignedOut, env, uow: UnitOfWork) -> None:
+            await end_sessions(uow.session, store.sessions, event.subject or None, event.provider_session_id,
+                               opened_before=event.at)  # a replayed old sign-out ends no later session
+
+        consumer = EventConsumer(
+            service=self.name, group=f"{self.name}.sessions", topics=[StaffSignedOut.topic],
+            handlers={StaffSignedOut: signed_out}, transport=self.transport, uow_factory=self.uow,
+            inbox=self.tables.inbox, settings=ConsumerSettings(max_attempts=self.settings.consumer_max_attempts,
+                                                               backoff_s=self.settings.consumer_backoff_s),
+            client_id=f"{self.name}-{self.replica}-sessions")
+        self._spawn(consumer.run(), "sign-outs")
+        waiter = asyncio.ensure_future(consumer.started.wait())
+        await asyncio.wait([waiter], timeout=60)
 
     async def stop_consumer(self) -> None:
         task = getattr(self, "_consumer_task", None)
@@ -307,11 +329,16 @@ def create_app(services: Sequence[Service], *, title: str, description: str = ""
             for s in reversed(started):
                 await s.stop()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # The API documentation's pages and scripts are served by the platform itself (fastapi-offline):
+    # a bureau's intranet has no CDN, and Swagger UI from one would be a blank page there.
+    app = FastAPIOffline(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.services = {s.name: s for s in services}
     development = all(s.settings.environment == "development" for s in services)
     app.state.token_verifier = TokenVerifier(AuthSettings(), accept_dev_tokens=development)
-    app.state.page_sessions = [p for s in services for p in s.pages.values()]
+    pages = [p for s in services for p in s.pages.values()]
+    for p in pages[1:]:  # one store for the process: one person, one session across its pages
+        p.store = pages[0].store
+    app.state.page_sessions = pages[0] if pages else None
     app.state.demo_people = ()
     app.add_exception_handler(DBAPIError, _unstorable)
     app.add_exception_handler(asyncpg_exceptions.DataError, _unstorable)

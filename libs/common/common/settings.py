@@ -51,6 +51,8 @@ class AuthSettings(BaseSettings):
                                         "the provider's redirects; default: the request's own address")
     session_ttl_s: int = Field(8 * 3600, description="a signed-in session ends after this, whatever happens")
     session_idle_s: int = Field(1800, description="... or after this long unused")
+    session_recheck_s: int = Field(60, ge=1, description="a session in use asks the provider this often whether "
+                                   "the person may still be signed in (a disabled account is out at the next request)")
     demo_sign_in: bool = Field(False, description="make run's built-in demo sign-in (development only)")
     # the claim mapping (common.claims)
     subject_claim: str = Field("sub", description="the claim with the person's id as the directory knows it")
@@ -66,7 +68,9 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Literal["development", "test", "production"] = Field(
+        "production", description="production refuses unsafe defaults; make run, make up and the tests say "
+        "development, so a deployment made by hand is never left on the development secrets")
     database_url: str = Field(
         "postgresql+asyncpg://postgres@127.0.0.1:5432/cgzf",
         description="SQLAlchemy URL of the service's PostgreSQL database",
@@ -103,4 +107,7 @@ class ServiceSettings(BaseSettings):
             if auth.demo_sign_in:
                 raise ValueError("AUTH_DEMO_SIGN_IN is for make run in development: staff sign in through the "
                                  "identity provider (AUTH_OIDC_ISSUER)")
+            if auth.oidc_issuer and not auth.public_base_url:  # never the redirect a request's Host header names
+                raise ValueError("AUTH_PUBLIC_BASE_URL must be set outside development when staff sign in through "
+                                 "AUTH_OIDC_ISSUER: where staff reach the pages, for the provider's redirects")
         return self
