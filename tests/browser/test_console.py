@@ -132,3 +132,41 @@ async def test_a_patrol_post_not_checked_in_turns_red_on_the_console(server):
         await page.screenshot(path=str(SHOTS / "console-patrol-missed.png"), full_page=True)
         assert errors == []
         await browser.close()
+
+
+async def test_in_november_the_administrator_is_warned_on_the_console_until_next_years_holidays_are_loaded(
+        database_url, tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    from common.clock import FixedClock
+    from common.messaging.memory import InMemoryTransport
+    from devstack.people import DEMO_PEOPLE
+    from monolith.app import build_app, build_services
+    from tests.helpers import served
+    monkeypatch.setenv("AUTH_DEMO_SIGN_IN", "true")
+    clock = FixedClock(datetime(2026, 11, 16, 2, 0, tzinfo=timezone.utc))
+    services = build_services(database_url, InMemoryTransport(), clock=clock,
+                              object_store_url=f"file:{tmp_path}/objects")
+    async with served(build_app(services, demo_people=DEMO_PEOPLE)) as url, async_playwright() as pw:
+        async with httpx.AsyncClient(base_url=url) as api:
+            status = (await api.get("/v1/calendar/status", headers=auth("admin"))).json()
+        browser = await launch(pw)
+        admin = await browser.new_page(viewport={"width": 1400, "height": 900})
+        await sign_in_demo(admin, f"{url}/console", "系统管理员")
+        await admin.locator("#live", has_text="实时").wait_for(timeout=15_000)
+        warning = admin.locator("#calendar-warning")
+        if status["next_year_loaded"]:  # chinesecalendar brought 2027 already: nothing to warn of
+            await expect(warning).to_be_hidden()
+        else:
+            await expect(warning).to_contain_text("2027年节假日安排尚未载入")
+            officer = await browser.new_page(viewport={"width": 1400, "height": 900})
+            await sign_in_demo(officer, f"{url}/console", "朱婷")  # a squad's officer is not the one to act
+            await officer.locator("#live", has_text="实时").wait_for(timeout=15_000)
+            await expect(officer.locator("#calendar-warning")).to_be_hidden()
+            async with httpx.AsyncClient(base_url=url) as api:
+                assert (await api.put("/v1/calendar/2027-01-01", json={"kind": "holiday", "name": "元旦"},
+                                      headers=auth("admin"))).status_code == 200
+            await admin.reload()
+            await admin.locator("#live", has_text="实时").wait_for(timeout=15_000)
+            await expect(warning).to_be_hidden()
+        await browser.close()

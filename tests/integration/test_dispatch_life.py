@@ -3,7 +3,7 @@ PostgreSQL, with a clock the test moves (the services in one process on the in-m
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -211,18 +211,44 @@ async def test_rules_and_calendar_are_data_an_admin_edits(platform):
     assert (await platform.put("/v1/calendar/2026-11-24", json={"kind": "holiday", "name": "临时调整"},
                                headers=auth("admin"))).status_code == 200
     days = (await platform.get("/v1/calendar?year=2026", headers=DISPATCHER)).json()
-    assert {"day": "2026-11-24", "kind": "holiday", "name": "临时调整"} in days and len(days) == 40
+    assert {"day": "2026-11-24", "kind": "holiday", "name": "临时调整", "source": "bureau"} in days
+    assert {"day": "2026-10-01", "kind": "holiday", "name": "国庆节", "source": "national"} in days
+    assert days == (await platform.get("/v1/calendar", headers=DISPATCHER)).json()  # this year by default
     waste = await _new_case(platform, category="construction_waste")
     w = await _assignment_for(platform, waste["case_id"], squad_id="sq-zhishu")
     assert w["deadline_at"] == "2026-11-27T04:00:00Z"  # 24 working hours: Friday noon, not Thursday
 
 
-async def test_a_day_the_admin_removed_stays_removed_after_a_restart(platform):
-    r = await platform.delete("/v1/calendar/2026-10-01", headers=auth("admin"))
-    assert r.status_code == 204
+async def test_the_bureaus_own_day_stays_after_a_restart_and_deleting_it_brings_back_the_national_one(platform):
+    r = await platform.put("/v1/calendar/2026-10-07", json={"kind": "ordinary", "name": "照常上班"},
+                           headers=auth("admin"))
+    assert r.status_code == 200
     await platform.dispatch.seed()  # what every start does
-    days = {d["day"] for d in (await platform.get("/v1/calendar?year=2026", headers=DISPATCHER)).json()}
-    assert "2026-10-01" not in days and "2026-10-02" in days
+    await platform.dispatch.load_rules_and_calendar()
+
+    async def kinds():
+        return {d["day"]: (d["kind"], d["source"]) for d in
+                (await platform.get("/v1/calendar?year=2026", headers=DISPATCHER)).json()}
+    days = await kinds()
+    assert days["2026-10-07"] == ("ordinary", "bureau") and days["2026-10-06"] == ("holiday", "national")
+    assert platform.dispatch.calendar.is_working_day(date(2026, 10, 7))
+    r = await platform.delete("/v1/calendar/2026-10-07", headers=auth("admin"))
+    assert r.status_code == 204
+    assert (await kinds())["2026-10-07"] == ("holiday", "national")
+
+
+async def test_the_administrators_are_warned_in_november_until_next_years_holidays_are_loaded(platform):
+    status = (await platform.get("/v1/calendar/status", headers=DISPATCHER)).json()
+    assert (status["year"], status["loaded"], status["next_year"]) == (2026, True, 2027)
+    if status["next_year_loaded"]:  # chinesecalendar has brought 2027 already: nothing to warn of
+        assert status["warning"] is None
+        return
+    assert "2027年节假日安排尚未载入" in status["warning"]
+    for day in ("2027-01-01", "2027-02-06"):
+        assert (await platform.put(f"/v1/calendar/{day}", json={"kind": "holiday", "name": "元旦"},
+                                   headers=auth("admin"))).status_code == 200
+    status = (await platform.get("/v1/calendar/status", headers=DISPATCHER)).json()
+    assert status["next_year_loaded"] and status["warning"] is None
 
 
 async def _published(platform, contract, count: int):

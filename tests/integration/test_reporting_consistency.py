@@ -12,12 +12,10 @@ keep in their own tables (the case trail, the assignments, the escalations, the 
 month's published ranking scores each squad on those same figures."""
 from __future__ import annotations
 
-import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -26,7 +24,7 @@ from sqlmodel import select
 
 from common.clock import BEIJING, FixedClock
 from common.messaging.memory import InMemoryTransport
-from common.workcalendar import WorkCalendar
+from common.workcalendar import WorkCalendar, calendar_of, national_days, with_corrections
 from monolith.app import build_app, build_services
 from reporting.domain import (DEFAULT_WEIGHTS, INDICATORS, Counts, OnTime, PeriodKind, indicators, period_of,
                               score)
@@ -48,13 +46,8 @@ CATEGORIES = ["street_vending", "storefront_overflow", "dust", "open_air_barbecu
 LIMIT_H = 24
 MONTH = date(2026, 3, 1)
 FIRST_DAY, LAST_DAY = date(2026, 2, 25), date(2026, 3, 31)
-SEED_CALENDAR = Path(__file__).parents[2] / "services/dispatch/dispatch/seed/calendar.json"
-
-
 def _calendar() -> WorkCalendar:
-    seed = json.loads(SEED_CALENDAR.read_text(encoding="utf-8"))
-    return WorkCalendar(holidays=frozenset(date.fromisoformat(d) for d in seed["holidays"]),
-                        workdays=frozenset(date.fromisoformat(d) for d in seed["workdays"]))
+    return calendar_of(national_days())
 
 
 def leader(squad: str) -> tuple[str, str, str]:
@@ -351,9 +344,8 @@ async def truths(engine) -> tuple[list[dict], dict[str, Truth]]:
             assignments[r.case_id].append(r)
         escalated = {r[0] for r in await conn.execute(text(
             "SELECT DISTINCT case_id FROM dispatch.escalations WHERE kind = 'overdue'"))}
-        days = (await conn.execute(text("SELECT day, kind FROM dispatch.calendar_days"))).all()
-    calendar = WorkCalendar(holidays=frozenset(d for d, k in days if k == "holiday"),
-                            workdays=frozenset(d for d, k in days if k == "workday"))
+        days = (await conn.execute(text("SELECT day, kind, name FROM dispatch.calendar_days"))).all()
+    calendar = calendar_of(with_corrections(national_days(), [tuple(d) for d in days]))
     by_incident = {r["id"]: r for r in reports}
     out = {}
     for c in cases:

@@ -2,21 +2,17 @@
 ordered routing rules, the officer suggestion and the escalation chain."""
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from dispatch.directory import PersonInfo, UnitInfo, escalation_chain, refuse_position
 from dispatch.domain import (CaseToRoute, GridArea, GridMap, OfficerLoad, RoutingRule, escalation_step, route,
                              suggest_officer)
+from common.workcalendar import SpecialDay, calendar_of, national_days, next_year_warning, with_corrections, year_loaded
 from dispatch.workcalendar import BEIJING, WorkCalendar, deadline, warning_time
 
-SEEDS = Path(__file__).resolve().parents[2] / "services/dispatch/dispatch/seed"
-CAL = json.loads((SEEDS / "calendar.json").read_text())
-CALENDAR = WorkCalendar(holidays=frozenset(date.fromisoformat(d) for d in CAL["holidays"]),
-                        workdays=frozenset(date.fromisoformat(d) for d in CAL["workdays"]))
+CALENDAR = calendar_of(national_days())  # the State Council's notices, from chinesecalendar
 
 
 def bj(*args) -> datetime:
@@ -123,3 +119,29 @@ def test_a_position_sits_in_a_unit_of_its_kind():
                                        ("局长", None, "bd-2", "kind bureau"), ("厨师", None, None, "not one of")):
         with pytest.raises(ValueError, match=why):
             refuse_position(position, squad, unit, units)
+
+
+def test_the_national_calendar_with_the_bureaus_own_days_on_top():
+    national = national_days()
+    assert national[date(2026, 2, 17)] == SpecialDay(date(2026, 2, 17), "holiday", "春节", "national")
+    assert national[date(2026, 10, 10)].kind == "workday"  # 国庆节调休上班
+    days = with_corrections(national, [(date(2026, 10, 7), "ordinary", "照常上班"), (date(2026, 11, 24), "holiday", "临时调整")])
+    calendar = calendar_of(days)
+    assert calendar.is_working_day(date(2026, 10, 7)) and not calendar.is_working_day(date(2026, 11, 24))
+    assert not calendar.is_working_day(date(2026, 10, 6))  # the national holiday the bureau did not touch
+
+
+def test_from_november_the_administrators_are_warned_while_next_years_holidays_are_not_loaded():
+    national = national_days()
+    latest = max(national_years_of(national))
+    assert next_year_warning(date(latest, 10, 31), national) is None  # not before November
+    warning = next_year_warning(date(latest, 11, 1), national)
+    assert warning is not None and f"{latest + 1}年节假日安排尚未载入" in warning
+    typed = with_corrections(national, [(date(latest + 1, 1, 1), "holiday", "元旦")])  # the bureau typed it in
+    assert year_loaded(latest + 1, typed) and next_year_warning(date(latest, 11, 1), typed) is None
+    if latest > 2026:  # once chinesecalendar brings 2027, 2027's deadlines skip its holidays by themselves
+        assert not calendar_of(national).is_working_day(date(2027, 1, 1))
+
+
+def national_years_of(days) -> set[int]:
+    return {d.year for d, s in days.items() if s.kind == "holiday"}

@@ -73,3 +73,59 @@ class WorkCalendar:
                 break
             total += min(stop, end) - begin
         return total.total_seconds() / 3600
+
+
+# -- the State Council's calendar, with the bureau's corrections on top --------------------------------
+
+@dataclass(frozen=True)
+class SpecialDay:
+    day: date
+    kind: str  # holiday 节假日 | workday 调休上班 | ordinary (a bureau's correction only)
+    name: str
+    source: str  # national (国务院办公厅通知, from chinesecalendar) | bureau
+
+
+def national_years() -> range:
+    """The years whose 国务院办公厅 holiday notice `chinesecalendar` holds."""
+    from chinese_calendar import constants
+    years = {d.year for d in constants.holidays}
+    return range(min(years), max(years) + 1)
+
+
+def national_days() -> dict[date, SpecialDay]:
+    """Every holiday and 调休 workday of the State Council's notices, as `chinesecalendar` keeps them
+    (data someone else keeps current: an upgrade of the package brings next year's)."""
+    from chinese_calendar import constants
+    chinese = {h.value: h.chinese for h in constants.Holiday}
+    out = {d: SpecialDay(d, "holiday", chinese.get(n, n), "national") for d, n in constants.holidays.items()}
+    out.update({d: SpecialDay(d, "workday", f"{chinese.get(n, n)}调休上班", "national")
+                for d, n in constants.workdays.items()})
+    return out
+
+
+def with_corrections(national: dict[date, SpecialDay], bureau: list[tuple[date, str, str]]) -> dict[date, SpecialDay]:
+    """The calendar in force: the national days, each of the bureau's own days (kind holiday,
+    workday, or ordinary) in place of the national one."""
+    days = dict(national)
+    for day, kind, name in bureau:
+        days[day] = SpecialDay(day, kind, name, "bureau")
+    return days
+
+
+def calendar_of(days: dict[date, SpecialDay], periods: tuple[tuple[time, time], ...] = OFFICE_HOURS) -> WorkCalendar:
+    return WorkCalendar(holidays=frozenset(d for d, s in days.items() if s.kind == "holiday"),
+                        workdays=frozenset(d for d, s in days.items() if s.kind == "workday"), periods=periods)
+
+
+def year_loaded(year: int, days: dict[date, SpecialDay]) -> bool:
+    """Whether a year's holidays are known: the national notice, or the bureau's own holidays typed in."""
+    return year in national_years() or any(d.year == year and s.kind == "holiday" for d, s in days.items())
+
+
+def next_year_warning(today: date, days: dict[date, SpecialDay]) -> str | None:
+    """From November on, what the administrators are told while next year's holidays are not loaded."""
+    nxt = today.year + 1
+    if today.month < 11 or year_loaded(nxt, days):
+        return None
+    return (f"{nxt}年节假日安排尚未载入: 截止时限将把{nxt}年的元旦、春节等按工作日计算。国务院办公厅通知发布后, "
+            f"请升级 chinesecalendar 或在 PUT /v1/calendar/{{日期}} 录入。")

@@ -14,11 +14,13 @@ from sqlmodel import select
 from sse_starlette import EventSourceResponse
 
 from common.auth import Principal, Role, require_roles
+from common.clock import bureau_date
 from common.messaging.contracts import Location
+from common.workcalendar import next_year_warning, year_loaded
 from dispatch.handlers import (OPEN, DispatchRefused, accept, answer_order, dispatch_from_queue, extend, reassign,
                                replace_rules, reroute, return_assignment, set_calendar_day, StaleRules, supervise)
 from dispatch.patrol import PatrolRefused, TooFarFromPost
-from dispatch.tables import (Assignment, CalendarDay, Escalation, Officer, QueueItem, RoutingRuleRow, Squad,
+from dispatch.tables import (Assignment, Escalation, Officer, QueueItem, RoutingRuleRow, Squad,
                              SupervisionOrder)
 
 
@@ -433,18 +435,27 @@ async def put_rules(body: RulesBody, principal: Admin, service=Depends(get_servi
 
 
 class CalendarDayBody(BaseModel):
-    kind: Literal["holiday", "workday"] = Field(description="节假日 holiday, 调休上班 workday")
+    kind: Literal["holiday", "workday", "ordinary"] = Field(
+        description="节假日 holiday, 调休上班 workday, or ordinary: a national holiday or workday the bureau does not keep")
     name: str = Field(min_length=1, max_length=50)
 
 
-@router.get("/v1/calendar", summary="the bureau's calendar: holidays and weekend days worked")
+@router.get("/v1/calendar", summary="the calendar in force: the State Council's holidays and 调休 days "
+            "(chinesecalendar) with the bureau's own days on top, for a year (default: this year)")
 async def calendar(principal: AnyUser, service=Depends(get_service),
-                   year: Annotated[int, Query(ge=2000, le=2100)] = 2026) -> list[dict]:
-    async with service.session_factory() as session:
-        rows = (await session.exec(select(CalendarDay).where(CalendarDay.day >= date(year, 1, 1),
-                                                             CalendarDay.day <= date(year, 12, 31))
-                                   .order_by(CalendarDay.day))).all()
-    return [{"day": r.day.isoformat(), "kind": r.kind, "name": r.name} for r in rows]
+                   year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> list[dict]:
+    year = year or bureau_date(service.clock.now()).year
+    days = sorted((d for d in service.calendar_days.values() if d.day.year == year), key=lambda d: d.day)
+    return [{"day": d.day.isoformat(), "kind": d.kind, "name": d.name, "source": d.source} for d in days]
+
+
+@router.get("/v1/calendar/status", summary="whether this year's and next year's holidays are loaded; from "
+            "November, a warning for the administrators while next year's are not")
+async def calendar_status(principal: AnyUser, service=Depends(get_service)) -> dict:
+    today = bureau_date(service.clock.now())
+    days = service.calendar_days
+    return {"year": today.year, "loaded": year_loaded(today.year, days), "next_year": today.year + 1,
+            "next_year_loaded": year_loaded(today.year + 1, days), "warning": next_year_warning(today, days)}
 
 
 @router.put("/v1/calendar/{day}", summary="mark a day as a holiday or a workday (admin)")

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from common.auth import Role
 
-CONSOLE_ROLES = frozenset({Role.dispatcher, Role.supervisor, Role.squad_leader, Role.squad_officer})
+CONSOLE_ROLES = frozenset({Role.dispatcher, Role.supervisor, Role.squad_leader, Role.squad_officer, Role.admin})
 router = APIRouter(tags=["console 派遣台"])
 PAGE = (Path(__file__).parent / "static" / "console.html").read_text(encoding="utf-8")
 

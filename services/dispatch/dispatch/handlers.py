@@ -33,6 +33,7 @@ from dispatch.patrol import PostWindow, judge_check_in, shifts_on
 from dispatch.tables import (Announcement, Assignment, CalendarDay, CategoryName, Escalation, Grid, Officer, PatrolPost,
                              PatrolShift, QueueItem, RoutingRuleRow, Squad, SupervisionOrder)
 from dispatch.workcalendar import OFFICE_HOURS, WorkCalendar, deadline
+from common.workcalendar import SpecialDay, national_days, with_corrections
 
 log = logging.getLogger(__name__)
 BOARD_CHANNEL = "dispatch_board"
@@ -453,9 +454,16 @@ async def replace_rules(uow: UnitOfWork, read_version: int, rules: list[dict]) -
     return current + 1
 
 
+async def calendar_days(session) -> dict[date, SpecialDay]:
+    """The calendar in force: the State Council's notices (chinesecalendar) with the bureau's own
+    days on top (the `calendar_days` table: a holiday, a workday, or an ordinary day)."""
+    rows = (await session.exec(select(CalendarDay).order_by(CalendarDay.day))).all()
+    return with_corrections(national_days(), [(r.day, r.kind, r.name) for r in rows])
+
+
 async def announce_calendar(uow: UnitOfWork) -> bool:
     """WorkCalendarChanged with the whole calendar, when it differs from what was last told."""
-    days = (await uow.session.exec(select(CalendarDay).order_by(CalendarDay.day))).all()
+    days = sorted((await calendar_days(uow.session)).values(), key=lambda d: d.day)
     event = WorkCalendarChanged(holidays=[d.day for d in days if d.kind == "holiday"],
                                 workdays=[d.day for d in days if d.kind == "workday"],
                                 office_hours=list(OFFICE_HOURS),
@@ -472,7 +480,9 @@ async def announce_calendar(uow: UnitOfWork) -> bool:
 
 
 async def set_calendar_day(uow: UnitOfWork, day, kind: str | None, name: str | None) -> None:
-    """An admin's calendar: a holiday, a workday (调休), or (kind None) an ordinary day again; told."""
+    """The bureau's own day on top of the national calendar: a holiday, a workday (调休), an
+    ordinary day (a national holiday the bureau works), or (kind None) the national calendar's
+    again; told."""
     row = await uow.session.get(CalendarDay, day, with_for_update=True)
     if kind is None:
         if row is not None:

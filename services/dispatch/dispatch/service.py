@@ -5,7 +5,7 @@ import asyncio
 import json
 import logging
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -28,13 +28,14 @@ from dispatch.domain import GridArea, GridMap, RoutingRule
 from dispatch.directory_api import router as directory_router
 from dispatch.directory_handlers import Directory, announce as announce_directory, load as load_directory
 from dispatch.directory_handlers import on_staff_signed_in
-from dispatch.handlers import (BOARD_CHANNEL, Context, announce_calendar, announce_grids, check_deadlines,
+from dispatch.handlers import (BOARD_CHANNEL, Context, announce_calendar, announce_grids, calendar_days, check_deadlines,
                                check_patrols, follow_case, record_category)
 from dispatch.patrol_api import PostBody, router as patrol_router
 from dispatch.routing import route_filed
 from dispatch.settings import DispatchSettings
-from dispatch.tables import CalendarDay, CategoryName, Grid, Officer, PatrolPost, RoutingRuleRow, Squad, Unit, backbone
+from dispatch.tables import CategoryName, Grid, Officer, PatrolPost, RoutingRuleRow, Squad, Unit, backbone
 from dispatch.workcalendar import WorkCalendar
+from common.workcalendar import calendar_of
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class DispatchService(Service):
         self.grid_map = GridMap([])
         self.rules: list[RoutingRule] = []
         self.calendar = WorkCalendar()
+        self.calendar_days: dict = {}
         self.squad_names: dict[str, str] = {}
         self.category_names: dict[str, str] = {}
         self.directory = Directory({}, {}, [])
@@ -116,7 +118,6 @@ class DispatchService(Service):
         seed_path = Path(self.settings.seed_file) if self.settings.seed_file else HERE / "seed" / "zhongyuan.json"
         seed = json.loads(seed_path.read_text(encoding="utf-8"))
         rules_path = Path(self.settings.rules_file) if self.settings.rules_file else HERE / "seed" / "routing_rules.json"
-        calendar = json.loads((HERE / "seed" / "calendar.json").read_text(encoding="utf-8"))
         async with self.session_factory() as session:
             await session.execute(insert(Unit).values(seed["units"]).on_conflict_do_nothing())
             squads = insert(Squad).values(seed["squads"])
@@ -135,13 +136,6 @@ class DispatchService(Service):
                 rules = [RuleBody(**r) for r in json.loads(rules_path.read_text(encoding="utf-8"))]
                 await session.execute(insert(RoutingRuleRow).values(
                     [{"position": i + 1, **r.model_dump()} for i, r in enumerate(rules)]).on_conflict_do_nothing())
-            if (await session.exec(select(CalendarDay).limit(1))).first() is None:
-                # Seeded once, like the rules: after that the calendar is the admin's, and a
-                # restart must not bring back a day the admin removed.
-                days = [{"day": date.fromisoformat(d), "kind": kind, "name": name}
-                        for kind, key in (("holiday", "holidays"), ("workday", "workdays"))
-                        for d, name in calendar[key].items()]
-                await session.execute(insert(CalendarDay).values(days).on_conflict_do_nothing())
             await session.commit()
 
     async def load_grids(self) -> None:
@@ -158,13 +152,12 @@ class DispatchService(Service):
     async def load_rules_and_calendar(self) -> None:
         async with self.session_factory() as session:
             rules = (await session.exec(select(RoutingRuleRow).order_by(RoutingRuleRow.position))).all()
-            days = (await session.exec(select(CalendarDay))).all()
+            self.calendar_days = await calendar_days(session)
             names = dict((await session.exec(select(CategoryName.code, CategoryName.name))).all())
         self.category_names.clear()  # the same dict: the handler that records a name holds it
         self.category_names.update(names)
         self.rules = [rule_of(r) for r in rules]
-        self.calendar = WorkCalendar(holidays=frozenset(d.day for d in days if d.kind == "holiday"),
-                                     workdays=frozenset(d.day for d in days if d.kind == "workday"))
+        self.calendar = calendar_of(self.calendar_days)
         self._refreshed = time.monotonic()
 
     async def tick(self) -> int:
