@@ -56,7 +56,9 @@ async def test_an_owner_applies_online_the_clerk_approves_and_the_owner_sees_the
         item = clerk.locator(".application").first
         await item.wait_for(timeout=10_000)
         assert "豆豆" in await item.inner_text() and "410***********1234" in await item.inner_text()
-        assert await item.locator("img").first.evaluate("img => img.naturalWidth") == 640  # the dog's photo shows
+        dog_photo = item.locator("img[alt=犬只照片]")
+        await item.locator("img[alt=犬只照片][data-state=loaded]").wait_for(timeout=10_000)  # loads as it may
+        assert await dog_photo.evaluate("img => img.naturalWidth") == 640  # the dog's photo shows
         await item.locator("input[name=tag_id]").fill("ZYTAG-00077")
         await item.locator("input[name=postal_tracking]").fill("EMS9876543210CN")
         await item.locator("button", has_text="批准").click()

@@ -6,7 +6,7 @@ store (AWS, MinIO, Ceph RGW, Aliyun OSS, Huawei OBS), through boto3: credentials
 boto3's usual chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, an instance role),
 never from the URL. A store for another backend implements the two methods of `ObjectStore` and
 is added to `open_store`. Keys are content addresses (`<sha256>.<ext>` under a prefix), so a put
-is idempotent.
+is idempotent; what may be removed again (an application that is refused) has keys of its own.
 
 The store is never public: objects are served through the service that owns them, which
 decides who may see each one."""
@@ -23,6 +23,8 @@ class ObjectStore(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
     async def get(self, key: str) -> bytes: ...
+
+    async def delete(self, key: str) -> None: ...
 
 
 class LocalFolderStore:
@@ -49,6 +51,9 @@ class LocalFolderStore:
             return await asyncio.to_thread(self._path(key).read_bytes)
         except FileNotFoundError as exc:
             raise KeyError(key) from exc
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
 
 class S3Store:
@@ -79,6 +84,9 @@ class S3Store:
             except self._client.exceptions.NoSuchKey as exc:
                 raise KeyError(key) from exc
         return await asyncio.to_thread(read)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._client.delete_object, Bucket=self.bucket, Key=self._key(key))
 
 
 def open_store(url: str) -> ObjectStore:

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, UploadFile, status
 
 from common.auth import Principal, Role, require_roles
-from common.photos import MAX_BYTES, PhotoRejected, inspect
+from common.photos import MAX_BYTES, Photo, PhotoRejected, inspect
 from ledger.domain.credit_code import CreditCodeInvalid
 from ledger.domain.merchant import RowRefused
 from ledger.domain.points import PointRefused
@@ -63,13 +63,17 @@ def refusals():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 
 
+async def checked_photo(upload: UploadFile, what: str) -> Photo:
+    """A photo checked (its type from its content, its size before decoding), off the event loop."""
+    data = await upload.read(MAX_BYTES + 1)
+    return await asyncio.to_thread(inspect, data, f"{what} ({upload.filename})")
+
+
 async def store_photo(service, upload: UploadFile | None, prefix: str, what: str) -> StoredFile | None:
-    """A photo checked (its type from its content, its size before decoding) and kept in the object
-    store under its content address."""
+    """A photo checked and kept in the object store under its content address."""
     if upload is None:
         return None
-    data = await upload.read(MAX_BYTES + 1)
-    photo = await asyncio.to_thread(inspect, data, f"{what} ({upload.filename})")
+    photo = await checked_photo(upload, what)
     key = f"ledger/{prefix}/{photo.sha256}.{photo.extension}"
     await service.store.put(key, photo.data, photo.content_type)
     return StoredFile(key, photo.content_type)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from ledger.api.deps import ServiceDep, not_found, store_photo
+from ledger.api.deps import ServiceDep, checked_photo, not_found
 from ledger.api.dogs import dog_refusals
 from ledger.handlers import applications
 from ledger.handlers.dogs import Dog, Owner, Rabies
@@ -45,8 +45,10 @@ class Submitted(BaseModel):
 
 @router.post("/public/v1/dog-applications", status_code=201, response_model=Submitted,
              summary="网上办理: an owner's application with the dog's and the vaccination certificate's photos",
-             description="Multipart. The register's rules are checked at once (a 422 names the rule). Answers the "
-                         "token to follow the application with.")
+             description="Multipart. The form's and the register's rules are checked at once (a 422 names the "
+                         "rule), before the photos are kept. What only the register knows (whether the household "
+                         "holds a dog already) is the clerk's to tell, with the reason the owner then reads. Answers "
+                         "the token to follow the application with.")
 async def apply(request: Request, service: ServiceDep,
                 owner_name: Annotated[str, Form(min_length=1, max_length=100)],
                 owner_id_number: Annotated[str, Form(min_length=15, max_length=20)],
@@ -70,18 +72,21 @@ async def apply(request: Request, service: ServiceDep,
     settings = service.settings
     await service.limiter.limit(request, settings.trusted_proxies, "dog-applications",
                                 settings.dog_applications_per_minute, "applications")
+    owner = Owner(name=owner_name, id_number=owner_id_number, phone=owner_phone, address=owner_address,
+                  lon=lon, lat=lat, alone=alone)
+    dog = Dog(name=dog_name, breed=breed, size=size, sex=sex, birth_date=birth_date, chip=chip or None,
+              height_cm=height_cm, colour=colour)
+    rabies = Rabies(certificate=rabies_certificate, vaccinated_on=vaccinated_on, clinic=clinic)
+    ctx = service.dog_context("online")
     with dog_refusals():
-        dog_stored = await store_photo(service, dog_photo, "dog-applications", "dog_photo")
-        cert_stored = await store_photo(service, certificate_photo, "dog-applications", "certificate_photo")
-        async with service.uow() as uow:
-            a, token = await applications.submit(
-                uow, Owner(name=owner_name, id_number=owner_id_number, phone=owner_phone, address=owner_address,
-                           lon=lon, lat=lat, alone=alone),
-                Dog(name=dog_name, breed=breed, size=size, sex=sex, birth_date=birth_date, chip=chip or None,
-                    height_cm=height_cm, colour=colour),
-                Rabies(certificate=rabies_certificate, vaccinated_on=vaccinated_on, clinic=clinic),
-                dog_photo=(dog_stored.key, dog_stored.content_type),
-                certificate=(cert_stored.key, cert_stored.content_type), ctx=service.dog_context("online"))
+        # the form and the rules first, then the photos checked, and only then anything stored
+        owner, dog = applications.check(owner, dog, rabies, service.clock.now(), ctx)
+        photos = [await checked_photo(dog_photo, "dog_photo"), await checked_photo(certificate_photo,
+                                                                                   "certificate_photo")]
+        async with applications.stored_photos(service.store, photos) as stored:
+            async with service.uow() as uow:
+                a, token = await applications.submit(uow, owner, dog, rabies, dog_photo=stored[0],
+                                                     certificate=stored[1], ctx=ctx)
     return Submitted(token=token, status=a.status)
 
 

@@ -4,15 +4,18 @@ is issued and the tag posted, its tracking number shown to the owner) or sends i
 reason the owner reads."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import asdict
 from datetime import date
 
 from sqlmodel import select
 
 from common.clock import bureau_date
+from common.photos import Photo
 from common.uow import UnitOfWork
 from ledger.domain.dogs import Size, refuse_in_zone, zone_of
 from ledger.handlers.dogs import Context, Dog, DogConflict, Owner, Rabies, household_dogs, checked, issue_licence
@@ -38,19 +41,46 @@ def _unform(form: dict, ctx: Context) -> tuple[Owner, Dog, Rabies]:
     return owner, dog, rabies
 
 
+def check(owner: Owner, dog: Dog, rabies: Rabies, now, ctx: Context) -> tuple[Owner, Dog]:
+    """The form's own rules and the zone's size rule, before anything is kept: an owner learns now
+    what would be refused, not days later. (Whether the household holds a dog already is the
+    register's to know: the clerk sees it, the public form never says.)"""
+    owner, dog = checked(owner, dog, rabies, bureau_date(now), ctx.rules)
+    refuse_in_zone(zone_of(owner.lon, owner.lat, ctx.zones), Size(dog.size), 0)
+    return owner, dog
+
+
+@contextlib.asynccontextmanager
+async def stored_photos(store, photos: list[Photo]) -> AsyncIterator[list[tuple[str, str]]]:
+    """The application's photos kept under keys of their own (never shared with another upload of the
+    same bytes), removed again if the application is not taken."""
+    prefix = f"ledger/dog-applications/{uuid.uuid4()}"
+    keys = [(f"{prefix}/{i}-{p.sha256[:16]}.{p.extension}", p.content_type) for i, p in enumerate(photos)]
+    for (key, media), photo in zip(keys, photos):
+        await store.put(key, photo.data, media)
+    try:
+        yield keys
+    except BaseException:
+        for key, _ in keys:
+            with contextlib.suppress(Exception):
+                await store.delete(key)
+        raise
+
+
 async def submit(uow: UnitOfWork, owner: Owner, dog: Dog, rabies: Rabies, *, dog_photo: tuple[str, str],
                  certificate: tuple[str, str], ctx: Context) -> tuple[DogApplication, str]:
-    """The application, checked against the register's rules at once (an owner learns now what
-    would be refused, not days later); returns it with the token to follow it (shown once)."""
-    today = bureau_date(uow.clock.now())
-    owner, dog = checked(owner, dog, rabies, today, ctx.rules)
+    """The application (checked by `check`); returns it with the token to follow it (shown once). A
+    household in a key management zone that holds a dog already is flagged for the clerk."""
     zone = zone_of(owner.lon, owner.lat, ctx.zones)
-    refuse_in_zone(zone, Size(dog.size), await household_dogs(uow, owner, ctx.vault) if zone else 0)
+    flags = []
+    if zone is not None and (held := await household_dogs(uow, owner, ctx.vault)):
+        flags.append({"rule": "key_zone_household", "msg": f"该户在重点管理区{zone.name}已登记 {held} 只犬 (一户一犬)"})
     token = secrets.token_urlsafe(12)
     application = DogApplication(id=str(uuid.uuid4()), token_sha256=token_digest(token), status="submitted",
-                                 form=_form(owner, dog, rabies, ctx), dog_photo_key=dog_photo[0],
-                                 dog_photo_type=dog_photo[1], certificate_key=certificate[0],
-                                 certificate_type=certificate[1], submitted_at=uow.clock.now())
+                                 form={**_form(owner, dog, rabies, ctx), "flags": flags},
+                                 dog_photo_key=dog_photo[0], dog_photo_type=dog_photo[1],
+                                 certificate_key=certificate[0], certificate_type=certificate[1],
+                                 submitted_at=uow.clock.now())
     uow.session.add(application)
     await uow.commit()
     return application, token
