@@ -19,7 +19,7 @@ from common.messaging.contracts import (DogLicenceIssued, LedgerFiguresReported,
 from common.messaging.memory import InMemoryTransport
 from common.service import create_app
 from devstack.case_year import YearTotals, district, records, year
-from reporting.domain import DEFAULT_WEIGHTS, INDICATORS
+from reporting.domain import BY_KEY, DEFAULT_WEIGHTS, INDICATORS
 from reporting.service import ReportingService
 from reporting.settings import ReportingSettings
 from tests.conftest import auth, running
@@ -116,8 +116,10 @@ async def test_the_circular_as_a_page_and_as_a_pdf(reporting):
     assert page.count("<path") >= 6 and "林山寨" in page  # the grids' map, with their names
     assert "占道经营" in page  # the categories by their names
     assert "个百分点" in page  # 环比 and 同比 against June 2024 and May 2025
-    for i in INDICATORS:  # the formulas as footnotes
-        assert html.escape(i.formula) in page, i.key
+    for i in INDICATORS:  # the formulas as footnotes, in Chinese: what a bureau prints is read in Chinese
+        assert html.escape(i.printed) in page and html.escape(i.formula) not in page, i.key
+    notes = page[page.index("注: 指标口径"):]
+    assert not re.search(r"[A-Za-z]{3,}", re.sub(r"<[^>]+>", "", notes).replace("P90", "")), "English in the footnotes"
     assert "商户 20,310 户" in page and "养犬登记 7 只" in page and "收容流浪犬 3 只" in page
     headline = re.search(r"<td>受理数</td><td>([\d,]+)</td>", page)
     assert headline and 250 < int(headline.group(1).replace(",", "")) < 450, headline  # ~4,000 / 12
@@ -128,6 +130,7 @@ async def test_the_circular_as_a_page_and_as_a_pdf(reporting):
     assert len(pdf) >= 2
     text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
     assert "城市管理工作月度通报" in text and "中队排位" in text and "处置率" in text and "养犬登记 7 只" in text
+    assert "reports received" not in text and BY_KEY["received"].printed[:12] in text
     SHOTS.mkdir(parents=True, exist_ok=True)
     for i in range(len(pdf)):
         pdf[i].render(scale=1.4).to_pil().save(SHOTS / f"circular-2025-06-p{i + 1}.png")

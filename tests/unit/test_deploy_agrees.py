@@ -3,6 +3,7 @@ settings in agreement: every variable a service is given is one it reads, every 
 reach the database and broker named in the file, and the gateway routes each path to its owner."""
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -17,7 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 RAW = (REPO / "docker-compose.yml").read_text()
 OPERATOR = {"AUTH_JWT_SECRET": "k7Qd9vX2mZr4Lw8Nc1Tb6Yp3Hs5Gf0Ju-operator", "POSTGRES_PASSWORD": "pgSecret42",
             "INTAKE_PHOTO_URL_SECRET": "p2Wn8Rt5Vx1Bq7Zk4Mj9Hc3Fd6Ls0Ga-photos",
-            "LEDGER_ID_NUMBER_KEY": "z8Xc2Vb5Nm1Aq4Ws7Ed0Rf3Tg6Yh9Uj-id-numbers"}
+            "LEDGER_ID_NUMBER_KEY": "z8Xc2Vb5Nm1Aq4Ws7Ed0Rf3Tg6Yh9Uj-id-numbers",
+            "CGZF_PUBLIC_BASE_URL": "https://cgzf.zhongyuan.example.gov.cn"}
 """What an operator gives `docker compose up` before it will start."""
 SERVICES = {s.name: s for s in build_services("postgresql+asyncpg://u@h/db", None)}
 
@@ -149,3 +151,55 @@ def test_gateway_listens_on_loopback_unless_told():
     assert COMPOSE["services"]["gateway"]["ports"] == ["127.0.0.1:8000:8000"]
     told = interpolate(RAW, {**OPERATOR, "CGZF_GATEWAY_BIND": "0.0.0.0"})
     assert told["services"]["gateway"]["ports"] == ["0.0.0.0:8000:8000"]
+
+
+DOCKER_BRIDGES = ipaddress.ip_network("172.16.0.0/12")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in SERVICES.items() if s.tables.rate_windows is not None))
+def test_every_service_with_public_routes_believes_the_gateway_and_the_gateway_says_who_called(name):
+    """Behind nginx every citizen is the gateway's address: unless the service believes the
+    gateway's X-Forwarded-For, one bucket serves the whole city (six applications a minute for all)."""
+    env = COMPOSE["services"][name]["environment"]
+    trusted = [ipaddress.ip_network(p.strip(), strict=False)
+               for p in env.get(name.upper() + "_TRUSTED_PROXIES", "").split(",") if p.strip()]
+    assert any(DOCKER_BRIDGES.subnet_of(t) for t in trusted if t.version == 4), \
+        f"{name} does not believe the gateway on Docker's bridge networks: {trusted}"
+    assert "trusted_proxies" in type(SERVICES[name].settings).model_fields
+    conf = (REPO / "deploy" / "gateway" / "nginx.conf").read_text()
+    server = conf[conf.index("server {"):conf.index("location")]
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for" in server
+    assert conf.count("proxy_set_header") == 1, "a location that sets a header of its own drops the server's"
+
+
+def test_every_service_that_keeps_objects_keeps_them_in_the_one_store():
+    keepers = [n for n, s in SERVICES.items() if "object_store_url" in type(s.settings).model_fields]
+    assert {"intake", "cases", "ledger"} <= set(keepers)
+    urls = {COMPOSE["services"][n]["environment"].get(n.upper() + "_OBJECT_STORE_URL") for n in keepers}
+    assert len(urls) == 1 and None not in urls, urls
+    url = urls.pop()
+    assert url.startswith("file://"), url
+    path = url.removeprefix("file://")
+    for n in keepers:
+        assert f"objects:{path}" in COMPOSE["services"][n]["volumes"], f"{n} loses its objects with its container"
+    told = interpolate(RAW, {**OPERATOR, "CGZF_OBJECT_STORE_URL": "s3://cgzf/objects?region=cn-north-1"})
+    assert {told["services"][n]["environment"][n.upper() + "_OBJECT_STORE_URL"] for n in keepers} == \
+        {"s3://cgzf/objects?region=cn-north-1"}
+
+
+def test_a_service_started_by_hand_runs_in_production_and_refuses_the_development_secrets(monkeypatch):
+    from intake.settings import IntakeSettings
+    from ledger.settings import LedgerSettings
+    for prefix in ("INTAKE", "LEDGER"):
+        monkeypatch.delenv(f"{prefix}_ENVIRONMENT", raising=False)
+    monkeypatch.delenv("AUTH_JWT_SECRET", raising=False)
+    with pytest.raises(ValueError, match="AUTH_JWT_SECRET"):
+        IntakeSettings()
+    monkeypatch.setenv("AUTH_JWT_SECRET", OPERATOR["AUTH_JWT_SECRET"])
+    monkeypatch.setenv("LEDGER_ID_NUMBER_KEY", OPERATOR["LEDGER_ID_NUMBER_KEY"])
+    with pytest.raises(ValueError, match="LEDGER_PUBLIC_BASE_URL"):
+        LedgerSettings()  # the cards' QR codes would take whatever Host header a request sent
+    assert LedgerSettings(public_base_url="https://cgzf.example.gov.cn").environment == "production"
+    monkeypatch.setenv("AUTH_OIDC_ISSUER", "https://sso.example.gov.cn/realms/zhongyuan")
+    with pytest.raises(ValueError, match="AUTH_PUBLIC_BASE_URL"):
+        LedgerSettings(public_base_url="https://cgzf.example.gov.cn")

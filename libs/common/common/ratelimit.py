@@ -48,17 +48,30 @@ def _trusted(address: str, trusted_proxies: frozenset[str]) -> bool:
 
 
 def client_address(request: Request, trusted_proxies: frozenset[str]) -> str:
-    """The caller's address: behind the gateway, the last address in X-Forwarded-For that is
-    not one of our own proxies (the earlier ones are whatever the client chose to send).
-    `trusted_proxies` holds addresses or networks (10.0.0.0/8)."""
+    """The caller as the rate limits count it: behind the gateway, the last address in
+    X-Forwarded-For that is not one of our own proxies (the earlier ones are whatever the client
+    chose to send); `trusted_proxies` holds addresses or networks (10.0.0.0/8). An IPv6 client is
+    its /64, the network one subscriber is given, or it could take a new address per request."""
     peer = request.client.host if request.client else "unknown"
     if not _trusted(peer, trusted_proxies):
-        return peer
+        return _subscriber(peer)
     hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
     for hop in reversed(hops):
         if not _trusted(hop, trusted_proxies):
-            return hop
-    return peer
+            return _subscriber(hop)
+    return _subscriber(peer)
+
+
+def _subscriber(address: str) -> str:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def submitter_of(kind: str, identity: str, pepper: bytes) -> str:

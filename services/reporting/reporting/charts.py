@@ -12,7 +12,7 @@ from reportlab.graphics import renderSVG
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, Polygon, String
+from reportlab.graphics.shapes import Drawing, Polygon, Rect, String
 from reportlab.lib import colors
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -29,9 +29,9 @@ def _whole_numbers(axis, top: int) -> None:
         axis.valueMax, axis.valueStep = 5, 1
 
 
-def trend(days: list[date], received: list[int], closed: list[int], width: float = 480,
+def trend(days: list[date], received: list[int], closed: list[int], first: str = "受理", width: float = 480,
           height: float = 190) -> Drawing:
-    """受理 and 结案 per day of the month."""
+    """受理 (or, for a squad, 立案: `first`) and 结案 per day of the month."""
     d = Drawing(width, height)
     plot = LinePlot()
     plot.x, plot.y, plot.width, plot.height = 40, 35, width - 60, height - 60
@@ -49,9 +49,9 @@ def trend(days: list[date], received: list[int], closed: list[int], width: float
     legend = Legend()
     legend.x, legend.y, legend.fontName, legend.fontSize = width - 150, height - 8, FONT, 8
     legend.alignment, legend.columnMaximum = "right", 1
-    legend.colorNamePairs = [(BLUE, "受理"), (GREEN, "结案")]
+    legend.colorNamePairs = [(BLUE, first), (GREEN, "结案")]
     d.add(legend)
-    d.add(String(40, height - 14, "每日受理与结案", fontName=FONT, fontSize=9, fillColor=GREY))
+    d.add(String(40, height - 14, f"每日{first}与结案", fontName=FONT, fontSize=9, fillColor=GREY))
     return d
 
 
@@ -106,6 +106,18 @@ def grid_map(grids: list[dict], title: str, width: float = 480, height: float = 
         value = "—" if g.get("rate") is None else f"{g['rate'] * 100:.1f}%"
         d.add(String(cx, cy - 9, value, fontName=FONT, fontSize=8, textAnchor="middle"))
     d.add(String(pad, height - 12, title, fontName=FONT, fontSize=9, fillColor=GREY))
+    return d
+
+
+RED = colors.HexColor("#c62828")
+
+
+def red_flag(size: float = 16) -> Drawing:
+    """流动红旗: a red pennant on its pole, drawn (an emoji needs a font many machines lack)."""
+    d = Drawing(size, size)
+    d.add(Rect(size * 0.18, size * 0.04, size * 0.07, size * 0.92, fillColor=GREY, strokeColor=None))
+    d.add(Polygon([size * 0.25, size * 0.96, size * 0.92, size * 0.76, size * 0.25, size * 0.52],
+                  fillColor=RED, strokeColor=None))
     return d
 
 

@@ -73,24 +73,40 @@ def score_of(s) -> str:
     return f"{s.score:.2f}" if s.cases else "—"
 
 
-async def daily(session, month: date) -> tuple[list[date], list[int], list[int]]:
+async def daily(session, month: date, squad_id: str | None = None) -> tuple[list[date], list[int], list[int]]:
+    """Each day of the month: reports received and cases closed, district-wide; for one squad
+    (`squad_id`), the squad's cases opened and closed."""
     nxt = (month + timedelta(days=32)).replace(day=1)
     a, b = bureau_midnight(month), bureau_midnight(nxt)
-    received = dict((await session.execute(text(
-        "SELECT timezone('Asia/Shanghai', received_at)::date, count(*) FROM reporting.incidents "
-        "WHERE received_at >= :a AND received_at < :b GROUP BY 1"), {"a": a, "b": b})).all())
+    if squad_id is None:
+        received = dict((await session.execute(text(
+            "SELECT timezone('Asia/Shanghai', received_at)::date, count(*) FROM reporting.incidents "
+            "WHERE received_at >= :a AND received_at < :b GROUP BY 1"), {"a": a, "b": b})).all())
+    else:
+        received = dict((await session.execute(text(
+            "SELECT timezone('Asia/Shanghai', opened_at)::date, count(*) FROM reporting.cases "
+            "WHERE opened_at >= :a AND opened_at < :b AND squad_id = :s GROUP BY 1"),
+            {"a": a, "b": b, "s": squad_id})).all())
     closed = dict((await session.execute(text(
         "SELECT timezone('Asia/Shanghai', closed_at)::date, count(*) FROM reporting.cases "
-        "WHERE closed_at >= :a AND closed_at < :b GROUP BY 1"), {"a": a, "b": b})).all())
+        "WHERE closed_at >= :a AND closed_at < :b AND (CAST(:s AS text) IS NULL OR squad_id = :s) GROUP BY 1"),
+        {"a": a, "b": b, "s": squad_id})).all())
     days = [month + timedelta(days=i) for i in range((nxt - month).days)]
     return days, [received.get(d, 0) for d in days], [closed.get(d, 0) for d in days]
 
 
-async def top_categories(session, period: Period, n: int) -> list[tuple[str, int]]:
-    """The period's n categories most reported, by name, with their 受理数."""
+async def top_categories(session, period: Period, n: int, squad_id: str | None = None) -> list[tuple[str, int]]:
+    """The period's n categories most reported, by name, with their 受理数; for one squad
+    (`squad_id`), its cases opened in the period."""
     names = {c.code: c.name for c in (await session.exec(select(CategoryInfo))).all()}
-    per = await counts(session, period, "category")
-    return sorted(((names.get(code, code), c.received) for code, c in per.items() if code), key=lambda t: -t[1])[:n]
+    if squad_id is None:
+        per = {code: c.received for code, c in (await counts(session, period, "category")).items()}
+    else:
+        per = dict((await session.execute(text(
+            "SELECT category_code, count(*) FROM reporting.cases WHERE opened_at >= :a AND opened_at < :b "
+            "AND squad_id = :s GROUP BY 1"), {"a": bureau_midnight(period.start), "b": bureau_midnight(period.end),
+                                              "s": squad_id})).all())
+    return sorted(((names.get(code, code), c) for code, c in per.items() if code), key=lambda t: -t[1])[:n]
 
 
 async def grid_rates(session, period: Period, rule: OnTime) -> list[dict]:
@@ -126,7 +142,7 @@ async def build(session, month: date, *, bureau: str, rule: OnTime, weights: dic
     return Circular(bureau=bureau, month=month, label=period.label, headline=headline, days=days,
                     received_by_day=received_by_day, closed_by_day=closed_by_day, categories=categories,
                     ranking=ranking, grids=grids, ledger=district.figures if district else None, dogs=dogs,
-                    footnotes=[(i.name, i.formula) for i in INDICATORS], generated_at=now)
+                    footnotes=[(i.name, i.printed) for i in INDICATORS], generated_at=now)
 
 
 # -- HTML -------------------------------------------------------------------------------------------

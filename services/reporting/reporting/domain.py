@@ -294,7 +294,38 @@ class Indicator:
 
     @property
     def formula(self) -> str:
+        """The formula as the API describes it (its function's docstring)."""
         return (self.fn.__doc__ or "").strip()
+
+    @property
+    def printed(self) -> str:
+        """The formula as the bureau prints it (指标口径, the circular's footnotes): in Chinese."""
+        return PRINTED[self.key]
+
+
+PRINTED = {
+    "received": "受理数 = 统计期内受理的群众诉求件数 (各渠道合计, 含重复件)。",
+    "filed": "立案数 = 统计期内立案的案件数。",
+    "filing_rate": "立案率 = 立案数 ÷ 受理数。",
+    "dispatched": "派遣数 = 统计期内首次派遣的案件数。",
+    "dispatch_rate": "派遣率 = 派遣数 ÷ 立案数。",
+    "accurate_dispatch_rate": "准确派遣率 = 1 − 退回数 ÷ 派遣数 (退回: 中队以非本单位职责退回)。",
+    "due_close": "应结案数 = 处置时限届满于统计期内的案件数, 加上统计期内结案的案件数 (每件只计一次)。",
+    "closed": "结案数 = 统计期内核查结案的案件数。",
+    "closing_rate": "结案率 = 结案数 ÷ (应结案数 − 缓办数)。",
+    "on_time_closing_rate": "按期结案率 = 按期结案数 ÷ (应结案数 − 缓办数) (按本局设定, 亦可为 ÷ 结案数)。",
+    "handled": "处置数 = 统计期内首次处置反馈的案件数。",
+    "disposal_rate": "处置率 = 处置数 ÷ 应处置数 (应处置数: 已派遣且处置时限届满于统计期内, 或于统计期内处置的案件数)。",
+    "on_time_disposal_rate": "按期处置率 = 按期处置数 ÷ 应处置数 (按本局设定, 亦可为 ÷ 处置数)。",
+    "rework_rate": "返工率 = 返工数 ÷ 应结案数。",
+    "extension_rate": "延期率 = 延期数 (获批延长处置时限的案件数) ÷ 应处置数。",
+    "overdue_open": "超期未处置 = 统计期末已超过处置时限仍未处置的已派遣案件数 (仅看按期率会掩盖这部分案件)。",
+    "overdue_rate": "超期率 = 超期未处置数 ÷ 应处置数。",
+    "handling_median_hours": "处置用时中位数 = 统计期内处置案件从首次派遣到首次处置所用工作小时的中位数 (按本局工作日历计算)。",
+    "handling_p90_hours": "处置用时P90 = 上述工作小时的第90百分位数。",
+    "feedback_rate": "反馈率 = 已告知办理结果的诉求数 ÷ 留有联系方式且案件于统计期内结案的诉求数 (网上诉求在查询页告知, 热线来电由回访告知)。",
+    "satisfaction_rate": "满意率 = (满意数 + 基本满意数) ÷ 评价数 (每件案件计一次评价, 以最近一次为准)。",
+}
 
 
 INDICATORS: tuple[Indicator, ...] = (

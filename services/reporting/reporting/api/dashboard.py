@@ -16,7 +16,7 @@ from common.clock import bureau_date
 from reporting import charts
 from reporting.api.deps import MONTH_PATTERN, Reader, ServiceDep
 from reporting.circular import daily, dog_figures, grid_rates, top_categories
-from reporting.domain import PeriodKind, indicators, period_of
+from reporting.domain import BY_KEY, PeriodKind, indicators, period_of
 from reporting.read_model import counts, total
 from reporting.tables import LedgerFigure
 
@@ -31,7 +31,8 @@ async def dashboard(request: Request):
         request, PAGE, PAGE_ROLES, "领导驾驶舱供局领导、督查、指挥中心和中队长使用; 您的角色 ({role}) 不使用此页面。")
 
 
-@router.get("/v1/reports/live", summary="today's and this month's figures, for the dashboard (poll it)")
+@router.get("/v1/reports/live", summary="today's and this month's figures, for the dashboard (poll it); a squad "
+            "leader's: the squad's own, with the district's rates beside them")
 async def live(principal: Reader, service: ServiceDep) -> dict:
     rule = service.settings.on_time_denominator
     today = bureau_date(service.clock.now())
@@ -39,8 +40,9 @@ async def live(principal: Reader, service: ServiceDep) -> dict:
     async with service.session_factory() as session:
         day = await counts(session, period_of(PeriodKind.day, today), "squad" if scope else None)
         month = await counts(session, period_of(PeriodKind.month, today), "squad" if scope else None)
-        figures = await session.get(LedgerFigure, "district")
-        dogs = await dog_figures(session, today.replace(day=1))
+        figures = await session.get(LedgerFigure, "district") if scope is None else None
+        dogs = await dog_figures(session, today.replace(day=1)) if scope is None else None
+    district = indicators(total(month), rule)
     if scope is not None:
         day, month = ({k: v for k, v in d.items() if k == scope} for d in (day, month))
     d, m = total(day), total(month)
@@ -49,26 +51,32 @@ async def live(principal: Reader, service: ServiceDep) -> dict:
                                                "closed": d.closed, "overdue_open": d.overdue_open},
                                     "indicators": indicators(d, rule)},
             "month_figures": indicators(m, rule),
-            "ledger": figures.figures if figures and scope is None else None,
-            "dogs": dogs}
+            "district_average": {k: v for k, v in district.items() if BY_KEY[k].rate} if scope is not None else None,
+            "ledger": figures.figures if figures else None, "dogs": dogs}
 
 
 @router.get("/v1/reports/charts/{name}.svg", response_class=Response,
-            responses={200: {"content": {"image/svg+xml": {}}}}, summary="the month's charts, as SVG")
-async def chart(name: Literal["trend", "categories", "map"], principal: Reader, service: ServiceDep,
+            responses={200: {"content": {"image/svg+xml": {}}}},
+            summary="the month's charts, as SVG (a squad leader's: the squad's own; no grids' map)")
+async def chart(name: Literal["trend", "categories", "map", "flag"], principal: Reader, service: ServiceDep,
                 month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None):
-    if name == "map" and principal.squad_scope is not None:
+    scope = principal.squad_scope
+    if name == "flag":  # 流动红旗, drawn: a machine without an emoji font shows no empty box
+        return Response(charts.svg(charts.red_flag()), media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
+    if name == "map" and scope is not None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the grids' map shows other squads' figures; a squad leader "
                                                        "sees the squad's own")
     first = date.fromisoformat(month + "-01") if month else bureau_date(service.clock.now()).replace(day=1)
     period = period_of(PeriodKind.month, first)
     async with service.session_factory() as session:
         if name == "trend":
-            days, received, closed = await daily(session, first)
-            drawing = charts.trend(days, received, closed)
+            days, received, closed = await daily(session, first, scope)
+            drawing = charts.trend(days, received, closed, "立案" if scope else "受理")
         elif name == "categories":
-            top = await top_categories(session, period, 8)
-            drawing = charts.bars([n for n, _ in top], [v for _, v in top], "本月受理量前八的问题类型")
+            top = await top_categories(session, period, 8, scope)
+            drawing = charts.bars([n for n, _ in top], [v for _, v in top],
+                                  "本中队本月案件量前八的问题类型" if scope else "本月受理量前八的问题类型")
         else:
             drawing = charts.grid_map(await grid_rates(session, period, service.settings.on_time_denominator),
                                       "本月各网格处置率")
