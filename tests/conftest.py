@@ -20,6 +20,8 @@ from devstack.ports import free_port
 from devstack.postgres import LocalPostgres
 
 _db_counter = itertools.count(1)
+for _service in ("INTAKE", "DISPATCH", "CASES", "LEDGER", "REPORTING"):  # the suite runs in development
+    os.environ.setdefault(f"{_service}_ENVIRONMENT", "development")
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +66,8 @@ def namespace() -> str:
     return f"t{uuid.uuid4().hex[:10]}."
 
 
-def token(role: Role | str, subject: str | None = None, squad: str | None = None) -> str:
-    return issue_token(AuthSettings(), role, subject=subject, squad_id=squad)
+def token(role: Role | str, subject: str | None = None, squad: str | None = None, scopes: tuple[str, ...] = ()) -> str:
+    return issue_token(AuthSettings(), role, subject=subject, squad_id=squad, scopes=scopes)
 
 
 def auth(role: Role | str, subject: str | None = None, squad: str | None = None) -> dict[str, str]:

@@ -113,3 +113,27 @@ async def test_a_citizen_files_a_report_with_a_photo_and_follows_it_by_token(ser
         report = await eventually(lambda: api.get(f"/v1/reports/monthly?month={month}", headers=auth("supervisor")),
                                   lambda r: r.json()["rated"] == 1, what="the rating counted")
         assert report.json()["satisfied"] == 1 and report.json()["satisfaction_rate"] == 1.0
+
+
+async def test_the_api_documentation_opens_with_the_network_to_the_outside_cut(server):
+    """A bureau's intranet has no CDN: /docs loads Swagger UI's scripts from the platform itself."""
+    async with async_playwright() as pw:
+        browser = await launch(pw)
+        context = await browser.new_context(viewport={"width": 1400, "height": 900})
+        outside: list[str] = []
+
+        async def only_ours(route):
+            if route.request.url.startswith(server):
+                await route.continue_()
+            else:
+                outside.append(route.request.url)
+                await route.abort()
+        await context.route("**/*", only_ours)
+        page = await context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(f"{server}/docs")
+        await page.locator(".opblock-summary-path", has_text="/v1/incidents").first.wait_for(timeout=20_000)
+        assert await page.locator(".opblock").count() > 50  # every service's operations, listed
+        assert outside == [] and errors == [], (outside, errors)
+        await browser.close()

@@ -45,7 +45,7 @@ def subscribers() -> dict[str, list[str]]:
     """Which services consume each event type, read from the services themselves."""
     from monolith.app import build_services
     out: dict[str, list[str]] = {}
-    for service in build_services("postgresql+asyncpg://unused/unused", None):
+    for service in build_services("postgresql+asyncpg://unused/unused", None, environment="development"):
         for cls in service.handlers():
             out.setdefault(cls.event_type, []).append(service.name)
     return out
@@ -55,7 +55,7 @@ def publishers() -> dict[str, list[str]]:
     """Which services publish each event type (a sign-in is published by every service with pages)."""
     from monolith.app import build_services
     out: dict[str, list[str]] = {}
-    for service in build_services("postgresql+asyncpg://unused/unused", None):
+    for service in build_services("postgresql+asyncpg://unused/unused", None, environment="development"):
         for cls in service.publishes:
             out.setdefault(cls.event_type, []).append(service.name)
     return out

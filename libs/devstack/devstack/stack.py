@@ -103,7 +103,8 @@ class Stack:
     # -- services ---------------------------------------------------------------------------------
     def service_env(self, service: str) -> dict[str, str]:
         prefix = service.upper() + "_"
-        env = {**os.environ, **(self.keycloak.settings_env() if self.config.identity else {}), **self.settings}
+        env = {**os.environ, prefix + "ENVIRONMENT": "development",
+               **(self.keycloak.settings_env() if self.config.identity else {}), **self.settings}
         env.update({
             prefix + "DATABASE_URL": self.postgres.url(DATABASE),
             prefix + "KAFKA_BOOTSTRAP": self.kafka.bootstrap,

@@ -66,7 +66,8 @@ def main() -> None:
     pg = LocalPostgres(data / "pg" / "data", int(os.environ.get("RUN_PG_PORT", 54329)))
     pg.start()
     pg.create_database("cgzf")
-    app = build_app(build_services(pg.url("cgzf"), InMemoryTransport()), demo_people=DEMO_PEOPLE)
+    app = build_app(build_services(pg.url("cgzf"), InMemoryTransport(), environment="development"),
+                    demo_people=DEMO_PEOPLE)
     print(banner(port), flush=True)
     # uvicorn re-raises the signal that stopped it; make SIGTERM unwind like Ctrl-C so that the
     # embedded PostgreSQL is stopped below, not left running.
