@@ -297,8 +297,11 @@ async def test_offsets_of_partitions_moved_away_by_a_rebalance_are_left_to_their
         two = transport.subscribe("g", ["intake.incidents"], "two")
         await two.start()
         try:
-            await eventually(lambda: asyncio.sleep(0, (one.assignment(), two.assignment())),
-                             lambda a: bool(a[0]) and bool(a[1]), what="the partitions shared")
+            def shared(a) -> bool:  # both hold partitions, and the first no longer holds what the second took
+                mine, theirs = ({tp.partition for tp in x} for x in a)
+                return bool(mine) and bool(theirs) and not mine & theirs
+            await eventually(lambda: asyncio.sleep(0, (one.assignment(), two.assignment())), shared,
+                             what="the partitions shared")
             moved = set(range(transport.partitions)) - {tp.partition for tp in one.assignment()}
             assert moved
             await one.commit([Record(topic="intake.incidents", key=None, value=b"", partition=p, offset=5)
