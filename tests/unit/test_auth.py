@@ -2,20 +2,21 @@
 token is never remembered; squad tokens must name their squad."""
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from fastapi import HTTPException
 
 from common.auth import Role, TokenVerifier, issue_token
+from common.clock import FixedClock
 from common.settings import AuthSettings
 
 
 async def test_a_verified_token_is_remembered_until_it_expires(monkeypatch):
     settings = AuthSettings()
-    verifier = TokenVerifier(settings)
-    token = issue_token(settings, Role.hotline_operator, "op-1", ttl=timedelta(seconds=1))
+    clock = FixedClock(datetime.now(timezone.utc))
+    verifier = TokenVerifier(settings, clock=clock)
+    token = issue_token(settings, Role.hotline_operator, "op-1", ttl=timedelta(seconds=60))
     calls = []
     real = verifier._verify
 
@@ -25,7 +26,7 @@ async def test_a_verified_token_is_remembered_until_it_expires(monkeypatch):
     monkeypatch.setattr(verifier, "_verify", counted)
     first = await verifier.verify(token)
     assert await verifier.verify(token) == first and len(calls) == 1
-    await asyncio.sleep(1.5)  # past its expiry
+    clock.advance(timedelta(seconds=60 + TokenVerifier.LEEWAY_S))  # past its expiry (and the leeway)
     with pytest.raises(HTTPException) as refused:
         await verifier.verify(token)
     assert refused.value.status_code == 401 and len(calls) == 2

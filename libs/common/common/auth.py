@@ -6,55 +6,18 @@ squad's own cases) are made by the services with `Principal.squad_id`."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from enum import StrEnum
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from common.clock import Clock, SystemClock
+from common.principal import Principal, Role
 from common.settings import AuthSettings
-
-
-class Role(StrEnum):
-    hotline_operator = "hotline_operator"  # 12319 热线话务员
-    field_monitor = "field_monitor"  # 数字化监督员
-    dispatcher = "dispatcher"  # 指挥中心派遣员
-    squad_officer = "squad_officer"  # 中队队员
-    squad_leader = "squad_leader"  # 中队长
-    supervisor = "supervisor"  # 督查
-    ledger_clerk = "ledger_clerk"  # 台账管理员
-    admin = "admin"
-    external_system = "external_system"  # 市级平台, 12345, 110, 法院
-
-
-@dataclass(frozen=True)
-class Principal:
-    subject: str
-    role: Role
-    squad_id: str | None = None
-    scopes: frozenset[str] = frozenset()
-    """What a program's client was given on purpose beyond its role (OAuth 2.0 `scope`), e.g.
-    `dog-owner-contact` for the SMS gateway alone among the partner systems."""
-
-    @property
-    def is_squad_member(self) -> bool:
-        return self.role in (Role.squad_officer, Role.squad_leader)
-
-    # The object-level rule, in one place: a squad member sees only what is with the squad.
-    def sees_squad(self, squad_id: str | None) -> bool:
-        return not self.is_squad_member or (self.squad_id is not None and squad_id == self.squad_id)
-
-    @property
-    def squad_scope(self) -> str | None:
-        """The squad a listing must be limited to, or None for everyone else ("" when a squad
-        member's token names no squad, which matches nothing)."""
-        return (self.squad_id or "") if self.is_squad_member else None
 
 
 class TokenVerifier:
@@ -64,15 +27,23 @@ class TokenVerifier:
 
     CACHE_SIZE = 4096
 
-    def __init__(self, settings: AuthSettings, *, accept_dev_tokens: bool = False) -> None:
+    LEEWAY_S = 0
+    """Play for the clocks of the provider and the services when a token's expiry and not-before
+    are read (none, as PyJWT's default: an expired token is refused at once)."""
+
+    def __init__(self, settings: AuthSettings, *, accept_dev_tokens: bool = False, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock or SystemClock()
         self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
         self.accept_dev_tokens = accept_dev_tokens and settings.dev_tokens
         self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
+
     async def verify(self, token: str) -> Principal:
         known = self._verified.get(token)
-        if known is not None and known[1] > time.time():
+        if known is not None and known[1] > self._now():
             return known[0]
         principal, expires = await self._verify(token)
         self._verified[token] = (principal, expires)
@@ -91,13 +62,15 @@ class TokenVerifier:
                 key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
                 claims = jwt.decode(token, key, algorithms=["RS256", "ES256", "PS256"],
                                     audience=self.settings.audience, issuer=self.settings.issuer,
-                                    options={"require": ["exp", "iss", "aud"]})
+                                    options={"require": ["exp", "iss", "aud"], **self._times_ours})
+                self._check_times(claims)
                 principal, _ = principal_from_claims(claims, self.settings)
             elif self._jwks is None or self.accept_dev_tokens:
                 claims = jwt.decode(token, self.settings.jwt_secret, algorithms=["HS256"],
                                     audience=self.settings.audience,
                                     issuer=self.settings.dev_issuer if self._jwks is not None else self.settings.issuer,
-                                    options={"require": ["exp", "sub", "role"]})
+                                    options={"require": ["exp", "sub", "role"], **self._times_ours})
+                self._check_times(claims)
                 principal, _ = principal_from_claims(claims, self.settings, builtin=True)
             else:
                 raise jwt.InvalidAlgorithmError("tokens signed with a shared secret are not accepted here")
@@ -108,6 +81,21 @@ class TokenVerifier:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}",
                                 headers={"WWW-Authenticate": "Bearer"}) from exc
         return principal, float(claims["exp"])
+
+    _times_ours = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
+    """The token's times are read on the service's clock (`_check_times`), not PyJWT's wall clock."""
+
+    def _check_times(self, claims: dict) -> None:
+        now = self._now()
+        try:
+            expires = float(claims["exp"])
+            not_before = float(claims.get("nbf", 0))
+        except (TypeError, ValueError) as exc:
+            raise jwt.InvalidTokenError("exp and nbf must be numbers") from exc
+        if expires <= now - self.LEEWAY_S:
+            raise jwt.ExpiredSignatureError("Signature has expired")
+        if not_before > now + self.LEEWAY_S:
+            raise jwt.ImmatureSignatureError("The token is not yet valid (nbf)")
 
 
 def issue_token(settings: AuthSettings, role: Role | str, subject: str | None = None,

@@ -5,8 +5,21 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-BEIJING = ZoneInfo("Asia/Shanghai")
-"""The bureau's time zone: its working days, months, deadlines and documents are in Beijing time."""
+BUREAU_TIME_ZONE = "Asia/Shanghai"
+"""The bureau's time zone, by its IANA name: its working days, months, deadlines and documents are
+in Beijing time. SQL that turns an instant into the bureau's day or month names it through
+`bureau_local` (never the name typed again)."""
+BEIJING = ZoneInfo(BUREAU_TIME_ZONE)
+
+
+def bureau_local(column: str) -> str:
+    """SQL: the instant in `column` (a timestamptz) as the bureau's wall-clock time."""
+    return f"timezone('{BUREAU_TIME_ZONE}', {column})"
+
+
+def bureau_month_sql(column: str) -> str:
+    """SQL: the first day of the bureau's month holding the instant in `column`."""
+    return f"date_trunc('month', {bureau_local(column)})::date"
 
 
 class Clock(Protocol):

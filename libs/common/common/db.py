@@ -10,7 +10,8 @@ from pathlib import Path
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, MetaData, bindparam, insert, text
+from sqlalchemy import JSON, MetaData, Text, bindparam, func, insert, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from asyncpg import exceptions as asyncpg_exceptions
@@ -93,6 +94,13 @@ _PG = asyncpg_dialect(paramstyle="numeric_dollar")
 
 def _json_param(value):
     return None if value is None else orjson.dumps(value).decode()
+
+
+def unnest(name: str, type_=Text):
+    """A bound array parameter, one row per element: set-based statements take a whole batch's values
+    as arrays (`SELECT unnest(:ids), unnest(:times)`), so the statement is the same whatever the
+    batch's size and is prepared once."""
+    return func.unnest(bindparam(name, type_=ARRAY(type_)))
 
 
 class Prepared:

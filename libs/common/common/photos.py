@@ -15,6 +15,7 @@ import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from common.clock import BEIJING
+from common.refusals import Unprocessable
 
 pillow_heif.register_heif_opener()
 
@@ -29,12 +30,18 @@ warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # what it warns
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "HEIF": ("image/heic", "heic")}
 
 
-class PhotoRejected(ValueError):
-    """The upload is not a photo we accept; the message says why (HTTP 422 / 413)."""
+class PhotoRejected(Unprocessable):
+    """The upload is not a photo we accept; the message says why (422, or 413 when too large).
+    With `field`, the answer names the form's field in the field-error list."""
 
-    def __init__(self, message: str, *, too_large: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, too_large: bool = False, field: str | None = None) -> None:
+        detail = [{"loc": ["body", field], "msg": message, "type": "photo_rejected"}] if field else None
+        super().__init__(message, status=413 if too_large else 422, detail=detail)
         self.too_large = too_large
+
+    def naming(self, field: str) -> "PhotoRejected":
+        """The same refusal, naming the form's field."""
+        return PhotoRejected(str(self), too_large=self.too_large, field=field)
 
 
 @dataclass(frozen=True)

@@ -10,21 +10,14 @@ import random
 from datetime import timedelta
 from functools import lru_cache
 
-from fastapi import HTTPException, Request, status
+from typing import TYPE_CHECKING
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete
 from sqlalchemy.dialects.postgresql import insert
 
+from common.refusals import Throttled
 
-class Throttled(Exception):
-    """Too many requests from one client (HTTP 429); the message says what and when to retry."""
-
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-
-def throttled(exc: Throttled) -> HTTPException:
-    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
+if TYPE_CHECKING:
+    from fastapi import Request
 
 
 def rate_window_table(metadata: MetaData) -> Table:
@@ -105,10 +98,7 @@ class RateLimiter:
 
     async def limit(self, request: Request, trusted_proxies: frozenset[str], kind: str, per_minute: int,
                     what: str = "requests") -> str:
-        """Count the request against its client's per-minute limit (429 past it); the client's address."""
+        """Count the request against its client's per-minute limit (Throttled past it); the client's address."""
         address = client_address(request, trusted_proxies)
-        try:
-            await self.hit(f"{kind}:{address}", per_minute, what)
-        except Throttled as exc:
-            raise throttled(exc) from exc
+        await self.hit(f"{kind}:{address}", per_minute, what)
         return address

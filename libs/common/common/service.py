@@ -12,7 +12,6 @@ import socket
 import time
 from functools import partial
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable, Sequence
 
@@ -23,7 +22,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import MetaData, Table, text
+from sqlalchemy import text
 from asyncpg import exceptions as asyncpg_exceptions
 from sqlalchemy.exc import DBAPIError
 
@@ -35,39 +34,16 @@ from common.messaging.contracts import IntegrationEvent, StaffSignedOut, Topics
 from common.messaging.inbox import Batched, BatchHandler, ConsumerMembers, ConsumerSettings, EventConsumer, Handler
 from common.messaging.kafka import KafkaTransport
 from common.messaging.memory import InMemoryTransport
-from common.messaging.inbox import inbox_table
-from common.messaging.outbox import OutboxRelay, outbox_table
+from common.messaging.outbox import OutboxRelay
 from common.messaging.transport import Transport
 from common.metrics import CONSUMER_RESTARTS
 from common.settings import AuthSettings, ServiceSettings
 from common.uow import UnitOfWork
-from common.ratelimit import rate_window_table
-from common.web_session import PageSessions, end_sessions, session_tables
+from common.refusals import Refusal, Throttled
+from common.backbone import ServiceTables
+from common.web_session import PageSessions, end_sessions
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ServiceTables:
-    """The backbone's tables in a service's own schema, attached to its metadata so that its
-    migrations own them; with `staff_pages`, the staff sign-in's sessions too (common.web_session);
-    with `rate_limits`, the public endpoints' request counts (common.ratelimit)."""
-    metadata: MetaData
-    staff_pages: bool = False
-    rate_limits: bool = False
-    outbox: Table = field(init=False)
-    inbox: Table = field(init=False)
-    web_sessions: Table | None = field(init=False, default=None)
-    web_logins: Table | None = field(init=False, default=None)
-    rate_windows: Table | None = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        self.outbox = outbox_table(self.metadata)
-        self.inbox = inbox_table(self.metadata)
-        if self.staff_pages:
-            self.web_sessions, self.web_logins = session_tables(self.metadata)
-        if self.rate_limits:
-            self.rate_windows = rate_window_table(self.metadata)
 
 
 class Service:
@@ -334,12 +310,14 @@ def create_app(services: Sequence[Service], *, title: str, description: str = ""
     app = FastAPIOffline(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.services = {s.name: s for s in services}
     development = all(s.settings.environment == "development" for s in services)
+    # tokens expire on the wall clock (the provider's), whatever clock a test gives the services
     app.state.token_verifier = TokenVerifier(AuthSettings(), accept_dev_tokens=development)
     pages = [p for s in services for p in s.pages.values()]
     for p in pages[1:]:  # one store for the process: one person, one session across its pages
         p.store = pages[0].store
     app.state.page_sessions = pages[0] if pages else None
     app.state.demo_people = ()
+    app.add_exception_handler(Refusal, _refused)
     app.add_exception_handler(DBAPIError, _unstorable)
     app.add_exception_handler(asyncpg_exceptions.DataError, _unstorable)
     app.include_router(health_router())
@@ -368,6 +346,13 @@ def _openapi_with_one_error_shape(app: FastAPI) -> dict:
                                              "title": "Detail"}
         app.openapi_schema = doc
     return app.openapi_schema
+
+
+async def _refused(request: Request, exc: Exception) -> JSONResponse:
+    """The one answer to a refusal (common.refusals): its status, and the one error shape."""
+    assert isinstance(exc, Refusal)
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Throttled) else None
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
 
 async def _unstorable(request: Request, exc: Exception) -> JSONResponse:

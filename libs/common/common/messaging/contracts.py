@@ -62,6 +62,9 @@ class Location(BaseModel):
     lat: float = Field(ge=-90, le=90)
 
 
+DESCRIPTION_MAX = 2000
+"""The longest description (问题描述) anywhere in the platform: a report, a case's part, a note."""
+
 Channel = Literal["hotline_12319", "transfer_12345", "transfer_110", "field_monitor", "web",
                   "open311", "camera", "iot", "api"]
 Urgency = Literal["ordinary", "urgent"]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, insert, or_, select, update
 
-from common.auth import Principal, Role
+from common.principal import Principal, Role
 from common.messaging.contracts import StaffSignedIn, StaffSignedOut
 
 log = logging.getLogger(__name__)

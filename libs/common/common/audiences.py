@@ -1,0 +1,78 @@
+"""Who may call a route: each audience a name, its roles written once, for every service. A route
+names its audience (`principal: CaseWorker`); which of its readers sees which object is the
+object-level rule of `common.access` and the domains. Admin is in every audience.
+
+| audience | roles |
+|---|---|
+| `Anyone` | every role, programs included |
+| `Staff` | every role but the partner systems |
+| `Admin` | the system's administrator |
+| `Dispatcher` | the command centre's dispatchers |
+| `CommandCentre` | dispatchers and supervisors: every squad's details |
+| `SquadMember`, `SquadLeader` | a squad's officers and leader; its leader |
+| `RosterKeeper` | who rosters officers at patrol posts: squad leaders, dispatchers |
+| `PostEditor` | who defines patrol posts: dispatchers |
+| `Reporter` | who files incidents: the hotline, field monitors, the command centre, partner systems |
+| `IncidentReader` | who reads incidents: the above, supervisors and squads (their own) |
+| `Hotline` | who calls reporters back (回访): the hotline, the command centre |
+| `Monitor` | field monitors |
+| `Partner` | partner systems (cameras, IoT, 12345) |
+| `CaseWorker` | who takes a case's steps: the command centre, squads, field monitors |
+| `CaseReader` | who reads cases: case workers and partner systems |
+| `BoardReader` | who reads assignments and the board: the command centre, squads, partner systems |
+| `ReportReader` | who reads the indicators: the command centre and squad leaders (their own) |
+| `Clerk` | who keeps the registers: 台账管理员 |
+| `Keeper` | who reads the registers whole: clerks and supervisors |
+| `RegisterReader` | who looks merchants and the shelter up: keepers, the command centre, squads |
+| `FieldWorker` | who records on the street: clerks and squads |
+| `Approver` | who approves for the bureau: supervisors |
+| `LicenceFinder` | who finds a dog licence: register readers and partner systems |
+| `OwnerContact` | who reads a dog owner's phone: clerks, and a program given the dog-owner-contact scope |
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from common.access import DOG_OWNER_CONTACT
+from common.auth import require_roles
+from common.principal import Principal, Role
+
+R = Role
+ALL = tuple(Role)
+STAFF = tuple(r for r in Role if r != R.external_system)
+SQUADS = (R.squad_officer, R.squad_leader)
+COMMAND_CENTRE = (R.dispatcher, R.supervisor)
+KEEPERS = (R.ledger_clerk, R.supervisor)
+REGISTER_READERS = (*KEEPERS, R.dispatcher, *SQUADS)
+CASE_WORKERS = (*COMMAND_CENTRE, *SQUADS, R.field_monitor)
+REPORTERS = (R.hotline_operator, R.field_monitor, R.dispatcher, R.external_system)
+
+
+Anyone = Annotated[Principal, Depends(require_roles(*ALL))]
+Staff = Annotated[Principal, Depends(require_roles(*STAFF))]
+Admin = Annotated[Principal, Depends(require_roles(R.admin))]
+Dispatcher = Annotated[Principal, Depends(require_roles(R.dispatcher))]
+CommandCentre = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE))]
+SquadMember = Annotated[Principal, Depends(require_roles(*SQUADS))]
+SquadLeader = Annotated[Principal, Depends(require_roles(R.squad_leader))]
+RosterKeeper = Annotated[Principal, Depends(require_roles(R.squad_leader, R.dispatcher))]
+PostEditor = Annotated[Principal, Depends(require_roles(R.dispatcher))]
+Reporter = Annotated[Principal, Depends(require_roles(*REPORTERS))]
+IncidentReader = Annotated[Principal, Depends(require_roles(*REPORTERS, R.supervisor, *SQUADS))]
+Hotline = Annotated[Principal, Depends(require_roles(R.hotline_operator, R.dispatcher))]
+Monitor = Annotated[Principal, Depends(require_roles(R.field_monitor))]
+Partner = Annotated[Principal, Depends(require_roles(R.external_system))]
+CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_WORKERS))]
+CaseReader = Annotated[Principal, Depends(require_roles(*CASE_WORKERS, R.external_system))]
+BoardReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.external_system))]
+BoardStreamer = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.external_system, query_token=True))]
+ReportReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, R.squad_leader))]
+Clerk = Annotated[Principal, Depends(require_roles(R.ledger_clerk))]
+Keeper = Annotated[Principal, Depends(require_roles(*KEEPERS))]
+RegisterReader = Annotated[Principal, Depends(require_roles(*REGISTER_READERS))]
+FieldWorker = Annotated[Principal, Depends(require_roles(R.ledger_clerk, *SQUADS))]
+Approver = Annotated[Principal, Depends(require_roles(R.supervisor))]
+LicenceFinder = Annotated[Principal, Depends(require_roles(*REGISTER_READERS, R.external_system))]
+OwnerContact = Annotated[Principal, Depends(require_roles(R.ledger_clerk, R.external_system, program_scope=DOG_OWNER_CONTACT))]

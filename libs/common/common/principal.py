@@ -1,0 +1,42 @@
+"""Who is calling: a role of the platform and, for squad members, their squad. Plain Python (no
+framework), so a domain rule can speak of roles; `common.auth` reads them from tokens and sessions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    hotline_operator = "hotline_operator"  # 12319 热线话务员
+    field_monitor = "field_monitor"  # 数字化监督员
+    dispatcher = "dispatcher"  # 指挥中心派遣员
+    squad_officer = "squad_officer"  # 中队队员
+    squad_leader = "squad_leader"  # 中队长
+    supervisor = "supervisor"  # 督查
+    ledger_clerk = "ledger_clerk"  # 台账管理员
+    admin = "admin"
+    external_system = "external_system"  # 市级平台, 12345, 110, 法院
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    squad_id: str | None = None
+    scopes: frozenset[str] = frozenset()
+    """What a program's client was given on purpose beyond its role (OAuth 2.0 `scope`), e.g.
+    `dog-owner-contact` for the SMS gateway alone among the partner systems."""
+
+    @property
+    def is_squad_member(self) -> bool:
+        return self.role in (Role.squad_officer, Role.squad_leader)
+
+    # The object-level rule, in one place: a squad member sees only what is with the squad.
+    def sees_squad(self, squad_id: str | None) -> bool:
+        return not self.is_squad_member or (self.squad_id is not None and squad_id == self.squad_id)
+
+    @property
+    def squad_scope(self) -> str | None:
+        """The squad a listing must be limited to, or None for everyone else ("" when a squad
+        member's token names no squad, which matches nothing)."""
+        return (self.squad_id or "") if self.is_squad_member else None
