@@ -19,8 +19,8 @@ from common.db import make_engine, make_session_factory
 from common.messaging.contracts import Location
 from common.messaging.memory import InMemoryTransport
 from common.uow import UnitOfWork
-from intake.handlers import ReportIncident, report_incident
-from intake.reference import AddressBook, Catalogue
+from intake.handlers.incidents import ReportIncident, report_incident
+from intake.handlers.catalogue import AddressBook, Catalogue
 from intake.tables import Incident
 from monolith.app import build_app, build_services
 from tests.conftest import running

@@ -9,7 +9,7 @@ import pytest
 
 from common.clock import FixedClock
 from common.messaging.memory import InMemoryTransport
-from intake.geo import wgs84_to_gcj02
+from intake.domain.geo import wgs84_to_gcj02
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running
 from tests.helpers import MONITOR, eventually, handle_and_close

@@ -10,9 +10,9 @@ from starlette.requests import Request
 
 from common.geo import distance_m
 from common.photos import inspect, taken_at
-from intake.abuse import client_address, submitter_of
-from intake.domain import duplicate_search, may_rate, nearest_within
-from intake.media import signature_valid, signed_query
+from common.ratelimit import client_address, submitter_of
+from intake.domain.incidents import duplicate_search, may_rate, nearest_within
+from intake.handlers.media import signature_valid, signed_query
 from tests.helpers import photo_bytes
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)

@@ -5,9 +5,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from intake import open311 as o
+from intake.domain import open311 as o
 from common.geo import distance_m
-from intake.geo import Geocoder, gcj02_to_wgs84, normalise, out_of_china, wgs84_to_gcj02
+from intake.domain.geo import Geocoder, gcj02_to_wgs84, normalise, out_of_china, wgs84_to_gcj02
 
 
 def test_xml_names_list_items_as_the_specification_does():

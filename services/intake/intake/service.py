@@ -13,14 +13,12 @@ from common.messaging.contracts import (CategoryDefined, IncidentDetached, Incid
                                         IncidentReplied, IncidentReported)
 from common.objectstore import open_store
 from common.service import Service, create_app
-from intake.abuse import RateLimiter
-from intake.api import MAX_MACHINE_IMAGES, router
-from intake.handlers import ReportPolicy, announce_categories
-from intake.progress import HANDLERS
-from intake.media import signing_key
-from intake.open311_api import keys_router, router as open311_router
-from intake.public_api import pages_router, router as public_router
-from intake.reference import AddressBook, Catalogue
+from common.ratelimit import RateLimiter
+from intake.domain.incidents import MAX_MACHINE_IMAGES
+from intake.handlers.catalogue import AddressBook, Catalogue
+from intake.handlers.incidents import ReportPolicy, announce_categories
+from intake.handlers.media import signing_key
+from intake.handlers.progress import HANDLERS
 from intake.settings import IntakeSettings
 from intake.tables import Address, Category, CategoryVersion, backbone
 
@@ -45,7 +43,8 @@ class IntakeService(Service):
         return HANDLERS
 
     def routers(self):
-        return [router, open311_router, keys_router, public_router, pages_router]
+        from intake.api import routers  # the routes reach back to this service's type (api.deps)
+        return routers
 
     def body_limits(self):
         photo = MAX_BYTES + FORM_OVERHEAD

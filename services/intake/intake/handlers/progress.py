@@ -5,36 +5,32 @@ with one set-based statement prepared once; the row lock is each UPDATE's own an
 read back."""
 from __future__ import annotations
 
-from sqlalchemy import Text, bindparam, case, func, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.dialects.postgresql import TIMESTAMP
 
-from common.db import Prepared
+from common.db import Prepared, unnest
 from common.messaging.contracts import (CaseDispatched, CaseFlagged, CaseOpened, CasePublicNoteAdded,
                                         CaseTransitioned, IncidentReplied)
 from common.messaging.envelope import Envelope
 from common.messaging.inbox import Batched
 from common.uow import UnitOfWork
-from intake.domain import STATUS_OF_CASE, IncidentStatus
+from intake.domain.incidents import STATUS_OF_CASE, IncidentStatus
 from intake.tables import Incident
 
 INCIDENTS = Incident.__table__
 RECEIVED = IncidentStatus.received.value
 
 
-def _array(name: str, type_=Text):
-    return func.unnest(bindparam(name, type_=ARRAY(type_)))
-
-
-_OPENED = select(*(_array(c).label(c) for c in ("id", "case_id", "case_number", "status")),
-                 _array("at", TIMESTAMP(timezone=True)).label("at")).subquery("o")
+_OPENED = select(*(unnest(c).label(c) for c in ("id", "case_id", "case_number", "status")),
+                 unnest("at", TIMESTAMP(timezone=True)).label("at")).subquery("o")
 _APPLY_OPENED = Prepared(
     update(INCIDENTS).where(INCIDENTS.c.id == _OPENED.c.id)
     .values(case_id=_OPENED.c.case_id, case_number=_OPENED.c.case_number, updated_at=_OPENED.c.at,
             status=case((INCIDENTS.c.status == RECEIVED, _OPENED.c.status), else_=INCIDENTS.c.status))
     .returning(INCIDENTS.c.id))
-_DISPATCHED = select(*(_array(c).label(c) for c in ("id", "case_id", "case_number", "squad_id", "squad_name")),
-                     _array("at", TIMESTAMP(timezone=True)).label("at"),
-                     _array("expected_at", TIMESTAMP(timezone=True)).label("expected_at")).subquery("d")
+_DISPATCHED = select(*(unnest(c).label(c) for c in ("id", "case_id", "case_number", "squad_id", "squad_name")),
+                     unnest("at", TIMESTAMP(timezone=True)).label("at"),
+                     unnest("expected_at", TIMESTAMP(timezone=True)).label("expected_at")).subquery("d")
 _APPLY_DISPATCHED = Prepared(
     update(INCIDENTS).where(INCIDENTS.c.id == _DISPATCHED.c.id)
     .values(status=STATUS_OF_CASE["dispatched"].value, case_id=_DISPATCHED.c.case_id,

@@ -15,7 +15,7 @@ import time
 
 from sqlmodel import select
 
-from intake.geo import Geocoder, Place
+from intake.domain.geo import Geocoder, Place
 from intake.tables import Address, Category
 
 log = logging.getLogger(__name__)

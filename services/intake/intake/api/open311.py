@@ -1,34 +1,33 @@
 """Open311 GeoReport v2 under `/open311/v2/`, in JSON and XML, and the admin API that issues and
-revokes the client apps' keys (`/v1/open311/keys`). The wire format is intake.open311."""
+revokes the client apps' keys (`/v1/open311/keys`). The wire format is intake.domain.open311."""
 from __future__ import annotations
 
 import hashlib
-import secrets
-import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Callable, Literal
+from typing import TYPE_CHECKING, Annotated, Callable, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
-from sqlalchemy import func
-from sqlalchemy.orm import aliased
-from sqlmodel import select
 
-from common.auth import Principal, Role, require_roles
-from common.redaction import redact_personal
+from common.audiences import Admin
 from common.messaging.contracts import Location
 from common.photos import PhotoRejected
-from intake import open311 as o
-from intake.abuse import client_address, submitter_of
-from intake.domain import FINISHED, Throttled
-from intake.geo import gcj02_to_wgs84
-from intake.handlers import ReportIncident, report_incident
-from intake.media import keep_uploads
-from intake.public_api import limit, rate_limited, throttled
-from intake.tables import ApiClient, Category, Incident, IncidentPhoto
+from common.ratelimit import client_address, submitter_of
+from common.redaction import redact_personal
+from common.refusals import Refusal, Throttled
+from intake import queries
+from intake.api.deps import ServiceDep, limit
+from intake.domain import open311 as o
+from intake.domain.geo import gcj02_to_wgs84
+from intake.handlers.incidents import ReportIncident, report_incident
+from intake.handlers.keys import issue_key, revoke_key
+from intake.handlers.media import keep_uploads
+
+if TYPE_CHECKING:
+    from intake.tables import ApiClient, Incident
 
 PREFIX = "/open311/v2"
 
@@ -46,6 +45,10 @@ class Open311Route(APIRoute):
                 return await handler(request)
             except o.Open311Error as exc:
                 return render("errors", o.errors([exc]), fmt, exc.code)
+            except Refusal as exc:  # a rule of the platform's, answered in the specification's shape
+                headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Throttled) else None
+                words = exc.detail if isinstance(exc.detail, str) else "; ".join(d["msg"] for d in exc.detail)
+                return render("errors", o.errors([o.Open311Error(exc.status, words)]), fmt, exc.status, headers)
             except RequestValidationError as exc:
                 first = exc.errors()[0]
                 where = ".".join(str(p) for p in first["loc"] if p not in ("query", "path", "body"))
@@ -74,10 +77,6 @@ def _fmt(fmt: str) -> str:
     return fmt
 
 
-async def get_service(request: Request):
-    return request.app.state.services["intake"]
-
-
 def _jurisdiction(service, jurisdiction_id: str | None) -> None:
     if jurisdiction_id and jurisdiction_id != service.settings.open311_jurisdiction_id:
         raise o.Open311Error(404, f"jurisdiction_id {jurisdiction_id!r} is not served here; "
@@ -87,7 +86,7 @@ def _jurisdiction(service, jurisdiction_id: str | None) -> None:
 # -- discovery and services ------------------------------------------------------------------------
 
 @router.get("/discovery.{fmt}", summary="Service discovery: where this GeoReport v2 endpoint is")
-async def discovery(fmt: str, request: Request, service=Depends(get_service)):
+async def discovery(fmt: str, request: Request, service: ServiceDep):
     fmt = _fmt(fmt)
     base = _base(service, request)
     return render("discovery", {
@@ -99,21 +98,21 @@ async def discovery(fmt: str, request: Request, service=Depends(get_service)):
 
 
 @router.get("/services.{fmt}", summary="服务目录: the service list")
-async def services(fmt: str, service=Depends(get_service), jurisdiction_id: str | None = None):
+async def services(fmt: str, service: ServiceDep, jurisdiction_id: str | None = None):
     fmt = _fmt(fmt)
     _jurisdiction(service, jurisdiction_id)
     async with service.session_factory() as session:
-        rows = (await session.exec(select(Category).order_by(Category.code))).all()
+        rows = await queries.categories(session)
     return render("services", [o.service(c) for c in rows], fmt)
 
 
 @router.get("/services/{service_code}.{fmt}", summary="A service definition: the attributes it asks for")
-async def service_definition(service_code: str, fmt: str, service=Depends(get_service),
+async def service_definition(service_code: str, fmt: str, service: ServiceDep,
                              jurisdiction_id: str | None = None):
     fmt = _fmt(fmt)
     _jurisdiction(service, jurisdiction_id)
     async with service.session_factory() as session:
-        category = await session.get(Category, service_code)
+        category = await queries.category(session, service_code)
     if category is None:
         raise o.Open311Error(404, f"service_code {service_code!r} not found")
     return render("service_definition", o.service_definition(category), fmt)
@@ -121,12 +120,12 @@ async def service_definition(service_code: str, fmt: str, service=Depends(get_se
 
 # -- requests ----------------------------------------------------------------------------------------
 
-async def _client(service, api_key: str | None) -> ApiClient:
+async def _client(service, api_key: str | None) -> "ApiClient":
     if not api_key:
         raise o.Open311Error(403, "api_key is required to submit a service request")
     digest = hashlib.sha256(api_key.encode()).hexdigest()
     async with service.session_factory() as session:
-        client = (await session.exec(select(ApiClient).where(ApiClient.key_sha256 == digest))).first()
+        client = await queries.api_client(session, digest)
     if client is None or client.revoked_at is not None:
         raise o.Open311Error(403, "api_key is not valid (unknown or revoked)")
     return client
@@ -143,7 +142,7 @@ async def _readable_channels(service, api_key: str | None) -> frozenset[str] | N
 
 
 @router.post("/requests.{fmt}", summary="Submit a service request (form-encoded, api_key required)")
-async def post_request(fmt: str, request: Request, service=Depends(get_service)):
+async def post_request(fmt: str, request: Request, service: ServiceDep):
     fmt = _fmt(fmt)
     raw = await request.form()
     form: dict[str, list[str]] = {}
@@ -157,14 +156,14 @@ async def post_request(fmt: str, request: Request, service=Depends(get_service))
     client = await _client(service, (form.get("api_key") or [None])[-1])
     # Counted per key and client address: a device_id is whatever the client chooses to send.
     sender = client_address(request, service.settings.trusted_proxies)
-    await rate_limited(service, f"open311:{client.id}:{sender}", service.settings.open311_posts_per_minute,
-                       "service requests")
+    await service.limiter.hit(f"open311:{client.id}:{sender}", service.settings.open311_posts_per_minute,
+                              "service requests")
     req = o.parse_request_form(form, service.settings.max_description)
     coordinate_system = (form.get("coordinate_system") or ["wgs84"])[-1].lower()
     if coordinate_system not in ("wgs84", "gcj02"):
         raise o.Open311Error(400, "coordinate_system must be wgs84 or gcj02")
     async with service.session_factory() as session:
-        category = await session.get(Category, req.service_code)
+        category = await queries.category(session, req.service_code)
     if category is None:
         raise o.Open311Error(404, f"service_code {req.service_code!r} not found")
     attributes = o.check_attributes(category.attributes, req.attributes)
@@ -182,19 +181,16 @@ async def post_request(fmt: str, request: Request, service=Depends(get_service))
             raise o.Open311Error(400, f"address_string {req.address_string or req.address_id!r} is not in the "
                                       "district's address table; send lat and long instead")
         lon, lat = place.lon, place.lat
-    try:
-        async with service.uow() as uow:
-            reported = await report_incident(uow, ReportIncident(
-                category_code=category.code, location=Location(lon=lon, lat=lat),
-                description=req.description or category.name, channel="open311", urgency="ordinary",
-                reported_by=f"open311:{client.name}", caller_name=req.name, caller_phone=req.phone,
-                address_string=req.address_string, attributes=attributes,
-                media_urls=(req.media_url,) if req.media_url else (), contact_email=req.email,
-                device_id=req.device_id, account_id=req.account_id, client_id=client.id, photos=tuple(stored),
-                public_photos=True, submitter=submitter_of("open311", f"{client.id}:{sender}", service.photo_key)),
-                service.catalogue, service.policy)
-    except Throttled as exc:
-        raise throttled(exc) from exc
+    async with service.uow() as uow:
+        reported = await report_incident(uow, ReportIncident(
+            category_code=category.code, location=Location(lon=lon, lat=lat),
+            description=req.description or category.name, channel="open311", urgency="ordinary",
+            reported_by=f"open311:{client.name}", caller_name=req.name, caller_phone=req.phone,
+            address_string=req.address_string, attributes=attributes,
+            media_urls=(req.media_url,) if req.media_url else (), contact_email=req.email,
+            device_id=req.device_id, account_id=req.account_id, client_id=client.id, photos=tuple(stored),
+            public_photos=True, submitter=submitter_of("open311", f"{client.id}:{sender}", service.photo_key)),
+            service.catalogue, service.policy)
     i, joined = reported.incident, reported.joined
     notice = service.settings.open311_service_notice
     if joined is not None:  # the reporter is told which request it joined
@@ -203,7 +199,7 @@ async def post_request(fmt: str, request: Request, service=Depends(get_service))
                                         "service_notice": notice, "account_id": i.account_id}], fmt, 201)
 
 
-def _request(i: Incident, holder: Incident, names: dict[str, str], photos: list[str], extended: bool) -> dict:
+def _request(i: "Incident", holder: "Incident", names: dict[str, str], photos: list[str], extended: bool) -> dict:
     """One request on the wire. A report that joined an open one (重复件) shows that one's
     progress: its status, squad, deadline and notes."""
     notes = list(holder.public_notes)
@@ -224,26 +220,17 @@ def _request(i: Incident, holder: Incident, names: dict[str, str], photos: list[
     return out
 
 
-async def _requests(session, rows: list[Incident], base: str, extended: bool) -> list[dict]:
-    holder_ids = {i.duplicate_of for i in rows if i.duplicate_of}
-    holders = {h.id: h for h in (await session.exec(select(Incident).where(Incident.id.in_(holder_ids)))).all()} \
-        if holder_ids else {}
+async def _requests(session, rows: list["Incident"], base: str, extended: bool) -> list[dict]:
+    holders = await queries.holders(session, {i.duplicate_of for i in rows if i.duplicate_of})
     photos: dict[str, list[str]] = {}
-    for incident_id, photo_id in (await session.exec(
-            select(IncidentPhoto.incident_id, IncidentPhoto.id)
-            .where(IncidentPhoto.incident_id.in_([i.id for i in rows]), IncidentPhoto.public)
-            .order_by(IncidentPhoto.incident_id, IncidentPhoto.position))).all():
+    for incident_id, photo_id in await queries.public_photos(session, [i.id for i in rows]):
         photos.setdefault(incident_id, []).append(f"{base}/v1/photos/{photo_id}")
-    names = await _names(session)
+    names = await queries.category_names(session)
     return [_request(i, holders.get(i.duplicate_of, i), names, photos.get(i.id, []), extended) for i in rows]
 
 
 def _base(service, request: Request) -> str:
     return service.settings.public_base_url or str(request.base_url).rstrip("/")
-
-
-async def _names(session) -> dict[str, str]:
-    return dict((await session.exec(select(Category.code, Category.name))).all())
 
 
 def _csv(raw: str | None) -> list[str]:
@@ -252,7 +239,7 @@ def _csv(raw: str | None) -> list[str]:
 
 @router.get("/requests.{fmt}", summary="Service requests: by id, or filtered (default: the last 90 days, "
                                        "at most 1,000)")
-async def get_requests(fmt: str, request: Request, service=Depends(get_service), jurisdiction_id: str | None = None,
+async def get_requests(fmt: str, request: Request, service: ServiceDep, jurisdiction_id: str | None = None,
                        service_request_id: str | None = None, service_code: str | None = None,
                        start_date: str | None = None, end_date: str | None = None,
                        status_: Annotated[str | None, Query(alias="status")] = None, extensions: bool = False,
@@ -265,43 +252,27 @@ async def get_requests(fmt: str, request: Request, service=Depends(get_service),
     await limit(request, service, "reads")
     _jurisdiction(service, jurisdiction_id)
     channels = await _readable_channels(service, api_key)
-    query = select(Incident)
-    if channels is not None:
-        query = query.where(Incident.channel.in_(channels))
-    ids = _csv(service_request_id)
-    if ids:  # the specification: with service_request_id, the other filters are ignored
-        query = query.where(Incident.id.in_(ids[:o.MAX_REQUESTS]))
-    else:
-        start = o.parse_datetime("start_date", start_date) if start_date else None
-        end = o.parse_datetime("end_date", end_date) if end_date else None
-        if start and end and end < start:
-            raise o.Open311Error(400, "end_date is before start_date")
-        if start is None:
-            start = (end or service.clock.now()) - timedelta(days=o.DEFAULT_WINDOW_DAYS)
-        query = query.where(Incident.reported_at >= start)
-        if end is not None:
-            query = query.where(Incident.reported_at <= end)
-        codes = _csv(service_code)
-        if codes:
-            query = query.where(Incident.category_code.in_(codes))
-        states = _csv(status_)
-        unknown = [s for s in states if s not in ("open", "closed")]
-        if unknown:
-            raise o.Open311Error(400, f"status {unknown[0]!r} is not open or closed")
-        if states and len(set(states)) == 1:  # a joined report is as open as the one it joined
-            finished = [s.value for s in FINISHED]
-            holder = aliased(Incident)
-            shown = func.coalesce(select(holder.status).where(holder.id == Incident.duplicate_of)
-                                  .scalar_subquery(), Incident.status)
-            query = query.where(shown.in_(finished) if states[0] == "closed" else shown.not_in(finished))
-    query = query.order_by(Incident.reported_at.desc(), Incident.id).limit(page_size).offset((page - 1) * page_size)
+    ids = _csv(service_request_id)[:o.MAX_REQUESTS]  # the specification: with ids, the other filters are ignored
+    start = o.parse_datetime("start_date", start_date) if start_date else None
+    end = o.parse_datetime("end_date", end_date) if end_date else None
+    if start and end and end < start:
+        raise o.Open311Error(400, "end_date is before start_date")
+    if start is None:
+        start = (end or service.clock.now()) - timedelta(days=o.DEFAULT_WINDOW_DAYS)
+    states = _csv(status_)
+    unknown = [s for s in states if s not in ("open", "closed")]
+    if unknown:
+        raise o.Open311Error(400, f"status {unknown[0]!r} is not open or closed")
     async with service.session_factory() as session:
-        rows = (await session.exec(query)).all()
+        rows = await queries.open311_requests(
+            session, channels=channels, ids=ids, start=start, end=end, codes=_csv(service_code),
+            state=states[0] if states and len(set(states)) == 1 else None, limit=page_size,
+            offset=(page - 1) * page_size)
         return render("service_requests", await _requests(session, rows, _base(service, request), extensions), fmt)
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="One service request")
-async def get_request(service_request_id: str, fmt: str, request: Request, service=Depends(get_service),
+async def get_request(service_request_id: str, fmt: str, request: Request, service: ServiceDep,
                       jurisdiction_id: str | None = None, extensions: bool = False,
                       api_key: Annotated[str | None, Query(max_length=100)] = None):
     fmt = _fmt(fmt)
@@ -309,7 +280,7 @@ async def get_request(service_request_id: str, fmt: str, request: Request, servi
     _jurisdiction(service, jurisdiction_id)
     channels = await _readable_channels(service, api_key)
     async with service.session_factory() as session:
-        incident = await session.get(Incident, service_request_id) if len(service_request_id) <= 36 else None
+        incident = await queries.incident(session, service_request_id)
         if incident is None or channels is not None and incident.channel not in channels:
             raise o.Open311Error(404, f"service_request_id {service_request_id!r} not found")
         return render("service_requests", await _requests(session, [incident], _base(service, request), extensions),
@@ -317,22 +288,19 @@ async def get_request(service_request_id: str, fmt: str, request: Request, servi
 
 
 @router.get("/tokens/{token}.{fmt}", summary="The service_request_id of a token")
-async def get_token(token: str, fmt: str, request: Request, service=Depends(get_service),
+async def get_token(token: str, fmt: str, request: Request, service: ServiceDep,
                     jurisdiction_id: str | None = None):
     fmt = _fmt(fmt)
     await limit(request, service, "reads")
     _jurisdiction(service, jurisdiction_id)
     async with service.session_factory() as session:
-        incident = (await session.exec(select(Incident).where(Incident.open311_token == token[:36]))).first()
+        incident = await queries.by_token(session, token)
     if incident is None:
         raise o.Open311Error(404, f"token {token!r} not found")
     return render("service_requests", [{"service_request_id": incident.id, "token": token}], fmt)
 
 
 # -- the client apps' keys (admin) -----------------------------------------------------------------------
-
-Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
-
 
 class KeyRequest(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$", description="the client app")
@@ -357,32 +325,19 @@ class KeyIssued(KeyPublic):
 
 @keys_router.post("/v1/open311/keys", response_model=KeyIssued, status_code=201,
                   summary="issue an api_key to an Open311 client app (admin)")
-async def issue_key(body: KeyRequest, principal: Admin, service=Depends(get_service)):
-    key = secrets.token_urlsafe(32)
-    client = ApiClient(id=str(uuid.uuid4()), name=body.name, key_sha256=hashlib.sha256(key.encode()).hexdigest(),
-                       key_prefix=key[:8], scope=body.scope, created_by=principal.subject,
-                       created_at=service.clock.now())
-    async with service.session_factory() as session:
-        session.add(client)
-        await session.commit()
-        await session.refresh(client)
+async def issue(body: KeyRequest, principal: Admin, service: ServiceDep):
+    async with service.uow() as uow:
+        client, key = await issue_key(uow, body.name, body.scope, principal.subject)
     return KeyIssued(**client.model_dump(), api_key=key)
 
 
 @keys_router.get("/v1/open311/keys", response_model=list[KeyPublic], summary="the client apps and their keys")
-async def list_keys(principal: Admin, service=Depends(get_service)):
+async def list_keys(principal: Admin, service: ServiceDep):
     async with service.session_factory() as session:
-        return (await session.exec(select(ApiClient).order_by(ApiClient.created_at))).all()
+        return await queries.api_clients(session)
 
 
 @keys_router.delete("/v1/open311/keys/{client_id}", response_model=KeyPublic, summary="revoke a key (admin)")
-async def revoke_key(client_id: str, principal: Admin, service=Depends(get_service)):
-    async with service.session_factory() as session:
-        client = await session.get(ApiClient, client_id)
-        if client is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"client {client_id} not found")
-        client.revoked_at = client.revoked_at or service.clock.now()
-        session.add(client)
-        await session.commit()
-        await session.refresh(client)
-    return client
+async def revoke(client_id: str, principal: Admin, service: ServiceDep):
+    async with service.uow() as uow:
+        return await revoke_key(uow, client_id)

@@ -14,13 +14,14 @@ from sqlmodel import select
 
 from common.db import row_insert
 from common.redaction import mask_phone
+from common.refusals import Conflict, NotFound, Throttled, Unprocessable
 from common.messaging.contracts import (CategoryDefined, IncidentDetached, IncidentJoined, IncidentRated,
                                         IncidentReplied, IncidentReported, Location)
 from common.uow import UnitOfWork
-from intake.domain import (FINISHED, Flag, IncidentStatus, Nearby, Throttled, duplicate_search,
+from intake.domain.incidents import (FINISHED, IncidentStatus, Nearby, duplicate_search,
                            initial_flags, may_rate, nearest_within, with_flag)
-from intake.media import StoredPhoto
-from intake.reference import Catalogue, time_limit_hours
+from intake.handlers.media import StoredPhoto
+from intake.handlers.catalogue import Catalogue, time_limit_hours
 from intake.tables import Category, CategoryVersion, IdempotencyKey, Incident, IncidentPhoto
 
 INCIDENTS = Incident.__table__
@@ -73,8 +74,13 @@ class ReportPolicy:
     flood_window_minutes: int = 60
 
 
-class IdempotencyKeyReused(Exception):
-    """The same key came back with a different request."""
+def key_reused(cmd: "ReportIncident") -> Conflict | Unprocessable:
+    """The same key came back with a different request: a machine's event id is a conflict with
+    what it sent first (409); a caller's Idempotency-Key is a header used wrongly (422)."""
+    if cmd.source_event_id:
+        return Conflict(f"source_event_id {cmd.source_event_id!r} was already sent with different content")
+    return Unprocessable.field("Idempotency-Key", f"Idempotency-Key {cmd.idempotency_key!r} was used for a "
+                               "different request", "idempotency_key_reused", where="header")
 
 
 @dataclass(frozen=True)
@@ -105,8 +111,7 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
         if claimed is None:
             first = await uow.session.get(IdempotencyKey, (cmd.reported_by, cmd.idempotency_key))
             if first.request_hash != cmd.fingerprint():
-                raise IdempotencyKeyReused(
-                    f"Idempotency-Key {cmd.idempotency_key!r} was used for a different request")
+                raise key_reused(cmd)
             incident = await uow.session.get(Incident, first.incident_id)
             joined = await uow.session.get(Incident, incident.duplicate_of) if incident.duplicate_of else None
             uow.session.expunge_all()  # nothing to commit: keep them readable after the rollback
@@ -209,8 +214,8 @@ async def _refuse_flood(uow: UnitOfWork, cmd: ReportIncident, policy: ReportPoli
                         "Your earlier reports of this spot are being handled", retry)
 
 
-class NotJoined(Exception):
-    """The report did not join another incident, so there is nothing to split (HTTP 409)."""
+class NotJoined(Conflict):
+    """The report did not join another incident, so there is nothing to split."""
 
 
 async def detach_report(uow: UnitOfWork, incident_id: str, actor: str, reason: str,
@@ -218,7 +223,7 @@ async def detach_report(uow: UnitOfWork, incident_id: str, actor: str, reason: s
     """拆分误合并: a report that joined the wrong incident is reported again on its own."""
     incident = (await uow.session.exec(select(Incident).where(Incident.id == incident_id).with_for_update())).first()
     if incident is None:
-        raise LookupError(f"incident {incident_id} not found")
+        raise NotFound(f"incident {incident_id} not found")
     if incident.duplicate_of is None:
         raise NotJoined(f"incident {incident_id} did not join another incident; there is nothing to split")
     joined_id, now = incident.duplicate_of, uow.clock.now()
@@ -234,12 +239,12 @@ async def detach_report(uow: UnitOfWork, incident_id: str, actor: str, reason: s
     return incident
 
 
-class NotToReply(Exception):
-    """Nothing to reply yet, or nobody to reply to (HTTP 409); the message says which."""
+class NotToReply(Conflict):
+    """Nothing to reply yet, or nobody to reply to; the message says which."""
 
 
-class RatingRefused(Exception):
-    """Not rateable now (HTTP 409); the message says why."""
+class RatingRefused(Conflict):
+    """Not rateable now; the message says why."""
 
 
 async def reply_to_reporter(uow: UnitOfWork, incident_id: str, how: str, rating: str | None = None,
@@ -248,7 +253,7 @@ async def reply_to_reporter(uow: UnitOfWork, incident_id: str, how: str, rating:
     took down the caller's 满意度 when given (the same rating the web reporter gives on the page)."""
     incident = (await uow.session.exec(select(Incident).where(Incident.id == incident_id).with_for_update())).first()
     if incident is None:
-        raise LookupError(f"incident {incident_id} not found")
+        raise NotFound(f"incident {incident_id} not found")
     if incident.status != IncidentStatus.closed:
         raise NotToReply(f"incident {incident_id} is {incident.status}: the reply tells the result of a closed case")
     if not incident.caller_phone:
@@ -269,7 +274,7 @@ async def rate_report(uow: UnitOfWork, token: str, rating: str, comment: str | N
     incident = (await uow.session.exec(select(Incident).where(Incident.open311_token == token)
                                        .with_for_update())).first()
     if incident is None:
-        raise LookupError("no report has this tracking token")
+        raise NotFound("no report has this tracking token (查询码); check it and try again")
     await _rate(uow, incident, rating, comment)
     await uow.commit()
     return incident
@@ -329,8 +334,3 @@ async def announce_categories(uow: UnitOfWork) -> int:
         uow.session.add(category)
     await uow.commit()
     return len(stale)
-
-
-__all__ = ["ReportIncident", "report_incident", "Flag", "IdempotencyKeyReused", "Reported",
-           "ReportPolicy", "detach_report", "rate_report", "edit_category", "NotJoined",
-           "RatingRefused", "Throttled"]

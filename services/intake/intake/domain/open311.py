@@ -1,7 +1,7 @@
 """Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2), the wire format: what a service,
 a service definition, a service request, a token, the discovery document and an error look
 like in JSON and in XML, and how a POST's form fields become a report. Pure functions; the
-routes are in intake.open311_api.
+routes are in intake.api.open311.
 
 Choices where the specification leaves room, all documented in the README:
 - `service_request_id` is the incident id; the POST answers with it at once, and with a
@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 from xml.etree import ElementTree as ET
 
-from intake.domain import FINISHED
+from intake.domain.incidents import FINISHED
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}

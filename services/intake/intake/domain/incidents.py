@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from common.auth import Role
-from common.ratelimit import Throttled  # noqa: F401 (intake's refusals raise it)
+from common.principal import Role
+from common.refusals import Unprocessable
 from common.geo import distance_m
 
 
@@ -33,7 +33,7 @@ STATUS_OF_CASE = {
     "closed": S.closed, "evaluated": S.closed, "suspended": S.suspended, "cancelled": S.cancelled,
     "merged": S.merged, "split": S.closed,
 }
-"""The case lifecycle (cases.domain.CaseStatus) as the reporter sees it."""
+"""The case lifecycle (cases.domain.lifecycle.CaseStatus) as the reporter sees it."""
 FINISHED = frozenset({S.closed, S.not_filed, S.cancelled, S.merged})
 """Nothing more will be done under this report: Open311 `closed`."""
 
@@ -124,7 +124,7 @@ def channel_for(role: Role, requested: str | None) -> str:
         return requested
     if role in (Role.external_system, Role.admin):
         return requested
-    raise ValueError(f"role {role.value} cannot report on channel {requested}")
+    raise Unprocessable.field("channel", f"role {role.value} cannot report on channel {requested}")
 
 
 def initial_flags(category_known: bool) -> list[str]:
@@ -133,3 +133,7 @@ def initial_flags(category_known: bool) -> list[str]:
 
 def with_flag(flags: list[str], flag: str) -> list[str]:
     return flags if flag in flags else [*flags, flag]
+
+
+MAX_MACHINE_IMAGES = 3
+"""Images a camera or an IoT alarm may send with its event."""

@@ -39,7 +39,14 @@ def _refuse_too_many(photos: list, limit: int) -> None:
 async def keep_uploads(store: ObjectStore, uploads: list, limit: int) -> list[StoredPhoto]:
     """Photos uploaded in a multipart form (FastAPI's UploadFile), each read only up to the
     limit, then kept as `keep_photos` does. An empty file field (a form sent without a photo)
-    is not a photo."""
+    is not a photo. A refusal names the form's `photos` field."""
+    try:
+        return await _keep_uploads(store, uploads, limit)
+    except PhotoRejected as exc:
+        raise exc.naming("photos") from exc
+
+
+async def _keep_uploads(store: ObjectStore, uploads: list, limit: int) -> list[StoredPhoto]:
     _refuse_too_many(uploads, limit)  # before reading any of them
     photos = []
     for n, upload in enumerate(uploads):

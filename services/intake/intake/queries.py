@@ -1,0 +1,127 @@
+"""Intake's read side: what the routes read, each a query written once (the routes reach the
+tables through here and through the handlers, never themselves)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.orm import aliased
+from sqlmodel import select
+
+from intake.domain.incidents import FINISHED
+from intake.tables import Address, ApiClient, Category, CategoryVersion, Incident, IncidentPhoto
+
+
+async def incident(session, incident_id: str) -> Incident | None:
+    return await session.get(Incident, incident_id) if len(incident_id) <= 36 else None
+
+
+async def incidents(session, *, status: str | None = None, duplicate_of: str | None = None,
+                    squad_scope: str | None = None, source_reference: str | None = None,
+                    updated_since: datetime | None = None, limit: int = 50, offset: int = 0) -> list[Incident]:
+    """Newest first, filtered; `squad_scope`: a squad's own only."""
+    query = select(Incident).order_by(Incident.reported_at.desc(), Incident.id).limit(limit).offset(offset)
+    for column, value in ((Incident.status, status), (Incident.duplicate_of, duplicate_of),
+                          (Incident.squad_id, squad_scope), (Incident.source_reference, source_reference)):
+        if value is not None:
+            query = query.where(column == value)
+    if updated_since is not None:
+        query = query.where(Incident.updated_at >= updated_since)
+    return list((await session.exec(query)).all())
+
+
+async def photos_of(session, incident_ids: list[str]) -> list[IncidentPhoto]:
+    if not incident_ids:
+        return []
+    return list((await session.exec(select(IncidentPhoto).where(IncidentPhoto.incident_id.in_(incident_ids))
+                                    .order_by(IncidentPhoto.incident_id, IncidentPhoto.position))).all())
+
+
+async def photo_ids(session, incident_id: str, *, public_only: bool = False) -> list[str]:
+    query = select(IncidentPhoto.id).where(IncidentPhoto.incident_id == incident_id)
+    if public_only:
+        query = query.where(IncidentPhoto.public)
+    return list((await session.exec(query.order_by(IncidentPhoto.incident_id, IncidentPhoto.position))).all())
+
+
+async def public_photos(session, incident_ids: list[str]) -> list[tuple[str, str]]:
+    """(incident id, photo id) of the photos citizens sent publicly."""
+    return list((await session.exec(
+        select(IncidentPhoto.incident_id, IncidentPhoto.id)
+        .where(IncidentPhoto.incident_id.in_(incident_ids), IncidentPhoto.public)
+        .order_by(IncidentPhoto.incident_id, IncidentPhoto.position))).all())
+
+
+async def photo_with_incident(session, photo_id: str) -> tuple[IncidentPhoto | None, Incident | None]:
+    photo = await session.get(IncidentPhoto, photo_id[:36])
+    return photo, (await session.get(Incident, photo.incident_id) if photo else None)
+
+
+async def by_token(session, token: str) -> Incident | None:
+    return (await session.exec(select(Incident).where(Incident.open311_token == token[:36]))).first()
+
+
+async def holders(session, ids: set[str]) -> dict[str, Incident]:
+    """The open incidents that reports joined (重复件), by id."""
+    if not ids:
+        return {}
+    return {h.id: h for h in (await session.exec(select(Incident).where(Incident.id.in_(ids)))).all()}
+
+
+async def categories(session, *, active_only: bool = False) -> list[Category]:
+    query = select(Category).order_by(Category.code)
+    if active_only:
+        query = query.where(Category.active)
+    return list((await session.exec(query)).all())
+
+
+async def category(session, code: str) -> Category | None:
+    return await session.get(Category, code)
+
+
+async def category_names(session) -> dict[str, str]:
+    return dict((await session.exec(select(Category.code, Category.name))).all())
+
+
+async def category_versions(session, code: str) -> list[CategoryVersion]:
+    return list((await session.exec(select(CategoryVersion).where(CategoryVersion.code == code)
+                                    .order_by(CategoryVersion.version))).all())
+
+
+async def addresses(session) -> list[tuple[str, float, float]]:
+    return list((await session.exec(select(Address.address, Address.lon, Address.lat))).all())
+
+
+async def api_client(session, key_sha256: str) -> ApiClient | None:
+    return (await session.exec(select(ApiClient).where(ApiClient.key_sha256 == key_sha256))).first()
+
+
+async def api_clients(session) -> list[ApiClient]:
+    return list((await session.exec(select(ApiClient).order_by(ApiClient.created_at))).all())
+
+
+async def open311_requests(session, *, channels: frozenset[str] | None, ids: list[str], start: datetime | None,
+                           end: datetime | None, codes: list[str], state: str | None, limit: int,
+                           offset: int) -> list[Incident]:
+    """GeoReport v2's listing: by id (the other filters ignored), or in a window of time by
+    service and by open/closed (a joined report is as open as the one it joined)."""
+    query = select(Incident)
+    if channels is not None:
+        query = query.where(Incident.channel.in_(channels))
+    if ids:
+        query = query.where(Incident.id.in_(ids))
+    else:
+        if start is not None:
+            query = query.where(Incident.reported_at >= start)
+        if end is not None:
+            query = query.where(Incident.reported_at <= end)
+        if codes:
+            query = query.where(Incident.category_code.in_(codes))
+        if state is not None:
+            finished = [s.value for s in FINISHED]
+            holder = aliased(Incident)
+            shown = func.coalesce(select(holder.status).where(holder.id == Incident.duplicate_of)
+                                  .scalar_subquery(), Incident.status)
+            query = query.where(shown.in_(finished) if state == "closed" else shown.not_in(finished))
+    query = query.order_by(Incident.reported_at.desc(), Incident.id).limit(limit).offset(offset)
+    return list((await session.exec(query)).all())
