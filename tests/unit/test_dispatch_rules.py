@@ -6,11 +6,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from dispatch.directory import PersonInfo, UnitInfo, escalation_chain, refuse_position
-from dispatch.domain import (CaseToRoute, GridArea, GridMap, OfficerLoad, RoutingRule, escalation_step, route,
+from dispatch.domain.directory import PersonInfo, UnitInfo, escalation_chain, refuse_position
+from dispatch.domain.routing import (CaseToRoute, GridArea, GridMap, OfficerLoad, RoutingRule, escalation_step, route,
                              suggest_officer)
 from common.workcalendar import SpecialDay, calendar_of, national_days, next_year_warning, with_corrections, year_loaded
-from dispatch.workcalendar import BEIJING, WorkCalendar, deadline, warning_time
+from dispatch.domain.deadlines import BEIJING, WorkCalendar, deadline, warning_time
 
 CALENDAR = calendar_of(national_days())  # the State Council's notices, from chinesecalendar
 

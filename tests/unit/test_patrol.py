@@ -6,8 +6,8 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 
 from common.geo import distance_m
-from dispatch.patrol import PatrolRefused, PostWindow, TooFarFromPost, judge_check_in, shifts_on
-from dispatch.workcalendar import BEIJING, WorkCalendar
+from dispatch.domain.patrol import PatrolRefused, PostWindow, TooFarFromPost, judge_check_in, shifts_on
+from dispatch.domain.deadlines import BEIJING, WorkCalendar
 
 CALENDAR = WorkCalendar(holidays=frozenset({date(2026, 10, 1)}), workdays=frozenset({date(2026, 9, 27)}))
 SCHOOL = [PostWindow(time(16, 30), time(17, 30), "school_days"), PostWindow(time(7, 20), time(8, 10), "school_days")]

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from cases.domain import case_number
+from cases.domain.lifecycle import case_number
 from common.auth import Role, TokenVerifier, issue_token
 from common.logging import configure_logging, mask_phone, redact_phones
 from common.settings import AuthSettings
-from dispatch.domain import GridArea, GridMap
-from intake.domain import channel_for
+from dispatch.domain.routing import GridArea, GridMap
+from intake.domain.incidents import channel_for
 from ledger.domain.colour import Colour, colour_after_violation
 
 SEED = json.loads((Path(__file__).resolve().parents[2] / "services/dispatch/dispatch/seed/zhongyuan.json").read_text())

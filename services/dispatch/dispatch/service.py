@@ -21,21 +21,23 @@ from common.messaging.contracts import (AssignmentAccepted, AssignmentCreated, A
                                         SupervisionOrderAnswered, SupervisionOrderIssued, WorkCalendarChanged)
 from common.messaging.inbox import Batched
 from common.service import Service, create_app
-from dispatch.api import RuleBody, router
-from dispatch.board import BoardHub, BoardNotifier
-from dispatch.console import router as console_router
-from dispatch.domain import GridArea, GridMap, RoutingRule
-from dispatch.directory_api import router as directory_router
-from dispatch.directory_handlers import Directory, announce as announce_directory, load as load_directory
-from dispatch.directory_handlers import on_staff_signed_in
-from dispatch.handlers import (BOARD_CHANNEL, Context, announce_calendar, announce_grids, calendar_days, check_deadlines,
-                               check_patrols, follow_case, record_category)
-from dispatch.patrol_api import PostBody, router as patrol_router
-from dispatch.routing import route_filed
+from common.workcalendar import calendar_of
+from dispatch.api import routers
+from dispatch.api.patrol import PostBody
+from dispatch.api.reference import RuleBody
+from dispatch.adapters.board import BoardHub, BoardNotifier
+from dispatch.domain.deadlines import WorkCalendar
+from dispatch.domain.routing import GridArea, GridMap, RoutingRule
+from dispatch.handlers.assignments import follow_case
+from dispatch.handlers.context import BOARD_CHANNEL, Context
+from dispatch.handlers.deadlines import check_deadlines
+from dispatch.handlers.directory import Directory, announce as announce_directory, load as load_directory
+from dispatch.handlers.directory import on_staff_signed_in
+from dispatch.handlers.patrol import check_patrols
+from dispatch.handlers.reference import announce_calendar, announce_grids, calendar_days, record_category
+from dispatch.handlers.routing import route_filed
 from dispatch.settings import DispatchSettings
 from dispatch.tables import CategoryName, Grid, Officer, PatrolPost, RoutingRuleRow, Squad, Unit, backbone
-from dispatch.workcalendar import WorkCalendar
-from common.workcalendar import calendar_of
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -92,7 +94,7 @@ class DispatchService(Service):
                 CategoryDefined: partial(record_category, names=self.category_names), StaffSignedIn: on_staff_signed_in}
 
     def routers(self):
-        return [router, patrol_router, directory_router, console_router]
+        return routers
 
     async def on_started(self) -> None:
         self.notifier = BoardNotifier(self.engine, self.settings.kafka_namespace + BOARD_CHANNEL)
@@ -131,7 +133,7 @@ class DispatchService(Service):
             await session.execute(insert(Officer).values(seed["people"]).on_conflict_do_nothing())
             if seed.get("patrol_posts"):
                 await session.execute(insert(PatrolPost).values([
-                    PostBody(**p).row(p["id"]).model_dump() for p in seed["patrol_posts"]]).on_conflict_do_nothing())
+                    {"id": p["id"], **PostBody(**p).fields()} for p in seed["patrol_posts"]]).on_conflict_do_nothing())
             if (await session.exec(select(RoutingRuleRow).limit(1))).first() is None:
                 rules = [RuleBody(**r) for r in json.loads(rules_path.read_text(encoding="utf-8"))]
                 await session.execute(insert(RoutingRuleRow).values(

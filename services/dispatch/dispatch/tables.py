@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from common.db import make_registry
-from common.service import ServiceTables
+from common.backbone import ServiceTables
 
 registry = make_registry("dispatch")
 
@@ -52,7 +52,7 @@ class Grid(DispatchTable, table=True):
 
 
 class Officer(DispatchTable, table=True):
-    """A person of the directory: their position (dispatch.directory.POSITIONS), their squad or unit,
+    """A person of the directory: their position (dispatch.domain.directory.POSITIONS), their squad or unit,
     their role on the platform, whether they are on duty (在岗) now, and how many open assignments
     name them (kept by the officer_load_trigger, never by hand). The squads' 队员 are the officers
     routing suggests."""
@@ -71,8 +71,8 @@ class Officer(DispatchTable, table=True):
 def officer_load_trigger(schema: str = "dispatch") -> list[str]:
     """The workload counter for the suggestion (the officer on duty with the fewest open cases),
     kept by PostgreSQL on every change of an assignment, whoever makes it, instead of a GROUP
-    BY over the squad's assignments for each new one. Open is dispatch.domain.OPEN."""
-    from dispatch.domain import OPEN
+    BY over the squad's assignments for each new one. Open is dispatch.domain.routing.OPEN."""
+    from dispatch.domain.assignments import OPEN
     is_open = "({r}.current AND {r}.status IN (" + ", ".join(f"'{s}'" for s in OPEN) + "))"
     old, new = is_open.format(r="OLD"), is_open.format(r="NEW")
     return [f"""
@@ -96,7 +96,7 @@ END $$""",
 
 
 class RoutingRuleRow(DispatchTable, table=True):
-    """派遣规则, in order: the first that matches wins (dispatch.domain.route)."""
+    """派遣规则, in order: the first that matches wins (dispatch.domain.routing.route)."""
     __tablename__ = "routing_rules"
     position: int = Field(primary_key=True)
     name: str = Field(max_length=100)
@@ -220,7 +220,7 @@ class SupervisionOrder(DispatchTable, table=True):
 
 
 class PatrolPost(DispatchTable, table=True):
-    """严管区岗点: a school gate or a night market, with its time windows (dispatch.patrol.PostWindow)."""
+    """严管区岗点: a school gate or a night market, with its time windows (dispatch.domain.patrol.PostWindow)."""
     __tablename__ = "patrol_posts"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)

@@ -3,6 +3,7 @@ people, with their positions, and the escalation chain of 逐级负责制 read f
 is told to its squad's 中队长 at the deadline, then to the brigade's 大队长, then to the 局长, each
 after the working hours its unit sets. Pure rules: no framework here."""
 from __future__ import annotations
+from common.refusals import Unprocessable
 
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -84,13 +85,13 @@ def refuse_position(position: str, squad_id: str | None, unit_id: str | None, un
     raises ValueError naming what does not fit."""
     kind = POSITIONS.get(position)
     if kind is None:
-        raise ValueError(f"position {position!r} is not one of {sorted(POSITIONS)}")
+        raise Unprocessable(f"position {position!r} is not one of {sorted(POSITIONS)}")
     if kind == "squad":
         if not squad_id:
-            raise ValueError(f"a {position} belongs to a squad (squad_id)")
+            raise Unprocessable(f"a {position} belongs to a squad (squad_id)")
         return
     if squad_id:
-        raise ValueError(f"a {position} does not belong to a squad")
+        raise Unprocessable(f"a {position} does not belong to a squad")
     unit = units.get(unit_id or "")
     if unit is None or unit.kind != kind:
-        raise ValueError(f"a {position} belongs to a unit of kind {kind} (unit_id)")
+        raise Unprocessable(f"a {position} belongs to a unit of kind {kind} (unit_id)")

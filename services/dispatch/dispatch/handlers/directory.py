@@ -12,7 +12,8 @@ from sqlmodel import select
 from common.messaging.contracts import PersonChanged, SquadChanged, StaffSignedIn
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
-from dispatch.directory import (POSITION_OF_ROLE, UNIT_OF_ROLE, Link, PersonInfo, UnitInfo, escalation_chain,
+from common.refusals import NotFound, Unprocessable
+from dispatch.domain.directory import (POSITION_OF_ROLE, UNIT_OF_ROLE, Link, PersonInfo, UnitInfo, escalation_chain,
                                 leader, refuse_position)
 from dispatch.tables import Officer, Squad, Unit
 
@@ -105,12 +106,12 @@ async def put_unit(uow: UnitOfWork, unit_id: str, *, kind: str, name: str, paren
                    escalate_after_hours: float | None) -> Unit:
     unit = await uow.session.get(Unit, unit_id, with_for_update=True)
     if parent_id is not None and (parent_id == unit_id or await uow.session.get(Unit, parent_id) is None):
-        raise ValueError(f"parent_id {parent_id} is not another unit of the directory")
+        raise Unprocessable(f"parent_id {parent_id} is not another unit of the directory")
     if unit is not None and unit.kind != kind:
         squads = (await uow.session.exec(select(Squad.id).where(Squad.brigade_id == unit_id))).all()
         people = (await uow.session.exec(select(Officer.id).where(Officer.unit_id == unit_id))).all()
         if squads or people:
-            raise ValueError(f"unit {unit_id} is a {unit.kind} with squads {list(squads)} and people {list(people)}: "
+            raise Unprocessable(f"unit {unit_id} is a {unit.kind} with squads {list(squads)} and people {list(people)}: "
                              f"move them before it becomes a {kind}")
     unit = unit or Unit(id=unit_id, kind=kind, name=name)
     unit.kind, unit.name, unit.parent_id, unit.escalate_after_hours = kind, name, parent_id, escalate_after_hours
@@ -124,7 +125,7 @@ async def put_squad(uow: UnitOfWork, squad_id: str, *, name: str, office: str, b
     if brigade_id is not None:
         unit = await uow.session.get(Unit, brigade_id)
         if unit is None or unit.kind != "brigade":
-            raise ValueError(f"brigade_id {brigade_id} is not a brigade of the directory")
+            raise Unprocessable(f"brigade_id {brigade_id} is not a brigade of the directory")
     squad = await uow.session.get(Squad, squad_id, with_for_update=True) or Squad(id=squad_id, name=name,
                                                                                   office=office)
     squad.name, squad.office, squad.brigade_id = name, office, brigade_id
@@ -139,7 +140,7 @@ async def put_person(uow: UnitOfWork, person_id: str, *, name: str, position: st
     directory = await load(uow.session)
     refuse_position(position, squad_id, unit_id, directory.units)
     if squad_id and squad_id not in directory.squads:
-        raise ValueError(f"squad_id {squad_id} is not a squad of the directory")
+        raise Unprocessable(f"squad_id {squad_id} is not a squad of the directory")
     person = await uow.session.get(Officer, person_id, with_for_update=True) or Officer(id=person_id, name=name)
     person.name, person.position, person.platform_role = name, position, role
     person.squad_id, person.unit_id, person.on_duty = squad_id, None if squad_id else unit_id, on_duty
@@ -153,7 +154,7 @@ async def set_on_duty(uow: UnitOfWork, person_id: str, on_duty: bool, *, squad_s
     """在岗: an admin for anyone, a squad leader for the squad's own people."""
     person = await uow.session.get(Officer, person_id, with_for_update=True)
     if person is None or (squad_scope is not None and person.squad_id != squad_scope):
-        raise LookupError(f"person {person_id} not found")
+        raise NotFound(f"person {person_id} not found")
     person.on_duty = on_duty
     uow.session.add(person)
     await uow.session.flush()

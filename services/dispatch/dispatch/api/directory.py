@@ -1,30 +1,20 @@
 """The directory's routes: `/v1/directory`, read by staff, edited by an admin in one place."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
-from sqlmodel import select
 
-from common.auth import Principal, Role, require_roles
-from dispatch.directory import POSITIONS
-from dispatch.directory_handlers import load, put_person, put_squad, put_unit, set_on_duty
-from dispatch.tables import Officer
+from common.audiences import Admin, SquadLeader, Staff
+from common.principal import Role
+from dispatch import queries
+from dispatch.api.deps import ServiceDep
+from dispatch.domain.directory import POSITIONS
+from dispatch.handlers.directory import load, put_person, put_squad, put_unit, set_on_duty
 
 router = APIRouter(tags=["directory 组织机构"])
 Id = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
-
-
-async def get_service(request: Request):
-    return request.app.state.services["dispatch"]
-
-
-ServiceDep = Annotated[object, Depends(get_service)]
-Staff = Annotated[Principal, Depends(require_roles(*(r for r in Role if r != Role.external_system)))]
-Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
-DutyKeeper = Annotated[Principal, Depends(require_roles(Role.squad_leader))]
 
 
 class PersonOut(BaseModel):
@@ -70,7 +60,7 @@ class DirectoryOut(BaseModel):
 async def directory(principal: Staff, service: ServiceDep):
     async with service.session_factory() as session:
         d = await load(session)
-        people = (await session.exec(select(Officer).order_by(Officer.id))).all()
+        people = await queries.people(session)
 
     def out(p) -> PersonOut:
         return PersonOut(id=p.id, name=p.name, position=p.position, role=p.platform_role, on_duty=p.on_duty,
@@ -111,32 +101,19 @@ class DutyIn(BaseModel):
     on_duty: bool
 
 
-@contextmanager
-def _refusals():
-    """The directory's refusals as HTTP: 404 unknown, 422 what does not fit."""
-    try:
-        yield
-    except LookupError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc).strip("'")) from exc
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-
-
 @router.put("/v1/directory/units/{unit_id}", response_model=UnitIn, summary="the bureau, a brigade, the command "
                                                                            "centre (admin)")
 async def unit(unit_id: Id, body: UnitIn, principal: Admin, service: ServiceDep):
-    with _refusals():
-        async with service.uow() as uow:
-            u = await put_unit(uow, unit_id, **body.model_dump())
+    async with service.uow() as uow:
+        u = await put_unit(uow, unit_id, **body.model_dump())
     await service.load_directory()
     return UnitIn(kind=u.kind, name=u.name, parent_id=u.parent_id, escalate_after_hours=u.escalate_after_hours)
 
 
 @router.put("/v1/directory/squads/{squad_id}", response_model=SquadIn, summary="a squad and its brigade (admin)")
 async def squad(squad_id: Id, body: SquadIn, principal: Admin, service: ServiceDep):
-    with _refusals():
-        async with service.uow() as uow:
-            s = await put_squad(uow, squad_id, **body.model_dump())
+    async with service.uow() as uow:
+        s = await put_squad(uow, squad_id, **body.model_dump())
     await service.load_directory()
     return SquadIn(name=s.name, office=s.office, brigade_id=s.brigade_id)
 
@@ -144,11 +121,10 @@ async def squad(squad_id: Id, body: SquadIn, principal: Admin, service: ServiceD
 @router.put("/v1/directory/people/{person_id}", response_model=PersonIn, summary="a person and their position "
                                                                                  "(admin)")
 async def person(person_id: Id, body: PersonIn, principal: Admin, service: ServiceDep):
-    with _refusals():
-        async with service.uow() as uow:
-            p = await put_person(uow, person_id, name=body.name, position=body.position,
-                                 role=body.role.value if body.role else None, squad_id=body.squad_id,
-                                 unit_id=body.unit_id, on_duty=body.on_duty)
+    async with service.uow() as uow:
+        p = await put_person(uow, person_id, name=body.name, position=body.position,
+                             role=body.role.value if body.role else None, squad_id=body.squad_id,
+                             unit_id=body.unit_id, on_duty=body.on_duty)
     await service.load_directory()
     return PersonIn(name=p.name, position=p.position, role=p.platform_role, squad_id=p.squad_id, unit_id=p.unit_id,
                     on_duty=p.on_duty)
@@ -156,9 +132,8 @@ async def person(person_id: Id, body: PersonIn, principal: Admin, service: Servi
 
 @router.post("/v1/directory/people/{person_id}/duty", response_model=DutyIn,
              summary="在岗: on duty or not (the squad's leader for the squad's people; an admin for anyone)")
-async def duty(person_id: Id, body: DutyIn, principal: DutyKeeper, service: ServiceDep):
-    with _refusals():
-        async with service.uow() as uow:
-            p = await set_on_duty(uow, person_id, body.on_duty, squad_scope=principal.squad_scope)
+async def duty(person_id: Id, body: DutyIn, principal: SquadLeader, service: ServiceDep):
+    async with service.uow() as uow:
+        p = await set_on_duty(uow, person_id, body.on_duty, squad_scope=principal.squad_scope)
     await service.load_directory()
     return DutyIn(on_duty=p.on_duty)

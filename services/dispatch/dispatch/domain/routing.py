@@ -6,21 +6,6 @@ from dataclasses import dataclass
 from common.geo import GridArea, GridMap  # noqa: F401 (the grid map is shared: ledger places merchants too)
 
 
-class AssignmentStatus:
-    dispatched = "dispatched"  # 已派遣, waiting for the squad to accept
-    accepted = "accepted"  # 已签收: in progress
-    returned = "returned"  # 已退回 to the command centre
-    reassigned = "reassigned"  # 已改派: superseded by another assignment
-    suspended = "suspended"  # the case is suspended: the clock stops
-    handled = "handled"  # 已处置: the squad reported back; the clock stops
-    closed = "closed"  # the case closed, or was cancelled, merged or split
-
-
-OPEN = (AssignmentStatus.dispatched, AssignmentStatus.accepted)
-"""An assignment the squad still has to work: it counts in an officer's workload and its deadline
-runs (the officers' workload counter, dispatch.tables.OFFICER_LOAD_TRIGGER, counts these)."""
-
-
 # -- routing rules (派遣规则) ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -105,5 +90,5 @@ def suggest_officer(officers: list[OfficerLoad]) -> str | None:
 
 def escalation_step(level: int, chain: tuple):
     """The next step after `level` (0 = warned, 1.. = overdue steps taken) of a squad's chain
-    (dispatch.directory.escalation_chain), or None at the top."""
+    (dispatch.domain.directory.escalation_chain), or None at the top."""
     return chain[level] if level < len(chain) else None

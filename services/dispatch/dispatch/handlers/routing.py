@@ -1,6 +1,6 @@
 """Handing cases to squads: every assignment, whether a rule chose the squad or a dispatcher did,
 is written here, and every case routed by the rules passes here on the hot path, a batch at a
-time. The decisions are dispatch.domain's (route, suggest_officer) and dispatch.workcalendar's
+time. The decisions are dispatch.domain.routing's (route, suggest_officer) and dispatch.domain.deadlines's
 (the deadline in working time); this module reads what they need and writes what they decide,
 with set-based statements prepared once."""
 from __future__ import annotations
@@ -16,14 +16,16 @@ from sqlalchemy import Boolean, Float, Integer, Text, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from common.db import Prepared
+from common.db import Prepared, unnest
 from common.messaging.contracts import AssignmentCreated, CaseFiled, CaseOpened, CaseUnroutable, Location
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
-from dispatch.directory import SUGGESTED
-from dispatch.domain import OPEN, AssignmentStatus, CaseToRoute, OfficerLoad, route, suggest_officer
+from common.refusals import NotFound
+from dispatch.domain.directory import SUGGESTED
+from dispatch.domain.assignments import AssignmentStatus
+from dispatch.domain.routing import CaseToRoute, OfficerLoad, route, suggest_officer
 from dispatch.tables import Assignment, Officer, QueueItem
-from dispatch.workcalendar import BEIJING, deadline, warning_time
+from dispatch.domain.deadlines import BEIJING, deadline, warning_time
 
 log = logging.getLogger(__name__)
 ASSIGNMENTS, OFFICERS, QUEUE = Assignment.__table__, Officer.__table__, QueueItem.__table__
@@ -57,10 +59,6 @@ class ToAssign:
     correlation: str | None = None
 
 
-def _array(name: str, type_=Text):
-    return func.unnest(bindparam(name, type_=ARRAY(type_)))
-
-
 _ids = bindparam("ids", type_=ARRAY(Text))
 _ALREADY_PLACED = Prepared(
     select(ASSIGNMENTS.c.case_id).where(ASSIGNMENTS.c.case_id == func.any(_ids), ASSIGNMENTS.c.current)
@@ -74,15 +72,15 @@ _TEXT = ("id", "case_id", "case_number", "squad_id", "officer_id", "grid_id", "c
 _TIMES = ("assigned_at", "warn_at", "deadline_at", "next_check_at")
 _INSERT = Prepared(pg_insert(ASSIGNMENTS).from_select(
     [*_TEXT, "lon", "lat", "time_limit_hours", *_TIMES, "current", "escalation_level", "extensions"],
-    select(*(_array(c) for c in _TEXT), _array("lon", Float), _array("lat", Float), _array("time_limit_hours", Float),
-           *(_array(c, TIMESTAMP(timezone=True)) for c in _TIMES), _array("current", Boolean),
-           _array("escalation_level", Integer), _array("extensions", Integer)), include_defaults=False))
+    select(*(unnest(c) for c in _TEXT), unnest("lon", Float), unnest("lat", Float), unnest("time_limit_hours", Float),
+           *(unnest(c, TIMESTAMP(timezone=True)) for c in _TIMES), unnest("current", Boolean),
+           unnest("escalation_level", Integer), unnest("extensions", Integer)), include_defaults=False))
 _LEAVE_QUEUE = Prepared(QUEUE.delete().where(QUEUE.c.case_id == func.any(_ids)).returning(QUEUE.c.case_id))
 _QUEUED = ("case_id", "case_number", "category_code", "channel", "urgency", "description", "address", "reason")
 _ENQUEUE = pg_insert(QUEUE).from_select(
     [*_QUEUED, "lon", "lat", "time_limit_hours", "since"],
-    select(*(_array(c) for c in _QUEUED), _array("lon", Float), _array("lat", Float),
-           _array("time_limit_hours", Float), _array("since", TIMESTAMP(timezone=True))), include_defaults=False)
+    select(*(unnest(c) for c in _QUEUED), unnest("lon", Float), unnest("lat", Float),
+           unnest("time_limit_hours", Float), unnest("since", TIMESTAMP(timezone=True))), include_defaults=False)
 _ENQUEUE = Prepared(_ENQUEUE.on_conflict_do_update(
     index_elements=["case_id"], set_={c: _ENQUEUE.excluded[c] for c in (*_QUEUED[1:], "lon", "lat",
                                                                         "time_limit_hours", "since")}))
@@ -103,7 +101,7 @@ async def assign(uow: UnitOfWork, ctx, items: list[ToAssign], *, from_queue: boo
     ids. `from_queue=False`: the caller knows none of the cases is queued."""
     unknown = [i.squad_id for i in items if i.squad_id not in ctx.squad_names]
     if unknown:
-        raise LookupError(f"unknown squad {unknown[0]}")
+        raise NotFound(f"unknown squad {unknown[0]}")
     now = uow.clock.now()
     loads = await officer_loads(uow, {i.squad_id for i in items})
     rows = []
@@ -206,4 +204,4 @@ async def route_filed(batch: list[Envelope], uow: UnitOfWork, *, context: Callab
         await enqueue(uow, ctx, to_queue, unroutable=True)
 
 
-__all__ = ["CaseInfo", "ToAssign", "assign", "enqueue", "decide", "route_filed", "officer_loads", "OPEN"]
+

@@ -1,7 +1,7 @@
 """Patrol posts in strict zones (严管区定岗): school gates at the start and end of the school
 day, night markets in their hours. A post has time windows; officers are rostered to a post for
 a day and get one shift per window; they check in on arrival, at the post; a shift not checked
-in by the end of its grace period raises an alert to the squad leader (dispatch.handlers.check_patrols).
+in by the end of its grace period raises an alert to the squad leader (dispatch.handlers.assignments.check_patrols).
 
 Pure rules over values, with the times passed in, so they are tested directly."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from dispatch.workcalendar import WorkCalendar
+from dispatch.domain.deadlines import WorkCalendar
 
 CHECK_IN_OPENS_BEFORE = timedelta(minutes=15)
 """How early an officer may check in for a shift (rule of ours)."""

@@ -8,14 +8,15 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from common.auth import Role
+from common.principal import Role
+from dispatch.api.deps import ServiceDep
 
 CONSOLE_ROLES = frozenset({Role.dispatcher, Role.supervisor, Role.squad_leader, Role.squad_officer, Role.admin})
 router = APIRouter(tags=["console 派遣台"])
-PAGE = (Path(__file__).parent / "static" / "console.html").read_text(encoding="utf-8")
+PAGE = (Path(__file__).resolve().parents[1] / "static" / "console.html").read_text(encoding="utf-8")
 
 
 @router.get("/console", response_class=HTMLResponse, include_in_schema=False)
-async def console(request: Request):
-    return await request.app.state.services["dispatch"].pages["/console"].serve(
+async def console(request: Request, service: ServiceDep):
+    return await service.pages["/console"].serve(
         request, PAGE, CONSOLE_ROLES, "派遣台供指挥中心派遣员、督查员和各中队使用; 您的角色 ({role}) 不使用派遣台。")

@@ -1,0 +1,106 @@
+"""Dispatch's read side: what the routes and the console read, each query written once."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlmodel import select
+
+from dispatch.domain.assignments import OPEN
+from dispatch.tables import (Assignment, Escalation, Officer, PatrolPost, PatrolShift, QueueItem, RoutingRuleRow,
+                             Squad, SupervisionOrder)
+
+
+async def assignment(session, assignment_id: str) -> Assignment | None:
+    return await session.get(Assignment, assignment_id) if len(assignment_id) <= 36 else None
+
+
+async def assignments(session, *, squad_id: str | None, open_only: bool, limit: int, offset: int) -> list[Assignment]:
+    query = select(Assignment).order_by(Assignment.assigned_at.desc()).limit(limit).offset(offset)
+    if open_only:
+        query = query.where(Assignment.current, Assignment.status.in_(OPEN))
+    if squad_id:
+        query = query.where(Assignment.squad_id == squad_id)
+    return list((await session.exec(query)).all())
+
+
+async def open_assignments(session, squad_id: str | None) -> list[Assignment]:
+    """The board: every current open assignment (of one squad), by deadline."""
+    query = select(Assignment).where(Assignment.current, Assignment.status.in_(OPEN)).order_by(Assignment.deadline_at)
+    if squad_id is not None:
+        query = query.where(Assignment.squad_id == squad_id)
+    return list((await session.exec(query)).all())
+
+
+async def queue_item(session, case_id: str) -> QueueItem | None:
+    return await session.get(QueueItem, case_id)
+
+
+async def queue(session) -> list[QueueItem]:
+    return list((await session.exec(select(QueueItem).order_by(QueueItem.since))).all())
+
+
+async def orders(session, *, squad_id: str | None, open_only: bool) -> list[SupervisionOrder]:
+    query = select(SupervisionOrder).order_by(SupervisionOrder.issued_at.desc()).limit(500)
+    if squad_id is not None:
+        query = query.where(SupervisionOrder.squad_id == squad_id)
+    if open_only:
+        query = query.where(SupervisionOrder.answered_at.is_(None))
+    return list((await session.exec(query)).all())
+
+
+async def escalations(session, *, squad_id: str | None, limit: int) -> list[Escalation]:
+    query = select(Escalation).order_by(Escalation.id.desc()).limit(limit)
+    if squad_id:
+        query = query.where(Escalation.squad_id == squad_id)
+    return list((await session.exec(query)).all())
+
+
+async def squads(session) -> list[Squad]:
+    return list((await session.exec(select(Squad).order_by(Squad.id))).all())
+
+
+async def squad_people(session, squad_id: str | None) -> list[Officer]:
+    """The people of the squads (of one squad)."""
+    query = select(Officer).where(Officer.squad_id.is_not(None))
+    if squad_id is not None:
+        query = query.where(Officer.squad_id == squad_id)
+    return list((await session.exec(query)).all())
+
+
+async def rules(session) -> list[RoutingRuleRow]:
+    return list((await session.exec(select(RoutingRuleRow).order_by(RoutingRuleRow.position))).all())
+
+
+async def patrol_posts(session, squad_id: str | None) -> list[PatrolPost]:
+    query = select(PatrolPost).order_by(PatrolPost.id)
+    if squad_id is not None:
+        query = query.where(PatrolPost.squad_id == squad_id)
+    return list((await session.exec(query)).all())
+
+
+async def patrol_post(session, post_id: str) -> PatrolPost | None:
+    return await session.get(PatrolPost, post_id)
+
+
+async def patrol_shifts(session, *, day: date | None, running_from: datetime | None, squad_id: str | None,
+                        post_id: str | None, officer_id: str | None, limit: int) -> list[PatrolShift]:
+    """The shifts of a day, or (`running_from`) every shift running at some time in the 24 hours
+    from then."""
+    query = select(PatrolShift).order_by(PatrolShift.starts_at).limit(limit)
+    if day is not None:
+        query = query.where(PatrolShift.day == day)
+    elif running_from is not None:
+        query = query.where(PatrolShift.ends_at > running_from, PatrolShift.starts_at < running_from + timedelta(days=1))
+    for column, value in ((PatrolShift.squad_id, squad_id), (PatrolShift.post_id, post_id),
+                          (PatrolShift.officer_id, officer_id)):
+        if value:
+            query = query.where(column == value)
+    return list((await session.exec(query)).all())
+
+
+async def person(session, person_id: str) -> Officer | None:
+    return await session.get(Officer, person_id)
+
+
+async def people(session) -> list[Officer]:
+    return list((await session.exec(select(Officer).order_by(Officer.id))).all())
