@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.domain import (SYSTEM, Action, Actor, CaseFacts, CaseStatus, NotYourStep, TransitionNotAllowed, plan,
+from cases.domain.lifecycle import (SYSTEM, Action, Actor, CaseFacts, CaseStatus, NotYourStep, TransitionNotAllowed, plan,
                           initial_status)
 from common.auth import Role
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pypdf
 import pytest
 
-from cases.documents import PenaltyDecision, render_penalty_decision, sha256
-from cases.enforcement import Stage, Step, StepRefused, Track, add_months, court_eligible, take
+from cases.adapters.documents import PenaltyDecision, render_penalty_decision, sha256
+from cases.domain.enforcement import Stage, Step, StepRefused, Track, add_months, court_eligible, take
 from common.clock import FixedClock
 
 SERVED = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 Beijing, 2 March 2026

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from cases.trail import GENESIS, TrailEntry, entry_hash, verify
+from cases.domain.trail import GENESIS, TrailEntry, entry_hash, verify
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
 

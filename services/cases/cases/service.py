@@ -4,12 +4,14 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from cases.api import MAX_STEP_PHOTOS, router
+from cases.api import routers
+from cases.api.deps import MAX_STEP_PHOTOS
+from cases.handlers.filing import dispatch_cases, open_cases
+from cases.handlers.lifecycle import (flag_for_command_centre, mark_returned, record_detached_report,
+                                      record_joined_report, record_rating)
+from cases.handlers.reference import record_dog_licence, record_merchant, record_person
 from common.body_limit import FORM_OVERHEAD
 from common.photos import MAX_BYTES
-from cases.flow import dispatch_cases, open_cases
-from cases.handlers import (flag_for_command_centre, mark_returned, record_detached_report, record_joined_report,
-                            record_dog_licence, record_merchant, record_person, record_rating)
 from cases.settings import CasesSettings
 from cases.tables import backbone
 from common.logging import configure_logging
@@ -58,10 +60,12 @@ class CasesService(Service):
         }
 
     def routers(self):
-        return [router]
+        return routers
 
     def body_limits(self):
-        return {("POST", "/v1/cases/{case_id}/handle"): 2 * MAX_STEP_PHOTOS * (MAX_BYTES + FORM_OVERHEAD) + FORM_OVERHEAD}
+        photo = MAX_BYTES + FORM_OVERHEAD
+        return {("POST", "/v1/cases/{case_id}/handle"): 2 * MAX_STEP_PHOTOS * photo + FORM_OVERHEAD,
+                ("POST", "/v1/cases/{case_id}/seizures"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD}
 
 
 def app():

@@ -8,9 +8,9 @@ from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, t
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from cases.trail import TrailEntry
+from cases.domain.trail import TrailEntry
 from common.db import make_registry
-from common.service import ServiceTables
+from common.backbone import ServiceTables
 
 registry = make_registry("cases")
 
@@ -78,7 +78,7 @@ class CasePhoto(CasesTable, table=True):
 
 
 class EnforcementTrack(CasesTable, table=True):
-    """The case's enforcement track (cases.enforcement.Track, as JSON) and its stage."""
+    """The case's enforcement track (cases.domain.enforcement.Track, as JSON) and its stage."""
     __tablename__ = "enforcement_tracks"
     case_id: str = Field(primary_key=True, max_length=36)
     stage: str = Field(max_length=32, index=True)
@@ -119,7 +119,7 @@ class CaseNumberCounter(CasesTable, table=True):
 
 
 class CaseTrailEntry(CasesTable, table=True):
-    """痕迹化: append-only and hash-chained (see cases.trail); a trigger refuses UPDATE and DELETE."""
+    """痕迹化: append-only and hash-chained (see cases.domain.trail); a trigger refuses UPDATE and DELETE."""
     __tablename__ = "case_trail"
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
     id: int | None = Field(default=None, primary_key=True)

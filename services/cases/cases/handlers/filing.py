@@ -1,11 +1,11 @@
 """The hot path of the closed loop, a batch at a time: reports open cases (受理 → 立案 or 待核实),
 assignments dispatch them (派遣). Every incident passes here, so each step is a handful of
 set-based statements, prepared once, whatever the batch's size; the rules are the same as
-everywhere else (cases.domain.plan, the hash-chained trail of cases.trail).
+everywhere else (cases.domain.lifecycle.plan, the hash-chained trail of cases.domain.trail).
 
 The consumer hands these handlers events of distinct aggregates only (common.messaging.inbox
 .waves), so the cases of one batch do not meet; a case's row lock is taken by its UPDATE or
-`FOR UPDATE` here exactly as the person-driven steps take it in cases.handlers."""
+`FOR UPDATE` here exactly as the person-driven steps take it in cases.handlers.lifecycle."""
 from __future__ import annotations
 
 import logging
@@ -17,11 +17,11 @@ from sqlalchemy import Float, Text, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from cases.domain import SYSTEM, TERMINAL, Action, Actor, CaseFacts, CaseStatus, initial_status, plan
-from cases.domain import case_number as format_case_number
-from cases import trail_store
+from cases.domain.lifecycle import SYSTEM, TERMINAL, Action, Actor, CaseFacts, CaseStatus, initial_status, plan
+from cases.domain.lifecycle import case_number as format_case_number
+from cases.handlers import trail as trail_store
 from cases.tables import Case, CaseNumberCounter
-from common.db import Prepared
+from common.db import Prepared, unnest
 from common.messaging.contracts import CaseDispatched, CaseOpened, Location
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
@@ -30,10 +30,6 @@ log = logging.getLogger(__name__)
 CASES, COUNTERS = Case.__table__, CaseNumberCounter.__table__
 DISPATCH = Actor("system:dispatch", SYSTEM)
 INTAKE = "system:intake"
-
-
-def _array(name: str, type_=Text):
-    return func.unnest(bindparam(name, type_=ARRAY(type_)))
 
 
 _RESERVE_NUMBERS = Prepared(
@@ -47,17 +43,17 @@ _OPEN_COLUMNS = ("id", "case_number", "incident_id", "status", "channel", "categ
 _INSERTED = (*_OPEN_COLUMNS, "lon", "lat", "flags", "opened_at", "time_limit_hours")
 _INSERT_CASES = Prepared(pg_insert(CASES).from_select(
     list(_INSERTED),
-    select(*(_array(c) for c in _OPEN_COLUMNS), _array("lon", Float), _array("lat", Float),
-           func.cast(_array("flags"), JSONB), _array("opened_at", TIMESTAMP(timezone=True)),
-           _array("time_limit_hours", Float)), include_defaults=False))
+    select(*(unnest(c) for c in _OPEN_COLUMNS), unnest("lon", Float), unnest("lat", Float),
+           func.cast(unnest("flags"), JSONB), unnest("opened_at", TIMESTAMP(timezone=True)),
+           unnest("time_limit_hours", Float)), include_defaults=False))
 _LOCK_FOR_DISPATCH = Prepared(
     select(CASES.c.id, CASES.c.case_number, CASES.c.incident_id, CASES.c.status, CASES.c.category_code,
            CASES.c.assignment_id, CASES.c.squad_id, CASES.c.handled_by, CASES.c.suspended_from)
     .where(CASES.c.id == func.any(bindparam("ids", type_=ARRAY(Text)))).order_by(CASES.c.id).with_for_update())
-_DISPATCHED = select(*(_array(c).label(c) for c in ("id", "squad_id", "squad_name", "grid_id", "assignment_id",
+_DISPATCHED = select(*(unnest(c).label(c) for c in ("id", "squad_id", "squad_name", "grid_id", "assignment_id",
                                                      "category_code")),
-                     _array("dispatched_at", TIMESTAMP(timezone=True)).label("dispatched_at"),
-                     _array("deadline_at", TIMESTAMP(timezone=True)).label("deadline_at")).subquery("d")
+                     unnest("dispatched_at", TIMESTAMP(timezone=True)).label("dispatched_at"),
+                     unnest("deadline_at", TIMESTAMP(timezone=True)).label("deadline_at")).subquery("d")
 _MARK_DISPATCHED = Prepared(
     update(CASES).where(CASES.c.id == _DISPATCHED.c.id)
     .values(status="dispatched", squad_id=_DISPATCHED.c.squad_id, squad_name=_DISPATCHED.c.squad_name,

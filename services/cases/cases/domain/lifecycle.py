@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from common.auth import Role
+from common.principal import Role
+from common.refusals import Conflict, Refused, Unprocessable
 
 
 class CaseStatus(StrEnum):
@@ -108,8 +109,8 @@ NEEDS_REASON = frozenset({Action.reject, Action.rework, Action.reopen, Action.su
                           Action.merge, Action.split})
 
 
-class TransitionNotAllowed(Exception):
-    """The action is not allowed from the case's state (HTTP 409)."""
+class TransitionNotAllowed(Conflict):
+    """The action is not allowed from the case's state."""
 
     def __init__(self, action: Action, current: str, detail: str | None = None) -> None:
         allowed = sorted(s.value for s in TRANSITIONS[action][0]) if action in TRANSITIONS else []
@@ -117,8 +118,8 @@ class TransitionNotAllowed(Exception):
         self.action, self.current = action, current
 
 
-class NotYourStep(Exception):
-    """The caller may not take this step on this case (HTTP 403)."""
+class NotYourStep(Refused):
+    """The caller may not take this step on this case."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ def plan(case: CaseFacts, action: Action, actor: Actor, reason: str | None = Non
                                                                   or actor.squad_id != case.squad_id):
         raise NotYourStep(f"{action.value}: the case is not with squad {actor.squad_id}")
     if action in NEEDS_REASON and not (reason and reason.strip()):
-        raise ValueError(f"{action.value} needs a reason")
+        raise Unprocessable.field("reason", f"{action.value} needs a reason")
     target = next_status(case.status, action, suspended_from=case.suspended_from)
     if action in (Action.check, Action.rework) and case.handled_by == actor.subject:
         # 监管分离: whoever handled the case cannot be the one who checks it.

@@ -19,6 +19,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from cases.domain.lifecycle import TERMINAL, Actor, CaseStatus, NotYourStep
+from common.principal import Role
+from common.refusals import Conflict
+
 HEARING_REQUEST_DAYS = 5
 PAYMENT_DAYS = 15
 RECONSIDERATION_DAYS = 60
@@ -71,8 +75,25 @@ FROM: dict[Step, frozenset[Stage]] = {
 }
 
 
-class StepRefused(Exception):
-    """The step is not allowed now, with the reason (HTTP 409)."""
+class StepRefused(Conflict):
+    """The step is not allowed now, with the reason."""
+
+
+ENFORCERS = frozenset({Role.squad_officer, Role.squad_leader, Role.supervisor, Role.admin})
+"""Who takes enforcement steps: the squad that has the case, a supervisor."""
+NO_ENFORCEMENT = frozenset({CaseStatus.reported, CaseStatus.verified}) | TERMINAL
+"""A case not yet filed, or ended, takes no enforcement step."""
+
+
+def check_enforcer(case_status: str, case_squad_id: str | None, actor: Actor) -> None:
+    """An enforcement step on this case by this actor: the squad that has it or a supervisor, on a
+    filed case that has not ended."""
+    if actor.role not in ENFORCERS:
+        raise NotYourStep(f"enforcement steps are taken by the squad or a supervisor, not {actor.role}")
+    if actor.role in (Role.squad_officer, Role.squad_leader) and actor.squad_id != case_squad_id:
+        raise NotYourStep(f"the case is not with squad {actor.squad_id}")
+    if case_status in NO_ENFORCEMENT:
+        raise StepRefused(f"no enforcement on a case that is {case_status}")
 
 
 def add_months(at: datetime, months: int) -> datetime:

@@ -1,4 +1,4 @@
-"""The trail's adapter: links of the hash chain (cases.trail) read and written with statements
+"""The trail's adapter: links of the hash chain (cases.domain.trail) read and written with statements
 prepared once, on the unit of work's connection, in the transaction of the change they record.
 Every event a case takes passes here. Callers hold the case's row lock, so two links cannot
 claim the same place in its chain; a link is written at once, so a second link in the same
@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TIMESTAMP, distinct_on
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from cases.tables import CaseTrailEntry
-from cases.trail import GENESIS, TrailEntry, entry_hash
+from cases.domain.trail import GENESIS, TrailEntry, entry_hash
 from common.db import Prepared
 from common.uow import UnitOfWork
 

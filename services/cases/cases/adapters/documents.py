@@ -12,14 +12,10 @@ from datetime import datetime
 
 from reportlab.lib.pagesizes import A4
 
-from common.clock import BEIJING
+from common.printing import FONT, chinese_date, yuan
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 
 @dataclass(frozen=True)
@@ -34,15 +30,6 @@ class PenaltyDecision:
     payment_due: datetime
     reconsideration_until: datetime
     lawsuit_until: datetime
-
-
-def yuan(fen: int) -> str:
-    return f"¥{fen // 100:,}.{fen % 100:02d}"
-
-
-def _date(at: datetime) -> str:
-    local = at.astimezone(BEIJING)
-    return f"{local.year}年{local.month}月{local.day}日"
 
 
 def render_penalty_decision(d: PenaltyDecision) -> bytes:
@@ -61,11 +48,11 @@ def render_penalty_decision(d: PenaltyDecision) -> bytes:
         f"当事人: {d.party}",
         f"处罚依据: {d.legal_basis}",
         f"罚款金额: {yuan(d.amount_fen)}",
-        f"送达日期: {_date(d.served_at)}",
+        f"送达日期: {chinese_date(d.served_at)}",
         "",
-        f"请于 {_date(d.payment_due)} 前缴纳罚款 (送达之日起十五日内)。",
-        f"如不服本决定，可于 {_date(d.reconsideration_until)} 前申请行政复议，",
-        f"或于 {_date(d.lawsuit_until)} 前向人民法院提起行政诉讼。",
+        f"请于 {chinese_date(d.payment_due)} 前缴纳罚款 (送达之日起十五日内)。",
+        f"如不服本决定，可于 {chinese_date(d.reconsideration_until)} 前申请行政复议，",
+        f"或于 {chinese_date(d.lawsuit_until)} 前向人民法院提起行政诉讼。",
         "逾期不申请行政复议、不提起行政诉讼又不履行的，本机关将依法申请人民法院强制执行。",
     ]
     y = height - 66 * mm
@@ -74,7 +61,7 @@ def render_penalty_decision(d: PenaltyDecision) -> bytes:
         pdf.drawString(25 * mm, y, line)
         y -= 9 * mm
     pdf.drawRightString(width - 25 * mm, y - 20 * mm, d.bureau)
-    pdf.drawRightString(width - 25 * mm, y - 29 * mm, _date(d.served_at))
+    pdf.drawRightString(width - 25 * mm, y - 29 * mm, chinese_date(d.served_at))
     pdf.showPage()
     pdf.save()
     return buf.getvalue()

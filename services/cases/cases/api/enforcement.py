@@ -1,0 +1,164 @@
+"""The enforcement track over HTTP (行政处罚: 警告, 告知, 决定 with its PDF, 缴款, 复议, 诉讼, 非诉执行), the
+case's documents, and seizures (暂扣) with their inventory and photos."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field, ValidationError
+
+from cases import queries
+from cases.api.deps import MAX_STEP_PHOTOS, ServiceDep, actor_of, load_visible, read_photos, refuse_too_many
+from cases.domain import enforcement as enf
+from cases.handlers.enforcement import enforcement_step, load_track, release, seize
+from cases.handlers.steps import store_photos
+from common.audiences import CaseReader, CaseWorker
+from common.refusals import NotFound, Unprocessable
+
+router = APIRouter(tags=["cases 案卷"])
+
+
+class TrackPublic(BaseModel):
+    stage: str = Field(description="警告 warned, 已告知 noticed, 已决定 decided, 复议/诉讼中 under_review, "
+                                   "已申请强制执行 court_applied, 已裁定 court_ruled, 已缴纳 paid, 已执行 enforced, ...")
+    party: str | None
+    merchant_id: str | None
+    legal_basis: str | None
+    amount_fen: int | None
+    decision_number: str | None
+    served_at: datetime | None
+    hearing_request_until: datetime | None
+    payment_due: datetime | None
+    reconsideration_until: datetime | None
+    lawsuit_until: datetime | None
+    court_application_until: datetime | None
+    court_eligible: bool = Field(description="非诉强制执行 may be applied for now")
+    review_kind: str | None
+    review_outcome: str | None
+    collected_fen: int
+    documents: list[dict]
+    seizures: list[dict]
+
+
+class EnforcementRequest(BaseModel):
+    party: str | None = Field(None, max_length=200, description="当事人 (warn, notify)")
+    merchant_id: str | None = Field(None, max_length=36, description="the party in the merchant ledger")
+    legal_basis: str | None = Field(None, max_length=500, description="处罚依据 (notify, decide)")
+    amount_fen: int | None = Field(None, ge=0, le=10_000_000_000, description="罚款, in fen (notify, decide, pay)")
+    decision_number: str | None = Field(None, max_length=64, description="决定书文号 (decide)")
+    served_at: datetime | None = Field(None, description="送达 time (decide); now when left out")
+    party_waived: bool = Field(False, description="the party waived the statement and hearing (decide)")
+    reason: str | None = Field(None, max_length=500)
+
+
+REQUIRED = {enf.Step.warn: ("party",), enf.Step.notify: ("party", "legal_basis", "amount_fen"),
+            enf.Step.decide: ("decision_number",), enf.Step.pay: ("amount_fen",)}
+
+
+async def _track_public(service, case_id: str) -> TrackPublic:
+    async with service.session_factory() as session:
+        track = await load_track(session, case_id)
+        docs = await queries.documents(session, case_id)
+        seizures = await queries.seizures(session, case_id)
+    return TrackPublic(
+        **{k: getattr(track, k) for k in TrackPublic.model_fields if hasattr(track, k)},
+        court_eligible=enf.court_eligible(track, service.clock.now()),
+        documents=[{"id": d.id, "kind": d.kind, "sha256": d.sha256, "created_at": d.created_at,
+                    "url": f"/v1/cases/{case_id}/documents/{d.id}"} for d in docs],
+        seizures=[s.model_dump(mode="json") for s in seizures])
+
+
+@router.get("/v1/cases/{case_id}/enforcement", response_model=TrackPublic, summary="行政处罚: the track and its deadlines")
+async def get_enforcement(case_id: str, principal: CaseReader, service: ServiceDep):
+    await load_visible(service, case_id, principal)
+    return await _track_public(service, case_id)
+
+
+@router.post("/v1/cases/{case_id}/enforcement/{step}", response_model=TrackPublic,
+             summary="a step of the track: warn, notify, decide (renders the PDF), pay, reconsider, sue, "
+                     "review_upheld, review_revoked, apply_to_court, court_grants, court_refuses, enforce")
+async def enforcement(case_id: str, step: enf.Step, body: EnforcementRequest, principal: CaseWorker,
+                      service: ServiceDep):
+    await load_visible(service, case_id, principal)
+    missing = [f for f in REQUIRED.get(step, ()) if getattr(body, f) is None]
+    if missing:
+        raise Unprocessable(f"{step.value} needs {', '.join(missing)}")
+    async with service.uow() as uow:
+        await enforcement_step(uow, case_id, step, actor_of(principal), bureau=service.settings.bureau_name,
+                               **body.model_dump(exclude_none=True))
+    return await _track_public(service, case_id)
+
+
+@router.get("/v1/cases/{case_id}/documents/{document_id}", response_class=Response,
+            summary="a document of the case (行政处罚决定书 PDF); its SHA-256 is in the trail",
+            responses={200: {"content": {"application/pdf": {}}}})
+async def document(case_id: str, document_id: str, principal: CaseReader, service: ServiceDep):
+    await load_visible(service, case_id, principal)
+    async with service.session_factory() as session:
+        doc = await queries.document(session, case_id, document_id)
+    if doc is None:
+        raise NotFound(f"no document {document_id} in case {case_id}")
+    return Response(doc.data, media_type=doc.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{doc.kind}-{document_id}.pdf"', "X-Content-SHA256": doc.sha256})
+
+
+class InventoryItem(BaseModel):
+    item: str = Field(min_length=1, max_length=200, description="物品")
+    quantity: int = Field(ge=1, le=10_000)
+    note: str | None = Field(None, max_length=200)
+
+
+class SeizeRequest(BaseModel):
+    items: list[InventoryItem] = Field(min_length=1, max_length=100, description="暂扣清单")
+    place: str = Field(min_length=1, max_length=200, description="where the items are kept")
+
+
+class ReleaseRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+SEIZE_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": SeizeRequest.model_json_schema()},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["inventory"], "properties": {
+        "inventory": {"type": "string", "description": "the JSON of the application/json body"},
+        "photos": {"type": "array", "items": {"type": "string", "format": "binary"},
+                   "description": "暂扣物品照片 (JPEG, PNG or HEIC, 10 MB each, at most 9)"}}}}}}}
+
+
+@router.post("/v1/cases/{case_id}/seizures", status_code=201, openapi_extra=SEIZE_BODY,
+             summary="暂扣 tools or vehicles, with an inventory (JSON), or with it and photos of what was taken "
+                     "(multipart: `inventory`, the same JSON, and `photos`)")
+async def seize_items(case_id: str, request: Request, principal: CaseWorker, service: ServiceDep) -> dict:
+    await load_visible(service, case_id, principal)
+    taken = []
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=MAX_STEP_PHOTOS + 1)
+        raw = form.get("inventory")
+        if not isinstance(raw, str):
+            raise Unprocessable.field("inventory", "the multipart form needs `inventory`, the JSON of the seizure")
+        photos = [f for f in form.getlist("photos") if not isinstance(f, str)]
+        refuse_too_many(photos, "seizure")
+        taken = await read_photos(photos, "seizure")
+    else:
+        raw = await request.body()
+    try:
+        body = SeizeRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Unprocessable.field(["inventory", *map(str, first["loc"])], first["msg"]) from exc
+    await store_photos(service.store, case_id, taken)
+    async with service.uow() as uow:
+        seizure = await seize(uow, case_id, actor_of(principal), [i.model_dump() for i in body.items], body.place,
+                              taken)
+    return seizure.model_dump(mode="json")
+
+
+@router.post("/v1/cases/{case_id}/seizures/{seizure_id}/release", summary="解除暂扣 (返还)")
+async def release_items(case_id: str, seizure_id: str, body: ReleaseRequest, principal: CaseWorker,
+                        service: ServiceDep) -> dict:
+    await load_visible(service, case_id, principal)
+    async with service.uow() as uow:
+        seizure = await release(uow, case_id, seizure_id, actor_of(principal), body.reason)
+    return seizure.model_dump(mode="json")
+
+

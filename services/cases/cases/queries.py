@@ -1,0 +1,54 @@
+"""Cases' read side: what the routes read, each query written once."""
+from __future__ import annotations
+
+from sqlmodel import select
+
+from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, KnownPerson, Seizure
+
+
+async def case(session, case_id: str) -> Case | None:
+    return await session.get(Case, case_id) if len(case_id) <= 36 else None
+
+
+async def cases(session, *, status: str | None, review_pending: bool, squad_scope: str | None, limit: int,
+                offset: int) -> list[Case]:
+    query = select(Case).order_by(Case.opened_at.desc(), Case.id).limit(limit).offset(offset)
+    if status:
+        query = query.where(Case.status == status)
+    if review_pending:
+        query = query.where(Case.review_requested_at.is_not(None))
+    if squad_scope is not None:
+        query = query.where(Case.squad_id == squad_scope)
+    return list((await session.exec(query)).all())
+
+
+async def case_photo(session, case_id: str, sha256: str) -> CasePhoto | None:
+    return (await session.exec(select(CasePhoto).where(CasePhoto.case_id == case_id,
+                                                       CasePhoto.sha256 == sha256))).first()
+
+
+async def documents(session, case_id: str) -> list:
+    """(id, kind, sha256, created_at) of each of the case's documents."""
+    return list((await session.exec(select(CaseDocument.id, CaseDocument.kind, CaseDocument.sha256,
+                                           CaseDocument.created_at).where(CaseDocument.case_id == case_id))).all())
+
+
+async def document(session, case_id: str, document_id: str) -> CaseDocument | None:
+    doc = await session.get(CaseDocument, document_id) if len(document_id) <= 36 else None
+    return doc if doc is not None and doc.case_id == case_id else None
+
+
+async def seizures(session, case_id: str) -> list[Seizure]:
+    return list((await session.exec(select(Seizure).where(Seizure.case_id == case_id)
+                                    .order_by(Seizure.seized_at))).all())
+
+
+async def trail(session, case_id: str) -> list[CaseTrailEntry]:
+    return list((await session.exec(select(CaseTrailEntry).where(CaseTrailEntry.case_id == case_id)
+                                    .order_by(CaseTrailEntry.seq))).all())
+
+
+async def person_names(session, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return dict((await session.exec(select(KnownPerson.id, KnownPerson.name).where(KnownPerson.id.in_(ids)))).all())
