@@ -105,7 +105,7 @@ async def test_a_patrol_post_not_checked_in_turns_red_on_the_console(server):
     """严管区定岗: a post whose shift started half an hour ago and nobody checked in. The deadline
     tick (every 5 s) raises the missed-post alert, and the console shows it without reloading."""
     from datetime import datetime, timedelta
-    from dispatch.workcalendar import BEIJING
+    from dispatch.domain.deadlines import BEIJING
     started = datetime.now(BEIJING) - timedelta(minutes=30)
     post = {"name": "测试小学校门", "kind": "school", "squad_id": "sq-ruhe", "location": {"lon": 113.61, "lat": 34.73},
             "windows": [{"start": started.strftime("%H:%M"),

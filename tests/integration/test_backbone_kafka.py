@@ -18,7 +18,7 @@ from common.messaging.contracts import AssignmentCreated, IncidentReported, Loca
 from common.messaging.envelope import encode
 from common.messaging.kafka import KafkaTransport
 from common.metrics import EVENTS_DUPLICATE
-from intake.handlers import ReportIncident, report_incident
+from intake.handlers.incidents import ReportIncident, report_incident
 from intake.service import IntakeService
 from intake.settings import IntakeSettings
 from monolith.app import build_app, build_services
@@ -207,7 +207,7 @@ async def test_a_backlog_brings_a_second_member_that_leaves_when_it_is_calm(data
     backlog streams in (here: a year of 1,000 cases published before it starts). Every event is
     applied once across the join and the leave, and the member left holds every partition."""
     from devstack.case_year import YearTotals, records, year
-    from reporting.handlers import HANDLED
+    from reporting.handlers.projection import HANDLED
     from reporting.service import ReportingService
     from reporting.settings import ReportingSettings
     backlog = list(records(year(2024, YearTotals(cases=1000, handled=990))))
