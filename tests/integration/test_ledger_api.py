@@ -54,7 +54,7 @@ async def test_registering_the_same_shop_twice_and_what_each_role_sees(ledger):
         ("catering", "zy-ruhelu", "sq-ruhe", "blue")
     assert m["phone"] == "13937112345" and m["card_code"]
     again = await ledger.post("/v1/merchants", json={**NOODLES, "name": "老王面馆"}, headers=CLERK)
-    assert again.status_code == 409 and again.json()["detail"]["merchant_id"] == m["id"]  # the same credit code
+    assert again.status_code == 409 and again.json()["detail"][0]["merchant_id"] == m["id"]  # the same credit code
     again = await ledger.post("/v1/merchants", json={**NOODLES, "credit_code": None, "address": "汝河路88号"},
                               headers=CLERK)
     assert again.status_code == 409 and "name at the same address" in again.text

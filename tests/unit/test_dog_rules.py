@@ -12,7 +12,7 @@ from ledger.domain.dogs import (DogRefused, DogRules, InspectionState, KeyZone, 
                                 microchip, next_inspection, old_enough, outside_walk_hours, rabies_valid,
                                 rabies_valid_until, refuse_breed, refuse_in_zone, size_of, violations_within_a_year,
                                 zone_of, zones_from)
-from ledger.identity import IdentityVault
+from ledger.adapters.identity import IdentityVault
 
 RULES = DogRules(banned_breeds=frozenset({"藏獒", "比特犬"}))
 

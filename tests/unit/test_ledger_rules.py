@@ -23,7 +23,7 @@ from ledger.domain.merchant import RowRefused, business_nature, checked, identit
 from ledger.domain.months import add_months, add_months_at
 from ledger.domain.points import PointRefused, SchoolGate, SurveyRule, area, can_approve, nearest_school, \
     refuse_near_school
-from ledger.survey_files import ReadLimits, SurveyFileRefused, SurveyFileTooLarge, read_rows, write_rows
+from ledger.adapters.survey_files import ReadLimits, SurveyFileRefused, SurveyFileTooLarge, read_rows, write_rows
 
 VALID = "91350100M000100Y43"
 

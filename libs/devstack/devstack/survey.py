@@ -91,7 +91,7 @@ def rows(n: int, bad: int = 0, seed: int = 7, start: int = 0) -> tuple[list[dict
 
 
 def as_csv(data: list[dict], chinese: bool = False) -> bytes:
-    from ledger.survey_files import CHINESE
+    from ledger.adapters.survey_files import CHINESE
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow([CHINESE[c] if chinese else c for c in COLUMNS])

@@ -26,11 +26,12 @@ from common.ratelimit import RateLimiter
 from common.service import Service, create_app
 from ledger.api import routers
 from ledger.domain.dogs import zones_from
-from ledger.handlers.dogs import Context as DogContext, remind_and_suspend, violation_from_case
+from ledger.handlers.dog_violations import remind_and_suspend, violation_from_case
+from ledger.handlers.licences import Context as DogContext
 from ledger.handlers.figures import tell_figures
 from ledger.handlers.grading import grade_after_case, grade_after_enforcement, recover_colours
 from ledger.handlers.merchants import announce_merchants, record_grid
-from ledger.identity import IdentityVault
+from ledger.adapters.identity import IdentityVault
 from ledger.settings import LedgerSettings
 from ledger.tables import SchoolGate, backbone
 

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from pydantic import BaseModel, Field
-from sqlmodel import select
 
 from common.clock import bureau_date
-from ledger.api.deps import Clerk, FieldWorker, Reader, ServiceDep, not_found, refusals, store_photo
+from common.audiences import Clerk, FieldWorker, RegisterReader
+from ledger.api.deps import ServiceDep, not_found, store_photo
 from ledger.api.merchants import visible_merchant
 from ledger.handlers.catering import RESULTS, plan_round, record_cleaning, record_purifier, record_visit
-from ledger.queries import catering_places, round_progress
-from ledger.tables import InspectionRound, Merchant, RoundVisit
+from ledger.queries import catering as cq
+from ledger.queries.catering import catering_places, round_progress
+
+if TYPE_CHECKING:
+    from ledger.tables import InspectionRound
 
 router = APIRouter(tags=["ledger 台账"])
 
@@ -52,14 +55,13 @@ async def _place(service, merchant_id: str):
 @router.put("/v1/merchants/{merchant_id}/purifier", response_model=PurifierOut,
             summary="油烟净化器: the place's cooking heads and its purifier (installed or replaced)")
 async def put_purifier(merchant_id: str, body: PurifierIn, principal: Clerk, service: ServiceDep):
-    with refusals():
-        async with service.uow() as uow:
-            await record_purifier(uow, merchant_id, **body.model_dump())
+    async with service.uow() as uow:
+        await record_purifier(uow, merchant_id, **body.model_dump())
     return await _place(service, merchant_id)
 
 
 @router.get("/v1/merchants/{merchant_id}/purifier", response_model=PurifierOut)
-async def get_purifier(merchant_id: str, principal: Reader, service: ServiceDep):
+async def get_purifier(merchant_id: str, principal: RegisterReader, service: ServiceDep):
     await visible_merchant(service, merchant_id, principal)
     return await _place(service, merchant_id)
 
@@ -73,9 +75,8 @@ class CleaningIn(BaseModel):
              summary="a cleaning of the purifier (清洗)")
 async def add_cleaning(merchant_id: str, body: CleaningIn, principal: FieldWorker, service: ServiceDep):
     await visible_merchant(service, merchant_id, principal)
-    with refusals():
-        async with service.uow() as uow:
-            await record_cleaning(uow, merchant_id, cleaned_on=body.cleaned_on, by=principal.subject, note=body.note)
+    async with service.uow() as uow:
+        await record_cleaning(uow, merchant_id, cleaned_on=body.cleaned_on, by=principal.subject, note=body.note)
     return await _place(service, merchant_id)
 
 
@@ -97,7 +98,7 @@ class CateringRow(BaseModel):
 @router.get("/v1/catering", response_model=list[CateringRow],
             summary="餐饮: the catering places and their purifiers; flag= lists those below the required "
                     "efficiency, overdue for cleaning, or without a purifier")
-async def catering(principal: Reader, service: ServiceDep, grid_id: Annotated[str | None, Query(max_length=64)] = None,
+async def catering(principal: RegisterReader, service: ServiceDep, grid_id: Annotated[str | None, Query(max_length=64)] = None,
                    flag: Literal["below_required", "cleaning_overdue", "no_purifier"] | None = None):
     async with service.session_factory() as session:
         places = await catering_places(session, bureau_date(service.clock.now()), service.settings.cleaning,
@@ -138,31 +139,26 @@ async def _round(service, r: InspectionRound) -> RoundOut:
 @router.post("/v1/inspection-rounds", status_code=201, response_model=RoundOut,
              summary="an inspection round of the catering places still trading")
 async def new_round(body: RoundIn, principal: Clerk, service: ServiceDep):
-    with refusals():
-        async with service.uow() as uow:
-            r = await plan_round(uow, name=body.name, starts_on=body.starts_on, ends_on=body.ends_on,
-                                 grid_ids=body.grid_ids, by=principal.subject)
+    async with service.uow() as uow:
+        r = await plan_round(uow, name=body.name, starts_on=body.starts_on, ends_on=body.ends_on,
+                             grid_ids=body.grid_ids, by=principal.subject)
     return await _round(service, r)
 
 
 @router.get("/v1/inspection-rounds", response_model=list[RoundOut])
-async def rounds(principal: Reader, service: ServiceDep):
+async def rounds(principal: RegisterReader, service: ServiceDep):
     async with service.session_factory() as session:
-        rows = (await session.exec(select(InspectionRound).order_by(InspectionRound.starts_on.desc()))).all()
+        rows = await cq.rounds(session)
     return [await _round(service, r) for r in rows]
 
 
 @router.get("/v1/inspection-rounds/{round_id}", summary="a round's progress and the places left (a squad: its own)")
-async def one_round(round_id: str, principal: Reader, service: ServiceDep) -> dict:
+async def one_round(round_id: str, principal: RegisterReader, service: ServiceDep) -> dict:
     async with service.session_factory() as session:
-        r = await session.get(InspectionRound, round_id)
+        r = await cq.inspection_round(session, round_id)
         if r is None:
             raise not_found(f"inspection round {round_id}")
-        query = (select(RoundVisit, Merchant).join(Merchant, Merchant.id == RoundVisit.merchant_id)
-                 .where(RoundVisit.round_id == round_id).order_by(Merchant.grid_id, Merchant.name))
-        if principal.squad_scope is not None:
-            query = query.where(RoundVisit.squad_id == principal.squad_scope)
-        visits = (await session.exec(query)).all()
+        visits = await cq.round_visits(session, round_id, principal.squad_scope)
     return {**(await _round(service, r)).model_dump(mode="json"), "places": [
         {"merchant_id": m.id, "name": m.name, "address": m.address, "grid_id": m.grid_id, "result": v.result,
          "visited_at": v.visited_at, "note": v.note} for v, m in visits]}
@@ -176,11 +172,10 @@ async def visit(round_id: str, principal: FieldWorker, service: ServiceDep,
                                                                             "closed 停业")],
                 note: Annotated[str | None, Form(max_length=500)] = None,
                 photo: Annotated[UploadFile | None, File()] = None) -> dict:
-    with refusals():
-        stored = await store_photo(service, photo, f"rounds/{round_id}", "visit photo")
-        async with service.uow() as uow:
-            await record_visit(uow, round_id, merchant_id, result=result, note=note, photo=stored,
-                               by=principal.subject, squad_scope=principal.squad_scope)
+    stored = await store_photo(service, photo, f"rounds/{round_id}", "visit photo")
+    async with service.uow() as uow:
+        await record_visit(uow, round_id, merchant_id, result=result, note=note, photo=stored,
+                           by=principal.subject, squad_scope=principal.squad_scope)
     async with service.session_factory() as session:
         return await round_progress(session, round_id)
 

@@ -1,66 +1,28 @@
-"""What ledger's routes share: the service, who may do what (typed aliases), the refusals as
-HTTP, and reading an uploaded photo or scan into the object store."""
+"""What ledger's routes share: the service (typed), and reading an uploaded photo or scan into the
+object store. Who may call a route is common.audiences (Clerk, Keeper, RegisterReader,
+FieldWorker, Approver, LicenceFinder, OwnerContact); refusals are common.refusals, answered by the
+one handler of create_app."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, HTTPException, Request, UploadFile, status
+from fastapi import Depends, Request, UploadFile
 
-from common.auth import Principal, Role, require_roles
 from common.photos import MAX_BYTES, Photo, PhotoRejected, inspect
-from ledger.domain.credit_code import CreditCodeInvalid
-from ledger.domain.merchant import RowRefused
-from ledger.domain.points import PointRefused
+from common.refusals import NotFound
 from ledger.handlers.frontage import StoredFile
-from ledger.handlers.merchants import MerchantExists
+
+if TYPE_CHECKING:
+    from ledger.service import LedgerService
 
 
-async def get_service(request: Request):
+def get_service(request: Request) -> "LedgerService":
     return request.app.state.services["ledger"]
 
 
-ServiceDep = Annotated[object, Depends(get_service)]
-Clerk = Annotated[Principal, Depends(require_roles(Role.ledger_clerk, Role.admin))]
-"""台账管理员: keeps the registers."""
-Keeper = Annotated[Principal, Depends(require_roles(Role.ledger_clerk, Role.supervisor, Role.admin))]
-"""Who reads the registers whole: the clerks, supervisors."""
-Reader = Annotated[Principal, Depends(require_roles(Role.ledger_clerk, Role.dispatcher, Role.supervisor,
-                                                    Role.squad_officer, Role.squad_leader, Role.admin))]
-"""Who looks merchants up: the command centre, and squads (their own area only)."""
-FieldWorker = Annotated[Principal, Depends(require_roles(Role.ledger_clerk, Role.squad_officer, Role.squad_leader,
-                                                         Role.admin))]
-"""Who records on the street: the clerks, squads (their own area only)."""
-Approver = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.admin))]
-"""Who approves a designated point for the bureau."""
-
-
-@contextlib.contextmanager
-def refusals():
-    """The register's refusals as HTTP, each naming what was wrong."""
-    try:
-        yield
-    except MerchantExists as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, {"msg": str(exc), "merchant_id": exc.merchant_id}) from exc
-    except RowRefused as exc:  # "field: what is wrong" each, in the one error shape
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
-            {"loc": ["body", e.split(":", 1)[0]], "msg": e.split(":", 1)[-1].strip(), "type": "value_error"}
-            for e in exc.errors]) from exc
-    except CreditCodeInvalid as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [
-            {"loc": ["body", "credit_code"], "msg": str(exc), "type": "credit_code", "position": exc.position}]
-        ) from exc
-    except PointRefused as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except LookupError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc).strip("'")) from exc
-    except PhotoRejected as exc:
-        code = status.HTTP_413_CONTENT_TOO_LARGE if exc.too_large else status.HTTP_422_UNPROCESSABLE_CONTENT
-        raise HTTPException(code, str(exc)) from exc
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+ServiceDep = Annotated["LedgerService", Depends(get_service)]
 
 
 async def checked_photo(upload: UploadFile, what: str) -> Photo:
@@ -103,5 +65,5 @@ class UploadFileBytes:
         return self._data
 
 
-def not_found(what: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
+def not_found(what: str) -> NotFound:
+    return NotFound(f"{what} not found")

@@ -10,13 +10,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, Path as PathParam, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
-from sqlmodel import select
 
 from ledger.api.deps import ServiceDep, checked_photo, not_found
-from ledger.api.dogs import dog_refusals
 from ledger.handlers import applications
-from ledger.handlers.dogs import Dog, Owner, Rabies
-from ledger.tables import DogApplication, DogLicence
+from ledger.handlers.licences import Dog, Owner, Rabies
+from ledger.queries import dogs as dq
 
 router = APIRouter(tags=["ledger 养犬登记 (public)"])
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -78,15 +76,14 @@ async def apply(request: Request, service: ServiceDep,
               height_cm=height_cm, colour=colour)
     rabies = Rabies(certificate=rabies_certificate, vaccinated_on=vaccinated_on, clinic=clinic)
     ctx = service.dog_context("online")
-    with dog_refusals():
-        # the form and the rules first, then the photos checked, and only then anything stored
-        owner, dog = applications.check(owner, dog, rabies, service.clock.now(), ctx)
-        photos = [await checked_photo(dog_photo, "dog_photo"), await checked_photo(certificate_photo,
-                                                                                   "certificate_photo")]
-        async with applications.stored_photos(service.store, photos) as stored:
-            async with service.uow() as uow:
-                a, token = await applications.submit(uow, owner, dog, rabies, dog_photo=stored[0],
-                                                     certificate=stored[1], ctx=ctx)
+    # the form and the rules first, then the photos checked, and only then anything stored
+    owner, dog = applications.check(owner, dog, rabies, service.clock.now(), ctx)
+    photos = [await checked_photo(dog_photo, "dog_photo"), await checked_photo(certificate_photo,
+                                                                               "certificate_photo")]
+    async with applications.stored_photos(service.store, photos) as stored:
+        async with service.uow() as uow:
+            a, token = await applications.submit(uow, owner, dog, rabies, dog_photo=stored[0],
+                                                 certificate=stored[1], ctx=ctx)
     return Submitted(token=token, status=a.status)
 
 
@@ -97,9 +94,7 @@ async def follow(token: Token, request: Request, service: ServiceDep):
     settings = service.settings
     await service.limiter.limit(request, settings.trusted_proxies, "public", settings.public_reads_per_minute)
     async with service.session_factory() as session:
-        a = (await session.exec(select(DogApplication).where(
-            DogApplication.token_sha256 == applications.token_digest(token)))).first()
-        licence = await session.get(DogLicence, a.licence_id) if a and a.licence_id else None
+        a, licence = await dq.application_by_token(session, applications.token_digest(token))
     if a is None:
         raise not_found("an application with this token")
     return ApplicationView(status=a.status, dog_name=a.form["dog"]["name"], submitted_at=a.submitted_at,

@@ -4,29 +4,31 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import APIRouter, File, HTTPException, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
-from sqlmodel import select
 
 from common.access import keeps_register, sees_hardship, sees_merchant_phone
 from common.auth import Principal
 from common.clock import bureau_date
 from common.messaging.contracts import Location
 from common.redaction import mask_name, mask_phone
-from ledger.api.deps import Clerk, Keeper, Reader, ServiceDep, not_found, refusals
-from ledger.documents import CardFacts, LetterFacts, render_card, render_letter
+from common.audiences import Clerk, Keeper, RegisterReader
+from ledger.api.deps import ServiceDep, not_found
+from ledger.adapters.documents import CardFacts, LetterFacts, render_card, render_letter
 from ledger.domain.colour import Colour
 from ledger.domain.letters import DEFAULT_AREA
 from ledger.domain.merchant import BUSINESS_NATURES, RowRefused, checked
-from ledger.handlers.frontage import letter_of, letter_status
 from ledger.handlers.merchants import import_survey, register_merchant, update_merchant
 from ledger.handlers.registers import record_hardship
-from ledger.queries import MerchantQuery, parse_near, search_merchants
-from ledger.survey_files import ReadLimits, SurveyFileRefused, SurveyFileTooLarge, read_rows, write_rows
-from ledger.tables import (Card, DistrictGrid, GradeChange, HardshipRecord, Merchant, MerchantCase, Purifier,
-                           SignRecord)
+from ledger.queries import merchants as mq
+from ledger.queries.frontage import letter_of, letter_status
+from ledger.queries.merchants import MerchantQuery, parse_near, search_merchants
+from ledger.adapters.survey_files import ReadLimits, read_rows, write_rows
+
+if TYPE_CHECKING:
+    from ledger.tables import Merchant
 
 router = APIRouter(tags=["ledger 台账"])
 ColourName = Literal["blue", "yellow", "orange", "red"]
@@ -143,7 +145,7 @@ def _fields(body: MerchantIn):
 async def visible_merchant(service, merchant_id: str, principal: Principal) -> Merchant:
     """The merchant, if this person may see it: a squad's people see their own squad's area."""
     async with service.session_factory() as session:
-        m = await session.get(Merchant, merchant_id)
+        m = await mq.merchant(session, merchant_id)
     if m is None or (principal.squad_scope is not None and m.squad_id != principal.squad_scope):
         raise not_found(f"merchant {merchant_id}")
     return m
@@ -152,16 +154,15 @@ async def visible_merchant(service, merchant_id: str, principal: Principal) -> M
 @router.post("/v1/merchants", status_code=201, response_model=MerchantOut, summary="登记商户 (409 when the register "
              "holds the shop already, with its id)")
 async def create_merchant(body: MerchantIn, principal: Clerk, service: ServiceDep):
-    with refusals():
-        fields = _fields(body)
-        async with service.uow() as uow:
-            m = await register_merchant(uow, fields)
+    fields = _fields(body)
+    async with service.uow() as uow:
+        m = await register_merchant(uow, fields)
     return MerchantOut.of(m, principal)
 
 
 @router.get("/v1/merchants", response_model=list[MerchantOut],
             summary="查询商户: by name, operator, credit code, colour, grid, business nature, or near a point")
-async def list_merchants(principal: Reader, service: ServiceDep,
+async def list_merchants(principal: RegisterReader, service: ServiceDep,
                          q: Annotated[str | None, Query(max_length=100, description="店名, 门头 or address")] = None,
                          operator: Annotated[str | None, Query(max_length=100)] = None,
                          credit_code: Annotated[str | None, Query(max_length=30)] = None,
@@ -171,11 +172,10 @@ async def list_merchants(principal: Reader, service: ServiceDep,
                                                            "merchants within radius_m, nearest first")] = None,
                          radius_m: Annotated[float, Query(gt=0, le=5000)] = 200,
                          limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0):
-    with refusals():
-        mq = MerchantQuery(q=q, operator=operator, credit_code=credit_code, colour=colour, grid_id=grid_id,
-                           business_nature=business_nature, stall=stall, closed=closed,
-                           near=parse_near(near, radius_m) if near else None, squad_scope=principal.squad_scope,
-                           limit=limit, offset=offset)
+    mq = MerchantQuery(q=q, operator=operator, credit_code=credit_code, colour=colour, grid_id=grid_id,
+                       business_nature=business_nature, stall=stall, closed=closed,
+                       near=parse_near(near, radius_m) if near else None, squad_scope=principal.squad_scope,
+                       limit=limit, offset=offset)
     async with service.session_factory() as session:
         rows = await search_merchants(session, mq)
     return [MerchantOut.of(m, principal, d, listed=True) for m, d in rows]
@@ -192,15 +192,10 @@ async def import_merchants(principal: Clerk, service: ServiceDep,
                            file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030) or XLSX")]):
     data = await file.read()
     limits = ReadLimits(max_rows=service.settings.import_max_rows, seconds=service.settings.import_max_seconds)
-    with refusals():
-        try:  # openpyxl and csv block: read in a worker thread, within the time limit
-            rows = [(n, _survey_row(raw)) for n, raw in await asyncio.to_thread(read_rows, file.filename, data, limits)]
-        except SurveyFileTooLarge as exc:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"file: {exc}") from exc
-        except SurveyFileRefused as exc:
-            raise ValueError(f"file: {exc}") from exc
-        async with service.uow() as uow:
-            report = await import_survey(uow, rows)
+    # openpyxl and csv block: read in a worker thread, within the time limit (413 or 422 naming why)
+    rows = [(n, _survey_row(raw)) for n, raw in await asyncio.to_thread(read_rows, file.filename, data, limits)]
+    async with service.uow() as uow:
+        report = await import_survey(uow, rows)
     return {"accepted": report.accepted, "created": report.created, "updated": report.updated,
             "unchanged": report.unchanged, "rejected": report.rejected}
 
@@ -230,11 +225,8 @@ def _survey_row(raw: dict):
 async def export_merchants(principal: Keeper, service: ServiceDep, format: Literal["csv", "xlsx"] = "csv",
                            headers: Literal["en", "zh"] = "en",
                            grid_id: Annotated[str | None, Query(max_length=64)] = None):
-    query = select(Merchant).where(Merchant.closed.is_(False)).order_by(Merchant.grid_id, Merchant.name)
-    if grid_id:
-        query = query.where(Merchant.grid_id == grid_id)
     async with service.session_factory() as session:
-        rows = (await session.exec(query)).all()
+        rows = await mq.open_merchants(session, grid_id)
     data, media = write_rows([{"name": m.name, "sign": m.sign, "operator": m.operator, "phone": m.phone,
                                "address": m.address, "lon": m.lon, "lat": m.lat, "business_nature": m.business_nature,
                                "credit_code": m.credit_code} for m in rows], format, headers == "zh")
@@ -245,19 +237,12 @@ async def export_merchants(principal: Keeper, service: ServiceDep, format: Liter
 
 @router.get("/v1/merchants/{merchant_id}", response_model=MerchantPage,
             summary="the merchant's page: its record, colour history, cases, letter, signs and purifier")
-async def get_merchant(merchant_id: str, principal: Reader, service: ServiceDep):
+async def get_merchant(merchant_id: str, principal: RegisterReader, service: ServiceDep):
     m = await visible_merchant(service, merchant_id, principal)
     async with service.session_factory() as session:
-        grid = await session.get(DistrictGrid, m.grid_id) if m.grid_id else None
-        history = (await session.exec(select(GradeChange).where(GradeChange.merchant_id == m.id)
-                                      .order_by(GradeChange.changed_at.desc(), GradeChange.id.desc()))).all()
-        cases = (await session.exec(select(MerchantCase).where(MerchantCase.merchant_id == m.id)
-                                    .order_by(MerchantCase.first_seen_at.desc()))).all()
-        letter = await letter_of(session, m.id)
-        signs = (await session.exec(select(SignRecord).where(SignRecord.merchant_id == m.id)
-                                    .order_by(SignRecord.recorded_at.desc()))).all()
-        purifier = await session.get(Purifier, m.id)
-        hardship = await session.get(HardshipRecord, m.id)
+        record = await mq.merchant_record(session, m)
+    grid, history, cases, letter = record.grid, record.history, record.cases, record.letter
+    signs, purifier, hardship = record.signs, record.purifier, record.hardship
     today = bureau_date(service.clock.now())
     return MerchantPage(
         **MerchantOut.of(m, principal).model_dump(), grid_name=grid.name if grid else None,
@@ -280,7 +265,7 @@ async def get_merchant(merchant_id: str, principal: Reader, service: ServiceDep)
 @router.patch("/v1/merchants/{merchant_id}", response_model=MerchantOut, summary="change a merchant's record, or 注销")
 async def patch_merchant(merchant_id: str, body: MerchantPatch, principal: Clerk, service: ServiceDep):
     async with service.session_factory() as session:
-        m = await session.get(Merchant, merchant_id)
+        m = await mq.merchant(session, merchant_id)
     if m is None:
         raise not_found(f"merchant {merchant_id}")
     given = body.model_dump(exclude_unset=True)
@@ -290,14 +275,13 @@ async def patch_merchant(merchant_id: str, body: MerchantPatch, principal: Clerk
     merged = {"name": m.name, "sign": m.sign, "operator": m.operator, "phone": m.phone, "address": m.address,
               "business_nature": m.business_nature, "credit_code": m.credit_code, "tools": m.tools,
               "opened_on": m.opened_on, "stall": m.stall, **{k: v for k, v in given.items() if v is not None}}
-    with refusals():
-        fields = checked(name=merged["name"], operator=merged["operator"], address=merged["address"],
-                         business_nature_value=merged["business_nature"], lon=where and where["lon"],
-                         lat=where and where["lat"], sign=merged["sign"], phone=merged["phone"],
-                         credit_code=merged["credit_code"], tools=merged["tools"], opened_on=merged["opened_on"],
-                         stall=merged["stall"])
-        async with service.uow() as uow:
-            m = await update_merchant(uow, merchant_id, fields, closed=closed)
+    fields = checked(name=merged["name"], operator=merged["operator"], address=merged["address"],
+                     business_nature_value=merged["business_nature"], lon=where and where["lon"],
+                     lat=where and where["lat"], sign=merged["sign"], phone=merged["phone"],
+                     credit_code=merged["credit_code"], tools=merged["tools"], opened_on=merged["opened_on"],
+                     stall=merged["stall"])
+    async with service.uow() as uow:
+        m = await update_merchant(uow, merchant_id, fields, closed=closed)
     return MerchantOut.of(m, principal)
 
 
@@ -311,11 +295,11 @@ PDF = {200: {"content": {"application/pdf": {}}}}
 
 @router.get("/v1/merchants/{merchant_id}/card.pdf", response_class=Response, responses=PDF,
             summary="告知卡: the card in force, A6, with the QR code of its public page")
-async def card_pdf(merchant_id: str, request: Request, principal: Reader, service: ServiceDep):
+async def card_pdf(merchant_id: str, request: Request, principal: RegisterReader, service: ServiceDep):
     m = await visible_merchant(service, merchant_id, principal)
     async with service.session_factory() as session:
-        grid = await session.get(DistrictGrid, m.grid_id) if m.grid_id else None
-        card = await session.get(Card, m.card_code) if m.card_code else None
+        grid = await mq.grid(session, m.grid_id)
+        card = await mq.card(session, m.card_code)
     if card is None:
         raise not_found(f"a card of merchant {merchant_id}")
     pdf = render_card(CardFacts(bureau=service.settings.bureau_name, name=m.name, sign=m.sign, address=m.address,
@@ -328,7 +312,7 @@ async def card_pdf(merchant_id: str, request: Request, principal: Reader, servic
 
 @router.get("/v1/merchants/{merchant_id}/letter.pdf", response_class=Response, responses=PDF,
             summary="门前三包责任书 filled in for printing: the letter in force, or a new one to sign")
-async def letter_pdf(merchant_id: str, principal: Reader, service: ServiceDep,
+async def letter_pdf(merchant_id: str, principal: RegisterReader, service: ServiceDep,
                      office: Annotated[str | None, Query(max_length=100, description="the other party, for a new "
                                                          "letter")] = None):
     m = await visible_merchant(service, merchant_id, principal)
@@ -352,9 +336,8 @@ class HardshipIn(BaseModel):
 
 @router.put("/v1/merchants/{merchant_id}/hardship", response_model=HardshipIn, summary="困难户档案 (clerks)")
 async def put_hardship(merchant_id: str, body: HardshipIn, principal: Clerk, service: ServiceDep):
-    with refusals():
-        async with service.uow() as uow:
-            r = await record_hardship(uow, merchant_id, **body.model_dump(), by=principal.subject)
+    async with service.uow() as uow:
+        r = await record_hardship(uow, merchant_id, **body.model_dump(), by=principal.subject)
     return HardshipIn(circumstances=r.circumstances, household=r.household, assistance=r.assistance, active=r.active)
 
 
@@ -364,7 +347,7 @@ async def get_hardship(merchant_id: str, principal: Keeper, service: ServiceDep)
     if not sees_hardship(principal):
         raise not_found(f"a hardship record of merchant {merchant_id}")
     async with service.session_factory() as session:
-        r = await session.get(HardshipRecord, merchant_id)
+        r = await mq.hardship(session, merchant_id)
     if r is None:
         raise not_found(f"a hardship record of merchant {merchant_id}")
     return HardshipIn(circumstances=r.circumstances, household=r.household, assistance=r.assistance, active=r.active)

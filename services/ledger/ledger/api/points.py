@@ -3,17 +3,20 @@ rule measures from."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
-from sqlmodel import select
 
-from ledger.api.deps import Approver, Clerk, Reader, ServiceDep, not_found, refusals
+from common.audiences import Approver, Clerk, RegisterReader
+from ledger.api.deps import ServiceDep, not_found
 from ledger.domain.points import KINDS, PointStatus
 from ledger.handlers.points import (PointApplication, apply_for_point, assign_stall, decide_point, put_school_gate,
                                     record_opinion, release_stall, withdraw_point)
-from ledger.tables import DesignatedPoint, SchoolGate, Stall, SurveyOpinion
+from ledger.queries import points as pq
+
+if TYPE_CHECKING:
+    from ledger.tables import DesignatedPoint
 
 router = APIRouter(tags=["ledger 便民疏导点"])
 Kind = Literal[tuple(KINDS)]
@@ -80,9 +83,8 @@ async def point_out(service, p: DesignatedPoint, detail: bool = True) -> PointOu
     out = PointOut(**{k: getattr(p, k) for k in PointOut.model_fields if hasattr(p, k)}, kind_name=KINDS[p.kind])
     if detail:
         async with service.session_factory() as session:
-            opinions = (await session.exec(select(SurveyOpinion).where(SurveyOpinion.point_id == p.id)
-                                           .order_by(SurveyOpinion.department))).all()
-            stalls = (await session.exec(select(Stall).where(Stall.point_id == p.id).order_by(Stall.number))).all()
+            opinions = await pq.opinions(session, p.id)
+            stalls = await pq.stalls(session, p.id)
         out.opinions = [{"department": o.department, "agree": o.agree, "note": o.note, "at": o.recorded_at}
                         for o in opinions]
         out.stall_holders = [{"number": s.number, "merchant_id": s.merchant_id, "since": s.assigned_at}
@@ -93,63 +95,54 @@ async def point_out(service, p: DesignatedPoint, detail: bool = True) -> PointOu
 @router.post("/v1/points", status_code=201, response_model=PointOut,
              summary="申请: a designated point applied for (409 when too near a school gate, with the distance)")
 async def apply(body: PointIn, principal: Clerk, service: ServiceDep):
-    with refusals():
-        async with service.uow() as uow:
-            p = await apply_for_point(uow, PointApplication(**body.model_dump()), by=principal.subject,
-                                      rule=service.settings.survey)
+    async with service.uow() as uow:
+        p = await apply_for_point(uow, PointApplication(**body.model_dump()), by=principal.subject,
+                                  rule=service.settings.survey)
     return await point_out(service, p)
 
 
 @router.get("/v1/points", response_model=list[PointOut])
-async def points(principal: Reader, service: ServiceDep, status: Literal[tuple(PointStatus)] | None = None,
+async def points(principal: RegisterReader, service: ServiceDep, status: Literal[tuple(PointStatus)] | None = None,
                  kind: Kind | None = None, grid_id: Annotated[str | None, Query(max_length=64)] = None):
-    query = select(DesignatedPoint).order_by(DesignatedPoint.number)
-    for column, value in ((DesignatedPoint.status, status), (DesignatedPoint.kind, kind),
-                          (DesignatedPoint.grid_id, grid_id)):
-        if value is not None:
-            query = query.where(column == value)
     async with service.session_factory() as session:
-        rows = (await session.exec(query)).all()
+        rows = await pq.points(session, status=status, kind=kind, grid_id=grid_id)
     return [await point_out(service, p, detail=False) for p in rows]
 
 
 async def _load(service, point_id: str) -> DesignatedPoint:
     async with service.session_factory() as session:
-        p = await session.get(DesignatedPoint, point_id)
+        p = await pq.point(session, point_id)
     if p is None:
         raise not_found(f"designated point {point_id}")
     return p
 
 
 @router.get("/v1/points/{point_id}", response_model=PointOut)
-async def point(point_id: str, principal: Reader, service: ServiceDep):
+async def point(point_id: str, principal: RegisterReader, service: ServiceDep):
     return await point_out(service, await _load(service, point_id))
 
 
 @router.post("/v1/points/{point_id}/opinions", response_model=PointOut, summary="联合踏勘: a department's opinion")
 async def opinion(point_id: str, body: OpinionIn, principal: Clerk, service: ServiceDep):
-    with refusals():
-        async with service.uow() as uow:
-            p = await record_opinion(uow, point_id, department=body.department, agree=body.agree, note=body.note,
-                                     by=principal.subject)
+    async with service.uow() as uow:
+        p = await record_opinion(uow, point_id, department=body.department, agree=body.agree, note=body.note,
+                                 by=principal.subject)
     return await point_out(service, p)
 
 
 @router.post("/v1/points/{point_id}/decision", response_model=PointOut,
              summary="批准 or 不予批准 (supervisors): approval needs the survey's opinions, none against")
 async def decision(point_id: str, body: DecisionIn, principal: Approver, service: ServiceDep):
-    with refusals():
-        async with service.uow() as uow:
-            p = await decide_point(uow, point_id, approve=body.approve, reason=body.reason, by=principal.subject,
-                                   rule=service.settings.survey)
+    async with service.uow() as uow:
+        p = await decide_point(uow, point_id, approve=body.approve, reason=body.reason, by=principal.subject,
+                               rule=service.settings.survey)
     return await point_out(service, p)
 
 
 @router.post("/v1/points/{point_id}/withdraw", response_model=PointOut, summary="撤销 an approved point")
 async def withdraw(point_id: str, body: ReasonIn, principal: Approver, service: ServiceDep):
-    with refusals():
-        async with service.uow() as uow:
-            p = await withdraw_point(uow, point_id, reason=body.reason, by=principal.subject)
+    async with service.uow() as uow:
+        p = await withdraw_point(uow, point_id, reason=body.reason, by=principal.subject)
     return await point_out(service, p)
 
 
@@ -159,17 +152,15 @@ StallNumber = Annotated[int, Path(ge=1, le=500)]
 @router.post("/v1/points/{point_id}/stalls/{number}/assign", response_model=PointOut,
              summary="a stall to a registered vendor (one each; a held stall is released first, never transferred)")
 async def assign(point_id: str, number: StallNumber, body: StallIn, principal: Clerk, service: ServiceDep):
-    with refusals():
-        async with service.uow() as uow:
-            await assign_stall(uow, point_id, number, body.merchant_id, by=principal.subject)
+    async with service.uow() as uow:
+        await assign_stall(uow, point_id, number, body.merchant_id, by=principal.subject)
     return await point_out(service, await _load(service, point_id))
 
 
 @router.post("/v1/points/{point_id}/stalls/{number}/release", response_model=PointOut)
 async def release(point_id: str, number: StallNumber, body: ReasonIn, principal: Clerk, service: ServiceDep):
-    with refusals():
-        async with service.uow() as uow:
-            await release_stall(uow, point_id, number, reason=body.reason, by=principal.subject)
+    async with service.uow() as uow:
+        await release_stall(uow, point_id, number, reason=body.reason, by=principal.subject)
     return await point_out(service, await _load(service, point_id))
 
 
@@ -180,9 +171,9 @@ class GateIn(BaseModel):
 
 
 @router.get("/v1/school-gates", summary="school gates, for the points' distance rule")
-async def gates(principal: Reader, service: ServiceDep) -> list[dict]:
+async def gates(principal: RegisterReader, service: ServiceDep) -> list[dict]:
     async with service.session_factory() as session:
-        rows = (await session.exec(select(SchoolGate).order_by(SchoolGate.id))).all()
+        rows = await pq.school_gates(session)
     return [{"id": g.id, "name": g.name, "lon": g.lon, "lat": g.lat} for g in rows]
 
 

@@ -11,16 +11,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
-from sqlmodel import select
 
 from common.clock import BEIJING, bureau_date
 from ledger.api.deps import ServiceDep, not_found
 from ledger.domain.colour import LABELS, MEANING, Colour
 from ledger.domain.letters import DUTIES
-from ledger.domain.points import KINDS, PointStatus
-from ledger.documents import COLOURS
-from ledger.handlers.frontage import letter_of, letter_status
-from ledger.tables import Card, DesignatedPoint, DistrictGrid, Merchant
+from ledger.domain.points import KINDS
+from ledger.adapters.documents import COLOURS
+from ledger.queries import merchants as mq, points as pq
+from ledger.queries.frontage import letter_status
 
 router = APIRouter(tags=["ledger 公示 (public)"])
 CardCode = Annotated[str, Path(pattern=r"^[A-Z2-9]{10}$", description="the code on the card and in its QR code")]
@@ -54,12 +53,10 @@ class MerchantNotice(BaseModel):
 
 async def _notice(service, code: str) -> MerchantNotice:
     async with service.session_factory() as session:
-        card = await session.get(Card, code)
-        m = await session.get(Merchant, card.merchant_id) if card else None
-        if m is None or m.closed:
-            raise not_found(f"card {code}")
-        grid = await session.get(DistrictGrid, m.grid_id) if m.grid_id else None
-        letter = await letter_of(session, m.id)
+        found = await mq.notice(session, code)
+    if found is None:
+        raise not_found(f"card {code}")
+    card, m, grid, letter = found.card, found.merchant, found.grid, found.letter
     colour = Colour.named(m.colour)
     return MerchantNotice(
         name=m.name, sign=m.sign, address=m.address, grid=grid.name if grid else None, colour=m.colour,
@@ -110,12 +107,8 @@ class PublicPoint(BaseModel):
 
 
 async def _points(service, kind: str | None) -> list[PublicPoint]:
-    query = select(DesignatedPoint).where(DesignatedPoint.status == PointStatus.approved).order_by(
-        DesignatedPoint.kind, DesignatedPoint.number)
-    if kind:
-        query = query.where(DesignatedPoint.kind == kind)
     async with service.session_factory() as session:
-        rows = (await session.exec(query)).all()
+        rows = await pq.open_points(session, kind)
     return [PublicPoint(number=p.number, kind=p.kind, kind_name=KINDS[p.kind], name=p.name,
                         location={"lon": p.lon, "lat": p.lat}, geometry=p.geometry, hours=p.hours, season=p.season,
                         goods=p.goods, office=p.office, stalls=p.stalls) for p in rows]

@@ -2,21 +2,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
-from sqlmodel import select
 
 from common.access import sees_merchant_phone
 from common.auth import Principal
 from common.clock import bureau_date
 from common.redaction import mask_phone
-from ledger.api.deps import Clerk, Keeper, Reader, ServiceDep, not_found, refusals, store_photo
+from common.audiences import Clerk, Keeper, RegisterReader
+from common.refusals import Unprocessable
+from ledger.api.deps import ServiceDep, not_found, store_photo
 from ledger.domain.flyers import FlyerStatus
 from ledger.handlers.registers import flyer_status, track_number
-from ledger.queries import figures
-from ledger.tables import DistrictGrid, FlyerNumber
+from ledger.queries import registers as rq
+
+if TYPE_CHECKING:
+    from ledger.tables import FlyerNumber
 
 router = APIRouter(tags=["ledger 台账"])
 
@@ -46,22 +49,18 @@ async def add_number(principal: Clerk, service: ServiceDep, number: Annotated[st
                      grid_id: Annotated[str | None, Form(max_length=64)] = None,
                      note: Annotated[str | None, Form(max_length=500)] = None,
                      photos: Annotated[list[UploadFile] | None, File(description="up to 5")] = None):
-    with refusals():
-        if len(photos or []) > 5:
-            raise ValueError(f"at most 5 photos; {len(photos)} were sent")
-        stored = [await store_photo(service, p, "flyers", f"flyer photo {i + 1}") for i, p in enumerate(photos or [])]
-        async with service.uow() as uow:
-            r = await track_number(uow, number, grid_id=grid_id, note=note, photos=stored, by=principal.subject)
+    if len(photos or []) > 5:
+        raise Unprocessable(f"at most 5 photos; {len(photos)} were sent")
+    stored = [await store_photo(service, p, "flyers", f"flyer photo {i + 1}") for i, p in enumerate(photos or [])]
+    async with service.uow() as uow:
+        r = await track_number(uow, number, grid_id=grid_id, note=note, photos=stored, by=principal.subject)
     return FlyerOut.of(r, principal)
 
 
 @router.get("/v1/flyer-numbers", response_model=list[FlyerOut])
 async def numbers(principal: Keeper, service: ServiceDep, status: Literal[tuple(FlyerStatus)] | None = None):
-    query = select(FlyerNumber).order_by(FlyerNumber.first_seen_at.desc())
-    if status:
-        query = query.where(FlyerNumber.status == status)
     async with service.session_factory() as session:
-        rows = (await session.exec(query)).all()
+        rows = await rq.flyer_numbers(session, status)
     return [FlyerOut.of(r, principal) for r in rows]
 
 
@@ -74,9 +73,8 @@ class FlyerStep(BaseModel):
 @router.post("/v1/flyer-numbers/{flyer_id}/status", response_model=FlyerOut,
              summary="tracked → stopped → fined (never back)")
 async def step(flyer_id: str, body: FlyerStep, principal: Clerk, service: ServiceDep):
-    with refusals():
-        async with service.uow() as uow:
-            r = await flyer_status(uow, flyer_id, FlyerStatus(body.status), fine_fen=body.fine_fen, note=body.note)
+    async with service.uow() as uow:
+        r = await flyer_status(uow, flyer_id, FlyerStatus(body.status), fine_fen=body.fine_fen, note=body.note)
     return FlyerOut.of(r, principal)
 
 
@@ -84,7 +82,7 @@ async def step(flyer_id: str, body: FlyerStep, principal: Clerk, service: Servic
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}})
 async def flyer_photo(flyer_id: str, index: int, principal: Keeper, service: ServiceDep):
     async with service.session_factory() as session:
-        r = await session.get(FlyerNumber, flyer_id)
+        r = await rq.flyer_number(session, flyer_id)
     if r is None or not (0 <= index < len(r.photos)):
         raise not_found(f"photo {index} of flyer number {flyer_id}")
     photo = r.photos[index]
@@ -94,17 +92,17 @@ async def flyer_photo(flyer_id: str, index: int, principal: Keeper, service: Ser
 
 @router.get("/v1/ledger/figures", summary="the registers' figures today: the district's and each grid's (as told to "
                                            "reporting by LedgerFiguresReported)")
-async def ledger_figures(principal: Reader, service: ServiceDep) -> dict:
+async def ledger_figures(principal: RegisterReader, service: ServiceDep) -> dict:
     async with service.session_factory() as session:
-        found = await figures(session, bureau_date(service.clock.now()), service.settings.letters,
+        found = await rq.figures(session, bureau_date(service.clock.now()), service.settings.letters,
                               service.settings.cleaning, service.settings.dogs, service.settings.shelter_capacity)
     return {area: f.model_dump() for area, f in sorted(found.items(), key=lambda kv: (kv[0] != "district", kv[0]))}
 
 
 @router.get("/v1/ledger/grids", summary="the district's grids as ledger knows them (GridDefined), as GeoJSON")
-async def ledger_grids(principal: Reader, service: ServiceDep) -> dict:
+async def ledger_grids(principal: RegisterReader, service: ServiceDep) -> dict:
     async with service.session_factory() as session:
-        rows = (await session.exec(select(DistrictGrid).order_by(DistrictGrid.id))).all()
+        rows = await rq.grids(session)
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "id": g.id, "geometry": g.geometry,
          "properties": {"grid_id": g.id, "name": g.name, "squad_id": g.squad_id, "squad_name": g.squad_name}}

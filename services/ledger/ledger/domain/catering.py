@@ -3,6 +3,7 @@ fume purifier efficiency GB 18483-2001 requires of that size: small (1 to under 
 medium (3 to under 6) 75 %, large (6 or more) 85 %. Rule of ours: a purifier is cleaned every
 `LEDGER_PURIFIER_CLEANING_MONTHS` (3); one not cleaned for longer is overdue."""
 from __future__ import annotations
+from common.refusals import Unprocessable
 
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +24,7 @@ LABELS = {SizeClass.small: "小型", SizeClass.medium: "中型", SizeClass.large
 
 def size_class(cooking_heads: float) -> SizeClass:
     if cooking_heads < 1:
-        raise ValueError(f"{cooking_heads} 基准灶头: a catering place has at least 1")
+        raise Unprocessable(f"{cooking_heads} 基准灶头: a catering place has at least 1")
     if cooking_heads < 3:
         return SizeClass.small
     if cooking_heads < 6:

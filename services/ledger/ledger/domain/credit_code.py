@@ -3,6 +3,7 @@
 2 the kind of organisation, 3-8 the administrative division (digits), 9-17 the organisation
 code, 18 a check character computed from the first 17."""
 from __future__ import annotations
+from common.refusals import Unprocessable
 
 CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 VALUE = {c: i for i, c in enumerate(CHARS)}
@@ -12,11 +13,12 @@ AUTHORITIES = "123456789ANY"
 """Position 1: 1 机构编制, 5 民政, 9 工商 (market regulation), Y 其他, ... as GB 32100 assigns them."""
 
 
-class CreditCodeInvalid(ValueError):
+class CreditCodeInvalid(Unprocessable):
     """Names the position that fails (1-based), as the clerk counts along the licence."""
 
     def __init__(self, position: int | None, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, detail=[{"loc": ["body", "credit_code"], "msg": message, "type": "credit_code",
+                                           "position": position}])
         self.position = position
 
 

@@ -26,13 +26,14 @@ from enum import StrEnum
 from shapely.geometry import Point, shape
 
 from ledger.domain.months import add_months, add_months_at
+from common.refusals import Unprocessable
 
 
-class DogRefused(ValueError):
+class DogRefused(Unprocessable):
     """A rule refuses: which one, and why, for the 422 (`rule`) and the person (`message`)."""
 
     def __init__(self, rule: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, detail=[{"loc": ["body", rule], "msg": message, "type": "dog_rule", "rule": rule}])
         self.rule = rule
 
 

@@ -2,6 +2,7 @@
 stopped, 164 fined, ¥67,000). A number is tracked (追呼: called again and again until the
 advertiser stops), then stopped, or fined (with the amount); a step never goes back."""
 from __future__ import annotations
+from common.refusals import Unprocessable
 
 from enum import StrEnum
 
@@ -18,7 +19,7 @@ NEXT = {FlyerStatus.tracked: {FlyerStatus.stopped, FlyerStatus.fined}, FlyerStat
 
 def next_status(current: FlyerStatus, to: FlyerStatus, fine_fen: int | None) -> FlyerStatus:
     if to not in NEXT[current]:
-        raise ValueError(f"a number {current.value} cannot become {to.value}")
+        raise Unprocessable(f"a number {current.value} cannot become {to.value}")
     if to == FlyerStatus.fined and not fine_fen:
-        raise ValueError("a fine needs its amount (fine_fen, in fen)")
+        raise Unprocessable("a fine needs its amount (fine_fen, in fen)")
     return to

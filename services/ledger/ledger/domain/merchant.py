@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ledger.domain.credit_code import CreditCodeInvalid, check_credit_code
+from common.refusals import Unprocessable
 
 BUSINESS_NATURES = {
     "catering": "餐饮", "retail": "零售", "repair": "维修", "market_stall": "市场摊位", "services": "生活服务",
@@ -27,7 +28,7 @@ def business_nature(value: str) -> str:
         return v
     if v in _BY_NAME:
         return _BY_NAME[v]
-    raise ValueError(f"{value!r} is not a business nature: one of " +
+    raise Unprocessable(f"{value!r} is not a business nature: one of " +
                      ", ".join(f"{name} ({code})" for code, name in BUSINESS_NATURES.items()))
 
 
@@ -37,13 +38,13 @@ def phone_number(value: str) -> str:
     if v.startswith("+86"):
         v = v[3:]
     if not (MOBILE.match(v) or LANDLINE.match(v)):
-        raise ValueError(f"{value!r} is not a phone number (a mobile 1xxxxxxxxxx or a landline 0371-xxxxxxxx)")
+        raise Unprocessable(f"{value!r} is not a phone number (a mobile 1xxxxxxxxxx or a landline 0371-xxxxxxxx)")
     return v
 
 
 def position(lon: float, lat: float) -> tuple[float, float]:
     if not (CHINA["lon"][0] <= lon <= CHINA["lon"][1] and CHINA["lat"][0] <= lat <= CHINA["lat"][1]):
-        raise ValueError(f"({lon}, {lat}) is not a position in China (WGS84 longitude, latitude)")
+        raise Unprocessable(f"({lon}, {lat}) is not a position in China (WGS84 longitude, latitude)")
     return lon, lat
 
 
@@ -71,9 +72,13 @@ class MerchantFields:
     stall: bool = False
 
 
-class RowRefused(ValueError):
+class RowRefused(Unprocessable):
+    """A row (or a merchant's fields) with all that is wrong with it, each "field: what is wrong"."""
+
     def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
+        super().__init__("; ".join(errors), detail=[
+            {"loc": ["body", e.split(":", 1)[0]], "msg": e.split(":", 1)[-1].strip(), "type": "value_error"}
+            for e in errors])
         self.errors = errors
 
 
@@ -124,4 +129,4 @@ def _number(value, label: str) -> float:
     try:
         return float(str(value).strip())
     except ValueError:
-        raise ValueError(f"{label} {value!r} is not a number") from None
+        raise Unprocessable(f"{label} {value!r} is not a number") from None

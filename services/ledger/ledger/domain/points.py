@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from shapely.geometry import Point, Polygon, shape
+from common.refusals import Conflict
 
 KINDS = {"breakfast": "早餐点", "shoe_repair": "修鞋点", "loading": "装卸规范点", "night_market": "夜市",
          "farmers": "农户自产自销点"}
@@ -28,7 +29,7 @@ class PointStatus(StrEnum):
     withdrawn = "withdrawn"  # 已撤销
 
 
-class PointRefused(ValueError):
+class PointRefused(Conflict):
     """A step the rules do not allow, saying why."""
 
 

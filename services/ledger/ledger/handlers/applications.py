@@ -17,8 +17,9 @@ from sqlmodel import select
 from common.clock import bureau_date
 from common.photos import Photo
 from common.uow import UnitOfWork
+from common.refusals import NotFound
 from ledger.domain.dogs import Size, refuse_in_zone, zone_of
-from ledger.handlers.dogs import Context, Dog, DogConflict, Owner, Rabies, household_dogs, checked, issue_licence
+from ledger.handlers.licences import Context, Dog, DogConflict, Owner, Rabies, household_dogs, checked, issue_licence
 from ledger.tables import DogApplication
 
 
@@ -90,7 +91,7 @@ async def _pending(uow: UnitOfWork, application_id: str) -> DogApplication:
     a = (await uow.session.exec(select(DogApplication).where(DogApplication.id == application_id)
                                 .with_for_update())).first()
     if a is None:
-        raise LookupError(f"dog application {application_id} not found")
+        raise NotFound(f"dog application {application_id} not found")
     if a.status != "submitted":
         raise DogConflict(f"the application was {a.status} already")
     return a

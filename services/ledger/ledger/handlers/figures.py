@@ -12,7 +12,7 @@ from common.uow import UnitOfWork
 from ledger.domain.catering import CleaningRule
 from ledger.domain.dogs import DogRules
 from ledger.domain.letters import LetterRule
-from ledger.queries import figures
+from ledger.queries.registers import figures
 from ledger.tables import Announcement
 
 

@@ -11,7 +11,8 @@ from sqlmodel import select
 from common.messaging.contracts import ResponsibilityLetterSigned
 from common.clock import bureau_date
 from common.uow import UnitOfWork
-from ledger.domain.letters import DEFAULT_AREA, LetterRule, status, valid_until
+from common.refusals import NotFound, Unprocessable
+from ledger.domain.letters import DEFAULT_AREA, LetterRule, valid_until
 from ledger.tables import Letter, Merchant, SignRecord
 
 
@@ -25,7 +26,7 @@ class StoredFile:
 async def _merchant(uow: UnitOfWork, merchant_id: str) -> Merchant:
     m = await uow.session.get(Merchant, merchant_id)
     if m is None:
-        raise LookupError(f"merchant {merchant_id} not found")
+        raise NotFound(f"merchant {merchant_id} not found")
     return m
 
 
@@ -45,9 +46,9 @@ async def sign_fixed(uow: UnitOfWork, merchant_id: str, record_id: str, by: str)
                                                               SignRecord.merchant_id == merchant_id)
                                      .with_for_update())).first()
     if record is None:
-        raise LookupError(f"no sign record {record_id} of merchant {merchant_id}")
+        raise NotFound(f"no sign record {record_id} of merchant {merchant_id}")
     if not record.problems:
-        raise ValueError("this sign record has no problems to fix")
+        raise Unprocessable("this sign record has no problems to fix")
     if record.fixed_at is None:
         record.fixed_at, record.fixed_by = uow.clock.now(), by
         uow.session.add(record)
@@ -61,7 +62,7 @@ async def sign_letter(uow: UnitOfWork, merchant_id: str, *, office: str, signed_
     m = await _merchant(uow, merchant_id)
     today = bureau_date(uow.clock.now())
     if signed_on > today:
-        raise ValueError(f"signed_on {signed_on} is in the future")
+        raise Unprocessable(f"signed_on {signed_on} is in the future")
     letter = Letter(id=str(uuid.uuid4()), merchant_id=merchant_id, office=office, area=area or DEFAULT_AREA,
                     signed_on=signed_on, valid_until=valid_until(signed_on, rule), scan_key=scan and scan.key,
                     scan_type=scan and scan.content_type, recorded_by=by, recorded_at=uow.clock.now())
@@ -71,12 +72,4 @@ async def sign_letter(uow: UnitOfWork, merchant_id: str, *, office: str, signed_
     await uow.commit()
     return letter
 
-
-async def letter_of(session, merchant_id: str) -> Letter | None:
-    return (await session.exec(select(Letter).where(Letter.merchant_id == merchant_id)
-                               .order_by(Letter.signed_on.desc(), Letter.recorded_at.desc()).limit(1))).first()
-
-
-def letter_status(letter: Letter | None, today: date, rule: LetterRule) -> str:
-    return "none" if letter is None else status(letter.valid_until, today, rule).value
 

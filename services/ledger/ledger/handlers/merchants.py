@@ -19,16 +19,21 @@ from common.uow import UnitOfWork
 from ledger.domain.colour import Colour
 from ledger.domain.merchant import MerchantFields, RowRefused, identity_key
 from ledger.tables import Card, DistrictGrid, DogLicence, HardshipRecord, Merchant
+from common.refusals import Conflict, NotFound
 
 log = logging.getLogger(__name__)
 CARD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-class MerchantExists(Exception):
-    """Registering a shop the register holds already: its id, and what matched."""
+class MerchantExists(Conflict):
+    """Registering a shop the register holds already: its id, and what matched (the field error
+    carries `merchant_id`)."""
 
     def __init__(self, merchant_id: str, matched: str) -> None:
-        super().__init__(f"merchant {merchant_id} is this shop already (the same {matched})")
+        message = f"merchant {merchant_id} is this shop already (the same {matched})"
+        field = "credit_code" if matched == "credit code" else "name"
+        super().__init__(message, detail=[{"loc": ["body", field], "msg": message, "type": "merchant_exists",
+                                           "merchant_id": merchant_id}])
         self.merchant_id = merchant_id
 
 
@@ -124,7 +129,7 @@ async def update_merchant(uow: UnitOfWork, merchant_id: str, f: MerchantFields, 
                           cooking_heads: float | None = None) -> Merchant:
     m = (await uow.session.exec(select(Merchant).where(Merchant.id == merchant_id).with_for_update())).first()
     if m is None:
-        raise LookupError(f"merchant {merchant_id} not found")
+        raise NotFound(f"merchant {merchant_id} not found")
     by_code, by_key = await _existing(uow, [f])
     other = by_code.get(f.credit_code) if f.credit_code else None
     if other is not None and other.id != m.id:

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from common.messaging.contracts import DesignatedPointDecided, Location
 from common.uow import UnitOfWork
+from common.refusals import NotFound
 from ledger.domain.points import (KINDS, PointRefused, PointStatus, SchoolGate as Gate, SurveyRule, area, can_approve,
                                   refuse_near_school)
 from ledger.handlers.merchants import grid_map
@@ -66,7 +67,7 @@ async def _point(uow: UnitOfWork, point_id: str) -> DesignatedPoint:
     p = (await uow.session.exec(select(DesignatedPoint).where(DesignatedPoint.id == point_id)
                                 .with_for_update())).first()
     if p is None:
-        raise LookupError(f"designated point {point_id} not found")
+        raise NotFound(f"designated point {point_id} not found")
     return p
 
 
@@ -133,7 +134,7 @@ async def _stall(uow: UnitOfWork, point_id: str, number: int) -> Stall:
     stall = (await uow.session.exec(select(Stall).where(Stall.point_id == point_id, Stall.number == number)
                                     .with_for_update())).first()
     if stall is None:
-        raise LookupError(f"point {point_id} has no stall {number} (or is not approved)")
+        raise NotFound(f"point {point_id} has no stall {number} (or is not approved)")
     return stall
 
 
@@ -143,7 +144,7 @@ async def assign_stall(uow: UnitOfWork, point_id: str, number: int, merchant_id:
     stall = await _stall(uow, point_id, number)
     vendor = await uow.session.get(Merchant, merchant_id)
     if vendor is None or vendor.closed:
-        raise LookupError(f"merchant {merchant_id} is not a vendor of the register")
+        raise NotFound(f"merchant {merchant_id} is not a vendor of the register")
     if not vendor.stall:
         raise PointRefused(f"merchant {merchant_id} is a shop, not a registered vendor (stall)")
     if stall.merchant_id == merchant_id:

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from common.messaging.contracts import MerchantChanged
 from common.uow import UnitOfWork
+from common.refusals import NotFound
 from ledger.domain.flyers import FlyerStatus, next_status
 from ledger.domain.merchant import phone_number
 from ledger.handlers.frontage import StoredFile
@@ -22,7 +23,7 @@ async def record_hardship(uow: UnitOfWork, merchant_id: str, *, circumstances: s
     """困难户: the record, and the 帮扶对象 flag told with the merchant when it turns on or off."""
     m = await uow.session.get(Merchant, merchant_id)
     if m is None:
-        raise LookupError(f"merchant {merchant_id} not found")
+        raise NotFound(f"merchant {merchant_id} not found")
     record = await uow.session.get(HardshipRecord, merchant_id, with_for_update=True)
     was_active = bool(record and record.active)
     record = record or HardshipRecord(merchant_id=merchant_id, circumstances=circumstances, recorded_by=by,
@@ -59,7 +60,7 @@ async def flyer_status(uow: UnitOfWork, flyer_id: str, to: FlyerStatus, *, fine_
                        note: str | None) -> FlyerNumber:
     row = (await uow.session.exec(select(FlyerNumber).where(FlyerNumber.id == flyer_id).with_for_update())).first()
     if row is None:
-        raise LookupError(f"flyer number {flyer_id} not found")
+        raise NotFound(f"flyer number {flyer_id} not found")
     row.status = next_status(FlyerStatus(row.status), to, fine_fen)
     if to == FlyerStatus.fined:
         row.fine_fen = fine_fen

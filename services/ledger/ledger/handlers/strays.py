@@ -14,9 +14,11 @@ from sqlmodel import select
 from common.clock import bureau_date
 from common.messaging.contracts import Location, StrayCaptured, StrayLeft
 from common.uow import UnitOfWork
+from common.refusals import NotFound
 from ledger.domain.dogs import IN_FORCE, DogRefused, LicenceStatus, ViolationKind, microchip
-from ledger.handlers.dogs import (Context, Dog, DogConflict, Owner, Rabies, history, issue_licence, tell_changed,
-                                  licence_for_update, next_number, record_violation)
+from ledger.handlers.dog_violations import record_violation
+from ledger.handlers.licences import (Context, Dog, DogConflict, Owner, Rabies, history, issue_licence,
+                                      licence_for_update, next_number, tell_changed)
 from ledger.handlers.merchants import grid_map
 from ledger.tables import DogLicence, Stray, StrayCare
 
@@ -72,7 +74,7 @@ async def capture(uow: UnitOfWork, c: Capture, ctx: Context, photo: tuple[str, s
 async def stray_for_update(uow: UnitOfWork, stray_id: str) -> Stray:
     stray = (await uow.session.exec(select(Stray).where(Stray.id == stray_id).with_for_update())).first()
     if stray is None:
-        raise LookupError(f"stray {stray_id} not found")
+        raise NotFound(f"stray {stray_id} not found")
     return stray
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from openpyxl import load_workbook
 
 from common.spreadsheets import CSV, XLSX, csv_bytes, xlsx_bytes
+from common.refusals import Unprocessable
 
 COLUMNS = ("name", "sign", "operator", "phone", "address", "lon", "lat", "business_nature", "credit_code")
 CHINESE = {"name": "店名", "sign": "门头", "operator": "经营者", "phone": "联系电话", "address": "地址", "lon": "经度",
@@ -24,12 +25,16 @@ MAX_COLUMNS = 64
 """Columns read of a sheet: the survey's nine, wherever they stand among the first 64."""
 
 
-class SurveyFileRefused(ValueError):
+class SurveyFileRefused(Unprocessable):
     """The file as a whole cannot be read (not CSV or XLSX, no header, a required column missing)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, detail=f"file: {message}")
 
 
 class SurveyFileTooLarge(SurveyFileRefused):
     """The file is out of proportion: too many rows, unpacks too large, or takes too long to read."""
+    status = 413
 
 
 @dataclass(frozen=True)

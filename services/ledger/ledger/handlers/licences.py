@@ -8,31 +8,31 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 
-from common.clock import BEIJING, bureau_date
-from common.messaging.contracts import (CaseClosed, DogInspected, DogInspectionDue, DogLicenceChanged,
-                                        DogLicenceIssued, DogLicencePlaced, DogViolationRecorded)
-from common.messaging.envelope import Envelope
+from common.clock import bureau_date
+from common.messaging.contracts import (DogInspected, DogLicenceChanged,
+                                        DogLicenceIssued, DogLicencePlaced)
 from common.uow import UnitOfWork
-from ledger.domain.dogs import (IN_FORCE, DogRefused, DogRules, InspectionState, KeyZone, LicenceStatus, Size,
-                                ViolationKind, first_inspection, id_number, inspection_state, microchip,
-                                next_inspection, old_enough, outside_walk_hours, rabies_valid, refuse_breed,
-                                refuse_in_zone, size_of, violations_within_a_year, zone_of)
+from ledger.domain.dogs import (IN_FORCE, DogRefused, DogRules, KeyZone, LicenceStatus, Size,
+                                first_inspection, id_number, microchip,
+                                next_inspection, old_enough, rabies_valid, refuse_breed,
+                                refuse_in_zone, size_of, zone_of)
 from ledger.domain.merchant import phone_number, position
 from ledger.handlers.merchants import grid_map
-from ledger.identity import IdentityVault
-from ledger.tables import Counter, DogLicence, DogLicenceStep, DogViolation
+from ledger.adapters.identity import IdentityVault
+from ledger.tables import Counter, DogLicence, DogLicenceStep
+from common.refusals import Conflict, NotFound
 
 log = logging.getLogger(__name__)
 
 
-class DogConflict(Exception):
-    """The chip or tag is another licence's, or a transition the licence's status forbids (409)."""
+class DogConflict(Conflict):
+    """The chip or tag is another licence's, or a transition the licence's status forbids."""
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ async def licence_for_update(uow: UnitOfWork, licence_id: str) -> DogLicence:
     licence = (await uow.session.exec(select(DogLicence).where(DogLicence.id == licence_id)
                                       .with_for_update())).first()
     if licence is None:
-        raise LookupError(f"dog licence {licence_id} not found")
+        raise NotFound(f"dog licence {licence_id} not found")
     return licence
 
 
@@ -268,103 +268,3 @@ async def transfer(uow: UnitOfWork, licence_id: str, owner: Owner, ctx: Context)
     tell_changed(uow, licence, "transferred")
     await uow.commit()
     return licence
-
-
-async def record_violation(uow: UnitOfWork, licence: DogLicence, kind: ViolationKind, *, source: str, by: str,
-                           at: datetime, rules: DogRules, case_id: str | None = None, lon: float | None = None,
-                           lat: float | None = None, note: str | None = None) -> int:
-    """A violation against the licence; the third within twelve months suspends it. Returns how
-    many there are in the twelve months."""
-    uow.session.add(DogViolation(licence_id=licence.id, kind=kind, source=source, case_id=case_id, lon=lon, lat=lat,
-                                 note=note, by=by, at=at))
-    await uow.session.flush()
-    moments = (await uow.session.execute(select(DogViolation.at).where(DogViolation.licence_id == licence.id))
-               ).scalars().all()
-    count = violations_within_a_year(list(moments), max(at, uow.clock.now()))
-    history(uow, licence.id, "violation", by, kind=kind.value, source=source, case_id=case_id, in_twelve_months=count)
-    uow.publish(DogViolationRecorded(licence_id=licence.id, number=licence.number, kind=kind.value, source=source,
-                                     case_id=case_id, grid_id=licence.grid_id, in_twelve_months=count, at=at))
-    if count >= rules.violations_to_suspend and licence.status == LicenceStatus.active:
-        licence.status, licence.status_reason = LicenceStatus.suspended, "violations"
-        history(uow, licence.id, "suspended", "ledger", reason="violations", in_twelve_months=count)
-        tell_changed(uow, licence, "suspended", "violations")
-    return count
-
-
-async def officer_violation(uow: UnitOfWork, licence_id: str, kind: ViolationKind, *, at: datetime, lon, lat,
-                            note: str | None, by: str, rules: DogRules) -> int:
-    """违规遛犬 seen by an officer: no lead, outside the permitted hours (refused if it was within
-    them), or in a no-dog place."""
-    if kind not in (ViolationKind.no_lead, ViolationKind.outside_hours, ViolationKind.no_dog_place):
-        raise DogRefused("kind", "an officer records no_lead, outside_hours or no_dog_place")
-    if at > uow.clock.now():
-        raise DogRefused("at", f"at {at.isoformat()} is in the future")
-    local = at.astimezone(BEIJING).time()
-    if kind == ViolationKind.outside_hours and not outside_walk_hours(local, rules):
-        start, end = rules.walk_hours
-        raise DogRefused("outside_hours", f"{local:%H:%M} is within the permitted hours {start:%H:%M}-{end:%H:%M}")
-    licence = await licence_for_update(uow, licence_id)
-    if licence.status not in IN_FORCE:
-        raise DogConflict(f"licence {licence.number} is {licence.status}")
-    count = await record_violation(uow, licence, kind, source="officer", by=by, at=at, rules=rules, lon=lon, lat=lat,
-                                   note=note)
-    await uow.commit()
-    return count
-
-
-async def violation_from_case(event: CaseClosed, env: Envelope, uow: UnitOfWork, *, rules: DogRules,
-                              categories: frozenset[str]) -> None:
-    """A closed 犬只扰民 / 违规遛犬 case that names a licence, closed as a violation, counts against it."""
-    if event.dog_licence_id is None or event.outcome != "violation" or event.category_code not in categories:
-        return
-    licence = (await uow.session.exec(select(DogLicence).where(DogLicence.id == event.dog_licence_id)
-                                      .with_for_update())).first()
-    if licence is None:
-        log.warning("case %s names dog licence %s, not in the register", event.case_id, event.dog_licence_id)
-        return
-    seen = (await uow.session.execute(select(DogViolation.id).where(DogViolation.case_id == event.case_id,
-                                                                    DogViolation.licence_id == licence.id))).first()
-    if seen is None:  # a case closed again after a rework counts once
-        await record_violation(uow, licence, ViolationKind.nuisance, source="case", by=event.closed_by,
-                               at=event.closed_at, rules=rules, case_id=event.case_id)
-
-
-async def remind_and_suspend(uow: UnitOfWork, rules: DogRules, limit: int = 500) -> tuple[int, int]:
-    """The tick: a reminder for each licence whose inspection falls due (once per due date), and
-    the suspension of those overdue beyond the rule; commits. (reminded, suspended)."""
-    today = bureau_date(uow.clock.now())
-    horizon = today + timedelta(days=rules.inspection_notice_days)
-    rows = (await uow.session.exec(select(DogLicence).where(
-        DogLicence.status.in_([LicenceStatus.active, LicenceStatus.suspended]),
-        DogLicence.inspection_due_on <= horizon,
-        or_(DogLicence.reminded_for.is_(None), DogLicence.reminded_for != DogLicence.inspection_due_on,
-            and_(DogLicence.status == LicenceStatus.active,
-                 DogLicence.inspection_due_on < today - timedelta(days=rules.suspend_after_days))))
-        .order_by(DogLicence.inspection_due_on).limit(limit).with_for_update(skip_locked=True))).all()
-    reminded = suspended = 0
-    for licence in rows:
-        state = inspection_state(licence.inspection_due_on, today, rules)
-        if licence.reminded_for != licence.inspection_due_on:
-            licence.reminded_for = licence.inspection_due_on
-            uow.publish(DogInspectionDue(licence_id=licence.id, number=licence.number,
-                                         due_on=licence.inspection_due_on, at=uow.clock.now()))
-            history(uow, licence.id, "reminded", "ledger", due_on=licence.inspection_due_on)
-            reminded += 1
-        if state == InspectionState.suspend and licence.status == LicenceStatus.active:
-            licence.status, licence.status_reason = LicenceStatus.suspended, "inspection_overdue"
-            history(uow, licence.id, "suspended", "ledger", reason="inspection_overdue",
-                  due_on=licence.inspection_due_on)
-            tell_changed(uow, licence, "suspended", "inspection_overdue")
-            suspended += 1
-        uow.session.add(licence)
-    await uow.commit()
-    return reminded, suspended
-
-
-async def find_by(session, *, chip: str | None = None, tag: str | None = None) -> DogLicence | None:
-    if chip:
-        return (await session.exec(select(DogLicence).where(DogLicence.chip == chip))).first()
-    if tag:
-        return (await session.exec(select(DogLicence).where(DogLicence.tag_id == tag))).first()
-    return None
-

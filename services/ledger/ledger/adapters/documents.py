@@ -14,16 +14,12 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.lib.colors import HexColor, white
 from reportlab.lib.pagesizes import A4, A6
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from common.clock import BEIJING
+from common.printing import FONT, chinese_date, wrap
 from ledger.domain.colour import MEANING, Colour
 from ledger.domain.letters import DUTIES
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 COLOURS = {Colour.blue: "#1565c0", Colour.yellow: "#f9a825", Colour.orange: "#ef6c00", Colour.red: "#c62828"}
 RIGHTS = ("依法从事经营活动, 合法权益受法律保护",
           "对执法行为享有陈述、申辩的权利, 依法申请听证、行政复议或提起行政诉讼",
@@ -34,30 +30,13 @@ OBLIGATIONS = ("证照齐全, 亮照经营; 门头牌匾依规设置",
                "配合城市管理执法人员依法检查")
 
 
-def _wrap(text: str, width: float, size: float) -> list[str]:
-    lines, line = [], ""
-    for ch in text:
-        if pdfmetrics.stringWidth(line + ch, FONT, size) > width:
-            lines.append(line)
-            line = ch
-        else:
-            line += ch
-    return lines + ([line] if line else [])
-
-
 def _paragraph(pdf: canvas.Canvas, text: str, x: float, y: float, width: float, size: float,
                leading: float | None = None) -> float:
     pdf.setFont(FONT, size)
-    for line in _wrap(text, width, size):
+    for line in wrap(text, width, size):
         pdf.drawString(x, y, line)
         y -= leading or size * 1.35
     return y
-
-
-def _date(d: date | datetime) -> str:
-    if isinstance(d, datetime):
-        d = d.astimezone(BEIJING).date()
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 @dataclass(frozen=True)
@@ -131,7 +110,7 @@ def render_card(c: CardFacts) -> bytes:
     pdf.setFont(FONT, 6.5)
     pdf.drawCentredString(width - margin - qr / 2, margin + 3.5 * mm, "扫码查看公示信息")
     pdf.drawString(margin, margin + 3.5 * mm, f"卡号 {c.card_code}")
-    pdf.drawString(margin, margin, f"发卡日期 {_date(c.issued_at)}")
+    pdf.drawString(margin, margin, f"发卡日期 {chinese_date(c.issued_at)}")
     pdf.showPage()
     pdf.save()
     return buf.getvalue()
@@ -172,7 +151,7 @@ def render_letter(f: LetterFacts) -> bytes:
         y = _paragraph(pdf, f"{i}. {name}: {text}", margin + 6 * mm, y, width - 2 * margin - 6 * mm, 11, 6.5 * mm)
     y -= 3 * mm
     y = _paragraph(pdf, "三、责任期限", margin, y, width - 2 * margin, 13, 8 * mm)
-    term = (f"自 {_date(f.signed_on)} 起至 {_date(f.valid_until)} 止。" if f.signed_on and f.valid_until
+    term = (f"自 {chinese_date(f.signed_on)} 起至 {chinese_date(f.valid_until)} 止。" if f.signed_on and f.valid_until
             else "自签订之日起一年。")
     y = _paragraph(pdf, term, margin + 6 * mm, y, width - 2 * margin - 6 * mm, 11, 6.5 * mm)
     y = _paragraph(pdf, "乙方未履行责任的, 由甲方督促整改; 拒不整改的, 由城市管理执法部门依法处理。",
@@ -182,7 +161,7 @@ def render_letter(f: LetterFacts) -> bytes:
     pdf.drawString(margin, y, "甲方 (盖章):")
     pdf.drawString(width / 2 + 5 * mm, y, "乙方 (签字):")
     y -= 12 * mm
-    signed = _date(f.signed_on) if f.signed_on else "      年    月    日"
+    signed = chinese_date(f.signed_on) if f.signed_on else "      年    月    日"
     pdf.drawString(margin, y, signed)
     pdf.drawString(width / 2 + 5 * mm, y, signed)
     pdf.setFont(FONT, 9)

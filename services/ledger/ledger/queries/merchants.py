@@ -1,0 +1,158 @@
+"""What the register is asked about its merchants (the read side): by name, colour, grid or
+nearness; one merchant with everything its page shows; the card a QR code names; the rows the
+export writes. Rules come from `ledger.domain`, never re-typed here."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import Float, func, literal, or_, select as sa_select
+from sqlmodel import select
+
+from common.refusals import Unprocessable
+from ledger.queries.frontage import letter_of
+from ledger.tables import (Card, DistrictGrid, GradeChange, HardshipRecord, Letter, Merchant, MerchantCase, Purifier,
+                           SignRecord)
+
+EARTH_M = 6_371_000.0
+
+
+@dataclass(frozen=True)
+class Near:
+    lon: float
+    lat: float
+    radius_m: float
+
+
+def parse_near(value: str, radius_m: float) -> Near:
+    try:
+        lon, lat = (float(v) for v in value.split(","))
+    except ValueError:
+        raise Unprocessable(f"near={value!r}: give lon,lat (WGS84), e.g. near=113.6185,34.7432") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise Unprocessable(f"near={value!r}: not a WGS84 position")
+    return Near(lon, lat, radius_m)
+
+
+def _distance_m(near: Near):
+    """Great-circle distance in metres from `near` to a merchant (haversine, in SQL)."""
+    rad = math.pi / 180
+    dlat = (Merchant.lat - near.lat) * rad / 2
+    dlon = (Merchant.lon - near.lon) * rad / 2
+    a = func.power(func.sin(dlat), 2) + math.cos(near.lat * rad) * func.cos(Merchant.lat * rad) * func.power(
+        func.sin(dlon), 2)
+    return (2 * EARTH_M * func.asin(func.sqrt(func.least(a, literal(1.0, Float))))).label("distance_m")
+
+
+@dataclass(frozen=True)
+class MerchantQuery:
+    q: str | None = None
+    operator: str | None = None
+    credit_code: str | None = None
+    colour: str | None = None
+    grid_id: str | None = None
+    business_nature: str | None = None
+    stall: bool | None = None
+    closed: bool = False
+    near: Near | None = None
+    squad_scope: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+async def search_merchants(session, mq: MerchantQuery) -> list[tuple[Merchant, float | None]]:
+    """Merchants matching every filter given; with `near`, those within the radius, nearest first
+    (a bounding box on the (lat, lon) index first, then the exact distance)."""
+    query = select(Merchant).where(Merchant.closed.is_(mq.closed))
+    if mq.q:
+        like = f"%{mq.q}%"
+        query = query.where(or_(Merchant.name.ilike(like), Merchant.sign.ilike(like), Merchant.address.ilike(like)))
+    if mq.operator:
+        query = query.where(Merchant.operator.ilike(f"%{mq.operator}%"))
+    if mq.credit_code:
+        query = query.where(Merchant.credit_code == mq.credit_code.strip().upper())
+    for column, value in ((Merchant.colour, mq.colour), (Merchant.grid_id, mq.grid_id),
+                          (Merchant.business_nature, mq.business_nature), (Merchant.stall, mq.stall),
+                          (Merchant.squad_id, mq.squad_scope)):
+        if value is not None:
+            query = query.where(column == value)
+    if mq.near is None:
+        rows = (await session.exec(query.order_by(Merchant.name, Merchant.id).limit(mq.limit).offset(mq.offset))).all()
+        return [(m, None) for m in rows]
+    n = mq.near
+    dlat = n.radius_m / 110_540.0
+    dlon = n.radius_m / (111_320.0 * max(math.cos(math.radians(n.lat)), 0.01))
+    distance = _distance_m(n)
+    boxed = query.add_columns(distance).where(
+        Merchant.lat.between(n.lat - dlat, n.lat + dlat), Merchant.lon.between(n.lon - dlon, n.lon + dlon))
+    inner = boxed.subquery()
+    rows = (await session.execute(sa_select(inner).where(inner.c.distance_m <= n.radius_m)
+                                  .order_by(inner.c.distance_m).limit(mq.limit).offset(mq.offset))).all()
+    columns = Merchant.__table__.columns.keys()
+    return [(Merchant(**{c: getattr(r, c) for c in columns}), round(r.distance_m, 1)) for r in rows]
+
+
+async def merchant(session, merchant_id: str) -> Merchant | None:
+    return await session.get(Merchant, merchant_id)
+
+
+async def grid(session, grid_id: str | None) -> DistrictGrid | None:
+    return await session.get(DistrictGrid, grid_id) if grid_id else None
+
+
+async def card(session, code: str | None) -> Card | None:
+    return await session.get(Card, code) if code else None
+
+
+async def hardship(session, merchant_id: str) -> HardshipRecord | None:
+    return await session.get(HardshipRecord, merchant_id)
+
+
+@dataclass
+class MerchantRecord:
+    """What a merchant's page shows besides the merchant itself."""
+    grid: DistrictGrid | None
+    history: list[GradeChange]
+    cases: list[MerchantCase]
+    letter: Letter | None
+    signs: list[SignRecord]
+    purifier: Purifier | None
+    hardship: HardshipRecord | None
+
+
+async def merchant_record(session, m: Merchant) -> MerchantRecord:
+    return MerchantRecord(
+        grid=await grid(session, m.grid_id),
+        history=list((await session.exec(select(GradeChange).where(GradeChange.merchant_id == m.id)
+                                         .order_by(GradeChange.changed_at.desc(), GradeChange.id.desc()))).all()),
+        cases=list((await session.exec(select(MerchantCase).where(MerchantCase.merchant_id == m.id)
+                                       .order_by(MerchantCase.first_seen_at.desc()))).all()),
+        letter=await letter_of(session, m.id),
+        signs=list((await session.exec(select(SignRecord).where(SignRecord.merchant_id == m.id)
+                                       .order_by(SignRecord.recorded_at.desc()))).all()),
+        purifier=await session.get(Purifier, m.id), hardship=await hardship(session, m.id))
+
+
+@dataclass
+class Notice:
+    """What a card's QR code tells: the card, its shop (open), the shop's grid and letter."""
+    card: Card
+    merchant: Merchant
+    grid: DistrictGrid | None
+    letter: Letter | None
+
+
+async def notice(session, code: str) -> Notice | None:
+    c = await card(session, code)
+    m = await merchant(session, c.merchant_id) if c else None
+    if c is None or m is None or m.closed:
+        return None
+    return Notice(card=c, merchant=m, grid=await grid(session, m.grid_id), letter=await letter_of(session, m.id))
+
+
+async def open_merchants(session, grid_id: str | None = None) -> list[Merchant]:
+    """The register's open shops, by grid and name (what the export writes)."""
+    query = select(Merchant).where(Merchant.closed.is_(False)).order_by(Merchant.grid_id, Merchant.name)
+    if grid_id:
+        query = query.where(Merchant.grid_id == grid_id)
+    return list((await session.exec(query)).all())
