@@ -19,7 +19,8 @@ from common.messaging.contracts import (DogLicenceIssued, LedgerFiguresReported,
 from common.messaging.memory import InMemoryTransport
 from common.service import create_app
 from devstack.case_year import YearTotals, district, records, year
-from reporting.domain import BY_KEY, DEFAULT_WEIGHTS, INDICATORS
+from reporting.domain.indicators import BY_KEY, INDICATORS
+from reporting.domain.ranking import DEFAULT_WEIGHTS
 from reporting.service import ReportingService
 from reporting.settings import ReportingSettings
 from tests.conftest import auth, running

@@ -26,9 +26,10 @@ from common.clock import BEIJING, FixedClock
 from common.messaging.memory import InMemoryTransport
 from common.workcalendar import WorkCalendar, calendar_of, national_days, with_corrections
 from monolith.app import build_app, build_services
-from reporting.domain import (DEFAULT_WEIGHTS, INDICATORS, Counts, OnTime, PeriodKind, indicators, period_of,
-                              score)
-from reporting.read_model import counts as reporting_counts
+from reporting.domain.periods import PeriodKind, period_of
+from reporting.domain.indicators import Counts, INDICATORS, OnTime, indicators
+from reporting.domain.ranking import DEFAULT_WEIGHTS, score
+from reporting.queries.counts import counts as reporting_counts
 from reporting.tables import Ranking
 from tests.conftest import auth, running
 from tests.helpers import MONITOR, eventually, handle, photo_bytes

@@ -14,8 +14,9 @@ from sqlalchemy import text
 from common.clock import FixedClock
 from common.messaging.memory import InMemoryTransport
 from devstack.case_year import YearTotals, records, year
-from reporting.domain import INDICATORS, PeriodKind, indicators, period_of
-from reporting.read_model import cube_counts, direct_counts, sum_month, total
+from reporting.domain.periods import PeriodKind, period_of
+from reporting.domain.indicators import INDICATORS, indicators
+from reporting.queries.counts import cube_counts, direct_counts, sum_month, total
 from reporting.service import ReportingService
 from reporting.settings import ReportingSettings
 from common.service import create_app

@@ -3,8 +3,9 @@ from datetime import date
 
 import pytest
 
-from reporting.domain import (BY_KEY, DEFAULT_WEIGHTS, INDICATORS, Counts, OnTime, Period, PeriodKind, change,
-                              indicators, period_of, previous, rank, score, year_before)
+from reporting.domain.periods import Period, PeriodKind, period_of, previous, year_before
+from reporting.domain.indicators import BY_KEY, Counts, INDICATORS, OnTime, change, indicators
+from reporting.domain.ranking import DEFAULT_WEIGHTS, rank, score
 
 
 def month_of_a_squad(**overrides) -> Counts:

@@ -15,9 +15,9 @@ from common.messaging.contracts import SquadRankingPublished, StaffSignedIn
 from common.service import Service, create_app
 from common.workcalendar import OFFICE_HOURS, WorkCalendar
 from reporting.api import routers
-from reporting.handlers import HANDLED, Projection
-from reporting.ranking import publish_closed_months
-from reporting.read_model import refresh_dirty
+from reporting.handlers.projection import HANDLED, Projection
+from reporting.handlers.ranking import publish_closed_months
+from reporting.queries.counts import refresh_dirty
 from reporting.settings import ReportingSettings
 from reporting.tables import CalendarState, backbone
 

@@ -2,7 +2,8 @@ from pydantic import Field, Json
 from pydantic_settings import SettingsConfigDict
 
 from common.settings import ServiceSettings
-from reporting.domain import DEFAULT_WEIGHTS, OnTime
+from reporting.domain.indicators import OnTime
+from reporting.domain.ranking import DEFAULT_WEIGHTS
 
 
 class ReportingSettings(ServiceSettings):

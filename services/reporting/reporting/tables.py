@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from common.db import make_registry
-from common.service import ServiceTables
+from common.backbone import ServiceTables
 
 registry = make_registry("reporting")
 

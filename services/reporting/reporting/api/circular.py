@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
-from reporting.api.deps import MONTH_PATTERN, Leadership, ServiceDep
-from reporting.circular import build, render_html, render_pdf
+from common.audiences import CommandCentre
+from reporting.api.deps import MONTH_PATTERN, ServiceDep
+from reporting.adapters.circular import render_html, render_pdf
+from reporting.queries.circular import build
 
 router = APIRouter(tags=["reporting 统计"])
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM")]
@@ -27,13 +29,13 @@ async def _circular(service, month: str):
 @router.get("/v1/reports/circular", response_class=HTMLResponse,
             summary="月度通报 as an HTML page: the headline figures with 环比/同比, the trend, the top categories, the "
                     "ranking, the grids' map, the registers, the formulas")
-async def circular_page(month: Month, principal: Leadership, service: ServiceDep):
+async def circular_page(month: Month, principal: CommandCentre, service: ServiceDep):
     return HTMLResponse(render_html(await _circular(service, month)), headers=HEADERS)
 
 
 @router.get("/v1/reports/circular.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}},
             summary="月度通报 as a PDF, ready to print and send")
-async def circular_pdf(month: Month, principal: Leadership, service: ServiceDep):
+async def circular_pdf(month: Month, principal: CommandCentre, service: ServiceDep):
     circular = await _circular(service, month)
     pdf = await asyncio.to_thread(render_pdf, circular)  # ReportLab is CPU work: off the event loop
     return Response(pdf, media_type="application/pdf", headers={

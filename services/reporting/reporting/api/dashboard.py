@@ -8,17 +8,20 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from common.auth import Role
 from common.clock import bureau_date
-from reporting import charts
-from reporting.api.deps import MONTH_PATTERN, Reader, ServiceDep
-from reporting.circular import daily, dog_figures, grid_rates, top_categories
-from reporting.domain import BY_KEY, PeriodKind, indicators, period_of
-from reporting.read_model import counts, total
-from reporting.tables import LedgerFigure
+from reporting.adapters import charts
+from common.audiences import ReportReader
+from reporting.api.deps import MONTH_PATTERN, ServiceDep
+from reporting.queries.circular import daily, dog_figures, grid_rates, top_categories
+from reporting.domain.periods import PeriodKind, period_of
+from reporting.domain.indicators import BY_KEY, indicators
+from reporting.queries.counts import counts, total
+from reporting.queries import facts as queries
+from common.refusals import Refused
 
 router = APIRouter(tags=["reporting 统计"])
 PAGE_ROLES = frozenset({Role.supervisor, Role.dispatcher, Role.squad_leader, Role.admin})
@@ -26,21 +29,21 @@ PAGE = (Path(__file__).resolve().parents[1] / "static" / "dashboard.html").read_
 
 
 @router.get("/reports", response_class=HTMLResponse, include_in_schema=False)
-async def dashboard(request: Request):
-    return await request.app.state.services["reporting"].pages["/reports"].serve(
+async def dashboard(request: Request, service: ServiceDep):
+    return await service.pages["/reports"].serve(
         request, PAGE, PAGE_ROLES, "领导驾驶舱供局领导、督查、指挥中心和中队长使用; 您的角色 ({role}) 不使用此页面。")
 
 
 @router.get("/v1/reports/live", summary="today's and this month's figures, for the dashboard (poll it); a squad "
             "leader's: the squad's own, with the district's rates beside them")
-async def live(principal: Reader, service: ServiceDep) -> dict:
+async def live(principal: ReportReader, service: ServiceDep) -> dict:
     rule = service.settings.on_time_denominator
     today = bureau_date(service.clock.now())
     scope = principal.squad_scope
     async with service.session_factory() as session:
         day = await counts(session, period_of(PeriodKind.day, today), "squad" if scope else None)
         month = await counts(session, period_of(PeriodKind.month, today), "squad" if scope else None)
-        figures = await session.get(LedgerFigure, "district") if scope is None else None
+        figures = await queries.ledger_figures(session) if scope is None else None
         dogs = await dog_figures(session, today.replace(day=1)) if scope is None else None
     district = indicators(total(month), rule)
     if scope is not None:
@@ -58,14 +61,14 @@ async def live(principal: Reader, service: ServiceDep) -> dict:
 @router.get("/v1/reports/charts/{name}.svg", response_class=Response,
             responses={200: {"content": {"image/svg+xml": {}}}},
             summary="the month's charts, as SVG (a squad leader's: the squad's own; no grids' map)")
-async def chart(name: Literal["trend", "categories", "map", "flag"], principal: Reader, service: ServiceDep,
+async def chart(name: Literal["trend", "categories", "map", "flag"], principal: ReportReader, service: ServiceDep,
                 month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None):
     scope = principal.squad_scope
     if name == "flag":  # 流动红旗, drawn: a machine without an emoji font shows no empty box
         return Response(charts.svg(charts.red_flag()), media_type="image/svg+xml",
                         headers={"Cache-Control": "public, max-age=86400"})
     if name == "map" and scope is not None:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the grids' map shows other squads' figures; a squad leader "
+        raise Refused("the grids' map shows other squads' figures; a squad leader "
                                                        "sees the squad's own")
     first = date.fromisoformat(month + "-01") if month else bureau_date(service.clock.now()).replace(day=1)
     period = period_of(PeriodKind.month, first)

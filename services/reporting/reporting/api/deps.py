@@ -1,26 +1,25 @@
-"""What reporting's routes share: the service, who reads (typed aliases), and the period asked for."""
+"""What reporting's routes share: the service (typed) and the period asked for. Who reads is
+common.audiences (ReportReader: a squad leader their own squad's; CommandCentre: every squad's)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi import Depends, Query, Request
 
-from common.auth import Principal, Role, require_roles
 from common.clock import bureau_date
-from reporting.domain import Period, PeriodKind, period_of
+from common.refusals import Unprocessable
+from reporting.domain.periods import Period, PeriodKind, period_of
+
+if TYPE_CHECKING:
+    from reporting.service import ReportingService
 
 
-async def get_service(request: Request):
+def get_service(request: Request) -> "ReportingService":
     return request.app.state.services["reporting"]
 
 
-ServiceDep = Annotated[object, Depends(get_service)]
-Reader = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.dispatcher, Role.squad_leader, Role.admin))]
-"""The bureau's leaders and supervisors, the command centre, and squad leaders (their own squad)."""
-Leadership = Annotated[Principal, Depends(require_roles(Role.supervisor, Role.dispatcher, Role.admin))]
-"""Who reads every squad's details: the bureau's leaders and supervisors, the command centre."""
-Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
+ServiceDep = Annotated["ReportingService", Depends(get_service)]
 By = Literal["squad", "grid", "category", "channel", "urgency"]
 YEAR = r"(19[7-9]\d|20\d{2}|21\d{2})"
 """1970 to 2199: the years the platform can have figures for (and a year before, for 同比)."""
@@ -64,7 +63,7 @@ def period_param(period: Annotated[PeriodKind, Query(description="day, week, mon
             raise ValueError("period=range takes `from` and `to`")
         return period_of(period, day)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+        raise Unprocessable(str(exc)) from exc
 
 
 PeriodDep = Annotated[Period, Depends(period_param)]

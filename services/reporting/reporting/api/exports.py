@@ -7,13 +7,15 @@ import io
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import text
 
 from common.clock import BEIJING, bureau_midnight
 from common.spreadsheets import csv_text
-from reporting.api.deps import check_range, Leadership, ServiceDep
+from common.audiences import CommandCentre
+from reporting.api.deps import check_range, ServiceDep
+from common.refusals import Unprocessable
 
 router = APIRouter(tags=["reporting 统计"])
 COLUMNS = ("case_id", "case_number", "incident_id", "category_code", "channel", "urgency", "squad_id", "squad_name",
@@ -44,12 +46,12 @@ def _cell(v) -> str:
 @router.get("/v1/reports/facts.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}}},
             summary="案件明细: each case opened in the range with every step's time (Beijing time), streamed")
-async def facts(principal: Leadership, service: ServiceDep, from_: Annotated[date, Query(alias="from")],
+async def facts(principal: CommandCentre, service: ServiceDep, from_: Annotated[date, Query(alias="from")],
                 to: Annotated[date, Query(description="inclusive")]):
     try:
         check_range(from_, to)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+        raise Unprocessable(str(exc)) from exc
     a, b = bureau_midnight(from_), bureau_midnight(to + timedelta(days=1))
 
     async def rows():

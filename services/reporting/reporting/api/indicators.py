@@ -6,13 +6,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
-from sqlmodel import select
 
 from common.spreadsheets import CSV, XLSX, csv_bytes, xlsx_bytes
-from reporting.api.deps import By, PeriodDep, Reader, ServiceDep
-from reporting.domain import INDICATORS, Counts, change, indicators, previous, year_before
-from reporting.read_model import counts, total
-from reporting.tables import CategoryInfo, GridInfo, SquadInfo
+from common.audiences import ReportReader
+from reporting.queries import facts as queries
+from reporting.api.deps import By, PeriodDep, ServiceDep
+from reporting.domain.periods import previous, year_before
+from reporting.domain.indicators import Counts, INDICATORS, change, indicators
+from reporting.queries.counts import counts, total
 
 router = APIRouter(tags=["reporting 统计"])
 CHANNELS = {"hotline_12319": "12319热线", "transfer_12345": "12345转办", "transfer_110": "110转办",
@@ -44,11 +45,11 @@ class IndicatorReport(BaseModel):
 
 async def names(session, by: str | None) -> dict[str, str]:
     if by == "squad":
-        return {s.squad_id: s.name for s in (await session.exec(select(SquadInfo))).all()}
+        return await queries.squad_names(session)
     if by == "grid":
-        return {g.grid_id: g.name for g in (await session.exec(select(GridInfo))).all()}
+        return await queries.grid_names(session)
     if by == "category":
-        return {c.code: c.name for c in (await session.exec(select(CategoryInfo))).all()}
+        return await queries.category_names(session)
     if by == "channel":
         return CHANNELS
     if by == "urgency":
@@ -92,7 +93,7 @@ def _table(r: IndicatorReport) -> tuple[list[str], list[list]]:
                     "同比; format=csv|xlsx for the table", description="Formulas:\n\n" + FORMULAS,
             responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument."
                                                                     "spreadsheetml.sheet": {}}}})
-async def indicators_report(principal: Reader, service: ServiceDep, period: PeriodDep, by: By | None = None,
+async def indicators_report(principal: ReportReader, service: ServiceDep, period: PeriodDep, by: By | None = None,
                             format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json"):
     scope = principal.squad_scope
     r = await report(service, period, "squad" if scope is not None else by, scope)

@@ -7,11 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select, text
-
-from reporting.api.deps import Admin, Reader, ServiceDep
-from reporting.handlers import COUNTERS
-from reporting.tables import CaseRow, IncidentRow, MonthlyCount
+from common.audiences import Admin, ReportReader
+from reporting.queries import facts as queries
+from reporting.api.deps import ServiceDep
+from reporting.handlers.counters import COUNTERS
 
 router = APIRouter(tags=["reporting 统计"])
 
@@ -27,22 +26,11 @@ class CountRow(BaseModel):
 
 @router.get("/v1/reports/counts", response_model=list[CountRow],
             summary="受理/派遣/结案 counts per squad and category (squad null: not dispatched yet)")
-async def counts(principal: Reader, service: ServiceDep, received_from: datetime | None = None,
+async def counts(principal: ReportReader, service: ServiceDep, received_from: datetime | None = None,
                  received_to: datetime | None = None):
-    i, c = IncidentRow, CaseRow
-    query = (select(c.squad_id, c.squad_name, i.category_code, func.count(i.received_at), func.count(c.dispatched_at),
-                    func.count(c.closed_at))
-             .select_from(i).join(c, c.case_id == i.case_id, isouter=True)
-             .group_by(c.squad_id, c.squad_name, i.category_code)
-             .order_by(c.squad_id.nulls_first(), i.category_code))
-    if received_from:
-        query = query.where(i.received_at >= received_from)
-    if received_to:
-        query = query.where(i.received_at < received_to)
-    if principal.squad_scope is not None:
-        query = query.where(c.squad_id == principal.squad_scope)
     async with service.session_factory() as session:
-        rows = (await session.execute(query)).all()
+        rows = await queries.counts_by_squad_and_category(session, received_from=received_from,
+                                                          received_to=received_to, squad_id=principal.squad_scope)
     return [CountRow(squad_id=r[0], squad_name=r[1], category=r[2], received=r[3], dispatched=r[4], closed=r[5])
             for r in rows]
 
@@ -83,15 +71,10 @@ class MonthlyReport(MonthCounters):
 
 @router.get("/v1/reports/monthly", response_model=MonthlyReport,
             summary="月报: the month's event counters (the indicators: GET /v1/reports/indicators)")
-async def monthly(principal: Reader, month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")],
+async def monthly(principal: ReportReader, month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")],
                   service: ServiceDep):
-    first = date.fromisoformat(month + "-01")
-    m = MonthlyCount
-    query = select(m).where(m.month == first).order_by(m.squad_id, m.category_code)
-    if principal.squad_scope is not None:
-        query = query.where(m.squad_id == principal.squad_scope)
     async with service.session_factory() as session:
-        rows = (await session.execute(query)).scalars().all()
+        rows = await queries.monthly_counts(session, date.fromisoformat(month + "-01"), principal.squad_scope)
     out = [MonthlyRow(squad_id=r.squad_id or None, squad_name=r.squad_name or None, category=r.category_code,
                       **{c: getattr(r, c) for c in COUNTERS}) for r in rows]
     totals = {c: sum(getattr(r, c) for r in out) for c in COUNTERS}
@@ -115,7 +98,7 @@ async def rebuild(principal: Admin, service: ServiceDep):
 
 @router.get("/v1/reports/rebuild", response_model=RebuildStatus)
 async def rebuild_status(principal: Admin, service: ServiceDep):
-    async with service.engine.connect() as conn:
-        pending = await conn.scalar(text("SELECT count(*) FROM reporting.dirty_months"))
+    async with service.session_factory() as session:
+        pending = await queries.months_pending(session)
     return RebuildStatus(generation=await service.generation(),
                          events_applied=service.consumer.handled if service.consumer else 0, months_pending=pending)

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from common.clock import bureau_date
-from reporting.api.deps import MONTH_PATTERN, Reader, ServiceDep
-from reporting.domain import PeriodKind, period_of
-from reporting.ranking import published, scored
+from common.audiences import ReportReader
+from reporting.api.deps import MONTH_PATTERN, ServiceDep
+from reporting.domain.periods import PeriodKind, period_of
+from reporting.queries.ranking import published, scored
 
 router = APIRouter(tags=["reporting 统计"])
 
@@ -38,7 +39,7 @@ class RankingOut(BaseModel):
 
 @router.get("/v1/reports/ranking", response_model=RankingOut, summary="中队排位赛: the month's squad ranking "
             "(published, or as it stands), or a year's standing")
-async def ranking(principal: Reader, service: ServiceDep,
+async def ranking(principal: ReportReader, service: ServiceDep,
                   month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
                   year: Annotated[int | None, Query(ge=2000, le=2100, description="the year's standing instead of a "
                                                     "month's (computed, never published)")] = None):

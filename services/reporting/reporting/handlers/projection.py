@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timezone
 
-from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, Text, bindparam, case, func, select, text
+from sqlalchemy import Boolean, Date, Float, Integer, Text, bindparam, case, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from common.clock import BEIJING
-from common.db import Prepared
+from common.db import Prepared, unnest
 from common.messaging.contracts import (AssignmentAccepted, AssignmentEscalated, AssignmentReturned, CaseClosed,
                                         CaseDispatched, CaseFiled, CaseOpened, CaseTransitioned, CategoryDefined,
                                         DeadlineExtended, DogInspected, DogLicenceIssued, DogViolationRecorded,
@@ -24,80 +23,13 @@ from common.messaging.contracts import (AssignmentAccepted, AssignmentEscalated,
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from common.workcalendar import WorkCalendar
-from reporting.tables import (CalendarState, CaseRow, CategoryInfo, DogMonth, GridInfo, IncidentRow, LedgerFigure,
-                              MonthlyCount, SquadInfo)
+from reporting.handlers.announcements import add_dog_months, dog_months, keep_announcements
+from reporting.handlers.counters import ADD_COUNTS, COUNTERS, counts_of, month_of
+from reporting.tables import CaseRow, IncidentRow
+from common.clock import bureau_month_sql
 
-COUNTS = MonthlyCount.__table__
 CASES, INCIDENTS = CaseRow.__table__, IncidentRow.__table__
 TRACKED = frozenset({"web", "open311"})
-
-
-def month_of(moment: datetime) -> date:
-    """The bureau's month: Beijing time."""
-    return moment.astimezone(BEIJING).date().replace(day=1)
-
-
-# -- the monthly event counters (GET /v1/reports/monthly) ---------------------------------------------
-
-COUNTERS = ("received", "dispatched", "closed", "violations", "reworked", "fines_collected_fen", "returned",
-            "extended", "escalated", "joined", "rated", "satisfied", "basically_satisfied", "dissatisfied",
-            "joined_rated")
-"""Events counted per month, squad and category; a new counter is one name here, one column in
-tables.MonthlyCount and the line in `_counts` that adds to it."""
-
-
-def _counts(envelopes: list[Envelope]) -> dict[tuple[date, str, str], dict]:
-    counts: dict[tuple[date, str, str], dict] = {}
-
-    def count(moment: datetime, squad_id: str | None, category: str, counter: str, squad_name: str = "",
-              by: int = 1):
-        row = counts.setdefault((month_of(moment), squad_id or "", category), dict.fromkeys(COUNTERS, 0))
-        row[counter] += by
-        row["squad_name"] = squad_name or row.get("squad_name", "")
-
-    for env in envelopes:
-        e = env.data
-        if isinstance(e, IncidentReported):
-            count(e.reported_at, None, e.category_code, "received")
-        elif isinstance(e, CaseDispatched):
-            count(e.dispatched_at, e.squad_id, e.category_code, "dispatched", e.squad_name)
-        elif isinstance(e, CaseClosed):
-            count(e.closed_at, e.squad_id, e.category_code, "closed")
-            if e.outcome == "violation":
-                count(e.closed_at, e.squad_id, e.category_code, "violations")
-        elif isinstance(e, CaseTransitioned) and e.action == "rework":
-            count(e.at, e.squad_id, e.category_code, "reworked")
-        elif isinstance(e, AssignmentReturned):
-            count(e.returned_at, e.squad_id, e.category_code, "returned")
-        elif isinstance(e, DeadlineExtended):
-            count(e.extended_at, e.squad_id, e.category_code, "extended")
-        elif isinstance(e, AssignmentEscalated) and e.kind == "overdue" and e.level == 1:
-            count(e.at, e.squad_id, e.category_code, "escalated")
-        elif isinstance(e, EnforcementStepRecorded) and e.collected_fen:
-            count(e.at, e.squad_id, e.category_code, "fines_collected_fen", by=e.collected_fen)
-        elif isinstance(e, IncidentJoined):
-            count(e.reported_at, None, e.category_code, "joined")
-        elif isinstance(e, IncidentRated) and e.opening_report:  # the case's 评价: one per case
-            count(e.rated_at, e.squad_id, e.category_code, "rated")
-            count(e.rated_at, e.squad_id, e.category_code, e.rating)
-        elif isinstance(e, IncidentRated):
-            count(e.rated_at, e.squad_id, e.category_code, "joined_rated")
-    return counts
-
-
-def _array(name: str, type_=Text):
-    return func.unnest(bindparam(name, type_=ARRAY(type_)))
-
-
-_COUNTS_IN = select(_array("month", Date).label("month"), _array("squad_id").label("squad_id"),
-                    _array("category_code").label("category_code"), _array("squad_name").label("squad_name"),
-                    *(_array(c, BigInteger).label(c) for c in COUNTERS))
-_upsert = pg_insert(COUNTS).from_select(["month", "squad_id", "category_code", "squad_name", *COUNTERS], _COUNTS_IN)
-_ADD_COUNTS = Prepared(_upsert.on_conflict_do_update(
-    index_elements=["month", "squad_id", "category_code"],
-    set_={"squad_name": case((_upsert.excluded.squad_name != "", _upsert.excluded.squad_name),
-                             else_=COUNTS.c.squad_name),
-          **{c: COUNTS.c[c] + _upsert.excluded[c] for c in COUNTERS}}))
 
 
 # -- the report and case rows --------------------------------------------------------------------
@@ -203,11 +135,11 @@ def _rows(envelopes: list[Envelope]) -> tuple[dict[str, dict], dict[str, dict]]:
     return incidents, cases
 
 
-_INCIDENTS_IN = select(_array("incident_id").label("incident_id"),
-                       _array("received_at", TIMESTAMP(timezone=True)).label("received_at"),
-                       *(_array(c).label(c) for c in INCIDENT_TEXT),
-                       _array("has_contact", Boolean).label("has_contact"), _array("joined", Boolean).label("joined"),
-                       _array("replied_at", TIMESTAMP(timezone=True)).label("replied_at"))
+_INCIDENTS_IN = select(unnest("incident_id").label("incident_id"),
+                       unnest("received_at", TIMESTAMP(timezone=True)).label("received_at"),
+                       *(unnest(c).label(c) for c in INCIDENT_TEXT),
+                       unnest("has_contact", Boolean).label("has_contact"), unnest("joined", Boolean).label("joined"),
+                       unnest("replied_at", TIMESTAMP(timezone=True)).label("replied_at"))
 _upsert = pg_insert(INCIDENTS).from_select(["incident_id", *INCIDENT_COLUMNS], _INCIDENTS_IN)
 _UPSERT_INCIDENTS = Prepared(_upsert.on_conflict_do_update(index_elements=["incident_id"], set_={
     **{c: func.coalesce(_upsert.excluded[c], INCIDENTS.c[c]) for c in ("received_at", *INCIDENT_TEXT)},
@@ -215,10 +147,10 @@ _UPSERT_INCIDENTS = Prepared(_upsert.on_conflict_do_update(index_elements=["inci
     "joined": INCIDENTS.c.joined | _upsert.excluded.joined,
     "replied_at": func.least(INCIDENTS.c.replied_at, _upsert.excluded.replied_at)}))
 
-_CASES_IN = select(_array("case_id").label("case_id"), *(_array(c).label(c) for c in CASE_TEXT),
-                   *(_array(c, TIMESTAMP(timezone=True)).label(c) for c in CASE_TIMES),
-                   *(_array(c, Integer).label(c) for c in CASE_COUNTS),
-                   _array("escalated", Boolean).label("escalated"))
+_CASES_IN = select(unnest("case_id").label("case_id"), *(unnest(c).label(c) for c in CASE_TEXT),
+                   *(unnest(c, TIMESTAMP(timezone=True)).label(c) for c in CASE_TIMES),
+                   *(unnest(c, Integer).label(c) for c in CASE_COUNTS),
+                   unnest("escalated", Boolean).label("escalated"))
 def _merge_rules(x) -> dict:
     rules = {c: func.coalesce(x[c], CASES.c[c]) for c in CASE_TEXT if c not in ("rating",)}
     rules |= {c: func.least(CASES.c[c], x[c]) for c in EARLIEST}
@@ -280,22 +212,16 @@ _UPSERT_CASE_ROWS_PLAIN = _case_insert.on_conflict_do_update(index_elements=["ca
 _UPSERT_CASE_ROWS = Prepared(_UPSERT_CASE_ROWS_PLAIN)
 
 
-_MONTH_LIST = """ARRAY[date_trunc('month', timezone('Asia/Shanghai', opened_at))::date,
-                 date_trunc('month', timezone('Asia/Shanghai', filed_at))::date,
-                 date_trunc('month', timezone('Asia/Shanghai', rejected_at))::date,
-                 date_trunc('month', timezone('Asia/Shanghai', dispatched_at))::date,
-                 date_trunc('month', timezone('Asia/Shanghai', first_handled_at))::date,
-                 date_trunc('month', timezone('Asia/Shanghai', closed_at))::date,
-                 date_trunc('month', timezone('Asia/Shanghai', deadline_at))::date,
-                 date_trunc('month', timezone('Asia/Shanghai', rated_at))::date,
-                 anchor_month]"""
+_MONTH_LIST = "ARRAY[" + ", ".join(
+    bureau_month_sql(c) for c in ("opened_at", "filed_at", "rejected_at", "dispatched_at", "first_handled_at",
+                                  "closed_at", "deadline_at", "rated_at")) + ", anchor_month]"
 _MONTHS = Prepared(text(f"SELECT {_MONTH_LIST} AS months FROM reporting.cases WHERE case_id = ANY(:ids)")
                    .bindparams(bindparam("ids", type_=ARRAY(Text))))
 _DERIVE = Prepared(text(f"""
     UPDATE reporting.cases SET
            closed_at = CASE WHEN closed_at = '{REOPENED.isoformat()}' THEN NULL ELSE closed_at END,
-           anchor_month = date_trunc('month', timezone('Asia/Shanghai', coalesce(deadline_at,
-               CASE WHEN closed_at = '{REOPENED.isoformat()}' THEN NULL ELSE closed_at END, dispatched_at)))::date
+           anchor_month = {bureau_month_sql(f"coalesce(deadline_at, CASE WHEN closed_at = '{REOPENED.isoformat()}' "
+                                             "THEN NULL ELSE closed_at END, dispatched_at)")}
      WHERE case_id = ANY(:ids)
  RETURNING case_id, dispatched_at, first_handled_at, handling_hours, {_MONTH_LIST} AS months""")
                    .bindparams(bindparam("ids", type_=ARRAY(Text))))
@@ -303,83 +229,14 @@ _SET_HOURS = Prepared(text("""
     UPDATE reporting.cases c SET handling_hours = h.hours
       FROM unnest(:ids, :hours) AS h(case_id, hours) WHERE c.case_id = h.case_id""").bindparams(
     bindparam("ids", type_=ARRAY(Text)), bindparam("hours", type_=ARRAY(Float))))
-_INCIDENT_MONTHS = Prepared(text("""
-    SELECT ARRAY[date_trunc('month', timezone('Asia/Shanghai', i.received_at))::date] AS months
+_INCIDENT_MONTHS = Prepared(text(f"""
+    SELECT ARRAY[{bureau_month_sql("i.received_at")}] AS months
       FROM reporting.incidents i WHERE i.case_id = ANY(:ids)""").bindparams(bindparam("ids", type_=ARRAY(Text))))
 # Each mark bumps the month's version: a refresher summing the month at this moment removes its
 # mark only if the version is still the one it read, so this batch's rows are summed next round.
 _MARK = Prepared(text("INSERT INTO reporting.dirty_months (month) SELECT unnest(:months) "
                       "ON CONFLICT (month) DO UPDATE SET version = reporting.dirty_months.version + 1")
                  .bindparams(bindparam("months", type_=ARRAY(Date))))
-
-
-# -- what others announce, and the dog register's months -------------------------------------------
-
-async def _announcements(envelopes: list[Envelope], uow: UnitOfWork) -> bool:
-    """Grids, categories, squads, the calendar, the registers' figures; True when the calendar
-    changed (the service reloads it)."""
-    calendar_changed = False
-    for env in envelopes:
-        e = env.data
-        if isinstance(e, GridDefined):
-            values = {"name": e.name, "squad_id": e.squad_id, "geometry": e.geometry, "defined_at": e.defined_at}
-            await uow.session.execute(pg_insert(GridInfo).values(grid_id=e.grid_id, **values).on_conflict_do_update(
-                index_elements=["grid_id"], set_=values, where=GridInfo.defined_at <= e.defined_at))
-        elif isinstance(e, CategoryDefined):
-            values = {"name": e.name, "version": e.version}
-            await uow.session.execute(pg_insert(CategoryInfo).values(code=e.code, **values).on_conflict_do_update(
-                index_elements=["code"], set_=values, where=CategoryInfo.version <= e.version))
-        elif isinstance(e, SquadChanged):
-            table = SquadInfo.__table__
-            values = {"name": e.name, "brigade_id": e.brigade_id, "brigade_name": e.brigade_name,
-                      "leader_id": e.leader_id, "leader_name": e.leader_name, "updated_at": e.at}
-            await uow.session.execute(pg_insert(table).values(squad_id=e.squad_id, **values).on_conflict_do_update(
-                index_elements=["squad_id"], set_=values, where=table.c.updated_at <= e.at))
-        elif isinstance(e, WorkCalendarChanged):
-            values = {"holidays": [d.isoformat() for d in e.holidays], "workdays": [d.isoformat() for d in e.workdays],
-                      "office_hours": [[b.isoformat(), f.isoformat()] for b, f in e.office_hours], "at": e.at}
-            await uow.session.execute(pg_insert(CalendarState).values(calendar_id=e.calendar_id, **values)
-                                      .on_conflict_do_update(index_elements=["calendar_id"], set_=values,
-                                                             where=CalendarState.at <= e.at))
-            calendar_changed = True
-        elif isinstance(e, LedgerFiguresReported):
-            values = {"as_of": e.as_of, "figures": e.figures.model_dump()}
-            await uow.session.execute(pg_insert(LedgerFigure).values(area_id=e.area_id, **values)
-                                      .on_conflict_do_update(index_elements=["area_id"], set_=values,
-                                                             where=LedgerFigure.as_of <= e.as_of))
-    return calendar_changed
-
-
-DOG_COUNTERS = ("registrations", "inspections", "strays_captured", "adoptions", "claims", "walking_violations")
-
-
-def _dog_months(envelopes: list[Envelope]) -> dict[tuple[date, str], dict]:
-    months: dict[tuple[date, str], dict] = {}
-
-    def add(at: datetime, grid_id: str | None, counter: str) -> None:
-        months.setdefault((month_of(at), grid_id or ""), dict.fromkeys(DOG_COUNTERS, 0))[counter] += 1
-    for env in envelopes:
-        e = env.data
-        if isinstance(e, DogLicenceIssued):
-            add(e.at, e.grid_id, "adoptions" if e.via == "adoption" else "registrations")
-        elif isinstance(e, DogInspected):
-            add(e.at, None, "inspections")
-        elif isinstance(e, StrayCaptured):
-            add(e.at, e.grid_id, "strays_captured")
-        elif isinstance(e, StrayLeft) and e.outcome == "claimed":
-            add(e.at, None, "claims")
-        elif isinstance(e, DogViolationRecorded) and e.kind in ("no_lead", "outside_hours", "no_dog_place",
-                                                                 "nuisance"):
-            add(e.at, e.grid_id, "walking_violations")
-    return months
-
-
-async def _add_dog_months(months: dict, uow: UnitOfWork) -> None:
-    table = DogMonth.__table__
-    for (month, grid_id), counters in sorted(months.items()):
-        insert = pg_insert(table).values(month=month, grid_id=grid_id, **counters)
-        await uow.session.execute(insert.on_conflict_do_update(
-            index_elements=["month", "grid_id"], set_={c: table.c[c] + insert.excluded[c] for c in DOG_COUNTERS}))
 
 
 ROWS = (IncidentReported, IncidentJoined, IncidentReplied, IncidentRated, CaseOpened, CaseFiled, CaseDispatched,
@@ -404,22 +261,22 @@ class Projection:
         rows = [e for e in envelopes if isinstance(e.data, ROWS)]
         announced = [e for e in envelopes if isinstance(e.data, ANNOUNCED)]
         dogs = [e for e in envelopes if isinstance(e.data, DOGS)]
-        if announced and await _announcements(announced, uow):
+        if announced and await keep_announcements(announced, uow):
             self.calendar_changed = True
         conn = await uow.db()
         dirty: set[date] = set()
         if rows:
             incidents, cases = _rows(rows)
             dirty = await apply_rows(conn, incidents, cases, self.calendar)
-            counts = _counts(rows)
+            counts = counts_of(rows)
             if counts:
                 keys = sorted(counts, key=lambda k: tuple("" if v is None else str(v) for v in k))
-                await _ADD_COUNTS.execute(conn, month=[k[0] for k in keys], squad_id=[k[1] for k in keys],
+                await ADD_COUNTS.execute(conn, month=[k[0] for k in keys], squad_id=[k[1] for k in keys],
                                           category_code=[k[2] for k in keys],
                                           squad_name=[counts[k]["squad_name"] for k in keys],
                                           **{c: [counts[k][c] for k in keys] for c in COUNTERS})
         if dogs:
-            await _add_dog_months(_dog_months(dogs), uow)
+            await add_dog_months(dog_months(dogs), uow)
         if dirty:
             await _MARK.execute(conn, months=sorted(dirty))
 

@@ -4,7 +4,6 @@ since the month before and the red flag (流动红旗)."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlmodel import select
@@ -12,46 +11,12 @@ from sqlmodel import select
 from common.clock import BEIJING, bureau_midnight
 from common.messaging.contracts import RankedSquad as RankedOut, SquadRankingPublished
 from common.uow import UnitOfWork
-from reporting.domain import Counts, OnTime, Period, PeriodKind, indicators, period_of, rank, score
-from reporting.read_model import counts
-from reporting.tables import Ranking, SquadInfo
+from reporting.domain.periods import PeriodKind, period_of
+from reporting.domain.indicators import OnTime
+from reporting.queries.ranking import published, scored
+from reporting.tables import Ranking
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SquadScore:
-    squad_id: str
-    squad_name: str
-    values: dict
-    score: float
-    cases: int
-    rank: int | None
-    movement: int | None
-    red_flag: bool
-
-
-async def squad_names(session) -> dict[str, str]:
-    return {s.squad_id: s.name for s in (await session.exec(select(SquadInfo))).all()}
-
-
-async def scored(session, period: Period, rule: OnTime, weights: dict[str, float], min_cases: int,
-                 previous_ranks: dict[str, int] | None = None) -> list[SquadScore]:
-    """Every squad of the period: its indicators, score, cases (应处置) and rank."""
-    per_squad = {k: v for k, v in (await counts(session, period, "squad")).items() if k}
-    names = await squad_names(session)
-    values = {squad: indicators(c, rule) for squad, c in per_squad.items()}
-    for squad in names:  # a squad with nothing to do this period is still listed
-        values.setdefault(squad, indicators(Counts(), rule))
-    table = rank({s: (score(v, weights), per_squad[s].due_handle if s in per_squad else 0) for s, v in values.items()},
-                 min_cases, previous_ranks)
-    return [SquadScore(r.squad_id, names.get(r.squad_id, r.squad_id), values[r.squad_id], r.score, r.cases, r.rank,
-                       r.movement, r.red_flag) for r in table]
-
-
-async def published(session, month: date) -> list[Ranking]:
-    return list((await session.exec(select(Ranking).where(Ranking.month == month)
-                                    .order_by(Ranking.rank.nulls_last(), Ranking.squad_id))).all())
 
 
 async def publish_closed_months(uow: UnitOfWork, rule: OnTime, weights: dict[str, float], min_cases: int,

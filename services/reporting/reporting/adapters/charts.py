@@ -14,12 +14,9 @@ from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.lineplots import LinePlot
 from reportlab.graphics.shapes import Drawing, Polygon, Rect, String
 from reportlab.lib import colors
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
-FONT = "STSong-Light"
-pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-SCREEN_FONTS = "Noto Sans CJK SC, WenQuanYi Zen Hei, sans-serif"
+from common.printing import FONT, SCREEN_FONTS
+
 BLUE, GREEN, GREY = colors.HexColor("#1f5fbf"), colors.HexColor("#2e7d32"), colors.HexColor("#52606d")
 
 

@@ -1,116 +1,16 @@
 """The bureau's indicators (考核指标) of the national digital city-management model, each a pure
 function over the counts of a period, each formula written once here. The API describes them
-from `INDICATORS`, the circular prints the same text as its footnotes.
+from `INDICATORS`, the circular prints each one's Chinese 口径 (`Indicator.printed`) as its footnotes.
 
 Where published local rules differ (the denominators of 按期结案率 and 按期处置率: some use
 应结案数 − 缓办数 / 应处置数, some 结案数 / 处置数), the choice is a setting
-(`REPORTING_ON_TIME_DENOMINATOR`: `due`, the default, or `done`).
-
-Periods are Beijing calendar days [start, end): a day, a week (Monday first), a month, a
-quarter, a year, or a range; 环比 compares with the period before (of the same kind, or the same
-number of days), 同比 with the same period a year earlier."""
+(`REPORTING_ON_TIME_DENOMINATOR`: `due`, the default, or `done`)."""
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field, fields
-from datetime import date, timedelta
 from enum import StrEnum
 from typing import Callable
-
-from common.clock import BEIJING  # noqa: F401 (the periods are its days)
-
-
-# -- periods ----------------------------------------------------------------------------------------
-
-class PeriodKind(StrEnum):
-    day = "day"
-    week = "week"
-    month = "month"
-    quarter = "quarter"
-    year = "year"
-    range = "range"
-
-
-@dataclass(frozen=True)
-class Period:
-    kind: PeriodKind
-    start: date
-    end: date  # exclusive
-
-    @property
-    def whole_months(self) -> bool:
-        """Starts on a month's first day and ends on another's: the monthly tables answer it."""
-        return self.start.day == 1 and self.end.day == 1 and self.end > self.start
-
-    @property
-    def label(self) -> str:
-        last = self.end - timedelta(days=1)
-        match self.kind:
-            case PeriodKind.day:
-                return f"{self.start.year}年{self.start.month}月{self.start.day}日"
-            case PeriodKind.month:
-                return f"{self.start.year}年{self.start.month}月"
-            case PeriodKind.quarter:
-                return f"{self.start.year}年第{(self.start.month - 1) // 3 + 1}季度"
-            case PeriodKind.year:
-                return f"{self.start.year}年"
-        return f"{self.start.isoformat()} 至 {last.isoformat()}"
-
-    def months(self) -> list[date]:
-        out, m = [], self.start.replace(day=1)
-        while m < self.end:
-            out.append(m)
-            m = _add_months(m, 1)
-        return out
-
-
-def _add_months(d: date, n: int) -> date:
-    m0 = d.month - 1 + n
-    return date(d.year + m0 // 12, m0 % 12 + 1, 1)
-
-
-def period_of(kind: PeriodKind, at: date, end: date | None = None) -> Period:
-    """The period of `kind` that holds `at` (a range: `at` to `end` inclusive)."""
-    match kind:
-        case PeriodKind.day:
-            return Period(kind, at, at + timedelta(days=1))
-        case PeriodKind.week:
-            start = at - timedelta(days=at.weekday())
-            return Period(kind, start, start + timedelta(days=7))
-        case PeriodKind.month:
-            start = at.replace(day=1)
-            return Period(kind, start, _add_months(start, 1))
-        case PeriodKind.quarter:
-            start = date(at.year, (at.month - 1) // 3 * 3 + 1, 1)
-            return Period(kind, start, _add_months(start, 3))
-        case PeriodKind.year:
-            return Period(kind, date(at.year, 1, 1), date(at.year + 1, 1, 1))
-    if end is None or end < at:
-        raise ValueError("a range needs `to` on or after `from`")
-    return Period(PeriodKind.range, at, end + timedelta(days=1))
-
-
-def previous(p: Period) -> Period:
-    """环比: the period just before."""
-    match p.kind:
-        case PeriodKind.month:
-            return period_of(p.kind, _add_months(p.start, -1))
-        case PeriodKind.quarter:
-            return period_of(p.kind, _add_months(p.start, -3))
-        case PeriodKind.year:
-            return period_of(p.kind, date(p.start.year - 1, 1, 1))
-    length = p.end - p.start
-    return Period(p.kind, p.start - length, p.start)
-
-
-def year_before(p: Period) -> Period:
-    """同比: the same period a year earlier (29 February becomes the 28th)."""
-    def back(d: date) -> date:
-        try:
-            return d.replace(year=d.year - 1)
-        except ValueError:
-            return d.replace(year=d.year - 1, day=28)
-    return Period(p.kind, back(p.start), back(p.end))
 
 
 # -- the counts a period has ------------------------------------------------------------------------
@@ -368,48 +268,6 @@ def change(now: float | int | None, before: float | int | None, rate: bool) -> f
     return round((now - before) / before, 6) if before else None
 
 
-# -- 中队排位赛 ----------------------------------------------------------------------------------------
-
-DEFAULT_WEIGHTS = {"disposal_rate": 30.0, "on_time_disposal_rate": 20.0, "rework_rate": 20.0, "overdue_rate": 20.0,
-                   "extension_rate": 10.0}
-"""The published district rule: 处置率 ×30, 按期处置率 ×20, (1 − 返工率) ×20, (1 − 超期率) ×20,
-(1 − 延期率) ×10, out of 100 (满意率 may be added by setting, `satisfaction_rate`)."""
-LOWER_IS_BETTER = frozenset({"rework_rate", "overdue_rate", "extension_rate"})
-
-
-def score(values: dict[str, float | int | None], weights: dict[str, float]) -> float:
-    """A squad's composite score: each weighted rate (1 − rate where lower is better), out of the
-    weights' sum (100 by default); a rate with no denominator counts as fully met."""
-    total = 0.0
-    for key, weight in weights.items():
-        v = values.get(key)
-        v = 1.0 if v is None else float(v)
-        total += weight * ((1 - v) if key in LOWER_IS_BETTER else v)
-    return round(total, 2)
-
-
-@dataclass(frozen=True)
-class RankedSquad:
-    squad_id: str
-    score: float
-    cases: int
-    rank: int | None  # None: too few cases to be ranked
-    movement: int | None = None  # places gained since the previous ranking (+ up)
-    red_flag: bool = False  # 流动红旗
-
-
-def rank(scores: dict[str, tuple[float, int]], min_cases: int,
-         previous_ranks: dict[str, int] | None = None) -> list[RankedSquad]:
-    """Rank the squads with at least `min_cases` cases (应处置) by score (ties by more cases, then
-    by id); the others are listed, unranked, so one lucky case cannot top the table. The first
-    holds the red flag (流动红旗)."""
-    ranked = sorted(((s, sc, n) for s, (sc, n) in scores.items() if n >= min_cases),
-                    key=lambda t: (-t[1], -t[2], t[0]))
-    out: list[RankedSquad] = []
-    for i, (squad, sc, n) in enumerate(ranked, start=1):
-        before = (previous_ranks or {}).get(squad)
-        out.append(RankedSquad(squad, sc, n, i, None if before is None else before - i, red_flag=i == 1))
-    for squad, (sc, n) in sorted(scores.items()):
-        if n < min_cases:
-            out.append(RankedSquad(squad, sc, n, None))
-    return out
+DOG_COUNTERS = ("registrations", "inspections", "strays_captured", "adoptions", "claims", "walking_violations")
+"""What the dog register's month counts, per grid: licences issued, inspections, strays taken in,
+adoptions, claims by owners, and violations recorded while walking."""

@@ -18,8 +18,9 @@ from datetime import date
 
 from sqlalchemy import text
 
-from common.clock import bureau_midnight
-from reporting.domain import Counts, Period
+from common.clock import bureau_midnight, bureau_month_sql
+from reporting.domain.periods import Period
+from reporting.domain.indicators import Counts
 from reporting.tables import late
 
 DIMENSIONS = {"squad": "squad_id", "grid": "grid_id", "category": "category_code", "channel": "channel",
@@ -30,7 +31,7 @@ BUCKET = 0.25  # hours: the handling-time histogram's width
 
 
 def _month(column: str) -> str:
-    return f"date_trunc('month', timezone('Asia/Shanghai', {column}))::date"
+    return bureau_month_sql(column)
 
 
 _GROUPS = ", ".join(["()"] + [f"({c})" for c in DIMENSIONS.values()])
