@@ -42,7 +42,7 @@ def test_every_intake_channel_and_its_events_are_in_the_asyncapi_document():
     doc = yaml.safe_load((contracts.DOCS / "asyncapi.yaml").read_text(encoding="utf-8"))
     messages = doc["components"]["messages"]
     examples = {e["name"]: e["payload"] for e in messages["IncidentReported"]["examples"]}
-    assert set(examples) == set(get_args(Channel))
+    assert set(examples) == {c.value for c in Channel}
     schema = {**doc["components"]["schemas"]["IncidentReported"], "components": doc["components"]}  # refs resolve
     for name, payload in examples.items():
         assert payload["channel"] == name
@@ -145,8 +145,8 @@ def test_every_text_field_of_every_contract_masks_personal_numbers(cls):
 
 
 def test_no_caller_has_to_remember_to_mask():
-    event = CaseTransitioned(case_id="c", case_number="n", incident_id="i", action="note", from_status="filed",
-                             to_status="filed", actor="a", actor_role="dispatcher",
+    event = CaseTransitioned(case_id="c", case_number="n", incident_id="i", action="handle", from_status="dispatched",
+                             to_status="handled", actor="a", actor_role="dispatcher",
                              at=datetime(2026, 5, 1, tzinfo=timezone.utc), category_code="noise",
                              reason=f"打了 {TYPED}", details={"note": TYPED, "photos": [{"caption": TYPED}]})
     dumped = event.model_dump_json()
@@ -178,3 +178,41 @@ def test_our_encoder_writes_what_the_cloudevents_sdk_writes():
             sdk = encode_with_sdk(event, source="/cgzf/x", time=at, correlation_id=correlation, event_id="e-1")
             assert dict(ours.headers) == dict(sdk.headers) and ours.key == sdk.key and ours.topic == sdk.topic
             assert json.loads(ours.value) == json.loads(sdk.value)
+
+
+def test_a_contract_names_its_type_topic_and_key_in_its_class_statement_and_its_docstring_is_its_summary():
+    from common.messaging.contracts import IntegrationEvent, Topics
+
+    class Probe(IntegrationEvent, type="cases.probe.seen.v1", topic=Topics.cases, key="probe_id"):
+        """A probe was seen
+        on two lines."""
+        probe_id: str
+
+    assert (Probe.event_type, Probe.topic, Probe.key_field) == ("cn.gov.cgzf.cases.probe.seen.v1", "cases.cases",
+                                                                "probe_id")
+    assert Probe.producer == "cases" and Probe.summary == "A probe was seen on two lines."
+    assert Probe(probe_id="p").key() == "p"
+
+
+def test_a_contract_without_a_summary_or_a_topic_is_refused_when_it_is_written():
+    from common.messaging.contracts import IntegrationEvent
+
+    with pytest.raises(TypeError, match="docstring"):
+        class NoSummary(IntegrationEvent, type="cases.nothing.v1", topic="cases.cases", key="x"):
+            x: str
+    with pytest.raises(TypeError, match="topic"):
+        class NoTopic(IntegrationEvent, type="cases.nothing.v1", key="x"):
+            """Says nothing."""
+            x: str
+
+
+def test_the_case_words_are_the_shared_vocabulary_in_the_contract_and_in_every_domain():
+    import typing
+
+    from cases.domain import lifecycle
+    from common import vocabulary
+    from intake.domain.incidents import STATUS_OF_CASE
+    assert lifecycle.CaseStatus is vocabulary.CaseStatus and lifecycle.Action is vocabulary.CaseAction
+    hints = typing.get_type_hints(CaseTransitioned)
+    assert hints["action"] is vocabulary.CaseAction and hints["to_status"] is vocabulary.CaseStatus
+    assert set(STATUS_OF_CASE) == set(vocabulary.CaseStatus)  # intake shows every state of a case

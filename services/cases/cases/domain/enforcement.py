@@ -1,4 +1,4 @@
-"""The enforcement track inside a case (行政处罚, DOMAIN.md), framework-free:
+"""The enforcement track inside a case (行政处罚, under the laws named below), framework-free:
 
     warning 警告 → notice of proposed penalty 行政处罚事先告知 (the party may make a statement
     or ask for a hearing until its deadline) → penalty decision 行政处罚决定 (served) →

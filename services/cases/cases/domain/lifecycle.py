@@ -1,4 +1,5 @@
-"""The case lifecycle, written once (the national digital city-management model, DOMAIN.md):
+"""The case lifecycle, written once (the national digital city-management model: 信息收集 → 案卷建立
+→ 任务派遣 → 任务处理 → 处理反馈 → 核查结案 → 综合评价):
 
     reported 待核实 → verified 已核实 → filed 已立案 (or not_filed 不予立案, with a reason)
     → dispatched 已派遣 → handled 已处置 (before and after photos) → closed 已结案 after an
@@ -17,49 +18,17 @@ from enum import StrEnum
 
 from common.principal import Role
 from common.refusals import Conflict, Refused, Unprocessable
-
-
-class CaseStatus(StrEnum):
-    reported = "reported"  # 待核实: a public or hotline report waiting for on-site verification
-    verified = "verified"  # 已核实: a field monitor confirmed (or could not confirm) it on site
-    filed = "filed"  # 已立案
-    not_filed = "not_filed"  # 不予立案
-    awaiting_command_centre = "awaiting_command_centre"  # 待指挥中心处理 (no squad could be chosen, or returned)
-    dispatched = "dispatched"  # 已派遣
-    handled = "handled"  # 已处置, waiting for the on-site check 核查
-    closed = "closed"  # 已结案
-    evaluated = "evaluated"  # 已评价
-    suspended = "suspended"  # 已挂起
-    cancelled = "cancelled"  # 已撤销
-    merged = "merged"  # 已合并 into another case
-    split = "split"  # 已拆分 into several cases
+from common.vocabulary import CaseAction, CaseStatus
 
 
 S = CaseStatus
+"""The statuses themselves are shared words (common.vocabulary): intake, dispatch and reporting
+read them from the events."""
 TERMINAL = frozenset({S.not_filed, S.cancelled, S.merged, S.split})
 OPEN_BEFORE_DISPATCH = frozenset({S.reported, S.verified, S.filed, S.awaiting_command_centre})
 ACTIVE = OPEN_BEFORE_DISPATCH | {S.dispatched}
 
-
-class Action(StrEnum):
-    open = "open"
-    verify = "verify"  # 核实
-    file = "file"  # 立案
-    reject = "reject"  # 不予立案
-    flag = "flag"  # to the command centre
-    dispatch = "dispatch"  # 派遣 (again, when reassigned)
-    return_ = "return"  # 退回 by the squad to the command centre
-    handle = "handle"  # 处置反馈
-    check = "check"  # 核查 passed: 结案
-    rework = "rework"  # 核查 failed: 返工
-    evaluate = "evaluate"  # 评价
-    reopen = "reopen"
-    suspend = "suspend"
-    resume = "resume"
-    cancel = "cancel"
-    merge = "merge"
-    split = "split"
-
+Action = CaseAction
 
 RESUME_TO_PREVIOUS = None
 """The target of `resume`: the state the case was suspended from."""

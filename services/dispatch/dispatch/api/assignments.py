@@ -19,6 +19,7 @@ from dispatch import queries
 from dispatch.api.deps import ServiceDep, step
 from dispatch.handlers.assignments import (accept, answer_order, dispatch_from_queue, extend, reassign, reroute,
                                            return_assignment, supervise)
+from common.vocabulary import Urgency
 
 if TYPE_CHECKING:
     from dispatch.tables import Assignment, QueueItem, SupervisionOrder
@@ -311,7 +312,7 @@ async def board(principal: BoardReader, service: ServiceDep,
         people = await queries.squad_people(session, scope)
         queue_rows = [] if scope is not None else await queries.queue(session)
     now = service.clock.now()
-    ordinary = [a.deadline_at for a in rows if a.deadline_at and a.urgency != "urgent"]
+    ordinary = [a.deadline_at for a in rows if a.deadline_at and a.urgency != Urgency.urgent]
     # the working periods up to the latest deadline on the board and a month at least (an assignment
     # arriving on the stream later falls within them), for the working time left on each card
     until = min(max(ordinary + [now + timedelta(days=31)]), now + timedelta(days=90))

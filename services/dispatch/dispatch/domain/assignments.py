@@ -9,6 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from common.refusals import Conflict
+from common.vocabulary import CASE_ENDED, CaseAction, CaseStatus
 
 
 class AssignmentStatus(StrEnum):
@@ -67,9 +68,8 @@ def refuse_late_return(now: datetime, window_end: datetime, hours: float) -> Non
 
 # -- what a step of the case does to its assignment -----------------------------------------------------
 
-CASE_STOPS = {"handled": S.handled, "suspended": S.suspended}
+CASE_STOPS = {CaseStatus.handled: S.handled, CaseStatus.suspended: S.suspended}
 """The clock stops while the case is handled (waiting for its check) or suspended."""
-CASE_ENDS = frozenset({"closed", "evaluated", "cancelled", "merged", "split", "not_filed"})
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,12 @@ class AfterCase:
 def after_case(action: str, to_status: str, status: AssignmentStatus | str,
                accepted: bool) -> AfterCase | None:
     """What the case's step (to `to_status`) does to its current assignment; None: nothing."""
-    if action == "dispatch":
+    if action == CaseAction.dispatch:
         return None
     if to_status in CASE_STOPS:
         return AfterCase(CASE_STOPS[to_status], True, False)
-    if to_status in CASE_ENDS:
+    if to_status in CASE_ENDED:
         return AfterCase(S.closed, False, False)
-    if to_status == "dispatched" and status in (S.handled, S.suspended):
+    if to_status == CaseStatus.dispatched and status in (S.handled, S.suspended):
         return AfterCase(S.accepted if accepted else S.dispatched, True, True)
     return None

@@ -10,13 +10,14 @@ from datetime import datetime, timedelta
 
 from common.clock import BEIJING
 from common.workcalendar import OFFICE_HOURS, WorkCalendar
+from common.vocabulary import Urgency
 
 __all__ = ["BEIJING", "OFFICE_HOURS", "WorkCalendar", "deadline", "warning_time"]
 
 
 def deadline(calendar: WorkCalendar, start: datetime, time_limit_hours: float, urgency: str) -> datetime:
     """The assignment's deadline: urgent limits run on the clock, ordinary ones in working hours."""
-    if urgency == "urgent":
+    if urgency == Urgency.urgent:
         return start + timedelta(hours=time_limit_hours)
     return calendar.add_working_hours(start, time_limit_hours)
 

@@ -10,17 +10,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from dispatch.domain.deadlines import WorkCalendar
+from common.refusals import Conflict, Unprocessable
 
 CHECK_IN_OPENS_BEFORE = timedelta(minutes=15)
 """How early an officer may check in for a shift (rule of ours)."""
 
 
-class PatrolRefused(Exception):
-    """A check-in that cannot be accepted, with why (HTTP 409, or 422 for the place)."""
+class PatrolRefused(Conflict):
+    """A check-in that cannot be accepted now (too early, the shift over), with why."""
 
 
-class TooFarFromPost(PatrolRefused):
-    pass
+class TooFarFromPost(Unprocessable):
+    """A check-in from too far away: the location is at fault."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, detail=[{"loc": ["body", "location"], "msg": message, "type": "too_far_from_post"}])
 
 
 @dataclass(frozen=True)

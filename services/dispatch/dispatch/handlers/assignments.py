@@ -21,6 +21,7 @@ from dispatch.handlers import routing
 from dispatch.handlers.context import Context, notify_board
 from dispatch.handlers.routing import CaseInfo, ToAssign
 from dispatch.tables import Assignment, QueueItem, SupervisionOrder
+from common.vocabulary import CaseAction
 
 
 async def current(uow: UnitOfWork, case_id: str, lock: bool = True) -> Assignment | None:
@@ -205,7 +206,7 @@ async def follow_case(event: CaseTransitioned, env: Envelope, uow: UnitOfWork, *
                       context: Callable[[], Context]) -> None:
     """The clock stops while the case is handled or suspended, and starts again on rework,
     reopen or resume; a case that ends closes its assignment."""
-    if event.action == "dispatch":
+    if event.action == CaseAction.dispatch:
         return
     a = await current(uow, event.case_id)
     after = a and after_case(event.action, event.to_status, a.status, a.accepted_at is not None)

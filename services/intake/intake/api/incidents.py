@@ -23,6 +23,7 @@ from intake.domain.geo import gcj02_to_wgs84
 from intake.domain.incidents import MAX_MACHINE_IMAGES, channel_for
 from intake.handlers.incidents import ReportIncident, detach_report, reply_to_reporter, report_incident
 from intake.handlers.media import keep_photos, keep_uploads
+from common.vocabulary import Rating
 
 if TYPE_CHECKING:
     from intake.tables import Incident
@@ -42,7 +43,7 @@ class IncidentCreate(BaseModel):
     address: str | None = Field(None, max_length=200, description="门牌地址 as the caller gives it")
     caller: CallerIn | None = None
     channel: Channel | None = Field(None, description="defaults to the caller's role; hotline operators may name a 12345/110 transfer")
-    urgency: Urgency = "ordinary"
+    urgency: Urgency = Urgency.ordinary
     source_reference: str | None = Field(None, max_length=64, description="12345/110 transfer reference number")
 
 
@@ -186,7 +187,7 @@ async def field_report(
     coordinate_system: Annotated[Literal["wgs84", "gcj02"], Form()] = "wgs84",
     observed_at: Annotated[datetime | None, Form(description="when it was seen; default: the first photo's "
                                                              "EXIF time, else now")] = None,
-    urgency: Annotated[Urgency, Form()] = "ordinary",
+    urgency: Annotated[Urgency, Form()] = Urgency.ordinary,
     photos: Annotated[list[UploadFile], File(description="JPEG, PNG or HEIC, 10 MB each, at most 9")] = [],  # noqa: B006
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ):
@@ -261,7 +262,7 @@ async def machine_event(body: MachineEvent, principal: Partner, response: Respon
     names = {"parking_capture": "违停抓拍", "camera_detection": "视频识别", "dog_tag_alarm": "犬牌告警", "iot_alarm": "物联告警"}
     async with service.uow() as uow:
         reported = await report_incident(uow, ReportIncident(
-            category_code=category, location=body.location, channel=channel, urgency="ordinary",
+            category_code=category, location=body.location, channel=channel, urgency=Urgency.ordinary,
             description=body.description or f"{names[body.kind]} {body.plate or body.tag_id or ''}".strip(),
             reported_by=f"machine:{principal.subject}", device_id=body.device_id, attributes=attributes,
             photos=tuple(stored), observed_at=body.occurred_at, source_event_id=body.source_event_id,
@@ -276,7 +277,7 @@ async def machine_event(body: MachineEvent, principal: Partner, response: Respon
 
 class ReplyRequest(BaseModel):
     how: Literal["callback", "sms"] = Field("callback", description="回访 by telephone, or a text message")
-    rating: Literal["satisfied", "basically_satisfied", "dissatisfied"] | None = Field(
+    rating: Rating | None = Field(
         None, description="满意度 the caller gave on the 回访 (满意, 基本满意, 不满意): the case's 评价, once per closure")
     comment: str | None = Field(None, max_length=500, description="the caller's words")
 

@@ -25,6 +25,7 @@ from intake.domain.geo import gcj02_to_wgs84
 from intake.handlers.incidents import ReportIncident, report_incident
 from intake.handlers.keys import issue_key, revoke_key
 from intake.handlers.media import keep_uploads
+from common.vocabulary import Channel, Urgency
 
 if TYPE_CHECKING:
     from intake.tables import ApiClient, Incident
@@ -184,7 +185,7 @@ async def post_request(fmt: str, request: Request, service: ServiceDep):
     async with service.uow() as uow:
         reported = await report_incident(uow, ReportIncident(
             category_code=category.code, location=Location(lon=lon, lat=lat),
-            description=req.description or category.name, channel="open311", urgency="ordinary",
+            description=req.description or category.name, channel=Channel.open311, urgency=Urgency.ordinary,
             reported_by=f"open311:{client.name}", caller_name=req.name, caller_phone=req.phone,
             address_string=req.address_string, attributes=attributes,
             media_urls=(req.media_url,) if req.media_url else (), contact_email=req.email,

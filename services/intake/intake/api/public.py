@@ -18,9 +18,10 @@ from intake import queries
 from intake.api.deps import PAGE_HEADERS, STATIC, ServiceDep, limit
 from intake.domain import open311 as o
 from intake.domain.geo import gcj02_to_wgs84
-from intake.domain.incidents import LABEL, RATINGS, may_rate
+from intake.domain.incidents import LABEL, may_rate
 from intake.handlers.incidents import ReportIncident, rate_report, report_incident
 from intake.handlers.media import keep_uploads
+from common.vocabulary import Channel, RATING_NAMES, Rating, Urgency
 
 if TYPE_CHECKING:
     from intake.tables import Incident
@@ -148,7 +149,7 @@ async def public_report(
     async with service.uow() as uow:
         reported = await report_incident(uow, ReportIncident(
             category_code=category, location=Location(lon=lon, lat=lat), description=description.strip(),
-            channel="web", urgency="ordinary", reported_by="web", caller_name=contact_name,
+            channel=Channel.web, urgency=Urgency.ordinary, reported_by="web", caller_name=contact_name,
             caller_phone=contact_phone, address_string=address, photos=tuple(stored), public_photos=True,
             attributes=attributes,
             idempotency_key=f"{submitter}:{idempotency_key}" if idempotency_key else None,
@@ -222,7 +223,7 @@ async def tracking_of(session, incident: "Incident") -> Tracking:
         notes=[NoteOut(at=n["at"], text=n["text"]) for n in holder.public_notes],
         photos=[f"/v1/photos/{p}" for p in photo_ids],
         joined=JoinedOut.of(holder) if holder is not incident else None,
-        rating=RatingOut(rating=incident.rating, label=RATINGS[incident.rating], comment=incident.rating_comment,
+        rating=RatingOut(rating=incident.rating, label=RATING_NAMES[incident.rating], comment=incident.rating_comment,
                          rated_at=incident.rated_at) if incident.rating else None,
         can_rate=hint is None, rate_hint=hint)
 
@@ -235,7 +236,7 @@ async def track(token: str, request: Request, service: ServiceDep):
 
 
 class RatingIn(BaseModel):
-    rating: Literal["satisfied", "basically_satisfied", "dissatisfied"] = Field(description="满意, 基本满意, 不满意")
+    rating: Rating = Field(description="满意, 基本满意, 不满意")
     comment: str | None = Field(None, max_length=500)
 
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 from common.principal import Role
 from common.refusals import Unprocessable
 from common.geo import distance_m
+from common.vocabulary import HOTLINE_CHANNELS, RATING_NAMES, CaseStatus, Channel
 
 
 class IncidentStatus(StrEnum):
@@ -27,13 +28,14 @@ class IncidentStatus(StrEnum):
 
 
 S = IncidentStatus
-STATUS_OF_CASE = {
-    "reported": S.received, "verified": S.received, "filed": S.filed, "not_filed": S.not_filed,
-    "awaiting_command_centre": S.awaiting_command_centre, "dispatched": S.dispatched, "handled": S.handled,
-    "closed": S.closed, "evaluated": S.closed, "suspended": S.suspended, "cancelled": S.cancelled,
-    "merged": S.merged, "split": S.closed,
+C = CaseStatus
+STATUS_OF_CASE: dict[str, IncidentStatus] = {
+    C.reported: S.received, C.verified: S.received, C.filed: S.filed, C.not_filed: S.not_filed,
+    C.awaiting_command_centre: S.awaiting_command_centre, C.dispatched: S.dispatched, C.handled: S.handled,
+    C.closed: S.closed, C.evaluated: S.closed, C.suspended: S.suspended, C.cancelled: S.cancelled,
+    C.merged: S.merged, C.split: S.closed,
 }
-"""The case lifecycle (cases.domain.lifecycle.CaseStatus) as the reporter sees it."""
+"""The case lifecycle (common.vocabulary.CaseStatus) as the reporter sees it."""
 FINISHED = frozenset({S.closed, S.not_filed, S.cancelled, S.merged})
 """Nothing more will be done under this report: Open311 `closed`."""
 
@@ -44,7 +46,7 @@ LABEL = {
 }
 """What the citizen's tracking page says."""
 
-RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+
 
 
 def may_rate(status: str, case_id: str | None, rating: str | None) -> str | None:
@@ -53,7 +55,7 @@ def may_rate(status: str, case_id: str | None, rating: str | None) -> str | None
     if case_id is None or status != S.closed:
         return f"the case is {LABEL.get(status, status)} ({status}); it can be rated once it is closed (已办结)"
     if rating is not None:
-        return f"this report was already rated ({RATINGS[rating]})"
+        return f"this report was already rated ({RATING_NAMES[rating]})"
     return None
 
 
@@ -104,15 +106,12 @@ class Flag(StrEnum):
 
 
 CHANNEL_BY_ROLE = {
-    Role.hotline_operator: "hotline_12319",
-    Role.field_monitor: "field_monitor",
-    Role.external_system: "api",
-    Role.dispatcher: "api",
-    Role.admin: "api",
+    Role.hotline_operator: Channel.hotline_12319,
+    Role.field_monitor: Channel.field_monitor,
+    Role.external_system: Channel.api,
+    Role.dispatcher: Channel.api,
+    Role.admin: Channel.api,
 }
-
-# Channels a hotline operator may name for a call: a 12319 call or a transfer.
-HOTLINE_CHANNELS = {"hotline_12319", "transfer_12345", "transfer_110"}
 
 
 def channel_for(role: Role, requested: str | None) -> str:

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from intake.domain.geo import Geocoder, Place
 from intake.tables import Address, Category
+from common.vocabulary import Urgency
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE_S = 5.0
@@ -83,7 +84,7 @@ def time_limit_hours(rules: Category | None, urgency: str) -> float | None:
     """处置时限 in hours for this urgency, or None for a category not in the catalogue."""
     if rules is None:
         return None
-    return float(rules.urgent_time_limit_hours if urgency == "urgent" else rules.time_limit_hours)
+    return float(rules.urgent_time_limit_hours if urgency == Urgency.urgent else rules.time_limit_hours)
 
 
 class AddressBook(_Refreshed):

@@ -23,9 +23,10 @@ from intake.domain.incidents import (FINISHED, IncidentStatus, Nearby, duplicate
 from intake.handlers.media import StoredPhoto
 from intake.handlers.catalogue import Catalogue, time_limit_hours
 from intake.tables import Category, CategoryVersion, IdempotencyKey, Incident, IncidentPhoto
+from common.vocabulary import Channel
 
 INCIDENTS = Incident.__table__
-TRACKED_CHANNELS = frozenset({"open311", "web"})
+TRACKED_CHANNELS = frozenset({Channel.open311, Channel.web})
 """Channels whose reporter gets a tracking token (the Open311 token and the web page's)."""
 
 

@@ -16,6 +16,7 @@ from common.messaging.inbox import Batched
 from common.uow import UnitOfWork
 from intake.domain.incidents import STATUS_OF_CASE, IncidentStatus
 from intake.tables import Incident
+from common.vocabulary import CaseAction, CaseStatus
 
 INCIDENTS = Incident.__table__
 RECEIVED = IncidentStatus.received.value
@@ -33,7 +34,7 @@ _DISPATCHED = select(*(unnest(c).label(c) for c in ("id", "case_id", "case_numbe
                      unnest("expected_at", TIMESTAMP(timezone=True)).label("expected_at")).subquery("d")
 _APPLY_DISPATCHED = Prepared(
     update(INCIDENTS).where(INCIDENTS.c.id == _DISPATCHED.c.id)
-    .values(status=STATUS_OF_CASE["dispatched"].value, case_id=_DISPATCHED.c.case_id,
+    .values(status=STATUS_OF_CASE[CaseStatus.dispatched].value, case_id=_DISPATCHED.c.case_id,
             case_number=_DISPATCHED.c.case_number, squad_id=_DISPATCHED.c.squad_id,
             squad_name=_DISPATCHED.c.squad_name, expected_at=_DISPATCHED.c.expected_at,
             updated_at=_DISPATCHED.c.at)
@@ -86,9 +87,9 @@ async def on_case_transitioned(event: CaseTransitioned, env: Envelope, uow: Unit
     # one case's events arrive in order (one partition, keyed by case)
     values = {"status": status.value, "updated_at": event.at} if status is not None else {"id": INCIDENTS.c.id}
     await _update_incident(uow, event, **values)
-    if event.to_status == "closed":
+    if event.to_status == CaseStatus.closed:
         await _shown_on_tracking(event, uow)
-    if event.action == "reopen":  # the reopened case will close again: its reporters may rate again
+    if event.action == CaseAction.reopen:  # the reopened case will close again: its reporters may rate again
         await uow.session.execute(
             update(INCIDENTS)
             .where(or_(INCIDENTS.c.id == event.incident_id, INCIDENTS.c.duplicate_of == event.incident_id))

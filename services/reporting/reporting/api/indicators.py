@@ -14,12 +14,9 @@ from reporting.api.deps import By, PeriodDep, ServiceDep
 from reporting.domain.periods import previous, year_before
 from reporting.domain.indicators import Counts, INDICATORS, change, indicators
 from reporting.queries.counts import counts, total
+from common.vocabulary import CHANNEL_NAMES, URGENCY_NAMES
 
 router = APIRouter(tags=["reporting 统计"])
-CHANNELS = {"hotline_12319": "12319热线", "transfer_12345": "12345转办", "transfer_110": "110转办",
-            "field_monitor": "监督员上报", "web": "网上投诉", "open311": "Open311", "camera": "视频监控",
-            "iot": "物联感知", "letters_visits": "信访", "media": "网络舆情", "leadership": "领导交办"}
-URGENCY = {"ordinary": "一般", "urgent": "紧急"}
 FORMULAS = "\n".join(f"- {i.name} (`{i.key}`): {i.formula}" for i in INDICATORS)
 
 
@@ -51,9 +48,9 @@ async def names(session, by: str | None) -> dict[str, str]:
     if by == "category":
         return await queries.category_names(session)
     if by == "channel":
-        return CHANNELS
+        return CHANNEL_NAMES
     if by == "urgency":
-        return URGENCY
+        return URGENCY_NAMES
     return {}
 
 

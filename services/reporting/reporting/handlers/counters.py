@@ -14,6 +14,7 @@ from common.messaging.contracts import (AssignmentEscalated, AssignmentReturned,
                                         IncidentRated, IncidentReported)
 from common.messaging.envelope import Envelope
 from reporting.tables import MonthlyCount
+from common.vocabulary import CaseAction
 
 COUNTS = MonthlyCount.__table__
 
@@ -49,7 +50,7 @@ def counts_of(envelopes: list[Envelope]) -> dict[tuple[date, str, str], dict]:
             count(e.closed_at, e.squad_id, e.category_code, "closed")
             if e.outcome == "violation":
                 count(e.closed_at, e.squad_id, e.category_code, "violations")
-        elif isinstance(e, CaseTransitioned) and e.action == "rework":
+        elif isinstance(e, CaseTransitioned) and e.action == CaseAction.rework:
             count(e.at, e.squad_id, e.category_code, "reworked")
         elif isinstance(e, AssignmentReturned):
             count(e.returned_at, e.squad_id, e.category_code, "returned")

@@ -27,6 +27,7 @@ from reporting.handlers.announcements import add_dog_months, dog_months, keep_an
 from reporting.handlers.counters import ADD_COUNTS, COUNTERS, counts_of, month_of
 from reporting.tables import CaseRow, IncidentRow
 from common.clock import bureau_month_sql
+from common.vocabulary import CaseAction
 
 CASES, INCIDENTS = CaseRow.__table__, IncidentRow.__table__
 TRACKED = frozenset({"web", "open311"})
@@ -44,7 +45,7 @@ CASE_TIMES = ("opened_at", "filed_at", "rejected_at", "dispatched_at", "accepted
 CASE_COUNTS = ("returned", "extended", "reworked")
 EARLIEST = ("opened_at", "filed_at", "rejected_at", "dispatched_at", "accepted_at", "first_handled_at", "ended_at")
 LATEST = ("handled_at", "suspended_at", "resumed_at")
-ENDS = frozenset({"cancel", "merge", "split"})
+ENDS = frozenset({CaseAction.cancel, CaseAction.merge, CaseAction.split})
 REOPENED = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -109,22 +110,22 @@ def _rows(envelopes: list[Envelope]) -> tuple[dict[str, dict], dict[str, dict]]:
             row = cases[e.case_id]
             row.setdefault("incident_id", e.incident_id)
             match e.action:
-                case "handle":
+                case CaseAction.handle:
                     first(row, "first_handled_at", e.at)
                     last(row, "handled_at", e.at)
-                case "rework":
+                case CaseAction.rework:
                     row["reworked"] += 1
-                case "suspend":
+                case CaseAction.suspend:
                     last(row, "suspended_at", e.at)
-                case "resume":
+                case CaseAction.resume:
                     last(row, "resumed_at", e.at)
-                case "reject":
+                case CaseAction.reject:
                     first(row, "rejected_at", e.at)
-                case "evaluate":  # the case's 评价, one per case (its latest): the citizen's on the
+                case CaseAction.evaluate:  # the case's 评价, one per case (its latest): the citizen's on the
                     # tracking page or the hotline's 回访, or the command centre's entry
                     if e.details.get("rating") and (row.get("rated_at") is None or e.at >= row["rated_at"]):
                         row.update(rating=e.details["rating"], rated_at=e.at)
-                case "reopen":  # closes again later: the case is open meanwhile
+                case CaseAction.reopen:  # closes again later: the case is open meanwhile
                     row.update(closed_at=None, closed_set=True)
                 case action if action in ENDS:
                     first(row, "ended_at", e.at)

@@ -1,0 +1,227 @@
+"""What dispatch tells: assignments and their deadlines, escalations and supervision orders, patrol
+posts, the district's grids, the working calendar and the directory of squads and people."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from common.messaging.contracts.base import FreeText, IntegrationEvent, Location, Topics
+from common.vocabulary import Urgency
+
+
+class AssignmentCreated(IntegrationEvent, type="dispatch.assignment.created.v1",
+        topic=Topics.assignments,
+        key="case_id"):
+    """A squad was chosen for a case by its grid (网格) and category."""
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    squad_name: str
+    grid_id: str
+    category_code: str
+    assigned_at: datetime
+    deadline_at: datetime | None = None
+    warn_at: datetime | None = Field(None, description="when the officer is warned (a share of the time limit)")
+    officer_id: str | None = Field(None, description="the officer suggested by workload and duty")
+    urgency: Urgency = Urgency.ordinary
+    how: Literal["rule", "manual", "reassign", "reroute"] = Field(
+        "rule", description="routed by a rule, dispatched by hand from the queue, reassigned, or routed again")
+    rule: str | None = Field(None, description="the routing rule that matched")
+    previous_assignment_id: str | None = None
+    actor: str = "system:dispatch"
+
+
+class AssignmentAccepted(IntegrationEvent, type="dispatch.assignment.accepted.v1",
+        topic=Topics.assignments,
+        key="case_id"):
+    """The squad accepted (签收) the assignment."""
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    officer_id: str | None
+    accepted_at: datetime
+    actor: str
+
+
+class AssignmentReturned(IntegrationEvent, type="dispatch.assignment.returned.v1",
+        topic=Topics.assignments,
+        key="case_id"):
+    """The squad returned (退回) the assignment to the command centre, with a reason."""
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    category_code: str
+    reason: Literal["wrong_jurisdiction", "not_ours", "wrong_category", "other"]
+    note: FreeText | None = None
+    returned_at: datetime
+    actor: str
+
+
+class DeadlineExtended(IntegrationEvent, type="dispatch.deadline.extended.v1", topic=Topics.assignments, key="case_id"):
+    """A dispatcher extended the assignment's deadline (延期), with a reason."""
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    category_code: str
+    previous_deadline_at: datetime
+    deadline_at: datetime
+    hours: float
+    reason: FreeText
+    extended_at: datetime
+    actor: str
+
+
+class AssignmentEscalated(IntegrationEvent, type="dispatch.assignment.escalated.v1",
+        topic=Topics.assignments,
+        key="case_id"):
+    """逐级负责制: the officer is warned near the deadline (level 0); once overdue the case climbs to the squad leader, the
+    brigade, the bureau leader."""
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    category_code: str
+    level: int
+    notify_role: str = Field(description="officer, squad_leader, brigade_leader, bureau_leader, ...")
+    notify_person_id: str | None = Field(None, description="who is told, from the directory (逐级负责制)")
+    notify_person_name: str | None = None
+    kind: Literal["warning", "overdue", "supervision_overdue"]
+    deadline_at: datetime
+    at: datetime
+
+
+class SupervisionOrderIssued(IntegrationEvent, type="dispatch.supervision.issued.v1",
+        topic=Topics.assignments,
+        key="case_id"):
+    """A supervisor issued a supervision order (督办) with its own deadline."""
+
+    order_id: str
+    case_id: str
+    squad_id: str
+    instruction: FreeText
+    due_at: datetime
+    issued_at: datetime
+    actor: str
+
+
+class SupervisionOrderAnswered(IntegrationEvent, type="dispatch.supervision.answered.v1",
+        topic=Topics.assignments,
+        key="case_id"):
+    """The squad answered a supervision order (督办回复)."""
+
+    order_id: str
+    case_id: str
+    squad_id: str
+    on_time: bool
+    answered_at: datetime
+    actor: str
+
+
+class PatrolCheckedIn(IntegrationEvent, type="dispatch.patrol.checked-in.v1", topic=Topics.assignments, key="post_id"):
+    """An officer checked in at a strict-zone patrol post (严管区定岗到岗), on time or late."""
+
+    shift_id: str
+    post_id: str
+    post_name: str
+    squad_id: str
+    officer_id: str
+    starts_at: datetime
+    checked_in_at: datetime
+    distance_m: float = Field(description="from the post, as reported by the officer's device")
+    late: bool
+
+
+class PatrolPostMissed(IntegrationEvent, type="dispatch.patrol.missed.v1", topic=Topics.assignments, key="post_id"):
+    """A rostered officer had not checked in at a strict-zone post when the grace period ended (空岗): an alert to the
+    squad leader."""
+
+    shift_id: str
+    post_id: str
+    post_name: str
+    squad_id: str
+    officer_id: str
+    starts_at: datetime
+    notify_role: str = "squad_leader"
+    at: datetime
+
+
+class CaseUnroutable(IntegrationEvent, type="dispatch.case.unroutable.v1", topic=Topics.assignments, key="case_id"):
+    """No squad could be chosen (outside every grid): the command centre decides."""
+
+    case_id: str
+    reason: FreeText
+    location: Location
+    detected_at: datetime
+
+
+class GridDefined(IntegrationEvent, type="dispatch.grid.defined.v1", topic=Topics.grids, key="grid_id"):
+    """A grid (网格) of the district, its area and the squad responsible for it: published when dispatch first holds it
+    and whenever it changes, so that other services place a point in its grid without reading dispatch's tables."""
+
+    grid_id: str
+    name: str
+    squad_id: str
+    squad_name: str
+    geometry: dict = Field(description="GeoJSON Polygon or MultiPolygon, WGS84")
+    defined_at: datetime
+
+    examples: ClassVar = (("ruhe", "汝河路网格 and its squad", {
+        "grid_id": "zy-ruhelu", "name": "汝河路网格", "squad_id": "sq-ruhe", "squad_name": "汝河中队",
+        "geometry": {"type": "Polygon", "coordinates": [[[113.60, 34.74], [113.64, 34.74], [113.64, 34.76],
+                                                         [113.60, 34.76], [113.60, 34.74]]]},
+        "defined_at": "2026-11-23T00:00:00Z"}),)
+
+
+class WorkCalendarChanged(IntegrationEvent, type="dispatch.calendar.changed.v1",
+        topic=Topics.calendar,
+        key="calendar_id"):
+    """The bureau's working calendar, whole, whenever it changes: the holidays and the weekend days worked (调休), and
+    the office hours. Deadlines in working hours are counted on it; reporting counts handling time in working hours
+    on it."""
+
+    calendar_id: str = "bureau"
+    holidays: list[date]
+    workdays: list[date] = Field(description="weekend days worked in exchange (调休上班)")
+    office_hours: list[tuple[time, time]] = Field(description="the periods of a working day, Beijing time")
+    at: datetime
+
+    examples: ClassVar = (("2026", "the 2026 calendar (excerpt)", {
+        "calendar_id": "bureau", "holidays": ["2026-10-01", "2026-10-02"], "workdays": ["2026-09-27"],
+        "office_hours": [["08:30", "12:00"], ["14:00", "17:30"]], "at": "2026-11-23T00:00:00Z"}),)
+
+
+class SquadChanged(IntegrationEvent, type="dispatch.squad.changed.v1", topic=Topics.directory, key="squad_id"):
+    """The directory of the organisation: a squad (中队), its brigade (大队) and its leader, as the admin keeps them;
+    published when first known and on every change."""
+
+    squad_id: str
+    name: str
+    brigade_id: str | None = None
+    brigade_name: str | None = None
+    leader_id: str | None = Field(None, description="the 中队长")
+    leader_name: str | None = None
+    at: datetime
+
+    examples: ClassVar = (("ruhe", "汝河中队 in the second brigade", {
+        "squad_id": "sq-ruhe", "name": "汝河中队", "brigade_id": "bd-2", "brigade_name": "第二执法大队",
+        "leader_id": "sq-ruhe-leader", "leader_name": "马超", "at": "2026-11-23T00:00:00Z"}),)
+
+
+class PersonChanged(IntegrationEvent, type="dispatch.person.changed.v1", topic=Topics.directory, key="person_id"):
+    """The directory of the organisation: a person (their position, squad or unit, role and whether on duty), as the
+    admin keeps it or as they first signed in."""
+
+    person_id: str = Field(description="as the identity provider names them (the subject of their tokens)")
+    name: str
+    position: str = Field(description="局长, 大队长, 中队长, 副中队长, 队员, 派遣员, ...")
+    role: str = Field(description="their role on the platform")
+    squad_id: str | None = None
+    unit_id: str | None = Field(None, description="a brigade, the bureau or the command centre, when not in a squad")
+    on_duty: bool = True
+    at: datetime

@@ -1,0 +1,95 @@
+"""The words the services share, written once: how a complaint came in (channel), how urgent it is,
+the states and steps of a case, how it ended, and how the citizen rated it. Plain enumerations
+(no framework): the contracts carry them, the domains decide with them, the AsyncAPI document lists
+their values, and reporting prints their Chinese names from here."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    hotline_12319 = "hotline_12319"  # 12319 城管热线: an operator takes a call
+    transfer_12345 = "transfer_12345"  # 12345 市长热线 转办
+    transfer_110 = "transfer_110"  # 110 非警务警情 转办
+    field_monitor = "field_monitor"  # 监督员上报: GPS, photos
+    web = "web"  # 市民网上反映: the public report page
+    open311 = "open311"  # Open311 GeoReport v2 clients
+    camera = "camera"  # 视频监控 AI alarms
+    iot = "iot"  # 物联感知 devices
+    api = "api"  # another system through the API
+
+
+CHANNEL_NAMES: dict[str, str] = {
+    Channel.hotline_12319: "12319热线", Channel.transfer_12345: "12345转办", Channel.transfer_110: "110转办",
+    Channel.field_monitor: "监督员上报", Channel.web: "网上投诉", Channel.open311: "Open311",
+    Channel.camera: "视频监控", Channel.iot: "物联感知", Channel.api: "系统对接"}
+
+HOTLINE_CHANNELS = frozenset({Channel.hotline_12319, Channel.transfer_12345, Channel.transfer_110})
+"""What a hotline operator may file under: the bureau's own line and the transfers it receives."""
+
+
+class Urgency(StrEnum):
+    ordinary = "ordinary"  # 一般: a time limit in working hours
+    urgent = "urgent"  # 紧急: a time limit in clock hours
+
+
+URGENCY_NAMES: dict[str, str] = {Urgency.ordinary: "一般", Urgency.urgent: "紧急"}
+
+
+class Rating(StrEnum):
+    satisfied = "satisfied"
+    basically_satisfied = "basically_satisfied"
+    dissatisfied = "dissatisfied"
+
+
+RATING_NAMES: dict[str, str] = {Rating.satisfied: "满意", Rating.basically_satisfied: "基本满意",
+                                Rating.dissatisfied: "不满意"}
+
+
+class CaseStatus(StrEnum):
+    reported = "reported"  # 待核实: a public or hotline report waiting for on-site verification
+    verified = "verified"  # 已核实: a field monitor confirmed (or could not confirm) it on site
+    filed = "filed"  # 已立案
+    not_filed = "not_filed"  # 不予立案
+    awaiting_command_centre = "awaiting_command_centre"  # 待指挥中心处理 (no squad could be chosen, or returned)
+    dispatched = "dispatched"  # 已派遣
+    handled = "handled"  # 已处置, waiting for the on-site check 核查
+    closed = "closed"  # 已结案
+    evaluated = "evaluated"  # 已评价
+    suspended = "suspended"  # 已挂起
+    cancelled = "cancelled"  # 已撤销
+    merged = "merged"  # 已合并 into another case
+    split = "split"  # 已拆分 into several cases
+
+
+CASE_ENDED = frozenset({CaseStatus.closed, CaseStatus.evaluated, CaseStatus.cancelled, CaseStatus.merged,
+                        CaseStatus.split, CaseStatus.not_filed})
+"""A case in one of these is over: nothing more is dispatched or counted as open for it."""
+
+
+class CaseAction(StrEnum):
+    open = "open"
+    verify = "verify"  # 核实
+    file = "file"  # 立案
+    reject = "reject"  # 不予立案
+    flag = "flag"  # to the command centre
+    dispatch = "dispatch"  # 派遣 (again, when reassigned)
+    return_ = "return"  # 退回 by the squad to the command centre
+    handle = "handle"  # 处置反馈
+    check = "check"  # 核查 passed: 结案
+    rework = "rework"  # 核查 failed: 返工
+    evaluate = "evaluate"  # 评价
+    reopen = "reopen"
+    suspend = "suspend"
+    resume = "resume"
+    cancel = "cancel"
+    merge = "merge"
+    split = "split"
+
+
+class CaseOutcome(StrEnum):
+    """How the squad found it (处置反馈): a violation counts against the merchant's colour or the dog
+    licence named on the case."""
+    resolved = "resolved"  # 已处理
+    violation = "violation"  # 违法属实
+    no_violation = "no_violation"  # 无违法行为
