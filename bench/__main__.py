@@ -1,5 +1,6 @@
 """`make bench`: one run, on this machine, against the distributed stack of `make up`.
 Figures are reported beside a baseline measured in the same run; see bench/README.md."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,12 +11,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiohttp
 import asyncpg
 
-from bench.console_load import measure as measure_console, signed_in as console_session
+from bench.console_load import measure as measure_console
+from bench.console_load import signed_in as console_session
 from bench.ledger_load import measure as measure_ledger
 from bench.load import OutboxTracker, Tracker, offer, percentile
 from bench.procs import cpu_seconds, peak_rss_mb, postgres_pids
@@ -34,6 +36,7 @@ def progress(message: str) -> None:
 
 
 # -- the baseline ---------------------------------------------------------------------------------
+
 
 async def baseline(dsn: str, seconds: float = 10, concurrency: int = 16) -> float:
     """Durable transactions a second from Python on the same PostgreSQL: one INSERT of an
@@ -62,10 +65,15 @@ async def baseline(dsn: str, seconds: float = 10, concurrency: int = 16) -> floa
                 async with conn.transaction():
                     await conn.execute(
                         "INSERT INTO bench_baseline.incidents VALUES ($1,'hotline_12319','street_vending',113.62,34.75,"
-                        "'门口有人占道摆摊','13812345678','received','[]',now())", key)
+                        "'门口有人占道摆摊','13812345678','received','[]',now())",
+                        key,
+                    )
                     await conn.execute(
                         "INSERT INTO bench_baseline.outbox (event_id, topic, key, headers, value, created_at) "
-                        "VALUES ($1,'intake.incidents',$1,'{\"ce_type\":\"x\"}',$2,now())", key, value)
+                        "VALUES ($1,'intake.incidents',$1,'{\"ce_type\":\"x\"}',$2,now())",
+                        key,
+                        value,
+                    )
                 count += 1
 
     started = time.perf_counter()
@@ -77,6 +85,7 @@ async def baseline(dsn: str, seconds: float = 10, concurrency: int = 16) -> floa
 
 
 # -- the load -------------------------------------------------------------------------------------
+
 
 async def wait_done(samples, seconds: float) -> None:
     deadline = time.perf_counter() + seconds
@@ -91,10 +100,19 @@ def summarise(samples, duration: float) -> dict:
     done = [s for s in accepted if s.done_at]
     e2e = [(s.done_at - s.sent_at) * 1000 for s in done]
     http = [s.http_ms for s in samples if s.http_ms is not None]
-    return {"offered": len(samples), "accepted": len(accepted), "dispatched": len(done),
-            "errors": len(samples) - len(accepted), "http_p50": percentile(http, 50), "http_p95": percentile(http, 95),
-            "http_p99": percentile(http, 99), "e2e_p50": percentile(e2e, 50), "e2e_p95": percentile(e2e, 95),
-            "e2e_p99": percentile(e2e, 99), "rate": len(done) / duration}
+    return {
+        "offered": len(samples),
+        "accepted": len(accepted),
+        "dispatched": len(done),
+        "errors": len(samples) - len(accepted),
+        "http_p50": percentile(http, 50),
+        "http_p95": percentile(http, 95),
+        "http_p99": percentile(http, 99),
+        "e2e_p50": percentile(e2e, 50),
+        "e2e_p95": percentile(e2e, 95),
+        "e2e_p99": percentile(e2e, 99),
+        "rate": len(done) / duration,
+    }
 
 
 async def ramp(client, tracker, token: str, dispatched: list[int]) -> dict:
@@ -115,15 +133,21 @@ async def ramp(client, tracker, token: str, dispatched: list[int]) -> dict:
         late = percentile([(s.done_at - s.sent_at) * 1000 for s in samples[-third:] if s.done_at], 50)
         step["e2e_p50_first_third"], step["e2e_p50_last_third"] = early, late
         step["backlog_growing"] = early is None or late is None or late > 2 * early + 100
-        step["sustained"] = (step["errors"] == 0 and step["dispatched"] == step["accepted"]
-                             and step["generator_kept_up"] and not step["backlog_growing"])
+        step["sustained"] = (
+            step["errors"] == 0
+            and step["dispatched"] == step["accepted"]
+            and step["generator_kept_up"]
+            and not step["backlog_growing"]
+        )
         steps.append(step)
         await wait_done(samples, 30)
         dispatched[0] += sum(1 for s in samples if s.done_at)
-        progress(f"  {step['dispatched']}/{step['accepted']} dispatched within 3 s of the last POST, "
-                 f"e2e p50/p99 {_r(step['e2e_p50'])}/{_r(step['e2e_p99'])} ms, "
-                 f"intake p99 {_r(step['http_p99'])} ms, p50 first/last third {_r(early)}/{_r(late)} ms "
-                 f"-> {'sustained' if step['sustained'] else 'NOT sustained'}")
+        progress(
+            f"  {step['dispatched']}/{step['accepted']} dispatched within 3 s of the last POST, "
+            f"e2e p50/p99 {_r(step['e2e_p50'])}/{_r(step['e2e_p99'])} ms, "
+            f"intake p99 {_r(step['http_p99'])} ms, p50 first/last third {_r(early)}/{_r(late)} ms "
+            f"-> {'sustained' if step['sustained'] else 'NOT sustained'}"
+        )
         if not step["sustained"]:
             break
         best = step
@@ -134,8 +158,9 @@ async def ramp(client, tracker, token: str, dispatched: list[int]) -> dict:
     return out
 
 
-async def steady(client, tracker, token: str, rate: float, seconds: float, seed: int, out: dict, key: str,
-                 dispatched: list[int]) -> None:
+async def steady(
+    client, tracker, token: str, rate: float, seconds: float, seed: int, out: dict, key: str, dispatched: list[int]
+) -> None:
     progress(f"offering {rate:.0f} incidents/s for {seconds:.0f} s")
     samples = await offer(client, tracker, token, rate, seconds, seed=seed)
     await wait_done(samples, 30)
@@ -145,9 +170,11 @@ async def steady(client, tracker, token: str, rate: float, seconds: float, seed:
     for figure in ("http_p50", "http_p95", "http_p99", "e2e_p50", "e2e_p95", "e2e_p99"):
         name = figure.replace("http", "intake")
         out[f"{name}_ms_at_{key}"] = _r(summary[figure])
-    progress(f"  at {rate:.0f}/s: intake p99 {out[f'intake_p99_ms_at_{key}']} ms, e2e p50/p99 "
-             f"{out[f'e2e_p50_ms_at_{key}']}/{out[f'e2e_p99_ms_at_{key}']} ms, "
-             f"{summary['dispatched']}/{summary['accepted']} dispatched")
+    progress(
+        f"  at {rate:.0f}/s: intake p99 {out[f'intake_p99_ms_at_{key}']} ms, e2e p50/p99 "
+        f"{out[f'e2e_p50_ms_at_{key}']}/{out[f'e2e_p99_ms_at_{key}']} ms, "
+        f"{summary['dispatched']}/{summary['accepted']} dispatched"
+    )
 
 
 async def drive(stack: Stack, out: dict) -> None:
@@ -163,8 +190,9 @@ async def drive(stack: Stack, out: dict) -> None:
     # keep-alive shorter than uvicorn's 5 s, so the client, not the server, closes idle connections
     connector = aiohttp.TCPConnector(limit=512, keepalive_timeout=3)
     try:
-        async with aiohttp.ClientSession(base_url=intake, connector=connector,
-                                         timeout=aiohttp.ClientTimeout(total=60)) as client:
+        async with aiohttp.ClientSession(
+            base_url=intake, connector=connector, timeout=aiohttp.ClientTimeout(total=60)
+        ) as client:
             progress("warming up at 50 incidents/s for 5 s")
             warm = await offer(client, tracker, token, 50, 5, seed=1)
             await wait_done(warm, 10)
@@ -184,8 +212,9 @@ async def drive(stack: Stack, out: dict) -> None:
     cpu_after = {s: cpu_seconds(p) for s, p in pids.items()}
     cpu = sum(cpu_after[s] - cpu_before[s] for s in SERVICES)
     out["cpu_ms_per_incident"] = round(cpu * 1000 / max(1, dispatched[0]), 2)
-    out["cpu_ms_per_incident_by_service"] = {s: round((cpu_after[s] - cpu_before[s]) * 1000 / max(1, dispatched[0]), 2)
-                                             for s in SERVICES}
+    out["cpu_ms_per_incident_by_service"] = {
+        s: round((cpu_after[s] - cpu_before[s]) * 1000 / max(1, dispatched[0]), 2) for s in SERVICES
+    }
     out["incidents_measured"] = dispatched[0]
     out["rss_mb"] = {s: peak_rss_mb(p) for s, p in pids.items()}
 
@@ -198,12 +227,21 @@ async def drive_run(out: dict) -> None:
     port, pg_port = free_port(), free_port()
     env = {**os.environ, "RUN_DATA_DIR": str(data), "RUN_PORT": str(port), "RUN_PG_PORT": str(pg_port)}
     log = open(REPO / ".data" / "bench-run.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "monolith"], env=env, cwd=REPO, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monolith"],
+        env=env,
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession(base_url=url, connector=aiohttp.TCPConnector(limit=512, keepalive_timeout=3),
-                                         timeout=aiohttp.ClientTimeout(total=60)) as client:
+        async with aiohttp.ClientSession(
+            base_url=url,
+            connector=aiohttp.TCPConnector(limit=512, keepalive_timeout=3),
+            timeout=aiohttp.ClientTimeout(total=60),
+        ) as client:
             for _ in range(600):
                 try:
                     async with client.get("/readyz") as r:
@@ -228,7 +266,9 @@ async def drive_run(out: dict) -> None:
             out["run_e2e_p99_ms_at_50"] = run_out["e2e_p99_ms_at_50"]
             out["run_ramp"] = ramped["ramp"]
             out["run_sustained_per_s"] = ramped["sustained_per_s"]
-            out["run_cpu_ms_per_incident"] = round((cpu_seconds(proc.pid) - cpu_before) * 1000 / max(1, dispatched[0]), 2)
+            out["run_cpu_ms_per_incident"] = round(
+                (cpu_seconds(proc.pid) - cpu_before) * 1000 / max(1, dispatched[0]), 2
+            )
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -241,9 +281,12 @@ async def drive_run(out: dict) -> None:
 
 def machine_cpu(stack: Stack, pids: dict[str, int]) -> dict[str, float]:
     """CPU seconds so far: the five services, PostgreSQL, Kafka, and this load generator."""
-    return {"services": sum(cpu_seconds(p) for p in pids.values()),
-            "postgres": sum(cpu_seconds(p) for p in postgres_pids(stack.postgres.data_dir)),
-            "kafka": cpu_seconds(stack.kafka.pid()), "load_generator": cpu_seconds(os.getpid())}
+    return {
+        "services": sum(cpu_seconds(p) for p in pids.values()),
+        "postgres": sum(cpu_seconds(p) for p in postgres_pids(stack.postgres.data_dir)),
+        "kafka": cpu_seconds(stack.kafka.pid()),
+        "load_generator": cpu_seconds(os.getpid()),
+    }
 
 
 def _r(v):
@@ -251,6 +294,7 @@ def _r(v):
 
 
 # -- the run --------------------------------------------------------------------------------------
+
 
 async def run() -> dict:
     # A stack of its own, from empty state, on spare ports: the figures must not depend on what
@@ -262,7 +306,7 @@ async def run() -> dict:
     progress("bringing up a distributed stack from empty state (as make up does)")
     stack.up()
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-    out: dict = {"git_commit": commit, "cores": os.cpu_count(), "started_at": datetime.now(timezone.utc).isoformat()}
+    out: dict = {"git_commit": commit, "cores": os.cpu_count(), "started_at": datetime.now(UTC).isoformat()}
     try:
         progress("baseline: durable transactions/s from Python (asyncpg, 16 at once, INSERT incident + outbox)")
         dsn = stack.postgres.url("cgzf").replace("postgresql+asyncpg", "postgresql")
@@ -273,9 +317,14 @@ async def run() -> dict:
         progress("the single process of make run: its own embedded PostgreSQL, the in-memory bus")
         await drive_run(out)
         progress("the dispatch console in Chromium: a board of 2,000 open cases beside one of 20")
-        out.update(await measure_console(f"http://127.0.0.1:{stack.config.service_port('dispatch')}",
-                                         issue_token(AuthSettings(), Role.dispatcher, "bench-dispatcher"),
-                                         await console_session(stack.postgres.url(DATABASE)), progress))
+        out.update(
+            await measure_console(
+                f"http://127.0.0.1:{stack.config.service_port('dispatch')}",
+                issue_token(AuthSettings(), Role.dispatcher, "bench-dispatcher"),
+                await console_session(stack.postgres.url(DATABASE)),
+                progress,
+            )
+        )
         progress("the merchant register: two surveys of 10,000 shops, then near= over the 20,000")
         out.update(await measure_ledger(stack, progress))
         out["ratio_import_to_baseline"] = round(out["import_rows_per_s"] / out["baseline_tx_per_s"], 3)
@@ -343,18 +392,31 @@ def main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
     before = previous_run()
-    print("\n" + "figure".ljust(44) + "value".rjust(12) + "   goal".ljust(12) +
-          (f"change from {before['git_commit'][:8]}" if before else ""))
+    print(
+        "\n"
+        + "figure".ljust(44)
+        + "value".rjust(12)
+        + "   goal".ljust(12)
+        + (f"change from {before['git_commit'][:8]}" if before else "")
+    )
     for key, label, goal, higher in TARGETS:
         delta = change(out.get(key), before.get(key), higher) if before else ""
         print(label.ljust(44) + str(out.get(key)).rjust(12) + "   " + (goal or "").ljust(9) + delta)
-    print("CPU ms per incident by service: " + ", ".join(f"{s} {v}" for s, v in out["cpu_ms_per_incident_by_service"].items()))
+    print(
+        "CPU ms per incident by service: "
+        + ", ".join(f"{s} {v}" for s, v in out["cpu_ms_per_incident_by_service"].items())
+    )
     print("peak RSS (MB): " + ", ".join(f"{s} {v}" for s, v in out["rss_mb"].items()))
     for n in ("20", "2000"):
         print(f"console with {n} cases: " + ", ".join(f"{k} {v}" for k, v in out[f"console_{n}"].items()))
-    record = {"git_commit": out["git_commit"], "started_at": out["started_at"], "cores": out["cores"],
-              "duration_s": out["duration_s"], **{k: out.get(k) for k, _, _, _ in TARGETS},
-              "cpu_ms_per_incident_by_service": out["cpu_ms_per_incident_by_service"]}
+    record = {
+        "git_commit": out["git_commit"],
+        "started_at": out["started_at"],
+        "cores": out["cores"],
+        "duration_s": out["duration_s"],
+        **{k: out.get(k) for k, _, _, _ in TARGETS},
+        "cpu_ms_per_incident_by_service": out["cpu_ms_per_incident_by_service"],
+    }
     with HISTORY.open("a") as history:
         history.write(json.dumps(record, ensure_ascii=False) + "\n")
     print(f"\nwritten to {RESULTS.relative_to(REPO)} in {out['duration_s']} s; appended to {HISTORY.relative_to(REPO)}")

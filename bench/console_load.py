@@ -11,6 +11,7 @@ Figures per size: the time to read and draw the whole board (`load()`), the once
 countdown over every card, one live change applied (what an SSE `assignment` event does), and,
 over 5 s with 20 live changes a second and the countdown running, the 95th percentile gap
 between animation frames and the main-thread tasks longer than 50 ms."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ import random
 import statistics
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from playwright.async_api import async_playwright
@@ -57,7 +58,10 @@ PROBE = """async () => {
   const gaps = [];
   await new Promise((done) => {
     let last = t(); const end = last + 5000;
-    const frame = () => { const now = t(); gaps.push(now - last); last = now; if (now < end) requestAnimationFrame(frame); else done(); };
+    const frame = () => {
+      const now = t(); gaps.push(now - last); last = now;
+      if (now < end) requestAnimationFrame(frame); else done();
+    };
     requestAnimationFrame(frame);
   });
   clearInterval(feed); obs.disconnect();
@@ -76,20 +80,48 @@ def board(live: dict, grids: list[dict], n: int, now: datetime, seed: int = 11) 
     for i in range(n):
         grid = grids[i % len(grids)]["properties"]
         assigned = now - timedelta(minutes=rng.randint(5, 3000))
-        deadline = now + timedelta(minutes=rng.randint(-120, 4320)) if i % 10 else now - timedelta(minutes=rng.randint(1, 600))
-        rows.append({
-            "id": str(uuid.UUID(int=rng.getrandbits(128))), "case_id": str(uuid.UUID(int=rng.getrandbits(128))),
-            "case_number": f"410102-2026-{i + 1:06d}", "squad_id": grid["squad_id"], "officer_id": f"{grid['squad_id']}-o1",
-            "grid_id": grid["grid_id"], "category": rng.choice(["street_vending", "illegal_parking", "garbage_exposed"]),
-            "category_name": "占道经营", "address": "汝河路 88 号" if i % 2 else None,
-            "urgency": "urgent" if i % 25 == 0 else "ordinary", "description": "占道经营", "location": {"lon": 113.6, "lat": 34.75},
-            "status": "accepted" if i % 3 else "dispatched", "current": True, "how": "rule", "rule": None,
-            "assigned_at": assigned.isoformat(), "warn_at": (deadline - timedelta(hours=4)).isoformat(),
-            "deadline_at": deadline.isoformat(), "escalation_level": 1 if i % 10 == 0 else -1, "extensions": 0,
-            "accepted_at": None, "returned_at": None, "return_reason": None})
+        deadline = (
+            now + timedelta(minutes=rng.randint(-120, 4320)) if i % 10 else now - timedelta(minutes=rng.randint(1, 600))
+        )
+        rows.append(
+            {
+                "id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "case_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "case_number": f"410102-2026-{i + 1:06d}",
+                "squad_id": grid["squad_id"],
+                "officer_id": f"{grid['squad_id']}-o1",
+                "grid_id": grid["grid_id"],
+                "category": rng.choice(["street_vending", "illegal_parking", "garbage_exposed"]),
+                "category_name": "占道经营",
+                "address": "汝河路 88 号" if i % 2 else None,
+                "urgency": "urgent" if i % 25 == 0 else "ordinary",
+                "description": "占道经营",
+                "location": {"lon": 113.6, "lat": 34.75},
+                "status": "accepted" if i % 3 else "dispatched",
+                "current": True,
+                "how": "rule",
+                "rule": None,
+                "assigned_at": assigned.isoformat(),
+                "warn_at": (deadline - timedelta(hours=4)).isoformat(),
+                "deadline_at": deadline.isoformat(),
+                "escalation_level": 1 if i % 10 == 0 else -1,
+                "extensions": 0,
+                "accepted_at": None,
+                "returned_at": None,
+                "return_reason": None,
+            }
+        )
     rows.sort(key=lambda r: r["deadline_at"])
-    return {"now": now.isoformat(), "squad_id": None, "squads": squads, "queue": [], "assignments": rows,
-            "working_periods": live["working_periods"], "grid_names": live["grid_names"], "people": live["people"]}
+    return {
+        "now": now.isoformat(),
+        "squad_id": None,
+        "squads": squads,
+        "queue": [],
+        "assignments": rows,
+        "working_periods": live["working_periods"],
+        "grid_names": live["grid_names"],
+        "people": live["people"],
+    }
 
 
 async def signed_in(database_url: str) -> str:
@@ -101,8 +133,10 @@ async def signed_in(database_url: str) -> str:
     from common.auth import Principal, Role
     from common.web_session import new_session
     from dispatch.tables import backbone
-    session_id, row = new_session(Principal(subject="bench-dispatcher", role=Role.dispatcher), "压测派遣员",
-                                  now=datetime.now(timezone.utc), ttl_s=3600)
+
+    session_id, row = new_session(
+        Principal(subject="bench-dispatcher", role=Role.dispatcher), "压测派遣员", now=datetime.now(UTC), ttl_s=3600
+    )
     engine = create_async_engine(database_url)
     async with engine.begin() as db:
         await db.execute(insert(backbone.web_sessions).values(**row))
@@ -123,7 +157,7 @@ async def measure(base_url: str, token: str, session_id: str, progress) -> dict:
         grids = (await api.get("/v1/grids")).json()["features"]
     out: dict = {"board_api_open": len(live["assignments"]), "board_api_ms": round(statistics.median(real), 1)}
     progress(f"  GET /v1/board on the stack: {out['board_api_open']} open assignments in {out['board_api_ms']} ms")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with async_playwright() as pw:
         browser = await launch(pw)
         try:
@@ -134,8 +168,9 @@ async def measure(base_url: str, token: str, session_id: str, progress) -> dict:
                 page = await context.new_page()
                 errors: list[str] = []
                 page.on("pageerror", lambda e: errors.append(str(e)))
-                await page.route("**/v1/board*", lambda route: route.fulfill(
-                    status=200, content_type="application/json", body=body))
+                await page.route(
+                    "**/v1/board*", lambda route: route.fulfill(status=200, content_type="application/json", body=body)
+                )
                 await page.goto(f"{base_url}/console")
                 await page.locator("#live", has_text="实时").wait_for(timeout=60_000)
                 figures = await page.evaluate(PROBE)
@@ -157,11 +192,16 @@ if __name__ == "__main__":  # against a running stack: python -m bench.console_l
 
     from common.auth import Role, issue_token
     from common.settings import AuthSettings
-    from devstack.stack import StackConfig
+    from devstack.stack import DATABASE, Stack, StackConfig
 
-    from devstack.stack import DATABASE, Stack
     config = StackConfig.from_env()
     session = asyncio.run(signed_in(Stack(config).postgres.url(DATABASE)))
-    result = asyncio.run(measure(f"http://127.0.0.1:{config.service_port('dispatch')}",
-                                 issue_token(AuthSettings(), Role.dispatcher, "bench-dispatcher"), session, print))
+    result = asyncio.run(
+        measure(
+            f"http://127.0.0.1:{config.service_port('dispatch')}",
+            issue_token(AuthSettings(), Role.dispatcher, "bench-dispatcher"),
+            session,
+            print,
+        )
+    )
     print(json.dumps(result, ensure_ascii=False, indent=1))

@@ -3,6 +3,7 @@ request (rows a second, beside the baseline's durable transactions a second meas
 same run), a second survey of 10,000 more, then `near=` searches over the 20,000 (what a squad
 officer on the street does to pick the shop a case is about): 300 searches at points spread over
 the district, one at a time, p50 and p99."""
+
 from __future__ import annotations
 
 import random
@@ -47,6 +48,8 @@ async def measure(stack: Stack, progress) -> dict:
     out["near_p50_ms_20k"] = round(statistics.median(times), 1)
     out["near_p99_ms_20k"] = round(times[int(len(times) * 0.99) - 1], 1)
     out["near_found_median"] = statistics.median(found)
-    progress(f"  near= over 20,000 merchants: p50 {out['near_p50_ms_20k']} ms, p99 {out['near_p99_ms_20k']} ms, "
-             f"{out['near_found_median']} shops within 200 m (median)")
+    progress(
+        f"  near= over 20,000 merchants: p50 {out['near_p50_ms_20k']} ms, p99 {out['near_p99_ms_20k']} ms, "
+        f"{out['near_found_median']} shops within 200 m (median)"
+    )
     return out

@@ -1,6 +1,7 @@
 """Open-loop load on intake's HTTP API, and the end-to-end clock: each POST carries its own
 X-Request-ID, which the platform carries as the CloudEvents `correlationid` into every event
 the complaint causes; the assignment event on Kafka with that id stops the clock."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,19 +16,49 @@ from aiokafka import AIOKafkaConsumer
 from common.messaging.contracts import Topics
 
 # Points inside each of the 中原区 grids, and the categories most reported there.
-POINTS = [(113.610, 34.740), (113.640, 34.765), (113.610, 34.765), (113.640, 34.740), (113.580, 34.750),
-          (113.530, 34.760), (113.600, 34.725), (113.650, 34.775)]
-CATEGORIES = ["street_vending", "storefront_overflow", "open_air_barbecue", "cooking_fumes", "noise", "dust",
-              "construction_waste", "illegal_parking", "illegal_flyers", "roadside_waste", "dog_nuisance"]
-DESCRIPTIONS = ["门口有人占道摆摊，影响通行", "夜间烧烤油烟很大", "工地夜间施工噪音扰民", "渣土车抛洒，路面全是泥",
-                "人行道上乱停车", "墙上贴满小广告", "沿街堆放废弃物", "有人遛狗不拴绳"]
+POINTS = [
+    (113.610, 34.740),
+    (113.640, 34.765),
+    (113.610, 34.765),
+    (113.640, 34.740),
+    (113.580, 34.750),
+    (113.530, 34.760),
+    (113.600, 34.725),
+    (113.650, 34.775),
+]
+CATEGORIES = [
+    "street_vending",
+    "storefront_overflow",
+    "open_air_barbecue",
+    "cooking_fumes",
+    "noise",
+    "dust",
+    "construction_waste",
+    "illegal_parking",
+    "illegal_flyers",
+    "roadside_waste",
+    "dog_nuisance",
+]
+DESCRIPTIONS = [
+    "门口有人占道摆摊，影响通行",
+    "夜间烧烤油烟很大",
+    "工地夜间施工噪音扰民",
+    "渣土车抛洒，路面全是泥",
+    "人行道上乱停车",
+    "墙上贴满小广告",
+    "沿街堆放废弃物",
+    "有人遛狗不拴绳",
+]
 
 
 def incident_payload(rng: random.Random) -> dict:
     lon, lat = rng.choice(POINTS)
     return {
         "category": rng.choice(CATEGORIES),
-        "location": {"lon": round(lon + rng.uniform(-0.004, 0.004), 6), "lat": round(lat + rng.uniform(-0.004, 0.004), 6)},
+        "location": {
+            "lon": round(lon + rng.uniform(-0.004, 0.004), 6),
+            "lat": round(lat + rng.uniform(-0.004, 0.004), 6),
+        },
         "description": rng.choice(DESCRIPTIONS),
         "caller": {"name": "市民", "phone": f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}"},
     }
@@ -44,6 +75,7 @@ class Sample:
 @dataclass
 class Tracker:
     """Matches assignment events to the POSTs that caused them."""
+
     bootstrap: str
     namespace: str = ""
     samples: dict[str, Sample] = field(default_factory=dict)
@@ -53,8 +85,13 @@ class Tracker:
     async def start(self) -> None:
         topic = self.namespace + Topics.assignments
         # No group: the consumer is given every partition of the topic and starts at its end.
-        self._consumer = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                          auto_offset_reset="latest", fetch_max_wait_ms=50)
+        self._consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
+            fetch_max_wait_ms=50,
+        )
         await self._consumer.start()
         for _ in range(100):
             if self._consumer.assignment():
@@ -86,8 +123,9 @@ class Tracker:
             await self._consumer.stop()
 
 
-async def offer(client: aiohttp.ClientSession, tracker: Tracker, token: str, rate: float, seconds: float,
-                seed: int) -> list[Sample]:
+async def offer(
+    client: aiohttp.ClientSession, tracker: Tracker, token: str, rate: float, seconds: float, seed: int
+) -> list[Sample]:
     """Send `rate` POSTs a second for `seconds`, on schedule whatever the answers' speed."""
     rng = random.Random(seed)
     samples: list[Sample] = []
@@ -99,11 +137,12 @@ async def offer(client: aiohttp.ClientSession, tracker: Tracker, token: str, rat
         tracker.samples[rid] = sample
         samples.append(sample)
         try:
-            async with client.post("/v1/incidents", json=payload,
-                                   headers={"Authorization": f"Bearer {token}", "X-Request-ID": rid}) as r:
+            async with client.post(
+                "/v1/incidents", json=payload, headers={"Authorization": f"Bearer {token}", "X-Request-ID": rid}
+            ) as r:
                 await r.read()
                 sample.status = r.status
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             sample.status = 0
         sample.http_ms = (time.perf_counter() - sample.sent_at) * 1000
 
@@ -131,12 +170,14 @@ class OutboxTracker:
     """Matches the dispatch outbox's AssignmentCreated rows to the POSTs that caused them, by the
     correlation id each row keeps: the end-to-end clock where there is no Kafka (make run). The
     row's created_at is the dispatch transaction's commit time, on this machine's clock."""
+
     dsn: str
     samples: dict[str, Sample] = field(default_factory=dict)
     _task: asyncio.Task | None = None
 
     async def start(self) -> None:
         import asyncpg
+
         self._conn = await asyncpg.connect(self.dsn)
         self._last = await self._conn.fetchval("SELECT coalesce(max(id), 0) FROM dispatch.outbox")
         self._wall_minus_perf = time.time() - time.perf_counter()
@@ -146,7 +187,9 @@ class OutboxTracker:
         while True:
             rows = await self._conn.fetch(
                 "SELECT id, correlation_id, created_at FROM dispatch.outbox WHERE id > $1 "
-                "AND event_type LIKE '%.assignment.created.v1' ORDER BY id", self._last)
+                "AND event_type LIKE '%.assignment.created.v1' ORDER BY id",
+                self._last,
+            )
             for r in rows:
                 self._last = r["id"]
                 sample = self.samples.get(r["correlation_id"] or "")

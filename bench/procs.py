@@ -1,4 +1,5 @@
 """CPU time and peak memory of processes, read from /proc."""
+
 from __future__ import annotations
 
 import os

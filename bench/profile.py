@@ -4,6 +4,7 @@ then `rate` hotline incidents a second for `seconds`: CPU of each service per in
 end-to-end latency, and where the wait goes hop by hop (from the outboxes' and inboxes' own
 timestamps, matched by the correlation id). With `--py-spy`, each service is sampled for the
 run and the top frames are printed: the share of busy samples by library and by function."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,10 +26,19 @@ from common.auth import Role, issue_token
 from common.settings import AuthSettings
 from devstack.stack import REPO, SERVICES, Stack, StackConfig
 
-GROUPS = (("sqlalchemy", "sqlalchemy/"), ("sqlmodel", "sqlmodel/"), ("asyncpg", "asyncpg/"), ("pydantic", "pydantic"),
-          ("fastapi/starlette/uvicorn", ("fastapi/", "starlette/", "uvicorn/", "httptools", "h11")),
-          ("aiokafka", "aiokafka/"), ("cloudevents", "cloudevents/"), ("jwt", "jwt/"), ("json", "json/"),
-          ("asyncio", "asyncio/"), ("greenlet", "greenlet"))
+GROUPS = (
+    ("sqlalchemy", "sqlalchemy/"),
+    ("sqlmodel", "sqlmodel/"),
+    ("asyncpg", "asyncpg/"),
+    ("pydantic", "pydantic"),
+    ("fastapi/starlette/uvicorn", ("fastapi/", "starlette/", "uvicorn/", "httptools", "h11")),
+    ("aiokafka", "aiokafka/"),
+    ("cloudevents", "cloudevents/"),
+    ("jwt", "jwt/"),
+    ("json", "json/"),
+    ("asyncio", "asyncio/"),
+    ("greenlet", "greenlet"),
+)
 OURS = ("common/", "intake/", "dispatch/", "cases/", "ledger/", "reporting/", "monolith/")
 
 
@@ -44,30 +54,52 @@ async def hops(dsn: str, correlation_ids: list[str]) -> dict[str, float]:
             "SELECT o.correlation_id, o.event_type, o.event_id, o.created_at, o.published_at, 'cases' "
             "FROM cases.outbox o WHERE o.correlation_id = ANY($1) UNION ALL "
             "SELECT o.correlation_id, o.event_type, o.event_id, o.created_at, o.published_at, 'dispatch' "
-            "FROM dispatch.outbox o WHERE o.correlation_id = ANY($1)", correlation_ids)
+            "FROM dispatch.outbox o WHERE o.correlation_id = ANY($1)",
+            correlation_ids,
+        )
         handled = {}
         for schema in ("cases", "dispatch", "intake"):
-            for r in await conn.fetch(f"SELECT event_id, handled_at FROM {schema}.inbox WHERE event_id = ANY($1)",
-                                      [r["event_id"] for r in rows]):
+            for r in await conn.fetch(
+                f"SELECT event_id, handled_at FROM {schema}.inbox WHERE event_id = ANY($1)",
+                [r["event_id"] for r in rows],
+            ):
                 handled[(schema, r["event_id"])] = r["handled_at"]
         for r in rows:
             kind = r["event_type"].split(".")[-2]
             if r["published_at"]:
                 out[f"{r['svc']} relay: {kind} written → sent"].append(
-                    (r["published_at"] - r["created_at"]).total_seconds() * 1000)
+                    (r["published_at"] - r["created_at"]).total_seconds() * 1000
+                )
             nxt = {"reported": "cases", "opened": "dispatch", "created": "cases"}.get(kind)
             if nxt and (nxt, r["event_id"]) in handled and r["published_at"]:
                 out[f"{nxt} consumer: {kind} sent → applied"].append(
-                    (handled[(nxt, r["event_id"])] - r["published_at"]).total_seconds() * 1000)
+                    (handled[(nxt, r["event_id"])] - r["published_at"]).total_seconds() * 1000
+                )
         return {k: round(percentile(v, 50), 1) for k, v in sorted(out.items())}
     finally:
         await conn.close()
 
 
 def spy(pid: int, seconds: int, out: Path) -> subprocess.Popen:
-    return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "200",
-                             "--format", "raw", "--nonblocking", "--output", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            "py-spy",
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(seconds),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "--nonblocking",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def summarise_stacks(path: Path, top: int = 14) -> str:
@@ -78,7 +110,7 @@ def summarise_stacks(path: Path, top: int = 14) -> str:
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
         loop = next((i for i, f in enumerate(frames) if f.startswith("Runner.run ")), None)
-        frames = frames[loop + 1:] if loop is not None else frames
+        frames = frames[loop + 1 :] if loop is not None else frames
         if not frames:
             continue  # the event loop waiting in epoll: idle
         n = int(count)
@@ -94,7 +126,9 @@ def summarise_stacks(path: Path, top: int = 14) -> str:
         leaf[frames[-1].split(" (")[0]] += n
     lines = [f"    {total} busy samples"]
     lines += [f"    {name:28} {100 * n / total:5.1f} %" for name, n in by_group.most_common()]
-    lines += ["    innermost frame of ours:"] + [f"      {100 * n / total:5.1f} %  {f}" for f, n in by_own.most_common(top)]
+    lines += ["    innermost frame of ours:"] + [
+        f"      {100 * n / total:5.1f} %  {f}" for f, n in by_own.most_common(top)
+    ]
     lines += ["    innermost frame:"] + [f"      {100 * n / total:5.1f} %  {f}" for f, n in leaf.most_common(top)]
     return "\n".join(lines)
 
@@ -110,8 +144,11 @@ async def run(rate: float, seconds: int, use_spy: bool) -> None:
         token = issue_token(AuthSettings(), Role.hotline_operator, "profile-operator")
         tracker = Tracker(stack.kafka.bootstrap, stack.config.namespace)
         await tracker.start()
-        async with aiohttp.ClientSession(base_url=intake, connector=aiohttp.TCPConnector(limit=512, keepalive_timeout=3),
-                                         timeout=aiohttp.ClientTimeout(total=60)) as client:
+        async with aiohttp.ClientSession(
+            base_url=intake,
+            connector=aiohttp.TCPConnector(limit=512, keepalive_timeout=3),
+            timeout=aiohttp.ClientTimeout(total=60),
+        ) as client:
             await offer(client, tracker, token, 30, 5, seed=1)
             await asyncio.sleep(3)
             before = {s: cpu_seconds(p) for s, p in pids.items()}
@@ -129,8 +166,10 @@ async def run(rate: float, seconds: int, use_spy: bool) -> None:
         e2e = [(s.done_at - s.sent_at) * 1000 for s in done]
         http = [s.http_ms for s in samples if s.http_ms is not None]
         print(f"\n{len(done)}/{len(samples)} dispatched at {rate}/s for {seconds} s")
-        print(f"e2e p50/p95/p99 {percentile(e2e, 50):.0f}/{percentile(e2e, 95):.0f}/{percentile(e2e, 99):.0f} ms; "
-              f"intake HTTP p50/p99 {percentile(http, 50):.1f}/{percentile(http, 99):.1f} ms")
+        print(
+            f"e2e p50/p95/p99 {percentile(e2e, 50):.0f}/{percentile(e2e, 95):.0f}/{percentile(e2e, 99):.0f} ms; "
+            f"intake HTTP p50/p99 {percentile(http, 50):.1f}/{percentile(http, 99):.1f} ms"
+        )
         per = {s: (after[s] - before[s]) * 1000 / max(1, len(done)) for s in SERVICES}
         print(f"CPU ms per incident: {sum(per.values()):.2f} = " + ", ".join(f"{s} {v:.2f}" for s, v in per.items()))
         dsn = stack.postgres.url("cgzf").replace("postgresql+asyncpg", "postgresql")

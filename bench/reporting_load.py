@@ -5,6 +5,7 @@ reporting process of their own, so the stack's real topics and tables are untouc
 indicators for a month, a quarter and the year timed, the year's ranking, the circular's PDF,
 the year's case-level CSV (rows a second, the process's memory while it streams), and a rebuild
 that replays all of it from the first event."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,11 +19,11 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
+from bench.procs import cpu_seconds, postgres_pids, rss_mb
 from common.auth import Role, issue_token
 from common.clock import BEIJING
 from common.settings import AuthSettings
 from devstack.case_year import YearTotals, district, records, year
-from bench.procs import cpu_seconds, postgres_pids, rss_mb
 from devstack.stack import REPO, Stack
 
 YEAR = 2025
@@ -39,8 +40,9 @@ def generate(n: int):
 
 
 async def produce_all(bootstrap: str, namespace: str, n: int, progress) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                                linger_ms=20, max_batch_size=512 * 1024)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20, max_batch_size=512 * 1024
+    )
     await producer.start()
     partitioner = DefaultPartitioner()
     batches: dict[tuple[str, int], object] = {}
@@ -82,12 +84,34 @@ async def measure(stack: Stack, n: int, progress) -> dict:
     stack.postgres.create_database(database)
     port = stack.config.port_base + 20
     env = stack.service_env("reporting")
-    env.update({"REPORTING_DATABASE_URL": stack.postgres.url(database), "REPORTING_KAFKA_NAMESPACE": namespace,
-                "REPORTING_CONSUMER_BATCH_SIZE": "5000"})
+    env.update(
+        {
+            "REPORTING_DATABASE_URL": stack.postgres.url(database),
+            "REPORTING_KAFKA_NAMESPACE": namespace,
+            "REPORTING_CONSUMER_BATCH_SIZE": "5000",
+        }
+    )
     log = open(stack.log_dir / "bench-reporting.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "reporting.service:app", "--factory", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "reporting.service:app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     admin = {"Authorization": f"Bearer {issue_token(AuthSettings(), Role.admin, 'bench')}"}
     out: dict = {}
     try:
@@ -142,8 +166,9 @@ async def measure(stack: Stack, n: int, progress) -> dict:
             sampling = asyncio.create_task(_sample_rss(proc.pid, rss))
             t = time.perf_counter()
             rows = 0
-            async with client.stream("GET", f"/v1/reports/facts.csv?from={YEAR}-01-01&to={YEAR}-12-31",
-                                     headers=admin, timeout=600) as r:
+            async with client.stream(
+                "GET", f"/v1/reports/facts.csv?from={YEAR}-01-01&to={YEAR}-12-31", headers=admin, timeout=600
+            ) as r:
                 async for chunk in r.aiter_bytes():
                     rows += chunk.count(b"\n")
             elapsed = time.perf_counter() - t
@@ -151,12 +176,15 @@ async def measure(stack: Stack, n: int, progress) -> dict:
             out["facts_rows"] = rows - 1
             out["facts_rows_per_s"] = round((rows - 1) / elapsed)
             out["facts_rss_before_mb"], out["facts_rss_peak_mb"] = round(rss[0]), round(max(rss))
-            progress(f"  facts.csv: {rows - 1:,} rows in {elapsed:.1f} s = {out['facts_rows_per_s']:,} rows/s; "
-                     "reporting's memory"
-                     f"  {out['facts_rss_before_mb']} MB before, {out['facts_rss_peak_mb']} MB at most")
+            progress(
+                f"  facts.csv: {rows - 1:,} rows in {elapsed:.1f} s = {out['facts_rows_per_s']:,} rows/s; "
+                "reporting's memory"
+                f"  {out['facts_rss_before_mb']} MB before, {out['facts_rss_peak_mb']} MB at most"
+            )
 
-            year_before = (await client.get(f"/v1/reports/indicators?period=year&at={YEAR}&by=squad",
-                                            headers=admin)).json()
+            year_before = (
+                await client.get(f"/v1/reports/indicators?period=year&at={YEAR}&by=squad", headers=admin)
+            ).json()
             progress("rebuilding reporting's read model from the first event")
             cpu_before = cpu_split(proc.pid, stack)
             t = time.perf_counter()
@@ -166,12 +194,13 @@ async def measure(stack: Stack, n: int, progress) -> dict:
             cpu_after = cpu_split(proc.pid, stack)
             out["rebuild_cpu_share"] = {k: round((cpu_after[k] - cpu_before[k]) / elapsed, 2) for k in cpu_after}
             out["rebuild_events_per_s"] = round(total / elapsed)
-            again = (await client.get(f"/v1/reports/indicators?period=year&at={YEAR}&by=squad",
-                                      headers=admin)).json()
+            again = (await client.get(f"/v1/reports/indicators?period=year&at={YEAR}&by=squad", headers=admin)).json()
             out["rebuild_report_identical"] = again["rows"] == year_before["rows"]
-            progress(f"rebuild: {total:,} events in {elapsed:.1f} s = {out['rebuild_events_per_s']:,} events/s; "
-                     f"cores busy: {out['rebuild_cpu_share']}; the year's figures identical: "
-                     f"{out['rebuild_report_identical']}")
+            progress(
+                f"rebuild: {total:,} events in {elapsed:.1f} s = {out['rebuild_events_per_s']:,} events/s; "
+                f"cores busy: {out['rebuild_cpu_share']}; the year's figures identical: "
+                f"{out['rebuild_report_identical']}"
+            )
     finally:
         proc.terminate()
         proc.wait(30)
@@ -189,9 +218,11 @@ async def measure(stack: Stack, n: int, progress) -> dict:
 
 def cpu_split(reporting_pid: int, stack: Stack) -> dict[str, float]:
     """CPU seconds so far of the reporting process, all PostgreSQL processes, and Kafka."""
-    return {"reporting": cpu_seconds(reporting_pid),
-            "postgres": sum(cpu_seconds(p) for p in postgres_pids(stack.postgres.data_dir)),
-            "kafka": cpu_seconds(stack.kafka.pid())}
+    return {
+        "reporting": cpu_seconds(reporting_pid),
+        "postgres": sum(cpu_seconds(p) for p in postgres_pids(stack.postgres.data_dir)),
+        "kafka": cpu_seconds(stack.kafka.pid()),
+    }
 
 
 async def _sample_rss(pid: int, into: list[float]) -> None:
@@ -210,8 +241,10 @@ async def _wait_applied(status, total: int, progress, timeout_s: float) -> None:
         if n >= total and s["months_pending"] == 0:
             return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"reporting applied {n:,} of {total:,} events in {timeout_s:.0f} s "
-                               f"({s['months_pending']} months pending)")
+            raise RuntimeError(
+                f"reporting applied {n:,} of {total:,} events in {timeout_s:.0f} s "
+                f"({s['months_pending']} months pending)"
+            )
         if n // 500_000 != last // 500_000:
             progress(f"  applied {n:,} of {total:,}")
         last = n

@@ -1,5 +1,6 @@
 """Fixtures: the real PostgreSQL and Apache Kafka, started once per run by the suite itself.
 If either cannot start, the run fails and says why: integration tests are never skipped."""
+
 from __future__ import annotations
 
 import contextlib

@@ -3,7 +3,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -15,8 +16,9 @@ INCIDENT = {
 }
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], until: Callable[[T], bool], timeout_s: float = 15,
-                     what: str = "condition") -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T]], until: Callable[[T], bool], timeout_s: float = 15, what: str = "condition"
+) -> T:
     """Poll until `until(value)` holds; fail with the last value seen."""
     deadline = time.monotonic() + timeout_s
     value = await probe()
@@ -34,6 +36,7 @@ def photo_bytes(colour: tuple[int, int, int] = (200, 40, 40), fmt: str = "JPEG",
 
     import pillow_heif
     from PIL import Image
+
     pillow_heif.register_heif_opener()
     buf = io.BytesIO()
     Image.new("RGB", size, colour).save(buf, format=fmt, **({"exif": exif} if exif is not None else {}))
@@ -44,10 +47,18 @@ SQUAD_LEADER = ("squad_leader", "leader-ruhe", "sq-ruhe")
 MONITOR = ("field_monitor", "monitor-3", None)
 
 
-async def handle(client, case_id: str, outcome: str = "resolved", merchant_id: str | None = None,
-                 who=SQUAD_LEADER, before: int = 1, after: int = 1):
+async def handle(
+    client,
+    case_id: str,
+    outcome: str = "resolved",
+    merchant_id: str | None = None,
+    who=SQUAD_LEADER,
+    before: int = 1,
+    after: int = 1,
+):
     """处置反馈 by the squad, with before and after photos."""
     from tests.conftest import auth
+
     files = [("before", (f"b{i}.jpg", photo_bytes((10 * i, 80, 80)), "image/jpeg")) for i in range(before)]
     files += [("after", (f"a{i}.jpg", photo_bytes((80, 10 * i, 200)), "image/jpeg")) for i in range(after)]
     data = {"outcome": outcome, **({"merchant_id": merchant_id} if merchant_id else {})}
@@ -57,6 +68,7 @@ async def handle(client, case_id: str, outcome: str = "resolved", merchant_id: s
 async def handle_and_close(client, case_id: str, outcome: str = "resolved", merchant_id: str | None = None):
     """The squad handles the case, a field monitor checks it on site and it closes."""
     from tests.conftest import auth
+
     r = await handle(client, case_id, outcome, merchant_id)
     assert r.status_code == 200, r.text
     r = await client.post(f"/v1/cases/{case_id}/check", json={"passed": True}, headers=auth(*MONITOR))
@@ -71,6 +83,7 @@ async def served(app, port: int | None = None):
     import uvicorn
 
     from devstack.ports import free_port
+
     port = port or free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(srv.serve())
@@ -90,11 +103,21 @@ async def register_merchant(client, name: str, lon: float, lat: float, grid_id: 
     """A merchant in the ledger, once the ledger has placed it in its grid (it learns the grids
     from dispatch's events, so right after start it may place it a moment later)."""
     from tests.conftest import auth
+
     clerk = auth("ledger_clerk")
-    body = {"name": name, "operator": "王某", "address": "汝河路 88 号", "business_nature": "餐饮",
-            "location": {"lon": lon, "lat": lat}, **fields}
+    body = {
+        "name": name,
+        "operator": "王某",
+        "address": "汝河路 88 号",
+        "business_nature": "餐饮",
+        "location": {"lon": lon, "lat": lat},
+        **fields,
+    }
     r = await client.post("/v1/merchants", headers=clerk, json=body)
     assert r.status_code == 201, r.text
-    placed = await eventually(lambda: client.get(f"/v1/merchants/{r.json()['id']}", headers=clerk),
-                              lambda m: m.json()["grid_id"] == grid_id, what=f"{name} placed in {grid_id}")
+    placed = await eventually(
+        lambda: client.get(f"/v1/merchants/{r.json()['id']}", headers=clerk),
+        lambda m: m.json()["grid_id"] == grid_id,
+        what=f"{name} placed in {grid_id}",
+    )
     return placed.json()

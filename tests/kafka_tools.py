@@ -1,4 +1,5 @@
 """Reading and writing raw records on the test broker, outside the platform's own code."""
+
 from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -23,7 +24,7 @@ async def read_topic(bootstrap: str, topic: str) -> list:
         records = []
         while True:
             positions = [await consumer.position(tp) for tp in tps]
-            if all(pos >= end[tp] for pos, tp in zip(positions, tps)):
+            if all(pos >= end[tp] for pos, tp in zip(positions, tps, strict=True)):
                 return records
             batch = await consumer.getmany(timeout_ms=1000)
             for msgs in batch.values():
@@ -34,7 +35,7 @@ async def read_topic(bootstrap: str, topic: str) -> list:
 
 def as_cloudevent(record):
     """Parse with the cloudevents SDK; raises if the record is not a valid binary-mode CloudEvent."""
-    message = ce_kafka.KafkaMessage(headers={k: v for k, v in record.headers}, key=record.key, value=record.value)
+    message = ce_kafka.KafkaMessage(headers=dict(record.headers), key=record.key, value=record.value)
     return ce_kafka.from_binary_event(message)
 
 

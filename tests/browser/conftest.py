@@ -1,5 +1,6 @@
 """The platform served by uvicorn on the real PostgreSQL, for the browser tests: with `make run`'s
 demo sign-in (`server`), or signing in through a real Keycloak (`sso_server`)."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,9 @@ from tests.helpers import served
 @pytest.fixture
 async def server(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("AUTH_DEMO_SIGN_IN", "true")
-    services = build_services(database_url, InMemoryTransport(), relay_poll_interval_s=0.2,
-                              object_store_url=f"file:{tmp_path}/objects")
+    services = build_services(
+        database_url, InMemoryTransport(), relay_poll_interval_s=0.2, object_store_url=f"file:{tmp_path}/objects"
+    )
     async with served(build_app(services, demo_people=DEMO_PEOPLE)) as url:
         yield url
 
@@ -42,8 +44,9 @@ async def sso_server(database_url, tmp_path, monkeypatch, keycloak):
     monkeypatch.setenv("AUTH_SESSION_RECHECK_S", "1")  # a disabled account is out at the next second's request
     port = free_port()
     keycloak.allow([f"http://127.0.0.1:{port}"])
-    services = build_services(database_url, InMemoryTransport(), relay_poll_interval_s=0.2,
-                              object_store_url=f"file:{tmp_path}/objects")
+    services = build_services(
+        database_url, InMemoryTransport(), relay_poll_interval_s=0.2, object_store_url=f"file:{tmp_path}/objects"
+    )
     async with served(build_app(services), port=port) as url:
         yield url
 

@@ -2,11 +2,13 @@
 against the whole platform served by uvicorn on the real PostgreSQL. A case posted at intake
 arrives live, is dispatched from the queue, and appears on the squad's board; the documented
 SSE API carries the same change to another console vendor, filtered by squad."""
+
 from __future__ import annotations
 
 import asyncio
 import json
 import time
+from datetime import UTC
 from pathlib import Path
 
 import httpx
@@ -24,8 +26,9 @@ SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
 
 async def _sse(base: str, bearer: str, into: list, ready: asyncio.Event) -> None:
     async with httpx.AsyncClient(timeout=None) as client:
-        async with client.stream("GET", f"{base}/v1/assignments/stream",
-                                 headers={"Authorization": f"Bearer {bearer}"}) as r:
+        async with client.stream(
+            "GET", f"{base}/v1/assignments/stream", headers={"Authorization": f"Bearer {bearer}"}
+        ) as r:
             assert r.headers["content-type"].startswith("text/event-stream")
             event = None
             async for line in r.aiter_lines():
@@ -40,10 +43,10 @@ async def _sse(base: str, bearer: str, into: list, ready: asyncio.Event) -> None
 async def test_a_new_case_arrives_live_is_dispatched_and_the_board_changes(server):
     ruhe_events, xushui_events = [], []
     ready = [asyncio.Event(), asyncio.Event()]
-    streams = [asyncio.create_task(_sse(server, token("squad_leader", "leader-ruhe", "sq-ruhe"), ruhe_events,
-                                        ready[0])),
-               asyncio.create_task(_sse(server, token("squad_leader", "leader-xushui", "sq-xushui"), xushui_events,
-                                        ready[1]))]
+    streams = [
+        asyncio.create_task(_sse(server, token("squad_leader", "leader-ruhe", "sq-ruhe"), ruhe_events, ready[0])),
+        asyncio.create_task(_sse(server, token("squad_leader", "leader-xushui", "sq-xushui"), xushui_events, ready[1])),
+    ]
     async with async_playwright() as pw, httpx.AsyncClient(base_url=server) as api:
         assert (await api.get("/v1/assignments/stream")).status_code == 401
         browser = await launch(pw)
@@ -57,8 +60,11 @@ async def test_a_new_case_arrives_live_is_dispatched_and_the_board_changes(serve
 
         # outside every grid: the case waits in the queue for the dispatcher
         posted_at = time.monotonic()
-        r = await api.post("/v1/incidents", json={**INCIDENT, "location": {"lon": 113.70, "lat": 34.70}},
-                           headers=auth("hotline_operator"))
+        r = await api.post(
+            "/v1/incidents",
+            json={**INCIDENT, "location": {"lon": 113.70, "lat": 34.70}},
+            headers=auth("hotline_operator"),
+        )
         assert r.status_code == 201, r.text
         row = page.locator("#queue .q").first
         await row.wait_for(timeout=10_000)
@@ -105,11 +111,23 @@ async def test_a_patrol_post_not_checked_in_turns_red_on_the_console(server):
     """严管区定岗: a post whose shift started half an hour ago and nobody checked in. The deadline
     tick (every 5 s) raises the missed-post alert, and the console shows it without reloading."""
     from datetime import datetime, timedelta
+
     from dispatch.domain.deadlines import BEIJING
+
     started = datetime.now(BEIJING) - timedelta(minutes=30)
-    post = {"name": "测试小学校门", "kind": "school", "squad_id": "sq-ruhe", "location": {"lon": 113.61, "lat": 34.73},
-            "windows": [{"start": started.strftime("%H:%M"),
-                         "end": (started + timedelta(minutes=90)).strftime("%H:%M"), "days": "daily"}]}
+    post = {
+        "name": "测试小学校门",
+        "kind": "school",
+        "squad_id": "sq-ruhe",
+        "location": {"lon": 113.61, "lat": 34.73},
+        "windows": [
+            {
+                "start": started.strftime("%H:%M"),
+                "end": (started + timedelta(minutes=90)).strftime("%H:%M"),
+                "days": "daily",
+            }
+        ],
+    }
     async with async_playwright() as pw, httpx.AsyncClient(base_url=server) as api:
         browser = await launch(pw)
         page = await browser.new_page(viewport={"width": 1400, "height": 900})
@@ -118,9 +136,11 @@ async def test_a_patrol_post_not_checked_in_turns_red_on_the_console(server):
         await sign_in_demo(page, f"{server}/console", "马超")  # 汝河中队's leader
         await page.locator("#live", has_text="实时").wait_for(timeout=15_000)
         assert (await api.put("/v1/patrol-posts/post-test-gate", json=post, headers=auth("admin"))).status_code == 200
-        r = await api.post("/v1/patrol-posts/post-test-gate/roster",
-                           json={"officer_id": "sq-ruhe-o2", "first_day": started.date().isoformat()},
-                           headers=auth("squad_leader", "leader-ruhe", "sq-ruhe"))
+        r = await api.post(
+            "/v1/patrol-posts/post-test-gate/roster",
+            json={"officer_id": "sq-ruhe-o2", "first_day": started.date().isoformat()},
+            headers=auth("squad_leader", "leader-ruhe", "sq-ruhe"),
+        )
         assert r.status_code == 201, r.text
         shift = page.locator(f'#patrols .shift[data-shift="{r.json()[0]["id"]}"]')
         await shift.wait_for(timeout=10_000)  # the roster arrived live
@@ -135,18 +155,21 @@ async def test_a_patrol_post_not_checked_in_turns_red_on_the_console(server):
 
 
 async def test_in_november_the_administrator_is_warned_on_the_console_until_next_years_holidays_are_loaded(
-        database_url, tmp_path, monkeypatch):
-    from datetime import datetime, timezone
+    database_url, tmp_path, monkeypatch
+):
+    from datetime import datetime
 
     from common.clock import FixedClock
     from common.messaging.memory import InMemoryTransport
     from devstack.people import DEMO_PEOPLE
     from monolith.app import build_app, build_services
     from tests.helpers import served
+
     monkeypatch.setenv("AUTH_DEMO_SIGN_IN", "true")
-    clock = FixedClock(datetime(2026, 11, 16, 2, 0, tzinfo=timezone.utc))
-    services = build_services(database_url, InMemoryTransport(), clock=clock,
-                              object_store_url=f"file:{tmp_path}/objects")
+    clock = FixedClock(datetime(2026, 11, 16, 2, 0, tzinfo=UTC))
+    services = build_services(
+        database_url, InMemoryTransport(), clock=clock, object_store_url=f"file:{tmp_path}/objects"
+    )
     async with served(build_app(services, demo_people=DEMO_PEOPLE)) as url, async_playwright() as pw:
         async with httpx.AsyncClient(base_url=url) as api:
             status = (await api.get("/v1/calendar/status", headers=auth("admin"))).json()
@@ -164,8 +187,11 @@ async def test_in_november_the_administrator_is_warned_on_the_console_until_next
             await officer.locator("#live", has_text="实时").wait_for(timeout=15_000)
             await expect(officer.locator("#calendar-warning")).to_be_hidden()
             async with httpx.AsyncClient(base_url=url) as api:
-                assert (await api.put("/v1/calendar/2027-01-01", json={"kind": "holiday", "name": "元旦"},
-                                      headers=auth("admin"))).status_code == 200
+                assert (
+                    await api.put(
+                        "/v1/calendar/2027-01-01", json={"kind": "holiday", "name": "元旦"}, headers=auth("admin")
+                    )
+                ).status_code == 200
             await admin.reload()
             await admin.locator("#live", has_text="实时").wait_for(timeout=15_000)
             await expect(warning).to_be_hidden()

@@ -1,6 +1,7 @@
 """An owner registers a dog online in Debian's Chromium (a phone-sized page, photos included, no
 trip needed), the clerk approves it on the ledger's page, and the owner follows it to the tag's
 tracking number."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,10 +28,17 @@ async def test_an_owner_applies_online_the_clerk_approves_and_the_owner_sees_the
         errors = []
         owner.on("pageerror", lambda e: errors.append(str(e)))
         await owner.goto(f"{server}/dogs/apply")
-        for field, value in (("owner_name", "刘女士"), ("owner_id_number", "410102199001011234"),
-                             ("owner_phone", "13903711234"), ("owner_address", "汝河路 12 号院 3 号楼"),
-                             ("dog_name", "豆豆"), ("breed", "柯基犬"), ("birth_date", "2026-01-10"),
-                             ("rabies_certificate", "ZY-2026-88123"), ("vaccinated_on", "2026-11-01")):
+        for field, value in (
+            ("owner_name", "刘女士"),
+            ("owner_id_number", "410102199001011234"),
+            ("owner_phone", "13903711234"),
+            ("owner_address", "汝河路 12 号院 3 号楼"),
+            ("dog_name", "豆豆"),
+            ("breed", "柯基犬"),
+            ("birth_date", "2026-01-10"),
+            ("rabies_certificate", "ZY-2026-88123"),
+            ("vaccinated_on", "2026-11-01"),
+        ):
             await owner.fill(f"#{field}", value)
         await owner.select_option("#sex", "female")
         await owner.select_option("#size", "small")

@@ -2,6 +2,7 @@
 imported through the page with its per-row report, the register searched and mapped by colour,
 a merchant's page with its card and letter to print; a role that does not keep the register is
 told so."""
+
 from __future__ import annotations
 
 from pathlib import Path

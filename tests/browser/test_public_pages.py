@@ -2,6 +2,7 @@
 driven by Playwright), against the whole platform served by uvicorn on the real PostgreSQL. A
 report is filed with a photo and the phone's location, its status is read back by the tracking
 token, and once the case is closed the citizen rates it on the tracking page."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,10 +26,15 @@ async def test_a_citizen_files_a_report_with_a_photo_and_follows_it_by_token(ser
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as pw, httpx.AsyncClient(base_url=server, timeout=30) as api:
         browser = await launch(pw)
-        phone = await browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                          is_mobile=True, has_touch=True, locale="zh-CN",
-                                          geolocation={"longitude": 113.6205, "latitude": 34.7502},
-                                          permissions=["geolocation"])
+        phone = await browser.new_context(
+            viewport={"width": 390, "height": 844},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN",
+            geolocation={"longitude": 113.6205, "latitude": 34.7502},
+            permissions=["geolocation"],
+        )
         page = await phone.new_page()
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -47,8 +53,12 @@ async def test_a_citizen_files_a_report_with_a_photo_and_follows_it_by_token(ser
         await page.click("#locate")  # then the phone's own position
         await page.locator("#where", has_text="手机定位: 113.6205, 34.7502").wait_for()
         await page.fill("#description", "汝河路建设路口东北角有三个水果摊占道经营, 行人只能走机动车道")
-        await page.set_input_files("#photos", files=[{"name": "现场.jpg", "mimeType": "image/jpeg",
-                                                     "buffer": photo_bytes((180, 60, 30), size=(320, 240))}])
+        await page.set_input_files(
+            "#photos",
+            files=[
+                {"name": "现场.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes((180, 60, 30), size=(320, 240))}
+            ],
+        )
         await page.locator("#thumbs img").wait_for()
         await page.screenshot(path=str(SHOTS / "report-form.png"), full_page=True)
         await page.click("#submit")
@@ -74,19 +84,31 @@ async def test_a_citizen_files_a_report_with_a_photo_and_follows_it_by_token(ser
         await page.screenshot(path=str(SHOTS / "track-received.png"), full_page=True)
 
         # the bureau verifies, files, dispatches, handles and closes it
-        case_id = (await eventually(lambda: api.get(f"/v1/incidents/{incident['id']}", headers=DISPATCHER),
-                                    lambda r: r.json()["case_id"], what="a case")).json()["case_id"]
+        case_id = (
+            await eventually(
+                lambda: api.get(f"/v1/incidents/{incident['id']}", headers=DISPATCHER),
+                lambda r: r.json()["case_id"],
+                what="a case",
+            )
+        ).json()["case_id"]
         r = await api.post(f"/v1/cases/{case_id}/verify", json={"confirmed": True}, headers=auth(*MONITOR))
         assert r.status_code == 200, r.text
         assert (await api.post(f"/v1/cases/{case_id}/file", json={}, headers=DISPATCHER)).status_code == 200
-        await eventually(lambda: api.get(f"/v1/cases/{case_id}", headers=DISPATCHER),
-                         lambda r: r.json()["status"] == "dispatched", what="dispatched")
-        r = await api.post(f"/v1/cases/{case_id}/notes", json={"text": "汝河中队已到场, 摊贩已劝离", "public": True},
-                           headers=DISPATCHER)
+        await eventually(
+            lambda: api.get(f"/v1/cases/{case_id}", headers=DISPATCHER),
+            lambda r: r.json()["status"] == "dispatched",
+            what="dispatched",
+        )
+        r = await api.post(
+            f"/v1/cases/{case_id}/notes",
+            json={"text": "汝河中队已到场, 摊贩已劝离", "public": True},
+            headers=DISPATCHER,
+        )
         assert r.status_code == 204
         await handle_and_close(api, case_id)
-        await eventually(lambda: api.get(f"/public/v1/reports/{token}"), lambda r: r.json()["can_rate"],
-                         what="closed and rateable")
+        await eventually(
+            lambda: api.get(f"/public/v1/reports/{token}"), lambda r: r.json()["can_rate"], what="closed and rateable"
+        )
 
         await page.reload()
         await page.locator("#status", has_text="已办结").wait_for(timeout=15_000)
@@ -106,12 +128,18 @@ async def test_a_citizen_files_a_report_with_a_photo_and_follows_it_by_token(ser
         await browser.close()
     assert errors == []
     async with httpx.AsyncClient(base_url=server) as api:
-        evaluated = await eventually(lambda: api.get(f"/v1/cases/{case_id}", headers=DISPATCHER),
-                                     lambda r: r.json()["status"] == "evaluated", what="case evaluated")
+        evaluated = await eventually(
+            lambda: api.get(f"/v1/cases/{case_id}", headers=DISPATCHER),
+            lambda r: r.json()["status"] == "evaluated",
+            what="case evaluated",
+        )
         assert evaluated.json()["rating"] == "satisfied"
         month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")  # the bureau's month of the rating
-        report = await eventually(lambda: api.get(f"/v1/reports/monthly?month={month}", headers=auth("supervisor")),
-                                  lambda r: r.json()["rated"] == 1, what="the rating counted")
+        report = await eventually(
+            lambda: api.get(f"/v1/reports/monthly?month={month}", headers=auth("supervisor")),
+            lambda r: r.json()["rated"] == 1,
+            what="the rating counted",
+        )
         assert report.json()["satisfied"] == 1 and report.json()["satisfaction_rate"] == 1.0
 
 
@@ -128,6 +156,7 @@ async def test_the_api_documentation_opens_with_the_network_to_the_outside_cut(s
             else:
                 outside.append(route.request.url)
                 await route.abort()
+
         await context.route("**/*", only_ours)
         page = await context.new_page()
         errors = []

@@ -2,6 +2,7 @@
 on the page's figures within seconds (the page polls every second), the charts load, the squads'
 table is there; a squad leader sees the squad's own row and no circular; a clerk is told the page
 is not theirs."""
+
 from __future__ import annotations
 
 import time
@@ -42,18 +43,32 @@ async def test_the_leaders_dashboard_shows_a_new_report_within_seconds(server):
         posted_at = time.monotonic()
         r = await api.post("/v1/incidents", json=INCIDENT, headers=auth("hotline_operator"))
         assert r.status_code == 201, r.text
-        await eventually(lambda: _tile(page, "received"), lambda n: n == before + 1, timeout_s=10,
-                         what="today's 受理 up by one on the page")
+        await eventually(
+            lambda: _tile(page, "received"),
+            lambda n: n == before + 1,
+            timeout_s=10,
+            what="today's 受理 up by one on the page",
+        )
         shown_s = time.monotonic() - posted_at
-        await eventually(lambda: _tile(page, "dispatched"), lambda n: n is not None and n >= 1, timeout_s=10,
-                         what="today's 派遣 on the page")
-        await eventually(lambda: page.get_attribute("#trend", "src"), lambda src: src != trend_src,
-                         what="the charts drawn again after the event")
+        await eventually(
+            lambda: _tile(page, "dispatched"),
+            lambda n: n is not None and n >= 1,
+            timeout_s=10,
+            what="today's 派遣 on the page",
+        )
+        await eventually(
+            lambda: page.get_attribute("#trend", "src"),
+            lambda src: src != trend_src,
+            what="the charts drawn again after the event",
+        )
         print(f"\ndashboard: a report posted shows on the page {shown_s * 1000:.0f} ms later")
 
         for chart in ("trend", "map", "categories"):
-            await eventually(lambda: page.evaluate(f"document.getElementById('{chart}').naturalWidth"),
-                             lambda w: w > 0, what=f"the {chart} chart drawn")
+            await eventually(
+                lambda: page.evaluate(f"document.getElementById('{chart}').naturalWidth"),
+                lambda w: w > 0,
+                what=f"the {chart} chart drawn",
+            )
         rows = page.locator("#ranking tbody tr")
         await eventually(rows.count, lambda n: n >= 6, what="every squad in the table")
         assert await page.locator("#circular").is_visible()

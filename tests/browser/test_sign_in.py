@@ -3,6 +3,7 @@
 The session is a cookie the page cannot read; a forged or expired one is refused; a request that
 changes something without the session's CSRF token is refused; signing out ends the session here
 and at the provider."""
+
 from __future__ import annotations
 
 import asyncio
@@ -61,6 +62,7 @@ async def _only_own_squad(page) -> None:
 
 # -- make run: the built-in demo sign-in ------------------------------------------------------------
 
+
 async def test_make_run_demo_sign_in_console_csrf_expiry_and_sign_out(server, database_url):
     async with async_playwright() as pw:
         browser = await launch(pw)
@@ -109,8 +111,7 @@ async def test_make_run_demo_sign_in_console_csrf_expiry_and_sign_out(server, da
 
         # a forged cookie is no session
         forged = await browser.new_context()
-        await forged.add_cookies([{"name": "cgzf_console", "value": "forged-" + cookie["value"][7:],
-                                   "url": server}])
+        await forged.add_cookies([{"name": "cgzf_console", "value": "forged-" + cookie["value"][7:], "url": server}])
         fpage = await forged.new_page()
         await fpage.goto(f"{server}/console")
         assert "/console/auth/demo" in fpage.url
@@ -129,8 +130,7 @@ async def test_make_run_demo_sign_in_console_csrf_expiry_and_sign_out(server, da
         sessions = [c for c in await both.cookies() if c["name"].startswith("cgzf_") and c["name"] != "cgzf_demo"]
         assert [c["name"] for c in sessions] == ["cgzf_console"], sessions
         ledger_session = await bpage.evaluate("async () => (await fetch('/ledger/auth/session')).json()")
-        status, body = await bpage.evaluate(CSRF_PROBE, [f"/v1/points/{uuid.uuid4()}/decision",
-                                                         ledger_session["csrf"]])
+        status, body = await bpage.evaluate(CSRF_PROBE, [f"/v1/points/{uuid.uuid4()}/decision", ledger_session["csrf"]])
         assert status != 403, body  # the ledger's token is the session's: the rule answers (a missing point)
         await bpage.locator("#logout button").click()  # signing out of the ledger signs out of the console
         await bpage.locator("h1", has_text="已退出").wait_for(timeout=10_000)
@@ -159,6 +159,7 @@ async def test_without_a_provider_or_the_demo_nobody_signs_in(database_url, tmp_
     from devstack.people import DEMO_PEOPLE
     from monolith.app import build_app, build_services
     from tests.helpers import served
+
     services = build_services(database_url, InMemoryTransport(), object_store_url=f"file:{tmp_path}/objects")
     async with served(build_app(services, demo_people=DEMO_PEOPLE)) as url, httpx.AsyncClient(base_url=url) as web:
         r = await web.get("/console/auth/demo")  # not switched on: no demo sign-in
@@ -168,6 +169,7 @@ async def test_without_a_provider_or_the_demo_nobody_signs_in(database_url, tmp_
 
 
 # -- a real identity provider: Keycloak -----------------------------------------------------------
+
 
 async def _keycloak_sign_in(page, keycloak, username: str, password: str) -> None:
     await page.locator("#username").wait_for(timeout=20_000)
@@ -179,14 +181,26 @@ async def _keycloak_sign_in(page, keycloak, username: str, password: str) -> Non
 
 async def test_staff_sign_in_through_keycloak(sso_server, keycloak):
     from devstack.people import DEMO_PEOPLE
+
     people = {p.username: p for p in DEMO_PEOPLE}
     with keycloak.admin() as admin:  # one person with no role, one officer the directory has not met
-        for username, roles, groups in (("visitor-0001", [], []),
-                                        ("sq-ruhe-o9", ["squad_officer"], ["/squads/sq-ruhe"])):
-            r = admin.post("/zhongyuan/users", json={
-                "username": username, "enabled": True, "firstName": "新人" if roles else "访客", "lastName": "测试",
-                "email": f"{username}@zhongyuan.example.cn", "emailVerified": True, "groups": groups,
-                "credentials": [{"type": "password", "value": "zy-test-2026", "temporary": False}]})
+        for username, roles, groups in (
+            ("visitor-0001", [], []),
+            ("sq-ruhe-o9", ["squad_officer"], ["/squads/sq-ruhe"]),
+        ):
+            r = admin.post(
+                "/zhongyuan/users",
+                json={
+                    "username": username,
+                    "enabled": True,
+                    "firstName": "新人" if roles else "访客",
+                    "lastName": "测试",
+                    "email": f"{username}@zhongyuan.example.cn",
+                    "emailVerified": True,
+                    "groups": groups,
+                    "credentials": [{"type": "password", "value": "zy-test-2026", "temporary": False}],
+                },
+            )
             assert r.status_code in (201, 409), r.text
             user = admin.get("/zhongyuan/users", params={"username": username, "exact": "true"}).json()[0]
             if roles:
@@ -262,9 +276,12 @@ async def test_staff_sign_in_through_keycloak(sso_server, keycloak):
 
         async def ruhe():
             return await api.get("/v1/directory", headers=auth("dispatcher"))
-        directory = await eventually(ruhe, lambda r: any(
-            p["id"] == sub for s in r.json()["squads"] if s["id"] == "sq-ruhe" for p in s["people"]),
-            what="sq-ruhe-o9 in 汝河中队")
+
+        directory = await eventually(
+            ruhe,
+            lambda r: any(p["id"] == sub for s in r.json()["squads"] if s["id"] == "sq-ruhe" for p in s["people"]),
+            what="sq-ruhe-o9 in 汝河中队",
+        )
         person = next(p for s in directory.json()["squads"] for p in s["people"] if p["id"] == sub)
         assert person["name"] == "新人" and person["position"] == "队员" and person["role"] == "squad_officer"
         assert errors == []
@@ -273,6 +290,7 @@ async def test_staff_sign_in_through_keycloak(sso_server, keycloak):
 
 async def _signed_in_through_keycloak(browser, sso_server, keycloak, username: str):
     from devstack.people import DEMO_PEOPLE
+
     password = next(p.password for p in DEMO_PEOPLE if p.username == username)
     context = await browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     page = await context.new_page()
@@ -298,6 +316,7 @@ async def test_a_callback_minted_in_another_browser_signs_nobody_in(sso_server, 
             answer = await route.fetch(max_redirects=0)
             minted.append(answer.headers["location"])
             await route.fulfill(status=200, body="stopped")
+
         await attacker.route("**/login-actions/authenticate**", keep)
         await attacker.goto(f"{sso_server}/console")
         await _keycloak_sign_in(attacker, keycloak, "sq-ruhe-o1", "zy-ruhe-2026")
@@ -313,14 +332,16 @@ async def test_a_callback_minted_in_another_browser_signs_nobody_in(sso_server, 
 async def _sessions_of(database_url: str, subject: str) -> int:
     engine = create_async_engine(database_url)
     async with engine.begin() as db:
-        n = (await db.execute(text("SELECT count(*) FROM dispatch.web_sessions WHERE subject = :s"),
-                              {"s": subject})).scalar_one()
+        n = (
+            await db.execute(text("SELECT count(*) FROM dispatch.web_sessions WHERE subject = :s"), {"s": subject})
+        ).scalar_one()
     await engine.dispose()
     return n
 
 
 async def test_the_provider_ends_a_session_at_once_and_a_disabled_person_is_out_within_the_recheck(
-        sso_server, keycloak, database_url):
+    sso_server, keycloak, database_url
+):
     async with async_playwright() as pw:
         browser = await launch(pw)
         desk, dispatcher = await _signed_in_through_keycloak(browser, sso_server, keycloak, "disp-0001")
@@ -331,8 +352,12 @@ async def test_the_provider_ends_a_session_at_once_and_a_disabled_person_is_out_
             assert await _sessions_of(database_url, "disp-0001") == 1
             admin.post("/zhongyuan/users/disp-0001/logout").raise_for_status()
             # gone without a request of ours: the provider's back-channel logout ended it
-            await eventually(lambda: _sessions_of(database_url, "disp-0001"), lambda n: n == 0, timeout_s=20,
-                             what="the provider's back-channel logout")
+            await eventually(
+                lambda: _sessions_of(database_url, "disp-0001"),
+                lambda n: n == 0,
+                timeout_s=20,
+                what="the provider's back-channel logout",
+            )
             again = await desk.new_page()
             await again.goto(f"{sso_server}/console/auth/signed-out")
             assert not await _signed_in(again)
@@ -341,8 +366,12 @@ async def test_the_provider_ends_a_session_at_once_and_a_disabled_person_is_out_
             user = admin.get("/zhongyuan/users/sq-ruhe-o1").json()
             admin.put("/zhongyuan/users/sq-ruhe-o1", json={**user, "enabled": False}).raise_for_status()
             try:
-                await eventually(lambda: _signed_in(officer), lambda signed: not signed, timeout_s=20,
-                                 what="the disabled officer signed out")
+                await eventually(
+                    lambda: _signed_in(officer),
+                    lambda signed: not signed,
+                    timeout_s=20,
+                    what="the disabled officer signed out",
+                )
             finally:
                 admin.put("/zhongyuan/users/sq-ruhe-o1", json={**user, "enabled": True}).raise_for_status()
         await browser.close()

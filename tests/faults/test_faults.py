@@ -7,6 +7,7 @@ zero. Clients retry with their Idempotency-Key, as a hotline client should.
 Beside the hotline's flow, each fault also meets camera captures that join an open incident
 (重复件: cases records each in the trail) and citizens rating closed cases (cases evaluates
 each): every one of them is applied exactly once too."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,6 +39,7 @@ GROUPS = ("intake", "dispatch", "cases", "ledger", "reporting")
 @dataclass
 class Client:
     """A hotline client: each complaint has its own Idempotency-Key and is retried until accepted."""
+
     base_url: str
     sent: int = 0
     accepted: dict[str, set[str]] = field(default_factory=dict)  # key -> incident ids it got back
@@ -78,6 +80,7 @@ class Client:
 class Citizens:
     """Camera captures at one spot, which join the first capture's incident, and citizens who rate
     the cases prepared for them, closed, before the fault; every call retried until answered."""
+
     intake_url: str
     cases_url: str
     spot: tuple[float, float]
@@ -92,40 +95,63 @@ class Citizens:
         monitor, dispatcher = _bearer("field_monitor", "monitor-f"), _bearer("dispatcher", "disp-f")
         leader, checker = _bearer("squad_leader", "leader-ruhe", "sq-ruhe"), _bearer("field_monitor", "monitor-g")
         for i in range(n):
-            form = {"category": "street_vending", "lon": str(113.600 + i * 0.002), "lat": str(lat),
-                    "description": "路口占道摆摊"}
+            form = {
+                "category": "street_vending",
+                "lon": str(113.600 + i * 0.002),
+                "lat": str(lat),
+                "description": "路口占道摆摊",
+            }
             r = await http.post(f"{self.intake_url}/public/v1/reports", data=form)
             assert r.status_code == 201, r.text
             token_, incident_id = r.json()["token"], r.json()["reference"]
-            case_id = (await _until(lambda: http.get(f"{self.intake_url}/v1/incidents/{incident_id}",
-                                                     headers=dispatcher), lambda r: r.json().get("case_id")))
+            case_id = await _until(
+                lambda: http.get(f"{self.intake_url}/v1/incidents/{incident_id}", headers=dispatcher),
+                lambda r: r.json().get("case_id"),
+            )
             case_id = case_id.json()["case_id"]
             for step, who in (("verify", monitor), ("file", dispatcher)):
                 body = {"confirmed": True} if step == "verify" else {}
                 r = await http.post(f"{self.cases_url}/v1/cases/{case_id}/{step}", json=body, headers=who)
                 assert r.status_code == 200, r.text
-            await _until(lambda: http.get(f"{self.cases_url}/v1/cases/{case_id}", headers=dispatcher),
-                         lambda r: r.json()["status"] == "dispatched")
-            photos = [("before", ("b.jpg", photo_bytes(), "image/jpeg")),
-                      ("after", ("a.jpg", photo_bytes((10, 200, 10)), "image/jpeg"))]
-            r = await http.post(f"{self.cases_url}/v1/cases/{case_id}/handle", data={"outcome": "resolved"},
-                                files=photos, headers=leader)
+            await _until(
+                lambda: http.get(f"{self.cases_url}/v1/cases/{case_id}", headers=dispatcher),
+                lambda r: r.json()["status"] == "dispatched",
+            )
+            photos = [
+                ("before", ("b.jpg", photo_bytes(), "image/jpeg")),
+                ("after", ("a.jpg", photo_bytes((10, 200, 10)), "image/jpeg")),
+            ]
+            r = await http.post(
+                f"{self.cases_url}/v1/cases/{case_id}/handle",
+                data={"outcome": "resolved"},
+                files=photos,
+                headers=leader,
+            )
             assert r.status_code == 200, r.text
             r = await http.post(f"{self.cases_url}/v1/cases/{case_id}/check", json={"passed": True}, headers=checker)
             assert r.status_code == 200, r.text
-            await _until(lambda: http.get(f"{self.intake_url}/public/v1/reports/{token_}"),
-                         lambda r: r.json()["can_rate"])
+            await _until(
+                lambda: http.get(f"{self.intake_url}/public/v1/reports/{token_}"), lambda r: r.json()["can_rate"]
+            )
             self.to_rate.append((token_, incident_id))
 
     async def capture(self, http: httpx.AsyncClient, n: int, prefix: str) -> None:
-        body = {"source_event_id": f"{prefix}-cam-{n}", "kind": "parking_capture", "device_id": "cam-f",
-                "occurred_at": "2026-11-30T09:00:00+08:00", "plate": f"豫A{n:05d}",
-                "location": {"lon": self.spot[0], "lat": self.spot[1]}}
+        body = {
+            "source_event_id": f"{prefix}-cam-{n}",
+            "kind": "parking_capture",
+            "device_id": "cam-f",
+            "occurred_at": "2026-11-30T09:00:00+08:00",
+            "plate": f"豫A{n:05d}",
+            "location": {"lon": self.spot[0], "lat": self.spot[1]},
+        }
         give_up = time.monotonic() + 90
         while time.monotonic() < give_up:
             try:
-                r = await http.post(f"{self.intake_url}/v1/machine-events", json=body,
-                                    headers=_bearer("external_system", "cam-platform"))
+                r = await http.post(
+                    f"{self.intake_url}/v1/machine-events",
+                    json=body,
+                    headers=_bearer("external_system", "cam-platform"),
+                )
                 if r.status_code in (200, 201):
                     if r.json()["duplicate_of"]:
                         self.joined[r.json()["id"]] = r.json()["duplicate_of"]
@@ -139,8 +165,10 @@ class Citizens:
         give_up = time.monotonic() + 90
         while time.monotonic() < give_up:
             try:
-                r = await http.post(f"{self.intake_url}/public/v1/reports/{token_}/rating",
-                                    json={"rating": "basically_satisfied", "comment": "基本满意"})
+                r = await http.post(
+                    f"{self.intake_url}/public/v1/reports/{token_}/rating",
+                    json={"rating": "basically_satisfied", "comment": "基本满意"},
+                )
                 if r.status_code == 200 or r.status_code == 409 and "already rated" in r.text:
                     self.rated.add(incident_id)
                     return
@@ -167,19 +195,36 @@ class Citizens:
         """Each joined capture once in its case's trail, each rating once as its case's 评价."""
         conn = await asyncpg.connect(stack.postgres.url("cgzf").replace("postgresql+asyncpg", "postgresql"))
         try:
-            joined = Counter(dict(await conn.fetch(
-                "SELECT data->>'incident_id', count(*) FROM cases.case_trail WHERE action = 'report_joined' "
-                "AND data->>'incident_id' = ANY($1::text[]) GROUP BY 1", list(self.joined))))
-            evaluations = Counter(dict(await conn.fetch(
-                "SELECT c.incident_id, count(t.*) FROM cases.cases c JOIN cases.case_trail t ON t.case_id = c.id "
-                "AND t.action = 'evaluate' WHERE c.incident_id = ANY($1::text[]) GROUP BY 1", list(self.rated))))
+            joined = Counter(
+                dict(
+                    await conn.fetch(
+                        "SELECT data->>'incident_id', count(*) FROM cases.case_trail WHERE action = 'report_joined' "
+                        "AND data->>'incident_id' = ANY($1::text[]) GROUP BY 1",
+                        list(self.joined),
+                    )
+                )
+            )
+            evaluations = Counter(
+                dict(
+                    await conn.fetch(
+                        "SELECT c.incident_id, count(t.*) FROM cases.cases c "
+                        "JOIN cases.case_trail t ON t.case_id = c.id "
+                        "AND t.action = 'evaluate' WHERE c.incident_id = ANY($1::text[]) GROUP BY 1",
+                        list(self.rated),
+                    )
+                )
+            )
         finally:
             await conn.close()
-        return {"joined": len(self.joined), "joined_lost": sum(1 for i in self.joined if not joined[i]),
-                "joined_twice": sum(1 for n in joined.values() if n > 1),
-                "rated": len(self.rated), "rated_lost": sum(1 for i in self.rated if not evaluations[i]),
-                "rated_twice": sum(1 for n in evaluations.values() if n > 1),
-                "not_rated": len(self.to_rate) - len(self.rated)}
+        return {
+            "joined": len(self.joined),
+            "joined_lost": sum(1 for i in self.joined if not joined[i]),
+            "joined_twice": sum(1 for n in joined.values() if n > 1),
+            "rated": len(self.rated),
+            "rated_lost": sum(1 for i in self.rated if not evaluations[i]),
+            "rated_twice": sum(1 for n in evaluations.values() if n > 1),
+            "not_rated": len(self.to_rate) - len(self.rated),
+        }
 
 
 def _bearer(role: str, subject: str, squad: str | None = None) -> dict[str, str]:
@@ -196,8 +241,11 @@ async def _until(probe, ok, timeout_s: float = 60):
         await asyncio.sleep(0.2)
 
 
-STACK_SETTINGS = {"INTAKE_PUBLIC_REPORTS_PER_MINUTE": "100000", "INTAKE_PUBLIC_READS_PER_MINUTE": "100000",
-                  "INTAKE_FLOOD_MAX_REPORTS": "0"}
+STACK_SETTINGS = {
+    "INTAKE_PUBLIC_REPORTS_PER_MINUTE": "100000",
+    "INTAKE_PUBLIC_READS_PER_MINUTE": "100000",
+    "INTAKE_FLOOD_MAX_REPORTS": "0",
+}
 """The suite's citizens all come from 127.0.0.1: the per-address limits would stop them."""
 
 
@@ -218,12 +266,16 @@ async def settle_and_count(stack: Stack, client: Client, keys: list[str], timeou
         try:
             dispatched = await conn.fetchval(
                 "SELECT count(*) FROM intake.incidents WHERE id = ANY($1::text[]) AND status = 'dispatched' "
-                "AND squad_id IS NOT NULL", list(incident_ids))
-            backlog = {s: await conn.fetchval(f"SELECT count(*) FROM {s}.outbox WHERE published_at IS NULL")
-                       for s in SERVICES}
+                "AND squad_id IS NOT NULL",
+                list(incident_ids),
+            )
+            backlog = {
+                s: await conn.fetchval(f"SELECT count(*) FROM {s}.outbox WHERE published_at IS NULL") for s in SERVICES
+            }
             stuck = await conn.fetchval(
                 "SELECT count(*) FROM cases.cases WHERE incident_id = ANY($1::text[]) AND status <> 'dispatched'",
-                list(incident_ids))
+                list(incident_ids),
+            )
         finally:
             await conn.close()
         lag = await consumer_lag(stack)
@@ -235,13 +287,24 @@ async def settle_and_count(stack: Stack, client: Client, keys: list[str], timeou
     # exactly once: one case, one assignment and one CaseDispatched (by event id) per incident
     conn = await asyncpg.connect(dsn)
     try:
-        cases_per_incident = Counter(dict(await conn.fetch(
-            "SELECT incident_id, count(*) FROM cases.cases WHERE incident_id = ANY($1::text[]) GROUP BY incident_id",
-            list(incident_ids))))
-        case_ids = [r[0] for r in await conn.fetch(
-            "SELECT id FROM cases.cases WHERE incident_id = ANY($1::text[])", list(incident_ids))]
+        cases_per_incident = Counter(
+            dict(
+                await conn.fetch(
+                    "SELECT incident_id, count(*) FROM cases.cases WHERE incident_id = ANY($1::text[]) "
+                    "GROUP BY incident_id",
+                    list(incident_ids),
+                )
+            )
+        )
+        case_ids = [
+            r[0]
+            for r in await conn.fetch(
+                "SELECT id FROM cases.cases WHERE incident_id = ANY($1::text[])", list(incident_ids)
+            )
+        ]
         assignments = await conn.fetchval(
-            "SELECT count(*) FROM dispatch.assignments WHERE case_id = ANY($1::text[])", case_ids)
+            "SELECT count(*) FROM dispatch.assignments WHERE case_id = ANY($1::text[])", case_ids
+        )
     finally:
         await conn.close()
     dispatched_events: dict[str, set[str]] = {}
@@ -250,14 +313,19 @@ async def settle_and_count(stack: Stack, client: Client, keys: list[str], timeou
         if event.get_type().endswith("case.dispatched.v1") and event.get_data()["incident_id"] in incident_ids:
             dispatched_events.setdefault(event.get_data()["incident_id"], set()).add(event.get_id())
     duplicated_keys = sum(1 for k in keys if len(client.accepted.get(k, ())) > 1)
-    twice = sum(1 for ids in dispatched_events.values() if len(ids) > 1) + \
-        sum(1 for n in cases_per_incident.values() if n > 1)
+    twice = sum(1 for ids in dispatched_events.values() if len(ids) > 1) + sum(
+        1 for n in cases_per_incident.values() if n > 1
+    )
     accepted = sum(1 for k in keys if client.accepted.get(k))
     return {
-        "sent": len(keys), "accepted": accepted, "dispatched": dispatched,
+        "sent": len(keys),
+        "accepted": accepted,
+        "dispatched": dispatched,
         "duplicated": duplicated_keys + twice + max(0, assignments - len(case_ids)),
         "lost": len(incident_ids) - dispatched + (len(keys) - accepted),
-        "stuck": stuck, "outbox_backlog": sum(backlog.values()), "lag": sum(lag.values()),
+        "stuck": stuck,
+        "outbox_backlog": sum(backlog.values()),
+        "lag": sum(lag.values()),
         "dispatch_events": sum(len(v) for v in dispatched_events.values()),
     }
 
@@ -289,6 +357,7 @@ def kill_and_restart(service: str, down_s: float = 1):
         time.sleep(down_s)
         stack.start_service(service)
         stack.wait_ready(service)
+
     return fault
 
 
@@ -319,8 +388,9 @@ REPORT: list[tuple[str, dict]] = []
 async def test_nothing_is_lost_or_applied_twice(stack, name, fault):
     client = Client(f"http://127.0.0.1:{stack.config.service_port('intake')}")
     n = [f[0] for f in FAULTS].index(name)
-    citizens = Citizens(client.base_url, f"http://127.0.0.1:{stack.config.service_port('cases')}",
-                        spot=(113.600 + n * 0.004, 34.745))
+    citizens = Citizens(
+        client.base_url, f"http://127.0.0.1:{stack.config.service_port('cases')}", spot=(113.600 + n * 0.004, 34.745)
+    )
     async with httpx.AsyncClient(timeout=10) as http:
         await citizens.prepare(http, 8, lat=34.725 + n * 0.003)
     stop = asyncio.Event()
@@ -335,10 +405,12 @@ async def test_nothing_is_lost_or_applied_twice(stack, name, fault):
     counts = await settle_and_count(stack, client, keys)
     extra = await citizens.count(stack)
     REPORT.append((name, {**counts, **extra}))
-    print(f"\n{name:20} sent {counts['sent']:4}  accepted {counts['accepted']:4}  dispatched {counts['dispatched']:4}  "
-          f"duplicated {counts['duplicated']}  lost {counts['lost']};  joined {extra['joined']} (lost "
-          f"{extra['joined_lost']}, twice {extra['joined_twice']}), rated {extra['rated']} (lost {extra['rated_lost']}, "
-          f"twice {extra['rated_twice']})  (client saw {dict(client.errors)} {dict(citizens.errors)})")
+    print(
+        f"\n{name:20} sent {counts['sent']:4}  accepted {counts['accepted']:4}  dispatched {counts['dispatched']:4}  "
+        f"duplicated {counts['duplicated']}  lost {counts['lost']};  joined {extra['joined']} (lost "
+        f"{extra['joined_lost']}, twice {extra['joined_twice']}), rated {extra['rated']} (lost {extra['rated_lost']}, "
+        f"twice {extra['rated_twice']})  (client saw {dict(client.errors)} {dict(citizens.errors)})"
+    )
     assert extra["joined"] >= 5 and extra["rated"] == 8 and extra["not_rated"] == 0, extra
     assert extra["joined_lost"] == extra["joined_twice"] == extra["rated_lost"] == extra["rated_twice"] == 0, extra
     assert counts["sent"] >= RATE * 5
@@ -355,9 +427,12 @@ def make_up(stack: Stack, log: Path) -> tuple[int, str]:
     the process that started the stack is still there and busy."""
     env = {**os.environ, **stack.settings, **stack.config.as_env()}
     with open(log, "wb") as out:
-        pid = os.posix_spawn(sys.executable, [sys.executable, "-m", "devstack", "up"], env,
-                             file_actions=[(os.POSIX_SPAWN_DUP2, out.fileno(), 1),
-                                           (os.POSIX_SPAWN_DUP2, out.fileno(), 2)])
+        pid = os.posix_spawn(
+            sys.executable,
+            [sys.executable, "-m", "devstack", "up"],
+            env,
+            file_actions=[(os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, out.fileno(), 2)],
+        )
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), log.read_text(errors="replace")
 

@@ -3,6 +3,7 @@
 
 The handler of the IncidentReported whose description is `kill-me` does its work, then kills
 the process, once (the marker file says it happened). Used by test_consumer_transaction."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,15 @@ from common.messaging.inbox import Batched
 
 def main() -> None:
     database_url, bootstrap, namespace, marker = sys.argv[1:5]
-    service = CasesService(CasesSettings(database_url=database_url, bus="kafka", kafka_bootstrap=bootstrap,
-                                         kafka_namespace=namespace, consumer_backoff_s=0.01))
+    service = CasesService(
+        CasesSettings(
+            database_url=database_url,
+            bus="kafka",
+            kafka_bootstrap=bootstrap,
+            kafka_namespace=namespace,
+            consumer_backoff_s=0.01,
+        )
+    )
     handlers = service.handlers()
     open_cases = handlers[IncidentReported].apply
 

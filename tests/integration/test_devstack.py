@@ -1,9 +1,10 @@
 """The local infrastructure launcher's own edge cases."""
+
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 import uuid
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -27,10 +28,15 @@ def test_spare_ports_are_outside_the_ephemeral_range_and_free():
     an outgoing connection: they are chosen below the kernel's ephemeral range."""
     from devstack.ports import SPARE_PORTS, bindable, free_port
     from devstack.stack import SERVICES, StackConfig
+
     low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     assert SPARE_PORTS.stop <= low
     config = StackConfig.on_spare_ports(Path("/tmp/unused"))
-    ports = [config.pg_port, config.kafka_port, config.kafka_controller_port,
-             *(config.service_port(s) for s in SERVICES)]
+    ports = [
+        config.pg_port,
+        config.kafka_port,
+        config.kafka_controller_port,
+        *(config.service_port(s) for s in SERVICES),
+    ]
     assert len(set(ports)) == len(ports) and all(p in SPARE_PORTS and bindable(p) for p in ports)
     assert free_port() in SPARE_PORTS

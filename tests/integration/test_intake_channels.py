@@ -3,11 +3,12 @@ the real PostgreSQL): a citizen's web report with a photo, followed by its token
 closure; repeated reports joining an open incident and a dispatcher splitting a wrong merge;
 cameras and dog tags, idempotent on their own event ids; field monitors with nine photos; the
 versioned 服务目录; rate limits and flood throttling; photos' access control."""
+
 from __future__ import annotations
 
 import base64
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from PIL import Image
@@ -19,7 +20,7 @@ from tests.conftest import auth, running
 from tests.helpers import MONITOR, eventually, handle_and_close, photo_bytes
 
 pytestmark = pytest.mark.integration
-START = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 Beijing
+START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing
 DISPATCHER, ADMIN, CAMERAS = auth("dispatcher", "dispatcher-1"), auth("admin"), auth("external_system", "hik-platform")
 SPOT = (113.62, 34.75)  # in 汝河 grid
 
@@ -34,8 +35,14 @@ def gps_exif(taken: str = "2026:11:23 08:41:07") -> bytes:
 
 async def platform_with(database_url, tmp_path, **settings):
     clock = FixedClock(START)
-    services = build_services(database_url, InMemoryTransport(), clock=clock, relay_poll_interval_s=0.2,
-                              object_store_url=f"file:{tmp_path}/objects", **settings)
+    services = build_services(
+        database_url,
+        InMemoryTransport(),
+        clock=clock,
+        relay_poll_interval_s=0.2,
+        object_store_url=f"file:{tmp_path}/objects",
+        **settings,
+    )
     return clock, services
 
 
@@ -60,6 +67,7 @@ async def case_of(client, incident_id: str) -> dict:
     async def probe():
         r = await client.get(f"/v1/incidents/{incident_id}", headers=DISPATCHER)
         return r.json()
+
     incident = await eventually(probe, lambda i: i.get("case_id") is not None, what="a case for the incident")
     return (await client.get(f"/v1/cases/{incident['case_id']}", headers=DISPATCHER)).json()
 
@@ -70,8 +78,11 @@ async def to_dispatched(client, case_id: str) -> None:
     assert r.status_code == 200, r.text
     r = await client.post(f"/v1/cases/{case_id}/file", json={}, headers=DISPATCHER)
     assert r.status_code == 200, r.text
-    await eventually(lambda: client.get(f"/v1/cases/{case_id}", headers=DISPATCHER),
-                     lambda r: r.json()["status"] == "dispatched", what="case dispatched")
+    await eventually(
+        lambda: client.get(f"/v1/cases/{case_id}", headers=DISPATCHER),
+        lambda r: r.json()["status"] == "dispatched",
+        what="case dispatched",
+    )
 
 
 async def test_a_web_report_with_a_photo_is_tracked_by_token_and_rated_after_closure(platform):
@@ -107,36 +118,49 @@ async def test_a_web_report_with_a_photo_is_tracked_by_token_and_rated_after_clo
     case = await case_of(platform, reference)
     assert case["status"] == "reported"
     await to_dispatched(platform, case["id"])
-    r = await platform.post(f"/v1/cases/{case['id']}/notes", json={"text": "已安排汝河中队前往处置", "public": True},
-                            headers=DISPATCHER)
+    r = await platform.post(
+        f"/v1/cases/{case['id']}/notes", json={"text": "已安排汝河中队前往处置", "public": True}, headers=DISPATCHER
+    )
     assert r.status_code == 204, r.text
-    tracking = await eventually(lambda: platform.get(f"/public/v1/reports/{token}"),
-                                lambda r: r.json()["notes"], what="the public note")
+    tracking = await eventually(
+        lambda: platform.get(f"/public/v1/reports/{token}"), lambda r: r.json()["notes"], what="the public note"
+    )
     assert tracking.json()["status_label"] == "处置中" and tracking.json()["agency_responsible"] == "汝河中队"
 
     # rating before closure is refused with the reason
     r = await platform.post(f"/public/v1/reports/{token}/rating", json={"rating": "satisfied"})
     assert r.status_code == 409 and "once it is closed" in r.json()["detail"]
     await handle_and_close(platform, case["id"])
-    await eventually(lambda: platform.get(f"/public/v1/reports/{token}"), lambda r: r.json()["can_rate"],
-                     what="rateable after closure")
+    await eventually(
+        lambda: platform.get(f"/public/v1/reports/{token}"),
+        lambda r: r.json()["can_rate"],
+        what="rateable after closure",
+    )
     r = await platform.post(f"/public/v1/reports/{token}/rating", json={"rating": "excellent"})
     assert r.status_code == 422 and "rating" in r.text
 
     # 不满意 reopens the case by the bureau's rule, and reporting counts the rating
-    r = await platform.post(f"/public/v1/reports/{token}/rating",
-                            json={"rating": "dissatisfied", "comment": "摊贩第二天又回来了, 联系我 13912345678"})
+    r = await platform.post(
+        f"/public/v1/reports/{token}/rating",
+        json={"rating": "dissatisfied", "comment": "摊贩第二天又回来了, 联系我 13912345678"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["rating"]["label"] == "不满意"
-    reopened = await eventually(lambda: platform.get(f"/v1/cases/{case['id']}", headers=DISPATCHER),
-                                lambda r: r.json()["status"] == "dispatched", what="case reopened")
+    reopened = await eventually(
+        lambda: platform.get(f"/v1/cases/{case['id']}", headers=DISPATCHER),
+        lambda r: r.json()["status"] == "dispatched",
+        what="case reopened",
+    )
     assert reopened.json()["rating"] == "dissatisfied"
     trail = (await platform.get(f"/v1/cases/{case['id']}/trail", headers=DISPATCHER)).json()
     evaluate, reopen = [e for e in trail if e["action"] in ("evaluate", "reopen")]
     assert evaluate["data"]["rating"] == "dissatisfied" and "139****5678" in evaluate["data"]["comment"]
     assert reopen["reason"].startswith("市民评价不满意")
-    report = await eventually(lambda: platform.get("/v1/reports/monthly?month=2026-11", headers=auth("supervisor")),
-                              lambda r: r.json()["rated"] == 1, what="the rating counted")
+    report = await eventually(
+        lambda: platform.get("/v1/reports/monthly?month=2026-11", headers=auth("supervisor")),
+        lambda r: r.json()["rated"] == 1,
+        what="the rating counted",
+    )
     assert report.json()["dissatisfied"] == 1 and report.json()["satisfied"] == 0
     assert report.json()["satisfaction_rate"] == 0.0
     # the reopened case may be rated again once it closes again
@@ -157,9 +181,16 @@ async def test_a_repeated_report_joins_the_open_incident_and_a_dispatcher_splits
     assert case["case_number"] in second["message"]
     # Open311 too: told which request it joined
     key = (await platform.post("/v1/open311/keys", json={"name": "dup-app"}, headers=ADMIN)).json()["api_key"]
-    r = await platform.post("/open311/v2/requests.json", data={
-        "api_key": key, "service_code": "street_vending", "lat": str(SPOT[1] + 0.0002), "long": str(SPOT[0]),
-        "description": "又有人摆摊"})
+    r = await platform.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": key,
+            "service_code": "street_vending",
+            "lat": str(SPOT[1] + 0.0002),
+            "long": str(SPOT[0]),
+            "description": "又有人摆摊",
+        },
+    )
     assert r.status_code == 201 and first["reference"] in r.json()[0]["service_notice"]
     third_id = r.json()[0]["service_request_id"]
 
@@ -169,9 +200,11 @@ async def test_a_repeated_report_joins_the_open_incident_and_a_dispatcher_splits
     assert other["joined"] is None and far["joined"] is None
 
     # one case for the three reports; its trail keeps the joined ones
-    trail = await eventually(lambda: platform.get(f"/v1/cases/{case['id']}/trail", headers=DISPATCHER),
-                             lambda r: sum(e["action"] == "report_joined" for e in r.json()) == 2,
-                             what="joined reports in the trail")
+    trail = await eventually(
+        lambda: platform.get(f"/v1/cases/{case['id']}/trail", headers=DISPATCHER),
+        lambda r: sum(e["action"] == "report_joined" for e in r.json()) == 2,
+        what="joined reports in the trail",
+    )
     assert [e["data"]["reporters"] for e in trail.json() if e["action"] == "report_joined"] == [2, 3]
     cases = (await platform.get("/v1/cases?limit=50", headers=DISPATCHER)).json()
     assert not [c for c in cases if c["incident_id"] in (second["reference"], third_id)]
@@ -184,33 +217,48 @@ async def test_a_repeated_report_joins_the_open_incident_and_a_dispatcher_splits
     assert tracking["joined"]["reference"] == first["reference"] and tracking["case_number"] == case["case_number"]
 
     # a dispatcher splits the wrong merge: the report gets a case of its own
-    assert (await platform.post(f"/v1/incidents/{third_id}/detach", json={"reason": "是另一处摊点"},
-                                headers=auth("hotline_operator"))).status_code == 403
+    assert (
+        await platform.post(
+            f"/v1/incidents/{third_id}/detach", json={"reason": "是另一处摊点"}, headers=auth("hotline_operator")
+        )
+    ).status_code == 403
     r = await platform.post(f"/v1/incidents/{third_id}/detach", json={"reason": "是另一处摊点"}, headers=DISPATCHER)
     assert r.status_code == 200, r.text
     assert r.json()["duplicate_of"] is None and "detached" in r.json()["flags"]
     own = await case_of(platform, third_id)
     assert own["id"] != case["id"] and own["channel"] == "open311"
-    assert (await platform.post(f"/v1/incidents/{third_id}/detach", json={"reason": "again"},
-                                headers=DISPATCHER)).status_code == 409
-    await eventually(lambda: platform.get(f"/v1/cases/{case['id']}/trail", headers=DISPATCHER),
-                     lambda r: any(e["action"] == "report_detached" and e["data"]["incident_id"] == third_id
-                                   for e in r.json()), what="the split in the first case's trail")
+    assert (
+        await platform.post(f"/v1/incidents/{third_id}/detach", json={"reason": "again"}, headers=DISPATCHER)
+    ).status_code == 409
+    await eventually(
+        lambda: platform.get(f"/v1/cases/{case['id']}/trail", headers=DISPATCHER),
+        lambda r: any(e["action"] == "report_detached" and e["data"]["incident_id"] == third_id for e in r.json()),
+        what="the split in the first case's trail",
+    )
 
     # past the category's window (12 h for 占道经营) a report opens a new incident
     platform.clock.advance(timedelta(hours=12, minutes=1))
     late = (await web_report(platform, description="今天又来摆摊了")).json()
     assert late["joined"] is None
-    report = await eventually(lambda: platform.get("/v1/reports/monthly?month=2026-11", headers=auth("supervisor")),
-                              lambda r: r.json()["joined"] == 2, what="joined reports counted")
+    report = await eventually(
+        lambda: platform.get("/v1/reports/monthly?month=2026-11", headers=auth("supervisor")),
+        lambda r: r.json()["joined"] == 2,
+        what="joined reports counted",
+    )
     assert report.json()["joined"] == 2
 
 
 async def test_cameras_and_dog_tags_are_idempotent_on_their_own_event_ids(platform):
     image = base64.b64encode(photo_bytes((30, 30, 30))).decode()
-    capture = {"source_event_id": "hik-20261123-000417", "kind": "parking_capture", "occurred_at": "2026-11-23T08:58:00+08:00",
-               "location": {"lon": 113.6301, "lat": 34.7512}, "device_id": "cam-jianshe-07", "plate": "豫A8K2L1",
-               "images": [image]}
+    capture = {
+        "source_event_id": "hik-20261123-000417",
+        "kind": "parking_capture",
+        "occurred_at": "2026-11-23T08:58:00+08:00",
+        "location": {"lon": 113.6301, "lat": 34.7512},
+        "device_id": "cam-jianshe-07",
+        "plate": "豫A8K2L1",
+        "images": [image],
+    }
     assert (await platform.post("/v1/machine-events", json=capture, headers=DISPATCHER)).status_code == 403
     assert (await platform.post("/v1/machine-events", json=capture)).status_code == 401
     r = await platform.post("/v1/machine-events", json=capture, headers=CAMERAS)
@@ -246,16 +294,24 @@ async def test_cameras_and_dog_tags_are_idempotent_on_their_own_event_ids(platfo
     platform.clock.advance(timedelta(hours=2))
     assert (await platform.get(photo["url"])).status_code == 401  # the signed link expired
 
-    alarm = {"source_event_id": "tag-88120-17", "kind": "dog_tag_alarm", "occurred_at": "2026-11-23T09:05:00+08:00",
-             "location": {"lon": 113.612, "lat": 34.742}, "device_id": "reader-lsz-2", "tag_id": "ZY-2026-00831",
-             "description": "犬只进入禁入区域 (林山寨小学周边)"}
+    alarm = {
+        "source_event_id": "tag-88120-17",
+        "kind": "dog_tag_alarm",
+        "occurred_at": "2026-11-23T09:05:00+08:00",
+        "location": {"lon": 113.612, "lat": 34.742},
+        "device_id": "reader-lsz-2",
+        "tag_id": "ZY-2026-00831",
+        "description": "犬只进入禁入区域 (林山寨小学周边)",
+    }
     r = await platform.post("/v1/machine-events", json=alarm, headers=CAMERAS)
     assert r.status_code == 201 and r.json()["channel"] == "iot" and r.json()["category"] == "dog_nuisance"
-    bad = await platform.post("/v1/machine-events", json={**alarm, "source_event_id": "x", "kind": "iot_alarm"},
-                              headers=CAMERAS)
+    bad = await platform.post(
+        "/v1/machine-events", json={**alarm, "source_event_id": "x", "kind": "iot_alarm"}, headers=CAMERAS
+    )
     assert bad.status_code == 422 and "names its category" in bad.text
-    bad = await platform.post("/v1/machine-events", json={**capture, "source_event_id": "y", "images": ["not base64!"]},
-                              headers=CAMERAS)
+    bad = await platform.post(
+        "/v1/machine-events", json={**capture, "source_event_id": "y", "images": ["not base64!"]}, headers=CAMERAS
+    )
     assert bad.status_code == 422 and "base64" in bad.text
 
 
@@ -267,12 +323,16 @@ async def test_field_monitors_send_up_to_nine_photos_with_the_time_taken(platfor
     assert r.status_code == 422 and "at most 9" in r.text
     gif = io.BytesIO()
     Image.new("RGB", (4, 4)).save(gif, format="GIF")
-    r = await platform.post("/v1/field-reports", data=form, files=[("photos", ("a.jpg", gif.getvalue(), "image/jpeg"))],
-                            headers=monitor)
+    r = await platform.post(
+        "/v1/field-reports", data=form, files=[("photos", ("a.jpg", gif.getvalue(), "image/jpeg"))], headers=monitor
+    )
     assert r.status_code == 422 and "only JPEG, PNG and HEIC" in r.text
-    r = await platform.post("/v1/field-reports", data=form,
-                            files=[("photos", ("big.jpg", b"\xff" * (10 * 1024 * 1024 + 1), "image/jpeg"))],
-                            headers=monitor)
+    r = await platform.post(
+        "/v1/field-reports",
+        data=form,
+        files=[("photos", ("big.jpg", b"\xff" * (10 * 1024 * 1024 + 1), "image/jpeg"))],
+        headers=monitor,
+    )
     assert r.status_code == 413 and "10 MB" in r.text
     assert (await platform.post("/v1/field-reports", data=form, headers=auth("hotline_operator"))).status_code == 403
     nine = [("photos", ("0.jpg", photo_bytes((1, 2, 3), exif=gps_exif("2026:11:23 08:30:00")), "image/jpeg"))]
@@ -291,51 +351,69 @@ async def test_field_monitors_send_up_to_nine_photos_with_the_time_taken(platfor
 
 
 async def test_the_catalogue_is_versioned_and_a_case_keeps_the_rules_it_was_filed_under(platform):
-    r = await platform.post("/v1/incidents", json={"category": "illegal_parking", "location": {"lon": 113.62, "lat": 34.75},
-                                                  "description": "占用盲道停车"}, headers=auth("hotline_operator"))
+    r = await platform.post(
+        "/v1/incidents",
+        json={"category": "illegal_parking", "location": {"lon": 113.62, "lat": 34.75}, "description": "占用盲道停车"},
+        headers=auth("hotline_operator"),
+    )
     before = r.json()
     assert before["category_version"] == 1
     rules = (await platform.get("/v1/categories", headers=ADMIN)).json()
     parking = next(c for c in rules if c["code"] == "illegal_parking")
-    edit = {**{k: v for k, v in parking.items() if k not in ("code", "version")}, "time_limit_hours": 4,
-            "reason": "区政府要求违停 4 小时内处置"}
+    edit = {
+        **{k: v for k, v in parking.items() if k not in ("code", "version")},
+        "time_limit_hours": 4,
+        "reason": "区政府要求违停 4 小时内处置",
+    }
     assert (await platform.put("/v1/categories/illegal_parking", json=edit, headers=DISPATCHER)).status_code == 403
     r = await platform.put("/v1/categories/illegal_parking", json={**edit, "time_limit_hours": 0}, headers=ADMIN)
     assert r.status_code == 422 and "time_limit_hours" in r.text
     r = await platform.put("/v1/categories/illegal_parking", json=edit, headers=ADMIN)
     assert r.status_code == 200 and r.json()["version"] == 2 and r.json()["time_limit_hours"] == 4
-    after = (await platform.post("/v1/incidents", json={"category": "illegal_parking",
-                                                        "location": {"lon": 113.62, "lat": 34.75},
-                                                        "description": "又停上了"},
-                                 headers=auth("hotline_operator"))).json()
+    after = (
+        await platform.post(
+            "/v1/incidents",
+            json={"category": "illegal_parking", "location": {"lon": 113.62, "lat": 34.75}, "description": "又停上了"},
+            headers=auth("hotline_operator"),
+        )
+    ).json()
     assert after["category_version"] == 2
     assert (await case_of(platform, before["id"]))["time_limit_hours"] == 8
     assert (await case_of(platform, after["id"]))["time_limit_hours"] == 4
     versions = (await platform.get("/v1/categories/illegal_parking/versions", headers=auth("hotline_operator"))).json()
-    assert [(v["version"], v["time_limit_hours"], v["changed_by"]) for v in versions] == [(1, 8, "seed"),
-                                                                                          (2, 4, "admin-demo")]
+    assert [(v["version"], v["time_limit_hours"], v["changed_by"]) for v in versions] == [
+        (1, 8, "seed"),
+        (2, 4, "admin-demo"),
+    ]
     # a new category, and retiring one: its reports are accepted and flagged, never dropped
     new = {**edit, "name": "共享单车乱停放", "time_limit_hours": 8, "reason": "新增", "attributes": []}
     r = await platform.put("/v1/categories/shared_bikes", json=new, headers=ADMIN)
     assert r.status_code == 200 and r.json()["version"] == 1
     assert any(s["service_code"] == "shared_bikes" for s in (await platform.get("/open311/v2/services.json")).json())
-    r = await platform.put("/v1/categories/shared_bikes", json={**new, "active": False, "reason": "并入违章停车"},
-                           headers=ADMIN)
+    r = await platform.put(
+        "/v1/categories/shared_bikes", json={**new, "active": False, "reason": "并入违章停车"}, headers=ADMIN
+    )
     assert r.json()["version"] == 2
-    retired = (await platform.post("/v1/incidents", json={"category": "shared_bikes", "location": {"lon": 113.62, "lat": 34.75},
-                                                         "description": "单车堆在路口"},
-                                   headers=auth("hotline_operator"))).json()
+    retired = (
+        await platform.post(
+            "/v1/incidents",
+            json={"category": "shared_bikes", "location": {"lon": 113.62, "lat": 34.75}, "description": "单车堆在路口"},
+            headers=auth("hotline_operator"),
+        )
+    ).json()
     assert retired["category_known"] is False and "unknown_category" in retired["flags"]
     assert (await platform.put("/v1/categories/Bad-Code", json=edit, headers=ADMIN)).status_code == 422
 
 
 async def test_public_endpoints_are_rate_limited_and_a_flood_of_one_spot_is_refused(database_url, tmp_path):
-    clock, services = await platform_with(database_url, tmp_path, public_reports_per_minute=4, flood_max_reports=2,
-                                          public_reads_per_minute=1000)
+    clock, services = await platform_with(
+        database_url, tmp_path, public_reports_per_minute=4, flood_max_reports=2, public_reads_per_minute=1000
+    )
     async with running(services, build_app(services)) as client:
         # the same spot, different categories (so none joins another): the third is a flood
-        assert (await web_report(client, category="noise", **{"attribute[period]": "night"},
-                                 description="夜间施工噪音")).status_code == 201
+        assert (
+            await web_report(client, category="noise", **{"attribute[period]": "night"}, description="夜间施工噪音")
+        ).status_code == 201
         assert (await web_report(client, category="dust", description="工地扬尘")).status_code == 201
         r = await web_report(client, category="cooking_fumes", description="油烟")
         assert r.status_code == 429 and "at most 2" in r.json()["detail"] and int(r.headers["Retry-After"]) > 0
@@ -344,8 +422,7 @@ async def test_public_endpoints_are_rate_limited_and_a_flood_of_one_spot_is_refu
         r = await web_report(client, lon=113.56, lat=34.76, category="dust")
         assert r.status_code == 429 and "a minute" in r.json()["detail"]
         # behind the gateway the client is the forwarded address, so another citizen is not blocked
-        r = await web_report(client, lon=113.56, lat=34.76, category="dust",
-                             headers={"X-Forwarded-For": "203.0.113.9"})
+        r = await web_report(client, lon=113.56, lat=34.76, category="dust", headers={"X-Forwarded-For": "203.0.113.9"})
         assert r.status_code == 201, r.text
         clock.advance(timedelta(minutes=1))
         assert (await web_report(client, lon=113.57, lat=34.76, category="dust")).status_code == 201
@@ -362,16 +439,27 @@ async def test_public_endpoints_are_rate_limited_and_a_flood_of_one_spot_is_refu
 
 async def test_an_open311_app_may_upload_its_photo_as_media(platform):
     key = (await platform.post("/v1/open311/keys", json={"name": "photo-app"}, headers=ADMIN)).json()["api_key"]
-    form = {"api_key": key, "service_code": "illegal_flyers", "lat": "34.745", "long": "113.605",
-            "description": "电线杆上的小广告"}
-    r = await platform.post("/open311/v2/requests.json", data=form,
-                            files=[("media", ("flyers.png", photo_bytes((5, 5, 200), fmt="PNG", size=(50, 40)), "image/png"))])
+    form = {
+        "api_key": key,
+        "service_code": "illegal_flyers",
+        "lat": "34.745",
+        "long": "113.605",
+        "description": "电线杆上的小广告",
+    }
+    r = await platform.post(
+        "/open311/v2/requests.json",
+        data=form,
+        files=[("media", ("flyers.png", photo_bytes((5, 5, 200), fmt="PNG", size=(50, 40)), "image/png"))],
+    )
     assert r.status_code == 201, r.text
     request_id = r.json()[0]["service_request_id"]
     [listed] = (await platform.get(f"/open311/v2/requests/{request_id}.json")).json()
     assert "/v1/photos/" in listed["media_url"]
     shown = await platform.get(listed["media_url"].replace("http://test", ""))
     assert shown.status_code == 200 and shown.headers["content-type"] == "image/png"
-    r = await platform.post("/open311/v2/requests.xml", data={**form, "lat": "34.70"},
-                            files=[("media", ("x.gif", b"GIF89a\x01\x00\x01\x00", "image/gif"))])
+    r = await platform.post(
+        "/open311/v2/requests.xml",
+        data={**form, "lat": "34.70"},
+        files=[("media", ("x.gif", b"GIF89a\x01\x00\x01\x00", "image/gif"))],
+    )
     assert r.status_code == 400 and b"media: x.gif is not a JPEG, PNG or HEIC" in r.content and b"<errors>" in r.content

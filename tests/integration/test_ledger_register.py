@@ -3,10 +3,11 @@ each with its own Kafka client: a 摸底 survey imported (2,000 rows, 50 bad, tw
 officer picking the shop a case is about by `near=`, the case closed as a violation, the colour
 moving, a new card whose QR code (decoded here) opens the public page, recovery six months on
 with the clock, and the events other services and municipal systems read."""
+
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pypdfium2
@@ -18,7 +19,8 @@ from cases.tables import KnownMerchant
 from common.clock import FixedClock
 from common.messaging.contracts import LedgerFiguresReported, MerchantCardIssued, MerchantColourRecovered
 from common.messaging.envelope import decode
-from devstack.survey import as_csv, as_xlsx, rows as survey_rows
+from devstack.survey import as_csv, as_xlsx
+from devstack.survey import rows as survey_rows
 from ledger.domain.months import add_months_at
 from ledger.tables import DistrictGrid, Merchant
 from monolith.app import build_app, build_services
@@ -27,19 +29,37 @@ from tests.helpers import INCIDENT, eventually, handle_and_close
 from tests.kafka_tools import read_topic
 
 pytestmark = pytest.mark.integration
-MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 CLERK = auth("ledger_clerk", "clerk-0001")
 OFFICER = auth("squad_officer", "sq-ruhe-o1", "sq-ruhe")
-SHOP = {"name": "老王烩面馆", "sign": "老王烩面", "operator": "王建国", "phone": "13937112345", "address": "汝河路 88 号",
-        "lon": 113.6202, "lat": 34.7501, "business_nature": "餐饮", "credit_code": "91350100M000100Y43"}
+SHOP = {
+    "name": "老王烩面馆",
+    "sign": "老王烩面",
+    "operator": "王建国",
+    "phone": "13937112345",
+    "address": "汝河路 88 号",
+    "lon": 113.6202,
+    "lat": 34.7501,
+    "business_nature": "餐饮",
+    "credit_code": "91350100M000100Y43",
+}
 
 
 @pytest.fixture
 async def district(database_url, kafka, namespace, tmp_path):
     clock = FixedClock(MONDAY_9AM)
-    services = build_services(database_url, None, clock=clock, bus="kafka", kafka_bootstrap=kafka.bootstrap,
-                              kafka_namespace=namespace, relay_poll_interval_s=0.2, consumer_backoff_s=0.01,
-                              object_store_url=f"file:{tmp_path}/objects", tick_interval_s=3600)
+    services = build_services(
+        database_url,
+        None,
+        clock=clock,
+        bus="kafka",
+        kafka_bootstrap=kafka.bootstrap,
+        kafka_namespace=namespace,
+        relay_poll_interval_s=0.2,
+        consumer_backoff_s=0.01,
+        object_store_url=f"file:{tmp_path}/objects",
+        tick_interval_s=3600,
+    )
     async with running(services, build_app(services)) as client:
         client.clock = clock
         client.services = {s.name: s for s in services}
@@ -49,6 +69,7 @@ async def district(database_url, kafka, namespace, tmp_path):
         async def grids():
             async with ledger.session_factory() as session:
                 return (await session.execute(select(func.count()).select_from(DistrictGrid))).scalar_one()
+
         await eventually(grids, lambda n: n >= 6, timeout_s=30, what="ledger knows the district's grids")
         yield client
 
@@ -76,9 +97,11 @@ async def test_a_merchant_from_the_survey_through_a_violation_its_card_and_its_r
     async def outbox_size():
         async with ledger.session_factory() as session:
             return (await session.execute(select(func.count()).select_from(ledger.tables.outbox))).scalar_one()
+
     told = await outbox_size()
-    r = await client.post("/v1/merchants/import", headers=CLERK, files={"file": ("摸底.xlsx", as_xlsx(data), "application/"
-                                                                              "octet-stream")})
+    r = await client.post(
+        "/v1/merchants/import", headers=CLERK, files={"file": ("摸底.xlsx", as_xlsx(data), "application/octet-stream")}
+    )
     assert r.status_code == 200, r.text
     again = r.json()
     assert (again["accepted"], again["created"], again["updated"], again["unchanged"]) == (1950, 0, 0, 1950)
@@ -106,23 +129,32 @@ async def test_a_merchant_from_the_survey_through_a_violation_its_card_and_its_r
 
     async def incident():
         return (await client.get(f"/v1/incidents/{r.json()['id']}", headers=auth("hotline_operator"))).json()
-    case_id = (await eventually(incident, lambda i: i["status"] == "dispatched", timeout_s=30,
-                                what="dispatched"))["case_id"]
+
+    case_id = (await eventually(incident, lambda i: i["status"] == "dispatched", timeout_s=30, what="dispatched"))[
+        "case_id"
+    ]
 
     cases = client.services["cases"]
 
     async def known_to_cases():  # cases learns of the merchant from ledger's events only
         async with cases.session_factory() as session:
             return await session.get(KnownMerchant, shop["id"])
+
     await eventually(known_to_cases, lambda m: m is not None, timeout_s=30, what="cases knows the shop")
     assert (await handle_and_close(client, case_id, "violation", shop["id"]))["status"] == "closed"
 
     async def merchant():
         return (await client.get(f"/v1/merchants/{shop['id']}", headers=CLERK)).json()
+
     page = await eventually(merchant, lambda m: m["colour"] == "yellow", timeout_s=30, what="yellow")
-    assert page["colour_history"][0] | {"at": None} == {"previous": "blue", "current": "yellow", "reason": "violation",
-                                                        "case_id": case_id, "category_code": "street_vending",
-                                                        "at": None}
+    assert page["colour_history"][0] | {"at": None} == {
+        "previous": "blue",
+        "current": "yellow",
+        "reason": "violation",
+        "case_id": case_id,
+        "category_code": "street_vending",
+        "at": None,
+    }
     assert [(c["case_id"], c["outcome"], c["squad_id"]) for c in page["cases"]] == [(case_id, "violation", "sq-ruhe")]
     assert page["card_code"] != first_card
 
@@ -153,11 +185,17 @@ async def test_a_merchant_from_the_survey_through_a_violation_its_card_and_its_r
 
     async def recovered_events():
         return [decode(r).data for r in await client.topic("ledger.merchants")]
-    events = await eventually(recovered_events, lambda es: any(isinstance(e, MerchantColourRecovered) for e in es),
-                              timeout_s=20, what="MerchantColourRecovered on Kafka")
+
+    events = await eventually(
+        recovered_events,
+        lambda es: any(isinstance(e, MerchantColourRecovered) for e in es),
+        timeout_s=20,
+        what="MerchantColourRecovered on Kafka",
+    )
     recovered = [e for e in events if isinstance(e, MerchantColourRecovered)]
-    assert [(e.merchant_id, e.previous, e.current, e.reason) for e in recovered] == \
-        [(shop["id"], "yellow", "blue", "recovery")]
+    assert [(e.merchant_id, e.previous, e.current, e.reason) for e in recovered] == [
+        (shop["id"], "yellow", "blue", "recovery")
+    ]
     cards = [e for e in events if isinstance(e, MerchantCardIssued) and e.merchant_id == shop["id"]]
     assert [c.colour for c in cards] == ["blue", "yellow", "blue"] and cards[-1].card_code == page["card_code"]
     assert all("13937112345" not in str(e.model_dump()) for e in events)
@@ -165,10 +203,13 @@ async def test_a_merchant_from_the_survey_through_a_violation_its_card_and_its_r
     # -- the registers' figures, told to reporting ------------------------------------------------
     async def figures():
         return [decode(r).data for r in await client.topic("ledger.figures")]
-    told = await eventually(figures, lambda es: any(e.area_id == "district" for e in es), timeout_s=20,
-                            what="LedgerFiguresReported")
+
+    told = await eventually(
+        figures, lambda es: any(e.area_id == "district" for e in es), timeout_s=20, what="LedgerFiguresReported"
+    )
     district_figures = [e for e in told if isinstance(e, LedgerFiguresReported) and e.area_id == "district"][-1]
     assert district_figures.figures.merchants == 1950
     assert district_figures.figures.catering_places == sum(
-        1 for i, row in enumerate(data) if i + 2 not in bad and row["business_nature"] in ("catering", "餐饮"))
+        1 for i, row in enumerate(data) if i + 2 not in bad and row["business_nature"] in ("catering", "餐饮")
+    )
     await asyncio.sleep(0)

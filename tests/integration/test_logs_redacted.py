@@ -1,6 +1,7 @@
 """No personal data in error logs: every logger (uvicorn's too) goes through the redacting handler,
 tracebacks included; database errors do not carry the statement's parameters; a value too long
 for its column is refused at the edge (and, under that, by the net: 422, never 500)."""
+
 from __future__ import annotations
 
 import io
@@ -59,14 +60,31 @@ async def test_open311_names_too_long_together_are_refused_not_a_500(database_ur
     services = build_services(database_url, InMemoryTransport(), object_store_url=f"file:{tmp_path}/objects")
     async with running(services, build_app(services)) as client:
         key = (await client.post("/v1/open311/keys", json={"name": "app"}, headers=auth("admin"))).json()["api_key"]
-        r = await client.post("/open311/v2/requests.json", data={
-            "api_key": key, "service_code": "street_vending", "lat": "34.75", "long": "113.62", "description": "摆摊",
-            "first_name": "名" * 50, "last_name": "姓" * 50, "phone": PHONE, "email": "a@example.cn"})
+        r = await client.post(
+            "/open311/v2/requests.json",
+            data={
+                "api_key": key,
+                "service_code": "street_vending",
+                "lat": "34.75",
+                "long": "113.62",
+                "description": "摆摊",
+                "first_name": "名" * 50,
+                "last_name": "姓" * 50,
+                "phone": PHONE,
+                "email": "a@example.cn",
+            },
+        )
         assert r.status_code == 400, r.text
         assert "first_name and last_name together" in r.json()[0]["description"]
         # under the edge's checks, the net: a NUL character no column can hold is a 422 too
-        r = await client.post("/v1/incidents", headers=auth("hotline_operator"), json={
-            "category": "street_vending", "location": {"lon": 113.62, "lat": 34.75},
-            "description": f"nul \u0000 here, call {PHONE}"})
+        r = await client.post(
+            "/v1/incidents",
+            headers=auth("hotline_operator"),
+            json={
+                "category": "street_vending",
+                "location": {"lon": 113.62, "lat": 34.75},
+                "description": f"nul \u0000 here, call {PHONE}",
+            },
+        )
         assert r.status_code == 422, r.text
     assert PHONE not in log_output.getvalue()

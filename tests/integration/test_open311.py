@@ -1,8 +1,9 @@
 """Open311 GeoReport v2 under /open311/v2/, every endpoint in JSON and XML, errors included, on
 the running platform (the services in one process on the real PostgreSQL)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -15,19 +16,34 @@ from tests.conftest import auth, running
 from tests.helpers import MONITOR, eventually, handle_and_close
 
 pytestmark = pytest.mark.integration
-START = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 Beijing
+START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing
 V2 = "/open311/v2"
 ADMIN, DISPATCHER = auth("admin"), auth("dispatcher", "dispatcher-1")
-PARKING = {"service_code": "illegal_parking", "lat": "34.75", "long": "113.62", "description": "人行道上长期停车",
-           "attribute[plate]": "豫A12345", "attribute[vehicle]": "car", "first_name": "明", "last_name": "李",
-           "phone": "13812345678", "email": "li@example.cn", "account_id": "app-user-7"}
+PARKING = {
+    "service_code": "illegal_parking",
+    "lat": "34.75",
+    "long": "113.62",
+    "description": "人行道上长期停车",
+    "attribute[plate]": "豫A12345",
+    "attribute[vehicle]": "car",
+    "first_name": "明",
+    "last_name": "李",
+    "phone": "13812345678",
+    "email": "li@example.cn",
+    "account_id": "app-user-7",
+}
 
 
 @pytest.fixture
 async def platform(database_url, tmp_path):
     clock = FixedClock(START)
-    services = build_services(database_url, InMemoryTransport(), clock=clock, relay_poll_interval_s=0.2,
-                              object_store_url=f"file:{tmp_path}/objects")
+    services = build_services(
+        database_url,
+        InMemoryTransport(),
+        clock=clock,
+        relay_poll_interval_s=0.2,
+        object_store_url=f"file:{tmp_path}/objects",
+    )
     async with running(services, build_app(services)) as client:
         client.clock = clock
         yield client
@@ -81,7 +97,11 @@ async def test_discovery_services_and_service_definitions(platform):
     assert [v["key"] for v in vehicle["values"]] == ["car", "truck", "motorcycle"]
     root = xml(await platform.get(f"{V2}/services/illegal_parking.xml"))
     assert root.tag == "service_definition"
-    assert [v.text for v in root.findall("attributes/attribute/values/value/name")] == ["小型汽车", "货车", "摩托车/电动车"]
+    assert [v.text for v in root.findall("attributes/attribute/values/value/name")] == [
+        "小型汽车",
+        "货车",
+        "摩托车/电动车",
+    ]
 
     assert "not found" in error(await platform.get(f"{V2}/services/no_such.json"), 404)
     assert "not found" in error(await platform.get(f"{V2}/services/no_such.xml"), 404, "xml")
@@ -116,9 +136,12 @@ async def test_post_requests_checks_every_field_and_answers_in_both_formats(plat
     nowhere = {k: v for k, v in PARKING.items() if k not in ("lat", "long")}
     assert "a location is required" in error(await post("json", **nowhere), 400)
     assert "not in the district's address table" in error(
-        await post("json", **nowhere, address_string="火星路1号"), 400)
+        await post("json", **nowhere, address_string="火星路1号"), 400
+    )
     assert "phone is not" in error(await post("json", **{**PARKING, "phone": "call me"}), 400)
-    assert "description is longer than 2000" in error(await post("json", **{**PARKING, "description": "长" * 2001}), 400)
+    assert "description is longer than 2000" in error(
+        await post("json", **{**PARKING, "description": "长" * 2001}), 400
+    )
     assert "coordinate_system" in error(await post("json", **PARKING, coordinate_system="bd09"), 400)
 
     r = await post("json", **PARKING)
@@ -147,8 +170,9 @@ async def test_post_requests_checks_every_field_and_answers_in_both_formats(plat
     # GCJ-02 from a Chinese map SDK is converted; an address is geocoded against the table
     wgs = (113.6123, 34.7488)
     gcj = wgs84_to_gcj02(*wgs)
-    [moved] = (await post("json", **{**PARKING, "long": str(gcj[0]), "lat": str(gcj[1]),
-                                     "coordinate_system": "gcj02"})).json()
+    [moved] = (
+        await post("json", **{**PARKING, "long": str(gcj[0]), "lat": str(gcj[1]), "coordinate_system": "gcj02"})
+    ).json()
     [stored] = (await platform.get(f"{V2}/requests/{moved['service_request_id']}.json")).json()
     assert stored["long"] == pytest.approx(wgs[0], abs=1e-6) and stored["lat"] == pytest.approx(wgs[1], abs=1e-6)
     addressed = {k: v for k, v in PARKING.items() if k not in ("lat", "long")}
@@ -160,16 +184,29 @@ async def test_post_requests_checks_every_field_and_answers_in_both_formats(plat
 async def test_requests_follow_the_case_and_filter_as_the_specification_says(platform):
     key = await _key(platform)
     [first] = (await platform.post(f"{V2}/requests.json", data={**PARKING, "api_key": key})).json()
-    [noise] = (await platform.post(f"{V2}/requests.json", data={
-        "api_key": key, "service_code": "noise", "attribute[period]": "night", "lat": "34.74",
-        "long": "113.61", "description": "夜间施工噪音"})).json()
+    [noise] = (
+        await platform.post(
+            f"{V2}/requests.json",
+            data={
+                "api_key": key,
+                "service_code": "noise",
+                "attribute[period]": "night",
+                "lat": "34.74",
+                "long": "113.61",
+                "description": "夜间施工噪音",
+            },
+        )
+    ).json()
     rid = first["service_request_id"]
 
     async def request(extensions=False):
-        return (await platform.get(f"{V2}/requests/{rid}.json" + ("?extensions=true" if extensions else ""))
-                ).json()[0]
-    incident = await eventually(lambda: platform.get(f"/v1/incidents/{rid}", headers=DISPATCHER),
-                                lambda r: r.json().get("case_id"), what="case opened")
+        return (await platform.get(f"{V2}/requests/{rid}.json" + ("?extensions=true" if extensions else ""))).json()[0]
+
+    incident = await eventually(
+        lambda: platform.get(f"/v1/incidents/{rid}", headers=DISPATCHER),
+        lambda r: r.json().get("case_id"),
+        what="case opened",
+    )
     case_id = incident.json()["case_id"]
     # an Open311 report waits for a field monitor, then the command centre files it and it is dispatched
     for step, who in (("verify", auth(*MONITOR)), ("file", DISPATCHER)):
@@ -179,11 +216,13 @@ async def test_requests_follow_the_case_and_filter_as_the_specification_says(pla
     assert dispatched["agency_responsible"] == "汝河中队" and dispatched["status"] == "open"
     # 违章停车: 8 working hours from Monday 09:00 (6.5 on Monday) = Tuesday 10:00 Beijing
     assert dispatched["expected_datetime"] == "2026-11-24T02:00:00Z"
-    note = await platform.post(f"/v1/cases/{case_id}/notes", json={"text": "已联系车主 13900001111 挪车", "public": True},
-                               headers=DISPATCHER)
+    note = await platform.post(
+        f"/v1/cases/{case_id}/notes", json={"text": "已联系车主 13900001111 挪车", "public": True}, headers=DISPATCHER
+    )
     assert note.status_code == 204, note.text
-    await platform.post(f"/v1/cases/{case_id}/notes", json={"text": "内部: 车主为惯犯", "public": False},
-                        headers=DISPATCHER)
+    await platform.post(
+        f"/v1/cases/{case_id}/notes", json={"text": "内部: 车主为惯犯", "public": False}, headers=DISPATCHER
+    )
     noted = await eventually(request, lambda r: r["status_notes"], what="status notes")
     assert noted["status_notes"] == "已联系车主 139****1111 挪车"
     await handle_and_close(platform, case_id)
@@ -200,15 +239,20 @@ async def test_requests_follow_the_case_and_filter_as_the_specification_says(pla
     assert ids(await listing("?status=open,closed&service_code=noise,dust")) == {noise["service_request_id"]}
     assert ids(await listing("?start_date=2026-11-23T09:00:01%2B08:00")) == set()
     assert ids(await listing("?end_date=2026-11-23T09:00:00%2B08:00&start_date=2026-11-01T00:00:00Z")) == {
-        rid, noise["service_request_id"]}
+        rid,
+        noise["service_request_id"],
+    }
     assert ids(await listing(f"?service_request_id={rid}&status=open")) == {rid}  # other filters ignored
     assert len((await listing("?page_size=1")).json()) == 1
     assert ids(await listing("?page_size=1")) | ids(await listing("?page_size=1&page=2")) == {
-        rid, noise["service_request_id"]}
+        rid,
+        noise["service_request_id"],
+    }
     assert "not open or closed" in error(await listing("?status=pending"), 400)
     assert "W3C datetime" in error(await platform.get(f"{V2}/requests.xml?start_date=yesterday"), 400, "xml")
-    assert "before start_date" in error(await listing("?start_date=2026-11-23T00:00:00Z&end_date=2026-11-01T00:00:00Z"),
-                                        400)
+    assert "before start_date" in error(
+        await listing("?start_date=2026-11-23T00:00:00Z&end_date=2026-11-01T00:00:00Z"), 400
+    )
     assert "page_size" in error(await listing("?page_size=5000"), 400)
     root = xml(await platform.get(f"{V2}/requests.xml?extensions=true"))
     assert root.tag == "service_requests" and len(root.findall("request")) == 2

@@ -2,20 +2,26 @@
 registers' events; the month's ranking published once when it closes (with movement and the red
 flag) as an event; a squad leader sees the squad's own row and the district average only; the
 circular as a page and as a PDF whose pages render, with the registers' figures and the formulas."""
+
 from __future__ import annotations
 
 import html
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pypdfium2
 import pytest
 
 from common.clock import BEIJING, FixedClock
+from common.messaging.contracts import (
+    DogLicenceIssued,
+    LedgerFiguresReported,
+    SquadRankingPublished,
+    StrayCaptured,
+    Topics,
+)
 from common.messaging.envelope import decode
-from common.messaging.contracts import (DogLicenceIssued, LedgerFiguresReported, SquadRankingPublished,
-                                        StrayCaptured, Topics)
 from common.messaging.memory import InMemoryTransport
 from common.service import create_app
 from devstack.case_year import YearTotals, district, records, year
@@ -41,21 +47,31 @@ def _example(cls, **changes):
 async def reporting(database_url):
     transport = InMemoryTransport()
     # 1 July 2025, 03:00 in Beijing: June has closed, and the publishing delay (2 h) has passed
-    clock = datetime(2025, 7, 1, 3, tzinfo=BEIJING).astimezone(timezone.utc)
-    service = ReportingService(ReportingSettings(database_url=database_url, bus="memory", consumer_batch_size=5000,
-                                                 relay_poll_interval_s=0.2, ranking_min_cases=50),
-                               transport=transport, clock=FixedClock(clock))
+    clock = datetime(2025, 7, 1, 3, tzinfo=BEIJING).astimezone(UTC)
+    service = ReportingService(
+        ReportingSettings(
+            database_url=database_url,
+            bus="memory",
+            consumer_batch_size=5000,
+            relay_poll_interval_s=0.2,
+            ranking_min_cases=50,
+        ),
+        transport=transport,
+        clock=FixedClock(clock),
+    )
     async with running([service], create_app([service], title="reporting")) as client:
         client.service, client.transport = service, transport
         events = [*district(datetime(2024, 1, 1, tzinfo=BEIJING)), *year(2024, SMALL), *year(2025, SMALL, seed=5)]
         june = datetime(2025, 6, 12, 10, tzinfo=BEIJING)
         events += [_example(LedgerFiguresReported, as_of=june)]
-        events += [_example(DogLicenceIssued, licence_id=f"lic-{i}", number=f"D-{i}", at=june + timedelta(hours=i))
-                   for i in range(7)]
+        events += [
+            _example(DogLicenceIssued, licence_id=f"lic-{i}", number=f"D-{i}", at=june + timedelta(hours=i))
+            for i in range(7)
+        ]
         events += [_example(StrayCaptured, stray_id=f"s-{i}", number=f"S-{i}", at=june) for i in range(3)]
         sent = 0
         for chunk in range(0, len(events), 5000):
-            batch = list(records(iter(events[chunk:chunk + 5000])))
+            batch = list(records(iter(events[chunk : chunk + 5000])))
             await transport.send(batch)
             sent += len(batch)
         await eventually(lambda: _handled(service), lambda n: n >= sent, timeout_s=300, what="every event applied")
@@ -85,8 +101,7 @@ async def test_the_month_closes_its_ranking_is_published_once_and_a_squad_leader
 
     r = await client.get("/v1/reports/ranking?month=2025-06", headers=SUPERVISOR)
     table = r.json()
-    assert table["published"] and [s["squad_id"] for s in table["squads"] if s["rank"]] == \
-        [s.squad_id for s in ranked]
+    assert table["published"] and [s["squad_id"] for s in table["squads"] if s["rank"]] == [s.squad_id for s in ranked]
     assert table["district_score"] == event.district_score
     year = (await client.get("/v1/reports/ranking?year=2025", headers=SUPERVISOR)).json()
     assert year["month"] == "2025" and not year["published"]
@@ -111,7 +126,14 @@ async def test_the_circular_as_a_page_and_as_a_pdf(reporting):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = r.text
     assert "2025年6月" in page and "城市管理工作月度通报" in page
-    for section in ("一、主要指标", "二、每日受理与结案", "三、问题类型", "四、中队排位", "五、网格处置率", "六、台账工作"):
+    for section in (
+        "一、主要指标",
+        "二、每日受理与结案",
+        "三、问题类型",
+        "四、中队排位",
+        "五、网格处置率",
+        "六、台账工作",
+    ):
         assert section in page, section
     assert page.count("<svg") == 3 and "流动红旗" in page and "汝河中队" in page
     assert page.count("<path") >= 6 and "林山寨" in page  # the grids' map, with their names
@@ -119,7 +141,7 @@ async def test_the_circular_as_a_page_and_as_a_pdf(reporting):
     assert "个百分点" in page  # 环比 and 同比 against June 2024 and May 2025
     for i in INDICATORS:  # the formulas as footnotes, in Chinese: what a bureau prints is read in Chinese
         assert html.escape(i.printed) in page and html.escape(i.formula) not in page, i.key
-    notes = page[page.index("注: 指标口径"):]
+    notes = page[page.index("注: 指标口径") :]
     assert not re.search(r"[A-Za-z]{3,}", re.sub(r"<[^>]+>", "", notes).replace("P90", "")), "English in the footnotes"
     assert "商户 20,310 户" in page and "养犬登记 7 只" in page and "收容流浪犬 3 只" in page
     headline = re.search(r"<td>受理数</td><td>([\d,]+)</td>", page)

@@ -10,12 +10,13 @@ tables) and for a range inside it (its rows), in total and by squad, grid, categ
 equals the same indicator computed here, independently, from what intake, cases and dispatch
 keep in their own tables (the case trail, the assignments, the escalations, the reports). And the
 month's published ranking scores each squad on those same figures."""
+
 from __future__ import annotations
 
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -26,8 +27,8 @@ from common.clock import BEIJING, FixedClock
 from common.messaging.memory import InMemoryTransport
 from common.workcalendar import WorkCalendar, calendar_of, national_days, with_corrections
 from monolith.app import build_app, build_services
+from reporting.domain.indicators import INDICATORS, Counts, OnTime, indicators
 from reporting.domain.periods import PeriodKind, period_of
-from reporting.domain.indicators import Counts, INDICATORS, OnTime, indicators
 from reporting.domain.ranking import DEFAULT_WEIGHTS, score
 from reporting.queries.counts import counts as reporting_counts
 from reporting.tables import Ranking
@@ -47,6 +48,8 @@ CATEGORIES = ["street_vending", "storefront_overflow", "dust", "open_air_barbecu
 LIMIT_H = 24
 MONTH = date(2026, 3, 1)
 FIRST_DAY, LAST_DAY = date(2026, 2, 25), date(2026, 3, 31)
+
+
 def _calendar() -> WorkCalendar:
     return calendar_of(national_days())
 
@@ -56,6 +59,7 @@ def leader(squad: str) -> tuple[str, str, str]:
 
 
 # -- the month's plan ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Case:
@@ -84,8 +88,18 @@ class Step:
     action: str = field(compare=False)
 
 
-FATES = (["on_time"] * 9 + ["late"] * 3 + ["returned"] * 2 + ["extended"] * 2 + ["reworked"] * 2 + ["suspended"]
-         + ["suspended_resumed"] + ["open"] * 2 + ["cancelled"] + ["rejected"])
+FATES = (
+    ["on_time"] * 9
+    + ["late"] * 3
+    + ["returned"] * 2
+    + ["extended"] * 2
+    + ["reworked"] * 2
+    + ["suspended"]
+    + ["suspended_resumed"]
+    + ["open"] * 2
+    + ["cancelled"]
+    + ["rejected"]
+)
 
 
 def plan(cal: WorkCalendar, rng: random.Random) -> tuple[dict[str, Case], list[Step]]:
@@ -105,19 +119,28 @@ def plan(cal: WorkCalendar, rng: random.Random) -> tuple[dict[str, Case], list[S
                 fate = fates[n % len(fates)]  # each fate, over and over
                 web = fate == "rejected" or rng.random() < 0.3
                 at = datetime.combine(day, time(rng.choice([9, 10, 11, 14, 15]), rng.choice([0, 20, 40])), BEIJING)
-                c = Case(key=f"c{n:02d}", at=at.astimezone(timezone.utc), squad=squad,
-                         category=rng.choice(CATEGORIES), lon=round(lon0 + 0.003 * (spot % 5), 6),
-                         lat=round(lat0 + 0.003 * (spot // 5), 6), web=web, phone=not web and rng.random() < 0.75,
-                         fate=fate)
+                c = Case(
+                    key=f"c{n:02d}",
+                    at=at.astimezone(UTC),
+                    squad=squad,
+                    category=rng.choice(CATEGORIES),
+                    lon=round(lon0 + 0.003 * (spot % 5), 6),
+                    lat=round(lat0 + 0.003 * (spot // 5), 6),
+                    web=web,
+                    phone=not web and rng.random() < 0.75,
+                    fate=fate,
+                )
                 cases[c.key] = c
                 steps.extend(_steps(c, cal, rng))
         day += timedelta(days=1)
     dissatisfied = next(c for c in cases.values() if c.web and c.fate == "on_time")
     dissatisfied.rating, dissatisfied.rated_by = "dissatisfied", "page"
-    closed = max((s.at for s in steps if s.key == dissatisfied.key and s.action == "check"))
-    steps += [Step(closed + timedelta(days=1), 0, dissatisfied.key, "rate"),
-              Step(closed + timedelta(days=2), 0, dissatisfied.key, "handle"),
-              Step(closed + timedelta(days=2, hours=1), 1, dissatisfied.key, "check")]
+    closed = max(s.at for s in steps if s.key == dissatisfied.key and s.action == "check")
+    steps += [
+        Step(closed + timedelta(days=1), 0, dissatisfied.key, "rate"),
+        Step(closed + timedelta(days=2), 0, dissatisfied.key, "handle"),
+        Step(closed + timedelta(days=2, hours=1), 1, dissatisfied.key, "check"),
+    ]
     return cases, sorted(steps)
 
 
@@ -140,8 +163,10 @@ def _steps(c: Case, cal: WorkCalendar, rng: random.Random) -> list[Step]:
         case "late":
             handle_and_check(cal.add_working_hours(deadline, rng.uniform(2, 30)))
         case "returned":
-            out += [Step(dispatched + timedelta(minutes=30), 0, c.key, "return"),
-                    Step(dispatched + timedelta(hours=1), 0, c.key, "dispatch_by_hand")]
+            out += [
+                Step(dispatched + timedelta(minutes=30), 0, c.key, "return"),
+                Step(dispatched + timedelta(hours=1), 0, c.key, "dispatch_by_hand"),
+            ]
             handle_and_check(cal.add_working_hours(dispatched, rng.uniform(4, 30)))
         case "extended":
             out.append(Step(dispatched + timedelta(hours=2), 0, c.key, "extend"))
@@ -153,8 +178,10 @@ def _steps(c: Case, cal: WorkCalendar, rng: random.Random) -> list[Step]:
         case "suspended":
             out.append(Step(dispatched + timedelta(hours=2), 0, c.key, "suspend"))
         case "suspended_resumed":
-            out += [Step(dispatched + timedelta(hours=2), 0, c.key, "suspend"),
-                    Step(dispatched + timedelta(days=3), 0, c.key, "resume")]
+            out += [
+                Step(dispatched + timedelta(hours=2), 0, c.key, "suspend"),
+                Step(dispatched + timedelta(days=3), 0, c.key, "resume"),
+            ]
             handle_and_check(dispatched + timedelta(days=3, hours=2))
         case "cancelled":
             out.append(Step(dispatched + timedelta(hours=3), 0, c.key, "cancel"))
@@ -179,13 +206,21 @@ def _steps(c: Case, cal: WorkCalendar, rng: random.Random) -> list[Step]:
 
 # -- driving it through the services -----------------------------------------------------------------
 
+
 @pytest.fixture
 async def platform(database_url, tmp_path):
-    clock = FixedClock(datetime.combine(FIRST_DAY, time(8), BEIJING).astimezone(timezone.utc))
+    clock = FixedClock(datetime.combine(FIRST_DAY, time(8), BEIJING).astimezone(UTC))
     transport = InMemoryTransport()
-    services = build_services(database_url, transport, clock=clock, relay_poll_interval_s=0.05,
-                              object_store_url=f"file:{tmp_path}/objects", tick_interval_s=3600,
-                              ranking_min_cases=3, ranking_publish_delay_h=24 * 20)
+    services = build_services(
+        database_url,
+        transport,
+        clock=clock,
+        relay_poll_interval_s=0.05,
+        object_store_url=f"file:{tmp_path}/objects",
+        tick_interval_s=3600,
+        ranking_min_cases=3,
+        ranking_publish_delay_h=24 * 20,
+    )
     engine = create_async_engine(database_url)
     async with running(services, build_app(services)) as client:
         client.clock, client.engine = clock, engine
@@ -197,11 +232,19 @@ async def platform(database_url, tmp_path):
 async def quiet(client) -> None:
     """Every event written has been handled by every service that subscribes to it (an outbox row
     is marked published only then), twice in a row."""
+
     async def unpublished():
         async with client.engine.connect() as conn:
-            return await conn.scalar(text("SELECT " + " + ".join(
-                f"(SELECT count(*) FROM {s}.outbox WHERE published_at IS NULL)"
-                for s in ("intake", "dispatch", "cases", "ledger", "reporting"))))
+            return await conn.scalar(
+                text(
+                    "SELECT "
+                    + " + ".join(
+                        f"(SELECT count(*) FROM {s}.outbox WHERE published_at IS NULL)"
+                        for s in ("intake", "dispatch", "cases", "ledger", "reporting")
+                    )
+                )
+            )
+
     for _ in range(2):
         await eventually(unpublished, lambda n: n == 0, timeout_s=30, what="every event handled")
 
@@ -219,56 +262,93 @@ async def _assignment(client, case_id: str) -> dict:
 async def run_step(client, c: Case, action: str) -> None:
     match action:
         case "report" if c.web:
-            r = await client.post("/public/v1/reports", data={
-                "category": c.category, "description": f"{c.key} 网上反映", "lon": str(c.lon), "lat": str(c.lat)},
-                files=[("photos", ("p.jpg", photo_bytes(), "image/jpeg"))])
+            r = await client.post(
+                "/public/v1/reports",
+                data={"category": c.category, "description": f"{c.key} 网上反映", "lon": str(c.lon), "lat": str(c.lat)},
+                files=[("photos", ("p.jpg", photo_bytes(), "image/jpeg"))],
+            )
             body = await _ok(r, "web report")
             c.incident_id, c.token = body["reference"], body["token"]
         case "report":
-            body = {"category": c.category, "location": {"lon": c.lon, "lat": c.lat},
-                    "description": f"{c.key} 12319 来电反映"}
+            body = {
+                "category": c.category,
+                "location": {"lon": c.lon, "lat": c.lat},
+                "description": f"{c.key} 12319 来电反映",
+            }
             if c.phone:
                 body["caller"] = {"name": "市民", "phone": f"1381234{int(c.key[1:]):04d}"}
             c.incident_id = (await _ok(await client.post("/v1/incidents", json=body, headers=HOTLINE), "report"))["id"]
         case "verify":
-            await _ok(await client.post(f"/v1/cases/{c.case_id}/verify", json={"confirmed": True},
-                                        headers=auth(*MONITOR)), "verify")
+            await _ok(
+                await client.post(f"/v1/cases/{c.case_id}/verify", json={"confirmed": True}, headers=auth(*MONITOR)),
+                "verify",
+            )
         case "file":
             await _ok(await client.post(f"/v1/cases/{c.case_id}/file", json={}, headers=DISPATCHER), "file")
         case "reject":
-            await _ok(await client.post(f"/v1/cases/{c.case_id}/reject", json={"reason": "不属于城管职责"},
-                                        headers=DISPATCHER), "reject")
+            await _ok(
+                await client.post(
+                    f"/v1/cases/{c.case_id}/reject", json={"reason": "不属于城管职责"}, headers=DISPATCHER
+                ),
+                "reject",
+            )
         case "return":
             a = await _assignment(client, c.case_id)
-            await _ok(await client.post(f"/v1/assignments/{a['id']}/return", json={"reason": "wrong_jurisdiction"},
-                                        headers=auth(*leader(a["squad_id"]))), "return")
+            await _ok(
+                await client.post(
+                    f"/v1/assignments/{a['id']}/return",
+                    json={"reason": "wrong_jurisdiction"},
+                    headers=auth(*leader(a["squad_id"])),
+                ),
+                "return",
+            )
         case "dispatch_by_hand":
-            await _ok(await client.post(f"/v1/queue/{c.case_id}/dispatch", json={"squad_id": c.squad},
-                                        headers=DISPATCHER), "dispatch by hand")
+            await _ok(
+                await client.post(f"/v1/queue/{c.case_id}/dispatch", json={"squad_id": c.squad}, headers=DISPATCHER),
+                "dispatch by hand",
+            )
         case "extend":
             a = await _assignment(client, c.case_id)
-            await _ok(await client.post(f"/v1/assignments/{a['id']}/extend",
-                                        json={"hours": 14, "reason": "需协调产权单位"}, headers=DISPATCHER), "extend")
+            await _ok(
+                await client.post(
+                    f"/v1/assignments/{a['id']}/extend",
+                    json={"hours": 14, "reason": "需协调产权单位"},
+                    headers=DISPATCHER,
+                ),
+                "extend",
+            )
         case "handle":
             case = (await client.get(f"/v1/cases/{c.case_id}", headers=DISPATCHER)).json()
             await _ok(await handle(client, c.case_id, who=leader(case["squad"]["id"])), "handle")
         case "check":
-            await _ok(await client.post(f"/v1/cases/{c.case_id}/check", json={"passed": True},
-                                        headers=auth(*MONITOR)), "check")
+            await _ok(
+                await client.post(f"/v1/cases/{c.case_id}/check", json={"passed": True}, headers=auth(*MONITOR)),
+                "check",
+            )
         case "rework":
-            await _ok(await client.post(f"/v1/cases/{c.case_id}/check", json={"passed": False, "reason": "仍未整改"},
-                                        headers=auth(*MONITOR)), "rework")
+            await _ok(
+                await client.post(
+                    f"/v1/cases/{c.case_id}/check", json={"passed": False, "reason": "仍未整改"}, headers=auth(*MONITOR)
+                ),
+                "rework",
+            )
         case "suspend" | "resume" | "cancel":
-            await _ok(await client.post(f"/v1/cases/{c.case_id}/{action}", json={"reason": "等待规划部门认定"},
-                                        headers=DISPATCHER), action)
+            await _ok(
+                await client.post(
+                    f"/v1/cases/{c.case_id}/{action}", json={"reason": "等待规划部门认定"}, headers=DISPATCHER
+                ),
+                action,
+            )
         case "reply":
             body = {"how": "callback", **({"rating": c.rating} if c.rating else {})}
             await _ok(await client.post(f"/v1/incidents/{c.incident_id}/reply", json=body, headers=HOTLINE), "reply")
         case "rate":
             await _ok(await client.post(f"/public/v1/reports/{c.token}/rating", json={"rating": c.rating}), "rating")
         case "evaluate":
-            await _ok(await client.post(f"/v1/cases/{c.case_id}/evaluate", json={"rating": c.rating},
-                                        headers=DISPATCHER), "evaluate")
+            await _ok(
+                await client.post(f"/v1/cases/{c.case_id}/evaluate", json={"rating": c.rating}, headers=DISPATCHER),
+                "evaluate",
+            )
         case _:
             raise AssertionError(action)
 
@@ -285,8 +365,9 @@ async def drive(client, cases: dict[str, Case], steps: list[Step]) -> None:
             if s.action == "report":
                 await quiet(client)
                 async with client.engine.connect() as conn:
-                    c.case_id = await conn.scalar(text("SELECT case_id FROM intake.incidents WHERE id = :i"),
-                                                  {"i": c.incident_id})
+                    c.case_id = await conn.scalar(
+                        text("SELECT case_id FROM intake.incidents WHERE id = :i"), {"i": c.incident_id}
+                    )
                 assert c.case_id, f"{c.key}: no case opened"
         await quiet(client)
         await client.svc["dispatch"].tick()  # 逐级负责制: the overdue climb the chain
@@ -294,6 +375,7 @@ async def drive(client, cases: dict[str, Case], steps: list[Step]) -> None:
 
 
 # -- the same indicators, from the services' own records ---------------------------------------------
+
 
 @dataclass
 class Truth:
@@ -330,21 +412,41 @@ class Truth:
 
 async def truths(engine) -> tuple[list[dict], dict[str, Truth]]:
     async with engine.connect() as conn:
-        reports = [dict(r._mapping) for r in await conn.execute(text(
-            "SELECT id, reported_at, channel, category_code, urgency, caller_phone, case_id, replied_at, duplicate_of "
-            "FROM intake.incidents"))]
-        cases = [dict(r._mapping) for r in await conn.execute(text(
-            "SELECT id, incident_id, squad_id, grid_id, category_code, channel, urgency, status FROM cases.cases"))]
+        reports = [
+            dict(r._mapping)
+            for r in await conn.execute(
+                text(
+                    "SELECT id, reported_at, channel, category_code, urgency, caller_phone, case_id, replied_at, "
+                    "duplicate_of "
+                    "FROM intake.incidents"
+                )
+            )
+        ]
+        cases = [
+            dict(r._mapping)
+            for r in await conn.execute(
+                text(
+                    "SELECT id, incident_id, squad_id, grid_id, category_code, channel, urgency, status "
+                    "FROM cases.cases"
+                )
+            )
+        ]
         trail = defaultdict(list)
-        for r in await conn.execute(text(
-                "SELECT case_id, at, action, to_status, data FROM cases.case_trail ORDER BY case_id, seq")):
+        for r in await conn.execute(
+            text("SELECT case_id, at, action, to_status, data FROM cases.case_trail ORDER BY case_id, seq")
+        ):
             trail[r.case_id].append(r)
         assignments = defaultdict(list)
-        for r in await conn.execute(text(
-                "SELECT case_id, assigned_at, deadline_at, extensions, returned_at FROM dispatch.assignments")):
+        for r in await conn.execute(
+            text("SELECT case_id, assigned_at, deadline_at, extensions, returned_at FROM dispatch.assignments")
+        ):
             assignments[r.case_id].append(r)
-        escalated = {r[0] for r in await conn.execute(text(
-            "SELECT DISTINCT case_id FROM dispatch.escalations WHERE kind = 'overdue'"))}
+        escalated = {
+            r[0]
+            for r in await conn.execute(
+                text("SELECT DISTINCT case_id FROM dispatch.escalations WHERE kind = 'overdue'")
+            )
+        }
         days = (await conn.execute(text("SELECT day, kind, name FROM dispatch.calendar_days"))).all()
     calendar = calendar_of(with_corrections(national_days(), [tuple(d) for d in days]))
     by_incident = {r["id"]: r for r in reports}
@@ -352,8 +454,11 @@ async def truths(engine) -> tuple[list[dict], dict[str, Truth]]:
     for c in cases:
         steps = trail[c["id"]]
         ats = lambda *actions: [s.at for s in steps if s.action in actions]  # noqa: E731
-        filed = [s.at for s in steps if s.action == "file" or (s.action == "open"
-                                                                 and s.to_status not in ("reported", "verified"))]
+        filed = [
+            s.at
+            for s in steps
+            if s.action == "file" or (s.action == "open" and s.to_status not in ("reported", "verified"))
+        ]
         mine = sorted(assignments[c["id"]], key=lambda a: a.assigned_at)
         closed = c["status"] in ("closed", "evaluated")
         evaluations = [s for s in steps if s.action == "evaluate"]
@@ -361,24 +466,35 @@ async def truths(engine) -> tuple[list[dict], dict[str, Truth]]:
         dispatched = mine[0].assigned_at if mine else None
         handled = min(ats("handle"), default=None)
         out[c["id"]] = Truth(
-            squad=c["squad_id"] or "", grid=c["grid_id"] or "", category=c["category_code"], channel=c["channel"],
-            urgency=c["urgency"], filed_at=min(filed, default=None), rejected_at=min(ats("reject"), default=None),
-            ended=bool(ats("cancel", "merge", "split")), dispatched_at=dispatched,
-            deadline_at=mine[-1].deadline_at if mine else None, handled_at=handled,
+            squad=c["squad_id"] or "",
+            grid=c["grid_id"] or "",
+            category=c["category_code"],
+            channel=c["channel"],
+            urgency=c["urgency"],
+            filed_at=min(filed, default=None),
+            rejected_at=min(ats("reject"), default=None),
+            ended=bool(ats("cancel", "merge", "split")),
+            dispatched_at=dispatched,
+            deadline_at=mine[-1].deadline_at if mine else None,
+            handled_at=handled,
             closed_at=[s.at for s in steps if s.action == "check" and s.to_status == "closed"][-1] if closed else None,
-            returned=any(a.returned_at for a in mine), extended=sum(a.extensions for a in mine) > 0,
-            reworked=bool(ats("rework")), escalated=c["id"] in escalated,
+            returned=any(a.returned_at for a in mine),
+            extended=sum(a.extensions for a in mine) > 0,
+            reworked=bool(ats("rework")),
+            escalated=c["id"] in escalated,
             pauses=[(s.at, s.action) for s in steps if s.action in ("suspend", "resume")],
             rating=evaluations[-1].data.get("rating") if evaluations else None,
             rated_at=evaluations[-1].at if evaluations else None,
             contact=bool(report["caller_phone"]) or report["channel"] in ("web", "open311"),
             replied=report["replied_at"] is not None,
-            hours=calendar.working_hours_between(dispatched, handled) if dispatched and handled else None)
+            hours=calendar.working_hours_between(dispatched, handled) if dispatched and handled else None,
+        )
     return reports, out
 
 
-def independent_counts(reports: list[dict], cases: dict[str, Truth], a: datetime, b: datetime,
-                       by: str | None) -> dict[str, Counts]:
+def independent_counts(
+    reports: list[dict], cases: dict[str, Truth], a: datetime, b: datetime, by: str | None
+) -> dict[str, Counts]:
     """Each measure as `domain.Counts` defines it in words, over the services' own records."""
     out: dict[str, Counts] = defaultdict(Counts)
     inside = lambda t: t is not None and a <= t < b  # noqa: E731
@@ -418,8 +534,12 @@ def independent_counts(reports: list[dict], cases: dict[str, Truth], a: datetime
         c.reworked += due_close and t.reworked
         c.extended += due_handle and t.extended
         c.escalated += due_handle and t.escalated
-        c.overdue_open += (t.dispatched_at is not None and t.dispatched_at < b and t.deadline_at < b
-                           and (t.handled_at is None or t.handled_at >= b))
+        c.overdue_open += (
+            t.dispatched_at is not None
+            and t.dispatched_at < b
+            and t.deadline_at < b
+            and (t.handled_at is None or t.handled_at >= b)
+        )
         c.with_contact += inside(t.closed_at) and t.contact
         c.replied += inside(t.closed_at) and t.contact and t.replied
         if inside(t.handled_at) and t.hours is not None:
@@ -428,18 +548,34 @@ def independent_counts(reports: list[dict], cases: dict[str, Truth], a: datetime
 
 
 def _meaningful(per_value: dict[str, Counts]) -> dict[str, Counts]:
-    return {k: v for k, v in per_value.items() if any(getattr(v, f) for f in (
-        "received", "filed", "rejected", "rated", "dispatched", "due_close", "due_handle", "overdue_open"))}
+    return {
+        k: v
+        for k, v in per_value.items()
+        if any(
+            getattr(v, f)
+            for f in ("received", "filed", "rejected", "rated", "dispatched", "due_close", "due_handle", "overdue_open")
+        )
+    }
 
 
 async def test_every_indicator_equals_the_services_own_records(platform):
     cases, steps = plan(_calendar(), random.Random(2026))
     fates = {c.fate for c in cases.values()}
-    assert fates >= {"on_time", "late", "returned", "extended", "reworked", "suspended", "suspended_resumed", "open",
-                     "cancelled", "rejected"}, fates
+    assert fates >= {
+        "on_time",
+        "late",
+        "returned",
+        "extended",
+        "reworked",
+        "suspended",
+        "suspended_resumed",
+        "open",
+        "cancelled",
+        "rejected",
+    }, fates
     await drive(platform, cases, steps)
     # a month and more later: everything planned has happened, then reporting sums its months
-    platform.clock.advance(datetime(2026, 4, 25, 2, tzinfo=timezone.utc) - platform.clock.now())
+    platform.clock.advance(datetime(2026, 4, 25, 2, tzinfo=UTC) - platform.clock.now())
     await quiet(platform)
     reporting = platform.svc["reporting"]
     await reporting.refresh(settle_s=30)
@@ -450,8 +586,18 @@ async def test_every_indicator_equals_the_services_own_records(platform):
     march_a = datetime.combine(MONTH, time(0), BEIJING)
     march_b = datetime.combine(date(2026, 4, 1), time(0), BEIJING)
     march = independent_counts(reports, truth, march_a, march_b, None)[""]
-    for name in ("returned", "extended", "reworked", "suspended", "overdue_open", "escalated", "rejected", "rated",
-                 "dissatisfied", "replied"):
+    for name in (
+        "returned",
+        "extended",
+        "reworked",
+        "suspended",
+        "overdue_open",
+        "escalated",
+        "rejected",
+        "rated",
+        "dissatisfied",
+        "replied",
+    ):
         assert getattr(march, name) > 0, (name, march)
     assert 0 < march.handled_on_time < march.handled and 0 < march.closed_on_time < march.closed
     assert march.replied < march.with_contact
@@ -478,8 +624,9 @@ async def test_every_indicator_equals_the_services_own_records(platform):
                             assert mine[i.key] == truth_v[i.key], (where, mine[i.key], truth_v[i.key])
 
     # the API gives the same month, by squad
-    r = await platform.get("/v1/reports/indicators?period=month&at=2026-03&by=squad",
-                           headers=auth("supervisor", "sup-1"))
+    r = await platform.get(
+        "/v1/reports/indicators?period=month&at=2026-03&by=squad", headers=auth("supervisor", "sup-1")
+    )
     assert r.status_code == 200, r.text
     api_rows = {row["value"]: row["indicators"] for row in r.json()["rows"]}
     by_squad = independent_counts(reports, truth, march_a, march_b, "squad")
@@ -490,8 +637,9 @@ async def test_every_indicator_equals_the_services_own_records(platform):
     # the month's ranking, published once it closed, scores each squad on the same figures
     await reporting.publish_rankings()
     async with reporting.session_factory() as session:
-        published = {row.squad_id: row for row in (await session.exec(
-            select(Ranking).where(Ranking.month == MONTH))).all()}
+        published = {
+            row.squad_id: row for row in (await session.exec(select(Ranking).where(Ranking.month == MONTH))).all()
+        }
     for squad, c in by_squad.items():
         if squad:
             assert published[squad].score == score(indicators(c, OnTime.due), DEFAULT_WEIGHTS), squad

@@ -1,11 +1,12 @@
 """Seed 004's year reproduced: a generated year of events with the seed's totals (59,274 cases
 received and due, 59,173 handled) gives the seed's 处置率 99.83 % in the yearly report; the monthly
 tables and the direct reading of the rows agree on every indicator; and the exports stream."""
+
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -13,13 +14,13 @@ from sqlalchemy import text
 
 from common.clock import FixedClock
 from common.messaging.memory import InMemoryTransport
+from common.service import create_app
 from devstack.case_year import YearTotals, records, year
-from reporting.domain.periods import PeriodKind, period_of
 from reporting.domain.indicators import INDICATORS, indicators
+from reporting.domain.periods import PeriodKind, period_of
 from reporting.queries.counts import cube_counts, direct_counts, sum_month, total
 from reporting.service import ReportingService
 from reporting.settings import ReportingSettings
-from common.service import create_app
 from tests.conftest import auth, running
 from tests.helpers import eventually
 
@@ -30,10 +31,18 @@ SUPERVISOR = auth("supervisor", "sup-0001")
 @pytest.fixture
 async def reporting(database_url):
     transport = InMemoryTransport()
-    clock = FixedClock(datetime(2025, 1, 15, 2, tzinfo=timezone.utc))
-    service = ReportingService(ReportingSettings(database_url=database_url, bus="memory", consumer_batch_size=5000,
-                                                 relay_poll_interval_s=0.2, refresh_interval_s=3600),
-                               transport=transport, clock=clock)
+    clock = FixedClock(datetime(2025, 1, 15, 2, tzinfo=UTC))
+    service = ReportingService(
+        ReportingSettings(
+            database_url=database_url,
+            bus="memory",
+            consumer_batch_size=5000,
+            relay_poll_interval_s=0.2,
+            refresh_interval_s=3600,
+        ),
+        transport=transport,
+        clock=clock,
+    )
     async with running([service], create_app([service], title="reporting")) as client:
         client.service, client.transport = service, transport
         yield client
@@ -68,9 +77,11 @@ async def test_seed_004s_year_gives_its_disposal_rate(reporting):
 
     # the whole-month tables and the rows read directly agree, for the year, a quarter and a month
     async with reporting.service.session_factory() as session:
-        for period in (period_of(PeriodKind.year, datetime(2024, 5, 1).date()),
-                       period_of(PeriodKind.quarter, datetime(2024, 8, 1).date()),
-                       period_of(PeriodKind.month, datetime(2024, 12, 1).date())):
+        for period in (
+            period_of(PeriodKind.year, datetime(2024, 5, 1).date()),
+            period_of(PeriodKind.quarter, datetime(2024, 8, 1).date()),
+            period_of(PeriodKind.month, datetime(2024, 12, 1).date()),
+        ):
             for by in (None, "squad", "category"):
                 cube = await cube_counts(session, period, by)
                 direct = await direct_counts(session, period, by)
@@ -104,8 +115,11 @@ async def test_seed_004s_year_gives_its_disposal_rate(reporting):
     facts = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert len(facts) > 4000 and {"received_at", "dispatched_at", "deadline_at", "on_time"} <= set(facts[0])
     assert facts[0]["received_at"].endswith("+08:00")
-    assert (await reporting.get("/v1/reports/facts.csv?from=2024-12-01&to=2024-12-31",
-                                headers=auth("squad_leader", "l", "sq-ruhe"))).status_code == 403
+    assert (
+        await reporting.get(
+            "/v1/reports/facts.csv?from=2024-12-01&to=2024-12-31", headers=auth("squad_leader", "l", "sq-ruhe")
+        )
+    ).status_code == 403
 
 
 async def test_a_month_marked_while_it_is_being_summed_is_summed_again(reporting):
@@ -116,12 +130,21 @@ async def test_a_month_marked_while_it_is_being_summed_is_summed_again(reporting
     await _load(reporting, one, 2023)
     service = reporting.service
     async with service.engine.connect() as conn:
-        months = [r[0] for r in (await conn.execute(text(
-            "SELECT DISTINCT date_trunc('month', timezone('Asia/Shanghai', received_at))::date "
-            "FROM reporting.incidents"))).all()]
+        months = [
+            r[0]
+            for r in (
+                await conn.execute(
+                    text(
+                        "SELECT DISTINCT date_trunc('month', timezone('Asia/Shanghai', received_at))::date "
+                        "FROM reporting.incidents"
+                    )
+                )
+            ).all()
+        ]
         assert months and not await conn.scalar(text("SELECT count(*) FROM reporting.dirty_months"))
-        await conn.execute(text("INSERT INTO reporting.dirty_months (month) SELECT unnest(CAST(:m AS date[]))"),
-                           {"m": months})
+        await conn.execute(
+            text("INSERT INTO reporting.dirty_months (month) SELECT unnest(CAST(:m AS date[]))"), {"m": months}
+        )
         await conn.commit()
         # a refresher reads the marks it will sum ...
         marks = (await conn.execute(text("SELECT month, version FROM reporting.dirty_months"))).all()

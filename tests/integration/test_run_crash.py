@@ -1,6 +1,7 @@
 """`make run` is what a small bureau runs for real, so it must not lose accepted work either: the
 single process is killed (SIGKILL) in the middle of a burst of hotline calls and started again;
 afterwards every incident that was answered 201 has been dispatched, once."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,14 @@ RATE, BURST = 60, 300
 
 def start_run(data_dir, port: int, pg_port: int, log) -> subprocess.Popen:
     env = {**os.environ, "RUN_DATA_DIR": str(data_dir), "RUN_PORT": str(port), "RUN_PG_PORT": str(pg_port)}
-    return subprocess.Popen([sys.executable, "-m", "monolith"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "monolith"],
+        env=env,
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 async def wait_up(url: str, proc: subprocess.Popen) -> None:
@@ -55,8 +62,9 @@ async def test_killing_make_run_mid_burst_loses_no_accepted_incident(tmp_path):
 
         async def call(http: httpx.AsyncClient, n: int) -> None:
             try:
-                r = await http.post(f"{url}/v1/incidents", json=INCIDENT,
-                                    headers={**headers, "Idempotency-Key": f"crash-{n}"})
+                r = await http.post(
+                    f"{url}/v1/incidents", json=INCIDENT, headers={**headers, "Idempotency-Key": f"crash-{n}"}
+                )
                 if r.status_code == 201:
                     accepted.append(r.json()["id"])
             except httpx.HTTPError:
@@ -77,13 +85,19 @@ async def test_killing_make_run_mid_burst_loses_no_accepted_incident(tmp_path):
         await wait_up(url, proc)
         dispatcher = {"Authorization": f"Bearer {token('dispatcher', 'disp-crash')}"}
         async with httpx.AsyncClient(timeout=10, base_url=url, headers=dispatcher) as http:
+
             async def states() -> Counter:
                 seen = Counter()
                 for i in accepted:
                     seen[(await http.get(f"/v1/incidents/{i}")).json()["status"]] += 1
                 return seen
-            await eventually(states, lambda s: s == Counter({"dispatched": len(accepted)}), timeout_s=90,
-                             what="every accepted incident dispatched after the restart")
+
+            await eventually(
+                states,
+                lambda s: s == Counter({"dispatched": len(accepted)}),
+                timeout_s=90,
+                what="every accepted incident dispatched after the restart",
+            )
             cases = (await http.get("/v1/cases", params={"limit": 500})).json()
         per_incident = Counter(c["incident_id"] for c in cases)
         assert all(per_incident[i] == 1 for i in accepted), "an incident has more than one case"
@@ -92,6 +106,13 @@ async def test_killing_make_run_mid_burst_loses_no_accepted_incident(tmp_path):
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)
         log.close()
-        subprocess.run([sys.executable, "-c", "from devstack.postgres import LocalPostgres; import sys; "
-                        f"LocalPostgres({str(tmp_path / 'data' / 'pg' / 'data')!r}, {pg_port}).stop('immediate')"],
-                       cwd=REPO, check=False)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from devstack.postgres import LocalPostgres; import sys; "
+                f"LocalPostgres({str(tmp_path / 'data' / 'pg' / 'data')!r}, {pg_port}).stop('immediate')",
+            ],
+            cwd=REPO,
+            check=False,
+        )

@@ -3,9 +3,10 @@ one process on the real PostgreSQL): the public Open311 listing showed every cha
 with plates and phone numbers; a stranger joining a report could reopen any closed case, again
 and again; squad tokens without a squad read every squad; every reader saw callers' names;
 external systems got photos they must not see."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,7 +18,7 @@ from tests.helpers import INCIDENT, eventually, handle_and_close
 from tests.integration.test_intake_channels import case_of, to_dispatched, web_report
 
 pytestmark = pytest.mark.integration
-START = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 Beijing
+START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing
 V2 = "/open311/v2"
 DISPATCHER, ADMIN = auth("dispatcher", "dispatcher-1"), auth("admin")
 
@@ -25,8 +26,13 @@ DISPATCHER, ADMIN = auth("dispatcher", "dispatcher-1"), auth("admin")
 @pytest.fixture
 async def platform(database_url, tmp_path):
     clock = FixedClock(START)
-    services = build_services(database_url, InMemoryTransport(), clock=clock, relay_poll_interval_s=0.2,
-                              object_store_url=f"file:{tmp_path}/objects")
+    services = build_services(
+        database_url,
+        InMemoryTransport(),
+        clock=clock,
+        relay_poll_interval_s=0.2,
+        object_store_url=f"file:{tmp_path}/objects",
+    )
     async with running(services, build_app(services)) as client:
         client.clock = clock
         yield client
@@ -40,17 +46,36 @@ async def _key(client, name: str, scope: str = "public") -> str:
 
 
 async def test_the_public_listing_shows_only_public_reports_with_personal_numbers_masked(platform):
-    hotline = await platform.post("/v1/incidents", headers=auth("hotline_operator"), json={
-        **INCIDENT, "description": "来电人 13812345678 反映豫A12345 占道, 身份证 410102199001011234"})
+    hotline = await platform.post(
+        "/v1/incidents",
+        headers=auth("hotline_operator"),
+        json={**INCIDENT, "description": "来电人 13812345678 反映豫A12345 占道, 身份证 410102199001011234"},
+    )
     assert hotline.status_code == 201
-    capture = await platform.post("/v1/machine-events", headers=auth("external_system", "hik"), json={
-        "source_event_id": "hik-1", "kind": "parking_capture", "occurred_at": "2026-11-23T08:58:00+08:00",
-        "location": {"lon": 113.6301, "lat": 34.7512}, "device_id": "cam-7", "plate": "豫A8K2L1"})
+    capture = await platform.post(
+        "/v1/machine-events",
+        headers=auth("external_system", "hik"),
+        json={
+            "source_event_id": "hik-1",
+            "kind": "parking_capture",
+            "occurred_at": "2026-11-23T08:58:00+08:00",
+            "location": {"lon": 113.6301, "lat": 34.7512},
+            "device_id": "cam-7",
+            "plate": "豫A8K2L1",
+        },
+    )
     assert capture.status_code == 201, capture.text
     key = await _key(platform, "city-app")
-    posted = await platform.post(f"{V2}/requests.json", data={
-        "api_key": key, "service_code": "street_vending", "lat": "34.75", "long": "113.62",
-        "description": "门口有人摆摊, 车牌豫A9B8C7, 我的电话 13987654321"})
+    posted = await platform.post(
+        f"{V2}/requests.json",
+        data={
+            "api_key": key,
+            "service_code": "street_vending",
+            "lat": "34.75",
+            "long": "113.62",
+            "description": "门口有人摆摊, 车牌豫A9B8C7, 我的电话 13987654321",
+        },
+    )
     assert posted.status_code == 201, posted.text
     citizen = posted.json()[0]["service_request_id"]
 
@@ -71,21 +96,36 @@ async def test_the_public_listing_shows_only_public_reports_with_personal_number
     assert "410***********1234" in shown and "138****5678" in shown and "410102199001011234" not in shown
     ordinary = (await platform.get(f"{V2}/requests.json", params={"api_key": key})).json()
     assert [r["service_request_id"] for r in ordinary] == [citizen]
-    assert (await platform.get(f"{V2}/requests/{hotline.json()['id']}.json",
-                               params={"api_key": partner})).status_code == 200
+    assert (
+        await platform.get(f"{V2}/requests/{hotline.json()['id']}.json", params={"api_key": partner})
+    ).status_code == 200
     assert (await platform.get(f"{V2}/requests.json", params={"api_key": "forged"})).status_code == 403
 
 
 async def test_open311_throttles_per_key_and_address_not_per_device(database_url, tmp_path):
-    services = build_services(database_url, InMemoryTransport(), clock=FixedClock(START), relay_poll_interval_s=0.2,
-                              object_store_url=f"file:{tmp_path}/objects", open311_posts_per_minute=2)
+    services = build_services(
+        database_url,
+        InMemoryTransport(),
+        clock=FixedClock(START),
+        relay_poll_interval_s=0.2,
+        object_store_url=f"file:{tmp_path}/objects",
+        open311_posts_per_minute=2,
+    )
     async with running(services, build_app(services)) as client:
         key = await _key(client, "flooding-app")
         codes = []
         for n in range(3):  # a new device_id every time changes nothing
-            r = await client.post(f"{V2}/requests.json", data={
-                "api_key": key, "device_id": f"device-{n}", "service_code": "street_vending",
-                "lat": str(34.75 + n * 0.01), "long": "113.62", "description": "摆摊"})
+            r = await client.post(
+                f"{V2}/requests.json",
+                data={
+                    "api_key": key,
+                    "device_id": f"device-{n}",
+                    "service_code": "street_vending",
+                    "lat": str(34.75 + n * 0.01),
+                    "long": "113.62",
+                    "description": "摆摊",
+                },
+            )
             codes.append(r.status_code)
         assert codes == [201, 201, 429]
 
@@ -100,8 +140,9 @@ async def test_only_the_opening_report_evaluates_and_a_rating_reopens_a_case_onc
     await handle_and_close(platform, case["id"])
     tokens = {"opener": opener.json()["token"], "joiner": joiner.json()["token"]}
     for t in tokens.values():
-        await eventually(lambda t=t: platform.get(f"/public/v1/reports/{t}"), lambda r: r.json()["can_rate"],
-                         what="rateable")
+        await eventually(
+            lambda t=t: platform.get(f"/public/v1/reports/{t}"), lambda r: r.json()["can_rate"], what="rateable"
+        )
 
     # the stranger who joined is dissatisfied: kept in the trail, the case stays closed
     r = await platform.post(f"/public/v1/reports/{tokens['joiner']}/rating", json={"rating": "dissatisfied"})
@@ -109,40 +150,67 @@ async def test_only_the_opening_report_evaluates_and_a_rating_reopens_a_case_onc
 
     async def trail_actions():
         trail = (await platform.get(f"/v1/cases/{case['id']}/trail", headers=DISPATCHER)).json()
-        return [(e["action"], e["data"].get("opening_report")) for e in trail if e["action"] in
-                ("rating", "evaluate", "reopen", "review_requested")]
+        return [
+            (e["action"], e["data"].get("opening_report"))
+            for e in trail
+            if e["action"] in ("rating", "evaluate", "reopen", "review_requested")
+        ]
+
     await eventually(trail_actions, lambda a: a == [("rating", False)], what="the joined rating in the trail")
     assert (await platform.get(f"/v1/cases/{case['id']}", headers=DISPATCHER)).json()["status"] == "closed"
 
     # the reporter who opened it is dissatisfied: evaluated and reopened, once
     r = await platform.post(f"/public/v1/reports/{tokens['opener']}/rating", json={"rating": "dissatisfied"})
     assert r.status_code == 200, r.text
-    await eventually(lambda: platform.get(f"/v1/cases/{case['id']}", headers=DISPATCHER),
-                     lambda r: r.json()["status"] == "dispatched", what="reopened by the opening report")
+    await eventually(
+        lambda: platform.get(f"/v1/cases/{case['id']}", headers=DISPATCHER),
+        lambda r: r.json()["status"] == "dispatched",
+        what="reopened by the opening report",
+    )
     await handle_and_close(platform, case["id"])
-    await eventually(lambda: platform.get(f"/public/v1/reports/{tokens['opener']}"), lambda r: r.json()["can_rate"],
-                     what="rateable again after the second closure")
+    await eventually(
+        lambda: platform.get(f"/public/v1/reports/{tokens['opener']}"),
+        lambda r: r.json()["can_rate"],
+        what="rateable again after the second closure",
+    )
     r = await platform.post(f"/public/v1/reports/{tokens['opener']}/rating", json={"rating": "dissatisfied"})
     assert r.status_code == 200, r.text
-    pending = await eventually(lambda: platform.get("/v1/cases?review=pending", headers=auth("supervisor", "sup-1")),
-                               lambda r: [c["id"] for c in r.json()] == [case["id"]], what="a review waiting")
+    pending = await eventually(
+        lambda: platform.get("/v1/cases?review=pending", headers=auth("supervisor", "sup-1")),
+        lambda r: [c["id"] for c in r.json()] == [case["id"]],
+        what="a review waiting",
+    )
     assert pending.json()[0]["status"] == "evaluated" and pending.json()[0]["review_pending"] is True
-    assert await trail_actions() == [("rating", False), ("evaluate", True), ("reopen", None), ("evaluate", True),
-                                     ("review_requested", None)]
+    assert await trail_actions() == [
+        ("rating", False),
+        ("evaluate", True),
+        ("reopen", None),
+        ("evaluate", True),
+        ("review_requested", None),
+    ]
 
     # the supervisor decides; nobody else may
-    r = await platform.post(f"/v1/cases/{case['id']}/review", json={"reopen": True, "reason": "复核"}, headers=DISPATCHER)
+    r = await platform.post(
+        f"/v1/cases/{case['id']}/review", json={"reopen": True, "reason": "复核"}, headers=DISPATCHER
+    )
     assert r.status_code == 403, r.text
-    r = await platform.post(f"/v1/cases/{case['id']}/review", json={"reopen": False, "reason": "处置到位, 维持结案"},
-                            headers=auth("supervisor", "sup-1"))
+    r = await platform.post(
+        f"/v1/cases/{case['id']}/review",
+        json={"reopen": False, "reason": "处置到位, 维持结案"},
+        headers=auth("supervisor", "sup-1"),
+    )
     assert r.status_code == 200 and r.json()["status"] == "evaluated" and r.json()["review_pending"] is False
-    r = await platform.post(f"/v1/cases/{case['id']}/review", json={"reopen": True, "reason": "again"},
-                            headers=auth("supervisor", "sup-1"))
+    r = await platform.post(
+        f"/v1/cases/{case['id']}/review", json={"reopen": True, "reason": "again"}, headers=auth("supervisor", "sup-1")
+    )
     assert r.status_code == 409
 
     # 满意率 counts the case's own rating, not the stranger's
-    report = await eventually(lambda: platform.get("/v1/reports/monthly?month=2026-11", headers=auth("supervisor")),
-                              lambda r: r.json()["rated"] == 2, what="two ratings of the opening report")
+    report = await eventually(
+        lambda: platform.get("/v1/reports/monthly?month=2026-11", headers=auth("supervisor")),
+        lambda r: r.json()["rated"] == 2,
+        what="two ratings of the opening report",
+    )
     assert report.json()["dissatisfied"] == 2 and report.json()["joined_rated"] == 1
 
 
@@ -150,8 +218,11 @@ async def test_squad_tokens_name_their_squad_and_contacts_are_for_the_hotline_an
     r = await platform.post("/v1/incidents", json=INCIDENT, headers=auth("hotline_operator"))
     incident = r.json()
     assert incident["caller"] == {"name": "张先生", "phone": "138****5678"}
-    await eventually(lambda: platform.get(f"/v1/incidents/{incident['id']}", headers=DISPATCHER),
-                     lambda r: r.json()["status"] == "dispatched", what="dispatched")
+    await eventually(
+        lambda: platform.get(f"/v1/incidents/{incident['id']}", headers=DISPATCHER),
+        lambda r: r.json()["status"] == "dispatched",
+        what="dispatched",
+    )
 
     for role in ("squad_officer", "squad_leader"):
         headless = {"Authorization": f"Bearer {token(role, 'o-9')}"}
@@ -159,11 +230,16 @@ async def test_squad_tokens_name_their_squad_and_contacts_are_for_the_hotline_an
             r = await platform.get(path, headers=headless)
             assert r.status_code == 401 and "squad_id" in r.text, (role, path, r.status_code)
 
-    for role, sees in (("hotline_operator", True), ("dispatcher", True), ("supervisor", False),
-                       ("external_system", False), ("field_monitor", False)):
+    for role, sees in (
+        ("hotline_operator", True),
+        ("dispatcher", True),
+        ("supervisor", False),
+        ("external_system", False),
+        ("field_monitor", False),
+    ):
         listed = (await platform.get("/v1/incidents", headers=auth(role))).json()
         one = (await platform.get(f"/v1/incidents/{incident['id']}", headers=auth(role))).json()
         for shown in (next(i for i in listed if i["id"] == incident["id"]), one):
             assert (shown["caller"] is not None) is sees, role
-    ruhe = (await platform.get(f"/v1/incidents/{incident['id']}", headers=auth("squad_leader", "l", "sq-ruhe")))
+    ruhe = await platform.get(f"/v1/incidents/{incident['id']}", headers=auth("squad_leader", "l", "sq-ruhe"))
     assert ruhe.status_code == 200 and ruhe.json()["caller"] is None

@@ -1,5 +1,6 @@
 """The thin slice through all five services, in one process on the in-memory bus and the real
 PostgreSQL: a hotline call becomes a case dispatched to the squad of its grid."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,9 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def platform(database_url, tmp_path):
     transport = InMemoryTransport()
-    services = build_services(database_url, transport, relay_poll_interval_s=0.2,
-                              object_store_url=f"file:{tmp_path}/objects")
+    services = build_services(
+        database_url, transport, relay_poll_interval_s=0.2, object_store_url=f"file:{tmp_path}/objects"
+    )
     app = build_app(services)
     async with running(services, app) as client:
         client.transport_ = transport
@@ -42,8 +44,9 @@ async def test_hotline_call_is_dispatched_to_the_squad_of_its_grid(platform):
     assert created["status"] == "received" and created["channel"] == "hotline_12319"
     assert created["caller"]["phone"] == "138****5678"
 
-    incident = await eventually(lambda: _incident(platform, created["id"]),
-                                lambda i: i["status"] == "dispatched", what="dispatch")
+    incident = await eventually(
+        lambda: _incident(platform, created["id"]), lambda i: i["status"] == "dispatched", what="dispatch"
+    )
     assert incident["squad"] == {"id": "sq-ruhe", "name": "汝河中队"}
     assert incident["case_id"] and incident["case_number"].startswith("410102-")
 
@@ -54,11 +57,15 @@ async def test_hotline_call_is_dispatched_to_the_squad_of_its_grid(platform):
 
 async def test_no_phone_number_leaves_intake(platform):
     r = await platform.post("/v1/incidents", json=INCIDENT, headers=auth("hotline_operator"))
-    incident = await eventually(lambda: _incident(platform, r.json()["id"]),
-                                lambda i: i["status"] == "dispatched", what="dispatch")
+    incident = await eventually(
+        lambda: _incident(platform, r.json()["id"]), lambda i: i["status"] == "dispatched", what="dispatch"
+    )
     assert incident["caller"]["phone"] == "138****5678"
-    published = [rec for topic in ("intake.incidents", "cases.cases", "dispatch.assignments")
-                 for rec in platform.transport_.records(topic)]
+    published = [
+        rec
+        for topic in ("intake.incidents", "cases.cases", "dispatch.assignments")
+        for rec in platform.transport_.records(topic)
+    ]
     assert len(published) >= 4
     for rec in published:
         assert b"13812345678" not in rec.value
@@ -78,8 +85,9 @@ async def test_unknown_category_is_accepted_and_flagged(platform):
     r = await platform.post("/v1/incidents", json=body, headers=auth("hotline_operator"))
     assert r.status_code == 201, r.text
     assert r.json()["flags"] == ["unknown_category"] and r.json()["category_known"] is False
-    incident = await eventually(lambda: _incident(platform, r.json()["id"]),
-                                lambda i: i["status"] == "dispatched", what="dispatch")
+    incident = await eventually(
+        lambda: _incident(platform, r.json()["id"]), lambda i: i["status"] == "dispatched", what="dispatch"
+    )
     assert "unknown_category" in incident["flags"]
 
 
@@ -87,24 +95,30 @@ async def test_location_outside_every_grid_goes_to_the_command_centre(platform):
     body = {**INCIDENT, "location": {"lon": 116.40, "lat": 39.90}}  # Beijing: no grid of ours
     r = await platform.post("/v1/incidents", json=body, headers=auth("hotline_operator"))
     assert r.status_code == 201
-    incident = await eventually(lambda: _incident(platform, r.json()["id"]),
-                                lambda i: i["status"] == "awaiting_command_centre", what="flagging")
+    incident = await eventually(
+        lambda: _incident(platform, r.json()["id"]), lambda i: i["status"] == "awaiting_command_centre", what="flagging"
+    )
     assert "outside_grid" in incident["flags"] and incident["squad"] is None
     case = (await platform.get(f"/v1/cases/{incident['case_id']}", headers=auth("dispatcher"))).json()
     assert case["status"] == "awaiting_command_centre"
 
 
 async def test_validation_errors_name_the_fields(platform):
-    body = {"category": "", "location": {"lon": 200, "lat": 34.75}, "description": "x",
-            "caller": {"phone": "not a phone"}}
+    body = {
+        "category": "",
+        "location": {"lon": 200, "lat": 34.75},
+        "description": "x",
+        "caller": {"phone": "not a phone"},
+    }
     r = await platform.post("/v1/incidents", json=body, headers=auth("hotline_operator"))
     assert r.status_code == 422
     locs = {tuple(e["loc"]) for e in r.json()["detail"]}
     assert ("body", "category") in locs
     assert ("body", "location", "lon") in locs
     assert ("body", "caller", "phone") in locs
-    r = await platform.post("/v1/incidents", json={"location": {"lon": 113.6, "lat": 34.7}},
-                            headers=auth("hotline_operator"))
+    r = await platform.post(
+        "/v1/incidents", json={"location": {"lon": 113.6, "lat": 34.7}}, headers=auth("hotline_operator")
+    )
     assert {tuple(e["loc"]) for e in r.json()["detail"]} >= {("body", "category"), ("body", "description")}
 
 
@@ -122,8 +136,9 @@ async def test_authentication_and_roles(platform):
 
 async def test_a_squad_sees_only_its_own_cases(platform):
     r = await platform.post("/v1/incidents", json=INCIDENT, headers=auth("hotline_operator"))
-    incident = await eventually(lambda: _incident(platform, r.json()["id"]),
-                                lambda i: i["status"] == "dispatched", what="dispatch")
+    incident = await eventually(
+        lambda: _incident(platform, r.json()["id"]), lambda i: i["status"] == "dispatched", what="dispatch"
+    )
     case_id = incident["case_id"]
     own = auth("squad_officer", "officer-1", squad="sq-ruhe")
     other = auth("squad_officer", "officer-2", squad="sq-xushui")
@@ -155,17 +170,21 @@ async def test_closing_violations_moves_the_merchant_colour(platform):
     colours = []
     for _ in range(3):
         r = await platform.post("/v1/incidents", json=INCIDENT, headers=auth("hotline_operator"))
-        incident = await eventually(lambda: _incident(platform, r.json()["id"]),
-                                    lambda i: i["status"] == "dispatched", what="dispatch")
+        incident = await eventually(
+            lambda: _incident(platform, r.json()["id"]), lambda i: i["status"] == "dispatched", what="dispatch"
+        )
         closed = await handle_and_close(platform, incident["case_id"], "violation", m["id"])
         assert closed["status"] == "closed"
-        again = await platform.post(f"/v1/cases/{incident['case_id']}/check", json={"passed": True},
-                                    headers=auth("field_monitor", "monitor-4"))
+        again = await platform.post(
+            f"/v1/cases/{incident['case_id']}/check", json={"passed": True}, headers=auth("field_monitor", "monitor-4")
+        )
         assert again.status_code == 409
         expected = ["yellow", "orange", "red"][len(colours)]
         merchant = await eventually(
             lambda: platform.get(f"/v1/merchants/{m['id']}", headers=clerk),
-            lambda resp: resp.json()["colour"] == expected, what=f"colour {expected}")
+            lambda resp: resp.json()["colour"] == expected,
+            what=f"colour {expected}",
+        )
         colours.append(merchant.json()["colour"])
     assert colours == ["yellow", "orange", "red"]
     closed_incident = await _incident(platform, incident["id"])
@@ -212,21 +231,25 @@ async def test_a_retried_post_with_the_same_idempotency_key_returns_the_same_inc
     assert other.status_code == 422
     assert other.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
     # the key is the caller's own: another operator's same key is another request
-    mine = await platform.post("/v1/incidents", json=INCIDENT,
-                               headers={**auth("hotline_operator", "op-10"), "Idempotency-Key": "call-2026-0001"})
+    mine = await platform.post(
+        "/v1/incidents",
+        json=INCIDENT,
+        headers={**auth("hotline_operator", "op-10"), "Idempotency-Key": "call-2026-0001"},
+    )
     assert mine.status_code == 201 and mine.json()["id"] != first.json()["id"]
     listed = (await platform.get("/v1/incidents?limit=500", headers=auth("dispatcher"))).json()
     assert sum(1 for i in listed if i["id"] == first.json()["id"]) == 1
-    reported = [r for r in platform.transport_.records("intake.incidents")
-                if first.json()["id"].encode() == r.key]
+    reported = [r for r in platform.transport_.records("intake.incidents") if first.json()["id"].encode() == r.key]
     assert len(reported) == 1
 
 
 async def test_concurrent_retries_with_one_key_make_one_incident(platform):
     import asyncio
+
     headers = {**auth("hotline_operator", "op-11"), "Idempotency-Key": "burst-1"}
-    responses = await asyncio.gather(*(platform.post("/v1/incidents", json=INCIDENT, headers=headers)
-                                       for _ in range(8)))
+    responses = await asyncio.gather(
+        *(platform.post("/v1/incidents", json=INCIDENT, headers=headers) for _ in range(8))
+    )
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
 
@@ -283,8 +306,10 @@ async def test_the_case_trail_is_append_only_and_tampering_is_caught(platform):
         await conn.rollback()
         # someone with the database owner's rights switches the trigger off and rewrites history
         await conn.execute(text("SET session_replication_role = replica"))
-        await conn.execute(text("UPDATE cases.case_trail SET data = '{\"squad_id\": \"sq-xushui\"}' "
-                                "WHERE case_id = :c AND seq = 2"), {"c": case_id})
+        await conn.execute(
+            text('UPDATE cases.case_trail SET data = \'{"squad_id": "sq-xushui"}\' WHERE case_id = :c AND seq = 2'),
+            {"c": case_id},
+        )
         await conn.commit()
     verdict = (await platform.get(f"/v1/cases/{case_id}/trail/verify", headers=auth("supervisor"))).json()
     assert verdict["intact"] is False and verdict["first_broken_seq"] == 2
@@ -295,8 +320,11 @@ async def test_a_phone_number_typed_into_the_description_is_not_published(platfo
     r = await platform.post("/v1/incidents", json=body, headers=auth("hotline_operator"))
     assert r.status_code == 201, r.text
     await eventually(lambda: _incident(platform, r.json()["id"]), lambda i: i["status"] == "dispatched")
-    published = [rec for topic in ("intake.incidents", "cases.cases", "dispatch.assignments")
-                 for rec in platform.transport_.records(topic)]
+    published = [
+        rec
+        for topic in ("intake.incidents", "cases.cases", "dispatch.assignments")
+        for rec in platform.transport_.records(topic)
+    ]
     descriptions = [json.loads(rec.value).get("description") for rec in published]
     assert "占道经营, 摊主电话 139****4321, 请尽快处理" in descriptions
     assert all(b"13987654321" not in rec.value for rec in published)

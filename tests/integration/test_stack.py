@@ -1,6 +1,7 @@
 """`make up` / `make down` as a person runs them: PostgreSQL, Kafka, Keycloak and five service
 processes. On spare ports and a state folder of the test's own, so a developer's stack is left
 alone."""
+
 from __future__ import annotations
 
 import asyncio
@@ -73,8 +74,9 @@ async def test_make_up_dispatches_over_kafka_and_make_down_stops_everything(stac
     request_id = uuid.uuid4().hex
     async with httpx.AsyncClient(base_url=intake, timeout=10) as client:
         started = time.monotonic()
-        r = await client.post("/v1/incidents", json=INCIDENT,
-                              headers={**auth("hotline_operator"), "X-Request-ID": request_id})
+        r = await client.post(
+            "/v1/incidents", json=INCIDENT, headers={**auth("hotline_operator"), "X-Request-ID": request_id}
+        )
         assert r.status_code == 201, r.text
         incident_id = r.json()["id"]
         while True:
@@ -95,12 +97,14 @@ async def test_make_up_dispatches_over_kafka_and_make_down_stops_everything(stac
         async def today():
             r = await client.get(f"{reporting}/v1/reports/indicators?period=day", headers=auth("supervisor"))
             return r.json()["total"]["indicators"] if r.status_code == 200 else {}
+
         started = time.monotonic()
         while (figures := await today()).get("dispatched", 0) < 1 and time.monotonic() - started < 30:
             await asyncio.sleep(0.2)
         assert figures["received"] >= 1 and figures["dispatched"] >= 1, figures
-        r = await client.get(f"{reporting}/v1/reports/circular.pdf?month={datetime.now(BEIJING):%Y-%m}",
-                             headers=auth("supervisor"))
+        r = await client.get(
+            f"{reporting}/v1/reports/circular.pdf?month={datetime.now(BEIJING):%Y-%m}", headers=auth("supervisor")
+        )
         assert r.status_code == 200 and r.content[:5] == b"%PDF-"
 
     # every record on the platform's topics is a valid CloudEvent; the request id follows the complaint
@@ -110,7 +114,7 @@ async def test_make_up_dispatches_over_kafka_and_make_down_stops_everything(stac
             event = as_cloudevent(record)
             assert event.get_specversion() == "1.0" and record.key.decode() == event.get_extension("partitionkey")
             data = event.get_data()
-            if incident_id in (data.get("incident_id"), ) or topic == "dispatch.assignments":
+            if incident_id in (data.get("incident_id"),) or topic == "dispatch.assignments":
                 seen_types.add(event.get_type().rsplit(".", 2)[-2])
                 assert event.get_extension("correlationid") == request_id
     assert {"reported", "opened", "created", "dispatched"} <= seen_types
@@ -123,8 +127,11 @@ async def test_make_up_dispatches_over_kafka_and_make_down_stops_everything(stac
     make("down", stack_env)
     assert all(stack.service_pid(s) is None for s in SERVICES)
     assert stack.kafka.pid() is None and not stack.postgres.running() and stack.keycloak.pid() is None
-    for port in [stack.config.service_port(s) for s in SERVICES] + [stack.config.pg_port, stack.config.kafka_port,
-                                                                     stack.config.keycloak_port]:
+    for port in [stack.config.service_port(s) for s in SERVICES] + [
+        stack.config.pg_port,
+        stack.config.kafka_port,
+        stack.config.keycloak_port,
+    ]:
         assert not port_open(port), f"port {port} still open after make down"
     for pid in [*pids.values(), kafka_pid, keycloak_pid]:
         assert not alive(pid), f"process {pid} still running after make down"  # gone, or a zombie for init
@@ -157,33 +164,47 @@ async def _poll(probe, until, what: str, timeout_s: float = 30):
 async def _open311_and_the_public_through_the_stack(stack: Stack, env: dict) -> None:
     """A key from `make open311-key`, an Open311 request in XML, a repeated report joining it
     and a citizen's photo, across the separate processes and the real Kafka broker."""
-    issued = subprocess.run(["make", "-s", "open311-key", "NAME=stack-app"], cwd=REPO, env=env, capture_output=True,
-                            text=True, timeout=120)
+    issued = subprocess.run(
+        ["make", "-s", "open311-key", "NAME=stack-app"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert issued.returncode == 0, issued.stderr
     key = issued.stdout.strip().splitlines()[-1].split()[-1]
     intake = f"http://127.0.0.1:{stack.config.service_port('intake')}"
     cases = f"http://127.0.0.1:{stack.config.service_port('cases')}"
-    form = {"api_key": key, "service_code": "illegal_flyers", "lat": "34.7431", "long": "113.6122",
-            "description": "桥墩上贴满小广告"}
+    form = {
+        "api_key": key,
+        "service_code": "illegal_flyers",
+        "lat": "34.7431",
+        "long": "113.6122",
+        "description": "桥墩上贴满小广告",
+    }
     async with httpx.AsyncClient(base_url=intake, timeout=10) as client:
         r = await client.post("/open311/v2/requests.xml", data=form)
-        assert r.status_code == 201 and r.content.startswith(b'<?xml'), r.text
+        assert r.status_code == 201 and r.content.startswith(b"<?xml"), r.text
         root = ElementTree.fromstring(r.content)
         request_id, token = root.find("request/service_request_id").text, root.find("request/token").text
         r = await client.get(f"/open311/v2/tokens/{token}.json")
         assert r.json() == [{"service_request_id": request_id, "token": token}]
         # CaseOpened comes back from cases over Kafka: the request shows its case number
-        listed = await _poll(lambda: client.get(f"/open311/v2/requests/{request_id}.json?extensions=true"),
-                             lambda r: r.json()[0]["extended_attributes"]["case_number"], "the case number")
+        listed = await _poll(
+            lambda: client.get(f"/open311/v2/requests/{request_id}.json?extensions=true"),
+            lambda r: r.json()[0]["extended_attributes"]["case_number"],
+            "the case number",
+        )
         assert listed.json()[0]["status"] == "open"
         r = await client.post("/open311/v2/requests.json", data={**form, "description": "还是那些小广告"})
         assert r.status_code == 201 and request_id in r.json()[0]["service_notice"]
         case_id = (await client.get(f"/v1/incidents/{request_id}", headers=auth("dispatcher"))).json()["case_id"]
-        await _poll(lambda: client.get(f"{cases}/v1/cases/{case_id}/trail", headers=auth("dispatcher")),
-                    lambda r: any(e["action"] == "report_joined" for e in r.json()), "the joined report in the trail")
-        r = await client.post("/public/v1/reports", data={"category": "littering", "lon": "113.6122", "lat": "34.7431",
-                                                          "description": "乱扔垃圾"},
-                              files=[("photos", ("p.jpg", photo_bytes(), "image/jpeg"))])
+        await _poll(
+            lambda: client.get(f"{cases}/v1/cases/{case_id}/trail", headers=auth("dispatcher")),
+            lambda r: any(e["action"] == "report_joined" for e in r.json()),
+            "the joined report in the trail",
+        )
+        r = await client.post(
+            "/public/v1/reports",
+            data={"category": "littering", "lon": "113.6122", "lat": "34.7431", "description": "乱扔垃圾"},
+            files=[("photos", ("p.jpg", photo_bytes(), "image/jpeg"))],
+        )
         assert r.status_code == 201, r.text
         tracking = (await client.get(f"/public/v1/reports/{r.json()['token']}")).json()
         assert (await client.get(tracking["photos"][0])).headers["content-type"] == "image/jpeg"

@@ -1,8 +1,9 @@
 """Bearer tokens: verified once and remembered until they expire, never past it; a refused
 token is never remembered; squad tokens must name their squad."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi import HTTPException
@@ -14,7 +15,7 @@ from common.settings import AuthSettings
 
 async def test_a_verified_token_is_remembered_until_it_expires(monkeypatch):
     settings = AuthSettings()
-    clock = FixedClock(datetime.now(timezone.utc))
+    clock = FixedClock(datetime.now(UTC))
     verifier = TokenVerifier(settings, clock=clock)
     token = issue_token(settings, Role.hotline_operator, "op-1", ttl=timedelta(seconds=60))
     calls = []
@@ -23,6 +24,7 @@ async def test_a_verified_token_is_remembered_until_it_expires(monkeypatch):
     async def counted(t):
         calls.append(t)
         return await real(t)
+
     monkeypatch.setattr(verifier, "_verify", counted)
     first = await verifier.verify(token)
     assert await verifier.verify(token) == first and len(calls) == 1

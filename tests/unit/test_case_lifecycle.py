@@ -1,12 +1,22 @@
 """The case state machine, transition by transition: every action from every state, allowed
 or refused, who may take it, 监管分离, rework rounds and resume. The expected table is written
 out here by hand from the national model, not read from the code."""
+
 from __future__ import annotations
 
 import pytest
 
-from cases.domain.lifecycle import (SYSTEM, Action, Actor, CaseFacts, CaseStatus, NotYourStep, TransitionNotAllowed, plan,
-                          initial_status)
+from cases.domain.lifecycle import (
+    SYSTEM,
+    Action,
+    Actor,
+    CaseFacts,
+    CaseStatus,
+    NotYourStep,
+    TransitionNotAllowed,
+    initial_status,
+    plan,
+)
 from common.auth import Role
 
 EXPECTED = {  # action: {from: to}
@@ -23,26 +33,39 @@ EXPECTED = {  # action: {from: to}
     "reopen": {"closed": "dispatched", "evaluated": "dispatched"},
     "suspend": {"filed": "suspended", "awaiting_command_centre": "suspended", "dispatched": "suspended"},
     "resume": {"suspended": "dispatched"},  # back to where it was suspended from (here: dispatched)
-    "cancel": {s: "cancelled" for s in ("reported", "verified", "filed", "awaiting_command_centre", "dispatched",
-                                        "suspended")},
-    "merge": {s: "merged" for s in ("reported", "verified", "filed", "awaiting_command_centre", "dispatched")},
-    "split": {s: "split" for s in ("reported", "verified", "filed", "awaiting_command_centre", "dispatched")},
+    "cancel": dict.fromkeys(
+        ("reported", "verified", "filed", "awaiting_command_centre", "dispatched", "suspended"), "cancelled"
+    ),
+    "merge": dict.fromkeys(("reported", "verified", "filed", "awaiting_command_centre", "dispatched"), "merged"),
+    "split": dict.fromkeys(("reported", "verified", "filed", "awaiting_command_centre", "dispatched"), "split"),
 }
 ACTOR = {
-    "verify": Actor("monitor-1", Role.field_monitor), "file": Actor("d-1", Role.dispatcher),
-    "reject": Actor("d-1", Role.dispatcher), "flag": Actor("system:dispatch", SYSTEM),
-    "dispatch": Actor("system:dispatch", SYSTEM), "return": Actor("system:dispatch", SYSTEM),
-    "handle": Actor("officer-1", Role.squad_officer, "sq-ruhe"), "check": Actor("monitor-2", Role.field_monitor),
-    "rework": Actor("monitor-2", Role.field_monitor), "evaluate": Actor("system:intake", SYSTEM),
-    "reopen": Actor("sup-1", Role.supervisor), "suspend": Actor("d-1", Role.dispatcher),
-    "resume": Actor("leader-1", Role.squad_leader, "sq-ruhe"), "cancel": Actor("d-1", Role.dispatcher),
-    "merge": Actor("d-1", Role.dispatcher), "split": Actor("d-1", Role.dispatcher),
+    "verify": Actor("monitor-1", Role.field_monitor),
+    "file": Actor("d-1", Role.dispatcher),
+    "reject": Actor("d-1", Role.dispatcher),
+    "flag": Actor("system:dispatch", SYSTEM),
+    "dispatch": Actor("system:dispatch", SYSTEM),
+    "return": Actor("system:dispatch", SYSTEM),
+    "handle": Actor("officer-1", Role.squad_officer, "sq-ruhe"),
+    "check": Actor("monitor-2", Role.field_monitor),
+    "rework": Actor("monitor-2", Role.field_monitor),
+    "evaluate": Actor("system:intake", SYSTEM),
+    "reopen": Actor("sup-1", Role.supervisor),
+    "suspend": Actor("d-1", Role.dispatcher),
+    "resume": Actor("leader-1", Role.squad_leader, "sq-ruhe"),
+    "cancel": Actor("d-1", Role.dispatcher),
+    "merge": Actor("d-1", Role.dispatcher),
+    "split": Actor("d-1", Role.dispatcher),
 }
 
 
 def _case(status: str, **kw) -> CaseFacts:
-    return CaseFacts(status=status, squad_id="sq-ruhe", handled_by=kw.get("handled_by", "officer-1"),
-                     suspended_from=kw.get("suspended_from", "dispatched"))
+    return CaseFacts(
+        status=status,
+        squad_id="sq-ruhe",
+        handled_by=kw.get("handled_by", "officer-1"),
+        suspended_from=kw.get("suspended_from", "dispatched"),
+    )
 
 
 @pytest.mark.parametrize("action", sorted(EXPECTED))
@@ -90,8 +113,13 @@ def test_who_may_take_a_step():
 
 
 def test_steps_that_need_a_reason():
-    for action, status in (("reject", "reported"), ("rework", "handled"), ("suspend", "dispatched"),
-                           ("cancel", "filed"), ("reopen", "closed")):
+    for action, status in (
+        ("reject", "reported"),
+        ("rework", "handled"),
+        ("suspend", "dispatched"),
+        ("cancel", "filed"),
+        ("reopen", "closed"),
+    ):
         with pytest.raises(ValueError, match=f"{action} needs a reason"):
             plan(_case(status, handled_by="x"), Action(action), ACTOR[action], reason="  ")
 

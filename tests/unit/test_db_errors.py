@@ -1,6 +1,7 @@
 """Which failures are the database's (retry until it is back) and which are the data's (refuse,
 or dead-letter): the same answer whether the error came through SQLAlchemy or straight from
 asyncpg, as the hot path's prepared statements raise it."""
+
 from __future__ import annotations
 
 from asyncpg import exceptions as pg
@@ -11,10 +12,14 @@ from common.messaging.inbox import _is_infrastructure_failure
 
 
 def test_a_restart_or_a_dropped_connection_is_the_databases_fault():
-    for exc in (pg.AdminShutdownError("terminating connection due to administrator command"),
-                pg.CannotConnectNowError("the database system is starting up"),
-                pg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
-                pg.InterfaceError("connection is closed"), ConnectionResetError(), OSError("refused")):
+    for exc in (
+        pg.AdminShutdownError("terminating connection due to administrator command"),
+        pg.CannotConnectNowError("the database system is starting up"),
+        pg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        pg.InterfaceError("connection is closed"),
+        ConnectionResetError(),
+        OSError("refused"),
+    ):
         assert database_unavailable(exc) and _is_infrastructure_failure(exc), exc
     wrapped = DBAPIError("INSERT ...", {}, pg.AdminShutdownError("terminating"))
     assert database_unavailable(wrapped)

@@ -1,6 +1,7 @@
 """No Docker engine runs here, so this keeps docker-compose.yml, the gateway and the services'
 settings in agreement: every variable a service is given is one it reads, every service can
 reach the database and broker named in the file, and the gateway routes each path to its owner."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -16,10 +17,13 @@ from monolith.app import build_services
 
 REPO = Path(__file__).resolve().parents[2]
 RAW = (REPO / "docker-compose.yml").read_text()
-OPERATOR = {"AUTH_JWT_SECRET": "k7Qd9vX2mZr4Lw8Nc1Tb6Yp3Hs5Gf0Ju-operator", "POSTGRES_PASSWORD": "pgSecret42",
-            "INTAKE_PHOTO_URL_SECRET": "p2Wn8Rt5Vx1Bq7Zk4Mj9Hc3Fd6Ls0Ga-photos",
-            "LEDGER_ID_NUMBER_KEY": "z8Xc2Vb5Nm1Aq4Ws7Ed0Rf3Tg6Yh9Uj-id-numbers",
-            "CGZF_PUBLIC_BASE_URL": "https://cgzf.zhongyuan.example.gov.cn"}
+OPERATOR = {
+    "AUTH_JWT_SECRET": "k7Qd9vX2mZr4Lw8Nc1Tb6Yp3Hs5Gf0Ju-operator",
+    "POSTGRES_PASSWORD": "pgSecret42",
+    "INTAKE_PHOTO_URL_SECRET": "p2Wn8Rt5Vx1Bq7Zk4Mj9Hc3Fd6Ls0Ga-photos",
+    "LEDGER_ID_NUMBER_KEY": "z8Xc2Vb5Nm1Aq4Ws7Ed0Rf3Tg6Yh9Uj-id-numbers",
+    "CGZF_PUBLIC_BASE_URL": "https://cgzf.zhongyuan.example.gov.cn",
+}
 """What an operator gives `docker compose up` before it will start."""
 SERVICES = {s.name: s for s in build_services("postgresql+asyncpg://u@h/db", None)}
 
@@ -31,12 +35,14 @@ class Unset(Exception):
 def interpolate(raw: str, env: dict[str, str]) -> dict:
     """The file as compose reads it: YAML first, then its variable interpolation in every value
     (${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $$ for a dollar)."""
+
     def walk(node):
         if isinstance(node, dict):
             return {k: walk(v) for k, v in node.items()}
         if isinstance(node, list):
             return [walk(v) for v in node]
         return interpolate_text(node, env) if isinstance(node, str) else node
+
     return walk(yaml.safe_load(raw))
 
 
@@ -51,6 +57,7 @@ def interpolate_text(text: str, env: dict[str, str]) -> str:
         if op == ":-" and not value or op == "-" and value is None:
             return arg
         return value or ""
+
     return re.sub(r"\$\$|\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}", one, text)
 
 
@@ -68,7 +75,7 @@ def test_every_variable_given_to_a_service_is_one_it_reads(name):
             assert var[5:].lower() in AuthSettings.model_fields, var
         else:
             assert var.startswith(prefix), f"{var} is not for {name}"
-            assert var[len(prefix):].lower() in fields, f"{name} has no setting for {var}"
+            assert var[len(prefix) :].lower() in fields, f"{name} has no setting for {var}"
     assert {prefix + "DATABASE_URL", prefix + "KAFKA_BOOTSTRAP"} <= set(env)
 
 
@@ -80,8 +87,13 @@ def test_services_point_at_the_compose_database_and_broker(name):
     url = env[prefix + "DATABASE_URL"]
     m = re.fullmatch(r"postgresql\+asyncpg://(\w+):(\w+)@(\w+):(\d+)/(\w+)", url)
     assert m, url
-    assert (m[1], m[2], m[3], m[4], m[5]) == (pg["POSTGRES_USER"], pg["POSTGRES_PASSWORD"], "postgres", "5432",
-                                              pg["POSTGRES_DB"])
+    assert (m[1], m[2], m[3], m[4], m[5]) == (
+        pg["POSTGRES_USER"],
+        pg["POSTGRES_PASSWORD"],
+        "postgres",
+        "5432",
+        pg["POSTGRES_DB"],
+    )
     kafka = COMPOSE["services"]["kafka"]["environment"]
     advertised = kafka["KAFKA_ADVERTISED_LISTENERS"].split("//", 1)[1]
     assert env[prefix + "KAFKA_BOOTSTRAP"] == advertised
@@ -124,14 +136,20 @@ def test_compose_runs_in_production_and_every_service_refuses_a_weak_secret(name
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     settings_class()  # the operator's secrets pass
-    for weak, why in ((DEV_JWT_SECRET, "published"), ("secret", "published"), ("x" * 20, "20 characters"),
-                      ("", "must be set")):
+    for weak, why in (
+        (DEV_JWT_SECRET, "published"),
+        ("secret", "published"),
+        ("x" * 20, "20 characters"),
+        ("", "must be set"),
+    ):
         monkeypatch.setenv("AUTH_JWT_SECRET", weak)
         with pytest.raises(ValueError, match=why):
             settings_class()
     monkeypatch.setenv("AUTH_JWT_SECRET", OPERATOR["AUTH_JWT_SECRET"])
-    own = {"intake": ("INTAKE_PHOTO_URL_SECRET", "dev-only-photo-links-change-me-0123456789"),
-           "ledger": ("LEDGER_ID_NUMBER_KEY", "dev-only-id-number-key-change-me-0123456789")}
+    own = {
+        "intake": ("INTAKE_PHOTO_URL_SECRET", "dev-only-photo-links-change-me-0123456789"),
+        "ledger": ("LEDGER_ID_NUMBER_KEY", "dev-only-id-number-key-change-me-0123456789"),
+    }
     if name in own:
         variable, published = own[name]
         for weak in (published, "short", ""):
@@ -142,6 +160,7 @@ def test_compose_runs_in_production_and_every_service_refuses_a_weak_secret(name
 
 def test_development_keeps_its_defaults_and_the_photo_key_is_not_the_token_secret(monkeypatch):
     from intake.settings import IntakeSettings
+
     monkeypatch.delenv("AUTH_JWT_SECRET", raising=False)
     settings = IntakeSettings(environment="development")
     assert settings.photo_url_secret != AuthSettings().jwt_secret
@@ -161,13 +180,17 @@ def test_every_service_with_public_routes_believes_the_gateway_and_the_gateway_s
     """Behind nginx every citizen is the gateway's address: unless the service believes the
     gateway's X-Forwarded-For, one bucket serves the whole city (six applications a minute for all)."""
     env = COMPOSE["services"][name]["environment"]
-    trusted = [ipaddress.ip_network(p.strip(), strict=False)
-               for p in env.get(name.upper() + "_TRUSTED_PROXIES", "").split(",") if p.strip()]
-    assert any(DOCKER_BRIDGES.subnet_of(t) for t in trusted if t.version == 4), \
+    trusted = [
+        ipaddress.ip_network(p.strip(), strict=False)
+        for p in env.get(name.upper() + "_TRUSTED_PROXIES", "").split(",")
+        if p.strip()
+    ]
+    assert any(DOCKER_BRIDGES.subnet_of(t) for t in trusted if t.version == 4), (
         f"{name} does not believe the gateway on Docker's bridge networks: {trusted}"
+    )
     assert "trusted_proxies" in type(SERVICES[name].settings).model_fields
     conf = (REPO / "deploy" / "gateway" / "nginx.conf").read_text()
-    server = conf[conf.index("server {"):conf.index("location")]
+    server = conf[conf.index("server {") : conf.index("location")]
     assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for" in server
     assert conf.count("proxy_set_header") == 1, "a location that sets a header of its own drops the server's"
 
@@ -183,13 +206,15 @@ def test_every_service_that_keeps_objects_keeps_them_in_the_one_store():
     for n in keepers:
         assert f"objects:{path}" in COMPOSE["services"][n]["volumes"], f"{n} loses its objects with its container"
     told = interpolate(RAW, {**OPERATOR, "CGZF_OBJECT_STORE_URL": "s3://cgzf/objects?region=cn-north-1"})
-    assert {told["services"][n]["environment"][n.upper() + "_OBJECT_STORE_URL"] for n in keepers} == \
-        {"s3://cgzf/objects?region=cn-north-1"}
+    assert {told["services"][n]["environment"][n.upper() + "_OBJECT_STORE_URL"] for n in keepers} == {
+        "s3://cgzf/objects?region=cn-north-1"
+    }
 
 
 def test_a_service_started_by_hand_runs_in_production_and_refuses_the_development_secrets(monkeypatch):
     from intake.settings import IntakeSettings
     from ledger.settings import LedgerSettings
+
     for prefix in ("INTAKE", "LEDGER"):
         monkeypatch.delenv(f"{prefix}_ENVIRONMENT", raising=False)
     monkeypatch.delenv("AUTH_JWT_SECRET", raising=False)

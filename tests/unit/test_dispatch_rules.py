@@ -1,16 +1,25 @@
 """Dispatch's rules without a database: working-time arithmetic on the bureau's calendar,
 ordered routing rules, the officer suggestion and the escalation chain."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
 import pytest
 
-from dispatch.domain.directory import PersonInfo, UnitInfo, escalation_chain, refuse_position
-from dispatch.domain.routing import (CaseToRoute, GridArea, GridMap, OfficerLoad, RoutingRule, escalation_step, route,
-                             suggest_officer)
 from common.workcalendar import SpecialDay, calendar_of, national_days, next_year_warning, with_corrections, year_loaded
 from dispatch.domain.deadlines import BEIJING, WorkCalendar, deadline, warning_time
+from dispatch.domain.directory import PersonInfo, UnitInfo, escalation_chain, refuse_position
+from dispatch.domain.routing import (
+    CaseToRoute,
+    GridArea,
+    GridMap,
+    OfficerLoad,
+    RoutingRule,
+    escalation_step,
+    route,
+    suggest_officer,
+)
 
 CALENDAR = calendar_of(national_days())  # the State Council's notices, from chinesecalendar
 
@@ -51,14 +60,26 @@ def test_urgent_limits_run_on_the_clock_and_the_warning_comes_at_the_share():
     assert warning_time(CALENDAR, monday, 10, "ordinary", 0.8) == bj(2026, 11, 24, 9, 30)  # 8 h: 80 %
 
 
-SQ = {"ruhe": GridArea("g-ruhe", "汝河网格", "sq-ruhe", "汝河中队",
-                       {"type": "Polygon", "coordinates": [[[113.595, 34.72], [113.625, 34.72], [113.625, 34.7525],
-                                                            [113.595, 34.7525], [113.595, 34.72]]]})}
+SQ = {
+    "ruhe": GridArea(
+        "g-ruhe",
+        "汝河网格",
+        "sq-ruhe",
+        "汝河中队",
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [[113.595, 34.72], [113.625, 34.72], [113.625, 34.7525], [113.595, 34.7525], [113.595, 34.72]]
+            ],
+        },
+    )
+}
 GRIDS = GridMap(list(SQ.values()))
 RULES = [
     RoutingRule("渣土: 直属大队", squad_id="sq-zhishu", categories=frozenset({"construction_waste"})),
-    RoutingRule("夜间施工噪音", squad_id="sq-zhishu", categories=frozenset({"noise"}), keywords=("工地", "施工"),
-                hours=(22, 6)),
+    RoutingRule(
+        "夜间施工噪音", squad_id="sq-zhishu", categories=frozenset({"noise"}), keywords=("工地", "施工"), hours=(22, 6)
+    ),
     RoutingRule("110 转办先人工", channels=frozenset({"transfer_110"}), queue=True),
 ]
 
@@ -96,16 +117,23 @@ def test_the_officer_on_duty_with_the_fewest_open_assignments_is_suggested():
 
 
 def test_the_escalation_chain_is_read_from_the_directory_and_climbs_one_step_at_a_time():
-    units = {"bureau": UnitInfo("bureau", "bureau", "中原区城管执法局", None, None),
-             "bd-2": UnitInfo("bd-2", "brigade", "第二执法大队", "bureau", 3.0)}
-    people = [PersonInfo("sq-ruhe-leader", "马超", "中队长", "sq-ruhe", None),
-              PersonInfo("sq-ruhe-o1", "朱婷", "队员", "sq-ruhe", None),
-              PersonInfo("bd-2-head", "宋立新", "大队长", None, "bd-2"),
-              PersonInfo("bureau-head", "高建国", "局长", None, "bureau")]
+    units = {
+        "bureau": UnitInfo("bureau", "bureau", "中原区城管执法局", None, None),
+        "bd-2": UnitInfo("bd-2", "brigade", "第二执法大队", "bureau", 3.0),
+    }
+    people = [
+        PersonInfo("sq-ruhe-leader", "马超", "中队长", "sq-ruhe", None),
+        PersonInfo("sq-ruhe-o1", "朱婷", "队员", "sq-ruhe", None),
+        PersonInfo("bd-2-head", "宋立新", "大队长", None, "bd-2"),
+        PersonInfo("bureau-head", "高建国", "局长", None, "bureau"),
+    ]
     chain = escalation_chain("sq-ruhe", "bd-2", units, people)
     assert [escalation_step(level, chain) for level in range(4)] == [
-        ("squad_leader", 0.0, "sq-ruhe-leader", "马超"), ("brigade_leader", 3.0, "bd-2-head", "宋立新"),
-        ("bureau_leader", 8.0, "bureau-head", "高建国"), None]  # the bureau sets no offset: 8 by default
+        ("squad_leader", 0.0, "sq-ruhe-leader", "马超"),
+        ("brigade_leader", 3.0, "bd-2-head", "宋立新"),
+        ("bureau_leader", 8.0, "bureau-head", "高建国"),
+        None,
+    ]  # the bureau sets no offset: 8 by default
     assert timedelta(0) < timedelta(hours=escalation_step(1, chain).after_hours)
     # a squad with no brigade and no leader: the chain still reaches the bureau
     assert [link.role for link in escalation_chain("sq-new", None, units, people)] == ["squad_leader", "bureau_leader"]
@@ -115,8 +143,12 @@ def test_a_position_sits_in_a_unit_of_its_kind():
     units = {"bd-2": UnitInfo("bd-2", "brigade", "第二执法大队", "bureau", None)}
     refuse_position("队员", "sq-ruhe", None, units)
     refuse_position("大队长", None, "bd-2", units)
-    for position, squad, unit, why in (("队员", None, None, "belongs to a squad"), ("大队长", "sq-ruhe", None, "does not"),
-                                       ("局长", None, "bd-2", "kind bureau"), ("厨师", None, None, "not one of")):
+    for position, squad, unit, why in (
+        ("队员", None, None, "belongs to a squad"),
+        ("大队长", "sq-ruhe", None, "does not"),
+        ("局长", None, "bd-2", "kind bureau"),
+        ("厨师", None, None, "not one of"),
+    ):
         with pytest.raises(ValueError, match=why):
             refuse_position(position, squad, unit, units)
 
@@ -125,7 +157,9 @@ def test_the_national_calendar_with_the_bureaus_own_days_on_top():
     national = national_days()
     assert national[date(2026, 2, 17)] == SpecialDay(date(2026, 2, 17), "holiday", "春节", "national")
     assert national[date(2026, 10, 10)].kind == "workday"  # 国庆节调休上班
-    days = with_corrections(national, [(date(2026, 10, 7), "ordinary", "照常上班"), (date(2026, 11, 24), "holiday", "临时调整")])
+    days = with_corrections(
+        national, [(date(2026, 10, 7), "ordinary", "照常上班"), (date(2026, 11, 24), "holiday", "临时调整")]
+    )
     calendar = calendar_of(days)
     assert calendar.is_working_day(date(2026, 10, 7)) and not calendar.is_working_day(date(2026, 11, 24))
     assert not calendar.is_working_day(date(2026, 10, 6))  # the national holiday the bureau did not touch

@@ -2,17 +2,35 @@
 vaccination lapses, a key zone's boundary, the size classes, the inspection's notice and
 suspension days, the twelve months of violations, the walking hours, the chip and the
 identity-card number; and the vault that keeps the identity-card numbers."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from ledger.domain.dogs import (DogRefused, DogRules, InspectionState, KeyZone, Size, id_number, inspection_state,
-                                microchip, next_inspection, old_enough, outside_walk_hours, rabies_valid,
-                                rabies_valid_until, refuse_breed, refuse_in_zone, size_of, violations_within_a_year,
-                                zone_of, zones_from)
 from ledger.adapters.identity import IdentityVault
+from ledger.domain.dogs import (
+    DogRefused,
+    DogRules,
+    InspectionState,
+    KeyZone,
+    Size,
+    id_number,
+    inspection_state,
+    microchip,
+    next_inspection,
+    old_enough,
+    outside_walk_hours,
+    rabies_valid,
+    rabies_valid_until,
+    refuse_breed,
+    refuse_in_zone,
+    size_of,
+    violations_within_a_year,
+    zone_of,
+    zones_from,
+)
 
 RULES = DogRules(banned_breeds=frozenset({"藏獒", "比特犬"}))
 
@@ -47,10 +65,21 @@ def test_banned_breeds_whatever_the_spacing_and_a_size_by_height():
     assert [size_of(h) for h in (34.9, 35, 59.9, 60)] == [Size.small, Size.medium, Size.medium, Size.large]
 
 
-ZONE = {"type": "FeatureCollection", "features": [
-    {"type": "Feature", "properties": {"id": "z", "name": "碧沙岗公园及周边"},
-     "geometry": {"type": "Polygon", "coordinates": [[[113.63, 34.743], [113.642, 34.743], [113.642, 34.75],
-                                                      [113.63, 34.75], [113.63, 34.743]]]}}]}
+ZONE = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"id": "z", "name": "碧沙岗公园及周边"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [[113.63, 34.743], [113.642, 34.743], [113.642, 34.75], [113.63, 34.75], [113.63, 34.743]]
+                ],
+            },
+        }
+    ],
+}
 
 
 def test_the_key_zone_includes_its_boundary_and_refuses_large_dogs_and_second_dogs():
@@ -87,9 +116,8 @@ def test_the_next_inspection_is_the_next_anniversary():
 
 
 def test_twelve_months_of_violations():
-    now = datetime(2026, 12, 1, 4, tzinfo=timezone.utc)
-    moments = [now - timedelta(days=366), datetime(2025, 12, 1, 4, 0, 1, tzinfo=timezone.utc),
-               now - timedelta(days=10), now]
+    now = datetime(2026, 12, 1, 4, tzinfo=UTC)
+    moments = [now - timedelta(days=366), datetime(2025, 12, 1, 4, 0, 1, tzinfo=UTC), now - timedelta(days=10), now]
     assert violations_within_a_year(moments, now) == 3  # a year ago to the second is outside, a second later in
 
 

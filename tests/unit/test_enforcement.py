@@ -1,10 +1,11 @@
 """The enforcement track's deadlines, with a clock that the test moves: along the whole court
 path (decision → no payment, no reconsideration, no lawsuit → court application inside its
 window → ruling → enforced), and each way off it."""
+
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pypdf
 import pytest
@@ -13,13 +14,20 @@ from cases.adapters.documents import PenaltyDecision, render_penalty_decision, s
 from cases.domain.enforcement import Stage, Step, StepRefused, Track, add_months, court_eligible, take
 from common.clock import FixedClock
 
-SERVED = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 Beijing, 2 March 2026
+SERVED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 Beijing, 2 March 2026
 
 
 def _decided(clock: FixedClock) -> Track:
     t = take(Track(), Step.warn, clock.now(), party="老王烧烤 (王某)", merchant_id="m-1")
-    t = take(t, Step.notify, clock.now(), party="老王烧烤 (王某)", merchant_id="m-1",
-             legal_basis="《郑州市城市市容和环境卫生管理条例》第二十条", amount_fen=150_000)
+    t = take(
+        t,
+        Step.notify,
+        clock.now(),
+        party="老王烧烤 (王某)",
+        merchant_id="m-1",
+        legal_basis="《郑州市城市市容和环境卫生管理条例》第二十条",
+        amount_fen=150_000,
+    )
     assert t.hearing_request_until == clock.now() + timedelta(days=5)
     with pytest.raises(StepRefused, match="may ask for a hearing until"):
         take(t, Step.decide, clock.now() + timedelta(days=4), decision_number="中城管罚决字〔2026〕第12号")
@@ -33,8 +41,8 @@ def test_the_whole_court_path_with_its_deadlines():
     assert t.stage == Stage.decided
     assert t.payment_due == SERVED + timedelta(days=15)
     assert t.reconsideration_until == SERVED + timedelta(days=60)
-    assert t.lawsuit_until == datetime(2026, 9, 2, 2, 0, tzinfo=timezone.utc)  # six months
-    assert t.court_application_until == datetime(2026, 12, 2, 2, 0, tzinfo=timezone.utc)  # then three
+    assert t.lawsuit_until == datetime(2026, 9, 2, 2, 0, tzinfo=UTC)  # six months
+    assert t.court_application_until == datetime(2026, 12, 2, 2, 0, tzinfo=UTC)  # then three
 
     clock.advance(timedelta(days=20))  # payment overdue, but the party may still ask for review or sue
     assert not court_eligible(t, clock.now())
@@ -97,27 +105,45 @@ def test_a_decision_needs_a_notice_first_unless_the_party_waived():
     with pytest.raises(StepRefused, match="cannot decide when the enforcement track is none"):
         take(Track(), Step.decide, SERVED, decision_number="x")
     noticed = take(Track(), Step.notify, SERVED, party="p", legal_basis="b", amount_fen=100)
-    assert take(noticed, Step.decide, SERVED + timedelta(hours=1), decision_number="x",
-                party_waived=True).stage == Stage.decided
+    assert (
+        take(noticed, Step.decide, SERVED + timedelta(hours=1), decision_number="x", party_waived=True).stage
+        == Stage.decided
+    )
 
 
 def test_months_are_counted_on_the_calendar():
-    assert add_months(datetime(2026, 8, 31, tzinfo=timezone.utc), 6) == datetime(2027, 2, 28, tzinfo=timezone.utc)
-    assert add_months(datetime(2026, 11, 15, tzinfo=timezone.utc), 3) == datetime(2027, 2, 15, tzinfo=timezone.utc)
+    assert add_months(datetime(2026, 8, 31, tzinfo=UTC), 6) == datetime(2027, 2, 28, tzinfo=UTC)
+    assert add_months(datetime(2026, 11, 15, tzinfo=UTC), 3) == datetime(2027, 2, 15, tzinfo=UTC)
 
 
 def test_the_penalty_decision_pdf_says_what_it_must():
-    decision = PenaltyDecision(bureau="郑州市中原区城市管理综合执法局", decision_number="中城管罚决字〔2026〕第12号",
-                               case_number="410102-2026-000042", party="老王烧烤 (王某)",
-                               legal_basis="《郑州市城市市容和环境卫生管理条例》第二十条", amount_fen=150_050,
-                               served_at=SERVED, payment_due=SERVED + timedelta(days=15),
-                               reconsideration_until=SERVED + timedelta(days=60),
-                               lawsuit_until=add_months(SERVED, 6))
+    decision = PenaltyDecision(
+        bureau="郑州市中原区城市管理综合执法局",
+        decision_number="中城管罚决字〔2026〕第12号",
+        case_number="410102-2026-000042",
+        party="老王烧烤 (王某)",
+        legal_basis="《郑州市城市市容和环境卫生管理条例》第二十条",
+        amount_fen=150_050,
+        served_at=SERVED,
+        payment_due=SERVED + timedelta(days=15),
+        reconsideration_until=SERVED + timedelta(days=60),
+        lawsuit_until=add_months(SERVED, 6),
+    )
     pdf = render_penalty_decision(decision)
     assert pdf.startswith(b"%PDF-")
     text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
-    for expected in ("郑州市中原区城市管理综合执法局", "行政处罚决定书", "中城管罚决字〔2026〕第12号",
-                     "410102-2026-000042", "老王烧烤 (王某)", "第二十条", "¥1,500.50", "2026年3月2日",
-                     "2026年3月17日", "2026年5月1日", "2026年9月2日"):
+    for expected in (
+        "郑州市中原区城市管理综合执法局",
+        "行政处罚决定书",
+        "中城管罚决字〔2026〕第12号",
+        "410102-2026-000042",
+        "老王烧烤 (王某)",
+        "第二十条",
+        "¥1,500.50",
+        "2026年3月2日",
+        "2026年3月17日",
+        "2026年5月1日",
+        "2026年9月2日",
+    ):
         assert expected in text, f"{expected!r} missing from the PDF text: {text!r}"
     assert sha256(render_penalty_decision(decision)) == sha256(pdf)  # same decision, same bytes, same hash

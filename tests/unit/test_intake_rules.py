@@ -1,9 +1,10 @@
 """Intake's rules without a database: which earlier report a new one repeats, the locks that
 keep two simultaneous reports of one spot apart, when a report may be rated, the signed photo
 links, the time a photo was taken, and who the client is behind the gateway."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from intake.domain.incidents import duplicate_search, may_rate, nearest_within
 from intake.handlers.media import signature_valid, signed_query
 from tests.helpers import photo_bytes
 
-NOW = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
 def test_a_report_repeats_the_nearest_open_one_inside_the_radius():
@@ -73,9 +74,9 @@ def _exif(**tags) -> bytes:
 
 def test_the_time_a_photo_was_taken_comes_from_its_exif():
     beijing = inspect(photo_bytes(exif=_exif(original="2026:11:23 08:41:07")))
-    assert taken_at(beijing) == datetime(2026, 11, 23, 0, 41, 7, tzinfo=timezone.utc)  # no offset: Beijing time
+    assert taken_at(beijing) == datetime(2026, 11, 23, 0, 41, 7, tzinfo=UTC)  # no offset: Beijing time
     tokyo = inspect(photo_bytes(exif=_exif(original="2026:11:23 09:41:07", offset="+09:00")))
-    assert taken_at(tokyo) == datetime(2026, 11, 23, 0, 41, 7, tzinfo=timezone.utc)
+    assert taken_at(tokyo) == datetime(2026, 11, 23, 0, 41, 7, tzinfo=UTC)
     assert taken_at(inspect(photo_bytes())) is None
     assert taken_at(inspect(photo_bytes(exif=_exif(original="not a time")))) is None
 

@@ -1,4 +1,5 @@
 """What `make run` prints first: where to open, who can sign in, and tokens that work."""
+
 from __future__ import annotations
 
 import re
@@ -19,6 +20,9 @@ async def test_the_banner_says_where_to_open_who_signs_in_and_gives_working_toke
     verifier = TokenVerifier(AuthSettings(), accept_dev_tokens=True)
     for person in DEMO_PEOPLE:
         principal = await verifier.verify(tokens[person.username])
-        assert (principal.subject, principal.role.value, principal.squad_id) == \
-            (person.username, person.role, person.squad_id)
+        assert (principal.subject, principal.role.value, principal.squad_id) == (
+            person.username,
+            person.role,
+            person.squad_id,
+        )
     assert "eyJ" not in banner(8123, tokens=False)

@@ -1,18 +1,29 @@
 """Open311 wire format and the location rules, without a server."""
+
 from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
 import pytest
 
-from intake.domain import open311 as o
 from common.geo import distance_m
+from intake.domain import open311 as o
 from intake.domain.geo import Geocoder, gcj02_to_wgs84, normalise, out_of_china, wgs84_to_gcj02
 
 
 def test_xml_names_list_items_as_the_specification_does():
-    raw = o.to_xml("service_requests", [{"service_request_id": "1", "status": "open", "lat": 34.75, "media_url": None,
-                                         "extended_attributes": {"photos": ["a", "b"], "notes": [{"text": "n"}]}}])
+    raw = o.to_xml(
+        "service_requests",
+        [
+            {
+                "service_request_id": "1",
+                "status": "open",
+                "lat": 34.75,
+                "media_url": None,
+                "extended_attributes": {"photos": ["a", "b"], "notes": [{"text": "n"}]},
+            }
+        ],
+    )
     root = ET.fromstring(raw)
     assert raw.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
     assert root.find("request/service_request_id").text == "1" and root.find("request/lat").text == "34.75"
@@ -24,21 +35,33 @@ def test_xml_names_list_items_as_the_specification_does():
 
 
 def test_form_fields_are_checked_by_name():
-    ok = o.parse_request_form({"service_code": ["noise"], "lat": ["34.7"], "long": ["113.6"],
-                               "attribute[period]": ["night"], "attribute[tags][]": ["a", "b"],
-                               "unknown_extra": ["ignored"]}, 2000)
+    ok = o.parse_request_form(
+        {
+            "service_code": ["noise"],
+            "lat": ["34.7"],
+            "long": ["113.6"],
+            "attribute[period]": ["night"],
+            "attribute[tags][]": ["a", "b"],
+            "unknown_extra": ["ignored"],
+        },
+        2000,
+    )
     assert ok.attributes == {"period": "night", "tags": ["a", "b"]} and ok.lat == 34.7
-    for form, message in [({"lat": ["1"], "long": ["2"]}, "service_code is required"),
-                          ({"service_code": ["x"], "lat": ["north"], "long": ["2"]}, "decimal degrees"),
-                          ({"service_code": ["x"], "lat": ["91"], "long": ["2"]}, "within ±90"),
-                          ({"service_code": ["x"], "address_string": ["路"], "email": ["no"]}, "e-mail"),
-                          ({"service_code": ["x"], "address_string": ["路"], "media_url": ["ftp://x"]}, "http"),
-                          ({"service_code": ["x"], "address_string": ["路"], "description": ["长" * 11]}, "longer")]:
+    for form, message in [
+        ({"lat": ["1"], "long": ["2"]}, "service_code is required"),
+        ({"service_code": ["x"], "lat": ["north"], "long": ["2"]}, "decimal degrees"),
+        ({"service_code": ["x"], "lat": ["91"], "long": ["2"]}, "within ±90"),
+        ({"service_code": ["x"], "address_string": ["路"], "email": ["no"]}, "e-mail"),
+        ({"service_code": ["x"], "address_string": ["路"], "media_url": ["ftp://x"]}, "http"),
+        ({"service_code": ["x"], "address_string": ["路"], "description": ["长" * 11]}, "longer"),
+    ]:
         with pytest.raises(o.Open311Error, match=message) as err:
             o.parse_request_form(form, 10)
         assert err.value.code == 400
-    definition = [{"code": "n", "datatype": "number", "description": "数量"},
-                  {"code": "when", "datatype": "datetime", "description": "时间"}]
+    definition = [
+        {"code": "n", "datatype": "number", "description": "数量"},
+        {"code": "when", "datatype": "datetime", "description": "时间"},
+    ]
     with pytest.raises(o.Open311Error, match=r"attribute\[n\] must be a number"):
         o.check_attributes(definition, {"n": "many"})
     with pytest.raises(o.Open311Error, match=r"attribute\[when\] must carry a time zone"):

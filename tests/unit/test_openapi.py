@@ -1,5 +1,6 @@
 """Every service's API document, and the single process's, is served and is valid OpenAPI 3.1:
 `/docs`, where the README sends a new user, renders from it."""
+
 from __future__ import annotations
 
 import httpx
@@ -31,6 +32,13 @@ async def test_each_services_document_is_valid_openapi_3_1(service):
 async def test_the_single_process_document_is_valid_and_holds_every_route():
     doc = await _document(build_app(SERVICES))
     validate(doc)
-    for path in ("/v1/incidents", "/v1/cases/{case_id}/handle", "/v1/board", "/v1/merchants", "/v1/reports/monthly",
-                 "/open311/v2/requests.{fmt}", "/public/v1/reports"):
+    for path in (
+        "/v1/incidents",
+        "/v1/cases/{case_id}/handle",
+        "/v1/board",
+        "/v1/merchants",
+        "/v1/reports/monthly",
+        "/open311/v2/requests.{fmt}",
+        "/public/v1/reports",
+    ):
         assert path in doc["paths"], path

@@ -1,13 +1,14 @@
 """严管区定岗 rules: which shifts a post has on a day, and whether a check-in counts."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from common.geo import distance_m
-from dispatch.domain.patrol import PatrolRefused, PostWindow, TooFarFromPost, judge_check_in, shifts_on
 from dispatch.domain.deadlines import BEIJING, WorkCalendar
+from dispatch.domain.patrol import PatrolRefused, PostWindow, TooFarFromPost, judge_check_in, shifts_on
 
 CALENDAR = WorkCalendar(holidays=frozenset({date(2026, 10, 1)}), workdays=frozenset({date(2026, 9, 27)}))
 SCHOOL = [PostWindow(time(16, 30), time(17, 30), "school_days"), PostWindow(time(7, 20), time(8, 10), "school_days")]
@@ -17,12 +18,15 @@ def bj(day: date, hh: int, mm: int) -> datetime:
     return datetime.combine(day, time(hh, mm), BEIJING)
 
 
-@pytest.mark.parametrize("day, shifts", [
-    (date(2026, 9, 28), 2),  # Monday
-    (date(2026, 9, 26), 0),  # Saturday
-    (date(2026, 9, 27), 2),  # Sunday worked in exchange (调休上班)
-    (date(2026, 10, 1), 0),  # National Day
-])
+@pytest.mark.parametrize(
+    "day, shifts",
+    [
+        (date(2026, 9, 28), 2),  # Monday
+        (date(2026, 9, 26), 0),  # Saturday
+        (date(2026, 9, 27), 2),  # Sunday worked in exchange (调休上班)
+        (date(2026, 10, 1), 0),  # National Day
+    ],
+)
 def test_school_posts_follow_the_bureau_calendar(day, shifts):
     found = shifts_on(SCHOOL, day, CALENDAR)
     assert len(found) == shifts
@@ -33,7 +37,8 @@ def test_school_posts_follow_the_bureau_calendar(day, shifts):
 def test_a_night_market_window_runs_past_midnight_and_weekdays_are_honoured():
     day = date(2026, 10, 1)
     assert shifts_on([PostWindow(time(18, 30), time(0, 30))], day, CALENDAR) == [
-        (bj(day, 18, 30), bj(date(2026, 10, 2), 0, 30))]
+        (bj(day, 18, 30), bj(date(2026, 10, 2), 0, 30))
+    ]
     weekend_only = [PostWindow(time(19, 0), time(22, 0), (6, 7))]
     assert shifts_on(weekend_only, date(2026, 10, 2), CALENDAR) == []  # a Friday
     assert len(shifts_on(weekend_only, date(2026, 10, 3), CALENDAR)) == 1
@@ -45,7 +50,7 @@ def test_distance_on_the_ground():
     assert distance_m(113.61, 34.735, 113.61, 34.745) == pytest.approx(1112, abs=1)
 
 
-START = datetime(2026, 9, 28, 8, 30, tzinfo=timezone.utc)
+START = datetime(2026, 9, 28, 8, 30, tzinfo=UTC)
 END = START + timedelta(hours=1)
 GRACE = timedelta(minutes=10)
 

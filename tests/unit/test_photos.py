@@ -1,5 +1,6 @@
 """Photos: the type read from the content, the bound on size, and a shown copy with nothing left
 of the EXIF (GPS position, camera) but the orientation already applied."""
+
 from __future__ import annotations
 
 import io
@@ -60,9 +61,11 @@ def test_a_decompression_bomb_is_refused_from_its_header_without_decoding(monkey
 
     def never(*args, **kwargs):
         raise AssertionError("the bomb reached a decoder")
+
     monkeypatch.setattr("PIL.ImageFile.ImageFile.load", never)
-    with pytest.raises(PhotoRejected, match="12,000 × 12,000 pixels .144.0 megapixels.; the limit is 50 megapixels") \
-            as refused:
+    with pytest.raises(
+        PhotoRejected, match="12,000 × 12,000 pixels .144.0 megapixels.; the limit is 50 megapixels"
+    ) as refused:
         inspect(bomb, name="bomb.png")
     assert refused.value.too_large
 

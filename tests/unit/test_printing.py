@@ -1,5 +1,6 @@
 """What every printed paper shares: dates as 公文 write them, amounts in yuan from fen."""
-from datetime import date, datetime, timezone
+
+from datetime import UTC, date, datetime
 
 from common.printing import chinese_date, wrap, yuan
 
@@ -10,7 +11,7 @@ def test_a_date_is_written_without_leading_zeros():
 
 def test_an_instant_is_written_as_the_bureaus_day():
     # 16:30 UTC on 31 December is already 1 January in Beijing
-    assert chinese_date(datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc)) == "2027年1月1日"
+    assert chinese_date(datetime(2026, 12, 31, 16, 30, tzinfo=UTC)) == "2027年1月1日"
 
 
 def test_an_amount_in_fen_is_written_in_yuan_with_two_decimals():

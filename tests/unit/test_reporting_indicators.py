@@ -1,19 +1,41 @@
 """The indicators' formulas, the periods, 环比/同比 and the squad ranking, as pure functions."""
+
 from datetime import date
 
 import pytest
 
+from reporting.domain.indicators import BY_KEY, INDICATORS, Counts, OnTime, change, indicators
 from reporting.domain.periods import Period, PeriodKind, period_of, previous, year_before
-from reporting.domain.indicators import BY_KEY, Counts, INDICATORS, OnTime, change, indicators
 from reporting.domain.ranking import DEFAULT_WEIGHTS, rank, score
 
 
 def month_of_a_squad(**overrides) -> Counts:
-    base = dict(received=120, joined=20, filed=90, rejected=10, dispatched=80, returned=4, extended=8,
-                due_close=100, closed=88, closed_on_time=81, suspended=10, due_handle=80, handled=72,
-                handled_on_time=60, reworked=5, overdue_open=6, escalated=2, rated=40, satisfied=30,
-                basically_satisfied=6, dissatisfied=4, with_contact=50, replied=45,
-                handling_hours=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0])
+    base = {
+        "received": 120,
+        "joined": 20,
+        "filed": 90,
+        "rejected": 10,
+        "dispatched": 80,
+        "returned": 4,
+        "extended": 8,
+        "due_close": 100,
+        "closed": 88,
+        "closed_on_time": 81,
+        "suspended": 10,
+        "due_handle": 80,
+        "handled": 72,
+        "handled_on_time": 60,
+        "reworked": 5,
+        "overdue_open": 6,
+        "escalated": 2,
+        "rated": 40,
+        "satisfied": 30,
+        "basically_satisfied": 6,
+        "dissatisfied": 4,
+        "with_contact": 50,
+        "replied": 45,
+        "handling_hours": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0],
+    }
     base.update(overrides)
     return Counts(**base)
 
@@ -64,13 +86,16 @@ def test_counts_add_field_by_field():
     assert s.received == 121 and s.closed == 176 and len(s.handling_hours) == 11
 
 
-@pytest.mark.parametrize("kind, at, start, end", [
-    (PeriodKind.day, date(2026, 3, 9), date(2026, 3, 9), date(2026, 3, 10)),
-    (PeriodKind.week, date(2026, 3, 12), date(2026, 3, 9), date(2026, 3, 16)),  # a Thursday: from Monday
-    (PeriodKind.month, date(2026, 2, 15), date(2026, 2, 1), date(2026, 3, 1)),
-    (PeriodKind.quarter, date(2026, 5, 31), date(2026, 4, 1), date(2026, 7, 1)),
-    (PeriodKind.year, date(2026, 12, 31), date(2026, 1, 1), date(2027, 1, 1)),
-])
+@pytest.mark.parametrize(
+    "kind, at, start, end",
+    [
+        (PeriodKind.day, date(2026, 3, 9), date(2026, 3, 9), date(2026, 3, 10)),
+        (PeriodKind.week, date(2026, 3, 12), date(2026, 3, 9), date(2026, 3, 16)),  # a Thursday: from Monday
+        (PeriodKind.month, date(2026, 2, 15), date(2026, 2, 1), date(2026, 3, 1)),
+        (PeriodKind.quarter, date(2026, 5, 31), date(2026, 4, 1), date(2026, 7, 1)),
+        (PeriodKind.year, date(2026, 12, 31), date(2026, 1, 1), date(2027, 1, 1)),
+    ],
+)
 def test_periods_are_beijing_calendar_days(kind, at, start, end):
     p = period_of(kind, at)
     assert (p.start, p.end) == (start, end)
@@ -115,11 +140,18 @@ def test_the_default_weights_make_a_perfect_squad_score_100():
 
 
 def test_one_lucky_case_cannot_top_the_table():
-    table = rank({"lucky": (100.0, 1), "busy": (92.0, 300), "steady": (95.0, 120), "slow": (80.0, 150)},
-                 min_cases=20, previous_ranks={"busy": 1, "steady": 3, "slow": 2})
+    table = rank(
+        {"lucky": (100.0, 1), "busy": (92.0, 300), "steady": (95.0, 120), "slow": (80.0, 150)},
+        min_cases=20,
+        previous_ranks={"busy": 1, "steady": 3, "slow": 2},
+    )
     ranked = [(r.squad_id, r.rank, r.movement, r.red_flag) for r in table]
-    assert ranked == [("steady", 1, 2, True), ("busy", 2, -1, False), ("slow", 3, -1, False),
-                      ("lucky", None, None, False)]
+    assert ranked == [
+        ("steady", 1, 2, True),
+        ("busy", 2, -1, False),
+        ("slow", 3, -1, False),
+        ("lucky", None, None, False),
+    ]
 
 
 def test_ties_go_to_the_squad_with_more_cases():

@@ -1,4 +1,5 @@
 """Domain rules, framework-free."""
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,18 @@ def test_case_numbers_can_be_read_out():
 
 
 def test_point_decides_grid_and_squad():
-    grids = GridMap([GridArea(grid_id=f["properties"]["grid_id"], name=f["properties"]["name"],
-                              squad_id=f["properties"]["squad_id"], squad_name=f["properties"]["squad_name"],
-                              geometry=f["geometry"]) for f in SEED["grids"]["features"]])
+    grids = GridMap(
+        [
+            GridArea(
+                grid_id=f["properties"]["grid_id"],
+                name=f["properties"]["name"],
+                squad_id=f["properties"]["squad_id"],
+                squad_name=f["properties"]["squad_name"],
+                geometry=f["geometry"],
+            )
+            for f in SEED["grids"]["features"]
+        ]
+    )
     assert grids.grid_for(113.62, 34.75).squad_name == "汝河中队"
     assert grids.grid_for(113.64, 34.77).squad_name == "林山寨中队"
     assert grids.grid_for(113.53, 34.76).squad_name == "须水中队"
@@ -44,8 +54,10 @@ def test_point_decides_grid_and_squad():
 
 def test_phone_numbers_are_masked_and_redacted_from_logs(capsys):
     assert mask_phone("13812345678") == "138****5678"
-    assert redact_phones("caller 13812345678 and +86 139-0000-1111 and 0371-67891234") \
+    assert (
+        redact_phones("caller 13812345678 and +86 139-0000-1111 and 0371-67891234")
         == "caller 138****5678 and 139****1111 and 037****1234"
+    )
     configure_logging("test")
     logging.getLogger("t").warning("call from %s", "13812345678")
     out = capsys.readouterr().out
@@ -65,6 +77,7 @@ async def test_tokens_are_verified():
     p = await verifier.verify(issue_token(settings, Role.squad_leader, "l-1", "sq-ruhe"))
     assert (p.role, p.subject, p.squad_id) == (Role.squad_leader, "l-1", "sq-ruhe")
     from fastapi import HTTPException
+
     with pytest.raises(HTTPException) as e:
         await verifier.verify(issue_token(settings, Role.admin, ttl=timedelta(seconds=-5)))
     assert e.value.status_code == 401 and "expired" in e.value.detail
@@ -75,6 +88,7 @@ async def test_tokens_are_verified():
 
 def test_a_squad_member_sees_only_the_squads_own():
     from common.auth import Principal
+
     leader = Principal("l-1", Role.squad_leader, "sq-ruhe")
     assert leader.sees_squad("sq-ruhe") and not leader.sees_squad("sq-xushui") and not leader.sees_squad(None)
     assert leader.squad_scope == "sq-ruhe"

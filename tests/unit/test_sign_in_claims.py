@@ -1,8 +1,9 @@
 """Who the provider's claims say a person is (the documented claim mapping), which tokens are
 accepted where, and the session cookie's and the sign-in's own rules."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import jwt
@@ -16,30 +17,47 @@ from common.claims import ClaimsRefused, principal_from_claims
 from common.settings import AuthSettings, ServiceSettings
 from common.web_session import PageSessions, safe_next
 
-KEYCLOAK = dict(role_claim="realm_access.roles", squad_claim="groups", squad_prefix="/squads/",
-                subject_claim="preferred_username", name_claim="given_name")
+KEYCLOAK = {
+    "role_claim": "realm_access.roles",
+    "squad_claim": "groups",
+    "squad_prefix": "/squads/",
+    "subject_claim": "preferred_username",
+    "name_claim": "given_name",
+}
 
 
 def keycloak_claims(roles, groups=(), **more):
-    return {"sub": "f3a1-uuid", "preferred_username": "sq-ruhe-o1", "given_name": "朱婷",
-            "realm_access": {"roles": ["offline_access", "uma_authorization", *roles]}, "groups": list(groups), **more}
+    return {
+        "sub": "f3a1-uuid",
+        "preferred_username": "sq-ruhe-o1",
+        "given_name": "朱婷",
+        "realm_access": {"roles": ["offline_access", "uma_authorization", *roles]},
+        "groups": list(groups),
+        **more,
+    }
 
 
 def test_keycloak_claims_through_the_mapping():
     settings = AuthSettings(**KEYCLOAK)
     principal, name = principal_from_claims(keycloak_claims(["squad_officer"], ["/squads/sq-ruhe"]), settings)
-    assert (principal.subject, principal.role, principal.squad_id, name) == \
-        ("sq-ruhe-o1", Role.squad_officer, "sq-ruhe", "朱婷")
+    assert (principal.subject, principal.role, principal.squad_id, name) == (
+        "sq-ruhe-o1",
+        Role.squad_officer,
+        "sq-ruhe",
+        "朱婷",
+    )
     # of several roles, the one of highest precedence; groups that are not squads are ignored
     principal, _ = principal_from_claims(
-        keycloak_claims(["squad_officer", "dispatcher"], ["/staff", "/squads/sq-ruhe"]), settings)
+        keycloak_claims(["squad_officer", "dispatcher"], ["/staff", "/squads/sq-ruhe"]), settings
+    )
     assert principal.role == Role.dispatcher
 
 
 def test_a_prefix_and_a_plain_string_claim():
     settings = AuthSettings(role_claim="cgzf_role", role_prefix="cgzf-", squad_claim="dept", name_claim="name")
-    principal, name = principal_from_claims({"sub": "u-1", "cgzf_role": "cgzf-squad_leader", "dept": "sq-xushui",
-                                             "name": "郑凯"}, settings)
+    principal, name = principal_from_claims(
+        {"sub": "u-1", "cgzf_role": "cgzf-squad_leader", "dept": "sq-xushui", "name": "郑凯"}, settings
+    )
     assert (principal.role, principal.squad_id, name) == (Role.squad_leader, "sq-xushui", "郑凯")
 
 
@@ -54,9 +72,14 @@ def test_no_role_or_a_squad_role_without_a_squad_is_refused_saying_why():
 
 
 def _rsa_token(key, **claims) -> str:
-    now = datetime.now(timezone.utc)
-    body = {"iss": "http://idp/realms/zhongyuan", "aud": "cgzf", "iat": now, "exp": now + timedelta(minutes=5),
-            **claims}
+    now = datetime.now(UTC)
+    body = {
+        "iss": "http://idp/realms/zhongyuan",
+        "aud": "cgzf",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        **claims,
+    }
     return jwt.encode(body, key, algorithm="RS256", headers={"kid": "k1"})
 
 
@@ -68,21 +91,28 @@ def provider(monkeypatch):
 
     def build(accept_dev_tokens: bool) -> TokenVerifier:
         verifier = TokenVerifier(settings, accept_dev_tokens=accept_dev_tokens)
-        monkeypatch.setattr(verifier._jwks, "get_signing_key_from_jwt",
-                            lambda token: SimpleNamespace(key=key.public_key()))
+        monkeypatch.setattr(
+            verifier._jwks, "get_signing_key_from_jwt", lambda token: SimpleNamespace(key=key.public_key())
+        )
         return verifier
+
     return SimpleNamespace(key=key, settings=settings, build=build)
 
 
 async def test_the_providers_tokens_are_read_through_the_mapping(provider):
     verifier = provider.build(accept_dev_tokens=False)
-    program = _rsa_token(provider.key, sub="svc-uuid", preferred_username="service-account-cgzf-hotline-system",
-                         realm_access={"roles": ["hotline_operator"]})
+    program = _rsa_token(
+        provider.key,
+        sub="svc-uuid",
+        preferred_username="service-account-cgzf-hotline-system",
+        realm_access={"roles": ["hotline_operator"]},
+    )
     principal = await verifier.verify(program)
     assert principal.role == Role.hotline_operator
     assert principal.subject == "service-account-cgzf-hotline-system"
-    wrong_audience = _rsa_token(provider.key, aud="someone-else", preferred_username="x",
-                                realm_access={"roles": ["admin"]})
+    wrong_audience = _rsa_token(
+        provider.key, aud="someone-else", preferred_username="x", realm_access={"roles": ["admin"]}
+    )
     with pytest.raises(HTTPException) as refused:
         await verifier.verify(wrong_audience)
     assert refused.value.status_code == 401
@@ -122,8 +152,15 @@ def test_the_session_cookie(environment, secure):
     assert ("Secure" in cookie) is secure
 
 
-@pytest.mark.parametrize("asked, went", [("/console?squad=sq-ruhe", "/console?squad=sq-ruhe"),
-                                         ("https://evil.example/", "/console"), ("//evil.example/x", "/console"),
-                                         ("javascript:alert(1)", "/console"), (None, "/console")])
+@pytest.mark.parametrize(
+    "asked, went",
+    [
+        ("/console?squad=sq-ruhe", "/console?squad=sq-ruhe"),
+        ("https://evil.example/", "/console"),
+        ("//evil.example/x", "/console"),
+        ("javascript:alert(1)", "/console"),
+        (None, "/console"),
+    ],
+)
 def test_after_sign_in_only_a_path_of_this_site(asked, went):
     assert safe_next(asked, "/console") == went

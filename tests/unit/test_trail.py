@@ -1,19 +1,30 @@
 """The hash chain of a case's history (痕迹化)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cases.domain.trail import GENESIS, TrailEntry, entry_hash, verify
 
-T0 = datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 
 def chain(n: int) -> list[TrailEntry]:
     out, prev = [], GENESIS
     for seq in range(1, n + 1):
-        e = TrailEntry(case_id="c-1", seq=seq, at=T0 + timedelta(minutes=seq), actor="a", action=f"step{seq}",
-                       from_status=None, to_status="x", reason=None, data={"n": seq}, prev_hash=prev)
+        e = TrailEntry(
+            case_id="c-1",
+            seq=seq,
+            at=T0 + timedelta(minutes=seq),
+            actor="a",
+            action=f"step{seq}",
+            from_status=None,
+            to_status="x",
+            reason=None,
+            data={"n": seq},
+            prev_hash=prev,
+        )
         e = replace(e, hash=entry_hash(e))
         out.append(e)
         prev = e.hash

@@ -23,12 +23,22 @@ every service that holds the thing (intake's and cases' photos alike).
   "lives alone" or identity number; a squad only what its own grids hold. An owner's phone is read
   by the clerks, and by a program whose client was given the `dog-owner-contact` scope on purpose
   (the SMS gateway), never by the partner role as such."""
+
 from __future__ import annotations
 
 from common.auth import Principal, Role
 
-PHOTO_VIEWERS = frozenset({Role.hotline_operator, Role.field_monitor, Role.dispatcher, Role.squad_officer,
-                           Role.squad_leader, Role.supervisor, Role.admin})
+PHOTO_VIEWERS = frozenset(
+    {
+        Role.hotline_operator,
+        Role.field_monitor,
+        Role.dispatcher,
+        Role.squad_officer,
+        Role.squad_leader,
+        Role.supervisor,
+        Role.admin,
+    }
+)
 EVIDENCE_VIEWERS = PHOTO_VIEWERS - {Role.hotline_operator}
 CONTACT_VIEWERS = frozenset({Role.hotline_operator, Role.dispatcher})
 

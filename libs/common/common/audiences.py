@@ -29,6 +29,7 @@ object-level rule of `common.access` and the domains. Admin is in every audience
 | `LicenceFinder` | who finds a dog licence: register readers and partner systems |
 | `OwnerContact` | who reads a dog owner's phone: clerks, and a program given the dog-owner-contact scope |
 """
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -67,7 +68,9 @@ Partner = Annotated[Principal, Depends(require_roles(R.external_system))]
 CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_WORKERS))]
 CaseReader = Annotated[Principal, Depends(require_roles(*CASE_WORKERS, R.external_system))]
 BoardReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.external_system))]
-BoardStreamer = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.external_system, query_token=True))]
+BoardStreamer = Annotated[
+    Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.external_system, query_token=True))
+]
 ReportReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, R.squad_leader))]
 Clerk = Annotated[Principal, Depends(require_roles(R.ledger_clerk))]
 Keeper = Annotated[Principal, Depends(require_roles(*KEEPERS))]
@@ -75,4 +78,6 @@ RegisterReader = Annotated[Principal, Depends(require_roles(*REGISTER_READERS))]
 FieldWorker = Annotated[Principal, Depends(require_roles(R.ledger_clerk, *SQUADS))]
 Approver = Annotated[Principal, Depends(require_roles(R.supervisor))]
 LicenceFinder = Annotated[Principal, Depends(require_roles(*REGISTER_READERS, R.external_system))]
-OwnerContact = Annotated[Principal, Depends(require_roles(R.ledger_clerk, R.external_system, program_scope=DOG_OWNER_CONTACT))]
+OwnerContact = Annotated[
+    Principal, Depends(require_roles(R.ledger_clerk, R.external_system, program_scope=DOG_OWNER_CONTACT))
+]

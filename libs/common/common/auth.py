@@ -3,12 +3,13 @@
 Verification uses a configured key: an HS256 secret in development, or the identity
 provider's RS256 keys from its JWKS URL. Object-level checks (a squad officer sees only the
 squad's own cases) are made by the services with `Principal.squad_id`."""
+
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections import OrderedDict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import jwt
@@ -55,31 +56,43 @@ class TokenVerifier:
         """The provider's RS256 tokens (JWKS) through the claim mapping; the platform's own HS256
         tokens where they are accepted (no provider configured, or development beside it)."""
         from common.claims import ClaimsRefused, principal_from_claims
+
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
             if self._jwks is not None and algorithm != "HS256":
                 # PyJWKClient fetches and caches over blocking HTTP: keep it off the event loop.
                 key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
-                claims = jwt.decode(token, key, algorithms=["RS256", "ES256", "PS256"],
-                                    audience=self.settings.audience, issuer=self.settings.issuer,
-                                    options={"require": ["exp", "iss", "aud"], **self._times_ours})
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=["RS256", "ES256", "PS256"],
+                    audience=self.settings.audience,
+                    issuer=self.settings.issuer,
+                    options={"require": ["exp", "iss", "aud"], **self._times_ours},
+                )
                 self._check_times(claims)
                 principal, _ = principal_from_claims(claims, self.settings)
             elif self._jwks is None or self.accept_dev_tokens:
-                claims = jwt.decode(token, self.settings.jwt_secret, algorithms=["HS256"],
-                                    audience=self.settings.audience,
-                                    issuer=self.settings.dev_issuer if self._jwks is not None else self.settings.issuer,
-                                    options={"require": ["exp", "sub", "role"], **self._times_ours})
+                claims = jwt.decode(
+                    token,
+                    self.settings.jwt_secret,
+                    algorithms=["HS256"],
+                    audience=self.settings.audience,
+                    issuer=self.settings.dev_issuer if self._jwks is not None else self.settings.issuer,
+                    options={"require": ["exp", "sub", "role"], **self._times_ours},
+                )
                 self._check_times(claims)
                 principal, _ = principal_from_claims(claims, self.settings, builtin=True)
             else:
                 raise jwt.InvalidAlgorithmError("tokens signed with a shared secret are not accepted here")
         except ClaimsRefused as exc:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}",
-                                headers={"WWW-Authenticate": "Bearer"}) from exc
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}", headers={"WWW-Authenticate": "Bearer"}
+            ) from exc
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}",
-                                headers={"WWW-Authenticate": "Bearer"}) from exc
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}", headers={"WWW-Authenticate": "Bearer"}
+            ) from exc
         return principal, float(claims["exp"])
 
     _times_ours = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
@@ -98,11 +111,17 @@ class TokenVerifier:
             raise jwt.ImmatureSignatureError("The token is not yet valid (nbf)")
 
 
-def issue_token(settings: AuthSettings, role: Role | str, subject: str | None = None,
-                squad_id: str | None = None, ttl: timedelta = timedelta(hours=12), name: str | None = None,
-                scopes: tuple[str, ...] = ()) -> str:
+def issue_token(
+    settings: AuthSettings,
+    role: Role | str,
+    subject: str | None = None,
+    squad_id: str | None = None,
+    ttl: timedelta = timedelta(hours=12),
+    name: str | None = None,
+    scopes: tuple[str, ...] = (),
+) -> str:
     """Development tokens (HS256). Production tokens come from the city identity provider."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {
         "sub": subject or f"{Role(role).value}-demo",
         "role": Role(role).value,
@@ -143,8 +162,9 @@ async def current_principal(
         return await request.app.state.token_verifier.verify(credentials.credentials)
     principal = await _signed_in(request)
     if principal is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token (or sign in)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing bearer token (or sign in)", headers={"WWW-Authenticate": "Bearer"}
+        )
     return principal
 
 
@@ -168,8 +188,11 @@ async def stream_principal(
     if not token:
         principal = await _signed_in(request)
         if principal is None:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token (header or access_token)",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "missing bearer token (header or access_token)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return principal
     return await request.app.state.token_verifier.verify(token)
 
@@ -182,12 +205,16 @@ def require_roles(*roles: Role | str, query_token: bool = False, program_scope: 
 
     async def dependency(principal: Principal = Depends(source)) -> Principal:  # noqa: B008 (a closure)
         if principal.role not in allowed:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"role {principal.role.value} may not do this; needs one of "
-                                f"{sorted(r.value for r in allowed)}")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"role {principal.role.value} may not do this; needs one of {sorted(r.value for r in allowed)}",
+            )
         if program_scope and principal.role is Role.external_system and program_scope not in principal.scopes:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this partner system's client lacks the scope "
-                                f"{program_scope!r}, which is given on purpose to the clients that need it")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"this partner system's client lacks the scope "
+                f"{program_scope!r}, which is given on purpose to the clients that need it",
+            )
         return principal
 
     return dependency

@@ -1,6 +1,7 @@
 """The backbone's tables in a service's own schema: the outbox, the inbox, and with them the staff
 sign-in's sessions and the public endpoints' request counts, attached to the service's metadata
 so that its migrations own them. Plain SQLAlchemy: a service's `tables` module builds one."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ class ServiceTables:
     """The backbone's tables in a service's own schema, attached to its metadata so that its
     migrations own them; with `staff_pages`, the staff sign-in's sessions too (common.web_session);
     with `rate_limits`, the public endpoints' request counts (common.ratelimit)."""
+
     metadata: MetaData
     staff_pages: bool = False
     rate_limits: bool = False

@@ -4,6 +4,7 @@ the rate-limit check, before the multipart parser spools files to disk, before J
 A declared `Content-Length` over the limit is answered 413 at once; a chunked body is counted
 as it arrives and cut off with 413 the moment it passes the limit. Each service declares the
 endpoints that take more than the default (photo uploads), in `Service.body_limits()`."""
+
 from __future__ import annotations
 
 import json
@@ -76,13 +77,20 @@ class BodyLimit:
 
 
 def _too_large(size: int, limit: int, so_far: bool = False) -> str:
-    return (f"request body {'passed' if so_far else 'is'} {size:,} bytes; this endpoint takes at most "
-            f"{limit:,} bytes")
+    return f"request body {'passed' if so_far else 'is'} {size:,} bytes; this endpoint takes at most {limit:,} bytes"
 
 
 async def _refuse(send: Send, status: int, detail: str) -> None:
     body = json.dumps({"detail": detail}, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

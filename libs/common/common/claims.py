@@ -14,6 +14,7 @@ A dotted path reads into nested objects (`realm_access.roles`). Of a list of rol
 highest precedence among ours counts (`ROLE_PRECEDENCE`). A person with no role of ours, or a
 squad role and no squad, is refused, with why. The platform's own development tokens (`make
 token`, the demo sign-in) always use the built-in names."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,10 +22,25 @@ from typing import Any
 from common.auth import Principal, Role
 from common.settings import AuthSettings
 
-ROLE_PRECEDENCE = (Role.admin, Role.supervisor, Role.dispatcher, Role.squad_leader, Role.squad_officer,
-                   Role.field_monitor, Role.hotline_operator, Role.ledger_clerk, Role.external_system)
-BUILTIN = {"subject_claim": "sub", "role_claim": "role", "role_prefix": "", "squad_claim": "squad_id",
-           "squad_prefix": "", "name_claim": "name"}
+ROLE_PRECEDENCE = (
+    Role.admin,
+    Role.supervisor,
+    Role.dispatcher,
+    Role.squad_leader,
+    Role.squad_officer,
+    Role.field_monitor,
+    Role.hotline_operator,
+    Role.ledger_clerk,
+    Role.external_system,
+)
+BUILTIN = {
+    "subject_claim": "sub",
+    "role_claim": "role",
+    "role_prefix": "",
+    "squad_claim": "squad_id",
+    "squad_prefix": "",
+    "name_claim": "name",
+}
 
 
 class ClaimsRefused(Exception):
@@ -58,8 +74,9 @@ def _values(value: Any) -> list[str]:
     return []
 
 
-def principal_from_claims(claims: dict[str, Any], settings: AuthSettings, *, builtin: bool = False
-                          ) -> tuple[Principal, str]:
+def principal_from_claims(
+    claims: dict[str, Any], settings: AuthSettings, *, builtin: bool = False
+) -> tuple[Principal, str]:
     """(the principal, the name to show); raises ClaimsRefused."""
     mapping = BUILTIN if builtin else {k: getattr(settings, k) for k in BUILTIN}
     subject = read(claims, mapping["subject_claim"]) or claims.get("sub")
@@ -67,20 +84,34 @@ def principal_from_claims(claims: dict[str, Any], settings: AuthSettings, *, bui
         raise ClaimsRefused(f"no subject (claim {mapping['subject_claim']})", "身份凭证中没有用户标识。")
     prefix = mapping["role_prefix"] or ""
     ours = {r.value: r for r in Role}
-    roles = [ours[v[len(prefix):]] for v in _values(read(claims, mapping["role_claim"]))
-             if v.startswith(prefix) and v[len(prefix):] in ours]
+    roles = [
+        ours[v[len(prefix) :]]
+        for v in _values(read(claims, mapping["role_claim"]))
+        if v.startswith(prefix) and v[len(prefix) :] in ours
+    ]
     if not roles:
-        raise ClaimsRefused(f"no role of this platform (claim {mapping['role_claim']})",
-                            "您的账号在本平台没有角色 (如 派遣员、中队长、队员、督查)。请联系系统管理员在统一身份认证中为您分配角色。")
+        raise ClaimsRefused(
+            f"no role of this platform (claim {mapping['role_claim']})",
+            "您的账号在本平台没有角色 (如 派遣员、中队长、队员、督查)。请联系系统管理员在统一身份认证中为您分配角色。",
+        )
     role = min(roles, key=ROLE_PRECEDENCE.index)
     squad_prefix = mapping["squad_prefix"] or ""
-    squads = [v[len(squad_prefix):] for v in _values(read(claims, mapping["squad_claim"]))
-              if v.startswith(squad_prefix) and len(v) > len(squad_prefix)]
+    squads = [
+        v[len(squad_prefix) :]
+        for v in _values(read(claims, mapping["squad_claim"]))
+        if v.startswith(squad_prefix) and len(v) > len(squad_prefix)
+    ]
     scope = claims.get("scope")
-    principal = Principal(subject=str(subject), role=role, squad_id=squads[0] if squads else None,
-                          scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset())
+    principal = Principal(
+        subject=str(subject),
+        role=role,
+        squad_id=squads[0] if squads else None,
+        scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
+    )
     if principal.is_squad_member and principal.squad_id is None:
-        raise ClaimsRefused(f"a {role.value} token must name the squad (claim {mapping['squad_claim']})",
-                            "您的角色是中队成员, 但账号未归属任何中队。请联系系统管理员在统一身份认证中设置您所在的中队。")
+        raise ClaimsRefused(
+            f"a {role.value} token must name the squad (claim {mapping['squad_claim']})",
+            "您的角色是中队成员, 但账号未归属任何中队。请联系系统管理员在统一身份认证中设置您所在的中队。",
+        )
     name = read(claims, mapping["name_claim"]) or claims.get("name") or str(subject)
     return principal, str(name)

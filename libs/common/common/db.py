@@ -1,20 +1,20 @@
 """Database plumbing every service shares: metadata per schema, engines built in the lifespan,
 and Alembic migrations run at start under an advisory lock so replicas can start together."""
+
 from __future__ import annotations
 
 import hashlib
 import logging
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import JSON, MetaData, Text, bindparam, func, insert, text
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from asyncpg import exceptions as asyncpg_exceptions
+from sqlalchemy import JSON, MetaData, Text, bindparam, func, insert, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -44,9 +44,15 @@ def make_engine(url: str, pool_size: int = 20, max_overflow: int = 5, pool_timeo
     when the database restarts, the first statement that meets a dead connection fails and
     SQLAlchemy invalidates the whole pool, so one request per process sees the restart.
     Statement parameters are left out of errors: they hold phone numbers and names."""
-    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow,
-                               pool_pre_ping=False, pool_recycle=1800, pool_timeout=pool_timeout_s,
-                               hide_parameters=True)  # an error's text must not carry what a request sent
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=False,
+        pool_recycle=1800,
+        pool_timeout=pool_timeout_s,
+        hide_parameters=True,
+    )  # an error's text must not carry what a request sent
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -118,8 +124,7 @@ class Prepared:
         compiled = statement.compile(dialect=_PG, for_executemany=True, compile_kwargs={"render_postcompile": True})
         self.sql = str(compiled)
         self.order = list(compiled.positiontup or ())
-        self._defaults = {name: bind.effective_value for name, bind in compiled.binds.items()
-                          if not bind.required}
+        self._defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
         json_types = (JSON, JSONB)
         self._json = {name for name in self.order if isinstance(compiled.binds[name].type, json_types)}
 
@@ -162,7 +167,7 @@ async def driver_connection(session: AsyncSession):
     return raw.driver_connection
 
 
-@lru_cache(maxsize=None)
+@cache
 def row_insert(table) -> Prepared:
     """INSERT of one whole row of `table`, every column a parameter by its name."""
     return Prepared(insert(table).values({c.name: bindparam(c.name) for c in table.c}))
@@ -170,20 +175,29 @@ def row_insert(table) -> Prepared:
 
 # -- what went wrong: the database, or the data -------------------------------------------------
 
-_DRIVER_UNAVAILABLE = (asyncpg_exceptions.PostgresConnectionError, asyncpg_exceptions.AdminShutdownError,
-                       asyncpg_exceptions.CrashShutdownError, asyncpg_exceptions.CannotConnectNowError,
-                       asyncpg_exceptions.InterfaceError, asyncpg_exceptions.InternalClientError)
+_DRIVER_UNAVAILABLE = (
+    asyncpg_exceptions.PostgresConnectionError,
+    asyncpg_exceptions.AdminShutdownError,
+    asyncpg_exceptions.CrashShutdownError,
+    asyncpg_exceptions.CannotConnectNowError,
+    asyncpg_exceptions.InterfaceError,
+    asyncpg_exceptions.InternalClientError,
+)
 
 
 def database_unavailable(exc: BaseException) -> bool:
     """The database could not be reached or went away (a restart, a dropped connection): not the
     fault of what was being written, whether it came through SQLAlchemy or straight from asyncpg."""
-    if isinstance(exc, (OSError, ConnectionError, TimeoutError, OperationalError, SAInterfaceError,
-                        *_DRIVER_UNAVAILABLE)):
+    if isinstance(
+        exc, (OSError, ConnectionError, TimeoutError, OperationalError, SAInterfaceError, *_DRIVER_UNAVAILABLE)
+    ):
         return True
     if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated) or isinstance(getattr(exc, "orig", None), _DRIVER_UNAVAILABLE) \
+        return (
+            bool(exc.connection_invalidated)
+            or isinstance(getattr(exc, "orig", None), _DRIVER_UNAVAILABLE)
             or isinstance(getattr(getattr(exc, "orig", None), "__cause__", None), _DRIVER_UNAVAILABLE)
+        )
     return False
 
 

@@ -1,5 +1,6 @@
 """Geometry every service shares: distances on the ground between WGS84 points, and the district's
 grids (网格) indexed for "which grid holds this point"."""
+
 from __future__ import annotations
 
 import math

@@ -8,6 +8,7 @@ Every logger goes through the one handler set here (uvicorn's, SQLAlchemy's and 
 included: their own handlers are removed and they propagate to it), and that handler's
 formatter masks phone and identity-card numbers in the whole formatted line, tracebacks
 included, since an exception's text can carry what a request sent."""
+
 from __future__ import annotations
 
 import logging
@@ -49,15 +50,18 @@ def configure_logging(service: str, level: str = "INFO", *, human: bool = False,
     standard output (or `stream`)."""
     handler = logging.StreamHandler(stream or sys.stdout)
     if human:
-        handler.setFormatter(RedactingTextFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-                                                    datefmt="%H:%M:%S"))
+        handler.setFormatter(
+            RedactingTextFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
+        )
     else:
-        handler.setFormatter(RedactingJsonFormatter(
-            "{asctime}{levelname}{name}{message}{service}{correlation_id}",
-            style="{",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            json_ensure_ascii=False,
-        ))
+        handler.setFormatter(
+            RedactingJsonFormatter(
+                "{asctime}{levelname}{name}{message}{service}{correlation_id}",
+                style="{",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                json_ensure_ascii=False,
+            )
+        )
     handler.addFilter(_ContextFilter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]

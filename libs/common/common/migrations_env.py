@@ -1,5 +1,6 @@
 """The body of every service's Alembic env.py: migrations run on the connection handed over by
 `common.db.migrate` (or, from the alembic CLI, on a fresh connection to DATABASE_URL)."""
+
 from __future__ import annotations
 
 import asyncio

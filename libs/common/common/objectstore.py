@@ -10,6 +10,7 @@ is idempotent; what may be removed again (an application that is refused) has ke
 
 The store is never public: objects are served through the service that owns them, which
 decides who may see each one."""
+
 from __future__ import annotations
 
 import asyncio
@@ -44,6 +45,7 @@ class LocalFolderStore:
             tmp = path.with_suffix(path.suffix + ".part")
             tmp.write_bytes(data)
             os.replace(tmp, path)  # readers never see half a file
+
         await asyncio.to_thread(write)
 
     async def get(self, key: str) -> bytes:
@@ -59,14 +61,19 @@ class LocalFolderStore:
 class S3Store:
     """An S3-compatible bucket. boto3 is synchronous; each call runs in a worker thread."""
 
-    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None,
-                 region: str | None = None) -> None:
+    def __init__(
+        self, bucket: str, prefix: str = "", endpoint_url: str | None = None, region: str | None = None
+    ) -> None:
         import boto3  # imported here: a deployment on local folders never loads it
         from botocore.config import Config
+
         self.bucket, self.prefix = bucket, prefix.strip("/")
-        self._client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region,
-                                    config=Config(retries={"max_attempts": 5, "mode": "standard"},
-                                                  s3={"addressing_style": "path"}))
+        self._client = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=Config(retries={"max_attempts": 5, "mode": "standard"}, s3={"addressing_style": "path"}),
+        )
 
     def _key(self, key: str) -> str:
         if key.startswith("/") or ".." in key.split("/"):
@@ -74,8 +81,9 @@ class S3Store:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
-        await asyncio.to_thread(self._client.put_object, Bucket=self.bucket, Key=self._key(key), Body=data,
-                                ContentType=content_type)
+        await asyncio.to_thread(
+            self._client.put_object, Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type
+        )
 
     async def get(self, key: str) -> bytes:
         def read() -> bytes:
@@ -83,6 +91,7 @@ class S3Store:
                 return self._client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
             except self._client.exceptions.NoSuchKey as exc:
                 raise KeyError(key) from exc
+
         return await asyncio.to_thread(read)
 
     async def delete(self, key: str) -> None:
@@ -99,7 +108,8 @@ def open_store(url: str) -> ObjectStore:
         query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         unknown = set(query) - {"endpoint_url", "region"}
         if unknown:
-            raise ValueError(f"object store {url!r}: unknown parameter(s) {sorted(unknown)}; "
-                             "use endpoint_url and region")
+            raise ValueError(
+                f"object store {url!r}: unknown parameter(s) {sorted(unknown)}; use endpoint_url and region"
+            )
         return S3Store(parsed.netloc, parsed.path, endpoint_url=query.get("endpoint_url"), region=query.get("region"))
     raise ValueError(f"unsupported object store {url!r}: use file:///path or s3://bucket/prefix")

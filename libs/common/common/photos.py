@@ -3,6 +3,7 @@ from the content (never from the file name or the declared type), decoded by Pil
 through pillow-heif). `public_copy` applies the EXIF orientation and drops every piece of
 metadata (GPS position, camera, time) from the copy that is shown; the original is evidence
 and is kept as it came, with its SHA-256."""
+
 from __future__ import annotations
 
 import hashlib
@@ -39,7 +40,7 @@ class PhotoRejected(Unprocessable):
         super().__init__(message, status=413 if too_large else 422, detail=detail)
         self.too_large = too_large
 
-    def naming(self, field: str) -> "PhotoRejected":
+    def naming(self, field: str) -> PhotoRejected:
         """The same refusal, naming the form's field."""
         return PhotoRejected(str(self), too_large=self.too_large, field=field)
 
@@ -67,22 +68,34 @@ def inspect(data: bytes, name: str = "photo") -> Photo:
     except PhotoRejected:
         raise
     except Image.DecompressionBombError as exc:
-        raise PhotoRejected(f"{name} has more than {4 * MAX_PIXELS / 1e6:.0f} megapixels; the limit is "
-                            f"{MAX_PIXELS / 1e6:.0f} megapixels", too_large=True) from exc
+        raise PhotoRejected(
+            f"{name} has more than {4 * MAX_PIXELS / 1e6:.0f} megapixels; the limit is "
+            f"{MAX_PIXELS / 1e6:.0f} megapixels",
+            too_large=True,
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise PhotoRejected(f"{name} is not a JPEG, PNG or HEIC image ({exc.__class__.__name__})") from exc
     if kind not in FORMATS:
         raise PhotoRejected(f"{name} is {kind}; only JPEG, PNG and HEIC are accepted")
     content_type, extension = FORMATS[kind]
-    return Photo(data=data, content_type=content_type, extension=extension,
-                 sha256=hashlib.sha256(data).hexdigest(), width=size[0], height=size[1])
+    return Photo(
+        data=data,
+        content_type=content_type,
+        extension=extension,
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=size[0],
+        height=size[1],
+    )
 
 
 def _refuse_too_many_pixels(name: str, size: tuple[int, int]) -> None:
     width, height = size
     if width * height > MAX_PIXELS:
-        raise PhotoRejected(f"{name} is {width:,} × {height:,} pixels ({width * height / 1e6:.1f} megapixels); "
-                            f"the limit is {MAX_PIXELS / 1e6:.0f} megapixels", too_large=True)
+        raise PhotoRejected(
+            f"{name} is {width:,} × {height:,} pixels ({width * height / 1e6:.1f} megapixels); "
+            f"the limit is {MAX_PIXELS / 1e6:.0f} megapixels",
+            too_large=True,
+        )
 
 
 def public_copy(photo: Photo) -> Photo:
@@ -99,8 +112,14 @@ def public_copy(photo: Photo) -> Photo:
         clean.save(out, format=kind, **({"quality": 88} if kind == "JPEG" else {}))
     data = out.getvalue()
     content_type, extension = FORMATS[kind]
-    return Photo(data=data, content_type=content_type, extension=extension,
-                 sha256=hashlib.sha256(data).hexdigest(), width=clean.size[0], height=clean.size[1])
+    return Photo(
+        data=data,
+        content_type=content_type,
+        extension=extension,
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=clean.size[0],
+        height=clean.size[1],
+    )
 
 
 EXIF_IFD, DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x8769, 0x9003, 0x9011

@@ -1,5 +1,6 @@
 """Who is calling: a role of the platform and, for squad members, their squad. Plain Python (no
 framework), so a domain rule can speak of roles; `common.auth` reads them from tokens and sessions."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

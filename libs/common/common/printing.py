@@ -6,6 +6,7 @@ The font is ReportLab's built-in STSong-Light CID font: no font file to ship, an
 in China has it. Dates are written as 公文 write them (GB/T 9704: 2026年12月2日, no leading zeros),
 in the bureau's time zone; amounts in yuan with two decimals (¥1,234.50) from whole fen, the unit
 every amount is kept in."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

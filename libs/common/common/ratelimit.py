@@ -2,6 +2,7 @@
 PostgreSQL so that every replica of a service shares one count (a limit kept in each process
 would multiply with the replicas). A service with public endpoints keeps its windows in its own
 schema (`ServiceTables(rate_limits=True)`)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,8 +10,8 @@ import ipaddress
 import random
 from datetime import timedelta
 from functools import lru_cache
-
 from typing import TYPE_CHECKING
+
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, delete
 from sqlalchemy.dialects.postgresql import insert
 
@@ -21,10 +22,13 @@ if TYPE_CHECKING:
 
 
 def rate_window_table(metadata: MetaData) -> Table:
-    return Table("rate_windows", metadata,
-                 Column("bucket", String(120), primary_key=True),
-                 Column("window_start", DateTime(timezone=True), primary_key=True),
-                 Column("hits", Integer, nullable=False))
+    return Table(
+        "rate_windows",
+        metadata,
+        Column("bucket", String(120), primary_key=True),
+        Column("window_start", DateTime(timezone=True), primary_key=True),
+        Column("hits", Integer, nullable=False),
+    )
 
 
 @lru_cache(maxsize=8)
@@ -84,20 +88,24 @@ class RateLimiter:
         window = now.replace(second=0, microsecond=0)
         t = self._table
         async with self._session_factory() as session:
-            hits = (await session.execute(
-                insert(t).values(bucket=bucket[:120], window_start=window, hits=1)
-                .on_conflict_do_update(index_elements=["bucket", "window_start"], set_={"hits": t.c.hits + 1})
-                .returning(t.c.hits))).scalar_one()
+            hits = (
+                await session.execute(
+                    insert(t)
+                    .values(bucket=bucket[:120], window_start=window, hits=1)
+                    .on_conflict_do_update(index_elements=["bucket", "window_start"], set_={"hits": t.c.hits + 1})
+                    .returning(t.c.hits)
+                )
+            ).scalar_one()
             if random.random() < 0.01:  # keep the table small: old windows are never read again
                 await session.execute(delete(t).where(t.c.window_start < now - timedelta(minutes=10)))
             await session.commit()
         if hits > limit:
             retry = max(1, 60 - now.second)
-            raise Throttled(f"too many {what}: at most {limit} a minute from one client; try again in {retry} s",
-                            retry)
+            raise Throttled(f"too many {what}: at most {limit} a minute from one client; try again in {retry} s", retry)
 
-    async def limit(self, request: Request, trusted_proxies: frozenset[str], kind: str, per_minute: int,
-                    what: str = "requests") -> str:
+    async def limit(
+        self, request: Request, trusted_proxies: frozenset[str], kind: str, per_minute: int, what: str = "requests"
+    ) -> str:
         """Count the request against its client's per-minute limit (Throttled past it); the client's address."""
         address = client_address(request, trusted_proxies)
         await self.hit(f"{kind}:{address}", per_minute, what)

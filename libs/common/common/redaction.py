@@ -1,6 +1,7 @@
 """Personal data in free text, masked where it leaves the service that keeps it: phone numbers in
 every event and every log line; licence plates and identity-card numbers too in what the public
 reads (Open311 listings, the tracking page)."""
+
 from __future__ import annotations
 
 import re
@@ -12,12 +13,14 @@ PHONE_PATTERN = re.compile(
 )
 # 居民身份证号码 (GB 11643): 6 digits of region, the birth date, 3 digits, a check digit or X.
 ID_NUMBER_PATTERN = re.compile(
-    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")
+    r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])"
+)
 # 机动车号牌 (GA 36): the province's character, the issuing office's letter, then 5 characters
 # (6 for new-energy plates), the last one possibly 挂/学/警/港/澳.
 PLATE_PATTERN = re.compile(
     r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·\s]?"
-    r"[A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警港澳]")
+    r"[A-HJ-NP-Z0-9]{4,5}[A-HJ-NP-Z0-9挂学警港澳]"
+)
 
 
 def mask_phone(phone: str) -> str:

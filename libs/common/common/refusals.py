@@ -13,6 +13,7 @@ and what more the refusal names, such as the rule or the existing record's id).
 | `TooLarge` | 413 | too much to take (a file, a spreadsheet's rows) |
 | `Throttled` | 429 | too many requests from one client (with when to retry) |
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,8 +31,9 @@ class Refusal(Exception):
             self.status = status
 
     @classmethod
-    def field(cls, field: str | list, message: str, kind: str = "value_error", *, where: str = "body",
-              **more: Any) -> "Refusal":
+    def field(
+        cls, field: str | list, message: str, kind: str = "value_error", *, where: str = "body", **more: Any
+    ) -> Refusal:
         """A refusal that names the field at fault, in the field-error list of the error shape."""
         loc = [where, *(field if isinstance(field, list) else [field])]
         return cls(message, detail=[{"loc": loc, "msg": message, "type": kind, **more}])
@@ -59,6 +61,7 @@ class TooLarge(Unprocessable):
 
 class Throttled(Refusal):
     """Too many requests from one client; the message says what and when to retry."""
+
     status = 429
 
     def __init__(self, message: str, retry_after_s: int) -> None:

@@ -2,6 +2,7 @@
 engine, runs the migrations, starts the outbox relay and the consumer, and serves the
 health, readiness and metrics endpoints. A service is this runtime plus its own domain,
 handlers and routes; `create_app` turns one or several of them into a FastAPI app."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,23 +11,24 @@ import logging
 import os
 import socket
 import time
-from functools import partial
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
-from typing import Awaitable, Callable, Sequence
 
 from asgi_correlation_id import CorrelationIdMiddleware
+from asyncpg import exceptions as asyncpg_exceptions
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi_offline import FastAPIOffline
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from asyncpg import exceptions as asyncpg_exceptions
 from sqlalchemy.exc import DBAPIError
 
 from common.auth import TokenVerifier
+from common.backbone import ServiceTables
 from common.body_limit import BodyLimit, RouteLimit
 from common.clock import Clock, SystemClock
 from common.db import make_engine, make_session_factory, migrate, unstorable_value
@@ -37,10 +39,9 @@ from common.messaging.memory import InMemoryTransport
 from common.messaging.outbox import OutboxRelay
 from common.messaging.transport import Transport
 from common.metrics import CONSUMER_RESTARTS
+from common.refusals import Refusal, Throttled
 from common.settings import AuthSettings, ServiceSettings
 from common.uow import UnitOfWork
-from common.refusals import Refusal, Throttled
-from common.backbone import ServiceTables
 from common.web_session import PageSessions, end_sessions
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,14 @@ class Service:
     staff_pages: Sequence[tuple[str, str]] = ()
     """(path, title) of the pages staff sign in to, e.g. ("/console", "派遣台")."""
 
-    def __init__(self, settings: ServiceSettings, *, transport: Transport | None = None,
-                 clock: Clock | None = None, replica: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        transport: Transport | None = None,
+        clock: Clock | None = None,
+        replica: str | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.replica = replica or f"{socket.gethostname()}-{os.getpid()}"
@@ -97,21 +104,28 @@ class Service:
         return self.tables.metadata.schema
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, outbox=self.tables.outbox, source=f"/cgzf/{self.name}",
-                          clock=self.clock, events_written=self.relay.events_written)
+        return UnitOfWork(
+            self.session_factory,
+            outbox=self.tables.outbox,
+            source=f"/cgzf/{self.name}",
+            clock=self.clock,
+            events_written=self.relay.events_written,
+        )
 
     def _make_transport(self) -> Transport:
         if self._given_transport is not None:
             return self._given_transport
         if self.settings.bus == "memory":
             return InMemoryTransport()
-        return KafkaTransport(self.settings.kafka_bootstrap, client_id=f"{self.name}-{self.replica}",
-                              partitions=self.settings.topic_partitions,
-                              namespace=self.settings.kafka_namespace)
+        return KafkaTransport(
+            self.settings.kafka_bootstrap,
+            client_id=f"{self.name}-{self.replica}",
+            partitions=self.settings.topic_partitions,
+            namespace=self.settings.kafka_namespace,
+        )
 
     async def start(self, *, run_relay: bool = True, run_consumer: bool = True) -> None:
-        self.engine = make_engine(self.settings.database_url, self.settings.db_pool_size,
-                                  self.settings.db_max_overflow)
+        self.engine = make_engine(self.settings.database_url, self.settings.db_pool_size, self.settings.db_max_overflow)
         self.session_factory = make_session_factory(self.engine)
         await migrate(self.engine, self.migrations_dir, self.schema)
         self.transport = self._make_transport()
@@ -121,11 +135,16 @@ class Service:
         subscribed = sorted({cls.topic for cls in handlers} | ({StaffSignedOut.topic} if self.pages else set()))
         own_topics = [cls.topic for cls in self.publishes]
         await self.transport.ensure_topics([*own_topics, *subscribed, Topics.dead_letter(self.name)])
-        self.relay = OutboxRelay(service=self.name, engine=self.engine, table=self.tables.outbox,
-                                 transport=self.transport, clock=self.clock,
-                                 batch_size=self.settings.relay_batch_size,
-                                 poll_interval_s=self.settings.relay_poll_interval_s,
-                                 linger_s=self.settings.relay_linger_s)
+        self.relay = OutboxRelay(
+            service=self.name,
+            engine=self.engine,
+            table=self.tables.outbox,
+            transport=self.transport,
+            clock=self.clock,
+            batch_size=self.settings.relay_batch_size,
+            poll_interval_s=self.settings.relay_poll_interval_s,
+            linger_s=self.settings.relay_linger_s,
+        )
         await self.on_started()
         if handlers and run_consumer:
             await self.start_consumer()
@@ -147,17 +166,26 @@ class Service:
 
         def member(i: int) -> EventConsumer:
             return EventConsumer(
-                service=self.name, group=group, topics=sorted({c.topic for c in handlers}),
-                handlers=handlers, batch_handler=self.batch_handler(), transport=self.transport,
-                uow_factory=self.uow, inbox=self.tables.inbox,
-                settings=ConsumerSettings(max_attempts=self.settings.consumer_max_attempts,
-                                          backoff_s=self.settings.consumer_backoff_s,
-                                          batch_size=self.settings.consumer_batch_size,
-                                          gather_s=self.settings.consumer_gather_s),
-                client_id=f"{self.name}-{self.replica}" + (f"-{i}" if members > 1 else ""))
+                service=self.name,
+                group=group,
+                topics=sorted({c.topic for c in handlers}),
+                handlers=handlers,
+                batch_handler=self.batch_handler(),
+                transport=self.transport,
+                uow_factory=self.uow,
+                inbox=self.tables.inbox,
+                settings=ConsumerSettings(
+                    max_attempts=self.settings.consumer_max_attempts,
+                    backoff_s=self.settings.consumer_backoff_s,
+                    batch_size=self.settings.consumer_batch_size,
+                    gather_s=self.settings.consumer_gather_s,
+                ),
+                client_id=f"{self.name}-{self.replica}" + (f"-{i}" if members > 1 else ""),
+            )
 
         def consumer() -> EventConsumer | ConsumerMembers:
             return member(0) if members == 1 else ConsumerMembers(member, members, self.settings.consumer_batch_size)
+
         self.consumer = consumer()
         self._consumer_task = self._spawn(self._consuming(consumer), "consumer")
         await self._wait_consumer_started()
@@ -190,15 +218,23 @@ class Service:
         store = next(iter(self.pages.values())).store
 
         async def signed_out(event: StaffSignedOut, env, uow: UnitOfWork) -> None:
-            await end_sessions(uow.session, store.sessions, event.subject or None, event.provider_session_id,
-                               opened_before=event.at)  # a replayed old sign-out ends no later session
+            await end_sessions(
+                uow.session, store.sessions, event.subject or None, event.provider_session_id, opened_before=event.at
+            )  # a replayed old sign-out ends no later session
 
         consumer = EventConsumer(
-            service=self.name, group=f"{self.name}.sessions", topics=[StaffSignedOut.topic],
-            handlers={StaffSignedOut: signed_out}, transport=self.transport, uow_factory=self.uow,
-            inbox=self.tables.inbox, settings=ConsumerSettings(max_attempts=self.settings.consumer_max_attempts,
-                                                               backoff_s=self.settings.consumer_backoff_s),
-            client_id=f"{self.name}-{self.replica}-sessions")
+            service=self.name,
+            group=f"{self.name}.sessions",
+            topics=[StaffSignedOut.topic],
+            handlers={StaffSignedOut: signed_out},
+            transport=self.transport,
+            uow_factory=self.uow,
+            inbox=self.tables.inbox,
+            settings=ConsumerSettings(
+                max_attempts=self.settings.consumer_max_attempts, backoff_s=self.settings.consumer_backoff_s
+            ),
+            client_id=f"{self.name}-{self.replica}-sessions",
+        )
         self._spawn(consumer.run(), "sign-outs")
         waiter = asyncio.ensure_future(consumer.started.wait())
         await asyncio.wait([waiter], timeout=60)
@@ -224,6 +260,7 @@ class Service:
         def crashed(t: asyncio.Task) -> None:
             if not t.cancelled() and t.exception() is not None:
                 log.error("%s %s stopped: %r", self.name, what, t.exception())
+
         task.add_done_callback(crashed)
         self._tasks.append(task)
         return task
@@ -281,8 +318,9 @@ def health_router() -> APIRouter:
     async def readyz(request: Request) -> JSONResponse:
         checks = {name: await s.readiness() for name, s in request.app.state.services.items()}
         ok = all(all(c.values()) for c in checks.values())
-        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503
+        )
 
     @router.get("/metrics", summary="Prometheus metrics")
     async def metrics() -> Response:
@@ -291,8 +329,13 @@ def health_router() -> APIRouter:
     return router
 
 
-def create_app(services: Sequence[Service], *, title: str, description: str = "",
-               after_start: Callable[[], Awaitable[None]] | None = None) -> FastAPI:
+def create_app(
+    services: Sequence[Service],
+    *,
+    title: str,
+    description: str = "",
+    after_start: Callable[[], Awaitable[None]] | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         started: list[Service] = []
@@ -342,8 +385,10 @@ def _openapi_with_one_error_shape(app: FastAPI) -> dict:
         if error is not None:
             error["title"] = "Error"
             error["description"] = _openapi_with_one_error_shape.__doc__.split("\n\n")[0].replace("\n    ", " ")
-            error["properties"]["detail"] = {"anyOf": [error["properties"]["detail"], {"type": "string"}],
-                                             "title": "Detail"}
+            error["properties"]["detail"] = {
+                "anyOf": [error["properties"]["detail"], {"type": "string"}],
+                "title": "Detail",
+            }
         app.openapi_schema = doc
     return app.openapi_schema
 
@@ -370,8 +415,13 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
 def _route_limits(services: Sequence[Service]) -> list[RouteLimit]:
     limits = []
     for s in services:
-        routes = {(m, r.path): r for router in s.routers() for r in router.routes if isinstance(r, APIRoute)
-                  for m in r.methods}
+        routes = {
+            (m, r.path): r
+            for router in s.routers()
+            for r in router.routes
+            if isinstance(r, APIRoute)
+            for m in r.methods
+        }
         for (method, path), limit in s.body_limits().items():
             route = routes.get((method, path))
             if route is None:

@@ -10,6 +10,7 @@ register's phone numbers away. Every export of the platform writes through here:
   is prefixed with `'`, which spreadsheet programs show as text and do not print.
 
 Numbers, dates and booleans are written as they are."""
+
 from __future__ import annotations
 
 import csv

@@ -9,12 +9,12 @@ commit the claims of the events after it, and a failure or a crash before the ba
 commit would leave those events marked as seen but never applied. While the consumer holds a
 unit of work (`held_by_consumer`), `commit()` raises and so does a commit of its session by
 any other path (a listener on the session refuses it)."""
+
 from __future__ import annotations
 
 import contextlib
-from typing import Awaitable, Callable, Iterator
-
-from functools import lru_cache
+from collections.abc import Awaitable, Callable, Iterator
+from functools import cache
 
 from asgi_correlation_id import correlation_id
 from sqlalchemy import Table, bindparam, event, insert
@@ -37,18 +37,27 @@ class CommitRefused(RuntimeError):
 @event.listens_for(Session, "before_commit")
 def _refuse_commit_while_held(session: Session) -> None:
     if session.info.get(_HELD):
-        raise CommitRefused("an event handler may not commit: the consumer owns the transaction of the whole "
-                            "batch (its inbox claims included) and commits it once every handler has run")
+        raise CommitRefused(
+            "an event handler may not commit: the consumer owns the transaction of the whole "
+            "batch (its inbox claims included) and commits it once every handler has run"
+        )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _outbox_insert(outbox: Table) -> Prepared:
     return Prepared(insert(outbox).values({c: bindparam(c) for c in OUTBOX_COLUMNS}))
 
 
 class UnitOfWork:
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, outbox: Table,
-                 source: str, clock: Clock, events_written: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        outbox: Table,
+        source: str,
+        clock: Clock,
+        events_written: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self._events_written = events_written
         self._outbox = outbox
@@ -57,7 +66,7 @@ class UnitOfWork:
         self.session: AsyncSession
         self._events: list[tuple[IntegrationEvent, str | None]] = []
 
-    async def __aenter__(self) -> "UnitOfWork":
+    async def __aenter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         self._events = []
         self._after_commit = []
@@ -88,7 +97,7 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     @contextlib.contextmanager
-    def held_by_consumer(self) -> Iterator["UnitOfWork"]:
+    def held_by_consumer(self) -> Iterator[UnitOfWork]:
         """While event handlers run on this unit of work, nobody but the consumer commits it."""
         info = self.session.sync_session.info
         info[_HELD] = True

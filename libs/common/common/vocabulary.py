@@ -2,6 +2,7 @@
 the states and steps of a case, how it ended, and how the citizen rated it. Plain enumerations
 (no framework): the contracts carry them, the domains decide with them, the AsyncAPI document lists
 their values, and reporting prints their Chinese names from here."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -20,9 +21,16 @@ class Channel(StrEnum):
 
 
 CHANNEL_NAMES: dict[str, str] = {
-    Channel.hotline_12319: "12319热线", Channel.transfer_12345: "12345转办", Channel.transfer_110: "110转办",
-    Channel.field_monitor: "监督员上报", Channel.web: "网上投诉", Channel.open311: "Open311",
-    Channel.camera: "视频监控", Channel.iot: "物联感知", Channel.api: "系统对接"}
+    Channel.hotline_12319: "12319热线",
+    Channel.transfer_12345: "12345转办",
+    Channel.transfer_110: "110转办",
+    Channel.field_monitor: "监督员上报",
+    Channel.web: "网上投诉",
+    Channel.open311: "Open311",
+    Channel.camera: "视频监控",
+    Channel.iot: "物联感知",
+    Channel.api: "系统对接",
+}
 
 HOTLINE_CHANNELS = frozenset({Channel.hotline_12319, Channel.transfer_12345, Channel.transfer_110})
 """What a hotline operator may file under: the bureau's own line and the transfers it receives."""
@@ -42,8 +50,11 @@ class Rating(StrEnum):
     dissatisfied = "dissatisfied"
 
 
-RATING_NAMES: dict[str, str] = {Rating.satisfied: "满意", Rating.basically_satisfied: "基本满意",
-                                Rating.dissatisfied: "不满意"}
+RATING_NAMES: dict[str, str] = {
+    Rating.satisfied: "满意",
+    Rating.basically_satisfied: "基本满意",
+    Rating.dissatisfied: "不满意",
+}
 
 
 class CaseStatus(StrEnum):
@@ -62,8 +73,16 @@ class CaseStatus(StrEnum):
     split = "split"  # 已拆分 into several cases
 
 
-CASE_ENDED = frozenset({CaseStatus.closed, CaseStatus.evaluated, CaseStatus.cancelled, CaseStatus.merged,
-                        CaseStatus.split, CaseStatus.not_filed})
+CASE_ENDED = frozenset(
+    {
+        CaseStatus.closed,
+        CaseStatus.evaluated,
+        CaseStatus.cancelled,
+        CaseStatus.merged,
+        CaseStatus.split,
+        CaseStatus.not_filed,
+    }
+)
 """A case in one of these is over: nothing more is dispatched or counted as open for it."""
 
 
@@ -90,6 +109,7 @@ class CaseAction(StrEnum):
 class CaseOutcome(StrEnum):
     """How the squad found it (处置反馈): a violation counts against the merchant's colour or the dog
     licence named on the case."""
+
     resolved = "resolved"  # 已处理
     violation = "violation"  # 违法属实
     no_violation = "no_violation"  # 无违法行为

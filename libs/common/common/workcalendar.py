@@ -4,6 +4,7 @@ weekend days that are worked in exchange (调休上班), in the bureau's office 
 Shared by dispatch (deadlines in working hours) and reporting (handling time in working hours,
 from the calendar dispatch announces). Pure functions over a `WorkCalendar` value, so the
 arithmetic is tested directly."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ class WorkCalendar:
 
 # -- the State Council's calendar, with the bureau's corrections on top --------------------------------
 
+
 @dataclass(frozen=True)
 class SpecialDay:
     day: date
@@ -88,6 +90,7 @@ class SpecialDay:
 def national_years() -> range:
     """The years whose 国务院办公厅 holiday notice `chinesecalendar` holds."""
     from chinese_calendar import constants
+
     years = {d.year for d in constants.holidays}
     return range(min(years), max(years) + 1)
 
@@ -96,10 +99,12 @@ def national_days() -> dict[date, SpecialDay]:
     """Every holiday and 调休 workday of the State Council's notices, as `chinesecalendar` keeps them
     (data someone else keeps current: an upgrade of the package brings next year's)."""
     from chinese_calendar import constants
+
     chinese = {h.value: h.chinese for h in constants.Holiday}
     out = {d: SpecialDay(d, "holiday", chinese.get(n, n), "national") for d, n in constants.holidays.items()}
-    out.update({d: SpecialDay(d, "workday", f"{chinese.get(n, n)}调休上班", "national")
-                for d, n in constants.workdays.items()})
+    out.update(
+        {d: SpecialDay(d, "workday", f"{chinese.get(n, n)}调休上班", "national") for d, n in constants.workdays.items()}
+    )
     return out
 
 
@@ -113,8 +118,11 @@ def with_corrections(national: dict[date, SpecialDay], bureau: list[tuple[date, 
 
 
 def calendar_of(days: dict[date, SpecialDay], periods: tuple[tuple[time, time], ...] = OFFICE_HOURS) -> WorkCalendar:
-    return WorkCalendar(holidays=frozenset(d for d, s in days.items() if s.kind == "holiday"),
-                        workdays=frozenset(d for d, s in days.items() if s.kind == "workday"), periods=periods)
+    return WorkCalendar(
+        holidays=frozenset(d for d, s in days.items() if s.kind == "holiday"),
+        workdays=frozenset(d for d, s in days.items() if s.kind == "workday"),
+        periods=periods,
+    )
 
 
 def year_loaded(year: int, days: dict[date, SpecialDay]) -> bool:
@@ -127,5 +135,7 @@ def next_year_warning(today: date, days: dict[date, SpecialDay]) -> str | None:
     nxt = today.year + 1
     if today.month < 11 or year_loaded(nxt, days):
         return None
-    return (f"{nxt}年节假日安排尚未载入: 截止时限将把{nxt}年的元旦、春节等按工作日计算。国务院办公厅通知发布后, "
-            f"请升级 chinesecalendar 或在 PUT /v1/calendar/{{日期}} 录入。")
+    return (
+        f"{nxt}年节假日安排尚未载入: 截止时限将把{nxt}年的元旦、春节等按工作日计算。国务院办公厅通知发布后, "
+        f"请升级 chinesecalendar 或在 PUT /v1/calendar/{{日期}} 录入。"
+    )

@@ -1,4 +1,5 @@
 """`python -m devstack up|down|status|token|open311-key`: see the Makefile."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,13 +21,20 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     token.add_argument("--subject")
     token.add_argument("--squad")
-    token.add_argument("--scope", action="append", default=[],
-                       help="a scope given on purpose, e.g. dog-owner-contact (the SMS gateway)")
-    key = sub.add_parser("open311-key", help="issue an Open311 api_key to a client app, through the running "
-                                             "intake's admin API")
+    token.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        help="a scope given on purpose, e.g. dog-owner-contact (the SMS gateway)",
+    )
+    key = sub.add_parser(
+        "open311-key", help="issue an Open311 api_key to a client app, through the running intake's admin API"
+    )
     key.add_argument("--name", required=True)
-    key.add_argument("--url", help="intake's address; default: the stack of `make up` if it runs, else "
-                                   "http://127.0.0.1:8000 (`make run`)")
+    key.add_argument(
+        "--url",
+        help="intake's address; default: the stack of `make up` if it runs, else http://127.0.0.1:8000 (`make run`)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "open311-key":
@@ -34,11 +42,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "keycloak-dist":
         from devstack.keycloak import ensure_dist
+
         print(f"Keycloak: {ensure_dist()}")
         return 0
     if args.command == "token":
-        print(issue_token(AuthSettings(), args.role, subject=args.subject, squad_id=args.squad,
-                          scopes=tuple(args.scope)))
+        print(
+            issue_token(AuthSettings(), args.role, subject=args.subject, squad_id=args.squad, scopes=tuple(args.scope))
+        )
         return 0
     stack = Stack(StackConfig.from_env())
     if args.command == "up":
@@ -59,12 +69,19 @@ def where_to_sign_in(stack: Stack) -> str:
     """What `make up` tells a person: where to open, who can sign in, how programs get tokens."""
     from devstack.keycloak import PROGRAMS
     from devstack.people import DEMO_PEOPLE
+
     port = stack.config.service_port
     lines = ["", "城市管理综合执法平台 · make up", ""]
-    lines += [f"  http://127.0.0.1:{port(s)}{path:10} {what}" for s, path, what in (
-        ("dispatch", "/console", "派遣台 (派遣员、督查、中队)"), ("ledger", "/ledger", "台账 (台账管理员)"),
-        ("reporting", "/reports", "领导驾驶舱 (统计)"), ("intake", "/report", "市民投诉 (公众)"),
-        ("intake", "/docs", "intake API (OpenAPI; dispatch, cases ... on their own ports)"))]
+    lines += [
+        f"  http://127.0.0.1:{port(s)}{path:10} {what}"
+        for s, path, what in (
+            ("dispatch", "/console", "派遣台 (派遣员、督查、中队)"),
+            ("ledger", "/ledger", "台账 (台账管理员)"),
+            ("reporting", "/reports", "领导驾驶舱 (统计)"),
+            ("intake", "/report", "市民投诉 (公众)"),
+            ("intake", "/docs", "intake API (OpenAPI; dispatch, cases ... on their own ports)"),
+        )
+    ]
     if not stack.config.identity:
         lines += ["", "no identity provider (STACK_IDENTITY=none): programs use `make token ROLE=...`"]
         return "\n".join(lines)
@@ -72,10 +89,15 @@ def where_to_sign_in(stack: Stack) -> str:
     lines += ["", f"统一身份认证 (Keycloak): {kc.issuer}", "  demo staff (username / password):"]
     lines += [f"  {p.username:17} {p.password:18} {p.name} · {p.title}" for p in DEMO_PEOPLE]
     lines += ["", f"  programs: client credentials at {kc.token_url}"]
-    lines += [f"    {client:20} ({program.role}{''.join(' + ' + s for s in program.scopes)})"
-              for client, program in PROGRAMS.items()]
-    lines += [f"    their secrets, and Keycloak's admin password ({kc.base_url}/admin, user admin): "
-              f"{kc.secrets_file}", "  `make token ROLE=...` still gives a development token (development only)", ""]
+    lines += [
+        f"    {client:20} ({program.role}{''.join(' + ' + s for s in program.scopes)})"
+        for client, program in PROGRAMS.items()
+    ]
+    lines += [
+        f"    their secrets, and Keycloak's admin password ({kc.base_url}/admin, user admin): {kc.secrets_file}",
+        "  `make token ROLE=...` still gives a development token (development only)",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -88,8 +110,9 @@ def open311_key(name: str, url: str | None) -> int:
         url = f"http://127.0.0.1:{stack.config.service_port('intake')}" if running else "http://127.0.0.1:8000"
     admin = issue_token(AuthSettings(), Role.admin, subject="make-open311-key")
     try:
-        r = httpx.post(f"{url}/v1/open311/keys", json={"name": name}, timeout=30,
-                       headers={"Authorization": f"Bearer {admin}"})
+        r = httpx.post(
+            f"{url}/v1/open311/keys", json={"name": name}, timeout=30, headers={"Authorization": f"Bearer {admin}"}
+        )
     except httpx.HTTPError as exc:
         print(f"intake is not reachable at {url} ({exc}): start it with `make up` or `make run`", file=sys.stderr)
         return 1

@@ -1,6 +1,7 @@
 """Generates docs/asyncapi.yaml (AsyncAPI 3.0) and docs/schemas/*.json (JSON Schema) from the
 pydantic contracts and the services' declared publishers and subscribers.
 `make contracts` writes them; a test fails when the committed files drift from the code."""
+
 from __future__ import annotations
 
 import json
@@ -44,6 +45,7 @@ def _channel_name(topic: str) -> str:
 def subscribers() -> dict[str, list[str]]:
     """Which services consume each event type, read from the services themselves."""
     from monolith.app import build_services
+
     out: dict[str, list[str]] = {}
     for service in build_services("postgresql+asyncpg://unused/unused", None, environment="development"):
         for cls in service.handlers():
@@ -54,6 +56,7 @@ def subscribers() -> dict[str, list[str]]:
 def publishers() -> dict[str, list[str]]:
     """Which services publish each event type (a sign-in is published by every service with pages)."""
     from monolith.app import build_services
+
     out: dict[str, list[str]] = {}
     for service in build_services("postgresql+asyncpg://unused/unused", None, environment="development"):
         for cls in service.publishes:
@@ -89,31 +92,45 @@ def asyncapi() -> dict:
             "title": cls.__name__,
             "summary": cls.summary,
             "contentType": "application/json",
-            "headers": {**CE_HEADERS, "properties": {**CE_HEADERS["properties"],
-                                                     "ce_type": {"type": "string", "const": cls.event_type}}},
+            "headers": {
+                **CE_HEADERS,
+                "properties": {**CE_HEADERS["properties"], "ce_type": {"type": "string", "const": cls.event_type}},
+            },
             "payload": {"$ref": f"#/components/schemas/{cls.__name__}"},
-            "bindings": {"kafka": {"key": {"type": "string", "description": f"the aggregate id ({cls.key_field})"},
-                                   "bindingVersion": "0.5.0"}},
+            "bindings": {
+                "kafka": {
+                    "key": {"type": "string", "description": f"the aggregate id ({cls.key_field})"},
+                    "bindingVersion": "0.5.0",
+                }
+            },
         }
         if cls.examples:
-            messages[name]["examples"] = [{"name": n, "summary": summary, "payload": payload}
-                                          for n, summary, payload in cls.examples]
+            messages[name]["examples"] = [
+                {"name": n, "summary": summary, "payload": payload} for n, summary, payload in cls.examples
+            ]
         channel = _channel_name(cls.topic)
-        channels.setdefault(channel, {
-            "address": cls.topic,
-            "description": f"Owned by {cls.producer}.",
-            "messages": {},
-            "bindings": {"kafka": {"partitions": 6, "replicas": 1, "bindingVersion": "0.5.0"}},
-        })["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+        channels.setdefault(
+            channel,
+            {
+                "address": cls.topic,
+                "description": f"Owned by {cls.producer}.",
+                "messages": {},
+                "bindings": {"kafka": {"partitions": 6, "replicas": 1, "bindingVersion": "0.5.0"}},
+            },
+        )["messages"][name] = {"$ref": f"#/components/messages/{name}"}
         ref = {"$ref": f"#/channels/{channel}/messages/{name}"}
         for producer in pubs.get(cls.event_type, [cls.producer]):
             operations[f"{producer}_sends_{name}"] = {
-                "action": "send", "channel": {"$ref": f"#/channels/{channel}"}, "messages": [ref],
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{channel}"},
+                "messages": [ref],
                 "summary": f"{producer} publishes {cls.event_type} through its outbox",
             }
         for consumer in subs.get(cls.event_type, []):
             operations[f"{consumer}_receives_{name}"] = {
-                "action": "receive", "channel": {"$ref": f"#/channels/{channel}"}, "messages": [ref],
+                "action": "receive",
+                "channel": {"$ref": f"#/channels/{channel}"},
+                "messages": [ref],
                 "summary": f"{consumer} consumes {cls.event_type} (consumer group {consumer})",
                 "bindings": {"kafka": {"groupId": {"type": "string", "const": consumer}, "bindingVersion": "0.5.0"}},
             }
@@ -122,7 +139,7 @@ def asyncapi() -> dict:
         channels[_channel_name(dlq)] = {
             "address": dlq,
             "description": f"Dead letters of {service}'s consumer: the original record with dlq_error, "
-                           "dlq_reason, dlq_original_topic, dlq_original_partition, dlq_original_offset headers.",
+            "dlq_reason, dlq_original_topic, dlq_original_partition, dlq_original_offset headers.",
         }
     return {
         "asyncapi": "3.0.0",
@@ -130,11 +147,12 @@ def asyncapi() -> dict:
             "title": "城市管理综合执法平台 events",
             "version": "1.0.0",
             "description": "Integration events of the platform, as CloudEvents 1.0 in Kafka binary content "
-                           "mode. Event types carry their version; fields are only ever added.",
+            "mode. Event types carry their version; fields are only ever added.",
         },
         "defaultContentType": "application/json",
-        "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka",
-                              "description": "`make up` on one machine"}},
+        "servers": {
+            "local": {"host": "127.0.0.1:9092", "protocol": "kafka", "description": "`make up` on one machine"}
+        },
         "channels": dict(sorted(channels.items())),
         "operations": dict(sorted(operations.items())),
         "components": {"messages": messages, "schemas": dict(sorted(components_schemas.items()))},
@@ -156,8 +174,7 @@ def main() -> int:
             path.write_text(text, encoding="utf-8")
         print(f"wrote {len(files)} files under {DOCS}")
         return 0
-    stale = [str(p.relative_to(REPO)) for p, t in files.items()
-             if not p.exists() or p.read_text(encoding="utf-8") != t]
+    stale = [str(p.relative_to(REPO)) for p, t in files.items() if not p.exists() or p.read_text(encoding="utf-8") != t]
     if stale:
         print("out of date (run `make contracts`): " + ", ".join(stale))
         return 1

@@ -1,6 +1,7 @@
 """Apache Kafka in KRaft mode (one process is broker and controller) from the jars Maven fetches
 from Maven Central (`deploy/kafka/pom.xml`), with a modest heap: this machine also runs
 PostgreSQL and five services."""
+
 from __future__ import annotations
 
 import base64
@@ -44,17 +45,29 @@ def ensure_jars(lib_dir: Path = DEFAULT_LIB) -> Path:
     if any(lib_dir.glob("kafka_2.13-*.jar")):
         return lib_dir
     lib_dir.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-                             f"-DoutputDirectory={lib_dir}", "-DincludeScope=runtime"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={lib_dir}",
+            "-DincludeScope=runtime",
+        ],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0 or not any(lib_dir.glob("kafka_2.13-*.jar")):
         raise RuntimeError(f"could not fetch Apache Kafka from Maven Central:\n{result.stdout}\n{result.stderr}")
     return lib_dir
 
 
 class LocalKafka:
-    def __init__(self, data_dir: Path, port: int, controller_port: int, lib_dir: Path = DEFAULT_LIB,
-                 heap: str = "512m") -> None:
+    def __init__(
+        self, data_dir: Path, port: int, controller_port: int, lib_dir: Path = DEFAULT_LIB, heap: str = "512m"
+    ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.controller_port = controller_port
@@ -68,9 +81,19 @@ class LocalKafka:
         return f"127.0.0.1:{self.port}"
 
     def _java(self, main: str, *args: str) -> list[str]:
-        return ["java", f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-                "-Djava.awt.headless=true", f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.yaml'}",
-                "-cp", f"{self.lib_dir}/*", main, *args]
+        return [
+            "java",
+            f"-Xmx{self.heap}",
+            f"-Xms{self.heap}",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.yaml'}",
+            "-cp",
+            f"{self.lib_dir}/*",
+            main,
+            *args,
+        ]
 
     def _write_config(self) -> Path:
         props = {
@@ -106,9 +129,11 @@ class LocalKafka:
             return
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         # "=" joins the id to its option: an id may begin with "-", which would read as an option
-        result = subprocess.run(self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
-                                           f"--config={config}"),
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", f"--config={config}"),
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"kafka storage format failed:\n{result.stdout}\n{result.stderr}")
 
@@ -125,9 +150,13 @@ class LocalKafka:
             return
         self.format()
         log = open(self.log_file, "ab")
-        proc = subprocess.Popen(self._java("kafka.Kafka", str(self.data_dir / "server.properties")),
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            self._java("kafka.Kafka", str(self.data_dir / "server.properties")),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         self.pid_file.write_text(str(proc.pid))
         try:
             wait_for_port(self.port, timeout_s, "Apache Kafka", alive=lambda: proc.poll() is None)

@@ -1,5 +1,6 @@
 """`python -m devstack.migrations <service> "<message>"`: write a new Alembic revision for one
 service by comparing its models with its migrations applied to a scratch PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,9 +25,11 @@ async def _revision(service: str, message: str, url: str) -> None:
     versions = svc_cls.migrations_dir / "versions"
     rev_id = f"{len(list(versions.glob('[0-9]*.py'))) + 1:04d}"
     async with engine.connect() as conn:
+
         def run(sync_conn):
             cfg.attributes["connection"] = sync_conn
             command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
+
         await conn.run_sync(run)
     await engine.dispose()
 

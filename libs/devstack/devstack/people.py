@@ -2,6 +2,7 @@
 realm that `make up` imports and for the built-in demo sign-in of `make run`. Their ids are the
 directory's (dispatch's seed), so what they do is theirs: a squad officer's check-in, a leader's
 acceptance. The passwords are for the demo realm only; a bureau signs in against its own provider."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

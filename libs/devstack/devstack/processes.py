@@ -2,6 +2,7 @@
 that was just killed stays a zombie until its parent reaps it (os.kill(pid, 0) succeeds on it),
 and a pid is reused by the system for any later process. So a process counts as ours and alive
 when it exists, is not a zombie, and its command line carries the markers it was started with."""
+
 from __future__ import annotations
 
 import os

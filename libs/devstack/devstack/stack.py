@@ -3,6 +3,7 @@ Keycloak (the identity provider staff sign in through) and the five services, ea
 uvicorn process. Starting twice starts nothing twice; stopping
 leaves nothing running. Ports and the state folder come from the environment so a test can run
 a second stack beside a developer's."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,8 @@ import httpx
 from devstack.kafka import LocalKafka
 from devstack.keycloak import LocalKeycloak
 from devstack.ports import SPARE_PORTS, bindable, free_port, port_open
-from devstack.processes import alive, read_pid
 from devstack.postgres import LocalPostgres
+from devstack.processes import alive, read_pid
 
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("intake", "dispatch", "cases", "ledger", "reporting")
@@ -41,7 +42,7 @@ class StackConfig:
     fault suite's and the bench's stacks go without it (the platform's development tokens)."""
 
     @classmethod
-    def from_env(cls) -> "StackConfig":
+    def from_env(cls) -> StackConfig:
         env = os.environ
         return cls(
             state_dir=Path(env.get("STACK_DIR", REPO / ".data" / "stack")),
@@ -56,7 +57,7 @@ class StackConfig:
         )
 
     @classmethod
-    def on_spare_ports(cls, state_dir: Path, identity: bool = False) -> "StackConfig":
+    def on_spare_ports(cls, state_dir: Path, identity: bool = False) -> StackConfig:
         """A stack beside any other (for tests): every port free now, none of them the same.
         The database, broker and provider ports are taken first, so the services' run of five
         cannot later be handed out to them."""
@@ -65,20 +66,36 @@ class StackConfig:
         while True:
             base = free_port()
             run = range(base, base + len(SERVICES))
-            if run.stop <= SPARE_PORTS.stop and not taken & set(run) and all(bindable(p) for p in run) \
-                    and not any(port_open(p) for p in run):
-                return cls(state_dir=state_dir, pg_port=pg, kafka_port=kafka, kafka_controller_port=controller,
-                           port_base=base - 1, keycloak_port=kc, keycloak_management_port=kc_management,
-                           identity=identity)
+            if (
+                run.stop <= SPARE_PORTS.stop
+                and not taken & set(run)
+                and all(bindable(p) for p in run)
+                and not any(port_open(p) for p in run)
+            ):
+                return cls(
+                    state_dir=state_dir,
+                    pg_port=pg,
+                    kafka_port=kafka,
+                    kafka_controller_port=controller,
+                    port_base=base - 1,
+                    keycloak_port=kc,
+                    keycloak_management_port=kc_management,
+                    identity=identity,
+                )
 
     def as_env(self) -> dict[str, str]:
         """The environment under which `python -m devstack` (make up, make down) drives this stack."""
-        return {"STACK_DIR": str(self.state_dir), "STACK_PG_PORT": str(self.pg_port),
-                "STACK_KAFKA_PORT": str(self.kafka_port), "STACK_KAFKA_CONTROLLER_PORT": str(self.kafka_controller_port),
-                "STACK_PORT_BASE": str(self.port_base), "STACK_KAFKA_NAMESPACE": self.namespace,
-                "STACK_KEYCLOAK_PORT": str(self.keycloak_port),
-                "STACK_KEYCLOAK_MANAGEMENT_PORT": str(self.keycloak_management_port),
-                "STACK_IDENTITY": "keycloak" if self.identity else "none"}
+        return {
+            "STACK_DIR": str(self.state_dir),
+            "STACK_PG_PORT": str(self.pg_port),
+            "STACK_KAFKA_PORT": str(self.kafka_port),
+            "STACK_KAFKA_CONTROLLER_PORT": str(self.kafka_controller_port),
+            "STACK_PORT_BASE": str(self.port_base),
+            "STACK_KAFKA_NAMESPACE": self.namespace,
+            "STACK_KEYCLOAK_PORT": str(self.keycloak_port),
+            "STACK_KEYCLOAK_MANAGEMENT_PORT": str(self.keycloak_management_port),
+            "STACK_IDENTITY": "keycloak" if self.identity else "none",
+        }
 
     def service_port(self, service: str) -> int:
         return self.port_base + 1 + SERVICES.index(service)
@@ -95,23 +112,30 @@ class Stack:
         self.settings = dict(settings or {})
         self.postgres = LocalPostgres(config.state_dir / "pg" / "data", config.pg_port)
         self.kafka = LocalKafka(config.state_dir / "kafka", config.kafka_port, config.kafka_controller_port)
-        self.keycloak = LocalKeycloak(config.state_dir / "keycloak", config.keycloak_port,
-                                      config.keycloak_management_port)
+        self.keycloak = LocalKeycloak(
+            config.state_dir / "keycloak", config.keycloak_port, config.keycloak_management_port
+        )
         self.pid_dir = config.state_dir / "pids"
         self.log_dir = config.state_dir / "logs"
 
     # -- services ---------------------------------------------------------------------------------
     def service_env(self, service: str) -> dict[str, str]:
         prefix = service.upper() + "_"
-        env = {**os.environ, prefix + "ENVIRONMENT": "development",
-               **(self.keycloak.settings_env() if self.config.identity else {}), **self.settings}
-        env.update({
-            prefix + "DATABASE_URL": self.postgres.url(DATABASE),
-            prefix + "KAFKA_BOOTSTRAP": self.kafka.bootstrap,
-            prefix + "KAFKA_NAMESPACE": self.config.namespace,
-            prefix + "BUS": "kafka",
-            "PYTHONUNBUFFERED": "1",
-        })
+        env = {
+            **os.environ,
+            prefix + "ENVIRONMENT": "development",
+            **(self.keycloak.settings_env() if self.config.identity else {}),
+            **self.settings,
+        }
+        env.update(
+            {
+                prefix + "DATABASE_URL": self.postgres.url(DATABASE),
+                prefix + "KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+                prefix + "KAFKA_NAMESPACE": self.config.namespace,
+                prefix + "BUS": "kafka",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         return env
 
     def _pid_file(self, service: str) -> Path:
@@ -133,10 +157,26 @@ class Stack:
         port = self.config.service_port(service)
         log = open(self.log_dir / f"{service}.log", "ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"{service}.service:app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--log-level", "warning"],
-            env=self.service_env(service), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=REPO,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                f"{service}.service:app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env=self.service_env(service),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=REPO,
         )
         self._pid_file(service).write_text(str(proc.pid))
         return proc.pid
@@ -147,8 +187,10 @@ class Stack:
         last = "no answer"
         while time.monotonic() < deadline:
             if self.service_pid(service) is None:
-                raise RuntimeError(f"{service} exited; see {self.log_dir / (service + '.log')}:\n"
-                                   + (self.log_dir / f"{service}.log").read_text(errors="replace")[-3000:])
+                raise RuntimeError(
+                    f"{service} exited; see {self.log_dir / (service + '.log')}:\n"
+                    + (self.log_dir / f"{service}.log").read_text(errors="replace")[-3000:]
+                )
             try:
                 r = httpx.get(url, timeout=2)
                 if r.status_code == 200:
@@ -202,10 +244,13 @@ class Stack:
         self.postgres.stop()
 
     def status(self) -> dict[str, str]:
-        out = {"postgres": "running" if self.postgres.initialised() and self.postgres.running() else "stopped",
-               "kafka": f"running (pid {self.kafka.pid()})" if self.kafka.pid() else "stopped",
-               "keycloak": f"running (pid {self.keycloak.pid()}) on :{self.config.keycloak_port}"
-               if self.keycloak.pid() else "stopped"}
+        out = {
+            "postgres": "running" if self.postgres.initialised() and self.postgres.running() else "stopped",
+            "kafka": f"running (pid {self.kafka.pid()})" if self.kafka.pid() else "stopped",
+            "keycloak": f"running (pid {self.keycloak.pid()}) on :{self.config.keycloak_port}"
+            if self.keycloak.pid()
+            else "stopped",
+        }
         for s in SERVICES:
             pid = self.service_pid(s)
             out[s] = f"running (pid {pid}) on :{self.config.service_port(s)}" if pid else "stopped"

@@ -3,6 +3,7 @@ XLSX), spread over the 中原区 grids, some with a credit code, and as many bad
 bad in a way a clerk's file is (an empty name, a credit code whose check character is wrong, a
 phone number that is not one, a business nature not on the list, a position that is not one).
 For the tests, the bench and the demo."""
+
 from __future__ import annotations
 
 import csv
@@ -18,17 +19,29 @@ SEED = Path(__file__).resolve().parents[3] / "services" / "dispatch" / "dispatch
 COLUMNS = ("name", "sign", "operator", "phone", "address", "lon", "lat", "business_nature", "credit_code")
 CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-TRADES = (("烩面馆", "catering"), ("早餐店", "catering"), ("烧烤店", "catering"), ("便利店", "retail"),
-          ("水果店", "retail"), ("五金店", "retail"), ("手机维修", "repair"), ("修鞋铺", "repair"),
-          ("理发店", "services"), ("洗衣店", "services"), ("宾馆", "hotel"), ("网吧", "entertainment"),
-          ("粮油批发", "wholesale"), ("菜摊", "market_stall"))
+TRADES = (
+    ("烩面馆", "catering"),
+    ("早餐店", "catering"),
+    ("烧烤店", "catering"),
+    ("便利店", "retail"),
+    ("水果店", "retail"),
+    ("五金店", "retail"),
+    ("手机维修", "repair"),
+    ("修鞋铺", "repair"),
+    ("理发店", "services"),
+    ("洗衣店", "services"),
+    ("宾馆", "hotel"),
+    ("网吧", "entertainment"),
+    ("粮油批发", "wholesale"),
+    ("菜摊", "market_stall"),
+)
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁"
 BAD = ("name", "credit_code", "phone", "business_nature", "lon", "position")
 
 
 def _credit_code(rng: random.Random) -> str:
     body = "91410102" + "".join(rng.choice(CHARS) for _ in range(9))
-    total = sum(CHARS.index(c) * w for c, w in zip(body, WEIGHTS))
+    total = sum(CHARS.index(c) * w for c, w in zip(body, WEIGHTS, strict=False))
     return body + CHARS[(31 - total % 31) % 31]
 
 
@@ -66,10 +79,17 @@ def rows(n: int, bad: int = 0, seed: int = 7, start: int = 0) -> tuple[list[dict
         road, shop = roads[i % len(grids)], start + i + 1
         lon, lat = _point_in(grids[i % len(grids)], rng)
         written = nature if i % 3 else {"catering": "餐饮", "retail": "零售"}.get(nature, nature)  # clerks write both
-        row = {"name": f"{surname}记{trade}{shop:05d}", "sign": f"{surname}记{trade}",
-               "operator": f"{surname}某{i % 97}", "phone": f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
-               "address": f"{road} {shop} 号", "lon": lon, "lat": lat, "business_nature": written,
-               "credit_code": _credit_code(rng) if i % 4 == 0 else ""}
+        row = {
+            "name": f"{surname}记{trade}{shop:05d}",
+            "sign": f"{surname}记{trade}",
+            "operator": f"{surname}某{i % 97}",
+            "phone": f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
+            "address": f"{road} {shop} 号",
+            "lon": lon,
+            "lat": lat,
+            "business_nature": written,
+            "credit_code": _credit_code(rng) if i % 4 == 0 else "",
+        }
         if every and i % every == every - 1 and len(wrong) < bad:
             kind = BAD[len(wrong) % len(BAD)]
             if kind == "name":
@@ -92,6 +112,7 @@ def rows(n: int, bad: int = 0, seed: int = 7, start: int = 0) -> tuple[list[dict
 
 def as_csv(data: list[dict], chinese: bool = False) -> bytes:
     from ledger.adapters.survey_files import CHINESE
+
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow([CHINESE[c] if chinese else c for c in COLUMNS])

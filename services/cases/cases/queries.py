@@ -1,4 +1,5 @@
 """Cases' read side: what the routes read, each query written once."""
+
 from __future__ import annotations
 
 from sqlmodel import select
@@ -10,8 +11,9 @@ async def case(session, case_id: str) -> Case | None:
     return await session.get(Case, case_id) if len(case_id) <= 36 else None
 
 
-async def cases(session, *, status: str | None, review_pending: bool, squad_scope: str | None, limit: int,
-                offset: int) -> list[Case]:
+async def cases(
+    session, *, status: str | None, review_pending: bool, squad_scope: str | None, limit: int, offset: int
+) -> list[Case]:
     query = select(Case).order_by(Case.opened_at.desc(), Case.id).limit(limit).offset(offset)
     if status:
         query = query.where(Case.status == status)
@@ -23,14 +25,22 @@ async def cases(session, *, status: str | None, review_pending: bool, squad_scop
 
 
 async def case_photo(session, case_id: str, sha256: str) -> CasePhoto | None:
-    return (await session.exec(select(CasePhoto).where(CasePhoto.case_id == case_id,
-                                                       CasePhoto.sha256 == sha256))).first()
+    return (
+        await session.exec(select(CasePhoto).where(CasePhoto.case_id == case_id, CasePhoto.sha256 == sha256))
+    ).first()
 
 
 async def documents(session, case_id: str) -> list:
     """(id, kind, sha256, created_at) of each of the case's documents."""
-    return list((await session.exec(select(CaseDocument.id, CaseDocument.kind, CaseDocument.sha256,
-                                           CaseDocument.created_at).where(CaseDocument.case_id == case_id))).all())
+    return list(
+        (
+            await session.exec(
+                select(CaseDocument.id, CaseDocument.kind, CaseDocument.sha256, CaseDocument.created_at).where(
+                    CaseDocument.case_id == case_id
+                )
+            )
+        ).all()
+    )
 
 
 async def document(session, case_id: str, document_id: str) -> CaseDocument | None:
@@ -39,13 +49,19 @@ async def document(session, case_id: str, document_id: str) -> CaseDocument | No
 
 
 async def seizures(session, case_id: str) -> list[Seizure]:
-    return list((await session.exec(select(Seizure).where(Seizure.case_id == case_id)
-                                    .order_by(Seizure.seized_at))).all())
+    return list(
+        (await session.exec(select(Seizure).where(Seizure.case_id == case_id).order_by(Seizure.seized_at))).all()
+    )
 
 
 async def trail(session, case_id: str) -> list[CaseTrailEntry]:
-    return list((await session.exec(select(CaseTrailEntry).where(CaseTrailEntry.case_id == case_id)
-                                    .order_by(CaseTrailEntry.seq))).all())
+    return list(
+        (
+            await session.exec(
+                select(CaseTrailEntry).where(CaseTrailEntry.case_id == case_id).order_by(CaseTrailEntry.seq)
+            )
+        ).all()
+    )
 
 
 async def person_names(session, ids: set[str]) -> dict[str, str]:

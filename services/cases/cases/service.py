@@ -1,4 +1,5 @@
 """Composition root of cases."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -7,23 +8,44 @@ from pathlib import Path
 from cases.api import routers
 from cases.api.deps import MAX_STEP_PHOTOS
 from cases.handlers.filing import dispatch_cases, open_cases
-from cases.handlers.lifecycle import (flag_for_command_centre, mark_returned, record_detached_report,
-                                      record_joined_report, record_rating)
+from cases.handlers.lifecycle import (
+    flag_for_command_centre,
+    mark_returned,
+    record_detached_report,
+    record_joined_report,
+    record_rating,
+)
 from cases.handlers.reference import record_dog_licence, record_merchant, record_person
-from common.body_limit import FORM_OVERHEAD
-from common.photos import MAX_BYTES
 from cases.settings import CasesSettings
 from cases.tables import backbone
+from common.body_limit import FORM_OVERHEAD
 from common.logging import configure_logging
-from common.messaging.contracts import (AssignmentCreated, AssignmentReturned, CaseClosed, CaseDispatched,
-                                        CaseFiled, CaseFlagged, CaseOpened, CasePublicNoteAdded, CaseTransitioned,
-                                        CaseUnroutable, DogLicenceChanged, DogLicenceIssued, DogLicencePlaced,
-                                        EnforcementStepRecorded,
-                                        IncidentDetached, IncidentJoined,
-                                        IncidentRated, IncidentReported, MerchantChanged, MerchantRegistered,
-                                        PersonChanged)
-from common.objectstore import open_store
+from common.messaging.contracts import (
+    AssignmentCreated,
+    AssignmentReturned,
+    CaseClosed,
+    CaseDispatched,
+    CaseFiled,
+    CaseFlagged,
+    CaseOpened,
+    CasePublicNoteAdded,
+    CaseTransitioned,
+    CaseUnroutable,
+    DogLicenceChanged,
+    DogLicenceIssued,
+    DogLicencePlaced,
+    EnforcementStepRecorded,
+    IncidentDetached,
+    IncidentJoined,
+    IncidentRated,
+    IncidentReported,
+    MerchantChanged,
+    MerchantRegistered,
+    PersonChanged,
+)
 from common.messaging.inbox import Batched
+from common.objectstore import open_store
+from common.photos import MAX_BYTES
 from common.service import Service, create_app
 
 HERE = Path(__file__).parent
@@ -33,8 +55,16 @@ class CasesService(Service):
     name = "cases"
     tables = backbone
     migrations_dir = HERE / "migrations"
-    publishes = (CaseOpened, CaseFiled, CaseDispatched, CaseFlagged, CaseClosed, CaseTransitioned, CasePublicNoteAdded,
-                 EnforcementStepRecorded)
+    publishes = (
+        CaseOpened,
+        CaseFiled,
+        CaseDispatched,
+        CaseFlagged,
+        CaseClosed,
+        CaseTransitioned,
+        CasePublicNoteAdded,
+        EnforcementStepRecorded,
+    )
     settings: CasesSettings
 
     def __init__(self, settings: CasesSettings, **kwargs) -> None:
@@ -43,8 +73,11 @@ class CasesService(Service):
 
     def handlers(self):
         return {
-            IncidentReported: Batched(partial(open_cases, district_code=self.settings.district_code,
-                                              verify_channels=self.settings.verify_channels)),
+            IncidentReported: Batched(
+                partial(
+                    open_cases, district_code=self.settings.district_code, verify_channels=self.settings.verify_channels
+                )
+            ),
             AssignmentCreated: Batched(dispatch_cases),
             AssignmentReturned: mark_returned,
             CaseUnroutable: flag_for_command_centre,
@@ -64,8 +97,10 @@ class CasesService(Service):
 
     def body_limits(self):
         photo = MAX_BYTES + FORM_OVERHEAD
-        return {("POST", "/v1/cases/{case_id}/handle"): 2 * MAX_STEP_PHOTOS * photo + FORM_OVERHEAD,
-                ("POST", "/v1/cases/{case_id}/seizures"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD}
+        return {
+            ("POST", "/v1/cases/{case_id}/handle"): 2 * MAX_STEP_PHOTOS * photo + FORM_OVERHEAD,
+            ("POST", "/v1/cases/{case_id}/seizures"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
+        }
 
 
 def app():

@@ -1,26 +1,30 @@
-from pydantic import Field
-from pydantic_settings import NoDecode
 from typing import Annotated
-from pydantic import field_validator
-from pydantic_settings import SettingsConfigDict
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from common.settings import ServiceSettings
 
 
 class CasesSettings(ServiceSettings):
     """Environment variables: CASES_DATABASE_URL, CASES_KAFKA_BOOTSTRAP, CASES_BUS, ..."""
+
     model_config = SettingsConfigDict(env_prefix="CASES_", extra="ignore")
     district_code: str = Field("410102", description="administrative code in case numbers (中原区)")
     bureau_name: str = Field("郑州市中原区城市管理综合执法局", description="the bureau named on documents")
     verify_channels: Annotated[frozenset[str], NoDecode] = Field(
-        frozenset({"web", "open311"}), description="channels whose reports wait for on-site verification "
-        "(待核实) before filing; comma-separated")
+        frozenset({"web", "open311"}),
+        description="channels whose reports wait for on-site verification (待核实) before filing; comma-separated",
+    )
     object_store_url: str = Field("file:.data/objects", description="where evidence photos are kept")
     dog_categories: Annotated[frozenset[str], NoDecode] = Field(
-        frozenset({"dog_nuisance", "stray_dog"}), description="categories whose cases may name a dog licence "
-        "(犬只扰民, 违规遛犬); comma-separated")
-    reopen_on_dissatisfied: bool = Field(True, description="the bureau's rule: a 不满意 rating reopens the case "
-                                         "(重新办理) and sends it back to its squad")
+        frozenset({"dog_nuisance", "stray_dog"}),
+        description="categories whose cases may name a dog licence (犬只扰民, 违规遛犬); comma-separated",
+    )
+    reopen_on_dissatisfied: bool = Field(
+        True,
+        description="the bureau's rule: a 不满意 rating reopens the case (重新办理) and sends it back to its squad",
+    )
 
     @field_validator("verify_channels", "dog_categories", mode="before")
     @classmethod

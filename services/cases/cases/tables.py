@@ -1,4 +1,5 @@
 """Cases' tables, in the `cases` schema."""
+
 from __future__ import annotations
 
 from dataclasses import fields
@@ -9,8 +10,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from cases.domain.trail import TrailEntry
-from common.db import make_registry
 from common.backbone import ServiceTables
+from common.db import make_registry
 
 registry = make_registry("cases")
 
@@ -22,8 +23,9 @@ class CasesTable(SQLModel, registry=registry):
 class Case(CasesTable, table=True):
     __tablename__ = "cases"
     # One case per incident; the cases split from it (拆分) share its incident.
-    __table_args__ = (Index("uq_cases_incident_root", "incident_id", unique=True,
-                            postgresql_where=text("parent_case_id IS NULL")),)
+    __table_args__ = (
+        Index("uq_cases_incident_root", "incident_id", unique=True, postgresql_where=text("parent_case_id IS NULL")),
+    )
     id: str = Field(primary_key=True, max_length=36)
     case_number: str = Field(max_length=32, unique=True)
     incident_id: str = Field(max_length=36)
@@ -55,15 +57,22 @@ class Case(CasesTable, table=True):
     merged_into: str | None = Field(default=None, max_length=36)
     rating: str | None = Field(default=None, max_length=32)
     time_limit_hours: float | None = Field(default=None, description="处置时限 as filed")
-    rating_reopens: int = Field(default=0, sa_column_kwargs={"server_default": "0"},
-                                description="times a citizen's 不满意 reopened it (at most once)")
-    review_requested_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)),
-                                                 description="a later 不满意 waits for a supervisor's review")
+    rating_reopens: int = Field(
+        default=0,
+        sa_column_kwargs={"server_default": "0"},
+        description="times a citizen's 不满意 reopened it (at most once)",
+    )
+    review_requested_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True)),
+        description="a later 不满意 waits for a supervisor's review",
+    )
 
 
 class CasePhoto(CasesTable, table=True):
     """Evidence photos (before/after handling, verification, seizure), kept as they came in the
     object store under their SHA-256; the hash is also in the trail entry of the step."""
+
     __tablename__ = "case_photos"
     __table_args__ = (UniqueConstraint("case_id", "sha256", "kind"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -79,6 +88,7 @@ class CasePhoto(CasesTable, table=True):
 
 class EnforcementTrack(CasesTable, table=True):
     """The case's enforcement track (cases.domain.enforcement.Track, as JSON) and its stage."""
+
     __tablename__ = "enforcement_tracks"
     case_id: str = Field(primary_key=True, max_length=36)
     stage: str = Field(max_length=32, index=True)
@@ -87,6 +97,7 @@ class EnforcementTrack(CasesTable, table=True):
 
 class CaseDocument(CasesTable, table=True):
     """Documents issued in a case (the penalty decision PDF), with their SHA-256."""
+
     __tablename__ = "case_documents"
     id: str = Field(primary_key=True, max_length=36)
     case_id: str = Field(max_length=36, index=True)
@@ -99,6 +110,7 @@ class CaseDocument(CasesTable, table=True):
 
 class Seizure(CasesTable, table=True):
     """暂扣: tools or vehicles held, with their inventory, until released."""
+
     __tablename__ = "seizures"
     id: str = Field(primary_key=True, max_length=36)
     case_id: str = Field(max_length=36, index=True)
@@ -113,6 +125,7 @@ class Seizure(CasesTable, table=True):
 
 class CaseNumberCounter(CasesTable, table=True):
     """Gapless case numbers per year: the row lock makes two replicas take turns."""
+
     __tablename__ = "case_number_counters"
     year: int = Field(primary_key=True)
     last: int = 0
@@ -120,6 +133,7 @@ class CaseNumberCounter(CasesTable, table=True):
 
 class CaseTrailEntry(CasesTable, table=True):
     """痕迹化: append-only and hash-chained (see cases.domain.trail); a trigger refuses UPDATE and DELETE."""
+
     __tablename__ = "case_trail"
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -142,6 +156,7 @@ class CaseTrailEntry(CasesTable, table=True):
 class KnownMerchant(CasesTable, table=True):
     """The merchants in the ledger, as ledger announces them (MerchantRegistered, MerchantChanged):
     a case may name only a merchant that exists and lies where the case or its squad works."""
+
     __tablename__ = "merchants"
     id: str = Field(primary_key=True, max_length=36)
     name: str = Field(max_length=200)
@@ -155,6 +170,7 @@ class KnownDogLicence(CasesTable, table=True):
     """The dog register's licences, as ledger announces them (DogLicenceIssued, DogLicenceChanged,
     DogLicencePlaced): a 犬只扰民 case may name only a licence that exists, is in force, and whose
     household lies in the case's grid or its squad's area."""
+
     __tablename__ = "dog_licences"
     id: str = Field(primary_key=True, max_length=36)
     number: str = Field(max_length=32)
@@ -167,6 +183,7 @@ class KnownDogLicence(CasesTable, table=True):
 class KnownPerson(CasesTable, table=True):
     """The directory's people, as dispatch announces them (PersonChanged): the trail names who took
     each step, not only their id."""
+
     __tablename__ = "people"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)

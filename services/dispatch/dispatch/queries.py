@@ -1,4 +1,5 @@
 """Dispatch's read side: what the routes and the console read, each query written once."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -6,8 +7,17 @@ from datetime import date, datetime, timedelta
 from sqlmodel import select
 
 from dispatch.domain.assignments import OPEN
-from dispatch.tables import (Assignment, Escalation, Officer, PatrolPost, PatrolShift, QueueItem, RoutingRuleRow,
-                             Squad, SupervisionOrder)
+from dispatch.tables import (
+    Assignment,
+    Escalation,
+    Officer,
+    PatrolPost,
+    PatrolShift,
+    QueueItem,
+    RoutingRuleRow,
+    Squad,
+    SupervisionOrder,
+)
 
 
 async def assignment(session, assignment_id: str) -> Assignment | None:
@@ -82,17 +92,30 @@ async def patrol_post(session, post_id: str) -> PatrolPost | None:
     return await session.get(PatrolPost, post_id)
 
 
-async def patrol_shifts(session, *, day: date | None, running_from: datetime | None, squad_id: str | None,
-                        post_id: str | None, officer_id: str | None, limit: int) -> list[PatrolShift]:
+async def patrol_shifts(
+    session,
+    *,
+    day: date | None,
+    running_from: datetime | None,
+    squad_id: str | None,
+    post_id: str | None,
+    officer_id: str | None,
+    limit: int,
+) -> list[PatrolShift]:
     """The shifts of a day, or (`running_from`) every shift running at some time in the 24 hours
     from then."""
     query = select(PatrolShift).order_by(PatrolShift.starts_at).limit(limit)
     if day is not None:
         query = query.where(PatrolShift.day == day)
     elif running_from is not None:
-        query = query.where(PatrolShift.ends_at > running_from, PatrolShift.starts_at < running_from + timedelta(days=1))
-    for column, value in ((PatrolShift.squad_id, squad_id), (PatrolShift.post_id, post_id),
-                          (PatrolShift.officer_id, officer_id)):
+        query = query.where(
+            PatrolShift.ends_at > running_from, PatrolShift.starts_at < running_from + timedelta(days=1)
+        )
+    for column, value in (
+        (PatrolShift.squad_id, squad_id),
+        (PatrolShift.post_id, post_id),
+        (PatrolShift.officer_id, officer_id),
+    ):
         if value:
             query = query.where(column == value)
     return list((await session.exec(query)).all())

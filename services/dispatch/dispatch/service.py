@@ -1,4 +1,5 @@
 """Composition root of dispatch."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,25 +15,42 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
 from common.logging import configure_logging
-from common.messaging.contracts import (AssignmentAccepted, AssignmentCreated, AssignmentEscalated,
-                                        AssignmentReturned, CaseFiled, CaseOpened, CaseTransitioned, CaseUnroutable,
-                                        CategoryDefined, DeadlineExtended, GridDefined, PatrolCheckedIn,
-                                        PatrolPostMissed, PersonChanged, SquadChanged, StaffSignedIn,
-                                        SupervisionOrderAnswered, SupervisionOrderIssued, WorkCalendarChanged)
+from common.messaging.contracts import (
+    AssignmentAccepted,
+    AssignmentCreated,
+    AssignmentEscalated,
+    AssignmentReturned,
+    CaseFiled,
+    CaseOpened,
+    CaseTransitioned,
+    CaseUnroutable,
+    CategoryDefined,
+    DeadlineExtended,
+    GridDefined,
+    PatrolCheckedIn,
+    PatrolPostMissed,
+    PersonChanged,
+    SquadChanged,
+    StaffSignedIn,
+    SupervisionOrderAnswered,
+    SupervisionOrderIssued,
+    WorkCalendarChanged,
+)
 from common.messaging.inbox import Batched
 from common.service import Service, create_app
 from common.workcalendar import calendar_of
+from dispatch.adapters.board import BoardHub, BoardNotifier
 from dispatch.api import routers
 from dispatch.api.patrol import PostBody
 from dispatch.api.reference import RuleBody
-from dispatch.adapters.board import BoardHub, BoardNotifier
 from dispatch.domain.deadlines import WorkCalendar
 from dispatch.domain.routing import GridArea, GridMap, RoutingRule
 from dispatch.handlers.assignments import follow_case
 from dispatch.handlers.context import BOARD_CHANNEL, Context
 from dispatch.handlers.deadlines import check_deadlines
-from dispatch.handlers.directory import Directory, announce as announce_directory, load as load_directory
-from dispatch.handlers.directory import on_staff_signed_in
+from dispatch.handlers.directory import Directory, on_staff_signed_in
+from dispatch.handlers.directory import announce as announce_directory
+from dispatch.handlers.directory import load as load_directory
 from dispatch.handlers.patrol import check_patrols
 from dispatch.handlers.reference import announce_calendar, announce_grids, calendar_days, record_category
 from dispatch.handlers.routing import route_filed
@@ -45,9 +63,16 @@ log = logging.getLogger(__name__)
 
 def rule_of(row: RoutingRuleRow) -> RoutingRule:
     hours = (row.hours_from, row.hours_to) if row.hours_from is not None and row.hours_to is not None else None
-    return RoutingRule(name=row.name, squad_id=row.squad_id, grids=frozenset(row.grids),
-                       categories=frozenset(row.categories), channels=frozenset(row.channels),
-                       keywords=tuple(row.keywords), hours=hours, queue=row.queue)
+    return RoutingRule(
+        name=row.name,
+        squad_id=row.squad_id,
+        grids=frozenset(row.grids),
+        categories=frozenset(row.categories),
+        channels=frozenset(row.channels),
+        keywords=tuple(row.keywords),
+        hours=hours,
+        queue=row.queue,
+    )
 
 
 class DispatchService(Service):
@@ -55,9 +80,23 @@ class DispatchService(Service):
     tables = backbone
     migrations_dir = HERE / "migrations"
     staff_pages = (("/console", "派遣台"),)
-    publishes = (AssignmentCreated, CaseUnroutable, AssignmentAccepted, AssignmentReturned, DeadlineExtended,
-                 AssignmentEscalated, SupervisionOrderIssued, SupervisionOrderAnswered, PatrolCheckedIn,
-                 PatrolPostMissed, GridDefined, WorkCalendarChanged, SquadChanged, PersonChanged, StaffSignedIn)
+    publishes = (
+        AssignmentCreated,
+        CaseUnroutable,
+        AssignmentAccepted,
+        AssignmentReturned,
+        DeadlineExtended,
+        AssignmentEscalated,
+        SupervisionOrderIssued,
+        SupervisionOrderAnswered,
+        PatrolCheckedIn,
+        PatrolPostMissed,
+        GridDefined,
+        WorkCalendarChanged,
+        SquadChanged,
+        PersonChanged,
+        StaffSignedIn,
+    )
     settings: DispatchSettings
     REFRESH_S = 10.0
     """Rules and the calendar are re-read this often, so an admin's change reaches every replica."""
@@ -75,12 +114,19 @@ class DispatchService(Service):
         self._refreshed = float("-inf")
 
     def context(self) -> Context:
-        return Context(grid_map=self.grid_map, rules=self.rules, calendar=self.calendar,
-                       default_time_limit_hours=self.settings.default_time_limit_hours,
-                       warn_share=self.settings.warn_share, return_window_hours=self.settings.return_window_hours,
-                       directory=self.directory, namespace=self.settings.kafka_namespace,
-                       patrol_grace=timedelta(minutes=self.settings.patrol_grace_minutes),
-                       board=self.notifier, squad_names=self.squad_names)
+        return Context(
+            grid_map=self.grid_map,
+            rules=self.rules,
+            calendar=self.calendar,
+            default_time_limit_hours=self.settings.default_time_limit_hours,
+            warn_share=self.settings.warn_share,
+            return_window_hours=self.settings.return_window_hours,
+            directory=self.directory,
+            namespace=self.settings.kafka_namespace,
+            patrol_grace=timedelta(minutes=self.settings.patrol_grace_minutes),
+            board=self.notifier,
+            squad_names=self.squad_names,
+        )
 
     async def fresh_context(self) -> Context:
         if time.monotonic() - self._refreshed > self.REFRESH_S:
@@ -90,8 +136,13 @@ class DispatchService(Service):
 
     def handlers(self):
         route = Batched(partial(route_filed, context=self.context))
-        return {CaseOpened: route, CaseFiled: route, CaseTransitioned: partial(follow_case, context=self.context),
-                CategoryDefined: partial(record_category, names=self.category_names), StaffSignedIn: on_staff_signed_in}
+        return {
+            CaseOpened: route,
+            CaseFiled: route,
+            CaseTransitioned: partial(follow_case, context=self.context),
+            CategoryDefined: partial(record_category, names=self.category_names),
+            StaffSignedIn: on_staff_signed_in,
+        }
 
     def routers(self):
         return routers
@@ -119,32 +170,58 @@ class DispatchService(Service):
         empty tables."""
         seed_path = Path(self.settings.seed_file) if self.settings.seed_file else HERE / "seed" / "zhongyuan.json"
         seed = json.loads(seed_path.read_text(encoding="utf-8"))
-        rules_path = Path(self.settings.rules_file) if self.settings.rules_file else HERE / "seed" / "routing_rules.json"
+        rules_path = (
+            Path(self.settings.rules_file) if self.settings.rules_file else HERE / "seed" / "routing_rules.json"
+        )
         async with self.session_factory() as session:
             await session.execute(insert(Unit).values(seed["units"]).on_conflict_do_nothing())
             squads = insert(Squad).values(seed["squads"])
-            await session.execute(squads.on_conflict_do_update(  # a squad from before the brigades takes its own
-                index_elements=["id"], set_={"brigade_id": func.coalesce(Squad.brigade_id, squads.excluded.brigade_id)}))
-            await session.execute(insert(Grid).values([
-                {"id": f["properties"]["grid_id"], "name": f["properties"]["name"],
-                 "squad_id": f["properties"]["squad_id"], "geometry": f["geometry"]}
-                for f in seed["grids"]["features"]
-            ]).on_conflict_do_nothing())
+            await session.execute(
+                squads.on_conflict_do_update(  # a squad from before the brigades takes its own
+                    index_elements=["id"],
+                    set_={"brigade_id": func.coalesce(Squad.brigade_id, squads.excluded.brigade_id)},
+                )
+            )
+            await session.execute(
+                insert(Grid)
+                .values(
+                    [
+                        {
+                            "id": f["properties"]["grid_id"],
+                            "name": f["properties"]["name"],
+                            "squad_id": f["properties"]["squad_id"],
+                            "geometry": f["geometry"],
+                        }
+                        for f in seed["grids"]["features"]
+                    ]
+                )
+                .on_conflict_do_nothing()
+            )
             await session.execute(insert(Officer).values(seed["people"]).on_conflict_do_nothing())
             if seed.get("patrol_posts"):
-                await session.execute(insert(PatrolPost).values([
-                    {"id": p["id"], **PostBody(**p).fields()} for p in seed["patrol_posts"]]).on_conflict_do_nothing())
+                await session.execute(
+                    insert(PatrolPost)
+                    .values([{"id": p["id"], **PostBody(**p).fields()} for p in seed["patrol_posts"]])
+                    .on_conflict_do_nothing()
+                )
             if (await session.exec(select(RoutingRuleRow).limit(1))).first() is None:
                 rules = [RuleBody(**r) for r in json.loads(rules_path.read_text(encoding="utf-8"))]
-                await session.execute(insert(RoutingRuleRow).values(
-                    [{"position": i + 1, **r.model_dump()} for i, r in enumerate(rules)]).on_conflict_do_nothing())
+                await session.execute(
+                    insert(RoutingRuleRow)
+                    .values([{"position": i + 1, **r.model_dump()} for i, r in enumerate(rules)])
+                    .on_conflict_do_nothing()
+                )
             await session.commit()
 
     async def load_grids(self) -> None:
         async with self.session_factory() as session:
             rows = (await session.exec(select(Grid, Squad).join(Squad).order_by(Grid.id))).all()
-        self.grid_map = GridMap([GridArea(grid_id=g.id, name=g.name, squad_id=s.id, squad_name=s.name,
-                                          geometry=g.geometry) for g, s in rows])
+        self.grid_map = GridMap(
+            [
+                GridArea(grid_id=g.id, name=g.name, squad_id=s.id, squad_name=s.name, geometry=g.geometry)
+                for g, s in rows
+            ]
+        )
 
     async def load_directory(self) -> None:
         async with self.session_factory() as session:

@@ -6,6 +6,7 @@ from common.settings import ServiceSettings
 
 class DispatchSettings(ServiceSettings):
     """Environment variables: DISPATCH_DATABASE_URL, DISPATCH_KAFKA_BOOTSTRAP, DISPATCH_BUS, ..."""
+
     model_config = SettingsConfigDict(env_prefix="DISPATCH_", extra="ignore")
     seed_file: str | None = Field(None, description="grids and squads to seed; default: 中原区")
     rules_file: str | None = Field(None, description="routing rules seeded into an empty rule table")
@@ -13,5 +14,9 @@ class DispatchSettings(ServiceSettings):
     warn_share: float = Field(0.8, gt=0, lt=1, description="share of the time limit at which the officer is warned")
     return_window_hours: float = Field(2, description="working hours within which a squad may return an assignment")
     tick_interval_s: float = Field(5, description="how often deadlines, escalations and patrol posts are checked")
-    patrol_grace_minutes: float = Field(10, ge=0, description="严管区: minutes after a shift starts before an officer "
-                                        "not checked in raises the missed-post alert")
+    patrol_grace_minutes: float = Field(
+        10,
+        ge=0,
+        description="严管区: minutes after a shift starts before an officer "
+        "not checked in raises the missed-post alert",
+    )

@@ -1,4 +1,5 @@
 """Dispatch's tables, in the `dispatch` schema."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -7,8 +8,8 @@ from sqlalchemy import Column, Date, DateTime, Index, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from common.db import make_registry
 from common.backbone import ServiceTables
+from common.db import make_registry
 
 registry = make_registry("dispatch")
 
@@ -20,17 +21,20 @@ class DispatchTable(SQLModel, registry=registry):
 class Unit(DispatchTable, table=True):
     """The directory above the squads: the bureau (局), its brigades (大队), the command centre
     (指挥中心). A unit's escalation offset is when its leader is told of an overdue case."""
+
     __tablename__ = "units"
     id: str = Field(primary_key=True, max_length=64)
     kind: str = Field(max_length=16, description="bureau, brigade, centre")
     name: str = Field(max_length=100)
     parent_id: str | None = Field(default=None, max_length=64)
-    escalate_after_hours: float | None = Field(default=None, description="working hours after the deadline at "
-                                               "which this unit's leader is told (逐级负责制)")
+    escalate_after_hours: float | None = Field(
+        default=None, description="working hours after the deadline at which this unit's leader is told (逐级负责制)"
+    )
 
 
 class Squad(DispatchTable, table=True):
     """执法中队 (or the directly-run brigade's squad), in its brigade."""
+
     __tablename__ = "squads"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)
@@ -42,13 +46,15 @@ class Squad(DispatchTable, table=True):
 
 class Grid(DispatchTable, table=True):
     """网格: a polygon (GeoJSON, WGS84) and the squad responsible for it."""
+
     __tablename__ = "grids"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)
     squad_id: str = Field(foreign_key="squads.id", max_length=64)
     geometry: dict = Field(sa_column=Column(JSONB, nullable=False))
-    announced: str | None = Field(default=None, max_length=64,
-                                  description="digest of what the last GridDefined said; a change publishes another")
+    announced: str | None = Field(
+        default=None, max_length=64, description="digest of what the last GridDefined said; a change publishes another"
+    )
 
 
 class Officer(DispatchTable, table=True):
@@ -56,6 +62,7 @@ class Officer(DispatchTable, table=True):
     their role on the platform, whether they are on duty (在岗) now, and how many open assignments
     name them (kept by the officer_load_trigger, never by hand). The squads' 队员 are the officers
     routing suggests."""
+
     __tablename__ = "officers"
     id: str = Field(primary_key=True, max_length=64, description="as the identity provider names them")
     name: str = Field(max_length=100)
@@ -73,9 +80,11 @@ def officer_load_trigger(schema: str = "dispatch") -> list[str]:
     kept by PostgreSQL on every change of an assignment, whoever makes it, instead of a GROUP
     BY over the squad's assignments for each new one. Open is dispatch.domain.routing.OPEN."""
     from dispatch.domain.assignments import OPEN
+
     is_open = "({r}.current AND {r}.status IN (" + ", ".join(f"'{s}'" for s in OPEN) + "))"
     old, new = is_open.format(r="OLD"), is_open.format(r="NEW")
-    return [f"""
+    return [
+        f"""
 CREATE OR REPLACE FUNCTION {schema}.count_officer_load() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.officer_id IS NOT NULL AND {old}
@@ -88,15 +97,17 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$""",
-            f"DROP TRIGGER IF EXISTS count_officer_load ON {schema}.assignments",
-            f"""CREATE TRIGGER count_officer_load AFTER INSERT OR DELETE OR UPDATE OF officer_id, current, status
+        f"DROP TRIGGER IF EXISTS count_officer_load ON {schema}.assignments",
+        f"""CREATE TRIGGER count_officer_load AFTER INSERT OR DELETE OR UPDATE OF officer_id, current, status
   ON {schema}.assignments FOR EACH ROW EXECUTE FUNCTION {schema}.count_officer_load()""",
-            f"""UPDATE {schema}.officers o SET open_assignments = (
-  SELECT count(*) FROM {schema}.assignments a WHERE a.officer_id = o.id AND {is_open.format(r="a")})"""]
+        f"""UPDATE {schema}.officers o SET open_assignments = (
+  SELECT count(*) FROM {schema}.assignments a WHERE a.officer_id = o.id AND {is_open.format(r="a")})""",
+    ]
 
 
 class RoutingRuleRow(DispatchTable, table=True):
     """派遣规则, in order: the first that matches wins (dispatch.domain.routing.route)."""
+
     __tablename__ = "routing_rules"
     position: int = Field(primary_key=True)
     name: str = Field(max_length=100)
@@ -113,6 +124,7 @@ class RoutingRuleRow(DispatchTable, table=True):
 
 class CategoryName(DispatchTable, table=True):
     """The 服务目录's names, as intake announces them (CategoryDefined): what the console shows."""
+
     __tablename__ = "categories"
     code: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
@@ -122,6 +134,7 @@ class CategoryName(DispatchTable, table=True):
 
 class Announcement(DispatchTable, table=True):
     """What was last told of a whole (the calendar: WorkCalendarChanged), so it is told on change only."""
+
     __tablename__ = "announcements"
     name: str = Field(primary_key=True, max_length=64)
     digest: str = Field(max_length=64)
@@ -130,6 +143,7 @@ class Announcement(DispatchTable, table=True):
 
 class CalendarDay(DispatchTable, table=True):
     """The bureau's calendar: a public holiday (节假日) or a weekend day worked (调休上班)."""
+
     __tablename__ = "calendar_days"
     day: date = Field(sa_column=Column(Date, primary_key=True))
     kind: str = Field(max_length=16)  # holiday | workday
@@ -138,6 +152,7 @@ class CalendarDay(DispatchTable, table=True):
 
 class QueueItem(DispatchTable, table=True):
     """待派遣: a case waiting for a dispatcher (outside every grid, returned, or held by a rule)."""
+
     __tablename__ = "dispatch_queue"
     case_id: str = Field(primary_key=True, max_length=36)
     case_number: str = Field(max_length=32)
@@ -156,10 +171,12 @@ class QueueItem(DispatchTable, table=True):
 class Assignment(DispatchTable, table=True):
     """派遣单: one case handed to one squad. A case has one current assignment; reassigning or
     routing it again closes the current one and opens another."""
+
     __tablename__ = "assignments"
-    __table_args__ = (Index("uq_assignments_current_case", "case_id", unique=True,
-                            postgresql_where=text("current")),
-                      Index("ix_assignments_due", "next_check_at", postgresql_where=text("current")))
+    __table_args__ = (
+        Index("uq_assignments_current_case", "case_id", unique=True, postgresql_where=text("current")),
+        Index("ix_assignments_due", "next_check_at", postgresql_where=text("current")),
+    )
     id: str = Field(primary_key=True, max_length=36)
     case_id: str = Field(max_length=36, index=True)
     case_number: str = Field(default="", max_length=32)
@@ -192,6 +209,7 @@ class Assignment(DispatchTable, table=True):
 
 class Escalation(DispatchTable, table=True):
     """A step of 逐级负责制 taken, and the notification it sent."""
+
     __tablename__ = "escalations"
     id: int | None = Field(default=None, primary_key=True)
     assignment_id: str = Field(max_length=36, index=True)
@@ -205,6 +223,7 @@ class Escalation(DispatchTable, table=True):
 
 class SupervisionOrder(DispatchTable, table=True):
     """督办单: a supervisor's order with its own deadline, which the squad must answer."""
+
     __tablename__ = "supervision_orders"
     id: str = Field(primary_key=True, max_length=36)
     case_id: str = Field(max_length=36, index=True)
@@ -221,6 +240,7 @@ class SupervisionOrder(DispatchTable, table=True):
 
 class PatrolPost(DispatchTable, table=True):
     """严管区岗点: a school gate or a night market, with its time windows (dispatch.domain.patrol.PostWindow)."""
+
     __tablename__ = "patrol_posts"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)
@@ -235,10 +255,16 @@ class PatrolPost(DispatchTable, table=True):
 
 class PatrolShift(DispatchTable, table=True):
     """排班: one officer at one post for one window of one day, and whether he checked in."""
+
     __tablename__ = "patrol_shifts"
-    __table_args__ = (Index("uq_patrol_shift", "post_id", "officer_id", "starts_at", unique=True),
-                      Index("ix_patrol_shifts_unchecked", "starts_at",
-                            postgresql_where=text("checked_in_at IS NULL AND missed_at IS NULL")))
+    __table_args__ = (
+        Index("uq_patrol_shift", "post_id", "officer_id", "starts_at", unique=True),
+        Index(
+            "ix_patrol_shifts_unchecked",
+            "starts_at",
+            postgresql_where=text("checked_in_at IS NULL AND missed_at IS NULL"),
+        ),
+    )
     id: str = Field(primary_key=True, max_length=36)
     post_id: str = Field(foreign_key="patrol_posts.id", max_length=64, index=True)
     squad_id: str = Field(max_length=64, index=True)
@@ -250,8 +276,11 @@ class PatrolShift(DispatchTable, table=True):
     checked_in_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     check_in_distance_m: float | None = None
     late: bool = False
-    missed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)),
-                                       description="when the missed-post alert went to the squad leader")
+    missed_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True)),
+        description="when the missed-post alert went to the squad leader",
+    )
 
 
 backbone = ServiceTables(registry.metadata, staff_pages=True)

@@ -1,5 +1,6 @@
 """Intake's read side: what the routes read, each a query written once (the routes reach the
 tables through here and through the handlers, never themselves)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,13 +17,25 @@ async def incident(session, incident_id: str) -> Incident | None:
     return await session.get(Incident, incident_id) if len(incident_id) <= 36 else None
 
 
-async def incidents(session, *, status: str | None = None, duplicate_of: str | None = None,
-                    squad_scope: str | None = None, source_reference: str | None = None,
-                    updated_since: datetime | None = None, limit: int = 50, offset: int = 0) -> list[Incident]:
+async def incidents(
+    session,
+    *,
+    status: str | None = None,
+    duplicate_of: str | None = None,
+    squad_scope: str | None = None,
+    source_reference: str | None = None,
+    updated_since: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Incident]:
     """Newest first, filtered; `squad_scope`: a squad's own only."""
     query = select(Incident).order_by(Incident.reported_at.desc(), Incident.id).limit(limit).offset(offset)
-    for column, value in ((Incident.status, status), (Incident.duplicate_of, duplicate_of),
-                          (Incident.squad_id, squad_scope), (Incident.source_reference, source_reference)):
+    for column, value in (
+        (Incident.status, status),
+        (Incident.duplicate_of, duplicate_of),
+        (Incident.squad_id, squad_scope),
+        (Incident.source_reference, source_reference),
+    ):
         if value is not None:
             query = query.where(column == value)
     if updated_since is not None:
@@ -33,8 +46,15 @@ async def incidents(session, *, status: str | None = None, duplicate_of: str | N
 async def photos_of(session, incident_ids: list[str]) -> list[IncidentPhoto]:
     if not incident_ids:
         return []
-    return list((await session.exec(select(IncidentPhoto).where(IncidentPhoto.incident_id.in_(incident_ids))
-                                    .order_by(IncidentPhoto.incident_id, IncidentPhoto.position))).all())
+    return list(
+        (
+            await session.exec(
+                select(IncidentPhoto)
+                .where(IncidentPhoto.incident_id.in_(incident_ids))
+                .order_by(IncidentPhoto.incident_id, IncidentPhoto.position)
+            )
+        ).all()
+    )
 
 
 async def photo_ids(session, incident_id: str, *, public_only: bool = False) -> list[str]:
@@ -46,10 +66,15 @@ async def photo_ids(session, incident_id: str, *, public_only: bool = False) -> 
 
 async def public_photos(session, incident_ids: list[str]) -> list[tuple[str, str]]:
     """(incident id, photo id) of the photos citizens sent publicly."""
-    return list((await session.exec(
-        select(IncidentPhoto.incident_id, IncidentPhoto.id)
-        .where(IncidentPhoto.incident_id.in_(incident_ids), IncidentPhoto.public)
-        .order_by(IncidentPhoto.incident_id, IncidentPhoto.position))).all())
+    return list(
+        (
+            await session.exec(
+                select(IncidentPhoto.incident_id, IncidentPhoto.id)
+                .where(IncidentPhoto.incident_id.in_(incident_ids), IncidentPhoto.public)
+                .order_by(IncidentPhoto.incident_id, IncidentPhoto.position)
+            )
+        ).all()
+    )
 
 
 async def photo_with_incident(session, photo_id: str) -> tuple[IncidentPhoto | None, Incident | None]:
@@ -84,8 +109,13 @@ async def category_names(session) -> dict[str, str]:
 
 
 async def category_versions(session, code: str) -> list[CategoryVersion]:
-    return list((await session.exec(select(CategoryVersion).where(CategoryVersion.code == code)
-                                    .order_by(CategoryVersion.version))).all())
+    return list(
+        (
+            await session.exec(
+                select(CategoryVersion).where(CategoryVersion.code == code).order_by(CategoryVersion.version)
+            )
+        ).all()
+    )
 
 
 async def addresses(session) -> list[tuple[str, float, float]]:
@@ -100,9 +130,18 @@ async def api_clients(session) -> list[ApiClient]:
     return list((await session.exec(select(ApiClient).order_by(ApiClient.created_at))).all())
 
 
-async def open311_requests(session, *, channels: frozenset[str] | None, ids: list[str], start: datetime | None,
-                           end: datetime | None, codes: list[str], state: str | None, limit: int,
-                           offset: int) -> list[Incident]:
+async def open311_requests(
+    session,
+    *,
+    channels: frozenset[str] | None,
+    ids: list[str],
+    start: datetime | None,
+    end: datetime | None,
+    codes: list[str],
+    state: str | None,
+    limit: int,
+    offset: int,
+) -> list[Incident]:
     """GeoReport v2's listing: by id (the other filters ignored), or in a window of time by
     service and by open/closed (a joined report is as open as the one it joined)."""
     query = select(Incident)
@@ -120,8 +159,9 @@ async def open311_requests(session, *, channels: frozenset[str] | None, ids: lis
         if state is not None:
             finished = [s.value for s in FINISHED]
             holder = aliased(Incident)
-            shown = func.coalesce(select(holder.status).where(holder.id == Incident.duplicate_of)
-                                  .scalar_subquery(), Incident.status)
+            shown = func.coalesce(
+                select(holder.status).where(holder.id == Incident.duplicate_of).scalar_subquery(), Incident.status
+            )
             query = query.where(shown.in_(finished) if state == "closed" else shown.not_in(finished))
     query = query.order_by(Incident.reported_at.desc(), Incident.id).limit(limit).offset(offset)
     return list((await session.exec(query)).all())

@@ -1,4 +1,5 @@
 """Composition root of intake: its tables, handlers, routes and seed data wired together."""
+
 from __future__ import annotations
 
 import json
@@ -8,12 +9,18 @@ from sqlalchemy.dialects.postgresql import insert
 
 from common.body_limit import FORM_OVERHEAD
 from common.logging import configure_logging
-from common.photos import MAX_BYTES
-from common.messaging.contracts import (CategoryDefined, IncidentDetached, IncidentJoined, IncidentRated,
-                                        IncidentReplied, IncidentReported)
+from common.messaging.contracts import (
+    CategoryDefined,
+    IncidentDetached,
+    IncidentJoined,
+    IncidentRated,
+    IncidentReplied,
+    IncidentReported,
+)
 from common.objectstore import open_store
-from common.service import Service, create_app
+from common.photos import MAX_BYTES
 from common.ratelimit import RateLimiter
+from common.service import Service, create_app
 from intake.domain.incidents import MAX_MACHINE_IMAGES
 from intake.handlers.catalogue import AddressBook, Catalogue
 from intake.handlers.incidents import ReportPolicy, announce_categories
@@ -35,35 +42,57 @@ class IntakeService(Service):
         super().__init__(settings, **kwargs)
         self.store = open_store(settings.object_store_url)
         self.photo_key = signing_key(settings.photo_url_secret)
-        self.policy = ReportPolicy(dedup_channels=settings.dedup_channels, flood_radius_m=settings.flood_radius_m,
-                                   flood_max_reports=settings.flood_max_reports,
-                                   flood_window_minutes=settings.flood_window_minutes)
+        self.policy = ReportPolicy(
+            dedup_channels=settings.dedup_channels,
+            flood_radius_m=settings.flood_radius_m,
+            flood_max_reports=settings.flood_max_reports,
+            flood_window_minutes=settings.flood_window_minutes,
+        )
 
     def handlers(self):
         return HANDLERS
 
     def routers(self):
         from intake.api import routers  # the routes reach back to this service's type (api.deps)
+
         return routers
 
     def body_limits(self):
         photo = MAX_BYTES + FORM_OVERHEAD
-        return {("POST", "/public/v1/reports"): self.settings.max_photos_web * photo + FORM_OVERHEAD,
-                ("POST", "/open311/v2/requests.{fmt}"): self.settings.max_photos_web * photo + FORM_OVERHEAD,
-                ("POST", "/v1/field-reports"): self.settings.max_photos_field * photo + FORM_OVERHEAD,
-                ("POST", "/v1/machine-events"): MAX_MACHINE_IMAGES * (MAX_BYTES * 4 // 3 + 4) + FORM_OVERHEAD}
+        return {
+            ("POST", "/public/v1/reports"): self.settings.max_photos_web * photo + FORM_OVERHEAD,
+            ("POST", "/open311/v2/requests.{fmt}"): self.settings.max_photos_web * photo + FORM_OVERHEAD,
+            ("POST", "/v1/field-reports"): self.settings.max_photos_field * photo + FORM_OVERHEAD,
+            ("POST", "/v1/machine-events"): MAX_MACHINE_IMAGES * (MAX_BYTES * 4 // 3 + 4) + FORM_OVERHEAD,
+        }
 
     async def on_started(self) -> None:
         categories = json.loads((HERE / "seed" / "categories.json").read_text(encoding="utf-8"))
         async with self.session_factory() as session:
             # The seed is version 1 of each category; an admin's later versions are never overwritten.
             await session.execute(insert(Category).values(categories).on_conflict_do_nothing())
-            await session.execute(insert(CategoryVersion).values([
-                {**c, "version": 1, "changed_by": "seed", "changed_at": self.clock.now(), "reason": "初始服务目录"}
-                for c in categories]).on_conflict_do_nothing())
+            await session.execute(
+                insert(CategoryVersion)
+                .values(
+                    [
+                        {
+                            **c,
+                            "version": 1,
+                            "changed_by": "seed",
+                            "changed_at": self.clock.now(),
+                            "reason": "初始服务目录",
+                        }
+                        for c in categories
+                    ]
+                )
+                .on_conflict_do_nothing()
+            )
             addresses = json.loads((HERE / "seed" / "addresses.json").read_text(encoding="utf-8"))
-            await session.execute(insert(Address).values([{"address": a, "lon": lon, "lat": lat}
-                                                          for a, lon, lat in addresses]).on_conflict_do_nothing())
+            await session.execute(
+                insert(Address)
+                .values([{"address": a, "lon": lon, "lat": lat} for a, lon, lat in addresses])
+                .on_conflict_do_nothing()
+            )
             await session.commit()
         async with self.uow() as uow:
             await announce_categories(uow)

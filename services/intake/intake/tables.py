@@ -1,4 +1,5 @@
 """Intake's tables, in the `intake` schema. Only this service stores a caller's phone."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,8 +8,8 @@ from sqlalchemy import Column, DateTime, Index
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from common.db import make_registry
 from common.backbone import ServiceTables
+from common.db import make_registry
 
 registry = make_registry("intake")
 
@@ -20,6 +21,7 @@ class IntakeTable(SQLModel, registry=registry):
 class CategoryRules(SQLModel):
     """What a category of the service catalogue says: the columns shared by the current
     catalogue and every version of it."""
+
     name: str = Field(max_length=200)
     kind: str = Field(max_length=16)
     owner: str = Field(max_length=32)
@@ -27,30 +29,47 @@ class CategoryRules(SQLModel):
     urgent_time_limit_hours: int
     description: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
     # sa_type, not sa_column: these columns are declared on two tables
-    keywords: list[str] = Field(default_factory=list, sa_type=JSONB, nullable=False,
-                                sa_column_kwargs={"server_default": "[]"})
-    attributes: list[dict] = Field(default_factory=list, sa_type=JSONB, nullable=False,
-                                   sa_column_kwargs={"server_default": "[]"},
-                                   description="Open311 attributes the category asks for (a plate number, ...)")
-    dedup_radius_m: int = Field(default=50, sa_column_kwargs={"server_default": "50"},
-                                description="a report this close to an open one of the category joins it")
-    dedup_window_hours: int = Field(default=24, sa_column_kwargs={"server_default": "24"},
-                                    description="... if that one was reported within these hours")
-    active: bool = Field(default=True, sa_column_kwargs={"server_default": "true"},
-                         description="false: retired; new reports of it are accepted and flagged")
+    keywords: list[str] = Field(
+        default_factory=list, sa_type=JSONB, nullable=False, sa_column_kwargs={"server_default": "[]"}
+    )
+    attributes: list[dict] = Field(
+        default_factory=list,
+        sa_type=JSONB,
+        nullable=False,
+        sa_column_kwargs={"server_default": "[]"},
+        description="Open311 attributes the category asks for (a plate number, ...)",
+    )
+    dedup_radius_m: int = Field(
+        default=50,
+        sa_column_kwargs={"server_default": "50"},
+        description="a report this close to an open one of the category joins it",
+    )
+    dedup_window_hours: int = Field(
+        default=24,
+        sa_column_kwargs={"server_default": "24"},
+        description="... if that one was reported within these hours",
+    )
+    active: bool = Field(
+        default=True,
+        sa_column_kwargs={"server_default": "true"},
+        description="false: retired; new reports of it are accepted and flagged",
+    )
 
 
 class Category(CategoryRules, IntakeTable, table=True):
     """服务目录: the current version of one category of 事件 (event) or 部件 (component)."""
+
     __tablename__ = "categories"
     code: str = Field(primary_key=True, max_length=64)
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
-    announced_version: int | None = Field(default=None, description="the version last told to the other services "
-                                          "(CategoryDefined)")
+    announced_version: int | None = Field(
+        default=None, description="the version last told to the other services (CategoryDefined)"
+    )
 
 
 class CategoryVersion(CategoryRules, IntakeTable, table=True):
     """Every version the catalogue has had: an incident names the version it was filed under."""
+
     __tablename__ = "category_versions"
     code: str = Field(primary_key=True, max_length=64)
     version: int = Field(primary_key=True)
@@ -61,9 +80,11 @@ class CategoryVersion(CategoryRules, IntakeTable, table=True):
 
 class Incident(IntakeTable, table=True):
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_reported_at", "reported_at"),
-                      Index("ix_incidents_category_code_reported_at", "category_code", "reported_at"),
-                      Index("ix_incidents_submitter_reported_at", "submitter", "reported_at"))
+    __table_args__ = (
+        Index("ix_incidents_reported_at", "reported_at"),
+        Index("ix_incidents_category_code_reported_at", "category_code", "reported_at"),
+        Index("ix_incidents_submitter_reported_at", "submitter", "reported_at"),
+    )
     id: str = Field(primary_key=True, max_length=36)
     channel: str = Field(max_length=32)
     category_code: str = Field(max_length=64)
@@ -74,8 +95,9 @@ class Incident(IntakeTable, table=True):
     description: str
     caller_name: str | None = Field(default=None, max_length=100)
     caller_phone: str | None = Field(default=None, max_length=32)
-    replied_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)),
-                                        description="the reporter was told the result (反馈)")
+    replied_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True)), description="the reporter was told the result (反馈)"
+    )
     source_reference: str | None = Field(default=None, max_length=64)
     reported_by: str = Field(max_length=100)
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
@@ -96,16 +118,20 @@ class Incident(IntakeTable, table=True):
     client_id: str | None = Field(default=None, max_length=36, index=True, description="the Open311 client app")
     open311_token: str | None = Field(default=None, max_length=36, unique=True)
     expected_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    public_notes: list[dict] = Field(default_factory=list,
-                                     sa_column=Column(JSONB, nullable=False, server_default="[]"))
+    public_notes: list[dict] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]"))
     category_version: int | None = Field(default=None, description="the catalogue version it was filed under")
-    observed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)),
-                                         description="when the reporter saw it (a field monitor's photo, a camera)")
+    observed_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True)),
+        description="when the reporter saw it (a field monitor's photo, a camera)",
+    )
     source_event_id: str | None = Field(default=None, max_length=200, description="a machine's own event id")
-    submitter: str | None = Field(default=None, max_length=64,
-                                  description="who sent it, for throttling: a key or a hash of the address")
-    duplicate_of: str | None = Field(default=None, max_length=36, index=True,
-                                     description="the open incident this report joined (重复件)")
+    submitter: str | None = Field(
+        default=None, max_length=64, description="who sent it, for throttling: a key or a hash of the address"
+    )
+    duplicate_of: str | None = Field(
+        default=None, max_length=36, index=True, description="the open incident this report joined (重复件)"
+    )
     rating: str | None = Field(default=None, max_length=32)
     rating_comment: str | None = Field(default=None, max_length=500)
     rated_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
@@ -114,6 +140,7 @@ class Incident(IntakeTable, table=True):
 class IncidentPhoto(IntakeTable, table=True):
     """A photo sent with a report: the original as evidence (staff only) and the copy shown,
     upright and without its metadata. `public` photos are shown to anyone who has the link."""
+
     __tablename__ = "incident_photos"
     id: str = Field(primary_key=True, max_length=36)
     incident_id: str = Field(max_length=36, index=True)
@@ -131,13 +158,18 @@ class IncidentPhoto(IntakeTable, table=True):
 
 class ApiClient(IntakeTable, table=True):
     """An Open311 client app and its key. Only the key's SHA-256 is kept; the key is shown once."""
+
     __tablename__ = "api_clients"
     id: str = Field(primary_key=True, max_length=36)
     name: str = Field(max_length=100)
     key_sha256: str = Field(max_length=64, unique=True)
     key_prefix: str = Field(max_length=8)
-    scope: str = Field(default="public", max_length=16, sa_column_kwargs={"server_default": "public"},
-                       description="public: reads what anyone reads; partner: every channel's requests")
+    scope: str = Field(
+        default="public",
+        max_length=16,
+        sa_column_kwargs={"server_default": "public"},
+        description="public: reads what anyone reads; partner: every channel's requests",
+    )
     created_by: str = Field(max_length=100)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
@@ -145,6 +177,7 @@ class ApiClient(IntakeTable, table=True):
 
 class Address(IntakeTable, table=True):
     """门牌地址库: the district's addresses, for reports that give an address and no point (WGS84)."""
+
     __tablename__ = "addresses"
     address: str = Field(primary_key=True, max_length=200)
     lon: float
@@ -153,6 +186,7 @@ class Address(IntakeTable, table=True):
 
 class IdempotencyKey(IntakeTable, table=True):
     """A client's `Idempotency-Key`: a retried POST gets the incident the first one made."""
+
     __tablename__ = "idempotency_keys"
     principal: str = Field(primary_key=True, max_length=100)
     key: str = Field(primary_key=True, max_length=200)

@@ -1,5 +1,6 @@
 """Composition root of ledger: the merchant register (商户台账, 一卡四色, 门前三包, catering
 purifiers, 便民疏导点, the hardship and flyer registers)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,26 +13,42 @@ from sqlalchemy.dialects.postgresql import insert
 
 from common.body_limit import FORM_OVERHEAD
 from common.logging import configure_logging
-from common.messaging.contracts import (CaseClosed, DesignatedPointDecided, DogInspected, DogInspectionDue,
-                                        DogLicenceChanged, DogLicenceIssued, DogLicencePlaced, DogViolationRecorded,
-                                        EnforcementStepRecorded, GridDefined, LedgerFiguresReported,
-                                        MerchantCardIssued, MerchantChanged, MerchantColourRecovered,
-                                        MerchantGradeChanged, MerchantRegistered, ResponsibilityLetterSigned,
-                                        StaffSignedIn, StrayCaptured, StrayLeft)
+from common.messaging.contracts import (
+    CaseClosed,
+    DesignatedPointDecided,
+    DogInspected,
+    DogInspectionDue,
+    DogLicenceChanged,
+    DogLicenceIssued,
+    DogLicencePlaced,
+    DogViolationRecorded,
+    EnforcementStepRecorded,
+    GridDefined,
+    LedgerFiguresReported,
+    MerchantCardIssued,
+    MerchantChanged,
+    MerchantColourRecovered,
+    MerchantGradeChanged,
+    MerchantRegistered,
+    ResponsibilityLetterSigned,
+    StaffSignedIn,
+    StrayCaptured,
+    StrayLeft,
+)
 from common.messaging.envelope import Envelope
-from common.uow import UnitOfWork
 from common.objectstore import open_store
 from common.photos import MAX_BYTES
 from common.ratelimit import RateLimiter
 from common.service import Service, create_app
+from common.uow import UnitOfWork
+from ledger.adapters.identity import IdentityVault
 from ledger.api import routers
 from ledger.domain.dogs import zones_from
 from ledger.handlers.dog_violations import remind_and_suspend, violation_from_case
-from ledger.handlers.licences import Context as DogContext
 from ledger.handlers.figures import tell_figures
 from ledger.handlers.grading import grade_after_case, grade_after_enforcement, recover_colours
+from ledger.handlers.licences import Context as DogContext
 from ledger.handlers.merchants import announce_merchants, record_grid
-from ledger.adapters.identity import IdentityVault
 from ledger.settings import LedgerSettings
 from ledger.tables import SchoolGate, backbone
 
@@ -50,10 +67,25 @@ class LedgerService(Service):
     tables = backbone
     migrations_dir = HERE / "migrations"
     staff_pages = (("/ledger", "台账"),)
-    publishes = (MerchantGradeChanged, MerchantRegistered, MerchantChanged, MerchantColourRecovered,
-                 MerchantCardIssued, ResponsibilityLetterSigned, DesignatedPointDecided, LedgerFiguresReported,
-                 DogLicenceIssued, DogLicenceChanged, DogLicencePlaced, DogInspected, DogInspectionDue, DogViolationRecorded,
-                 StrayCaptured, StrayLeft, StaffSignedIn)
+    publishes = (
+        MerchantGradeChanged,
+        MerchantRegistered,
+        MerchantChanged,
+        MerchantColourRecovered,
+        MerchantCardIssued,
+        ResponsibilityLetterSigned,
+        DesignatedPointDecided,
+        LedgerFiguresReported,
+        DogLicenceIssued,
+        DogLicenceChanged,
+        DogLicencePlaced,
+        DogInspected,
+        DogInspectionDue,
+        DogViolationRecorded,
+        StrayCaptured,
+        StrayLeft,
+        StaffSignedIn,
+    )
     settings: LedgerSettings
 
     def __init__(self, settings: LedgerSettings, **kwargs) -> None:
@@ -64,26 +96,37 @@ class LedgerService(Service):
         self.key_zones = zones_from(json.loads(zones.read_text(encoding="utf-8")))
 
     def dog_context(self, by: str) -> DogContext:
-        return DogContext(rules=self.settings.dogs, zones=self.key_zones, vault=self.vault,
-                          district_code=self.settings.district_code, by=by)
+        return DogContext(
+            rules=self.settings.dogs,
+            zones=self.key_zones,
+            vault=self.vault,
+            district_code=self.settings.district_code,
+            by=by,
+        )
 
     def handlers(self):
-        return {CaseClosed: partial(case_closed, rules=self.settings.dogs,
-                                    dog_categories=self.settings.dog_case_categories),
-                EnforcementStepRecorded: grade_after_enforcement, GridDefined: record_grid}
+        return {
+            CaseClosed: partial(
+                case_closed, rules=self.settings.dogs, dog_categories=self.settings.dog_case_categories
+            ),
+            EnforcementStepRecorded: grade_after_enforcement,
+            GridDefined: record_grid,
+        }
 
     def routers(self):
         return routers
 
     def body_limits(self):
         photo = MAX_BYTES + FORM_OVERHEAD
-        return {("POST", "/v1/merchants/import"): self.settings.import_max_bytes + FORM_OVERHEAD,
-                ("POST", "/v1/merchants/{merchant_id}/signs"): photo + FORM_OVERHEAD,
-                ("POST", "/v1/merchants/{merchant_id}/letters"): photo + FORM_OVERHEAD,
-                ("POST", "/v1/inspection-rounds/{round_id}/visits"): photo + FORM_OVERHEAD,
-                ("POST", "/v1/flyer-numbers"): 5 * photo + FORM_OVERHEAD,
-                ("POST", "/v1/strays"): photo + FORM_OVERHEAD,
-                ("POST", "/public/v1/dog-applications"): 2 * photo + FORM_OVERHEAD}
+        return {
+            ("POST", "/v1/merchants/import"): self.settings.import_max_bytes + FORM_OVERHEAD,
+            ("POST", "/v1/merchants/{merchant_id}/signs"): photo + FORM_OVERHEAD,
+            ("POST", "/v1/merchants/{merchant_id}/letters"): photo + FORM_OVERHEAD,
+            ("POST", "/v1/inspection-rounds/{round_id}/visits"): photo + FORM_OVERHEAD,
+            ("POST", "/v1/flyer-numbers"): 5 * photo + FORM_OVERHEAD,
+            ("POST", "/v1/strays"): photo + FORM_OVERHEAD,
+            ("POST", "/public/v1/dog-applications"): 2 * photo + FORM_OVERHEAD,
+        }
 
     async def on_started(self) -> None:
         self.limiter = RateLimiter(self.session_factory, self.clock, self.tables.rate_windows)
@@ -113,8 +156,9 @@ class LedgerService(Service):
             if reminded + suspended < 500:
                 break
         async with self.uow() as uow:
-            await tell_figures(uow, self.settings.letters, self.settings.cleaning, self.settings.dogs,
-                               self.settings.shelter_capacity)
+            await tell_figures(
+                uow, self.settings.letters, self.settings.cleaning, self.settings.dogs, self.settings.shelter_capacity
+            )
         return recovered
 
     async def _ticking(self) -> None:

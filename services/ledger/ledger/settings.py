@@ -11,23 +11,48 @@ from ledger.domain.dogs import DogRules
 from ledger.domain.letters import LetterRule
 from ledger.domain.points import SurveyRule
 
-
 DEV_ID_NUMBER_KEY = "dev-only-id-number-key-change-me-0123456789"
-DEFAULT_BANNED_BREEDS = frozenset({
-    "藏獒", "比特犬", "斗牛獒", "杜高犬", "阿根廷杜高犬", "日本土佐犬", "巴西菲勒犬", "高加索犬", "中亚牧羊犬",
-    "罗威纳犬", "卡斯罗犬", "马士提夫犬", "大丹犬", "圣伯纳犬", "苏俄猎狼犬", "牛头梗", "斯塔福郡斗牛梗", "美国恶霸犬"})
+DEFAULT_BANNED_BREEDS = frozenset(
+    {
+        "藏獒",
+        "比特犬",
+        "斗牛獒",
+        "杜高犬",
+        "阿根廷杜高犬",
+        "日本土佐犬",
+        "巴西菲勒犬",
+        "高加索犬",
+        "中亚牧羊犬",
+        "罗威纳犬",
+        "卡斯罗犬",
+        "马士提夫犬",
+        "大丹犬",
+        "圣伯纳犬",
+        "苏俄猎狼犬",
+        "牛头梗",
+        "斯塔福郡斗牛梗",
+        "美国恶霸犬",
+    }
+)
 """禁养犬只: the list of a city like Zhengzhou's (烈性犬); a city sets its own."""
 
 
 class LedgerSettings(ServiceSettings):
     """Environment variables: LEDGER_DATABASE_URL, LEDGER_KAFKA_BOOTSTRAP, LEDGER_BUS, ... and the
     register's rules, each one a bureau may set otherwise."""
+
     model_config = SettingsConfigDict(env_prefix="LEDGER_", extra="ignore")
-    consumer_gather_s: float = Field(0.25, description="a read model off the complaint's way: it may trail by a "
-                                     "quarter of a second to apply fewer, larger batches")
-    colour_recovery: RecoveryMode = Field(RecoveryMode.stepwise, description="一卡四色 recovery: stepwise (one level "
-                                          "down after the months below with no violation) or yearly (blue again at "
-                                          "the new year)")
+    consumer_gather_s: float = Field(
+        0.25,
+        description="a read model off the complaint's way: it may trail by a "
+        "quarter of a second to apply fewer, larger batches",
+    )
+    colour_recovery: RecoveryMode = Field(
+        RecoveryMode.stepwise,
+        description="一卡四色 recovery: stepwise (one level "
+        "down after the months below with no violation) or yearly (blue again at "
+        "the new year)",
+    )
     colour_recovery_months: int = Field(6, ge=1, le=60)
     letter_valid_months: int = Field(12, ge=1, le=60, description="门前三包责任书: how long a letter is in force")
     letter_renewal_days: int = Field(30, ge=1, le=365, description="... and is listed for renewal in its last days")
@@ -36,36 +61,48 @@ class LedgerSettings(ServiceSettings):
     point_survey_departments: int = Field(2, ge=1, description="便民疏导点: opinions needed before approval")
     tick_interval_s: float = Field(600, gt=0, description="how often colours recover and the figures are told")
     object_store_url: str = Field("file:.data/objects", description="sign photos, letter scans, flyer photos")
-    public_base_url: str | None = Field(None, description="the address the card's QR code opens (/m/{code}); "
-                                        "default: the request's own")
+    public_base_url: str | None = Field(
+        None, description="the address the card's QR code opens (/m/{code}); default: the request's own"
+    )
     bureau_name: str = Field("郑州市中原区城市管理综合执法局", description="on the cards and letters")
     import_max_rows: int = Field(50_000, description="rows of one survey file")
     import_max_bytes: int = Field(30 * 1024 * 1024, description="bytes of one survey file")
     import_max_seconds: float = Field(20, gt=0, description="reading one survey file takes at most this long")
     public_reads_per_minute: int = Field(120, description="the public pages (/m/{code}, /points) per client address")
-    trusted_proxies: Annotated[frozenset[str], NoDecode] = Field(frozenset({"127.0.0.1", "::1"}),
-                                            description="addresses or networks whose X-Forwarded-For is believed")
+    trusted_proxies: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset({"127.0.0.1", "::1"}), description="addresses or networks whose X-Forwarded-For is believed"
+    )
 
     # -- the dog register (养犬登记): rules of ours, each a city may set otherwise
     district_code: str = Field("410102", description="in licence and shelter numbers")
-    id_number_key: str = Field(DEV_ID_NUMBER_KEY, description="the key owners' identity-card numbers are encrypted "
-                               "under (required outside development; changing it needs a re-encryption)")
+    id_number_key: str = Field(
+        DEV_ID_NUMBER_KEY,
+        description="the key owners' identity-card numbers are encrypted "
+        "under (required outside development; changing it needs a re-encryption)",
+    )
     dog_min_age_months: int = Field(3, ge=0, le=24, description="a dog registers from this age")
     dog_rabies_valid_months: int = Field(12, ge=1, le=60, description="a rabies vaccination's validity")
-    dog_banned_breeds: Annotated[frozenset[str], NoDecode] = Field(DEFAULT_BANNED_BREEDS, description="禁养犬只, "
-                                                                   "comma-separated")
-    dog_key_zones_file: str | None = Field(None, description="重点管理区 as GeoJSON polygons (features with "
-                                           "properties id, name); default: the demo district's")
+    dog_banned_breeds: Annotated[frozenset[str], NoDecode] = Field(
+        DEFAULT_BANNED_BREEDS, description="禁养犬只, comma-separated"
+    )
+    dog_key_zones_file: str | None = Field(
+        None,
+        description="重点管理区 as GeoJSON polygons (features with properties id, name); default: the demo district's",
+    )
     dog_inspection_notice_days: int = Field(30, ge=1, le=120, description="年检 listed and reminded this early")
     dog_suspend_after_days: int = Field(90, ge=0, description="年检 overdue this long suspends the licence")
     dog_violations_to_suspend: int = Field(3, ge=1, description="walking violations within 12 months that suspend")
-    dog_walk_hours: str = Field("06:00-22:00", pattern=r"^\d\d:\d\d-\d\d:\d\d$",
-                                description="when dogs may be walked (an earlier outside_hours is refused)")
+    dog_walk_hours: str = Field(
+        "06:00-22:00",
+        pattern=r"^\d\d:\d\d-\d\d:\d\d$",
+        description="when dogs may be walked (an earlier outside_hours is refused)",
+    )
     dog_claim_days: int = Field(7, ge=0, description="a captured dog may be claimed this long")
     dog_quarantine_days: int = Field(14, ge=0, description="a captured dog's quarantine")
     dog_case_categories: Annotated[frozenset[str], NoDecode] = Field(
-        frozenset({"dog_nuisance"}), description="closed cases of these categories naming a licence are walking "
-        "violations")
+        frozenset({"dog_nuisance"}),
+        description="closed cases of these categories naming a licence are walking violations",
+    )
     shelter_capacity: int = Field(120, ge=1, description="收容所 places")
     shelter_daily_fee_fen: int = Field(2000, ge=0, description="what a day at the shelter costs the owner who claims")
     dog_applications_per_minute: int = Field(5, description="online applications per client address")
@@ -80,18 +117,26 @@ class LedgerSettings(ServiceSettings):
         if self.environment != "development":
             refuse_weak_secret("LEDGER_ID_NUMBER_KEY", self.id_number_key)
             if not self.public_base_url:  # printed on every card: never taken from a request's Host header
-                raise ValueError("LEDGER_PUBLIC_BASE_URL must be set outside development: the address printed "
-                                 "in each merchant card's QR code (https://城管.example.gov.cn)")
+                raise ValueError(
+                    "LEDGER_PUBLIC_BASE_URL must be set outside development: the address printed "
+                    "in each merchant card's QR code (https://城管.example.gov.cn)"
+                )
         return self
 
     @property
     def dogs(self) -> DogRules:
         start, end = (time.fromisoformat(t) for t in self.dog_walk_hours.split("-"))
-        return DogRules(min_age_months=self.dog_min_age_months, rabies_valid_months=self.dog_rabies_valid_months,
-                        banned_breeds=self.dog_banned_breeds, inspection_notice_days=self.dog_inspection_notice_days,
-                        suspend_after_days=self.dog_suspend_after_days,
-                        violations_to_suspend=self.dog_violations_to_suspend, claim_days=self.dog_claim_days,
-                        quarantine_days=self.dog_quarantine_days, walk_hours=(start, end))
+        return DogRules(
+            min_age_months=self.dog_min_age_months,
+            rabies_valid_months=self.dog_rabies_valid_months,
+            banned_breeds=self.dog_banned_breeds,
+            inspection_notice_days=self.dog_inspection_notice_days,
+            suspend_after_days=self.dog_suspend_after_days,
+            violations_to_suspend=self.dog_violations_to_suspend,
+            claim_days=self.dog_claim_days,
+            quarantine_days=self.dog_quarantine_days,
+            walk_hours=(start, end),
+        )
 
     @property
     def recovery(self) -> RecoveryRule:

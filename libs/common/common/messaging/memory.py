@@ -9,12 +9,13 @@ committed. Only then is the row marked published; at the next start, rows not ye
 are sent again and the consumers' inbox turns away what they had already applied. A topic
 nobody subscribes to settles as it is sent (the services of a process subscribe before any
 relay publishes: common.service.start_all)."""
+
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Callable, Sequence
 
 from common.messaging.transport import Record, Subscription, Transport
 
@@ -74,7 +75,7 @@ class InMemorySubscription(Subscription):
         for t in self._topics:
             log = self._broker.logs[t]
             start = self._position[t]
-            chunk = log[start:start + max_records - len(out)]
+            chunk = log[start : start + max_records - len(out)]
             out.extend(chunk)
             self._position[t] = start + len(chunk)
             if len(out) >= max_records:
@@ -90,7 +91,7 @@ class InMemorySubscription(Subscription):
                 # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
                 async with asyncio.timeout(timeout_s):
                     await self._broker.changed.wait_for(self._has_pending)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return []
         return self._pending(max_records)
 

@@ -17,6 +17,7 @@ broker has it (acks=all): from there the broker keeps it. In memory (`make run`)
 with the process, so a row sent there stays in flight, and is marked published only when the
 transport settles it: every consumer group of its topic has committed the transaction that
 applies it. A row still unpublished when the process stops is sent again at the next start."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,9 +25,28 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from sqlalchemy import (BigInteger, Column, DateTime, Identity, Index, Integer, LargeBinary, MetaData, String, Table,
-                        Text, all_, bindparam, delete, func, select, text, update)
+from functools import cache
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    all_,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -44,7 +64,8 @@ MAX_IN_FLIGHT_BATCHES = 20
 
 def outbox_table(metadata: MetaData) -> Table:
     return Table(
-        "outbox", metadata,
+        "outbox",
+        metadata,
         Column("id", BigInteger, Identity(), primary_key=True),
         Column("event_id", String(64), nullable=False, unique=True),
         Column("event_type", String(200), nullable=False),
@@ -72,9 +93,16 @@ def notify_channel(schema: str) -> str:
 def outbox_row(event: IntegrationEvent, *, source: str, now: datetime, correlation_id: str | None) -> dict:
     record = encode(event, source=source, time=now, correlation_id=correlation_id)
     headers = {k: v.decode() for k, v in record.headers}
-    return {"event_id": headers["ce_id"], "event_type": event.event_type, "topic": record.topic,
-            "key": record.key.decode(), "headers": headers, "value": record.value,
-            "correlation_id": correlation_id, "created_at": now}
+    return {
+        "event_id": headers["ce_id"],
+        "event_type": event.event_type,
+        "topic": record.topic,
+        "key": record.key.decode(),
+        "headers": headers,
+        "value": record.value,
+        "correlation_id": correlation_id,
+        "created_at": now,
+    }
 
 
 @dataclass(frozen=True)
@@ -84,22 +112,35 @@ class _Statements:
     failed: Prepared
 
 
-@lru_cache(maxsize=None)
+@cache
 def _statements(t: Table) -> _Statements:
     ids = t.c.id == func.any(bindparam("ids", type_=ARRAY(BigInteger)))
     return _Statements(
-        pending=Prepared(select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.value)
-                         .where(t.c.published_at.is_(None),
-                                t.c.id != all_(bindparam("in_flight", type_=ARRAY(BigInteger))))
-                         .order_by(t.c.id).limit(bindparam("n", type_=Integer))),
+        pending=Prepared(
+            select(t.c.id, t.c.topic, t.c.key, t.c.headers, t.c.value)
+            .where(t.c.published_at.is_(None), t.c.id != all_(bindparam("in_flight", type_=ARRAY(BigInteger))))
+            .order_by(t.c.id)
+            .limit(bindparam("n", type_=Integer))
+        ),
         mark=Prepared(update(t).where(ids, t.c.published_at.is_(None)).values(published_at=bindparam("at"))),
-        failed=Prepared(update(t).where(ids).values(attempts=t.c.attempts + 1, last_error=bindparam("error"))))
+        failed=Prepared(update(t).where(ids).values(attempts=t.c.attempts + 1, last_error=bindparam("error"))),
+    )
 
 
 class OutboxRelay:
-    def __init__(self, *, service: str, engine: AsyncEngine, table: Table, transport: Transport,
-                 clock: Clock, batch_size: int = 500, poll_interval_s: float = 0.5,
-                 linger_s: float = 0.0, retention: timedelta = timedelta(days=7)) -> None:
+    def __init__(
+        self,
+        *,
+        service: str,
+        engine: AsyncEngine,
+        table: Table,
+        transport: Transport,
+        clock: Clock,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.5,
+        linger_s: float = 0.0,
+        retention: timedelta = timedelta(days=7),
+    ) -> None:
         self.service = service
         self.engine = engine
         self.table = table
@@ -177,7 +218,7 @@ class OutboxRelay:
                     await self._wake.wait()
                 if self.linger_s:  # a moment, so that one round trip carries the events of several commits
                     await asyncio.sleep(self.linger_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # if the lock's connection died, so did our leadership: raise and start over
                 await listener.fetchval("SELECT 1")
             self._wake.clear()
@@ -225,9 +266,16 @@ class OutboxRelay:
             if not rows:
                 OUTBOX_BACKLOG.labels(self.service).set(len(self._in_flight))
                 return 0
-            records = [Record(topic=r["topic"], key=r["key"].encode(), value=r["value"],
-                              headers=tuple((k, v.encode()) for k, v in r["headers"].items()),
-                              ref=(self.name, r["id"])) for r in rows]
+            records = [
+                Record(
+                    topic=r["topic"],
+                    key=r["key"].encode(),
+                    value=r["value"],
+                    headers=tuple((k, v.encode()) for k, v in r["headers"].items()),
+                    ref=(self.name, r["id"]),
+                )
+                for r in rows
+            ]
             ids = [r["id"] for r in rows]
             try:
                 await self.transport.send(records)

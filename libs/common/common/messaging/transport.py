@@ -1,10 +1,11 @@
 """What the outbox relay and the consumers need from a message transport, and nothing more.
 Two implementations: Apache Kafka (`kafka.py`) and in memory (`memory.py`)."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,17 @@ Role and squad come from the provider's claims through the claim mapping of Auth
 also send the session's CSRF token (`X-CSRF-Token`). Programs keep bearer tokens. Each sign-in
 tells the directory (dispatch) who signed in (StaffSignedIn); each sign-out tells every page's
 service (StaffSignedOut)."""
+
 from common.web_session.sign_in import CSRF_HEADER, PageSessions, safe_next
 from common.web_session.store import ProviderTokens, SessionStore, end_sessions, new_session, session_tables
 
-__all__ = ["CSRF_HEADER", "PageSessions", "ProviderTokens", "SessionStore", "end_sessions", "new_session",
-           "safe_next", "session_tables"]
+__all__ = [
+    "CSRF_HEADER",
+    "PageSessions",
+    "ProviderTokens",
+    "SessionStore",
+    "end_sessions",
+    "new_session",
+    "safe_next",
+    "session_tables",
+]

@@ -1,6 +1,7 @@
 """`make run`'s built-in demo sign-in (development only): a person picks one of the demo staff;
 picking once signs them in on every page of the process, as a provider's single sign-on would
 (a signed cookie remembers whom they picked)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,5 +39,7 @@ def picker(action: str, target: str, people) -> Html:
         f"<li><form method='post' action='{html.escape(action)}'><input type='hidden' name='next' "
         f"value='{html.escape(target)}'><input type='hidden' name='username' value='{html.escape(p.username)}'>"
         f"<button type='submit'><b>{html.escape(p.name)}</b> <span>{html.escape(p.title)}</span></button>"
-        f"</form></li>" for p in people)
-    return Html("开发环境的演示账号 (正式部署使用统一身份认证)。请选择登录身份:" f"<ul class='people'>{rows}</ul>")
+        f"</form></li>"
+        for p in people
+    )
+    return Html(f"开发环境的演示账号 (正式部署使用统一身份认证)。请选择登录身份:<ul class='people'>{rows}</ul>")

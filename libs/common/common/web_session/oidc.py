@@ -3,6 +3,7 @@ the ID token checked (Authlib's client makes the code flow with PKCE; joserfc ch
 signature, issuer, audience, nonce and times), a refresh that asks whether the person may still be
 signed in, and the back-channel logout token (OpenID Connect Back-Channel Logout 1.0, §2.4 and
 §2.6), with which the provider ends a person's sessions here at once."""
+
 from __future__ import annotations
 
 import base64
@@ -64,9 +65,12 @@ class Provider:
         """The ID token's claims once its signature, issuer, audience, nonce and times hold."""
         claims, config = await self._decode(id_token)
         jose_jwt.JWTClaimsRegistry(
-            leeway=30, iss={"essential": True, "value": config["issuer"]},
+            leeway=30,
+            iss={"essential": True, "value": config["issuer"]},
             aud={"essential": True, "value": self.settings.oidc_client_id},
-            nonce={"essential": True, "value": nonce}, exp={"essential": True}).validate(claims)
+            nonce={"essential": True, "value": nonce},
+            exp={"essential": True},
+        ).validate(claims)
         return claims
 
     async def logout_token_claims(self, token: str) -> dict:
@@ -75,9 +79,11 @@ class Provider:
         try:
             claims, config = await self._decode(token)
             jose_jwt.JWTClaimsRegistry(
-                leeway=60, iss={"essential": True, "value": config["issuer"]},
+                leeway=60,
+                iss={"essential": True, "value": config["issuer"]},
                 aud={"essential": True, "value": self.settings.oidc_client_id},
-                iat={"essential": True}).validate(claims)
+                iat={"essential": True},
+            ).validate(claims)
         except (JoseError, ValueError) as exc:
             raise LogoutTokenRefused(f"the logout token does not hold: {exc}") from exc
         events = claims.get("events")
@@ -95,9 +101,15 @@ class Provider:
         ended), httpx.HTTPError when it cannot be asked."""
         config = await self.config()
         async with httpx.AsyncClient(timeout=10) as client:
-            r = await client.post(config["token_endpoint"], data={
-                "grant_type": "refresh_token", "refresh_token": refresh_token,
-                "client_id": self.settings.oidc_client_id, "client_secret": self.settings.oidc_client_secret or ""})
+            r = await client.post(
+                config["token_endpoint"],
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": refresh_token,
+                    "client_id": self.settings.oidc_client_id,
+                    "client_secret": self.settings.oidc_client_secret or "",
+                },
+            )
         if r.status_code in (400, 401):
             raise ProviderRefused(r.json().get("error_description") or r.json().get("error") or r.text[:200])
         r.raise_for_status()

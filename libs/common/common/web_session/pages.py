@@ -1,5 +1,6 @@
 """The pages the sign-in itself shows (the demo picker, a refusal, "signed out"), with nothing in
 them that a request wrote: every value is escaped here, whoever passes it."""
+
 from __future__ import annotations
 
 import html
@@ -10,7 +11,8 @@ SIGN_IN_PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · {service}</title>
 <style>
- body {{ font-family: "WenQuanYi Zen Hei", "Noto Sans CJK SC", sans-serif; background: #eef2f6; margin: 0; color: #1d2733; }}
+ body {{ font-family: "WenQuanYi Zen Hei", "Noto Sans CJK SC", sans-serif; background: #eef2f6; margin: 0;
+        color: #1d2733; }}
  main {{ max-width: 560px; margin: 8vh auto; background: #fff; border-radius: 8px; padding: 28px 32px;
         box-shadow: 0 2px 12px rgba(0,0,0,.08); }}
  h1 {{ font-size: 20px; margin: 0 0 4px; }} .service {{ color: #5b6b7b; margin-bottom: 18px; }}
@@ -31,8 +33,11 @@ class Html(str):
 
 def page(heading: str, service: str, body: str | Html, code: int) -> HTMLResponse:
     shown = body if isinstance(body, Html) else html.escape(body)
-    return HTMLResponse(SIGN_IN_PAGE.format(title=html.escape(heading), service=html.escape(service), body=shown),
-                        status_code=code, headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP})
+    return HTMLResponse(
+        SIGN_IN_PAGE.format(title=html.escape(heading), service=html.escape(service), body=shown),
+        status_code=code,
+        headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP},
+    )
 
 
 def link(href: str, words: str) -> Html:
@@ -40,7 +45,10 @@ def link(href: str, words: str) -> Html:
 
 
 def button_form(action: str, words: str, fields: dict[str, str]) -> Html:
-    hidden = "".join(f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>"
-                     for k, v in fields.items())
-    return Html(f"<form method='post' action='{html.escape(action)}'>{hidden}<p><button type='submit'>"
-                f"{html.escape(words)}</button></p></form>")
+    hidden = "".join(
+        f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>" for k, v in fields.items()
+    )
+    return Html(
+        f"<form method='post' action='{html.escape(action)}'>{hidden}<p><button type='submit'>"
+        f"{html.escape(words)}</button></p></form>"
+    )

@@ -13,6 +13,7 @@
   person may still be signed in (a refresh): a person disabled at the provider is out at their
   next request after that.
 - `demo`: make run's demo sign-in, development only."""
+
 from __future__ import annotations
 
 import hashlib
@@ -67,8 +68,12 @@ class PageSessions:
         self.title = title
         self.settings = settings or AuthSettings()
         self.provider = Provider(self.settings) if self.settings.oidc_issuer else None
-        self.store = SessionStore(service, cookie="cgzf_" + page.strip("/").replace("/", "_"),
-                                  ttl_s=self.settings.session_ttl_s, idle_s=self.settings.session_idle_s)
+        self.store = SessionStore(
+            service,
+            cookie="cgzf_" + page.strip("/").replace("/", "_"),
+            ttl_s=self.settings.session_ttl_s,
+            idle_s=self.settings.session_idle_s,
+        )
         self.login_cookie = "cgzf_login_" + page.strip("/").replace("/", "_")
 
     @property
@@ -107,8 +112,11 @@ class PageSessions:
         if session is None:
             return None
         if request.method in UNSAFE and not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), session.csrf):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "this request changes something and must carry the "
-                                "session's CSRF token (X-CSRF-Token): reload the page")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                "this request changes something and must carry the "
+                "session's CSRF token (X-CSRF-Token): reload the page",
+            )
         return session.principal
 
     async def page_principal(self, request: Request) -> Principal | RedirectResponse:
@@ -118,8 +126,9 @@ class PageSessions:
             return RedirectResponse(f"{self.page}/auth/login?{urlencode({'next': request.url.path})}", status_code=303)
         return session.principal
 
-    async def serve(self, request: Request, html_page: str, roles: frozenset[Role], refusal: str,
-                    img_src: str = "") -> HTMLResponse | RedirectResponse:
+    async def serve(
+        self, request: Request, html_page: str, roles: frozenset[Role], refusal: str, img_src: str = ""
+    ) -> HTMLResponse | RedirectResponse:
         """A staff page: the sign-in for a stranger; for a signed-in role not in `roles`, a page
         saying why (`refusal`, where `{role}` is the person's role); else the page itself, with
         scripts and styles from this origin only (`img_src`: further image sources)."""
@@ -128,10 +137,14 @@ class PageSessions:
             return signed_in  # to the sign-in
         if signed_in.role not in roles:
             return await self.refusal(request, refusal.format(role=signed_in.role.value))
-        return HTMLResponse(html_page, headers={
-            "Cache-Control": "no-cache",
-            "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                       f"script-src 'self' 'unsafe-inline'; img-src 'self' data: blob:{img_src}"})
+        return HTMLResponse(
+            html_page,
+            headers={
+                "Cache-Control": "no-cache",
+                "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+                f"script-src 'self' 'unsafe-inline'; img-src 'self' data: blob:{img_src}",
+            },
+        )
 
     async def refusal(self, request: Request, why: str) -> HTMLResponse:
         """The page for a signed-in person whose role does not use this page, with a way out."""
@@ -154,8 +167,9 @@ class PageSessions:
             return self._page("无法登录", "本平台没有配置统一身份认证 (AUTH_OIDC_ISSUER)。请联系系统管理员。", 503)
 
         @router.get(f"{auth}/callback")
-        async def callback(request: Request, state: str = "", code: str = "", error: str = "",
-                           error_description: str = ""):
+        async def callback(
+            request: Request, state: str = "", code: str = "", error: str = "", error_description: str = ""
+        ):
             if error:  # the provider's words come through the query string: anyone can write them
                 return self._page("登录未完成", f"统一身份认证返回: {(error_description or error)[:200]}", 400)
             again = Html("请重新" + link(f"{auth}/login", "登录") + "。")
@@ -168,30 +182,33 @@ class PageSessions:
                 pending = (await db.execute(select(t).where(t.c.state == state[:64]))).first()
                 await db.execute(delete(t).where(t.c.state == state[:64]))
                 await db.commit()
-            if pending is None or not code or \
-                    self.store.clock.now() - pending.created_at > timedelta(minutes=10):
+            if pending is None or not code or self.store.clock.now() - pending.created_at > timedelta(minutes=10):
                 return self._page("登录已过期", again, 400)
             config = await self.provider.config()
             async with self._client(request) as client:
                 try:
-                    token = await client.fetch_token(config["token_endpoint"], code=code,
-                                                     code_verifier=pending.code_verifier)
+                    token = await client.fetch_token(
+                        config["token_endpoint"], code=code, code_verifier=pending.code_verifier
+                    )
                     claims = await self.provider.id_token_claims(token["id_token"], pending.nonce)
                 except (JoseError, KeyError, httpx.HTTPError, ValueError) as exc:
                     log.warning("sign-in refused at %s: %s", self.page, exc)
                     return self._page("登录失败", "统一身份认证的答复无法核实, 请重新登录。", 400)
-            tokens = ProviderTokens(id_token=token["id_token"], refresh_token=token.get("refresh_token"),
-                                    sid=claims.get("sid"))
-            response = await self._signed_in({**unverified_claims(token.get("access_token")), **claims}, tokens,
-                                             pending.next_url)
+            tokens = ProviderTokens(
+                id_token=token["id_token"], refresh_token=token.get("refresh_token"), sid=claims.get("sid")
+            )
+            response = await self._signed_in(
+                {**unverified_claims(token.get("access_token")), **claims}, tokens, pending.next_url
+            )
             response.delete_cookie(self.login_cookie, path=auth)
             return response
 
         @router.post(f"{auth}/logout")
         async def logout(request: Request, csrf: str = Form("")):
             session = await self.store.find(request.cookies.get(self.cookie))
-            if session is not None and not hmac.compare_digest(csrf or request.headers.get(CSRF_HEADER, ""),
-                                                               session.csrf):
+            if session is not None and not hmac.compare_digest(
+                csrf or request.headers.get(CSRF_HEADER, ""), session.csrf
+            ):
                 raise HTTPException(status.HTTP_403_FORBIDDEN, "sign-out needs the session's CSRF token")
             if session is not None:  # every session of the person, on every page
                 await self.store.sign_out(session.principal.subject, None, "signed_out")
@@ -199,10 +216,17 @@ class PageSessions:
             if self.provider is not None and session is not None:
                 config = await self.provider.config()
                 if config.get("end_session_endpoint"):
-                    target = config["end_session_endpoint"] + "?" + urlencode({
-                        "client_id": self.settings.oidc_client_id,
-                        "post_logout_redirect_uri": f"{self._base(request)}{auth}/signed-out",
-                        **({"id_token_hint": session.id_token} if session.id_token else {})})
+                    target = (
+                        config["end_session_endpoint"]
+                        + "?"
+                        + urlencode(
+                            {
+                                "client_id": self.settings.oidc_client_id,
+                                "post_logout_redirect_uri": f"{self._base(request)}{auth}/signed-out",
+                                **({"id_token_hint": session.id_token} if session.id_token else {}),
+                            }
+                        )
+                    )
             response = RedirectResponse(target, status_code=303)
             response.delete_cookie(self.cookie, path="/")
             response.delete_cookie(demo.DEMO_SSO_COOKIE, path="/")
@@ -216,8 +240,11 @@ class PageSessions:
                 claims = await self.provider.logout_token_claims(logout_token)
             except LogoutTokenRefused as refused:
                 log.warning("back-channel logout refused at %s: %s", self.page, refused)
-                return JSONResponse({"error": "invalid_request", "error_description": str(refused)}, 400,
-                                    headers={"Cache-Control": "no-store"})
+                return JSONResponse(
+                    {"error": "invalid_request", "error_description": str(refused)},
+                    400,
+                    headers={"Cache-Control": "no-store"},
+                )
             # the session the provider names; the person too when the subject is the provider's `sub`
             subject = claims.get("sub") if self.settings.subject_claim == "sub" else None
             await self.store.sign_out(subject, claims.get("sid"), "provider_logout")
@@ -225,25 +252,36 @@ class PageSessions:
 
         @router.get(f"{auth}/signed-out")
         async def signed_out():
-            return self._page("已退出", Html(f"您已退出{html.escape(self.title)}。<p>{link(self.page, '重新登录')}</p>"), 200)
+            return self._page(
+                "已退出", Html(f"您已退出{html.escape(self.title)}。<p>{link(self.page, '重新登录')}</p>"), 200
+            )
 
         @router.get(f"{auth}/session")
         async def current(request: Request):
             session = await self.session(request)
             if session is None:
-                return JSONResponse({"detail": "not signed in", "login": f"{auth}/login?next={self.page}"},
-                                    status_code=401)
+                return JSONResponse(
+                    {"detail": "not signed in", "login": f"{auth}/login?next={self.page}"}, status_code=401
+                )
             p = session.principal
-            return {"subject": p.subject, "name": session.name, "role": p.role.value, "squad_id": p.squad_id,
-                    "csrf": session.csrf, "expires_at": session.expires_at.isoformat(), "logout": f"{auth}/logout"}
+            return {
+                "subject": p.subject,
+                "name": session.name,
+                "role": p.role.value,
+                "squad_id": p.squad_id,
+                "csrf": session.csrf,
+                "expires_at": session.expires_at.isoformat(),
+                "logout": f"{auth}/logout",
+            }
 
         @router.get(f"{auth}/demo")
         async def demo_page(request: Request, next: str | None = None):
             if not self._demo_allowed(request):
                 raise HTTPException(status.HTTP_404_NOT_FOUND, "no demo sign-in outside development")
             target = safe_next(next, self.page)
-            person = demo.remembered(self.settings, request.app.state.demo_people,
-                                     request.cookies.get(demo.DEMO_SSO_COOKIE, ""))
+            person = demo.remembered(
+                self.settings, request.app.state.demo_people, request.cookies.get(demo.DEMO_SSO_COOKIE, "")
+            )
             if person is not None:  # signed in on another page already: single sign-on
                 return await self._demo_sign_in(person, target)
             return self._page("演示登录", demo.picker(f"{auth}/demo", target, request.app.state.demo_people), 200)
@@ -261,26 +299,44 @@ class PageSessions:
 
     # -- the pieces --------------------------------------------------------------------------------
     def _client(self, request: Request) -> AsyncOAuth2Client:
-        return AsyncOAuth2Client(client_id=self.settings.oidc_client_id, client_secret=self.settings.oidc_client_secret,
-                                 scope="openid profile", redirect_uri=f"{self._base(request)}{self.page}/auth/callback",
-                                 code_challenge_method="S256", timeout=15)
+        return AsyncOAuth2Client(
+            client_id=self.settings.oidc_client_id,
+            client_secret=self.settings.oidc_client_secret,
+            scope="openid profile",
+            redirect_uri=f"{self._base(request)}{self.page}/auth/callback",
+            code_challenge_method="S256",
+            timeout=15,
+        )
 
     async def _to_provider(self, request: Request, target: str) -> RedirectResponse:
         config = await self.provider.config()
         verifier, nonce, browser = secrets.token_urlsafe(64), secrets.token_urlsafe(24), secrets.token_urlsafe(32)
         state = _state_of(browser)
         async with self._client(request) as client:
-            url, _ = client.create_authorization_url(config["authorization_endpoint"], code_verifier=verifier,
-                                                     nonce=nonce, state=state)
+            url, _ = client.create_authorization_url(
+                config["authorization_endpoint"], code_verifier=verifier, nonce=nonce, state=state
+            )
         async with self.service.session_factory() as db:
             now = self.store.clock.now()
-            await db.execute(delete(self.store.logins).where(self.store.logins.c.created_at < now - timedelta(minutes=10)))
-            await db.execute(insert(self.store.logins).values(state=state, code_verifier=verifier, nonce=nonce,
-                                                              next_url=target, created_at=now))
+            await db.execute(
+                delete(self.store.logins).where(self.store.logins.c.created_at < now - timedelta(minutes=10))
+            )
+            await db.execute(
+                insert(self.store.logins).values(
+                    state=state, code_verifier=verifier, nonce=nonce, next_url=target, created_at=now
+                )
+            )
             await db.commit()
         response = RedirectResponse(url, status_code=303)
-        response.set_cookie(self.login_cookie, browser, max_age=600, httponly=True, secure=self.secure,
-                            samesite="lax", path=f"{self.page}/auth")
+        response.set_cookie(
+            self.login_cookie,
+            browser,
+            max_age=600,
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+            path=f"{self.page}/auth",
+        )
         return response
 
     async def _signed_in(self, claims: dict, tokens: ProviderTokens, target: str) -> Response:
@@ -295,16 +351,30 @@ class PageSessions:
         return response
 
     def _set_cookie(self, response: Response, session_id: str) -> None:
-        response.set_cookie(self.cookie, session_id, max_age=self.settings.session_ttl_s, httponly=True,
-                            secure=self.secure, samesite="lax", path="/")
+        response.set_cookie(
+            self.cookie,
+            session_id,
+            max_age=self.settings.session_ttl_s,
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+            path="/",
+        )
 
     def _demo_allowed(self, request: Request) -> bool:
-        return bool(self.settings.demo_sign_in and self.service.settings.environment == "development"
-                    and getattr(request.app.state, "demo_people", None))
+        return bool(
+            self.settings.demo_sign_in
+            and self.service.settings.environment == "development"
+            and getattr(request.app.state, "demo_people", None)
+        )
 
     async def _demo_sign_in(self, person, target: str) -> Response:
-        claims = {"sub": person.username, "role": person.role, "name": person.name,
-                  **({"squad_id": person.squad_id} if person.squad_id else {})}
+        claims = {
+            "sub": person.username,
+            "role": person.role,
+            "name": person.name,
+            **({"squad_id": person.squad_id} if person.squad_id else {}),
+        }
         try:
             principal, name = principal_from_claims(claims, self.settings, builtin=True)
         except ClaimsRefused as refused:
@@ -312,8 +382,14 @@ class PageSessions:
         session_id = await self.store.open(principal, name, self.page, ProviderTokens())
         response = RedirectResponse(target, status_code=303)
         self._set_cookie(response, session_id)
-        response.set_cookie(demo.DEMO_SSO_COOKIE, demo.cookie_value(self.settings, person.username),
-                            httponly=True, samesite="lax", path="/", secure=self.secure)
+        response.set_cookie(
+            demo.DEMO_SSO_COOKIE,
+            demo.cookie_value(self.settings, person.username),
+            httponly=True,
+            samesite="lax",
+            path="/",
+            secure=self.secure,
+        )
         return response
 
     def _base(self, request: Request) -> str:

@@ -5,6 +5,7 @@ stored, so the table's contents sign nobody in.
 One store serves every staff page of one process: under `make run` the console, the ledger and
 the reports share one session (one person, one session across the pages); under `make up` each
 page's service keeps its own, and a sign-out reaches the others as `StaffSignedOut`."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,15 +16,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, delete, insert, or_, select, update
 
-from common.principal import Principal, Role
 from common.messaging.contracts import StaffSignedIn, StaffSignedOut
+from common.principal import Principal, Role
 
 log = logging.getLogger(__name__)
 
 
 def session_tables(metadata: MetaData) -> tuple[Table, Table]:
     sessions = Table(
-        "web_sessions", metadata,
+        "web_sessions",
+        metadata,
         Column("id_sha256", String(64), primary_key=True),
         Column("subject", String(100), nullable=False, index=True),
         Column("name", String(100), nullable=False),
@@ -31,17 +33,25 @@ def session_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("squad_id", String(64)),
         Column("csrf", String(64), nullable=False),
         Column("id_token", Text),
-        Column("refresh_token", Text, comment="the provider's, to ask it once a minute whether the person may "
-                                              "still be signed in"),
-        Column("provider_sid", String(100), index=True, comment="the provider's session (`sid`): its back-channel "
-                                                                "logout names it"),
+        Column(
+            "refresh_token",
+            Text,
+            comment="the provider's, to ask it once a minute whether the person may still be signed in",
+        ),
+        Column(
+            "provider_sid",
+            String(100),
+            index=True,
+            comment="the provider's session (`sid`): its back-channel logout names it",
+        ),
         Column("checked_at", DateTime(timezone=True), comment="when the provider last said yes"),
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("last_seen_at", DateTime(timezone=True), nullable=False),
         Column("expires_at", DateTime(timezone=True), nullable=False),
     )
     logins = Table(
-        "web_logins", metadata,
+        "web_logins",
+        metadata,
         Column("state", String(64), primary_key=True),
         Column("code_verifier", String(128), nullable=False),
         Column("nonce", String(64), nullable=False),
@@ -66,6 +76,7 @@ class Session:
 @dataclass(frozen=True)
 class ProviderTokens:
     """What the provider gave at sign-in, kept with the session."""
+
     id_token: str | None = None
     refresh_token: str | None = None
     sid: str | None = None
@@ -75,15 +86,26 @@ def digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
-def new_session(principal: Principal, name: str, *, now: datetime, ttl_s: int,
-                tokens: ProviderTokens = ProviderTokens()) -> tuple[str, dict]:
+def new_session(
+    principal: Principal, name: str, *, now: datetime, ttl_s: int, tokens: ProviderTokens = ProviderTokens()
+) -> tuple[str, dict]:
     """A new session id (the cookie's value) and the `web_sessions` row that keeps it."""
     session_id = secrets.token_urlsafe(32)
-    return session_id, dict(
-        id_sha256=digest(session_id), subject=principal.subject, name=name[:100], role=principal.role.value,
-        squad_id=principal.squad_id, csrf=secrets.token_urlsafe(24), id_token=tokens.id_token,
-        refresh_token=tokens.refresh_token, provider_sid=(tokens.sid or None) and tokens.sid[:100],
-        checked_at=now, created_at=now, last_seen_at=now, expires_at=now + timedelta(seconds=ttl_s))
+    return session_id, {
+        "id_sha256": digest(session_id),
+        "subject": principal.subject,
+        "name": name[:100],
+        "role": principal.role.value,
+        "squad_id": principal.squad_id,
+        "csrf": secrets.token_urlsafe(24),
+        "id_token": tokens.id_token,
+        "refresh_token": tokens.refresh_token,
+        "provider_sid": (tokens.sid or None) and tokens.sid[:100],
+        "checked_at": now,
+        "created_at": now,
+        "last_seen_at": now,
+        "expires_at": now + timedelta(seconds=ttl_s),
+    }
 
 
 class SessionStore:
@@ -106,8 +128,16 @@ class SessionStore:
         async with self.service.uow() as uow:
             await uow.session.execute(insert(self.sessions).values(**row))
             await uow.session.execute(delete(self.sessions).where(self.sessions.c.expires_at < now))
-            uow.publish(StaffSignedIn(subject=principal.subject, name=name[:100], role=principal.role.value,
-                                      squad_id=principal.squad_id, page=page, at=now))
+            uow.publish(
+                StaffSignedIn(
+                    subject=principal.subject,
+                    name=name[:100],
+                    role=principal.role.value,
+                    squad_id=principal.squad_id,
+                    page=page,
+                    at=now,
+                )
+            )
             await uow.commit()
         log.info("%s signed in to %s as %s", principal.subject, page, principal.role.value)
         return session_id
@@ -125,16 +155,25 @@ class SessionStore:
             if now - row.last_seen_at > timedelta(seconds=60):  # seen: written at most once a minute
                 await db.execute(update(t).where(t.c.id_sha256 == row.id_sha256).values(last_seen_at=now))
                 await db.commit()
-        return Session(id_sha256=row.id_sha256,
-                       principal=Principal(subject=row.subject, role=Role(row.role), squad_id=row.squad_id),
-                       name=row.name, csrf=row.csrf, id_token=row.id_token, refresh_token=row.refresh_token,
-                       checked_at=row.checked_at, expires_at=row.expires_at)
+        return Session(
+            id_sha256=row.id_sha256,
+            principal=Principal(subject=row.subject, role=Role(row.role), squad_id=row.squad_id),
+            name=row.name,
+            csrf=row.csrf,
+            id_token=row.id_token,
+            refresh_token=row.refresh_token,
+            checked_at=row.checked_at,
+            expires_at=row.expires_at,
+        )
 
     async def checked(self, session: Session, refresh_token: str | None) -> None:
         """The provider said yes again (and may have turned its refresh token over)."""
         async with self.service.session_factory() as db:
-            await db.execute(update(self.sessions).where(self.sessions.c.id_sha256 == session.id_sha256).values(
-                checked_at=self.clock.now(), refresh_token=refresh_token or session.refresh_token))
+            await db.execute(
+                update(self.sessions)
+                .where(self.sessions.c.id_sha256 == session.id_sha256)
+                .values(checked_at=self.clock.now(), refresh_token=refresh_token or session.refresh_token)
+            )
             await db.commit()
 
     async def drop(self, session: Session) -> None:
@@ -147,14 +186,17 @@ class SessionStore:
         services' pages to end theirs (StaffSignedOut)."""
         async with self.service.uow() as uow:
             ended = await end_sessions(uow.session, self.sessions, subject, sid)
-            uow.publish(StaffSignedOut(subject=subject or "", provider_session_id=sid, reason=reason, at=self.clock.now()))
+            uow.publish(
+                StaffSignedOut(subject=subject or "", provider_session_id=sid, reason=reason, at=self.clock.now())
+            )
             await uow.commit()
         log.info("sign-out (%s): %d sessions of %s ended here", reason, ended, subject or f"provider session {sid}")
         return ended
 
 
-async def end_sessions(db, sessions: Table, subject: str | None, sid: str | None,
-                       opened_before: datetime | None = None) -> int:
+async def end_sessions(
+    db, sessions: Table, subject: str | None, sid: str | None, opened_before: datetime | None = None
+) -> int:
     """Delete the sessions of a person and/or of one provider session (`opened_before`: only those
     opened by then); how many."""
     match = [sessions.c.subject == subject] if subject else []

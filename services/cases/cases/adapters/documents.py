@@ -3,6 +3,7 @@
 The Chinese text uses ReportLab's built-in STSong-Light CID font (no font file to ship; every
 PDF reader in China has it). `invariant=1` makes the same decision render to the same bytes, so
 the SHA-256 in the case trail can be checked against a download at any time."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,11 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reportlab.lib.pagesizes import A4
-
-from common.printing import FONT, chinese_date, yuan
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
+from common.printing import FONT, chinese_date, yuan
 
 
 @dataclass(frozen=True)

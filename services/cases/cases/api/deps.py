@@ -2,6 +2,7 @@
 of a step, and reading a step's photos. Who may call a route is common.audiences (which role takes
 which step is cases.domain.lifecycle.WHO); refusals are common.refusals, answered by the one
 handler of create_app."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from cases.tables import Case
 
 
-def get_service(request: Request) -> "CasesService":
+def get_service(request: Request) -> CasesService:
     return request.app.state.services["cases"]
 
 
@@ -29,7 +30,7 @@ MAX_STEP_PHOTOS = 9
 """Photos of one kind in one step: before, after, of a seizure."""
 
 
-async def load_visible(service: "CasesService", case_id: str, principal: Principal) -> "Case":
+async def load_visible(service: CasesService, case_id: str, principal: Principal) -> Case:
     """The case, if this caller may see it (a squad only its own); else NotFound."""
     async with service.session_factory() as session:
         case = await queries.case(session, case_id)

@@ -1,5 +1,6 @@
 """The enforcement track over HTTP (行政处罚: 警告, 告知, 决定 with its PDF, 缴款, 复议, 诉讼, 非诉执行), the
 case's documents, and seizures (暂扣) with their inventory and photos."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,8 +20,10 @@ router = APIRouter(tags=["cases 案卷"])
 
 
 class TrackPublic(BaseModel):
-    stage: str = Field(description="警告 warned, 已告知 noticed, 已决定 decided, 复议/诉讼中 under_review, "
-                                   "已申请强制执行 court_applied, 已裁定 court_ruled, 已缴纳 paid, 已执行 enforced, ...")
+    stage: str = Field(
+        description="警告 warned, 已告知 noticed, 已决定 decided, 复议/诉讼中 under_review, "
+        "已申请强制执行 court_applied, 已裁定 court_ruled, 已缴纳 paid, 已执行 enforced, ..."
+    )
     party: str | None
     merchant_id: str | None
     legal_basis: str | None
@@ -51,8 +54,12 @@ class EnforcementRequest(BaseModel):
     reason: str | None = Field(None, max_length=500)
 
 
-REQUIRED = {enf.Step.warn: ("party",), enf.Step.notify: ("party", "legal_basis", "amount_fen"),
-            enf.Step.decide: ("decision_number",), enf.Step.pay: ("amount_fen",)}
+REQUIRED = {
+    enf.Step.warn: ("party",),
+    enf.Step.notify: ("party", "legal_basis", "amount_fen"),
+    enf.Step.decide: ("decision_number",),
+    enf.Step.pay: ("amount_fen",),
+}
 
 
 async def _track_public(service, case_id: str) -> TrackPublic:
@@ -63,43 +70,73 @@ async def _track_public(service, case_id: str) -> TrackPublic:
     return TrackPublic(
         **{k: getattr(track, k) for k in TrackPublic.model_fields if hasattr(track, k)},
         court_eligible=enf.court_eligible(track, service.clock.now()),
-        documents=[{"id": d.id, "kind": d.kind, "sha256": d.sha256, "created_at": d.created_at,
-                    "url": f"/v1/cases/{case_id}/documents/{d.id}"} for d in docs],
-        seizures=[s.model_dump(mode="json") for s in seizures])
+        documents=[
+            {
+                "id": d.id,
+                "kind": d.kind,
+                "sha256": d.sha256,
+                "created_at": d.created_at,
+                "url": f"/v1/cases/{case_id}/documents/{d.id}",
+            }
+            for d in docs
+        ],
+        seizures=[s.model_dump(mode="json") for s in seizures],
+    )
 
 
-@router.get("/v1/cases/{case_id}/enforcement", response_model=TrackPublic, summary="行政处罚: the track and its deadlines")
+@router.get(
+    "/v1/cases/{case_id}/enforcement", response_model=TrackPublic, summary="行政处罚: the track and its deadlines"
+)
 async def get_enforcement(case_id: str, principal: CaseReader, service: ServiceDep):
     await load_visible(service, case_id, principal)
     return await _track_public(service, case_id)
 
 
-@router.post("/v1/cases/{case_id}/enforcement/{step}", response_model=TrackPublic,
-             summary="a step of the track: warn, notify, decide (renders the PDF), pay, reconsider, sue, "
-                     "review_upheld, review_revoked, apply_to_court, court_grants, court_refuses, enforce")
-async def enforcement(case_id: str, step: enf.Step, body: EnforcementRequest, principal: CaseWorker,
-                      service: ServiceDep):
+@router.post(
+    "/v1/cases/{case_id}/enforcement/{step}",
+    response_model=TrackPublic,
+    summary="a step of the track: warn, notify, decide (renders the PDF), pay, reconsider, sue, "
+    "review_upheld, review_revoked, apply_to_court, court_grants, court_refuses, enforce",
+)
+async def enforcement(
+    case_id: str, step: enf.Step, body: EnforcementRequest, principal: CaseWorker, service: ServiceDep
+):
     await load_visible(service, case_id, principal)
     missing = [f for f in REQUIRED.get(step, ()) if getattr(body, f) is None]
     if missing:
         raise Unprocessable(f"{step.value} needs {', '.join(missing)}")
     async with service.uow() as uow:
-        await enforcement_step(uow, case_id, step, actor_of(principal), bureau=service.settings.bureau_name,
-                               **body.model_dump(exclude_none=True))
+        await enforcement_step(
+            uow,
+            case_id,
+            step,
+            actor_of(principal),
+            bureau=service.settings.bureau_name,
+            **body.model_dump(exclude_none=True),
+        )
     return await _track_public(service, case_id)
 
 
-@router.get("/v1/cases/{case_id}/documents/{document_id}", response_class=Response,
-            summary="a document of the case (行政处罚决定书 PDF); its SHA-256 is in the trail",
-            responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/v1/cases/{case_id}/documents/{document_id}",
+    response_class=Response,
+    summary="a document of the case (行政处罚决定书 PDF); its SHA-256 is in the trail",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
 async def document(case_id: str, document_id: str, principal: CaseReader, service: ServiceDep):
     await load_visible(service, case_id, principal)
     async with service.session_factory() as session:
         doc = await queries.document(session, case_id, document_id)
     if doc is None:
         raise NotFound(f"no document {document_id} in case {case_id}")
-    return Response(doc.data, media_type=doc.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{doc.kind}-{document_id}.pdf"', "X-Content-SHA256": doc.sha256})
+    return Response(
+        doc.data,
+        media_type=doc.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{doc.kind}-{document_id}.pdf"',
+            "X-Content-SHA256": doc.sha256,
+        },
+    )
 
 
 class InventoryItem(BaseModel):
@@ -117,17 +154,37 @@ class ReleaseRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-SEIZE_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": SeizeRequest.model_json_schema()},
-    "multipart/form-data": {"schema": {"type": "object", "required": ["inventory"], "properties": {
-        "inventory": {"type": "string", "description": "the JSON of the application/json body"},
-        "photos": {"type": "array", "items": {"type": "string", "format": "binary"},
-                   "description": "暂扣物品照片 (JPEG, PNG or HEIC, 10 MB each, at most 9)"}}}}}}}
+SEIZE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": SeizeRequest.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["inventory"],
+                    "properties": {
+                        "inventory": {"type": "string", "description": "the JSON of the application/json body"},
+                        "photos": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "暂扣物品照片 (JPEG, PNG or HEIC, 10 MB each, at most 9)",
+                        },
+                    },
+                }
+            },
+        },
+    }
+}
 
 
-@router.post("/v1/cases/{case_id}/seizures", status_code=201, openapi_extra=SEIZE_BODY,
-             summary="暂扣 tools or vehicles, with an inventory (JSON), or with it and photos of what was taken "
-                     "(multipart: `inventory`, the same JSON, and `photos`)")
+@router.post(
+    "/v1/cases/{case_id}/seizures",
+    status_code=201,
+    openapi_extra=SEIZE_BODY,
+    summary="暂扣 tools or vehicles, with an inventory (JSON), or with it and photos of what was taken "
+    "(multipart: `inventory`, the same JSON, and `photos`)",
+)
 async def seize_items(case_id: str, request: Request, principal: CaseWorker, service: ServiceDep) -> dict:
     await load_visible(service, case_id, principal)
     taken = []
@@ -148,17 +205,17 @@ async def seize_items(case_id: str, request: Request, principal: CaseWorker, ser
         raise Unprocessable.field(["inventory", *map(str, first["loc"])], first["msg"]) from exc
     await store_photos(service.store, case_id, taken)
     async with service.uow() as uow:
-        seizure = await seize(uow, case_id, actor_of(principal), [i.model_dump() for i in body.items], body.place,
-                              taken)
+        seizure = await seize(
+            uow, case_id, actor_of(principal), [i.model_dump() for i in body.items], body.place, taken
+        )
     return seizure.model_dump(mode="json")
 
 
 @router.post("/v1/cases/{case_id}/seizures/{seizure_id}/release", summary="解除暂扣 (返还)")
-async def release_items(case_id: str, seizure_id: str, body: ReleaseRequest, principal: CaseWorker,
-                        service: ServiceDep) -> dict:
+async def release_items(
+    case_id: str, seizure_id: str, body: ReleaseRequest, principal: CaseWorker, service: ServiceDep
+) -> dict:
     await load_visible(service, case_id, principal)
     async with service.uow() as uow:
         seizure = await release(uow, case_id, seizure_id, actor_of(principal), body.reason)
     return seizure.model_dump(mode="json")
-
-

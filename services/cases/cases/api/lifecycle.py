@@ -1,6 +1,7 @@
 """Cases' closed loop over HTTP: `/v1/cases` (a squad sees its own), 核实 verify, 立案 file, 处置
 handle with photos, 核查 check, 评价, merge, split, notes, evidence photos, and a supervisor's review
 of a rating. Which role takes which step is cases.domain.lifecycle.WHO."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,8 +13,17 @@ from pydantic import BaseModel, Field
 from cases import queries
 from cases.api.deps import ServiceDep, actor_of, load_visible, read_photos, refuse_too_many
 from cases.domain.lifecycle import Action
-from cases.handlers.lifecycle import (HandleCase, SplitPart, TakeStep, add_note, handle_case, merge_case,
-                                      review_rating, split_case, take_step)
+from cases.handlers.lifecycle import (
+    HandleCase,
+    SplitPart,
+    TakeStep,
+    add_note,
+    handle_case,
+    merge_case,
+    review_rating,
+    split_case,
+    take_step,
+)
 from cases.handlers.steps import store_photos
 from common.access import sees_evidence
 from common.audiences import CaseReader, CaseWorker
@@ -60,33 +70,63 @@ class CasePublic(BaseModel):
     merged_into: str | None = Field(description="the case this duplicate was merged into")
     rating: str | None = Field(description="the citizen's rating: satisfied, basically_satisfied, dissatisfied")
     time_limit_hours: float | None = Field(None, description="处置时限 of the 服务目录 version it was filed under")
-    review_pending: bool = Field(False, description="a citizen was dissatisfied again after the one reopening a "
-                                 "rating may cause: a supervisor reviews it (POST /v1/cases/{id}/review)")
+    review_pending: bool = Field(
+        False,
+        description="a citizen was dissatisfied again after the one reopening a "
+        "rating may cause: a supervisor reviews it (POST /v1/cases/{id}/review)",
+    )
 
     @classmethod
-    def of(cls, c: "Case") -> "CasePublic":
-        return cls(id=c.id, case_number=c.case_number, incident_id=c.incident_id, status=c.status,
-                   channel=c.channel, category=c.category_code, urgency=c.urgency,
-                   location=Location(lon=c.lon, lat=c.lat), flags=list(c.flags),
-                   squad=SquadRef(id=c.squad_id, name=c.squad_name or "") if c.squad_id else None,
-                   grid_id=c.grid_id, outcome=c.outcome, merchant_id=c.merchant_id,
-                   dog_licence_id=c.dog_licence_id, opened_at=c.opened_at,
-                   dispatched_at=c.dispatched_at, deadline_at=c.deadline_at, closed_at=c.closed_at,
-                   handled_by=c.handled_by, rework_rounds=c.rework_rounds, parent_case_id=c.parent_case_id,
-                   merged_into=c.merged_into, rating=c.rating, time_limit_hours=c.time_limit_hours,
-                   review_pending=c.review_requested_at is not None)
+    def of(cls, c: Case) -> CasePublic:
+        return cls(
+            id=c.id,
+            case_number=c.case_number,
+            incident_id=c.incident_id,
+            status=c.status,
+            channel=c.channel,
+            category=c.category_code,
+            urgency=c.urgency,
+            location=Location(lon=c.lon, lat=c.lat),
+            flags=list(c.flags),
+            squad=SquadRef(id=c.squad_id, name=c.squad_name or "") if c.squad_id else None,
+            grid_id=c.grid_id,
+            outcome=c.outcome,
+            merchant_id=c.merchant_id,
+            dog_licence_id=c.dog_licence_id,
+            opened_at=c.opened_at,
+            dispatched_at=c.dispatched_at,
+            deadline_at=c.deadline_at,
+            closed_at=c.closed_at,
+            handled_by=c.handled_by,
+            rework_rounds=c.rework_rounds,
+            parent_case_id=c.parent_case_id,
+            merged_into=c.merged_into,
+            rating=c.rating,
+            time_limit_hours=c.time_limit_hours,
+            review_pending=c.review_requested_at is not None,
+        )
 
 
 @router.get("/v1/cases", response_model=list[CasePublic], summary="案卷, newest first; a squad sees its own")
-async def list_cases(principal: CaseReader, service: ServiceDep,
-                     status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
-                     review: Annotated[Literal["pending"] | None, Query(
-                         description="pending: the cases waiting for a supervisor's review of a rating")] = None,
-                     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                     offset: Annotated[int, Query(ge=0)] = 0):
+async def list_cases(
+    principal: CaseReader,
+    service: ServiceDep,
+    status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+    review: Annotated[
+        Literal["pending"] | None, Query(description="pending: the cases waiting for a supervisor's review of a rating")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
     async with service.session_factory() as session:
-        rows = await queries.cases(session, status=status_ or None, review_pending=review == "pending",
-                                   squad_scope=principal.squad_scope, limit=limit, offset=offset)
+        rows = await queries.cases(
+            session,
+            status=status_ or None,
+            review_pending=review == "pending",
+            squad_scope=principal.squad_scope,
+            limit=limit,
+            offset=offset,
+        )
     return [CasePublic.of(c) for c in rows]
 
 
@@ -95,12 +135,15 @@ async def get_case(case_id: str, principal: CaseReader, service: ServiceDep):
     return CasePublic.of(await load_visible(service, case_id, principal))
 
 
-async def _step(service, principal: Principal, case_id: str, action: Action, reason: str | None = None,
-                details: dict | None = None) -> CasePublic:
+async def _step(
+    service, principal: Principal, case_id: str, action: Action, reason: str | None = None, details: dict | None = None
+) -> CasePublic:
     await load_visible(service, case_id, principal)
     async with service.uow() as uow:
-        case = await take_step(uow, TakeStep(case_id=case_id, action=action, actor=actor_of(principal),
-                                             reason=reason, details=details or {}))
+        case = await take_step(
+            uow,
+            TakeStep(case_id=case_id, action=action, actor=actor_of(principal), reason=reason, details=details or {}),
+        )
     return CasePublic.of(case)
 
 
@@ -149,44 +192,65 @@ class NoteRequest(BaseModel):
 
 @router.post("/v1/cases/{case_id}/verify", response_model=CasePublic, summary="核实: a field monitor on site")
 async def verify_case(case_id: str, body: VerifyRequest, principal: CaseWorker, service: ServiceDep):
-    return await _step(service, principal, case_id, Action.verify,
-                       details={"confirmed": body.confirmed, "note": body.note})
+    return await _step(
+        service, principal, case_id, Action.verify, details={"confirmed": body.confirmed, "note": body.note}
+    )
 
 
-@router.post("/v1/cases/{case_id}/check", response_model=CasePublic,
-             summary="核查: close the case, or send it back for rework (返工); not by its handler (监管分离)")
+@router.post(
+    "/v1/cases/{case_id}/check",
+    response_model=CasePublic,
+    summary="核查: close the case, or send it back for rework (返工); not by its handler (监管分离)",
+)
 async def check_case(case_id: str, body: CheckRequest, principal: CaseWorker, service: ServiceDep):
-    return await _step(service, principal, case_id, Action.check if body.passed else Action.rework,
-                       reason=body.reason)
+    return await _step(service, principal, case_id, Action.check if body.passed else Action.rework, reason=body.reason)
 
 
 @router.post("/v1/cases/{case_id}/evaluate", response_model=CasePublic, summary="评价: the citizen's rating")
 async def evaluate_case(case_id: str, body: EvaluateRequest, principal: CaseWorker, service: ServiceDep):
-    return await _step(service, principal, case_id, Action.evaluate,
-                       details={"rating": body.rating, "comment": body.comment})
+    return await _step(
+        service, principal, case_id, Action.evaluate, details={"rating": body.rating, "comment": body.comment}
+    )
 
 
-@router.post("/v1/cases/{case_id}/handle", response_model=CasePublic,
-             summary="处置反馈: the squad's result with before and after photos (multipart)")
-async def handle(case_id: str, principal: CaseWorker,
-                 outcome: Annotated[CaseOutcome, Form(description="resolved, violation, no_violation")],
-                 service: ServiceDep,
-                 note: Annotated[str | None, Form(max_length=DESCRIPTION_MAX)] = None,
-                 merchant_id: Annotated[str | None, Form(max_length=36)] = None,
-                 dog_licence_id: Annotated[str | None, Form(max_length=36, description="the dog licence a 犬只扰民 "
-                                                            "case is about")] = None,
-                 before: Annotated[list[UploadFile] | None, File(description="处置前照片")] = None,
-                 after: Annotated[list[UploadFile] | None, File(description="处置后照片")] = None):
+@router.post(
+    "/v1/cases/{case_id}/handle",
+    response_model=CasePublic,
+    summary="处置反馈: the squad's result with before and after photos (multipart)",
+)
+async def handle(
+    case_id: str,
+    principal: CaseWorker,
+    outcome: Annotated[CaseOutcome, Form(description="resolved, violation, no_violation")],
+    service: ServiceDep,
+    note: Annotated[str | None, Form(max_length=DESCRIPTION_MAX)] = None,
+    merchant_id: Annotated[str | None, Form(max_length=36)] = None,
+    dog_licence_id: Annotated[
+        str | None, Form(max_length=36, description="the dog licence a 犬只扰民 case is about")
+    ] = None,
+    before: Annotated[list[UploadFile] | None, File(description="处置前照片")] = None,
+    after: Annotated[list[UploadFile] | None, File(description="处置后照片")] = None,
+):
     await load_visible(service, case_id, principal)
     refuse_too_many(before, "before")  # both counts, before any file is read
     refuse_too_many(after, "after")
     before_photos, after_photos = await read_photos(before, "before"), await read_photos(after, "after")
     await store_photos(service.store, case_id, before_photos + after_photos)
     async with service.uow() as uow:
-        case = await handle_case(uow, HandleCase(case_id=case_id, actor=actor_of(principal), outcome=outcome,
-                                                 note=note, merchant_id=merchant_id, before=before_photos,
-                                                 after=after_photos, dog_licence_id=dog_licence_id,
-                                                 dog_categories=service.settings.dog_categories))
+        case = await handle_case(
+            uow,
+            HandleCase(
+                case_id=case_id,
+                actor=actor_of(principal),
+                outcome=outcome,
+                note=note,
+                merchant_id=merchant_id,
+                before=before_photos,
+                after=after_photos,
+                dog_licence_id=dog_licence_id,
+                dog_categories=service.settings.dog_categories,
+            ),
+        )
     return CasePublic.of(case)
 
 
@@ -198,14 +262,19 @@ async def merge(case_id: str, body: MergeRequest, principal: CaseWorker, service
     return CasePublic.of(case)
 
 
-@router.post("/v1/cases/{case_id}/split", response_model=list[CasePublic], status_code=201,
-             summary="拆分: one report that is several problems becomes several filed cases")
+@router.post(
+    "/v1/cases/{case_id}/split",
+    response_model=list[CasePublic],
+    status_code=201,
+    summary="拆分: one report that is several problems becomes several filed cases",
+)
 async def split(case_id: str, body: SplitRequest, principal: CaseWorker, service: ServiceDep):
     await load_visible(service, case_id, principal)
     parts = [SplitPart(category_code=p.category, description=p.description, location=p.location) for p in body.parts]
     async with service.uow() as uow:
-        children = await split_case(uow, case_id, parts, actor_of(principal), body.reason,
-                                    district_code=service.settings.district_code)
+        children = await split_case(
+            uow, case_id, parts, actor_of(principal), body.reason, district_code=service.settings.district_code
+        )
     return [CasePublic.of(c) for c in children]
 
 
@@ -216,8 +285,12 @@ async def note(case_id: str, body: NoteRequest, principal: CaseWorker, service: 
         await add_note(uow, case_id, actor_of(principal), body.text, body.public)
 
 
-@router.get("/v1/cases/{case_id}/photos/{sha256}", summary="an evidence photo, as it was taken",
-            response_class=Response, responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/heic": {}}}})
+@router.get(
+    "/v1/cases/{case_id}/photos/{sha256}",
+    summary="an evidence photo, as it was taken",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/heic": {}}}},
+)
 async def photo(case_id: str, sha256: str, principal: CaseReader, service: ServiceDep):
     case = await load_visible(service, case_id, principal)
     if not sees_evidence(principal, squad_id=case.squad_id):
@@ -226,8 +299,11 @@ async def photo(case_id: str, sha256: str, principal: CaseReader, service: Servi
         row = await queries.case_photo(session, case_id, sha256)
     if row is None:
         raise NotFound(f"no photo {sha256} in case {case_id}")
-    return Response(await service.store.get(row.object_key), media_type=row.content_type,
-                    headers={"Cache-Control": "private, max-age=86400"})
+    return Response(
+        await service.store.get(row.object_key),
+        media_type=row.content_type,
+        headers={"Cache-Control": "private, max-age=86400"},
+    )
 
 
 class ReviewRequest(BaseModel):
@@ -235,8 +311,11 @@ class ReviewRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-@router.post("/v1/cases/{case_id}/review", response_model=CasePublic,
-             summary="督查复核: a supervisor decides on a case rated 不满意 again after its one reopening")
+@router.post(
+    "/v1/cases/{case_id}/review",
+    response_model=CasePublic,
+    summary="督查复核: a supervisor decides on a case rated 不满意 again after its one reopening",
+)
 async def review(case_id: str, body: ReviewRequest, principal: CaseWorker, service: ServiceDep):
     await load_visible(service, case_id, principal)
     async with service.uow() as uow:
@@ -247,8 +326,12 @@ async def review(case_id: str, body: ReviewRequest, principal: CaseWorker, servi
 SimpleAction = Literal["file", "reject", "suspend", "resume", "cancel", "reopen"]
 
 
-@steps_router.post("/v1/cases/{case_id}/{action}", response_model=CasePublic,
-             summary="立案 file, 不予立案 reject, 挂起 suspend, 恢复 resume, 撤销 cancel, 重新办理 reopen")
-async def simple_step(case_id: str, action: SimpleAction, body: StepRequest, principal: CaseWorker,
-                      service: ServiceDep):
+@steps_router.post(
+    "/v1/cases/{case_id}/{action}",
+    response_model=CasePublic,
+    summary="立案 file, 不予立案 reject, 挂起 suspend, 恢复 resume, 撤销 cancel, 重新办理 reopen",
+)
+async def simple_step(
+    case_id: str, action: SimpleAction, body: StepRequest, principal: CaseWorker, service: ServiceDep
+):
     return await _step(service, principal, case_id, Action(action), reason=body.reason)

@@ -1,5 +1,6 @@
 """The case's trail over HTTP (痕迹化): every entry with who took it, and the check of its hash chain
 that names the first entry that no longer fits."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -41,7 +42,7 @@ class TrailVerdict(BaseModel):
     reason: str | None
 
 
-async def _trail(service, case_id: str) -> list["CaseTrailEntry"]:
+async def _trail(service, case_id: str) -> list[CaseTrailEntry]:
     async with service.session_factory() as session:
         return await queries.trail(session, case_id)
 
@@ -52,15 +53,18 @@ async def trail(case_id: str, principal: CaseReader, service: ServiceDep):
     entries = await _trail(service, case_id)
     async with service.session_factory() as session:
         names = await queries.person_names(session, {e.actor for e in entries})
-    return [TrailEntryPublic.model_validate(e, from_attributes=True).model_copy(update={"actor_name": names.get(e.actor)})
-            for e in entries]
+    return [
+        TrailEntryPublic.model_validate(e, from_attributes=True).model_copy(update={"actor_name": names.get(e.actor)})
+        for e in entries
+    ]
 
 
-@router.get("/v1/cases/{case_id}/trail/verify", response_model=TrailVerdict,
-            summary="check the case's hash chain; name the first entry that breaks it")
+@router.get(
+    "/v1/cases/{case_id}/trail/verify",
+    response_model=TrailVerdict,
+    summary="check the case's hash chain; name the first entry that breaks it",
+)
 async def verify_trail(case_id: str, principal: CaseReader, service: ServiceDep):
     await load_visible(service, case_id, principal)
     rows = await _trail(service, case_id)
     return TrailVerdict(**asdict(verify([r.to_entry() for r in rows])))
-
-

@@ -12,6 +12,7 @@ within 5 days of the notice (行政处罚法 art. 64); payment within 15 days of
 reconsideration within 60 days (行政复议法 art. 20); lawsuit within 6 months (行政诉讼法
 art. 46); the court application within 3 months after those periods end (行政强制法 art. 53).
 All dates are computed here, from a clock the caller passes in."""
+
 from __future__ import annotations
 
 import calendar
@@ -105,6 +106,7 @@ def add_months(at: datetime, months: int) -> datetime:
 @dataclass(frozen=True)
 class Track:
     """The state of one case's enforcement track."""
+
     stage: Stage = Stage.none
     party: str | None = None
     merchant_id: str | None = None
@@ -129,36 +131,55 @@ class Track:
 def take(track: Track, step: Step, now: datetime, **given) -> Track:
     """Apply one step at `now`; returns the new track or raises StepRefused naming why."""
     if track.stage not in FROM[step]:
-        raise StepRefused(f"cannot {step.value} when the enforcement track is {track.stage.value}; "
-                          f"allowed from {sorted(s.value for s in FROM[step])}")
+        raise StepRefused(
+            f"cannot {step.value} when the enforcement track is {track.stage.value}; "
+            f"allowed from {sorted(s.value for s in FROM[step])}"
+        )
     match step:
         case Step.warn:
             return replace(track, stage=Stage.warned, party=given["party"], merchant_id=given.get("merchant_id"))
         case Step.notify:
-            return replace(track, stage=Stage.noticed, party=given["party"], merchant_id=given.get("merchant_id"),
-                           legal_basis=given["legal_basis"], amount_fen=given["amount_fen"], noticed_at=now,
-                           hearing_request_until=now + timedelta(days=HEARING_REQUEST_DAYS))
+            return replace(
+                track,
+                stage=Stage.noticed,
+                party=given["party"],
+                merchant_id=given.get("merchant_id"),
+                legal_basis=given["legal_basis"],
+                amount_fen=given["amount_fen"],
+                noticed_at=now,
+                hearing_request_until=now + timedelta(days=HEARING_REQUEST_DAYS),
+            )
         case Step.decide:
             if now < track.hearing_request_until and not given.get("party_waived"):
-                raise StepRefused(f"the party may ask for a hearing until {track.hearing_request_until.isoformat()}; "
-                                  "decide after that, or record that the party waived the right")
+                raise StepRefused(
+                    f"the party may ask for a hearing until {track.hearing_request_until.isoformat()}; "
+                    "decide after that, or record that the party waived the right"
+                )
             served = given.get("served_at") or now
             lawsuit_until = add_months(served, LAWSUIT_MONTHS)
-            return replace(track, stage=Stage.decided, decision_number=given["decision_number"],
-                           legal_basis=given.get("legal_basis") or track.legal_basis,
-                           amount_fen=given.get("amount_fen") or track.amount_fen, served_at=served,
-                           payment_due=served + timedelta(days=PAYMENT_DAYS),
-                           reconsideration_until=served + timedelta(days=RECONSIDERATION_DAYS),
-                           lawsuit_until=lawsuit_until,
-                           court_application_until=add_months(lawsuit_until, COURT_APPLICATION_MONTHS))
+            return replace(
+                track,
+                stage=Stage.decided,
+                decision_number=given["decision_number"],
+                legal_basis=given.get("legal_basis") or track.legal_basis,
+                amount_fen=given.get("amount_fen") or track.amount_fen,
+                served_at=served,
+                payment_due=served + timedelta(days=PAYMENT_DAYS),
+                reconsideration_until=served + timedelta(days=RECONSIDERATION_DAYS),
+                lawsuit_until=lawsuit_until,
+                court_application_until=add_months(lawsuit_until, COURT_APPLICATION_MONTHS),
+            )
         case Step.pay:
             amount = given["amount_fen"]
             if amount != track.amount_fen:
                 raise StepRefused(f"the fine is {track.amount_fen} fen; {amount} fen was given")
             return replace(track, stage=Stage.paid, collected_fen=amount, closed_at=now)
         case Step.reconsider | Step.sue:
-            kind, until = (("reconsideration", track.reconsideration_until) if step == Step.reconsider
-                           else ("lawsuit", track.lawsuit_until))
+            kind, until = (
+                ("reconsideration", track.reconsideration_until)
+                if step == Step.reconsider
+                else ("lawsuit", track.lawsuit_until)
+            )
             if now > until:
                 raise StepRefused(f"the period for {kind} ended {until.isoformat()}")
             return replace(track, stage=Stage.under_review, review_kind=kind)
@@ -170,23 +191,30 @@ def take(track: Track, step: Step, now: datetime, **given) -> Track:
             if track.review_kind == "lawsuit":
                 raise StepRefused("the party sued: the court's judgment is enforced, not by a 非诉 application")
             if now <= track.lawsuit_until:
-                raise StepRefused(f"the party may still pay, ask for reconsideration or sue until "
-                                  f"{track.lawsuit_until.isoformat()}; apply to the court after that")
+                raise StepRefused(
+                    f"the party may still pay, ask for reconsideration or sue until "
+                    f"{track.lawsuit_until.isoformat()}; apply to the court after that"
+                )
             if now > track.court_application_until:
-                raise StepRefused(f"the window for applying to the court ended "
-                                  f"{track.court_application_until.isoformat()}")
+                raise StepRefused(
+                    f"the window for applying to the court ended {track.court_application_until.isoformat()}"
+                )
             return replace(track, stage=Stage.court_applied, court_applied_at=now)
         case Step.court_grants:
             return replace(track, stage=Stage.court_ruled, court_ruled_at=now)
         case Step.court_refuses:
             return replace(track, stage=Stage.court_refused, court_ruled_at=now, closed_at=now)
         case Step.enforce:
-            return replace(track, stage=Stage.enforced, collected_fen=given.get("amount_fen") or track.amount_fen,
-                           closed_at=now)
+            return replace(
+                track, stage=Stage.enforced, collected_fen=given.get("amount_fen") or track.amount_fen, closed_at=now
+            )
     raise AssertionError(step)  # pragma: no cover - every Step is matched above
 
 
 def court_eligible(track: Track, now: datetime) -> bool:
     """非诉强制执行 may be applied for now: decided, unpaid, no review used, periods over, window open."""
-    return (track.stage == Stage.decided and track.review_kind != "lawsuit"
-            and track.lawsuit_until < now <= track.court_application_until)
+    return (
+        track.stage == Stage.decided
+        and track.review_kind != "lawsuit"
+        and track.lawsuit_until < now <= track.court_application_until
+    )

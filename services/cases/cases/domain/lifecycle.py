@@ -11,6 +11,7 @@ reopen 重新办理 (after a dissatisfied rating or by a supervisor), split 拆�
 
 Every rule about which action may move a case from which state to which, and who may take it,
 is in the two tables below; the service layer asks `plan()` and nothing else."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ from enum import StrEnum
 from common.principal import Role
 from common.refusals import Conflict, Refused, Unprocessable
 from common.vocabulary import CaseAction, CaseStatus
-
 
 S = CaseStatus
 """The statuses themselves are shared words (common.vocabulary): intake, dispatch and reporting
@@ -74,8 +74,9 @@ WHO: dict[Action, frozenset[Role | str]] = {
     Action.split: frozenset({Role.dispatcher}),
 }
 
-NEEDS_REASON = frozenset({Action.reject, Action.rework, Action.reopen, Action.suspend, Action.cancel,
-                          Action.merge, Action.split})
+NEEDS_REASON = frozenset(
+    {Action.reject, Action.rework, Action.reopen, Action.suspend, Action.cancel, Action.merge, Action.split}
+)
 
 
 class TransitionNotAllowed(Conflict):
@@ -94,6 +95,7 @@ class NotYourStep(Refused):
 @dataclass(frozen=True)
 class Actor:
     """Who takes a step: a person with a role (and squad), or SYSTEM for another service."""
+
     subject: str
     role: Role | str
     squad_id: str | None = None
@@ -111,6 +113,7 @@ def next_status(current: str, action: Action, *, suspended_from: str | None = No
 @dataclass(frozen=True)
 class CaseFacts:
     """What the rules need to know about a case, beyond its state."""
+
     status: str
     squad_id: str | None
     handled_by: str | None = None
@@ -123,8 +126,9 @@ def plan(case: CaseFacts, action: Action, actor: Actor, reason: str | None = Non
     if actor.role != Role.admin and actor.role not in WHO[action]:
         allowed = sorted(str(r) for r in WHO[action])
         raise NotYourStep(f"{action.value} is taken by {allowed}, not {actor.role}")
-    if actor.role in (Role.squad_officer, Role.squad_leader) and (actor.squad_id is None
-                                                                  or actor.squad_id != case.squad_id):
+    if actor.role in (Role.squad_officer, Role.squad_leader) and (
+        actor.squad_id is None or actor.squad_id != case.squad_id
+    ):
         raise NotYourStep(f"{action.value}: the case is not with squad {actor.squad_id}")
     if action in NEEDS_REASON and not (reason and reason.strip()):
         raise Unprocessable.field("reason", f"{action.value} needs a reason")
@@ -159,8 +163,9 @@ class RatingEffect:
     follow_up: RatingFollowUp
 
 
-def rating_effect(*, opening_report: bool, status: str, rating: str, reopen_on_dissatisfied: bool,
-                  reopened_by_rating: int) -> RatingEffect:
+def rating_effect(
+    *, opening_report: bool, status: str, rating: str, reopen_on_dissatisfied: bool, reopened_by_rating: int
+) -> RatingEffect:
     """What a citizen's rating does (rule of ours, after a stranger could reopen any case by
     joining it). Only the rating of the report that opened the case evaluates it, counts in
     满意率 and may reopen it; a joined report's rating is kept in the trail. A case is reopened

@@ -1,6 +1,7 @@
 """痕迹化: the case's history as a hash chain. Each entry holds the hash of the entry before it,
 so changing, removing or reordering any stored entry breaks every hash after it, and
 `verify` names the first entry that no longer fits. Pure functions: no framework here."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +28,18 @@ class TrailEntry:
 
 
 def entry_hash(e: TrailEntry) -> str:
-    body = {"case_id": e.case_id, "seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-            "from": e.from_status, "to": e.to_status, "reason": e.reason, "data": e.data, "prev": e.prev_hash}
+    body = {
+        "case_id": e.case_id,
+        "seq": e.seq,
+        "at": e.at.isoformat(),
+        "actor": e.actor,
+        "action": e.action,
+        "from": e.from_status,
+        "to": e.to_status,
+        "reason": e.reason,
+        "data": e.data,
+        "prev": e.prev_hash,
+    }
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

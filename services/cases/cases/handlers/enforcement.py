@@ -2,6 +2,7 @@
 and seizures (暂扣 with its 清单, released with a reason), each in one transaction with its trail
 entry, its event and, for a decision, its document. Who may take them, and when, is the domain's
 (cases.domain.enforcement)."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,13 +22,16 @@ from common.refusals import NotFound, Unprocessable
 from common.uow import UnitOfWork
 
 TRACK = TypeAdapter(enf.Track)
+
+
 async def load_track(session, case_id: str) -> enf.Track:
     row = await session.get(EnforcementTrack, case_id)
     return TRACK.validate_python(row.state) if row else enf.Track()
 
 
-async def enforcement_step(uow: UnitOfWork, case_id: str, step: enf.Step, actor: Actor, *, bureau: str,
-                           **given) -> tuple[enf.Track, CaseDocument | None]:
+async def enforcement_step(
+    uow: UnitOfWork, case_id: str, step: enf.Step, actor: Actor, *, bureau: str, **given
+) -> tuple[enf.Track, CaseDocument | None]:
     case = await case_for_update(uow, case_id)
     enf.check_enforcer(case.status, case.squad_id, actor)
     if given.get("merchant_id") is not None:
@@ -44,52 +48,116 @@ async def enforcement_step(uow: UnitOfWork, case_id: str, step: enf.Step, actor:
     document = None
     data = {"stage": track.stage.value, "amount_fen": track.amount_fen, "merchant_id": track.merchant_id}
     if step == enf.Step.decide:
-        pdf = render_penalty_decision(PenaltyDecision(
-            bureau=bureau, decision_number=track.decision_number, case_number=case.case_number, party=track.party,
-            legal_basis=track.legal_basis, amount_fen=track.amount_fen, served_at=track.served_at,
-            payment_due=track.payment_due, reconsideration_until=track.reconsideration_until,
-            lawsuit_until=track.lawsuit_until))
-        document = CaseDocument(id=str(uuid.uuid4()), case_id=case_id, kind="penalty_decision", sha256=sha256(pdf),
-                                content_type="application/pdf", data=pdf, created_at=now)
+        pdf = render_penalty_decision(
+            PenaltyDecision(
+                bureau=bureau,
+                decision_number=track.decision_number,
+                case_number=case.case_number,
+                party=track.party,
+                legal_basis=track.legal_basis,
+                amount_fen=track.amount_fen,
+                served_at=track.served_at,
+                payment_due=track.payment_due,
+                reconsideration_until=track.reconsideration_until,
+                lawsuit_until=track.lawsuit_until,
+            )
+        )
+        document = CaseDocument(
+            id=str(uuid.uuid4()),
+            case_id=case_id,
+            kind="penalty_decision",
+            sha256=sha256(pdf),
+            content_type="application/pdf",
+            data=pdf,
+            created_at=now,
+        )
         uow.session.add(document)
-        data |= {"decision_number": track.decision_number, "document_id": document.id,
-                 "document_sha256": document.sha256}
+        data |= {
+            "decision_number": track.decision_number,
+            "document_id": document.id,
+            "document_sha256": document.sha256,
+        }
     if track.collected_fen != before.collected_fen:
         data["collected_fen"] = track.collected_fen - before.collected_fen
-    await append_trail(uow, case_id, action=f"enforcement.{step.value}", actor=actor.subject,
-                       from_status=before.stage.value, to_status=track.stage.value, reason=given.get("reason"),
-                       data=data)
-    deadlines = {k: v for k, v in {"hearing_request": track.hearing_request_until, "payment": track.payment_due,
-                                   "reconsideration": track.reconsideration_until, "lawsuit": track.lawsuit_until,
-                                   "court_application": track.court_application_until}.items() if v}
-    uow.publish(EnforcementStepRecorded(
-        case_id=case_id, case_number=case.case_number, step=step.value, stage=track.stage.value,
-        category_code=case.category_code, squad_id=case.squad_id, merchant_id=track.merchant_id,
-        amount_fen=track.amount_fen, collected_fen=track.collected_fen - before.collected_fen,
-        decision_number=track.decision_number, deadlines=deadlines, at=now, actor=actor.subject))
+    await append_trail(
+        uow,
+        case_id,
+        action=f"enforcement.{step.value}",
+        actor=actor.subject,
+        from_status=before.stage.value,
+        to_status=track.stage.value,
+        reason=given.get("reason"),
+        data=data,
+    )
+    deadlines = {
+        k: v
+        for k, v in {
+            "hearing_request": track.hearing_request_until,
+            "payment": track.payment_due,
+            "reconsideration": track.reconsideration_until,
+            "lawsuit": track.lawsuit_until,
+            "court_application": track.court_application_until,
+        }.items()
+        if v
+    }
+    uow.publish(
+        EnforcementStepRecorded(
+            case_id=case_id,
+            case_number=case.case_number,
+            step=step.value,
+            stage=track.stage.value,
+            category_code=case.category_code,
+            squad_id=case.squad_id,
+            merchant_id=track.merchant_id,
+            amount_fen=track.amount_fen,
+            collected_fen=track.collected_fen - before.collected_fen,
+            decision_number=track.decision_number,
+            deadlines=deadlines,
+            at=now,
+            actor=actor.subject,
+        )
+    )
     await uow.commit()
     return track, document
 
 
-async def seize(uow: UnitOfWork, case_id: str, actor: Actor, items: list[dict], place: str,
-                photos: list[Photo] = ()) -> Seizure:
+async def seize(
+    uow: UnitOfWork, case_id: str, actor: Actor, items: list[dict], place: str, photos: list[Photo] = ()
+) -> Seizure:
     """暂扣 with an inventory (清单) of what was taken."""
     case = await case_for_update(uow, case_id)
     enf.check_enforcer(case.status, case.squad_id, actor)
     if not items:
         raise Unprocessable("a seizure needs an inventory of at least one item")
     now = uow.clock.now()
-    seizure = Seizure(id=str(uuid.uuid4()), case_id=case_id, items=items, place=place, seized_by=actor.subject,
-                      seized_at=now)
+    seizure = Seizure(
+        id=str(uuid.uuid4()), case_id=case_id, items=items, place=place, seized_by=actor.subject, seized_at=now
+    )
     uow.session.add(seizure)
     refs = await add_photos(uow, case_id, "seizure", list(photos), actor)
-    await append_trail(uow, case_id, action="enforcement.seize", actor=actor.subject, from_status=case.status,
-                       to_status=case.status, data={"seizure_id": seizure.id, "items": items, "place": place,
-                                                     "photos": refs})
+    await append_trail(
+        uow,
+        case_id,
+        action="enforcement.seize",
+        actor=actor.subject,
+        from_status=case.status,
+        to_status=case.status,
+        data={"seizure_id": seizure.id, "items": items, "place": place, "photos": refs},
+    )
     merchant_id = (await load_track(uow.session, case_id)).merchant_id or case.merchant_id
-    uow.publish(EnforcementStepRecorded(case_id=case_id, case_number=case.case_number, step="seize",
-                                        stage="seized", category_code=case.category_code, squad_id=case.squad_id,
-                                        merchant_id=merchant_id, at=now, actor=actor.subject))
+    uow.publish(
+        EnforcementStepRecorded(
+            case_id=case_id,
+            case_number=case.case_number,
+            step="seize",
+            stage="seized",
+            category_code=case.category_code,
+            squad_id=case.squad_id,
+            merchant_id=merchant_id,
+            at=now,
+            actor=actor.subject,
+        )
+    )
     await uow.commit()
     return seizure
 
@@ -107,10 +175,27 @@ async def release(uow: UnitOfWork, case_id: str, seizure_id: str, actor: Actor, 
     now = uow.clock.now()
     seizure.released_at, seizure.released_by, seizure.release_reason = now, actor.subject, reason
     uow.session.add(seizure)
-    await append_trail(uow, case_id, action="enforcement.release", actor=actor.subject, from_status=case.status,
-                       to_status=case.status, reason=reason, data={"seizure_id": seizure_id})
-    uow.publish(EnforcementStepRecorded(case_id=case_id, case_number=case.case_number, step="release",
-                                        stage="released", category_code=case.category_code, squad_id=case.squad_id,
-                                        at=now, actor=actor.subject))
+    await append_trail(
+        uow,
+        case_id,
+        action="enforcement.release",
+        actor=actor.subject,
+        from_status=case.status,
+        to_status=case.status,
+        reason=reason,
+        data={"seizure_id": seizure_id},
+    )
+    uow.publish(
+        EnforcementStepRecorded(
+            case_id=case_id,
+            case_number=case.case_number,
+            step="release",
+            stage="released",
+            category_code=case.category_code,
+            squad_id=case.squad_id,
+            at=now,
+            actor=actor.subject,
+        )
+    )
     await uow.commit()
     return seizure

@@ -6,6 +6,7 @@ everywhere else (cases.domain.lifecycle.plan, the hash-chained trail of cases.do
 The consumer hands these handlers events of distinct aggregates only (common.messaging.inbox
 .waves), so the cases of one batch do not meet; a case's row lock is taken by its UPDATE or
 `FOR UPDATE` here exactly as the person-driven steps take it in cases.handlers.lifecycle."""
+
 from __future__ import annotations
 
 import logging
@@ -33,33 +34,78 @@ INTAKE = "system:intake"
 
 
 _RESERVE_NUMBERS = Prepared(
-    pg_insert(COUNTERS).values(year=bindparam("year"), last=bindparam("n"))
+    pg_insert(COUNTERS)
+    .values(year=bindparam("year"), last=bindparam("n"))
     .on_conflict_do_update(index_elements=["year"], set_={"last": COUNTERS.c.last + bindparam("n")})
-    .returning(COUNTERS.c.last))
-_HAVE_CASES = Prepared(select(CASES.c.incident_id).where(CASES.c.incident_id == func.any(bindparam(
-    "incident_ids", type_=ARRAY(Text))), CASES.c.parent_case_id.is_(None)))
-_OPEN_COLUMNS = ("id", "case_number", "incident_id", "status", "channel", "category_code", "urgency",
-                 "description", "parent_case_id", "address")
+    .returning(COUNTERS.c.last)
+)
+_HAVE_CASES = Prepared(
+    select(CASES.c.incident_id).where(
+        CASES.c.incident_id == func.any(bindparam("incident_ids", type_=ARRAY(Text))), CASES.c.parent_case_id.is_(None)
+    )
+)
+_OPEN_COLUMNS = (
+    "id",
+    "case_number",
+    "incident_id",
+    "status",
+    "channel",
+    "category_code",
+    "urgency",
+    "description",
+    "parent_case_id",
+    "address",
+)
 _INSERTED = (*_OPEN_COLUMNS, "lon", "lat", "flags", "opened_at", "time_limit_hours")
-_INSERT_CASES = Prepared(pg_insert(CASES).from_select(
-    list(_INSERTED),
-    select(*(unnest(c) for c in _OPEN_COLUMNS), unnest("lon", Float), unnest("lat", Float),
-           func.cast(unnest("flags"), JSONB), unnest("opened_at", TIMESTAMP(timezone=True)),
-           unnest("time_limit_hours", Float)), include_defaults=False))
+_INSERT_CASES = Prepared(
+    pg_insert(CASES).from_select(
+        list(_INSERTED),
+        select(
+            *(unnest(c) for c in _OPEN_COLUMNS),
+            unnest("lon", Float),
+            unnest("lat", Float),
+            func.cast(unnest("flags"), JSONB),
+            unnest("opened_at", TIMESTAMP(timezone=True)),
+            unnest("time_limit_hours", Float),
+        ),
+        include_defaults=False,
+    )
+)
 _LOCK_FOR_DISPATCH = Prepared(
-    select(CASES.c.id, CASES.c.case_number, CASES.c.incident_id, CASES.c.status, CASES.c.category_code,
-           CASES.c.assignment_id, CASES.c.squad_id, CASES.c.handled_by, CASES.c.suspended_from)
-    .where(CASES.c.id == func.any(bindparam("ids", type_=ARRAY(Text)))).order_by(CASES.c.id).with_for_update())
-_DISPATCHED = select(*(unnest(c).label(c) for c in ("id", "squad_id", "squad_name", "grid_id", "assignment_id",
-                                                     "category_code")),
-                     unnest("dispatched_at", TIMESTAMP(timezone=True)).label("dispatched_at"),
-                     unnest("deadline_at", TIMESTAMP(timezone=True)).label("deadline_at")).subquery("d")
+    select(
+        CASES.c.id,
+        CASES.c.case_number,
+        CASES.c.incident_id,
+        CASES.c.status,
+        CASES.c.category_code,
+        CASES.c.assignment_id,
+        CASES.c.squad_id,
+        CASES.c.handled_by,
+        CASES.c.suspended_from,
+    )
+    .where(CASES.c.id == func.any(bindparam("ids", type_=ARRAY(Text))))
+    .order_by(CASES.c.id)
+    .with_for_update()
+)
+_DISPATCHED = select(
+    *(unnest(c).label(c) for c in ("id", "squad_id", "squad_name", "grid_id", "assignment_id", "category_code")),
+    unnest("dispatched_at", TIMESTAMP(timezone=True)).label("dispatched_at"),
+    unnest("deadline_at", TIMESTAMP(timezone=True)).label("deadline_at"),
+).subquery("d")
 _MARK_DISPATCHED = Prepared(
-    update(CASES).where(CASES.c.id == _DISPATCHED.c.id)
-    .values(status="dispatched", squad_id=_DISPATCHED.c.squad_id, squad_name=_DISPATCHED.c.squad_name,
-            grid_id=_DISPATCHED.c.grid_id, assignment_id=_DISPATCHED.c.assignment_id,
-            category_code=_DISPATCHED.c.category_code, dispatched_at=_DISPATCHED.c.dispatched_at,
-            deadline_at=_DISPATCHED.c.deadline_at))
+    update(CASES)
+    .where(CASES.c.id == _DISPATCHED.c.id)
+    .values(
+        status="dispatched",
+        squad_id=_DISPATCHED.c.squad_id,
+        squad_name=_DISPATCHED.c.squad_name,
+        grid_id=_DISPATCHED.c.grid_id,
+        assignment_id=_DISPATCHED.c.assignment_id,
+        category_code=_DISPATCHED.c.category_code,
+        dispatched_at=_DISPATCHED.c.dispatched_at,
+        deadline_at=_DISPATCHED.c.deadline_at,
+    )
+)
 
 
 def _columns(rows: list[dict], names) -> dict[str, list]:
@@ -73,6 +119,7 @@ def _json_text(value) -> str:
 @dataclass(frozen=True)
 class NewCase:
     """A case to open: from a report, or a part of a report that is several problems (拆分)."""
+
     incident_id: str
     status: CaseStatus
     channel: str
@@ -98,40 +145,89 @@ async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: st
     rows, trail = [], []
     for n, c in enumerate(new):
         number = format_case_number(district_code, now.year, last - len(new) + 1 + n)
-        row = {"id": str(uuid.uuid4()), "case_number": number, "incident_id": c.incident_id, "status": c.status.value,
-               "channel": c.channel, "category_code": c.category_code, "urgency": c.urgency,
-               "description": c.description[:2000], "lon": c.location.lon, "lat": c.location.lat,
-               "flags": _json_text(list(c.flags)), "opened_at": now, "time_limit_hours": c.time_limit_hours,
-               "parent_case_id": c.parent_id, "address": c.address}
+        row = {
+            "id": str(uuid.uuid4()),
+            "case_number": number,
+            "incident_id": c.incident_id,
+            "status": c.status.value,
+            "channel": c.channel,
+            "category_code": c.category_code,
+            "urgency": c.urgency,
+            "description": c.description[:2000],
+            "lon": c.location.lon,
+            "lat": c.location.lat,
+            "flags": _json_text(list(c.flags)),
+            "opened_at": now,
+            "time_limit_hours": c.time_limit_hours,
+            "parent_case_id": c.parent_id,
+            "address": c.address,
+        }
         rows.append(row)
         data = {"incident_id": c.incident_id, "channel": c.channel, "category": c.category_code, "case_number": number}
         if c.parent_number:
             data["split_from"] = c.parent_number
-        trail.append(trail_store.link(row["id"], None, at=now, actor=c.actor, action=Action.open.value,
-                                      from_status=None, to_status=c.status.value, reason=None, data=data))
-        uow.publish(CaseOpened(case_id=row["id"], case_number=number, incident_id=c.incident_id, opened_at=now,
-                               channel=c.channel, category_code=c.category_code, urgency=c.urgency,
-                               location=c.location, flags=list(c.flags), status=c.status, parent_case_id=c.parent_id,
-                               time_limit_hours=c.time_limit_hours, description=row["description"],
-                               address=c.address),
-                    correlation=c.correlation)
+        trail.append(
+            trail_store.link(
+                row["id"],
+                None,
+                at=now,
+                actor=c.actor,
+                action=Action.open.value,
+                from_status=None,
+                to_status=c.status.value,
+                reason=None,
+                data=data,
+            )
+        )
+        uow.publish(
+            CaseOpened(
+                case_id=row["id"],
+                case_number=number,
+                incident_id=c.incident_id,
+                opened_at=now,
+                channel=c.channel,
+                category_code=c.category_code,
+                urgency=c.urgency,
+                location=c.location,
+                flags=list(c.flags),
+                status=c.status,
+                parent_case_id=c.parent_id,
+                time_limit_hours=c.time_limit_hours,
+                description=row["description"],
+                address=c.address,
+            ),
+            correlation=c.correlation,
+        )
     await _INSERT_CASES.execute(conn, **_columns(rows, _INSERTED))
     await trail_store.write(uow, trail)
     log.info("%d case(s) opened, %s to %s", len(rows), rows[0]["case_number"], rows[-1]["case_number"])
     return [r["id"] for r in rows]
 
 
-async def open_cases(batch: list[Envelope], uow: UnitOfWork, *, district_code: str,
-                     verify_channels: frozenset[str]) -> None:
+async def open_cases(
+    batch: list[Envelope], uow: UnitOfWork, *, district_code: str, verify_channels: frozenset[str]
+) -> None:
     """受理 → a case for each report that has none yet: filed at once (立案), or reported (待核实)
     when its channel needs verification."""
     had = {r[0] for r in await _HAVE_CASES.fetch(await uow.db(), incident_ids=[e.data.incident_id for e in batch])}
-    new = [NewCase(incident_id=e.data.incident_id, status=initial_status(e.data.channel, verify_channels),
-                   channel=e.data.channel, category_code=e.data.category_code, urgency=e.data.urgency,
-                   location=e.data.location, description=e.data.description, actor=INTAKE, flags=tuple(e.data.flags),
-                   time_limit_hours=e.data.time_limit_hours, address=e.data.address,
-                   correlation=e.correlation_id or e.id)
-           for e in batch if e.data.incident_id not in had]
+    new = [
+        NewCase(
+            incident_id=e.data.incident_id,
+            status=initial_status(e.data.channel, verify_channels),
+            channel=e.data.channel,
+            category_code=e.data.category_code,
+            urgency=e.data.urgency,
+            location=e.data.location,
+            description=e.data.description,
+            actor=INTAKE,
+            flags=tuple(e.data.flags),
+            time_limit_hours=e.data.time_limit_hours,
+            address=e.data.address,
+            correlation=e.correlation_id or e.id,
+        )
+        for e in batch
+        if e.data.incident_id not in had
+    ]
     if new:
         await create_cases(uow, new, district_code=district_code)
 
@@ -152,33 +248,90 @@ async def dispatch_cases(batch: list[Envelope], uow: UnitOfWork) -> None:
         if case["assignment_id"] == event.assignment_id:
             continue
         if case["status"] in TERMINAL:
-            log.warning("case %s is %s; assignment %s ignored", case["case_number"], case["status"],
-                        event.assignment_id)
+            log.warning(
+                "case %s is %s; assignment %s ignored", case["case_number"], case["status"], event.assignment_id
+            )
             continue
-        plan(CaseFacts(status=case["status"], squad_id=case["squad_id"], handled_by=case["handled_by"],
-                       suspended_from=case["suspended_from"]), Action.dispatch, DISPATCH)
-        details = {"squad_id": event.squad_id, "grid_id": event.grid_id, "assignment_id": event.assignment_id,
-                   "how": event.how, "by": event.actor}
+        plan(
+            CaseFacts(
+                status=case["status"],
+                squad_id=case["squad_id"],
+                handled_by=case["handled_by"],
+                suspended_from=case["suspended_from"],
+            ),
+            Action.dispatch,
+            DISPATCH,
+        )
+        details = {
+            "squad_id": event.squad_id,
+            "grid_id": event.grid_id,
+            "assignment_id": event.assignment_id,
+            "how": event.how,
+            "by": event.actor,
+        }
         corrected = event.category_code != case["category_code"]  # the dispatcher corrected it and routed again
         if corrected:
             details["category"] = {"from": case["category_code"], "to": event.category_code}
-        trail.append(trail_store.link(case["id"], heads.get(case["id"]), at=now, actor=DISPATCH.subject,
-                                      action=Action.dispatch.value, from_status=case["status"],
-                                      to_status="dispatched", reason=None, data=details))
-        updates.append({"id": case["id"], "squad_id": event.squad_id, "squad_name": event.squad_name,
-                        "grid_id": event.grid_id, "assignment_id": event.assignment_id,
-                        "category_code": event.category_code, "dispatched_at": event.assigned_at,
-                        "deadline_at": event.deadline_at})
-        uow.publish(CaseDispatched(
-            case_id=case["id"], case_number=case["case_number"], incident_id=case["incident_id"],
-            assignment_id=event.assignment_id, squad_id=event.squad_id, squad_name=event.squad_name,
-            grid_id=event.grid_id, category_code=event.category_code, dispatched_at=event.assigned_at,
-            deadline_at=event.deadline_at, from_status=case["status"], actor=event.actor, how=event.how,
-            previous_category_code=case["category_code"] if corrected else None),
-            correlation=env.correlation_id or env.id)
+        trail.append(
+            trail_store.link(
+                case["id"],
+                heads.get(case["id"]),
+                at=now,
+                actor=DISPATCH.subject,
+                action=Action.dispatch.value,
+                from_status=case["status"],
+                to_status="dispatched",
+                reason=None,
+                data=details,
+            )
+        )
+        updates.append(
+            {
+                "id": case["id"],
+                "squad_id": event.squad_id,
+                "squad_name": event.squad_name,
+                "grid_id": event.grid_id,
+                "assignment_id": event.assignment_id,
+                "category_code": event.category_code,
+                "dispatched_at": event.assigned_at,
+                "deadline_at": event.deadline_at,
+            }
+        )
+        uow.publish(
+            CaseDispatched(
+                case_id=case["id"],
+                case_number=case["case_number"],
+                incident_id=case["incident_id"],
+                assignment_id=event.assignment_id,
+                squad_id=event.squad_id,
+                squad_name=event.squad_name,
+                grid_id=event.grid_id,
+                category_code=event.category_code,
+                dispatched_at=event.assigned_at,
+                deadline_at=event.deadline_at,
+                from_status=case["status"],
+                actor=event.actor,
+                how=event.how,
+                previous_category_code=case["category_code"] if corrected else None,
+            ),
+            correlation=env.correlation_id or env.id,
+        )
     if not updates:
         return
     await trail_store.write(uow, trail)
-    await _MARK_DISPATCHED.execute(conn, **_columns(updates, ("id", "squad_id", "squad_name", "grid_id",
-                                                              "assignment_id", "category_code", "dispatched_at",
-                                                              "deadline_at")))
+    await _MARK_DISPATCHED.execute(
+        conn,
+        **_columns(
+            updates,
+            (
+                "id",
+                "squad_id",
+                "squad_name",
+                "grid_id",
+                "assignment_id",
+                "category_code",
+                "dispatched_at",
+                "deadline_at",
+            ),
+        ),
+    )

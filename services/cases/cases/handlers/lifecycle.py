@@ -3,6 +3,7 @@ what other services' events do to a case (filed, dispatched, returned, unroutabl
 reporters add (repeated reports, ratings), and the steps people take (核实, 立案, 处置, 核查, 结案,
 返工, merge, split, notes). The rules are cases.domain.lifecycle; this module loads, asks them,
 stores and publishes."""
+
 from __future__ import annotations
 
 import logging
@@ -10,15 +11,35 @@ from dataclasses import dataclass, field
 
 from sqlmodel import select
 
-from cases.domain.lifecycle import (ACTIVE, SYSTEM, Action, Actor, CaseStatus, NotYourStep, RatingFollowUp,
-                                    TransitionNotAllowed, plan, rating_effect)
+from cases.domain.lifecycle import (
+    ACTIVE,
+    SYSTEM,
+    Action,
+    Actor,
+    CaseStatus,
+    NotYourStep,
+    RatingFollowUp,
+    TransitionNotAllowed,
+    plan,
+    rating_effect,
+)
 from cases.handlers.filing import NewCase, create_cases
 from cases.handlers.reference import check_dog_licence, check_merchant
 from cases.handlers.steps import add_photos, case_for_update, facts, transition
 from cases.handlers.trail import append_trail
 from cases.tables import Case
-from common.messaging.contracts import (AssignmentReturned, CaseClosed, CaseFiled, CaseFlagged, CasePublicNoteAdded,
-                                        CaseUnroutable, IncidentDetached, IncidentJoined, IncidentRated, Location)
+from common.messaging.contracts import (
+    AssignmentReturned,
+    CaseClosed,
+    CaseFiled,
+    CaseFlagged,
+    CasePublicNoteAdded,
+    CaseUnroutable,
+    IncidentDetached,
+    IncidentJoined,
+    IncidentRated,
+    Location,
+)
 from common.messaging.envelope import Envelope
 from common.photos import Photo
 from common.principal import Role
@@ -32,13 +53,20 @@ INTAKE = Actor("system:intake", SYSTEM)
 
 # -- from other services' events ---------------------------------------------------------------
 
+
 async def mark_returned(event: AssignmentReturned, env: Envelope, uow: UnitOfWork) -> None:
     """退回: the squad sent the case back to the command centre, which routes it again."""
     case = await case_for_update(uow, event.case_id)
     if case.assignment_id != event.assignment_id or case.status != CaseStatus.dispatched:
         return  # an older assignment, or the case moved on
-    await transition(uow, case, Action.return_, DISPATCH, reason=event.reason,
-                      details={"assignment_id": event.assignment_id, "squad_id": event.squad_id, "note": event.note})
+    await transition(
+        uow,
+        case,
+        Action.return_,
+        DISPATCH,
+        reason=event.reason,
+        details={"assignment_id": event.assignment_id, "squad_id": event.squad_id, "note": event.note},
+    )
     case.squad_id = case.squad_name = case.assignment_id = None
 
 
@@ -49,11 +77,13 @@ async def flag_for_command_centre(event: CaseUnroutable, env: Envelope, uow: Uni
     await transition(uow, case, Action.flag, DISPATCH, reason=event.reason)
     if event.reason not in case.flags:
         case.flags = [*case.flags, event.reason]
-    uow.publish(CaseFlagged(case_id=case.id, incident_id=case.incident_id, reason=event.reason,
-                            flagged_at=uow.clock.now()))
+    uow.publish(
+        CaseFlagged(case_id=case.id, incident_id=case.incident_id, reason=event.reason, flagged_at=uow.clock.now())
+    )
 
 
 # -- what the reporters add: repeated reports and ratings ------------------------------------------
+
 
 def _handled_on_time(case: Case) -> bool:
     """For 评价: was the case handled by its deadline (按期处置)?"""
@@ -68,8 +98,11 @@ def _clear_handling(case: Case) -> None:
 
 async def _maincase_for_update(uow: UnitOfWork, incident_id: str) -> Case:
     """The case an incident opened (not the ones split from it later)."""
-    case = (await uow.session.exec(select(Case).where(Case.incident_id == incident_id, Case.parent_case_id.is_(None))
-                                   .with_for_update())).first()
+    case = (
+        await uow.session.exec(
+            select(Case).where(Case.incident_id == incident_id, Case.parent_case_id.is_(None)).with_for_update()
+        )
+    ).first()
     if case is None:  # its IncidentReported is earlier on the same partition, so this is a real fault
         raise NotFound(f"no case for incident {incident_id}")
     return case
@@ -78,16 +111,35 @@ async def _maincase_for_update(uow: UnitOfWork, incident_id: str) -> Case:
 async def record_joined_report(event: IncidentJoined, env: Envelope, uow: UnitOfWork) -> None:
     """重复件: another report of the same problem joined the case; the trail keeps it."""
     case = await _maincase_for_update(uow, event.joined_incident_id)
-    await append_trail(uow, case.id, action="report_joined", actor=INTAKE.subject, from_status=case.status,
-                       to_status=case.status, data={"incident_id": event.incident_id, "channel": event.channel,
-                                                    "distance_m": event.distance_m, "reporters": event.reporters,
-                                                    "photo_ids": event.photo_ids})
+    await append_trail(
+        uow,
+        case.id,
+        action="report_joined",
+        actor=INTAKE.subject,
+        from_status=case.status,
+        to_status=case.status,
+        data={
+            "incident_id": event.incident_id,
+            "channel": event.channel,
+            "distance_m": event.distance_m,
+            "reporters": event.reporters,
+            "photo_ids": event.photo_ids,
+        },
+    )
 
 
 async def record_detached_report(event: IncidentDetached, env: Envelope, uow: UnitOfWork) -> None:
     case = await _maincase_for_update(uow, event.joined_incident_id)
-    await append_trail(uow, case.id, action="report_detached", actor=event.detached_by, from_status=case.status,
-                       to_status=case.status, reason=event.reason, data={"incident_id": event.incident_id})
+    await append_trail(
+        uow,
+        case.id,
+        action="report_detached",
+        actor=event.detached_by,
+        from_status=case.status,
+        to_status=case.status,
+        reason=event.reason,
+        data={"incident_id": event.incident_id},
+    )
 
 
 async def record_rating(event: IncidentRated, env: Envelope, uow: UnitOfWork, *, reopen_on_dissatisfied: bool) -> None:
@@ -96,27 +148,56 @@ async def record_rating(event: IncidentRated, env: Envelope, uow: UnitOfWork, *,
     joined reports' too, is kept in the trail."""
     case = await case_for_update(uow, event.case_id)
     opening = event.opening_report and event.incident_id == case.incident_id
-    effect = rating_effect(opening_report=opening, status=case.status, rating=event.rating,
-                           reopen_on_dissatisfied=reopen_on_dissatisfied, reopened_by_rating=case.rating_reopens)
-    details = {"rating": event.rating, "comment": event.comment, "incident_id": event.incident_id,
-               "opening_report": opening}
+    effect = rating_effect(
+        opening_report=opening,
+        status=case.status,
+        rating=event.rating,
+        reopen_on_dissatisfied=reopen_on_dissatisfied,
+        reopened_by_rating=case.rating_reopens,
+    )
+    details = {
+        "rating": event.rating,
+        "comment": event.comment,
+        "incident_id": event.incident_id,
+        "opening_report": opening,
+    }
     if effect.evaluates:
         details["on_time"] = _handled_on_time(case)
         await transition(uow, case, Action.evaluate, INTAKE, details=details)
         case.rating = event.rating
     else:
-        await append_trail(uow, case.id, action="rating", actor=INTAKE.subject, from_status=case.status,
-                           to_status=case.status, data=details)
+        await append_trail(
+            uow,
+            case.id,
+            action="rating",
+            actor=INTAKE.subject,
+            from_status=case.status,
+            to_status=case.status,
+            data=details,
+        )
     if effect.follow_up == RatingFollowUp.reopen:
-        await transition(uow, case, Action.reopen, INTAKE, reason=f"市民评价不满意: {event.comment or '未填写意见'}",
-                          details={"incident_id": event.incident_id})
+        await transition(
+            uow,
+            case,
+            Action.reopen,
+            INTAKE,
+            reason=f"市民评价不满意: {event.comment or '未填写意见'}",
+            details={"incident_id": event.incident_id},
+        )
         case.rating_reopens += 1
         _clear_handling(case)
     elif effect.follow_up == RatingFollowUp.review:
         case.review_requested_at = uow.clock.now()
-        await append_trail(uow, case.id, action="review_requested", actor=INTAKE.subject, from_status=case.status,
-                           to_status=case.status, reason=f"再次评价不满意: {event.comment or '未填写意见'}",
-                           data={"incident_id": event.incident_id})
+        await append_trail(
+            uow,
+            case.id,
+            action="review_requested",
+            actor=INTAKE.subject,
+            from_status=case.status,
+            to_status=case.status,
+            reason=f"再次评价不满意: {event.comment or '未填写意见'}",
+            data={"incident_id": event.incident_id},
+        )
     uow.session.add(case)
 
 
@@ -134,8 +215,15 @@ async def review_rating(uow: UnitOfWork, case_id: str, actor: Actor, reopen: boo
         await transition(uow, case, Action.reopen, actor, reason=reason, details={"review": True})
         _clear_handling(case)
     else:
-        await append_trail(uow, case.id, action="review_dismissed", actor=actor.subject, from_status=case.status,
-                           to_status=case.status, reason=reason)
+        await append_trail(
+            uow,
+            case.id,
+            action="review_dismissed",
+            actor=actor.subject,
+            from_status=case.status,
+            to_status=case.status,
+            reason=reason,
+        )
     uow.session.add(case)
     await uow.commit()
     return case
@@ -143,10 +231,12 @@ async def review_rating(uow: UnitOfWork, case_id: str, actor: Actor, reopen: boo
 
 # -- steps taken by people ----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TakeStep:
     """A lifecycle step with no payload beyond a reason and details: verify, file, reject,
     evaluate, reopen, suspend, resume, cancel, check (passed or not)."""
+
     case_id: str
     action: Action
     actor: Actor
@@ -163,18 +253,38 @@ async def take_step(uow: UnitOfWork, cmd: TakeStep) -> Case:
     before = await transition(uow, case, cmd.action, cmd.actor, reason=cmd.reason, details=details)
     match cmd.action:
         case Action.file:
-            uow.publish(CaseFiled(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
-                                  filed_at=now, filed_by=cmd.actor.subject, channel=case.channel,
-                                  category_code=case.category_code, urgency=case.urgency,
-                                  location=Location(lon=case.lon, lat=case.lat),
-                                  time_limit_hours=case.time_limit_hours, description=case.description or "",
-                                  address=case.address))
+            uow.publish(
+                CaseFiled(
+                    case_id=case.id,
+                    case_number=case.case_number,
+                    incident_id=case.incident_id,
+                    filed_at=now,
+                    filed_by=cmd.actor.subject,
+                    channel=case.channel,
+                    category_code=case.category_code,
+                    urgency=case.urgency,
+                    location=Location(lon=case.lon, lat=case.lat),
+                    time_limit_hours=case.time_limit_hours,
+                    description=case.description or "",
+                    address=case.address,
+                )
+            )
         case Action.check:
             case.closed_at = now
-            uow.publish(CaseClosed(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
-                                   category_code=case.category_code, squad_id=case.squad_id,
-                                   outcome=case.outcome or "resolved", merchant_id=case.merchant_id,
-                                   dog_licence_id=case.dog_licence_id, closed_at=now, closed_by=cmd.actor.subject))
+            uow.publish(
+                CaseClosed(
+                    case_id=case.id,
+                    case_number=case.case_number,
+                    incident_id=case.incident_id,
+                    category_code=case.category_code,
+                    squad_id=case.squad_id,
+                    outcome=case.outcome or "resolved",
+                    merchant_id=case.merchant_id,
+                    dog_licence_id=case.dog_licence_id,
+                    closed_at=now,
+                    closed_by=cmd.actor.subject,
+                )
+            )
         case Action.rework:
             case.rework_rounds += 1
             case.handled_by = case.handled_at = None
@@ -193,6 +303,7 @@ async def take_step(uow: UnitOfWork, cmd: TakeStep) -> Case:
 @dataclass(frozen=True)
 class HandleCase:
     """处置反馈: the squad's result, with the before and after photos (already in the store)."""
+
     case_id: str
     actor: Actor
     outcome: str
@@ -215,12 +326,23 @@ async def handle_case(uow: UnitOfWork, cmd: HandleCase) -> Case:
         await check_merchant(uow, case, cmd.merchant_id)
     if cmd.dog_licence_id is not None:
         await check_dog_licence(uow, case, cmd.dog_licence_id, cmd.dog_categories)
-    photos = (await add_photos(uow, case.id, "before", cmd.before, cmd.actor)
-              + await add_photos(uow, case.id, "after", cmd.after, cmd.actor))
-    await transition(uow, case, Action.handle, cmd.actor, details={
-        "outcome": cmd.outcome, "note": cmd.note, "merchant_id": cmd.merchant_id,
-        **({"dog_licence_id": cmd.dog_licence_id} if cmd.dog_licence_id else {}), "photos": photos,
-        "round": case.rework_rounds + 1})
+    photos = await add_photos(uow, case.id, "before", cmd.before, cmd.actor) + await add_photos(
+        uow, case.id, "after", cmd.after, cmd.actor
+    )
+    await transition(
+        uow,
+        case,
+        Action.handle,
+        cmd.actor,
+        details={
+            "outcome": cmd.outcome,
+            "note": cmd.note,
+            "merchant_id": cmd.merchant_id,
+            **({"dog_licence_id": cmd.dog_licence_id} if cmd.dog_licence_id else {}),
+            "photos": photos,
+            "round": case.rework_rounds + 1,
+        },
+    )
     case.outcome, case.merchant_id, case.dog_licence_id = cmd.outcome, cmd.merchant_id, cmd.dog_licence_id
     case.handled_by, case.handled_at = cmd.actor.subject, uow.clock.now()
     await uow.commit()
@@ -235,13 +357,23 @@ async def merge_case(uow: UnitOfWork, case_id: str, into_id: str, actor: Actor, 
     locked = {c.id: c for c in [await case_for_update(uow, first), await case_for_update(uow, second)]}
     case, into = locked[case_id], locked[into_id]
     if into.status not in ACTIVE | {CaseStatus.handled, CaseStatus.suspended}:
-        raise TransitionNotAllowed(Action.merge, into.status,
-                                   f"case {into.case_number} is {into.status}: merge into an open case")
-    await transition(uow, case, Action.merge, actor, reason=reason, details={"into": into.case_number,
-                                                                             "into_case_id": into.id})
+        raise TransitionNotAllowed(
+            Action.merge, into.status, f"case {into.case_number} is {into.status}: merge into an open case"
+        )
+    await transition(
+        uow, case, Action.merge, actor, reason=reason, details={"into": into.case_number, "into_case_id": into.id}
+    )
     case.merged_into = into.id
-    await append_trail(uow, into.id, action="merged_in", actor=actor.subject, from_status=into.status,
-                       to_status=into.status, reason=reason, data={"case": case.case_number, "case_id": case.id})
+    await append_trail(
+        uow,
+        into.id,
+        action="merged_in",
+        actor=actor.subject,
+        from_status=into.status,
+        to_status=into.status,
+        reason=reason,
+        data={"case": case.case_number, "case_id": case.id},
+    )
     await uow.commit()
     return case
 
@@ -253,30 +385,65 @@ class SplitPart:
     location: Location
 
 
-async def split_case(uow: UnitOfWork, case_id: str, parts: list[SplitPart], actor: Actor, reason: str, *,
-                     district_code: str) -> list[Case]:
+async def split_case(
+    uow: UnitOfWork, case_id: str, parts: list[SplitPart], actor: Actor, reason: str, *, district_code: str
+) -> list[Case]:
     """拆分: one report that is really several problems becomes several filed cases."""
     if len(parts) < 2:
         raise Unprocessable("a split needs at least two parts")
     case = await case_for_update(uow, case_id)
     plan(facts(case), Action.split, actor, reason)
-    ids = await create_cases(uow, [
-        NewCase(incident_id=case.incident_id, status=CaseStatus.filed, channel=case.channel,
-                category_code=p.category_code, urgency=case.urgency, location=p.location, description=p.description,
-                actor=actor.subject, parent_id=case.id, parent_number=case.case_number) for p in parts],
-        district_code=district_code)
+    ids = await create_cases(
+        uow,
+        [
+            NewCase(
+                incident_id=case.incident_id,
+                status=CaseStatus.filed,
+                channel=case.channel,
+                category_code=p.category_code,
+                urgency=case.urgency,
+                location=p.location,
+                description=p.description,
+                actor=actor.subject,
+                parent_id=case.id,
+                parent_number=case.case_number,
+            )
+            for p in parts
+        ],
+        district_code=district_code,
+    )
     children = [await uow.session.get(Case, i) for i in ids]
-    await transition(uow, case, Action.split, actor, reason=reason,
-                      details={"into": [c.case_number for c in children], "into_case_ids": [c.id for c in children]})
+    await transition(
+        uow,
+        case,
+        Action.split,
+        actor,
+        reason=reason,
+        details={"into": [c.case_number for c in children], "into_case_ids": [c.id for c in children]},
+    )
     await uow.commit()
     return children
 
 
 async def add_note(uow: UnitOfWork, case_id: str, actor: Actor, note: str, public: bool) -> None:
     case = await case_for_update(uow, case_id)
-    await append_trail(uow, case.id, action="note", actor=actor.subject, from_status=case.status,
-                       to_status=case.status, data={"text": note, "public": public})
+    await append_trail(
+        uow,
+        case.id,
+        action="note",
+        actor=actor.subject,
+        from_status=case.status,
+        to_status=case.status,
+        data={"text": note, "public": public},
+    )
     if public:
-        uow.publish(CasePublicNoteAdded(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
-                                        text=note, at=uow.clock.now()))
+        uow.publish(
+            CasePublicNoteAdded(
+                case_id=case.id,
+                case_number=case.case_number,
+                incident_id=case.incident_id,
+                text=note,
+                at=uow.clock.now(),
+            )
+        )
     await uow.commit()

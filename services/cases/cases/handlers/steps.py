@@ -1,5 +1,6 @@
 """What cases' handlers share: the case read for update, its facts for the rules, one transition
 with its trail entry and its event, and a step's photos kept with their hashes."""
+
 from __future__ import annotations
 
 import logging
@@ -27,24 +28,47 @@ async def case_for_update(uow: UnitOfWork, case_id: str) -> Case:
 
 
 def facts(case: Case) -> CaseFacts:
-    return CaseFacts(status=case.status, squad_id=case.squad_id, handled_by=case.handled_by,
-                     suspended_from=case.suspended_from)
+    return CaseFacts(
+        status=case.status, squad_id=case.squad_id, handled_by=case.handled_by, suspended_from=case.suspended_from
+    )
 
 
-async def transition(uow: UnitOfWork, case: Case, action: Action, actor: Actor, *, reason: str | None = None,
-                      details: dict | None = None) -> str:
+async def transition(
+    uow: UnitOfWork, case: Case, action: Action, actor: Actor, *, reason: str | None = None, details: dict | None = None
+) -> str:
     """Move `case` by `action` if the rules allow it: the trail entry and the CaseTransitioned
     event carry who, when, the state before and after, and why. Returns the state before."""
     target = plan(facts(case), action, actor, reason)
     before, case.status = case.status, target
     details = details or {}
-    await append_trail(uow, case.id, action=action.value, actor=actor.subject, from_status=before,
-                       to_status=target, reason=reason, data=details)
+    await append_trail(
+        uow,
+        case.id,
+        action=action.value,
+        actor=actor.subject,
+        from_status=before,
+        to_status=target,
+        reason=reason,
+        data=details,
+    )
     uow.session.add(case)
-    uow.publish(CaseTransitioned(case_id=case.id, case_number=case.case_number, incident_id=case.incident_id,
-                                 action=action.value, from_status=before, to_status=target, actor=actor.subject,
-                                 actor_role=str(actor.role), at=uow.clock.now(), reason=reason,
-                                 squad_id=case.squad_id, category_code=case.category_code, details=details))
+    uow.publish(
+        CaseTransitioned(
+            case_id=case.id,
+            case_number=case.case_number,
+            incident_id=case.incident_id,
+            action=action.value,
+            from_status=before,
+            to_status=target,
+            actor=actor.subject,
+            actor_role=str(actor.role),
+            at=uow.clock.now(),
+            reason=reason,
+            squad_id=case.squad_id,
+            category_code=case.category_code,
+            details=details,
+        )
+    )
     log.info("case %s: %s %s -> %s by %s", case.case_number, action.value, before, target, actor.subject)
     return before
 
@@ -64,8 +88,18 @@ async def add_photos(uow: UnitOfWork, case_id: str, kind: str, photos: list[Phot
     """Record the photos of a step; the same photo again (a rework round reusing a before photo)
     is one row, and each step's trail entry lists the hashes it used."""
     for photo in photos:
-        await uow.session.execute(pg_insert(CasePhoto).values(
-            case_id=case_id, kind=kind, sha256=photo.sha256, content_type=photo.content_type, size=len(photo.data),
-            object_key=photo_key(case_id, photo), uploaded_by=actor.subject, uploaded_at=uow.clock.now(),
-        ).on_conflict_do_nothing(index_elements=["case_id", "sha256", "kind"]))
+        await uow.session.execute(
+            pg_insert(CasePhoto)
+            .values(
+                case_id=case_id,
+                kind=kind,
+                sha256=photo.sha256,
+                content_type=photo.content_type,
+                size=len(photo.data),
+                object_key=photo_key(case_id, photo),
+                uploaded_by=actor.subject,
+                uploaded_at=uow.clock.now(),
+            )
+            .on_conflict_do_nothing(index_elements=["case_id", "sha256", "kind"])
+        )
     return [{"kind": kind, "sha256": photo.sha256} for photo in photos]

@@ -3,6 +3,7 @@ change out to its SSE subscribers. A change is announced after its transaction h
 never inside it (a NOTIFY in a data transaction holds PostgreSQL's notify lock through that
 commit and serialises every service's commits): the unit of work hands it to the BoardNotifier
 once committed, which sends the changes of the moment together, in as few NOTIFYs as fit."""
+
 from __future__ import annotations
 
 import asyncio
@@ -108,8 +109,9 @@ class BoardNotifier:
             try:
                 async with self.engine.connect() as conn:
                     raw = (await conn.get_raw_connection()).driver_connection
-                    await raw.execute("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", self.channel,
-                                      self.payloads(changes))
+                    await raw.execute(
+                        "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", self.channel, self.payloads(changes)
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database is away: a live view misses these; consoles reload

@@ -1,4 +1,5 @@
 """The directory's routes: `/v1/directory`, read by staff, edited by an admin in one place."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -63,23 +64,44 @@ async def directory(principal: Staff, service: ServiceDep):
         people = await queries.people(session)
 
     def out(p) -> PersonOut:
-        return PersonOut(id=p.id, name=p.name, position=p.position, role=p.platform_role, on_duty=p.on_duty,
-                         open_assignments=p.open_assignments)
+        return PersonOut(
+            id=p.id,
+            name=p.name,
+            position=p.position,
+            role=p.platform_role,
+            on_duty=p.on_duty,
+            open_assignments=p.open_assignments,
+        )
+
     return DirectoryOut(
-        units=[UnitOut(**u.__dict__, people=[out(p) for p in people if p.unit_id == u.id])
-               for u in sorted(d.units.values(), key=lambda u: (u.kind != "bureau", u.id))],
-        squads=[SquadOut(id=s.id, name=s.name, office=s.office, brigade_id=s.brigade_id,
-                         people=[out(p) for p in people if p.squad_id == s.id],
-                         escalation_chain=[LinkOut(**link._asdict()) for link in d.chain(s.id)])
-                for s in sorted(d.squads.values(), key=lambda s: s.id)])
+        units=[
+            UnitOut(**u.__dict__, people=[out(p) for p in people if p.unit_id == u.id])
+            for u in sorted(d.units.values(), key=lambda u: (u.kind != "bureau", u.id))
+        ],
+        squads=[
+            SquadOut(
+                id=s.id,
+                name=s.name,
+                office=s.office,
+                brigade_id=s.brigade_id,
+                people=[out(p) for p in people if p.squad_id == s.id],
+                escalation_chain=[LinkOut(**link._asdict()) for link in d.chain(s.id)],
+            )
+            for s in sorted(d.squads.values(), key=lambda s: s.id)
+        ],
+    )
 
 
 class UnitIn(BaseModel):
     kind: Literal["bureau", "brigade", "centre"]
     name: str = Field(min_length=1, max_length=100)
     parent_id: str | None = Field(None, min_length=1, max_length=64)
-    escalate_after_hours: float | None = Field(None, ge=0, le=200, description="working hours after the deadline "
-                                               "at which this unit's leader is told (brigade, bureau)")
+    escalate_after_hours: float | None = Field(
+        None,
+        ge=0,
+        le=200,
+        description="working hours after the deadline at which this unit's leader is told (brigade, bureau)",
+    )
 
 
 class SquadIn(BaseModel):
@@ -101,8 +123,9 @@ class DutyIn(BaseModel):
     on_duty: bool
 
 
-@router.put("/v1/directory/units/{unit_id}", response_model=UnitIn, summary="the bureau, a brigade, the command "
-                                                                           "centre (admin)")
+@router.put(
+    "/v1/directory/units/{unit_id}", response_model=UnitIn, summary="the bureau, a brigade, the command centre (admin)"
+)
 async def unit(unit_id: Id, body: UnitIn, principal: Admin, service: ServiceDep):
     async with service.uow() as uow:
         u = await put_unit(uow, unit_id, **body.model_dump())
@@ -118,20 +141,35 @@ async def squad(squad_id: Id, body: SquadIn, principal: Admin, service: ServiceD
     return SquadIn(name=s.name, office=s.office, brigade_id=s.brigade_id)
 
 
-@router.put("/v1/directory/people/{person_id}", response_model=PersonIn, summary="a person and their position "
-                                                                                 "(admin)")
+@router.put("/v1/directory/people/{person_id}", response_model=PersonIn, summary="a person and their position (admin)")
 async def person(person_id: Id, body: PersonIn, principal: Admin, service: ServiceDep):
     async with service.uow() as uow:
-        p = await put_person(uow, person_id, name=body.name, position=body.position,
-                             role=body.role.value if body.role else None, squad_id=body.squad_id,
-                             unit_id=body.unit_id, on_duty=body.on_duty)
+        p = await put_person(
+            uow,
+            person_id,
+            name=body.name,
+            position=body.position,
+            role=body.role.value if body.role else None,
+            squad_id=body.squad_id,
+            unit_id=body.unit_id,
+            on_duty=body.on_duty,
+        )
     await service.load_directory()
-    return PersonIn(name=p.name, position=p.position, role=p.platform_role, squad_id=p.squad_id, unit_id=p.unit_id,
-                    on_duty=p.on_duty)
+    return PersonIn(
+        name=p.name,
+        position=p.position,
+        role=p.platform_role,
+        squad_id=p.squad_id,
+        unit_id=p.unit_id,
+        on_duty=p.on_duty,
+    )
 
 
-@router.post("/v1/directory/people/{person_id}/duty", response_model=DutyIn,
-             summary="在岗: on duty or not (the squad's leader for the squad's people; an admin for anyone)")
+@router.post(
+    "/v1/directory/people/{person_id}/duty",
+    response_model=DutyIn,
+    summary="在岗: on duty or not (the squad's leader for the squad's people; an admin for anyone)",
+)
 async def duty(person_id: Id, body: DutyIn, principal: SquadLeader, service: ServiceDep):
     async with service.uow() as uow:
         p = await set_on_duty(uow, person_id, body.on_duty, squad_scope=principal.squad_scope)

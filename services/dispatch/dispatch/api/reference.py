@@ -1,13 +1,13 @@
 """Dispatch's reference data over HTTP: the grids (GeoJSON), the routing rules an admin replaces
 whole, and the working calendar with its status for next year."""
+
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
-from typing import Annotated
 
 from common.audiences import Admin, Anyone, CommandCentre
 from common.clock import bureau_date
@@ -24,9 +24,17 @@ async def grids(principal: Anyone, service: ServiceDep) -> dict:
     return {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "id": g.grid_id, "geometry": g.geometry,
-             "properties": {"grid_id": g.grid_id, "name": g.name, "squad_id": g.squad_id,
-                            "squad_name": g.squad_name}}
+            {
+                "type": "Feature",
+                "id": g.grid_id,
+                "geometry": g.geometry,
+                "properties": {
+                    "grid_id": g.grid_id,
+                    "name": g.name,
+                    "squad_id": g.squad_id,
+                    "squad_name": g.squad_name,
+                },
+            }
             for g in service.grid_map.grids
         ],
     }
@@ -53,8 +61,10 @@ class RulesBody(BaseModel):
 async def get_rules(principal: CommandCentre, service: ServiceDep) -> dict:
     async with service.session_factory() as session:
         rows = await queries.rules(session)
-    return {"version": max((r.version for r in rows), default=0),
-            "rules": [RuleBody.model_validate(r, from_attributes=True).model_dump() for r in rows]}
+    return {
+        "version": max((r.version for r in rows), default=0),
+        "rules": [RuleBody.model_validate(r, from_attributes=True).model_dump() for r in rows],
+    }
 
 
 @router.put("/v1/routing-rules", summary="replace the rule table (admin); takes effect within 10 s everywhere")
@@ -67,26 +77,40 @@ async def put_rules(body: RulesBody, principal: Admin, service: ServiceDep) -> d
 
 class CalendarDayBody(BaseModel):
     kind: Literal["holiday", "workday", "ordinary"] = Field(
-        description="节假日 holiday, 调休上班 workday, or ordinary: a national holiday or workday the bureau does not keep")
+        description="节假日 holiday, 调休上班 workday, or ordinary: a national holiday or workday the bureau "
+        "does not keep"
+    )
     name: str = Field(min_length=1, max_length=50)
 
 
-@router.get("/v1/calendar", summary="the calendar in force: the State Council's holidays and 调休 days "
-            "(chinesecalendar) with the bureau's own days on top, for a year (default: this year)")
-async def calendar(principal: Anyone, service: ServiceDep,
-                   year: Annotated[int | None, Query(ge=2000, le=2100)] = None) -> list[dict]:
+@router.get(
+    "/v1/calendar",
+    summary="the calendar in force: the State Council's holidays and 调休 days "
+    "(chinesecalendar) with the bureau's own days on top, for a year (default: this year)",
+)
+async def calendar(
+    principal: Anyone, service: ServiceDep, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> list[dict]:
     year = year or bureau_date(service.clock.now()).year
     days = sorted((d for d in service.calendar_days.values() if d.day.year == year), key=lambda d: d.day)
     return [{"day": d.day.isoformat(), "kind": d.kind, "name": d.name, "source": d.source} for d in days]
 
 
-@router.get("/v1/calendar/status", summary="whether this year's and next year's holidays are loaded; from "
-            "November, a warning for the administrators while next year's are not")
+@router.get(
+    "/v1/calendar/status",
+    summary="whether this year's and next year's holidays are loaded; from "
+    "November, a warning for the administrators while next year's are not",
+)
 async def calendar_status(principal: Anyone, service: ServiceDep) -> dict:
     today = bureau_date(service.clock.now())
     days = service.calendar_days
-    return {"year": today.year, "loaded": year_loaded(today.year, days), "next_year": today.year + 1,
-            "next_year_loaded": year_loaded(today.year + 1, days), "warning": next_year_warning(today, days)}
+    return {
+        "year": today.year,
+        "loaded": year_loaded(today.year, days),
+        "next_year": today.year + 1,
+        "next_year_loaded": year_loaded(today.year + 1, days),
+        "warning": next_year_warning(today, days),
+    }
 
 
 @router.put("/v1/calendar/{day}", summary="mark a day as a holiday or a workday (admin)")

@@ -2,6 +2,7 @@
 return, 改派 supersede, 延期 extend), and what a step of its case does to it. The handlers ask
 `plan` and never test a state themselves; a step that is not allowed now is refused naming the
 states it is allowed from."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,7 +43,9 @@ class Step:
 
 STEPS: dict[str, Step] = {
     "accept": Step("签收", (S.dispatched,), S.accepted, "only a dispatched one can be accepted"),
-    "return": Step("退回", (S.dispatched,), S.returned, "only a dispatched, not yet accepted assignment can be returned"),
+    "return": Step(
+        "退回", (S.dispatched,), S.returned, "only a dispatched, not yet accepted assignment can be returned"
+    ),
     "supersede": Step("改派", (*OPEN, S.suspended), S.reassigned, "no open assignment to change"),
     "extend": Step("延期", OPEN, None, "no open assignment to extend"),
 }
@@ -54,16 +57,18 @@ def plan(step: str, status: AssignmentStatus | str | None, *, current: bool, wha
     rule = STEPS[step]
     if status is None or not current or status not in rule.allowed_from:
         state = "not with a squad" if status is None else f"{status}" + ("" if current else ", no longer current")
-        raise StepRefused(f"{what} is {state}; {rule.why} ({rule.words}: from "
-                          f"{', '.join(s.value for s in rule.allowed_from)})")
+        raise StepRefused(
+            f"{what} is {state}; {rule.why} ({rule.words}: from {', '.join(s.value for s in rule.allowed_from)})"
+        )
     return rule.to
 
 
 def refuse_late_return(now: datetime, window_end: datetime, hours: float) -> None:
     """退回 only within the return window (working hours from the assignment)."""
     if now > window_end:
-        raise StepRefused(f"the return window ({hours:g} working hours) ended {window_end.isoformat()}; "
-                          "ask a dispatcher to reassign")
+        raise StepRefused(
+            f"the return window ({hours:g} working hours) ended {window_end.isoformat()}; ask a dispatcher to reassign"
+        )
 
 
 # -- what a step of the case does to its assignment -----------------------------------------------------
@@ -79,8 +84,7 @@ class AfterCase:
     restart_clock: bool  # look at the deadline again now (rework, reopen, resume)
 
 
-def after_case(action: str, to_status: str, status: AssignmentStatus | str,
-               accepted: bool) -> AfterCase | None:
+def after_case(action: str, to_status: str, status: AssignmentStatus | str, accepted: bool) -> AfterCase | None:
     """What the case's step (to `to_status`) does to its current assignment; None: nothing."""
     if action == CaseAction.dispatch:
         return None

@@ -4,13 +4,14 @@ weekend days that are worked in exchange (调休上班), in the bureau's office 
 A category's time limit in working hours becomes a deadline by walking forward through the
 working periods; an urgent case's limit runs on the clock (the command centre works 24 hours,
 四位一体). Pure functions over a `WorkCalendar` value, so the arithmetic is tested directly."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from common.clock import BEIJING
-from common.workcalendar import OFFICE_HOURS, WorkCalendar
 from common.vocabulary import Urgency
+from common.workcalendar import OFFICE_HOURS, WorkCalendar
 
 __all__ = ["BEIJING", "OFFICE_HOURS", "WorkCalendar", "deadline", "warning_time"]
 
@@ -22,7 +23,8 @@ def deadline(calendar: WorkCalendar, start: datetime, time_limit_hours: float, u
     return calendar.add_working_hours(start, time_limit_hours)
 
 
-def warning_time(calendar: WorkCalendar, start: datetime, time_limit_hours: float, urgency: str,
-                 share: float) -> datetime:
+def warning_time(
+    calendar: WorkCalendar, start: datetime, time_limit_hours: float, urgency: str, share: float
+) -> datetime:
     """When the officer is warned: once `share` of the time limit is used (80 %, say)."""
     return deadline(calendar, start, time_limit_hours * share, urgency)

@@ -2,25 +2,44 @@
 people, with their positions, and the escalation chain of 逐级负责制 read from it: an overdue case
 is told to its squad's 中队长 at the deadline, then to the brigade's 大队长, then to the 局长, each
 after the working hours its unit sets. Pure rules: no framework here."""
+
 from __future__ import annotations
-from common.refusals import Unprocessable
 
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from common.refusals import Unprocessable
+
 POSITIONS = {
-    "局长": "bureau", "副局长": "bureau", "督查员": "bureau", "台账管理员": "bureau", "系统管理员": "bureau",
-    "大队长": "brigade", "副大队长": "brigade",
-    "中队长": "squad", "副中队长": "squad", "队员": "squad",
-    "指挥中心主任": "centre", "派遣员": "centre", "监督员": "centre", "话务员": "centre",
+    "局长": "bureau",
+    "副局长": "bureau",
+    "督查员": "bureau",
+    "台账管理员": "bureau",
+    "系统管理员": "bureau",
+    "大队长": "brigade",
+    "副大队长": "brigade",
+    "中队长": "squad",
+    "副中队长": "squad",
+    "队员": "squad",
+    "指挥中心主任": "centre",
+    "派遣员": "centre",
+    "监督员": "centre",
+    "话务员": "centre",
 }
 """Each position and the kind of unit it belongs to."""
 LEADS = {"squad": "中队长", "brigade": "大队长", "bureau": "局长"}
 SUGGESTED = frozenset({"队员"})
 """The positions routing suggests an assignment to (the officer on duty with the fewest open cases)."""
-POSITION_OF_ROLE = {"squad_leader": "中队长", "squad_officer": "队员", "dispatcher": "派遣员", "supervisor": "督查员",
-                    "field_monitor": "监督员", "hotline_operator": "话务员", "ledger_clerk": "台账管理员",
-                    "admin": "系统管理员"}
+POSITION_OF_ROLE = {
+    "squad_leader": "中队长",
+    "squad_officer": "队员",
+    "dispatcher": "派遣员",
+    "supervisor": "督查员",
+    "field_monitor": "监督员",
+    "hotline_operator": "话务员",
+    "ledger_clerk": "台账管理员",
+    "admin": "系统管理员",
+}
 """A person's position when the directory first learns of them from a sign-in."""
 UNIT_OF_ROLE = {"dispatcher": "centre", "field_monitor": "centre", "hotline_operator": "centre"}
 DEFAULT_AFTER = {"brigade": 4.0, "bureau": 8.0}
@@ -54,13 +73,22 @@ class PersonInfo:
 
 
 def leader(people: list[PersonInfo], position: str, *, squad_id: str | None = None, unit_id: str | None = None):
-    found = sorted((p for p in people if p.position == position and (squad_id is None or p.squad_id == squad_id)
-                    and (unit_id is None or p.unit_id == unit_id)), key=lambda p: p.id)
+    found = sorted(
+        (
+            p
+            for p in people
+            if p.position == position
+            and (squad_id is None or p.squad_id == squad_id)
+            and (unit_id is None or p.unit_id == unit_id)
+        ),
+        key=lambda p: p.id,
+    )
     return found[0] if found else None
 
 
-def escalation_chain(squad_id: str, brigade_id: str | None, units: dict[str, UnitInfo],
-                     people: list[PersonInfo]) -> tuple[Link, ...]:
+def escalation_chain(
+    squad_id: str, brigade_id: str | None, units: dict[str, UnitInfo], people: list[PersonInfo]
+) -> tuple[Link, ...]:
     """Who is told, in order, when a case of the squad runs late."""
     chain = []
     squad_leader = leader(people, LEADS["squad"], squad_id=squad_id)

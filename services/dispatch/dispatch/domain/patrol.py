@@ -4,13 +4,14 @@ a day and get one shift per window; they check in on arrival, at the post; a shi
 in by the end of its grace period raises an alert to the squad leader (dispatch.handlers.assignments.check_patrols).
 
 Pure rules over values, with the times passed in, so they are tested directly."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from dispatch.domain.deadlines import WorkCalendar
 from common.refusals import Conflict, Unprocessable
+from dispatch.domain.deadlines import WorkCalendar
 
 CHECK_IN_OPENS_BEFORE = timedelta(minutes=15)
 """How early an officer may check in for a shift (rule of ours)."""
@@ -33,6 +34,7 @@ class PostWindow:
     working days: weekdays and 调休 Saturdays, without public holidays), "daily", or ISO
     weekdays (1 = Monday .. 7 = Sunday). A window whose end is before its start runs past
     midnight (a night market from 18:00 to 01:00)."""
+
     start: time
     end: time
     days: str | tuple[int, ...] = "daily"
@@ -65,8 +67,9 @@ class CheckIn:
     late: bool
 
 
-def judge_check_in(*, starts_at: datetime, ends_at: datetime, now: datetime, distance: float, radius_m: float,
-                   grace: timedelta) -> CheckIn:
+def judge_check_in(
+    *, starts_at: datetime, ends_at: datetime, now: datetime, distance: float, radius_m: float, grace: timedelta
+) -> CheckIn:
     """Whether a check-in is accepted: within the post's radius, from 15 minutes before the
     shift until its end. After the grace period it is accepted and marked late."""
     if now < starts_at - CHECK_IN_OPENS_BEFORE:
@@ -76,4 +79,3 @@ def judge_check_in(*, starts_at: datetime, ends_at: datetime, now: datetime, dis
     if distance > radius_m:
         raise TooFarFromPost(f"you are {distance:.0f} m from the post; check in within {radius_m:.0f} m of it")
     return CheckIn(distance_m=distance, late=now > starts_at + grace)
-

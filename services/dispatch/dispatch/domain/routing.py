@@ -1,17 +1,19 @@
 """Dispatch's rules: a point decides the grid, the grid decides the squad (网格化管理)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from common.geo import GridArea, GridMap  # noqa: F401 (the grid map is shared: ledger places merchants too)
 
-
 # -- routing rules (派遣规则) ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RoutingRule:
     """One row of the ordered rule table. Every condition that is set must hold; an empty
     condition matches anything. The target is a squad, or (None) the squad of the case's grid."""
+
     name: str
     squad_id: str | None = None
     grids: frozenset[str] = frozenset()
@@ -21,7 +23,7 @@ class RoutingRule:
     hours: tuple[int, int] | None = None  # [from, to) in Beijing hours; from > to wraps past midnight
     queue: bool = False  # send to the command centre's queue for a dispatcher to decide
 
-    def matches(self, case: "CaseToRoute", grid: GridArea | None) -> bool:
+    def matches(self, case: CaseToRoute, grid: GridArea | None) -> bool:
         if self.grids and (grid is None or grid.grid_id not in self.grids):
             return False
         if self.categories and case.category_code not in self.categories:

@@ -2,26 +2,34 @@
 退回 return, 改派 reassign, reroute, 延期 extend, 督办 supervise and its answer, and following
 the case (the clock stops while it is handled or suspended). Which step is allowed from which
 state is dispatch.domain.assignments; routing is dispatch.handlers.routing."""
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from sqlmodel import select
 
-from common.messaging.contracts import (AssignmentAccepted, AssignmentReturned, CaseTransitioned, DeadlineExtended,
-                                        Location, SupervisionOrderAnswered, SupervisionOrderIssued)
+from common.messaging.contracts import (
+    AssignmentAccepted,
+    AssignmentReturned,
+    CaseTransitioned,
+    DeadlineExtended,
+    Location,
+    SupervisionOrderAnswered,
+    SupervisionOrderIssued,
+)
 from common.messaging.envelope import Envelope
 from common.refusals import NotFound
 from common.uow import UnitOfWork
+from common.vocabulary import CaseAction
 from dispatch.domain.assignments import StepRefused, after_case, plan, refuse_late_return
 from dispatch.domain.deadlines import deadline
 from dispatch.handlers import routing
 from dispatch.handlers.context import Context, notify_board
 from dispatch.handlers.routing import CaseInfo, ToAssign
 from dispatch.tables import Assignment, QueueItem, SupervisionOrder
-from common.vocabulary import CaseAction
 
 
 async def current(uow: UnitOfWork, case_id: str, lock: bool = True) -> Assignment | None:
@@ -30,27 +38,42 @@ async def current(uow: UnitOfWork, case_id: str, lock: bool = True) -> Assignmen
     return (await uow.session.exec(query.with_for_update() if lock else query)).first()
 
 
-async def _reroute(uow: UnitOfWork, ctx: Context, case: CaseInfo, *, actor: str,
-                   previous: Assignment | None) -> Assignment | None:
+async def _reroute(
+    uow: UnitOfWork, ctx: Context, case: CaseInfo, *, actor: str, previous: Assignment | None
+) -> Assignment | None:
     """The rules run again on a corrected case: a squad, or the command centre's queue."""
     decision = routing.decide(ctx, case, uow.clock.now())
     if decision.squad_id is None:
         await routing.enqueue(uow, ctx, [(case, decision.reason or "rule", None)], unroutable=True)
         return None
-    [new_id] = await routing.assign(uow, ctx, [ToAssign(
-        case=case, squad_id=decision.squad_id, how="reroute", actor=actor, rule=decision.rule,
-        previous_id=previous.id if previous else None, previous_squad_id=previous.squad_id if previous else None)])
+    [new_id] = await routing.assign(
+        uow,
+        ctx,
+        [
+            ToAssign(
+                case=case,
+                squad_id=decision.squad_id,
+                how="reroute",
+                actor=actor,
+                rule=decision.rule,
+                previous_id=previous.id if previous else None,
+                previous_squad_id=previous.squad_id if previous else None,
+            )
+        ],
+    )
     return await uow.session.get(Assignment, new_id)
 
 
 # -- a dispatcher's and a squad's steps -----------------------------------------------------------
 
+
 async def dispatch_from_queue(uow: UnitOfWork, ctx: Context, case_id: str, squad_id: str, actor: str) -> Assignment:
     item = (await uow.session.exec(select(QueueItem).where(QueueItem.case_id == case_id).with_for_update())).first()
     if item is None:
         raise NotFound(f"case {case_id} is not waiting for dispatch")
-    [new_id] = await routing.assign(uow, ctx, [ToAssign(case=_info(item), squad_id=squad_id, how="manual",
-                                                        actor=actor)])
+    [new_id] = await routing.assign(
+        uow, ctx, [ToAssign(case=_info(item), squad_id=squad_id, how="manual", actor=actor)]
+    )
     assignment = await uow.session.get(Assignment, new_id)
     await uow.commit()
     return assignment
@@ -65,9 +88,21 @@ async def _open_assignment(uow: UnitOfWork, assignment_id: str) -> Assignment:
 
 def _info(row: Assignment | QueueItem, **changes) -> CaseInfo:
     """What routing needs to know of a case, from its assignment or its place in the queue."""
-    return replace(CaseInfo(case_id=row.case_id, case_number=row.case_number, category_code=row.category_code,
-                            channel=row.channel, urgency=row.urgency, description=row.description, lon=row.lon,
-                            lat=row.lat, time_limit_hours=row.time_limit_hours, address=row.address), **changes)
+    return replace(
+        CaseInfo(
+            case_id=row.case_id,
+            case_number=row.case_number,
+            category_code=row.category_code,
+            channel=row.channel,
+            urgency=row.urgency,
+            description=row.description,
+            lon=row.lon,
+            lat=row.lat,
+            time_limit_hours=row.time_limit_hours,
+            address=row.address,
+        ),
+        **changes,
+    )
 
 
 async def accept(uow: UnitOfWork, ctx: Context, assignment_id: str, actor: str) -> Assignment:
@@ -75,29 +110,48 @@ async def accept(uow: UnitOfWork, ctx: Context, assignment_id: str, actor: str) 
     a.status = plan("accept", a.status, current=a.current, what=f"assignment {assignment_id}")
     a.accepted_at = uow.clock.now()
     uow.session.add(a)
-    uow.publish(AssignmentAccepted(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id,
-                                   officer_id=a.officer_id, accepted_at=a.accepted_at, actor=actor))
+    uow.publish(
+        AssignmentAccepted(
+            assignment_id=a.id,
+            case_id=a.case_id,
+            squad_id=a.squad_id,
+            officer_id=a.officer_id,
+            accepted_at=a.accepted_at,
+            actor=actor,
+        )
+    )
     await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
     await uow.commit()
     return a
 
 
-async def return_assignment(uow: UnitOfWork, ctx: Context, assignment_id: str, reason: str, note: str | None,
-                            actor: str) -> Assignment:
+async def return_assignment(
+    uow: UnitOfWork, ctx: Context, assignment_id: str, reason: str, note: str | None, actor: str
+) -> Assignment:
     """退回: within the return window, before accepting, with a reason; the case waits in the queue."""
     a = await _open_assignment(uow, assignment_id)
     returned = plan("return", a.status, current=a.current, what=f"assignment {assignment_id}")
     now = uow.clock.now()
-    refuse_late_return(now, ctx.calendar.add_working_hours(a.assigned_at, ctx.return_window_hours),
-                       ctx.return_window_hours)
+    refuse_late_return(
+        now, ctx.calendar.add_working_hours(a.assigned_at, ctx.return_window_hours), ctx.return_window_hours
+    )
     a.status, a.current, a.returned_at, a.return_reason, a.closed_at = returned, False, now, reason, now
     a.next_check_at = None
     uow.session.add(a)
     await uow.session.flush()
     await routing.enqueue(uow, ctx, [(_info(a), f"returned:{reason}", None)], unroutable=False)
-    uow.publish(AssignmentReturned(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id,
-                                   category_code=a.category_code, reason=reason, note=note, returned_at=now,
-                                   actor=actor))
+    uow.publish(
+        AssignmentReturned(
+            assignment_id=a.id,
+            case_id=a.case_id,
+            squad_id=a.squad_id,
+            category_code=a.category_code,
+            reason=reason,
+            note=note,
+            returned_at=now,
+            actor=actor,
+        )
+    )
     await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
     await uow.commit()
     return a
@@ -117,16 +171,35 @@ async def reassign(uow: UnitOfWork, ctx: Context, case_id: str, squad_id: str, a
     previous = await _supersede(uow, case_id, await current(uow, case_id))
     if previous.squad_id == squad_id:
         raise StepRefused(f"case {case_id} is already with {squad_id}")
-    [new_id] = await routing.assign(uow, ctx, [ToAssign(case=_info(previous), squad_id=squad_id, how="reassign",
-                                                        actor=actor, previous_id=previous.id,
-                                                        previous_squad_id=previous.squad_id)], from_queue=False)
+    [new_id] = await routing.assign(
+        uow,
+        ctx,
+        [
+            ToAssign(
+                case=_info(previous),
+                squad_id=squad_id,
+                how="reassign",
+                actor=actor,
+                previous_id=previous.id,
+                previous_squad_id=previous.squad_id,
+            )
+        ],
+        from_queue=False,
+    )
     assignment = await uow.session.get(Assignment, new_id)
     await uow.commit()
     return assignment
 
 
-async def reroute(uow: UnitOfWork, ctx: Context, case_id: str, actor: str, *, category_code: str | None = None,
-                  location: Location | None = None) -> Assignment | None:
+async def reroute(
+    uow: UnitOfWork,
+    ctx: Context,
+    case_id: str,
+    actor: str,
+    *,
+    category_code: str | None = None,
+    location: Location | None = None,
+) -> Assignment | None:
     """The dispatcher corrected the category or the location: the rules run again."""
     previous = await current(uow, case_id)
     if previous is not None:
@@ -158,33 +231,62 @@ async def extend(uow: UnitOfWork, ctx: Context, case_id: str, hours: float, reas
         a.escalation_level = 0
     uow.session.add(a)
     now = uow.clock.now()
-    uow.publish(DeadlineExtended(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id,
-                                 category_code=a.category_code, previous_deadline_at=before,
-                                 deadline_at=a.deadline_at, hours=hours, reason=reason, extended_at=now, actor=actor))
+    uow.publish(
+        DeadlineExtended(
+            assignment_id=a.id,
+            case_id=a.case_id,
+            squad_id=a.squad_id,
+            category_code=a.category_code,
+            previous_deadline_at=before,
+            deadline_at=a.deadline_at,
+            hours=hours,
+            reason=reason,
+            extended_at=now,
+            actor=actor,
+        )
+    )
     await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
     await uow.commit()
     return a
 
 
-async def supervise(uow: UnitOfWork, ctx: Context, case_id: str, instruction: str, hours: float,
-                    actor: str) -> SupervisionOrder:
+async def supervise(
+    uow: UnitOfWork, ctx: Context, case_id: str, instruction: str, hours: float, actor: str
+) -> SupervisionOrder:
     """督办: an order with its own deadline (working hours), to the squad that has the case."""
     a = await current(uow, case_id, lock=False)
     if a is None:
         raise StepRefused(f"case {case_id} is not with a squad: dispatch it before supervising")
     now = uow.clock.now()
-    order = SupervisionOrder(id=str(uuid.uuid4()), case_id=case_id, squad_id=a.squad_id, instruction=instruction,
-                             issued_by=actor, issued_at=now, due_at=ctx.calendar.add_working_hours(now, hours))
+    order = SupervisionOrder(
+        id=str(uuid.uuid4()),
+        case_id=case_id,
+        squad_id=a.squad_id,
+        instruction=instruction,
+        issued_by=actor,
+        issued_at=now,
+        due_at=ctx.calendar.add_working_hours(now, hours),
+    )
     uow.session.add(order)
-    uow.publish(SupervisionOrderIssued(order_id=order.id, case_id=case_id, squad_id=a.squad_id,
-                                       instruction=instruction, due_at=order.due_at, issued_at=now, actor=actor))
+    uow.publish(
+        SupervisionOrderIssued(
+            order_id=order.id,
+            case_id=case_id,
+            squad_id=a.squad_id,
+            instruction=instruction,
+            due_at=order.due_at,
+            issued_at=now,
+            actor=actor,
+        )
+    )
     await notify_board(uow, ctx, "supervision", id=order.id, case_id=case_id, squad_id=a.squad_id)
     await uow.commit()
     return order
 
 
-async def answer_order(uow: UnitOfWork, ctx: Context, order_id: str, answer: str, actor: str,
-                       squad_id: str | None) -> SupervisionOrder:
+async def answer_order(
+    uow: UnitOfWork, ctx: Context, order_id: str, answer: str, actor: str, squad_id: str | None
+) -> SupervisionOrder:
     order = await uow.session.get(SupervisionOrder, order_id, with_for_update=True)
     if order is None or (squad_id is not None and order.squad_id != squad_id):
         raise NotFound(f"unknown supervision order {order_id}")
@@ -193,8 +295,16 @@ async def answer_order(uow: UnitOfWork, ctx: Context, order_id: str, answer: str
     now = uow.clock.now()
     order.answer, order.answered_by, order.answered_at = answer, actor, now
     uow.session.add(order)
-    uow.publish(SupervisionOrderAnswered(order_id=order.id, case_id=order.case_id, squad_id=order.squad_id,
-                                         on_time=now <= order.due_at, answered_at=now, actor=actor))
+    uow.publish(
+        SupervisionOrderAnswered(
+            order_id=order.id,
+            case_id=order.case_id,
+            squad_id=order.squad_id,
+            on_time=now <= order.due_at,
+            answered_at=now,
+            actor=actor,
+        )
+    )
     await notify_board(uow, ctx, "supervision", id=order.id, case_id=order.case_id, squad_id=order.squad_id)
     await uow.commit()
     return order
@@ -202,8 +312,10 @@ async def answer_order(uow: UnitOfWork, ctx: Context, order_id: str, answer: str
 
 # -- following the case ---------------------------------------------------------------------------
 
-async def follow_case(event: CaseTransitioned, env: Envelope, uow: UnitOfWork, *,
-                      context: Callable[[], Context]) -> None:
+
+async def follow_case(
+    event: CaseTransitioned, env: Envelope, uow: UnitOfWork, *, context: Callable[[], Context]
+) -> None:
     """The clock stops while the case is handled or suspended, and starts again on rework,
     reopen or resume; a case that ends closes its assignment."""
     if event.action == CaseAction.dispatch:

@@ -1,5 +1,6 @@
 """What dispatch's handlers share: the context the service keeps fresh (the grid map, the rules,
 the calendar, the directory, the board's notifier), and telling the consoles of a change."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ BOARD_CHANNEL = "dispatch_board"
 @dataclass
 class Context:
     """What dispatch's rules need, kept fresh by the service."""
+
     grid_map: GridMap
     rules: list[RoutingRule]
     calendar: WorkCalendar

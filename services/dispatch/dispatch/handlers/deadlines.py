@@ -1,6 +1,7 @@
 """逐级负责制: warn the officer at the share of the time limit, then, once overdue, climb the
 escalation chain the directory gives (中队长, 大队长, 局长), each step once; and the 督办 orders
 not answered in time. Claimed with SKIP LOCKED, so replicas share the tick."""
+
 from __future__ import annotations
 
 import logging
@@ -20,28 +21,64 @@ from dispatch.tables import Assignment, Escalation, SupervisionOrder
 log = logging.getLogger(__name__)
 
 
-async def _escalate(uow: UnitOfWork, ctx: Context, a: Assignment, level: int, role: str, kind: str, at: datetime,
-                    person: Link | None = None):
-    uow.session.add(Escalation(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id, level=level, kind=kind,
-                               notify_role=role, at=at))
-    uow.publish(AssignmentEscalated(assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id,
-                                    category_code=a.category_code, level=level, notify_role=role, kind=kind,
-                                    deadline_at=a.deadline_at, at=at,
-                                    notify_person_id=person.person_id if person else a.officer_id,
-                                    notify_person_name=person.person_name if person else None))
+async def _escalate(
+    uow: UnitOfWork,
+    ctx: Context,
+    a: Assignment,
+    level: int,
+    role: str,
+    kind: str,
+    at: datetime,
+    person: Link | None = None,
+):
+    uow.session.add(
+        Escalation(
+            assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id, level=level, kind=kind, notify_role=role, at=at
+        )
+    )
+    uow.publish(
+        AssignmentEscalated(
+            assignment_id=a.id,
+            case_id=a.case_id,
+            squad_id=a.squad_id,
+            category_code=a.category_code,
+            level=level,
+            notify_role=role,
+            kind=kind,
+            deadline_at=a.deadline_at,
+            at=at,
+            notify_person_id=person.person_id if person else a.officer_id,
+            notify_person_name=person.person_name if person else None,
+        )
+    )
     log.info("case %s escalated: level %s (%s) to %s", a.case_number, level, kind, role)
-    await notify_board(uow, ctx, "escalation", id=a.id, case_id=a.case_id, squad_id=a.squad_id, level=level,
-                       role=role, escalation_kind=kind, person_name=person.person_name if person else None)
+    await notify_board(
+        uow,
+        ctx,
+        "escalation",
+        id=a.id,
+        case_id=a.case_id,
+        squad_id=a.squad_id,
+        level=level,
+        role=role,
+        escalation_kind=kind,
+        person_name=person.person_name if person else None,
+    )
 
 
 async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> int:
     """Warn at the share of the time limit, then climb the chain step by step once overdue.
     Rows are claimed with SKIP LOCKED, so replicas share the work and no step is taken twice."""
     now = uow.clock.now()
-    due = (await uow.session.exec(
-        select(Assignment).where(Assignment.current, Assignment.next_check_at <= now,
-                                 Assignment.status.in_(OPEN))
-        .order_by(Assignment.next_check_at).limit(limit).with_for_update(skip_locked=True))).all()
+    due = (
+        await uow.session.exec(
+            select(Assignment)
+            .where(Assignment.current, Assignment.next_check_at <= now, Assignment.status.in_(OPEN))
+            .order_by(Assignment.next_check_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
     steps = 0
     for a in due:
         if a.escalation_level < 0 and now < a.deadline_at:
@@ -55,8 +92,9 @@ async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> in
             if link is None:
                 a.next_check_at = None
                 break
-            step_due = (ctx.calendar.add_working_hours(a.deadline_at, link.after_hours) if link.after_hours
-                        else a.deadline_at)
+            step_due = (
+                ctx.calendar.add_working_hours(a.deadline_at, link.after_hours) if link.after_hours else a.deadline_at
+            )
             if now < step_due:
                 a.next_check_at = step_due
                 break
@@ -64,16 +102,25 @@ async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> in
             a.escalation_level = level + 1
             steps += 1
         uow.session.add(a)
-    overdue_orders = (await uow.session.exec(
-        select(SupervisionOrder).where(SupervisionOrder.answered_at.is_(None), SupervisionOrder.due_at <= now,
-                                       SupervisionOrder.overdue_notified.is_(False))
-        .limit(limit).with_for_update(skip_locked=True))).all()
+    overdue_orders = (
+        await uow.session.exec(
+            select(SupervisionOrder)
+            .where(
+                SupervisionOrder.answered_at.is_(None),
+                SupervisionOrder.due_at <= now,
+                SupervisionOrder.overdue_notified.is_(False),
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
     for order in overdue_orders:
         a = await current(uow, order.case_id, lock=False)
         if a is not None:
             brigade = next((link for link in ctx.directory.chain(a.squad_id) if link.role == "brigade_leader"), None)
-            await _escalate(uow, ctx, a, max(a.escalation_level, 0) + 1, "brigade_leader", "supervision_overdue", now,
-                            brigade)
+            await _escalate(
+                uow, ctx, a, max(a.escalation_level, 0) + 1, "brigade_leader", "supervision_overdue", now, brigade
+            )
         order.overdue_notified = True
         uow.session.add(order)
         steps += 1

@@ -1,6 +1,7 @@
 """The directory's service layer: an admin's edits in one place, people learnt from their first
 sign-in, and every change told to the services that need it (SquadChanged, PersonChanged) once
 and only when something changed (a digest of what was last told is kept on each row)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,10 +12,18 @@ from sqlmodel import select
 
 from common.messaging.contracts import PersonChanged, SquadChanged, StaffSignedIn
 from common.messaging.envelope import Envelope
-from common.uow import UnitOfWork
 from common.refusals import NotFound, Unprocessable
-from dispatch.domain.directory import (POSITION_OF_ROLE, UNIT_OF_ROLE, Link, PersonInfo, UnitInfo, escalation_chain,
-                                leader, refuse_position)
+from common.uow import UnitOfWork
+from dispatch.domain.directory import (
+    POSITION_OF_ROLE,
+    UNIT_OF_ROLE,
+    Link,
+    PersonInfo,
+    UnitInfo,
+    escalation_chain,
+    leader,
+    refuse_position,
+)
 from dispatch.tables import Officer, Squad, Unit
 
 log = logging.getLogger(__name__)
@@ -32,11 +41,14 @@ class Directory:
 
 
 async def load(session) -> Directory:
-    units = {u.id: UnitInfo(u.id, u.kind, u.name, u.parent_id, u.escalate_after_hours)
-             for u in (await session.exec(select(Unit))).all()}
+    units = {
+        u.id: UnitInfo(u.id, u.kind, u.name, u.parent_id, u.escalate_after_hours)
+        for u in (await session.exec(select(Unit))).all()
+    }
     squads = {s.id: s for s in (await session.exec(select(Squad))).all()}
-    people = [PersonInfo(p.id, p.name, p.position, p.squad_id, p.unit_id)
-              for p in (await session.exec(select(Officer))).all()]
+    people = [
+        PersonInfo(p.id, p.name, p.position, p.squad_id, p.unit_id) for p in (await session.exec(select(Officer))).all()
+    ]
     return Directory(units, squads, people)
 
 
@@ -45,8 +57,16 @@ def _digest(event) -> str:
 
 
 def _person_event(p: Officer, at) -> PersonChanged:
-    return PersonChanged(person_id=p.id, name=p.name, position=p.position, role=p.platform_role or "",
-                         squad_id=p.squad_id, unit_id=p.unit_id, on_duty=p.on_duty, at=at)
+    return PersonChanged(
+        person_id=p.id,
+        name=p.name,
+        position=p.position,
+        role=p.platform_role or "",
+        squad_id=p.squad_id,
+        unit_id=p.unit_id,
+        on_duty=p.on_duty,
+        at=at,
+    )
 
 
 async def announce(uow: UnitOfWork) -> int:
@@ -56,9 +76,15 @@ async def announce(uow: UnitOfWork) -> int:
     for squad in (await uow.session.exec(select(Squad).with_for_update())).all():
         brigade = directory.units.get(squad.brigade_id or "")
         head = leader(directory.people, "中队长", squad_id=squad.id)
-        event = SquadChanged(squad_id=squad.id, name=squad.name, brigade_id=brigade and brigade.id,
-                             brigade_name=brigade and brigade.name, leader_id=head and head.id,
-                             leader_name=head and head.name, at=now)
+        event = SquadChanged(
+            squad_id=squad.id,
+            name=squad.name,
+            brigade_id=brigade and brigade.id,
+            brigade_name=brigade and brigade.name,
+            leader_id=head and head.id,
+            leader_name=head and head.name,
+            at=now,
+        )
         if squad.announced != (digest := _digest(event)):
             squad.announced = digest
             uow.session.add(squad)
@@ -84,10 +110,15 @@ async def on_staff_signed_in(event: StaffSignedIn, env: Envelope, uow: UnitOfWor
     if person is None:
         if position is None:
             return  # a program, not a person
-        person = Officer(id=event.subject, name=event.name, position=position, platform_role=event.role,
-                         squad_id=squad_id if position in ("中队长", "队员") else None,
-                         unit_id=None if position in ("中队长", "队员") else UNIT_OF_ROLE.get(event.role, "bureau"),
-                         on_duty=True)
+        person = Officer(
+            id=event.subject,
+            name=event.name,
+            position=position,
+            platform_role=event.role,
+            squad_id=squad_id if position in ("中队长", "队员") else None,
+            unit_id=None if position in ("中队长", "队员") else UNIT_OF_ROLE.get(event.role, "bureau"),
+            on_duty=True,
+        )
         log.info("directory: %s (%s) learnt from their first sign-in", event.subject, position)
     else:
         person.name, person.platform_role = event.name, event.role
@@ -102,8 +133,9 @@ async def on_staff_signed_in(event: StaffSignedIn, env: Envelope, uow: UnitOfWor
         uow.publish(changed)
 
 
-async def put_unit(uow: UnitOfWork, unit_id: str, *, kind: str, name: str, parent_id: str | None,
-                   escalate_after_hours: float | None) -> Unit:
+async def put_unit(
+    uow: UnitOfWork, unit_id: str, *, kind: str, name: str, parent_id: str | None, escalate_after_hours: float | None
+) -> Unit:
     unit = await uow.session.get(Unit, unit_id, with_for_update=True)
     if parent_id is not None and (parent_id == unit_id or await uow.session.get(Unit, parent_id) is None):
         raise Unprocessable(f"parent_id {parent_id} is not another unit of the directory")
@@ -111,8 +143,10 @@ async def put_unit(uow: UnitOfWork, unit_id: str, *, kind: str, name: str, paren
         squads = (await uow.session.exec(select(Squad.id).where(Squad.brigade_id == unit_id))).all()
         people = (await uow.session.exec(select(Officer.id).where(Officer.unit_id == unit_id))).all()
         if squads or people:
-            raise Unprocessable(f"unit {unit_id} is a {unit.kind} with squads {list(squads)} and people {list(people)}: "
-                             f"move them before it becomes a {kind}")
+            raise Unprocessable(
+                f"unit {unit_id} is a {unit.kind} with squads {list(squads)} and people {list(people)}: "
+                f"move them before it becomes a {kind}"
+            )
     unit = unit or Unit(id=unit_id, kind=kind, name=name)
     unit.kind, unit.name, unit.parent_id, unit.escalate_after_hours = kind, name, parent_id, escalate_after_hours
     uow.session.add(unit)
@@ -126,8 +160,7 @@ async def put_squad(uow: UnitOfWork, squad_id: str, *, name: str, office: str, b
         unit = await uow.session.get(Unit, brigade_id)
         if unit is None or unit.kind != "brigade":
             raise Unprocessable(f"brigade_id {brigade_id} is not a brigade of the directory")
-    squad = await uow.session.get(Squad, squad_id, with_for_update=True) or Squad(id=squad_id, name=name,
-                                                                                  office=office)
+    squad = await uow.session.get(Squad, squad_id, with_for_update=True) or Squad(id=squad_id, name=name, office=office)
     squad.name, squad.office, squad.brigade_id = name, office, brigade_id
     uow.session.add(squad)
     await uow.session.flush()
@@ -135,8 +168,17 @@ async def put_squad(uow: UnitOfWork, squad_id: str, *, name: str, office: str, b
     return squad
 
 
-async def put_person(uow: UnitOfWork, person_id: str, *, name: str, position: str, role: str | None,
-                     squad_id: str | None, unit_id: str | None, on_duty: bool) -> Officer:
+async def put_person(
+    uow: UnitOfWork,
+    person_id: str,
+    *,
+    name: str,
+    position: str,
+    role: str | None,
+    squad_id: str | None,
+    unit_id: str | None,
+    on_duty: bool,
+) -> Officer:
     directory = await load(uow.session)
     refuse_position(position, squad_id, unit_id, directory.units)
     if squad_id and squad_id not in directory.squads:

@@ -1,6 +1,7 @@
 """严管区定岗: rostering officers at patrol posts (one shift per window and day), their check-in at
 the post (within its radius, in the shift's time: dispatch.domain.patrol), and the alert for a post
 nobody checked in at."""
+
 from __future__ import annotations
 
 import logging
@@ -23,14 +24,19 @@ log = logging.getLogger(__name__)
 
 
 def post_windows(post: PatrolPost) -> list[PostWindow]:
-    return [PostWindow(start=datetime.strptime(w["start"], "%H:%M").time(),
-                       end=datetime.strptime(w["end"], "%H:%M").time(),
-                       days=w["days"] if isinstance(w["days"], str) else tuple(w["days"]))
-            for w in post.windows]
+    return [
+        PostWindow(
+            start=datetime.strptime(w["start"], "%H:%M").time(),
+            end=datetime.strptime(w["end"], "%H:%M").time(),
+            days=w["days"] if isinstance(w["days"], str) else tuple(w["days"]),
+        )
+        for w in post.windows
+    ]
 
 
-async def roster(uow: UnitOfWork, ctx: Context, post_id: str, officer_id: str, first: date, last: date,
-                 actor: str) -> list[PatrolShift]:
+async def roster(
+    uow: UnitOfWork, ctx: Context, post_id: str, officer_id: str, first: date, last: date, actor: str
+) -> list[PatrolShift]:
     """排班: the officer gets one shift per window of the post on each day from first to last.
     Rostering the same days again changes nothing."""
     post = await uow.session.get(PatrolPost, post_id)
@@ -42,18 +48,38 @@ async def roster(uow: UnitOfWork, ctx: Context, post_id: str, officer_id: str, f
     windows, day, rows = post_windows(post), first, []
     while day <= last:
         for starts, ends in shifts_on(windows, day, ctx.calendar):
-            rows.append({"id": str(uuid.uuid4()), "post_id": post.id, "squad_id": post.squad_id,
-                         "officer_id": officer_id, "day": day, "starts_at": starts, "ends_at": ends,
-                         "rostered_by": actor, "late": False})
+            rows.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "post_id": post.id,
+                    "squad_id": post.squad_id,
+                    "officer_id": officer_id,
+                    "day": day,
+                    "starts_at": starts,
+                    "ends_at": ends,
+                    "rostered_by": actor,
+                    "late": False,
+                }
+            )
         day += timedelta(days=1)
     if not rows:
         raise StepRefused(f"{post.name} has no window between {first} and {last}")
     await uow.session.execute(insert(PatrolShift).values(rows).on_conflict_do_nothing())
     await notify_board(uow, ctx, "patrol", post_id=post.id, squad_id=post.squad_id)
-    shifts = list((await uow.session.exec(
-        select(PatrolShift).where(PatrolShift.post_id == post.id, PatrolShift.officer_id == officer_id,
-                                  PatrolShift.day >= first, PatrolShift.day <= last)
-        .order_by(PatrolShift.starts_at))).all())
+    shifts = list(
+        (
+            await uow.session.exec(
+                select(PatrolShift)
+                .where(
+                    PatrolShift.post_id == post.id,
+                    PatrolShift.officer_id == officer_id,
+                    PatrolShift.day >= first,
+                    PatrolShift.day <= last,
+                )
+                .order_by(PatrolShift.starts_at)
+            )
+        ).all()
+    )
     await uow.commit()
     return shifts
 
@@ -67,14 +93,29 @@ async def check_in(uow: UnitOfWork, ctx: Context, shift_id: str, officer_id: str
         raise StepRefused(f"already checked in at {shift.checked_in_at.isoformat()}")
     post = await uow.session.get(PatrolPost, shift.post_id)
     now = uow.clock.now()
-    verdict = judge_check_in(starts_at=shift.starts_at, ends_at=shift.ends_at, now=now,
-                             distance=distance_m(post.lon, post.lat, location.lon, location.lat),
-                             radius_m=post.radius_m, grace=ctx.patrol_grace)
+    verdict = judge_check_in(
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
+        now=now,
+        distance=distance_m(post.lon, post.lat, location.lon, location.lat),
+        radius_m=post.radius_m,
+        grace=ctx.patrol_grace,
+    )
     shift.checked_in_at, shift.check_in_distance_m, shift.late = now, round(verdict.distance_m, 1), verdict.late
     uow.session.add(shift)
-    uow.publish(PatrolCheckedIn(shift_id=shift.id, post_id=post.id, post_name=post.name, squad_id=shift.squad_id,
-                                officer_id=officer_id, starts_at=shift.starts_at, checked_in_at=now,
-                                distance_m=shift.check_in_distance_m, late=verdict.late))
+    uow.publish(
+        PatrolCheckedIn(
+            shift_id=shift.id,
+            post_id=post.id,
+            post_name=post.name,
+            squad_id=shift.squad_id,
+            officer_id=officer_id,
+            starts_at=shift.starts_at,
+            checked_in_at=now,
+            distance_m=shift.check_in_distance_m,
+            late=verdict.late,
+        )
+    )
     await notify_board(uow, ctx, "patrol", post_id=post.id, squad_id=shift.squad_id)
     await uow.commit()
     return shift
@@ -84,19 +125,40 @@ async def check_patrols(uow: UnitOfWork, ctx: Context, limit: int = 500) -> int:
     """空岗告警: each shift not checked in when its grace period ends alerts the squad leader once
     (a check-in after that is still accepted, and marked late)."""
     now = uow.clock.now()
-    due = (await uow.session.exec(
-        select(PatrolShift, PatrolPost).join(PatrolPost)
-        .where(PatrolShift.checked_in_at.is_(None), PatrolShift.missed_at.is_(None),
-               PatrolShift.starts_at <= now - ctx.patrol_grace)
-        .order_by(PatrolShift.starts_at).limit(limit).with_for_update(of=PatrolShift, skip_locked=True))).all()
+    due = (
+        await uow.session.exec(
+            select(PatrolShift, PatrolPost)
+            .join(PatrolPost)
+            .where(
+                PatrolShift.checked_in_at.is_(None),
+                PatrolShift.missed_at.is_(None),
+                PatrolShift.starts_at <= now - ctx.patrol_grace,
+            )
+            .order_by(PatrolShift.starts_at)
+            .limit(limit)
+            .with_for_update(of=PatrolShift, skip_locked=True)
+        )
+    ).all()
     for shift, post in due:
         shift.missed_at = now
         uow.session.add(shift)
-        uow.publish(PatrolPostMissed(shift_id=shift.id, post_id=post.id, post_name=post.name,
-                                     squad_id=shift.squad_id, officer_id=shift.officer_id,
-                                     starts_at=shift.starts_at, at=now))
-        log.info("patrol post %s not checked in by %s (shift from %s): squad leader alerted",
-                 post.name, shift.officer_id, shift.starts_at.isoformat())
+        uow.publish(
+            PatrolPostMissed(
+                shift_id=shift.id,
+                post_id=post.id,
+                post_name=post.name,
+                squad_id=shift.squad_id,
+                officer_id=shift.officer_id,
+                starts_at=shift.starts_at,
+                at=now,
+            )
+        )
+        log.info(
+            "patrol post %s not checked in by %s (shift from %s): squad leader alerted",
+            post.name,
+            shift.officer_id,
+            shift.starts_at.isoformat(),
+        )
         await notify_board(uow, ctx, "patrol", post_id=post.id, squad_id=shift.squad_id, missed=True)
     await uow.commit()
     return len(due)

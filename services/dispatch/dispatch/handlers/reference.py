@@ -1,6 +1,7 @@
 """Dispatch's reference data: the routing rules an admin replaces whole (a stale version is
 refused), the working calendar (the State Council's with the bureau's own days on top) and its
 announcement, the 服务目录's names for the console, and the grids announced to the other services."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,14 +19,18 @@ from common.workcalendar import OFFICE_HOURS, SpecialDay, national_days, with_co
 from dispatch.tables import Announcement, CalendarDay, CategoryName, Grid, RoutingRuleRow, Squad
 
 
-async def record_category(event: CategoryDefined, env: Envelope, uow: UnitOfWork, *,
-                          names: dict[str, str]) -> None:
+async def record_category(event: CategoryDefined, env: Envelope, uow: UnitOfWork, *, names: dict[str, str]) -> None:
     """The 服务目录's names, for the console (a version older than the one kept changes nothing);
     this replica's `names` learn it at once, the others at their next refresh."""
     values = {"name": event.name, "version": event.version, "active": event.active}
-    kept = (await uow.session.execute(insert(CategoryName).values(code=event.code, **values).on_conflict_do_update(
-        index_elements=["code"], set_=values, where=CategoryName.version <= event.version)
-        .returning(CategoryName.name))).scalar()
+    kept = (
+        await uow.session.execute(
+            insert(CategoryName)
+            .values(code=event.code, **values)
+            .on_conflict_do_update(index_elements=["code"], set_=values, where=CategoryName.version <= event.version)
+            .returning(CategoryName.name)
+        )
+    ).scalar()
     if kept is not None:
         uow.after_commit(lambda: names.__setitem__(event.code, kept))
 
@@ -62,10 +67,12 @@ async def calendar_days(session) -> dict[date, SpecialDay]:
 async def announce_calendar(uow: UnitOfWork) -> bool:
     """WorkCalendarChanged with the whole calendar, when it differs from what was last told."""
     days = sorted((await calendar_days(uow.session)).values(), key=lambda d: d.day)
-    event = WorkCalendarChanged(holidays=[d.day for d in days if d.kind == "holiday"],
-                                workdays=[d.day for d in days if d.kind == "workday"],
-                                office_hours=list(OFFICE_HOURS),
-                                at=uow.clock.now())
+    event = WorkCalendarChanged(
+        holidays=[d.day for d in days if d.kind == "holiday"],
+        workdays=[d.day for d in days if d.kind == "workday"],
+        office_hours=list(OFFICE_HOURS),
+        at=uow.clock.now(),
+    )
     digest = hashlib.sha256(event.model_dump_json(exclude={"at"}).encode()).hexdigest()
     told = await uow.session.get(Announcement, "calendar", with_for_update=True)
     if told is not None and told.digest == digest:
@@ -100,8 +107,14 @@ async def announce_grids(uow: UnitOfWork) -> int:
     rows = (await uow.session.exec(select(Grid, Squad).join(Squad).order_by(Grid.id).with_for_update(of=Grid))).all()
     now, told = uow.clock.now(), 0
     for grid, squad in rows:
-        event = GridDefined(grid_id=grid.id, name=grid.name, squad_id=squad.id, squad_name=squad.name,
-                            geometry=grid.geometry, defined_at=now)
+        event = GridDefined(
+            grid_id=grid.id,
+            name=grid.name,
+            squad_id=squad.id,
+            squad_name=squad.name,
+            geometry=grid.geometry,
+            defined_at=now,
+        )
         digest = hashlib.sha256(event.model_dump_json(exclude={"defined_at"}).encode()).hexdigest()
         if grid.announced != digest:
             grid.announced = digest

@@ -1,6 +1,14 @@
 """Intake's routes, one module per part: incidents (staff and systems), categories (the 服务目录),
 public (the citizens' report and tracking), photos, open311 (GeoReport v2 and its keys)."""
+
 from intake.api import categories, incidents, open311, photos, public
 
-routers = [incidents.router, categories.router, open311.router, open311.keys_router, public.router, photos.router,
-           public.pages_router]
+routers = [
+    incidents.router,
+    categories.router,
+    open311.router,
+    open311.keys_router,
+    public.router,
+    photos.router,
+    public.pages_router,
+]

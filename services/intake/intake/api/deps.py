@@ -1,6 +1,7 @@
 """What intake's routes share: the service (typed), the public routes' rate limits, the pages'
 headers, and the link a photo is handed out with. Who may call a route is common.audiences;
 refusals are common.refusals, answered by the one handler of create_app."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,18 +17,20 @@ if TYPE_CHECKING:
     from intake.tables import IncidentPhoto
 
 
-def get_service(request: Request) -> "IntakeService":
+def get_service(request: Request) -> IntakeService:
     return request.app.state.services["intake"]
 
 
 ServiceDep = Annotated["IntakeService", Depends(get_service)]
 STATIC = Path(__file__).resolve().parents[1] / "static"
-PAGE_HEADERS = {"Cache-Control": "no-cache",
-                "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                                           "script-src 'self' 'unsafe-inline'; img-src 'self' data: blob:"}
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'unsafe-inline'; img-src 'self' data: blob:",
+}
 
 
-async def limit(request: Request, service: "IntakeService", kind: str) -> str:
+async def limit(request: Request, service: IntakeService, kind: str) -> str:
     """Count the request against its client's per-minute limit (Throttled past it); the client's
     address: `reports` are the public reports' limit, anything else the reads'."""
     address = client_address(request, service.settings.trusted_proxies)
@@ -38,7 +41,7 @@ async def limit(request: Request, service: "IntakeService", kind: str) -> str:
     return address
 
 
-def photo_link(service: "IntakeService", photo: "IncidentPhoto") -> str:
+def photo_link(service: IntakeService, photo: IncidentPhoto) -> str:
     """The link handed out: plain for a public photo, signed and short-lived for the others."""
     if photo.public:
         return f"/v1/photos/{photo.id}"

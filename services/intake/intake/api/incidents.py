@@ -1,5 +1,6 @@
 """Incidents for staff and systems: `/v1/incidents` (the hotline, field monitors' reports with
 photos, the 回访, a dispatcher's split of a wrong merge) and `/v1/machine-events` (cameras and IoT)."""
+
 from __future__ import annotations
 
 import base64
@@ -17,13 +18,13 @@ from common.photos import PhotoRejected
 from common.principal import Principal
 from common.redaction import mask_phone
 from common.refusals import NotFound, Unprocessable
+from common.vocabulary import Rating
 from intake import queries
 from intake.api.deps import ServiceDep, photo_link
 from intake.domain.geo import gcj02_to_wgs84
 from intake.domain.incidents import MAX_MACHINE_IMAGES, channel_for
 from intake.handlers.incidents import ReportIncident, detach_report, reply_to_reporter, report_incident
 from intake.handlers.media import keep_photos, keep_uploads
-from common.vocabulary import Rating
 
 if TYPE_CHECKING:
     from intake.tables import Incident
@@ -42,7 +43,9 @@ class IncidentCreate(BaseModel):
     description: str = Field(min_length=1, max_length=DESCRIPTION_MAX, description="问题描述")
     address: str | None = Field(None, max_length=200, description="门牌地址 as the caller gives it")
     caller: CallerIn | None = None
-    channel: Channel | None = Field(None, description="defaults to the caller's role; hotline operators may name a 12345/110 transfer")
+    channel: Channel | None = Field(
+        None, description="defaults to the caller's role; hotline operators may name a 12345/110 transfer"
+    )
     urgency: Urgency = Urgency.ordinary
     source_reference: str | None = Field(None, max_length=64, description="12345/110 transfer reference number")
 
@@ -92,24 +95,39 @@ class IncidentPublic(BaseModel):
     photos: list[PhotoOut] = Field(default_factory=list)
 
     @classmethod
-    def of(cls, i: "Incident", photos: list[PhotoOut] = (), *, contacts: bool = False) -> "IncidentPublic":
+    def of(cls, i: Incident, photos: list[PhotoOut] = (), *, contacts: bool = False) -> IncidentPublic:
         """`contacts`: the caller's name and masked number, for those who may see them (common.access)."""
         caller = None
         if contacts and (i.caller_name or i.caller_phone):
             caller = CallerOut(name=i.caller_name, phone=mask_phone(i.caller_phone) if i.caller_phone else None)
         return cls(
-            id=i.id, status=i.status, channel=i.channel, category=i.category_code,
-            category_known=i.category_known, urgency=i.urgency, location=Location(lon=i.lon, lat=i.lat),
-            description=i.description, caller=caller, source_reference=i.source_reference,
-            flags=list(i.flags), case_id=i.case_id, case_number=i.case_number,
+            id=i.id,
+            status=i.status,
+            channel=i.channel,
+            category=i.category_code,
+            category_known=i.category_known,
+            urgency=i.urgency,
+            location=Location(lon=i.lon, lat=i.lat),
+            description=i.description,
+            caller=caller,
+            source_reference=i.source_reference,
+            flags=list(i.flags),
+            case_id=i.case_id,
+            case_number=i.case_number,
             squad=SquadRef(id=i.squad_id, name=i.squad_name) if i.squad_id else None,
-            reported_at=i.reported_at, updated_at=i.updated_at, observed_at=i.observed_at,
-            category_version=i.category_version, attributes=i.attributes, source_event_id=i.source_event_id,
-            duplicate_of=i.duplicate_of, rating=i.rating, photos=list(photos),
+            reported_at=i.reported_at,
+            updated_at=i.updated_at,
+            observed_at=i.observed_at,
+            category_version=i.category_version,
+            attributes=i.attributes,
+            source_event_id=i.source_event_id,
+            duplicate_of=i.duplicate_of,
+            rating=i.rating,
+            photos=list(photos),
         )
 
 
-async def shown_to(principal: Principal, service, session, rows: list["Incident"]) -> list[IncidentPublic]:
+async def shown_to(principal: Principal, service, session, rows: list[Incident]) -> list[IncidentPublic]:
     """The incidents as this reader may see them: contact details and photos by common.access,
     each photo with the link the reader may follow (one query for all)."""
     photos: dict[str, list[PhotoOut]] = {}
@@ -117,41 +135,68 @@ async def shown_to(principal: Principal, service, session, rows: list["Incident"
     if rows:
         for p in await queries.photos_of(session, list(squad_of)):
             if sees_photo(principal, public=p.public, squad_id=squad_of[p.incident_id]):
-                photos.setdefault(p.incident_id, []).append(PhotoOut(
-                    id=p.id, url=photo_link(service, p), original_url=f"/v1/photos/{p.id}/original",
-                    sha256=p.sha256, public=p.public, taken_at=p.taken_at))
+                photos.setdefault(p.incident_id, []).append(
+                    PhotoOut(
+                        id=p.id,
+                        url=photo_link(service, p),
+                        original_url=f"/v1/photos/{p.id}/original",
+                        sha256=p.sha256,
+                        public=p.public,
+                        taken_at=p.taken_at,
+                    )
+                )
     contacts = sees_contacts(principal)
     return [IncidentPublic.of(i, photos.get(i.id, []), contacts=contacts) for i in rows]
 
 
-@router.post("/v1/incidents", status_code=status.HTTP_201_CREATED, response_model=IncidentPublic,
-             summary="受理: report an incident from the hotline, a field monitor or an external system")
+@router.post(
+    "/v1/incidents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IncidentPublic,
+    summary="受理: report an incident from the hotline, a field monitor or an external system",
+)
 async def create_incident(
-    body: IncidentCreate, principal: Reporter, response: Response, service: ServiceDep,
-    idempotency_key: Annotated[str | None, Header(
-        max_length=200, description="retry-safe: the same key and body return the first incident")] = None,
+    body: IncidentCreate,
+    principal: Reporter,
+    response: Response,
+    service: ServiceDep,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=200, description="retry-safe: the same key and body return the first incident")
+    ] = None,
 ):
     channel = channel_for(principal.role, body.channel)
     async with service.uow() as uow:
-        reported = await report_incident(uow, ReportIncident(
-            category_code=body.category, location=body.location, description=body.description,
-            channel=channel, urgency=body.urgency, reported_by=principal.subject,
-            caller_name=body.caller.name if body.caller else None,
-            caller_phone=body.caller.phone if body.caller else None,
-            source_reference=body.source_reference, idempotency_key=idempotency_key,
-            address_string=body.address,
-        ), service.catalogue, service.policy)
+        reported = await report_incident(
+            uow,
+            ReportIncident(
+                category_code=body.category,
+                location=body.location,
+                description=body.description,
+                channel=channel,
+                urgency=body.urgency,
+                reported_by=principal.subject,
+                caller_name=body.caller.name if body.caller else None,
+                caller_phone=body.caller.phone if body.caller else None,
+                source_reference=body.source_reference,
+                idempotency_key=idempotency_key,
+                address_string=body.address,
+            ),
+            service.catalogue,
+            service.policy,
+        )
     if reported.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return IncidentPublic.of(reported.incident, contacts=sees_contacts(principal))
 
 
-async def _shown_one(principal: Principal, service, incident: "Incident") -> IncidentPublic:
+async def _shown_one(principal: Principal, service, incident: Incident) -> IncidentPublic:
     async with service.session_factory() as session:
         return (await shown_to(principal, service, session, [incident]))[0]
 
 
-@router.get("/v1/incidents/{incident_id}", response_model=IncidentPublic, summary="one incident with its case and squad")
+@router.get(
+    "/v1/incidents/{incident_id}", response_model=IncidentPublic, summary="one incident with its case and squad"
+)
 async def get_incident(incident_id: str, principal: IncidentReader, service: ServiceDep):
     async with service.session_factory() as session:
         incident = await queries.incident(session, incident_id)
@@ -161,32 +206,51 @@ async def get_incident(incident_id: str, principal: IncidentReader, service: Ser
 
 
 @router.get("/v1/incidents", response_model=list[IncidentPublic], summary="incidents, newest first")
-async def list_incidents(principal: IncidentReader, service: ServiceDep,
-                         status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
-                         duplicate_of: Annotated[str | None, Query(
-                             max_length=36, description="the reports that joined this incident (重复件)")] = None,
-                         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                         offset: Annotated[int, Query(ge=0)] = 0):
+async def list_incidents(
+    principal: IncidentReader,
+    service: ServiceDep,
+    status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
+    duplicate_of: Annotated[
+        str | None, Query(max_length=36, description="the reports that joined this incident (重复件)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
     async with service.session_factory() as session:
-        rows = await queries.incidents(session, status=status_ or None, duplicate_of=duplicate_of or None,
-                                       squad_scope=principal.squad_scope, limit=limit, offset=offset)
+        rows = await queries.incidents(
+            session,
+            status=status_ or None,
+            duplicate_of=duplicate_of or None,
+            squad_scope=principal.squad_scope,
+            limit=limit,
+            offset=offset,
+        )
         return await shown_to(principal, service, session, rows)
 
 
 # -- field monitors: a report with GPS and photos ---------------------------------------------------------
 
-@router.post("/v1/field-reports", status_code=status.HTTP_201_CREATED, response_model=IncidentPublic,
-             summary="监督员上报: a field monitor's report with its GPS point and up to 9 photos (multipart)")
+
+@router.post(
+    "/v1/field-reports",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IncidentPublic,
+    summary="监督员上报: a field monitor's report with its GPS point and up to 9 photos (multipart)",
+)
 async def field_report(
-    principal: Monitor, response: Response, service: ServiceDep,
+    principal: Monitor,
+    response: Response,
+    service: ServiceDep,
     category: Annotated[str | None, Form(min_length=1, max_length=64)] = None,
-    description: Annotated[str | None, Form(max_length=DESCRIPTION_MAX,
-                                            description="may be left out: the photos say it")] = None,
+    description: Annotated[
+        str | None, Form(max_length=DESCRIPTION_MAX, description="may be left out: the photos say it")
+    ] = None,
     lon: Annotated[float | None, Form(ge=-180, le=180, description="the device's GPS point")] = None,
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     coordinate_system: Annotated[Literal["wgs84", "gcj02"], Form()] = "wgs84",
-    observed_at: Annotated[datetime | None, Form(description="when it was seen; default: the first photo's "
-                                                             "EXIF time, else now")] = None,
+    observed_at: Annotated[
+        datetime | None, Form(description="when it was seen; default: the first photo's EXIF time, else now")
+    ] = None,
     urgency: Annotated[Urgency, Form()] = Urgency.ordinary,
     photos: Annotated[list[UploadFile], File(description="JPEG, PNG or HEIC, 10 MB each, at most 9")] = [],  # noqa: B006
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
@@ -203,10 +267,22 @@ async def field_report(
     if observed_at is None:
         observed_at = next((p.taken_at for p in stored if p.taken_at), None)
     async with service.uow() as uow:
-        reported = await report_incident(uow, ReportIncident(
-            category_code=category, location=Location(lon=lon, lat=lat), description=description or "",
-            channel="field_monitor", urgency=urgency, reported_by=principal.subject, photos=tuple(stored),
-            observed_at=observed_at, idempotency_key=idempotency_key), service.catalogue, service.policy)
+        reported = await report_incident(
+            uow,
+            ReportIncident(
+                category_code=category,
+                location=Location(lon=lon, lat=lat),
+                description=description or "",
+                channel="field_monitor",
+                urgency=urgency,
+                reported_by=principal.subject,
+                photos=tuple(stored),
+                observed_at=observed_at,
+                idempotency_key=idempotency_key,
+            ),
+            service.catalogue,
+            service.policy,
+        )
     if reported.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return await _shown_one(principal, service, reported.incident)
@@ -223,27 +299,40 @@ MACHINE_KINDS = {
 
 
 class MachineEvent(BaseModel):
-    source_event_id: str = Field(min_length=1, max_length=200, description="the source system's own event id: "
-                                 "sending it again returns the first incident (idempotent)")
+    source_event_id: str = Field(
+        min_length=1,
+        max_length=200,
+        description="the source system's own event id: sending it again returns the first incident (idempotent)",
+    )
     kind: Literal["parking_capture", "camera_detection", "dog_tag_alarm", "iot_alarm"]
-    category: str | None = Field(None, max_length=64, description="服务目录 code; default for the kind: "
-                                 "parking_capture → illegal_parking, dog_tag_alarm → dog_nuisance")
+    category: str | None = Field(
+        None,
+        max_length=64,
+        description="服务目录 code; default for the kind: "
+        "parking_capture → illegal_parking, dog_tag_alarm → dog_nuisance",
+    )
     occurred_at: datetime = Field(description="when the device saw it, with its offset")
     location: Location
     device_id: str = Field(min_length=1, max_length=100, description="camera or tag reader id")
     description: str = Field("", max_length=DESCRIPTION_MAX)
     plate: str | None = Field(None, max_length=16, description="车牌号 read by the camera")
     tag_id: str | None = Field(None, max_length=32, description="犬牌 (smart tag) id")
-    images: list[str] = Field(default_factory=list, max_length=MAX_MACHINE_IMAGES,
-                              description="base64 JPEG or PNG, 10 MB each")
+    images: list[str] = Field(
+        default_factory=list, max_length=MAX_MACHINE_IMAGES, description="base64 JPEG or PNG, 10 MB each"
+    )
 
 
-@router.post("/v1/machine-events", status_code=status.HTTP_201_CREATED, response_model=IncidentPublic,
-             responses={200: {"description": "the same source_event_id again: the first incident"}},
-             summary="非现场执法: a camera capture or an IoT alarm from an external system")
+@router.post(
+    "/v1/machine-events",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IncidentPublic,
+    responses={200: {"description": "the same source_event_id again: the first incident"}},
+    summary="非现场执法: a camera capture or an IoT alarm from an external system",
+)
 async def machine_event(body: MachineEvent, principal: Partner, response: Response, service: ServiceDep):
-    await service.limiter.hit(f"machine:{principal.subject}", service.settings.machine_events_per_minute,
-                              "machine events")
+    await service.limiter.hit(
+        f"machine:{principal.subject}", service.settings.machine_events_per_minute, "machine events"
+    )
     if body.occurred_at.tzinfo is None:
         raise Unprocessable.field("occurred_at", "occurred_at needs a time zone offset")
     channel, default_category = MACHINE_KINDS[body.kind]
@@ -259,14 +348,32 @@ async def machine_event(body: MachineEvent, principal: Partner, response: Respon
     except PhotoRejected as exc:
         raise exc.naming("photos") from exc
     attributes = {k: v for k, v in (("plate", body.plate), ("tag", body.tag_id)) if v}
-    names = {"parking_capture": "违停抓拍", "camera_detection": "视频识别", "dog_tag_alarm": "犬牌告警", "iot_alarm": "物联告警"}
+    names = {
+        "parking_capture": "违停抓拍",
+        "camera_detection": "视频识别",
+        "dog_tag_alarm": "犬牌告警",
+        "iot_alarm": "物联告警",
+    }
     async with service.uow() as uow:
-        reported = await report_incident(uow, ReportIncident(
-            category_code=category, location=body.location, channel=channel, urgency=Urgency.ordinary,
-            description=body.description or f"{names[body.kind]} {body.plate or body.tag_id or ''}".strip(),
-            reported_by=f"machine:{principal.subject}", device_id=body.device_id, attributes=attributes,
-            photos=tuple(stored), observed_at=body.occurred_at, source_event_id=body.source_event_id,
-            idempotency_key=body.source_event_id), service.catalogue, service.policy)
+        reported = await report_incident(
+            uow,
+            ReportIncident(
+                category_code=category,
+                location=body.location,
+                channel=channel,
+                urgency=Urgency.ordinary,
+                description=body.description or f"{names[body.kind]} {body.plate or body.tag_id or ''}".strip(),
+                reported_by=f"machine:{principal.subject}",
+                device_id=body.device_id,
+                attributes=attributes,
+                photos=tuple(stored),
+                observed_at=body.occurred_at,
+                source_event_id=body.source_event_id,
+                idempotency_key=body.source_event_id,
+            ),
+            service.catalogue,
+            service.policy,
+        )
     if reported.replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
@@ -275,30 +382,41 @@ async def machine_event(body: MachineEvent, principal: Partner, response: Respon
 
 # -- 回访: the caller told the result ------------------------------------------------------------------------
 
+
 class ReplyRequest(BaseModel):
     how: Literal["callback", "sms"] = Field("callback", description="回访 by telephone, or a text message")
     rating: Rating | None = Field(
-        None, description="满意度 the caller gave on the 回访 (满意, 基本满意, 不满意): the case's 评价, once per closure")
+        None,
+        description="满意度 the caller gave on the 回访 (满意, 基本满意, 不满意): the case's 评价, once per closure",
+    )
     comment: str | None = Field(None, max_length=500, description="the caller's words")
 
 
-@router.post("/v1/incidents/{incident_id}/reply", response_model=IncidentPublic,
-             summary="回访: the caller was told the result of the closed case (反馈率 counts it)")
+@router.post(
+    "/v1/incidents/{incident_id}/reply",
+    response_model=IncidentPublic,
+    summary="回访: the caller was told the result of the closed case (反馈率 counts it)",
+)
 async def reply(incident_id: str, body: ReplyRequest, principal: Hotline, service: ServiceDep):
     async with service.uow() as uow:
-        incident = await reply_to_reporter(uow, incident_id, body.how, body.rating,
-                                           body.comment.strip() if body.comment else None)
+        incident = await reply_to_reporter(
+            uow, incident_id, body.how, body.rating, body.comment.strip() if body.comment else None
+        )
     return await _shown_one(principal, service, incident)
 
 
 # -- a dispatcher splits a wrong merge -----------------------------------------------------------------------
 
+
 class DetachRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="why this is a different problem")
 
 
-@router.post("/v1/incidents/{incident_id}/detach", response_model=IncidentPublic,
-             summary="拆分误合并: a report that joined the wrong incident gets a case of its own (dispatcher)")
+@router.post(
+    "/v1/incidents/{incident_id}/detach",
+    response_model=IncidentPublic,
+    summary="拆分误合并: a report that joined the wrong incident gets a case of its own (dispatcher)",
+)
 async def detach(incident_id: str, body: DetachRequest, principal: Dispatcher, service: ServiceDep):
     async with service.uow() as uow:
         incident = await detach_report(uow, incident_id, principal.subject, body.reason, service.catalogue)

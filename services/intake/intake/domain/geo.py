@@ -10,6 +10,7 @@
   digits and the province/city/district prefix are ignored; an exact entry wins, then the
   longest entry the address starts with (建设路88号附近 → 建设路88号), then the road alone.
 """
+
 from __future__ import annotations
 
 import math
@@ -117,4 +118,3 @@ class Geocoder:
             a, lon, lat = self._roads[m.group(1)]
             return Place(m.group(1), lon, lat, "road")
         return None
-

@@ -1,5 +1,6 @@
 """Intake's rules, free of any framework: what an incident is, how it is flagged, and how the
 case's progress shows on it."""
+
 from __future__ import annotations
 
 import math
@@ -7,14 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from common.geo import distance_m
 from common.principal import Role
 from common.refusals import Unprocessable
-from common.geo import distance_m
 from common.vocabulary import HOTLINE_CHANNELS, RATING_NAMES, CaseStatus, Channel
 
 
 class IncidentStatus(StrEnum):
     """What the reporter and the public see of the case's progress."""
+
     received = "received"  # 已受理 (and 待核实 / 已核实)
     filed = "filed"  # 已立案
     not_filed = "not_filed"  # 不予立案
@@ -30,23 +32,37 @@ class IncidentStatus(StrEnum):
 S = IncidentStatus
 C = CaseStatus
 STATUS_OF_CASE: dict[str, IncidentStatus] = {
-    C.reported: S.received, C.verified: S.received, C.filed: S.filed, C.not_filed: S.not_filed,
-    C.awaiting_command_centre: S.awaiting_command_centre, C.dispatched: S.dispatched, C.handled: S.handled,
-    C.closed: S.closed, C.evaluated: S.closed, C.suspended: S.suspended, C.cancelled: S.cancelled,
-    C.merged: S.merged, C.split: S.closed,
+    C.reported: S.received,
+    C.verified: S.received,
+    C.filed: S.filed,
+    C.not_filed: S.not_filed,
+    C.awaiting_command_centre: S.awaiting_command_centre,
+    C.dispatched: S.dispatched,
+    C.handled: S.handled,
+    C.closed: S.closed,
+    C.evaluated: S.closed,
+    C.suspended: S.suspended,
+    C.cancelled: S.cancelled,
+    C.merged: S.merged,
+    C.split: S.closed,
 }
 """The case lifecycle (common.vocabulary.CaseStatus) as the reporter sees it."""
 FINISHED = frozenset({S.closed, S.not_filed, S.cancelled, S.merged})
 """Nothing more will be done under this report: Open311 `closed`."""
 
 LABEL = {
-    S.received: "已受理", S.filed: "已立案", S.not_filed: "不予立案", S.dispatched: "处置中",
-    S.awaiting_command_centre: "指挥中心处理中", S.handled: "已处置, 待核查", S.suspended: "已挂起",
-    S.closed: "已办结", S.cancelled: "已撤销", S.merged: "已并入其他案件",
+    S.received: "已受理",
+    S.filed: "已立案",
+    S.not_filed: "不予立案",
+    S.dispatched: "处置中",
+    S.awaiting_command_centre: "指挥中心处理中",
+    S.handled: "已处置, 待核查",
+    S.suspended: "已挂起",
+    S.closed: "已办结",
+    S.cancelled: "已撤销",
+    S.merged: "已并入其他案件",
 }
 """What the citizen's tracking page says."""
-
-
 
 
 def may_rate(status: str, case_id: str | None, rating: str | None) -> str | None:
@@ -61,10 +77,12 @@ def may_rate(status: str, case_id: str | None, rating: str | None) -> str | None
 
 # -- duplicates (重复件) and floods -------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Nearby:
     """What to look for around a new report: the same category within `radius_m`, reported
     since `since`."""
+
     lon: float
     lat: float
     radius_m: float

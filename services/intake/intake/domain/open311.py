@@ -15,12 +15,14 @@ Choices where the specification leaves room, all documented in the README:
   the public notes history), as FixMyStreet and other large deployments do, and
   `page`/`page_size` page through `requests`.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from intake.domain.incidents import FINISHED
@@ -31,9 +33,18 @@ DEFAULT_WINDOW_DAYS = 90
 MAX_REQUESTS = 1000
 
 # The XML element of each item of a list, by the list's element name (the specification's names).
-ITEM = {"services": "service", "service_requests": "request", "errors": "error", "attributes": "attribute",
-        "values": "value", "endpoints": "endpoint", "formats": "format", "keywords": "keyword",
-        "photos": "photo", "notes": "note"}
+ITEM = {
+    "services": "service",
+    "service_requests": "request",
+    "errors": "error",
+    "attributes": "attribute",
+    "values": "value",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "keywords": "keyword",
+    "photos": "photo",
+    "notes": "note",
+}
 
 
 class Open311Error(Exception):
@@ -46,6 +57,7 @@ class Open311Error(Exception):
 
 
 # -- rendering ---------------------------------------------------------------------------------------
+
 
 def _text(value: Any) -> str:
     if value is None:
@@ -104,14 +116,16 @@ def errors(errs: Iterable[Open311Error]) -> list[dict]:
 
 def iso(at: datetime) -> str:
     """W3C/ISO 8601 with the offset, as the specification requires (Z for UTC)."""
-    return at.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def parse_datetime(name: str, raw: str) -> datetime:
     try:
         at = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace(" ", "+"))
     except ValueError:
-        raise Open311Error(400, f"{name} must be a W3C datetime such as 2026-11-22T08:15:30+08:00, not {raw!r}")
+        raise Open311Error(
+            400, f"{name} must be a W3C datetime such as 2026-11-22T08:15:30+08:00, not {raw!r}"
+        ) from None
     if at.tzinfo is None:
         raise Open311Error(400, f"{name} must carry a time zone (Z or +08:00)")
     return at
@@ -123,23 +137,37 @@ def status_of(incident_status: str) -> str:
 
 # -- services -----------------------------------------------------------------------------------------
 
+
 def service(category) -> dict:
     """One entry of services.{fmt}."""
-    return {"service_code": category.code, "service_name": category.name,
-            "description": category.description or category.name, "metadata": bool(category.attributes),
-            "type": "realtime", "keywords": ",".join(category.keywords),
-            "group": "事件" if category.kind == "event" else "部件"}
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": category.description or category.name,
+        "metadata": bool(category.attributes),
+        "type": "realtime",
+        "keywords": ",".join(category.keywords),
+        "group": "事件" if category.kind == "event" else "部件",
+    }
 
 
 def service_definition(category) -> dict:
-    return {"service_code": category.code,
-            "attributes": [{"variable": a.get("variable", True), "code": a["code"], "datatype": a["datatype"],
-                            "required": a.get("required", False),
-                            "datatype_description": a.get("datatype_description", ""),
-                            "order": a.get("order", i + 1), "description": a["description"],
-                            **({"values": [{"key": v["key"], "name": v["name"]} for v in a["values"]]}
-                               if a.get("values") else {})}
-                           for i, a in enumerate(category.attributes)]}
+    return {
+        "service_code": category.code,
+        "attributes": [
+            {
+                "variable": a.get("variable", True),
+                "code": a["code"],
+                "datatype": a["datatype"],
+                "required": a.get("required", False),
+                "datatype_description": a.get("datatype_description", ""),
+                "order": a.get("order", i + 1),
+                "description": a["description"],
+                **({"values": [{"key": v["key"], "name": v["name"]} for v in a["values"]]} if a.get("values") else {}),
+            }
+            for i, a in enumerate(category.attributes)
+        ],
+    }
 
 
 # -- POST requests ------------------------------------------------------------------------------------
@@ -152,6 +180,7 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}$")
 @dataclass
 class RequestForm:
     """A POST requests body, checked field by field."""
+
     service_code: str
     lat: float | None = None
     long: float | None = None
@@ -194,9 +223,17 @@ def parse_request_form(form: dict[str, list[str]], max_description: int) -> Requ
     if not code:
         raise Open311Error(400, "service_code is required")
     req = RequestForm(service_code=code)
-    for name, limit in (("address_string", 200), ("address_id", 64), ("email", 254), ("device_id", 100),
-                        ("account_id", 100), ("first_name", 50), ("last_name", 50), ("phone", 32),
-                        ("media_url", 1000)):
+    for name, limit in (
+        ("address_string", 200),
+        ("address_id", 64),
+        ("email", 254),
+        ("device_id", 100),
+        ("account_id", 100),
+        ("first_name", 50),
+        ("last_name", 50),
+        ("phone", 32),
+        ("media_url", 1000),
+    ):
         setattr(req, name, _bounded(form, name, limit))
     if req.name and len(req.name) > CALLER_NAME_MAX:
         raise Open311Error(400, f"first_name and last_name together are longer than {CALLER_NAME_MAX} characters")
@@ -208,7 +245,7 @@ def parse_request_form(form: dict[str, list[str]], max_description: int) -> Requ
         try:
             req.lat, req.long = float(raw_lat), float(raw_long)
         except ValueError:
-            raise Open311Error(400, f"lat and long must be decimal degrees, not {raw_lat!r}, {raw_long!r}")
+            raise Open311Error(400, f"lat and long must be decimal degrees, not {raw_lat!r}, {raw_long!r}") from None
         if not (-90 <= req.lat <= 90 and -180 <= req.long <= 180):
             raise Open311Error(400, "lat must be within ±90 and long within ±180")
     if req.lat is None and req.address_string is None and req.address_id is None:
@@ -245,13 +282,12 @@ def check_attributes(definition: list[dict], given: dict[str, str | list[str]]) 
                 raise Open311Error(400, f"attribute[{a['code']}] takes one value")
             unknown = [v for v in chosen if v not in keys]
             if unknown:
-                raise Open311Error(400, f"attribute[{a['code']}] has no value {unknown[0]!r}; "
-                                        f"one of {sorted(keys)}")
+                raise Open311Error(400, f"attribute[{a['code']}] has no value {unknown[0]!r}; one of {sorted(keys)}")
         elif a["datatype"] == "number":
             try:
                 float(value if isinstance(value, str) else value[0])
             except ValueError:
-                raise Open311Error(400, f"attribute[{a['code']}] must be a number")
+                raise Open311Error(400, f"attribute[{a['code']}] must be a number") from None
         elif a["datatype"] == "datetime":
             parse_datetime(f"attribute[{a['code']}]", value if isinstance(value, str) else value[0])
         if isinstance(value, str) and len(value) > 500:

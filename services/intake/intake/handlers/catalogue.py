@@ -7,6 +7,7 @@ the database to answer a reference question, and above all never asks the connec
 a second connection while its unit of work holds one: under a burst (clients retrying after a
 restart) that wait starved the pool, and every request timed out holding the connections the
 others needed."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,9 +16,9 @@ import time
 
 from sqlmodel import select
 
+from common.vocabulary import Urgency
 from intake.domain.geo import Geocoder, Place
 from intake.tables import Address, Category
-from common.vocabulary import Urgency
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE_S = 5.0
@@ -46,16 +47,19 @@ class _Refreshed:
             async with self._lock:
                 if self._loaded_at is None:
                     await self._read()
-        elif time.monotonic() - self._loaded_at > self._ttl_s and (
-                self._refreshing is None or self._refreshing.done()):
+        elif time.monotonic() - self._loaded_at > self._ttl_s and (self._refreshing is None or self._refreshing.done()):
             self._refreshing = asyncio.create_task(self._refresh(), name=f"refresh {type(self).__name__}")
 
     async def _refresh(self) -> None:
         try:
             await self.load()
         except Exception as exc:  # keep serving what we have; try again a little later
-            log.warning("%s not refreshed, keeping the copy read %.0f s ago: %s",
-                        type(self).__name__, time.monotonic() - self._loaded_at, exc)
+            log.warning(
+                "%s not refreshed, keeping the copy read %.0f s ago: %s",
+                type(self).__name__,
+                time.monotonic() - self._loaded_at,
+                exc,
+            )
             self._loaded_at = time.monotonic() - self._ttl_s + RETRY_AFTER_FAILURE_S
 
     async def _reload(self, session) -> None:

@@ -1,29 +1,45 @@
 """Intake's service layer: the command that takes a complaint in, and the handlers that show a
 case's progress on the incident it came from."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
 from common.db import row_insert
+from common.messaging.contracts import (
+    CategoryDefined,
+    IncidentDetached,
+    IncidentJoined,
+    IncidentRated,
+    IncidentReplied,
+    IncidentReported,
+    Location,
+)
 from common.redaction import mask_phone
 from common.refusals import Conflict, NotFound, Throttled, Unprocessable
-from common.messaging.contracts import (CategoryDefined, IncidentDetached, IncidentJoined, IncidentRated,
-                                        IncidentReplied, IncidentReported, Location)
 from common.uow import UnitOfWork
-from intake.domain.incidents import (FINISHED, IncidentStatus, Nearby, duplicate_search,
-                           initial_flags, may_rate, nearest_within, with_flag)
-from intake.handlers.media import StoredPhoto
-from intake.handlers.catalogue import Catalogue, time_limit_hours
-from intake.tables import Category, CategoryVersion, IdempotencyKey, Incident, IncidentPhoto
 from common.vocabulary import Channel
+from intake.domain.incidents import (
+    FINISHED,
+    IncidentStatus,
+    Nearby,
+    duplicate_search,
+    initial_flags,
+    may_rate,
+    nearest_within,
+    with_flag,
+)
+from intake.handlers.catalogue import Catalogue, time_limit_hours
+from intake.handlers.media import StoredPhoto
+from intake.tables import Category, CategoryVersion, IdempotencyKey, Incident, IncidentPhoto
 
 INCIDENTS = Incident.__table__
 TRACKED_CHANNELS = frozenset({Channel.open311, Channel.web})
@@ -69,19 +85,24 @@ class ReportIncident:
 class ReportPolicy:
     """The bureau's settings for new reports (IntakeSettings): which channels join open
     incidents, and how many reports one client may send about one spot."""
+
     dedup_channels: frozenset[str] = frozenset()
     flood_radius_m: int = 200
     flood_max_reports: int = 0  # 0: no limit
     flood_window_minutes: int = 60
 
 
-def key_reused(cmd: "ReportIncident") -> Conflict | Unprocessable:
+def key_reused(cmd: ReportIncident) -> Conflict | Unprocessable:
     """The same key came back with a different request: a machine's event id is a conflict with
     what it sent first (409); a caller's Idempotency-Key is a header used wrongly (422)."""
     if cmd.source_event_id:
         return Conflict(f"source_event_id {cmd.source_event_id!r} was already sent with different content")
-    return Unprocessable.field("Idempotency-Key", f"Idempotency-Key {cmd.idempotency_key!r} was used for a "
-                               "different request", "idempotency_key_reused", where="header")
+    return Unprocessable.field(
+        "Idempotency-Key",
+        f"Idempotency-Key {cmd.idempotency_key!r} was used for a different request",
+        "idempotency_key_reused",
+        where="header",
+    )
 
 
 @dataclass(frozen=True)
@@ -92,8 +113,9 @@ class Reported:
     """The open incident this report joined (重复件), if it did."""
 
 
-async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catalogue,
-                          policy: ReportPolicy = ReportPolicy()) -> Reported:
+async def report_incident(
+    uow: UnitOfWork, cmd: ReportIncident, catalogue: Catalogue, policy: ReportPolicy = ReportPolicy()
+) -> Reported:
     """受理: store the incident and announce it. An unknown category is accepted and flagged.
     With an idempotency key, a retry of the same request returns the first incident. A report
     on a merging channel that repeats an open incident joins it (IncidentJoined) instead of
@@ -104,11 +126,20 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
     incident_id = str(uuid.uuid4())
     if cmd.idempotency_key is not None:
         # Two racing retries: the second INSERT waits for the first to commit, then finds it.
-        claimed = (await uow.session.execute(
-            insert(IdempotencyKey).values(principal=cmd.reported_by, key=cmd.idempotency_key,
-                                          request_hash=cmd.fingerprint(), incident_id=incident_id,
-                                          created_at=now)
-            .on_conflict_do_nothing().returning(IdempotencyKey.incident_id))).first()
+        claimed = (
+            await uow.session.execute(
+                insert(IdempotencyKey)
+                .values(
+                    principal=cmd.reported_by,
+                    key=cmd.idempotency_key,
+                    request_hash=cmd.fingerprint(),
+                    incident_id=incident_id,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(IdempotencyKey.incident_id)
+            )
+        ).first()
         if claimed is None:
             first = await uow.session.get(IdempotencyKey, (cmd.reported_by, cmd.idempotency_key))
             if first.request_hash != cmd.fingerprint():
@@ -121,42 +152,79 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
         await _refuse_flood(uow, cmd, policy, now)
     category_known = rules is not None
     incident = Incident(
-        id=incident_id, channel=cmd.channel, category_code=cmd.category_code,
-        category_known=category_known, urgency=cmd.urgency,
-        lon=cmd.location.lon, lat=cmd.location.lat, description=cmd.description,
-        caller_name=cmd.caller_name, caller_phone=cmd.caller_phone,
-        source_reference=cmd.source_reference, reported_by=cmd.reported_by,
-        flags=initial_flags(category_known), status=IncidentStatus.received,
-        reported_at=now, updated_at=now, address_string=cmd.address_string, attributes=dict(cmd.attributes),
-        media_urls=list(cmd.media_urls), contact_email=cmd.contact_email, device_id=cmd.device_id,
-        account_id=cmd.account_id, client_id=cmd.client_id,
+        id=incident_id,
+        channel=cmd.channel,
+        category_code=cmd.category_code,
+        category_known=category_known,
+        urgency=cmd.urgency,
+        lon=cmd.location.lon,
+        lat=cmd.location.lat,
+        description=cmd.description,
+        caller_name=cmd.caller_name,
+        caller_phone=cmd.caller_phone,
+        source_reference=cmd.source_reference,
+        reported_by=cmd.reported_by,
+        flags=initial_flags(category_known),
+        status=IncidentStatus.received,
+        reported_at=now,
+        updated_at=now,
+        address_string=cmd.address_string,
+        attributes=dict(cmd.attributes),
+        media_urls=list(cmd.media_urls),
+        contact_email=cmd.contact_email,
+        device_id=cmd.device_id,
+        account_id=cmd.account_id,
+        client_id=cmd.client_id,
         open311_token=str(uuid.uuid4()) if cmd.channel in TRACKED_CHANNELS else None,
         category_version=rules.version if rules else None,
-        observed_at=cmd.observed_at.astimezone(timezone.utc) if cmd.observed_at else None,
-        source_event_id=cmd.source_event_id, submitter=cmd.submitter,
+        observed_at=cmd.observed_at.astimezone(UTC) if cmd.observed_at else None,
+        source_event_id=cmd.source_event_id,
+        submitter=cmd.submitter,
     )
     joined = None
     if rules is not None and cmd.channel in policy.dedup_channels:
-        search = duplicate_search(cmd.location.lon, cmd.location.lat, now, rules.dedup_radius_m,
-                                  rules.dedup_window_hours)
+        search = duplicate_search(
+            cmd.location.lon, cmd.location.lat, now, rules.dedup_radius_m, rules.dedup_window_hours
+        )
         if search is not None:
             joined, distance = await _open_incident_near(uow, cmd.category_code, search)
     if joined is not None:
-        earlier = (await uow.session.exec(select(func.count()).select_from(Incident)
-                                          .where(Incident.duplicate_of == joined.id))).one()
+        earlier = (
+            await uow.session.exec(select(func.count()).select_from(Incident).where(Incident.duplicate_of == joined.id))
+        ).one()
         incident.duplicate_of, incident.status = joined.id, joined.status
     await row_insert(INCIDENTS).execute(await uow.db(), **incident.model_dump())
     for n, p in enumerate(cmd.photos):
-        uow.session.add(IncidentPhoto(id=p.id, incident_id=incident.id, position=n, sha256=p.sha256,
-                                      content_type=p.content_type, size=p.size, original_key=p.original_key, shown_key=p.shown_key,
-                                      shown_type=p.shown_type, public=cmd.public_photos,
-                                      taken_at=p.taken_at.astimezone(timezone.utc) if p.taken_at else None,
-                                      uploaded_at=now))
+        uow.session.add(
+            IncidentPhoto(
+                id=p.id,
+                incident_id=incident.id,
+                position=n,
+                sha256=p.sha256,
+                content_type=p.content_type,
+                size=p.size,
+                original_key=p.original_key,
+                shown_key=p.shown_key,
+                shown_type=p.shown_type,
+                public=cmd.public_photos,
+                taken_at=p.taken_at.astimezone(UTC) if p.taken_at else None,
+                uploaded_at=now,
+            )
+        )
     photo_ids = [p.id for p in cmd.photos]
     if joined is not None:
-        uow.publish(IncidentJoined(incident_id=incident.id, joined_incident_id=joined.id, reported_at=now,
-                                   channel=cmd.channel, category_code=cmd.category_code,
-                                   distance_m=round(distance, 1), reporters=earlier + 2, photo_ids=photo_ids))
+        uow.publish(
+            IncidentJoined(
+                incident_id=incident.id,
+                joined_incident_id=joined.id,
+                reported_at=now,
+                channel=cmd.channel,
+                category_code=cmd.category_code,
+                distance_m=round(distance, 1),
+                reporters=earlier + 2,
+                photo_ids=photo_ids,
+            )
+        )
     else:
         uow.publish(_reported_event(incident, photo_ids, time_limit_hours(rules, cmd.urgency)))
     await uow.commit()
@@ -165,14 +233,23 @@ async def report_incident(uow: UnitOfWork, cmd: ReportIncident, catalogue: Catal
 
 def _reported_event(incident: Incident, photo_ids: list[str], time_limit_hours: float | None) -> IncidentReported:
     return IncidentReported(
-        incident_id=incident.id, reported_at=incident.reported_at, channel=incident.channel,
-        category_code=incident.category_code, category_known=incident.category_known,
-        urgency=incident.urgency, location=Location(lon=incident.lon, lat=incident.lat),
-        description=incident.description, address=incident.address_string,
+        incident_id=incident.id,
+        reported_at=incident.reported_at,
+        channel=incident.channel,
+        category_code=incident.category_code,
+        category_known=incident.category_known,
+        urgency=incident.urgency,
+        location=Location(lon=incident.lon, lat=incident.lat),
+        description=incident.description,
+        address=incident.address_string,
         caller_phone_masked=mask_phone(incident.caller_phone) if incident.caller_phone else None,
-        source_reference=incident.source_reference, flags=list(incident.flags),
-        time_limit_hours=time_limit_hours, category_version=incident.category_version,
-        observed_at=incident.observed_at, photo_ids=photo_ids, source_event_id=incident.source_event_id,
+        source_reference=incident.source_reference,
+        flags=list(incident.flags),
+        time_limit_hours=time_limit_hours,
+        category_version=incident.category_version,
+        observed_at=incident.observed_at,
+        photo_ids=photo_ids,
+        source_event_id=incident.source_event_id,
         attributes=dict(incident.attributes),
     )
 
@@ -181,10 +258,19 @@ async def _reported_around(uow: UnitOfWork, around: Nearby, *conditions) -> list
     """Incidents meeting `conditions`, reported since `around.since`, in the box that holds its
     circle (the lon/lat columns): (id, lon, lat, reported_at). The caller measures the circle."""
     x0, x1, y0, y1 = around.bounds()
-    return [tuple(r) for r in (await uow.session.exec(
-        select(Incident.id, Incident.lon, Incident.lat, Incident.reported_at)
-        .where(*conditions, Incident.reported_at >= around.since,
-               Incident.lon.between(x0, x1), Incident.lat.between(y0, y1)))).all()]
+    return [
+        tuple(r)
+        for r in (
+            await uow.session.exec(
+                select(Incident.id, Incident.lon, Incident.lat, Incident.reported_at).where(
+                    *conditions,
+                    Incident.reported_at >= around.since,
+                    Incident.lon.between(x0, x1),
+                    Incident.lat.between(y0, y1),
+                )
+            )
+        ).all()
+    ]
 
 
 async def _open_incident_near(uow: UnitOfWork, category_code: str, search: Nearby) -> tuple[Incident | None, float]:
@@ -192,11 +278,16 @@ async def _open_incident_near(uow: UnitOfWork, category_code: str, search: Nearb
     The ~1 km cells around the point are locked first, so two reports of one spot arriving
     together cannot both miss each other and open two cases."""
     for cx, cy in search.cells():
-        await uow.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                                  {"k": f"intake.dedup:{category_code}:{cx}:{cy}"})
-    candidates = await _reported_around(uow, search, Incident.category_code == category_code,
-                                        Incident.duplicate_of.is_(None),
-                                        Incident.status.not_in([s.value for s in FINISHED]))
+        await uow.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"intake.dedup:{category_code}:{cx}:{cy}"}
+        )
+    candidates = await _reported_around(
+        uow,
+        search,
+        Incident.category_code == category_code,
+        Incident.duplicate_of.is_(None),
+        Incident.status.not_in([s.value for s in FINISHED]),
+    )
     nearest = nearest_within(search, [(i, lon, lat) for i, lon, lat, _ in candidates])
     if nearest is None:
         return None, 0.0
@@ -204,23 +295,32 @@ async def _open_incident_near(uow: UnitOfWork, category_code: str, search: Nearb
 
 
 async def _refuse_flood(uow: UnitOfWork, cmd: ReportIncident, policy: ReportPolicy, now: datetime) -> None:
-    spot = Nearby(cmd.location.lon, cmd.location.lat, float(policy.flood_radius_m),
-                  now - timedelta(minutes=policy.flood_window_minutes))
-    near = sorted(at for _, lon, lat, at in await _reported_around(uow, spot, Incident.submitter == cmd.submitter)
-                  if spot.distance(lon, lat) <= spot.radius_m)
+    spot = Nearby(
+        cmd.location.lon,
+        cmd.location.lat,
+        float(policy.flood_radius_m),
+        now - timedelta(minutes=policy.flood_window_minutes),
+    )
+    near = sorted(
+        at
+        for _, lon, lat, at in await _reported_around(uow, spot, Incident.submitter == cmd.submitter)
+        if spot.distance(lon, lat) <= spot.radius_m
+    )
     if len(near) >= policy.flood_max_reports:
         retry = max(1, int((near[0] + timedelta(minutes=policy.flood_window_minutes) - now).total_seconds()))
-        raise Throttled(f"{len(near)} reports from you within {policy.flood_radius_m} m in the last "
-                        f"{policy.flood_window_minutes} minutes; at most {policy.flood_max_reports}. "
-                        "Your earlier reports of this spot are being handled", retry)
+        raise Throttled(
+            f"{len(near)} reports from you within {policy.flood_radius_m} m in the last "
+            f"{policy.flood_window_minutes} minutes; at most {policy.flood_max_reports}. "
+            "Your earlier reports of this spot are being handled",
+            retry,
+        )
 
 
 class NotJoined(Conflict):
     """The report did not join another incident, so there is nothing to split."""
 
 
-async def detach_report(uow: UnitOfWork, incident_id: str, actor: str, reason: str,
-                        catalogue: Catalogue) -> Incident:
+async def detach_report(uow: UnitOfWork, incident_id: str, actor: str, reason: str, catalogue: Catalogue) -> Incident:
     """拆分误合并: a report that joined the wrong incident is reported again on its own."""
     incident = (await uow.session.exec(select(Incident).where(Incident.id == incident_id).with_for_update())).first()
     if incident is None:
@@ -230,12 +330,19 @@ async def detach_report(uow: UnitOfWork, incident_id: str, actor: str, reason: s
     joined_id, now = incident.duplicate_of, uow.clock.now()
     incident.duplicate_of, incident.status, incident.updated_at = None, IncidentStatus.received, now
     incident.flags = with_flag(list(incident.flags), "detached")
-    photo_ids = list((await uow.session.exec(select(IncidentPhoto.id)
-                                             .where(IncidentPhoto.incident_id == incident.id))).all())
-    uow.publish(IncidentDetached(incident_id=incident.id, joined_incident_id=joined_id, detached_by=actor,
-                                 detached_at=now, reason=reason))
-    uow.publish(_reported_event(incident, photo_ids,
-                                time_limit_hours(await catalogue.rules(incident.category_code), incident.urgency)))
+    photo_ids = list(
+        (await uow.session.exec(select(IncidentPhoto.id).where(IncidentPhoto.incident_id == incident.id))).all()
+    )
+    uow.publish(
+        IncidentDetached(
+            incident_id=incident.id, joined_incident_id=joined_id, detached_by=actor, detached_at=now, reason=reason
+        )
+    )
+    uow.publish(
+        _reported_event(
+            incident, photo_ids, time_limit_hours(await catalogue.rules(incident.category_code), incident.urgency)
+        )
+    )
     await uow.commit()
     return incident
 
@@ -248,8 +355,9 @@ class RatingRefused(Conflict):
     """Not rateable now; the message says why."""
 
 
-async def reply_to_reporter(uow: UnitOfWork, incident_id: str, how: str, rating: str | None = None,
-                            comment: str | None = None) -> Incident:
+async def reply_to_reporter(
+    uow: UnitOfWork, incident_id: str, how: str, rating: str | None = None, comment: str | None = None
+) -> Incident:
     """回访: the hotline called the caller back (or texted) with the result of the closed case, and
     took down the caller's 满意度 when given (the same rating the web reporter gives on the page)."""
     incident = (await uow.session.exec(select(Incident).where(Incident.id == incident_id).with_for_update())).first()
@@ -264,16 +372,24 @@ async def reply_to_reporter(uow: UnitOfWork, incident_id: str, how: str, rating:
     if incident.replied_at is None:
         incident.replied_at = uow.clock.now()
         uow.session.add(incident)
-        uow.publish(IncidentReplied(incident_id=incident.id, case_id=incident.case_id, channel=incident.channel,
-                                    how=how, at=incident.replied_at))
+        uow.publish(
+            IncidentReplied(
+                incident_id=incident.id,
+                case_id=incident.case_id,
+                channel=incident.channel,
+                how=how,
+                at=incident.replied_at,
+            )
+        )
     await uow.commit()
     return incident
 
 
 async def rate_report(uow: UnitOfWork, token: str, rating: str, comment: str | None) -> Incident:
     """评价: the reporter rates the result of a closed case on the tracking page, once per closure."""
-    incident = (await uow.session.exec(select(Incident).where(Incident.open311_token == token)
-                                       .with_for_update())).first()
+    incident = (
+        await uow.session.exec(select(Incident).where(Incident.open311_token == token).with_for_update())
+    ).first()
     if incident is None:
         raise NotFound("no report has this tracking token (查询码); check it and try again")
     await _rate(uow, incident, rating, comment)
@@ -289,10 +405,19 @@ async def _rate(uow: UnitOfWork, incident: Incident, rating: str, comment: str |
     now = uow.clock.now()
     incident.rating, incident.rating_comment, incident.rated_at = rating, comment, now
     uow.session.add(incident)
-    uow.publish(IncidentRated(incident_id=incident.id, case_id=case_holder.case_id,
-                              case_number=case_holder.case_number, category_code=case_holder.category_code,
-                              squad_id=case_holder.squad_id, rating=rating, comment=comment, rated_at=now,
-                              opening_report=incident.duplicate_of is None))
+    uow.publish(
+        IncidentRated(
+            incident_id=incident.id,
+            case_id=case_holder.case_id,
+            case_number=case_holder.case_number,
+            category_code=case_holder.category_code,
+            squad_id=case_holder.squad_id,
+            rating=rating,
+            comment=comment,
+            rated_at=now,
+            opening_report=incident.duplicate_of is None,
+        )
+    )
 
 
 async def edit_category(uow: UnitOfWork, code: str, rules: dict, actor: str, reason: str) -> Category:
@@ -301,8 +426,9 @@ async def edit_category(uow: UnitOfWork, code: str, rules: dict, actor: str, rea
     now = uow.clock.now()
     current = (await uow.session.exec(select(Category).where(Category.code == code).with_for_update())).first()
     version = 1 if current is None else current.version + 1
-    uow.session.add(CategoryVersion(code=code, version=version, changed_by=actor, changed_at=now, reason=reason,
-                                    **rules))
+    uow.session.add(
+        CategoryVersion(code=code, version=version, changed_by=actor, changed_at=now, reason=reason, **rules)
+    )
     if current is None:
         current = Category(code=code, version=version, **rules)
     else:
@@ -317,19 +443,31 @@ async def edit_category(uow: UnitOfWork, code: str, rules: dict, actor: str, rea
 
 def _announce(uow: UnitOfWork, category: Category, now: datetime) -> None:
     category.announced_version = category.version
-    uow.publish(CategoryDefined(code=category.code, name=category.name, version=category.version, kind=category.kind,
-                                time_limit_hours=category.time_limit_hours,
-                                urgent_time_limit_hours=category.urgent_time_limit_hours, active=category.active,
-                                at=now))
+    uow.publish(
+        CategoryDefined(
+            code=category.code,
+            name=category.name,
+            version=category.version,
+            kind=category.kind,
+            time_limit_hours=category.time_limit_hours,
+            urgent_time_limit_hours=category.urgent_time_limit_hours,
+            active=category.active,
+            at=now,
+        )
+    )
 
 
 async def announce_categories(uow: UnitOfWork) -> int:
     """CategoryDefined for each category whose current version was never told (the seed, and
     categories from before the event existed)."""
     now = uow.clock.now()
-    stale = (await uow.session.exec(select(Category).where(
-        (Category.announced_version.is_(None)) | (Category.announced_version != Category.version))
-        .with_for_update(skip_locked=True))).all()
+    stale = (
+        await uow.session.exec(
+            select(Category)
+            .where((Category.announced_version.is_(None)) | (Category.announced_version != Category.version))
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
     for category in stale:
         _announce(uow, category, now)
         uow.session.add(category)

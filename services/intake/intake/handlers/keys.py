@@ -1,5 +1,6 @@
 """The Open311 client apps' keys: issued by an admin (shown once, only its SHA-256 kept) and
 revoked. Each through the unit of work, as every change is."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,15 @@ from intake.tables import ApiClient
 
 async def issue_key(uow: UnitOfWork, name: str, scope: str, by: str) -> tuple[ApiClient, str]:
     key = secrets.token_urlsafe(32)
-    client = ApiClient(id=str(uuid.uuid4()), name=name, key_sha256=hashlib.sha256(key.encode()).hexdigest(),
-                       key_prefix=key[:8], scope=scope, created_by=by, created_at=uow.clock.now())
+    client = ApiClient(
+        id=str(uuid.uuid4()),
+        name=name,
+        key_sha256=hashlib.sha256(key.encode()).hexdigest(),
+        key_prefix=key[:8],
+        scope=scope,
+        created_by=by,
+        created_at=uow.clock.now(),
+    )
     uow.session.add(client)
     await uow.commit()
     return client, key

@@ -6,6 +6,7 @@ A photo of a citizen's own report is public: its shown copy is served to anyone 
 Other photos (field monitors', cameras' with a plate in them) are served with a staff token, or
 through a signed link that stops working after `INTAKE_PHOTO_URL_TTL_S` seconds, which is what
 the pages and the API hand out (an <img> cannot send a bearer token)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -75,9 +76,18 @@ async def keep_photos(store: ObjectStore, uploads: list[tuple[str, bytes]], limi
         shown_key = f"incidents/shown/{shown.sha256}.{shown.extension}"
         await store.put(original_key, photo.data, photo.content_type)
         await store.put(shown_key, shown.data, shown.content_type)
-        stored.append(StoredPhoto(id=str(uuid.uuid4()), sha256=photo.sha256, content_type=photo.content_type,
-                                  size=len(photo.data), original_key=original_key, shown_key=shown_key,
-                                  shown_type=shown.content_type, taken_at=taken))
+        stored.append(
+            StoredPhoto(
+                id=str(uuid.uuid4()),
+                sha256=photo.sha256,
+                content_type=photo.content_type,
+                size=len(photo.data),
+                original_key=original_key,
+                shown_key=shown_key,
+                shown_type=shown.content_type,
+                taken_at=taken,
+            )
+        )
     return stored
 
 

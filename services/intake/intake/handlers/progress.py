@@ -3,42 +3,66 @@ one UPDATE of the incident (the status through STATUS_OF_CASE, the squad and dea
 dispatched, the public notes). The hot steps (opened, dispatched) are applied a batch at a time
 with one set-based statement prepared once; the row lock is each UPDATE's own and nothing is
 read back."""
+
 from __future__ import annotations
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 
 from common.db import Prepared, unnest
-from common.messaging.contracts import (CaseDispatched, CaseFlagged, CaseOpened, CasePublicNoteAdded,
-                                        CaseTransitioned, IncidentReplied)
+from common.messaging.contracts import (
+    CaseDispatched,
+    CaseFlagged,
+    CaseOpened,
+    CasePublicNoteAdded,
+    CaseTransitioned,
+    IncidentReplied,
+)
 from common.messaging.envelope import Envelope
 from common.messaging.inbox import Batched
 from common.uow import UnitOfWork
+from common.vocabulary import CaseAction, CaseStatus
 from intake.domain.incidents import STATUS_OF_CASE, IncidentStatus
 from intake.tables import Incident
-from common.vocabulary import CaseAction, CaseStatus
 
 INCIDENTS = Incident.__table__
 RECEIVED = IncidentStatus.received.value
 
 
-_OPENED = select(*(unnest(c).label(c) for c in ("id", "case_id", "case_number", "status")),
-                 unnest("at", TIMESTAMP(timezone=True)).label("at")).subquery("o")
+_OPENED = select(
+    *(unnest(c).label(c) for c in ("id", "case_id", "case_number", "status")),
+    unnest("at", TIMESTAMP(timezone=True)).label("at"),
+).subquery("o")
 _APPLY_OPENED = Prepared(
-    update(INCIDENTS).where(INCIDENTS.c.id == _OPENED.c.id)
-    .values(case_id=_OPENED.c.case_id, case_number=_OPENED.c.case_number, updated_at=_OPENED.c.at,
-            status=case((INCIDENTS.c.status == RECEIVED, _OPENED.c.status), else_=INCIDENTS.c.status))
-    .returning(INCIDENTS.c.id))
-_DISPATCHED = select(*(unnest(c).label(c) for c in ("id", "case_id", "case_number", "squad_id", "squad_name")),
-                     unnest("at", TIMESTAMP(timezone=True)).label("at"),
-                     unnest("expected_at", TIMESTAMP(timezone=True)).label("expected_at")).subquery("d")
+    update(INCIDENTS)
+    .where(INCIDENTS.c.id == _OPENED.c.id)
+    .values(
+        case_id=_OPENED.c.case_id,
+        case_number=_OPENED.c.case_number,
+        updated_at=_OPENED.c.at,
+        status=case((INCIDENTS.c.status == RECEIVED, _OPENED.c.status), else_=INCIDENTS.c.status),
+    )
+    .returning(INCIDENTS.c.id)
+)
+_DISPATCHED = select(
+    *(unnest(c).label(c) for c in ("id", "case_id", "case_number", "squad_id", "squad_name")),
+    unnest("at", TIMESTAMP(timezone=True)).label("at"),
+    unnest("expected_at", TIMESTAMP(timezone=True)).label("expected_at"),
+).subquery("d")
 _APPLY_DISPATCHED = Prepared(
-    update(INCIDENTS).where(INCIDENTS.c.id == _DISPATCHED.c.id)
-    .values(status=STATUS_OF_CASE[CaseStatus.dispatched].value, case_id=_DISPATCHED.c.case_id,
-            case_number=_DISPATCHED.c.case_number, squad_id=_DISPATCHED.c.squad_id,
-            squad_name=_DISPATCHED.c.squad_name, expected_at=_DISPATCHED.c.expected_at,
-            updated_at=_DISPATCHED.c.at)
-    .returning(INCIDENTS.c.id))
+    update(INCIDENTS)
+    .where(INCIDENTS.c.id == _DISPATCHED.c.id)
+    .values(
+        status=STATUS_OF_CASE[CaseStatus.dispatched].value,
+        case_id=_DISPATCHED.c.case_id,
+        case_number=_DISPATCHED.c.case_number,
+        squad_id=_DISPATCHED.c.squad_id,
+        squad_name=_DISPATCHED.c.squad_name,
+        expected_at=_DISPATCHED.c.expected_at,
+        updated_at=_DISPATCHED.c.at,
+    )
+    .returning(INCIDENTS.c.id)
+)
 
 
 def _refuse_unknown(batch: list[Envelope], updated: list) -> None:
@@ -51,9 +75,13 @@ def _refuse_unknown(batch: list[Envelope], updated: list) -> None:
 async def on_cases_opened(batch: list[Envelope], uow: UnitOfWork) -> None:
     events = [e.data for e in batch]
     updated = await _APPLY_OPENED.fetch(
-        await uow.db(), id=[e.incident_id for e in events], case_id=[e.case_id for e in events],
-        case_number=[e.case_number for e in events], status=[STATUS_OF_CASE[e.status].value for e in events],
-        at=[e.time for e in batch])
+        await uow.db(),
+        id=[e.incident_id for e in events],
+        case_id=[e.case_id for e in events],
+        case_number=[e.case_number for e in events],
+        status=[STATUS_OF_CASE[e.status].value for e in events],
+        at=[e.time for e in batch],
+    )
     _refuse_unknown(batch, updated)
 
 
@@ -61,10 +89,15 @@ async def on_cases_dispatched(batch: list[Envelope], uow: UnitOfWork) -> None:
     """派遣: the status, the squad and the deadline, from the step's one event."""
     events = [e.data for e in batch]
     updated = await _APPLY_DISPATCHED.fetch(
-        await uow.db(), id=[e.incident_id for e in events], case_id=[e.case_id for e in events],
-        case_number=[e.case_number for e in events], squad_id=[e.squad_id for e in events],
-        squad_name=[e.squad_name for e in events], at=[e.dispatched_at for e in events],
-        expected_at=[e.deadline_at for e in events])
+        await uow.db(),
+        id=[e.incident_id for e in events],
+        case_id=[e.case_id for e in events],
+        case_number=[e.case_number for e in events],
+        squad_id=[e.squad_id for e in events],
+        squad_name=[e.squad_name for e in events],
+        at=[e.dispatched_at for e in events],
+        expected_at=[e.deadline_at for e in events],
+    )
     _refuse_unknown(batch, updated)
 
 
@@ -75,9 +108,14 @@ async def _update_incident(uow: UnitOfWork, event, **values) -> None:
 
 
 async def on_case_flagged(event: CaseFlagged, env: Envelope, uow: UnitOfWork) -> None:
-    await _update_incident(uow, event, flags=case(
-        (INCIDENTS.c.flags.contains([event.reason]), INCIDENTS.c.flags),
-        else_=INCIDENTS.c.flags.op("||")(func.jsonb_build_array(event.reason))))
+    await _update_incident(
+        uow,
+        event,
+        flags=case(
+            (INCIDENTS.c.flags.contains([event.reason]), INCIDENTS.c.flags),
+            else_=INCIDENTS.c.flags.op("||")(func.jsonb_build_array(event.reason)),
+        ),
+    )
 
 
 async def on_case_transitioned(event: CaseTransitioned, env: Envelope, uow: UnitOfWork) -> None:
@@ -93,7 +131,8 @@ async def on_case_transitioned(event: CaseTransitioned, env: Envelope, uow: Unit
         await uow.session.execute(
             update(INCIDENTS)
             .where(or_(INCIDENTS.c.id == event.incident_id, INCIDENTS.c.duplicate_of == event.incident_id))
-            .values(rating=None, rating_comment=None, rated_at=None))
+            .values(rating=None, rating_comment=None, rated_at=None)
+        )
 
 
 TRACKED = frozenset({"web", "open311"})
@@ -103,19 +142,32 @@ TRACKED = frozenset({"web", "open311"})
 async def _shown_on_tracking(event: CaseTransitioned, uow: UnitOfWork) -> None:
     """反馈: a tracked report's result shows on its page once the case closes; the first time is
     the reply. (A hotline caller is called back by the operator: POST /v1/incidents/{id}/reply.)"""
-    row = (await uow.session.execute(
-        update(INCIDENTS).where(INCIDENTS.c.id == event.incident_id, INCIDENTS.c.channel.in_(TRACKED),
-                                INCIDENTS.c.replied_at.is_(None))
-        .values(replied_at=event.at).returning(INCIDENTS.c.channel))).first()
+    row = (
+        await uow.session.execute(
+            update(INCIDENTS)
+            .where(
+                INCIDENTS.c.id == event.incident_id, INCIDENTS.c.channel.in_(TRACKED), INCIDENTS.c.replied_at.is_(None)
+            )
+            .values(replied_at=event.at)
+            .returning(INCIDENTS.c.channel)
+        )
+    ).first()
     if row is not None:
-        uow.publish(IncidentReplied(incident_id=event.incident_id, case_id=event.case_id, channel=row.channel,
-                                    how="tracking", at=event.at))
+        uow.publish(
+            IncidentReplied(
+                incident_id=event.incident_id, case_id=event.case_id, channel=row.channel, how="tracking", at=event.at
+            )
+        )
 
 
 async def on_public_note(event: CasePublicNoteAdded, env: Envelope, uow: UnitOfWork) -> None:
     note = func.jsonb_build_object("at", event.at.isoformat(), "text", event.text)
-    await _update_incident(uow, event, public_notes=INCIDENTS.c.public_notes.op("||")(func.jsonb_build_array(note)),
-                           updated_at=func.greatest(INCIDENTS.c.updated_at, event.at))
+    await _update_incident(
+        uow,
+        event,
+        public_notes=INCIDENTS.c.public_notes.op("||")(func.jsonb_build_array(note)),
+        updated_at=func.greatest(INCIDENTS.c.updated_at, event.at),
+    )
 
 
 HANDLERS = {

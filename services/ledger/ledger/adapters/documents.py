@@ -2,6 +2,7 @@
 colour, with a QR code that opens the public page) and the 门前三包 responsibility letter (A4,
 filled in for signing). Chinese text in ReportLab's built-in STSong-Light CID font; the QR code
 by ReportLab's own QR widget (no other dependency)."""
+
 from __future__ import annotations
 
 import io
@@ -21,17 +22,22 @@ from ledger.domain.colour import MEANING, Colour
 from ledger.domain.letters import DUTIES
 
 COLOURS = {Colour.blue: "#1565c0", Colour.yellow: "#f9a825", Colour.orange: "#ef6c00", Colour.red: "#c62828"}
-RIGHTS = ("依法从事经营活动, 合法权益受法律保护",
-          "对执法行为享有陈述、申辩的权利, 依法申请听证、行政复议或提起行政诉讼",
-          "对执法人员的违法违纪行为进行举报、投诉")
-OBLIGATIONS = ("证照齐全, 亮照经营; 门头牌匾依规设置",
-               "履行门前三包责任, 不占道经营、不突店经营、不乱堆乱放",
-               "餐饮单位安装并正常使用油烟净化设施, 定期清洗",
-               "配合城市管理执法人员依法检查")
+RIGHTS = (
+    "依法从事经营活动, 合法权益受法律保护",
+    "对执法行为享有陈述、申辩的权利, 依法申请听证、行政复议或提起行政诉讼",
+    "对执法人员的违法违纪行为进行举报、投诉",
+)
+OBLIGATIONS = (
+    "证照齐全, 亮照经营; 门头牌匾依规设置",
+    "履行门前三包责任, 不占道经营、不突店经营、不乱堆乱放",
+    "餐饮单位安装并正常使用油烟净化设施, 定期清洗",
+    "配合城市管理执法人员依法检查",
+)
 
 
-def _paragraph(pdf: canvas.Canvas, text: str, x: float, y: float, width: float, size: float,
-               leading: float | None = None) -> float:
+def _paragraph(
+    pdf: canvas.Canvas, text: str, x: float, y: float, width: float, size: float, leading: float | None = None
+) -> float:
     pdf.setFont(FONT, size)
     for line in wrap(text, width, size):
         pdf.drawString(x, y, line)
@@ -83,8 +89,11 @@ def render_card(c: CardFacts) -> bytes:
     pdf.setFont(FONT, 12)
     pdf.drawString(margin, y, c.name[:24])
     y -= 5.5 * mm
-    details = [f"门头: {c.sign}" if c.sign else None, f"地址: {c.address}",
-               f"网格: {c.grid_name}" if c.grid_name else None]
+    details = [
+        f"门头: {c.sign}" if c.sign else None,
+        f"地址: {c.address}",
+        f"网格: {c.grid_name}" if c.grid_name else None,
+    ]
     for line in filter(None, details):
         y = _paragraph(pdf, line, margin, y, width - 2 * margin, 8)
     y -= 2 * mm
@@ -151,11 +160,21 @@ def render_letter(f: LetterFacts) -> bytes:
         y = _paragraph(pdf, f"{i}. {name}: {text}", margin + 6 * mm, y, width - 2 * margin - 6 * mm, 11, 6.5 * mm)
     y -= 3 * mm
     y = _paragraph(pdf, "三、责任期限", margin, y, width - 2 * margin, 13, 8 * mm)
-    term = (f"自 {chinese_date(f.signed_on)} 起至 {chinese_date(f.valid_until)} 止。" if f.signed_on and f.valid_until
-            else "自签订之日起一年。")
+    term = (
+        f"自 {chinese_date(f.signed_on)} 起至 {chinese_date(f.valid_until)} 止。"
+        if f.signed_on and f.valid_until
+        else "自签订之日起一年。"
+    )
     y = _paragraph(pdf, term, margin + 6 * mm, y, width - 2 * margin - 6 * mm, 11, 6.5 * mm)
-    y = _paragraph(pdf, "乙方未履行责任的, 由甲方督促整改; 拒不整改的, 由城市管理执法部门依法处理。",
-                   margin + 6 * mm, y, width - 2 * margin - 6 * mm, 11, 6.5 * mm)
+    y = _paragraph(
+        pdf,
+        "乙方未履行责任的, 由甲方督促整改; 拒不整改的, 由城市管理执法部门依法处理。",
+        margin + 6 * mm,
+        y,
+        width - 2 * margin - 6 * mm,
+        11,
+        6.5 * mm,
+    )
     y -= 18 * mm
     pdf.setFont(FONT, 12)
     pdf.drawString(margin, y, "甲方 (盖章):")

@@ -3,6 +3,7 @@ HMAC-SHA256, from `cryptography`) under a key derived from LEDGER_ID_NUMBER_KEY,
 fingerprint (HMAC-SHA256) so that the same owner is found (one dog per household) without
 decrypting anyone. Shown masked (410***********1234) everywhere; read whole by nobody through
 the API: the number is kept for the licence's legal record and the police's request."""
+
 from __future__ import annotations
 
 import base64

@@ -2,6 +2,7 @@
 China saves it) or XLSX (openpyxl). The header row names the columns in English or in Chinese;
 rows are numbered as the spreadsheet numbers them (the header is row 1), so a clerk finds a
 rejected row where the report says it is."""
+
 from __future__ import annotations
 
 import csv
@@ -13,12 +14,21 @@ from dataclasses import dataclass
 
 from openpyxl import load_workbook
 
-from common.spreadsheets import CSV, XLSX, csv_bytes, xlsx_bytes
 from common.refusals import Unprocessable
+from common.spreadsheets import CSV, XLSX, csv_bytes, xlsx_bytes
 
 COLUMNS = ("name", "sign", "operator", "phone", "address", "lon", "lat", "business_nature", "credit_code")
-CHINESE = {"name": "店名", "sign": "门头", "operator": "经营者", "phone": "联系电话", "address": "地址", "lon": "经度",
-           "lat": "纬度", "business_nature": "经营性质", "credit_code": "统一社会信用代码"}
+CHINESE = {
+    "name": "店名",
+    "sign": "门头",
+    "operator": "经营者",
+    "phone": "联系电话",
+    "address": "地址",
+    "lon": "经度",
+    "lat": "纬度",
+    "business_nature": "经营性质",
+    "credit_code": "统一社会信用代码",
+}
 REQUIRED = ("name", "operator", "address", "business_nature")
 _HEADER = {**{c: c for c in COLUMNS}, **{zh: c for c, zh in CHINESE.items()}}
 MAX_COLUMNS = 64
@@ -34,6 +44,7 @@ class SurveyFileRefused(Unprocessable):
 
 class SurveyFileTooLarge(SurveyFileRefused):
     """The file is out of proportion: too many rows, unpacks too large, or takes too long to read."""
+
     status = 413
 
 
@@ -58,10 +69,12 @@ def _columns(header: list) -> dict[int, str]:
             found[i] = column
     missing = [c for c in REQUIRED if c not in found.values()]
     if missing:
-        raise SurveyFileRefused(f"the header row has no column {', '.join(missing)} "
-                                f"({', '.join(CHINESE[c] for c in missing)}); columns: "
-                                + ", ".join(f"{c} ({CHINESE[c]})" for c in COLUMNS)
-                                + (f"; not known: {', '.join(unknown)}" if unknown else ""))
+        raise SurveyFileRefused(
+            f"the header row has no column {', '.join(missing)} "
+            f"({', '.join(CHINESE[c] for c in missing)}); columns: "
+            + ", ".join(f"{c} ({CHINESE[c]})" for c in COLUMNS)
+            + (f"; not known: {', '.join(unknown)}" if unknown else "")
+        )
     return found
 
 
@@ -91,13 +104,17 @@ def _check_zip(data: bytes, limits: ReadLimits) -> None:
         raise SurveyFileRefused(f"the XLSX file cannot be read: {exc}") from None
     total = sum(m.file_size for m in members)
     if total > limits.max_unpacked_bytes:
-        raise SurveyFileTooLarge(f"the XLSX file unpacks to {total // (1024 * 1024)} MiB, more than "
-                                 f"{limits.max_unpacked_bytes // (1024 * 1024)} MiB: split it, or save it as CSV")
+        raise SurveyFileTooLarge(
+            f"the XLSX file unpacks to {total // (1024 * 1024)} MiB, more than "
+            f"{limits.max_unpacked_bytes // (1024 * 1024)} MiB: split it, or save it as CSV"
+        )
     for m in members:
         ratio = m.file_size / max(m.compress_size, 1)
         if m.file_size > 1024 * 1024 and ratio > limits.max_ratio:
-            raise SurveyFileTooLarge(f"the XLSX file's part {m.filename} unpacks {ratio:.0f} times its size "
-                                     f"(at most {limits.max_ratio}): it is not a spreadsheet a survey makes")
+            raise SurveyFileTooLarge(
+                f"the XLSX file's part {m.filename} unpacks {ratio:.0f} times its size "
+                f"(at most {limits.max_ratio}): it is not a spreadsheet a survey makes"
+            )
 
 
 def _xlsx_rows(data: bytes, limits: ReadLimits) -> Iterator[tuple]:
@@ -133,8 +150,9 @@ def read_rows(filename: str | None, data: bytes, limits: ReadLimits) -> list[tup
         if number - 1 > limits.max_rows:
             raise SurveyFileTooLarge(f"more than {limits.max_rows} rows (empty rows count too): split the file")
         if number % 1000 == 0 and time.monotonic() > deadline:
-            raise SurveyFileTooLarge(f"the file could not be read within {limits.seconds:.0f} s (row {number}): "
-                                     "split it, or save it as CSV")
+            raise SurveyFileTooLarge(
+                f"the file could not be read within {limits.seconds:.0f} s (row {number}): split it, or save it as CSV"
+            )
         values = {columns[i]: v for i, v in enumerate(row) if i in columns}
         if all(v in (None, "") or (isinstance(v, str) and not v.strip()) for v in values.values()):
             continue

@@ -1,7 +1,29 @@
 """Ledger's routes, one module per part of the register; `page` serves the clerk's /ledger."""
-from ledger.api import (applications, catering, dog_public, frontage, licences, merchants, page, points, public,
-                        registers, strays)
 
-routers = [merchants.router, frontage.router, catering.router, points.router, registers.router, licences.router,
-           applications.router, strays.router,
-           public.router, dog_public.router, page.router]
+from ledger.api import (
+    applications,
+    catering,
+    dog_public,
+    frontage,
+    licences,
+    merchants,
+    page,
+    points,
+    public,
+    registers,
+    strays,
+)
+
+routers = [
+    merchants.router,
+    frontage.router,
+    catering.router,
+    points.router,
+    registers.router,
+    licences.router,
+    applications.router,
+    strays.router,
+    public.router,
+    dog_public.router,
+    page.router,
+]

@@ -2,6 +2,7 @@
 object store. Who may call a route is common.audiences (Clerk, Keeper, RegisterReader,
 FieldWorker, Approver, LicenceFinder, OwnerContact); refusals are common.refusals, answered by the
 one handler of create_app."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from ledger.service import LedgerService
 
 
-def get_service(request: Request) -> "LedgerService":
+def get_service(request: Request) -> LedgerService:
     return request.app.state.services["ledger"]
 
 

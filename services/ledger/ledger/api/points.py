@@ -1,5 +1,6 @@
 """便民疏导点: applications, the joint survey, the decision, stalls; the school gates the distance
 rule measures from."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,8 +12,16 @@ from pydantic import BaseModel, Field
 from common.audiences import Approver, Clerk, RegisterReader
 from ledger.api.deps import ServiceDep, not_found
 from ledger.domain.points import KINDS, PointStatus
-from ledger.handlers.points import (PointApplication, apply_for_point, assign_stall, decide_point, put_school_gate,
-                                    record_opinion, release_stall, withdraw_point)
+from ledger.handlers.points import (
+    PointApplication,
+    apply_for_point,
+    assign_stall,
+    decide_point,
+    put_school_gate,
+    record_opinion,
+    release_stall,
+    withdraw_point,
+)
 from ledger.queries import points as pq
 
 if TYPE_CHECKING:
@@ -70,8 +79,9 @@ class PointOut(BaseModel):
     goods: str
     office: str
     applicant: str
-    status: str = Field(description="applied 已申请, surveying 联合踏勘中, approved 已批准, refused 不予批准, "
-                                    "withdrawn 已撤销")
+    status: str = Field(
+        description="applied 已申请, surveying 联合踏勘中, approved 已批准, refused 不予批准, withdrawn 已撤销"
+    )
     reason: str | None
     applied_at: datetime
     decided_at: datetime | None
@@ -85,25 +95,35 @@ async def point_out(service, p: DesignatedPoint, detail: bool = True) -> PointOu
         async with service.session_factory() as session:
             opinions = await pq.opinions(session, p.id)
             stalls = await pq.stalls(session, p.id)
-        out.opinions = [{"department": o.department, "agree": o.agree, "note": o.note, "at": o.recorded_at}
-                        for o in opinions]
-        out.stall_holders = [{"number": s.number, "merchant_id": s.merchant_id, "since": s.assigned_at}
-                             for s in stalls]
+        out.opinions = [
+            {"department": o.department, "agree": o.agree, "note": o.note, "at": o.recorded_at} for o in opinions
+        ]
+        out.stall_holders = [{"number": s.number, "merchant_id": s.merchant_id, "since": s.assigned_at} for s in stalls]
     return out
 
 
-@router.post("/v1/points", status_code=201, response_model=PointOut,
-             summary="申请: a designated point applied for (409 when too near a school gate, with the distance)")
+@router.post(
+    "/v1/points",
+    status_code=201,
+    response_model=PointOut,
+    summary="申请: a designated point applied for (409 when too near a school gate, with the distance)",
+)
 async def apply(body: PointIn, principal: Clerk, service: ServiceDep):
     async with service.uow() as uow:
-        p = await apply_for_point(uow, PointApplication(**body.model_dump()), by=principal.subject,
-                                  rule=service.settings.survey)
+        p = await apply_for_point(
+            uow, PointApplication(**body.model_dump()), by=principal.subject, rule=service.settings.survey
+        )
     return await point_out(service, p)
 
 
 @router.get("/v1/points", response_model=list[PointOut])
-async def points(principal: RegisterReader, service: ServiceDep, status: Literal[tuple(PointStatus)] | None = None,
-                 kind: Kind | None = None, grid_id: Annotated[str | None, Query(max_length=64)] = None):
+async def points(
+    principal: RegisterReader,
+    service: ServiceDep,
+    status: Literal[tuple(PointStatus)] | None = None,
+    kind: Kind | None = None,
+    grid_id: Annotated[str | None, Query(max_length=64)] = None,
+):
     async with service.session_factory() as session:
         rows = await pq.points(session, status=status, kind=kind, grid_id=grid_id)
     return [await point_out(service, p, detail=False) for p in rows]
@@ -125,17 +145,22 @@ async def point(point_id: str, principal: RegisterReader, service: ServiceDep):
 @router.post("/v1/points/{point_id}/opinions", response_model=PointOut, summary="联合踏勘: a department's opinion")
 async def opinion(point_id: str, body: OpinionIn, principal: Clerk, service: ServiceDep):
     async with service.uow() as uow:
-        p = await record_opinion(uow, point_id, department=body.department, agree=body.agree, note=body.note,
-                                 by=principal.subject)
+        p = await record_opinion(
+            uow, point_id, department=body.department, agree=body.agree, note=body.note, by=principal.subject
+        )
     return await point_out(service, p)
 
 
-@router.post("/v1/points/{point_id}/decision", response_model=PointOut,
-             summary="批准 or 不予批准 (supervisors): approval needs the survey's opinions, none against")
+@router.post(
+    "/v1/points/{point_id}/decision",
+    response_model=PointOut,
+    summary="批准 or 不予批准 (supervisors): approval needs the survey's opinions, none against",
+)
 async def decision(point_id: str, body: DecisionIn, principal: Approver, service: ServiceDep):
     async with service.uow() as uow:
-        p = await decide_point(uow, point_id, approve=body.approve, reason=body.reason, by=principal.subject,
-                               rule=service.settings.survey)
+        p = await decide_point(
+            uow, point_id, approve=body.approve, reason=body.reason, by=principal.subject, rule=service.settings.survey
+        )
     return await point_out(service, p)
 
 
@@ -149,8 +174,11 @@ async def withdraw(point_id: str, body: ReasonIn, principal: Approver, service: 
 StallNumber = Annotated[int, Path(ge=1, le=500)]
 
 
-@router.post("/v1/points/{point_id}/stalls/{number}/assign", response_model=PointOut,
-             summary="a stall to a registered vendor (one each; a held stall is released first, never transferred)")
+@router.post(
+    "/v1/points/{point_id}/stalls/{number}/assign",
+    response_model=PointOut,
+    summary="a stall to a registered vendor (one each; a held stall is released first, never transferred)",
+)
 async def assign(point_id: str, number: StallNumber, body: StallIn, principal: Clerk, service: ServiceDep):
     async with service.uow() as uow:
         await assign_stall(uow, point_id, number, body.merchant_id, by=principal.subject)
@@ -178,8 +206,9 @@ async def gates(principal: RegisterReader, service: ServiceDep) -> list[dict]:
 
 
 @router.put("/v1/school-gates/{gate_id}", response_model=GateIn)
-async def put_gate(gate_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")], body: GateIn, principal: Clerk,
-                   service: ServiceDep):
+async def put_gate(
+    gate_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")], body: GateIn, principal: Clerk, service: ServiceDep
+):
     async with service.uow() as uow:
         await put_school_gate(uow, gate_id, name=body.name, lon=body.lon, lat=body.lat)
     return body

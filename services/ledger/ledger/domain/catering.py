@@ -2,13 +2,14 @@
 fume purifier efficiency GB 18483-2001 requires of that size: small (1 to under 3 heads) 60 %,
 medium (3 to under 6) 75 %, large (6 or more) 85 %. Rule of ours: a purifier is cleaned every
 `LEDGER_PURIFIER_CLEANING_MONTHS` (3); one not cleaned for longer is overdue."""
+
 from __future__ import annotations
-from common.refusals import Unprocessable
 
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from common.refusals import Unprocessable
 from ledger.domain.months import add_months
 
 

@@ -12,6 +12,7 @@ Rules of ours, read from that:
   year (Beijing time) for a merchant with no violation in that new year.
 - The "same violation again" counts only violations since the merchant was last blue: back to
   blue, it starts afresh; one step down from red, a new violation of the same kind is red again."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class Colour(IntEnum):
     red = 3  # 红: 屡犯不改, 暂扣工具并从重处罚
 
     @classmethod
-    def named(cls, name: str) -> "Colour":
+    def named(cls, name: str) -> Colour:
         return cls[name]
 
     @property
@@ -77,8 +78,9 @@ class Recovered:
     reason: str  # recovery | yearly_reset
 
 
-def recovery(colour: Colour, *, colour_since: datetime, last_violation_at: datetime | None, now: datetime,
-             rule: RecoveryRule) -> Recovered | None:
+def recovery(
+    colour: Colour, *, colour_since: datetime, last_violation_at: datetime | None, now: datetime, rule: RecoveryRule
+) -> Recovered | None:
     """The colour the merchant recovers to now, if it does (one step, or back to blue)."""
     if colour == Colour.blue:
         return None

@@ -15,6 +15,7 @@ Rules of ours, each a setting (cities differ):
 - walking violations: `violations_to_suspend` (3) within 12 months suspend the licence;
 - a captured dog may be claimed within `claim_days` (7) after paying the costs, and is kept in
   quarantine `quarantine_days` (14) before it may be adopted."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,8 @@ from enum import StrEnum
 
 from shapely.geometry import Point, shape
 
-from ledger.domain.months import add_months, add_months_at
 from common.refusals import Unprocessable
+from ledger.domain.months import add_months, add_months_at
 
 
 class DogRefused(Unprocessable):
@@ -98,8 +99,9 @@ def old_enough(birth_date: date, today: date, rules: DogRules) -> None:
         raise DogRefused("birth_date", f"birth_date {birth_date} is in the future")
     from_day = add_months(birth_date, rules.min_age_months)
     if today < from_day:
-        raise DogRefused("too_young", f"a dog registers from {rules.min_age_months} months old; this one may from "
-                                      f"{from_day}")
+        raise DogRefused(
+            "too_young", f"a dog registers from {rules.min_age_months} months old; this one may from {from_day}"
+        )
 
 
 def rabies_valid_until(vaccinated_on: date, rules: DogRules) -> date:
@@ -117,6 +119,7 @@ def rabies_valid(vaccinated_on: date, today: date, rules: DogRules) -> None:
 
 # -- 重点管理区 ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class KeyZone:
     id: str
@@ -130,8 +133,10 @@ class KeyZone:
 
 
 def zones_from(geojson: dict) -> list[KeyZone]:
-    return [KeyZone(f["properties"]["id"], f["properties"]["name"], f["geometry"], shape(f["geometry"]))
-            for f in geojson.get("features", [])]
+    return [
+        KeyZone(f["properties"]["id"], f["properties"]["name"], f["geometry"], shape(f["geometry"]))
+        for f in geojson.get("features", [])
+    ]
 
 
 def zone_of(lon: float | None, lat: float | None, zones: list[KeyZone]) -> KeyZone | None:
@@ -147,11 +152,15 @@ def refuse_in_zone(zone: KeyZone | None, size: Size, household_dogs: int) -> Non
     if size == Size.large:
         raise DogRefused("key_zone_large", f"no large dog in the key management zone {zone.name} (重点管理区)")
     if household_dogs >= 1:
-        raise DogRefused("key_zone_household", f"one dog per household in the key management zone {zone.name}; this "
-                                               f"household has {household_dogs} already")
+        raise DogRefused(
+            "key_zone_household",
+            f"one dog per household in the key management zone {zone.name}; this "
+            f"household has {household_dogs} already",
+        )
 
 
 # -- 年检, violations, strays ------------------------------------------------------------------
+
 
 def first_inspection(issued_on: date) -> date:
     return add_months(issued_on, 12)
@@ -175,8 +184,7 @@ class InspectionState(StrEnum):
 
 def inspection_state(due_on: date, today: date, rules: DogRules) -> InspectionState:
     if today > due_on:
-        return InspectionState.suspend if (today - due_on).days > rules.suspend_after_days else \
-            InspectionState.overdue
+        return InspectionState.suspend if (today - due_on).days > rules.suspend_after_days else InspectionState.overdue
     if (due_on - today).days <= rules.inspection_notice_days:
         return InspectionState.due
     return InspectionState.current
@@ -213,10 +221,10 @@ def id_number(value: str) -> str:
     try:
         date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
     except ValueError:
-        raise DogRefused("id_number", "the identity-card number's birth date (characters 7-14) is not a date") \
-            from None
-    expected = ID_CHECK[sum(int(c) * w for c, w in zip(v[:17], ID_WEIGHTS)) % 11]
+        raise DogRefused("id_number", "the identity-card number's birth date (characters 7-14) is not a date") from None
+    expected = ID_CHECK[sum(int(c) * w for c, w in zip(v[:17], ID_WEIGHTS, strict=False)) % 11]
     if v[17] != expected:
-        raise DogRefused("id_number", f"the identity-card number's check character is {v[17]}, but the first 17 "
-                                      f"give {expected}")
+        raise DogRefused(
+            "id_number", f"the identity-card number's check character is {v[17]}, but the first 17 give {expected}"
+        )
     return v

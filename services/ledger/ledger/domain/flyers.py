@@ -1,10 +1,12 @@
 """小广告号码追呼: the phone numbers printed on illegal flyers (seed 004: 986 numbers tracked, 454
 stopped, 164 fined, ¥67,000). A number is tracked (追呼: called again and again until the
 advertiser stops), then stopped, or fined (with the amount); a step never goes back."""
+
 from __future__ import annotations
-from common.refusals import Unprocessable
 
 from enum import StrEnum
+
+from common.refusals import Unprocessable
 
 
 class FlyerStatus(StrEnum):
@@ -13,8 +15,11 @@ class FlyerStatus(StrEnum):
     fined = "fined"  # 已处罚
 
 
-NEXT = {FlyerStatus.tracked: {FlyerStatus.stopped, FlyerStatus.fined}, FlyerStatus.stopped: {FlyerStatus.fined},
-        FlyerStatus.fined: set()}
+NEXT = {
+    FlyerStatus.tracked: {FlyerStatus.stopped, FlyerStatus.fined},
+    FlyerStatus.stopped: {FlyerStatus.fined},
+    FlyerStatus.fined: set(),
+}
 
 
 def next_status(current: FlyerStatus, to: FlyerStatus, fine_fen: int | None) -> FlyerStatus:

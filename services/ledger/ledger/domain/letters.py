@@ -3,6 +3,7 @@
 no kerb), along its front to the neighbour. Rule of ours: a letter is valid for
 `LEDGER_LETTER_VALID_MONTHS` (12) from signing; it is due for renewal in its last
 `LEDGER_LETTER_RENEWAL_DAYS` (30)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,18 +1,26 @@
 """What a merchant's record must hold: a business nature from the list, a phone number that is
 one, a position that is in China, a credit code that checks (credit_code). The same checks serve
 a clerk's form and every row of a 摸底 survey file."""
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from ledger.domain.credit_code import CreditCodeInvalid, check_credit_code
 from common.refusals import Unprocessable
+from ledger.domain.credit_code import CreditCodeInvalid, check_credit_code
 
 BUSINESS_NATURES = {
-    "catering": "餐饮", "retail": "零售", "repair": "维修", "market_stall": "市场摊位", "services": "生活服务",
-    "hotel": "住宿", "entertainment": "文化娱乐", "wholesale": "批发", "other": "其他",
+    "catering": "餐饮",
+    "retail": "零售",
+    "repair": "维修",
+    "market_stall": "市场摊位",
+    "services": "生活服务",
+    "hotel": "住宿",
+    "entertainment": "文化娱乐",
+    "wholesale": "批发",
+    "other": "其他",
 }
 """经营性质: the code and the name a clerk writes; catering places are the ones with fume purifiers."""
 _BY_NAME = {name: code for code, name in BUSINESS_NATURES.items()}
@@ -28,8 +36,10 @@ def business_nature(value: str) -> str:
         return v
     if v in _BY_NAME:
         return _BY_NAME[v]
-    raise Unprocessable(f"{value!r} is not a business nature: one of " +
-                     ", ".join(f"{name} ({code})" for code, name in BUSINESS_NATURES.items()))
+    raise Unprocessable(
+        f"{value!r} is not a business nature: one of "
+        + ", ".join(f"{name} ({code})" for code, name in BUSINESS_NATURES.items())
+    )
 
 
 def phone_number(value: str) -> str:
@@ -58,6 +68,7 @@ def identity_key(name: str, address: str) -> str:
 @dataclass(frozen=True)
 class MerchantFields:
     """A merchant's record as a clerk or a survey gives it, checked."""
+
     name: str
     operator: str
     address: str
@@ -76,15 +87,31 @@ class RowRefused(Unprocessable):
     """A row (or a merchant's fields) with all that is wrong with it, each "field: what is wrong"."""
 
     def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors), detail=[
-            {"loc": ["body", e.split(":", 1)[0]], "msg": e.split(":", 1)[-1].strip(), "type": "value_error"}
-            for e in errors])
+        super().__init__(
+            "; ".join(errors),
+            detail=[
+                {"loc": ["body", e.split(":", 1)[0]], "msg": e.split(":", 1)[-1].strip(), "type": "value_error"}
+                for e in errors
+            ],
+        )
         self.errors = errors
 
 
-def checked(*, name: str | None, operator: str | None, address: str | None, business_nature_value: str | None,
-            lon, lat, sign: str | None = None, phone: str | None = None, credit_code: str | None = None,
-            tools=(), opened_on: date | None = None, stall: bool = False) -> MerchantFields:
+def checked(
+    *,
+    name: str | None,
+    operator: str | None,
+    address: str | None,
+    business_nature_value: str | None,
+    lon,
+    lat,
+    sign: str | None = None,
+    phone: str | None = None,
+    credit_code: str | None = None,
+    tools=(),
+    opened_on: date | None = None,
+    stall: bool = False,
+) -> MerchantFields:
     """Every field checked at once, so a rejected row names all that is wrong with it."""
     errors: list[str] = []
     name, operator, address = (name or "").strip(), (operator or "").strip(), (address or "").strip()
@@ -120,9 +147,20 @@ def checked(*, name: str | None, operator: str | None, address: str | None, busi
         errors.append("sign: longer than 200 characters")
     if errors:
         raise RowRefused(errors)
-    return MerchantFields(name=name, operator=operator, address=address, business_nature=nature, lon=where[0],
-                          lat=where[1], sign=(sign or "").strip() or None, phone=phone or None,
-                          credit_code=credit_code or None, tools=tuple(tools), opened_on=opened_on, stall=stall)
+    return MerchantFields(
+        name=name,
+        operator=operator,
+        address=address,
+        business_nature=nature,
+        lon=where[0],
+        lat=where[1],
+        sign=(sign or "").strip() or None,
+        phone=phone or None,
+        credit_code=credit_code or None,
+        tools=tuple(tools),
+        opened_on=opened_on,
+        stall=stall,
+    )
 
 
 def _number(value, label: str) -> float:

@@ -1,5 +1,6 @@
 """Months on the calendar, as the ledger's rules count them (a letter's year, a purifier's three
 months, a colour's six): the same day of the month later on, or that month's last day."""
+
 from __future__ import annotations
 
 import calendar

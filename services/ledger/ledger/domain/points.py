@@ -8,6 +8,7 @@ approved or refused with a reason. Rules of ours, each a setting: no point withi
 needs the opinions of at least `LEDGER_POINT_SURVEY_DEPARTMENTS` (2) departments and none
 against. A stall is assigned to a registered vendor, one stall each, and is not transferred: the
 office releases it, then assigns it anew."""
+
 from __future__ import annotations
 
 import math
@@ -15,10 +16,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from shapely.geometry import Point, Polygon, shape
+
 from common.refusals import Conflict
 
-KINDS = {"breakfast": "早餐点", "shoe_repair": "修鞋点", "loading": "装卸规范点", "night_market": "夜市",
-         "farmers": "农户自产自销点"}
+KINDS = {
+    "breakfast": "早餐点",
+    "shoe_repair": "修鞋点",
+    "loading": "装卸规范点",
+    "night_market": "夜市",
+    "farmers": "农户自产自销点",
+}
 
 
 class PointStatus(StrEnum):
@@ -57,6 +64,7 @@ def _metres(polygon: Polygon, lon: float, lat: float) -> float:
 
     def flat(x, y):
         return (x * kx, y * ky)
+
     projected = Polygon([flat(x, y) for x, y in polygon.exterior.coords])
     return projected.distance(Point(flat(lon, lat)))
 
@@ -78,16 +86,20 @@ def refuse_near_school(polygon: Polygon, gates: list[SchoolGate], rule: SurveyRu
     near = nearest_school(polygon, gates)
     if near is not None and near[1] < rule.school_distance_m:
         gate, metres = near
-        raise PointRefused(f"the point is {metres:.0f} m from the gate of {gate.name}; no point within "
-                           f"{rule.school_distance_m:.0f} m of a school gate")
+        raise PointRefused(
+            f"the point is {metres:.0f} m from the gate of {gate.name}; no point within "
+            f"{rule.school_distance_m:.0f} m of a school gate"
+        )
 
 
 def can_approve(opinions: dict[str, bool], rule: SurveyRule) -> None:
     """`opinions`: each department's, agree or not. Raises PointRefused saying what is missing."""
     against = sorted(d for d, agree in opinions.items() if not agree)
     if against:
-        raise PointRefused(f"the joint survey has opinions against it ({', '.join(against)}): "
-                           "refuse it, with the reason")
+        raise PointRefused(
+            f"the joint survey has opinions against it ({', '.join(against)}): refuse it, with the reason"
+        )
     if len(opinions) < rule.departments:
-        raise PointRefused(f"the joint survey needs the opinions of {rule.departments} departments; "
-                           f"{len(opinions)} recorded")
+        raise PointRefused(
+            f"the joint survey needs the opinions of {rule.departments} departments; {len(opinions)} recorded"
+        )

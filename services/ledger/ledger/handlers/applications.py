@@ -2,6 +2,7 @@
 certificate's photo, and follows the application with a token; a clerk approves it (the licence
 is issued and the tag posted, its tracking number shown to the owner) or sends it back with a
 reason the owner reads."""
+
 from __future__ import annotations
 
 import contextlib
@@ -16,10 +17,10 @@ from sqlmodel import select
 
 from common.clock import bureau_date
 from common.photos import Photo
-from common.uow import UnitOfWork
 from common.refusals import NotFound
+from common.uow import UnitOfWork
 from ledger.domain.dogs import Size, refuse_in_zone, zone_of
-from ledger.handlers.licences import Context, Dog, DogConflict, Owner, Rabies, household_dogs, checked, issue_licence
+from ledger.handlers.licences import Context, Dog, DogConflict, Owner, Rabies, checked, household_dogs, issue_licence
 from ledger.tables import DogApplication
 
 
@@ -28,10 +29,16 @@ def token_digest(token: str) -> str:
 
 
 def _form(owner: Owner, dog: Dog, rabies: Rabies, ctx: Context) -> dict:
-    sealed = {**asdict(owner), "id_number": ctx.vault.seal(owner.id_number),
-              "id_masked": ctx.vault.masked(owner.id_number)}
-    return {"owner": sealed, "dog": {**asdict(dog), "birth_date": dog.birth_date.isoformat()},
-            "rabies": {**asdict(rabies), "vaccinated_on": rabies.vaccinated_on.isoformat()}}
+    sealed = {
+        **asdict(owner),
+        "id_number": ctx.vault.seal(owner.id_number),
+        "id_masked": ctx.vault.masked(owner.id_number),
+    }
+    return {
+        "owner": sealed,
+        "dog": {**asdict(dog), "birth_date": dog.birth_date.isoformat()},
+        "rabies": {**asdict(rabies), "vaccinated_on": rabies.vaccinated_on.isoformat()},
+    }
 
 
 def _unform(form: dict, ctx: Context) -> tuple[Owner, Dog, Rabies]:
@@ -57,7 +64,7 @@ async def stored_photos(store, photos: list[Photo]) -> AsyncIterator[list[tuple[
     same bytes), removed again if the application is not taken."""
     prefix = f"ledger/dog-applications/{uuid.uuid4()}"
     keys = [(f"{prefix}/{i}-{p.sha256[:16]}.{p.extension}", p.content_type) for i, p in enumerate(photos)]
-    for (key, media), photo in zip(keys, photos):
+    for (key, media), photo in zip(keys, photos, strict=True):
         await store.put(key, photo.data, media)
     try:
         yield keys
@@ -68,8 +75,16 @@ async def stored_photos(store, photos: list[Photo]) -> AsyncIterator[list[tuple[
         raise
 
 
-async def submit(uow: UnitOfWork, owner: Owner, dog: Dog, rabies: Rabies, *, dog_photo: tuple[str, str],
-                 certificate: tuple[str, str], ctx: Context) -> tuple[DogApplication, str]:
+async def submit(
+    uow: UnitOfWork,
+    owner: Owner,
+    dog: Dog,
+    rabies: Rabies,
+    *,
+    dog_photo: tuple[str, str],
+    certificate: tuple[str, str],
+    ctx: Context,
+) -> tuple[DogApplication, str]:
     """The application (checked by `check`); returns it with the token to follow it (shown once). A
     household in a key management zone that holds a dog already is flagged for the clerk."""
     zone = zone_of(owner.lon, owner.lat, ctx.zones)
@@ -77,19 +92,26 @@ async def submit(uow: UnitOfWork, owner: Owner, dog: Dog, rabies: Rabies, *, dog
     if zone is not None and (held := await household_dogs(uow, owner, ctx.vault)):
         flags.append({"rule": "key_zone_household", "msg": f"该户在重点管理区{zone.name}已登记 {held} 只犬 (一户一犬)"})
     token = secrets.token_urlsafe(12)
-    application = DogApplication(id=str(uuid.uuid4()), token_sha256=token_digest(token), status="submitted",
-                                 form={**_form(owner, dog, rabies, ctx), "flags": flags},
-                                 dog_photo_key=dog_photo[0], dog_photo_type=dog_photo[1],
-                                 certificate_key=certificate[0], certificate_type=certificate[1],
-                                 submitted_at=uow.clock.now())
+    application = DogApplication(
+        id=str(uuid.uuid4()),
+        token_sha256=token_digest(token),
+        status="submitted",
+        form={**_form(owner, dog, rabies, ctx), "flags": flags},
+        dog_photo_key=dog_photo[0],
+        dog_photo_type=dog_photo[1],
+        certificate_key=certificate[0],
+        certificate_type=certificate[1],
+        submitted_at=uow.clock.now(),
+    )
     uow.session.add(application)
     await uow.commit()
     return application, token
 
 
 async def _pending(uow: UnitOfWork, application_id: str) -> DogApplication:
-    a = (await uow.session.exec(select(DogApplication).where(DogApplication.id == application_id)
-                                .with_for_update())).first()
+    a = (
+        await uow.session.exec(select(DogApplication).where(DogApplication.id == application_id).with_for_update())
+    ).first()
     if a is None:
         raise NotFound(f"dog application {application_id} not found")
     if a.status != "submitted":
@@ -97,13 +119,22 @@ async def _pending(uow: UnitOfWork, application_id: str) -> DogApplication:
     return a
 
 
-async def approve(uow: UnitOfWork, application_id: str, *, tag_id: str, postal_tracking: str,
-                  ctx: Context) -> DogApplication:
+async def approve(
+    uow: UnitOfWork, application_id: str, *, tag_id: str, postal_tracking: str, ctx: Context
+) -> DogApplication:
     """批准: the licence issued (every rule checked again, as of today) with the tag that is posted."""
     a = await _pending(uow, application_id)
     owner, dog, rabies = _unform(a.form, ctx)
-    licence = await issue_licence(uow, owner, Dog(**{**asdict(dog), "tag_id": tag_id}), rabies, ctx, via="online",
-                                  photo=(a.dog_photo_key, a.dog_photo_type), commit=False)
+    licence = await issue_licence(
+        uow,
+        owner,
+        Dog(**{**asdict(dog), "tag_id": tag_id}),
+        rabies,
+        ctx,
+        via="online",
+        photo=(a.dog_photo_key, a.dog_photo_type),
+        commit=False,
+    )
     a.status, a.licence_id, a.postal_tracking = "approved", licence.id, postal_tracking
     a.decided_at, a.decided_by = uow.clock.now(), ctx.by
     uow.session.add(a)

@@ -1,5 +1,6 @@
 """What ledger tells reporting: the registers' figures for the district and each grid
 (LedgerFiguresReported), on each tick, and only those that changed since they were last told."""
+
 from __future__ import annotations
 
 import hashlib
@@ -16,16 +17,16 @@ from ledger.queries.registers import figures
 from ledger.tables import Announcement
 
 
-async def tell_figures(uow: UnitOfWork, letter_rule: LetterRule, cleaning_rule: CleaningRule, dog_rules: DogRules,
-                       shelter_capacity: int) -> int:
+async def tell_figures(
+    uow: UnitOfWork, letter_rule: LetterRule, cleaning_rule: CleaningRule, dog_rules: DogRules, shelter_capacity: int
+) -> int:
     now = uow.clock.now()
     told = 0
     found = await figures(uow.session, bureau_date(now), letter_rule, cleaning_rule, dog_rules, shelter_capacity)
     for area, f in found.items():
         digest = hashlib.sha256(f.model_dump_json().encode()).hexdigest()
         name = f"figures:{area}"
-        last = (await uow.session.exec(select(Announcement).where(Announcement.name == name)
-                                       .with_for_update())).first()
+        last = (await uow.session.exec(select(Announcement).where(Announcement.name == name).with_for_update())).first()
         if last is not None and last.digest == digest:
             continue
         last = last or Announcement(name=name, digest=digest, at=now)

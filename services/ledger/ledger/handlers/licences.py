@@ -2,6 +2,7 @@
 annual inspection, transfer, loss, death and cancellation, walking violations (by an officer,
 or a closed 犬只扰民 case naming the licence), and the tick that reminds owners of inspections
 and suspends what is overdue. Every step goes into the licence's history."""
+
 from __future__ import annotations
 
 import logging
@@ -15,18 +16,31 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 
 from common.clock import bureau_date
-from common.messaging.contracts import (DogInspected, DogLicenceChanged,
-                                        DogLicenceIssued, DogLicencePlaced)
+from common.messaging.contracts import DogInspected, DogLicenceChanged, DogLicenceIssued, DogLicencePlaced
+from common.refusals import Conflict, NotFound
 from common.uow import UnitOfWork
-from ledger.domain.dogs import (IN_FORCE, DogRefused, DogRules, KeyZone, LicenceStatus, Size,
-                                first_inspection, id_number, microchip,
-                                next_inspection, old_enough, rabies_valid, refuse_breed,
-                                refuse_in_zone, size_of, zone_of)
+from ledger.adapters.identity import IdentityVault
+from ledger.domain.dogs import (
+    IN_FORCE,
+    DogRefused,
+    DogRules,
+    KeyZone,
+    LicenceStatus,
+    Size,
+    first_inspection,
+    id_number,
+    microchip,
+    next_inspection,
+    old_enough,
+    rabies_valid,
+    refuse_breed,
+    refuse_in_zone,
+    size_of,
+    zone_of,
+)
 from ledger.domain.merchant import phone_number, position
 from ledger.handlers.merchants import grid_map
-from ledger.adapters.identity import IdentityVault
 from ledger.tables import Counter, DogLicence, DogLicenceStep
-from common.refusals import Conflict, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +83,7 @@ class Rabies:
 @dataclass(frozen=True)
 class Context:
     """What the rules need besides the form: the settings, the key zones, the vault, the actor."""
+
     rules: DogRules
     zones: list[KeyZone]
     vault: IdentityVault
@@ -83,8 +98,7 @@ def household_key(address: str, vault: IdentityVault) -> str:
 def checked(owner: Owner, dog: Dog, rabies: Rabies, today: date, rules: DogRules) -> tuple[Owner, Dog]:
     """The form's own rules: the identity-card number, the phone, the chip, the size, the breed, the
     age and the vaccination; the first that fails is refused (DogRefused names it)."""
-    owner = replace(owner, id_number=id_number(owner.id_number), name=owner.name.strip(),
-                    address=owner.address.strip())
+    owner = replace(owner, id_number=id_number(owner.id_number), name=owner.name.strip(), address=owner.address.strip())
     try:
         owner = replace(owner, phone=phone_number(owner.phone))
     except ValueError as exc:
@@ -110,10 +124,17 @@ def checked(owner: Owner, dog: Dog, rabies: Rabies, today: date, rules: DogRules
 
 
 async def household_dogs(uow: UnitOfWork, owner: Owner, vault: IdentityVault, exclude: str | None = None) -> int:
-    query = select(func.count()).select_from(DogLicence).where(
-        DogLicence.status.in_([s.value for s in IN_FORCE]),
-        or_(DogLicence.owner_fingerprint == vault.fingerprint(owner.id_number),
-            DogLicence.household_key == household_key(owner.address, vault)))
+    query = (
+        select(func.count())
+        .select_from(DogLicence)
+        .where(
+            DogLicence.status.in_([s.value for s in IN_FORCE]),
+            or_(
+                DogLicence.owner_fingerprint == vault.fingerprint(owner.id_number),
+                DogLicence.household_key == household_key(owner.address, vault),
+            ),
+        )
+    )
     if exclude:
         query = query.where(DogLicence.id != exclude)
     return (await uow.session.execute(query)).scalar_one()
@@ -133,19 +154,44 @@ async def _refuse_taken(uow: UnitOfWork, chip: str | None, tag_id: str | None, e
 
 async def next_number(uow: UnitOfWork, kind: str, prefix: str, year: int) -> str:
     name = f"{kind}:{year}"
-    value = (await uow.session.execute(pg_insert(Counter).values(name=name, value=1).on_conflict_do_update(
-        index_elements=["name"], set_={"value": Counter.value + 1}).returning(Counter.value))).scalar_one()
+    value = (
+        await uow.session.execute(
+            pg_insert(Counter)
+            .values(name=name, value=1)
+            .on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + 1})
+            .returning(Counter.value)
+        )
+    ).scalar_one()
     return f"{prefix}-{year}-{value:06d}"
 
 
 def history(uow: UnitOfWork, licence_id: str, action: str, by: str, **details) -> None:
-    uow.session.add(DogLicenceStep(licence_id=licence_id, action=action, by=by, at=uow.clock.now(),
-                                   details={k: (v.isoformat() if isinstance(v, (date, datetime)) else v)
-                                            for k, v in details.items() if v is not None}))
+    uow.session.add(
+        DogLicenceStep(
+            licence_id=licence_id,
+            action=action,
+            by=by,
+            at=uow.clock.now(),
+            details={
+                k: (v.isoformat() if isinstance(v, (date, datetime)) else v)
+                for k, v in details.items()
+                if v is not None
+            },
+        )
+    )
 
 
-async def issue_licence(uow: UnitOfWork, owner: Owner, dog: Dog, rabies: Rabies, ctx: Context, *, via: str,
-                        photo: tuple[str, str] | None = None, commit: bool = True) -> DogLicence:
+async def issue_licence(
+    uow: UnitOfWork,
+    owner: Owner,
+    dog: Dog,
+    rabies: Rabies,
+    ctx: Context,
+    *,
+    via: str,
+    photo: tuple[str, str] | None = None,
+    commit: bool = True,
+) -> DogLicence:
     """犬证: every rule checked (refused with the one that fails), the number given, the first
     annual inspection due a year on."""
     today = bureau_date(uow.clock.now())
@@ -156,29 +202,65 @@ async def issue_licence(uow: UnitOfWork, owner: Owner, dog: Dog, rabies: Rabies,
     placed = (await grid_map(uow.session)).grid_for(owner.lon, owner.lat) if owner.lon is not None else None
     now = uow.clock.now()
     licence = DogLicence(
-        id=str(uuid.uuid4()), number=await next_number(uow, "dog", f"D{ctx.district_code}", today.year),
-        status=LicenceStatus.active, via=via, owner_name=owner.name, owner_id_sealed=ctx.vault.seal(owner.id_number),
-        owner_id_masked=IdentityVault.masked(owner.id_number), owner_fingerprint=ctx.vault.fingerprint(owner.id_number),
-        owner_phone=owner.phone, owner_address=owner.address, household_key=household_key(owner.address, ctx.vault),
-        owner_lon=owner.lon, owner_lat=owner.lat, owner_alone=owner.alone, zone_id=zone.id if zone else None,
-        grid_id=placed.grid_id if placed else None, dog_name=dog.name, breed=dog.breed, size=dog.size,
-        height_cm=dog.height_cm, colour=dog.colour, sex=dog.sex, birth_date=dog.birth_date, chip=dog.chip,
-        tag_id=dog.tag_id, photo_key=photo[0] if photo else None, photo_type=photo[1] if photo else None,
-        rabies_certificate=rabies.certificate, vaccinated_on=rabies.vaccinated_on, rabies_clinic=rabies.clinic,
-        issued_on=today, inspection_due_on=first_inspection(today), created_at=now, updated_at=now)
+        id=str(uuid.uuid4()),
+        number=await next_number(uow, "dog", f"D{ctx.district_code}", today.year),
+        status=LicenceStatus.active,
+        via=via,
+        owner_name=owner.name,
+        owner_id_sealed=ctx.vault.seal(owner.id_number),
+        owner_id_masked=IdentityVault.masked(owner.id_number),
+        owner_fingerprint=ctx.vault.fingerprint(owner.id_number),
+        owner_phone=owner.phone,
+        owner_address=owner.address,
+        household_key=household_key(owner.address, ctx.vault),
+        owner_lon=owner.lon,
+        owner_lat=owner.lat,
+        owner_alone=owner.alone,
+        zone_id=zone.id if zone else None,
+        grid_id=placed.grid_id if placed else None,
+        dog_name=dog.name,
+        breed=dog.breed,
+        size=dog.size,
+        height_cm=dog.height_cm,
+        colour=dog.colour,
+        sex=dog.sex,
+        birth_date=dog.birth_date,
+        chip=dog.chip,
+        tag_id=dog.tag_id,
+        photo_key=photo[0] if photo else None,
+        photo_type=photo[1] if photo else None,
+        rabies_certificate=rabies.certificate,
+        vaccinated_on=rabies.vaccinated_on,
+        rabies_clinic=rabies.clinic,
+        issued_on=today,
+        inspection_due_on=first_inspection(today),
+        created_at=now,
+        updated_at=now,
+    )
     uow.session.add(licence)
     history(uow, licence.id, "issued", ctx.by, via=via, number=licence.number)
-    uow.publish(DogLicenceIssued(licence_id=licence.id, number=licence.number, via=via, grid_id=licence.grid_id,
-                                 squad_id=placed.squad_id if placed else None, zone_id=licence.zone_id, breed=licence.breed, size=licence.size, issued_on=today,
-                                 inspection_due_on=licence.inspection_due_on, at=now))
+    uow.publish(
+        DogLicenceIssued(
+            licence_id=licence.id,
+            number=licence.number,
+            via=via,
+            grid_id=licence.grid_id,
+            squad_id=placed.squad_id if placed else None,
+            zone_id=licence.zone_id,
+            breed=licence.breed,
+            size=licence.size,
+            issued_on=today,
+            inspection_due_on=licence.inspection_due_on,
+            at=now,
+        )
+    )
     if commit:
         await uow.commit()
     return licence
 
 
 async def licence_for_update(uow: UnitOfWork, licence_id: str) -> DogLicence:
-    licence = (await uow.session.exec(select(DogLicence).where(DogLicence.id == licence_id)
-                                      .with_for_update())).first()
+    licence = (await uow.session.exec(select(DogLicence).where(DogLicence.id == licence_id).with_for_update())).first()
     if licence is None:
         raise NotFound(f"dog licence {licence_id} not found")
     return licence
@@ -187,8 +269,16 @@ async def licence_for_update(uow: UnitOfWork, licence_id: str) -> DogLicence:
 def tell_changed(uow: UnitOfWork, licence: DogLicence, action: str, reason: str | None = None) -> None:
     licence.updated_at = uow.clock.now()
     uow.session.add(licence)
-    uow.publish(DogLicenceChanged(licence_id=licence.id, number=licence.number, status=licence.status, action=action,
-                                  reason=reason, at=licence.updated_at))
+    uow.publish(
+        DogLicenceChanged(
+            licence_id=licence.id,
+            number=licence.number,
+            status=licence.status,
+            action=action,
+            reason=reason,
+            at=licence.updated_at,
+        )
+    )
 
 
 async def inspect(uow: UnitOfWork, licence_id: str, rabies: Rabies, ctx: Context) -> DogLicence:
@@ -201,13 +291,31 @@ async def inspect(uow: UnitOfWork, licence_id: str, rabies: Rabies, ctx: Context
     rabies_valid(rabies.vaccinated_on, today, ctx.rules)
     due = licence.inspection_due_on
     licence.rabies_certificate, licence.vaccinated_on, licence.rabies_clinic = (
-        rabies.certificate, rabies.vaccinated_on, rabies.clinic)
+        rabies.certificate,
+        rabies.vaccinated_on,
+        rabies.clinic,
+    )
     licence.inspection_due_on = next_inspection(due, today)
     reinstated = licence.status == LicenceStatus.suspended and licence.status_reason == "inspection_overdue"
-    history(uow, licence.id, "inspected", ctx.by, due_on=due, next_due_on=licence.inspection_due_on,
-          certificate=rabies.certificate)
-    uow.publish(DogInspected(licence_id=licence.id, number=licence.number, due_on=due,
-                             next_due_on=licence.inspection_due_on, reinstated=reinstated, at=uow.clock.now()))
+    history(
+        uow,
+        licence.id,
+        "inspected",
+        ctx.by,
+        due_on=due,
+        next_due_on=licence.inspection_due_on,
+        certificate=rabies.certificate,
+    )
+    uow.publish(
+        DogInspected(
+            licence_id=licence.id,
+            number=licence.number,
+            due_on=due,
+            next_due_on=licence.inspection_due_on,
+            reinstated=reinstated,
+            at=uow.clock.now(),
+        )
+    )
     if reinstated:
         licence.status, licence.status_reason = LicenceStatus.active, None
         history(uow, licence.id, "reinstated", ctx.by, reason="inspected")
@@ -262,8 +370,15 @@ async def transfer(uow: UnitOfWork, licence_id: str, owner: Owner, ctx: Context)
     licence.owner_lon, licence.owner_lat, licence.zone_id = owner.lon, owner.lat, zone.id if zone else None
     if placed is not None and placed.grid_id != licence.grid_id:
         licence.grid_id = placed.grid_id
-        uow.publish(DogLicencePlaced(licence_id=licence.id, number=licence.number, grid_id=placed.grid_id,
-                                     squad_id=placed.squad_id, at=uow.clock.now()))
+        uow.publish(
+            DogLicencePlaced(
+                licence_id=licence.id,
+                number=licence.number,
+                grid_id=placed.grid_id,
+                squad_id=placed.squad_id,
+                at=uow.clock.now(),
+            )
+        )
     history(uow, licence.id, "transferred", ctx.by, previous_owner=previous, new_owner=licence.owner_id_masked)
     tell_changed(uow, licence, "transferred")
     await uow.commit()

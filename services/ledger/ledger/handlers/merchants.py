@@ -1,5 +1,6 @@
 """商户台账: registering a merchant (one at a time, or hundreds from a 摸底 survey file),
 changing its record, and placing it in the district's grids as dispatch announces them."""
+
 from __future__ import annotations
 
 import logging
@@ -12,14 +13,20 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 
 from common.geo import GridArea, GridMap
-from common.messaging.contracts import (DogLicencePlaced, GridDefined, Location, MerchantCardIssued, MerchantChanged,
-                                        MerchantRegistered)
+from common.messaging.contracts import (
+    DogLicencePlaced,
+    GridDefined,
+    Location,
+    MerchantCardIssued,
+    MerchantChanged,
+    MerchantRegistered,
+)
 from common.messaging.envelope import Envelope
+from common.refusals import Conflict, NotFound
 from common.uow import UnitOfWork
 from ledger.domain.colour import Colour
 from ledger.domain.merchant import MerchantFields, RowRefused, identity_key
 from ledger.tables import Card, DistrictGrid, DogLicence, HardshipRecord, Merchant
-from common.refusals import Conflict, NotFound
 
 log = logging.getLogger(__name__)
 CARD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -32,8 +39,10 @@ class MerchantExists(Conflict):
     def __init__(self, merchant_id: str, matched: str) -> None:
         message = f"merchant {merchant_id} is this shop already (the same {matched})"
         field = "credit_code" if matched == "credit code" else "name"
-        super().__init__(message, detail=[{"loc": ["body", field], "msg": message, "type": "merchant_exists",
-                                           "merchant_id": merchant_id}])
+        super().__init__(
+            message,
+            detail=[{"loc": ["body", field], "msg": message, "type": "merchant_exists", "merchant_id": merchant_id}],
+        )
         self.merchant_id = merchant_id
 
 
@@ -44,8 +53,12 @@ def new_card_code() -> str:
 
 async def grid_map(session) -> GridMap:
     rows = (await session.exec(select(DistrictGrid).order_by(DistrictGrid.id))).all()
-    return GridMap([GridArea(grid_id=g.id, name=g.name, squad_id=g.squad_id, squad_name=g.squad_name,
-                             geometry=g.geometry) for g in rows])
+    return GridMap(
+        [
+            GridArea(grid_id=g.id, name=g.name, squad_id=g.squad_id, squad_name=g.squad_name, geometry=g.geometry)
+            for g in rows
+        ]
+    )
 
 
 def _placed(grids: GridMap, lon: float | None, lat: float | None) -> tuple[str | None, str | None]:
@@ -57,10 +70,21 @@ def _placed(grids: GridMap, lon: float | None, lat: float | None) -> tuple[str |
 
 def merchant_state(m: Merchant, cls=MerchantRegistered, at=None, *, assisted: bool = False):
     extra = {"closed": m.closed} if cls is MerchantChanged else {}
-    return cls(merchant_id=m.id, name=m.name, sign=m.sign, address=m.address,
-               location=Location(lon=m.lon, lat=m.lat) if m.lon is not None else None, grid_id=m.grid_id,
-               squad_id=m.squad_id, business_nature=m.business_nature, stall=m.stall, assisted=assisted,
-               colour=m.colour, at=at or m.updated_at, **extra)
+    return cls(
+        merchant_id=m.id,
+        name=m.name,
+        sign=m.sign,
+        address=m.address,
+        location=Location(lon=m.lon, lat=m.lat) if m.lon is not None else None,
+        grid_id=m.grid_id,
+        squad_id=m.squad_id,
+        business_nature=m.business_nature,
+        stall=m.stall,
+        assisted=assisted,
+        colour=m.colour,
+        at=at or m.updated_at,
+        **extra,
+    )
 
 
 async def is_assisted(session, merchant_id: str) -> bool:
@@ -69,17 +93,39 @@ async def is_assisted(session, merchant_id: str) -> bool:
 
 
 def _row(f: MerchantFields, *, merchant_id: str, grid: tuple[str | None, str | None], now, card: str) -> dict:
-    return dict(id=merchant_id, name=f.name, sign=f.sign, operator=f.operator, phone=f.phone, address=f.address,
-                identity_key=identity_key(f.name, f.address), business_nature=f.business_nature,
-                credit_code=f.credit_code, tools=list(f.tools), opened_on=f.opened_on, stall=f.stall, closed=False,
-                lon=f.lon, lat=f.lat, grid_id=grid[0], squad_id=grid[1], cooking_heads=None, announced=True,
-                colour=Colour.blue.name, colour_since=now, last_violation_at=None, violations={}, card_code=card,
-                created_at=now, updated_at=now)
+    return {
+        "id": merchant_id,
+        "name": f.name,
+        "sign": f.sign,
+        "operator": f.operator,
+        "phone": f.phone,
+        "address": f.address,
+        "identity_key": identity_key(f.name, f.address),
+        "business_nature": f.business_nature,
+        "credit_code": f.credit_code,
+        "tools": list(f.tools),
+        "opened_on": f.opened_on,
+        "stall": f.stall,
+        "closed": False,
+        "lon": f.lon,
+        "lat": f.lat,
+        "grid_id": grid[0],
+        "squad_id": grid[1],
+        "cooking_heads": None,
+        "announced": True,
+        "colour": Colour.blue.name,
+        "colour_since": now,
+        "last_violation_at": None,
+        "violations": {},
+        "card_code": card,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _issue_first_card(uow: UnitOfWork, merchant_id: str, code: str, now) -> dict:
     uow.publish(MerchantCardIssued(merchant_id=merchant_id, card_code=code, colour="blue", issued_at=now))
-    return dict(code=code, merchant_id=merchant_id, colour="blue", issued_at=now, superseded_at=None)
+    return {"code": code, "merchant_id": merchant_id, "colour": "blue", "issued_at": now, "superseded_at": None}
 
 
 async def _existing(uow: UnitOfWork, fields: list[MerchantFields]) -> tuple[dict, dict]:
@@ -87,8 +133,13 @@ async def _existing(uow: UnitOfWork, fields: list[MerchantFields]) -> tuple[dict
     name and address, locked until the unit of work ends."""
     codes = [f.credit_code for f in fields if f.credit_code]
     keys = [identity_key(f.name, f.address) for f in fields]
-    rows = (await uow.session.exec(select(Merchant).where(or_(
-        Merchant.credit_code.in_(codes) if codes else False, Merchant.identity_key.in_(keys))).with_for_update())).all()
+    rows = (
+        await uow.session.exec(
+            select(Merchant)
+            .where(or_(Merchant.credit_code.in_(codes) if codes else False, Merchant.identity_key.in_(keys)))
+            .with_for_update()
+        )
+    ).all()
     return {m.credit_code: m for m in rows if m.credit_code}, {m.identity_key: m for m in rows}
 
 
@@ -111,13 +162,24 @@ async def register_merchant(uow: UnitOfWork, f: MerchantFields) -> Merchant:
     return merchant
 
 
-CHANGEABLE = ("name", "sign", "operator", "phone", "address", "business_nature", "credit_code", "tools", "opened_on",
-              "stall", "lon", "lat")
+CHANGEABLE = (
+    "name",
+    "sign",
+    "operator",
+    "phone",
+    "address",
+    "business_nature",
+    "credit_code",
+    "tools",
+    "opened_on",
+    "stall",
+    "lon",
+    "lat",
+)
 
 
 def _changes(m: Merchant, f: MerchantFields) -> dict:
-    wanted = {k: (list(v) if isinstance(v, tuple) else v) for k, v in
-              ((k, getattr(f, k)) for k in CHANGEABLE)}
+    wanted = {k: (list(v) if isinstance(v, tuple) else v) for k, v in ((k, getattr(f, k)) for k in CHANGEABLE)}
     if f.opened_on is None:
         wanted.pop("opened_on")  # a survey without the date leaves the one on record
     if not f.tools:
@@ -125,8 +187,14 @@ def _changes(m: Merchant, f: MerchantFields) -> dict:
     return {k: v for k, v in wanted.items() if getattr(m, k) != v}
 
 
-async def update_merchant(uow: UnitOfWork, merchant_id: str, f: MerchantFields, *, closed: bool | None = None,
-                          cooking_heads: float | None = None) -> Merchant:
+async def update_merchant(
+    uow: UnitOfWork,
+    merchant_id: str,
+    f: MerchantFields,
+    *,
+    closed: bool | None = None,
+    cooking_heads: float | None = None,
+) -> Merchant:
     m = (await uow.session.exec(select(Merchant).where(Merchant.id == merchant_id).with_for_update())).first()
     if m is None:
         raise NotFound(f"merchant {merchant_id} not found")
@@ -201,9 +269,15 @@ async def import_survey(uow: UnitOfWork, rows: list[tuple[int, MerchantFields | 
         m_code = by_code.get(f.credit_code) if f.credit_code else None
         m_key = by_key.get(key)
         if m_code is not None and m_key is not None and m_code.id != m_key.id:
-            report.rejected.append({"row": row_number, "errors": [
-                f"credit_code: the register has it for merchant {m_code.id}, but the name and address are "
-                f"merchant {m_key.id}'s"]})
+            report.rejected.append(
+                {
+                    "row": row_number,
+                    "errors": [
+                        f"credit_code: the register has it for merchant {m_code.id}, but the name and address are "
+                        f"merchant {m_key.id}'s"
+                    ],
+                }
+            )
             continue
         existing = m_code or m_key
         if existing is None:
@@ -220,8 +294,8 @@ async def import_survey(uow: UnitOfWork, rows: list[tuple[int, MerchantFields | 
             report.unchanged += 1
         report.accepted += 1
     for start in range(0, len(new_merchants), 1000):
-        await uow.session.execute(insert(Merchant.__table__), new_merchants[start:start + 1000])
-        await uow.session.execute(insert(Card.__table__), new_cards[start:start + 1000])
+        await uow.session.execute(insert(Merchant.__table__), new_merchants[start : start + 1000])
+        await uow.session.execute(insert(Card.__table__), new_cards[start : start + 1000])
     await uow.commit()
     report.rejected.sort(key=lambda r: r["row"])
     return report
@@ -229,8 +303,11 @@ async def import_survey(uow: UnitOfWork, rows: list[tuple[int, MerchantFields | 
 
 async def announce_merchants(uow: UnitOfWork, limit: int = 1000) -> int:
     """MerchantRegistered for merchants registered before the event existed, a batch at a time."""
-    rows = (await uow.session.exec(select(Merchant).where(Merchant.announced.is_(False)).limit(limit)
-                                   .with_for_update(skip_locked=True))).all()
+    rows = (
+        await uow.session.exec(
+            select(Merchant).where(Merchant.announced.is_(False)).limit(limit).with_for_update(skip_locked=True)
+        )
+    ).all()
     for m in rows:
         m.announced = True
         uow.session.add(m)
@@ -243,32 +320,65 @@ async def record_grid(event: GridDefined, env: Envelope, uow: UnitOfWork) -> Non
     """The district's grids, as dispatch announces them. A grid that is new or changed places
     again the merchants and the dog licences it may concern: those with a position and no grid
     yet (registered before the grids were known), and those it held before."""
-    await uow.session.execute(pg_insert(DistrictGrid).values(
-        id=event.grid_id, name=event.name, squad_id=event.squad_id, squad_name=event.squad_name,
-        geometry=event.geometry, defined_at=event.defined_at,
-    ).on_conflict_do_update(index_elements=["id"], set_={
-        "name": event.name, "squad_id": event.squad_id, "squad_name": event.squad_name,
-        "geometry": event.geometry, "defined_at": event.defined_at}))
+    await uow.session.execute(
+        pg_insert(DistrictGrid)
+        .values(
+            id=event.grid_id,
+            name=event.name,
+            squad_id=event.squad_id,
+            squad_name=event.squad_name,
+            geometry=event.geometry,
+            defined_at=event.defined_at,
+        )
+        .on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                "name": event.name,
+                "squad_id": event.squad_id,
+                "squad_name": event.squad_name,
+                "geometry": event.geometry,
+                "defined_at": event.defined_at,
+            },
+        )
+    )
     grids = await grid_map(uow.session)
-    licences = (await uow.session.exec(select(DogLicence).where(
-        DogLicence.owner_lon.is_not(None), (DogLicence.grid_id.is_(None)) | (DogLicence.grid_id == event.grid_id))
-        .with_for_update())).all()
+    licences = (
+        await uow.session.exec(
+            select(DogLicence)
+            .where(
+                DogLicence.owner_lon.is_not(None),
+                (DogLicence.grid_id.is_(None)) | (DogLicence.grid_id == event.grid_id),
+            )
+            .with_for_update()
+        )
+    ).all()
     for x in licences:
         grid_id, squad_id = _placed(grids, x.owner_lon, x.owner_lat)
         if grid_id != x.grid_id:
             await uow.session.execute(update(DogLicence).where(DogLicence.id == x.id).values(grid_id=grid_id))
-            uow.publish(DogLicencePlaced(licence_id=x.id, number=x.number, grid_id=grid_id, squad_id=squad_id,
-                                         at=uow.clock.now()))
-    concerned = (await uow.session.exec(select(Merchant).where(
-        Merchant.lon.is_not(None), (Merchant.grid_id.is_(None)) | (Merchant.grid_id == event.grid_id))
-        .with_for_update())).all()
+            uow.publish(
+                DogLicencePlaced(
+                    licence_id=x.id, number=x.number, grid_id=grid_id, squad_id=squad_id, at=uow.clock.now()
+                )
+            )
+    concerned = (
+        await uow.session.exec(
+            select(Merchant)
+            .where(Merchant.lon.is_not(None), (Merchant.grid_id.is_(None)) | (Merchant.grid_id == event.grid_id))
+            .with_for_update()
+        )
+    ).all()
     if not concerned:
         return
     for m in concerned:
         placed = _placed(grids, m.lon, m.lat)
         if placed != (m.grid_id, m.squad_id):
-            await uow.session.execute(update(Merchant).where(Merchant.id == m.id).values(
-                grid_id=placed[0], squad_id=placed[1], updated_at=uow.clock.now()))
+            await uow.session.execute(
+                update(Merchant)
+                .where(Merchant.id == m.id)
+                .values(grid_id=placed[0], squad_id=placed[1], updated_at=uow.clock.now())
+            )
             m.grid_id, m.squad_id = placed
-            uow.publish(merchant_state(m, MerchantChanged, uow.clock.now(),
-                                       assisted=await is_assisted(uow.session, m.id)))
+            uow.publish(
+                merchant_state(m, MerchantChanged, uow.clock.now(), assisted=await is_assisted(uow.session, m.id))
+            )

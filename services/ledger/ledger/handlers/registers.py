@@ -2,6 +2,7 @@
 the details for clerks and supervisors, the 帮扶对象 flag for officers, so that enforcement can
 come with help) and 小广告号码追呼 (the numbers printed on illegal flyers, tracked until they
 stop or are fined)."""
+
 from __future__ import annotations
 
 import uuid
@@ -9,8 +10,8 @@ import uuid
 from sqlmodel import select
 
 from common.messaging.contracts import MerchantChanged
-from common.uow import UnitOfWork
 from common.refusals import NotFound
+from common.uow import UnitOfWork
 from ledger.domain.flyers import FlyerStatus, next_status
 from ledger.domain.merchant import phone_number
 from ledger.handlers.frontage import StoredFile
@@ -18,16 +19,25 @@ from ledger.handlers.merchants import merchant_state
 from ledger.tables import FlyerNumber, HardshipRecord, Merchant
 
 
-async def record_hardship(uow: UnitOfWork, merchant_id: str, *, circumstances: str, household: str | None,
-                          assistance: str | None, active: bool, by: str) -> HardshipRecord:
+async def record_hardship(
+    uow: UnitOfWork,
+    merchant_id: str,
+    *,
+    circumstances: str,
+    household: str | None,
+    assistance: str | None,
+    active: bool,
+    by: str,
+) -> HardshipRecord:
     """困难户: the record, and the 帮扶对象 flag told with the merchant when it turns on or off."""
     m = await uow.session.get(Merchant, merchant_id)
     if m is None:
         raise NotFound(f"merchant {merchant_id} not found")
     record = await uow.session.get(HardshipRecord, merchant_id, with_for_update=True)
     was_active = bool(record and record.active)
-    record = record or HardshipRecord(merchant_id=merchant_id, circumstances=circumstances, recorded_by=by,
-                                      updated_at=uow.clock.now())
+    record = record or HardshipRecord(
+        merchant_id=merchant_id, circumstances=circumstances, recorded_by=by, updated_at=uow.clock.now()
+    )
     record.circumstances, record.household, record.assistance = circumstances, household, assistance
     record.active, record.recorded_by, record.updated_at = active, by, uow.clock.now()
     uow.session.add(record)
@@ -37,16 +47,25 @@ async def record_hardship(uow: UnitOfWork, merchant_id: str, *, circumstances: s
     return record
 
 
-async def track_number(uow: UnitOfWork, number: str, *, grid_id: str | None, note: str | None,
-                       photos: list[StoredFile], by: str) -> FlyerNumber:
+async def track_number(
+    uow: UnitOfWork, number: str, *, grid_id: str | None, note: str | None, photos: list[StoredFile], by: str
+) -> FlyerNumber:
     """A number seen on flyers: tracked from now; seen again, its new photos are added."""
     value = phone_number(number)
     row = (await uow.session.exec(select(FlyerNumber).where(FlyerNumber.number == value).with_for_update())).first()
     now = uow.clock.now()
     added = [{"key": p.key, "content_type": p.content_type, "at": now.isoformat(), "by": by} for p in photos]
     if row is None:
-        row = FlyerNumber(id=str(uuid.uuid4()), number=value, status=FlyerStatus.tracked, grid_id=grid_id, note=note,
-                          photos=added, first_seen_at=now, updated_at=now)
+        row = FlyerNumber(
+            id=str(uuid.uuid4()),
+            number=value,
+            status=FlyerStatus.tracked,
+            grid_id=grid_id,
+            note=note,
+            photos=added,
+            first_seen_at=now,
+            updated_at=now,
+        )
     else:
         known = {p["key"] for p in row.photos}
         row.photos = row.photos + [p for p in added if p["key"] not in known]
@@ -56,8 +75,9 @@ async def track_number(uow: UnitOfWork, number: str, *, grid_id: str | None, not
     return row
 
 
-async def flyer_status(uow: UnitOfWork, flyer_id: str, to: FlyerStatus, *, fine_fen: int | None,
-                       note: str | None) -> FlyerNumber:
+async def flyer_status(
+    uow: UnitOfWork, flyer_id: str, to: FlyerStatus, *, fine_fen: int | None, note: str | None
+) -> FlyerNumber:
     row = (await uow.session.exec(select(FlyerNumber).where(FlyerNumber.id == flyer_id).with_for_update())).first()
     if row is None:
         raise NotFound(f"flyer number {flyer_id} not found")

@@ -2,6 +2,7 @@
 scanned finds the licence, whose owner is told and may claim the dog within the claim days after
 paying the costs), the shelter's care, quarantine, and adoption, which makes the adopter the
 owner of a new licence."""
+
 from __future__ import annotations
 
 import uuid
@@ -13,12 +14,22 @@ from sqlmodel import select
 
 from common.clock import bureau_date
 from common.messaging.contracts import Location, StrayCaptured, StrayLeft
-from common.uow import UnitOfWork
 from common.refusals import NotFound
+from common.uow import UnitOfWork
 from ledger.domain.dogs import IN_FORCE, DogRefused, LicenceStatus, ViolationKind, microchip
 from ledger.handlers.dog_violations import record_violation
-from ledger.handlers.licences import (Context, Dog, DogConflict, Owner, Rabies, history, issue_licence,
-                                      licence_for_update, next_number, tell_changed)
+from ledger.handlers.licences import (
+    Context,
+    Dog,
+    DogConflict,
+    Owner,
+    Rabies,
+    history,
+    issue_licence,
+    licence_for_update,
+    next_number,
+    tell_changed,
+)
 from ledger.handlers.merchants import grid_map
 from ledger.tables import DogLicence, Stray, StrayCare
 
@@ -44,29 +55,63 @@ async def capture(uow: UnitOfWork, c: Capture, ctx: Context, photo: tuple[str, s
     chip = microchip(c.chip) if c.chip else None
     licence = None
     if chip or c.tag_id:
-        query = select(DogLicence).where(DogLicence.chip == chip) if chip else \
-            select(DogLicence).where(DogLicence.tag_id == c.tag_id)
+        query = (
+            select(DogLicence).where(DogLicence.chip == chip)
+            if chip
+            else select(DogLicence).where(DogLicence.tag_id == c.tag_id)
+        )
         licence = (await uow.session.exec(query.with_for_update())).first()
     day = bureau_date(c.captured_at)
     placed = (await grid_map(uow.session)).grid_for(c.lon, c.lat)
-    stray = Stray(id=str(uuid.uuid4()), number=await next_number(uow, "stray", f"S{ctx.district_code}", day.year),
-                  status=SHELTERED, captured_at=c.captured_at, lon=c.lon, lat=c.lat,
-                  grid_id=placed.grid_id if placed else None, captured_by=ctx.by,
-                  breed=c.breed or (licence.breed if licence else None), size=c.size or (licence.size if licence
-                                                                                         else None),
-                  colour=c.colour, note=c.note, chip=chip, tag_id=c.tag_id, licence_id=licence.id if licence else None,
-                  photo_key=photo[0] if photo else None, photo_type=photo[1] if photo else None,
-                  quarantine_until=day + timedelta(days=ctx.rules.quarantine_days),
-                  claim_until=day + timedelta(days=ctx.rules.claim_days))
+    stray = Stray(
+        id=str(uuid.uuid4()),
+        number=await next_number(uow, "stray", f"S{ctx.district_code}", day.year),
+        status=SHELTERED,
+        captured_at=c.captured_at,
+        lon=c.lon,
+        lat=c.lat,
+        grid_id=placed.grid_id if placed else None,
+        captured_by=ctx.by,
+        breed=c.breed or (licence.breed if licence else None),
+        size=c.size or (licence.size if licence else None),
+        colour=c.colour,
+        note=c.note,
+        chip=chip,
+        tag_id=c.tag_id,
+        licence_id=licence.id if licence else None,
+        photo_key=photo[0] if photo else None,
+        photo_type=photo[1] if photo else None,
+        quarantine_until=day + timedelta(days=ctx.rules.quarantine_days),
+        claim_until=day + timedelta(days=ctx.rules.claim_days),
+    )
     uow.session.add(stray)
     if licence is not None:
         history(uow, licence.id, "captured", ctx.by, stray=stray.number, claim_until=stray.claim_until)
         if licence.status in IN_FORCE:
-            await record_violation(uow, licence, ViolationKind.stray, source="capture", by=ctx.by, at=c.captured_at,
-                                   rules=ctx.rules, lon=c.lon, lat=c.lat, note=f"收容 {stray.number}")
-    uow.publish(StrayCaptured(stray_id=stray.id, number=stray.number, location=Location(lon=c.lon, lat=c.lat),
-                              grid_id=stray.grid_id, licence_id=stray.licence_id, claim_until=stray.claim_until,
-                              quarantine_until=stray.quarantine_until, at=c.captured_at))
+            await record_violation(
+                uow,
+                licence,
+                ViolationKind.stray,
+                source="capture",
+                by=ctx.by,
+                at=c.captured_at,
+                rules=ctx.rules,
+                lon=c.lon,
+                lat=c.lat,
+                note=f"收容 {stray.number}",
+            )
+    uow.publish(
+        StrayCaptured(
+            stray_id=stray.id,
+            number=stray.number,
+            location=Location(lon=c.lon, lat=c.lat),
+            grid_id=stray.grid_id,
+            licence_id=stray.licence_id,
+            claim_until=stray.claim_until,
+            quarantine_until=stray.quarantine_until,
+            at=c.captured_at,
+        )
+    )
     await uow.commit()
     return stray
 
@@ -94,14 +139,18 @@ async def care(uow: UnitOfWork, stray_id: str, *, kind: str, note: str, cost_fen
 
 async def costs_due(session, stray: Stray, daily_fee_fen: int, today) -> int:
     """What a claim pays: the shelter's days at its daily fee, and the care it gave."""
-    care_fen = (await session.execute(select(func.coalesce(func.sum(StrayCare.cost_fen), 0))
-                                      .where(StrayCare.stray_id == stray.id))).scalar_one()
+    care_fen = (
+        await session.execute(
+            select(func.coalesce(func.sum(StrayCare.cost_fen), 0)).where(StrayCare.stray_id == stray.id)
+        )
+    ).scalar_one()
     days = max(1, (today - bureau_date(stray.captured_at)).days)
     return days * daily_fee_fen + int(care_fen)
 
 
-async def claim(uow: UnitOfWork, stray_id: str, *, licence_id: str | None, paid_fen: int, daily_fee_fen: int,
-                by: str) -> Stray:
+async def claim(
+    uow: UnitOfWork, stray_id: str, *, licence_id: str | None, paid_fen: int, daily_fee_fen: int, by: str
+) -> Stray:
     """认领: by the owner of its licence (the chip's or tag's, or one issued now for it), within
     the claim days, the costs paid."""
     stray = await stray_for_update(uow, stray_id)
@@ -111,8 +160,11 @@ async def claim(uow: UnitOfWork, stray_id: str, *, licence_id: str | None, paid_
         raise DogRefused("claim_days", f"dog {stray.number} could be claimed until {stray.claim_until}")
     licence_id = stray.licence_id or licence_id
     if licence_id is None:
-        raise DogRefused("licence", f"dog {stray.number} has no licence: its owner registers it first "
-                                    "(POST /v1/dog-licences), then claims it with that licence_id")
+        raise DogRefused(
+            "licence",
+            f"dog {stray.number} has no licence: its owner registers it first "
+            "(POST /v1/dog-licences), then claims it with that licence_id",
+        )
     if stray.licence_id and licence_id != stray.licence_id:
         raise DogRefused("licence", f"dog {stray.number} is licence {stray.licence_id}'s")
     licence = await licence_for_update(uow, licence_id)
@@ -128,8 +180,16 @@ async def claim(uow: UnitOfWork, stray_id: str, *, licence_id: str | None, paid_
         licence.status, licence.status_reason = LicenceStatus.active, None
         history(uow, licence.id, "found", by, stray=stray.number)
         tell_changed(uow, licence, "found", f"认领 {stray.number}")
-    uow.publish(StrayLeft(stray_id=stray.id, number=stray.number, outcome="claimed", licence_id=licence.id,
-                          costs_fen=paid_fen, at=uow.clock.now()))
+    uow.publish(
+        StrayLeft(
+            stray_id=stray.id,
+            number=stray.number,
+            outcome="claimed",
+            licence_id=licence.id,
+            costs_fen=paid_fen,
+            at=uow.clock.now(),
+        )
+    )
     await uow.commit()
     return stray
 
@@ -144,8 +204,16 @@ async def adopt(uow: UnitOfWork, stray_id: str, owner: Owner, dog: Dog, rabies: 
         raise DogRefused("quarantine", f"dog {stray.number} is in quarantine until {stray.quarantine_until}")
     if stray.licence_id and today <= stray.claim_until:
         raise DogRefused("claim_days", f"dog {stray.number}'s owner may claim it until {stray.claim_until}")
-    licence = await issue_licence(uow, owner, dog, rabies, ctx, via="adoption",
-                                  photo=(stray.photo_key, stray.photo_type) if stray.photo_key else None, commit=False)
+    licence = await issue_licence(
+        uow,
+        owner,
+        dog,
+        rabies,
+        ctx,
+        via="adoption",
+        photo=(stray.photo_key, stray.photo_type) if stray.photo_key else None,
+        commit=False,
+    )
     if stray.licence_id:
         old = await licence_for_update(uow, stray.licence_id)
         if old.status in IN_FORCE:
@@ -155,8 +223,9 @@ async def adopt(uow: UnitOfWork, stray_id: str, owner: Owner, dog: Dog, rabies: 
     stray.status, stray.adopted_licence_id, stray.left_at = "adopted", licence.id, uow.clock.now()
     uow.session.add(stray)
     history(uow, licence.id, "adopted", ctx.by, stray=stray.number)
-    uow.publish(StrayLeft(stray_id=stray.id, number=stray.number, outcome="adopted", licence_id=licence.id,
-                          at=uow.clock.now()))
+    uow.publish(
+        StrayLeft(stray_id=stray.id, number=stray.number, outcome="adopted", licence_id=licence.id, at=uow.clock.now())
+    )
     await uow.commit()
     return stray
 
@@ -167,7 +236,10 @@ async def died(uow: UnitOfWork, stray_id: str, note: str, by: str) -> Stray:
     uow.session.add(StrayCare(stray_id=stray.id, kind="note", note=note, by=by, at=uow.clock.now()))
     stray.status, stray.left_at = "dead", uow.clock.now()
     uow.session.add(stray)
-    uow.publish(StrayLeft(stray_id=stray.id, number=stray.number, outcome="dead", licence_id=stray.licence_id,
-                          at=uow.clock.now()))
+    uow.publish(
+        StrayLeft(
+            stray_id=stray.id, number=stray.number, outcome="dead", licence_id=stray.licence_id, at=uow.clock.now()
+        )
+    )
     await uow.commit()
     return stray

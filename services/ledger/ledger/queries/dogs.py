@@ -1,5 +1,6 @@
 """The dog register's read side: licences (a squad only its own grids'), their violations and
 history, the inspections due, the online applications, and the strays at the shelter."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -7,8 +8,7 @@ from datetime import date, datetime
 from sqlmodel import select
 
 from ledger.domain.dogs import LicenceStatus
-from ledger.tables import (DistrictGrid, DogApplication, DogLicence, DogLicenceStep, DogViolation, Stray,
-                           StrayCare)
+from ledger.tables import DistrictGrid, DogApplication, DogLicence, DogLicenceStep, DogViolation, Stray, StrayCare
 
 KEYS = {"chip": DogLicence.chip, "tag": DogLicence.tag_id, "number": DogLicence.number}
 """What a licence is found by, one at a time: its microchip, its smart tag, its number."""
@@ -43,9 +43,18 @@ async def licences(session, *, keys: dict[str, str], status: str | None, limit: 
 
 async def due(session, horizon: date) -> list[DogLicence]:
     """年检: the licences in force or suspended, due by `horizon`, soonest first."""
-    return list((await session.exec(select(DogLicence).where(
-        DogLicence.status.in_([LicenceStatus.active, LicenceStatus.suspended]),
-        DogLicence.inspection_due_on <= horizon).order_by(DogLicence.inspection_due_on))).all())
+    return list(
+        (
+            await session.exec(
+                select(DogLicence)
+                .where(
+                    DogLicence.status.in_([LicenceStatus.active, LicenceStatus.suspended]),
+                    DogLicence.inspection_due_on <= horizon,
+                )
+                .order_by(DogLicence.inspection_due_on)
+            )
+        ).all()
+    )
 
 
 async def violation_times(session, licence_id: str) -> list[datetime]:
@@ -53,8 +62,15 @@ async def violation_times(session, licence_id: str) -> list[datetime]:
 
 
 async def history(session, licence_id: str) -> list[DogLicenceStep]:
-    return list((await session.exec(select(DogLicenceStep).where(DogLicenceStep.licence_id == licence_id)
-                                    .order_by(DogLicenceStep.at, DogLicenceStep.id))).all())
+    return list(
+        (
+            await session.exec(
+                select(DogLicenceStep)
+                .where(DogLicenceStep.licence_id == licence_id)
+                .order_by(DogLicenceStep.at, DogLicenceStep.id)
+            )
+        ).all()
+    )
 
 
 async def applications(session, *, status: str | None, limit: int, offset: int) -> list[DogApplication]:
@@ -85,5 +101,6 @@ async def stray(session, stray_id: str) -> Stray | None:
 
 
 async def care(session, stray_id: str) -> list[StrayCare]:
-    return list((await session.exec(select(StrayCare).where(StrayCare.stray_id == stray_id)
-                                    .order_by(StrayCare.at))).all())
+    return list(
+        (await session.exec(select(StrayCare).where(StrayCare.stray_id == stray_id).order_by(StrayCare.at))).all()
+    )

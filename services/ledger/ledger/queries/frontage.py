@@ -1,5 +1,6 @@
 """A shop's front, read: the letter in force of each merchant, the letters due for renewal and
 expired, the letters' coverage per grid, a merchant's letters and sign records."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -16,8 +17,11 @@ DISTRICT = "district"
 
 async def current_letters(session, merchant_ids: list[str] | None = None) -> dict[str, Letter]:
     """Each merchant's letter in force: the one signed last."""
-    query = select(Letter).ext(distinct_on(Letter.merchant_id)).order_by(Letter.merchant_id, Letter.signed_on.desc(),
-                                                                 Letter.recorded_at.desc())
+    query = (
+        select(Letter)
+        .ext(distinct_on(Letter.merchant_id))
+        .order_by(Letter.merchant_id, Letter.signed_on.desc(), Letter.recorded_at.desc())
+    )
     if merchant_ids is not None:
         query = query.where(Letter.merchant_id.in_(merchant_ids))
     return {letter.merchant_id: letter for letter in (await session.exec(query)).all()}
@@ -34,9 +38,18 @@ async def letters_due(session, today: date, rule: LetterRule, grid_id: str | Non
         letter = letters[m.id]
         s = status(letter.valid_until, today, rule)
         if s != LetterStatus.valid:
-            out.append({"merchant_id": m.id, "name": m.name, "address": m.address, "grid_id": m.grid_id,
-                        "letter_id": letter.id, "signed_on": letter.signed_on, "valid_until": letter.valid_until,
-                        "status": s.value})
+            out.append(
+                {
+                    "merchant_id": m.id,
+                    "name": m.name,
+                    "address": m.address,
+                    "grid_id": m.grid_id,
+                    "letter_id": letter.id,
+                    "signed_on": letter.signed_on,
+                    "valid_until": letter.valid_until,
+                    "status": s.value,
+                }
+            )
     return sorted(out, key=lambda r: (r["grid_id"] or "", r["valid_until"]))
 
 
@@ -51,15 +64,27 @@ async def letter_coverage(session, today: date, rule: LetterRule) -> list[dict]:
             letter = letters.get(merchant_id)
             if letter is not None and status(letter.valid_until, today, rule) != LetterStatus.expired:
                 covered[area] += 1
-    return [{"area": area, "shops": total[area], "with_valid_letter": covered[area],
-             "coverage": round(covered[area] / total[area], 4) if total[area] else None}
-            for area in sorted(total, key=lambda a: (a == DISTRICT, a))]
+    return [
+        {
+            "area": area,
+            "shops": total[area],
+            "with_valid_letter": covered[area],
+            "coverage": round(covered[area] / total[area], 4) if total[area] else None,
+        }
+        for area in sorted(total, key=lambda a: (a == DISTRICT, a))
+    ]
 
 
 async def letter_of(session, merchant_id: str) -> Letter | None:
     """The merchant's letter in force: the one signed last."""
-    return (await session.exec(select(Letter).where(Letter.merchant_id == merchant_id)
-                               .order_by(Letter.signed_on.desc(), Letter.recorded_at.desc()).limit(1))).first()
+    return (
+        await session.exec(
+            select(Letter)
+            .where(Letter.merchant_id == merchant_id)
+            .order_by(Letter.signed_on.desc(), Letter.recorded_at.desc())
+            .limit(1)
+        )
+    ).first()
 
 
 def letter_status(letter: Letter | None, today: date, rule: LetterRule) -> str:
@@ -67,8 +92,13 @@ def letter_status(letter: Letter | None, today: date, rule: LetterRule) -> str:
 
 
 async def letters(session, merchant_id: str) -> list[Letter]:
-    return list((await session.exec(select(Letter).where(Letter.merchant_id == merchant_id)
-                                    .order_by(Letter.signed_on.desc()))).all())
+    return list(
+        (
+            await session.exec(
+                select(Letter).where(Letter.merchant_id == merchant_id).order_by(Letter.signed_on.desc())
+            )
+        ).all()
+    )
 
 
 async def letter(session, letter_id: str) -> Letter | None:

@@ -1,18 +1,29 @@
 """What the register is asked about its merchants (the read side): by name, colour, grid or
 nearness; one merchant with everything its page shows; the card a QR code names; the rows the
 export writes. Rules come from `ledger.domain`, never re-typed here."""
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import Float, func, literal, or_, select as sa_select
+from sqlalchemy import Float, func, literal, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from common.refusals import Unprocessable
 from ledger.queries.frontage import letter_of
-from ledger.tables import (Card, DistrictGrid, GradeChange, HardshipRecord, Letter, Merchant, MerchantCase, Purifier,
-                           SignRecord)
+from ledger.tables import (
+    Card,
+    DistrictGrid,
+    GradeChange,
+    HardshipRecord,
+    Letter,
+    Merchant,
+    MerchantCase,
+    Purifier,
+    SignRecord,
+)
 
 EARTH_M = 6_371_000.0
 
@@ -40,7 +51,8 @@ def _distance_m(near: Near):
     dlat = (Merchant.lat - near.lat) * rad / 2
     dlon = (Merchant.lon - near.lon) * rad / 2
     a = func.power(func.sin(dlat), 2) + math.cos(near.lat * rad) * func.cos(Merchant.lat * rad) * func.power(
-        func.sin(dlon), 2)
+        func.sin(dlon), 2
+    )
     return (2 * EARTH_M * func.asin(func.sqrt(func.least(a, literal(1.0, Float))))).label("distance_m")
 
 
@@ -71,9 +83,13 @@ async def search_merchants(session, mq: MerchantQuery) -> list[tuple[Merchant, f
         query = query.where(Merchant.operator.ilike(f"%{mq.operator}%"))
     if mq.credit_code:
         query = query.where(Merchant.credit_code == mq.credit_code.strip().upper())
-    for column, value in ((Merchant.colour, mq.colour), (Merchant.grid_id, mq.grid_id),
-                          (Merchant.business_nature, mq.business_nature), (Merchant.stall, mq.stall),
-                          (Merchant.squad_id, mq.squad_scope)):
+    for column, value in (
+        (Merchant.colour, mq.colour),
+        (Merchant.grid_id, mq.grid_id),
+        (Merchant.business_nature, mq.business_nature),
+        (Merchant.stall, mq.stall),
+        (Merchant.squad_id, mq.squad_scope),
+    ):
         if value is not None:
             query = query.where(column == value)
     if mq.near is None:
@@ -84,10 +100,18 @@ async def search_merchants(session, mq: MerchantQuery) -> list[tuple[Merchant, f
     dlon = n.radius_m / (111_320.0 * max(math.cos(math.radians(n.lat)), 0.01))
     distance = _distance_m(n)
     boxed = query.add_columns(distance).where(
-        Merchant.lat.between(n.lat - dlat, n.lat + dlat), Merchant.lon.between(n.lon - dlon, n.lon + dlon))
+        Merchant.lat.between(n.lat - dlat, n.lat + dlat), Merchant.lon.between(n.lon - dlon, n.lon + dlon)
+    )
     inner = boxed.subquery()
-    rows = (await session.execute(sa_select(inner).where(inner.c.distance_m <= n.radius_m)
-                                  .order_by(inner.c.distance_m).limit(mq.limit).offset(mq.offset))).all()
+    rows = (
+        await session.execute(
+            sa_select(inner)
+            .where(inner.c.distance_m <= n.radius_m)
+            .order_by(inner.c.distance_m)
+            .limit(mq.limit)
+            .offset(mq.offset)
+        )
+    ).all()
     columns = Merchant.__table__.columns.keys()
     return [(Merchant(**{c: getattr(r, c) for c in columns}), round(r.distance_m, 1)) for r in rows]
 
@@ -111,6 +135,7 @@ async def hardship(session, merchant_id: str) -> HardshipRecord | None:
 @dataclass
 class MerchantRecord:
     """What a merchant's page shows besides the merchant itself."""
+
     grid: DistrictGrid | None
     history: list[GradeChange]
     cases: list[MerchantCase]
@@ -123,19 +148,41 @@ class MerchantRecord:
 async def merchant_record(session, m: Merchant) -> MerchantRecord:
     return MerchantRecord(
         grid=await grid(session, m.grid_id),
-        history=list((await session.exec(select(GradeChange).where(GradeChange.merchant_id == m.id)
-                                         .order_by(GradeChange.changed_at.desc(), GradeChange.id.desc()))).all()),
-        cases=list((await session.exec(select(MerchantCase).where(MerchantCase.merchant_id == m.id)
-                                       .order_by(MerchantCase.first_seen_at.desc()))).all()),
+        history=list(
+            (
+                await session.exec(
+                    select(GradeChange)
+                    .where(GradeChange.merchant_id == m.id)
+                    .order_by(GradeChange.changed_at.desc(), GradeChange.id.desc())
+                )
+            ).all()
+        ),
+        cases=list(
+            (
+                await session.exec(
+                    select(MerchantCase)
+                    .where(MerchantCase.merchant_id == m.id)
+                    .order_by(MerchantCase.first_seen_at.desc())
+                )
+            ).all()
+        ),
         letter=await letter_of(session, m.id),
-        signs=list((await session.exec(select(SignRecord).where(SignRecord.merchant_id == m.id)
-                                       .order_by(SignRecord.recorded_at.desc()))).all()),
-        purifier=await session.get(Purifier, m.id), hardship=await hardship(session, m.id))
+        signs=list(
+            (
+                await session.exec(
+                    select(SignRecord).where(SignRecord.merchant_id == m.id).order_by(SignRecord.recorded_at.desc())
+                )
+            ).all()
+        ),
+        purifier=await session.get(Purifier, m.id),
+        hardship=await hardship(session, m.id),
+    )
 
 
 @dataclass
 class Notice:
     """What a card's QR code tells: the card, its shop (open), the shop's grid and letter."""
+
     card: Card
     merchant: Merchant
     grid: DistrictGrid | None

@@ -1,12 +1,14 @@
 """The registers' figures by grid and for the district (what LedgerFiguresReported tells
 reporting), the flyer numbers tracked, and the district's grids as ledger knows them."""
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select as sa_select
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 
 from common.messaging.contracts import LedgerFigures
@@ -15,8 +17,17 @@ from ledger.domain.dogs import IN_FORCE, DogRules
 from ledger.domain.letters import LetterRule, LetterStatus, status
 from ledger.queries.catering import catering_places
 from ledger.queries.frontage import DISTRICT, current_letters
-from ledger.tables import (DesignatedPoint, DistrictGrid, DogLicence, FlyerNumber, HardshipRecord, Merchant,
-                           SignRecord, Stall, Stray)
+from ledger.tables import (
+    DesignatedPoint,
+    DistrictGrid,
+    DogLicence,
+    FlyerNumber,
+    HardshipRecord,
+    Merchant,
+    SignRecord,
+    Stall,
+    Stray,
+)
 
 
 @dataclass
@@ -42,8 +53,14 @@ class _Area:
     shelter: int = 0
 
 
-async def figures(session, today: date, letter_rule: LetterRule, cleaning_rule: CleaningRule,
-                  dog_rules: DogRules | None = None, shelter_capacity: int = 0) -> dict[str, LedgerFigures]:
+async def figures(
+    session,
+    today: date,
+    letter_rule: LetterRule,
+    cleaning_rule: CleaningRule,
+    dog_rules: DogRules | None = None,
+    shelter_capacity: int = 0,
+) -> dict[str, LedgerFigures]:
     """The registers' figures for the district and each grid (a merchant without a grid counts
     for the district only)."""
     areas: dict[str, _Area] = defaultdict(_Area)
@@ -51,9 +68,13 @@ async def figures(session, today: date, letter_rule: LetterRule, cleaning_rule: 
     def both(grid_id):
         return [DISTRICT] + ([grid_id] if grid_id else [])
 
-    for grid_id, colour, n in (await session.execute(
-            sa_select(Merchant.grid_id, Merchant.colour, func.count()).where(Merchant.closed.is_(False))
-            .group_by(Merchant.grid_id, Merchant.colour))).all():
+    for grid_id, colour, n in (
+        await session.execute(
+            sa_select(Merchant.grid_id, Merchant.colour, func.count())
+            .where(Merchant.closed.is_(False))
+            .group_by(Merchant.grid_id, Merchant.colour)
+        )
+    ).all():
         for a in both(grid_id):
             areas[a].colours[colour] += n
     for place in await catering_places(session, today, cleaning_rule):
@@ -64,64 +85,106 @@ async def figures(session, today: date, letter_rule: LetterRule, cleaning_rule: 
             area.below += place.below_required
             area.overdue += place.cleaning_overdue
     letters = await current_letters(session)
-    for merchant_id, grid_id in (await session.exec(select(Merchant.id, Merchant.grid_id).where(
-            Merchant.closed.is_(False), Merchant.id.in_(list(letters))))).all():
+    for merchant_id, grid_id in (
+        await session.exec(
+            select(Merchant.id, Merchant.grid_id).where(Merchant.closed.is_(False), Merchant.id.in_(list(letters)))
+        )
+    ).all():
         s = status(letters[merchant_id].valid_until, today, letter_rule)
         for a in both(grid_id):
             areas[a].letters[s] += 1
-    for grid_id, problems, fixed in (await session.execute(
-            sa_select(Merchant.grid_id, func.jsonb_array_length(SignRecord.problems) > 0,
-                      SignRecord.fixed_at.is_not(None)).join(Merchant, Merchant.id == SignRecord.merchant_id))).all():
+    for grid_id, problems, fixed in (
+        await session.execute(
+            sa_select(
+                Merchant.grid_id, func.jsonb_array_length(SignRecord.problems) > 0, SignRecord.fixed_at.is_not(None)
+            ).join(Merchant, Merchant.id == SignRecord.merchant_id)
+        )
+    ).all():
         for a in both(grid_id):
             areas[a].signs += 1
             areas[a].problems += bool(problems)
             areas[a].fixed += bool(problems and fixed)
-    for grid_id, kind, n in (await session.execute(
+    for grid_id, kind, n in (
+        await session.execute(
             sa_select(DesignatedPoint.grid_id, DesignatedPoint.kind, func.count())
             .where(DesignatedPoint.status == "approved")
-            .group_by(DesignatedPoint.grid_id, DesignatedPoint.kind))).all():
+            .group_by(DesignatedPoint.grid_id, DesignatedPoint.kind)
+        )
+    ).all():
         for a in both(grid_id):
             areas[a].points[kind] += n
-    for grid_id, held in (await session.execute(
+    for grid_id, held in (
+        await session.execute(
             sa_select(DesignatedPoint.grid_id, Stall.merchant_id.is_not(None))
             .join(DesignatedPoint, DesignatedPoint.id == Stall.point_id)
-            .where(DesignatedPoint.status == "approved"))).all():
+            .where(DesignatedPoint.status == "approved")
+        )
+    ).all():
         for a in both(grid_id):
             areas[a].stalls += 1
             areas[a].held += bool(held)
-    for (grid_id,) in (await session.execute(
-            sa_select(Merchant.grid_id).join(HardshipRecord, HardshipRecord.merchant_id == Merchant.id)
-            .where(HardshipRecord.active, Merchant.closed.is_(False)))).all():
+    for (grid_id,) in (
+        await session.execute(
+            sa_select(Merchant.grid_id)
+            .join(HardshipRecord, HardshipRecord.merchant_id == Merchant.id)
+            .where(HardshipRecord.active, Merchant.closed.is_(False))
+        )
+    ).all():
         for a in both(grid_id):
             areas[a].assisted += 1
-    for grid_id, flyer_status, n, fines in (await session.execute(
-            sa_select(FlyerNumber.grid_id, FlyerNumber.status, func.count(), func.sum(FlyerNumber.fine_fen))
-            .group_by(FlyerNumber.grid_id, FlyerNumber.status))).all():
+    for grid_id, flyer_status, n, fines in (
+        await session.execute(
+            sa_select(FlyerNumber.grid_id, FlyerNumber.status, func.count(), func.sum(FlyerNumber.fine_fen)).group_by(
+                FlyerNumber.grid_id, FlyerNumber.status
+            )
+        )
+    ).all():
         for a in both(grid_id):
             areas[a].flyers[flyer_status] += n
             areas[a].fines += int(fines or 0)
-    for grid_id, licence_status, due_on in (await session.execute(
-            sa_select(DogLicence.grid_id, DogLicence.status, DogLicence.inspection_due_on)
-            .where(DogLicence.status.in_([s.value for s in IN_FORCE])))).all():
+    for grid_id, licence_status, due_on in (
+        await session.execute(
+            sa_select(DogLicence.grid_id, DogLicence.status, DogLicence.inspection_due_on).where(
+                DogLicence.status.in_([s.value for s in IN_FORCE])
+            )
+        )
+    ).all():
         for a in both(grid_id):
             areas[a].dogs += 1
             areas[a].dogs_suspended += licence_status == "suspended"
             areas[a].dogs_overdue += bool(dog_rules and today > due_on)
-    for (grid_id,) in (await session.execute(sa_select(Stray.grid_id).where(Stray.status == "sheltered"))).all():
-        areas[DISTRICT].shelter += 1
+    areas[DISTRICT].shelter += (
+        await session.execute(sa_select(func.count()).select_from(Stray).where(Stray.status == "sheltered"))
+    ).scalar_one()
     areas.setdefault(DISTRICT, _Area())
-    return {name: LedgerFigures(
-        merchants=sum(a.colours.values()),
-        by_colour={c: a.colours.get(c, 0) for c in ("blue", "yellow", "orange", "red")},
-        catering_places=a.catering, purifiers_installed=a.installed, purifiers_below_required=a.below,
-        cleaning_overdue=a.overdue, letters_valid=a.letters[LetterStatus.valid] + a.letters[LetterStatus.renewal_due],
-        letters_due_for_renewal=a.letters[LetterStatus.renewal_due], letters_expired=a.letters[LetterStatus.expired],
-        sign_records=a.signs, sign_problems=a.problems, sign_problems_fixed=a.fixed, points_approved=dict(a.points),
-        stalls=a.stalls, stalls_held=a.held, assisted=a.assisted,
-        flyer_numbers={s: a.flyers.get(s, 0) for s in ("tracked", "stopped", "fined")}, flyer_fines_fen=a.fines,
-        dogs_licensed=a.dogs, dogs_suspended=a.dogs_suspended, dog_inspections_overdue=a.dogs_overdue,
-        shelter_in_use=a.shelter, shelter_capacity=shelter_capacity if name == DISTRICT else 0)
-        for name, a in areas.items()}
+    return {
+        name: LedgerFigures(
+            merchants=sum(a.colours.values()),
+            by_colour={c: a.colours.get(c, 0) for c in ("blue", "yellow", "orange", "red")},
+            catering_places=a.catering,
+            purifiers_installed=a.installed,
+            purifiers_below_required=a.below,
+            cleaning_overdue=a.overdue,
+            letters_valid=a.letters[LetterStatus.valid] + a.letters[LetterStatus.renewal_due],
+            letters_due_for_renewal=a.letters[LetterStatus.renewal_due],
+            letters_expired=a.letters[LetterStatus.expired],
+            sign_records=a.signs,
+            sign_problems=a.problems,
+            sign_problems_fixed=a.fixed,
+            points_approved=dict(a.points),
+            stalls=a.stalls,
+            stalls_held=a.held,
+            assisted=a.assisted,
+            flyer_numbers={s: a.flyers.get(s, 0) for s in ("tracked", "stopped", "fined")},
+            flyer_fines_fen=a.fines,
+            dogs_licensed=a.dogs,
+            dogs_suspended=a.dogs_suspended,
+            dog_inspections_overdue=a.dogs_overdue,
+            shelter_in_use=a.shelter,
+            shelter_capacity=shelter_capacity if name == DISTRICT else 0,
+        )
+        for name, a in areas.items()
+    }
 
 
 async def flyer_numbers(session, status: str | None = None) -> list[FlyerNumber]:

@@ -2,6 +2,7 @@
 register and what hangs on it), `points` (designated points and stalls), `dogs` (the dog register
 and the shelter); here, the district's grids as ledger learns them, the counters and what was last
 announced. Every table is importable from `ledger.tables`."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,20 +14,59 @@ from sqlmodel import Field
 from common.backbone import ServiceTables
 from ledger.tables.base import LedgerTable, at_column, registry
 from ledger.tables.dogs import DogApplication, DogLicence, DogLicenceStep, DogViolation, Stray, StrayCare
-from ledger.tables.merchants import (Card, FlyerNumber, GradeChange, HardshipRecord, InspectionRound, Letter, Merchant,
-                                     MerchantCase, Purifier, PurifierCleaning, RoundVisit, SignRecord)
+from ledger.tables.merchants import (
+    Card,
+    FlyerNumber,
+    GradeChange,
+    HardshipRecord,
+    InspectionRound,
+    Letter,
+    Merchant,
+    MerchantCase,
+    Purifier,
+    PurifierCleaning,
+    RoundVisit,
+    SignRecord,
+)
 from ledger.tables.points import DesignatedPoint, SchoolGate, Stall, StallChange, SurveyOpinion
 
-__all__ = ["Announcement", "Card", "Counter", "DesignatedPoint", "DistrictGrid", "DogApplication", "DogLicence",
-           "DogLicenceStep", "DogViolation", "FlyerNumber", "GradeChange", "HardshipRecord", "InspectionRound",
-           "LedgerTable", "Letter", "Merchant", "MerchantCase", "Purifier", "PurifierCleaning", "RoundVisit",
-           "SchoolGate", "SignRecord", "Stall", "StallChange", "Stray", "StrayCare", "SurveyOpinion", "backbone",
-           "registry"]
+__all__ = [
+    "Announcement",
+    "Card",
+    "Counter",
+    "DesignatedPoint",
+    "DistrictGrid",
+    "DogApplication",
+    "DogLicence",
+    "DogLicenceStep",
+    "DogViolation",
+    "FlyerNumber",
+    "GradeChange",
+    "HardshipRecord",
+    "InspectionRound",
+    "LedgerTable",
+    "Letter",
+    "Merchant",
+    "MerchantCase",
+    "Purifier",
+    "PurifierCleaning",
+    "RoundVisit",
+    "SchoolGate",
+    "SignRecord",
+    "Stall",
+    "StallChange",
+    "Stray",
+    "StrayCare",
+    "SurveyOpinion",
+    "backbone",
+    "registry",
+]
 
 
 class DistrictGrid(LedgerTable, table=True):
     """The district's grids as dispatch announces them (GridDefined): ledger places a merchant in
     its grid from these, never from dispatch's tables."""
+
     __tablename__ = "grids"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)
@@ -38,6 +78,7 @@ class DistrictGrid(LedgerTable, table=True):
 
 class Counter(LedgerTable, table=True):
     """Numbers handed out in order (犬证号, 收容编号), one counter per kind and year."""
+
     __tablename__ = "counters"
     name: str = Field(primary_key=True, max_length=32)
     value: int = 0
@@ -45,6 +86,7 @@ class Counter(LedgerTable, table=True):
 
 class Announcement(LedgerTable, table=True):
     """What was last told of a figure set (LedgerFiguresReported), so a tick tells only a change."""
+
     __tablename__ = "announcements"
     name: str = Field(primary_key=True, max_length=64)
     digest: str = Field(max_length=64)

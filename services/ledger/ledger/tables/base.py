@@ -1,4 +1,5 @@
 """The ledger schema's registry and the base every ledger table derives from."""
+
 from __future__ import annotations
 
 from sqlalchemy import Column, DateTime

@@ -1,5 +1,6 @@
 """The dog register: licences and their history, violations, online applications, and the
 shelter's strays and their care."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -17,6 +18,7 @@ class DogLicence(LedgerTable, table=True):
     """养犬许可证: the licence, its owner and its dog. The owner's identity-card number is stored
     encrypted (ledger.adapters.identity) with a keyed fingerprint to find the same owner; the phone is
     kept here only."""
+
     __tablename__ = "dog_licences"
     __table_args__ = (
         Index("ux_dog_licences_chip", "chip", unique=True, postgresql_where=text("chip IS NOT NULL")),
@@ -66,6 +68,7 @@ class DogLicence(LedgerTable, table=True):
 class DogLicenceStep(LedgerTable, table=True):
     """Everything that happened to a licence, in order: issued, inspected, transferred, lost,
     found, died, cancelled, suspended, reinstated, violation, captured, claimed, reminded."""
+
     __tablename__ = "dog_licence_history"
     id: int | None = Field(default=None, primary_key=True)
     licence_id: str = Field(max_length=36, index=True)
@@ -77,6 +80,7 @@ class DogLicenceStep(LedgerTable, table=True):
 
 class DogViolation(LedgerTable, table=True):
     """违规遛犬 and the like, against a licence: by an officer, from a closed case, or a capture."""
+
     __tablename__ = "dog_violations"
     id: int | None = Field(default=None, primary_key=True)
     licence_id: str = Field(max_length=36, index=True)
@@ -92,6 +96,7 @@ class DogViolation(LedgerTable, table=True):
 
 class DogApplication(LedgerTable, table=True):
     """An owner's online application (网上办理, no trip needed), followed with a token."""
+
     __tablename__ = "dog_applications"
     id: str = Field(primary_key=True, max_length=36)
     token_sha256: str = Field(max_length=64, unique=True)
@@ -111,6 +116,7 @@ class DogApplication(LedgerTable, table=True):
 
 class Stray(LedgerTable, table=True):
     """A dog captured (抓捕流浪犬) and kept at the shelter (收容所) until claimed, adopted or dead."""
+
     __tablename__ = "strays"
     id: str = Field(primary_key=True, max_length=36)
     number: str = Field(max_length=32, unique=True, description="收容编号")
@@ -138,6 +144,7 @@ class Stray(LedgerTable, table=True):
 
 class StrayCare(LedgerTable, table=True):
     """The shelter's record of a dog: treatments, checks, the end of quarantine."""
+
     __tablename__ = "stray_care"
     id: int | None = Field(default=None, primary_key=True)
     stray_id: str = Field(max_length=36, index=True)

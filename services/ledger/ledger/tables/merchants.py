@@ -1,6 +1,7 @@
 """The merchant register and what hangs on it: cards, colour history, cases seen in events,
 storefront signs, responsibility letters, purifiers and inspection rounds, hardship records and
 the flyer numbers tracked."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -11,11 +12,25 @@ from sqlmodel import Field
 
 from ledger.tables.base import LedgerTable, at_column
 
-__all__ = ["Merchant", "GradeChange", "MerchantCase", "Card", "SignRecord", "Letter", "Purifier", "PurifierCleaning", "InspectionRound", "RoundVisit", "HardshipRecord", "FlyerNumber"]
+__all__ = [
+    "Merchant",
+    "GradeChange",
+    "MerchantCase",
+    "Card",
+    "SignRecord",
+    "Letter",
+    "Purifier",
+    "PurifierCleaning",
+    "InspectionRound",
+    "RoundVisit",
+    "HardshipRecord",
+    "FlyerNumber",
+]
 
 
 class Merchant(LedgerTable, table=True):
     """商户台账: one street-facing shop or stall."""
+
     __tablename__ = "merchants"
     __table_args__ = (
         Index("ux_merchants_credit_code", "credit_code", unique=True, postgresql_where=text("credit_code IS NOT NULL")),
@@ -33,8 +48,11 @@ class Merchant(LedgerTable, table=True):
     identity_key: str = Field(max_length=520, description="name|address squashed: the same shop in a survey")
     business_nature: str = Field(max_length=100)
     credit_code: str | None = Field(default=None, max_length=18, description="统一社会信用代码")
-    tools: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]"),
-                             description="经营工具 (for seizures): tricycle, gas cylinder, ...")
+    tools: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default="[]"),
+        description="经营工具 (for seizures): tricycle, gas cylinder, ...",
+    )
     opened_on: date | None = Field(default=None, sa_column=Column(Date))
     stall: bool = Field(default=False, sa_column_kwargs={"server_default": "false"}, description="摊贩, no shop")
     closed: bool = Field(default=False, sa_column_kwargs={"server_default": "false"}, description="注销")
@@ -43,14 +61,19 @@ class Merchant(LedgerTable, table=True):
     grid_id: str | None = Field(default=None, max_length=64)
     squad_id: str | None = Field(default=None, max_length=64)
     cooking_heads: float | None = Field(default=None, description="基准灶头, catering places")
-    announced: bool = Field(default=False, sa_column_kwargs={"server_default": "false"},
-                            description="MerchantRegistered published (merchants from before it existed are "
-                                        "announced at start)")
+    announced: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": "false"},
+        description="MerchantRegistered published (merchants from before it existed are announced at start)",
+    )
     colour: str = Field(max_length=16, default="blue")
     colour_since: datetime = Field(sa_column=at_column())
     last_violation_at: datetime | None = Field(default=None, sa_column=at_column(True))
-    violations: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False),
-                                       description="violations per category since the merchant was last blue")
+    violations: dict[str, int] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False),
+        description="violations per category since the merchant was last blue",
+    )
     card_code: str | None = Field(default=None, max_length=16, description="the card in force (告知卡)")
     created_at: datetime = Field(sa_column=at_column())
     updated_at: datetime = Field(sa_column=at_column())
@@ -58,11 +81,16 @@ class Merchant(LedgerTable, table=True):
 
 class GradeChange(LedgerTable, table=True):
     """The history of a merchant's colour, each change with its reason (and its case)."""
+
     __tablename__ = "grade_changes"
     id: int | None = Field(default=None, primary_key=True)
     merchant_id: str = Field(foreign_key="merchants.id", max_length=36, index=True)
-    reason: str = Field(default="violation", max_length=32, sa_column_kwargs={"server_default": "violation"},
-                        description="violation, enforcement:<step>, recovery, yearly_reset")
+    reason: str = Field(
+        default="violation",
+        max_length=32,
+        sa_column_kwargs={"server_default": "violation"},
+        description="violation, enforcement:<step>, recovery, yearly_reset",
+    )
     case_id: str | None = Field(default=None, max_length=36)
     category_code: str | None = Field(default=None, max_length=64)
     previous: str = Field(max_length=16)
@@ -72,6 +100,7 @@ class GradeChange(LedgerTable, table=True):
 
 class MerchantCase(LedgerTable, table=True):
     """A case about the merchant, as the case events tell it (ledger never reads cases' tables)."""
+
     __tablename__ = "merchant_cases"
     merchant_id: str = Field(primary_key=True, max_length=36)
     case_id: str = Field(primary_key=True, max_length=36)
@@ -86,6 +115,7 @@ class MerchantCase(LedgerTable, table=True):
 
 class Card(LedgerTable, table=True):
     """告知卡: each card issued, the code its QR carries; a new one when the colour changes."""
+
     __tablename__ = "cards"
     code: str = Field(primary_key=True, max_length=16)
     merchant_id: str = Field(max_length=36, index=True)
@@ -96,6 +126,7 @@ class Card(LedgerTable, table=True):
 
 class SignRecord(LedgerTable, table=True):
     """门头牌匾: a storefront sign as surveyed (seed 004: 1,033 records, 521 problems, 507 fixed)."""
+
     __tablename__ = "sign_records"
     id: str = Field(primary_key=True, max_length=36)
     merchant_id: str = Field(max_length=36, index=True)
@@ -113,6 +144,7 @@ class SignRecord(LedgerTable, table=True):
 
 class Letter(LedgerTable, table=True):
     """门前三包责任书, signed with a merchant; the latest signed is the one in force."""
+
     __tablename__ = "letters"
     id: str = Field(primary_key=True, max_length=36)
     merchant_id: str = Field(max_length=36, index=True)
@@ -128,6 +160,7 @@ class Letter(LedgerTable, table=True):
 
 class Purifier(LedgerTable, table=True):
     """A catering place's fume purifier (油烟净化器)."""
+
     __tablename__ = "purifiers"
     merchant_id: str = Field(primary_key=True, max_length=36)
     model: str = Field(max_length=100)
@@ -149,6 +182,7 @@ class PurifierCleaning(LedgerTable, table=True):
 
 class InspectionRound(LedgerTable, table=True):
     """An inspection round of catering places (seed 003 checked 2,026 places three times)."""
+
     __tablename__ = "inspection_rounds"
     id: str = Field(primary_key=True, max_length=36)
     name: str = Field(max_length=200)
@@ -160,6 +194,7 @@ class InspectionRound(LedgerTable, table=True):
 
 class RoundVisit(LedgerTable, table=True):
     """A place of a round: visited or still to visit."""
+
     __tablename__ = "round_visits"
     round_id: str = Field(primary_key=True, max_length=36)
     merchant_id: str = Field(primary_key=True, max_length=36)
@@ -174,6 +209,7 @@ class RoundVisit(LedgerTable, table=True):
 
 class HardshipRecord(LedgerTable, table=True):
     """困难户档案: seen by ledger clerks and supervisors; officers see only that the party is a 帮扶对象."""
+
     __tablename__ = "hardship_records"
     merchant_id: str = Field(primary_key=True, max_length=36)
     circumstances: str = Field(max_length=1000, description="困难情况")
@@ -186,6 +222,7 @@ class HardshipRecord(LedgerTable, table=True):
 
 class FlyerNumber(LedgerTable, table=True):
     """小广告号码追呼: a number printed on illegal flyers."""
+
     __tablename__ = "flyer_numbers"
     id: str = Field(primary_key=True, max_length=36)
     number: str = Field(max_length=20, unique=True)

@@ -1,5 +1,6 @@
 """便民疏导点: the designated points, their joint survey, stalls and the school gates the distance
 rule measures from."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,6 +16,7 @@ __all__ = ["SchoolGate", "DesignatedPoint", "SurveyOpinion", "Stall", "StallChan
 
 class SchoolGate(LedgerTable, table=True):
     """School gates, for the designated points' distance rule (seeded; an admin keeps them)."""
+
     __tablename__ = "school_gates"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)
@@ -24,6 +26,7 @@ class SchoolGate(LedgerTable, table=True):
 
 class DesignatedPoint(LedgerTable, table=True):
     """便民疏导点."""
+
     __tablename__ = "designated_points"
     id: str = Field(primary_key=True, max_length=36)
     number: str = Field(max_length=32, unique=True, description="编号")
@@ -49,6 +52,7 @@ class DesignatedPoint(LedgerTable, table=True):
 
 class SurveyOpinion(LedgerTable, table=True):
     """联合踏勘: one department's opinion on an application."""
+
     __tablename__ = "survey_opinions"
     point_id: str = Field(primary_key=True, max_length=36)
     department: str = Field(primary_key=True, max_length=100)
@@ -60,9 +64,11 @@ class SurveyOpinion(LedgerTable, table=True):
 
 class Stall(LedgerTable, table=True):
     """A stall of an approved point, held by one registered vendor at most (one stall each)."""
+
     __tablename__ = "stalls"
-    __table_args__ = (Index("ux_stalls_merchant", "merchant_id", unique=True,
-                            postgresql_where=text("merchant_id IS NOT NULL")),)
+    __table_args__ = (
+        Index("ux_stalls_merchant", "merchant_id", unique=True, postgresql_where=text("merchant_id IS NOT NULL")),
+    )
     point_id: str = Field(primary_key=True, max_length=36)
     number: int = Field(primary_key=True)
     merchant_id: str | None = Field(default=None, max_length=36)
@@ -71,6 +77,7 @@ class Stall(LedgerTable, table=True):
 
 class StallChange(LedgerTable, table=True):
     """Each assignment and release of a stall, with who and why."""
+
     __tablename__ = "stall_changes"
     id: int | None = Field(default=None, primary_key=True)
     point_id: str = Field(max_length=36, index=True)

@@ -4,6 +4,7 @@ for the HTML pages. Server-side SVG, not a JavaScript library: the same drawing 
 screen, nothing loaded from a CDN, nothing to build, and a page that works with scripts off.
 Chinese labels use ReportLab's built-in STSong-Light font (its SVG says which font, and the
 browser picks a CJK one)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -26,14 +27,22 @@ def _whole_numbers(axis, top: int) -> None:
         axis.valueMax, axis.valueStep = 5, 1
 
 
-def trend(days: list[date], received: list[int], closed: list[int], first: str = "受理", width: float = 480,
-          height: float = 190) -> Drawing:
+def trend(
+    days: list[date],
+    received: list[int],
+    closed: list[int],
+    first: str = "受理",
+    width: float = 480,
+    height: float = 190,
+) -> Drawing:
     """受理 (or, for a squad, 立案: `first`) and 结案 per day of the month."""
     d = Drawing(width, height)
     plot = LinePlot()
     plot.x, plot.y, plot.width, plot.height = 40, 35, width - 60, height - 60
-    plot.data = [[(day.day, n) for day, n in zip(days, received)] or [(1, 0)],
-                 [(day.day, n) for day, n in zip(days, closed)] or [(1, 0)]]
+    plot.data = [
+        [(day.day, n) for day, n in zip(days, received, strict=True)] or [(1, 0)],
+        [(day.day, n) for day, n in zip(days, closed, strict=True)] or [(1, 0)],
+    ]
     plot.lines[0].strokeColor, plot.lines[1].strokeColor = BLUE, GREEN
     plot.lines[0].strokeWidth = plot.lines[1].strokeWidth = 1.6
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = 1, max(2, len(days))
@@ -91,7 +100,7 @@ def grid_map(grids: list[dict], title: str, width: float = 480, height: float = 
     ys = [y for ring in rings for _, y in ring]
     pad = 18
     s = min((width - 2 * pad) / (max(xs) - min(xs) or 1), (height - 2 * pad - 14) / (max(ys) - min(ys) or 1))
-    for g, ring in zip(grids, rings):
+    for g, ring in zip(grids, rings, strict=True):
         points = []
         for x, y in ring:
             points += [pad + (x - min(xs)) * s, pad + (y - min(ys)) * s]
@@ -113,8 +122,13 @@ def red_flag(size: float = 16) -> Drawing:
     """流动红旗: a red pennant on its pole, drawn (an emoji needs a font many machines lack)."""
     d = Drawing(size, size)
     d.add(Rect(size * 0.18, size * 0.04, size * 0.07, size * 0.92, fillColor=GREY, strokeColor=None))
-    d.add(Polygon([size * 0.25, size * 0.96, size * 0.92, size * 0.76, size * 0.25, size * 0.52],
-                  fillColor=RED, strokeColor=None))
+    d.add(
+        Polygon(
+            [size * 0.25, size * 0.96, size * 0.92, size * 0.76, size * 0.25, size * 0.52],
+            fillColor=RED,
+            strokeColor=None,
+        )
+    )
     return d
 
 

@@ -2,6 +2,7 @@
 to print and send (ReportLab's platypus, the charts of `charts`). Headline figures with 环比 and
 同比, the daily trend, the top categories, the squads' ranking, the grids shaded by 处置率, the
 registers' figures, and every formula as a footnote."""
+
 from __future__ import annotations
 
 import html
@@ -12,6 +13,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
 from common.printing import FONT, chinese_date
 from reporting.adapters import charts
 from reporting.domain.indicators import BY_KEY
@@ -46,8 +48,10 @@ def score_of(s) -> str:
 # -- HTML -------------------------------------------------------------------------------------------
 
 STYLE = """
-body { margin: 0; font: 15px/1.6 "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; background: #eef1f4; color: #1c2430; }
-article { max-width: 900px; margin: 20px auto; background: #fff; padding: 32px 40px; box-shadow: 0 1px 6px rgba(0,0,0,.08); }
+body { margin: 0; font: 15px/1.6 "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; background: #eef1f4;
+       color: #1c2430; }
+article { max-width: 900px; margin: 20px auto; background: #fff; padding: 32px 40px;
+          box-shadow: 0 1px 6px rgba(0,0,0,.08); }
 h1 { text-align: center; font-size: 24px; margin: 0 0 4px; color: #b71c1c; }
 .sub { text-align: center; color: #52606d; margin-bottom: 18px; }
 h2 { font-size: 17px; border-left: 4px solid #1f5fbf; padding-left: 8px; margin: 24px 0 8px; }
@@ -65,34 +69,47 @@ figure { margin: 8px 0; } figure svg { max-width: 100%; height: auto; }
 
 def render_html(c: Circular) -> str:
     e = html.escape
-    head = "".join(f"<tr><td>{e(h['name'])}</td><td>{fmt(h['key'], h['value'])}</td>"
-                   f"<td>{fmt_change(h['key'], h['mom'])}</td><td>{fmt_change(h['key'], h['yoy'])}</td></tr>"
-                   for h in c.headline)
+    head = "".join(
+        f"<tr><td>{e(h['name'])}</td><td>{fmt(h['key'], h['value'])}</td>"
+        f"<td>{fmt_change(h['key'], h['mom'])}</td><td>{fmt_change(h['key'], h['yoy'])}</td></tr>"
+        for h in c.headline
+    )
     ranked = [s for s in c.ranking if s.rank is not None]
     rows = []
     for s in c.ranking:
         cls = "unranked" if s.rank is None else ("top" if s.rank == 1 else "bottom" if s.rank == len(ranked) else "")
-        move = "—" if s.movement is None else (f"↑{s.movement}" if s.movement > 0 else
-                                                 f"↓{-s.movement}" if s.movement < 0 else "持平")
+        move = (
+            "—"
+            if s.movement is None
+            else (f"↑{s.movement}" if s.movement > 0 else f"↓{-s.movement}" if s.movement < 0 else "持平")
+        )
         cells = "".join(f"<td>{fmt(k, s.values.get(k))}</td>" for k in RANKING_COLUMNS)
         flag = " <span class='flag'>流动红旗</span>" if s.red_flag else ""
-        rows.append(f"<tr class='{cls}'><td>{s.rank or '不参与排名'}</td><td>{e(s.squad_name)}{flag}</td>"
-                    f"<td>{score_of(s)}</td>{cells}<td>{s.cases}</td><td>{move}</td></tr>")
+        rows.append(
+            f"<tr class='{cls}'><td>{s.rank or '不参与排名'}</td><td>{e(s.squad_name)}{flag}</td>"
+            f"<td>{score_of(s)}</td>{cells}<td>{s.cases}</td><td>{move}</td></tr>"
+        )
     ranking_head = "".join(f"<th>{e(BY_KEY[k].name)}</th>" for k in RANKING_COLUMNS)
     ledger = ""
     if c.ledger:
         f = c.ledger
-        colour = "、".join(f"{n} {f['by_colour'].get(k, 0)}" for k, n in (("blue", "蓝卡"), ("yellow", "黄卡"),
-                                                                          ("orange", "橙卡"), ("red", "红卡")))
+        colour = "、".join(
+            f"{n} {f['by_colour'].get(k, 0)}"
+            for k, n in (("blue", "蓝卡"), ("yellow", "黄卡"), ("orange", "橙卡"), ("red", "红卡"))
+        )
         coverage = f["letters_valid"] / f["merchants"] if f["merchants"] else None
         purifiers = f["purifiers_installed"] / f["catering_places"] if f["catering_places"] else None
-        ledger = (f"<p>商户 {f['merchants']:,} 户 ({colour}); 门前三包责任书覆盖率 "
-                  f"{'—' if coverage is None else f'{coverage * 100:.1f}%'}; 餐饮单位 {f['catering_places']} 家, 油烟净化器"
-                  f"安装 {f['purifiers_installed']} 家 ({'—' if purifiers is None else f'{purifiers * 100:.1f}%'}), "
-                  f"逾期未清洗 {f['cleaning_overdue']} 家。</p>")
+        ledger = (
+            f"<p>商户 {f['merchants']:,} 户 ({colour}); 门前三包责任书覆盖率 "
+            f"{'—' if coverage is None else f'{coverage * 100:.1f}%'}; 餐饮单位 {f['catering_places']} 家, 油烟净化器"
+            f"安装 {f['purifiers_installed']} 家 ({'—' if purifiers is None else f'{purifiers * 100:.1f}%'}), "
+            f"逾期未清洗 {f['cleaning_overdue']} 家。</p>"
+        )
     d = c.dogs
-    dogs = (f"<p>养犬登记 {d['registrations']} 只, 年检 {d['inspections']} 只, 收容流浪犬 {d['strays_captured']} 只, "
-            f"领养 {d['adoptions']} 只, 认领 {d['claims']} 只, 查处违规遛犬 {d['walking_violations']} 起。</p>")
+    dogs = (
+        f"<p>养犬登记 {d['registrations']} 只, 年检 {d['inspections']} 只, 收容流浪犬 {d['strays_captured']} 只, "
+        f"领养 {d['adoptions']} 只, 认领 {d['claims']} 只, 查处违规遛犬 {d['walking_violations']} 起。</p>"
+    )
     notes = "".join(f"<li><b>{e(n)}</b>: {e(f)}</li>" for n, f in c.footnotes)
     trend = charts.svg(charts.trend(c.days, c.received_by_day, c.closed_by_day))
     cats = charts.svg(charts.bars([n for n, _ in c.categories], [v for _, v in c.categories], "受理量前十的问题类型"))
@@ -104,8 +121,9 @@ def render_html(c: Circular) -> str:
 <h2>一、主要指标</h2><table id="headline"><tr><th>指标</th><th>本月</th><th>环比</th><th>同比</th></tr>{head}</table>
 <h2>二、每日受理与结案</h2><figure id="trend">{trend}</figure>
 <h2>三、问题类型</h2><figure id="categories">{cats}</figure>
-<h2>四、中队排位 (中队排位赛)</h2><table id="ranking"><tr><th>名次</th><th>中队</th><th>得分</th>{ranking_head}<th>应处置</th>
-<th>较上月</th></tr>{''.join(rows)}</table>
+<h2>四、中队排位 (中队排位赛)</h2><table id="ranking">
+<tr><th>名次</th><th>中队</th><th>得分</th>{ranking_head}<th>应处置</th>
+<th>较上月</th></tr>{"".join(rows)}</table>
 <h2>五、网格处置率</h2><figure id="map">{grid}</figure>
 <h2>六、台账工作</h2>{ledger}{dogs}
 <h2>注: 指标口径</h2><ol class="notes">{notes}</ol>
@@ -114,56 +132,102 @@ def render_html(c: Circular) -> str:
 
 # -- PDF --------------------------------------------------------------------------------------------
 
+
 def render_pdf(c: Circular) -> bytes:
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=16 * mm, title=f"{c.label}城市管理月度通报", author=c.bureau)
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=f"{c.label}城市管理月度通报",
+        author=c.bureau,
+    )
     font = FONT
-    title = ParagraphStyle("title", fontName=font, fontSize=18, leading=26, alignment=1,
-                           textColor=colors.HexColor("#b71c1c"))
+    title = ParagraphStyle(
+        "title", fontName=font, fontSize=18, leading=26, alignment=1, textColor=colors.HexColor("#b71c1c")
+    )
     sub = ParagraphStyle("sub", fontName=font, fontSize=10, leading=14, alignment=1, textColor=colors.grey)
     h2 = ParagraphStyle("h2", fontName=font, fontSize=13, leading=20, spaceBefore=8, spaceAfter=4)
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15)
     note = ParagraphStyle("note", fontName=font, fontSize=7.5, leading=10.5, textColor=colors.HexColor("#52606d"))
-    grid_style = TableStyle([("FONT", (0, 0), (-1, -1), font, 8.5), ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c5ccd3")),
-                             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f6f9")),
-                             ("ALIGN", (1, 0), (-1, -1), "RIGHT")])
-    story = [Paragraph(html.escape(c.bureau), title), Paragraph("城市管理工作月度通报", title),
-             Paragraph(f"{c.label} · {chinese_date(c.generated_at)}印发", sub), Spacer(1, 6),
-             Paragraph("一、主要指标", h2)]
-    head = [["指标", "本月", "环比", "同比"]] + [[h["name"], fmt(h["key"], h["value"]), fmt_change(h["key"], h["mom"]),
-                                               fmt_change(h["key"], h["yoy"])] for h in c.headline]
-    story += [Table(head, colWidths=[55 * mm, 35 * mm, 40 * mm, 40 * mm], style=grid_style),
-              KeepTogether([Paragraph("二、每日受理与结案", h2),
-                            charts.trend(c.days, c.received_by_day, c.closed_by_day)]),
-              KeepTogether([Paragraph("三、问题类型", h2),
-                            charts.bars([n for n, _ in c.categories], [v for _, v in c.categories], "受理量前十的问题类型")])]
+    grid_style = TableStyle(
+        [
+            ("FONT", (0, 0), (-1, -1), font, 8.5),
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c5ccd3")),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f6f9")),
+            ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+        ]
+    )
+    story = [
+        Paragraph(html.escape(c.bureau), title),
+        Paragraph("城市管理工作月度通报", title),
+        Paragraph(f"{c.label} · {chinese_date(c.generated_at)}印发", sub),
+        Spacer(1, 6),
+        Paragraph("一、主要指标", h2),
+    ]
+    head = [["指标", "本月", "环比", "同比"]] + [
+        [h["name"], fmt(h["key"], h["value"]), fmt_change(h["key"], h["mom"]), fmt_change(h["key"], h["yoy"])]
+        for h in c.headline
+    ]
+    story += [
+        Table(head, colWidths=[55 * mm, 35 * mm, 40 * mm, 40 * mm], style=grid_style),
+        KeepTogether([Paragraph("二、每日受理与结案", h2), charts.trend(c.days, c.received_by_day, c.closed_by_day)]),
+        KeepTogether(
+            [
+                Paragraph("三、问题类型", h2),
+                charts.bars([n for n, _ in c.categories], [v for _, v in c.categories], "受理量前十的问题类型"),
+            ]
+        ),
+    ]
     ranked = [s for s in c.ranking if s.rank is not None]
     table = [["名次", "中队", "得分", *[BY_KEY[k].name for k in RANKING_COLUMNS], "应处置"]]
     style = TableStyle(grid_style.getCommands())
     for i, s in enumerate(c.ranking, start=1):
-        table.append([str(s.rank or "—"), s.squad_name + (" (红旗)" if s.red_flag else ""), score_of(s),
-                      *[fmt(k, s.values.get(k)) for k in RANKING_COLUMNS], str(s.cases)])
+        table.append(
+            [
+                str(s.rank or "—"),
+                s.squad_name + (" (红旗)" if s.red_flag else ""),
+                score_of(s),
+                *[fmt(k, s.values.get(k)) for k in RANKING_COLUMNS],
+                str(s.cases),
+            ]
+        )
         if s.rank == 1:
             style.add("BACKGROUND", (0, i), (-1, i), colors.HexColor("#e8f5e9"))
         elif s.rank is not None and s.rank == len(ranked):
             style.add("BACKGROUND", (0, i), (-1, i), colors.HexColor("#fdecea"))
         elif s.rank is None:
             style.add("TEXTCOLOR", (0, i), (-1, i), colors.grey)
-    story += [KeepTogether([Paragraph("四、中队排位 (中队排位赛)", h2), Table(table, style=style, repeatRows=1)]),
-              KeepTogether([Paragraph("五、网格处置率", h2), charts.grid_map(c.grids, "各网格处置率", height=230)]),
-              Paragraph("六、台账工作", h2)]
+    story += [
+        KeepTogether([Paragraph("四、中队排位 (中队排位赛)", h2), Table(table, style=style, repeatRows=1)]),
+        KeepTogether([Paragraph("五、网格处置率", h2), charts.grid_map(c.grids, "各网格处置率", height=230)]),
+        Paragraph("六、台账工作", h2),
+    ]
     if c.ledger:
         f = c.ledger
-        story.append(Paragraph(
-            f"商户 {f['merchants']:,} 户 (蓝卡 {f['by_colour'].get('blue', 0)}、黄卡 {f['by_colour'].get('yellow', 0)}、"
-            f"橙卡 {f['by_colour'].get('orange', 0)}、红卡 {f['by_colour'].get('red', 0)}); 门前三包责任书有效 "
-            f"{f['letters_valid']} 户; 餐饮单位 {f['catering_places']} 家, 油烟净化器安装 {f['purifiers_installed']} 家, "
-            f"逾期未清洗 {f['cleaning_overdue']} 家。", body))
+        story.append(
+            Paragraph(
+                f"商户 {f['merchants']:,} 户 (蓝卡 {f['by_colour'].get('blue', 0)}、"
+                f"黄卡 {f['by_colour'].get('yellow', 0)}、"
+                f"橙卡 {f['by_colour'].get('orange', 0)}、红卡 {f['by_colour'].get('red', 0)}); 门前三包责任书有效 "
+                f"{f['letters_valid']} 户; 餐饮单位 {f['catering_places']} 家, "
+                f"油烟净化器安装 {f['purifiers_installed']} 家, "
+                f"逾期未清洗 {f['cleaning_overdue']} 家。",
+                body,
+            )
+        )
     d = c.dogs
-    story.append(Paragraph(f"养犬登记 {d['registrations']} 只, 年检 {d['inspections']} 只, 收容流浪犬 "
-                           f"{d['strays_captured']} 只, 领养 {d['adoptions']} 只, 认领 {d['claims']} 只, 查处违规遛犬 "
-                           f"{d['walking_violations']} 起。", body))
+    story.append(
+        Paragraph(
+            f"养犬登记 {d['registrations']} 只, 年检 {d['inspections']} 只, 收容流浪犬 "
+            f"{d['strays_captured']} 只, 领养 {d['adoptions']} 只, 认领 {d['claims']} 只, 查处违规遛犬 "
+            f"{d['walking_violations']} 起。",
+            body,
+        )
+    )
     story.append(Paragraph("注: 指标口径", h2))
     story += [Paragraph(f"{i}. {html.escape(n)}: {html.escape(f)}", note) for i, (n, f) in enumerate(c.footnotes, 1)]
     doc.build(story)

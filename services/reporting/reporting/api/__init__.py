@@ -1,5 +1,6 @@
 """Reporting's routes: the indicators, the ranking, the circular, the exports, the dashboard, and
 the monthly counters and the rebuild kept from before."""
+
 from reporting.api import circular, dashboard, exports, indicators, legacy, ranking
 
 routers = [indicators.router, ranking.router, circular.router, exports.router, dashboard.router, legacy.router]

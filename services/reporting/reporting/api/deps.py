@@ -1,5 +1,6 @@
 """What reporting's routes share: the service (typed) and the period asked for. Who reads is
 common.audiences (ReportReader: a squad leader their own squad's; CommandCentre: every squad's)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from reporting.service import ReportingService
 
 
-def get_service(request: Request) -> "ReportingService":
+def get_service(request: Request) -> ReportingService:
     return request.app.state.services["reporting"]
 
 
@@ -40,14 +41,21 @@ def check_range(first: date, last: date) -> None:
         raise ValueError("a range of at most ten years")
 
 
-def period_param(period: Annotated[PeriodKind, Query(description="day, week, month, quarter, year, or range "
-                                                                 "(with from and to)")] = PeriodKind.month,
-                 at: Annotated[str | None, Query(pattern=rf"^{YEAR}(-\d{{2}}(-\d{{2}})?)?$",
-                                                 description="a day in the period, or YYYY-MM, or YYYY "
-                                                             "(default: today, Beijing time)")] = None,
-                 from_: Annotated[date | None, Query(alias="from", description="a range's first day")] = None,
-                 to: Annotated[date | None, Query(description="a range's last day (inclusive)")] = None,
-                 request: Request = None) -> Period:
+def period_param(
+    period: Annotated[
+        PeriodKind, Query(description="day, week, month, quarter, year, or range (with from and to)")
+    ] = PeriodKind.month,
+    at: Annotated[
+        str | None,
+        Query(
+            pattern=rf"^{YEAR}(-\d{{2}}(-\d{{2}})?)?$",
+            description="a day in the period, or YYYY-MM, or YYYY (default: today, Beijing time)",
+        ),
+    ] = None,
+    from_: Annotated[date | None, Query(alias="from", description="a range's first day")] = None,
+    to: Annotated[date | None, Query(description="a range's last day (inclusive)")] = None,
+    request: Request = None,
+) -> Period:
     try:
         if from_ is not None or to is not None:
             if from_ is None or to is None:

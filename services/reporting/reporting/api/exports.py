@@ -1,5 +1,6 @@
 """`GET /v1/reports/facts.csv`: every case with every step's time, streamed from a server-side
 cursor in chunks, so a year of a city's cases exports without holding it in memory."""
+
 from __future__ import annotations
 
 import csv
@@ -11,17 +12,40 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import text
 
-from common.clock import BEIJING, bureau_midnight
-from common.spreadsheets import csv_text
 from common.audiences import CommandCentre
-from reporting.api.deps import check_range, ServiceDep
+from common.clock import BEIJING, bureau_midnight
 from common.refusals import Unprocessable
+from common.spreadsheets import csv_text
+from reporting.api.deps import ServiceDep, check_range
 
 router = APIRouter(tags=["reporting 统计"])
-COLUMNS = ("case_id", "case_number", "incident_id", "category_code", "channel", "urgency", "squad_id", "squad_name",
-           "grid_id", "received_at", "filed_at", "dispatched_at", "accepted_at", "first_handled_at", "handled_at",
-           "closed_at", "rated_at", "rating", "deadline_at", "on_time", "handling_hours", "returned", "extended",
-           "reworked", "outcome")
+COLUMNS = (
+    "case_id",
+    "case_number",
+    "incident_id",
+    "category_code",
+    "channel",
+    "urgency",
+    "squad_id",
+    "squad_name",
+    "grid_id",
+    "received_at",
+    "filed_at",
+    "dispatched_at",
+    "accepted_at",
+    "first_handled_at",
+    "handled_at",
+    "closed_at",
+    "rated_at",
+    "rating",
+    "deadline_at",
+    "on_time",
+    "handling_hours",
+    "returned",
+    "extended",
+    "reworked",
+    "outcome",
+)
 QUERY = text("""
     SELECT c.case_id, c.case_number, c.incident_id, c.category_code, c.channel, c.urgency, c.squad_id, c.squad_name,
            c.grid_id, i.received_at, c.filed_at, c.dispatched_at, c.accepted_at, c.first_handled_at, c.handled_at,
@@ -43,11 +67,18 @@ def _cell(v) -> str:
     return csv_text(v) if isinstance(v, str) else str(v)  # text as text, never a formula
 
 
-@router.get("/v1/reports/facts.csv", response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}}}},
-            summary="案件明细: each case opened in the range with every step's time (Beijing time), streamed")
-async def facts(principal: CommandCentre, service: ServiceDep, from_: Annotated[date, Query(alias="from")],
-                to: Annotated[date, Query(description="inclusive")]):
+@router.get(
+    "/v1/reports/facts.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="案件明细: each case opened in the range with every step's time (Beijing time), streamed",
+)
+async def facts(
+    principal: CommandCentre,
+    service: ServiceDep,
+    from_: Annotated[date, Query(alias="from")],
+    to: Annotated[date, Query(description="inclusive")],
+):
     try:
         check_range(from_, to)
     except ValueError as exc:
@@ -70,5 +101,8 @@ async def facts(principal: CommandCentre, service: ServiceDep, from_: Annotated[
         if out.tell():
             yield out.getvalue().encode()
 
-    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f"attachment; filename=\"facts-{from_}-{to}.csv\"", "Cache-Control": "no-store"})
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="facts-{from_}-{to}.csv"', "Cache-Control": "no-store"},
+    )

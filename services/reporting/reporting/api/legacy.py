@@ -1,5 +1,6 @@
 """The monthly event counters (`GET /v1/reports/monthly`), the counts per squad and category, and
 the rebuild of the read model."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -7,10 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+
 from common.audiences import Admin, ReportReader
-from reporting.queries import facts as queries
 from reporting.api.deps import ServiceDep
 from reporting.handlers.counters import COUNTERS
+from reporting.queries import facts as queries
 
 router = APIRouter(tags=["reporting 统计"])
 
@@ -24,15 +26,25 @@ class CountRow(BaseModel):
     closed: int
 
 
-@router.get("/v1/reports/counts", response_model=list[CountRow],
-            summary="受理/派遣/结案 counts per squad and category (squad null: not dispatched yet)")
-async def counts(principal: ReportReader, service: ServiceDep, received_from: datetime | None = None,
-                 received_to: datetime | None = None):
+@router.get(
+    "/v1/reports/counts",
+    response_model=list[CountRow],
+    summary="受理/派遣/结案 counts per squad and category (squad null: not dispatched yet)",
+)
+async def counts(
+    principal: ReportReader,
+    service: ServiceDep,
+    received_from: datetime | None = None,
+    received_to: datetime | None = None,
+):
     async with service.session_factory() as session:
-        rows = await queries.counts_by_squad_and_category(session, received_from=received_from,
-                                                          received_to=received_to, squad_id=principal.squad_scope)
-    return [CountRow(squad_id=r[0], squad_name=r[1], category=r[2], received=r[3], dispatched=r[4], closed=r[5])
-            for r in rows]
+        rows = await queries.counts_by_squad_and_category(
+            session, received_from=received_from, received_to=received_to, squad_id=principal.squad_scope
+        )
+    return [
+        CountRow(squad_id=r[0], squad_name=r[1], category=r[2], received=r[3], dispatched=r[4], closed=r[5])
+        for r in rows
+    ]
 
 
 class MonthCounters(BaseModel):
@@ -64,19 +76,33 @@ class MonthlyRow(MonthCounters):
 
 class MonthlyReport(MonthCounters):
     month: str = Field(description="YYYY-MM, Beijing time")
-    satisfaction_rate: float | None = Field(description="满意率: (satisfied + basically_satisfied) / rated; "
-                                            "null without ratings")
+    satisfaction_rate: float | None = Field(
+        description="满意率: (satisfied + basically_satisfied) / rated; null without ratings"
+    )
     rows: list[MonthlyRow] = Field(description="per squad (null: not yet dispatched) and category")
 
 
-@router.get("/v1/reports/monthly", response_model=MonthlyReport,
-            summary="月报: the month's event counters (the indicators: GET /v1/reports/indicators)")
-async def monthly(principal: ReportReader, month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")],
-                  service: ServiceDep):
+@router.get(
+    "/v1/reports/monthly",
+    response_model=MonthlyReport,
+    summary="月报: the month's event counters (the indicators: GET /v1/reports/indicators)",
+)
+async def monthly(
+    principal: ReportReader,
+    month: Annotated[str, Query(pattern=r"^(19|20)\d{2}-(0[1-9]|1[0-2])$")],
+    service: ServiceDep,
+):
     async with service.session_factory() as session:
         rows = await queries.monthly_counts(session, date.fromisoformat(month + "-01"), principal.squad_scope)
-    out = [MonthlyRow(squad_id=r.squad_id or None, squad_name=r.squad_name or None, category=r.category_code,
-                      **{c: getattr(r, c) for c in COUNTERS}) for r in rows]
+    out = [
+        MonthlyRow(
+            squad_id=r.squad_id or None,
+            squad_name=r.squad_name or None,
+            category=r.category_code,
+            **{c: getattr(r, c) for c in COUNTERS},
+        )
+        for r in rows
+    ]
     totals = {c: sum(getattr(r, c) for r in out) for c in COUNTERS}
     rate = (totals["satisfied"] + totals["basically_satisfied"]) / totals["rated"] if totals["rated"] else None
     return MonthlyReport(month=month, rows=out, satisfaction_rate=rate, **totals)
@@ -85,12 +111,19 @@ async def monthly(principal: ReportReader, month: Annotated[str, Query(pattern=r
 class RebuildStatus(BaseModel):
     generation: int
     events_applied: int = Field(description="events applied by this generation's consumer so far")
-    months_pending: int = Field(0, description="months whose rows changed and are not summed again yet (the "
-                                               "indicators over whole months trail by these)")
+    months_pending: int = Field(
+        0,
+        description="months whose rows changed and are not summed again yet (the "
+        "indicators over whole months trail by these)",
+    )
 
 
-@router.post("/v1/reports/rebuild", response_model=RebuildStatus, status_code=202,
-             summary="rebuild the read models by replaying the topics from the start")
+@router.post(
+    "/v1/reports/rebuild",
+    response_model=RebuildStatus,
+    status_code=202,
+    summary="rebuild the read models by replaying the topics from the start",
+)
 async def rebuild(principal: Admin, service: ServiceDep):
     generation = await service.rebuild()
     return RebuildStatus(generation=generation, events_applied=0)
@@ -100,5 +133,8 @@ async def rebuild(principal: Admin, service: ServiceDep):
 async def rebuild_status(principal: Admin, service: ServiceDep):
     async with service.session_factory() as session:
         pending = await queries.months_pending(session)
-    return RebuildStatus(generation=await service.generation(),
-                         events_applied=service.consumer.handled if service.consumer else 0, months_pending=pending)
+    return RebuildStatus(
+        generation=await service.generation(),
+        events_applied=service.consumer.handled if service.consumer else 0,
+        months_pending=pending,
+    )

@@ -5,20 +5,22 @@ from `INDICATORS`, the circular prints each one's Chinese 口径 (`Indicator.pri
 Where published local rules differ (the denominators of 按期结案率 and 按期处置率: some use
 应结案数 − 缓办数 / 应处置数, some 结案数 / 处置数), the choice is a setting
 (`REPORTING_ON_TIME_DENOMINATOR`: `due`, the default, or `done`)."""
+
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from typing import Callable
-
 
 # -- the counts a period has ------------------------------------------------------------------------
+
 
 @dataclass
 class Counts:
     """What the read model counts for a period and one group (a squad, a grid, ...). Each field's
     definition is the reporting adapter's SQL, written to these words:"""
+
     received: int = 0  # reports received (受理) in the period, 重复件 included
     joined: int = 0  # of those, 重复件 that joined an open incident
     filed: int = 0  # cases filed (立案) in the period
@@ -47,7 +49,7 @@ class Counts:
     """Working hours from first dispatch to first handling, of the cases handled in the period (or
     their histogram's bucket midpoints, from the monthly tables)."""
 
-    def __add__(self, other: "Counts") -> "Counts":
+    def __add__(self, other: Counts) -> Counts:
         out = Counts()
         for f in fields(Counts):
             if f.name == "handling_hours":
@@ -61,6 +63,7 @@ COUNT_FIELDS = tuple(f.name for f in fields(Counts) if f.name != "handling_hours
 
 
 # -- the indicators ------------------------------------------------------------------------------------
+
 
 class OnTime(StrEnum):
     due = "due"  # 按期结案率 over 应结案数 − 缓办数; 按期处置率 over 应处置数 (default)
@@ -215,15 +218,18 @@ PRINTED = {
     "closing_rate": "结案率 = 结案数 ÷ (应结案数 − 缓办数)。",
     "on_time_closing_rate": "按期结案率 = 按期结案数 ÷ (应结案数 − 缓办数) (按本局设定, 亦可为 ÷ 结案数)。",
     "handled": "处置数 = 统计期内首次处置反馈的案件数。",
-    "disposal_rate": "处置率 = 处置数 ÷ 应处置数 (应处置数: 已派遣且处置时限届满于统计期内, 或于统计期内处置的案件数)。",
+    "disposal_rate": "处置率 = 处置数 ÷ 应处置数 (应处置数: 已派遣且处置时限届满于统计期内, "
+    "或于统计期内处置的案件数)。",
     "on_time_disposal_rate": "按期处置率 = 按期处置数 ÷ 应处置数 (按本局设定, 亦可为 ÷ 处置数)。",
     "rework_rate": "返工率 = 返工数 ÷ 应结案数。",
     "extension_rate": "延期率 = 延期数 (获批延长处置时限的案件数) ÷ 应处置数。",
     "overdue_open": "超期未处置 = 统计期末已超过处置时限仍未处置的已派遣案件数 (仅看按期率会掩盖这部分案件)。",
     "overdue_rate": "超期率 = 超期未处置数 ÷ 应处置数。",
-    "handling_median_hours": "处置用时中位数 = 统计期内处置案件从首次派遣到首次处置所用工作小时的中位数 (按本局工作日历计算)。",
+    "handling_median_hours": "处置用时中位数 = 统计期内处置案件从首次派遣到首次处置所用工作小时的中位数 "
+    "(按本局工作日历计算)。",
     "handling_p90_hours": "处置用时P90 = 上述工作小时的第90百分位数。",
-    "feedback_rate": "反馈率 = 已告知办理结果的诉求数 ÷ 留有联系方式且案件于统计期内结案的诉求数 (网上诉求在查询页告知, 热线来电由回访告知)。",
+    "feedback_rate": "反馈率 = 已告知办理结果的诉求数 ÷ 留有联系方式且案件于统计期内结案的诉求数 "
+    "(网上诉求在查询页告知, 热线来电由回访告知)。",
     "satisfaction_rate": "满意率 = (满意数 + 基本满意数) ÷ 评价数 (每件案件计一次评价, 以最近一次为准)。",
 }
 

@@ -1,12 +1,14 @@
 """The periods the bureau reports on: Beijing calendar days [start, end): a day, a week (Monday
 first), a month, a quarter, a year, or a range; 环比 compares with the period before (of the same
 kind, or the same number of days), 同比 with the same period a year earlier."""
+
 from __future__ import annotations
-from common.refusals import Unprocessable
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+
+from common.refusals import Unprocessable
 
 
 class PeriodKind(StrEnum):
@@ -92,11 +94,11 @@ def previous(p: Period) -> Period:
 
 def year_before(p: Period) -> Period:
     """同比: the same period a year earlier (29 February becomes the 28th)."""
+
     def back(d: date) -> date:
         try:
             return d.replace(year=d.year - 1)
         except ValueError:
             return d.replace(year=d.year - 1, day=28)
+
     return Period(p.kind, back(p.start), back(p.end))
-
-

@@ -1,12 +1,17 @@
 """中队排位赛: each squad's composite score on the bureau's weights, and the ranking (the squads with
 too few cases listed, not ranked; the first holds the red flag, 流动红旗)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-DEFAULT_WEIGHTS = {"disposal_rate": 30.0, "on_time_disposal_rate": 20.0, "rework_rate": 20.0, "overdue_rate": 20.0,
-                   "extension_rate": 10.0}
+DEFAULT_WEIGHTS = {
+    "disposal_rate": 30.0,
+    "on_time_disposal_rate": 20.0,
+    "rework_rate": 20.0,
+    "overdue_rate": 20.0,
+    "extension_rate": 10.0,
+}
 """The published district rule: 处置率 ×30, 按期处置率 ×20, (1 − 返工率) ×20, (1 − 超期率) ×20,
 (1 − 延期率) ×10, out of 100 (满意率 may be added by setting, `satisfaction_rate`)."""
 LOWER_IS_BETTER = frozenset({"rework_rate", "overdue_rate", "extension_rate"})
@@ -33,13 +38,13 @@ class RankedSquad:
     red_flag: bool = False  # 流动红旗
 
 
-def rank(scores: dict[str, tuple[float, int]], min_cases: int,
-         previous_ranks: dict[str, int] | None = None) -> list[RankedSquad]:
+def rank(
+    scores: dict[str, tuple[float, int]], min_cases: int, previous_ranks: dict[str, int] | None = None
+) -> list[RankedSquad]:
     """Rank the squads with at least `min_cases` cases (应处置) by score (ties by more cases, then
     by id); the others are listed, unranked, so one lucky case cannot top the table. The first
     holds the red flag (流动红旗)."""
-    ranked = sorted(((s, sc, n) for s, (sc, n) in scores.items() if n >= min_cases),
-                    key=lambda t: (-t[1], -t[2], t[0]))
+    ranked = sorted(((s, sc, n) for s, (sc, n) in scores.items() if n >= min_cases), key=lambda t: (-t[1], -t[2], t[0]))
     out: list[RankedSquad] = []
     for i, (squad, sc, n) in enumerate(ranked, start=1):
         before = (previous_ranks or {}).get(squad)

@@ -1,15 +1,25 @@
 """What the other services announce, kept for the read model: the grids, the 服务目录's names, the
 squads with their brigades and leaders, the working calendar, the registers' figures; and the dog
 register's events counted per month and grid."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from common.messaging.contracts import (CategoryDefined, DogInspected, DogLicenceIssued, DogViolationRecorded,
-                                        GridDefined, LedgerFiguresReported, SquadChanged, StrayCaptured, StrayLeft,
-                                        WorkCalendarChanged)
+from common.messaging.contracts import (
+    CategoryDefined,
+    DogInspected,
+    DogLicenceIssued,
+    DogViolationRecorded,
+    GridDefined,
+    LedgerFiguresReported,
+    SquadChanged,
+    StrayCaptured,
+    StrayLeft,
+    WorkCalendarChanged,
+)
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from reporting.domain.indicators import DOG_COUNTERS
@@ -25,30 +35,55 @@ async def keep_announcements(envelopes: list[Envelope], uow: UnitOfWork) -> bool
         e = env.data
         if isinstance(e, GridDefined):
             values = {"name": e.name, "squad_id": e.squad_id, "geometry": e.geometry, "defined_at": e.defined_at}
-            await uow.session.execute(pg_insert(GridInfo).values(grid_id=e.grid_id, **values).on_conflict_do_update(
-                index_elements=["grid_id"], set_=values, where=GridInfo.defined_at <= e.defined_at))
+            await uow.session.execute(
+                pg_insert(GridInfo)
+                .values(grid_id=e.grid_id, **values)
+                .on_conflict_do_update(
+                    index_elements=["grid_id"], set_=values, where=GridInfo.defined_at <= e.defined_at
+                )
+            )
         elif isinstance(e, CategoryDefined):
             values = {"name": e.name, "version": e.version}
-            await uow.session.execute(pg_insert(CategoryInfo).values(code=e.code, **values).on_conflict_do_update(
-                index_elements=["code"], set_=values, where=CategoryInfo.version <= e.version))
+            await uow.session.execute(
+                pg_insert(CategoryInfo)
+                .values(code=e.code, **values)
+                .on_conflict_do_update(index_elements=["code"], set_=values, where=CategoryInfo.version <= e.version)
+            )
         elif isinstance(e, SquadChanged):
             table = SquadInfo.__table__
-            values = {"name": e.name, "brigade_id": e.brigade_id, "brigade_name": e.brigade_name,
-                      "leader_id": e.leader_id, "leader_name": e.leader_name, "updated_at": e.at}
-            await uow.session.execute(pg_insert(table).values(squad_id=e.squad_id, **values).on_conflict_do_update(
-                index_elements=["squad_id"], set_=values, where=table.c.updated_at <= e.at))
+            values = {
+                "name": e.name,
+                "brigade_id": e.brigade_id,
+                "brigade_name": e.brigade_name,
+                "leader_id": e.leader_id,
+                "leader_name": e.leader_name,
+                "updated_at": e.at,
+            }
+            await uow.session.execute(
+                pg_insert(table)
+                .values(squad_id=e.squad_id, **values)
+                .on_conflict_do_update(index_elements=["squad_id"], set_=values, where=table.c.updated_at <= e.at)
+            )
         elif isinstance(e, WorkCalendarChanged):
-            values = {"holidays": [d.isoformat() for d in e.holidays], "workdays": [d.isoformat() for d in e.workdays],
-                      "office_hours": [[b.isoformat(), f.isoformat()] for b, f in e.office_hours], "at": e.at}
-            await uow.session.execute(pg_insert(CalendarState).values(calendar_id=e.calendar_id, **values)
-                                      .on_conflict_do_update(index_elements=["calendar_id"], set_=values,
-                                                             where=CalendarState.at <= e.at))
+            values = {
+                "holidays": [d.isoformat() for d in e.holidays],
+                "workdays": [d.isoformat() for d in e.workdays],
+                "office_hours": [[b.isoformat(), f.isoformat()] for b, f in e.office_hours],
+                "at": e.at,
+            }
+            await uow.session.execute(
+                pg_insert(CalendarState)
+                .values(calendar_id=e.calendar_id, **values)
+                .on_conflict_do_update(index_elements=["calendar_id"], set_=values, where=CalendarState.at <= e.at)
+            )
             calendar_changed = True
         elif isinstance(e, LedgerFiguresReported):
             values = {"as_of": e.as_of, "figures": e.figures.model_dump()}
-            await uow.session.execute(pg_insert(LedgerFigure).values(area_id=e.area_id, **values)
-                                      .on_conflict_do_update(index_elements=["area_id"], set_=values,
-                                                             where=LedgerFigure.as_of <= e.as_of))
+            await uow.session.execute(
+                pg_insert(LedgerFigure)
+                .values(area_id=e.area_id, **values)
+                .on_conflict_do_update(index_elements=["area_id"], set_=values, where=LedgerFigure.as_of <= e.as_of)
+            )
     return calendar_changed
 
 
@@ -57,6 +92,7 @@ def dog_months(envelopes: list[Envelope]) -> dict[tuple[date, str], dict]:
 
     def add(at: datetime, grid_id: str | None, counter: str) -> None:
         months.setdefault((month_of(at), grid_id or ""), dict.fromkeys(DOG_COUNTERS, 0))[counter] += 1
+
     for env in envelopes:
         e = env.data
         if isinstance(e, DogLicenceIssued):
@@ -67,8 +103,7 @@ def dog_months(envelopes: list[Envelope]) -> dict[tuple[date, str], dict]:
             add(e.at, e.grid_id, "strays_captured")
         elif isinstance(e, StrayLeft) and e.outcome == "claimed":
             add(e.at, None, "claims")
-        elif isinstance(e, DogViolationRecorded) and e.kind in ("no_lead", "outside_hours", "no_dog_place",
-                                                                 "nuisance"):
+        elif isinstance(e, DogViolationRecorded) and e.kind in ("no_lead", "outside_hours", "no_dog_place", "nuisance"):
             add(e.at, e.grid_id, "walking_violations")
     return months
 
@@ -77,7 +112,8 @@ async def add_dog_months(months: dict, uow: UnitOfWork) -> None:
     table = DogMonth.__table__
     for (month, grid_id), counters in sorted(months.items()):
         insert = pg_insert(table).values(month=month, grid_id=grid_id, **counters)
-        await uow.session.execute(insert.on_conflict_do_update(
-            index_elements=["month", "grid_id"], set_={c: table.c[c] + insert.excluded[c] for c in DOG_COUNTERS}))
-
-
+        await uow.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["month", "grid_id"], set_={c: table.c[c] + insert.excluded[c] for c in DOG_COUNTERS}
+            )
+        )

@@ -1,5 +1,6 @@
 """The monthly event counters (GET /v1/reports/monthly, the earlier per-month figures): events
 counted per month, squad and category, added to in one prepared statement a batch."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -9,12 +10,21 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from common.clock import BEIJING
 from common.db import Prepared, unnest
-from common.messaging.contracts import (AssignmentEscalated, AssignmentReturned, CaseClosed, CaseDispatched,
-                                        CaseTransitioned, DeadlineExtended, EnforcementStepRecorded, IncidentJoined,
-                                        IncidentRated, IncidentReported)
+from common.messaging.contracts import (
+    AssignmentEscalated,
+    AssignmentReturned,
+    CaseClosed,
+    CaseDispatched,
+    CaseTransitioned,
+    DeadlineExtended,
+    EnforcementStepRecorded,
+    IncidentJoined,
+    IncidentRated,
+    IncidentReported,
+)
 from common.messaging.envelope import Envelope
-from reporting.tables import MonthlyCount
 from common.vocabulary import CaseAction
+from reporting.tables import MonthlyCount
 
 COUNTS = MonthlyCount.__table__
 
@@ -24,9 +34,23 @@ def month_of(moment: datetime) -> date:
     return moment.astimezone(BEIJING).date().replace(day=1)
 
 
-COUNTERS = ("received", "dispatched", "closed", "violations", "reworked", "fines_collected_fen", "returned",
-            "extended", "escalated", "joined", "rated", "satisfied", "basically_satisfied", "dissatisfied",
-            "joined_rated")
+COUNTERS = (
+    "received",
+    "dispatched",
+    "closed",
+    "violations",
+    "reworked",
+    "fines_collected_fen",
+    "returned",
+    "extended",
+    "escalated",
+    "joined",
+    "rated",
+    "satisfied",
+    "basically_satisfied",
+    "dissatisfied",
+    "joined_rated",
+)
 """Events counted per month, squad and category; a new counter is one name here, one column in
 tables.MonthlyCount and the line in `_counts` that adds to it."""
 
@@ -34,8 +58,7 @@ tables.MonthlyCount and the line in `_counts` that adds to it."""
 def counts_of(envelopes: list[Envelope]) -> dict[tuple[date, str, str], dict]:
     counts: dict[tuple[date, str, str], dict] = {}
 
-    def count(moment: datetime, squad_id: str | None, category: str, counter: str, squad_name: str = "",
-              by: int = 1):
+    def count(moment: datetime, squad_id: str | None, category: str, counter: str, squad_name: str = "", by: int = 1):
         row = counts.setdefault((month_of(moment), squad_id or "", category), dict.fromkeys(COUNTERS, 0))
         row[counter] += by
         row["squad_name"] = squad_name or row.get("squad_name", "")
@@ -70,14 +93,22 @@ def counts_of(envelopes: list[Envelope]) -> dict[tuple[date, str, str], dict]:
     return counts
 
 
-_COUNTS_IN = select(unnest("month", Date).label("month"), unnest("squad_id").label("squad_id"),
-                    unnest("category_code").label("category_code"), unnest("squad_name").label("squad_name"),
-                    *(unnest(c, BigInteger).label(c) for c in COUNTERS))
+_COUNTS_IN = select(
+    unnest("month", Date).label("month"),
+    unnest("squad_id").label("squad_id"),
+    unnest("category_code").label("category_code"),
+    unnest("squad_name").label("squad_name"),
+    *(unnest(c, BigInteger).label(c) for c in COUNTERS),
+)
 _upsert = pg_insert(COUNTS).from_select(["month", "squad_id", "category_code", "squad_name", *COUNTERS], _COUNTS_IN)
-ADD_COUNTS = Prepared(_upsert.on_conflict_do_update(
-    index_elements=["month", "squad_id", "category_code"],
-    set_={"squad_name": case((_upsert.excluded.squad_name != "", _upsert.excluded.squad_name),
-                             else_=COUNTS.c.squad_name),
-          **{c: COUNTS.c[c] + _upsert.excluded[c] for c in COUNTERS}}))
-
-
+ADD_COUNTS = Prepared(
+    _upsert.on_conflict_do_update(
+        index_elements=["month", "squad_id", "category_code"],
+        set_={
+            "squad_name": case(
+                (_upsert.excluded.squad_name != "", _upsert.excluded.squad_name), else_=COUNTS.c.squad_name
+            ),
+            **{c: COUNTS.c[c] + _upsert.excluded[c] for c in COUNTERS},
+        },
+    )
+)

@@ -2,6 +2,7 @@
 trend, the top categories, the squads' ranking, the grids' 处置率, the registers' and the dog
 register's figures, each formula's footnote), gathered once and rendered by
 `reporting.adapters.circular` as a page and as a PDF."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,9 +18,25 @@ from reporting.queries.counts import counts, total
 from reporting.queries.ranking import scored
 from reporting.tables import CategoryInfo, DogMonth, GridInfo, LedgerFigure
 
-HEADLINE = ("received", "filed", "dispatched", "closed", "disposal_rate", "on_time_disposal_rate", "closing_rate",
-            "on_time_closing_rate", "accurate_dispatch_rate", "rework_rate", "extension_rate", "overdue_open",
-            "handling_median_hours", "feedback_rate", "satisfaction_rate")
+HEADLINE = (
+    "received",
+    "filed",
+    "dispatched",
+    "closed",
+    "disposal_rate",
+    "on_time_disposal_rate",
+    "closing_rate",
+    "on_time_closing_rate",
+    "accurate_dispatch_rate",
+    "rework_rate",
+    "extension_rate",
+    "overdue_open",
+    "handling_median_hours",
+    "feedback_rate",
+    "satisfaction_rate",
+)
+
+
 @dataclass
 class Circular:
     bureau: str
@@ -38,25 +55,47 @@ class Circular:
     generated_at: datetime
 
 
-
 async def daily(session, month: date, squad_id: str | None = None) -> tuple[list[date], list[int], list[int]]:
     """Each day of the month: reports received and cases closed, district-wide; for one squad
     (`squad_id`), the squad's cases opened and closed."""
     nxt = (month + timedelta(days=32)).replace(day=1)
     a, b = bureau_midnight(month), bureau_midnight(nxt)
     if squad_id is None:
-        received = dict((await session.execute(text(
-            f"SELECT {bureau_local('received_at')}::date, count(*) FROM reporting.incidents "
-            "WHERE received_at >= :a AND received_at < :b GROUP BY 1"), {"a": a, "b": b})).all())
+        received = dict(
+            (
+                await session.execute(
+                    text(
+                        f"SELECT {bureau_local('received_at')}::date, count(*) FROM reporting.incidents "
+                        "WHERE received_at >= :a AND received_at < :b GROUP BY 1"
+                    ),
+                    {"a": a, "b": b},
+                )
+            ).all()
+        )
     else:
-        received = dict((await session.execute(text(
-            f"SELECT {bureau_local('opened_at')}::date, count(*) FROM reporting.cases "
-            "WHERE opened_at >= :a AND opened_at < :b AND squad_id = :s GROUP BY 1"),
-            {"a": a, "b": b, "s": squad_id})).all())
-    closed = dict((await session.execute(text(
-        f"SELECT {bureau_local('closed_at')}::date, count(*) FROM reporting.cases "
-        "WHERE closed_at >= :a AND closed_at < :b AND (CAST(:s AS text) IS NULL OR squad_id = :s) GROUP BY 1"),
-        {"a": a, "b": b, "s": squad_id})).all())
+        received = dict(
+            (
+                await session.execute(
+                    text(
+                        f"SELECT {bureau_local('opened_at')}::date, count(*) FROM reporting.cases "
+                        "WHERE opened_at >= :a AND opened_at < :b AND squad_id = :s GROUP BY 1"
+                    ),
+                    {"a": a, "b": b, "s": squad_id},
+                )
+            ).all()
+        )
+    closed = dict(
+        (
+            await session.execute(
+                text(
+                    f"SELECT {bureau_local('closed_at')}::date, count(*) FROM reporting.cases "
+                    "WHERE closed_at >= :a AND closed_at < :b AND (CAST(:s AS text) IS NULL OR squad_id = :s) "
+                    "GROUP BY 1"
+                ),
+                {"a": a, "b": b, "s": squad_id},
+            )
+        ).all()
+    )
     days = [month + timedelta(days=i) for i in range((nxt - month).days)]
     return days, [received.get(d, 0) for d in days], [closed.get(d, 0) for d in days]
 
@@ -68,19 +107,32 @@ async def top_categories(session, period: Period, n: int, squad_id: str | None =
     if squad_id is None:
         per = {code: c.received for code, c in (await counts(session, period, "category")).items()}
     else:
-        per = dict((await session.execute(text(
-            "SELECT category_code, count(*) FROM reporting.cases WHERE opened_at >= :a AND opened_at < :b "
-            "AND squad_id = :s GROUP BY 1"), {"a": bureau_midnight(period.start), "b": bureau_midnight(period.end),
-                                              "s": squad_id})).all())
+        per = dict(
+            (
+                await session.execute(
+                    text(
+                        "SELECT category_code, count(*) FROM reporting.cases WHERE opened_at >= :a AND opened_at < :b "
+                        "AND squad_id = :s GROUP BY 1"
+                    ),
+                    {"a": bureau_midnight(period.start), "b": bureau_midnight(period.end), "s": squad_id},
+                )
+            ).all()
+        )
     return sorted(((names.get(code, code), c) for code, c in per.items() if code), key=lambda t: -t[1])[:n]
 
 
 async def grid_rates(session, period: Period, rule: OnTime) -> list[dict]:
     """Every grid with its area and the period's 处置率 (None without cases), for the map."""
     per = await counts(session, period, "grid")
-    return [{"grid_id": g.grid_id, "name": g.name, "geometry": g.geometry,
-             "rate": indicators(per[g.grid_id], rule)["disposal_rate"] if g.grid_id in per else None}
-            for g in (await session.exec(select(GridInfo).order_by(GridInfo.grid_id))).all()]
+    return [
+        {
+            "grid_id": g.grid_id,
+            "name": g.name,
+            "geometry": g.geometry,
+            "rate": indicators(per[g.grid_id], rule)["disposal_rate"] if g.grid_id in per else None,
+        }
+        for g in (await session.exec(select(GridInfo).order_by(GridInfo.grid_id))).all()
+    ]
 
 
 async def dog_figures(session, month: date) -> dict[str, int]:
@@ -89,23 +141,43 @@ async def dog_figures(session, month: date) -> dict[str, int]:
     return {c: sum(getattr(r, c) for r in rows) for c in DOG_COUNTERS}
 
 
-async def build(session, month: date, *, bureau: str, rule: OnTime, weights: dict[str, float],
-                min_cases: int, now: datetime) -> Circular:
+async def build(
+    session, month: date, *, bureau: str, rule: OnTime, weights: dict[str, float], min_cases: int, now: datetime
+) -> Circular:
     period = period_of(PeriodKind.month, month)
     this = total(await counts(session, period, None))
     before = total(await counts(session, previous(period), None))
     last_year = total(await counts(session, year_before(period), None))
     now_v, before_v, year_v = indicators(this, rule), indicators(before, rule), indicators(last_year, rule)
-    headline = [{"key": k, "name": BY_KEY[k].name, "value": now_v[k],
-                 "mom": change(now_v[k], before_v[k], BY_KEY[k].rate),
-                 "yoy": change(now_v[k], year_v[k], BY_KEY[k].rate)} for k in HEADLINE]
+    headline = [
+        {
+            "key": k,
+            "name": BY_KEY[k].name,
+            "value": now_v[k],
+            "mom": change(now_v[k], before_v[k], BY_KEY[k].rate),
+            "yoy": change(now_v[k], year_v[k], BY_KEY[k].rate),
+        }
+        for k in HEADLINE
+    ]
     days, received_by_day, closed_by_day = await daily(session, month)
     categories = await top_categories(session, period, 10)
     ranking = await scored(session, period, rule, weights, min_cases)
     grids = await grid_rates(session, period, rule)
     district = await session.get(LedgerFigure, "district")
     dogs = await dog_figures(session, month)
-    return Circular(bureau=bureau, month=month, label=period.label, headline=headline, days=days,
-                    received_by_day=received_by_day, closed_by_day=closed_by_day, categories=categories,
-                    ranking=ranking, grids=grids, ledger=district.figures if district else None, dogs=dogs,
-                    footnotes=[(i.name, i.printed) for i in INDICATORS], generated_at=now)
+    return Circular(
+        bureau=bureau,
+        month=month,
+        label=period.label,
+        headline=headline,
+        days=days,
+        received_by_day=received_by_day,
+        closed_by_day=closed_by_day,
+        categories=categories,
+        ranking=ranking,
+        grids=grids,
+        ledger=district.figures if district else None,
+        dogs=dogs,
+        footnotes=[(i.name, i.printed) for i in INDICATORS],
+        generated_at=now,
+    )

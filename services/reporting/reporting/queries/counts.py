@@ -10,6 +10,7 @@
 
 Both group by one dimension at a time (squad, grid, category, channel, urgency) or none.
 Each measure's SQL is the definition `domain.Counts` gives in words."""
+
 from __future__ import annotations
 
 import json
@@ -19,12 +20,17 @@ from datetime import date
 from sqlalchemy import text
 
 from common.clock import bureau_midnight, bureau_month_sql
-from reporting.domain.periods import Period
 from reporting.domain.indicators import Counts
+from reporting.domain.periods import Period
 from reporting.tables import late
 
-DIMENSIONS = {"squad": "squad_id", "grid": "grid_id", "category": "category_code", "channel": "channel",
-              "urgency": "urgency"}
+DIMENSIONS = {
+    "squad": "squad_id",
+    "grid": "grid_id",
+    "category": "category_code",
+    "channel": "channel",
+    "urgency": "urgency",
+}
 NONE = date(1, 1, 1)
 """A month that never came (a case never handled, never closed): the pairs table needs a value."""
 BUCKET = 0.25  # hours: the handling-time histogram's width
@@ -35,9 +41,13 @@ def _month(column: str) -> str:
 
 
 _GROUPS = ", ".join(["()"] + [f"({c})" for c in DIMENSIONS.values()])
-_DIM_OF = ("CASE " + " ".join(f"WHEN GROUPING({c}) = 0 THEN '{d}'" for d, c in DIMENSIONS.items()) + " ELSE '' END")
-_VALUE_OF = "COALESCE(" + ", ".join(f"CASE WHEN GROUPING({c}) = 0 THEN COALESCE({c}, '') END"
-                                    for c in DIMENSIONS.values()) + ", '')"
+_DIM_OF = "CASE " + " ".join(f"WHEN GROUPING({c}) = 0 THEN '{d}'" for d, c in DIMENSIONS.items()) + " ELSE '' END"
+_VALUE_OF = (
+    "COALESCE("
+    + ", ".join(f"CASE WHEN GROUPING({c}) = 0 THEN COALESCE({c}, '') END" for c in DIMENSIONS.values())
+    + ", '')"
+)
+
 
 def _in(column: str) -> str:
     """The moment in `column` falls in the span (false, never NULL, when it never came)."""
@@ -57,11 +67,11 @@ rows AS (
      WHERE i.received_at >= span.a AND i.received_at < span.b
     UNION ALL
     SELECT squad_id, grid_id, category_code, channel, urgency, 0, 0,
-           {_in('filed_at')}::int, {_in('rejected_at')}::int, {_in('rated_at')}::int,
-           ({_in('rated_at')} AND rating = 'satisfied')::int,
-           ({_in('rated_at')} AND rating = 'basically_satisfied')::int,
-           ({_in('rated_at')} AND rating = 'dissatisfied')::int,
-           CASE WHEN {_in('first_handled_at')} AND handling_hours IS NOT NULL
+           {_in("filed_at")}::int, {_in("rejected_at")}::int, {_in("rated_at")}::int,
+           ({_in("rated_at")} AND rating = 'satisfied')::int,
+           ({_in("rated_at")} AND rating = 'basically_satisfied')::int,
+           ({_in("rated_at")} AND rating = 'dissatisfied')::int,
+           CASE WHEN {_in("first_handled_at")} AND handling_hours IS NOT NULL
                 THEN floor(handling_hours / {BUCKET})::int END
       FROM reporting.cases, span
      WHERE (filed_at >= span.a AND filed_at < span.b) OR (rejected_at >= span.a AND rejected_at < span.b)
@@ -89,15 +99,17 @@ def _refresh_pairs_sql() -> str:
                coalesce(closed_at <= deadline_at, false) AS closed_on_time,
                returned > 0 AS returned, extended > 0 AS extended, reworked > 0 AS reworked, escalated,
                coalesce(i.has_contact, false) AS with_contact, i.replied_at IS NOT NULL AS replied"""
-    months = f"""coalesce({_month('dispatched_at')}, '0001-01-01') AS dispatched_month,
-                 coalesce({_month('deadline_at')}, '0001-01-01') AS deadline_month,
-                 coalesce({_month('first_handled_at')}, '0001-01-01') AS handled_month,
-                 coalesce({_month('closed_at')}, '0001-01-01') AS closed_month,
-                 coalesce({_month('suspended_at')}, '0001-01-01') AS suspended_month,
-                 CASE WHEN resumed_at > suspended_at THEN {_month('resumed_at')} ELSE '0001-01-01' END
+    months = f"""coalesce({_month("dispatched_at")}, '0001-01-01') AS dispatched_month,
+                 coalesce({_month("deadline_at")}, '0001-01-01') AS deadline_month,
+                 coalesce({_month("first_handled_at")}, '0001-01-01') AS handled_month,
+                 coalesce({_month("closed_at")}, '0001-01-01') AS closed_month,
+                 coalesce({_month("suspended_at")}, '0001-01-01') AS suspended_month,
+                 CASE WHEN resumed_at > suspended_at THEN {_month("resumed_at")} ELSE '0001-01-01' END
                      AS resumed_month"""
-    keys = ("dispatched_month, deadline_month, handled_month, closed_month, suspended_month, resumed_month, "
-            "handled_on_time, closed_on_time, returned, extended, reworked, escalated, with_contact, replied")
+    keys = (
+        "dispatched_month, deadline_month, handled_month, closed_month, suspended_month, resumed_month, "
+        "handled_on_time, closed_on_time, returned, extended, reworked, escalated, with_contact, replied"
+    )
     sets = ", ".join(f"({c}, {keys})" if c else f"({keys})" for c in ["", *DIMENSIONS.values()])
     return f"""
 WITH rows AS (
@@ -129,13 +141,15 @@ REFRESH_LOCK = 0x52455054
 async def sum_month(session, month: date, version: int) -> bool:
     """Sum one month again, in its own transaction, and remove its mark if nothing changed it in
     the meantime. False: another replica is summing it now."""
-    if not await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k, :m)"),
-                                {"k": REFRESH_LOCK, "m": month.year * 12 + month.month}):
+    if not await session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:k, :m)"), {"k": REFRESH_LOCK, "m": month.year * 12 + month.month}
+    ):
         await session.rollback()
         return False
     await refresh_month(session, month)
-    await session.execute(text("DELETE FROM reporting.dirty_months WHERE month = :m AND version = :v"),
-                          {"m": month, "v": version})
+    await session.execute(
+        text("DELETE FROM reporting.dirty_months WHERE month = :m AND version = :v"), {"m": month, "v": version}
+    )
     await session.commit()
     return True
 
@@ -145,8 +159,11 @@ async def refresh_dirty(session_factory, limit: int = 120) -> list[date]:
     month being summed (an advisory lock, between refreshers): the consumers marking months
     never wait for a refresh."""
     async with session_factory() as session:
-        marks = (await session.execute(text(
-            "SELECT month, version FROM reporting.dirty_months ORDER BY month LIMIT :n"), {"n": limit})).all()
+        marks = (
+            await session.execute(
+                text("SELECT month, version FROM reporting.dirty_months ORDER BY month LIMIT :n"), {"n": limit}
+            )
+        ).all()
     done = []
     for month, version in marks:
         async with session_factory() as session:
@@ -157,6 +174,7 @@ async def refresh_dirty(session_factory, limit: int = 120) -> list[date]:
 
 # -- reading: whole months ---------------------------------------------------------------------------
 
+
 def _dim(by: str | None) -> str:
     return "" if by is None else by
 
@@ -166,11 +184,15 @@ async def cube_counts(session, period: Period, by: str | None) -> dict[str, Coun
     first, last = period.start, period.months()[-1]
     dim = _dim(by)
     out: dict[str, Counts] = defaultdict(Counts)
-    rows = (await session.execute(text("""
+    rows = (
+        await session.execute(
+            text("""
         SELECT value, sum(received), sum(joined), sum(filed), sum(rejected), sum(rated), sum(satisfied),
                sum(basically_satisfied), sum(dissatisfied), jsonb_agg(hours)
           FROM reporting.month_cube WHERE dim = :dim AND month >= :a AND month <= :z GROUP BY value"""),
-        {"dim": dim, "a": first, "z": last})).all()
+            {"dim": dim, "a": first, "z": last},
+        )
+    ).all()
     for value, rec, joined, filed, rejected, rated, sat, basic, dis, hists in rows:
         c = out[value]
         c.received, c.joined, c.filed, c.rejected = int(rec), int(joined), int(filed), int(rejected)
@@ -180,97 +202,151 @@ async def cube_counts(session, period: Period, by: str | None) -> dict[str, Coun
                 c.handling_hours.extend([(int(bucket) + 0.5) * BUCKET] * int(n))
     inside = lambda col: f"({col} >= :a AND {col} <= :z)"  # noqa: E731
     after = "(handled_month > :z OR handled_month = '0001-01-01')"
-    pairs = (await session.execute(text(f"""
+    pairs = (
+        await session.execute(
+            text(f"""
         SELECT value,
-          sum(n) FILTER (WHERE {inside('dispatched_month')}) AS dispatched,
-          sum(n) FILTER (WHERE {inside('dispatched_month')} AND returned) AS returned,
-          sum(n) FILTER (WHERE {inside('deadline_month')} OR {inside('closed_month')}) AS due_close,
-          sum(n) FILTER (WHERE {inside('closed_month')}) AS closed,
-          sum(n) FILTER (WHERE {inside('closed_month')} AND closed_on_time) AS closed_on_time,
-          sum(n) FILTER (WHERE {inside('deadline_month')} AND suspended_month <> '0001-01-01'
+          sum(n) FILTER (WHERE {inside("dispatched_month")}) AS dispatched,
+          sum(n) FILTER (WHERE {inside("dispatched_month")} AND returned) AS returned,
+          sum(n) FILTER (WHERE {inside("deadline_month")} OR {inside("closed_month")}) AS due_close,
+          sum(n) FILTER (WHERE {inside("closed_month")}) AS closed,
+          sum(n) FILTER (WHERE {inside("closed_month")} AND closed_on_time) AS closed_on_time,
+          sum(n) FILTER (WHERE {inside("deadline_month")} AND suspended_month <> '0001-01-01'
                          AND suspended_month <= :z AND (resumed_month > :z OR resumed_month = '0001-01-01'))
                          AS suspended,
           sum(n) FILTER (WHERE dispatched_month <> '0001-01-01'
-                         AND ({inside('deadline_month')} OR {inside('handled_month')})) AS due_handle,
-          sum(n) FILTER (WHERE {inside('handled_month')}) AS handled,
-          sum(n) FILTER (WHERE {inside('handled_month')} AND handled_on_time) AS handled_on_time,
-          sum(n) FILTER (WHERE ({inside('deadline_month')} OR {inside('closed_month')}) AND reworked) AS reworked,
-          sum(n) FILTER (WHERE dispatched_month <> '0001-01-01' AND ({inside('deadline_month')}
-                         OR {inside('handled_month')}) AND extended) AS extended,
+                         AND ({inside("deadline_month")} OR {inside("handled_month")})) AS due_handle,
+          sum(n) FILTER (WHERE {inside("handled_month")}) AS handled,
+          sum(n) FILTER (WHERE {inside("handled_month")} AND handled_on_time) AS handled_on_time,
+          sum(n) FILTER (WHERE ({inside("deadline_month")} OR {inside("closed_month")}) AND reworked) AS reworked,
+          sum(n) FILTER (WHERE dispatched_month <> '0001-01-01' AND ({inside("deadline_month")}
+                         OR {inside("handled_month")}) AND extended) AS extended,
           sum(n) FILTER (WHERE dispatched_month <> '0001-01-01' AND dispatched_month <= :z
                          AND deadline_month <> '0001-01-01' AND deadline_month <= :z AND {after}) AS overdue_open,
-          sum(n) FILTER (WHERE ({inside('deadline_month')} OR {inside('handled_month')}) AND escalated) AS escalated,
-          sum(n) FILTER (WHERE {inside('closed_month')} AND with_contact) AS with_contact,
-          sum(n) FILTER (WHERE {inside('closed_month')} AND with_contact AND replied) AS replied
+          sum(n) FILTER (WHERE ({inside("deadline_month")} OR {inside("handled_month")}) AND escalated) AS escalated,
+          sum(n) FILTER (WHERE {inside("closed_month")} AND with_contact) AS with_contact,
+          sum(n) FILTER (WHERE {inside("closed_month")} AND with_contact AND replied) AS replied
           FROM reporting.due_pairs WHERE dim = :dim
-         GROUP BY value"""), {"dim": dim, "a": first, "z": last})).all()
-    names = ("dispatched", "returned", "due_close", "closed", "closed_on_time", "suspended", "due_handle", "handled",
-             "handled_on_time", "reworked", "extended", "overdue_open", "escalated", "with_contact", "replied")
+         GROUP BY value"""),
+            {"dim": dim, "a": first, "z": last},
+        )
+    ).all()
+    names = (
+        "dispatched",
+        "returned",
+        "due_close",
+        "closed",
+        "closed_on_time",
+        "suspended",
+        "due_handle",
+        "handled",
+        "handled_on_time",
+        "reworked",
+        "extended",
+        "overdue_open",
+        "escalated",
+        "with_contact",
+        "replied",
+    )
     for row in pairs:
         c = out[row[0]]
-        for name, v in zip(names, row[1:]):
+        for name, v in zip(names, row[1:], strict=True):
             setattr(c, name, int(v or 0))
     return dict(out)
 
 
 # -- reading: any range ---------------------------------------------------------------------------------
 
+
 async def direct_counts(session, period: Period, by: str | None) -> dict[str, Counts]:
     """Counts per value of `by` over any range, from the rows (a day, a week: a small slice)."""
     col = DIMENSIONS.get(by or "", None)
     group_c = f"COALESCE(c.{col}, '')" if col else "''"
-    group_i = f"COALESCE(c.{col}, i.{col}, '')" if col in ("category_code", "channel", "urgency") else \
-        (f"COALESCE(c.{col}, '')" if col else "''")
+    group_i = (
+        f"COALESCE(c.{col}, i.{col}, '')"
+        if col in ("category_code", "channel", "urgency")
+        else (f"COALESCE(c.{col}, '')" if col else "''")
+    )
     params = {"a": bureau_midnight(period.start), "b": bureau_midnight(period.end)}
     out: dict[str, Counts] = defaultdict(Counts)
-    for value, received, joined in (await session.execute(text(f"""
+    for value, received, joined in (
+        await session.execute(
+            text(f"""
             SELECT {group_i}, count(*), count(*) FILTER (WHERE i.joined)
               FROM reporting.incidents i LEFT JOIN reporting.cases c ON c.case_id = i.case_id
-             WHERE i.received_at >= :a AND i.received_at < :b GROUP BY 1"""), params)).all():
+             WHERE i.received_at >= :a AND i.received_at < :b GROUP BY 1"""),
+            params,
+        )
+    ).all():
         out[value].received, out[value].joined = int(received), int(joined)
     inside = lambda col_: f"(c.{col_} >= :a AND c.{col_} < :b)"  # noqa: E731
     due = "c.ended_at IS NULL AND c.rejected_at IS NULL"
-    rows = (await session.execute(text(f"""
+    rows = (
+        await session.execute(
+            text(f"""
         SELECT {group_c},
-          count(*) FILTER (WHERE {inside('filed_at')}),
-          count(*) FILTER (WHERE {inside('rejected_at')}),
-          count(*) FILTER (WHERE {due} AND {inside('dispatched_at')}),
-          count(*) FILTER (WHERE {due} AND {inside('dispatched_at')} AND c.returned > 0),
-          count(*) FILTER (WHERE {due} AND ({inside('deadline_at')} OR {inside('closed_at')})),
-          count(*) FILTER (WHERE {due} AND {inside('closed_at')}),
-          count(*) FILTER (WHERE {due} AND {inside('closed_at')} AND c.closed_at <= c.deadline_at),
-          count(*) FILTER (WHERE {due} AND {inside('deadline_at')} AND c.suspended_at < :b
+          count(*) FILTER (WHERE {inside("filed_at")}),
+          count(*) FILTER (WHERE {inside("rejected_at")}),
+          count(*) FILTER (WHERE {due} AND {inside("dispatched_at")}),
+          count(*) FILTER (WHERE {due} AND {inside("dispatched_at")} AND c.returned > 0),
+          count(*) FILTER (WHERE {due} AND ({inside("deadline_at")} OR {inside("closed_at")})),
+          count(*) FILTER (WHERE {due} AND {inside("closed_at")}),
+          count(*) FILTER (WHERE {due} AND {inside("closed_at")} AND c.closed_at <= c.deadline_at),
+          count(*) FILTER (WHERE {due} AND {inside("deadline_at")} AND c.suspended_at < :b
                            AND (c.resumed_at IS NULL OR c.resumed_at < c.suspended_at OR c.resumed_at >= :b)),
           count(*) FILTER (WHERE {due} AND c.dispatched_at IS NOT NULL
-                           AND ({inside('deadline_at')} OR {inside('first_handled_at')})),
-          count(*) FILTER (WHERE {due} AND {inside('first_handled_at')}),
-          count(*) FILTER (WHERE {due} AND {inside('first_handled_at')} AND c.first_handled_at <= c.deadline_at),
-          count(*) FILTER (WHERE {due} AND ({inside('deadline_at')} OR {inside('closed_at')}) AND c.reworked > 0),
+                           AND ({inside("deadline_at")} OR {inside("first_handled_at")})),
+          count(*) FILTER (WHERE {due} AND {inside("first_handled_at")}),
+          count(*) FILTER (WHERE {due} AND {inside("first_handled_at")} AND c.first_handled_at <= c.deadline_at),
+          count(*) FILTER (WHERE {due} AND ({inside("deadline_at")} OR {inside("closed_at")}) AND c.reworked > 0),
           count(*) FILTER (WHERE {due} AND c.dispatched_at IS NOT NULL
-                           AND ({inside('deadline_at')} OR {inside('first_handled_at')}) AND c.extended > 0),
+                           AND ({inside("deadline_at")} OR {inside("first_handled_at")}) AND c.extended > 0),
           count(*) FILTER (WHERE {due} AND c.dispatched_at < :b AND c.deadline_at < :b
                            AND (c.first_handled_at IS NULL OR c.first_handled_at >= :b)),
-          count(*) FILTER (WHERE {due} AND ({inside('deadline_at')} OR {inside('first_handled_at')}) AND c.escalated),
-          count(*) FILTER (WHERE {inside('rated_at')}),
-          count(*) FILTER (WHERE {inside('rated_at')} AND c.rating = 'satisfied'),
-          count(*) FILTER (WHERE {inside('rated_at')} AND c.rating = 'basically_satisfied'),
-          count(*) FILTER (WHERE {inside('rated_at')} AND c.rating = 'dissatisfied'),
-          count(*) FILTER (WHERE {due} AND {inside('closed_at')} AND i.has_contact),
-          count(*) FILTER (WHERE {due} AND {inside('closed_at')} AND i.has_contact AND i.replied_at IS NOT NULL),
-          array_agg(c.handling_hours) FILTER (WHERE {due} AND {inside('first_handled_at')}
+          count(*) FILTER (WHERE {due} AND ({inside("deadline_at")} OR {inside("first_handled_at")}) AND c.escalated),
+          count(*) FILTER (WHERE {inside("rated_at")}),
+          count(*) FILTER (WHERE {inside("rated_at")} AND c.rating = 'satisfied'),
+          count(*) FILTER (WHERE {inside("rated_at")} AND c.rating = 'basically_satisfied'),
+          count(*) FILTER (WHERE {inside("rated_at")} AND c.rating = 'dissatisfied'),
+          count(*) FILTER (WHERE {due} AND {inside("closed_at")} AND i.has_contact),
+          count(*) FILTER (WHERE {due} AND {inside("closed_at")} AND i.has_contact AND i.replied_at IS NOT NULL),
+          array_agg(c.handling_hours) FILTER (WHERE {due} AND {inside("first_handled_at")}
                                               AND c.handling_hours IS NOT NULL)
           FROM reporting.cases c LEFT JOIN reporting.incidents i ON i.case_id = c.case_id
-         WHERE {inside('filed_at')} OR {inside('rejected_at')} OR {inside('dispatched_at')} OR {inside('deadline_at')}
-            OR {inside('closed_at')} OR {inside('first_handled_at')} OR {inside('rated_at')}
-            OR (c.deadline_at < :b AND ({late('c.')}) AND (c.first_handled_at IS NULL OR c.first_handled_at >= :b)
+         WHERE {inside("filed_at")} OR {inside("rejected_at")} OR {inside("dispatched_at")} OR {inside("deadline_at")}
+            OR {inside("closed_at")} OR {inside("first_handled_at")} OR {inside("rated_at")}
+            OR (c.deadline_at < :b AND ({late("c.")}) AND (c.first_handled_at IS NULL OR c.first_handled_at >= :b)
                 AND c.dispatched_at < :b AND {due})
-         GROUP BY 1"""), params)).all()
-    names = ("filed", "rejected", "dispatched", "returned", "due_close", "closed", "closed_on_time", "suspended",
-             "due_handle", "handled", "handled_on_time", "reworked", "extended", "overdue_open", "escalated", "rated",
-             "satisfied", "basically_satisfied", "dissatisfied", "with_contact", "replied")
+         GROUP BY 1"""),
+            params,
+        )
+    ).all()
+    names = (
+        "filed",
+        "rejected",
+        "dispatched",
+        "returned",
+        "due_close",
+        "closed",
+        "closed_on_time",
+        "suspended",
+        "due_handle",
+        "handled",
+        "handled_on_time",
+        "reworked",
+        "extended",
+        "overdue_open",
+        "escalated",
+        "rated",
+        "satisfied",
+        "basically_satisfied",
+        "dissatisfied",
+        "with_contact",
+        "replied",
+    )
     for row in rows:
         c = out[row[0]]
-        for name, v in zip(names, row[1:-1]):
+        for name, v in zip(names, row[1:-1], strict=True):
             setattr(c, name, int(v or 0))
         c.handling_hours = [float(h) for h in row[-1] or []]
     return dict(out)
@@ -287,4 +363,3 @@ def total(per_value: dict[str, Counts]) -> Counts:
     for c in per_value.values():
         out = out + c
     return out
-

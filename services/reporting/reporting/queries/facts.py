@@ -1,6 +1,7 @@
 """Reporting's small reads for the routes (the names of squads, grids and categories, the earlier
 counters, the registers' figures, the months still to sum); the indicators themselves are read by
 reporting.queries.counts."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -8,8 +9,16 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import select
 
-from reporting.tables import CaseRow, CategoryInfo, DirtyMonth, GridInfo, IncidentRow, LedgerFigure, MonthlyCount, \
-    SquadInfo
+from reporting.tables import (
+    CaseRow,
+    CategoryInfo,
+    DirtyMonth,
+    GridInfo,
+    IncidentRow,
+    LedgerFigure,
+    MonthlyCount,
+    SquadInfo,
+)
 
 
 async def squad_names(session) -> dict[str, str]:
@@ -24,15 +33,25 @@ async def category_names(session) -> dict[str, str]:
     return {c.code: c.name for c in (await session.exec(select(CategoryInfo))).all()}
 
 
-async def counts_by_squad_and_category(session, *, received_from: datetime | None, received_to: datetime | None,
-                                       squad_id: str | None) -> list[tuple]:
+async def counts_by_squad_and_category(
+    session, *, received_from: datetime | None, received_to: datetime | None, squad_id: str | None
+) -> list[tuple]:
     """(squad id, squad name, category, 受理, 派遣, 结案) of the reports received in the range."""
     i, c = IncidentRow, CaseRow
-    query = (select(c.squad_id, c.squad_name, i.category_code, func.count(i.received_at), func.count(c.dispatched_at),
-                    func.count(c.closed_at))
-             .select_from(i).join(c, c.case_id == i.case_id, isouter=True)
-             .group_by(c.squad_id, c.squad_name, i.category_code)
-             .order_by(c.squad_id.nulls_first(), i.category_code))
+    query = (
+        select(
+            c.squad_id,
+            c.squad_name,
+            i.category_code,
+            func.count(i.received_at),
+            func.count(c.dispatched_at),
+            func.count(c.closed_at),
+        )
+        .select_from(i)
+        .join(c, c.case_id == i.case_id, isouter=True)
+        .group_by(c.squad_id, c.squad_name, i.category_code)
+        .order_by(c.squad_id.nulls_first(), i.category_code)
+    )
     if received_from:
         query = query.where(i.received_at >= received_from)
     if received_to:

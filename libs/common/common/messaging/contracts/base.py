@@ -1,6 +1,7 @@
 """What every contract is made of: the base class (its type, topic, key, producer and summary
 named in the class statement), the topics, text a person typed (masked as it is made), and the
 location every report carries."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
@@ -50,6 +51,7 @@ class Topics:
 
 class Location(BaseModel):
     """WGS84 longitude and latitude."""
+
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
 
@@ -73,8 +75,15 @@ class IntegrationEvent(BaseModel):
     examples: ClassVar[tuple[tuple[str, str, dict], ...]] = ()
     """(name, summary, payload) shown in the AsyncAPI document."""
 
-    def __init_subclass__(cls, *, type: str | None = None, topic: str | None = None, key: str | None = None,
-                          producer: str | None = None, **kwargs: Any) -> None:
+    def __init_subclass__(
+        cls,
+        *,
+        type: str | None = None,
+        topic: str | None = None,
+        key: str | None = None,
+        producer: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         """A contract names itself in its class statement: `type` (after the prefix, ending in its
         version), the `topic` it travels on, the `key` field (its aggregate id) and, when it is not
         the type's first word, the `producer`; its docstring is its summary. A base without a

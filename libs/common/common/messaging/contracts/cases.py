@@ -1,5 +1,6 @@
 """What cases tells: a case opened, filed, dispatched, flagged, moved through its lifecycle, closed;
 the penalty track's steps; the public notes on a case."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,7 +25,8 @@ class CaseOpened(IntegrationEvent, type="cases.case.opened.v1", topic=Topics.cas
     location: Location
     flags: list[str] = Field(default_factory=list)
     status: Literal["reported", "filed"] = Field(
-        "filed", description="filed 已立案 (dispatch routes it now) or reported 待核实 (waits for verification)")
+        "filed", description="filed 已立案 (dispatch routes it now) or reported 待核实 (waits for verification)"
+    )
     parent_case_id: str | None = Field(None, description="the case this one was split from (拆分)")
     time_limit_hours: float | None = Field(None, description="处置时限 the case was filed under")
     description: FreeText = Field("", description="the report's text (for routing rules)")
@@ -49,8 +51,9 @@ class CaseFiled(IntegrationEvent, type="cases.case.filed.v1", topic=Topics.cases
 
 
 class CaseTransitioned(IntegrationEvent, type="cases.case.transitioned.v1", topic=Topics.cases, key="case_id"):
-    """Any step of the case lifecycle (核实, 立案, 不予立案, 处置, 核查, 返工, 挂起, 撤销, 合并, 拆分, ...): who, when, the state before and
-    after, and why. One event a step: the step of 派遣 is told by CaseDispatched alone, which carries the same facts."""
+    """Any step of the case lifecycle (核实, 立案, 不予立案, 处置, 核查, 返工, 挂起, 撤销, 合并, 拆分, ...): who, when,
+    the state before and after, and why. One event a step: the step of 派遣 is told by CaseDispatched alone, which
+    carries the same facts."""
 
     case_id: str
     case_number: str
@@ -64,19 +67,35 @@ class CaseTransitioned(IntegrationEvent, type="cases.case.transitioned.v1", topi
     reason: FreeText | None = None
     squad_id: str | None = None
     category_code: str
-    details: FreeData = Field(default_factory=dict, description="the step's facts (outcome, photo hashes, "
-                              "rating, the case merged into, the cases split off, ...)")
+    details: FreeData = Field(
+        default_factory=dict,
+        description="the step's facts (outcome, photo hashes, rating, the case merged into, the cases split off, ...)",
+    )
 
 
-EnforcementStepName = Literal["warn", "notify", "decide", "pay", "reconsider", "sue", "review_upheld",
-                              "review_revoked", "apply_to_court", "court_grants", "court_refuses", "enforce",
-                              "seize", "release"]
+EnforcementStepName = Literal[
+    "warn",
+    "notify",
+    "decide",
+    "pay",
+    "reconsider",
+    "sue",
+    "review_upheld",
+    "review_revoked",
+    "apply_to_court",
+    "court_grants",
+    "court_refuses",
+    "enforce",
+    "seize",
+    "release",
+]
 
 
-class EnforcementStepRecorded(IntegrationEvent, type="cases.enforcement.step_recorded.v1",
-        topic=Topics.cases,
-        key="case_id"):
-    """A step of the enforcement track (行政处罚): 警告, 告知, 处罚决定, 缴纳, 复议, 诉讼, 申请法院强制执行, 裁定, 执行, 暂扣 and its release."""
+class EnforcementStepRecorded(
+    IntegrationEvent, type="cases.enforcement.step_recorded.v1", topic=Topics.cases, key="case_id"
+):
+    """A step of the enforcement track (行政处罚): 警告, 告知, 处罚决定, 缴纳, 复议, 诉讼, 申请法院强制执行, 裁定,
+    执行, 暂扣 and its release."""
 
     case_id: str
     case_number: str
@@ -88,8 +107,9 @@ class EnforcementStepRecorded(IntegrationEvent, type="cases.enforcement.step_rec
     amount_fen: int | None = Field(None, description="the fine, in fen")
     collected_fen: int = Field(0, description="collected by this step (pay, enforce), in fen")
     decision_number: str | None = None
-    deadlines: dict[str, datetime] = Field(default_factory=dict,
-                                           description="payment, reconsideration, lawsuit, court application")
+    deadlines: dict[str, datetime] = Field(
+        default_factory=dict, description="payment, reconsideration, lawsuit, court application"
+    )
     at: datetime
     actor: str
 
@@ -109,13 +129,16 @@ class CaseDispatched(IntegrationEvent, type="cases.case.dispatched.v1", topic=To
     dispatched_at: datetime
     deadline_at: datetime | None = None
     action: Literal["dispatch"] = "dispatch"
-    from_status: CaseStatus | None = Field(None, description="the state before (filed, awaiting_command_centre, "
-                                           "dispatched when reassigned or rerouted)")
+    from_status: CaseStatus | None = Field(
+        None, description="the state before (filed, awaiting_command_centre, dispatched when reassigned or rerouted)"
+    )
     to_status: Literal["dispatched"] = "dispatched"
-    actor: str = Field("system:dispatch", description="who chose the squad: system:dispatch for a rule, else the "
-                       "dispatcher")
+    actor: str = Field(
+        "system:dispatch", description="who chose the squad: system:dispatch for a rule, else the dispatcher"
+    )
     how: Literal["rule", "manual", "reassign", "reroute"] = Field(
-        "rule", description="routed by a rule, dispatched by hand from the queue, reassigned, or routed again")
+        "rule", description="routed by a rule, dispatched by hand from the queue, reassigned, or routed again"
+    )
     previous_category_code: str | None = Field(None, description="the category before a dispatcher corrected it")
 
 
@@ -129,8 +152,8 @@ class CaseFlagged(IntegrationEvent, type="cases.case.flagged.v1", topic=Topics.c
 
 
 class CasePublicNoteAdded(IntegrationEvent, type="cases.case.public-note.v1", topic=Topics.cases, key="case_id"):
-    """A note the public may read (公开说明): it becomes the Open311 status_notes and shows on the citizen's tracking page.
-    Internal notes stay in the trail."""
+    """A note the public may read (公开说明): it becomes the Open311 status_notes and shows on the citizen's tracking
+    page. Internal notes stay in the trail."""
 
     case_id: str
     case_number: str

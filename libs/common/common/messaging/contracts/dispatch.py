@@ -1,5 +1,6 @@
 """What dispatch tells: assignments and their deadlines, escalations and supervision orders, patrol
 posts, the district's grids, the working calendar and the directory of squads and people."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time
@@ -11,9 +12,9 @@ from common.messaging.contracts.base import FreeText, IntegrationEvent, Location
 from common.vocabulary import Urgency
 
 
-class AssignmentCreated(IntegrationEvent, type="dispatch.assignment.created.v1",
-        topic=Topics.assignments,
-        key="case_id"):
+class AssignmentCreated(
+    IntegrationEvent, type="dispatch.assignment.created.v1", topic=Topics.assignments, key="case_id"
+):
     """A squad was chosen for a case by its grid (网格) and category."""
 
     assignment_id: str
@@ -28,15 +29,16 @@ class AssignmentCreated(IntegrationEvent, type="dispatch.assignment.created.v1",
     officer_id: str | None = Field(None, description="the officer suggested by workload and duty")
     urgency: Urgency = Urgency.ordinary
     how: Literal["rule", "manual", "reassign", "reroute"] = Field(
-        "rule", description="routed by a rule, dispatched by hand from the queue, reassigned, or routed again")
+        "rule", description="routed by a rule, dispatched by hand from the queue, reassigned, or routed again"
+    )
     rule: str | None = Field(None, description="the routing rule that matched")
     previous_assignment_id: str | None = None
     actor: str = "system:dispatch"
 
 
-class AssignmentAccepted(IntegrationEvent, type="dispatch.assignment.accepted.v1",
-        topic=Topics.assignments,
-        key="case_id"):
+class AssignmentAccepted(
+    IntegrationEvent, type="dispatch.assignment.accepted.v1", topic=Topics.assignments, key="case_id"
+):
     """The squad accepted (签收) the assignment."""
 
     assignment_id: str
@@ -47,9 +49,9 @@ class AssignmentAccepted(IntegrationEvent, type="dispatch.assignment.accepted.v1
     actor: str
 
 
-class AssignmentReturned(IntegrationEvent, type="dispatch.assignment.returned.v1",
-        topic=Topics.assignments,
-        key="case_id"):
+class AssignmentReturned(
+    IntegrationEvent, type="dispatch.assignment.returned.v1", topic=Topics.assignments, key="case_id"
+):
     """The squad returned (退回) the assignment to the command centre, with a reason."""
 
     assignment_id: str
@@ -77,11 +79,11 @@ class DeadlineExtended(IntegrationEvent, type="dispatch.deadline.extended.v1", t
     actor: str
 
 
-class AssignmentEscalated(IntegrationEvent, type="dispatch.assignment.escalated.v1",
-        topic=Topics.assignments,
-        key="case_id"):
-    """逐级负责制: the officer is warned near the deadline (level 0); once overdue the case climbs to the squad leader, the
-    brigade, the bureau leader."""
+class AssignmentEscalated(
+    IntegrationEvent, type="dispatch.assignment.escalated.v1", topic=Topics.assignments, key="case_id"
+):
+    """逐级负责制: the officer is warned near the deadline (level 0); once overdue the case climbs to the squad leader,
+    the brigade, the bureau leader."""
 
     assignment_id: str
     case_id: str
@@ -96,9 +98,9 @@ class AssignmentEscalated(IntegrationEvent, type="dispatch.assignment.escalated.
     at: datetime
 
 
-class SupervisionOrderIssued(IntegrationEvent, type="dispatch.supervision.issued.v1",
-        topic=Topics.assignments,
-        key="case_id"):
+class SupervisionOrderIssued(
+    IntegrationEvent, type="dispatch.supervision.issued.v1", topic=Topics.assignments, key="case_id"
+):
     """A supervisor issued a supervision order (督办) with its own deadline."""
 
     order_id: str
@@ -110,9 +112,9 @@ class SupervisionOrderIssued(IntegrationEvent, type="dispatch.supervision.issued
     actor: str
 
 
-class SupervisionOrderAnswered(IntegrationEvent, type="dispatch.supervision.answered.v1",
-        topic=Topics.assignments,
-        key="case_id"):
+class SupervisionOrderAnswered(
+    IntegrationEvent, type="dispatch.supervision.answered.v1", topic=Topics.assignments, key="case_id"
+):
     """The squad answered a supervision order (督办回复)."""
 
     order_id: str
@@ -171,16 +173,30 @@ class GridDefined(IntegrationEvent, type="dispatch.grid.defined.v1", topic=Topic
     geometry: dict = Field(description="GeoJSON Polygon or MultiPolygon, WGS84")
     defined_at: datetime
 
-    examples: ClassVar = (("ruhe", "汝河路网格 and its squad", {
-        "grid_id": "zy-ruhelu", "name": "汝河路网格", "squad_id": "sq-ruhe", "squad_name": "汝河中队",
-        "geometry": {"type": "Polygon", "coordinates": [[[113.60, 34.74], [113.64, 34.74], [113.64, 34.76],
-                                                         [113.60, 34.76], [113.60, 34.74]]]},
-        "defined_at": "2026-11-23T00:00:00Z"}),)
+    examples: ClassVar = (
+        (
+            "ruhe",
+            "汝河路网格 and its squad",
+            {
+                "grid_id": "zy-ruhelu",
+                "name": "汝河路网格",
+                "squad_id": "sq-ruhe",
+                "squad_name": "汝河中队",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[113.60, 34.74], [113.64, 34.74], [113.64, 34.76], [113.60, 34.76], [113.60, 34.74]]
+                    ],
+                },
+                "defined_at": "2026-11-23T00:00:00Z",
+            },
+        ),
+    )
 
 
-class WorkCalendarChanged(IntegrationEvent, type="dispatch.calendar.changed.v1",
-        topic=Topics.calendar,
-        key="calendar_id"):
+class WorkCalendarChanged(
+    IntegrationEvent, type="dispatch.calendar.changed.v1", topic=Topics.calendar, key="calendar_id"
+):
     """The bureau's working calendar, whole, whenever it changes: the holidays and the weekend days worked (调休), and
     the office hours. Deadlines in working hours are counted on it; reporting counts handling time in working hours
     on it."""
@@ -191,9 +207,19 @@ class WorkCalendarChanged(IntegrationEvent, type="dispatch.calendar.changed.v1",
     office_hours: list[tuple[time, time]] = Field(description="the periods of a working day, Beijing time")
     at: datetime
 
-    examples: ClassVar = (("2026", "the 2026 calendar (excerpt)", {
-        "calendar_id": "bureau", "holidays": ["2026-10-01", "2026-10-02"], "workdays": ["2026-09-27"],
-        "office_hours": [["08:30", "12:00"], ["14:00", "17:30"]], "at": "2026-11-23T00:00:00Z"}),)
+    examples: ClassVar = (
+        (
+            "2026",
+            "the 2026 calendar (excerpt)",
+            {
+                "calendar_id": "bureau",
+                "holidays": ["2026-10-01", "2026-10-02"],
+                "workdays": ["2026-09-27"],
+                "office_hours": [["08:30", "12:00"], ["14:00", "17:30"]],
+                "at": "2026-11-23T00:00:00Z",
+            },
+        ),
+    )
 
 
 class SquadChanged(IntegrationEvent, type="dispatch.squad.changed.v1", topic=Topics.directory, key="squad_id"):
@@ -208,9 +234,21 @@ class SquadChanged(IntegrationEvent, type="dispatch.squad.changed.v1", topic=Top
     leader_name: str | None = None
     at: datetime
 
-    examples: ClassVar = (("ruhe", "汝河中队 in the second brigade", {
-        "squad_id": "sq-ruhe", "name": "汝河中队", "brigade_id": "bd-2", "brigade_name": "第二执法大队",
-        "leader_id": "sq-ruhe-leader", "leader_name": "马超", "at": "2026-11-23T00:00:00Z"}),)
+    examples: ClassVar = (
+        (
+            "ruhe",
+            "汝河中队 in the second brigade",
+            {
+                "squad_id": "sq-ruhe",
+                "name": "汝河中队",
+                "brigade_id": "bd-2",
+                "brigade_name": "第二执法大队",
+                "leader_id": "sq-ruhe-leader",
+                "leader_name": "马超",
+                "at": "2026-11-23T00:00:00Z",
+            },
+        ),
+    )
 
 
 class PersonChanged(IntegrationEvent, type="dispatch.person.changed.v1", topic=Topics.directory, key="person_id"):

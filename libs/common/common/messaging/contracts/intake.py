@@ -1,5 +1,6 @@
 """What intake tells: a complaint received from any channel, joined to or detached from another,
 replied to, rated; and the 服务目录's categories as they stand."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,54 +27,147 @@ class IncidentReported(IntegrationEvent, type="intake.incident.reported.v1", top
     caller_phone_masked: str | None = Field(None, description="138****5678, never the number")
     source_reference: FreeText | None = Field(None, description="reference of a 12345/110 transfer")
     flags: list[str] = Field(default_factory=list)
-    time_limit_hours: float | None = Field(None, description="处置时限 of the category for this urgency, as "
-                                           "filed: working hours (ordinary) or clock hours (urgent)")
+    time_limit_hours: float | None = Field(
+        None,
+        description="处置时限 of the category for this urgency, as "
+        "filed: working hours (ordinary) or clock hours (urgent)",
+    )
     category_version: int | None = Field(None, description="the 服务目录 version the report was filed under")
     observed_at: datetime | None = Field(None, description="when the reporter saw it (photo taken, camera capture)")
     photo_ids: list[str] = Field(default_factory=list, description="photos kept by intake: GET /v1/photos/{id}")
     source_event_id: str | None = Field(None, description="a camera's or IoT platform's own event id")
-    attributes: FreeData = Field(default_factory=dict, description="the category's attributes (车牌号, 犬牌号, "
-                                 "时段)")
+    attributes: FreeData = Field(default_factory=dict, description="the category's attributes (车牌号, 犬牌号, 时段)")
 
-    examples: ClassVar = tuple((channel, summary, {
-        "incident_id": f"0b7f6a52-1c1e-4c4e-9a7e-0000000000{n:02d}", "reported_at": "2026-11-23T01:00:00Z",
-        "channel": channel, "category_known": True, "urgency": "ordinary", "location": {"lon": 113.62, "lat": 34.75},
-        "flags": [], **payload}) for n, (channel, summary, payload) in enumerate((
-            ("hotline_12319", "12319 热线: an operator takes a call (the caller's number masked)",
-             {"category_code": "street_vending", "description": "建设路与汝河路交叉口占道经营",
-              "caller_phone_masked": "138****5678", "time_limit_hours": 24.0, "category_version": 1}),
-            ("transfer_12345", "12345 转办: a transfer keeps the city hotline's reference",
-             {"category_code": "noise", "description": "夜间施工噪音扰民", "source_reference": "ZZ12345-20261123-0417",
-              "time_limit_hours": 24.0, "category_version": 1, "attributes": {"period": "night"}}),
-            ("transfer_110", "110 转办: the police's reference kept",
-             {"category_code": "dog_nuisance", "description": "小区内犬只伤人未拴绳", "source_reference": "110-4101-88231",
-              "time_limit_hours": 24.0, "category_version": 1}),
-            ("field_monitor", "监督员上报: GPS point, photos and the time they were taken",
-             {"category_code": "roadside_waste", "description": "沿街堆放建筑垃圾", "time_limit_hours": 24.0,
-              "category_version": 1, "observed_at": "2026-11-23T00:30:00Z",
-              "photo_ids": ["5d1c0c3e-7c55-4a8e-b1c2-6f0f4c1d2e01"]}),
-            ("web", "市民网上反映: the public report page, with the citizen's photos",
-             {"category_code": "street_vending", "description": "路口水果摊占道", "time_limit_hours": 24.0,
-              "category_version": 1, "photo_ids": ["5d1c0c3e-7c55-4a8e-b1c2-6f0f4c1d2e02"]}),
-            ("open311", "Open311 GeoReport v2: a city app's service request",
-             {"category_code": "illegal_parking", "description": "人行道上长期停车", "time_limit_hours": 8.0,
-              "category_version": 1, "attributes": {"plate": "豫A12345", "vehicle": "car"}}),
-            ("camera", "非现场执法: a sidewalk-parking capture, idempotent on the camera platform's event id",
-             {"category_code": "illegal_parking", "description": "违停抓拍 豫A8K2L1", "time_limit_hours": 8.0,
-              "category_version": 1, "observed_at": "2026-11-23T00:58:00Z", "source_event_id": "hik-20261123-000417",
-              "attributes": {"plate": "豫A8K2L1"}, "photo_ids": ["5d1c0c3e-7c55-4a8e-b1c2-6f0f4c1d2e03"]}),
-            ("iot", "智能犬牌: a smart dog-tag alarm", {"category_code": "dog_nuisance", "description": "犬只进入禁入区域",
-                                                   "time_limit_hours": 24.0, "category_version": 1,
-                                                   "observed_at": "2026-11-23T01:05:00Z",
-                                                   "source_event_id": "tag-88120-17", "attributes": {"tag": "ZY-2026-00831"}}),
-            ("api", "外部系统: another platform through the v1 API", {"category_code": "dust", "description": "工地扬尘",
-                                                             "time_limit_hours": 24.0, "category_version": 1}),
-        )))
+    examples: ClassVar = tuple(
+        (
+            channel,
+            summary,
+            {
+                "incident_id": f"0b7f6a52-1c1e-4c4e-9a7e-0000000000{n:02d}",
+                "reported_at": "2026-11-23T01:00:00Z",
+                "channel": channel,
+                "category_known": True,
+                "urgency": "ordinary",
+                "location": {"lon": 113.62, "lat": 34.75},
+                "flags": [],
+                **payload,
+            },
+        )
+        for n, (channel, summary, payload) in enumerate(
+            (
+                (
+                    "hotline_12319",
+                    "12319 热线: an operator takes a call (the caller's number masked)",
+                    {
+                        "category_code": "street_vending",
+                        "description": "建设路与汝河路交叉口占道经营",
+                        "caller_phone_masked": "138****5678",
+                        "time_limit_hours": 24.0,
+                        "category_version": 1,
+                    },
+                ),
+                (
+                    "transfer_12345",
+                    "12345 转办: a transfer keeps the city hotline's reference",
+                    {
+                        "category_code": "noise",
+                        "description": "夜间施工噪音扰民",
+                        "source_reference": "ZZ12345-20261123-0417",
+                        "time_limit_hours": 24.0,
+                        "category_version": 1,
+                        "attributes": {"period": "night"},
+                    },
+                ),
+                (
+                    "transfer_110",
+                    "110 转办: the police's reference kept",
+                    {
+                        "category_code": "dog_nuisance",
+                        "description": "小区内犬只伤人未拴绳",
+                        "source_reference": "110-4101-88231",
+                        "time_limit_hours": 24.0,
+                        "category_version": 1,
+                    },
+                ),
+                (
+                    "field_monitor",
+                    "监督员上报: GPS point, photos and the time they were taken",
+                    {
+                        "category_code": "roadside_waste",
+                        "description": "沿街堆放建筑垃圾",
+                        "time_limit_hours": 24.0,
+                        "category_version": 1,
+                        "observed_at": "2026-11-23T00:30:00Z",
+                        "photo_ids": ["5d1c0c3e-7c55-4a8e-b1c2-6f0f4c1d2e01"],
+                    },
+                ),
+                (
+                    "web",
+                    "市民网上反映: the public report page, with the citizen's photos",
+                    {
+                        "category_code": "street_vending",
+                        "description": "路口水果摊占道",
+                        "time_limit_hours": 24.0,
+                        "category_version": 1,
+                        "photo_ids": ["5d1c0c3e-7c55-4a8e-b1c2-6f0f4c1d2e02"],
+                    },
+                ),
+                (
+                    "open311",
+                    "Open311 GeoReport v2: a city app's service request",
+                    {
+                        "category_code": "illegal_parking",
+                        "description": "人行道上长期停车",
+                        "time_limit_hours": 8.0,
+                        "category_version": 1,
+                        "attributes": {"plate": "豫A12345", "vehicle": "car"},
+                    },
+                ),
+                (
+                    "camera",
+                    "非现场执法: a sidewalk-parking capture, idempotent on the camera platform's event id",
+                    {
+                        "category_code": "illegal_parking",
+                        "description": "违停抓拍 豫A8K2L1",
+                        "time_limit_hours": 8.0,
+                        "category_version": 1,
+                        "observed_at": "2026-11-23T00:58:00Z",
+                        "source_event_id": "hik-20261123-000417",
+                        "attributes": {"plate": "豫A8K2L1"},
+                        "photo_ids": ["5d1c0c3e-7c55-4a8e-b1c2-6f0f4c1d2e03"],
+                    },
+                ),
+                (
+                    "iot",
+                    "智能犬牌: a smart dog-tag alarm",
+                    {
+                        "category_code": "dog_nuisance",
+                        "description": "犬只进入禁入区域",
+                        "time_limit_hours": 24.0,
+                        "category_version": 1,
+                        "observed_at": "2026-11-23T01:05:00Z",
+                        "source_event_id": "tag-88120-17",
+                        "attributes": {"tag": "ZY-2026-00831"},
+                    },
+                ),
+                (
+                    "api",
+                    "外部系统: another platform through the v1 API",
+                    {
+                        "category_code": "dust",
+                        "description": "工地扬尘",
+                        "time_limit_hours": 24.0,
+                        "category_version": 1,
+                    },
+                ),
+            )
+        )
+    )
 
 
 class IncidentReplied(IntegrationEvent, type="intake.incident.replied.v1", topic=Topics.incidents, key="incident_id"):
-    """The reporter was told the result (反馈, 回访): shown on the tracking page of a web or Open311 report when its case
-    closed, or a hotline caller called back."""
+    """The reporter was told the result (反馈, 回访): shown on the tracking page of a web or Open311 report when its
+    case closed, or a hotline caller called back."""
 
     incident_id: str
     case_id: str | None = None
@@ -81,16 +175,26 @@ class IncidentReplied(IntegrationEvent, type="intake.incident.replied.v1", topic
     how: Literal["tracking", "callback", "sms"]
     at: datetime
 
-    examples: ClassVar = (("callback", "the 12319 operator called the caller back", {
-        "incident_id": "0b7f6a52-1c1e-4c4e-9a7e-000000000001", "case_id": "4f1b7a9e-2c3d-4e5f-8a9b-0c1d2e3f4a5b",
-        "channel": "hotline_12319", "how": "callback", "at": "2026-11-24T07:30:00Z"}),)
+    examples: ClassVar = (
+        (
+            "callback",
+            "the 12319 operator called the caller back",
+            {
+                "incident_id": "0b7f6a52-1c1e-4c4e-9a7e-000000000001",
+                "case_id": "4f1b7a9e-2c3d-4e5f-8a9b-0c1d2e3f4a5b",
+                "channel": "hotline_12319",
+                "how": "callback",
+                "at": "2026-11-24T07:30:00Z",
+            },
+        ),
+    )
 
 
-class IncidentJoined(IntegrationEvent, type="intake.incident.joined.v1",
-        topic=Topics.incidents,
-        key="joined_incident_id"):
-    """A new report repeats an open incident (重复件: the same category, within the category's radius and time window) and
-    joined it instead of opening a case."""
+class IncidentJoined(
+    IntegrationEvent, type="intake.incident.joined.v1", topic=Topics.incidents, key="joined_incident_id"
+):
+    """A new report repeats an open incident (重复件: the same category, within the category's radius and time window)
+    and joined it instead of opening a case."""
 
     incident_id: str = Field(description="the new report")
     joined_incident_id: str = Field(description="the open incident it joined, whose case goes on")
@@ -102,9 +206,9 @@ class IncidentJoined(IntegrationEvent, type="intake.incident.joined.v1",
     photo_ids: list[str] = Field(default_factory=list)
 
 
-class IncidentDetached(IntegrationEvent, type="intake.incident.detached.v1",
-        topic=Topics.incidents,
-        key="joined_incident_id"):
+class IncidentDetached(
+    IntegrationEvent, type="intake.incident.detached.v1", topic=Topics.incidents, key="joined_incident_id"
+):
     """A dispatcher split a wrong merge: the report leaves the incident it had joined and is reported again on its own
     (an IncidentReported follows)."""
 
@@ -116,13 +220,16 @@ class IncidentDetached(IntegrationEvent, type="intake.incident.detached.v1",
 
 
 class IncidentRated(IntegrationEvent, type="intake.incident.rated.v1", topic=Topics.incidents, key="incident_id"):
-    """The reporter rated the result after closure (满意 / 基本满意 / 不满意); cases records it as 评价 and, by the bureau's rule,
-    reopens the case on 不满意."""
+    """The reporter rated the result after closure (满意 / 基本满意 / 不满意); cases records it as 评价 and, by the
+    bureau's rule, reopens the case on 不满意."""
 
     incident_id: str = Field(description="the report that was rated (a joined report rates the case it joined)")
-    opening_report: bool = Field(True, description="the report that opened the case: only its rating evaluates "
-                                 "the case, counts in 满意率 and may reopen it; a joined report's rating is kept in "
-                                 "the trail and counted apart")
+    opening_report: bool = Field(
+        True,
+        description="the report that opened the case: only its rating evaluates "
+        "the case, counts in 满意率 and may reopen it; a joined report's rating is kept in "
+        "the trail and counted apart",
+    )
     case_id: str
     case_number: str | None = None
     category_code: str
@@ -145,6 +252,19 @@ class CategoryDefined(IntegrationEvent, type="intake.category.defined.v1", topic
     active: bool = True
     at: datetime
 
-    examples: ClassVar = (("street_vending", "占道经营, version 1", {
-        "code": "street_vending", "name": "占道经营", "version": 1, "kind": "event", "time_limit_hours": 24,
-        "urgent_time_limit_hours": 2, "active": True, "at": "2026-11-23T00:00:00Z"}),)
+    examples: ClassVar = (
+        (
+            "street_vending",
+            "占道经营, version 1",
+            {
+                "code": "street_vending",
+                "name": "占道经营",
+                "version": 1,
+                "kind": "event",
+                "time_limit_hours": 24,
+                "urgent_time_limit_hours": 2,
+                "active": True,
+                "at": "2026-11-23T00:00:00Z",
+            },
+        ),
+    )

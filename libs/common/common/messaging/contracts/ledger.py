@@ -1,5 +1,6 @@
 """What ledger tells: the merchant register (一卡四色, cards, letters, points), its figures by
 grid, and the dog register (licences, inspections, violations, strays)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -9,13 +10,12 @@ from pydantic import BaseModel, Field
 
 from common.messaging.contracts.base import FreeText, IntegrationEvent, Location, Topics
 
-
 Colour = Literal["blue", "yellow", "orange", "red"]
 
 
-class MerchantGradeChanged(IntegrationEvent, type="ledger.merchant.grade_changed.v1",
-        topic=Topics.merchants,
-        key="merchant_id"):
+class MerchantGradeChanged(
+    IntegrationEvent, type="ledger.merchant.grade_changed.v1", topic=Topics.merchants, key="merchant_id"
+):
     """A merchant's 一卡四色 colour moved after a case."""
 
     merchant_id: str
@@ -37,20 +37,35 @@ class _MerchantState(IntegrationEvent, topic=Topics.merchants, key="merchant_id"
     location: Location | None = None
     grid_id: str | None = Field(None, description="the grid it lies in, from the district's grids")
     squad_id: str | None = Field(None, description="the squad responsible for that grid")
-    business_nature: FreeText = Field(description="catering 餐饮, retail 零售, repair 维修, market_stall 市场摊位, "
-                                                  "services 生活服务, hotel 住宿, entertainment 文化娱乐, wholesale 批发, "
-                                                  "other 其他")
+    business_nature: FreeText = Field(
+        description="catering 餐饮, retail 零售, repair 维修, market_stall 市场摊位, "
+        "services 生活服务, hotel 住宿, entertainment 文化娱乐, wholesale 批发, "
+        "other 其他"
+    )
     stall: bool = Field(False, description="a vendor without a shop (摊贩)")
-    assisted: bool = Field(False, description="帮扶对象: a hardship household (its details stay in the ledger), "
-                                              "so enforcement can come with help")
+    assisted: bool = Field(
+        False,
+        description="帮扶对象: a hardship household (its details stay in the ledger), "
+        "so enforcement can come with help",
+    )
     colour: Colour = "blue"
     at: datetime
 
 
-_MERCHANT = {"merchant_id": "7c1e3f0a-5b7d-4c1e-9a51-2f0c9d1e8a11", "name": "老王烩面馆", "sign": "老王烩面",
-             "address": "汝河路 88 号", "location": {"lon": 113.6185, "lat": 34.7432}, "grid_id": "zy-ruhelu",
-             "squad_id": "sq-ruhe", "business_nature": "catering", "stall": False, "assisted": False,
-             "colour": "blue", "at": "2026-11-23T02:15:00Z"}
+_MERCHANT = {
+    "merchant_id": "7c1e3f0a-5b7d-4c1e-9a51-2f0c9d1e8a11",
+    "name": "老王烩面馆",
+    "sign": "老王烩面",
+    "address": "汝河路 88 号",
+    "location": {"lon": 113.6185, "lat": 34.7432},
+    "grid_id": "zy-ruhelu",
+    "squad_id": "sq-ruhe",
+    "business_nature": "catering",
+    "stall": False,
+    "assisted": False,
+    "colour": "blue",
+    "at": "2026-11-23T02:15:00Z",
+}
 
 
 class MerchantRegistered(_MerchantState, type="ledger.merchant.registered.v1"):
@@ -65,13 +80,18 @@ class MerchantChanged(_MerchantState, type="ledger.merchant.changed.v1"):
 
     closed: bool = Field(False, description="no longer trading (注销)")
 
-    examples: ClassVar = (("yellow", "its card turned yellow after a violation", {**_MERCHANT, "colour": "yellow",
-                                                                                   "at": "2026-12-02T07:40:00Z"}),)
+    examples: ClassVar = (
+        (
+            "yellow",
+            "its card turned yellow after a violation",
+            {**_MERCHANT, "colour": "yellow", "at": "2026-12-02T07:40:00Z"},
+        ),
+    )
 
 
-class MerchantColourRecovered(IntegrationEvent, type="ledger.merchant.colour_recovered.v1",
-        topic=Topics.merchants,
-        key="merchant_id"):
+class MerchantColourRecovered(
+    IntegrationEvent, type="ledger.merchant.colour_recovered.v1", topic=Topics.merchants, key="merchant_id"
+):
     """一卡四色: a merchant's colour stepped down after months with no new violation (recovery), or went back to blue at
     the new year (yearly_reset), as the bureau chose."""
 
@@ -82,14 +102,25 @@ class MerchantColourRecovered(IntegrationEvent, type="ledger.merchant.colour_rec
     clean_since: datetime = Field(description="the last violation or change of colour the months are counted from")
     at: datetime
 
-    examples: ClassVar = (("six_months", "six months without a violation: orange to yellow", {
-        "merchant_id": _MERCHANT["merchant_id"], "previous": "orange", "current": "yellow", "reason": "recovery",
-        "clean_since": "2026-05-20T03:00:00Z", "at": "2026-11-20T03:00:05Z"}),)
+    examples: ClassVar = (
+        (
+            "six_months",
+            "six months without a violation: orange to yellow",
+            {
+                "merchant_id": _MERCHANT["merchant_id"],
+                "previous": "orange",
+                "current": "yellow",
+                "reason": "recovery",
+                "clean_since": "2026-05-20T03:00:00Z",
+                "at": "2026-11-20T03:00:05Z",
+            },
+        ),
+    )
 
 
-class MerchantCardIssued(IntegrationEvent, type="ledger.merchant.card_issued.v1",
-        topic=Topics.merchants,
-        key="merchant_id"):
+class MerchantCardIssued(
+    IntegrationEvent, type="ledger.merchant.card_issued.v1", topic=Topics.merchants, key="merchant_id"
+):
     """告知卡: a card was issued to the merchant (on registration and on every change of colour); its code is what the
     card's QR code opens, the public page /m/{card_code}."""
 
@@ -99,14 +130,24 @@ class MerchantCardIssued(IntegrationEvent, type="ledger.merchant.card_issued.v1"
     superseded_code: str | None = Field(None, description="the card it replaces")
     issued_at: datetime
 
-    examples: ClassVar = (("new_colour", "a yellow card replaces the blue one", {
-        "merchant_id": _MERCHANT["merchant_id"], "card_code": "K7Q2M9XW4T", "colour": "yellow",
-        "superseded_code": "B3N8R2PL6D", "issued_at": "2026-12-02T07:40:00Z"}),)
+    examples: ClassVar = (
+        (
+            "new_colour",
+            "a yellow card replaces the blue one",
+            {
+                "merchant_id": _MERCHANT["merchant_id"],
+                "card_code": "K7Q2M9XW4T",
+                "colour": "yellow",
+                "superseded_code": "B3N8R2PL6D",
+                "issued_at": "2026-12-02T07:40:00Z",
+            },
+        ),
+    )
 
 
-class ResponsibilityLetterSigned(IntegrationEvent, type="ledger.letter.signed.v1",
-        topic=Topics.merchants,
-        key="merchant_id"):
+class ResponsibilityLetterSigned(
+    IntegrationEvent, type="ledger.letter.signed.v1", topic=Topics.merchants, key="merchant_id"
+):
     """门前三包责任书: a merchant signed a front-of-shop responsibility letter (or renewed it)."""
 
     merchant_id: str
@@ -117,15 +158,26 @@ class ResponsibilityLetterSigned(IntegrationEvent, type="ledger.letter.signed.v1
     valid_until: date = Field(description="the day it lapses")
     at: datetime
 
-    examples: ClassVar = (("signed", "signed for a year", {
-        "merchant_id": _MERCHANT["merchant_id"], "letter_id": "0d5b8c3e-1f0a-4e7b-8f1d-3a6c2b9e4d70",
-        "grid_id": "zy-ruhelu", "office": "汝河路街道办事处", "signed_on": "2026-03-02", "valid_until": "2027-03-02",
-        "at": "2026-03-02T06:00:00Z"}),)
+    examples: ClassVar = (
+        (
+            "signed",
+            "signed for a year",
+            {
+                "merchant_id": _MERCHANT["merchant_id"],
+                "letter_id": "0d5b8c3e-1f0a-4e7b-8f1d-3a6c2b9e4d70",
+                "grid_id": "zy-ruhelu",
+                "office": "汝河路街道办事处",
+                "signed_on": "2026-03-02",
+                "valid_until": "2027-03-02",
+                "at": "2026-03-02T06:00:00Z",
+            },
+        ),
+    )
 
 
 class DesignatedPointDecided(IntegrationEvent, type="ledger.point.decided.v1", topic=Topics.points, key="point_id"):
-    """便民疏导点: an application for a designated point was approved after the joint survey, or refused with the reason, or
-    an approved point was withdrawn."""
+    """便民疏导点: an application for a designated point was approved after the joint survey, or refused with the
+    reason, or an approved point was withdrawn."""
 
     point_id: str
     number: str
@@ -139,10 +191,25 @@ class DesignatedPointDecided(IntegrationEvent, type="ledger.point.decided.v1", t
     reason: FreeText | None = None
     at: datetime
 
-    examples: ClassVar = (("breakfast", "a breakfast point approved", {
-        "point_id": "3f9a2c1e-7b6d-4e5f-8a9b-0c1d2e3f4a5b", "number": "ZY-ZC-001", "kind": "breakfast",
-        "name": "汝河路早餐点", "grid_id": "zy-ruhelu", "location": {"lon": 113.6201, "lat": 34.7418}, "stalls": 6,
-        "hours": "06:00-09:30", "status": "approved", "reason": None, "at": "2026-04-01T02:00:00Z"}),)
+    examples: ClassVar = (
+        (
+            "breakfast",
+            "a breakfast point approved",
+            {
+                "point_id": "3f9a2c1e-7b6d-4e5f-8a9b-0c1d2e3f4a5b",
+                "number": "ZY-ZC-001",
+                "kind": "breakfast",
+                "name": "汝河路早餐点",
+                "grid_id": "zy-ruhelu",
+                "location": {"lon": 113.6201, "lat": 34.7418},
+                "stalls": 6,
+                "hours": "06:00-09:30",
+                "status": "approved",
+                "reason": None,
+                "at": "2026-04-01T02:00:00Z",
+            },
+        ),
+    )
 
 
 DogStatus = Literal["active", "suspended", "lost", "dead", "cancelled"]
@@ -151,8 +218,8 @@ _LICENCE = {"licence_id": "5b0e6c1a-2d3f-4e8b-9c7a-1f2e3d4c5b6a", "number": "D41
 
 
 class DogLicenceIssued(IntegrationEvent, type="ledger.dog_licence.issued.v1", topic=Topics.dogs, key="licence_id"):
-    """养犬登记: a dog licence (犬证) was issued: at the counter, online (no trip needed, the tag posted), or to the adopter
-    of a sheltered dog. No owner's details."""
+    """养犬登记: a dog licence (犬证) was issued: at the counter, online (no trip needed, the tag posted), or to the
+    adopter of a sheltered dog. No owner's details."""
 
     licence_id: str
     number: str
@@ -166,9 +233,23 @@ class DogLicenceIssued(IntegrationEvent, type="ledger.dog_licence.issued.v1", to
     inspection_due_on: date
     at: datetime
 
-    examples: ClassVar = (("online", "registered online, the tag posted", {
-        **_LICENCE, "via": "online", "grid_id": "zy-ruhelu", "zone_id": None, "breed": "柯基犬", "size": "small",
-        "issued_on": "2026-11-23", "inspection_due_on": "2027-11-23", "at": "2026-11-23T02:30:00Z"}),)
+    examples: ClassVar = (
+        (
+            "online",
+            "registered online, the tag posted",
+            {
+                **_LICENCE,
+                "via": "online",
+                "grid_id": "zy-ruhelu",
+                "zone_id": None,
+                "breed": "柯基犬",
+                "size": "small",
+                "issued_on": "2026-11-23",
+                "inspection_due_on": "2027-11-23",
+                "at": "2026-11-23T02:30:00Z",
+            },
+        ),
+    )
 
 
 class DogLicenceChanged(IntegrationEvent, type="ledger.dog_licence.changed.v1", topic=Topics.dogs, key="licence_id"):
@@ -182,8 +263,19 @@ class DogLicenceChanged(IntegrationEvent, type="ledger.dog_licence.changed.v1", 
     reason: FreeText | None = None
     at: datetime
 
-    examples: ClassVar = (("suspended", "three walking violations within twelve months", {
-        **_LICENCE, "status": "suspended", "action": "suspended", "reason": "violations", "at": "2026-12-01T08:00:00Z"}),)
+    examples: ClassVar = (
+        (
+            "suspended",
+            "three walking violations within twelve months",
+            {
+                **_LICENCE,
+                "status": "suspended",
+                "action": "suspended",
+                "reason": "violations",
+                "at": "2026-12-01T08:00:00Z",
+            },
+        ),
+    )
 
 
 class DogLicencePlaced(IntegrationEvent, type="ledger.dog_licence.placed.v1", topic=Topics.dogs, key="licence_id"):
@@ -196,8 +288,13 @@ class DogLicencePlaced(IntegrationEvent, type="ledger.dog_licence.placed.v1", to
     squad_id: str | None
     at: datetime
 
-    examples: ClassVar = (("placed", "a licence issued before the grids were known, placed in its grid", {
-        **_LICENCE, "grid_id": "zy-ruhelu", "squad_id": "sq-ruhe", "at": "2026-11-23T02:31:00Z"}),)
+    examples: ClassVar = (
+        (
+            "placed",
+            "a licence issued before the grids were known, placed in its grid",
+            {**_LICENCE, "grid_id": "zy-ruhelu", "squad_id": "sq-ruhe", "at": "2026-11-23T02:31:00Z"},
+        ),
+    )
 
 
 class DogInspected(IntegrationEvent, type="ledger.dog_licence.inspected.v1", topic=Topics.dogs, key="licence_id"):
@@ -210,14 +307,24 @@ class DogInspected(IntegrationEvent, type="ledger.dog_licence.inspected.v1", top
     reinstated: bool = Field(False, description="it had been suspended for an overdue inspection")
     at: datetime
 
-    examples: ClassVar = (("on_time", "inspected a week before its date", {
-        **_LICENCE, "due_on": "2027-11-23", "next_due_on": "2028-11-23", "reinstated": False,
-        "at": "2027-11-16T03:00:00Z"}),)
+    examples: ClassVar = (
+        (
+            "on_time",
+            "inspected a week before its date",
+            {
+                **_LICENCE,
+                "due_on": "2027-11-23",
+                "next_due_on": "2028-11-23",
+                "reinstated": False,
+                "at": "2027-11-16T03:00:00Z",
+            },
+        ),
+    )
 
 
-class DogInspectionDue(IntegrationEvent, type="ledger.dog_licence.inspection_due.v1",
-        topic=Topics.dogs,
-        key="licence_id"):
+class DogInspectionDue(
+    IntegrationEvent, type="ledger.dog_licence.inspection_due.v1", topic=Topics.dogs, key="licence_id"
+):
     """A reminder to the owner, for an SMS gateway to send: the annual inspection is due within the notice days. Once
     per due date. The gateway reads the owner's phone with GET /v1/dog-licences/{id}/contact (its own role); the
     event carries none."""
@@ -227,15 +334,16 @@ class DogInspectionDue(IntegrationEvent, type="ledger.dog_licence.inspection_due
     due_on: date
     at: datetime
 
-    examples: ClassVar = (("due", "due in 30 days", {**_LICENCE, "due_on": "2027-11-23",
-                                                       "at": "2027-10-24T01:00:00Z"}),)
+    examples: ClassVar = (
+        ("due", "due in 30 days", {**_LICENCE, "due_on": "2027-11-23", "at": "2027-10-24T01:00:00Z"}),
+    )
 
 
-class DogViolationRecorded(IntegrationEvent, type="ledger.dog_licence.violation_recorded.v1",
-        topic=Topics.dogs,
-        key="licence_id"):
-    """违规遛犬 and the like against a licence: by an officer, from a closed 犬只扰民 case, or a licensed dog captured as a
-    stray; with the count in the last twelve months."""
+class DogViolationRecorded(
+    IntegrationEvent, type="ledger.dog_licence.violation_recorded.v1", topic=Topics.dogs, key="licence_id"
+):
+    """违规遛犬 and the like against a licence: by an officer, from a closed 犬只扰民 case, or a licensed dog captured
+    as a stray; with the count in the last twelve months."""
 
     licence_id: str
     number: str
@@ -246,9 +354,21 @@ class DogViolationRecorded(IntegrationEvent, type="ledger.dog_licence.violation_
     in_twelve_months: int
     at: datetime
 
-    examples: ClassVar = (("no_lead", "an officer saw the dog without a lead", {
-        **_LICENCE, "kind": "no_lead", "source": "officer", "case_id": None, "grid_id": "zy-ruhelu",
-        "in_twelve_months": 1, "at": "2026-12-01T12:10:00Z"}),)
+    examples: ClassVar = (
+        (
+            "no_lead",
+            "an officer saw the dog without a lead",
+            {
+                **_LICENCE,
+                "kind": "no_lead",
+                "source": "officer",
+                "case_id": None,
+                "grid_id": "zy-ruhelu",
+                "in_twelve_months": 1,
+                "at": "2026-12-01T12:10:00Z",
+            },
+        ),
+    )
 
 
 class StrayCaptured(IntegrationEvent, type="ledger.stray.captured.v1", topic=Topics.dogs, key="stray_id"):
@@ -264,10 +384,22 @@ class StrayCaptured(IntegrationEvent, type="ledger.stray.captured.v1", topic=Top
     quarantine_until: date
     at: datetime
 
-    examples: ClassVar = (("chipped", "a chipped dog, its owner to be told", {
-        "stray_id": "9d1f0e2c-3b4a-4c5d-8e6f-7a8b9c0d1e2f", "number": "S410102-2026-000192",
-        "location": {"lon": 113.6188, "lat": 34.7466}, "grid_id": "zy-ruhelu", "licence_id": _LICENCE["licence_id"],
-        "claim_until": "2026-12-08", "quarantine_until": "2026-12-15", "at": "2026-12-01T01:20:00Z"}),)
+    examples: ClassVar = (
+        (
+            "chipped",
+            "a chipped dog, its owner to be told",
+            {
+                "stray_id": "9d1f0e2c-3b4a-4c5d-8e6f-7a8b9c0d1e2f",
+                "number": "S410102-2026-000192",
+                "location": {"lon": 113.6188, "lat": 34.7466},
+                "grid_id": "zy-ruhelu",
+                "licence_id": _LICENCE["licence_id"],
+                "claim_until": "2026-12-08",
+                "quarantine_until": "2026-12-15",
+                "at": "2026-12-01T01:20:00Z",
+            },
+        ),
+    )
 
 
 class StrayLeft(IntegrationEvent, type="ledger.stray.left.v1", topic=Topics.dogs, key="stray_id"):
@@ -281,13 +413,25 @@ class StrayLeft(IntegrationEvent, type="ledger.stray.left.v1", topic=Topics.dogs
     costs_fen: int = 0
     at: datetime
 
-    examples: ClassVar = (("adopted", "adopted, with a new licence", {
-        "stray_id": "9d1f0e2c-3b4a-4c5d-8e6f-7a8b9c0d1e2f", "number": "S410102-2026-000192", "outcome": "adopted",
-        "licence_id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "costs_fen": 0, "at": "2026-12-20T06:00:00Z"}),)
+    examples: ClassVar = (
+        (
+            "adopted",
+            "adopted, with a new licence",
+            {
+                "stray_id": "9d1f0e2c-3b4a-4c5d-8e6f-7a8b9c0d1e2f",
+                "number": "S410102-2026-000192",
+                "outcome": "adopted",
+                "licence_id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                "costs_fen": 0,
+                "at": "2026-12-20T06:00:00Z",
+            },
+        ),
+    )
 
 
 class LedgerFigures(BaseModel):
     """One area's figures (the district, or one grid): what the registers hold today."""
+
     merchants: int = Field(description="in the register, not closed")
     by_colour: dict[str, int] = Field(description="一卡四色: blue, yellow, orange, red")
     catering_places: int = Field(description="餐饮 merchants")
@@ -313,9 +457,9 @@ class LedgerFigures(BaseModel):
     shelter_capacity: int = 0
 
 
-class LedgerFiguresReported(IntegrationEvent, type="ledger.figures.reported.v1",
-        topic=Topics.ledger_figures,
-        key="area_id"):
+class LedgerFiguresReported(
+    IntegrationEvent, type="ledger.figures.reported.v1", topic=Topics.ledger_figures, key="area_id"
+):
     """The registers' figures for the bureau's indicators (coverage of letters, purifiers installed, cleaning overdue,
     colours, points): the district's and each grid's, as of now, told whenever they change (at most once a tick)."""
 
@@ -323,12 +467,33 @@ class LedgerFiguresReported(IntegrationEvent, type="ledger.figures.reported.v1",
     as_of: datetime
     figures: LedgerFigures
 
-    examples: ClassVar = (("district", "the district today", {
-        "area_id": "district", "as_of": "2026-11-30T16:00:00Z", "figures": {
-            "merchants": 20310, "by_colour": {"blue": 19544, "yellow": 612, "orange": 131, "red": 23},
-            "catering_places": 1031, "purifiers_installed": 988, "purifiers_below_required": 12,
-            "cleaning_overdue": 57, "letters_valid": 19804, "letters_due_for_renewal": 402, "letters_expired": 104,
-            "sign_records": 1033, "sign_problems": 521, "sign_problems_fixed": 507,
-            "points_approved": {"breakfast": 182, "shoe_repair": 27, "loading": 190},
-            "stalls": 1240, "stalls_held": 1188, "assisted": 46,
-            "flyer_numbers": {"tracked": 368, "stopped": 454, "fined": 164}, "flyer_fines_fen": 6_700_000}}),)
+    examples: ClassVar = (
+        (
+            "district",
+            "the district today",
+            {
+                "area_id": "district",
+                "as_of": "2026-11-30T16:00:00Z",
+                "figures": {
+                    "merchants": 20310,
+                    "by_colour": {"blue": 19544, "yellow": 612, "orange": 131, "red": 23},
+                    "catering_places": 1031,
+                    "purifiers_installed": 988,
+                    "purifiers_below_required": 12,
+                    "cleaning_overdue": 57,
+                    "letters_valid": 19804,
+                    "letters_due_for_renewal": 402,
+                    "letters_expired": 104,
+                    "sign_records": 1033,
+                    "sign_problems": 521,
+                    "sign_problems_fixed": 507,
+                    "points_approved": {"breakfast": 182, "shoe_repair": 27, "loading": 190},
+                    "stalls": 1240,
+                    "stalls_held": 1188,
+                    "assisted": 46,
+                    "flyer_numbers": {"tracked": 368, "stopped": 454, "fined": 164},
+                    "flyer_fines_fen": 6_700_000,
+                },
+            },
+        ),
+    )

@@ -1,4 +1,5 @@
 """What reporting tells: the squads' monthly ranking (中队排位赛)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -24,9 +25,9 @@ class Weight(BaseModel):
     points: float
 
 
-class SquadRankingPublished(IntegrationEvent, type="reporting.ranking.published.v1",
-        topic=Topics.rankings,
-        key="month"):
+class SquadRankingPublished(
+    IntegrationEvent, type="reporting.ranking.published.v1", topic=Topics.rankings, key="month"
+):
     """中队排位赛: a month's squad ranking, published when the month closes: each squad's score and movement since last
     month, and who holds the red flag (流动红旗)."""
 
@@ -38,12 +39,46 @@ class SquadRankingPublished(IntegrationEvent, type="reporting.ranking.published.
     district_score: float | None = Field(description="the ranked squads' mean score")
     at: datetime
 
-    examples: ClassVar = (("november", "November's ranking", {
-        "month": "2026-11-01", "weights": [{"indicator": k, "points": v} for k, v in (
-            ("disposal_rate", 30), ("on_time_disposal_rate", 20), ("rework_rate", 20), ("overdue_rate", 20),
-            ("extension_rate", 10))],
-        "min_cases": 20, "red_flag_squad_id": "sq-ruhe", "district_score": 93.4, "at": "2026-12-01T02:00:00Z",
-        "squads": [{"squad_id": "sq-ruhe", "squad_name": "汝河中队", "rank": 1, "score": 97.2, "cases": 812,
-                    "movement": 2, "red_flag": True},
-                   {"squad_id": "sq-zhishu", "squad_name": "直属执法大队", "rank": None, "score": 88.0, "cases": 9,
-                    "movement": None, "red_flag": False}]}),)
+    examples: ClassVar = (
+        (
+            "november",
+            "November's ranking",
+            {
+                "month": "2026-11-01",
+                "weights": [
+                    {"indicator": k, "points": v}
+                    for k, v in (
+                        ("disposal_rate", 30),
+                        ("on_time_disposal_rate", 20),
+                        ("rework_rate", 20),
+                        ("overdue_rate", 20),
+                        ("extension_rate", 10),
+                    )
+                ],
+                "min_cases": 20,
+                "red_flag_squad_id": "sq-ruhe",
+                "district_score": 93.4,
+                "at": "2026-12-01T02:00:00Z",
+                "squads": [
+                    {
+                        "squad_id": "sq-ruhe",
+                        "squad_name": "汝河中队",
+                        "rank": 1,
+                        "score": 97.2,
+                        "cases": 812,
+                        "movement": 2,
+                        "red_flag": True,
+                    },
+                    {
+                        "squad_id": "sq-zhishu",
+                        "squad_name": "直属执法大队",
+                        "rank": None,
+                        "score": 88.0,
+                        "cases": 9,
+                        "movement": None,
+                        "red_flag": False,
+                    },
+                ],
+            },
+        ),
+    )

@@ -1,5 +1,6 @@
 """What the staff pages tell (dispatch's console, ledger's register, reporting's reports): who
 signed in, and who signed out or was ended by the identity provider."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,10 +11,13 @@ from pydantic import Field
 from common.messaging.contracts.base import IntegrationEvent, Topics
 
 
-class StaffSignedIn(IntegrationEvent, type="staff.signed-in.v1",
-        topic=Topics.sign_ins,
-        key="subject",
-        producer="the service of the page (dispatch, ledger, reporting)"):
+class StaffSignedIn(
+    IntegrationEvent,
+    type="staff.signed-in.v1",
+    topic=Topics.sign_ins,
+    key="subject",
+    producer="the service of the page (dispatch, ledger, reporting)",
+):
     """A person signed in to a staff page with the identity provider's claims: the directory creates or updates them
     from it."""
 
@@ -25,10 +29,13 @@ class StaffSignedIn(IntegrationEvent, type="staff.signed-in.v1",
     at: datetime
 
 
-class StaffSignedOut(IntegrationEvent, type="staff.signed-out.v1",
-        topic=Topics.sign_ins,
-        key="subject",
-        producer="the service of the page (dispatch, ledger, reporting)"):
+class StaffSignedOut(
+    IntegrationEvent,
+    type="staff.signed-out.v1",
+    topic=Topics.sign_ins,
+    key="subject",
+    producer="the service of the page (dispatch, ledger, reporting)",
+):
     """A person signed out, or the identity provider ended their session (back-channel logout, a disabled account):
     every page's service ends that person's sessions, or the sessions of that provider session."""
 
@@ -37,5 +44,10 @@ class StaffSignedOut(IntegrationEvent, type="staff.signed-out.v1",
     reason: Literal["signed_out", "provider_logout", "provider_refused"]
     at: datetime
 
-    examples: ClassVar = (("signed-out", "A dispatcher signed out of the console", {
-        "subject": "disp-0001", "provider_session_id": None, "reason": "signed_out", "at": "2026-12-02T09:30:00Z"}),)
+    examples: ClassVar = (
+        (
+            "signed-out",
+            "A dispatcher signed out of the console",
+            {"subject": "disp-0001", "provider_session_id": None, "reason": "signed_out", "at": "2026-12-02T09:30:00Z"},
+        ),
+    )
