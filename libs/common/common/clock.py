@@ -47,7 +47,7 @@ class FixedClock:
         self._at += delta
 
 
-def bureau_date(at: datetime):
+def bureau_date(at: datetime) -> date:
     """The bureau's calendar day of a moment (Beijing time)."""
     return at.astimezone(BEIJING).date()
 

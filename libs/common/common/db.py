@@ -7,18 +7,21 @@ import hashlib
 import logging
 from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
 import orjson
 from alembic import command
 from alembic.config import Config
 from asyncpg import exceptions as asyncpg_exceptions
-from sqlalchemy import JSON, MetaData, Text, bindparam, func, insert, text
+from sqlalchemy import JSON, MetaData, Table, Text, bindparam, func, insert, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry
+from sqlalchemy.sql.expression import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 log = logging.getLogger(__name__)
@@ -161,7 +164,7 @@ async def driver_connection(session: AsyncSession):
     this to the adapter's behaviour: tests/integration/test_db_fast_path.py)."""
     conn = await session.connection()
     raw = await conn.get_raw_connection()
-    adapter = raw.dbapi_connection
+    adapter: Any = raw.dbapi_connection  # SQLAlchemy's asyncpg adapter: its lazy begin is private
     if adapter._transaction is None:  # noqa: SLF001 (the adapter's own lazy begin)
         await adapter._start_transaction()  # noqa: SLF001
     return raw.driver_connection
@@ -205,10 +208,22 @@ def unstorable_value(exc: BaseException) -> str | None:
     """A value the database cannot hold (SQLSTATE class 22: too long, a NUL character, out of
     range), through SQLAlchemy or straight from asyncpg: the reason, naming the type and never the
     value (statement parameters are hidden); None for any other error."""
-    driver = exc
+    driver: BaseException | None = exc
     if isinstance(exc, DBAPIError):
         driver = getattr(exc.orig, "__cause__", None) or exc.orig
     sqlstate = getattr(driver, "sqlstate", None) or ""
     if isinstance(exc, (DataError, asyncpg_exceptions.DataError)) or sqlstate.startswith("22"):
         return str(getattr(exc, "orig", exc)).splitlines()[0]
     return None
+
+
+def table_of(model: type) -> Table:
+    """The Core table of a SQLModel table class (SQLModel does not declare `__table__` to type checkers)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+async def rows_changed(session: AsyncSession, statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session: how many rows it changed."""
+    result = await session.execute(statement)
+    return cast("CursorResult[Any]", result).rowcount

@@ -11,10 +11,11 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from asyncpg import exceptions as asyncpg_exceptions
@@ -39,7 +40,7 @@ from common.messaging.memory import InMemoryTransport
 from common.messaging.outbox import OutboxRelay
 from common.messaging.transport import Transport
 from common.metrics import CONSUMER_RESTARTS
-from common.refusals import Refusal, Throttled
+from common.refusals import Refusal
 from common.settings import AuthSettings, ServiceSettings
 from common.uow import UnitOfWork
 from common.web_session import PageSessions, end_sessions
@@ -72,7 +73,8 @@ class Service:
         self._given_transport = transport
         self.transport: Transport
         self.relay: OutboxRelay
-        self.consumer: EventConsumer | None = None
+        self.consumer: EventConsumer | ConsumerMembers | None = None
+        self._consumer_task: asyncio.Task | None = None
         self._tasks: list[asyncio.Task] = []
         self.pages = {path: PageSessions(self, page=path, title=title) for path, title in self.staff_pages}
 
@@ -101,7 +103,10 @@ class Service:
     # -- lifecycle -------------------------------------------------------------------------------
     @property
     def schema(self) -> str:
-        return self.tables.metadata.schema
+        schema = self.tables.metadata.schema
+        if schema is None:
+            raise TypeError(f"{self.name}'s tables name no schema")
+        return schema
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(
@@ -197,20 +202,21 @@ class Service:
         stopped one had applied but not committed is handed to the new one again, and the inbox
         turns it away."""
         pause, first = 1.0, True
+        consumer = self.consumer or make()
         while True:
             began = time.monotonic()
             try:
-                await self.consumer.run()
+                await consumer.run()
                 raise RuntimeError("the consumer returned")
             except Exception:
-                if first and not self.consumer.started.is_set():
+                if first and not consumer.started.is_set():
                     raise  # the service's own start: start() says why it could not
                 pause = 1.0 if time.monotonic() - began > 300 else pause
                 log.exception("%s consumer stopped; a new one starts in %.0f s", self.name, pause)
             CONSUMER_RESTARTS.labels(self.name).inc()
             await asyncio.sleep(pause)
             pause, first = min(pause * 2, 60.0), False
-            self.consumer = make()  # a later one that cannot start (the broker away) is tried again
+            consumer = self.consumer = make()  # a later one that cannot start (the broker away) is tried again
 
     async def _start_sign_out_consumer(self) -> None:
         """The pages' own consumer (group `<service>.sessions`): a person who signs out on any page
@@ -247,6 +253,8 @@ class Service:
             self._consumer_task = None
 
     async def _wait_consumer_started(self) -> None:
+        if self.consumer is None:
+            return
         waiter = asyncio.ensure_future(self.consumer.started.wait())
         done, _ = await asyncio.wait([waiter, *self._tasks], return_when=asyncio.FIRST_COMPLETED)
         if waiter not in done:
@@ -254,7 +262,7 @@ class Service:
             for t in done:
                 t.result()  # re-raise why the consumer could not start
 
-    def _spawn(self, coro: Awaitable, what: str) -> asyncio.Task:
+    def _spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task:
         task = asyncio.create_task(coro, name=f"{self.name}-{what}")
 
         def crashed(t: asyncio.Task) -> None:
@@ -367,9 +375,9 @@ def create_app(
     for s in services:
         for r in s.routers():
             app.include_router(r)
-        for pages in s.pages.values():
-            app.include_router(pages.router())
-    app.openapi = partial(_openapi_with_one_error_shape, app)
+        for page in s.pages.values():
+            app.include_router(page.router())
+    app.openapi = partial(_openapi_with_one_error_shape, app)  # type: ignore[method-assign]  # FastAPI's way
     app.add_middleware(BodyLimit, limits=_route_limits(services))
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app
@@ -384,7 +392,7 @@ def _openapi_with_one_error_shape(app: FastAPI) -> dict:
         error = doc.get("components", {}).get("schemas", {}).get("HTTPValidationError")
         if error is not None:
             error["title"] = "Error"
-            error["description"] = _openapi_with_one_error_shape.__doc__.split("\n\n")[0].replace("\n    ", " ")
+            error["description"] = (_openapi_with_one_error_shape.__doc__ or "").split("\n\n")[0].replace("\n    ", " ")
             error["properties"]["detail"] = {
                 "anyOf": [error["properties"]["detail"], {"type": "string"}],
                 "title": "Detail",
@@ -396,8 +404,7 @@ def _openapi_with_one_error_shape(app: FastAPI) -> dict:
 async def _refused(request: Request, exc: Exception) -> JSONResponse:
     """The one answer to a refusal (common.refusals): its status, and the one error shape."""
     assert isinstance(exc, Refusal)
-    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Throttled) else None
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers())
 
 
 async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
@@ -420,7 +427,7 @@ def _route_limits(services: Sequence[Service]) -> list[RouteLimit]:
             for router in s.routers()
             for r in router.routes
             if isinstance(r, APIRoute)
-            for m in r.methods
+            for m in r.methods or ()
         }
         for (method, path), limit in s.body_limits().items():
             route = routes.get((method, path))

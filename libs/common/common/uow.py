@@ -69,7 +69,7 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         self._events = []
-        self._after_commit = []
+        self._after_commit: list[Callable[[], None]] = []
         self._db = None
         return self
 

@@ -70,7 +70,7 @@ class CaseStatus(StrEnum):
     suspended = "suspended"  # 已挂起
     cancelled = "cancelled"  # 已撤销
     merged = "merged"  # 已合并 into another case
-    split = "split"  # 已拆分 into several cases
+    split_ = "split"  # 已拆分 into several cases (split_: str.split is taken)
 
 
 CASE_ENDED = frozenset(
@@ -79,7 +79,7 @@ CASE_ENDED = frozenset(
         CaseStatus.evaluated,
         CaseStatus.cancelled,
         CaseStatus.merged,
-        CaseStatus.split,
+        CaseStatus.split_,
         CaseStatus.not_filed,
     }
 )
@@ -103,7 +103,7 @@ class CaseAction(StrEnum):
     resume = "resume"
     cancel = "cancel"
     merge = "merge"
-    split = "split"
+    split_ = "split"
 
 
 class CaseOutcome(StrEnum):

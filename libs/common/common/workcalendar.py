@@ -7,6 +7,7 @@ arithmetic is tested directly."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -29,7 +30,7 @@ class WorkCalendar:
             return False
         return day in self.workdays or day.weekday() < 5
 
-    def _periods_from(self, start: datetime):
+    def _periods_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working periods (start, end) as aware datetimes, from the one containing `start` on."""
         local = start.astimezone(self.tz)
         day = local.date()
@@ -56,7 +57,7 @@ class WorkCalendar:
     def periods_between(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """The working periods from `start` to `end`, clipped to them (what a console needs to show
         the working time left before a deadline, second by second)."""
-        out = []
+        out: list[tuple[datetime, datetime]] = []
         if end <= start:
             return out
         for begin, stop in self._periods_from(start):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, KnownPerson, Seizure
 
@@ -14,11 +14,11 @@ async def case(session, case_id: str) -> Case | None:
 async def cases(
     session, *, status: str | None, review_pending: bool, squad_scope: str | None, limit: int, offset: int
 ) -> list[Case]:
-    query = select(Case).order_by(Case.opened_at.desc(), Case.id).limit(limit).offset(offset)
+    query = select(Case).order_by(col(Case.opened_at).desc(), col(Case.id)).limit(limit).offset(offset)
     if status:
         query = query.where(Case.status == status)
     if review_pending:
-        query = query.where(Case.review_requested_at.is_not(None))
+        query = query.where(col(Case.review_requested_at).is_not(None))
     if squad_scope is not None:
         query = query.where(Case.squad_id == squad_scope)
     return list((await session.exec(query)).all())
@@ -50,7 +50,7 @@ async def document(session, case_id: str, document_id: str) -> CaseDocument | No
 
 async def seizures(session, case_id: str) -> list[Seizure]:
     return list(
-        (await session.exec(select(Seizure).where(Seizure.case_id == case_id).order_by(Seizure.seized_at))).all()
+        (await session.exec(select(Seizure).where(Seizure.case_id == case_id).order_by(col(Seizure.seized_at)))).all()
     )
 
 
@@ -58,7 +58,7 @@ async def trail(session, case_id: str) -> list[CaseTrailEntry]:
     return list(
         (
             await session.exec(
-                select(CaseTrailEntry).where(CaseTrailEntry.case_id == case_id).order_by(CaseTrailEntry.seq)
+                select(CaseTrailEntry).where(CaseTrailEntry.case_id == case_id).order_by(col(CaseTrailEntry.seq))
             )
         ).all()
     )
@@ -67,4 +67,6 @@ async def trail(session, case_id: str) -> list[CaseTrailEntry]:
 async def person_names(session, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
-    return dict((await session.exec(select(KnownPerson.id, KnownPerson.name).where(KnownPerson.id.in_(ids)))).all())
+    return dict(
+        (await session.exec(select(KnownPerson.id, KnownPerson.name).where(col(KnownPerson.id).in_(ids)))).all()
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from dispatch.domain.assignments import OPEN
 from dispatch.tables import (
@@ -25,9 +25,9 @@ async def assignment(session, assignment_id: str) -> Assignment | None:
 
 
 async def assignments(session, *, squad_id: str | None, open_only: bool, limit: int, offset: int) -> list[Assignment]:
-    query = select(Assignment).order_by(Assignment.assigned_at.desc()).limit(limit).offset(offset)
+    query = select(Assignment).order_by(col(Assignment.assigned_at).desc()).limit(limit).offset(offset)
     if open_only:
-        query = query.where(Assignment.current, Assignment.status.in_(OPEN))
+        query = query.where(Assignment.current, col(Assignment.status).in_(OPEN))
     if squad_id:
         query = query.where(Assignment.squad_id == squad_id)
     return list((await session.exec(query)).all())
@@ -35,7 +35,11 @@ async def assignments(session, *, squad_id: str | None, open_only: bool, limit: 
 
 async def open_assignments(session, squad_id: str | None) -> list[Assignment]:
     """The board: every current open assignment (of one squad), by deadline."""
-    query = select(Assignment).where(Assignment.current, Assignment.status.in_(OPEN)).order_by(Assignment.deadline_at)
+    query = (
+        select(Assignment)
+        .where(Assignment.current, col(Assignment.status).in_(OPEN))
+        .order_by(col(Assignment.deadline_at))
+    )
     if squad_id is not None:
         query = query.where(Assignment.squad_id == squad_id)
     return list((await session.exec(query)).all())
@@ -46,43 +50,43 @@ async def queue_item(session, case_id: str) -> QueueItem | None:
 
 
 async def queue(session) -> list[QueueItem]:
-    return list((await session.exec(select(QueueItem).order_by(QueueItem.since))).all())
+    return list((await session.exec(select(QueueItem).order_by(col(QueueItem.since)))).all())
 
 
 async def orders(session, *, squad_id: str | None, open_only: bool) -> list[SupervisionOrder]:
-    query = select(SupervisionOrder).order_by(SupervisionOrder.issued_at.desc()).limit(500)
+    query = select(SupervisionOrder).order_by(col(SupervisionOrder.issued_at).desc()).limit(500)
     if squad_id is not None:
         query = query.where(SupervisionOrder.squad_id == squad_id)
     if open_only:
-        query = query.where(SupervisionOrder.answered_at.is_(None))
+        query = query.where(col(SupervisionOrder.answered_at).is_(None))
     return list((await session.exec(query)).all())
 
 
 async def escalations(session, *, squad_id: str | None, limit: int) -> list[Escalation]:
-    query = select(Escalation).order_by(Escalation.id.desc()).limit(limit)
+    query = select(Escalation).order_by(col(Escalation.id).desc()).limit(limit)
     if squad_id:
         query = query.where(Escalation.squad_id == squad_id)
     return list((await session.exec(query)).all())
 
 
 async def squads(session) -> list[Squad]:
-    return list((await session.exec(select(Squad).order_by(Squad.id))).all())
+    return list((await session.exec(select(Squad).order_by(col(Squad.id)))).all())
 
 
 async def squad_people(session, squad_id: str | None) -> list[Officer]:
     """The people of the squads (of one squad)."""
-    query = select(Officer).where(Officer.squad_id.is_not(None))
+    query = select(Officer).where(col(Officer.squad_id).is_not(None))
     if squad_id is not None:
         query = query.where(Officer.squad_id == squad_id)
     return list((await session.exec(query)).all())
 
 
 async def rules(session) -> list[RoutingRuleRow]:
-    return list((await session.exec(select(RoutingRuleRow).order_by(RoutingRuleRow.position))).all())
+    return list((await session.exec(select(RoutingRuleRow).order_by(col(RoutingRuleRow.position)))).all())
 
 
 async def patrol_posts(session, squad_id: str | None) -> list[PatrolPost]:
-    query = select(PatrolPost).order_by(PatrolPost.id)
+    query = select(PatrolPost).order_by(col(PatrolPost.id))
     if squad_id is not None:
         query = query.where(PatrolPost.squad_id == squad_id)
     return list((await session.exec(query)).all())
@@ -104,7 +108,7 @@ async def patrol_shifts(
 ) -> list[PatrolShift]:
     """The shifts of a day, or (`running_from`) every shift running at some time in the 24 hours
     from then."""
-    query = select(PatrolShift).order_by(PatrolShift.starts_at).limit(limit)
+    query = select(PatrolShift).order_by(col(PatrolShift.starts_at)).limit(limit)
     if day is not None:
         query = query.where(PatrolShift.day == day)
     elif running_from is not None:
@@ -126,4 +130,4 @@ async def person(session, person_id: str) -> Officer | None:
 
 
 async def people(session) -> list[Officer]:
-    return list((await session.exec(select(Officer).order_by(Officer.id))).all())
+    return list((await session.exec(select(Officer).order_by(col(Officer.id)))).all())

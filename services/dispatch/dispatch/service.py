@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from common.logging import configure_logging
 from common.messaging.contracts import (
@@ -215,7 +215,7 @@ class DispatchService(Service):
 
     async def load_grids(self) -> None:
         async with self.session_factory() as session:
-            rows = (await session.exec(select(Grid, Squad).join(Squad).order_by(Grid.id))).all()
+            rows = (await session.exec(select(Grid, Squad).join(Squad).order_by(col(Grid.id)))).all()
         self.grid_map = GridMap(
             [
                 GridArea(grid_id=g.id, name=g.name, squad_id=s.id, squad_name=s.name, geometry=g.geometry)
@@ -230,7 +230,7 @@ class DispatchService(Service):
 
     async def load_rules_and_calendar(self) -> None:
         async with self.session_factory() as session:
-            rules = (await session.exec(select(RoutingRuleRow).order_by(RoutingRuleRow.position))).all()
+            rules = (await session.exec(select(RoutingRuleRow).order_by(col(RoutingRuleRow.position)))).all()
             self.calendar_days = await calendar_days(session)
             names = dict((await session.exec(select(CategoryName.code, CategoryName.name))).all())
         self.category_names.clear()  # the same dict: the handler that records a name holds it

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
-from sqlmodel import select
+from sqlmodel import col, select
 
 from intake.domain.incidents import FINISHED
 from intake.tables import Address, ApiClient, Category, CategoryVersion, Incident, IncidentPhoto
@@ -29,7 +29,7 @@ async def incidents(
     offset: int = 0,
 ) -> list[Incident]:
     """Newest first, filtered; `squad_scope`: a squad's own only."""
-    query = select(Incident).order_by(Incident.reported_at.desc(), Incident.id).limit(limit).offset(offset)
+    query = select(Incident).order_by(col(Incident.reported_at).desc(), col(Incident.id)).limit(limit).offset(offset)
     for column, value in (
         (Incident.status, status),
         (Incident.duplicate_of, duplicate_of),
@@ -50,8 +50,8 @@ async def photos_of(session, incident_ids: list[str]) -> list[IncidentPhoto]:
         (
             await session.exec(
                 select(IncidentPhoto)
-                .where(IncidentPhoto.incident_id.in_(incident_ids))
-                .order_by(IncidentPhoto.incident_id, IncidentPhoto.position)
+                .where(col(IncidentPhoto.incident_id).in_(incident_ids))
+                .order_by(col(IncidentPhoto.incident_id), col(IncidentPhoto.position))
             )
         ).all()
     )
@@ -61,7 +61,7 @@ async def photo_ids(session, incident_id: str, *, public_only: bool = False) -> 
     query = select(IncidentPhoto.id).where(IncidentPhoto.incident_id == incident_id)
     if public_only:
         query = query.where(IncidentPhoto.public)
-    return list((await session.exec(query.order_by(IncidentPhoto.incident_id, IncidentPhoto.position))).all())
+    return list((await session.exec(query.order_by(col(IncidentPhoto.incident_id), col(IncidentPhoto.position)))).all())
 
 
 async def public_photos(session, incident_ids: list[str]) -> list[tuple[str, str]]:
@@ -70,8 +70,8 @@ async def public_photos(session, incident_ids: list[str]) -> list[tuple[str, str
         (
             await session.exec(
                 select(IncidentPhoto.incident_id, IncidentPhoto.id)
-                .where(IncidentPhoto.incident_id.in_(incident_ids), IncidentPhoto.public)
-                .order_by(IncidentPhoto.incident_id, IncidentPhoto.position)
+                .where(col(IncidentPhoto.incident_id).in_(incident_ids), IncidentPhoto.public)
+                .order_by(col(IncidentPhoto.incident_id), col(IncidentPhoto.position))
             )
         ).all()
     )
@@ -90,11 +90,11 @@ async def holders(session, ids: set[str]) -> dict[str, Incident]:
     """The open incidents that reports joined (重复件), by id."""
     if not ids:
         return {}
-    return {h.id: h for h in (await session.exec(select(Incident).where(Incident.id.in_(ids)))).all()}
+    return {h.id: h for h in (await session.exec(select(Incident).where(col(Incident.id).in_(ids)))).all()}
 
 
 async def categories(session, *, active_only: bool = False) -> list[Category]:
-    query = select(Category).order_by(Category.code)
+    query = select(Category).order_by(col(Category.code))
     if active_only:
         query = query.where(Category.active)
     return list((await session.exec(query)).all())
@@ -112,7 +112,7 @@ async def category_versions(session, code: str) -> list[CategoryVersion]:
     return list(
         (
             await session.exec(
-                select(CategoryVersion).where(CategoryVersion.code == code).order_by(CategoryVersion.version)
+                select(CategoryVersion).where(CategoryVersion.code == code).order_by(col(CategoryVersion.version))
             )
         ).all()
     )
@@ -127,7 +127,7 @@ async def api_client(session, key_sha256: str) -> ApiClient | None:
 
 
 async def api_clients(session) -> list[ApiClient]:
-    return list((await session.exec(select(ApiClient).order_by(ApiClient.created_at))).all())
+    return list((await session.exec(select(ApiClient).order_by(col(ApiClient.created_at)))).all())
 
 
 async def open311_requests(
@@ -146,16 +146,16 @@ async def open311_requests(
     service and by open/closed (a joined report is as open as the one it joined)."""
     query = select(Incident)
     if channels is not None:
-        query = query.where(Incident.channel.in_(channels))
+        query = query.where(col(Incident.channel).in_(channels))
     if ids:
-        query = query.where(Incident.id.in_(ids))
+        query = query.where(col(Incident.id).in_(ids))
     else:
         if start is not None:
             query = query.where(Incident.reported_at >= start)
         if end is not None:
             query = query.where(Incident.reported_at <= end)
         if codes:
-            query = query.where(Incident.category_code.in_(codes))
+            query = query.where(col(Incident.category_code).in_(codes))
         if state is not None:
             finished = [s.value for s in FINISHED]
             holder = aliased(Incident)
@@ -163,5 +163,5 @@ async def open311_requests(
                 select(holder.status).where(holder.id == Incident.duplicate_of).scalar_subquery(), Incident.status
             )
             query = query.where(shown.in_(finished) if state == "closed" else shown.not_in(finished))
-    query = query.order_by(Incident.reported_at.desc(), Incident.id).limit(limit).offset(offset)
+    query = query.order_by(col(Incident.reported_at).desc(), col(Incident.id)).limit(limit).offset(offset)
     return list((await session.exec(query)).all())

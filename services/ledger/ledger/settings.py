@@ -53,7 +53,9 @@ class LedgerSettings(ServiceSettings):
         "down after the months below with no violation) or yearly (blue again at "
         "the new year)",
     )
-    colour_recovery_months: int = Field(6, ge=1, le=60)
+    colour_recovery_months: int = Field(
+        6, ge=1, le=60, description="一卡四色: months with no violation before a colour recovers"
+    )
     letter_valid_months: int = Field(12, ge=1, le=60, description="门前三包责任书: how long a letter is in force")
     letter_renewal_days: int = Field(30, ge=1, le=365, description="... and is listed for renewal in its last days")
     purifier_cleaning_months: int = Field(3, ge=1, le=24, description="油烟净化器: cleaned at least this often")

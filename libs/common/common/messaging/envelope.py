@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.v1.event import CloudEvent
@@ -26,15 +27,20 @@ class UndecodableEvent(Exception):
     """A record that is not a CloudEvent we know: it goes to the dead-letter topic."""
 
 
+E = TypeVar("E", bound=IntegrationEvent, covariant=True)
+
+
 @dataclass(frozen=True)
-class Envelope:
+class Envelope(Generic[E]):
+    """A CloudEvent as a consumer receives it; `Envelope[CaseOpened]` when the handler knows which."""
+
     id: str
     type: str
     source: str
     time: datetime
     subject: str | None
     correlation_id: str | None
-    data: IntegrationEvent
+    data: E
 
 
 def encode(
@@ -108,8 +114,10 @@ def decode(record: Record) -> Envelope:
     contract = EVENT_TYPES.get(headers["ce_type"])
     if contract is None:
         raise UndecodableEvent(f"unknown event type {headers['ce_type']!r}")
+    if not headers.get("ce_time"):
+        raise UndecodableEvent("ce_time is missing: every event of the platform says when it happened")
     try:
-        time = datetime.fromisoformat(headers["ce_time"]) if headers.get("ce_time") else None
+        time = datetime.fromisoformat(headers["ce_time"])
     except ValueError as exc:
         raise UndecodableEvent(f"ce_time is not RFC 3339: {headers['ce_time']!r}") from exc
     try:

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from asgi_correlation_id import correlation_id
 from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Text, bindparam, func, select
@@ -38,7 +39,9 @@ from common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[IntegrationEvent, Envelope, UnitOfWork], Awaitable[None]]
+Handler = Callable[[Any, Envelope, UnitOfWork], Awaitable[None]]
+"""Applies one event: the first argument is an instance of the event class the handler is
+registered for (a relation the type cannot state, hence Any)."""
 # A projection that applies many events at once (reporting): new envelopes only, one transaction.
 BatchHandler = Callable[[list[Envelope], UnitOfWork], Awaitable[None]]
 
@@ -107,7 +110,7 @@ class EventConsumer:
         service: str,
         group: str,
         topics: Sequence[str],
-        handlers: dict[type, Handler | Batched],
+        handlers: dict[type[IntegrationEvent], Handler | Batched],
         transport: Transport,
         uow_factory: Callable[[], UnitOfWork],
         inbox: Table,

@@ -154,8 +154,9 @@ class KafkaTransport(Transport):
 
     async def _replace_producer(self) -> None:
         old, self._producer = self._producer, self._new_producer()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(old.stop(), 10)
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(old.stop(), 10)
         try:
             await self._producer.start()
         except Exception as exc:  # broker still down: start() is tried again on the next send

@@ -97,7 +97,7 @@ def outbox_row(event: IntegrationEvent, *, source: str, now: datetime, correlati
         "event_id": headers["ce_id"],
         "event_type": event.event_type,
         "topic": record.topic,
-        "key": record.key.decode(),
+        "key": record.key.decode() if record.key is not None else "",
         "headers": headers,
         "value": record.value,
         "correlation_id": correlation_id,
@@ -152,7 +152,9 @@ class OutboxRelay:
         self.linger_s = linger_s
         self._wake = asyncio.Event()
         self.is_leader = False
-        self.name = table.schema
+        if table.schema is None:
+            raise ValueError("an outbox lives in its service's schema")
+        self.name: str = table.schema
         self._sql = _statements(table)
         self._conn = None  # the leader's connection, while it leads
         self._in_flight: set[int] = set()  # sent to a transport that is not durable, not yet settled
@@ -192,7 +194,9 @@ class OutboxRelay:
         notifications back from a session that sits inside one. The leader publishes on the
         same connection too, with its statements prepared once and each one committed on its own."""
         listener = (await conn.get_raw_connection()).driver_connection
-        await listener.add_listener(notify_channel(self.table.schema), lambda *_: self._wake.set())
+        if listener is None:
+            raise RuntimeError("the relay's connection has no driver connection to listen on")
+        await listener.add_listener(notify_channel(self.name), lambda *_: self._wake.set())
         return listener
 
     async def _lead(self, listener) -> None:
@@ -233,7 +237,7 @@ class OutboxRelay:
             return
         try:
             async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT pg_notify(:c, '')"), {"c": notify_channel(self.table.schema)})
+                await conn.execute(text("SELECT pg_notify(:c, '')"), {"c": notify_channel(self.name)})
                 await conn.commit()
         except Exception as exc:  # the events are safe in the outbox; the poll will find them
             log.debug("outbox wake-up NOTIFY failed: %s", exc)
@@ -297,8 +301,8 @@ class OutboxRelay:
         t = self.table
         async with self.engine.connect() as conn:
             n = await conn.scalar(select(func.count()).select_from(t).where(t.c.published_at.is_(None)))
-        OUTBOX_BACKLOG.labels(self.service).set(n)
-        return int(n)
+        OUTBOX_BACKLOG.labels(self.service).set(n or 0)
+        return int(n or 0)
 
     async def _delete_old(self) -> None:
         t = self.table

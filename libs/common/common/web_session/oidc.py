@@ -52,14 +52,20 @@ class Provider:
             self._read_at = time.monotonic()
         return self._config
 
-    async def _decode(self, token: str) -> dict:
+    async def _decode(self, token: str) -> tuple[dict, dict]:
+        """The token's claims checked against the provider's keys, and the provider's configuration."""
         config = await self.config()
         try:
-            return dict(jose_jwt.decode(token, self._keys, algorithms=ALGORITHMS).claims), config
+            return dict(jose_jwt.decode(token, self._key_set(), algorithms=ALGORITHMS).claims), config
         except JoseError:
             self._config = None  # the provider may have turned its keys over: read them again once
             config = await self.config()
-            return dict(jose_jwt.decode(token, self._keys, algorithms=ALGORITHMS).claims), config
+            return dict(jose_jwt.decode(token, self._key_set(), algorithms=ALGORITHMS).claims), config
+
+    def _key_set(self) -> KeySet:
+        if self._keys is None:  # config() reads them: a provider without keys signs nothing we accept
+            raise JoseError("the identity provider published no keys")
+        return self._keys
 
     async def id_token_claims(self, id_token: str, nonce: str) -> dict:
         """The ID token's claims once its signature, issuer, audience, nonce and times hold."""

@@ -19,6 +19,7 @@ import calendar
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from cases.domain.lifecycle import TERMINAL, Actor, CaseStatus, NotYourStep
 from common.principal import Role
@@ -128,7 +129,7 @@ class Track:
     closed_at: datetime | None = None
 
 
-def take(track: Track, step: Step, now: datetime, **given) -> Track:
+def take(track: Track, step: Step, now: datetime, **given: Any) -> Track:
     """Apply one step at `now`; returns the new track or raises StepRefused naming why."""
     if track.stage not in FROM[step]:
         raise StepRefused(
@@ -150,9 +151,10 @@ def take(track: Track, step: Step, now: datetime, **given) -> Track:
                 hearing_request_until=now + timedelta(days=HEARING_REQUEST_DAYS),
             )
         case Step.decide:
-            if now < track.hearing_request_until and not given.get("party_waived"):
+            hearing_until = required(track.hearing_request_until, "hearing_request_until")
+            if now < hearing_until and not given.get("party_waived"):
                 raise StepRefused(
-                    f"the party may ask for a hearing until {track.hearing_request_until.isoformat()}; "
+                    f"the party may ask for a hearing until {hearing_until.isoformat()}; "
                     "decide after that, or record that the party waived the right"
                 )
             served = given.get("served_at") or now
@@ -176,9 +178,9 @@ def take(track: Track, step: Step, now: datetime, **given) -> Track:
             return replace(track, stage=Stage.paid, collected_fen=amount, closed_at=now)
         case Step.reconsider | Step.sue:
             kind, until = (
-                ("reconsideration", track.reconsideration_until)
+                ("reconsideration", required(track.reconsideration_until, "reconsideration_until"))
                 if step == Step.reconsider
-                else ("lawsuit", track.lawsuit_until)
+                else ("lawsuit", required(track.lawsuit_until, "lawsuit_until"))
             )
             if now > until:
                 raise StepRefused(f"the period for {kind} ended {until.isoformat()}")
@@ -190,15 +192,15 @@ def take(track: Track, step: Step, now: datetime, **given) -> Track:
         case Step.apply_to_court:
             if track.review_kind == "lawsuit":
                 raise StepRefused("the party sued: the court's judgment is enforced, not by a 非诉 application")
-            if now <= track.lawsuit_until:
+            lawsuit_until = required(track.lawsuit_until, "lawsuit_until")
+            window_end = required(track.court_application_until, "court_application_until")
+            if now <= lawsuit_until:
                 raise StepRefused(
                     f"the party may still pay, ask for reconsideration or sue until "
-                    f"{track.lawsuit_until.isoformat()}; apply to the court after that"
+                    f"{lawsuit_until.isoformat()}; apply to the court after that"
                 )
-            if now > track.court_application_until:
-                raise StepRefused(
-                    f"the window for applying to the court ended {track.court_application_until.isoformat()}"
-                )
+            if now > window_end:
+                raise StepRefused(f"the window for applying to the court ended {window_end.isoformat()}")
             return replace(track, stage=Stage.court_applied, court_applied_at=now)
         case Step.court_grants:
             return replace(track, stage=Stage.court_ruled, court_ruled_at=now)
@@ -206,7 +208,10 @@ def take(track: Track, step: Step, now: datetime, **given) -> Track:
             return replace(track, stage=Stage.court_refused, court_ruled_at=now, closed_at=now)
         case Step.enforce:
             return replace(
-                track, stage=Stage.enforced, collected_fen=given.get("amount_fen") or track.amount_fen, closed_at=now
+                track,
+                stage=Stage.enforced,
+                collected_fen=given.get("amount_fen") or track.amount_fen or 0,
+                closed_at=now,
             )
     raise AssertionError(step)  # pragma: no cover - every Step is matched above
 
@@ -216,5 +221,18 @@ def court_eligible(track: Track, now: datetime) -> bool:
     return (
         track.stage == Stage.decided
         and track.review_kind != "lawsuit"
+        and track.lawsuit_until is not None
+        and track.court_application_until is not None
         and track.lawsuit_until < now <= track.court_application_until
     )
+
+
+T = TypeVar("T")
+
+
+def required(value: T | None, what: str) -> T:
+    """A fact the track's stage guarantees (FROM allows a step only once the steps before it set
+    their facts): a track missing it was not built by `take`, and is refused."""
+    if value is None:  # pragma: no cover - a track built outside take()
+        raise StepRefused(f"the enforcement track has no {what}")
+    return value

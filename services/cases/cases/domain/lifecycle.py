@@ -24,7 +24,7 @@ from common.vocabulary import CaseAction, CaseStatus
 S = CaseStatus
 """The statuses themselves are shared words (common.vocabulary): intake, dispatch and reporting
 read them from the events."""
-TERMINAL = frozenset({S.not_filed, S.cancelled, S.merged, S.split})
+TERMINAL = frozenset({S.not_filed, S.cancelled, S.merged, S.split_})
 OPEN_BEFORE_DISPATCH = frozenset({S.reported, S.verified, S.filed, S.awaiting_command_centre})
 ACTIVE = OPEN_BEFORE_DISPATCH | {S.dispatched}
 
@@ -49,7 +49,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[CaseStatus], CaseStatus | None]] = {
     Action.resume: (frozenset({S.suspended}), RESUME_TO_PREVIOUS),
     Action.cancel: (frozenset(ACTIVE | {S.suspended}), S.cancelled),
     Action.merge: (frozenset(ACTIVE), S.merged),
-    Action.split: (frozenset(ACTIVE), S.split),
+    Action.split_: (frozenset(ACTIVE), S.split_),
 }
 
 SYSTEM = "system"
@@ -71,11 +71,11 @@ WHO: dict[Action, frozenset[Role | str]] = {
     Action.resume: frozenset({Role.dispatcher, Role.squad_leader}),
     Action.cancel: frozenset({Role.dispatcher, Role.supervisor}),
     Action.merge: frozenset({Role.dispatcher}),
-    Action.split: frozenset({Role.dispatcher}),
+    Action.split_: frozenset({Role.dispatcher}),
 }
 
 NEEDS_REASON = frozenset(
-    {Action.reject, Action.rework, Action.reopen, Action.suspend, Action.cancel, Action.merge, Action.split}
+    {Action.reject, Action.rework, Action.reopen, Action.suspend, Action.cancel, Action.merge, Action.split_}
 )
 
 

@@ -6,6 +6,7 @@ entry, its event and, for a decision, its document. Who may take them, and when,
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from pydantic import TypeAdapter
 
@@ -51,15 +52,15 @@ async def enforcement_step(
         pdf = render_penalty_decision(
             PenaltyDecision(
                 bureau=bureau,
-                decision_number=track.decision_number,
+                decision_number=enf.required(track.decision_number, "decision number"),
                 case_number=case.case_number,
-                party=track.party,
-                legal_basis=track.legal_basis,
-                amount_fen=track.amount_fen,
-                served_at=track.served_at,
-                payment_due=track.payment_due,
-                reconsideration_until=track.reconsideration_until,
-                lawsuit_until=track.lawsuit_until,
+                party=enf.required(track.party, "party"),
+                legal_basis=enf.required(track.legal_basis, "legal basis"),
+                amount_fen=enf.required(track.amount_fen, "amount"),
+                served_at=enf.required(track.served_at, "date of service"),
+                payment_due=enf.required(track.payment_due, "payment due date"),
+                reconsideration_until=enf.required(track.reconsideration_until, "reconsideration period"),
+                lawsuit_until=enf.required(track.lawsuit_until, "lawsuit period"),
             )
         )
         document = CaseDocument(
@@ -122,7 +123,7 @@ async def enforcement_step(
 
 
 async def seize(
-    uow: UnitOfWork, case_id: str, actor: Actor, items: list[dict], place: str, photos: list[Photo] = ()
+    uow: UnitOfWork, case_id: str, actor: Actor, items: list[dict], place: str, photos: Sequence[Photo] = ()
 ) -> Seizure:
     """暂扣 with an inventory (清单) of what was taken."""
     case = await case_for_update(uow, case_id)

@@ -22,13 +22,13 @@ from cases.domain.lifecycle import SYSTEM, TERMINAL, Action, Actor, CaseFacts, C
 from cases.domain.lifecycle import case_number as format_case_number
 from cases.handlers import trail as trail_store
 from cases.tables import Case, CaseNumberCounter
-from common.db import Prepared, unnest
+from common.db import Prepared, table_of, unnest
 from common.messaging.contracts import CaseDispatched, CaseOpened, Location
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-CASES, COUNTERS = Case.__table__, CaseNumberCounter.__table__
+CASES, COUNTERS = table_of(Case), table_of(CaseNumberCounter)
 DISPATCH = Actor("system:dispatch", SYSTEM)
 INTAKE = "system:intake"
 
@@ -168,7 +168,7 @@ async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: st
             data["split_from"] = c.parent_number
         trail.append(
             trail_store.link(
-                row["id"],
+                str(row["id"]),
                 None,
                 at=now,
                 actor=c.actor,
@@ -201,7 +201,7 @@ async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: st
     await _INSERT_CASES.execute(conn, **_columns(rows, _INSERTED))
     await trail_store.write(uow, trail)
     log.info("%d case(s) opened, %s to %s", len(rows), rows[0]["case_number"], rows[-1]["case_number"])
-    return [r["id"] for r in rows]
+    return [str(r["id"]) for r in rows]
 
 
 async def open_cases(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from cases.domain.lifecycle import (
     ACTIVE,
@@ -43,7 +43,7 @@ from common.messaging.contracts import (
 from common.messaging.envelope import Envelope
 from common.photos import Photo
 from common.principal import Role
-from common.refusals import NotFound, Unprocessable
+from common.refusals import NotFound, Unprocessable, found
 from common.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ async def _maincase_for_update(uow: UnitOfWork, incident_id: str) -> Case:
     """The case an incident opened (not the ones split from it later)."""
     case = (
         await uow.session.exec(
-            select(Case).where(Case.incident_id == incident_id, Case.parent_case_id.is_(None)).with_for_update()
+            select(Case).where(Case.incident_id == incident_id, col(Case.parent_case_id).is_(None)).with_for_update()
         )
     ).first()
     if case is None:  # its IncidentReported is earlier on the same partition, so this is a real fault
@@ -392,7 +392,7 @@ async def split_case(
     if len(parts) < 2:
         raise Unprocessable("a split needs at least two parts")
     case = await case_for_update(uow, case_id)
-    plan(facts(case), Action.split, actor, reason)
+    plan(facts(case), Action.split_, actor, reason)
     ids = await create_cases(
         uow,
         [
@@ -412,11 +412,11 @@ async def split_case(
         ],
         district_code=district_code,
     )
-    children = [await uow.session.get(Case, i) for i in ids]
+    children = [found(await uow.session.get(Case, i), f"case {i}") for i in ids]
     await transition(
         uow,
         case,
-        Action.split,
+        Action.split_,
         actor,
         reason=reason,
         details={"into": [c.case_number for c in children], "into_case_ids": [c.id for c in children]},

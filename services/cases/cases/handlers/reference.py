@@ -5,6 +5,7 @@ licence that exists and lies in its grid or its squad's area."""
 from __future__ import annotations
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import col
 
 from cases.tables import Case, KnownDogLicence, KnownMerchant, KnownPerson
 from common.messaging.contracts import (
@@ -32,7 +33,7 @@ async def record_merchant(event: MerchantRegistered | MerchantChanged, env: Enve
     await uow.session.execute(
         pg_insert(KnownMerchant)
         .values(id=event.merchant_id, **values)
-        .on_conflict_do_update(index_elements=["id"], set_=values, where=KnownMerchant.updated_at <= event.at)
+        .on_conflict_do_update(index_elements=["id"], set_=values, where=col(KnownMerchant.updated_at) <= event.at)
     )
 
 
@@ -50,7 +51,7 @@ async def record_dog_licence(
     await uow.session.execute(
         pg_insert(KnownDogLicence)
         .values(id=event.licence_id, **first)
-        .on_conflict_do_update(index_elements=["id"], set_=known, where=KnownDogLicence.updated_at <= event.at)
+        .on_conflict_do_update(index_elements=["id"], set_=known, where=col(KnownDogLicence.updated_at) <= event.at)
     )
 
 
@@ -78,7 +79,7 @@ async def record_person(event: PersonChanged, env: Envelope, uow: UnitOfWork) ->
     await uow.session.execute(
         pg_insert(KnownPerson)
         .values(id=event.person_id, **values)
-        .on_conflict_do_update(index_elements=["id"], set_=values, where=KnownPerson.updated_at <= event.at)
+        .on_conflict_do_update(index_elements=["id"], set_=values, where=col(KnownPerson.updated_at) <= event.at)
     )
 
 

@@ -15,10 +15,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from cases.domain.trail import GENESIS, TrailEntry, entry_hash
 from cases.tables import CaseTrailEntry
-from common.db import Prepared
+from common.db import Prepared, table_of
 from common.uow import UnitOfWork
 
-TRAIL = CaseTrailEntry.__table__
+TRAIL = table_of(CaseTrailEntry)
 _TEXT = ("case_id", "actor", "action", "from_status", "to_status", "reason", "prev_hash", "hash")
 _APPEND = Prepared(
     pg_insert(TRAIL).from_select(

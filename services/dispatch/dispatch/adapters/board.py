@@ -10,8 +10,9 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class BoardHub:
         while True:
             try:
                 async with self.engine.connect() as conn:
-                    raw = (await conn.get_raw_connection()).driver_connection
+                    raw = await _driver(conn)
                     await raw.add_listener(self.channel, lambda *args: self._deliver(args[3]))
                     self.listening.set()
                     for sub in list(self.subscribers):  # changes may have been missed: reload
@@ -66,6 +67,14 @@ class BoardHub:
                 self.listening.clear()
                 log.warning("board listener restarting: %s", exc)
                 await asyncio.sleep(1)
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under `conn` (LISTEN and NOTIFY are the driver's)."""
+    raw = (await conn.get_raw_connection()).driver_connection
+    if raw is None:
+        raise RuntimeError("the board's connection has no driver connection")
+    return raw
 
 
 MAX_PAYLOAD = 7000
@@ -91,7 +100,8 @@ class BoardNotifier:
 
     @staticmethod
     def payloads(changes: list[dict]) -> list[str]:
-        out, current = [], []
+        out: list[str] = []
+        current: list[dict] = []
         for change in changes:
             if current and len(json.dumps(current + [change], ensure_ascii=False, default=str)) > MAX_PAYLOAD:
                 out.append(json.dumps(current, ensure_ascii=False, default=str))
@@ -108,7 +118,7 @@ class BoardNotifier:
             changes, self._pending = self._pending, []
             try:
                 async with self.engine.connect() as conn:
-                    raw = (await conn.get_raw_connection()).driver_connection
+                    raw = await _driver(conn)
                     await raw.execute(
                         "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", self.channel, self.payloads(changes)
                     )

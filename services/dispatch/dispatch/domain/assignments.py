@@ -84,12 +84,14 @@ class AfterCase:
     restart_clock: bool  # look at the deadline again now (rework, reopen, resume)
 
 
-def after_case(action: str, to_status: str, status: AssignmentStatus | str, accepted: bool) -> AfterCase | None:
+def after_case(
+    action: str, to_status: CaseStatus | str, status: AssignmentStatus | str, accepted: bool
+) -> AfterCase | None:
     """What the case's step (to `to_status`) does to its current assignment; None: nothing."""
     if action == CaseAction.dispatch:
         return None
     if to_status in CASE_STOPS:
-        return AfterCase(CASE_STOPS[to_status], True, False)
+        return AfterCase(CASE_STOPS[CaseStatus(to_status)], True, False)
     if to_status in CASE_ENDED:
         return AfterCase(S.closed, False, False)
     if to_status == CaseStatus.dispatched and status in (S.handled, S.suspended):

@@ -72,7 +72,9 @@ class PersonInfo:
     unit_id: str | None
 
 
-def leader(people: list[PersonInfo], position: str, *, squad_id: str | None = None, unit_id: str | None = None):
+def leader(
+    people: list[PersonInfo], position: str, *, squad_id: str | None = None, unit_id: str | None = None
+) -> PersonInfo | None:
     found = sorted(
         (
             p
@@ -92,16 +94,20 @@ def escalation_chain(
     """Who is told, in order, when a case of the squad runs late."""
     chain = []
     squad_leader = leader(people, LEADS["squad"], squad_id=squad_id)
-    chain.append(Link("squad_leader", 0.0, squad_leader and squad_leader.id, squad_leader and squad_leader.name))
+    chain.append(Link("squad_leader", 0.0, *_who(squad_leader)))
     brigade = units.get(brigade_id) if brigade_id else None
     if brigade is not None and brigade.kind == "brigade":
         head = leader(people, LEADS["brigade"], unit_id=brigade.id)
-        chain.append(Link("brigade_leader", _after(brigade), head and head.id, head and head.name))
+        chain.append(Link("brigade_leader", _after(brigade), *_who(head)))
     bureau = next((u for u in units.values() if u.kind == "bureau"), None)
     if bureau is not None:
         head = leader(people, LEADS["bureau"], unit_id=bureau.id)
-        chain.append(Link("bureau_leader", _after(bureau), head and head.id, head and head.name))
+        chain.append(Link("bureau_leader", _after(bureau), *_who(head)))
     return tuple(chain)
+
+
+def _who(person: PersonInfo | None) -> tuple[str | None, str | None]:
+    return (person.id, person.name) if person else (None, None)
 
 
 def _after(unit: UnitInfo) -> float:

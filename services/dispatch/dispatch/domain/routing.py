@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from common.geo import GridArea, GridMap  # noqa: F401 (the grid map is shared: ledger places merchants too)
 
@@ -90,7 +91,7 @@ def suggest_officer(officers: list[OfficerLoad]) -> str | None:
     return min(on_duty, key=lambda o: (o.open_assignments, o.officer_id)).officer_id
 
 
-def escalation_step(level: int, chain: tuple):
+def escalation_step(level: int, chain: tuple) -> Any:
     """The next step after `level` (0 = warned, 1.. = overdue steps taken) of a squad's chain
     (dispatch.domain.directory.escalation_chain), or None at the top."""
     return chain[level] if level < len(chain) else None

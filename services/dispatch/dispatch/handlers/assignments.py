@@ -21,7 +21,7 @@ from common.messaging.contracts import (
     SupervisionOrderIssued,
 )
 from common.messaging.envelope import Envelope
-from common.refusals import NotFound
+from common.refusals import NotFound, found
 from common.uow import UnitOfWork
 from common.vocabulary import CaseAction
 from dispatch.domain.assignments import StepRefused, after_case, plan, refuse_late_return
@@ -74,7 +74,7 @@ async def dispatch_from_queue(uow: UnitOfWork, ctx: Context, case_id: str, squad
     [new_id] = await routing.assign(
         uow, ctx, [ToAssign(case=_info(item), squad_id=squad_id, how="manual", actor=actor)]
     )
-    assignment = await uow.session.get(Assignment, new_id)
+    assignment = found(await uow.session.get(Assignment, new_id), f"assignment {new_id}")
     await uow.commit()
     return assignment
 
@@ -84,6 +84,15 @@ async def _open_assignment(uow: UnitOfWork, assignment_id: str) -> Assignment:
     if a is None:
         raise NotFound(f"unknown assignment {assignment_id}")
     return a
+
+
+def _step(step: str, a: Assignment | None, what: str) -> tuple[Assignment, str]:
+    """The assignment and the state `step` takes it to, as the domain's `plan` rules; StepRefused
+    when the step is not allowed now (a missing assignment included)."""
+    to = plan(step, a.status if a else None, current=a is not None and a.current, what=what)
+    if a is None:  # pragma: no cover - plan refuses a missing assignment
+        raise StepRefused(f"{what}: no assignment")
+    return a, to or a.status
 
 
 def _info(row: Assignment | QueueItem, **changes) -> CaseInfo:
@@ -107,7 +116,7 @@ def _info(row: Assignment | QueueItem, **changes) -> CaseInfo:
 
 async def accept(uow: UnitOfWork, ctx: Context, assignment_id: str, actor: str) -> Assignment:
     a = await _open_assignment(uow, assignment_id)
-    a.status = plan("accept", a.status, current=a.current, what=f"assignment {assignment_id}")
+    a, a.status = _step("accept", a, f"assignment {assignment_id}")
     a.accepted_at = uow.clock.now()
     uow.session.add(a)
     uow.publish(
@@ -130,7 +139,7 @@ async def return_assignment(
 ) -> Assignment:
     """退回: within the return window, before accepting, with a reason; the case waits in the queue."""
     a = await _open_assignment(uow, assignment_id)
-    returned = plan("return", a.status, current=a.current, what=f"assignment {assignment_id}")
+    a, returned = _step("return", a, f"assignment {assignment_id}")
     now = uow.clock.now()
     refuse_late_return(
         now, ctx.calendar.add_working_hours(a.assigned_at, ctx.return_window_hours), ctx.return_window_hours
@@ -159,7 +168,7 @@ async def return_assignment(
 
 async def _supersede(uow: UnitOfWork, case_id: str, a: Assignment | None) -> Assignment:
     """Close the case's current assignment `a` (read with its lock) so another can take its place."""
-    status = plan("supersede", a.status if a else None, current=a is not None, what=f"case {case_id}")
+    a, status = _step("supersede", a, f"case {case_id}")
     a.status, a.current, a.closed_at, a.next_check_at = status, False, uow.clock.now(), None
     uow.session.add(a)
     await uow.session.flush()
@@ -186,7 +195,7 @@ async def reassign(uow: UnitOfWork, ctx: Context, case_id: str, squad_id: str, a
         ],
         from_queue=False,
     )
-    assignment = await uow.session.get(Assignment, new_id)
+    assignment = found(await uow.session.get(Assignment, new_id), f"assignment {new_id}")
     await uow.commit()
     return assignment
 
@@ -221,9 +230,10 @@ async def reroute(
 
 async def extend(uow: UnitOfWork, ctx: Context, case_id: str, hours: float, reason: str, actor: str) -> Assignment:
     """延期: move the deadline by `hours` (working hours, or clock hours for an urgent case)."""
-    a = await current(uow, case_id)
-    plan("extend", a.status if a else None, current=a is not None, what=f"case {case_id}")
+    a, _ = _step("extend", await current(uow, case_id), f"case {case_id}")
     before = a.deadline_at
+    if before is None:
+        raise StepRefused(f"case {case_id} has no deadline to extend")
     a.deadline_at = deadline(ctx.calendar, before, hours, a.urgency)
     a.extensions += 1
     a.next_check_at = a.warn_at if a.escalation_level < 0 else a.deadline_at
@@ -322,7 +332,7 @@ async def follow_case(
         return
     a = await current(uow, event.case_id)
     after = a and after_case(event.action, event.to_status, a.status, a.accepted_at is not None)
-    if not after:
+    if a is None or not after:
         return
     a.status, a.current = after.status, after.current
     a.next_check_at = event.at if after.restart_clock else None  # look at its deadline again now, or never

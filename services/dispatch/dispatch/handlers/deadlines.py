@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from common.messaging.contracts import AssignmentEscalated
 from common.uow import UnitOfWork
@@ -73,27 +73,32 @@ async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> in
     due = (
         await uow.session.exec(
             select(Assignment)
-            .where(Assignment.current, Assignment.next_check_at <= now, Assignment.status.in_(OPEN))
-            .order_by(Assignment.next_check_at)
+            .where(col(Assignment.current), col(Assignment.next_check_at) <= now, col(Assignment.status).in_(OPEN))
+            .order_by(col(Assignment.next_check_at))
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
     ).all()
     steps = 0
     for a in due:
-        if a.escalation_level < 0 and now < a.deadline_at:
+        deadline_at = a.deadline_at
+        if deadline_at is None:  # nothing to warn of or climb: look no more
+            a.next_check_at = None
+            uow.session.add(a)
+            continue
+        if a.escalation_level < 0 and now < deadline_at:
             await _escalate(uow, ctx, a, 0, "officer", "warning", now)
-            a.escalation_level, a.next_check_at = 0, a.deadline_at
+            a.escalation_level, a.next_check_at = 0, deadline_at
             steps += 1
         chain = ctx.directory.chain(a.squad_id)
-        while now >= a.deadline_at:
+        while now >= deadline_at:
             level = max(a.escalation_level, 0)
             link = escalation_step(level, chain)
             if link is None:
                 a.next_check_at = None
                 break
             step_due = (
-                ctx.calendar.add_working_hours(a.deadline_at, link.after_hours) if link.after_hours else a.deadline_at
+                ctx.calendar.add_working_hours(deadline_at, link.after_hours) if link.after_hours else deadline_at
             )
             if now < step_due:
                 a.next_check_at = step_due
@@ -106,20 +111,20 @@ async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> in
         await uow.session.exec(
             select(SupervisionOrder)
             .where(
-                SupervisionOrder.answered_at.is_(None),
+                col(SupervisionOrder.answered_at).is_(None),
                 SupervisionOrder.due_at <= now,
-                SupervisionOrder.overdue_notified.is_(False),
+                col(SupervisionOrder.overdue_notified).is_(False),
             )
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
     ).all()
     for order in overdue_orders:
-        a = await current(uow, order.case_id, lock=False)
-        if a is not None:
-            brigade = next((link for link in ctx.directory.chain(a.squad_id) if link.role == "brigade_leader"), None)
+        held = await current(uow, order.case_id, lock=False)
+        if held is not None:
+            brigade = next((link for link in ctx.directory.chain(held.squad_id) if link.role == "brigade_leader"), None)
             await _escalate(
-                uow, ctx, a, max(a.escalation_level, 0) + 1, "brigade_leader", "supervision_overdue", now, brigade
+                uow, ctx, held, max(held.escalation_level, 0) + 1, "brigade_leader", "supervision_overdue", now, brigade
             )
         order.overdue_notified = True
         uow.session.add(order)

@@ -91,11 +91,11 @@ async def announce(uow: UnitOfWork) -> int:
             uow.publish(event)
             told += 1
     for person in (await uow.session.exec(select(Officer).with_for_update())).all():
-        event = _person_event(person, now)
-        if person.announced != (digest := _digest(event)):
+        changed = _person_event(person, now)
+        if person.announced != (digest := _digest(changed)):
             person.announced = digest
             uow.session.add(person)
-            uow.publish(event)
+            uow.publish(changed)
             told += 1
     await uow.commit()
     return told
@@ -105,7 +105,7 @@ async def on_staff_signed_in(event: StaffSignedIn, env: Envelope, uow: UnitOfWor
     """A sign-in creates the person from the provider's claims, or brings their name, role and
     squad up to date (the provider is what grants access: the directory follows it)."""
     person = await uow.session.get(Officer, event.subject, with_for_update=True)
-    squad_id = event.squad_id if event.squad_id and await uow.session.get(Squad, event.squad_id) else None
+    squad_id = event.squad_id if event.squad_id and (await uow.session.get(Squad, event.squad_id)) is not None else None
     position = POSITION_OF_ROLE.get(event.role)
     if person is None:
         if position is None:

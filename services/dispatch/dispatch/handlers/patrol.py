@@ -9,11 +9,11 @@ import uuid
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from common.geo import distance_m
 from common.messaging.contracts import Location, PatrolCheckedIn, PatrolPostMissed
-from common.refusals import NotFound, Unprocessable
+from common.refusals import NotFound, Unprocessable, found
 from common.uow import UnitOfWork
 from dispatch.domain.assignments import StepRefused
 from dispatch.domain.patrol import PostWindow, judge_check_in, shifts_on
@@ -76,7 +76,7 @@ async def roster(
                     PatrolShift.day >= first,
                     PatrolShift.day <= last,
                 )
-                .order_by(PatrolShift.starts_at)
+                .order_by(col(PatrolShift.starts_at))
             )
         ).all()
     )
@@ -91,7 +91,7 @@ async def check_in(uow: UnitOfWork, ctx: Context, shift_id: str, officer_id: str
         raise NotFound(f"patrol shift {shift_id} not found")
     if shift.checked_in_at is not None:
         raise StepRefused(f"already checked in at {shift.checked_in_at.isoformat()}")
-    post = await uow.session.get(PatrolPost, shift.post_id)
+    post = found(await uow.session.get(PatrolPost, shift.post_id), f"patrol post {shift.post_id}")
     now = uow.clock.now()
     verdict = judge_check_in(
         starts_at=shift.starts_at,
@@ -130,11 +130,11 @@ async def check_patrols(uow: UnitOfWork, ctx: Context, limit: int = 500) -> int:
             select(PatrolShift, PatrolPost)
             .join(PatrolPost)
             .where(
-                PatrolShift.checked_in_at.is_(None),
-                PatrolShift.missed_at.is_(None),
+                col(PatrolShift.checked_in_at).is_(None),
+                col(PatrolShift.missed_at).is_(None),
                 PatrolShift.starts_at <= now - ctx.patrol_grace,
             )
-            .order_by(PatrolShift.starts_at)
+            .order_by(col(PatrolShift.starts_at))
             .limit(limit)
             .with_for_update(of=PatrolShift, skip_locked=True)
         )

@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlalchemy import delete, func, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from common.messaging.contracts import CategoryDefined, GridDefined, WorkCalendarChanged
 from common.messaging.envelope import Envelope
@@ -27,8 +27,10 @@ async def record_category(event: CategoryDefined, env: Envelope, uow: UnitOfWork
         await uow.session.execute(
             insert(CategoryName)
             .values(code=event.code, **values)
-            .on_conflict_do_update(index_elements=["code"], set_=values, where=CategoryName.version <= event.version)
-            .returning(CategoryName.name)
+            .on_conflict_do_update(
+                index_elements=["code"], set_=values, where=col(CategoryName.version) <= event.version
+            )
+            .returning(col(CategoryName.name))
         )
     ).scalar()
     if kept is not None:
@@ -60,7 +62,7 @@ async def replace_rules(uow: UnitOfWork, read_version: int, rules: list[dict]) -
 async def calendar_days(session) -> dict[date, SpecialDay]:
     """The calendar in force: the State Council's notices (chinesecalendar) with the bureau's own
     days on top (the `calendar_days` table: a holiday, a workday, or an ordinary day)."""
-    rows = (await session.exec(select(CalendarDay).order_by(CalendarDay.day))).all()
+    rows = (await session.exec(select(CalendarDay).order_by(col(CalendarDay.day)))).all()
     return with_corrections(national_days(), [(r.day, r.kind, r.name) for r in rows])
 
 
@@ -93,8 +95,8 @@ async def set_calendar_day(uow: UnitOfWork, day, kind: str | None, name: str | N
         if row is not None:
             await uow.session.delete(row)
     else:
-        row = row or CalendarDay(day=day, kind=kind, name=name)
-        row.kind, row.name = kind, name
+        row = row or CalendarDay(day=day, kind=kind, name=name or "")
+        row.kind, row.name = kind, name or ""
         uow.session.add(row)
     await uow.session.flush()
     await announce_calendar(uow)
@@ -104,7 +106,9 @@ async def set_calendar_day(uow: UnitOfWork, day, kind: str | None, name: str | N
 async def announce_grids(uow: UnitOfWork) -> int:
     """GridDefined for each grid that is new or changed since it was last announced, so other
     services place points in grids without reading these tables."""
-    rows = (await uow.session.exec(select(Grid, Squad).join(Squad).order_by(Grid.id).with_for_update(of=Grid))).all()
+    rows = (
+        await uow.session.exec(select(Grid, Squad).join(Squad).order_by(col(Grid.id)).with_for_update(of=Grid))
+    ).all()
     now, told = uow.clock.now(), 0
     for grid, squad in rows:
         event = GridDefined(

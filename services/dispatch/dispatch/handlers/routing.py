@@ -17,7 +17,7 @@ from sqlalchemy import Boolean, Float, Integer, Text, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from common.db import Prepared, unnest
+from common.db import Prepared, table_of, unnest
 from common.messaging.contracts import AssignmentCreated, CaseFiled, CaseOpened, CaseUnroutable, Location
 from common.messaging.envelope import Envelope
 from common.refusals import NotFound
@@ -29,7 +29,7 @@ from dispatch.domain.routing import CaseToRoute, OfficerLoad, route, suggest_off
 from dispatch.tables import Assignment, Officer, QueueItem
 
 log = logging.getLogger(__name__)
-ASSIGNMENTS, OFFICERS, QUEUE = Assignment.__table__, Officer.__table__, QueueItem.__table__
+ASSIGNMENTS, OFFICERS, QUEUE = table_of(Assignment), table_of(Officer), table_of(QueueItem)
 SYSTEM = "system:dispatch"
 
 
@@ -108,7 +108,7 @@ _INSERT = Prepared(
 )
 _LEAVE_QUEUE = Prepared(QUEUE.delete().where(QUEUE.c.case_id == func.any(_ids)).returning(QUEUE.c.case_id))
 _QUEUED = ("case_id", "case_number", "category_code", "channel", "urgency", "description", "address", "reason")
-_ENQUEUE = pg_insert(QUEUE).from_select(
+_ENQUEUE_ROWS = pg_insert(QUEUE).from_select(
     [*_QUEUED, "lon", "lat", "time_limit_hours", "since"],
     select(
         *(unnest(c) for c in _QUEUED),
@@ -120,9 +120,9 @@ _ENQUEUE = pg_insert(QUEUE).from_select(
     include_defaults=False,
 )
 _ENQUEUE = Prepared(
-    _ENQUEUE.on_conflict_do_update(
+    _ENQUEUE_ROWS.on_conflict_do_update(
         index_elements=["case_id"],
-        set_={c: _ENQUEUE.excluded[c] for c in (*_QUEUED[1:], "lon", "lat", "time_limit_hours", "since")},
+        set_={c: _ENQUEUE_ROWS.excluded[c] for c in (*_QUEUED[1:], "lon", "lat", "time_limit_hours", "since")},
     )
 )
 
@@ -237,7 +237,7 @@ async def assign(uow: UnitOfWork, ctx, items: list[ToAssign], *, from_queue: boo
                 squad_id=item.squad_id,
                 previous_squad_id=item.previous_squad_id,
             )
-    return [r["id"] for r in rows]
+    return [str(r["id"]) for r in rows]
 
 
 async def enqueue(uow: UnitOfWork, ctx, cases: list[tuple[CaseInfo, str, str | None]], *, unroutable: bool) -> None:
@@ -287,7 +287,7 @@ def decide(ctx, case: CaseInfo, at: datetime):
     )
 
 
-async def route_filed(batch: list[Envelope], uow: UnitOfWork, *, context: Callable) -> None:
+async def route_filed(batch: list[Envelope[CaseOpened | CaseFiled]], uow: UnitOfWork, *, context: Callable) -> None:
     """A filed case (立案) is routed by the rules (a reported one waits for CaseFiled); a case
     already with a squad or in the queue is left as it is (a second filing changes nothing)."""
     filed = [e for e in batch if not isinstance(e.data, CaseOpened) or e.data.status == "filed"]
@@ -296,7 +296,8 @@ async def route_filed(batch: list[Envelope], uow: UnitOfWork, *, context: Callab
     placed = {r[0] for r in await _ALREADY_PLACED.fetch(await uow.db(), ids=[e.data.case_id for e in filed])}
     ctx = context()
     now = uow.clock.now()
-    to_assign, to_queue = [], []
+    to_assign: list[ToAssign] = []
+    to_queue: list[tuple[CaseInfo, str, str | None]] = []
     for env in filed:
         event: CaseOpened | CaseFiled = env.data
         if event.case_id in placed:

@@ -44,13 +44,13 @@ STATUS_OF_CASE: dict[str, IncidentStatus] = {
     C.suspended: S.suspended,
     C.cancelled: S.cancelled,
     C.merged: S.merged,
-    C.split: S.closed,
+    C.split_: S.closed,
 }
 """The case lifecycle (common.vocabulary.CaseStatus) as the reporter sees it."""
 FINISHED = frozenset({S.closed, S.not_filed, S.cancelled, S.merged})
 """Nothing more will be done under this report: Open311 `closed`."""
 
-LABEL = {
+LABEL: dict[str, str] = {
     S.received: "已受理",
     S.filed: "已立案",
     S.not_filed: "不予立案",

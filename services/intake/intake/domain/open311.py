@@ -138,7 +138,7 @@ def status_of(incident_status: str) -> str:
 # -- services -----------------------------------------------------------------------------------------
 
 
-def service(category) -> dict:
+def service(category: Any) -> dict:
     """One entry of services.{fmt}."""
     return {
         "service_code": category.code,
@@ -151,7 +151,7 @@ def service(category) -> dict:
     }
 
 
-def service_definition(category) -> dict:
+def service_definition(category: Any) -> dict:
     return {
         "service_code": category.code,
         "attributes": [
@@ -243,7 +243,7 @@ def parse_request_form(form: dict[str, list[str]], max_description: int) -> Requ
         raise Open311Error(400, "lat and long come together")
     if raw_lat is not None:
         try:
-            req.lat, req.long = float(raw_lat), float(raw_long)
+            req.lat, req.long = float(raw_lat), float(raw_long or "")
         except ValueError:
             raise Open311Error(400, f"lat and long must be decimal degrees, not {raw_lat!r}, {raw_long!r}") from None
         if not (-90 <= req.lat <= 90 and -180 <= req.long <= 180):

@@ -57,7 +57,7 @@ class _Refreshed:
             log.warning(
                 "%s not refreshed, keeping the copy read %.0f s ago: %s",
                 type(self).__name__,
-                time.monotonic() - self._loaded_at,
+                time.monotonic() - (self._loaded_at or time.monotonic()),
                 exc,
             )
             self._loaded_at = time.monotonic() - self._ttl_s + RETRY_AFTER_FAILURE_S

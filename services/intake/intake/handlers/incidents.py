@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import select
+from sqlmodel import col, select
 
-from common.db import row_insert
+from common.db import row_insert, table_of
 from common.messaging.contracts import (
     CategoryDefined,
     IncidentDetached,
@@ -24,7 +24,7 @@ from common.messaging.contracts import (
     Location,
 )
 from common.redaction import mask_phone
-from common.refusals import Conflict, NotFound, Throttled, Unprocessable
+from common.refusals import Conflict, NotFound, Refusal, Throttled, Unprocessable, found
 from common.uow import UnitOfWork
 from common.vocabulary import Channel
 from intake.domain.incidents import (
@@ -41,7 +41,7 @@ from intake.handlers.catalogue import Catalogue, time_limit_hours
 from intake.handlers.media import StoredPhoto
 from intake.tables import Category, CategoryVersion, IdempotencyKey, Incident, IncidentPhoto
 
-INCIDENTS = Incident.__table__
+INCIDENTS = table_of(Incident)
 TRACKED_CHANNELS = frozenset({Channel.open311, Channel.web})
 """Channels whose reporter gets a tracking token (the Open311 token and the web page's)."""
 
@@ -92,7 +92,7 @@ class ReportPolicy:
     flood_window_minutes: int = 60
 
 
-def key_reused(cmd: ReportIncident) -> Conflict | Unprocessable:
+def key_reused(cmd: ReportIncident) -> Refusal:
     """The same key came back with a different request: a machine's event id is a conflict with
     what it sent first (409); a caller's Idempotency-Key is a header used wrongly (422)."""
     if cmd.source_event_id:
@@ -137,14 +137,16 @@ async def report_incident(
                     created_at=now,
                 )
                 .on_conflict_do_nothing()
-                .returning(IdempotencyKey.incident_id)
+                .returning(col(IdempotencyKey.incident_id))
             )
         ).first()
         if claimed is None:
             first = await uow.session.get(IdempotencyKey, (cmd.reported_by, cmd.idempotency_key))
+            if first is None:  # the key expired between the INSERT and this read
+                raise Conflict(f"Idempotency-Key {cmd.idempotency_key!r} was being used: send the request again")
             if first.request_hash != cmd.fingerprint():
                 raise key_reused(cmd)
-            incident = await uow.session.get(Incident, first.incident_id)
+            incident = found(await uow.session.get(Incident, first.incident_id), f"incident {first.incident_id}")
             joined = await uow.session.get(Incident, incident.duplicate_of) if incident.duplicate_of else None
             uow.session.expunge_all()  # nothing to commit: keep them readable after the rollback
             return Reported(incident, replayed=True, joined=joined)
@@ -259,14 +261,14 @@ async def _reported_around(uow: UnitOfWork, around: Nearby, *conditions) -> list
     circle (the lon/lat columns): (id, lon, lat, reported_at). The caller measures the circle."""
     x0, x1, y0, y1 = around.bounds()
     return [
-        tuple(r)
+        (r[0], r[1], r[2], r[3])
         for r in (
             await uow.session.exec(
                 select(Incident.id, Incident.lon, Incident.lat, Incident.reported_at).where(
                     *conditions,
                     Incident.reported_at >= around.since,
-                    Incident.lon.between(x0, x1),
-                    Incident.lat.between(y0, y1),
+                    col(Incident.lon).between(x0, x1),
+                    col(Incident.lat).between(y0, y1),
                 )
             )
         ).all()
@@ -285,8 +287,8 @@ async def _open_incident_near(uow: UnitOfWork, category_code: str, search: Nearb
         uow,
         search,
         Incident.category_code == category_code,
-        Incident.duplicate_of.is_(None),
-        Incident.status.not_in([s.value for s in FINISHED]),
+        col(Incident.duplicate_of).is_(None),
+        col(Incident.status).not_in([s.value for s in FINISHED]),
     )
     nearest = nearest_within(search, [(i, lon, lat) for i, lon, lat, _ in candidates])
     if nearest is None:
@@ -398,7 +400,11 @@ async def rate_report(uow: UnitOfWork, token: str, rating: str, comment: str | N
 
 
 async def _rate(uow: UnitOfWork, incident: Incident, rating: str, comment: str | None) -> None:
-    case_holder = await uow.session.get(Incident, incident.duplicate_of) if incident.duplicate_of else incident
+    case_holder = (
+        found(await uow.session.get(Incident, incident.duplicate_of), f"incident {incident.duplicate_of}")
+        if incident.duplicate_of
+        else incident
+    )
     refused = may_rate(case_holder.status, case_holder.case_id, incident.rating)
     if refused:
         raise RatingRefused(refused)
@@ -464,7 +470,7 @@ async def announce_categories(uow: UnitOfWork) -> int:
     stale = (
         await uow.session.exec(
             select(Category)
-            .where((Category.announced_version.is_(None)) | (Category.announced_version != Category.version))
+            .where(col(Category.announced_version).is_(None) | (Category.announced_version != Category.version))
             .with_for_update(skip_locked=True)
         )
     ).all()

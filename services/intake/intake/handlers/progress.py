@@ -6,10 +6,13 @@ read back."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 
-from common.db import Prepared, unnest
+from common.db import Prepared, rows_changed, table_of, unnest
 from common.messaging.contracts import (
     CaseDispatched,
     CaseFlagged,
@@ -25,7 +28,7 @@ from common.vocabulary import CaseAction, CaseStatus
 from intake.domain.incidents import STATUS_OF_CASE, IncidentStatus
 from intake.tables import Incident
 
-INCIDENTS = Incident.__table__
+INCIDENTS = table_of(Incident)
 RECEIVED = IncidentStatus.received.value
 
 
@@ -65,14 +68,14 @@ _APPLY_DISPATCHED = Prepared(
 )
 
 
-def _refuse_unknown(batch: list[Envelope], updated: list) -> None:
+def _refuse_unknown(batch: Sequence[Envelope[CaseOpened | CaseDispatched]], updated: list) -> None:
     found = {r[0] for r in updated}
     unknown = [e.data for e in batch if e.data.incident_id not in found]
     if unknown:
         raise LookupError(f"case {unknown[0].case_id} names unknown incident {unknown[0].incident_id}")
 
 
-async def on_cases_opened(batch: list[Envelope], uow: UnitOfWork) -> None:
+async def on_cases_opened(batch: list[Envelope[CaseOpened]], uow: UnitOfWork) -> None:
     events = [e.data for e in batch]
     updated = await _APPLY_OPENED.fetch(
         await uow.db(),
@@ -85,7 +88,7 @@ async def on_cases_opened(batch: list[Envelope], uow: UnitOfWork) -> None:
     _refuse_unknown(batch, updated)
 
 
-async def on_cases_dispatched(batch: list[Envelope], uow: UnitOfWork) -> None:
+async def on_cases_dispatched(batch: list[Envelope[CaseDispatched]], uow: UnitOfWork) -> None:
     """派遣: the status, the squad and the deadline, from the step's one event."""
     events = [e.data for e in batch]
     updated = await _APPLY_DISPATCHED.fetch(
@@ -101,9 +104,11 @@ async def on_cases_dispatched(batch: list[Envelope], uow: UnitOfWork) -> None:
     _refuse_unknown(batch, updated)
 
 
-async def _update_incident(uow: UnitOfWork, event, **values) -> None:
-    result = await uow.session.execute(update(INCIDENTS).where(INCIDENTS.c.id == event.incident_id).values(**values))
-    if result.rowcount == 0:
+async def _update_incident(uow: UnitOfWork, event: Any, **values: Any) -> None:
+    changed = await rows_changed(
+        uow.session, update(INCIDENTS).where(INCIDENTS.c.id == event.incident_id).values(**values)
+    )
+    if changed == 0:
         raise LookupError(f"case {event.case_id} names unknown incident {event.incident_id}")
 
 

@@ -23,6 +23,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Any
 
 from shapely.geometry import Point, shape
 
@@ -125,7 +126,7 @@ class KeyZone:
     id: str
     name: str
     geometry: dict
-    _shape: object = field(default=None, compare=False, repr=False)
+    _shape: Any = field(default=None, compare=False, repr=False)
 
     def contains(self, lon: float, lat: float) -> bool:
         polygon = self._shape or shape(self.geometry)

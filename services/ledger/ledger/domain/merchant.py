@@ -5,6 +5,7 @@ a clerk's form and every row of a 摸底 survey file."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -103,12 +104,12 @@ def checked(
     operator: str | None,
     address: str | None,
     business_nature_value: str | None,
-    lon,
-    lat,
+    lon: float | str | None,
+    lat: float | str | None,
     sign: str | None = None,
     phone: str | None = None,
     credit_code: str | None = None,
-    tools=(),
+    tools: Iterable[str] = (),
     opened_on: date | None = None,
     stall: bool = False,
 ) -> MerchantFields:
@@ -120,12 +121,12 @@ def checked(
             errors.append(f"{label}: empty")
         elif len(value) > limit:
             errors.append(f"{label}: longer than {limit} characters")
-    nature = None
+    nature = ""
     try:
         nature = business_nature(business_nature_value or "")
     except ValueError as exc:
         errors.append(f"business_nature: {exc}")
-    where = (None, None)
+    where: tuple[float | None, float | None] = (None, None)
     if lon in (None, "") and lat in (None, ""):
         pass
     else:
@@ -163,7 +164,7 @@ def checked(
     )
 
 
-def _number(value, label: str) -> float:
+def _number(value: float | str | None, label: str) -> float:
     try:
         return float(str(value).strip())
     except ValueError:

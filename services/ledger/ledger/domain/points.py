@@ -62,7 +62,7 @@ def _metres(polygon: Polygon, lon: float, lat: float) -> float:
     lat0 = math.radians(polygon.centroid.y)
     kx, ky = 111_320.0 * math.cos(lat0), 110_540.0
 
-    def flat(x, y):
+    def flat(x: float, y: float) -> tuple[float, float]:
         return (x * kx, y * ky)
 
     projected = Polygon([flat(x, y) for x, y in polygon.exterior.coords])

@@ -19,7 +19,7 @@ from common.clock import bureau_date
 from common.photos import Photo
 from common.refusals import NotFound
 from common.uow import UnitOfWork
-from ledger.domain.dogs import Size, refuse_in_zone, zone_of
+from ledger.domain.dogs import refuse_in_zone, zone_of
 from ledger.handlers.licences import Context, Dog, DogConflict, Owner, Rabies, checked, household_dogs, issue_licence
 from ledger.tables import DogApplication
 
@@ -54,7 +54,7 @@ def check(owner: Owner, dog: Dog, rabies: Rabies, now, ctx: Context) -> tuple[Ow
     what would be refused, not days later. (Whether the household holds a dog already is the
     register's to know: the clerk sees it, the public form never says.)"""
     owner, dog = checked(owner, dog, rabies, bureau_date(now), ctx.rules)
-    refuse_in_zone(zone_of(owner.lon, owner.lat, ctx.zones), Size(dog.size), 0)
+    refuse_in_zone(zone_of(owner.lon, owner.lat, ctx.zones), dog.size_class, 0)
     return owner, dog
 
 

@@ -7,9 +7,10 @@ import uuid
 from datetime import date
 
 from sqlalchemy import insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from common.clock import bureau_date
+from common.db import table_of
 from common.refusals import NotFound, Unprocessable
 from common.uow import UnitOfWork
 from ledger.domain.catering import size_class
@@ -85,10 +86,10 @@ async def plan_round(
     if ends_on < starts_on:
         raise Unprocessable("ends_on is before starts_on")
     query = select(Merchant.id, Merchant.squad_id).where(
-        Merchant.business_nature == "catering", Merchant.closed.is_(False)
+        Merchant.business_nature == "catering", col(Merchant.closed).is_(False)
     )
     if grid_ids:
-        query = query.where(Merchant.grid_id.in_(grid_ids))
+        query = query.where(col(Merchant.grid_id).in_(grid_ids))
     places = (await uow.session.exec(query)).all()
     if not places:
         raise Unprocessable("no catering places to visit" + (f" in {', '.join(grid_ids)}" if grid_ids else ""))
@@ -98,7 +99,7 @@ async def plan_round(
     uow.session.add(r)
     await uow.session.flush()
     await uow.session.execute(
-        insert(RoundVisit.__table__), [{"round_id": r.id, "merchant_id": m, "squad_id": squad} for m, squad in places]
+        insert(table_of(RoundVisit)), [{"round_id": r.id, "merchant_id": m, "squad_id": squad} for m, squad in places]
     )
     await uow.commit()
     return r

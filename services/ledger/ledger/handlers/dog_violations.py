@@ -8,7 +8,7 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from common.clock import BEIJING, bureau_date
 from common.messaging.contracts import CaseClosed, DogInspectionDue, DogViolationRecorded
@@ -150,18 +150,18 @@ async def remind_and_suspend(uow: UnitOfWork, rules: DogRules, limit: int = 500)
         await uow.session.exec(
             select(DogLicence)
             .where(
-                DogLicence.status.in_([LicenceStatus.active, LicenceStatus.suspended]),
+                col(DogLicence.status).in_([LicenceStatus.active, LicenceStatus.suspended]),
                 DogLicence.inspection_due_on <= horizon,
                 or_(
-                    DogLicence.reminded_for.is_(None),
-                    DogLicence.reminded_for != DogLicence.inspection_due_on,
+                    col(DogLicence.reminded_for).is_(None),
+                    col(DogLicence.reminded_for) != DogLicence.inspection_due_on,
                     and_(
-                        DogLicence.status == LicenceStatus.active,
-                        DogLicence.inspection_due_on < today - timedelta(days=rules.suspend_after_days),
+                        col(DogLicence.status) == LicenceStatus.active,
+                        col(DogLicence.inspection_due_on) < today - timedelta(days=rules.suspend_after_days),
                     ),
                 ),
             )
-            .order_by(DogLicence.inspection_due_on)
+            .order_by(col(DogLicence.inspection_due_on))
             .limit(limit)
             .with_for_update(skip_locked=True)
         )

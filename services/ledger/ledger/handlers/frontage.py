@@ -51,8 +51,8 @@ async def record_sign(
         height_m=height_m,
         approved=approved,
         problems=problems,
-        photo_key=photo and photo.key,
-        photo_type=photo and photo.content_type,
+        photo_key=photo.key if photo else None,
+        photo_type=photo.content_type if photo else None,
         recorded_by=by,
         recorded_at=uow.clock.now(),
     )
@@ -103,8 +103,8 @@ async def sign_letter(
         area=area or DEFAULT_AREA,
         signed_on=signed_on,
         valid_until=valid_until(signed_on, rule),
-        scan_key=scan and scan.key,
-        scan_type=scan and scan.content_type,
+        scan_key=scan.key if scan else None,
+        scan_type=scan.content_type if scan else None,
         recorded_by=by,
         recorded_at=uow.clock.now(),
     )

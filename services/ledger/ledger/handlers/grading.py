@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from common.clock import BEIJING
+from common.db import table_of
 from common.messaging.contracts import (
     CaseClosed,
     EnforcementStepRecorded,
@@ -49,9 +51,9 @@ async def issue_card(uow: UnitOfWork, merchant: Merchant, at: datetime) -> str:
     """A new card (告知卡) in the merchant's colour; the one before it is superseded."""
     code, previous = new_card_code(), merchant.card_code
     if previous:
-        await uow.session.execute(update(Card).where(Card.code == previous).values(superseded_at=at))
+        await uow.session.execute(update(Card).where(col(Card.code) == previous).values(superseded_at=at))
     await uow.session.execute(
-        insert(Card.__table__).values(
+        insert(table_of(Card)).values(
             code=code, merchant_id=merchant.id, colour=merchant.colour, issued_at=at, superseded_at=None
         )
     )
@@ -111,7 +113,7 @@ async def _seen_case(
     step: str | None = None,
 ) -> None:
     """The merchant's cases, as the case events tell them (ledger never reads cases' tables)."""
-    values = {"case_number": case_number, "category_code": category_code, "squad_id": squad_id}
+    values: dict[str, Any] = {"case_number": case_number, "category_code": category_code, "squad_id": squad_id}
     if outcome is not None:
         values.update(outcome=outcome, closed_at=closed_at)
     if step is not None:
@@ -221,7 +223,7 @@ async def recover_colours(uow: UnitOfWork, rule: RecoveryRule, limit: int = 500)
     rows = (
         await uow.session.exec(
             select(Merchant)
-            .where(Merchant.colour != Colour.blue.name, Merchant.closed.is_(False), due)
+            .where(Merchant.colour != Colour.blue.name, col(Merchant.closed).is_(False), due)
             .order_by(clean)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from common.clock import bureau_date
 from common.messaging.contracts import DogInspected, DogLicenceChanged, DogLicenceIssued, DogLicencePlaced
@@ -72,6 +72,13 @@ class Dog:
     colour: str | None = None
     tag_id: str | None = None
 
+    @property
+    def size_class(self) -> Size:
+        """The size `checked` settled (from the form, or from the height at the withers)."""
+        if self.size is None:
+            raise DogRefused("size", "dog.size: small, medium or large (or dog.height_cm)")
+        return Size(self.size)
+
 
 @dataclass(frozen=True)
 class Rabies:
@@ -105,6 +112,8 @@ def checked(owner: Owner, dog: Dog, rabies: Rabies, today: date, rules: DogRules
         raise DogRefused("phone", f"owner.phone: {exc}") from None
     if owner.lon is not None or owner.lat is not None:
         try:
+            if owner.lon is None or owner.lat is None:
+                raise ValueError("give both lon and lat")
             position(owner.lon, owner.lat)
         except (ValueError, TypeError) as exc:
             raise DogRefused("location", f"owner.location: {exc}") from None
@@ -128,10 +137,10 @@ async def household_dogs(uow: UnitOfWork, owner: Owner, vault: IdentityVault, ex
         select(func.count())
         .select_from(DogLicence)
         .where(
-            DogLicence.status.in_([s.value for s in IN_FORCE]),
+            col(DogLicence.status).in_([s.value for s in IN_FORCE]),
             or_(
-                DogLicence.owner_fingerprint == vault.fingerprint(owner.id_number),
-                DogLicence.household_key == household_key(owner.address, vault),
+                col(DogLicence.owner_fingerprint) == vault.fingerprint(owner.id_number),
+                col(DogLicence.household_key) == household_key(owner.address, vault),
             ),
         )
     )
@@ -158,8 +167,8 @@ async def next_number(uow: UnitOfWork, kind: str, prefix: str, year: int) -> str
         await uow.session.execute(
             pg_insert(Counter)
             .values(name=name, value=1)
-            .on_conflict_do_update(index_elements=["name"], set_={"value": Counter.value + 1})
-            .returning(Counter.value)
+            .on_conflict_do_update(index_elements=["name"], set_={"value": col(Counter.value) + 1})
+            .returning(col(Counter.value))
         )
     ).scalar_one()
     return f"{prefix}-{year}-{value:06d}"
@@ -197,9 +206,13 @@ async def issue_licence(
     today = bureau_date(uow.clock.now())
     owner, dog = checked(owner, dog, rabies, today, ctx.rules)
     zone = zone_of(owner.lon, owner.lat, ctx.zones)
-    refuse_in_zone(zone, Size(dog.size), await household_dogs(uow, owner, ctx.vault) if zone else 0)
+    refuse_in_zone(zone, dog.size_class, await household_dogs(uow, owner, ctx.vault) if zone else 0)
     await _refuse_taken(uow, dog.chip, dog.tag_id)
-    placed = (await grid_map(uow.session)).grid_for(owner.lon, owner.lat) if owner.lon is not None else None
+    placed = (
+        (await grid_map(uow.session)).grid_for(owner.lon, owner.lat)
+        if owner.lon is not None and owner.lat is not None
+        else None
+    )
     now = uow.clock.now()
     licence = DogLicence(
         id=str(uuid.uuid4()),
@@ -220,7 +233,7 @@ async def issue_licence(
         grid_id=placed.grid_id if placed else None,
         dog_name=dog.name,
         breed=dog.breed,
-        size=dog.size,
+        size=dog.size_class.value,
         height_cm=dog.height_cm,
         colour=dog.colour,
         sex=dog.sex,
@@ -361,7 +374,11 @@ async def transfer(uow: UnitOfWork, licence_id: str, owner: Owner, ctx: Context)
     zone = zone_of(owner.lon, owner.lat, ctx.zones)
     refuse_in_zone(zone, Size(licence.size), await household_dogs(uow, owner, ctx.vault, licence.id) if zone else 0)
     previous = licence.owner_id_masked
-    placed = (await grid_map(uow.session)).grid_for(owner.lon, owner.lat) if owner.lon is not None else None
+    placed = (
+        (await grid_map(uow.session)).grid_for(owner.lon, owner.lat)
+        if owner.lon is not None and owner.lat is not None
+        else None
+    )
     licence.owner_name, licence.owner_id_sealed = owner.name, ctx.vault.seal(owner.id_number)
     licence.owner_id_masked = IdentityVault.masked(owner.id_number)
     licence.owner_fingerprint = ctx.vault.fingerprint(owner.id_number)

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import select
+from sqlmodel import col, select
 
+from common.db import table_of
 from common.geo import GridArea, GridMap
 from common.messaging.contracts import (
     DogLicencePlaced,
@@ -52,7 +53,7 @@ def new_card_code() -> str:
 
 
 async def grid_map(session) -> GridMap:
-    rows = (await session.exec(select(DistrictGrid).order_by(DistrictGrid.id))).all()
+    rows = (await session.exec(select(DistrictGrid).order_by(col(DistrictGrid.id)))).all()
     return GridMap(
         [
             GridArea(grid_id=g.id, name=g.name, squad_id=g.squad_id, squad_name=g.squad_name, geometry=g.geometry)
@@ -136,7 +137,7 @@ async def _existing(uow: UnitOfWork, fields: list[MerchantFields]) -> tuple[dict
     rows = (
         await uow.session.exec(
             select(Merchant)
-            .where(or_(Merchant.credit_code.in_(codes) if codes else False, Merchant.identity_key.in_(keys)))
+            .where(or_(col(Merchant.credit_code).in_(codes) if codes else False, col(Merchant.identity_key).in_(keys)))
             .with_for_update()
         )
     ).all()
@@ -154,8 +155,8 @@ async def register_merchant(uow: UnitOfWork, f: MerchantFields) -> Merchant:
         raise MerchantExists(by_key[identity_key(f.name, f.address)].id, "name at the same address")
     now, merchant_id, code = uow.clock.now(), str(uuid.uuid4()), new_card_code()
     row = _row(f, merchant_id=merchant_id, grid=_placed(await grid_map(uow.session), f.lon, f.lat), now=now, card=code)
-    await uow.session.execute(insert(Merchant.__table__).values(**row))
-    await uow.session.execute(insert(Card.__table__).values(**_issue_first_card(uow, merchant_id, code, now)))
+    await uow.session.execute(insert(table_of(Merchant)).values(**row))
+    await uow.session.execute(insert(table_of(Card)).values(**_issue_first_card(uow, merchant_id, code, now)))
     merchant = Merchant(**row)
     uow.publish(merchant_state(merchant))
     await uow.commit()
@@ -294,8 +295,8 @@ async def import_survey(uow: UnitOfWork, rows: list[tuple[int, MerchantFields | 
             report.unchanged += 1
         report.accepted += 1
     for start in range(0, len(new_merchants), 1000):
-        await uow.session.execute(insert(Merchant.__table__), new_merchants[start : start + 1000])
-        await uow.session.execute(insert(Card.__table__), new_cards[start : start + 1000])
+        await uow.session.execute(insert(table_of(Merchant)), new_merchants[start : start + 1000])
+        await uow.session.execute(insert(table_of(Card)), new_cards[start : start + 1000])
     await uow.commit()
     report.rejected.sort(key=lambda r: r["row"])
     return report
@@ -305,7 +306,7 @@ async def announce_merchants(uow: UnitOfWork, limit: int = 1000) -> int:
     """MerchantRegistered for merchants registered before the event existed, a batch at a time."""
     rows = (
         await uow.session.exec(
-            select(Merchant).where(Merchant.announced.is_(False)).limit(limit).with_for_update(skip_locked=True)
+            select(Merchant).where(col(Merchant.announced).is_(False)).limit(limit).with_for_update(skip_locked=True)
         )
     ).all()
     for m in rows:
@@ -346,8 +347,8 @@ async def record_grid(event: GridDefined, env: Envelope, uow: UnitOfWork) -> Non
         await uow.session.exec(
             select(DogLicence)
             .where(
-                DogLicence.owner_lon.is_not(None),
-                (DogLicence.grid_id.is_(None)) | (DogLicence.grid_id == event.grid_id),
+                col(DogLicence.owner_lon).is_not(None),
+                (col(DogLicence.grid_id).is_(None)) | (DogLicence.grid_id == event.grid_id),
             )
             .with_for_update()
         )
@@ -355,7 +356,7 @@ async def record_grid(event: GridDefined, env: Envelope, uow: UnitOfWork) -> Non
     for x in licences:
         grid_id, squad_id = _placed(grids, x.owner_lon, x.owner_lat)
         if grid_id != x.grid_id:
-            await uow.session.execute(update(DogLicence).where(DogLicence.id == x.id).values(grid_id=grid_id))
+            await uow.session.execute(update(DogLicence).where(col(DogLicence.id) == x.id).values(grid_id=grid_id))
             uow.publish(
                 DogLicencePlaced(
                     licence_id=x.id, number=x.number, grid_id=grid_id, squad_id=squad_id, at=uow.clock.now()
@@ -364,7 +365,9 @@ async def record_grid(event: GridDefined, env: Envelope, uow: UnitOfWork) -> Non
     concerned = (
         await uow.session.exec(
             select(Merchant)
-            .where(Merchant.lon.is_not(None), (Merchant.grid_id.is_(None)) | (Merchant.grid_id == event.grid_id))
+            .where(
+                col(Merchant.lon).is_not(None), (col(Merchant.grid_id).is_(None)) | (Merchant.grid_id == event.grid_id)
+            )
             .with_for_update()
         )
     ).all()
@@ -375,7 +378,7 @@ async def record_grid(event: GridDefined, env: Envelope, uow: UnitOfWork) -> Non
         if placed != (m.grid_id, m.squad_id):
             await uow.session.execute(
                 update(Merchant)
-                .where(Merchant.id == m.id)
+                .where(col(Merchant.id) == m.id)
                 .values(grid_id=placed[0], squad_id=placed[1], updated_at=uow.clock.now())
             )
             m.grid_id, m.squad_id = placed

@@ -7,8 +7,9 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import insert
-from sqlmodel import select
+from sqlmodel import col, select
 
+from common.db import table_of
 from common.messaging.contracts import DesignatedPointDecided, Location
 from common.refusals import NotFound
 from common.uow import UnitOfWork
@@ -119,7 +120,7 @@ async def decide_point(
         can_approve({o.department: o.agree for o in opinions}, rule)
         refuse_near_school(area(p.geometry), await school_gates(uow.session), rule)  # gates added since
         await uow.session.execute(
-            insert(Stall.__table__),
+            insert(table_of(Stall)),
             [{"point_id": p.id, "number": n, "merchant_id": None, "assigned_at": None} for n in range(1, p.stalls + 1)],
         )
     elif not reason:
@@ -137,7 +138,7 @@ async def withdraw_point(uow: UnitOfWork, point_id: str, *, reason: str, by: str
     if p.status != PointStatus.approved:
         raise PointRefused(f"point {p.number} is {p.status}: only an approved point is withdrawn")
     held = (
-        await uow.session.exec(select(Stall).where(Stall.point_id == point_id, Stall.merchant_id.is_not(None)))
+        await uow.session.exec(select(Stall).where(Stall.point_id == point_id, col(Stall.merchant_id).is_not(None)))
     ).all()
     for stall in held:
         await _release(uow, stall, reason=f"点位撤销: {reason}", by=by)
@@ -219,6 +220,8 @@ async def release_stall(uow: UnitOfWork, point_id: str, number: int, *, reason: 
 
 
 async def _release(uow: UnitOfWork, stall: Stall, *, reason: str, by: str) -> None:
+    if stall.merchant_id is None:
+        raise PointRefused(f"stall {stall.number} is free")
     uow.session.add(
         StallChange(
             point_id=stall.point_id,

@@ -82,7 +82,7 @@ async def flyer_status(
     if row is None:
         raise NotFound(f"flyer number {flyer_id} not found")
     row.status = next_status(FlyerStatus(row.status), to, fine_fen)
-    if to == FlyerStatus.fined:
+    if to == FlyerStatus.fined and fine_fen:  # next_status refuses a fine without its amount
         row.fine_fen = fine_fen
     row.note, row.updated_at = note or row.note, uow.clock.now()
     uow.session.add(row)

@@ -211,7 +211,7 @@ async def adopt(uow: UnitOfWork, stray_id: str, owner: Owner, dog: Dog, rabies: 
         rabies,
         ctx,
         via="adoption",
-        photo=(stray.photo_key, stray.photo_type) if stray.photo_key else None,
+        photo=(stray.photo_key, stray.photo_type) if stray.photo_key and stray.photo_type else None,
         commit=False,
     )
     if stray.licence_id:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.domain.catering import REQUIRED_EFFICIENCY, CleaningRule, below_required, cleaning_due, size_class
 from ledger.tables import InspectionRound, Merchant, Purifier, RoundVisit
@@ -29,9 +29,9 @@ async def catering_places(
 ) -> list[CateringPlace]:
     query = (
         select(Merchant, Purifier)
-        .join(Purifier, Purifier.merchant_id == Merchant.id, isouter=True)
-        .where(Merchant.business_nature == "catering", Merchant.closed.is_(False))
-        .order_by(Merchant.name)
+        .join(Purifier, col(Purifier.merchant_id) == Merchant.id, isouter=True)
+        .where(Merchant.business_nature == "catering", col(Merchant.closed).is_(False))
+        .order_by(col(Merchant.name))
     )
     if grid_id:
         query = query.where(Merchant.grid_id == grid_id)
@@ -58,7 +58,9 @@ async def catering_places(
 async def round_progress(session, round_id: str) -> dict:
     rows = (
         await session.exec(
-            select(RoundVisit.result, func.count()).where(RoundVisit.round_id == round_id).group_by(RoundVisit.result)
+            select(RoundVisit.result, func.count())
+            .where(RoundVisit.round_id == round_id)
+            .group_by(col(RoundVisit.result))
         )
     ).all()
     by = dict(rows)
@@ -77,7 +79,7 @@ async def purifier(session, merchant_id: str) -> Purifier | None:
 
 
 async def rounds(session) -> list[InspectionRound]:
-    return list((await session.exec(select(InspectionRound).order_by(InspectionRound.starts_on.desc()))).all())
+    return list((await session.exec(select(InspectionRound).order_by(col(InspectionRound.starts_on).desc()))).all())
 
 
 async def inspection_round(session, round_id: str) -> InspectionRound | None:
@@ -88,9 +90,9 @@ async def round_visits(session, round_id: str, squad_scope: str | None) -> list[
     """A round's visits with their shops (a squad: its own)."""
     query = (
         select(RoundVisit, Merchant)
-        .join(Merchant, Merchant.id == RoundVisit.merchant_id)
+        .join(Merchant, col(Merchant.id) == RoundVisit.merchant_id)
         .where(RoundVisit.round_id == round_id)
     )
     if squad_scope is not None:
         query = query.where(RoundVisit.squad_id == squad_scope)
-    return list((await session.exec(query.order_by(Merchant.grid_id, Merchant.name))).all())
+    return list((await session.exec(query.order_by(col(Merchant.grid_id), col(Merchant.name)))).all())

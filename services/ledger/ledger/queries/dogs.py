@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.domain.dogs import LicenceStatus
 from ledger.tables import DistrictGrid, DogApplication, DogLicence, DogLicenceStep, DogViolation, Stray, StrayCare
@@ -18,7 +18,7 @@ def _in_squad_area(query, squad_scope: str | None):
     """A squad's people find only the licences of households in their own grids."""
     if squad_scope is None:
         return query
-    return query.where(DogLicence.grid_id.in_(select(DistrictGrid.id).where(DistrictGrid.squad_id == squad_scope)))
+    return query.where(col(DogLicence.grid_id).in_(select(DistrictGrid.id).where(DistrictGrid.squad_id == squad_scope)))
 
 
 async def licence(session, licence_id: str, squad_scope: str | None = None) -> DogLicence | None:
@@ -33,7 +33,7 @@ async def licence_by(session, key: str, value: str, squad_scope: str | None) -> 
 
 async def licences(session, *, keys: dict[str, str], status: str | None, limit: int, offset: int) -> list[DogLicence]:
     """The register as its keepers list it, by number, filtered."""
-    query = select(DogLicence).order_by(DogLicence.number).limit(limit).offset(offset)
+    query = select(DogLicence).order_by(col(DogLicence.number)).limit(limit).offset(offset)
     for key, value in keys.items():
         query = query.where(KEYS[key] == value.strip())
     if status is not None:
@@ -48,10 +48,10 @@ async def due(session, horizon: date) -> list[DogLicence]:
             await session.exec(
                 select(DogLicence)
                 .where(
-                    DogLicence.status.in_([LicenceStatus.active, LicenceStatus.suspended]),
+                    col(DogLicence.status).in_([LicenceStatus.active, LicenceStatus.suspended]),
                     DogLicence.inspection_due_on <= horizon,
                 )
-                .order_by(DogLicence.inspection_due_on)
+                .order_by(col(DogLicence.inspection_due_on))
             )
         ).all()
     )
@@ -67,14 +67,19 @@ async def history(session, licence_id: str) -> list[DogLicenceStep]:
             await session.exec(
                 select(DogLicenceStep)
                 .where(DogLicenceStep.licence_id == licence_id)
-                .order_by(DogLicenceStep.at, DogLicenceStep.id)
+                .order_by(col(DogLicenceStep.at), col(DogLicenceStep.id))
             )
         ).all()
     )
 
 
 async def applications(session, *, status: str | None, limit: int, offset: int) -> list[DogApplication]:
-    query = select(DogApplication).order_by(DogApplication.submitted_at, DogApplication.id).limit(limit).offset(offset)
+    query = (
+        select(DogApplication)
+        .order_by(col(DogApplication.submitted_at), col(DogApplication.id))
+        .limit(limit)
+        .offset(offset)
+    )
     if status:
         query = query.where(DogApplication.status == status)
     return list((await session.exec(query)).all())
@@ -90,7 +95,7 @@ async def application_by_token(session, token_sha256: str) -> tuple[DogApplicati
 
 
 async def strays(session, status: str | None) -> list[Stray]:
-    query = select(Stray).order_by(Stray.captured_at.desc())
+    query = select(Stray).order_by(col(Stray.captured_at).desc())
     if status:
         query = query.where(Stray.status == status)
     return list((await session.exec(query)).all())
@@ -102,5 +107,5 @@ async def stray(session, stray_id: str) -> Stray | None:
 
 async def care(session, stray_id: str) -> list[StrayCare]:
     return list(
-        (await session.exec(select(StrayCare).where(StrayCare.stray_id == stray_id).order_by(StrayCare.at))).all()
+        (await session.exec(select(StrayCare).where(StrayCare.stray_id == stray_id).order_by(col(StrayCare.at)))).all()
     )

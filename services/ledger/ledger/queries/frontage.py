@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import date
 
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.domain.letters import LetterRule, LetterStatus, status
 from ledger.tables import Letter, Merchant, SignRecord
@@ -19,18 +19,18 @@ async def current_letters(session, merchant_ids: list[str] | None = None) -> dic
     """Each merchant's letter in force: the one signed last."""
     query = (
         select(Letter)
-        .ext(distinct_on(Letter.merchant_id))
-        .order_by(Letter.merchant_id, Letter.signed_on.desc(), Letter.recorded_at.desc())
+        .ext(distinct_on(col(Letter.merchant_id)))
+        .order_by(col(Letter.merchant_id), col(Letter.signed_on).desc(), col(Letter.recorded_at).desc())
     )
     if merchant_ids is not None:
-        query = query.where(Letter.merchant_id.in_(merchant_ids))
+        query = query.where(col(Letter.merchant_id).in_(merchant_ids))
     return {letter.merchant_id: letter for letter in (await session.exec(query)).all()}
 
 
 async def letters_due(session, today: date, rule: LetterRule, grid_id: str | None = None) -> list[dict]:
     """The letters due for renewal (in their last days) and the expired ones, per grid."""
     letters = await current_letters(session)
-    query = select(Merchant).where(Merchant.closed.is_(False), Merchant.id.in_(list(letters)))
+    query = select(Merchant).where(col(Merchant.closed).is_(False), col(Merchant.id).in_(list(letters)))
     if grid_id:
         query = query.where(Merchant.grid_id == grid_id)
     out = []
@@ -56,8 +56,9 @@ async def letters_due(session, today: date, rule: LetterRule, grid_id: str | Non
 async def letter_coverage(session, today: date, rule: LetterRule) -> list[dict]:
     """Shops with a valid letter ÷ shops, per grid and for the district."""
     letters = await current_letters(session)
-    shops = (await session.exec(select(Merchant.id, Merchant.grid_id).where(Merchant.closed.is_(False)))).all()
-    total, covered = Counter(), Counter()
+    shops = (await session.exec(select(Merchant.id, Merchant.grid_id).where(col(Merchant.closed).is_(False)))).all()
+    total: Counter[str] = Counter()
+    covered: Counter[str] = Counter()
     for merchant_id, grid_id in shops:
         for area in (grid_id or "none", DISTRICT):
             total[area] += 1
@@ -81,7 +82,7 @@ async def letter_of(session, merchant_id: str) -> Letter | None:
         await session.exec(
             select(Letter)
             .where(Letter.merchant_id == merchant_id)
-            .order_by(Letter.signed_on.desc(), Letter.recorded_at.desc())
+            .order_by(col(Letter.signed_on).desc(), col(Letter.recorded_at).desc())
             .limit(1)
         )
     ).first()
@@ -95,7 +96,7 @@ async def letters(session, merchant_id: str) -> list[Letter]:
     return list(
         (
             await session.exec(
-                select(Letter).where(Letter.merchant_id == merchant_id).order_by(Letter.signed_on.desc())
+                select(Letter).where(Letter.merchant_id == merchant_id).order_by(col(Letter.signed_on).desc())
             )
         ).all()
     )

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Float, func, literal, or_
 from sqlalchemy import select as sa_select
-from sqlmodel import select
+from sqlmodel import col, select
 
+from common.db import table_of
 from common.refusals import Unprocessable
 from ledger.queries.frontage import letter_of
 from ledger.tables import (
@@ -48,11 +49,10 @@ def parse_near(value: str, radius_m: float) -> Near:
 def _distance_m(near: Near):
     """Great-circle distance in metres from `near` to a merchant (haversine, in SQL)."""
     rad = math.pi / 180
-    dlat = (Merchant.lat - near.lat) * rad / 2
-    dlon = (Merchant.lon - near.lon) * rad / 2
-    a = func.power(func.sin(dlat), 2) + math.cos(near.lat * rad) * func.cos(Merchant.lat * rad) * func.power(
-        func.sin(dlon), 2
-    )
+    lat, lon = col(Merchant.lat), col(Merchant.lon)
+    dlat = (lat - near.lat) * rad / 2
+    dlon = (lon - near.lon) * rad / 2
+    a = func.power(func.sin(dlat), 2) + math.cos(near.lat * rad) * func.cos(lat * rad) * func.power(func.sin(dlon), 2)
     return (2 * EARTH_M * func.asin(func.sqrt(func.least(a, literal(1.0, Float))))).label("distance_m")
 
 
@@ -75,12 +75,14 @@ class MerchantQuery:
 async def search_merchants(session, mq: MerchantQuery) -> list[tuple[Merchant, float | None]]:
     """Merchants matching every filter given; with `near`, those within the radius, nearest first
     (a bounding box on the (lat, lon) index first, then the exact distance)."""
-    query = select(Merchant).where(Merchant.closed.is_(mq.closed))
+    query = select(Merchant).where(col(Merchant.closed).is_(mq.closed))
     if mq.q:
         like = f"%{mq.q}%"
-        query = query.where(or_(Merchant.name.ilike(like), Merchant.sign.ilike(like), Merchant.address.ilike(like)))
+        query = query.where(
+            or_(col(Merchant.name).ilike(like), col(Merchant.sign).ilike(like), col(Merchant.address).ilike(like))
+        )
     if mq.operator:
-        query = query.where(Merchant.operator.ilike(f"%{mq.operator}%"))
+        query = query.where(col(Merchant.operator).ilike(f"%{mq.operator}%"))
     if mq.credit_code:
         query = query.where(Merchant.credit_code == mq.credit_code.strip().upper())
     for column, value in (
@@ -93,14 +95,16 @@ async def search_merchants(session, mq: MerchantQuery) -> list[tuple[Merchant, f
         if value is not None:
             query = query.where(column == value)
     if mq.near is None:
-        rows = (await session.exec(query.order_by(Merchant.name, Merchant.id).limit(mq.limit).offset(mq.offset))).all()
+        rows = (
+            await session.exec(query.order_by(col(Merchant.name), col(Merchant.id)).limit(mq.limit).offset(mq.offset))
+        ).all()
         return [(m, None) for m in rows]
     n = mq.near
     dlat = n.radius_m / 110_540.0
     dlon = n.radius_m / (111_320.0 * max(math.cos(math.radians(n.lat)), 0.01))
     distance = _distance_m(n)
     boxed = query.add_columns(distance).where(
-        Merchant.lat.between(n.lat - dlat, n.lat + dlat), Merchant.lon.between(n.lon - dlon, n.lon + dlon)
+        col(Merchant.lat).between(n.lat - dlat, n.lat + dlat), col(Merchant.lon).between(n.lon - dlon, n.lon + dlon)
     )
     inner = boxed.subquery()
     rows = (
@@ -112,7 +116,7 @@ async def search_merchants(session, mq: MerchantQuery) -> list[tuple[Merchant, f
             .offset(mq.offset)
         )
     ).all()
-    columns = Merchant.__table__.columns.keys()
+    columns = table_of(Merchant).columns.keys()
     return [(Merchant(**{c: getattr(r, c) for c in columns}), round(r.distance_m, 1)) for r in rows]
 
 
@@ -153,7 +157,7 @@ async def merchant_record(session, m: Merchant) -> MerchantRecord:
                 await session.exec(
                     select(GradeChange)
                     .where(GradeChange.merchant_id == m.id)
-                    .order_by(GradeChange.changed_at.desc(), GradeChange.id.desc())
+                    .order_by(col(GradeChange.changed_at).desc(), col(GradeChange.id).desc())
                 )
             ).all()
         ),
@@ -162,7 +166,7 @@ async def merchant_record(session, m: Merchant) -> MerchantRecord:
                 await session.exec(
                     select(MerchantCase)
                     .where(MerchantCase.merchant_id == m.id)
-                    .order_by(MerchantCase.first_seen_at.desc())
+                    .order_by(col(MerchantCase.first_seen_at).desc())
                 )
             ).all()
         ),
@@ -170,7 +174,9 @@ async def merchant_record(session, m: Merchant) -> MerchantRecord:
         signs=list(
             (
                 await session.exec(
-                    select(SignRecord).where(SignRecord.merchant_id == m.id).order_by(SignRecord.recorded_at.desc())
+                    select(SignRecord)
+                    .where(SignRecord.merchant_id == m.id)
+                    .order_by(col(SignRecord.recorded_at).desc())
                 )
             ).all()
         ),
@@ -199,7 +205,7 @@ async def notice(session, code: str) -> Notice | None:
 
 async def open_merchants(session, grid_id: str | None = None) -> list[Merchant]:
     """The register's open shops, by grid and name (what the export writes)."""
-    query = select(Merchant).where(Merchant.closed.is_(False)).order_by(Merchant.grid_id, Merchant.name)
+    query = select(Merchant).where(col(Merchant.closed).is_(False)).order_by(col(Merchant.grid_id), col(Merchant.name))
     if grid_id:
         query = query.where(Merchant.grid_id == grid_id)
     return list((await session.exec(query)).all())

@@ -3,7 +3,7 @@ and stall holders; the school gates their distance rule measures from."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ledger.domain.points import PointStatus
 from ledger.tables import DesignatedPoint, SchoolGate, Stall, SurveyOpinion
@@ -12,7 +12,7 @@ from ledger.tables import DesignatedPoint, SchoolGate, Stall, SurveyOpinion
 async def points(
     session, *, status: str | None = None, kind: str | None = None, grid_id: str | None = None
 ) -> list[DesignatedPoint]:
-    query = select(DesignatedPoint).order_by(DesignatedPoint.number)
+    query = select(DesignatedPoint).order_by(col(DesignatedPoint.number))
     for column, value in (
         (DesignatedPoint.status, status),
         (DesignatedPoint.kind, kind),
@@ -28,7 +28,7 @@ async def open_points(session, kind: str | None = None) -> list[DesignatedPoint]
     query = (
         select(DesignatedPoint)
         .where(DesignatedPoint.status == PointStatus.approved)
-        .order_by(DesignatedPoint.kind, DesignatedPoint.number)
+        .order_by(col(DesignatedPoint.kind), col(DesignatedPoint.number))
     )
     if kind:
         query = query.where(DesignatedPoint.kind == kind)
@@ -43,15 +43,15 @@ async def opinions(session, point_id: str) -> list[SurveyOpinion]:
     return list(
         (
             await session.exec(
-                select(SurveyOpinion).where(SurveyOpinion.point_id == point_id).order_by(SurveyOpinion.department)
+                select(SurveyOpinion).where(SurveyOpinion.point_id == point_id).order_by(col(SurveyOpinion.department))
             )
         ).all()
     )
 
 
 async def stalls(session, point_id: str) -> list[Stall]:
-    return list((await session.exec(select(Stall).where(Stall.point_id == point_id).order_by(Stall.number))).all())
+    return list((await session.exec(select(Stall).where(Stall.point_id == point_id).order_by(col(Stall.number)))).all())
 
 
 async def school_gates(session) -> list[SchoolGate]:
-    return list((await session.exec(select(SchoolGate).order_by(SchoolGate.id))).all())
+    return list((await session.exec(select(SchoolGate).order_by(col(SchoolGate.id)))).all())

@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
-from sqlmodel import select
+from sqlmodel import col, select
 
 from common.messaging.contracts import LedgerFigures
 from ledger.domain.catering import CleaningRule
@@ -70,9 +70,9 @@ async def figures(
 
     for grid_id, colour, n in (
         await session.execute(
-            sa_select(Merchant.grid_id, Merchant.colour, func.count())
-            .where(Merchant.closed.is_(False))
-            .group_by(Merchant.grid_id, Merchant.colour)
+            sa_select(col(Merchant.grid_id), col(Merchant.colour), func.count())
+            .where(col(Merchant.closed).is_(False))
+            .group_by(col(Merchant.grid_id), col(Merchant.colour))
         )
     ).all():
         for a in both(grid_id):
@@ -87,7 +87,9 @@ async def figures(
     letters = await current_letters(session)
     for merchant_id, grid_id in (
         await session.exec(
-            select(Merchant.id, Merchant.grid_id).where(Merchant.closed.is_(False), Merchant.id.in_(list(letters)))
+            select(col(Merchant.id), col(Merchant.grid_id)).where(
+                col(Merchant.closed).is_(False), col(Merchant.id).in_(list(letters))
+            )
         )
     ).all():
         s = status(letters[merchant_id].valid_until, today, letter_rule)
@@ -96,8 +98,10 @@ async def figures(
     for grid_id, problems, fixed in (
         await session.execute(
             sa_select(
-                Merchant.grid_id, func.jsonb_array_length(SignRecord.problems) > 0, SignRecord.fixed_at.is_not(None)
-            ).join(Merchant, Merchant.id == SignRecord.merchant_id)
+                col(Merchant.grid_id),
+                func.jsonb_array_length(col(SignRecord.problems)) > 0,
+                col(SignRecord.fixed_at).is_not(None),
+            ).join(Merchant, col(Merchant.id) == col(SignRecord.merchant_id))
         )
     ).all():
         for a in both(grid_id):
@@ -106,18 +110,18 @@ async def figures(
             areas[a].fixed += bool(problems and fixed)
     for grid_id, kind, n in (
         await session.execute(
-            sa_select(DesignatedPoint.grid_id, DesignatedPoint.kind, func.count())
-            .where(DesignatedPoint.status == "approved")
-            .group_by(DesignatedPoint.grid_id, DesignatedPoint.kind)
+            sa_select(col(DesignatedPoint.grid_id), col(DesignatedPoint.kind), func.count())
+            .where(col(DesignatedPoint.status) == "approved")
+            .group_by(col(DesignatedPoint.grid_id), col(DesignatedPoint.kind))
         )
     ).all():
         for a in both(grid_id):
             areas[a].points[kind] += n
     for grid_id, held in (
         await session.execute(
-            sa_select(DesignatedPoint.grid_id, Stall.merchant_id.is_not(None))
-            .join(DesignatedPoint, DesignatedPoint.id == Stall.point_id)
-            .where(DesignatedPoint.status == "approved")
+            sa_select(col(DesignatedPoint.grid_id), col(Stall.merchant_id).is_not(None))
+            .join(DesignatedPoint, col(DesignatedPoint.id) == col(Stall.point_id))
+            .where(col(DesignatedPoint.status) == "approved")
         )
     ).all():
         for a in both(grid_id):
@@ -125,18 +129,18 @@ async def figures(
             areas[a].held += bool(held)
     for (grid_id,) in (
         await session.execute(
-            sa_select(Merchant.grid_id)
-            .join(HardshipRecord, HardshipRecord.merchant_id == Merchant.id)
-            .where(HardshipRecord.active, Merchant.closed.is_(False))
+            sa_select(col(Merchant.grid_id))
+            .join(HardshipRecord, col(HardshipRecord.merchant_id) == col(Merchant.id))
+            .where(col(HardshipRecord.active), col(Merchant.closed).is_(False))
         )
     ).all():
         for a in both(grid_id):
             areas[a].assisted += 1
     for grid_id, flyer_status, n, fines in (
         await session.execute(
-            sa_select(FlyerNumber.grid_id, FlyerNumber.status, func.count(), func.sum(FlyerNumber.fine_fen)).group_by(
-                FlyerNumber.grid_id, FlyerNumber.status
-            )
+            sa_select(
+                col(FlyerNumber.grid_id), col(FlyerNumber.status), func.count(), func.sum(col(FlyerNumber.fine_fen))
+            ).group_by(col(FlyerNumber.grid_id), col(FlyerNumber.status))
         )
     ).all():
         for a in both(grid_id):
@@ -144,8 +148,8 @@ async def figures(
             areas[a].fines += int(fines or 0)
     for grid_id, licence_status, due_on in (
         await session.execute(
-            sa_select(DogLicence.grid_id, DogLicence.status, DogLicence.inspection_due_on).where(
-                DogLicence.status.in_([s.value for s in IN_FORCE])
+            sa_select(col(DogLicence.grid_id), col(DogLicence.status), col(DogLicence.inspection_due_on)).where(
+                col(DogLicence.status).in_([s.value for s in IN_FORCE])
             )
         )
     ).all():
@@ -154,7 +158,7 @@ async def figures(
             areas[a].dogs_suspended += licence_status == "suspended"
             areas[a].dogs_overdue += bool(dog_rules and today > due_on)
     areas[DISTRICT].shelter += (
-        await session.execute(sa_select(func.count()).select_from(Stray).where(Stray.status == "sheltered"))
+        await session.execute(sa_select(func.count()).select_from(Stray).where(col(Stray.status) == "sheltered"))
     ).scalar_one()
     areas.setdefault(DISTRICT, _Area())
     return {
@@ -188,7 +192,7 @@ async def figures(
 
 
 async def flyer_numbers(session, status: str | None = None) -> list[FlyerNumber]:
-    query = select(FlyerNumber).order_by(FlyerNumber.first_seen_at.desc())
+    query = select(FlyerNumber).order_by(col(FlyerNumber.first_seen_at).desc())
     if status:
         query = query.where(FlyerNumber.status == status)
     return list((await session.exec(query)).all())
@@ -199,4 +203,4 @@ async def flyer_number(session, flyer_id: str) -> FlyerNumber | None:
 
 
 async def grids(session) -> list[DistrictGrid]:
-    return list((await session.exec(select(DistrictGrid).order_by(DistrictGrid.id))).all())
+    return list((await session.exec(select(DistrictGrid).order_by(col(DistrictGrid.id)))).all())

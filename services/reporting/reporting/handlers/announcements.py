@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlmodel import col
 
+from common.db import table_of
 from common.messaging.contracts import (
     CategoryDefined,
     DogInspected,
@@ -39,7 +41,7 @@ async def keep_announcements(envelopes: list[Envelope], uow: UnitOfWork) -> bool
                 pg_insert(GridInfo)
                 .values(grid_id=e.grid_id, **values)
                 .on_conflict_do_update(
-                    index_elements=["grid_id"], set_=values, where=GridInfo.defined_at <= e.defined_at
+                    index_elements=["grid_id"], set_=values, where=col(GridInfo.defined_at) <= e.defined_at
                 )
             )
         elif isinstance(e, CategoryDefined):
@@ -47,10 +49,12 @@ async def keep_announcements(envelopes: list[Envelope], uow: UnitOfWork) -> bool
             await uow.session.execute(
                 pg_insert(CategoryInfo)
                 .values(code=e.code, **values)
-                .on_conflict_do_update(index_elements=["code"], set_=values, where=CategoryInfo.version <= e.version)
+                .on_conflict_do_update(
+                    index_elements=["code"], set_=values, where=col(CategoryInfo.version) <= e.version
+                )
             )
         elif isinstance(e, SquadChanged):
-            table = SquadInfo.__table__
+            table = table_of(SquadInfo)
             values = {
                 "name": e.name,
                 "brigade_id": e.brigade_id,
@@ -74,7 +78,7 @@ async def keep_announcements(envelopes: list[Envelope], uow: UnitOfWork) -> bool
             await uow.session.execute(
                 pg_insert(CalendarState)
                 .values(calendar_id=e.calendar_id, **values)
-                .on_conflict_do_update(index_elements=["calendar_id"], set_=values, where=CalendarState.at <= e.at)
+                .on_conflict_do_update(index_elements=["calendar_id"], set_=values, where=col(CalendarState.at) <= e.at)
             )
             calendar_changed = True
         elif isinstance(e, LedgerFiguresReported):
@@ -82,7 +86,9 @@ async def keep_announcements(envelopes: list[Envelope], uow: UnitOfWork) -> bool
             await uow.session.execute(
                 pg_insert(LedgerFigure)
                 .values(area_id=e.area_id, **values)
-                .on_conflict_do_update(index_elements=["area_id"], set_=values, where=LedgerFigure.as_of <= e.as_of)
+                .on_conflict_do_update(
+                    index_elements=["area_id"], set_=values, where=col(LedgerFigure.as_of) <= e.as_of
+                )
             )
     return calendar_changed
 
@@ -109,7 +115,7 @@ def dog_months(envelopes: list[Envelope]) -> dict[tuple[date, str], dict]:
 
 
 async def add_dog_months(months: dict, uow: UnitOfWork) -> None:
-    table = DogMonth.__table__
+    table = table_of(DogMonth)
     for (month, grid_id), counters in sorted(months.items()):
         insert = pg_insert(table).values(month=month, grid_id=grid_id, **counters)
         await uow.session.execute(

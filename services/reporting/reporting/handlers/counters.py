@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Date, case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from common.clock import BEIJING
-from common.db import Prepared, unnest
+from common.db import Prepared, table_of, unnest
 from common.messaging.contracts import (
     AssignmentEscalated,
     AssignmentReturned,
@@ -26,7 +26,7 @@ from common.messaging.envelope import Envelope
 from common.vocabulary import CaseAction
 from reporting.tables import MonthlyCount
 
-COUNTS = MonthlyCount.__table__
+COUNTS = table_of(MonthlyCount)
 
 
 def month_of(moment: datetime) -> date:

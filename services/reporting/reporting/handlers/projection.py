@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Date, Float, Integer, Text, bindparam, case, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from common.clock import bureau_month_sql
-from common.db import Prepared, unnest
+from common.db import Prepared, table_of, unnest
 from common.messaging.contracts import (
     AssignmentAccepted,
     AssignmentEscalated,
@@ -50,7 +51,7 @@ from reporting.handlers.announcements import add_dog_months, dog_months, keep_an
 from reporting.handlers.counters import ADD_COUNTS, COUNTERS, counts_of, month_of
 from reporting.tables import CaseRow, IncidentRow
 
-CASES, INCIDENTS = CaseRow.__table__, IncidentRow.__table__
+CASES, INCIDENTS = table_of(CaseRow), table_of(IncidentRow)
 TRACKED = frozenset({"web", "open311"})
 
 
@@ -89,7 +90,7 @@ CASE_TIMES = (
 CASE_COUNTS = ("returned", "extended", "reworked")
 EARLIEST = ("opened_at", "filed_at", "rejected_at", "dispatched_at", "accepted_at", "first_handled_at", "ended_at")
 LATEST = ("handled_at", "suspended_at", "resumed_at")
-ENDS = frozenset({CaseAction.cancel, CaseAction.merge, CaseAction.split})
+ENDS = frozenset({CaseAction.cancel, CaseAction.merge, CaseAction.split_})
 REOPENED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -238,7 +239,7 @@ _CASES_IN = select(
 
 
 def _merge_rules(x) -> dict:
-    rules = {c: func.coalesce(x[c], CASES.c[c]) for c in CASE_TEXT if c not in ("rating",)}
+    rules: dict[str, Any] = {c: func.coalesce(x[c], CASES.c[c]) for c in CASE_TEXT if c not in ("rating",)}
     rules |= {c: func.least(CASES.c[c], x[c]) for c in EARLIEST}
     rules |= {c: func.greatest(CASES.c[c], x[c]) for c in LATEST}
     rules |= {c: CASES.c[c] + x[c] for c in CASE_COUNTS}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from common.clock import bureau_local, bureau_midnight
 from reporting.domain.indicators import BY_KEY, DOG_COUNTERS, INDICATORS, OnTime, change, indicators
@@ -131,7 +131,7 @@ async def grid_rates(session, period: Period, rule: OnTime) -> list[dict]:
             "geometry": g.geometry,
             "rate": indicators(per[g.grid_id], rule)["disposal_rate"] if g.grid_id in per else None,
         }
-        for g in (await session.exec(select(GridInfo).order_by(GridInfo.grid_id))).all()
+        for g in (await session.exec(select(GridInfo).order_by(col(GridInfo.grid_id)))).all()
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from reporting.domain.indicators import Counts, OnTime, indicators
 from reporting.domain.periods import Period
@@ -68,7 +68,9 @@ async def published(session, month: date) -> list[Ranking]:
     return list(
         (
             await session.exec(
-                select(Ranking).where(Ranking.month == month).order_by(Ranking.rank.nulls_last(), Ranking.squad_id)
+                select(Ranking)
+                .where(Ranking.month == month)
+                .order_by(col(Ranking.rank).nulls_last(), col(Ranking.squad_id))
             )
         ).all()
     )
