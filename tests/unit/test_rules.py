@@ -76,13 +76,13 @@ async def test_tokens_are_verified():
     verifier = TokenVerifier(settings)
     p = await verifier.verify(issue_token(settings, Role.squad_leader, "l-1", "sq-ruhe"))
     assert (p.role, p.subject, p.squad_id) == (Role.squad_leader, "l-1", "sq-ruhe")
-    from fastapi import HTTPException
+    from common.refusals import Unauthenticated
 
-    with pytest.raises(HTTPException) as e:
+    with pytest.raises(Unauthenticated) as e:
         await verifier.verify(issue_token(settings, Role.admin, ttl=timedelta(seconds=-5)))
-    assert e.value.status_code == 401 and "expired" in e.value.detail
+    assert e.value.status == 401 and "expired" in e.value.detail
     other = AuthSettings(jwt_secret="another-secret-of-enough-length-0123456789")
-    with pytest.raises(HTTPException):
+    with pytest.raises(Unauthenticated):
         await verifier.verify(issue_token(other, Role.admin))
 
 

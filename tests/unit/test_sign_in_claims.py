@@ -9,11 +9,11 @@ from types import SimpleNamespace
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import HTTPException
 from fastapi.responses import Response
 
 from common.auth import Role, TokenVerifier, issue_token
 from common.claims import ClaimsRefused, principal_from_claims
+from common.refusals import Unauthenticated
 from common.settings import AuthSettings, ServiceSettings
 from common.web_session import PageSessions, safe_next
 
@@ -113,17 +113,17 @@ async def test_the_providers_tokens_are_read_through_the_mapping(provider):
     wrong_audience = _rsa_token(
         provider.key, aud="someone-else", preferred_username="x", realm_access={"roles": ["admin"]}
     )
-    with pytest.raises(HTTPException) as refused:
+    with pytest.raises(Unauthenticated) as refused:
         await verifier.verify(wrong_audience)
-    assert refused.value.status_code == 401
+    assert refused.value.status == 401
     no_role = _rsa_token(provider.key, preferred_username="x", realm_access={"roles": ["offline_access"]})
-    with pytest.raises(HTTPException, match="no role"):
+    with pytest.raises(Unauthenticated, match="no role"):
         await verifier.verify(no_role)
 
 
 async def test_development_tokens_only_where_development_allows_them(provider):
     dev = issue_token(provider.settings, Role.admin, "admin")
-    with pytest.raises(HTTPException, match="shared secret"):
+    with pytest.raises(Unauthenticated, match="shared secret"):
         await provider.build(accept_dev_tokens=False).verify(dev)
     assert (await provider.build(accept_dev_tokens=True).verify(dev)).role == Role.admin
 

@@ -10,15 +10,19 @@ import asyncio
 import uuid
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, cast
 
 import jwt
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from common.clock import Clock, SystemClock
 from common.principal import Principal, Role
+from common.refusals import Refused, Unauthenticated
 from common.settings import AuthSettings
+
+if TYPE_CHECKING:
+    from jwt.types import Options
 
 
 class TokenVerifier:
@@ -68,7 +72,7 @@ class TokenVerifier:
                     algorithms=["RS256", "ES256", "PS256"],
                     audience=self.settings.audience,
                     issuer=self.settings.issuer,
-                    options={"require": ["exp", "iss", "aud"], **self._times_ours},
+                    options=cast("Options", {"require": ["exp", "iss", "aud"], **self._times_ours}),
                 )
                 self._check_times(claims)
                 principal, _ = principal_from_claims(claims, self.settings)
@@ -79,23 +83,19 @@ class TokenVerifier:
                     algorithms=["HS256"],
                     audience=self.settings.audience,
                     issuer=self.settings.dev_issuer if self._jwks is not None else self.settings.issuer,
-                    options={"require": ["exp", "sub", "role"], **self._times_ours},
+                    options=cast("Options", {"require": ["exp", "sub", "role"], **self._times_ours}),
                 )
                 self._check_times(claims)
                 principal, _ = principal_from_claims(claims, self.settings, builtin=True)
             else:
                 raise jwt.InvalidAlgorithmError("tokens signed with a shared secret are not accepted here")
         except ClaimsRefused as exc:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}", headers={"WWW-Authenticate": "Bearer"}
-            ) from exc
+            raise Unauthenticated(f"invalid token: {exc}") from exc
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}", headers={"WWW-Authenticate": "Bearer"}
-            ) from exc
+            raise Unauthenticated(f"invalid token: {exc}") from exc
         return principal, float(claims["exp"])
 
-    _times_ours = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
+    _times_ours: ClassVar[dict[str, Any]] = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
     """The token's times are read on the service's clock (`_check_times`), not PyJWT's wall clock."""
 
     def _check_times(self, claims: dict) -> None:
@@ -162,9 +162,7 @@ async def current_principal(
         return await request.app.state.token_verifier.verify(credentials.credentials)
     principal = await _signed_in(request)
     if principal is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "missing bearer token (or sign in)", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise Unauthenticated("missing bearer token (or sign in)")
     return principal
 
 
@@ -188,11 +186,7 @@ async def stream_principal(
     if not token:
         principal = await _signed_in(request)
         if principal is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "missing bearer token (header or access_token)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            raise Unauthenticated("missing bearer token (header or access_token)")
         return principal
     return await request.app.state.token_verifier.verify(token)
 
@@ -205,13 +199,11 @@ def require_roles(*roles: Role | str, query_token: bool = False, program_scope: 
 
     async def dependency(principal: Principal = Depends(source)) -> Principal:  # noqa: B008 (a closure)
         if principal.role not in allowed:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
+            raise Refused(
                 f"role {principal.role.value} may not do this; needs one of {sorted(r.value for r in allowed)}",
             )
         if program_scope and principal.role is Role.external_system and program_scope not in principal.scopes:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
+            raise Refused(
                 f"this partner system's client lacks the scope "
                 f"{program_scope!r}, which is given on purpose to the clients that need it",
             )

@@ -6,6 +6,7 @@ and what more the refusal names, such as the rule or the existing record's id).
 
 | refusal | HTTP | when |
 |---|---|---|
+| `Unauthenticated` | 401 | no credentials, or ones that do not hold (with `WWW-Authenticate: Bearer`) |
 | `NotFound` | 404 | the thing does not exist, or is not this caller's to see |
 | `Refused` | 403 | it exists, but this caller may not do this to it (not your step, not your squad) |
 | `Conflict` | 409 | not now: the thing's state does not allow it, or it exists already |
@@ -16,13 +17,17 @@ and what more the refusal names, such as the rule or the existing record's id).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 
 class Refusal(Exception):
     """Base of the refusals; `status` is the HTTP answer, `detail` what the answer says."""
 
     status: int = 422
+
+    def headers(self) -> dict[str, str] | None:
+        """Headers the answer carries besides the error (what to do next)."""
+        return None
 
     def __init__(self, message: str, *, detail: Any = None, status: int | None = None) -> None:
         super().__init__(message)
@@ -37,6 +42,15 @@ class Refusal(Exception):
         """A refusal that names the field at fault, in the field-error list of the error shape."""
         loc = [where, *(field if isinstance(field, list) else [field])]
         return cls(message, detail=[{"loc": loc, "msg": message, "type": kind, **more}])
+
+
+class Unauthenticated(Refusal):
+    """No bearer token or signed-in session, or one that does not hold (RFC 6750)."""
+
+    status = 401
+
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class NotFound(Refusal, LookupError):
@@ -67,3 +81,16 @@ class Throttled(Refusal):
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
+T = TypeVar("T")
+
+
+def found(value: T | None, what: str) -> T:
+    """`value`, or NotFound naming `what` ("case 123") when there is none."""
+    if value is None:
+        raise NotFound(f"{what} not found")
+    return value

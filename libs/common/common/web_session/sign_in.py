@@ -26,13 +26,14 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 from authlib.integrations.httpx_client import AsyncOAuth2Client
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from joserfc.errors import JoseError
 from sqlalchemy import delete, insert, select
 
 from common.auth import Principal, Role
 from common.claims import ClaimsRefused, principal_from_claims
+from common.refusals import NotFound, Refused, Unprocessable
 from common.settings import AuthSettings
 from common.web_session import demo
 from common.web_session.oidc import LogoutTokenRefused, Provider, ProviderRefused, unverified_claims
@@ -112,8 +113,7 @@ class PageSessions:
         if session is None:
             return None
         if request.method in UNSAFE and not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), session.csrf):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
+            raise Refused(
                 "this request changes something and must carry the "
                 "session's CSRF token (X-CSRF-Token): reload the page",
             )
@@ -184,13 +184,14 @@ class PageSessions:
                 await db.commit()
             if pending is None or not code or self.store.clock.now() - pending.created_at > timedelta(minutes=10):
                 return self._page("登录已过期", again, 400)
-            config = await self.provider.config()
+            provider = self._oidc()
+            config = await provider.config()
             async with self._client(request) as client:
                 try:
                     token = await client.fetch_token(
                         config["token_endpoint"], code=code, code_verifier=pending.code_verifier
                     )
-                    claims = await self.provider.id_token_claims(token["id_token"], pending.nonce)
+                    claims = await provider.id_token_claims(token["id_token"], pending.nonce)
                 except (JoseError, KeyError, httpx.HTTPError, ValueError) as exc:
                     log.warning("sign-in refused at %s: %s", self.page, exc)
                     return self._page("登录失败", "统一身份认证的答复无法核实, 请重新登录。", 400)
@@ -209,7 +210,7 @@ class PageSessions:
             if session is not None and not hmac.compare_digest(
                 csrf or request.headers.get(CSRF_HEADER, ""), session.csrf
             ):
-                raise HTTPException(status.HTTP_403_FORBIDDEN, "sign-out needs the session's CSRF token")
+                raise Refused("sign-out needs the session's CSRF token")
             if session is not None:  # every session of the person, on every page
                 await self.store.sign_out(session.principal.subject, None, "signed_out")
             target = f"{auth}/signed-out"
@@ -235,7 +236,7 @@ class PageSessions:
         @router.post(f"{auth}/backchannel-logout")
         async def backchannel_logout(logout_token: str = Form("")):
             if self.provider is None:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "no identity provider is configured")
+                raise NotFound("no identity provider is configured")
             try:
                 claims = await self.provider.logout_token_claims(logout_token)
             except LogoutTokenRefused as refused:
@@ -277,7 +278,7 @@ class PageSessions:
         @router.get(f"{auth}/demo")
         async def demo_page(request: Request, next: str | None = None):
             if not self._demo_allowed(request):
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "no demo sign-in outside development")
+                raise NotFound("no demo sign-in outside development")
             target = safe_next(next, self.page)
             person = demo.remembered(
                 self.settings, request.app.state.demo_people, request.cookies.get(demo.DEMO_SSO_COOKIE, "")
@@ -289,10 +290,10 @@ class PageSessions:
         @router.post(f"{auth}/demo")
         async def demo_pick(request: Request, username: str = Form(...), next: str = Form("")):
             if not self._demo_allowed(request):
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "no demo sign-in outside development")
+                raise NotFound("no demo sign-in outside development")
             person = demo.next_person(request.app.state.demo_people, username)
             if person is None:
-                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no demo person {username!r}")
+                raise Unprocessable(f"no demo person {username!r}")
             return await self._demo_sign_in(person, safe_next(next, self.page))
 
         return router
@@ -308,8 +309,13 @@ class PageSessions:
             timeout=15,
         )
 
+    def _oidc(self) -> Provider:
+        if self.provider is None:  # the provider's routes are only reached with AUTH_OIDC_ISSUER set
+            raise RuntimeError(f"{self.page}: no identity provider is configured")
+        return self.provider
+
     async def _to_provider(self, request: Request, target: str) -> RedirectResponse:
-        config = await self.provider.config()
+        config = await self._oidc().config()
         verifier, nonce, browser = secrets.token_urlsafe(64), secrets.token_urlsafe(24), secrets.token_urlsafe(32)
         state = _state_of(browser)
         async with self._client(request) as client:

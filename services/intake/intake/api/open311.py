@@ -15,11 +15,11 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from common.audiences import Admin
-from common.messaging.contracts import Location
+from common.messaging.contracts import DESCRIPTION_MAX, Location
 from common.photos import PhotoRejected
 from common.ratelimit import client_address, submitter_of
 from common.redaction import redact_personal
-from common.refusals import Refusal, Throttled
+from common.refusals import Refusal
 from common.vocabulary import Channel, Urgency
 from intake import queries
 from intake.api.deps import ServiceDep, limit
@@ -49,7 +49,7 @@ class Open311Route(APIRoute):
             except o.Open311Error as exc:
                 return render("errors", o.errors([exc]), fmt, exc.code)
             except Refusal as exc:  # a rule of the platform's, answered in the specification's shape
-                headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Throttled) else None
+                headers = exc.headers()
                 words = exc.detail if isinstance(exc.detail, str) else "; ".join(d["msg"] for d in exc.detail)
                 return render("errors", o.errors([o.Open311Error(exc.status, words)]), fmt, exc.status, headers)
             except RequestValidationError as exc:
@@ -183,7 +183,7 @@ async def post_request(fmt: str, request: Request, service: ServiceDep):
     await service.limiter.hit(
         f"open311:{client.id}:{sender}", service.settings.open311_posts_per_minute, "service requests"
     )
-    req = o.parse_request_form(form, service.settings.max_description)
+    req = o.parse_request_form(form, DESCRIPTION_MAX)
     coordinate_system = (form.get("coordinate_system") or ["wgs84"])[-1].lower()
     if coordinate_system not in ("wgs84", "gcj02"):
         raise o.Open311Error(400, "coordinate_system must be wgs84 or gcj02")

@@ -4,11 +4,11 @@ the API handed out), and `/original`, the evidence as received, for staff."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, Response
 
 from common.access import sees_evidence, sees_photo
 from common.auth import OptionalPrincipal
-from common.refusals import NotFound
+from common.refusals import NotFound, Unauthenticated
 from intake import queries
 from intake.api.deps import ServiceDep, limit
 from intake.handlers.media import signature_valid
@@ -42,11 +42,9 @@ async def shown_photo(
     photo, incident = await _photo(service, photo_id)
     if not photo.public and not signature_valid(service.photo_key, photo.id, expires, sig, service.clock.now()):
         if principal is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
+            raise Unauthenticated(
                 "this photo is not public: send a staff bearer token "
-                "or use the signed link the API gave you (it may have expired)",
-                headers={"WWW-Authenticate": "Bearer"},
+                "or use the signed link the API gave you (it may have expired)"
             )
         if not sees_photo(principal, public=False, squad_id=incident.squad_id):
             raise NotFound(f"photo {photo_id} not found")
@@ -64,9 +62,7 @@ async def shown_photo(
 )
 async def original_photo(photo_id: str, principal: OptionalPrincipal, service: ServiceDep):
     if principal is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise Unauthenticated("missing bearer token")
     photo, incident = await _photo(service, photo_id)
     if not sees_evidence(principal, squad_id=incident.squad_id):
         raise NotFound(f"photo {photo_id} not found")
