@@ -114,7 +114,7 @@ class ServiceSettings(BaseSettings):
         description="prefix of every topic and consumer group, so several districts or test runs can share one cluster",
     )
     topic_partitions: int = Field(6, description="partitions for topics this service creates")
-    relay_batch_size: int = 500
+    relay_batch_size: int = Field(500, description="events the outbox relay publishes in one send")
     relay_poll_interval_s: float = Field(0.5, description="outbox poll when no NOTIFY arrives")
     relay_linger_s: float = Field(
         0.0,
@@ -139,7 +139,7 @@ class ServiceSettings(BaseSettings):
         "(on Kafka): while one waits for PostgreSQL another decodes; for a read model whose "
         "events of different keys do not interact",
     )
-    log_level: str = "INFO"
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_outside_development(self) -> ServiceSettings:

@@ -139,8 +139,8 @@ async def public_report(
         raise Unprocessable.field("category", "choose a category (问题类型)")
     if not description or not description.strip():
         raise Unprocessable.field("description", "describe the problem (问题描述)")
-    if len(description) > service.settings.max_description:
-        raise Unprocessable.field("description", f"at most {service.settings.max_description} characters")
+    if len(description) > DESCRIPTION_MAX:
+        raise Unprocessable.field("description", f"at most {DESCRIPTION_MAX} characters")
     rules = await service.catalogue.rules(category)
     if rules is None:
         raise Unprocessable.field("category", f"category {category!r} is not in the 服务目录")

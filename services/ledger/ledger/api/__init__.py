@@ -8,14 +8,18 @@ from ledger.api import (
     licences,
     merchants,
     page,
+    papers,
     points,
     public,
     registers,
     strays,
+    surveys,
 )
 
 routers = [
+    surveys.router,  # /v1/merchants/import and /export before /v1/merchants/{merchant_id}
     merchants.router,
+    papers.router,
     frontage.router,
     catering.router,
     points.router,

@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 
 from common.audiences import Clerk, FieldWorker, RegisterReader
 from common.clock import bureau_date
-from ledger.api.deps import ServiceDep, not_found, store_photo
-from ledger.api.merchants import visible_merchant
+from ledger.api.deps import ServiceDep, not_found, store_photo, visible_merchant
 from ledger.handlers.catering import RESULTS, plan_round, record_cleaning, record_purifier, record_visit
 from ledger.queries import catering as cq
 from ledger.queries.catering import catering_places, round_progress

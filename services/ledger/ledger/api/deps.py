@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request, UploadFile
 
 from common.photos import MAX_BYTES, Photo, PhotoRejected, inspect
+from common.principal import Principal
 from common.refusals import NotFound
 from ledger.handlers.frontage import StoredFile
+from ledger.queries import merchants as mq
 
 if TYPE_CHECKING:
     from ledger.service import LedgerService
+    from ledger.tables import Merchant
 
 
 def get_service(request: Request) -> LedgerService:
@@ -68,3 +71,12 @@ class UploadFileBytes:
 
 def not_found(what: str) -> NotFound:
     return NotFound(f"{what} not found")
+
+
+async def visible_merchant(service, merchant_id: str, principal: Principal) -> Merchant:
+    """The merchant, if this person may see it: a squad's people see their own squad's area."""
+    async with service.session_factory() as session:
+        m = await mq.merchant(session, merchant_id)
+    if m is None or (principal.squad_scope is not None and m.squad_id != principal.squad_scope):
+        raise not_found(f"merchant {merchant_id}")
+    return m

@@ -11,8 +11,7 @@ from pydantic import BaseModel, Field
 
 from common.audiences import Clerk, FieldWorker, Keeper, RegisterReader
 from common.clock import bureau_date
-from ledger.api.deps import ServiceDep, not_found, store_photo, store_scan
-from ledger.api.merchants import visible_merchant
+from ledger.api.deps import ServiceDep, not_found, store_photo, store_scan, visible_merchant
 from ledger.handlers.frontage import record_sign, sign_fixed, sign_letter
 from ledger.queries import frontage as fq
 from ledger.queries.frontage import letter_coverage, letters_due

@@ -1,13 +1,12 @@
-"""`/v1/merchants`: the register itself: register, change, search (near a point too), the survey
-import and export, the merchant's page, its card and its letter as PDFs."""
+"""`/v1/merchants`: the register itself: register, change, search (near a point too), the
+merchant's page, its hardship record. The survey files are `surveys`, the printed papers `papers`."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from common.access import keeps_register, sees_hardship, sees_merchant_phone
@@ -16,16 +15,12 @@ from common.auth import Principal
 from common.clock import bureau_date
 from common.messaging.contracts import Location
 from common.redaction import mask_name, mask_phone
-from ledger.adapters.documents import CardFacts, LetterFacts, render_card, render_letter
-from ledger.adapters.survey_files import ReadLimits, read_rows, write_rows
-from ledger.api.deps import ServiceDep, not_found
-from ledger.domain.colour import Colour
-from ledger.domain.letters import DEFAULT_AREA
-from ledger.domain.merchant import BUSINESS_NATURES, RowRefused, checked
-from ledger.handlers.merchants import import_survey, register_merchant, update_merchant
+from ledger.api.deps import ServiceDep, not_found, visible_merchant
+from ledger.domain.merchant import BUSINESS_NATURES, checked
+from ledger.handlers.merchants import register_merchant, update_merchant
 from ledger.handlers.registers import record_hardship
 from ledger.queries import merchants as mq
-from ledger.queries.frontage import letter_of, letter_status
+from ledger.queries.frontage import letter_status
 from ledger.queries.merchants import MerchantQuery, parse_near, search_merchants
 
 if TYPE_CHECKING:
@@ -175,15 +170,6 @@ def _fields(body: MerchantIn):
     )
 
 
-async def visible_merchant(service, merchant_id: str, principal: Principal) -> Merchant:
-    """The merchant, if this person may see it: a squad's people see their own squad's area."""
-    async with service.session_factory() as session:
-        m = await mq.merchant(session, merchant_id)
-    if m is None or (principal.squad_scope is not None and m.squad_id != principal.squad_scope):
-        raise not_found(f"merchant {merchant_id}")
-    return m
-
-
 @router.post(
     "/v1/merchants",
     status_code=201,
@@ -237,108 +223,6 @@ async def list_merchants(
     async with service.session_factory() as session:
         rows = await search_merchants(session, mq)
     return [MerchantOut.of(m, principal, d, listed=True) for m, d in rows]
-
-
-@router.post(
-    "/v1/merchants/import",
-    summary="摸底 survey import: a CSV or XLSX file (field `file`), every row checked",
-    description="The header row names the columns `name, sign, operator, phone, address, lon, lat, "
-    "business_nature, credit_code` (or 店名, 门头, 经营者, 联系电话, 地址, 经度, 纬度, 经营性质, "
-    "统一社会信用代码). A shop the register holds (the same credit code, or the same name at the "
-    "same address) is brought up to date, so the same file twice changes nothing. Answers "
-    '`{"accepted": n, "rejected": [{"row": i, "errors": [...]}]}` (rows numbered as the '
-    "spreadsheet numbers them: the header is row 1), with `created`, `updated`, `unchanged`.",
-)
-async def import_merchants(
-    principal: Clerk,
-    service: ServiceDep,
-    file: Annotated[UploadFile, File(description="CSV (UTF-8 or GB18030) or XLSX")],
-):
-    data = await file.read()
-    limits = ReadLimits(max_rows=service.settings.import_max_rows, seconds=service.settings.import_max_seconds)
-    # openpyxl and csv block: read in a worker thread, within the time limit (413 or 422 naming why)
-    rows = [(n, _survey_row(raw)) for n, raw in await asyncio.to_thread(read_rows, file.filename, data, limits)]
-    async with service.uow() as uow:
-        report = await import_survey(uow, rows)
-    return {
-        "accepted": report.accepted,
-        "created": report.created,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "rejected": report.rejected,
-    }
-
-
-def _text(value) -> str | None:
-    """A cell as text: a number Excel stored for a phone or a code loses its `.0`."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _survey_row(raw: dict):
-    try:
-        return checked(
-            name=_text(raw.get("name")),
-            operator=_text(raw.get("operator")),
-            address=_text(raw.get("address")),
-            business_nature_value=_text(raw.get("business_nature")),
-            lon=raw.get("lon"),
-            lat=raw.get("lat"),
-            sign=_text(raw.get("sign")),
-            phone=_text(raw.get("phone")),
-            credit_code=_text(raw.get("credit_code")),
-        )
-    except RowRefused as refused:
-        return refused
-
-
-@router.get(
-    "/v1/merchants/export",
-    summary="the register as CSV or XLSX, in the import's columns",
-    response_class=Response,
-    responses={
-        200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}
-    },
-)
-async def export_merchants(
-    principal: Keeper,
-    service: ServiceDep,
-    format: Literal["csv", "xlsx"] = "csv",
-    headers: Literal["en", "zh"] = "en",
-    grid_id: Annotated[str | None, Query(max_length=64)] = None,
-):
-    async with service.session_factory() as session:
-        rows = await mq.open_merchants(session, grid_id)
-    data, media = write_rows(
-        [
-            {
-                "name": m.name,
-                "sign": m.sign,
-                "operator": m.operator,
-                "phone": m.phone,
-                "address": m.address,
-                "lon": m.lon,
-                "lat": m.lat,
-                "business_nature": m.business_nature,
-                "credit_code": m.credit_code,
-            }
-            for m in rows
-        ],
-        format,
-        headers == "zh",
-    )
-    stamp = bureau_date(service.clock.now()).isoformat()
-    return Response(
-        data,
-        media_type=media,
-        headers={
-            "Content-Disposition": f'attachment; filename="merchants-{stamp}.{format}"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 @router.get(
@@ -447,78 +331,6 @@ async def patch_merchant(merchant_id: str, body: MerchantPatch, principal: Clerk
     async with service.uow() as uow:
         m = await update_merchant(uow, merchant_id, fields, closed=closed)
     return MerchantOut.of(m, principal)
-
-
-def public_url(request: Request, service, code: str) -> str:
-    base = service.settings.public_base_url or str(request.base_url)
-    return f"{base.rstrip('/')}/m/{code}"
-
-
-PDF = {200: {"content": {"application/pdf": {}}}}
-
-
-@router.get(
-    "/v1/merchants/{merchant_id}/card.pdf",
-    response_class=Response,
-    responses=PDF,
-    summary="告知卡: the card in force, A6, with the QR code of its public page",
-)
-async def card_pdf(merchant_id: str, request: Request, principal: RegisterReader, service: ServiceDep):
-    m = await visible_merchant(service, merchant_id, principal)
-    async with service.session_factory() as session:
-        grid = await mq.grid(session, m.grid_id)
-        card = await mq.card(session, m.card_code)
-    if card is None:
-        raise not_found(f"a card of merchant {merchant_id}")
-    pdf = render_card(
-        CardFacts(
-            bureau=service.settings.bureau_name,
-            name=m.name,
-            sign=m.sign,
-            address=m.address,
-            grid_name=grid.name if grid else None,
-            colour=Colour.named(card.colour),
-            card_code=card.code,
-            issued_at=card.issued_at,
-            public_url=public_url(request, service, card.code),
-        )
-    )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="card-{card.code}.pdf"', "Cache-Control": "no-store"},
-    )
-
-
-@router.get(
-    "/v1/merchants/{merchant_id}/letter.pdf",
-    response_class=Response,
-    responses=PDF,
-    summary="门前三包责任书 filled in for printing: the letter in force, or a new one to sign",
-)
-async def letter_pdf(
-    merchant_id: str,
-    principal: RegisterReader,
-    service: ServiceDep,
-    office: Annotated[str | None, Query(max_length=100, description="the other party, for a new letter")] = None,
-):
-    m = await visible_merchant(service, merchant_id, principal)
-    async with service.session_factory() as session:
-        letter = await letter_of(session, m.id)
-    bureau = service.settings.bureau_name
-    pdf = render_letter(
-        LetterFacts(
-            bureau=bureau,
-            office=office or (letter.office if letter else bureau),
-            name=m.name,
-            operator=m.operator,
-            address=m.address,
-            area=letter.area if letter else DEFAULT_AREA,
-            signed_on=letter.signed_on if letter and not office else None,
-            valid_until=letter.valid_until if letter and not office else None,
-        )
-    )
-    return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "no-store"})
 
 
 class HardshipIn(BaseModel):

@@ -10,51 +10,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import text
 
 from common.audiences import CommandCentre
 from common.clock import BEIJING, bureau_midnight
 from common.refusals import Unprocessable
 from common.spreadsheets import csv_text
 from reporting.api.deps import ServiceDep, check_range
+from reporting.queries.facts import FACT_COLUMNS, case_facts
 
 router = APIRouter(tags=["reporting 统计"])
-COLUMNS = (
-    "case_id",
-    "case_number",
-    "incident_id",
-    "category_code",
-    "channel",
-    "urgency",
-    "squad_id",
-    "squad_name",
-    "grid_id",
-    "received_at",
-    "filed_at",
-    "dispatched_at",
-    "accepted_at",
-    "first_handled_at",
-    "handled_at",
-    "closed_at",
-    "rated_at",
-    "rating",
-    "deadline_at",
-    "on_time",
-    "handling_hours",
-    "returned",
-    "extended",
-    "reworked",
-    "outcome",
-)
-QUERY = text("""
-    SELECT c.case_id, c.case_number, c.incident_id, c.category_code, c.channel, c.urgency, c.squad_id, c.squad_name,
-           c.grid_id, i.received_at, c.filed_at, c.dispatched_at, c.accepted_at, c.first_handled_at, c.handled_at,
-           c.closed_at, c.rated_at, c.rating, c.deadline_at,
-           CASE WHEN c.deadline_at IS NULL OR c.first_handled_at IS NULL THEN NULL
-                ELSE c.first_handled_at <= c.deadline_at END AS on_time,
-           c.handling_hours, c.returned, c.extended, c.reworked, c.outcome
-      FROM reporting.cases c LEFT JOIN reporting.incidents i ON i.case_id = c.case_id
-     WHERE c.opened_at >= :a AND c.opened_at < :b ORDER BY c.opened_at""")
 
 
 def _cell(v) -> str:
@@ -89,15 +53,13 @@ async def facts(
         out = io.StringIO()
         writer = csv.writer(out)
         out.write("\ufeff")
-        writer.writerow(COLUMNS)  # ours: no formula among them
-        async with service.engine.connect() as conn:
-            result = await conn.stream(QUERY, {"a": a, "b": b})
-            async for chunk in result.partitions(2000):
-                for row in chunk:
-                    writer.writerow([_cell(v) for v in row])
-                yield out.getvalue().encode()
-                out.seek(0)
-                out.truncate()
+        writer.writerow(FACT_COLUMNS)  # ours: no formula among them
+        async for chunk in case_facts(service.engine, a, b):
+            for row in chunk:
+                writer.writerow([_cell(v) for v in row])
+            yield out.getvalue().encode()
+            out.seek(0)
+            out.truncate()
         if out.tell():
             yield out.getvalue().encode()
 

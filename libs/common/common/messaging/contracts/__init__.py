@@ -9,7 +9,7 @@ No event carries a phone number or an identity-card number. Every field that hol
 typed is a `FreeText` (or a `FreeData` of such text), and the model masks those numbers itself
 when the event is made, whoever makes it; a test walks every contract's fields to keep it so.
 
-One module per producer (intake, cases, dispatch, staff, ledger, reporting) and `base` for what
+One module per producer (intake, cases, dispatch, staff, ledger and its dog register, reporting) and `base` for what
 they share; the shared vocabulary (channels, urgencies, case statuses and actions, outcomes,
 ratings) is `common.vocabulary`. Everything is importable from here."""
 
@@ -51,6 +51,17 @@ from common.messaging.contracts.dispatch import (
     SupervisionOrderIssued,
     WorkCalendarChanged,
 )
+from common.messaging.contracts.dogs import (
+    DogInspected,
+    DogInspectionDue,
+    DogLicenceChanged,
+    DogLicenceIssued,
+    DogLicencePlaced,
+    DogStatus,
+    DogViolationRecorded,
+    StrayCaptured,
+    StrayLeft,
+)
 from common.messaging.contracts.intake import (
     CategoryDefined,
     IncidentDetached,
@@ -62,13 +73,6 @@ from common.messaging.contracts.intake import (
 from common.messaging.contracts.ledger import (
     Colour,
     DesignatedPointDecided,
-    DogInspected,
-    DogInspectionDue,
-    DogLicenceChanged,
-    DogLicenceIssued,
-    DogLicencePlaced,
-    DogStatus,
-    DogViolationRecorded,
     LedgerFigures,
     LedgerFiguresReported,
     MerchantCardIssued,
@@ -77,8 +81,6 @@ from common.messaging.contracts.ledger import (
     MerchantGradeChanged,
     MerchantRegistered,
     ResponsibilityLetterSigned,
-    StrayCaptured,
-    StrayLeft,
 )
 from common.messaging.contracts.reporting import RankedSquad, SquadRankingPublished, Weight
 from common.messaging.contracts.staff import StaffSignedIn, StaffSignedOut
