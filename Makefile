@@ -10,13 +10,15 @@ KEYCLOAK_VERSION := $(shell sed -n 's:.*<keycloak.version>\(.*\)</keycloak.versi
 KEYCLOAK_BUILT := .cache/keycloak/keycloak-$(KEYCLOAK_VERSION)/.built
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run up down status test test-unit test-integration test-faults test-stack bench token open311-key contracts kafka-jars keycloak browser clean
+.PHONY: help install lint lint-types run up down status test test-unit test-integration test-faults test-stack bench token open311-key contracts docs kafka-jars keycloak browser clean
 
 help:
 	@echo "make run        whole product in one process on http://127.0.0.1:8000 (embedded PostgreSQL, in-memory bus)"
 	@echo "make test       install everything and run the whole suite (real PostgreSQL and Apache Kafka)"
 	@echo "make up / down  distributed stack: PostgreSQL, Kafka :9092, Keycloak :8080, intake :8001 ... reporting :8005"
 	@echo "make bench      benchmark on the distributed stack"
+	@echo "make lint       the formatter, the rules, the types and the layers (what CI runs first)"
+	@echo "make docs       regenerate docs/asyncapi.yaml, docs/schemas/ and docs/settings.md from the code"
 	@echo "make test-unit | test-integration | test-stack | test-faults   one part of the suite"
 	@echo "make token ROLE=<role> [SUBJECT=<id>] [SQUAD=<id>] [SCOPE=<scope>]   a bearer token the running stack accepts"
 	@echo "make open311-key NAME=<app>   issue an Open311 api_key the running stack (or make run) accepts"
@@ -28,6 +30,21 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# What CI runs before the tests, and .pre-commit-config.yaml before each commit: the formatter and
+# the rules (ruff), the types of common and of every service's domain, handlers, queries and
+# adapters (mypy), and the layers (import-linter: pyproject.toml [tool.importlinter]).
+MYPY_PACKAGES := -p common $(foreach s,intake dispatch cases ledger reporting,$(foreach l,domain handlers queries,-p $(s).$(l))) \
+	-p dispatch.adapters -p cases.adapters -p ledger.adapters -p reporting.adapters
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check services libs tests bench
+	$(VENV)/bin/ruff check services libs tests bench
+	$(VENV)/bin/mypy $(MYPY_PACKAGES)
+	$(VENV)/bin/lint-imports
+	.ci/commit-subjects
+
+lint-types: $(STAMP)
+	$(VENV)/bin/mypy $(MYPY_PACKAGES)
 
 $(KAFKA_LIB)/.fetched: deploy/kafka/pom.xml
 	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(KAFKA_LIB) -DincludeScope=runtime
@@ -62,6 +79,9 @@ open311-key: $(STAMP)
 
 contracts: $(STAMP)
 	$(PY) -m devstack.contracts --write
+
+docs: contracts
+	$(PY) -m devstack.settings_doc --write
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser is downloaded).
 browser:
