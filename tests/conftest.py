@@ -3,17 +3,20 @@ If either cannot start, the run fails and says why: integration tests are never 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
 from common.auth import Role, issue_token
+from common.db import make_engine, migrate
 from common.service import start_all
 from common.settings import AuthSettings
 from devstack.kafka import LocalKafka
@@ -53,9 +56,41 @@ def kafka(workdir) -> LocalKafka:
     broker.stop()
 
 
+@pytest.fixture(scope="session")
+def migrated_template(postgres) -> str:
+    """One database with every service's migrations applied, once per run: each test's database
+    is a copy of it (CREATE DATABASE ... TEMPLATE), so no test waits for the migrations again.
+    The migrations themselves are tested from an empty database (tests/integration/test_migrations.py)."""
+    from monolith.app import build_services
+
+    name = f"t{os.getpid()}_template"
+    postgres.create_database(name)
+    url = postgres.url(name)
+
+    async def migrate_all() -> None:
+        engine = make_engine(url)
+        try:
+            for service in build_services(url, None):
+                await migrate(engine, service.migrations_dir, service.schema)
+        finally:
+            await engine.dispose()
+
+    with ThreadPoolExecutor(1) as pool:  # its own event loop, whatever loop the suite runs
+        pool.submit(asyncio.run, migrate_all()).result()
+    return name
+
+
 @pytest.fixture
-def database_url(postgres) -> str:
-    """A fresh database for each test: migrations run from nothing every time."""
+def database_url(postgres, migrated_template) -> str:
+    """A fresh database for each test, migrated: a copy of the template."""
+    name = f"t{os.getpid()}_{next(_db_counter)}"
+    postgres.create_database(name, template=migrated_template)
+    return postgres.url(name)
+
+
+@pytest.fixture
+def empty_database_url(postgres) -> str:
+    """A fresh database with nothing in it, for the tests of the migrations themselves."""
     name = f"t{os.getpid()}_{next(_db_counter)}"
     postgres.create_database(name)
     return postgres.url(name)

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -121,3 +122,19 @@ async def register_merchant(client, name: str, lon: float, lat: float, grid_id: 
         what=f"{name} placed in {grid_id}",
     )
     return placed.json()
+
+
+class ShiftedClock:
+    """A clock for tests that runs at the wall clock's pace from a chosen moment: the day, the hour
+    and the month are the test's, whenever it runs (a month's last evening in Beijing is already
+    the next month in UTC), and time still passes for timeouts, sessions and ticks."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
+MID_MONTH_MORNING = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)
+"""Wednesday 18 November 2026, 10:00 in Beijing: a working day, far from a month's ends."""

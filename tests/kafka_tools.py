@@ -47,3 +47,25 @@ async def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, 
             await producer.send_and_wait(topic, value, key=key, headers=headers)
     finally:
         await producer.stop()
+
+
+async def caught_up(bootstrap: str, group: str, topic: str) -> bool:
+    """Whether the consumer group has committed every record of the topic: it commits only once
+    its handlers' transactions have, so every record there is applied or turned away by now."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or ())]
+        if not tps:
+            await consumer._client.force_metadata_update()
+            tps = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or ())]
+        end = await consumer.end_offsets(tps)
+        committed = await admin.list_consumer_group_offsets(group)
+        return all(end[tp] == 0 or (tp in committed and committed[tp].offset >= end[tp]) for tp in tps)
+    finally:
+        await consumer.stop()
+        await admin.close()

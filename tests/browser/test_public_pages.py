@@ -134,7 +134,9 @@ async def test_a_citizen_files_a_report_with_a_photo_and_follows_it_by_token(ser
             what="case evaluated",
         )
         assert evaluated.json()["rating"] == "satisfied"
-        month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")  # the bureau's month of the rating
+        trail = (await api.get(f"/v1/cases/{case_id}/trail", headers=DISPATCHER)).json()
+        rated_at = next(datetime.fromisoformat(e["at"]) for e in trail if e["action"] == "evaluate")
+        month = rated_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")  # the bureau's month of the rating
         report = await eventually(
             lambda: api.get(f"/v1/reports/monthly?month={month}", headers=auth("supervisor")),
             lambda r: r.json()["rated"] == 1,

@@ -25,7 +25,7 @@ from intake.settings import IntakeSettings
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running
 from tests.helpers import INCIDENT, eventually
-from tests.kafka_tools import as_cloudevent, produce, read_topic
+from tests.kafka_tools import as_cloudevent, caught_up, produce, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -114,8 +114,11 @@ async def test_event_survives_relay_death_and_is_applied_once(database_url, kafk
         try:
             await eventually(lambda: count_cases(cases), lambda n: n == 1, what="case opened")
             await eventually(lambda: asyncio.sleep(0, cases.consumer.handled), lambda n: n == 1)
-            await asyncio.sleep(1.0)  # give the duplicate every chance to be applied
-            assert await count_cases(cases) == 1
+            # every record of the topic, the duplicate too, is applied or turned away by now
+            await eventually(
+                lambda: caught_up(kafka.bootstrap, namespace + "cases", namespace + "intake.incidents"), bool
+            )
+            assert await count_cases(cases) == 1 and cases.consumer.handled == 1
         finally:
             await cases.stop()
     finally:
@@ -132,7 +135,7 @@ async def test_redelivered_event_is_applied_once(database_url, kafka, namespace)
     await cases.start()
     try:
         await eventually(lambda: count_cases(cases), lambda n: n == 1, what="case opened")
-        await asyncio.sleep(1.0)
+        await eventually(lambda: caught_up(kafka.bootstrap, namespace + "cases", namespace + "intake.incidents"), bool)
         assert await count_cases(cases) == 1
         assert cases.consumer.handled == 1  # the handler ran once; the inbox turned away two
         assert EVENTS_DUPLICATE.labels("cases", IncidentReported.event_type)._value.get() >= 2
@@ -145,7 +148,8 @@ async def test_redelivered_event_is_applied_once(database_url, kafka, namespace)
     cases = CasesService(CasesSettings(**kafka_settings(database_url, kafka, namespace)))
     await cases.start()
     try:
-        await asyncio.sleep(1.5)
+        # it holds the partitions, each at the committed offset, which is the topic's end
+        await eventually(lambda: asyncio.sleep(0, cases.consumer.subscription.assignment()), bool)
         assert cases.consumer.handled == 0 and await count_cases(cases) == 1
     finally:
         await cases.stop()

@@ -23,7 +23,7 @@ from common.messaging.envelope import encode
 from common.uow import CommitRefused
 from devstack.stack import REPO
 from tests.helpers import eventually
-from tests.kafka_tools import produce, read_topic
+from tests.kafka_tools import caught_up, produce, read_topic
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -164,7 +164,7 @@ async def test_a_crash_before_the_batch_commits_loses_nothing(database_url, kafk
             what="every case of the batch opened after the crash",
         )
         await eventually(lambda: asyncio.sleep(0, cases.consumer.handled), lambda n: n == 4)
-        await asyncio.sleep(0.5)
+        await eventually(lambda: caught_up(kafka.bootstrap, namespace + "cases", namespace + "intake.incidents"), bool)
         assert await cases_of(cases, [a, c, d]) == counts
         assert (await trail_actions(cases, a)).count("report_joined") == 1
     finally:

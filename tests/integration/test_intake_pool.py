@@ -94,7 +94,8 @@ async def test_reference_data_read_again_in_the_background(intake):
     await book.load()
     first = book._loaded_at
     assert (await book.locate("建设路")) is not None
-    await asyncio.sleep(0.2)  # the reading the call above started in the background
+    assert book._refreshing is not None  # the call above started a reading in the background ...
+    await book._refreshing  # ... which ends with a newer copy
     assert book._loaded_at > first
 
     broken = AddressBook(factory, ttl_s=0)
@@ -106,5 +107,6 @@ async def test_reference_data_read_again_in_the_background(intake):
 
     broken._session_factory = no_database
     assert await broken.locate("建设路") == place  # answered from memory
-    await asyncio.sleep(0.2)
+    assert broken._refreshing is not None
+    await broken._refreshing  # the reading failed, and said so
     assert await broken.locate("建设路") == place

@@ -19,8 +19,8 @@ SERVICES = build_services("postgresql+asyncpg://unused/unused", None)
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
-async def test_migrations_match_the_models(database_url, service):
-    engine = make_engine(database_url)
+async def test_migrations_match_the_models(empty_database_url, service):
+    engine = make_engine(empty_database_url)
     try:
         # three replicas starting together: the advisory lock makes them take turns
         await asyncio.gather(*(migrate(engine, service.migrations_dir, service.schema) for _ in range(3)))
@@ -53,7 +53,7 @@ async def test_migrations_match_the_models(database_url, service):
         await engine.dispose()
 
 
-async def test_an_intake_catalogue_from_before_versions_is_filled_in_and_becomes_version_1(database_url):
+async def test_an_intake_catalogue_from_before_versions_is_filled_in_and_becomes_version_1(empty_database_url):
     """A database seeded at revision 0003 (Open311 fields blank, no merge radius) is upgraded
     in place: categories no admin edited take the seed's attributes and radius, an edited
     description is kept, and each category's current state is its version 1."""
@@ -63,7 +63,7 @@ async def test_an_intake_catalogue_from_before_versions_is_filled_in_and_becomes
 
     intake = next(s for s in SERVICES if s.name == "intake")
     cfg = alembic_config(intake.migrations_dir, "intake")
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     try:
         async with engine.connect() as conn:
             await conn.execute(text('CREATE SCHEMA IF NOT EXISTS "intake"'))

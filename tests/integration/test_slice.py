@@ -13,7 +13,15 @@ from common.clock import BEIJING
 from common.messaging.memory import InMemoryTransport
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running
-from tests.helpers import INCIDENT, eventually, handle, handle_and_close, register_merchant
+from tests.helpers import (
+    INCIDENT,
+    MID_MONTH_MORNING,
+    ShiftedClock,
+    eventually,
+    handle,
+    handle_and_close,
+    register_merchant,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +30,11 @@ pytestmark = pytest.mark.integration
 async def platform(database_url, tmp_path):
     transport = InMemoryTransport()
     services = build_services(
-        database_url, transport, relay_poll_interval_s=0.2, object_store_url=f"file:{tmp_path}/objects"
+        database_url,
+        transport,
+        relay_poll_interval_s=0.2,
+        object_store_url=f"file:{tmp_path}/objects",
+        clock=ShiftedClock(MID_MONTH_MORNING),  # the same hour of the same day, whenever the suite runs
     )
     app = build_app(services)
     async with running(services, app) as client:

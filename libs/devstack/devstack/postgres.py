@@ -158,9 +158,11 @@ class LocalPostgres:
             raise RuntimeError(f"psql failed: {result.stderr}")
         return result.stdout
 
-    def create_database(self, name: str) -> None:
+    def create_database(self, name: str, template: str | None = None) -> None:
+        """A database of this name, unless there is one: empty, or a copy of `template` (which
+        nobody may be connected to meanwhile)."""
         if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip():
-            self.psql(f'CREATE DATABASE "{name}"')
+            self.psql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
 
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
