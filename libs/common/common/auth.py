@@ -143,7 +143,7 @@ def issue_token(
 _bearer = HTTPBearer(auto_error=False)
 
 
-async def _signed_in(request: Request) -> Principal | None:
+async def signed_in(request: Request) -> Principal | None:
     """The person of the process's staff session cookie (common.web_session), if there is one:
     the pages of one process share one session store, so one person has one session across them."""
     pages = getattr(request.app.state, "page_sessions", None)
@@ -160,7 +160,7 @@ async def current_principal(
     request that changes something)."""
     if credentials is not None:
         return await request.app.state.token_verifier.verify(credentials.credentials)
-    principal = await _signed_in(request)
+    principal = await signed_in(request)
     if principal is None:
         raise Unauthenticated("missing bearer token (or sign in)")
     return principal
@@ -172,7 +172,7 @@ async def optional_principal(
 ) -> Principal | None:
     """For endpoints that anyone may call but staff see more of (a public photo, a private one)."""
     if credentials is None:
-        return await _signed_in(request)
+        return await signed_in(request)
     return await request.app.state.token_verifier.verify(credentials.credentials)
 
 
@@ -184,7 +184,7 @@ async def stream_principal(
     come as `?access_token=` (RFC 6750 §2.3) on stream endpoints only; access logs drop it."""
     token = credentials.credentials if credentials else request.query_params.get("access_token")
     if not token:
-        principal = await _signed_in(request)
+        principal = await signed_in(request)
         if principal is None:
             raise Unauthenticated("missing bearer token (header or access_token)")
         return principal

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import MetaData, Table
 
+from common.idempotency import idempotency_table
 from common.messaging.inbox import inbox_table
 from common.messaging.outbox import outbox_table
 from common.ratelimit import rate_window_table
@@ -18,16 +19,19 @@ from common.web_session.store import session_tables
 class ServiceTables:
     """The backbone's tables in a service's own schema, attached to its metadata so that its
     migrations own them; with `staff_pages`, the staff sign-in's sessions too (common.web_session);
-    with `rate_limits`, the public endpoints' request counts (common.ratelimit)."""
+    with `rate_limits`, the public endpoints' request counts (common.ratelimit); with `idempotency`,
+    the keys of the requests done once (common.idempotency)."""
 
     metadata: MetaData
     staff_pages: bool = False
     rate_limits: bool = False
+    idempotency: bool = False
     outbox: Table = field(init=False)
     inbox: Table = field(init=False)
     web_sessions: Table | None = field(init=False, default=None)
     web_logins: Table | None = field(init=False, default=None)
     rate_windows: Table | None = field(init=False, default=None)
+    idempotent_requests: Table | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.outbox = outbox_table(self.metadata)
@@ -36,3 +40,5 @@ class ServiceTables:
             self.web_sessions, self.web_logins = session_tables(self.metadata)
         if self.rate_limits:
             self.rate_windows = rate_window_table(self.metadata)
+        if self.idempotency:
+            self.idempotent_requests = idempotency_table(self.metadata)

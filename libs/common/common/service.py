@@ -28,11 +28,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from common.auth import TokenVerifier
+from common.auth import TokenVerifier, signed_in
 from common.backbone import ServiceTables
 from common.body_limit import BodyLimit, RouteLimit
 from common.clock import Clock, SystemClock
 from common.db import make_engine, make_session_factory, migrate, unstorable_value
+from common.idempotency import Covered, IdempotencyMiddleware
 from common.messaging.contracts import IntegrationEvent, StaffSignedOut, Topics
 from common.messaging.inbox import Batched, BatchHandler, ConsumerMembers, ConsumerSettings, EventConsumer, Handler
 from common.messaging.kafka import KafkaTransport
@@ -378,6 +379,11 @@ def create_app(
         for page in s.pages.values():
             app.include_router(page.router())
     app.openapi = partial(_openapi_with_one_error_shape, app)  # type: ignore[method-assign]  # FastAPI's way
+    app.add_middleware(
+        IdempotencyMiddleware,
+        covered=_idempotent_routes(services),
+        resolve_subject=partial(_subject_of, app),
+    )
     app.add_middleware(BodyLimit, limits=_route_limits(services))
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     return app
@@ -417,6 +423,32 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
         raise exc
     log.warning("unstorable value in %s %s: %s", request.method, request.url.path, reason)
     return JSONResponse({"detail": f"a value could not be stored: {reason}"}, status_code=422)
+
+
+def _idempotent_routes(services: Sequence[Service]) -> Covered:
+    """The unsafe routes of the services that keep the Idempotency-Key table (common.idempotency)."""
+    covered = Covered()
+    for s in services:
+        if s.tables.idempotent_requests is not None:
+            for router in s.routers():
+                for r in router.routes:
+                    if isinstance(r, APIRoute):
+                        sessions = partial(lambda service: service.session_factory(), s)
+                        covered.add(r.methods, r.path_regex, s.tables.idempotent_requests, sessions, s.clock)
+    return covered
+
+
+async def _subject_of(app: FastAPI, scope) -> str | None:
+    """Who sends a request, verified as the route would (a bearer token, or a staff session)."""
+    request = Request(scope)
+    try:
+        header = request.headers.get("authorization", "")
+        if header.lower().startswith("bearer "):
+            return (await app.state.token_verifier.verify(header[7:].strip())).subject
+        principal = await signed_in(request)
+    except Refusal:
+        return None
+    return principal.subject if principal else None
 
 
 def _route_limits(services: Sequence[Service]) -> list[RouteLimit]:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from common import idempotency
 from common.clock import Clock
 from common.db import Prepared, driver_connection
 from common.messaging.contracts import IntegrationEvent
@@ -113,6 +114,7 @@ class UnitOfWork:
     async def commit(self) -> None:
         if self.held:
             raise CommitRefused("an event handler may not commit: the consumer commits the batch")
+        await idempotency.claim(self.session, self.clock.now())
         if self._events:
             now = self.clock.now()
             rows = [outbox_row(e, source=self._source, now=now, correlation_id=cid) for e, cid in self._events]

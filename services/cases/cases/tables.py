@@ -192,4 +192,4 @@ class KnownPerson(CasesTable, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-backbone = ServiceTables(registry.metadata)
+backbone = ServiceTables(registry.metadata, idempotency=True)
