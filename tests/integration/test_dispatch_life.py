@@ -375,7 +375,9 @@ async def test_patrol_posts_roster_check_in_and_missed_post_alert(platform):
     o2 = auth("squad_officer", "sq-ruhe-o2", squad="sq-ruhe")
     assert (await platform.post(check_in, json=at_gate, headers=o2)).status_code == 404
     assert (await platform.post(check_in, json=at_gate, headers=RUHE_LEADER)).status_code == 403
-    done = await platform.post(check_in, json=at_gate, headers=o1)
+    unsure = await platform.post(check_in, json={**at_gate, "accuracy_m": 480}, headers=o1)
+    assert unsure.status_code == 422 and "±480 m" in unsure.text and "accuracy_m" in unsure.text, unsure.text
+    done = await platform.post(check_in, json={**at_gate, "accuracy_m": 12}, headers=o1)
     assert done.status_code == 200 and done.json()["status"] == "checked_in", done.text
     assert done.json()["check_in_distance_m"] == pytest.approx(50.8, abs=0.1)
     assert (await platform.post(check_in, json=at_gate, headers=o1)).status_code == 409  # already

@@ -13,6 +13,7 @@ class Channel(StrEnum):
     transfer_12345 = "transfer_12345"  # 12345 市长热线 转办
     transfer_110 = "transfer_110"  # 110 非警务警情 转办
     field_monitor = "field_monitor"  # 监督员上报: GPS, photos
+    patrol = "patrol"  # 巡查发现: a squad officer finds it on patrol; dispatched to the officer's own squad
     web = "web"  # 市民网上反映: the public report page
     open311 = "open311"  # Open311 GeoReport v2 clients
     camera = "camera"  # 视频监控 AI alarms
@@ -25,6 +26,7 @@ CHANNEL_NAMES: dict[str, str] = {
     Channel.transfer_12345: "12345转办",
     Channel.transfer_110: "110转办",
     Channel.field_monitor: "监督员上报",
+    Channel.patrol: "巡查发现",
     Channel.web: "网上投诉",
     Channel.open311: "Open311",
     Channel.camera: "视频监控",

@@ -100,6 +100,8 @@ class CasesService(Service):
         return {
             ("POST", "/v1/cases/{case_id}/handle"): 2 * MAX_STEP_PHOTOS * photo + FORM_OVERHEAD,
             ("POST", "/v1/cases/{case_id}/seizures"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
+            ("POST", "/v1/cases/{case_id}/verify"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
+            ("POST", "/v1/cases/{case_id}/check"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
         }
 
 

@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
@@ -25,6 +25,23 @@ class CasesSettings(ServiceSettings):
         True,
         description="the bureau's rule: a 不满意 rating reopens the case (重新办理) and sends it back to its squad",
     )
+
+    verify_minutes: int = Field(
+        30, ge=1, le=10080, description="核实时限: minutes a field monitor has to verify a report on site"
+    )
+    check_minutes: int = Field(
+        30, ge=1, le=10080, description="核查时限: minutes a field monitor has to check a handled case on site"
+    )
+    monitor_minutes: dict[str, dict[Literal["verify", "check"], int]] = Field(
+        default_factory=dict,
+        description="the bureau's own 核实/核查 limits per category, JSON: "
+        '{"street_vending": {"verify": 30, "check": 60}}',
+    )
+
+    def monitor_limit(self, category: str, step: Literal["verify", "check"]) -> int:
+        """Minutes for a monitor's 核实 or 核查 of a case of this category."""
+        own = self.monitor_minutes.get(category, {})
+        return own.get(step, self.verify_minutes if step == "verify" else self.check_minutes)
 
     @field_validator("verify_channels", "dog_categories", mode="before")
     @classmethod

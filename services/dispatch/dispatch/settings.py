@@ -14,6 +14,12 @@ class DispatchSettings(ServiceSettings):
     warn_share: float = Field(0.8, gt=0, lt=1, description="share of the time limit at which the officer is warned")
     return_window_hours: float = Field(2, description="working hours within which a squad may return an assignment")
     tick_interval_s: float = Field(5, description="how often deadlines, escalations and patrol posts are checked")
+    notify_url: str | None = Field(
+        None,
+        description="the bureau's message gateway (the city's SMS platform or 政务钉钉) that urgent and overdue "
+        "tasks are sent to as JSON (OfficerAlerted); unset: the log",
+    )
+    notify_token: str | None = Field(None, description="bearer token for the message gateway, if it asks for one")
     patrol_grace_minutes: float = Field(
         10,
         ge=0,

@@ -205,6 +205,10 @@ class Assignment(DispatchTable, table=True):
     returned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     return_reason: str | None = Field(default=None, max_length=32)
     closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    extension_asked_hours: float | None = Field(default=None, description="申请延期: the hours the squad asks for")
+    extension_asked_reason: str | None = Field(default=None, max_length=500)
+    extension_asked_by: str | None = Field(default=None, max_length=64)
+    extension_asked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 class Escalation(DispatchTable, table=True):
@@ -283,4 +287,4 @@ class PatrolShift(DispatchTable, table=True):
     )
 
 
-backbone = ServiceTables(registry.metadata, staff_pages=True)
+backbone = ServiceTables(registry.metadata, staff_pages=True, idempotency=True)

@@ -63,6 +63,7 @@ class IntakeService(Service):
             ("POST", "/public/v1/reports"): self.settings.max_photos_web * photo + FORM_OVERHEAD,
             ("POST", "/open311/v2/requests.{fmt}"): self.settings.max_photos_web * photo + FORM_OVERHEAD,
             ("POST", "/v1/field-reports"): self.settings.max_photos_field * photo + FORM_OVERHEAD,
+            ("POST", "/v1/patrol-reports"): self.settings.max_photos_field * photo + FORM_OVERHEAD,
             ("POST", "/v1/machine-events"): MAX_MACHINE_IMAGES * (MAX_BYTES * 4 // 3 + 4) + FORM_OVERHEAD,
         }
 

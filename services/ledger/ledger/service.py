@@ -29,6 +29,7 @@ from common.messaging.contracts import (
     MerchantChanged,
     MerchantColourRecovered,
     MerchantGradeChanged,
+    MerchantPersuaded,
     MerchantRegistered,
     ResponsibilityLetterSigned,
     StaffSignedIn,
@@ -43,6 +44,7 @@ from common.service import Service, create_app
 from common.uow import UnitOfWork
 from ledger.adapters.identity import IdentityVault
 from ledger.api import routers
+from ledger.api.persuasions import MAX_PHOTOS
 from ledger.domain.dogs import zones_from
 from ledger.handlers.dog_violations import remind_and_suspend, violation_from_case
 from ledger.handlers.figures import tell_figures
@@ -73,6 +75,7 @@ class LedgerService(Service):
         MerchantChanged,
         MerchantColourRecovered,
         MerchantCardIssued,
+        MerchantPersuaded,
         ResponsibilityLetterSigned,
         DesignatedPointDecided,
         LedgerFiguresReported,
@@ -124,6 +127,7 @@ class LedgerService(Service):
             ("POST", "/v1/merchants/{merchant_id}/letters"): photo + FORM_OVERHEAD,
             ("POST", "/v1/inspection-rounds/{round_id}/visits"): photo + FORM_OVERHEAD,
             ("POST", "/v1/flyer-numbers"): 5 * photo + FORM_OVERHEAD,
+            ("POST", "/v1/merchants/{merchant_id}/persuasions"): MAX_PHOTOS * photo + FORM_OVERHEAD,
             ("POST", "/v1/strays"): photo + FORM_OVERHEAD,
             ("POST", "/public/v1/dog-applications"): 2 * photo + FORM_OVERHEAD,
         }

@@ -228,6 +228,16 @@ class DogMonth(ReportingTable, table=True):
     walking_violations: int = 0
 
 
+class PersuasionDay(ReportingTable, table=True):
+    """劝导 per day, squad and category (the street's work that opens no case), from MerchantPersuaded."""
+
+    __tablename__ = "persuasion_days"
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    squad_id: str = Field(primary_key=True, max_length=64, description="'' when not known")
+    category_code: str = Field(primary_key=True, max_length=64)
+    persuasions: int = 0
+
+
 class Ranking(ReportingTable, table=True):
     """中队排位赛: a published month's table."""
 

@@ -6,15 +6,16 @@ handler of create_app."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from fastapi import Depends, Request, UploadFile
+from pydantic import BaseModel, ValidationError
 
 from cases import queries
 from cases.domain.lifecycle import Actor
 from common.photos import MAX_BYTES, Photo, PhotoRejected, inspect
 from common.principal import Principal
-from common.refusals import NotFound
+from common.refusals import NotFound, Unprocessable
 
 if TYPE_CHECKING:
     from cases.service import CasesService
@@ -56,3 +57,55 @@ async def read_photos(files: list[UploadFile] | None, kind: str) -> list[Photo]:
         data = await upload.read(MAX_BYTES + 1)
         photos.append(await asyncio.to_thread(inspect, data, f"{kind} photo {i + 1} ({upload.filename})"))
     return photos
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def body_and_photos(request: Request, model: type[M], kind: str, field: str) -> tuple[M, list[Photo]]:
+    """A step's body as JSON, or as multipart with that JSON in `field` and its `photos` (a
+    monitor's photo of a 核实 or 核查, the items of a 暂扣), the photos checked before anything is kept."""
+    photos: list[Photo] = []
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=MAX_STEP_PHOTOS + 1)
+        raw = form.get(field)
+        if not isinstance(raw, str):
+            raise Unprocessable.field(field, f"the multipart form needs `{field}`, the JSON of the request")
+        files = [f for f in form.getlist("photos") if not isinstance(f, str)]
+        refuse_too_many(files, kind)  # type: ignore[arg-type]
+        photos = await read_photos(files, kind)  # type: ignore[arg-type]
+        where: list[str] = [field]
+    else:
+        raw, where = (await request.body()).decode() or "{}", []
+    try:
+        return model.model_validate_json(raw), photos
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Unprocessable.field([*where, *map(str, first["loc"])], first["msg"]) from exc
+
+
+def with_photos(model: type[BaseModel], field: str, photos: str) -> dict:
+    """The OpenAPI request body of a route read by `body_and_photos`: the JSON, or multipart with
+    it in `field` and the photos."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": model.model_json_schema()},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": [field],
+                        "properties": {
+                            field: {"type": "string", "description": "the JSON of the application/json body"},
+                            "photos": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                                "description": f"{photos} (JPEG, PNG or HEIC, 10 MB each, at most {MAX_STEP_PHOTOS})",
+                            },
+                        },
+                    }
+                },
+            },
+        }
+    }

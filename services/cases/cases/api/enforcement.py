@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from cases import queries
-from cases.api.deps import MAX_STEP_PHOTOS, ServiceDep, actor_of, load_visible, read_photos, refuse_too_many
+from cases.api.deps import ServiceDep, actor_of, body_and_photos, load_visible, with_photos
 from cases.domain import enforcement as enf
 from cases.handlers.enforcement import enforcement_step, load_track, release, seize
 from cases.handlers.steps import store_photos
@@ -154,28 +154,7 @@ class ReleaseRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-SEIZE_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": SeizeRequest.model_json_schema()},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["inventory"],
-                    "properties": {
-                        "inventory": {"type": "string", "description": "the JSON of the application/json body"},
-                        "photos": {
-                            "type": "array",
-                            "items": {"type": "string", "format": "binary"},
-                            "description": "暂扣物品照片 (JPEG, PNG or HEIC, 10 MB each, at most 9)",
-                        },
-                    },
-                }
-            },
-        },
-    }
-}
+SEIZE_BODY = with_photos(SeizeRequest, "inventory", "暂扣物品照片")
 
 
 @router.post(
@@ -187,22 +166,7 @@ SEIZE_BODY = {
 )
 async def seize_items(case_id: str, request: Request, principal: CaseWorker, service: ServiceDep) -> dict:
     await load_visible(service, case_id, principal)
-    taken = []
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form(max_files=MAX_STEP_PHOTOS + 1)
-        raw = form.get("inventory")
-        if not isinstance(raw, str):
-            raise Unprocessable.field("inventory", "the multipart form needs `inventory`, the JSON of the seizure")
-        photos = [f for f in form.getlist("photos") if not isinstance(f, str)]
-        refuse_too_many(photos, "seizure")
-        taken = await read_photos(photos, "seizure")
-    else:
-        raw = await request.body()
-    try:
-        body = SeizeRequest.model_validate_json(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise Unprocessable.field(["inventory", *map(str, first["loc"])], first["msg"]) from exc
+    body, taken = await body_and_photos(request, SeizeRequest, "seizure", "inventory")
     await store_photos(service.store, case_id, taken)
     async with service.uow() as uow:
         seizure = await seize(

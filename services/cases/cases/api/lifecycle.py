@@ -4,14 +4,22 @@ of a rating. Which role takes which step is cases.domain.lifecycle.WHO."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from cases import queries
-from cases.api.deps import ServiceDep, actor_of, load_visible, read_photos, refuse_too_many
+from cases.api.deps import (
+    ServiceDep,
+    actor_of,
+    body_and_photos,
+    load_visible,
+    read_photos,
+    refuse_too_many,
+    with_photos,
+)
 from cases.domain.lifecycle import Action
 from cases.handlers.lifecycle import (
     HandleCase,
@@ -28,10 +36,13 @@ from cases.handlers.steps import store_photos
 from common.access import sees_evidence
 from common.audiences import CaseReader, CaseWorker
 from common.messaging.contracts import DESCRIPTION_MAX, CaseOutcome, Location
+from common.photos import Photo
 from common.principal import Principal
-from common.refusals import NotFound
+from common.refusals import NotFound, Unprocessable
+from common.vocabulary import CaseStatus
 
 if TYPE_CHECKING:
+    from cases.settings import CasesSettings
     from cases.tables import Case
 
 router = APIRouter(tags=["cases 案卷"])
@@ -70,6 +81,11 @@ class CasePublic(BaseModel):
     merged_into: str | None = Field(description="the case this duplicate was merged into")
     rating: str | None = Field(description="the citizen's rating: satisfied, basically_satisfied, dissatisfied")
     time_limit_hours: float | None = Field(None, description="处置时限 of the 服务目录 version it was filed under")
+    monitor_due_at: datetime | None = Field(
+        None,
+        description="待核实 or 已处置: when the field monitor's 核实 or 核查 is due "
+        "(the bureau's minutes per category)",
+    )
     review_pending: bool = Field(
         False,
         description="a citizen was dissatisfied again after the one reopening a "
@@ -77,8 +93,14 @@ class CasePublic(BaseModel):
     )
 
     @classmethod
-    def of(cls, c: Case) -> CasePublic:
+    def of(cls, c: Case, settings: CasesSettings | None = None) -> CasePublic:
+        due = None
+        if settings is not None and c.status == CaseStatus.reported:
+            due = c.opened_at + timedelta(minutes=settings.monitor_limit(c.category_code, "verify"))
+        elif settings is not None and c.status == CaseStatus.handled and c.handled_at is not None:
+            due = c.handled_at + timedelta(minutes=settings.monitor_limit(c.category_code, "check"))
         return cls(
+            monitor_due_at=due,
             id=c.id,
             case_number=c.case_number,
             incident_id=c.incident_id,
@@ -127,22 +149,38 @@ async def list_cases(
             limit=limit,
             offset=offset,
         )
-    return [CasePublic.of(c) for c in rows]
+    return [CasePublic.of(c, service.settings) for c in rows]
 
 
 @router.get("/v1/cases/{case_id}", response_model=CasePublic)
 async def get_case(case_id: str, principal: CaseReader, service: ServiceDep):
-    return CasePublic.of(await load_visible(service, case_id, principal))
+    return CasePublic.of(await load_visible(service, case_id, principal), service.settings)
 
 
 async def _step(
-    service, principal: Principal, case_id: str, action: Action, reason: str | None = None, details: dict | None = None
+    service,
+    principal: Principal,
+    case_id: str,
+    action: Action,
+    reason: str | None = None,
+    details: dict | None = None,
+    photos: list[Photo] | None = None,
+    photo_kind: str = "verify",
 ) -> CasePublic:
     await load_visible(service, case_id, principal)
+    await store_photos(service.store, case_id, photos or [])
     async with service.uow() as uow:
         case = await take_step(
             uow,
-            TakeStep(case_id=case_id, action=action, actor=actor_of(principal), reason=reason, details=details or {}),
+            TakeStep(
+                case_id=case_id,
+                action=action,
+                actor=actor_of(principal),
+                reason=reason,
+                details=details or {},
+                photos=tuple(photos or ()),
+                photo_kind=photo_kind,
+            ),
         )
     return CasePublic.of(case)
 
@@ -190,20 +228,43 @@ class NoteRequest(BaseModel):
     public: bool = Field(False, description="shown to the citizen who reported it (公开备注)")
 
 
-@router.post("/v1/cases/{case_id}/verify", response_model=CasePublic, summary="核实: a field monitor on site")
-async def verify_case(case_id: str, body: VerifyRequest, principal: CaseWorker, service: ServiceDep):
+@router.post(
+    "/v1/cases/{case_id}/verify",
+    response_model=CasePublic,
+    openapi_extra=with_photos(VerifyRequest, "verify", "核实照片"),
+    summary="核实: a field monitor on site (JSON, or multipart: `verify`, the same JSON, and `photos`)",
+)
+async def verify_case(case_id: str, request: Request, principal: CaseWorker, service: ServiceDep):
+    body, photos = await body_and_photos(request, VerifyRequest, "verify", "verify")
     return await _step(
-        service, principal, case_id, Action.verify, details={"confirmed": body.confirmed, "note": body.note}
+        service,
+        principal,
+        case_id,
+        Action.verify,
+        details={"confirmed": body.confirmed, "note": body.note},
+        photos=photos,
+        photo_kind="verify",
     )
 
 
 @router.post(
     "/v1/cases/{case_id}/check",
     response_model=CasePublic,
-    summary="核查: close the case, or send it back for rework (返工); not by its handler (监管分离)",
+    openapi_extra=with_photos(CheckRequest, "check", "核查照片"),
+    summary="核查: close the case, or send it back for rework (返工); not by its handler (监管分离). "
+    "JSON, or multipart: `check`, the same JSON, and `photos`",
 )
-async def check_case(case_id: str, body: CheckRequest, principal: CaseWorker, service: ServiceDep):
-    return await _step(service, principal, case_id, Action.check if body.passed else Action.rework, reason=body.reason)
+async def check_case(case_id: str, request: Request, principal: CaseWorker, service: ServiceDep):
+    body, photos = await body_and_photos(request, CheckRequest, "check", "check")
+    return await _step(
+        service,
+        principal,
+        case_id,
+        Action.check if body.passed else Action.rework,
+        reason=body.reason,
+        photos=photos,
+        photo_kind="check",
+    )
 
 
 @router.post("/v1/cases/{case_id}/evaluate", response_model=CasePublic, summary="评价: the citizen's rating")
@@ -230,6 +291,12 @@ async def handle(
     ] = None,
     before: Annotated[list[UploadFile] | None, File(description="处置前照片")] = None,
     after: Annotated[list[UploadFile] | None, File(description="处置后照片")] = None,
+    taken_at: Annotated[
+        datetime | None, Form(description="when the officer took the step (offline, it may arrive later)")
+    ] = None,
+    lon: Annotated[float | None, Form(ge=-180, le=180, description="where the officer stood, WGS84")] = None,
+    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
+    accuracy_m: Annotated[float | None, Form(ge=0, le=100_000, description="the fix's accuracy, metres")] = None,
 ):
     await load_visible(service, case_id, principal)
     refuse_too_many(before, "before")  # both counts, before any file is read
@@ -249,9 +316,25 @@ async def handle(
                 after=after_photos,
                 dog_licence_id=dog_licence_id,
                 dog_categories=service.settings.dog_categories,
+                taken=_taken(taken_at, lon, lat, accuracy_m),
             ),
         )
     return CasePublic.of(case)
+
+
+def _taken(at: datetime | None, lon: float | None, lat: float | None, accuracy_m: float | None) -> dict:
+    """When and where a step was taken in the street, as the phone said (its photos carry the same
+    in their corner), for the trail; the server's own time is the trail's `at`."""
+    if at is not None and at.tzinfo is None:
+        raise Unprocessable.field("taken_at", "taken_at needs a time zone offset (2026-11-22T09:30:00+08:00)")
+    if (lon is None) != (lat is None):
+        raise Unprocessable.field("lon", "lon and lat come together, or neither")
+    taken: dict = {}
+    if at is not None:
+        taken["at"] = at.isoformat()
+    if lon is not None and lat is not None:
+        taken.update(lon=lon, lat=lat, **({"accuracy_m": accuracy_m} if accuracy_m is not None else {}))
+    return taken
 
 
 @router.post("/v1/cases/{case_id}/merge", response_model=CasePublic, summary="合并: a duplicate joins an open case")

@@ -134,6 +134,8 @@ class NewCase:
     parent_id: str | None = None
     parent_number: str | None = None
     correlation: str | None = None
+    reporter_squad_id: str | None = None  # 巡查发现: the finder's squad and officer, whom dispatch gives it to
+    reporter_officer_id: str | None = None
 
 
 async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: str) -> list[str]:
@@ -195,6 +197,8 @@ async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: st
                 time_limit_hours=c.time_limit_hours,
                 description=row["description"],
                 address=c.address,
+                reporter_squad_id=c.reporter_squad_id,
+                reporter_officer_id=c.reporter_officer_id,
             ),
             correlation=c.correlation,
         )
@@ -224,6 +228,8 @@ async def open_cases(
             time_limit_hours=e.data.time_limit_hours,
             address=e.data.address,
             correlation=e.correlation_id or e.id,
+            reporter_squad_id=e.data.reporter_squad_id,
+            reporter_officer_id=e.data.reporter_officer_id,
         )
         for e in batch
         if e.data.incident_id not in had

@@ -242,12 +242,17 @@ class TakeStep:
     actor: Actor
     reason: str | None = None
     details: dict = field(default_factory=dict)
+    photos: tuple[Photo, ...] = ()  # a monitor's photos of a 核实 or 核查 (already in the store)
+    photo_kind: str = "verify"
 
 
 async def take_step(uow: UnitOfWork, cmd: TakeStep) -> Case:
     case = await case_for_update(uow, cmd.case_id)
     now = uow.clock.now()
     details = dict(cmd.details)
+    if cmd.photos:
+        plan(facts(case), cmd.action, cmd.actor, cmd.reason)  # refuse before writing any photo row
+        details["photos"] = await add_photos(uow, case.id, cmd.photo_kind, list(cmd.photos), cmd.actor)
     if cmd.action == Action.evaluate:
         details["on_time"] = _handled_on_time(case)
     before = await transition(uow, case, cmd.action, cmd.actor, reason=cmd.reason, details=details)
@@ -313,6 +318,7 @@ class HandleCase:
     after: list[Photo]
     dog_licence_id: str | None = None
     dog_categories: frozenset[str] = frozenset({"dog_nuisance", "stray_dog"})
+    taken: dict = field(default_factory=dict)  # when and where in the street, as the phone said
 
 
 async def handle_case(uow: UnitOfWork, cmd: HandleCase) -> Case:
@@ -341,6 +347,7 @@ async def handle_case(uow: UnitOfWork, cmd: HandleCase) -> Case:
             **({"dog_licence_id": cmd.dog_licence_id} if cmd.dog_licence_id else {}),
             "photos": photos,
             "round": case.rework_rounds + 1,
+            **({"taken": cmd.taken} if cmd.taken else {}),
         },
     )
     case.outcome, case.merchant_id, case.dog_licence_id = cmd.outcome, cmd.merchant_id, cmd.dog_licence_id

@@ -1,39 +1,34 @@
-"""Assignments and their steps over HTTP: the board, the queue, 签收, 退回, 改派, reroute, 延期,
-督办 and its answer, the escalations, and the live stream (Server-Sent Events)."""
+"""Assignments over HTTP: the list, one assignment, the board (the console's picture), the
+escalations, and the live stream (Server-Sent Events). The steps are dispatch.api.steps."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
 
-from common.audiences import BoardReader, BoardStreamer, CommandCentre, SquadLeader, SquadMember
-from common.messaging.contracts import DESCRIPTION_MAX, Location
-from common.principal import Principal
-from common.refusals import NotFound
+from common.audiences import BoardReader, BoardStreamer
+from common.messaging.contracts import Location
 from common.vocabulary import Urgency
 from dispatch import queries
-from dispatch.api.deps import ServiceDep, step
-from dispatch.handlers.assignments import (
-    accept,
-    answer_order,
-    dispatch_from_queue,
-    extend,
-    reassign,
-    reroute,
-    return_assignment,
-    supervise,
-)
+from dispatch.api.deps import ServiceDep, visible_assignment
 
 if TYPE_CHECKING:
-    from dispatch.tables import Assignment, QueueItem, SupervisionOrder
+    from dispatch.tables import Assignment, QueueItem
 
 router = APIRouter(tags=["dispatch 派遣"])
+
+
+class ExtensionAsked(BaseModel):
+    hours: float
+    reason: str
+    asked_by: str
+    asked_at: datetime
 
 
 class AssignmentPublic(BaseModel):
@@ -54,7 +49,7 @@ class AssignmentPublic(BaseModel):
         "handled 已处置, suspended 已挂起, closed"
     )
     current: bool
-    how: str = Field(description="rule, manual, reassign, reroute")
+    how: str = Field(description="rule, manual, reassign, reroute, patrol (found by the squad's own officer)")
     rule: str | None
     assigned_at: datetime
     warn_at: datetime | None
@@ -64,6 +59,9 @@ class AssignmentPublic(BaseModel):
     accepted_at: datetime | None
     returned_at: datetime | None
     return_reason: str | None
+    extension_request: ExtensionAsked | None = Field(
+        None, description="申请延期 waiting for the command centre's answer (POST .../extend grants it)"
+    )
 
     @classmethod
     def of(cls, a: Assignment, names: dict[str, str] | None = None) -> AssignmentPublic:
@@ -92,6 +90,14 @@ class AssignmentPublic(BaseModel):
             accepted_at=a.accepted_at,
             returned_at=a.returned_at,
             return_reason=a.return_reason,
+            extension_request=ExtensionAsked(
+                hours=a.extension_asked_hours,
+                reason=a.extension_asked_reason or "",
+                asked_by=a.extension_asked_by or "",
+                asked_at=a.extension_asked_at,
+            )
+            if a.extension_asked_at is not None and a.extension_asked_hours is not None
+            else None,
         )
 
 
@@ -202,175 +208,7 @@ async def _expand(service, change: dict, scope: str | None) -> str | None:
 
 @router.get("/v1/assignments/{assignment_id}", response_model=AssignmentPublic)
 async def get_assignment(assignment_id: str, principal: BoardReader, service: ServiceDep):
-    return AssignmentPublic.of(await _visible_assignment(service, assignment_id, principal), service.category_names)
-
-
-# -- steps ------------------------------------------------------------------------------------------
-
-
-async def _visible_assignment(service, assignment_id: str, principal: Principal) -> Assignment:
-    async with service.session_factory() as session:
-        a = await queries.assignment(session, assignment_id)
-    if a is None or not principal.sees_squad(a.squad_id):
-        raise NotFound(f"assignment {assignment_id} not found")
-    return a
-
-
-class DispatchRequest(BaseModel):
-    squad_id: str = Field(description="the squad to send the case to")
-
-
-class ReturnRequest(BaseModel):
-    reason: Literal["wrong_jurisdiction", "not_ours", "wrong_category", "other"] = Field(
-        description="非本辖区 wrong_jurisdiction, 非本部门职责 not_ours, 分类错误 wrong_category, other"
-    )
-    note: str | None = Field(None, max_length=500)
-
-
-class RerouteRequest(BaseModel):
-    category: str | None = Field(None, max_length=64, description="the corrected category")
-    location: Location | None = Field(None, description="the corrected location")
-
-
-class ExtendRequest(BaseModel):
-    hours: float = Field(gt=0, le=720, description="working hours (clock hours for an urgent case)")
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class SuperviseRequest(BaseModel):
-    instruction: str = Field(min_length=1, max_length=1000, description="督办意见")
-    hours: float = Field(8, gt=0, le=720, description="answer within this many working hours")
-
-
-class AnswerRequest(BaseModel):
-    answer: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
-
-
-class OrderPublic(BaseModel):
-    id: str
-    case_id: str
-    squad_id: str
-    instruction: str
-    issued_by: str
-    issued_at: datetime
-    due_at: datetime
-    answer: str | None
-    answered_at: datetime | None
-    overdue: bool
-
-
-def _order(o: SupervisionOrder, now: datetime) -> OrderPublic:
-    return OrderPublic(
-        id=o.id,
-        case_id=o.case_id,
-        squad_id=o.squad_id,
-        instruction=o.instruction,
-        issued_by=o.issued_by,
-        issued_at=o.issued_at,
-        due_at=o.due_at,
-        answer=o.answer,
-        answered_at=o.answered_at,
-        overdue=(o.answered_at or now) > o.due_at,
-    )
-
-
-@router.get("/v1/queue", response_model=list[QueuePublic], summary="待派遣: cases waiting for a dispatcher")
-async def queue(principal: CommandCentre, service: ServiceDep):
-    async with service.session_factory() as session:
-        rows = await queries.queue(session)
-    return [QueuePublic.of(q, service.category_names) for q in rows]
-
-
-@router.post("/v1/queue/{case_id}/dispatch", response_model=AssignmentPublic, summary="派遣 a waiting case by hand")
-async def dispatch_waiting(case_id: str, body: DispatchRequest, principal: CommandCentre, service: ServiceDep):
-    return AssignmentPublic.of(
-        await step(service, dispatch_from_queue, case_id, body.squad_id, principal.subject), service.category_names
-    )
-
-
-@router.post(
-    "/v1/queue/{case_id}/reroute",
-    response_model=AssignmentPublic | None,
-    summary="correct a waiting case's category or location and run the rules again",
-)
-async def reroute_waiting(case_id: str, body: RerouteRequest, principal: CommandCentre, service: ServiceDep):
-    a = await step(service, reroute, case_id, principal.subject, category_code=body.category, location=body.location)
-    return AssignmentPublic.of(a, service.category_names) if a else None
-
-
-@router.post("/v1/assignments/{assignment_id}/accept", response_model=AssignmentPublic, summary="签收 by the squad")
-async def accept_assignment(assignment_id: str, principal: SquadMember, service: ServiceDep):
-    await _visible_assignment(service, assignment_id, principal)
-    return AssignmentPublic.of(await step(service, accept, assignment_id, principal.subject), service.category_names)
-
-
-@router.post(
-    "/v1/assignments/{assignment_id}/return",
-    response_model=AssignmentPublic,
-    summary="退回 to the command centre, within the return window, with a reason",
-)
-async def return_(assignment_id: str, body: ReturnRequest, principal: SquadLeader, service: ServiceDep):
-    await _visible_assignment(service, assignment_id, principal)
-    return AssignmentPublic.of(
-        await step(service, return_assignment, assignment_id, body.reason, body.note, principal.subject),
-        service.category_names,
-    )
-
-
-@router.post(
-    "/v1/assignments/{assignment_id}/reassign", response_model=AssignmentPublic, summary="改派 to another squad"
-)
-async def reassign_(assignment_id: str, body: DispatchRequest, principal: CommandCentre, service: ServiceDep):
-    a = await _visible_assignment(service, assignment_id, principal)
-    return AssignmentPublic.of(
-        await step(service, reassign, a.case_id, body.squad_id, principal.subject), service.category_names
-    )
-
-
-@router.post(
-    "/v1/assignments/{assignment_id}/reroute",
-    response_model=AssignmentPublic | None,
-    summary="correct the category or location; the routing rules run again",
-)
-async def reroute_(assignment_id: str, body: RerouteRequest, principal: CommandCentre, service: ServiceDep):
-    a = await _visible_assignment(service, assignment_id, principal)
-    new = await step(
-        service, reroute, a.case_id, principal.subject, category_code=body.category, location=body.location
-    )
-    return AssignmentPublic.of(new, service.category_names) if new else None
-
-
-@router.post("/v1/assignments/{assignment_id}/extend", response_model=AssignmentPublic, summary="延期, with a reason")
-async def extend_(assignment_id: str, body: ExtendRequest, principal: CommandCentre, service: ServiceDep):
-    a = await _visible_assignment(service, assignment_id, principal)
-    return AssignmentPublic.of(
-        await step(service, extend, a.case_id, body.hours, body.reason, principal.subject), service.category_names
-    )
-
-
-@router.post(
-    "/v1/assignments/{assignment_id}/supervise",
-    response_model=OrderPublic,
-    status_code=201,
-    summary="督办: a supervision order with its own deadline",
-)
-async def supervise_(assignment_id: str, body: SuperviseRequest, principal: CommandCentre, service: ServiceDep):
-    a = await _visible_assignment(service, assignment_id, principal)
-    order = await step(service, supervise, a.case_id, body.instruction, body.hours, principal.subject)
-    return _order(order, service.clock.now())
-
-
-@router.get("/v1/supervision-orders", response_model=list[OrderPublic], summary="督办单; a squad sees its own")
-async def orders(principal: BoardReader, service: ServiceDep, open_only: Annotated[bool, Query(alias="open")] = False):
-    async with service.session_factory() as session:
-        rows = await queries.orders(session, squad_id=principal.squad_scope, open_only=open_only)
-    return [_order(o, service.clock.now()) for o in rows]
-
-
-@router.post("/v1/supervision-orders/{order_id}/answer", response_model=OrderPublic, summary="督办回复 by the squad")
-async def answer(order_id: str, body: AnswerRequest, principal: SquadMember, service: ServiceDep):
-    order = await step(service, answer_order, order_id, body.answer, principal.subject, principal.squad_scope)
-    return _order(order, service.clock.now())
+    return AssignmentPublic.of(await visible_assignment(service, assignment_id, principal), service.category_names)
 
 
 @router.get("/v1/escalations", summary="逐级负责制: warnings and escalations, newest first")

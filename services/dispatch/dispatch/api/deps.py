@@ -9,8 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
+from common.refusals import NotFound
+from dispatch import queries
+
 if TYPE_CHECKING:
+    from common.principal import Principal
     from dispatch.service import DispatchService
+    from dispatch.tables import Assignment
 
 
 def get_service(request: Request) -> DispatchService:
@@ -25,3 +30,12 @@ async def step(service: DispatchService, fn: Callable[..., Awaitable[Any]], *arg
     ctx = await service.fresh_context()
     async with service.uow() as uow:
         return await fn(uow, ctx, *args, **kwargs)
+
+
+async def visible_assignment(service: DispatchService, assignment_id: str, principal: Principal) -> Assignment:
+    """The assignment, if this caller may see it (a squad only its own); else NotFound."""
+    async with service.session_factory() as session:
+        a = await queries.assignment(session, assignment_id)
+    if a is None or not principal.sees_squad(a.squad_id):
+        raise NotFound(f"assignment {assignment_id} not found")
+    return a

@@ -129,6 +129,13 @@ class RosterRequest(BaseModel):
 
 class CheckInRequest(BaseModel):
     location: Location = Field(description="where the officer's device is, WGS84")
+    accuracy_m: float | None = Field(
+        None,
+        ge=0,
+        le=100_000,
+        description="the fix's accuracy in metres, as the device reports it; a fix less sure than the post's "
+        "radius is refused (a phone's network fix of ±1 km cannot prove 50 m)",
+    )
 
 
 @router.get("/v1/patrol-posts", response_model=list[PostPublic], summary="严管区岗点; a squad sees its own")
@@ -208,5 +215,5 @@ async def check_in_shift(shift_id: str, body: CheckInRequest, principal: SquadMe
         officer = await queries.person(session, principal.subject)
     if officer is None or not principal.sees_squad(officer.squad_id):
         raise Refused("only the rostered officer checks in, with his own token")
-    shift = await step(service, check_in, shift_id, principal.subject, body.location)
+    shift = await step(service, check_in, shift_id, principal.subject, body.location, body.accuracy_m)
     return ShiftPublic.of(shift)

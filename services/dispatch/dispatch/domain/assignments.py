@@ -48,6 +48,9 @@ STEPS: dict[str, Step] = {
     ),
     "supersede": Step("改派", (*OPEN, S.suspended), S.reassigned, "no open assignment to change"),
     "extend": Step("延期", OPEN, None, "no open assignment to extend"),
+    "give": Step("分派到人", OPEN, None, "only an open assignment can be given to an officer"),
+    "ask_extension": Step("申请延期", OPEN, None, "only an open assignment can ask for more time"),
+    "decline_extension": Step("驳回延期", OPEN, None, "no open assignment to answer"),
 }
 
 
@@ -61,6 +64,18 @@ def plan(step: str, status: AssignmentStatus | str | None, *, current: bool, wha
             f"{what} is {state}; {rule.why} ({rule.words}: from {', '.join(s.value for s in rule.allowed_from)})"
         )
     return rule.to
+
+
+def refuse_outside_squad(officer_squad: str | None, squad_id: str, officer_id: str) -> None:
+    """分派到人: to an officer of the assignment's own squad only."""
+    if officer_squad != squad_id:
+        raise StepRefused(f"officer {officer_id} is not in squad {squad_id}; give it to one of the squad's officers")
+
+
+def refuse_no_request(asked_at: datetime | None, what: str) -> None:
+    """驳回延期: only a request that waits for an answer."""
+    if asked_at is None:
+        raise StepRefused(f"{what} has no request for more time waiting for an answer")
 
 
 def refuse_late_return(now: datetime, window_end: datetime, hours: float) -> None:

@@ -24,8 +24,8 @@ class PatrolRefused(Conflict):
 class TooFarFromPost(Unprocessable):
     """A check-in from too far away: the location is at fault."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, detail=[{"loc": ["body", "location"], "msg": message, "type": "too_far_from_post"}])
+    def __init__(self, message: str, field: str = "location", kind: str = "too_far_from_post") -> None:
+        super().__init__(message, detail=[{"loc": ["body", field], "msg": message, "type": kind}])
 
 
 @dataclass(frozen=True)
@@ -68,14 +68,29 @@ class CheckIn:
 
 
 def judge_check_in(
-    *, starts_at: datetime, ends_at: datetime, now: datetime, distance: float, radius_m: float, grace: timedelta
+    *,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    distance: float,
+    radius_m: float,
+    grace: timedelta,
+    accuracy_m: float | None = None,
 ) -> CheckIn:
-    """Whether a check-in is accepted: within the post's radius, from 15 minutes before the
-    shift until its end. After the grace period it is accepted and marked late."""
+    """Whether a check-in is accepted: within the post's radius, with a fix at least as sure as
+    the radius, from 15 minutes before the shift until its end. After the grace period it is
+    accepted and marked late. A refusal says which failed: the distance, or the accuracy."""
     if now < starts_at - CHECK_IN_OPENS_BEFORE:
         raise PatrolRefused(f"check-in opens at {(starts_at - CHECK_IN_OPENS_BEFORE).isoformat()}")
     if now >= ends_at:
         raise PatrolRefused(f"the shift ended at {ends_at.isoformat()}")
     if distance > radius_m:
         raise TooFarFromPost(f"you are {distance:.0f} m from the post; check in within {radius_m:.0f} m of it")
+    if accuracy_m is not None and accuracy_m > radius_m:
+        raise TooFarFromPost(
+            f"the position is only sure to ±{accuracy_m:.0f} m; the post needs ±{radius_m:.0f} m or better "
+            "(wait for the GPS fix, outdoors)",
+            field="accuracy_m",
+            kind="position_too_uncertain",
+        )
     return CheckIn(distance_m=distance, late=now > starts_at + grace)

@@ -13,9 +13,12 @@ from sqlmodel import select
 
 from common.messaging.contracts import (
     AssignmentAccepted,
+    AssignmentGiven,
     AssignmentReturned,
     CaseTransitioned,
     DeadlineExtended,
+    ExtensionDeclined,
+    ExtensionRequested,
     Location,
     SupervisionOrderAnswered,
     SupervisionOrderIssued,
@@ -24,12 +27,19 @@ from common.messaging.envelope import Envelope
 from common.refusals import NotFound, found
 from common.uow import UnitOfWork
 from common.vocabulary import CaseAction
-from dispatch.domain.assignments import StepRefused, after_case, plan, refuse_late_return
+from dispatch.domain.assignments import (
+    StepRefused,
+    after_case,
+    plan,
+    refuse_late_return,
+    refuse_no_request,
+    refuse_outside_squad,
+)
 from dispatch.domain.deadlines import deadline
 from dispatch.handlers import routing
 from dispatch.handlers.context import Context, notify_board
 from dispatch.handlers.routing import CaseInfo, ToAssign
-from dispatch.tables import Assignment, QueueItem, SupervisionOrder
+from dispatch.tables import Assignment, Officer, QueueItem, SupervisionOrder
 
 
 async def current(uow: UnitOfWork, case_id: str, lock: bool = True) -> Assignment | None:
@@ -134,6 +144,82 @@ async def accept(uow: UnitOfWork, ctx: Context, assignment_id: str, actor: str) 
     return a
 
 
+async def give(uow: UnitOfWork, ctx: Context, assignment_id: str, officer_id: str, actor: str) -> Assignment:
+    """分派到人: the squad leader names the officer who takes the assignment; it is theirs in 我的任务."""
+    a = await _open_assignment(uow, assignment_id)
+    a, a.status = _step("give", a, f"assignment {assignment_id}")
+    officer = await uow.session.get(Officer, officer_id)
+    refuse_outside_squad(officer.squad_id if officer else None, a.squad_id, officer_id)
+    previous, a.officer_id = a.officer_id, officer_id
+    uow.session.add(a)
+    uow.publish(
+        AssignmentGiven(
+            assignment_id=a.id,
+            case_id=a.case_id,
+            squad_id=a.squad_id,
+            officer_id=officer_id,
+            previous_officer_id=previous,
+            given_at=uow.clock.now(),
+            actor=actor,
+        )
+    )
+    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
+    await uow.commit()
+    return a
+
+
+async def ask_extension(
+    uow: UnitOfWork, ctx: Context, assignment_id: str, hours: float, reason: str, actor: str
+) -> Assignment:
+    """申请延期: the squad asks the command centre for more time, with its reason; a new request
+    replaces one not yet answered. The command centre grants it (`extend`) or declines it."""
+    a, _ = _step("ask_extension", await _open_assignment(uow, assignment_id), f"assignment {assignment_id}")
+    now = uow.clock.now()
+    a.extension_asked_hours, a.extension_asked_reason = hours, reason
+    a.extension_asked_by, a.extension_asked_at = actor, now
+    uow.session.add(a)
+    uow.publish(
+        ExtensionRequested(
+            assignment_id=a.id,
+            case_id=a.case_id,
+            squad_id=a.squad_id,
+            hours=hours,
+            reason=reason,
+            requested_at=now,
+            actor=actor,
+        )
+    )
+    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
+    await uow.commit()
+    return a
+
+
+async def decline_extension(uow: UnitOfWork, ctx: Context, case_id: str, reason: str, actor: str) -> Assignment:
+    """驳回延期: the deadline stands; the squad sees why."""
+    a, _ = _step("decline_extension", await current(uow, case_id), f"case {case_id}")
+    refuse_no_request(a.extension_asked_at, f"case {case_id}")
+    _clear_request(a)
+    uow.session.add(a)
+    uow.publish(
+        ExtensionDeclined(
+            assignment_id=a.id,
+            case_id=a.case_id,
+            squad_id=a.squad_id,
+            reason=reason,
+            declined_at=uow.clock.now(),
+            actor=actor,
+        )
+    )
+    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
+    await uow.commit()
+    return a
+
+
+def _clear_request(a: Assignment) -> None:
+    a.extension_asked_hours = a.extension_asked_reason = a.extension_asked_by = None
+    a.extension_asked_at = None
+
+
 async def return_assignment(
     uow: UnitOfWork, ctx: Context, assignment_id: str, reason: str, note: str | None, actor: str
 ) -> Assignment:
@@ -236,6 +322,7 @@ async def extend(uow: UnitOfWork, ctx: Context, case_id: str, hours: float, reas
         raise StepRefused(f"case {case_id} has no deadline to extend")
     a.deadline_at = deadline(ctx.calendar, before, hours, a.urgency)
     a.extensions += 1
+    _clear_request(a)  # a request waiting is answered by the extension
     a.next_check_at = a.warn_at if a.escalation_level < 0 else a.deadline_at
     if a.escalation_level > 0:  # the overdue steps restart from the new deadline
         a.escalation_level = 0

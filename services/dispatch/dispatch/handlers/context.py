@@ -30,6 +30,7 @@ class Context:
     patrol_grace: timedelta = timedelta(minutes=10)
     board: BoardNotifier | None = None
     squad_names: dict[str, str] = field(default_factory=dict)
+    category_names: dict[str, str] = field(default_factory=dict)  # the 服务目录's, for the alerts' words
 
 
 async def notify_board(uow: UnitOfWork, ctx: Context, kind: str, **data) -> None:

@@ -14,6 +14,7 @@ from common.uow import UnitOfWork
 from dispatch.domain.assignments import OPEN
 from dispatch.domain.directory import Link
 from dispatch.domain.routing import escalation_step
+from dispatch.handlers.alerts import alert
 from dispatch.handlers.assignments import current
 from dispatch.handlers.context import Context, notify_board
 from dispatch.tables import Assignment, Escalation, SupervisionOrder
@@ -51,6 +52,22 @@ async def _escalate(
             notify_person_name=person.person_name if person else None,
         )
     )
+    if kind == "overdue":  # 超时: a message too, to whom the chain names (OfficerAlerted)
+        uow.publish(
+            alert(
+                "overdue",
+                case_id=a.case_id,
+                case_number=a.case_number,
+                squad_id=a.squad_id,
+                person_id=person.person_id if person else a.officer_id,
+                notify_role=role,
+                category_code=a.category_code,
+                category_name=ctx.category_names.get(a.category_code, a.category_code),
+                address=a.address,
+                deadline_at=a.deadline_at,
+                at=at,
+            )
+        )
     log.info("case %s escalated: level %s (%s) to %s", a.case_number, level, kind, role)
     await notify_board(
         uow,

@@ -84,7 +84,9 @@ async def roster(
     return shifts
 
 
-async def check_in(uow: UnitOfWork, ctx: Context, shift_id: str, officer_id: str, location: Location) -> PatrolShift:
+async def check_in(
+    uow: UnitOfWork, ctx: Context, shift_id: str, officer_id: str, location: Location, accuracy_m: float | None = None
+) -> PatrolShift:
     """到岗: the rostered officer, at the post, in the shift's time."""
     shift = (await uow.session.exec(select(PatrolShift).where(PatrolShift.id == shift_id).with_for_update())).first()
     if shift is None or shift.officer_id != officer_id:
@@ -100,6 +102,7 @@ async def check_in(uow: UnitOfWork, ctx: Context, shift_id: str, officer_id: str
         distance=distance_m(post.lon, post.lat, location.lon, location.lat),
         radius_m=post.radius_m,
         grace=ctx.patrol_grace,
+        accuracy_m=accuracy_m,
     )
     shift.checked_in_at, shift.check_in_distance_m, shift.late = now, round(verdict.distance_m, 1), verdict.late
     uow.session.add(shift)

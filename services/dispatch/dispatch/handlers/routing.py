@@ -22,10 +22,12 @@ from common.messaging.contracts import AssignmentCreated, CaseFiled, CaseOpened,
 from common.messaging.envelope import Envelope
 from common.refusals import NotFound
 from common.uow import UnitOfWork
+from common.vocabulary import Urgency
 from dispatch.domain.assignments import AssignmentStatus
 from dispatch.domain.deadlines import BEIJING, deadline, warning_time
 from dispatch.domain.directory import SUGGESTED
 from dispatch.domain.routing import CaseToRoute, OfficerLoad, route, suggest_officer
+from dispatch.handlers.alerts import alert
 from dispatch.tables import Assignment, Officer, QueueItem
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class ToAssign:
     previous_id: str | None = None
     previous_squad_id: str | None = None
     correlation: str | None = None
+    officer_id: str | None = None  # the officer named (a patrol find's finder); else suggested by workload
 
 
 _ids = bindparam("ids", type_=ARRAY(Text))
@@ -150,7 +153,7 @@ async def assign(uow: UnitOfWork, ctx, items: list[ToAssign], *, from_queue: boo
     for item in items:
         case = item.case
         squad_loads = loads[item.squad_id]
-        officer = suggest_officer(squad_loads)
+        officer = item.officer_id or suggest_officer(squad_loads)
         if officer is not None:  # the next suggestion in this batch sees this one
             loads[item.squad_id] = [
                 OfficerLoad(o.officer_id, o.on_duty, o.open_assignments + (o.officer_id == officer))
@@ -228,6 +231,24 @@ async def assign(uow: UnitOfWork, ctx, items: list[ToAssign], *, from_queue: boo
             ),
             correlation=item.correlation,
         )
+        if item.case.urgency == Urgency.urgent:  # 紧急: a message too, not only the app (OfficerAlerted)
+            given, due = row["officer_id"], row["deadline_at"]
+            uow.publish(
+                alert(
+                    "urgent",
+                    case_id=item.case.case_id,
+                    case_number=item.case.case_number,
+                    squad_id=item.squad_id,
+                    person_id=given if isinstance(given, str) else None,
+                    notify_role="squad_officer" if given else "squad_leader",
+                    category_code=item.case.category_code,
+                    category_name=ctx.category_names.get(item.case.category_code, item.case.category_code),
+                    address=item.case.address,
+                    deadline_at=due if isinstance(due, datetime) else None,
+                    at=now,
+                ),
+                correlation=item.correlation,
+            )
         if ctx.board is not None:
             ctx.board.changed(
                 uow,
@@ -314,8 +335,21 @@ async def route_filed(batch: list[Envelope[CaseOpened | CaseFiled]], uow: UnitOf
             time_limit_hours=event.time_limit_hours,
             address=event.address,
         )
-        decision = decide(ctx, case, now)
         correlation = env.correlation_id or env.id
+        patrol_squad = event.reporter_squad_id if isinstance(event, CaseOpened) else None
+        if patrol_squad is not None and patrol_squad in ctx.squad_names:
+            # 巡查发现: the finder's own squad takes it, with the finder as its officer (即查即处)
+            to_assign.append(
+                ToAssign(
+                    case=case,
+                    squad_id=patrol_squad,
+                    how="patrol",
+                    correlation=correlation,
+                    officer_id=event.reporter_officer_id if isinstance(event, CaseOpened) else None,
+                )
+            )
+            continue
+        decision = decide(ctx, case, now)
         if decision.squad_id is None:
             to_queue.append((case, decision.reason or "rule", correlation))
         else:

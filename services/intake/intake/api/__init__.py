@@ -1,10 +1,12 @@
-"""Intake's routes, one module per part: incidents (staff and systems), categories (the 服务目录),
-public (the citizens' report and tracking), photos, open311 (GeoReport v2 and its keys)."""
+"""Intake's routes, one module per part: incidents (staff and systems), street (field monitors'
+and patrol reports with photos), categories (the 服务目录), public (the citizens' report and
+tracking), photos, open311 (GeoReport v2 and its keys)."""
 
-from intake.api import categories, incidents, open311, photos, public
+from intake.api import categories, incidents, open311, photos, public, street
 
 routers = [
     incidents.router,
+    street.router,
     categories.router,
     open311.router,
     open311.keys_router,

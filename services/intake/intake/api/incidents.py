@@ -1,5 +1,6 @@
-"""Incidents for staff and systems: `/v1/incidents` (the hotline, field monitors' reports with
-photos, the 回访, a dispatcher's split of a wrong merge) and `/v1/machine-events` (cameras and IoT)."""
+"""Incidents for staff and systems: `/v1/incidents` (the hotline, the 回访, a dispatcher's split of
+a wrong merge) and `/v1/machine-events` (cameras and IoT); the reports from the street with their
+photos are intake.api.street."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import binascii
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile, status
+from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, Field
 
 from common.access import sees_contacts, sees_photo
-from common.audiences import Dispatcher, Hotline, IncidentReader, Monitor, Partner, Reporter
+from common.audiences import Dispatcher, Hotline, IncidentReader, Partner, Reporter
 from common.messaging.contracts import DESCRIPTION_MAX, Channel, Location, Urgency
 from common.photos import PhotoRejected
 from common.principal import Principal
@@ -21,10 +22,9 @@ from common.refusals import NotFound, Unprocessable
 from common.vocabulary import Rating
 from intake import queries
 from intake.api.deps import ServiceDep, photo_link
-from intake.domain.geo import gcj02_to_wgs84
 from intake.domain.incidents import MAX_MACHINE_IMAGES, channel_for
 from intake.handlers.incidents import ReportIncident, detach_report, reply_to_reporter, report_incident
-from intake.handlers.media import keep_photos, keep_uploads
+from intake.handlers.media import keep_photos
 
 if TYPE_CHECKING:
     from intake.tables import Incident
@@ -189,7 +189,7 @@ async def create_incident(
     return IncidentPublic.of(reported.incident, contacts=sees_contacts(principal))
 
 
-async def _shown_one(principal: Principal, service, incident: Incident) -> IncidentPublic:
+async def shown_one(principal: Principal, service, incident: Incident) -> IncidentPublic:
     async with service.session_factory() as session:
         return (await shown_to(principal, service, session, [incident]))[0]
 
@@ -226,66 +226,6 @@ async def list_incidents(
             offset=offset,
         )
         return await shown_to(principal, service, session, rows)
-
-
-# -- field monitors: a report with GPS and photos ---------------------------------------------------------
-
-
-@router.post(
-    "/v1/field-reports",
-    status_code=status.HTTP_201_CREATED,
-    response_model=IncidentPublic,
-    summary="监督员上报: a field monitor's report with its GPS point and up to 9 photos (multipart)",
-)
-async def field_report(
-    principal: Monitor,
-    response: Response,
-    service: ServiceDep,
-    category: Annotated[str | None, Form(min_length=1, max_length=64)] = None,
-    description: Annotated[
-        str | None, Form(max_length=DESCRIPTION_MAX, description="may be left out: the photos say it")
-    ] = None,
-    lon: Annotated[float | None, Form(ge=-180, le=180, description="the device's GPS point")] = None,
-    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
-    coordinate_system: Annotated[Literal["wgs84", "gcj02"], Form()] = "wgs84",
-    observed_at: Annotated[
-        datetime | None, Form(description="when it was seen; default: the first photo's EXIF time, else now")
-    ] = None,
-    urgency: Annotated[Urgency, Form()] = Urgency.ordinary,
-    photos: Annotated[list[UploadFile], File(description="JPEG, PNG or HEIC, 10 MB each, at most 9")] = [],  # noqa: B006
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-):
-    if not category:
-        raise Unprocessable.field("category", "category is required")
-    if lon is None or lat is None:
-        raise Unprocessable.field("lon", "lon and lat (the device's GPS point) are required")
-    if observed_at is not None and observed_at.tzinfo is None:
-        raise Unprocessable.field("observed_at", "observed_at needs a time zone offset (2026-11-22T09:30:00+08:00)")
-    if coordinate_system == "gcj02":
-        lon, lat = gcj02_to_wgs84(lon, lat)
-    stored = await keep_uploads(service.store, photos, service.settings.max_photos_field)
-    if observed_at is None:
-        observed_at = next((p.taken_at for p in stored if p.taken_at), None)
-    async with service.uow() as uow:
-        reported = await report_incident(
-            uow,
-            ReportIncident(
-                category_code=category,
-                location=Location(lon=lon, lat=lat),
-                description=description or "",
-                channel="field_monitor",
-                urgency=urgency,
-                reported_by=principal.subject,
-                photos=tuple(stored),
-                observed_at=observed_at,
-                idempotency_key=idempotency_key,
-            ),
-            service.catalogue,
-            service.policy,
-        )
-    if reported.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return await _shown_one(principal, service, reported.incident)
 
 
 # -- machines: non-site enforcement cameras and IoT -------------------------------------------------------
@@ -377,7 +317,7 @@ async def machine_event(body: MachineEvent, principal: Partner, response: Respon
     if reported.replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
-    return await _shown_one(principal, service, reported.incident)
+    return await shown_one(principal, service, reported.incident)
 
 
 # -- 回访: the caller told the result ------------------------------------------------------------------------
@@ -402,7 +342,7 @@ async def reply(incident_id: str, body: ReplyRequest, principal: Hotline, servic
         incident = await reply_to_reporter(
             uow, incident_id, body.how, body.rating, body.comment.strip() if body.comment else None
         )
-    return await _shown_one(principal, service, incident)
+    return await shown_one(principal, service, incident)
 
 
 # -- a dispatcher splits a wrong merge -----------------------------------------------------------------------
@@ -420,4 +360,4 @@ class DetachRequest(BaseModel):
 async def detach(incident_id: str, body: DetachRequest, principal: Dispatcher, service: ServiceDep):
     async with service.uow() as uow:
         incident = await detach_report(uow, incident_id, principal.subject, body.reason, service.catalogue)
-    return await _shown_one(principal, service, incident)
+    return await shown_one(principal, service, incident)

@@ -70,6 +70,7 @@ class ReportIncident:
     observed_at: datetime | None = None
     source_event_id: str | None = None
     submitter: str | None = None
+    reporter_squad_id: str | None = None  # 巡查发现: the finder's squad, which the case goes to
 
     def fingerprint(self) -> str:
         """What makes two requests 'the same request' for an idempotency key (a retry may come
@@ -228,12 +229,21 @@ async def report_incident(
             )
         )
     else:
-        uow.publish(_reported_event(incident, photo_ids, time_limit_hours(rules, cmd.urgency)))
+        uow.publish(
+            _reported_event(
+                incident, photo_ids, time_limit_hours(rules, cmd.urgency), reporter_squad_id=cmd.reporter_squad_id
+            )
+        )
     await uow.commit()
     return Reported(incident, replayed=False, joined=joined)
 
 
-def _reported_event(incident: Incident, photo_ids: list[str], time_limit_hours: float | None) -> IncidentReported:
+def _reported_event(
+    incident: Incident, photo_ids: list[str], time_limit_hours: float | None, *, reporter_squad_id: str | None = None
+) -> IncidentReported:
+    """What intake tells of a new incident. A patrol find (巡查发现) names its finder and squad,
+    which dispatch gives it to."""
+    patrol = incident.channel == Channel.patrol
     return IncidentReported(
         incident_id=incident.id,
         reported_at=incident.reported_at,
@@ -253,6 +263,8 @@ def _reported_event(incident: Incident, photo_ids: list[str], time_limit_hours: 
         photo_ids=photo_ids,
         source_event_id=incident.source_event_id,
         attributes=dict(incident.attributes),
+        reporter_squad_id=reporter_squad_id if patrol else None,
+        reporter_officer_id=incident.reported_by if patrol else None,
     )
 
 

@@ -9,6 +9,7 @@ from ledger.api import (
     merchants,
     page,
     papers,
+    persuasions,
     points,
     public,
     registers,
@@ -20,6 +21,7 @@ routers = [
     surveys.router,  # /v1/merchants/import and /export before /v1/merchants/{merchant_id}
     merchants.router,
     papers.router,
+    persuasions.router,
     frontage.router,
     catering.router,
     points.router,

@@ -21,7 +21,7 @@ from ledger.handlers.merchants import register_merchant, update_merchant
 from ledger.handlers.registers import record_hardship
 from ledger.queries import merchants as mq
 from ledger.queries.frontage import letter_status
-from ledger.queries.merchants import MerchantQuery, parse_near, search_merchants
+from ledger.queries.merchants import MerchantQuery, assisted, parse_near, search_merchants
 
 if TYPE_CHECKING:
     from ledger.tables import Merchant
@@ -86,6 +86,9 @@ class MerchantOut(BaseModel):
     card_code: str | None = Field(description="the card in force; its QR code opens /m/{card_code}")
     cooking_heads: float | None
     distance_m: float | None = Field(None, description="with near=: metres from that point")
+    assisted: bool = Field(
+        False, description="帮扶对象: the party is in the hardship register (whose content only its keepers read)"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -222,7 +225,10 @@ async def list_merchants(
     )
     async with service.session_factory() as session:
         rows = await search_merchants(session, mq)
-    return [MerchantOut.of(m, principal, d, listed=True) for m, d in rows]
+        helped = await assisted(session, [m.id for m, _ in rows])
+    return [
+        MerchantOut.of(m, principal, d, listed=True).model_copy(update={"assisted": m.id in helped}) for m, d in rows
+    ]
 
 
 @router.get(

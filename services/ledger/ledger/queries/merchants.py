@@ -22,6 +22,7 @@ from ledger.tables import (
     Letter,
     Merchant,
     MerchantCase,
+    Persuasion,
     Purifier,
     SignRecord,
 )
@@ -130,6 +131,28 @@ async def grid(session, grid_id: str | None) -> DistrictGrid | None:
 
 async def card(session, code: str | None) -> Card | None:
     return await session.get(Card, code) if code else None
+
+
+async def assisted(session, merchant_ids: list[str]) -> set[str]:
+    """The 帮扶对象 among these merchants: an active hardship record (its content is the keepers')."""
+    if not merchant_ids:
+        return set()
+    rows = await session.exec(
+        select(HardshipRecord.merchant_id).where(
+            col(HardshipRecord.merchant_id).in_(merchant_ids), col(HardshipRecord.active)
+        )
+    )
+    return set(rows.all())
+
+
+async def persuasions(session, merchant_id: str, limit: int = 200) -> list[Persuasion]:
+    query = (
+        select(Persuasion)
+        .where(Persuasion.merchant_id == merchant_id)
+        .order_by(col(Persuasion.persuaded_at).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
 
 
 async def hardship(session, merchant_id: str) -> HardshipRecord | None:

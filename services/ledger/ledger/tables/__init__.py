@@ -23,6 +23,7 @@ from ledger.tables.merchants import (
     Letter,
     Merchant,
     MerchantCase,
+    Persuasion,
     Purifier,
     PurifierCleaning,
     RoundVisit,
@@ -48,6 +49,7 @@ __all__ = [
     "Letter",
     "Merchant",
     "MerchantCase",
+    "Persuasion",
     "Purifier",
     "PurifierCleaning",
     "RoundVisit",
@@ -93,4 +95,4 @@ class Announcement(LedgerTable, table=True):
     at: datetime = Field(sa_column=at_column())
 
 
-backbone = ServiceTables(registry.metadata, staff_pages=True, rate_limits=True)
+backbone = ServiceTables(registry.metadata, staff_pages=True, rate_limits=True, idempotency=True)

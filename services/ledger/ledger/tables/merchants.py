@@ -220,6 +220,22 @@ class HardshipRecord(LedgerTable, table=True):
     updated_at: datetime = Field(sa_column=at_column())
 
 
+class Persuasion(LedgerTable, table=True):
+    """劝导: a violation stopped on the spot by persuasion, with no case (its photos in the store)."""
+
+    __tablename__ = "persuasions"
+    id: str = Field(primary_key=True, max_length=36)
+    merchant_id: str = Field(foreign_key="merchants.id", max_length=36, index=True)
+    category_code: str = Field(max_length=64)
+    squad_id: str | None = Field(default=None, max_length=64)
+    officer_id: str = Field(max_length=100)
+    note: str | None = Field(default=None, max_length=500)
+    lon: float | None = None
+    lat: float | None = None
+    photos: list[dict] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]"))
+    persuaded_at: datetime = Field(sa_column=at_column())
+
+
 class FlyerNumber(LedgerTable, table=True):
     """小广告号码追呼: a number printed on illegal flyers."""
 

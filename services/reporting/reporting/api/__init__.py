@@ -1,6 +1,14 @@
-"""Reporting's routes: the indicators, the ranking, the circular, the exports, the dashboard, and
+"""Reporting's routes: the indicators, the ranking, the street's 劝导, the circular, the exports, the dashboard, and
 the monthly counters and the rebuild kept from before."""
 
-from reporting.api import circular, dashboard, exports, indicators, legacy, ranking
+from reporting.api import circular, dashboard, exports, indicators, legacy, ranking, street
 
-routers = [indicators.router, ranking.router, circular.router, exports.router, dashboard.router, legacy.router]
+routers = [
+    indicators.router,
+    ranking.router,
+    street.router,
+    circular.router,
+    exports.router,
+    dashboard.router,
+    legacy.router,
+]

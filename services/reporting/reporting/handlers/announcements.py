@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 
+from common.clock import bureau_date
 from common.db import table_of
 from common.messaging.contracts import (
     CategoryDefined,
@@ -17,6 +18,7 @@ from common.messaging.contracts import (
     DogViolationRecorded,
     GridDefined,
     LedgerFiguresReported,
+    MerchantPersuaded,
     SquadChanged,
     StrayCaptured,
     StrayLeft,
@@ -26,7 +28,15 @@ from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from reporting.domain.indicators import DOG_COUNTERS
 from reporting.handlers.counters import month_of
-from reporting.tables import CalendarState, CategoryInfo, DogMonth, GridInfo, LedgerFigure, SquadInfo
+from reporting.tables import (
+    CalendarState,
+    CategoryInfo,
+    DogMonth,
+    GridInfo,
+    LedgerFigure,
+    PersuasionDay,
+    SquadInfo,
+)
 
 
 async def keep_announcements(envelopes: list[Envelope], uow: UnitOfWork) -> bool:
@@ -121,5 +131,28 @@ async def add_dog_months(months: dict, uow: UnitOfWork) -> None:
         await uow.session.execute(
             insert.on_conflict_do_update(
                 index_elements=["month", "grid_id"], set_={c: table.c[c] + insert.excluded[c] for c in DOG_COUNTERS}
+            )
+        )
+
+
+def persuasion_days(envelopes: list[Envelope]) -> dict[tuple[date, str, str], int]:
+    """劝导 counted on the bureau's day they happened, per squad and category."""
+    days: dict[tuple[date, str, str], int] = {}
+    for env in envelopes:
+        e = env.data
+        if isinstance(e, MerchantPersuaded):
+            key = (bureau_date(e.persuaded_at), e.squad_id or "", e.category_code)
+            days[key] = days.get(key, 0) + 1
+    return days
+
+
+async def add_persuasion_days(days: dict[tuple[date, str, str], int], uow: UnitOfWork) -> None:
+    table = table_of(PersuasionDay)
+    for (day, squad_id, category_code), n in sorted(days.items()):  # in key order: no deadlock between replicas
+        insert = pg_insert(table).values(day=day, squad_id=squad_id, category_code=category_code, persuasions=n)
+        await uow.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["day", "squad_id", "category_code"],
+                set_={"persuasions": table.c.persuasions + insert.excluded.persuasions},
             )
         )

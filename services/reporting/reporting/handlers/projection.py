@@ -38,6 +38,7 @@ from common.messaging.contracts import (
     IncidentReplied,
     IncidentReported,
     LedgerFiguresReported,
+    MerchantPersuaded,
     SquadChanged,
     StrayCaptured,
     StrayLeft,
@@ -47,7 +48,13 @@ from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from common.vocabulary import CaseAction
 from common.workcalendar import WorkCalendar
-from reporting.handlers.announcements import add_dog_months, dog_months, keep_announcements
+from reporting.handlers.announcements import (
+    add_dog_months,
+    add_persuasion_days,
+    dog_months,
+    keep_announcements,
+    persuasion_days,
+)
 from reporting.handlers.counters import ADD_COUNTS, COUNTERS, counts_of, month_of
 from reporting.tables import CaseRow, IncidentRow
 
@@ -391,6 +398,7 @@ ROWS = (
 )
 ANNOUNCED = (GridDefined, CategoryDefined, SquadChanged, WorkCalendarChanged, LedgerFiguresReported)
 DOGS = (DogLicenceIssued, DogInspected, StrayCaptured, StrayLeft, DogViolationRecorded)
+STREET = (MerchantPersuaded,)
 
 
 class Projection:
@@ -408,6 +416,7 @@ class Projection:
         rows = [e for e in envelopes if isinstance(e.data, ROWS)]
         announced = [e for e in envelopes if isinstance(e.data, ANNOUNCED)]
         dogs = [e for e in envelopes if isinstance(e.data, DOGS)]
+        street = [e for e in envelopes if isinstance(e.data, STREET)]
         if announced and await keep_announcements(announced, uow):
             self.calendar_changed = True
         conn = await uow.db()
@@ -428,8 +437,10 @@ class Projection:
                 )
         if dogs:
             await add_dog_months(dog_months(dogs), uow)
+        if street:
+            await add_persuasion_days(persuasion_days(street), uow)
         if dirty:
             await _MARK.execute(conn, months=sorted(dirty))
 
 
-HANDLED = (*ROWS, *ANNOUNCED, *DOGS)
+HANDLED = (*ROWS, *ANNOUNCED, *DOGS, *STREET)

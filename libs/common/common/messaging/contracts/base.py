@@ -33,6 +33,7 @@ class Topics:
     incidents = "intake.incidents"
     cases = "cases.cases"
     assignments = "dispatch.assignments"
+    alerts = "dispatch.alerts"
     grids = "dispatch.grids"
     directory = "dispatch.directory"
     calendar = "dispatch.calendar"

@@ -31,6 +31,10 @@ class CaseOpened(IntegrationEvent, type="cases.case.opened.v1", topic=Topics.cas
     time_limit_hours: float | None = Field(None, description="处置时限 the case was filed under")
     description: FreeText = Field("", description="the report's text (for routing rules)")
     address: FreeText | None = Field(None, description="门牌地址 of the report, when given")
+    reporter_squad_id: str | None = Field(
+        None, description="巡查发现: the finder's squad; dispatch gives the case to it, not by the rules"
+    )
+    reporter_officer_id: str | None = Field(None, description="巡查发现: the officer who found it, given the case")
 
 
 class CaseFiled(IntegrationEvent, type="cases.case.filed.v1", topic=Topics.cases, key="case_id"):
@@ -136,7 +140,7 @@ class CaseDispatched(IntegrationEvent, type="cases.case.dispatched.v1", topic=To
     actor: str = Field(
         "system:dispatch", description="who chose the squad: system:dispatch for a rule, else the dispatcher"
     )
-    how: Literal["rule", "manual", "reassign", "reroute"] = Field(
+    how: Literal["rule", "manual", "reassign", "reroute", "patrol"] = Field(
         "rule", description="routed by a rule, dispatched by hand from the queue, reassigned, or routed again"
     )
     previous_category_code: str | None = Field(None, description="the category before a dispatcher corrected it")

@@ -28,8 +28,10 @@ class AssignmentCreated(
     warn_at: datetime | None = Field(None, description="when the officer is warned (a share of the time limit)")
     officer_id: str | None = Field(None, description="the officer suggested by workload and duty")
     urgency: Urgency = Urgency.ordinary
-    how: Literal["rule", "manual", "reassign", "reroute"] = Field(
-        "rule", description="routed by a rule, dispatched by hand from the queue, reassigned, or routed again"
+    how: Literal["rule", "manual", "reassign", "reroute", "patrol"] = Field(
+        "rule",
+        description="routed by a rule, dispatched by hand from the queue, reassigned, routed again, or "
+        "given to the squad whose officer found it on patrol (巡查发现)",
     )
     rule: str | None = Field(None, description="the routing rule that matched")
     previous_assignment_id: str | None = None
@@ -47,6 +49,64 @@ class AssignmentAccepted(
     officer_id: str | None
     accepted_at: datetime
     actor: str
+
+
+class AssignmentGiven(IntegrationEvent, type="dispatch.assignment.given.v1", topic=Topics.assignments, key="case_id"):
+    """The squad leader gave the assignment to one of the squad's officers (分派到人)."""
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    officer_id: str
+    previous_officer_id: str | None = None
+    given_at: datetime
+    actor: str
+
+
+class ExtensionRequested(
+    IntegrationEvent, type="dispatch.extension.requested.v1", topic=Topics.assignments, key="case_id"
+):
+    """The squad asked for more time (申请延期), with its reason; the command centre grants it
+    (DeadlineExtended) or declines it (ExtensionDeclined)."""
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    hours: float = Field(description="working hours asked for (clock hours for an urgent case)")
+    reason: FreeText
+    requested_at: datetime
+    actor: str
+
+
+class ExtensionDeclined(
+    IntegrationEvent, type="dispatch.extension.declined.v1", topic=Topics.assignments, key="case_id"
+):
+    """The command centre declined the squad's request for more time; the deadline stands."""
+
+    assignment_id: str
+    case_id: str
+    squad_id: str
+    reason: FreeText
+    declined_at: datetime
+    actor: str
+
+
+class OfficerAlerted(IntegrationEvent, type="dispatch.alert.raised.v1", topic=Topics.alerts, key="case_id"):
+    """A task that cannot wait for someone to open the app: an urgent case given to a squad, or a
+    case overdue. Sent on as a message by the bureau's SMS platform or 政务钉钉 (dispatch's notifier
+    adapter); no phone number here: the platform finds the person by their staff id."""
+
+    alert_id: str
+    kind: Literal["urgent", "overdue"]
+    case_id: str
+    case_number: str
+    squad_id: str
+    person_id: str | None = Field(None, description="who is told: the officer, or the one the chain names")
+    notify_role: str = Field(description="squad_officer, squad_leader, brigade_leader, bureau_leader")
+    category_code: str
+    deadline_at: datetime | None = None
+    text: FreeText = Field(description="the message, in Chinese, as it is sent")
+    raised_at: datetime
 
 
 class AssignmentReturned(

@@ -37,6 +37,10 @@ class IncidentReported(IntegrationEvent, type="intake.incident.reported.v1", top
     photo_ids: list[str] = Field(default_factory=list, description="photos kept by intake: GET /v1/photos/{id}")
     source_event_id: str | None = Field(None, description="a camera's or IoT platform's own event id")
     attributes: FreeData = Field(default_factory=dict, description="the category's attributes (车牌号, 犬牌号, 时段)")
+    reporter_squad_id: str | None = Field(
+        None, description="巡查发现: the squad of the officer who found it; the case goes straight to it"
+    )
+    reporter_officer_id: str | None = Field(None, description="巡查发现: the officer who found it (staff id)")
 
     examples: ClassVar = tuple(
         (
@@ -99,6 +103,20 @@ class IncidentReported(IntegrationEvent, type="intake.incident.reported.v1", top
                         "category_version": 1,
                         "observed_at": "2026-11-23T00:30:00Z",
                         "photo_ids": ["5d1c0c3e-7c55-4a8e-b1c2-6f0f4c1d2e01"],
+                    },
+                ),
+                (
+                    "patrol",
+                    "巡查发现: an officer's find on patrol, given to the finder's own squad",
+                    {
+                        "category_code": "street_vending",
+                        "description": "天河路巡查发现占道经营",
+                        "time_limit_hours": 24.0,
+                        "category_version": 1,
+                        "observed_at": "2026-11-23T00:45:00Z",
+                        "photo_ids": ["5d1c0c3e-7c55-4a8e-b1c2-6f0f4c1d2e02"],
+                        "reporter_squad_id": "sq-ruhe",
+                        "reporter_officer_id": "sq-ruhe-o1",
                     },
                 ),
                 (

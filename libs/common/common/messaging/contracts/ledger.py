@@ -26,6 +26,22 @@ class MerchantGradeChanged(
     changed_at: datetime
 
 
+class MerchantPersuaded(
+    IntegrationEvent, type="ledger.merchant.persuaded.v1", topic=Topics.merchants, key="merchant_id"
+):
+    """劝导: an officer persuaded a merchant on the spot to stop a violation, with no case opened
+    (seed 002 counts "劝导制止失礼行为10万余次"); reporting counts them per squad and category."""
+
+    persuasion_id: str
+    merchant_id: str
+    category_code: str = Field(description="the 服务目录 category of what was stopped (占道经营, 店外经营, ...)")
+    squad_id: str | None = Field(None, description="the officer's squad")
+    officer_id: str
+    location: Location | None = None
+    photo_count: int = 0
+    persuaded_at: datetime
+
+
 class _MerchantState(IntegrationEvent, topic=Topics.merchants, key="merchant_id"):
     """What other services know of a merchant: enough to name it on a case and place it in a
     grid, never its operator's name or contact details."""
