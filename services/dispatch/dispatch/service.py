@@ -19,6 +19,7 @@ from common.messaging.contracts import (
     AssignmentAccepted,
     AssignmentCreated,
     AssignmentEscalated,
+    AssignmentGiven,
     AssignmentReturned,
     CaseFiled,
     CaseOpened,
@@ -26,7 +27,10 @@ from common.messaging.contracts import (
     CaseUnroutable,
     CategoryDefined,
     DeadlineExtended,
+    ExtensionDeclined,
+    ExtensionRequested,
     GridDefined,
+    OfficerAlerted,
     PatrolCheckedIn,
     PatrolPostMissed,
     PersonChanged,
@@ -40,11 +44,13 @@ from common.messaging.inbox import Batched
 from common.service import Service, create_app
 from common.workcalendar import calendar_of
 from dispatch.adapters.board import BoardHub, BoardNotifier
+from dispatch.adapters.notifier import Notifier, notifier_for
 from dispatch.api import routers
 from dispatch.api.patrol import PostBody
 from dispatch.api.reference import RuleBody
 from dispatch.domain.deadlines import WorkCalendar
 from dispatch.domain.routing import GridArea, GridMap, RoutingRule
+from dispatch.handlers.alerts import send_alert
 from dispatch.handlers.assignments import follow_case
 from dispatch.handlers.context import BOARD_CHANNEL, Context
 from dispatch.handlers.deadlines import check_deadlines
@@ -79,14 +85,18 @@ class DispatchService(Service):
     name = "dispatch"
     tables = backbone
     migrations_dir = HERE / "migrations"
-    staff_pages = (("/console", "派遣台"),)
+    staff_pages = (("/console", "派遣台"), ("/field", "城管通"))
     publishes = (
         AssignmentCreated,
         CaseUnroutable,
         AssignmentAccepted,
         AssignmentReturned,
+        AssignmentGiven,
         DeadlineExtended,
+        ExtensionRequested,
+        ExtensionDeclined,
         AssignmentEscalated,
+        OfficerAlerted,
         SupervisionOrderIssued,
         SupervisionOrderAnswered,
         PatrolCheckedIn,
@@ -111,6 +121,7 @@ class DispatchService(Service):
         self.category_names: dict[str, str] = {}
         self.directory = Directory({}, {}, [])
         self.notifier = None
+        self.alerts: Notifier = notifier_for(settings.notify_url, settings.notify_token)
         self._refreshed = float("-inf")
 
     def context(self) -> Context:
@@ -126,6 +137,7 @@ class DispatchService(Service):
             patrol_grace=timedelta(minutes=self.settings.patrol_grace_minutes),
             board=self.notifier,
             squad_names=self.squad_names,
+            category_names=self.category_names,
         )
 
     async def fresh_context(self) -> Context:
@@ -136,12 +148,17 @@ class DispatchService(Service):
 
     def handlers(self):
         route = Batched(partial(route_filed, context=self.context))
+
+        async def alerted(event, env, uow):  # through the notifier in place now (a test may swap it)
+            await send_alert(event, env, uow, notifier=self.alerts)
+
         return {
             CaseOpened: route,
             CaseFiled: route,
             CaseTransitioned: partial(follow_case, context=self.context),
             CategoryDefined: partial(record_category, names=self.category_names),
             StaffSignedIn: on_staff_signed_in,
+            OfficerAlerted: alerted,
         }
 
     def routers(self):

@@ -27,6 +27,7 @@ from monolith.app import build_app, build_services
 REPO = Path(__file__).resolve().parents[3]
 PAGES = (
     ("/console", "派遣台 (派遣员、督查、中队)"),
+    ("/field", "城管通 (队员、中队长、监督员的手机)"),
     ("/ledger", "台账 (台账管理员)"),
     ("/reports", "领导驾驶舱 (统计)"),
     ("/report", "市民投诉 (公众)"),

@@ -121,6 +121,27 @@ class Provider:
         r.raise_for_status()
         return r.json().get("refresh_token")
 
+    async def access(self, refresh_token: str) -> tuple[str, int, str | None]:
+        """A fresh access token for the person's session (the field app calls every service's API
+        with it): the token, its lifetime in seconds, and the refresh token the provider turns
+        over, if any. Raises as `refresh`."""
+        config = await self.config()
+        async with httpx.AsyncClient(timeout=10) as client:
+            r = await client.post(
+                config["token_endpoint"],
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": refresh_token,
+                    "client_id": self.settings.oidc_client_id,
+                    "client_secret": self.settings.oidc_client_secret or "",
+                },
+            )
+        if r.status_code in (400, 401):
+            raise ProviderRefused(r.json().get("error_description") or r.json().get("error") or r.text[:200])
+        r.raise_for_status()
+        answer = r.json()
+        return answer["access_token"], int(answer.get("expires_in", 300)), answer.get("refresh_token")
+
 
 def unverified_claims(token: str | None) -> dict[str, Any]:
     """The access token's claims, for the role and squad claims a provider may put there only. It

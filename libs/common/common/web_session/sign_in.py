@@ -31,9 +31,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from joserfc.errors import JoseError
 from sqlalchemy import delete, insert, select
 
-from common.auth import Principal, Role
+from common.auth import Principal, Role, issue_token
 from common.claims import ClaimsRefused, principal_from_claims
-from common.refusals import NotFound, Refused, Unprocessable
+from common.refusals import NotFound, Refused, Unauthenticated, Unprocessable
 from common.settings import AuthSettings
 from common.web_session import demo
 from common.web_session.oidc import LogoutTokenRefused, Provider, ProviderRefused, unverified_claims
@@ -42,6 +42,8 @@ from common.web_session.store import ProviderTokens, Session, SessionStore
 
 log = logging.getLogger(__name__)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+API_TOKEN_TTL_S = 900
+"""A page's bearer token (`{page}/auth/token`) without a provider: as long as Keycloak's access tokens."""
 CSRF_HEADER = "x-csrf-token"
 
 
@@ -274,6 +276,51 @@ class PageSessions:
                 "expires_at": session.expires_at.isoformat(),
                 "logout": f"{auth}/logout",
             }
+
+        @router.post(f"{auth}/token")
+        async def api_token(request: Request):
+            """A bearer token for the page's calls to every service (under `make up` each service
+            is its own process and knows only its own sessions): the provider's access token, or
+            without a provider the platform's development token; short-lived, asked again before it
+            ends. Needs the session and its CSRF token. Also the server's time, for the phone's clock."""
+            session = await self.session(request)
+            if session is None:
+                raise Unauthenticated("not signed in")
+            if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), session.csrf):
+                raise Refused("the token is given to the page that holds the session's CSRF token")
+            p = session.principal
+            if self.provider is not None:
+                if not session.refresh_token:
+                    raise Unauthenticated("the session holds no refresh token: sign in again")
+                try:
+                    access, lifetime, turned = await self.provider.access(session.refresh_token)
+                except ProviderRefused as refused:
+                    await self.store.sign_out(p.subject, None, "provider_refused")
+                    raise Unauthenticated(f"the identity provider ended the session: {refused}") from refused
+                await self.store.checked(session, turned)
+            else:
+                lifetime = API_TOKEN_TTL_S
+                access = issue_token(
+                    self.settings,
+                    p.role,
+                    p.subject,
+                    p.squad_id,
+                    ttl=timedelta(seconds=lifetime),
+                    name=session.name,
+                )
+            now = self.store.clock.now()
+            return JSONResponse(
+                {
+                    "access_token": access,
+                    "expires_in": lifetime,
+                    "server_time": now.isoformat(),
+                    "subject": p.subject,
+                    "name": session.name,
+                    "role": p.role.value,
+                    "squad_id": p.squad_id,
+                },
+                headers={"Cache-Control": "no-store"},
+            )
 
         @router.get(f"{auth}/demo")
         async def demo_page(request: Request, next: str | None = None):

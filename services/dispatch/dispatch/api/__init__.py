@@ -1,7 +1,16 @@
-"""Dispatch's routes, one module per part: assignments (the board, the queue, the steps, the live
-stream), reference (grids, routing rules, the calendar), patrol (严管区定岗), directory (组织机构),
-console (the page)."""
+"""Dispatch's routes, one module per part: assignments (the board, the live stream, the
+escalations), steps (the queue and every step on an assignment), reference (grids, routing
+rules, the calendar), patrol (严管区定岗), directory (组织机构), console (the page), field (城管通,
+the field app)."""
 
-from dispatch.api import assignments, console, directory, patrol, reference
+from dispatch.api import assignments, console, directory, field, patrol, reference, steps
 
-routers = [assignments.router, reference.router, patrol.router, directory.router, console.router]
+routers = [
+    assignments.router,
+    steps.router,
+    reference.router,
+    patrol.router,
+    directory.router,
+    console.router,
+    field.router,
+]
