@@ -10,12 +10,12 @@ KEYCLOAK_VERSION := $(shell sed -n 's:.*<keycloak.version>\(.*\)</keycloak.versi
 KEYCLOAK_BUILT := .cache/keycloak/keycloak-$(KEYCLOAK_VERSION)/.built
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install lint lint-types run up down status test test-unit test-integration test-faults test-stack bench token open311-key contracts docs kafka-jars keycloak browser clean
+.PHONY: help install lint lint-types run up down status test test-unit test-integration test-faults test-stack bench token open311-key contracts docs kafka-jars keycloak browser gateway clean
 
 help:
 	@echo "make run        whole product in one process on http://127.0.0.1:8000 (embedded PostgreSQL, in-memory bus)"
 	@echo "make test       install everything and run the whole suite (real PostgreSQL and Apache Kafka)"
-	@echo "make up / down  distributed stack: PostgreSQL, Kafka :9092, Keycloak :8080, intake :8001 ... reporting :8005"
+	@echo "make up / down  distributed stack: gateway :8000 (pages, 城管通 /field, APIs), PostgreSQL, Kafka :9092, Keycloak :8080, intake :8001 ... reporting :8005"
 	@echo "make bench      benchmark on the distributed stack"
 	@echo "make lint       the formatter, the rules, the types and the layers (what CI runs first)"
 	@echo "make docs       regenerate docs/asyncapi.yaml, docs/schemas/ and docs/settings.md from the code"
@@ -62,7 +62,7 @@ keycloak: $(KEYCLOAK_BUILT)
 run: $(STAMP)
 	$(PY) -m monolith
 
-up: $(STAMP) kafka-jars keycloak
+up: $(STAMP) kafka-jars keycloak gateway
 	$(PY) -m devstack up
 
 down: $(STAMP)
@@ -87,23 +87,28 @@ docs: contracts
 browser:
 	@command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q . || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
 
-test: $(STAMP) kafka-jars keycloak browser
+# Debian's nginx for make up's gateway (devstack.gateway): installed, never started as a system
+# service (policy-rc.d says no while the package installs); the stack starts its own.
+gateway:
+	@command -v nginx >/dev/null 2>&1 || { apt-get update -qq && printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; status=$$?; rm -f /usr/sbin/policy-rc.d; exit $$status; }
+
+test: $(STAMP) kafka-jars keycloak browser gateway
 	$(PY) -m pytest -p no:cacheprovider -q -m "not faults" tests
 	$(PY) -m pytest -p no:cacheprovider -q -s -m faults tests/faults
 
-test-faults: $(STAMP) kafka-jars
+test-faults: $(STAMP) kafka-jars gateway
 	$(PY) -m pytest -p no:cacheprovider -q -s -m faults tests/faults
 
 test-unit: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider -q -m "not integration and not stack and not faults"
 
-test-integration: $(STAMP) kafka-jars keycloak browser
+test-integration: $(STAMP) kafka-jars keycloak browser gateway
 	$(PY) -m pytest -p no:cacheprovider -q -m "integration and not stack and not faults" tests
 
-test-stack: $(STAMP) kafka-jars keycloak
+test-stack: $(STAMP) kafka-jars keycloak gateway
 	$(PY) -m pytest -p no:cacheprovider -q -m stack tests
 
-bench: $(STAMP) kafka-jars browser
+bench: $(STAMP) kafka-jars browser gateway
 	$(PY) -m bench
 
 clean:

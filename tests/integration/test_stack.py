@@ -62,7 +62,9 @@ async def test_make_up_dispatches_over_kafka_and_make_down_stops_everything(stac
     assert keycloak_pid is not None
 
     # where to sign in, and who can
-    assert f"http://127.0.0.1:{stack.config.service_port('dispatch')}/console" in printed
+    assert f"http://127.0.0.1:{stack.config.gateway_port}/field" in printed
+    assert f"http://127.0.0.1:{stack.config.gateway_port}/console" in printed
+    assert f"http://127.0.0.1:{stack.config.service_port('dispatch')}/docs" in printed
     assert stack.keycloak.issuer in printed
     assert "disp-0001" in printed and "zy-dispatch-2026" in printed
 
@@ -123,15 +125,21 @@ async def test_make_up_dispatches_over_kafka_and_make_down_stops_everything(stac
 
     await _staff_and_programs_through_keycloak(stack)
     await _open311_and_the_public_through_the_stack(stack, stack_env)
+    await _field_app_through_the_gateway(stack)
 
     make("down", stack_env)
     assert all(stack.service_pid(s) is None for s in SERVICES)
     assert stack.kafka.pid() is None and not stack.postgres.running() and stack.keycloak.pid() is None
-    for port in [stack.config.service_port(s) for s in SERVICES] + [
-        stack.config.pg_port,
-        stack.config.kafka_port,
-        stack.config.keycloak_port,
-    ]:
+    assert stack.gateway.pid() is None
+    for port in (
+        [stack.config.gateway_port]
+        + [stack.config.service_port(s) for s in SERVICES]
+        + [
+            stack.config.pg_port,
+            stack.config.kafka_port,
+            stack.config.keycloak_port,
+        ]
+    ):
         assert not port_open(port), f"port {port} still open after make down"
     for pid in [*pids.values(), kafka_pid, keycloak_pid]:
         assert not alive(pid), f"process {pid} still running after make down"  # gone, or a zombie for init
@@ -149,6 +157,27 @@ async def _staff_and_programs_through_keycloak(stack: Stack) -> None:
         r = await client.get(f"{dispatch}/console", follow_redirects=True)
         assert str(r.url).startswith(stack.keycloak.issuer + "/protocol/openid-connect/auth"), r.url
         assert "code_challenge_method=S256" in str(r.url) and 'id="kc-login"' in r.text
+
+
+async def _field_app_through_the_gateway(stack: Stack) -> None:
+    """城管通 under make up: signed in through Keycloak, at the gateway, its calls reaching every
+    service's own process; the same loop as under make run (tests.browser.test_field_app)."""
+    from devstack.people import DEMO_PEOPLE
+    from tests.browser.test_field_app import officer_and_monitor_close_a_case
+
+    passwords = {p.username: p.password for p in DEMO_PEOPLE}
+
+    async def keycloak_sign_in(page, url: str, username: str, name: str) -> None:
+        await page.goto(url)
+        await page.locator("#username").wait_for(timeout=30_000)
+        assert page.url.startswith(stack.keycloak.issuer)
+        await page.fill("#username", username)
+        await page.fill("#password", passwords[username])
+        await page.locator("#kc-login").click()
+        await page.wait_for_url(f"{url}*", timeout=30_000)
+
+    async with httpx.AsyncClient(base_url=stack.gateway.url, timeout=30) as api:
+        await officer_and_monitor_close_a_case(stack.gateway.url, keycloak_sign_in, api, shots="field-make-up")
 
 
 async def _poll(probe, until, what: str, timeout_s: float = 30):

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         print(where_to_sign_in(stack))
     elif args.command == "down":
         stack.down()
-        print("stopped: " + ", ".join(("postgres", "kafka", "keycloak", *SERVICES)))
+        print("stopped: " + ", ".join(("gateway", "postgres", "kafka", "keycloak", *SERVICES)))
     else:
         for name, state in stack.status().items():
             print(f"{name:10} {state}")
@@ -70,18 +70,20 @@ def where_to_sign_in(stack: Stack) -> str:
     from devstack.keycloak import PROGRAMS
     from devstack.people import DEMO_PEOPLE
 
-    port = stack.config.service_port
-    lines = ["", "城市管理综合执法平台 · make up", ""]
+    gateway, port = f"http://127.0.0.1:{stack.config.gateway_port}", stack.config.service_port
+    lines = ["", "城市管理综合执法平台 · make up (every page and API through the gateway)", ""]
     lines += [
-        f"  http://127.0.0.1:{port(s)}{path:10} {what}"
-        for s, path, what in (
-            ("dispatch", "/console", "派遣台 (派遣员、督查、中队)"),
-            ("ledger", "/ledger", "台账 (台账管理员)"),
-            ("reporting", "/reports", "领导驾驶舱 (统计)"),
-            ("intake", "/report", "市民投诉 (公众)"),
-            ("intake", "/docs", "intake API (OpenAPI; dispatch, cases ... on their own ports)"),
+        f"  {gateway}{path:10} {what}"
+        for path, what in (
+            ("/field", "城管通 (队员、中队长、监督员的手机; 添加到主屏幕)"),
+            ("/console", "派遣台 (派遣员、督查、中队)"),
+            ("/ledger", "台账 (台账管理员)"),
+            ("/reports", "领导驾驶舱 (统计)"),
+            ("/report", "市民投诉 (公众)"),
         )
     ]
+    lines += ["", "  each service on its own port too, with its API documentation at /docs:"]
+    lines += [f"    {s:10} http://127.0.0.1:{port(s)}/docs" for s in SERVICES]
     if not stack.config.identity:
         lines += ["", "no identity provider (STACK_IDENTITY=none): programs use `make token ROLE=...`"]
         return "\n".join(lines)

@@ -1,8 +1,8 @@
 """The distributed stack on this machine (`make up` / `make down`): PostgreSQL, Apache Kafka,
-Keycloak (the identity provider staff sign in through) and the five services, each its own
-uvicorn process. Starting twice starts nothing twice; stopping
-leaves nothing running. Ports and the state folder come from the environment so a test can run
-a second stack beside a developer's."""
+Keycloak (the identity provider staff sign in through), the five services, each its own
+uvicorn process, and the gateway in front of them (nginx, devstack.gateway). Starting twice
+starts nothing twice; stopping leaves nothing running. Ports and the state folder come from the
+environment so a test can run a second stack beside a developer's."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from devstack.gateway import LocalGateway
 from devstack.kafka import LocalKafka
 from devstack.keycloak import LocalKeycloak
 from devstack.ports import SPARE_PORTS, bindable, free_port, port_open
@@ -65,7 +66,7 @@ class StackConfig:
         taken = {pg, kafka, controller, kc, kc_management}
         while True:
             base = free_port()
-            run = range(base, base + len(SERVICES))
+            run = range(base, base + 1 + len(SERVICES))  # the gateway, then the services
             if (
                 run.stop <= SPARE_PORTS.stop
                 and not taken & set(run)
@@ -77,7 +78,7 @@ class StackConfig:
                     pg_port=pg,
                     kafka_port=kafka,
                     kafka_controller_port=controller,
-                    port_base=base - 1,
+                    port_base=base,
                     keycloak_port=kc,
                     keycloak_management_port=kc_management,
                     identity=identity,
@@ -100,9 +101,17 @@ class StackConfig:
     def service_port(self, service: str) -> int:
         return self.port_base + 1 + SERVICES.index(service)
 
+    @property
+    def gateway_port(self) -> int:
+        """The gateway's: every page and API at one origin (the field app's calls go to every service)."""
+        return self.port_base
+
     def page_bases(self) -> list[str]:
-        """Where staff open their pages: the services that serve one (console, ledger, reports)."""
-        return [f"http://127.0.0.1:{self.service_port(s)}" for s in ("dispatch", "ledger", "reporting")]
+        """Where staff open their pages: the gateway, and the services that serve one (console and
+        field app, ledger, reports) on their own ports."""
+        return [f"http://127.0.0.1:{self.gateway_port}"] + [
+            f"http://127.0.0.1:{self.service_port(s)}" for s in ("dispatch", "ledger", "reporting")
+        ]
 
 
 class Stack:
@@ -114,6 +123,9 @@ class Stack:
         self.kafka = LocalKafka(config.state_dir / "kafka", config.kafka_port, config.kafka_controller_port)
         self.keycloak = LocalKeycloak(
             config.state_dir / "keycloak", config.keycloak_port, config.keycloak_management_port
+        )
+        self.gateway = LocalGateway(
+            config.state_dir / "gateway", config.gateway_port, {s: config.service_port(s) for s in SERVICES}
         )
         self.pid_dir = config.state_dir / "pids"
         self.log_dir = config.state_dir / "logs"
@@ -235,8 +247,10 @@ class Stack:
             self.start_service(s)
         for s in SERVICES:
             self.wait_ready(s)
+        self.gateway.start()
 
     def down(self) -> None:
+        self.gateway.stop()
         for s in SERVICES:
             self.stop_service(s)
         self.keycloak.stop()
@@ -251,6 +265,7 @@ class Stack:
             if self.keycloak.pid()
             else "stopped",
         }
+        out["gateway"] = f"running on {self.gateway.url}" if self.gateway.pid() else "stopped"
         for s in SERVICES:
             pid = self.service_pid(s)
             out[s] = f"running (pid {pid}) on :{self.config.service_port(s)}" if pid else "stopped"
