@@ -18,6 +18,8 @@ import asyncpg
 
 from bench.console_load import measure as measure_console
 from bench.console_load import signed_in as console_session
+from bench.field_load import measure as measure_field
+from bench.field_load import signed_in as field_session
 from bench.ledger_load import measure as measure_ledger
 from bench.load import OutboxTracker, Tracker, offer, percentile
 from bench.procs import cpu_seconds, peak_rss_mb, postgres_pids
@@ -325,6 +327,8 @@ async def run() -> dict:
                 progress,
             )
         )
+        progress("城管通 on a phone: slow 3G (400 kbit/s, 400 ms) beside loopback, cold and cached")
+        out.update(await measure_field(stack.gateway.url, await field_session(stack.postgres.url(DATABASE)), progress))
         progress("the merchant register: two surveys of 10,000 shops, then near= over the 20,000")
         out.update(await measure_ledger(stack, progress))
         out["ratio_import_to_baseline"] = round(out["import_rows_per_s"] / out["baseline_tx_per_s"], 3)
@@ -353,6 +357,10 @@ TARGETS = [
     ("console_ratio_load_ms", "console: draw 2,000 cases / 20 (ratio)", None, False),
     ("console_ratio_tick_ms", "console: 1 s countdown, 2,000 / 20 (ratio)", None, False),
     ("console_ratio_frame_gap_p95_ms", "console: p95 frame gap, 2,000 / 20 (ratio)", None, False),
+    ("field_cold_ms_slow3g", "城管通: tasks shown, cold, slow 3G (ms)", "< 3000", False),
+    ("field_cached_ms_slow3g", "城管通: tasks shown, cached, slow 3G (ms)", "< 500", False),
+    ("field_first_load_kb", "城管通: first load, compressed (KB)", "<= 150", False),
+    ("field_ratio_cold_slow3g_to_loopback", "城管通: cold slow 3G / loopback (ratio)", None, False),
     ("import_rows_per_s", "ledger: survey import, rows/s (10,000 rows)", None, True),
     ("ratio_import_to_baseline", "ratio import rows/s / baseline tx/s", None, True),
     ("near_p99_ms_20k", "ledger: near= p99 over 20,000 merchants (ms)", None, False),
@@ -409,6 +417,8 @@ def main() -> int:
     print("peak RSS (MB): " + ", ".join(f"{s} {v}" for s, v in out["rss_mb"].items()))
     for n in ("20", "2000"):
         print(f"console with {n} cases: " + ", ".join(f"{k} {v}" for k, v in out[f"console_{n}"].items()))
+    for net in ("loopback", "slow3g"):
+        print(f"城管通 on {net}: " + ", ".join(f"{k} {v}" for k, v in out[f"field_{net}"].items()))
     record = {
         "git_commit": out["git_commit"],
         "started_at": out["started_at"],
