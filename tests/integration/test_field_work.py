@@ -5,7 +5,7 @@ squad; a monitor's 核实 and 核查 carry their photos; the bearer token a sign
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -35,8 +35,10 @@ async def platform(database_url, tmp_path):
         object_store_url=f"file:{tmp_path}/objects",
         tick_interval_s=3600,
     )
-    async with running(services, build_app(services)) as client:
+    app = build_app(services)
+    async with running(services, app) as client:
         client.dispatch = next(s for s in services if s.name == "dispatch")
+        client.clock, client.pages = clock, app.state.page_sessions
         yield client
 
 
@@ -317,3 +319,21 @@ async def test_an_urgent_task_also_goes_out_as_a_message_through_the_bureaus_gat
 
 async def _count(items: list) -> int:
     return len(items)
+
+
+async def test_a_street_session_lasts_the_shift_while_a_desk_idles_out(platform):
+    """城管通's people keep their phone in a pocket between tasks: their session lasts the shift
+    (AUTH_STREET_SESSION_IDLE_S, 8 h); a desk's ends after 30 minutes unused, as before."""
+    from common.principal import Principal, Role
+    from common.web_session import ProviderTokens
+
+    store = platform.pages.store
+    officer = await store.open(
+        Principal("sq-ruhe-o1", Role.squad_officer, "sq-ruhe"), "朱婷", "/field", ProviderTokens()
+    )
+    desk = await store.open(Principal("disp-0001", Role.dispatcher), "孙晓梅", "/console", ProviderTokens())
+    platform.clock._at = MONDAY_9AM + timedelta(hours=2)
+    assert (await store.find(officer)) is not None
+    assert (await store.find(desk)) is None
+    platform.clock._at = MONDAY_9AM + timedelta(hours=8, minutes=1)
+    assert (await store.find(officer)) is None  # the shift is over: 8 h whatever happens

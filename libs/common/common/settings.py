@@ -75,6 +75,11 @@ class AuthSettings(BaseSettings):
     )
     session_ttl_s: int = Field(8 * 3600, description="a signed-in session ends after this, whatever happens")
     session_idle_s: int = Field(1800, description="... or after this long unused")
+    street_session_idle_s: int = Field(
+        8 * 3600,
+        description="... but for the people who work in the street (squads, field monitors: 城管通) a session "
+        "lasts the shift: a phone in a pocket between two tasks is not a desk left open",
+    )
     session_recheck_s: int = Field(
         60,
         ge=1,

@@ -76,6 +76,7 @@ class PageSessions:
             cookie="cgzf_" + page.strip("/").replace("/", "_"),
             ttl_s=self.settings.session_ttl_s,
             idle_s=self.settings.session_idle_s,
+            street_idle_s=self.settings.street_session_idle_s,
         )
         self.login_cookie = "cgzf_login_" + page.strip("/").replace("/", "_")
 

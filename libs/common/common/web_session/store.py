@@ -111,10 +111,14 @@ def new_session(
 class SessionStore:
     """The sessions of one process's staff pages, in the schema of `service` (the first of them)."""
 
-    def __init__(self, service, *, cookie: str, ttl_s: int, idle_s: int) -> None:
+    STREET = frozenset({Role.squad_officer, Role.squad_leader, Role.field_monitor})
+    """Who works from a phone in the street: their sessions idle for `street_idle_s`, a shift."""
+
+    def __init__(self, service, *, cookie: str, ttl_s: int, idle_s: int, street_idle_s: int | None = None) -> None:
         self.service = service
         self.cookie = cookie
         self.ttl_s, self.idle_s = ttl_s, idle_s
+        self.street_idle_s = street_idle_s if street_idle_s is not None else idle_s
         self.sessions, self.logins = service.tables.web_sessions, service.tables.web_logins
 
     @property
@@ -150,7 +154,10 @@ class SessionStore:
         t = self.sessions
         async with self.service.session_factory() as db:
             row = (await db.execute(select(t).where(t.c.id_sha256 == digest(session_id)))).first()
-            if row is None or row.expires_at <= now or row.last_seen_at + timedelta(seconds=self.idle_s) <= now:
+            if row is None or row.expires_at <= now:
+                return None
+            idle = self.street_idle_s if row.role in self.STREET else self.idle_s
+            if row.last_seen_at + timedelta(seconds=idle) <= now:
                 return None
             if now - row.last_seen_at > timedelta(seconds=60):  # seen: written at most once a minute
                 await db.execute(update(t).where(t.c.id_sha256 == row.id_sha256).values(last_seen_at=now))
