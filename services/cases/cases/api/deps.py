@@ -76,7 +76,7 @@ async def body_and_photos(request: Request, model: type[M], kind: str, field: st
         photos = await read_photos(files, kind)  # type: ignore[arg-type]
         where: list[str] = [field]
     else:
-        raw, where = (await request.body()).decode() or "{}", []
+        raw, where = (await request.body()) or b"{}", []
     try:
         return model.model_validate_json(raw), photos
     except ValidationError as exc:

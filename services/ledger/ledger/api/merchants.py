@@ -87,7 +87,8 @@ class MerchantOut(BaseModel):
     cooking_heads: float | None
     distance_m: float | None = Field(None, description="with near=: metres from that point")
     assisted: bool = Field(
-        False, description="帮扶对象: the party is in the hardship register (whose content only its keepers read)"
+        False,
+        description="帮扶对象: a hardship household (details: GET .../hardship, the register's keepers only)",
     )
     created_at: datetime
     updated_at: datetime
@@ -148,7 +149,6 @@ class CaseSeen(BaseModel):
 
 class MerchantPage(MerchantOut):
     grid_name: str | None
-    assisted: bool = Field(description="帮扶对象: a hardship household (details: GET .../hardship, keepers only)")
     colour_history: list[ColourStep]
     cases: list[CaseSeen] = Field(description="from case events: category, date, outcome, squad")
     letter: dict | None = Field(description="门前三包 letter in force, and its status")
@@ -244,7 +244,7 @@ async def get_merchant(merchant_id: str, principal: RegisterReader, service: Ser
     signs, purifier, hardship = record.signs, record.purifier, record.hardship
     today = bureau_date(service.clock.now())
     return MerchantPage(
-        **MerchantOut.of(m, principal).model_dump(),
+        **MerchantOut.of(m, principal).model_dump(exclude={"assisted"}),
         grid_name=grid.name if grid else None,
         assisted=bool(hardship and hardship.active),
         colour_history=[

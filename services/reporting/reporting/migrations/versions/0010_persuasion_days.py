@@ -17,7 +17,7 @@ def upgrade() -> None:
     op.create_table(
         'persuasion_days',
         sa.Column('day', sa.Date(), nullable=False),
-        sa.Column('squad_id', sa.String(length=64), nullable=False, comment="'' when not known"),
+        sa.Column('squad_id', sa.String(length=64), nullable=False),
         sa.Column('category_code', sa.String(length=64), nullable=False),
         sa.Column('persuasions', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('day', 'squad_id', 'category_code', name=op.f('pk_persuasion_days')),
