@@ -253,3 +253,61 @@ async def test_a_check_in_from_too_far_is_refused_with_the_distance(server):
         assert errors == []
         await context.close()
         await browser.close()
+
+
+async def test_a_photo_taken_before_the_page_was_killed_is_still_there_on_the_same_screen(server):
+    """Android may kill the page while the camera app is open: the draft is kept before the camera
+    opens and as each photo comes back, and the app opens again on the same step with it."""
+    async with async_playwright() as pw, httpx.AsyncClient(base_url=server, timeout=30) as api:
+        _, case_number = await new_case(api)
+        browser = await launch(pw)
+        context, page, errors = await phone(browser)
+        await sign_in_demo(page, f"{server}/field", "朱婷")
+        await page.locator("a.card", has_text=case_number).click()
+        await page.get_by_role("link", name="处置").click()
+        handle_url = page.url
+        await page.get_by_label("说明").fill("摊主已自行收摊")
+        await page.get_by_label("处置前照片").set_input_files(camera("before.jpg"))
+        await expect(page.locator("[data-thumbs=before] img")).to_have_count(1)
+        await page.close()  # killed with the camera open
+
+        page = await context.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(f"{server}/field")  # opened again from the home screen: no step in the address
+        await page.wait_for_url(handle_url)
+        await expect(page.locator("[data-thumbs=before] img")).to_have_count(1)
+        await expect(page.get_by_label("说明")).to_have_value("摊主已自行收摊")
+        assert errors == []
+        await context.close()
+        await browser.close()
+
+
+async def test_a_squad_asks_for_more_time_and_returns_a_task_not_its_own(server):
+    """The squad leader sees the squad's every task (an officer sees their own and the unassigned)."""
+    async with async_playwright() as pw, httpx.AsyncClient(base_url=server, timeout=30) as api:
+        late_case, late_number = await new_case(api)
+        wrong_case, wrong_number = await new_case(api)
+        browser = await launch(pw)
+        context, page, errors = await phone(browser)
+        await sign_in_demo(page, f"{server}/field", "马超")
+        await page.locator("a.card", has_text=late_number).click()
+        await page.get_by_role("link", name="申请延期").click()
+        await page.get_by_label("延期").select_option("16")
+        await page.get_by_label("申请理由").fill("当事人外出, 明日上午复查")
+        await submitted(page, "提交", "#tasks")
+        await page.locator("a.card", has_text=wrong_number).click()
+        await page.get_by_role("link", name="退回").click()
+        await page.get_by_label("退回理由").select_option("not_ours")
+        await page.get_by_label("说明").fill("属于市场监管")
+        await submitted(page, "提交", "#tasks")
+        await sent_all(page)
+
+        board = (await api.get("/v1/assignments?limit=50", headers=auth("dispatcher"))).json()
+        late = next(a for a in board if a["case_id"] == late_case and a["current"])
+        asked = late["extension_request"]
+        assert (asked["hours"], asked["reason"], asked["asked_by"]) == (16, "当事人外出, 明日上午复查", "sq-ruhe-leader")
+        wrong = next(a for a in board if a["case_id"] == wrong_case and a["status"] == "returned")
+        assert wrong["return_reason"] == "not_ours"
+        assert errors == []
+        await context.close()
+        await browser.close()

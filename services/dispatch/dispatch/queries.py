@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import or_
 from sqlmodel import col, select
 
 from dispatch.domain.assignments import OPEN
@@ -24,12 +25,26 @@ async def assignment(session, assignment_id: str) -> Assignment | None:
     return await session.get(Assignment, assignment_id) if len(assignment_id) <= 36 else None
 
 
-async def assignments(session, *, squad_id: str | None, open_only: bool, limit: int, offset: int) -> list[Assignment]:
-    query = select(Assignment).order_by(col(Assignment.assigned_at).desc()).limit(limit).offset(offset)
+async def assignments(
+    session,
+    *,
+    squad_id: str | None,
+    open_only: bool,
+    limit: int,
+    offset: int,
+    officer_or_unassigned: str | None = None,
+    by_deadline: bool = False,
+) -> list[Assignment]:
+    """Newest first, or the nearest deadline first; `officer_or_unassigned`: those given to that
+    officer and those given to nobody yet (城管通's 我的任务)."""
+    order = col(Assignment.deadline_at).asc().nulls_last() if by_deadline else col(Assignment.assigned_at).desc()
+    query = select(Assignment).order_by(order, col(Assignment.id)).limit(limit).offset(offset)
     if open_only:
         query = query.where(Assignment.current, col(Assignment.status).in_(OPEN))
     if squad_id:
         query = query.where(Assignment.squad_id == squad_id)
+    if officer_or_unassigned is not None:
+        query = query.where(or_(Assignment.officer_id == officer_or_unassigned, col(Assignment.officer_id).is_(None)))
     return list((await session.exec(query)).all())
 
 

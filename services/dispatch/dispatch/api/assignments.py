@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -135,13 +135,27 @@ async def list_assignments(
     service: ServiceDep,
     squad_id: Annotated[str | None, Query(max_length=64)] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
+    mine: Annotated[
+        bool, Query(description="我的任务: those given to me and those of my squad given to nobody yet")
+    ] = False,
+    order: Annotated[Literal["newest", "deadline"], Query(description="newest first, or the nearest deadline")] = (
+        "newest"
+    ),
     limit: Annotated[int, Query(ge=1, le=5000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
     if principal.squad_scope is not None:
         squad_id = principal.squad_scope  # a squad sees its own board only
     async with service.session_factory() as session:
-        rows = await queries.assignments(session, squad_id=squad_id, open_only=open_only, limit=limit, offset=offset)
+        rows = await queries.assignments(
+            session,
+            squad_id=squad_id,
+            open_only=open_only,
+            limit=limit,
+            offset=offset,
+            officer_or_unassigned=principal.subject if mine else None,
+            by_deadline=order == "deadline",
+        )
     return [AssignmentPublic.of(a, service.category_names) for a in rows]
 
 

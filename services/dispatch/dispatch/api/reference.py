@@ -3,7 +3,7 @@ whole, and the working calendar with its status for next year."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -94,6 +94,19 @@ async def calendar(
     year = year or bureau_date(service.clock.now()).year
     days = sorted((d for d in service.calendar_days.values() if d.day.year == year), key=lambda d: d.day)
     return [{"day": d.day.isoformat(), "kind": d.kind, "name": d.name, "source": d.source} for d in days]
+
+
+@router.get(
+    "/v1/calendar/working-periods",
+    summary="the working periods from now on (the bureau's hours on its working days), for counting the "
+    "working time left on a deadline as the console and the field app do",
+)
+async def working_periods(
+    principal: Anyone, service: ServiceDep, days: Annotated[int, Query(ge=1, le=90)] = 31
+) -> dict:
+    now = service.clock.now()
+    periods = service.calendar.periods_between(now, now + timedelta(days=days))
+    return {"now": now.isoformat(), "periods": [[b.isoformat(), e.isoformat()] for b, e in periods]}
 
 
 @router.get(

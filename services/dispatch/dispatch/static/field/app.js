@@ -5,7 +5,7 @@
 
 const $ = (sel, root) => (root || document).querySelector(sel);
 const h = (s) => String(s == null ? "" : s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-const state = { me: null, csrf: null, token: null, tokenUntil: 0, offset: 0, fix: null, tasks: [], categories: [], cases: [], periods: null, people: {} };
+const state = { me: null, csrf: null, token: null, tokenUntil: 0, offset: 0, fix: null, tasks: [], categories: [], cases: [], periods: null, periodsAt: 0 };
 const PHOTO_EDGE = 2048, PHOTO_QUALITY = 0.7, PHOTO_MAX_BYTES = 25 * 1024 * 1024, SKEW_MS = 120000;
 const OUTCOMES = [["resolved", "已处理 (默认)"], ["violation", "违法属实"], ["no_violation", "现场未发现"]];
 const COLOURS = { blue: ["蓝卡", "无违规"], yellow: ["黄卡", "警告"], orange: ["橙卡", "告知、处罚"], red: ["红卡", "暂扣、从重处罚"] };
@@ -314,28 +314,17 @@ const screens = {
       <a class="btn secondary" href="${amap(a.location)}">导航 (高德)</a><a class="btn secondary" href="${baidu(a.location)}">百度</a>
       ${["dispatched", "accepted"].includes(a.status) ? `<a class="btn" href="#handle/${a.id}">处置</a>` : ""}
       ${a.status === "accepted" ? `<a class="btn secondary" href="#seize/${a.id}">暂扣</a>` : ""}
-      ${a.status === "dispatched" ? `<button class="secondary" id="return">退回</button>` : ""}
-      <button class="secondary" id="extend">申请延期</button>
+      ${a.status === "dispatched" ? `<a class="btn secondary" href="#giveback/${a.id}">退回</a>` : ""}
+      <a class="btn secondary" href="#extend/${a.id}">申请延期</a>
       ${a.extension_request ? `<div class="meta">已申请延期 ${a.extension_request.hours} 小时, 等待指挥中心答复</div>` : ""}
       ${leader ? `<div><label for="officer">分派给队员</label><select id="officer"></select><button class="secondary" id="give">分派</button></div>` : ""}
       </div>`;
     if ($("#accept")) $("#accept").onclick = async () => { await enqueue({ kind: "json", label: `签收 ${a.case_number}`, url: `/v1/assignments/${a.id}/accept`, body: {} }); location.hash = "#tasks"; };
-    if ($("#return")) $("#return").onclick = async () => {
-      const note = prompt("退回理由 (非本辖区、非本部门职责…)");
-      if (!note) return;
-      await enqueue({ kind: "json", label: `退回 ${a.case_number}`, url: `/v1/assignments/${a.id}/return`, body: { reason: "other", note } });
-      location.hash = "#tasks";
-    };
-    $("#extend").onclick = async () => {
-      const hours = Number(prompt("需要延期多少工作小时?", "8"));
-      const reason = hours > 0 && prompt("申请延期的理由");
-      if (!reason) return;
-      await enqueue({ kind: "json", label: `申请延期 ${a.case_number}`, url: `/v1/assignments/${a.id}/extension-request`, body: { hours, reason } });
-      location.hash = "#tasks";
-    };
     if (leader) {
-      const people = Object.entries(state.people).filter(([, p]) => p.squad_id === a.squad_id && p.position === "队员");
-      $("#officer").innerHTML = people.map(([pid, p]) => `<option value="${h(pid)}" ${pid === a.officer_id ? "selected" : ""}>${h(p.name)}${p.on_duty ? "" : " (不在岗)"}</option>`).join("");
+      cached("directory", "/v1/directory").then((d) => {
+        const squad = d.squads.find((q) => q.id === a.squad_id), people = squad ? squad.people.filter((p) => p.position === "队员") : [];
+        $in(s, "#officer").innerHTML = people.map((p) => `<option value="${h(p.id)}" ${p.id === a.officer_id ? "selected" : ""}>${h(p.name)}${p.on_duty ? "" : " (不在岗)"}</option>`).join("");
+      }).catch(() => {});
       $("#give").onclick = () => enqueue({ kind: "json", label: `分派 ${a.case_number}`, url: `/v1/assignments/${a.id}/officer`, body: { officer_id: $("#officer").value } });
     }
     caseDetail(a, s).catch(() => {});
@@ -387,6 +376,32 @@ const screens = {
       await enqueue({ kind: "form", label: `暂扣 ${a.case_number}`, url: `/v1/cases/${a.case_id}/seizures`,
         fields: { inventory: JSON.stringify({ items, place: form.place.value }) }, files: files(photos, ["photos"]) });
       await dropDraft();
+      location.hash = "#tasks";
+    };
+  },
+  async extend(id, s) {
+    const a = state.tasks.find((t) => t.id === id) || (await api(`/v1/assignments/${id}`));
+    view(s).innerHTML = `<form class="card" id="f"><h3>申请延期 · ${h(a.case_number)}</h3><div class="meta">${left(a)}</div>
+      <label for="hours">延期</label><select id="hours" name="hours">${[4, 8, 16, 24, 40].map((n) => `<option value="${n}" ${n === 8 ? "selected" : ""}>${n} 个工作小时</option>`).join("")}</select>
+      <label for="why">申请理由</label><textarea id="why" name="why" required></textarea><button type="submit">提交</button></form>`;
+    const form = $("#f");
+    form.onsubmit = async (ev) => {
+      ev.preventDefault();
+      if (!form.why.value.trim()) return toast("请写明申请延期的理由");
+      await enqueue({ kind: "json", label: `申请延期 ${a.case_number}`, url: `/v1/assignments/${a.id}/extension-request`, body: { hours: Number(form.hours.value), reason: form.why.value.trim() } });
+      location.hash = "#tasks";
+    };
+  },
+  async giveback(id, s) {
+    const a = state.tasks.find((t) => t.id === id) || (await api(`/v1/assignments/${id}`));
+    const reasons = [["wrong_jurisdiction", "非本辖区"], ["not_ours", "非本部门职责"], ["wrong_category", "分类错误"], ["other", "其他"]];
+    view(s).innerHTML = `<form class="card" id="f"><h3>退回 · ${h(a.case_number)}</h3>
+      <label for="reason">退回理由</label><select id="reason" name="reason">${reasons.map(([v, t]) => `<option value="${v}">${t}</option>`).join("")}</select>
+      <label for="note">说明</label><textarea id="note" name="note"></textarea><button type="submit">提交</button></form>`;
+    const form = $("#f");
+    form.onsubmit = async (ev) => {
+      ev.preventDefault();
+      await enqueue({ kind: "json", label: `退回 ${a.case_number}`, url: `/v1/assignments/${a.id}/return`, body: { reason: form.reason.value, note: form.note.value || null } });
       location.hash = "#tasks";
     };
   },
@@ -507,20 +522,25 @@ async function reportForm(patrol, s) {
     location.hash = "#queue";
   };
 }
-function useBoard(board, source) {
-  // the squad's open assignments, its people, the working periods (GET /v1/board)
-  state.periods = board.working_periods.map(([b, e]) => [Date.parse(b), Date.parse(e)]);
-  state.people = board.people;
-  const mine = state.me.role === "squad_officer";
-  state.tasks = board.assignments.filter((a) => a.current && ["dispatched", "accepted"].includes(a.status) && (!mine || !a.officer_id || a.officer_id === state.me.subject));
+function useTasks(board, source) {
+  // the tasks (the nearest deadline first) and the working periods the time left is counted on
+  state.periods = board.periods.map(([b, e]) => [Date.parse(b), Date.parse(e)]);
+  state.tasks = board.tasks.filter((a) => a.current && ["dispatched", "accepted"].includes(a.status));
   state.source = source;
 }
 async function refreshTasks() {
-  if (!state.source) { const known = await kvGet("board"); if (known) { useBoard(known, "phone"); drawTasks(); } } // at once, from the phone
+  if (!state.source) { const known = await kvGet("tasks"); if (known) { useTasks(known, "phone"); drawTasks(); } } // at once, from the phone
   try {
-    const board = await api("/v1/board");
-    await kvSet("board", board);
-    useBoard(board, "network");
+    // an officer's own and the squad's not yet given to anyone; a leader's whole squad
+    const mine = state.me.role === "squad_officer" ? "&mine=true" : "";
+    const [tasks, calendar] = await Promise.all([
+      api(`/v1/assignments?open=true&order=deadline&limit=200${mine}`),
+      state.periodsAt > Date.now() - 3600000 ? null : api("/v1/calendar/working-periods"),
+    ]);
+    const board = { tasks, periods: calendar ? calendar.periods : (await kvGet("tasks")).periods };
+    if (calendar) state.periodsAt = Date.now();
+    await kvSet("tasks", board);
+    useTasks(board, "network");
   } catch (e) { if (e.status === 401) return needSignIn(); if (state.source) toast("离线: 显示手机上保存的任务"); else toast(e.message); }
   drawTasks();
 }
@@ -592,6 +612,7 @@ async function live() {
     refreshTasks();
   });
   stream.addEventListener("reload", refreshTasks);
+  stream.addEventListener("hello", refreshTasks); // (re)connected: what came while it was away
   stream.onerror = () => { stream.close(); setTimeout(live, 5000); }; // a new token each time it comes back
 }
 function beep() { try { const c = new AudioContext(), o = c.createOscillator(); o.connect(c.destination); o.frequency.value = 880; o.start(); o.stop(c.currentTime + 0.25); } catch (e) { /* no sound */ } }
@@ -609,7 +630,7 @@ async function boot() {
   useSession(s);
   asking.then(async (fresh) => {
     if (fresh === null) return needSignIn();
-    if (fresh && known && fresh.subject !== known.subject) { await kvSet("board", null); location.reload(); return; } // someone else on this phone
+    if (fresh && known && fresh.subject !== known.subject) { await kvSet("tasks", null); location.reload(); return; } // someone else on this phone
     if (fresh) useSession(fresh);
   });
   const first = tabs();
