@@ -305,7 +305,11 @@ async def test_a_squad_asks_for_more_time_and_returns_a_task_not_its_own(server)
         board = (await api.get("/v1/assignments?limit=50", headers=auth("dispatcher"))).json()
         late = next(a for a in board if a["case_id"] == late_case and a["current"])
         asked = late["extension_request"]
-        assert (asked["hours"], asked["reason"], asked["asked_by"]) == (16, "当事人外出, 明日上午复查", "sq-ruhe-leader")
+        assert (asked["hours"], asked["reason"], asked["asked_by"]) == (
+            16,
+            "当事人外出, 明日上午复查",
+            "sq-ruhe-leader",
+        )
         wrong = next(a for a in board if a["case_id"] == wrong_case and a["status"] == "returned")
         assert wrong["return_reason"] == "not_ours"
         assert errors == []
