@@ -99,3 +99,45 @@ async def measure(gateway: str, session_id: str, progress) -> dict:
     out["field_first_load_kb"] = slow["cold_kb"]
     out["field_ratio_cold_slow3g_to_loopback"] = round(slow["cold_ms"] / max(fast["cold_ms"], 1), 1)
     return out
+
+
+async def alone(open_tasks: int = 1000) -> dict:
+    """The field figures by themselves (`python -m bench.field_load`): a stack of their own from empty
+    state, `open_tasks` complaints at 汝河中队's grid left open, then the measure above."""
+    import asyncio
+    import shutil
+
+    import httpx
+
+    from common.auth import Role, issue_token
+    from common.settings import AuthSettings
+    from devstack.stack import DATABASE, REPO, Stack, StackConfig
+
+    state = REPO / ".data" / "bench-field-stack"
+    shutil.rmtree(state, ignore_errors=True)
+    stack = Stack(StackConfig.on_spare_ports(state))
+    stack.up()
+    try:
+        hotline = {"Authorization": "Bearer " + issue_token(AuthSettings(), Role.hotline_operator, "bench-hotline")}
+        incident = {"category": "street_vending", "location": {"lon": 113.62, "lat": 34.75}, "description": "占道经营"}
+        async with httpx.AsyncClient(base_url=stack.gateway.url, headers=hotline, timeout=60) as client:
+            gate = asyncio.Semaphore(20)
+
+            async def post(n: int) -> None:
+                async with gate:
+                    r = await client.post("/v1/incidents", json={**incident, "description": f"占道经营 {n}"})
+                    r.raise_for_status()
+
+            await asyncio.gather(*(post(n) for n in range(open_tasks)))
+        await asyncio.sleep(10)  # dispatched
+        return await measure(stack.gateway.url, await signed_in(stack.postgres.url(DATABASE)), print)
+    finally:
+        stack.down()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    import asyncio
+    import json
+
+    print(json.dumps(asyncio.run(alone()), ensure_ascii=False, indent=2))

@@ -261,14 +261,17 @@ class PageSessions:
             )
 
         @router.get(f"{auth}/session")
-        async def current(request: Request):
+        async def current(request: Request, token: bool = False):
+            """Who is signed in, and the session's CSRF token; with `token=true` also the bearer token
+            `{page}/auth/token` gives (the field app's first load saves a round trip on a weak signal:
+            a page of another site can read neither, as it cannot read the CSRF token)."""
             session = await self.session(request)
             if session is None:
                 return JSONResponse(
                     {"detail": "not signed in", "login": f"{auth}/login?next={self.page}"}, status_code=401
                 )
             p = session.principal
-            return {
+            answer = {
                 "subject": p.subject,
                 "name": session.name,
                 "role": p.role.value,
@@ -277,51 +280,20 @@ class PageSessions:
                 "expires_at": session.expires_at.isoformat(),
                 "logout": f"{auth}/logout",
             }
+            if token:
+                answer["token"] = await self._api_token(session)
+            return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
         @router.post(f"{auth}/token")
         async def api_token(request: Request):
             """A bearer token for the page's calls to every service (under `make up` each service
-            is its own process and knows only its own sessions): the provider's access token, or
-            without a provider the platform's development token; short-lived, asked again before it
-            ends. Needs the session and its CSRF token. Also the server's time, for the phone's clock."""
+            is its own process and knows only its own sessions); needs the session and its CSRF token."""
             session = await self.session(request)
             if session is None:
                 raise Unauthenticated("not signed in")
             if not hmac.compare_digest(request.headers.get(CSRF_HEADER, ""), session.csrf):
                 raise Refused("the token is given to the page that holds the session's CSRF token")
-            p = session.principal
-            if self.provider is not None:
-                if not session.refresh_token:
-                    raise Unauthenticated("the session holds no refresh token: sign in again")
-                try:
-                    access, lifetime, turned = await self.provider.access(session.refresh_token)
-                except ProviderRefused as refused:
-                    await self.store.sign_out(p.subject, None, "provider_refused")
-                    raise Unauthenticated(f"the identity provider ended the session: {refused}") from refused
-                await self.store.checked(session, turned)
-            else:
-                lifetime = API_TOKEN_TTL_S
-                access = issue_token(
-                    self.settings,
-                    p.role,
-                    p.subject,
-                    p.squad_id,
-                    ttl=timedelta(seconds=lifetime),
-                    name=session.name,
-                )
-            now = self.store.clock.now()
-            return JSONResponse(
-                {
-                    "access_token": access,
-                    "expires_in": lifetime,
-                    "server_time": now.isoformat(),
-                    "subject": p.subject,
-                    "name": session.name,
-                    "role": p.role.value,
-                    "squad_id": p.squad_id,
-                },
-                headers={"Cache-Control": "no-store"},
-            )
+            return JSONResponse(await self._api_token(session), headers={"Cache-Control": "no-store"})
 
         @router.get(f"{auth}/demo")
         async def demo_page(request: Request, next: str | None = None):
@@ -445,6 +417,36 @@ class PageSessions:
             secure=self.secure,
         )
         return response
+
+    async def _api_token(self, session: Session) -> dict:
+        """The provider's access token (through the session's refresh token, which also asks the
+        provider whether the person may still be signed in), or without a provider the platform's
+        development token; short-lived, asked again before it ends. With the server's time, for the
+        phone's clock."""
+        p = session.principal
+        if self.provider is not None:
+            if not session.refresh_token:
+                raise Unauthenticated("the session holds no refresh token: sign in again")
+            try:
+                access, lifetime, turned = await self.provider.access(session.refresh_token)
+            except ProviderRefused as refused:
+                await self.store.sign_out(p.subject, None, "provider_refused")
+                raise Unauthenticated(f"the identity provider ended the session: {refused}") from refused
+            await self.store.checked(session, turned)
+        else:
+            lifetime = API_TOKEN_TTL_S
+            access = issue_token(
+                self.settings, p.role, p.subject, p.squad_id, ttl=timedelta(seconds=lifetime), name=session.name
+            )
+        return {
+            "access_token": access,
+            "expires_in": lifetime,
+            "server_time": self.store.clock.now().isoformat(),
+            "subject": p.subject,
+            "name": session.name,
+            "role": p.role.value,
+            "squad_id": p.squad_id,
+        }
 
     def _base(self, request: Request) -> str:
         configured = self.settings.public_base_url

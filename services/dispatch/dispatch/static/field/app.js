@@ -86,30 +86,34 @@ function showFix(err) {
   document.querySelectorAll(".fix").forEach((el) => { el.textContent = err || fixText(); el.classList.toggle("bad", !!err || (state.fix && Date.now() - state.fix.at > 60000)); });
 }
 async function session() {
-  // the signed-in person: null when the session is over (401), undefined when there is no network
+  // the signed-in person, with a first bearer token (one round trip on a weak signal, not two):
+  // null when the session is over (401), undefined when there is no network
   try {
-    const r = await fetch("/field/auth/session", { credentials: "same-origin" });
+    const r = await fetch("/field/auth/session?token=true", { credentials: "same-origin" });
     if (r.status === 401) return null;
     if (!r.ok) return undefined;
-    const s = await r.json();
-    await kvSet("session", s);
+    const { token: t, ...s } = await r.json();
+    useToken(t);
+    await kvSet("session", s); // the person, never the token
     return s;
   } catch (e) {
     return undefined;
   }
 }
-async function token() {
-  if (state.token && Date.now() < state.tokenUntil - 120000) return state.token;
-  if (state.asking) await state.asking; // the session's CSRF token as the server has it now
-  const r = await fetch("/field/auth/token", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": state.csrf || "" } });
-  if (!r.ok) { const e = new Error((await answerText(r)) || "请重新登录"); e.status = r.status; throw e; }
-  const t = await r.json();
+function useToken(t) {
   state.token = t.access_token;
   state.tokenUntil = Date.now() + t.expires_in * 1000;
   state.offset = new Date(t.server_time) - Date.now();
   const skew = $("#skew");
   skew.style.display = Math.abs(state.offset) > SKEW_MS ? "block" : "none";
   skew.textContent = `手机时间与服务器相差 ${Math.round(state.offset / 60000)} 分钟: 照片水印按服务器时间, 并已标注`;
+}
+async function token() {
+  if (state.asking) await state.asking; // the session's CSRF token (and a first token) as the server has them now
+  if (state.token && Date.now() < state.tokenUntil - 120000) return state.token;
+  const r = await fetch("/field/auth/token", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": state.csrf || "" } });
+  if (!r.ok) { const e = new Error((await answerText(r)) || "请重新登录"); e.status = r.status; throw e; }
+  useToken(await r.json());
   return state.token;
 }
 const IN_CHINESE = {
@@ -534,7 +538,7 @@ async function refreshTasks() {
     // an officer's own and the squad's not yet given to anyone; a leader's whole squad
     const mine = state.me.role === "squad_officer" ? "&mine=true" : "";
     const [tasks, calendar] = await Promise.all([
-      api(`/v1/assignments?open=true&order=deadline&limit=200${mine}`),
+      api(`/v1/assignments?open=true&order=deadline&limit=100${mine}`),
       state.periodsAt > Date.now() - 3600000 ? null : api("/v1/calendar/working-periods"),
     ]);
     const board = { tasks, periods: calendar ? calendar.periods : (await kvGet("tasks")).periods };
