@@ -44,7 +44,9 @@ async def assignments(
     if squad_id:
         query = query.where(Assignment.squad_id == squad_id)
     if officer_or_unassigned is not None:
-        query = query.where(or_(Assignment.officer_id == officer_or_unassigned, col(Assignment.officer_id).is_(None)))
+        query = query.where(
+            or_(col(Assignment.officer_id) == officer_or_unassigned, col(Assignment.officer_id).is_(None))
+        )
     return list((await session.exec(query)).all())
 
 

@@ -271,7 +271,7 @@ class PageSessions:
                     {"detail": "not signed in", "login": f"{auth}/login?next={self.page}"}, status_code=401
                 )
             p = session.principal
-            answer = {
+            answer: dict[str, object] = {
                 "subject": p.subject,
                 "name": session.name,
                 "role": p.role.value,
