@@ -337,3 +337,29 @@ async def test_a_street_session_lasts_the_shift_while_a_desk_idles_out(platform)
     assert (await store.find(desk)) is None
     platform.clock._at = MONDAY_9AM + timedelta(hours=8, minutes=1)
     assert (await store.find(officer)) is None  # the shift is over: 8 h whatever happens
+
+
+async def test_a_monitor_lists_the_cases_near_them_nearest_first(platform):
+    here, a_street_away, across_town = (113.6200, 34.7500), (113.6230, 34.7500), (113.6900, 34.7500)
+    for lon, lat in (a_street_away, across_town, here):
+        r = await platform.post(
+            "/v1/incidents", json={**INCIDENT, "location": {"lon": lon, "lat": lat}}, headers=auth("hotline_operator")
+        )
+
+        incident_id = r.json()["id"]
+
+        async def opened(incident_id=incident_id):
+            return (await platform.get(f"/v1/incidents/{incident_id}", headers=auth("dispatcher"))).json()
+
+        await eventually(opened, lambda i: i.get("case_id"), what="the case")  # across town: no grid, no squad
+
+    async def near(query: str):
+        r = await platform.get(f"/v1/cases?near={query}", headers=auth(*MONITOR))
+        return r
+
+    listed = (await near("113.6200,34.7500&radius_m=1000")).json()
+    assert [(c["location"]["lon"], c["location"]["lat"]) for c in listed] == [here, a_street_away]
+    everywhere = (await near("113.6200,34.7500&radius_m=20000")).json()
+    assert [c["location"]["lon"] for c in everywhere] == [113.62, 113.623, 113.69]
+    bad = await near("113.62")
+    assert bad.status_code == 422 and "give lon,lat" in bad.text

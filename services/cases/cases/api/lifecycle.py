@@ -137,6 +137,13 @@ async def list_cases(
     review: Annotated[
         Literal["pending"] | None, Query(description="pending: the cases waiting for a supervisor's review of a rating")
     ] = None,
+    near: Annotated[
+        str | None,
+        Query(
+            max_length=60, description="lon,lat (WGS84): the cases within radius_m, nearest first (a monitor's list)"
+        ),
+    ] = None,
+    radius_m: Annotated[float, Query(gt=0, le=20_000)] = 3000,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
@@ -148,8 +155,19 @@ async def list_cases(
             squad_scope=principal.squad_scope,
             limit=limit,
             offset=offset,
+            near=(*_point(near), radius_m) if near else None,
         )
     return [CasePublic.of(c, service.settings) for c in rows]
+
+
+def _point(value: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(v) for v in value.split(","))
+    except ValueError:
+        raise Unprocessable.field("near", f"near={value!r}: give lon,lat (WGS84), e.g. near=113.6185,34.7432") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise Unprocessable.field("near", f"near={value!r}: not a WGS84 position")
+    return lon, lat
 
 
 @router.get("/v1/cases/{case_id}", response_model=CasePublic)

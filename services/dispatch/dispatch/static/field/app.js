@@ -569,9 +569,9 @@ async function caseDetail(a, s) {
 async function monitorList(status, words, s) {
   view(s).innerHTML = `<div class="fix"></div><div id="list"><p class="empty">加载中…</p></div>`;
   await fixNow();
-  const cases = await cached("cases-" + status, `/v1/cases?status=${status}&limit=200`);
+  const f = state.fix, near = f ? `&near=${f.lon.toFixed(6)},${f.lat.toFixed(6)}&radius_m=3000` : "";
+  const cases = await cached("cases-" + status, `/v1/cases?status=${status}&limit=100${near}`); // near me, nearest first
   state.cases = cases.filter((c) => c.handled_by !== state.me.subject); // 监管分离: never one's own
-  if (state.fix) state.cases.sort((a, b) => distance(state.fix, a.location) - distance(state.fix, b.location));
   $in(s, "#list").innerHTML = state.cases.length ? state.cases.map((c) => `<a class="card" style="display:block;color:inherit;text-decoration:none" href="#judge/${c.id}">
     <h3>${words} · ${h(c.category)}</h3><div class="meta">${h(c.case_number)}${state.fix ? ` · ${Math.round(distance(state.fix, c.location))} 米` : ""}
     ${c.monitor_due_at ? ` · ${words}时限 ${left({ deadline_at: c.monitor_due_at, urgency: "urgent" })}` : ""}</div></a>`).join("") : `<p class="empty">没有待${words}案件</p>`;
