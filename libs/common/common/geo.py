@@ -20,6 +20,17 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
+def parse_point(value: str, name: str = "near") -> tuple[float, float]:
+    """`lon,lat` (WGS84) from a query parameter; ValueError saying what was wrong."""
+    try:
+        lon, lat = (float(v) for v in value.split(","))
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: give lon,lat (WGS84), e.g. {name}=113.6185,34.7432") from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValueError(f"{name}={value!r}: not a WGS84 position")
+    return lon, lat
+
+
 @dataclass(frozen=True)
 class GridArea:
     grid_id: str

@@ -105,26 +105,12 @@ class Provider:
         """Ask the provider whether the person may still be signed in; the new refresh token it
         turns over, if any. Raises ProviderRefused when it says no (a disabled account, a session it
         ended), httpx.HTTPError when it cannot be asked."""
-        config = await self.config()
-        async with httpx.AsyncClient(timeout=10) as client:
-            r = await client.post(
-                config["token_endpoint"],
-                data={
-                    "grant_type": "refresh_token",
-                    "refresh_token": refresh_token,
-                    "client_id": self.settings.oidc_client_id,
-                    "client_secret": self.settings.oidc_client_secret or "",
-                },
-            )
-        if r.status_code in (400, 401):
-            raise ProviderRefused(r.json().get("error_description") or r.json().get("error") or r.text[:200])
-        r.raise_for_status()
-        return r.json().get("refresh_token")
+        return (await self.access(refresh_token))[2]
 
     async def access(self, refresh_token: str) -> tuple[str, int, str | None]:
-        """A fresh access token for the person's session (the field app calls every service's API
-        with it): the token, its lifetime in seconds, and the refresh token the provider turns
-        over, if any. Raises as `refresh`."""
+        """The refresh grant: a fresh access token for the person's session (the field app calls
+        every service's API with it), its lifetime in seconds, and the refresh token the provider
+        turns over, if any. Raises as `refresh`."""
         config = await self.config()
         async with httpx.AsyncClient(timeout=10) as client:
             r = await client.post(

@@ -35,6 +35,7 @@ from cases.handlers.lifecycle import (
 from cases.handlers.steps import store_photos
 from common.access import sees_evidence
 from common.audiences import CaseReader, CaseWorker
+from common.geo import parse_point
 from common.messaging.contracts import DESCRIPTION_MAX, CaseOutcome, Location
 from common.photos import Photo
 from common.principal import Principal
@@ -162,12 +163,9 @@ async def list_cases(
 
 def _point(value: str) -> tuple[float, float]:
     try:
-        lon, lat = (float(v) for v in value.split(","))
-    except ValueError:
-        raise Unprocessable.field("near", f"near={value!r}: give lon,lat (WGS84), e.g. near=113.6185,34.7432") from None
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise Unprocessable.field("near", f"near={value!r}: not a WGS84 position")
-    return lon, lat
+        return parse_point(value)
+    except ValueError as exc:
+        raise Unprocessable.field("near", str(exc)) from None
 
 
 @router.get("/v1/cases/{case_id}", response_model=CasePublic)

@@ -19,6 +19,7 @@ from common.messaging.contracts import (
     DeadlineExtended,
     ExtensionDeclined,
     ExtensionRequested,
+    IntegrationEvent,
     Location,
     SupervisionOrderAnswered,
     SupervisionOrderIssued,
@@ -40,6 +41,15 @@ from dispatch.handlers import routing
 from dispatch.handlers.context import Context, notify_board
 from dispatch.handlers.routing import CaseInfo, ToAssign
 from dispatch.tables import Assignment, Officer, QueueItem, SupervisionOrder
+
+
+async def _tell(uow: UnitOfWork, ctx: Context, a: Assignment, event: IntegrationEvent) -> Assignment:
+    """A step done: its event, the consoles told once the transaction commits, and the commit."""
+    uow.session.add(a)
+    uow.publish(event)
+    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
+    await uow.commit()
+    return a
 
 
 async def current(uow: UnitOfWork, case_id: str, lock: bool = True) -> Assignment | None:
@@ -128,8 +138,10 @@ async def accept(uow: UnitOfWork, ctx: Context, assignment_id: str, actor: str) 
     a = await _open_assignment(uow, assignment_id)
     a, a.status = _step("accept", a, f"assignment {assignment_id}")
     a.accepted_at = uow.clock.now()
-    uow.session.add(a)
-    uow.publish(
+    return await _tell(
+        uow,
+        ctx,
+        a,
         AssignmentAccepted(
             assignment_id=a.id,
             case_id=a.case_id,
@@ -137,11 +149,8 @@ async def accept(uow: UnitOfWork, ctx: Context, assignment_id: str, actor: str) 
             officer_id=a.officer_id,
             accepted_at=a.accepted_at,
             actor=actor,
-        )
+        ),
     )
-    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
-    await uow.commit()
-    return a
 
 
 async def give(uow: UnitOfWork, ctx: Context, assignment_id: str, officer_id: str, actor: str) -> Assignment:
@@ -151,8 +160,10 @@ async def give(uow: UnitOfWork, ctx: Context, assignment_id: str, officer_id: st
     officer = await uow.session.get(Officer, officer_id)
     refuse_outside_squad(officer.squad_id if officer else None, a.squad_id, officer_id)
     previous, a.officer_id = a.officer_id, officer_id
-    uow.session.add(a)
-    uow.publish(
+    return await _tell(
+        uow,
+        ctx,
+        a,
         AssignmentGiven(
             assignment_id=a.id,
             case_id=a.case_id,
@@ -161,11 +172,8 @@ async def give(uow: UnitOfWork, ctx: Context, assignment_id: str, officer_id: st
             previous_officer_id=previous,
             given_at=uow.clock.now(),
             actor=actor,
-        )
+        ),
     )
-    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
-    await uow.commit()
-    return a
 
 
 async def ask_extension(
@@ -177,8 +185,10 @@ async def ask_extension(
     now = uow.clock.now()
     a.extension_asked_hours, a.extension_asked_reason = hours, reason
     a.extension_asked_by, a.extension_asked_at = actor, now
-    uow.session.add(a)
-    uow.publish(
+    return await _tell(
+        uow,
+        ctx,
+        a,
         ExtensionRequested(
             assignment_id=a.id,
             case_id=a.case_id,
@@ -187,11 +197,8 @@ async def ask_extension(
             reason=reason,
             requested_at=now,
             actor=actor,
-        )
+        ),
     )
-    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
-    await uow.commit()
-    return a
 
 
 async def decline_extension(uow: UnitOfWork, ctx: Context, case_id: str, reason: str, actor: str) -> Assignment:
@@ -199,8 +206,10 @@ async def decline_extension(uow: UnitOfWork, ctx: Context, case_id: str, reason:
     a, _ = _step("decline_extension", await current(uow, case_id), f"case {case_id}")
     refuse_no_request(a.extension_asked_at, f"case {case_id}")
     _clear_request(a)
-    uow.session.add(a)
-    uow.publish(
+    return await _tell(
+        uow,
+        ctx,
+        a,
         ExtensionDeclined(
             assignment_id=a.id,
             case_id=a.case_id,
@@ -208,11 +217,8 @@ async def decline_extension(uow: UnitOfWork, ctx: Context, case_id: str, reason:
             reason=reason,
             declined_at=uow.clock.now(),
             actor=actor,
-        )
+        ),
     )
-    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
-    await uow.commit()
-    return a
 
 
 def _clear_request(a: Assignment) -> None:
@@ -235,7 +241,10 @@ async def return_assignment(
     uow.session.add(a)
     await uow.session.flush()
     await routing.enqueue(uow, ctx, [(_info(a), f"returned:{reason}", None)], unroutable=False)
-    uow.publish(
+    return await _tell(
+        uow,
+        ctx,
+        a,
         AssignmentReturned(
             assignment_id=a.id,
             case_id=a.case_id,
@@ -245,11 +254,8 @@ async def return_assignment(
             note=note,
             returned_at=now,
             actor=actor,
-        )
+        ),
     )
-    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
-    await uow.commit()
-    return a
 
 
 async def _supersede(uow: UnitOfWork, case_id: str, a: Assignment | None) -> Assignment:
@@ -326,9 +332,11 @@ async def extend(uow: UnitOfWork, ctx: Context, case_id: str, hours: float, reas
     a.next_check_at = a.warn_at if a.escalation_level < 0 else a.deadline_at
     if a.escalation_level > 0:  # the overdue steps restart from the new deadline
         a.escalation_level = 0
-    uow.session.add(a)
     now = uow.clock.now()
-    uow.publish(
+    return await _tell(
+        uow,
+        ctx,
+        a,
         DeadlineExtended(
             assignment_id=a.id,
             case_id=a.case_id,
@@ -340,11 +348,8 @@ async def extend(uow: UnitOfWork, ctx: Context, case_id: str, hours: float, reas
             reason=reason,
             extended_at=now,
             actor=actor,
-        )
+        ),
     )
-    await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
-    await uow.commit()
-    return a
 
 
 async def supervise(

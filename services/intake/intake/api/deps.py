@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from common.ratelimit import client_address
 from intake.handlers.media import signed_query
@@ -47,3 +47,10 @@ def photo_link(service: IntakeService, photo: IncidentPhoto) -> str:
         return f"/v1/photos/{photo.id}"
     query = signed_query(service.photo_key, photo.id, service.clock.now(), service.settings.photo_url_ttl_s)
     return f"/v1/photos/{photo.id}?{query}"
+
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(max_length=200, description="retry-safe: the same key and body return the first incident"),
+]
+"""A staff or program report's `Idempotency-Key` (intake.handlers.incidents keeps it with the request's fingerprint)."""

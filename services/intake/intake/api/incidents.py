@@ -9,7 +9,7 @@ import binascii
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from common.access import sees_contacts, sees_photo
@@ -21,7 +21,7 @@ from common.redaction import mask_phone
 from common.refusals import NotFound, Unprocessable
 from common.vocabulary import Rating
 from intake import queries
-from intake.api.deps import ServiceDep, photo_link
+from intake.api.deps import IdempotencyKeyHeader, ServiceDep, photo_link
 from intake.domain.incidents import MAX_MACHINE_IMAGES, channel_for
 from intake.handlers.incidents import ReportIncident, detach_report, reply_to_reporter, report_incident
 from intake.handlers.media import keep_photos
@@ -160,9 +160,7 @@ async def create_incident(
     principal: Reporter,
     response: Response,
     service: ServiceDep,
-    idempotency_key: Annotated[
-        str | None, Header(max_length=200, description="retry-safe: the same key and body return the first incident")
-    ] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ):
     channel = channel_for(principal.role, body.channel)
     async with service.uow() as uow:

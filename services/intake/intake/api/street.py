@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Header, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from common.audiences import Monitor, SquadMember
 from common.messaging.contracts import DESCRIPTION_MAX, Channel, Location, Urgency
 from common.principal import Principal
 from common.refusals import Refused, Unprocessable
-from intake.api.deps import ServiceDep
+from intake.api.deps import IdempotencyKeyHeader, ServiceDep
 from intake.api.incidents import IncidentPublic, shown_one
 from intake.domain.geo import gcj02_to_wgs84
 from intake.handlers.incidents import ReportIncident, report_incident
@@ -84,12 +84,6 @@ async def _street_report(
     if reported.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return await shown_one(principal, service, reported.incident)
-
-
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(max_length=200, description="a client-made id: the same request sent again returns the first incident"),
-]
 
 
 @router.post(

@@ -4,7 +4,7 @@ its photo and place, and the merchant's own list of them."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel
@@ -15,6 +15,9 @@ from common.refusals import Unprocessable
 from ledger.api.deps import ServiceDep, store_photo, visible_merchant
 from ledger.handlers.persuasions import Persuade, persuade
 from ledger.queries import merchants as mq
+
+if TYPE_CHECKING:
+    from ledger.tables import Persuasion
 
 router = APIRouter(tags=["ledger 台账"])
 MAX_PHOTOS = 3
@@ -30,6 +33,20 @@ class PersuasionOut(BaseModel):
     location: Location | None
     photos: int
     persuaded_at: datetime
+
+    @classmethod
+    def of(cls, r: Persuasion) -> PersuasionOut:
+        return cls(
+            id=r.id,
+            merchant_id=r.merchant_id,
+            category=r.category_code,
+            squad_id=r.squad_id,
+            officer_id=r.officer_id,
+            note=r.note,
+            location=Location(lon=r.lon, lat=r.lat) if r.lon is not None and r.lat is not None else None,
+            photos=len(r.photos),
+            persuaded_at=r.persuaded_at,
+        )
 
 
 @router.post(
@@ -67,17 +84,7 @@ async def record_persuasion(
                 photos=tuple(p for p in stored if p is not None),
             ),
         )
-    return PersuasionOut(
-        id=row.id,
-        merchant_id=row.merchant_id,
-        category=row.category_code,
-        squad_id=row.squad_id,
-        officer_id=row.officer_id,
-        note=row.note,
-        location=Location(lon=row.lon, lat=row.lat) if row.lon is not None and row.lat is not None else None,
-        photos=len(row.photos),
-        persuaded_at=row.persuaded_at,
-    )
+    return PersuasionOut.of(row)
 
 
 @router.get(
@@ -89,17 +96,4 @@ async def list_persuasions(merchant_id: str, principal: RegisterReader, service:
     await visible_merchant(service, merchant_id, principal)
     async with service.session_factory() as session:
         rows = await mq.persuasions(session, merchant_id)
-    return [
-        PersuasionOut(
-            id=r.id,
-            merchant_id=r.merchant_id,
-            category=r.category_code,
-            squad_id=r.squad_id,
-            officer_id=r.officer_id,
-            note=r.note,
-            location=Location(lon=r.lon, lat=r.lat) if r.lon is not None and r.lat is not None else None,
-            photos=len(r.photos),
-            persuaded_at=r.persuaded_at,
-        )
-        for r in rows
-    ]
+    return [PersuasionOut.of(r) for r in rows]

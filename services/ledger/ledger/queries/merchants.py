@@ -12,6 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from common.db import table_of
+from common.geo import parse_point
 from common.refusals import Unprocessable
 from ledger.queries.frontage import letter_of
 from ledger.tables import (
@@ -39,11 +40,9 @@ class Near:
 
 def parse_near(value: str, radius_m: float) -> Near:
     try:
-        lon, lat = (float(v) for v in value.split(","))
-    except ValueError:
-        raise Unprocessable(f"near={value!r}: give lon,lat (WGS84), e.g. near=113.6185,34.7432") from None
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise Unprocessable(f"near={value!r}: not a WGS84 position")
+        lon, lat = parse_point(value)
+    except ValueError as exc:
+        raise Unprocessable(str(exc)) from None
     return Near(lon, lat, radius_m)
 
 
