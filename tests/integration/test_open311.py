@@ -94,13 +94,14 @@ async def test_discovery_services_and_service_definitions(platform):
     plate, vehicle = definition["attributes"]
     assert definition["service_code"] == "illegal_parking"
     assert (plate["code"], plate["datatype"], plate["required"], plate["order"]) == ("plate", "string", True, 1)
-    assert [v["key"] for v in vehicle["values"]] == ["car", "truck", "motorcycle"]
+    assert [v["key"] for v in vehicle["values"]] == ["car", "truck", "motorcycle", "bicycle"]
     root = xml(await platform.get(f"{V2}/services/illegal_parking.xml"))
     assert root.tag == "service_definition"
     assert [v.text for v in root.findall("attributes/attribute/values/value/name")] == [
         "小型汽车",
         "货车",
         "摩托车/电动车",
+        "自行车/共享单车",
     ]
 
     assert "not found" in error(await platform.get(f"{V2}/services/no_such.json"), 404)

@@ -12,7 +12,7 @@ object-level rule of `common.access` and the domains. Admin is in every audience
 | `SquadMember`, `SquadLeader` | a squad's officers and leader; its leader |
 | `RosterKeeper` | who rosters officers at patrol posts: squad leaders, dispatchers |
 | `PostEditor` | who defines patrol posts: dispatchers |
-| `Reporter` | who files incidents: the hotline, field monitors, the command centre, partner systems |
+| `Reporter` | who files incidents: hotline, field monitors, command centre (信访 领导交办 舆情 with 督查), partners |
 | `IncidentReader` | who reads incidents: the above, supervisors and squads (their own) |
 | `Hotline` | who calls reporters back (回访): the hotline, the command centre |
 | `Monitor` | field monitors |
@@ -48,7 +48,7 @@ COMMAND_CENTRE = (R.dispatcher, R.supervisor)
 KEEPERS = (R.ledger_clerk, R.supervisor)
 REGISTER_READERS = (*KEEPERS, R.dispatcher, *SQUADS)
 CASE_WORKERS = (*COMMAND_CENTRE, *SQUADS, R.field_monitor)
-REPORTERS = (R.hotline_operator, R.field_monitor, R.dispatcher, R.external_system)
+REPORTERS = (R.hotline_operator, R.field_monitor, R.dispatcher, R.supervisor, R.external_system)
 
 
 Anyone = Annotated[Principal, Depends(require_roles(*ALL))]

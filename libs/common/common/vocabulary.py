@@ -19,6 +19,9 @@ class Channel(StrEnum):
     camera = "camera"  # 视频监控 AI alarms
     iot = "iot"  # 物联感知 devices
     api = "api"  # another system through the API
+    letters_visits = "letters_visits"  # 信访: a letter, a visit, or the 信访 system's case
+    leadership = "leadership"  # 领导交办: a leader's written instruction (批示), 管委交办
+    media = "media"  # 舆情: a post or an article the bureau must answer
 
 
 CHANNEL_NAMES: dict[str, str] = {
@@ -32,10 +35,26 @@ CHANNEL_NAMES: dict[str, str] = {
     Channel.camera: "视频监控",
     Channel.iot: "物联感知",
     Channel.api: "系统对接",
+    Channel.letters_visits: "信访",
+    Channel.leadership: "领导交办",
+    Channel.media: "舆情",
 }
 
 HOTLINE_CHANNELS = frozenset({Channel.hotline_12319, Channel.transfer_12345, Channel.transfer_110})
 """What a hotline operator may file under: the bureau's own line and the transfers it receives."""
+
+
+OWNED_CHANNELS = frozenset({Channel.letters_visits, Channel.leadership, Channel.media})
+"""包案: a case from these may name the leader who owns it (包案领导), its 责任单位 and 责任人; its
+化解时限 replaces the category's limit, and its warning goes straight to that leader."""
+
+ANSWER_NEEDED: dict[str, str] = {
+    Channel.letters_visits: "petition_reply",  # 答复意见 to the petitioner
+    Channel.media: "public_response",  # the bureau's public response (回应)
+}
+"""What must be on record before a case from the channel closes (the answer's kind)."""
+
+ANSWER_NAMES: dict[str, str] = {"petition_reply": "信访答复意见", "public_response": "舆情回应"}
 
 
 class Urgency(StrEnum):

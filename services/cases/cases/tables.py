@@ -67,6 +67,17 @@ class Case(CasesTable, table=True):
         sa_column=Column(DateTime(timezone=True)),
         description="a later 不满意 waits for a supervisor's review",
     )
+    source_deadline: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True)),
+        description="the upstream order's deadline, or the 化解时限 of a 信访, 领导交办 or 舆情 case",
+    )
+    owner: dict | None = Field(default=None, sa_column=Column(JSONB), description="包案: leader, 责任单位, 责任人")
+    answers: dict = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default="{}"),
+        description="the answers on record by kind (信访答复意见, 舆情回应): text, by, at",
+    )
 
 
 class CasePhoto(CasesTable, table=True):

@@ -166,6 +166,9 @@ class QueueItem(DispatchTable, table=True):
     time_limit_hours: float | None = None
     reason: str = Field(max_length=64)
     since: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    source_deadline: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    owner_id: str | None = Field(default=None, max_length=64, description="包案领导 (staff id)")
+    owner_name: str | None = Field(default=None, max_length=50)
 
 
 class Assignment(DispatchTable, table=True):
@@ -209,6 +212,19 @@ class Assignment(DispatchTable, table=True):
     extension_asked_reason: str | None = Field(default=None, max_length=500)
     extension_asked_by: str | None = Field(default=None, max_length=64)
     extension_asked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    source_deadline: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True)),
+        description="the upstream order's deadline, or the 化解时限 of a 信访, 领导交办 or 舆情 case",
+    )
+    deadline_basis: str = Field(
+        default="category",
+        max_length=16,
+        sa_column_kwargs={"server_default": "category"},
+        description="which limit runs: category (服务目录), source (the upstream order's), resolution (化解时限)",
+    )
+    owner_id: str | None = Field(default=None, max_length=64, description="包案领导 (staff id): warned directly")
+    owner_name: str | None = Field(default=None, max_length=50)
 
 
 class Escalation(DispatchTable, table=True):

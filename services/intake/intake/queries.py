@@ -28,8 +28,14 @@ async def incidents(
     limit: int = 50,
     offset: int = 0,
 ) -> list[Incident]:
-    """Newest first, filtered; `squad_scope`: a squad's own only."""
-    query = select(Incident).order_by(col(Incident.reported_at).desc(), col(Incident.id)).limit(limit).offset(offset)
+    """Newest first, filtered; `squad_scope`: a squad's own only. With `updated_since`, the oldest
+    change first, so a partner polling from its last answer's newest `updated_at` misses nothing."""
+    order = (
+        (col(Incident.updated_at), col(Incident.id))
+        if updated_since is not None
+        else (col(Incident.reported_at).desc(), col(Incident.id))
+    )
+    query = select(Incident).order_by(*order).limit(limit).offset(offset)
     for column, value in (
         (Incident.status, status),
         (Incident.duplicate_of, duplicate_of),

@@ -22,8 +22,8 @@ from common.photos import MAX_BYTES
 from common.ratelimit import RateLimiter
 from common.service import Service, create_app
 from intake.domain.incidents import MAX_MACHINE_IMAGES
-from intake.handlers.catalogue import AddressBook, Catalogue
-from intake.handlers.incidents import ReportPolicy, announce_categories
+from intake.handlers.catalogue import AddressBook, Catalogue, announce_categories
+from intake.handlers.incidents import ReportPolicy
 from intake.handlers.media import signing_key
 from intake.handlers.progress import HANDLERS
 from intake.settings import IntakeSettings

@@ -84,6 +84,7 @@ class Incident(IntakeTable, table=True):
         Index("ix_incidents_reported_at", "reported_at"),
         Index("ix_incidents_category_code_reported_at", "category_code", "reported_at"),
         Index("ix_incidents_submitter_reported_at", "submitter", "reported_at"),
+        Index("ix_incidents_source_reference", "source_reference"),
     )
     id: str = Field(primary_key=True, max_length=36)
     channel: str = Field(max_length=32)
@@ -99,6 +100,17 @@ class Incident(IntakeTable, table=True):
         default=None, sa_column=Column(DateTime(timezone=True)), description="the reporter was told the result (反馈)"
     )
     source_reference: str | None = Field(default=None, max_length=64)
+    source_deadline: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True)),
+        description="the upstream order's 办结时限, or the 化解时限 of a 信访, 领导交办 or 舆情 case",
+    )
+    owner: dict | None = Field(default=None, sa_column=Column(JSONB), description="包案: leader, 责任单位, 责任人")
+    origin: dict = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default="{}"),
+        description="信访 form and number; the leader's instruction; the post's link and outlet",
+    )
     reported_by: str = Field(max_length=100)
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     status: str = Field(max_length=32)

@@ -36,7 +36,7 @@ from cases.handlers.steps import store_photos
 from common.access import sees_evidence
 from common.audiences import CaseReader, CaseWorker
 from common.geo import parse_point
-from common.messaging.contracts import DESCRIPTION_MAX, CaseOutcome, Location
+from common.messaging.contracts import DESCRIPTION_MAX, CaseOutcome, CaseOwner, Location
 from common.photos import Photo
 from common.principal import Principal
 from common.refusals import NotFound, Unprocessable
@@ -87,6 +87,11 @@ class CasePublic(BaseModel):
         description="待核实 or 已处置: when the field monitor's 核实 or 核查 is due "
         "(the bureau's minutes per category)",
     )
+    source_deadline: datetime | None = Field(
+        None, description="the upstream order's deadline, or the 化解时限 of a 信访, 领导交办 or 舆情 case"
+    )
+    owner: CaseOwner | None = Field(None, description="包案: 包案领导, 责任单位, 责任人")
+    answers: dict = Field(default_factory=dict, description="信访答复意见 / 舆情回应 on record: {kind: {text, by, at}}")
     review_pending: bool = Field(
         False,
         description="a citizen was dissatisfied again after the one reopening a "
@@ -127,6 +132,9 @@ class CasePublic(BaseModel):
             rating=c.rating,
             time_limit_hours=c.time_limit_hours,
             review_pending=c.review_requested_at is not None,
+            source_deadline=c.source_deadline,
+            owner=CaseOwner(**c.owner) if c.owner else None,
+            answers=c.answers or {},
         )
 
 

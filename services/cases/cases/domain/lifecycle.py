@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from common.principal import Role
 from common.refusals import Conflict, Refused, Unprocessable
-from common.vocabulary import CaseAction, CaseStatus
+from common.vocabulary import ANSWER_NAMES, ANSWER_NEEDED, CHANNEL_NAMES, CaseAction, CaseStatus
 
 S = CaseStatus
 """The statuses themselves are shared words (common.vocabulary): intake, dispatch and reporting
@@ -118,6 +118,13 @@ class CaseFacts:
     squad_id: str | None
     handled_by: str | None = None
     suspended_from: str | None = None
+    channel: str = ""
+    answered: frozenset[str] = frozenset()
+    """The answers on record (common.vocabulary.ANSWER_NEEDED's kinds)."""
+
+
+class AnswerMissing(Conflict):
+    """A 信访 case closes only with its 答复意见 on record, a 舆情 case only with the bureau's public response."""
 
 
 def plan(case: CaseFacts, action: Action, actor: Actor, reason: str | None = None) -> CaseStatus:
@@ -136,7 +143,24 @@ def plan(case: CaseFacts, action: Action, actor: Actor, reason: str | None = Non
     if action in (Action.check, Action.rework) and case.handled_by == actor.subject:
         # 监管分离: whoever handled the case cannot be the one who checks it.
         raise NotYourStep(f"{actor.subject} handled this case and cannot also check it (监管分离)")
+    needed = ANSWER_NEEDED.get(case.channel)
+    if target == S.closed and needed is not None and needed not in case.answered:
+        raise AnswerMissing(
+            f"a {CHANNEL_NAMES[case.channel]} case closes only with its {ANSWER_NAMES[needed]} on record: "
+            f"POST /v1/cases/{{id}}/answers with kind {needed}",
+            detail=[{"loc": ["case", "answers"], "msg": f"{needed} missing", "type": "answer_missing"}],
+        )
     return target
+
+
+def answer_kind_for(channel: str, kind: str) -> str:
+    """The answer a case of `channel` takes: its channel's own kind, nothing else."""
+    needed = ANSWER_NEEDED.get(channel)
+    if needed is None:
+        raise Unprocessable.field("kind", f"a case from {channel} takes no {kind}: only 信访 and 舆情 cases do")
+    if kind != needed:
+        raise Unprocessable.field("kind", f"a {CHANNEL_NAMES[channel]} case takes {needed}, not {kind}")
+    return kind
 
 
 def initial_status(channel: str, verify_channels: frozenset[str]) -> CaseStatus:

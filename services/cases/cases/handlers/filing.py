@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 from sqlalchemy import Float, Text, bindparam, func, select, update
@@ -23,7 +24,7 @@ from cases.domain.lifecycle import case_number as format_case_number
 from cases.handlers import trail as trail_store
 from cases.tables import Case, CaseNumberCounter
 from common.db import Prepared, table_of, unnest
-from common.messaging.contracts import CaseDispatched, CaseOpened, Location
+from common.messaging.contracts import CaseDispatched, CaseOpened, CaseOwner, Location
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 
@@ -56,7 +57,7 @@ _OPEN_COLUMNS = (
     "parent_case_id",
     "address",
 )
-_INSERTED = (*_OPEN_COLUMNS, "lon", "lat", "flags", "opened_at", "time_limit_hours")
+_INSERTED = (*_OPEN_COLUMNS, "lon", "lat", "flags", "opened_at", "time_limit_hours", "source_deadline", "owner")
 _INSERT_CASES = Prepared(
     pg_insert(CASES).from_select(
         list(_INSERTED),
@@ -67,6 +68,8 @@ _INSERT_CASES = Prepared(
             func.cast(unnest("flags"), JSONB),
             unnest("opened_at", TIMESTAMP(timezone=True)),
             unnest("time_limit_hours", Float),
+            unnest("source_deadline", TIMESTAMP(timezone=True)),
+            func.cast(unnest("owner"), JSONB),
         ),
         include_defaults=False,
     )
@@ -136,6 +139,8 @@ class NewCase:
     correlation: str | None = None
     reporter_squad_id: str | None = None  # 巡查发现: the finder's squad and officer, whom dispatch gives it to
     reporter_officer_id: str | None = None
+    source_deadline: datetime | None = None  # the upstream order's deadline, or the 化解时限
+    owner: CaseOwner | None = None  # 包案: 信访, 领导交办, 舆情
 
 
 async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: str) -> list[str]:
@@ -163,6 +168,8 @@ async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: st
             "time_limit_hours": c.time_limit_hours,
             "parent_case_id": c.parent_id,
             "address": c.address,
+            "source_deadline": c.source_deadline,
+            "owner": _json_text(c.owner.model_dump()) if c.owner else None,
         }
         rows.append(row)
         data = {"incident_id": c.incident_id, "channel": c.channel, "category": c.category_code, "case_number": number}
@@ -199,6 +206,8 @@ async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: st
                 address=c.address,
                 reporter_squad_id=c.reporter_squad_id,
                 reporter_officer_id=c.reporter_officer_id,
+                source_deadline=c.source_deadline,
+                owner=c.owner,
             ),
             correlation=c.correlation,
         )
@@ -230,6 +239,8 @@ async def open_cases(
             correlation=e.correlation_id or e.id,
             reporter_squad_id=e.data.reporter_squad_id,
             reporter_officer_id=e.data.reporter_officer_id,
+            source_deadline=e.data.source_deadline,
+            owner=e.data.owner,
         )
         for e in batch
         if e.data.incident_id not in had

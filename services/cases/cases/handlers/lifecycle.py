@@ -33,6 +33,7 @@ from common.messaging.contracts import (
     CaseClosed,
     CaseFiled,
     CaseFlagged,
+    CaseOwner,
     CasePublicNoteAdded,
     CaseUnroutable,
     IncidentDetached,
@@ -272,6 +273,8 @@ async def take_step(uow: UnitOfWork, cmd: TakeStep) -> Case:
                     time_limit_hours=case.time_limit_hours,
                     description=case.description or "",
                     address=case.address,
+                    source_deadline=case.source_deadline,
+                    owner=CaseOwner(**case.owner) if case.owner else None,
                 )
             )
         case Action.check:

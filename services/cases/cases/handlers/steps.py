@@ -29,7 +29,12 @@ async def case_for_update(uow: UnitOfWork, case_id: str) -> Case:
 
 def facts(case: Case) -> CaseFacts:
     return CaseFacts(
-        status=case.status, squad_id=case.squad_id, handled_by=case.handled_by, suspended_from=case.suspended_from
+        status=case.status,
+        squad_id=case.squad_id,
+        handled_by=case.handled_by,
+        suspended_from=case.suspended_from,
+        channel=case.channel,
+        answered=frozenset(case.answers or {}),
     )
 
 

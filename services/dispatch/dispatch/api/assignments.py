@@ -62,6 +62,14 @@ class AssignmentPublic(BaseModel):
     extension_request: ExtensionAsked | None = Field(
         None, description="申请延期 waiting for the command centre's answer (POST .../extend grants it)"
     )
+    channel: str = Field("", description="how it came in; 信访, 领导交办 and 舆情 are marked on the console")
+    deadline_basis: str = Field(
+        "category",
+        description="which limit runs: category (服务目录时限), source (the upstream order's: 12345 时限), "
+        "resolution (化解时限 of a 信访, 领导交办 or 舆情 case)",
+    )
+    source_deadline: datetime | None = None
+    owner_name: str | None = Field(None, description="包案领导")
 
     @classmethod
     def of(cls, a: Assignment, names: dict[str, str] | None = None) -> AssignmentPublic:
@@ -98,6 +106,10 @@ class AssignmentPublic(BaseModel):
             )
             if a.extension_asked_at is not None and a.extension_asked_hours is not None
             else None,
+            channel=a.channel,
+            deadline_basis=a.deadline_basis,
+            source_deadline=a.source_deadline,
+            owner_name=a.owner_name,
         )
 
 
@@ -112,6 +124,9 @@ class QueuePublic(BaseModel):
     location: Location
     reason: str = Field(description="outside_grid, returned:<reason>, rule:<name>")
     since: datetime
+    channel: str = ""
+    source_deadline: datetime | None = None
+    owner_name: str | None = Field(None, description="包案领导")
 
     @classmethod
     def of(cls, q: QueueItem, names: dict[str, str] | None = None) -> QueuePublic:
@@ -126,6 +141,9 @@ class QueuePublic(BaseModel):
             location=Location(lon=q.lon, lat=q.lat),
             reason=q.reason,
             since=q.since,
+            channel=q.channel,
+            source_deadline=q.source_deadline,
+            owner_name=q.owner_name,
         )
 
 

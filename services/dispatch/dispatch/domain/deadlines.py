@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from common.clock import BEIJING
-from common.vocabulary import Urgency
+from common.vocabulary import OWNED_CHANNELS, Urgency
 from common.workcalendar import OFFICE_HOURS, WorkCalendar
 
-__all__ = ["BEIJING", "OFFICE_HOURS", "WorkCalendar", "deadline", "warning_time"]
+__all__ = ["BEIJING", "OFFICE_HOURS", "WorkCalendar", "binding", "deadline", "warning_time"]
 
 
 def deadline(calendar: WorkCalendar, start: datetime, time_limit_hours: float, urgency: str) -> datetime:
@@ -28,3 +28,30 @@ def warning_time(
 ) -> datetime:
     """When the officer is warned: once `share` of the time limit is used (80 %, say)."""
     return deadline(calendar, start, time_limit_hours * share, urgency)
+
+
+def binding(
+    calendar: WorkCalendar,
+    start: datetime,
+    time_limit_hours: float,
+    urgency: str,
+    share: float,
+    *,
+    channel: str,
+    source_deadline: datetime | None,
+) -> tuple[datetime, datetime, str]:
+    """(deadline, warning, basis) of an assignment: the category's limit in working time, unless the
+    case carries a deadline of its own. A 信访, 领导交办 or 舆情 case's 化解时限 replaces it (basis
+    `resolution`); an upstream order's deadline (a 12345 order's 办结时限) wins when it is earlier
+    (basis `source`). A deadline of the case's own warns at the same share of the time left."""
+    own = deadline(calendar, start, time_limit_hours, urgency)
+    if source_deadline is None:
+        return own, warning_time(calendar, start, time_limit_hours, urgency, share), "category"
+    if channel in OWNED_CHANNELS:
+        basis = "resolution"
+    elif source_deadline < own:
+        basis = "source"
+    else:
+        return own, warning_time(calendar, start, time_limit_hours, urgency, share), "category"
+    left = max(source_deadline - start, timedelta(0))
+    return source_deadline, start + left * share, basis

@@ -16,7 +16,7 @@ from dispatch.adapters.notifier import Notifier
 
 
 def alert(
-    kind: Literal["urgent", "overdue"],
+    kind: Literal["urgent", "overdue", "owner_warning"],
     *,
     case_id: str,
     case_number: str,
@@ -31,11 +31,11 @@ def alert(
 ) -> OfficerAlerted:
     due = f", 期限 {deadline_at.astimezone(BEIJING):%m月%d日 %H:%M}" if deadline_at else ""
     where = f" ({address})" if address else ""
-    text = (
-        f"【城管通】紧急任务 {case_number} {category_name}{where}{due}, 请立即签收处置。"
-        if kind == "urgent"
-        else f"【城管通】案件 {case_number} {category_name}{where} 已超过处置时限{due}, 请督促办理。"
-    )
+    text = {
+        "urgent": f"【城管通】紧急任务 {case_number} {category_name}{where}{due}, 请立即签收处置。",
+        "overdue": f"【城管通】案件 {case_number} {category_name}{where} 已超过处置时限{due}, 请督促办理。",
+        "owner_warning": f"【城管通】您包案的案件 {case_number} {category_name}{where} 临近化解时限{due}, 请督办。",
+    }[kind]
     return OfficerAlerted(
         alert_id=str(uuid.uuid4()),
         kind=kind,

@@ -129,6 +129,9 @@ def _info(row: Assignment | QueueItem, **changes) -> CaseInfo:
             lat=row.lat,
             time_limit_hours=row.time_limit_hours,
             address=row.address,
+            source_deadline=row.source_deadline,
+            owner_id=row.owner_id,
+            owner_name=row.owner_name,
         ),
         **changes,
     )

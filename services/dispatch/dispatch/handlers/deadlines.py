@@ -52,10 +52,10 @@ async def _escalate(
             notify_person_name=person.person_name if person else None,
         )
     )
-    if kind == "overdue":  # 超时: a message too, to whom the chain names (OfficerAlerted)
+    if kind in ("overdue", "owner_warning"):  # 超时, 包案: a message too, to whom is named (OfficerAlerted)
         uow.publish(
             alert(
-                "overdue",
+                "owner_warning" if kind == "owner_warning" else "overdue",
                 case_id=a.case_id,
                 case_number=a.case_number,
                 squad_id=a.squad_id,
@@ -83,6 +83,14 @@ async def _escalate(
     )
 
 
+OWNER = "owner_leader"
+"""The 包案领导 of a 信访, 领导交办 or 舆情 case, as the escalations name them."""
+
+
+def _owner(a: Assignment) -> Link:
+    return Link(OWNER, 0.0, a.owner_id, a.owner_name)
+
+
 async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> int:
     """Warn at the share of the time limit, then climb the chain step by step once overdue.
     Rows are claimed with SKIP LOCKED, so replicas share the work and no step is taken twice."""
@@ -107,6 +115,17 @@ async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> in
             await _escalate(uow, ctx, a, 0, "officer", "warning", now)
             a.escalation_level, a.next_check_at = 0, deadline_at
             steps += 1
+            if a.owner_id:  # 包案: the leader who owns it is told now, not after the chain
+                await _escalate(uow, ctx, a, 1, OWNER, "owner_warning", now, _owner(a))
+                a.escalation_level = 1
+                steps += 1
+        if a.owner_id:  # ... and once overdue, that leader again, and no one up the usual chain
+            if now >= deadline_at:
+                await _escalate(uow, ctx, a, max(a.escalation_level, 0) + 1, OWNER, "overdue", now, _owner(a))
+                a.escalation_level, a.next_check_at = max(a.escalation_level, 0) + 1, None
+                steps += 1
+            uow.session.add(a)
+            continue
         chain = ctx.directory.chain(a.squad_id)
         while now >= deadline_at:
             level = max(a.escalation_level, 0)

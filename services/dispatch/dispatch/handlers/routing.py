@@ -24,7 +24,7 @@ from common.refusals import NotFound
 from common.uow import UnitOfWork
 from common.vocabulary import Urgency
 from dispatch.domain.assignments import AssignmentStatus
-from dispatch.domain.deadlines import BEIJING, deadline, warning_time
+from dispatch.domain.deadlines import BEIJING, binding
 from dispatch.domain.directory import SUGGESTED
 from dispatch.domain.routing import CaseToRoute, OfficerLoad, route, suggest_officer
 from dispatch.handlers.alerts import alert
@@ -49,6 +49,9 @@ class CaseInfo:
     lat: float
     time_limit_hours: float | None
     address: str | None = None
+    source_deadline: datetime | None = None  # the upstream order's deadline, or the 化解时限
+    owner_id: str | None = None  # 包案领导
+    owner_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,11 @@ _TEXT = (
     "status",
     "how",
     "rule",
+    "deadline_basis",
+    "owner_id",
+    "owner_name",
 )
-_TIMES = ("assigned_at", "warn_at", "deadline_at", "next_check_at")
+_TIMES = ("assigned_at", "warn_at", "deadline_at", "next_check_at", "source_deadline")
 _INSERT = Prepared(
     pg_insert(ASSIGNMENTS).from_select(
         [*_TEXT, "lon", "lat", "time_limit_hours", *_TIMES, "current", "escalation_level", "extensions"],
@@ -110,22 +116,37 @@ _INSERT = Prepared(
     )
 )
 _LEAVE_QUEUE = Prepared(QUEUE.delete().where(QUEUE.c.case_id == func.any(_ids)).returning(QUEUE.c.case_id))
-_QUEUED = ("case_id", "case_number", "category_code", "channel", "urgency", "description", "address", "reason")
+_QUEUED = (
+    "case_id",
+    "case_number",
+    "category_code",
+    "channel",
+    "urgency",
+    "description",
+    "address",
+    "reason",
+    "owner_id",
+    "owner_name",
+)
 _ENQUEUE_ROWS = pg_insert(QUEUE).from_select(
-    [*_QUEUED, "lon", "lat", "time_limit_hours", "since"],
+    [*_QUEUED, "lon", "lat", "time_limit_hours", "since", "source_deadline"],
     select(
         *(unnest(c) for c in _QUEUED),
         unnest("lon", Float),
         unnest("lat", Float),
         unnest("time_limit_hours", Float),
         unnest("since", TIMESTAMP(timezone=True)),
+        unnest("source_deadline", TIMESTAMP(timezone=True)),
     ),
     include_defaults=False,
 )
 _ENQUEUE = Prepared(
     _ENQUEUE_ROWS.on_conflict_do_update(
         index_elements=["case_id"],
-        set_={c: _ENQUEUE_ROWS.excluded[c] for c in (*_QUEUED[1:], "lon", "lat", "time_limit_hours", "since")},
+        set_={
+            c: _ENQUEUE_ROWS.excluded[c]
+            for c in (*_QUEUED[1:], "lon", "lat", "time_limit_hours", "since", "source_deadline")
+        },
     )
 )
 
@@ -161,7 +182,15 @@ async def assign(uow: UnitOfWork, ctx, items: list[ToAssign], *, from_queue: boo
             ]
         limit = case.time_limit_hours or ctx.default_time_limit_hours
         grid = ctx.grid_map.grid_for(case.lon, case.lat)
-        warn_at = warning_time(ctx.calendar, now, limit, case.urgency, ctx.warn_share)
+        due_at, warn_at, basis = binding(
+            ctx.calendar,
+            now,
+            limit,
+            case.urgency,
+            ctx.warn_share,
+            channel=case.channel,
+            source_deadline=case.source_deadline,
+        )
         rows.append(
             {
                 "id": str(uuid.uuid4()),
@@ -183,8 +212,12 @@ async def assign(uow: UnitOfWork, ctx, items: list[ToAssign], *, from_queue: boo
                 "time_limit_hours": limit,
                 "assigned_at": now,
                 "warn_at": warn_at,
-                "deadline_at": deadline(ctx.calendar, now, limit, case.urgency),
+                "deadline_at": due_at,
                 "next_check_at": warn_at,
+                "source_deadline": case.source_deadline,
+                "deadline_basis": basis,
+                "owner_id": case.owner_id,
+                "owner_name": case.owner_name,
                 "current": True,
                 "escalation_level": -1,
                 "extensions": 0,
@@ -279,6 +312,9 @@ async def enqueue(uow: UnitOfWork, ctx, cases: list[tuple[CaseInfo, str, str | N
         lat=[c.lat for c, _, _ in cases],
         time_limit_hours=[c.time_limit_hours for c, _, _ in cases],
         since=[now] * len(cases),
+        source_deadline=[c.source_deadline for c, _, _ in cases],
+        owner_id=[c.owner_id for c, _, _ in cases],
+        owner_name=[c.owner_name for c, _, _ in cases],
     )
     for case, reason, correlation in cases:
         log.info("case %s to the command centre: %s", case.case_number, reason)
@@ -334,6 +370,9 @@ async def route_filed(batch: list[Envelope[CaseOpened | CaseFiled]], uow: UnitOf
             lat=event.location.lat,
             time_limit_hours=event.time_limit_hours,
             address=event.address,
+            source_deadline=event.source_deadline,
+            owner_id=event.owner.leader_id if event.owner else None,
+            owner_name=event.owner.leader_name if event.owner else None,
         )
         correlation = env.correlation_id or env.id
         patrol_squad = event.reporter_squad_id if isinstance(event, CaseOpened) else None

@@ -13,7 +13,7 @@ from common.audiences import Admin, Anyone
 from common.refusals import NotFound
 from intake import queries
 from intake.api.deps import ServiceDep
-from intake.handlers.incidents import edit_category
+from intake.handlers.catalogue import edit_category
 
 router = APIRouter(tags=["intake 受理"])
 

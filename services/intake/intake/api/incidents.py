@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from common.access import sees_contacts, sees_photo
 from common.audiences import Dispatcher, Hotline, IncidentReader, Partner, Reporter
-from common.messaging.contracts import DESCRIPTION_MAX, Channel, Location, Urgency
+from common.messaging.contracts import DESCRIPTION_MAX, CaseOwner, Channel, Location, Urgency
 from common.photos import PhotoRejected
 from common.principal import Principal
 from common.redaction import mask_phone
@@ -22,7 +22,7 @@ from common.refusals import NotFound, Unprocessable
 from common.vocabulary import Rating
 from intake import queries
 from intake.api.deps import IdempotencyKeyHeader, ServiceDep, photo_link
-from intake.domain.incidents import MAX_MACHINE_IMAGES, channel_for
+from intake.domain.incidents import MAX_MACHINE_IMAGES, channel_for, check_owned
 from intake.handlers.incidents import ReportIncident, detach_report, reply_to_reporter, report_incident
 from intake.handlers.media import keep_photos
 
@@ -37,6 +37,29 @@ class CallerIn(BaseModel):
     phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9\- ]{4,19}$", description="来电号码; kept by intake only")
 
 
+class PetitionIn(BaseModel):
+    """信访: how it came."""
+
+    form: Literal["letter", "visit", "online"] = Field(description="来信, 来访, 网上信访 (the 信访 system)")
+    number: str | None = Field(None, max_length=64, description="信访件编号")
+
+
+class InstructionIn(BaseModel):
+    """领导交办: the instruction as given."""
+
+    text: str = Field(min_length=1, max_length=1000, description="批示内容")
+    given_by: str = Field(min_length=1, max_length=50, description="交办领导 (title and name)")
+    given_at: date = Field(description="交办日期")
+
+
+class PostIn(BaseModel):
+    """舆情: the post or article."""
+
+    url: str = Field(min_length=8, max_length=500, pattern=r"^https?://", description="链接")
+    outlet: str = Field(min_length=1, max_length=100, description="where it appeared (平台, 媒体)")
+    published_at: datetime | None = None
+
+
 class IncidentCreate(BaseModel):
     category: str = Field(min_length=1, max_length=64, description="服务目录 category code")
     location: Location
@@ -48,6 +71,15 @@ class IncidentCreate(BaseModel):
     )
     urgency: Urgency = Urgency.ordinary
     source_reference: str | None = Field(None, max_length=64, description="12345/110 transfer reference number")
+    source_deadline: datetime | None = Field(
+        None,
+        description="the upstream order's own 办结时限 (wins when earlier than the category's); on 信访, 领导交办 "
+        "and 舆情 the 化解时限, which replaces the category's limit. With its offset",
+    )
+    owner: CaseOwner | None = Field(None, description="包案领导, 责任单位, 责任人: 信访, 领导交办 and 舆情 only")
+    petition: PetitionIn | None = Field(None, description="信访 (letters_visits): required there, refused elsewhere")
+    instruction: InstructionIn | None = Field(None, description="领导交办 (leadership): required there")
+    post: PostIn | None = Field(None, description="舆情 (media): required there")
 
 
 class SquadRef(BaseModel):
@@ -80,6 +112,9 @@ class IncidentPublic(BaseModel):
     description: str
     caller: CallerOut | None
     source_reference: str | None
+    source_deadline: datetime | None = None
+    owner: CaseOwner | None = None
+    origin: dict = Field(default_factory=dict, description="信访 petition, 领导交办 instruction or 舆情 post")
     flags: list[str]
     case_id: str | None
     case_number: str | None
@@ -111,6 +146,9 @@ class IncidentPublic(BaseModel):
             description=i.description,
             caller=caller,
             source_reference=i.source_reference,
+            source_deadline=i.source_deadline,
+            owner=CaseOwner(**i.owner) if i.owner else None,
+            origin=i.origin or {},
             flags=list(i.flags),
             case_id=i.case_id,
             case_number=i.case_number,
@@ -163,6 +201,13 @@ async def create_incident(
     idempotency_key: IdempotencyKeyHeader = None,
 ):
     channel = channel_for(principal.role, body.channel)
+    if body.source_deadline is not None and body.source_deadline.tzinfo is None:
+        raise Unprocessable.field("source_deadline", "source_deadline needs a time zone offset")
+    origin = check_owned(
+        channel,
+        {k: getattr(body, k).model_dump(mode="json") if getattr(body, k) else None for k in ORIGINS},
+        body.owner.model_dump() if body.owner else None,
+    )
     async with service.uow() as uow:
         reported = await report_incident(
             uow,
@@ -176,6 +221,9 @@ async def create_incident(
                 caller_name=body.caller.name if body.caller else None,
                 caller_phone=body.caller.phone if body.caller else None,
                 source_reference=body.source_reference,
+                source_deadline=body.source_deadline,
+                owner=body.owner.model_dump() if body.owner else None,
+                origin=origin,
                 idempotency_key=idempotency_key,
                 address_string=body.address,
             ),
@@ -185,6 +233,9 @@ async def create_incident(
     if reported.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return IncidentPublic.of(reported.incident, contacts=sees_contacts(principal))
+
+
+ORIGINS = ("petition", "instruction", "post")
 
 
 async def shown_one(principal: Principal, service, incident: Incident) -> IncidentPublic:
@@ -211,14 +262,25 @@ async def list_incidents(
     duplicate_of: Annotated[
         str | None, Query(max_length=36, description="the reports that joined this incident (重复件)")
     ] = None,
+    source_reference: Annotated[
+        str | None, Query(max_length=64, description="a partner finds its order (12345/110 工单编号)")
+    ] = None,
+    updated_since: Annotated[
+        datetime | None,
+        Query(description="changed at or after this time (with its offset), oldest change first: a partner's poll"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
+    if updated_since is not None and updated_since.tzinfo is None:
+        raise Unprocessable.field("updated_since", "updated_since needs a time zone offset", where="query")
     async with service.session_factory() as session:
         rows = await queries.incidents(
             session,
             status=status_ or None,
             duplicate_of=duplicate_of or None,
+            source_reference=source_reference or None,
+            updated_since=updated_since,
             squad_scope=principal.squad_scope,
             limit=limit,
             offset=offset,
@@ -233,6 +295,7 @@ MACHINE_KINDS = {
     "camera_detection": ("camera", None),  # 视频智能识别 (占道经营, 渣土车, ...)
     "dog_tag_alarm": ("iot", "dog_nuisance"),  # 智能犬牌告警 (no leash zone, ...)
     "iot_alarm": ("iot", None),  # 其他物联感知
+    "shared_bike_parking": ("iot", "illegal_parking"),  # 共享单车 operator: a bike parked outside its 电子围栏
 }
 
 
@@ -242,12 +305,12 @@ class MachineEvent(BaseModel):
         max_length=200,
         description="the source system's own event id: sending it again returns the first incident (idempotent)",
     )
-    kind: Literal["parking_capture", "camera_detection", "dog_tag_alarm", "iot_alarm"]
+    kind: Literal["parking_capture", "camera_detection", "dog_tag_alarm", "iot_alarm", "shared_bike_parking"]
     category: str | None = Field(
         None,
         max_length=64,
         description="服务目录 code; default for the kind: "
-        "parking_capture → illegal_parking, dog_tag_alarm → dog_nuisance",
+        "parking_capture and shared_bike_parking → illegal_parking, dog_tag_alarm → dog_nuisance",
     )
     occurred_at: datetime = Field(description="when the device saw it, with its offset")
     location: Location
@@ -255,6 +318,8 @@ class MachineEvent(BaseModel):
     description: str = Field("", max_length=DESCRIPTION_MAX)
     plate: str | None = Field(None, max_length=16, description="车牌号 read by the camera")
     tag_id: str | None = Field(None, max_length=32, description="犬牌 (smart tag) id")
+    operator: str | None = Field(None, max_length=50, description="共享单车 operator (美团, 哈啰, 青桔, ...)")
+    bike_id: str | None = Field(None, max_length=64, description="the operator's bike number")
     images: list[str] = Field(
         default_factory=list, max_length=MAX_MACHINE_IMAGES, description="base64 JPEG or PNG, 10 MB each"
     )
@@ -285,12 +350,17 @@ async def machine_event(body: MachineEvent, principal: Partner, response: Respon
         stored = await keep_photos(service.store, images, MAX_MACHINE_IMAGES)
     except PhotoRejected as exc:
         raise exc.naming("photos") from exc
-    attributes = {k: v for k, v in (("plate", body.plate), ("tag", body.tag_id)) if v}
+    if body.kind == "shared_bike_parking" and not (body.operator and body.bike_id):
+        raise Unprocessable.field("bike_id", "a shared_bike_parking event names its operator and bike_id")
+    bike = {"vehicle": "bicycle", "operator": body.operator, "bike_id": body.bike_id}
+    given = (("plate", body.plate), ("tag", body.tag_id), *(bike.items() if body.kind == "shared_bike_parking" else ()))
+    attributes = {k: v for k, v in given if v}
     names = {
         "parking_capture": "违停抓拍",
         "camera_detection": "视频识别",
         "dog_tag_alarm": "犬牌告警",
         "iot_alarm": "物联告警",
+        "shared_bike_parking": "共享单车违停",
     }
     async with service.uow() as uow:
         reported = await report_incident(
@@ -300,7 +370,8 @@ async def machine_event(body: MachineEvent, principal: Partner, response: Respon
                 location=body.location,
                 channel=channel,
                 urgency=Urgency.ordinary,
-                description=body.description or f"{names[body.kind]} {body.plate or body.tag_id or ''}".strip(),
+                description=body.description
+                or f"{names[body.kind]} {body.plate or body.tag_id or body.bike_id or ''}".strip(),
                 reported_by=f"machine:{principal.subject}",
                 device_id=body.device_id,
                 attributes=attributes,

@@ -11,7 +11,7 @@ from enum import StrEnum
 from common.geo import distance_m
 from common.principal import Role
 from common.refusals import Unprocessable
-from common.vocabulary import HOTLINE_CHANNELS, RATING_NAMES, CaseStatus, Channel
+from common.vocabulary import CHANNEL_NAMES, HOTLINE_CHANNELS, OWNED_CHANNELS, RATING_NAMES, CaseStatus, Channel
 
 
 class IncidentStatus(StrEnum):
@@ -132,16 +132,47 @@ CHANNEL_BY_ROLE = {
 }
 
 
+OWNED_RECORDERS = frozenset({Role.dispatcher, Role.supervisor})
+"""Who records 信访, 领导交办 and 舆情 by hand: the command centre (its 信访 desk) and 督查 (who receives the
+leaders' instructions and watches opinion). The 信访 system or an opinion-monitoring platform posts them as
+external systems."""
+
+
 def channel_for(role: Role, requested: str | None) -> str:
     """The channel an incident is recorded under: a role's own, or a transfer it declares."""
-    own = CHANNEL_BY_ROLE[role]
-    if requested is None or requested == own:
+    own = CHANNEL_BY_ROLE.get(role)
+    if requested is None and own is not None:
+        return own
+    if requested is not None and requested == own:
         return own
     if role == Role.hotline_operator and requested in HOTLINE_CHANNELS:
         return requested
-    if role in (Role.external_system, Role.admin):
+    if role in OWNED_RECORDERS and requested in OWNED_CHANNELS:
         return requested
+    if role in (Role.external_system, Role.admin) and requested is not None:
+        return requested
+    if requested is None:
+        names = ", ".join(sorted(OWNED_CHANNELS))
+        raise Unprocessable.field("channel", f"role {role.value} names the channel it records: one of {names}")
     raise Unprocessable.field("channel", f"role {role.value} cannot report on channel {requested}")
+
+
+ORIGIN_OF = {Channel.letters_visits: "petition", Channel.leadership: "instruction", Channel.media: "post"}
+"""The part of a report that says where a 信访, 领导交办 or 舆情 case came from."""
+
+
+def check_owned(channel: str, origins: dict[str, dict | None], owner: dict | None) -> dict:
+    """A 信访, 领导交办 or 舆情 report carries its own origin (the letter or visit, the instruction, the
+    post) and may name its 包案领导; other channels carry none of these. Returns the origin kept."""
+    wanted = ORIGIN_OF.get(Channel(channel)) if channel in set(Channel) else None
+    for name, value in origins.items():
+        if value is not None and name != wanted:
+            raise Unprocessable.field(name, f"{name} belongs to another channel, not to {channel}")
+    if wanted is not None and origins.get(wanted) is None:
+        raise Unprocessable.field(wanted, f"a {CHANNEL_NAMES[channel]} report carries its {wanted}")
+    if owner is not None and channel not in OWNED_CHANNELS:
+        raise Unprocessable.field("owner", f"only 信访, 领导交办 and 舆情 name a 包案领导, not {channel}")
+    return dict(origins[wanted] or {}) if wanted else {}
 
 
 def initial_flags(category_known: bool) -> list[str]:

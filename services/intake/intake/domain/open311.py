@@ -271,7 +271,8 @@ def check_attributes(definition: list[dict], given: dict[str, str | list[str]]) 
             raise Open311Error(400, f"attribute[{code}] is not an attribute of this service")
     for a in definition:
         value = given.get(a["code"])
-        if a.get("required") and a.get("variable", True) and not value:
+        excused = any(given.get(other) in values for other, values in a.get("unless", {}).items())
+        if a.get("required") and a.get("variable", True) and not value and not excused:
             raise Open311Error(400, f"attribute[{a['code']}] is required: {a['description']}")
         if value is None:
             continue

@@ -1,5 +1,6 @@
 """Reference data that every report needs and an admin rarely changes, kept in memory: the
-service catalogue (服务目录) and the district's address table.
+service catalogue (服务目录) and the district's address table; and an admin's changes to the
+catalogue, told to the other services (CategoryDefined).
 
 Each is read when the service starts. Once it is older than `ttl_s`, the next request starts one
 reading in the background and goes on with what is there. A request therefore never waits for
@@ -13,12 +14,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 
+from common.messaging.contracts import CategoryDefined
+from common.uow import UnitOfWork
 from common.vocabulary import Urgency
 from intake.domain.geo import Geocoder, Place
-from intake.tables import Address, Category
+from intake.tables import Address, Category, CategoryVersion
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_FAILURE_S = 5.0
@@ -105,3 +109,61 @@ class AddressBook(_Refreshed):
     async def locate(self, address: str) -> Place | None:
         await self._current()
         return self._geocoder.locate(address)
+
+
+# -- an admin's changes, told to the other services ------------------------------------------------
+
+
+async def edit_category(uow: UnitOfWork, code: str, rules: dict, actor: str, reason: str) -> Category:
+    """An admin's change to the 服务目录: a new version of the category (or its first), told to the
+    other services. Cases already filed keep the version and time limit they were filed under."""
+    now = uow.clock.now()
+    current = (await uow.session.exec(select(Category).where(Category.code == code).with_for_update())).first()
+    version = 1 if current is None else current.version + 1
+    uow.session.add(
+        CategoryVersion(code=code, version=version, changed_by=actor, changed_at=now, reason=reason, **rules)
+    )
+    if current is None:
+        current = Category(code=code, version=version, **rules)
+    else:
+        for name, value in rules.items():
+            setattr(current, name, value)
+        current.version = version
+    _announce(uow, current, now)
+    uow.session.add(current)
+    await uow.commit()
+    return current
+
+
+def _announce(uow: UnitOfWork, category: Category, now: datetime) -> None:
+    category.announced_version = category.version
+    uow.publish(
+        CategoryDefined(
+            code=category.code,
+            name=category.name,
+            version=category.version,
+            kind=category.kind,
+            time_limit_hours=category.time_limit_hours,
+            urgent_time_limit_hours=category.urgent_time_limit_hours,
+            active=category.active,
+            at=now,
+        )
+    )
+
+
+async def announce_categories(uow: UnitOfWork) -> int:
+    """CategoryDefined for each category whose current version was never told (the seed, and
+    categories from before the event existed)."""
+    now = uow.clock.now()
+    stale = (
+        await uow.session.exec(
+            select(Category)
+            .where(col(Category.announced_version).is_(None) | (Category.announced_version != Category.version))
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for category in stale:
+        _announce(uow, category, now)
+        uow.session.add(category)
+    await uow.commit()
+    return len(stale)

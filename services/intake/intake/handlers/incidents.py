@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from common.db import row_insert, table_of
 from common.messaging.contracts import (
-    CategoryDefined,
+    CaseOwner,
     IncidentDetached,
     IncidentJoined,
     IncidentRated,
@@ -39,7 +39,7 @@ from intake.domain.incidents import (
 )
 from intake.handlers.catalogue import Catalogue, time_limit_hours
 from intake.handlers.media import StoredPhoto
-from intake.tables import Category, CategoryVersion, IdempotencyKey, Incident, IncidentPhoto
+from intake.tables import IdempotencyKey, Incident, IncidentPhoto
 
 INCIDENTS = table_of(Incident)
 TRACKED_CHANNELS = frozenset({Channel.open311, Channel.web})
@@ -57,6 +57,9 @@ class ReportIncident:
     caller_name: str | None = None
     caller_phone: str | None = None
     source_reference: str | None = None
+    source_deadline: datetime | None = None
+    owner: dict | None = None
+    origin: dict = field(default_factory=dict)
     idempotency_key: str | None = None
     address_string: str | None = None
     attributes: dict = field(default_factory=dict)
@@ -79,6 +82,7 @@ class ReportIncident:
         body["location"] = self.location.model_dump()
         body["photos"] = [p.sha256 for p in self.photos]
         body["observed_at"] = self.observed_at.isoformat() if self.observed_at else None
+        body["source_deadline"] = self.source_deadline.isoformat() if self.source_deadline else None
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -166,6 +170,9 @@ async def report_incident(
         caller_name=cmd.caller_name,
         caller_phone=cmd.caller_phone,
         source_reference=cmd.source_reference,
+        source_deadline=cmd.source_deadline.astimezone(UTC) if cmd.source_deadline else None,
+        owner=cmd.owner,
+        origin=dict(cmd.origin),
         reported_by=cmd.reported_by,
         flags=initial_flags(category_known),
         status=IncidentStatus.received,
@@ -265,6 +272,9 @@ def _reported_event(
         attributes=dict(incident.attributes),
         reporter_squad_id=reporter_squad_id if patrol else None,
         reporter_officer_id=incident.reported_by if patrol else None,
+        source_deadline=incident.source_deadline,
+        owner=CaseOwner(**incident.owner) if incident.owner else None,
+        origin=dict(incident.origin or {}),
     )
 
 
@@ -436,58 +446,3 @@ async def _rate(uow: UnitOfWork, incident: Incident, rating: str, comment: str |
             opening_report=incident.duplicate_of is None,
         )
     )
-
-
-async def edit_category(uow: UnitOfWork, code: str, rules: dict, actor: str, reason: str) -> Category:
-    """An admin's change to the 服务目录: a new version of the category (or its first), told to the
-    other services. Cases already filed keep the version and time limit they were filed under."""
-    now = uow.clock.now()
-    current = (await uow.session.exec(select(Category).where(Category.code == code).with_for_update())).first()
-    version = 1 if current is None else current.version + 1
-    uow.session.add(
-        CategoryVersion(code=code, version=version, changed_by=actor, changed_at=now, reason=reason, **rules)
-    )
-    if current is None:
-        current = Category(code=code, version=version, **rules)
-    else:
-        for name, value in rules.items():
-            setattr(current, name, value)
-        current.version = version
-    _announce(uow, current, now)
-    uow.session.add(current)
-    await uow.commit()
-    return current
-
-
-def _announce(uow: UnitOfWork, category: Category, now: datetime) -> None:
-    category.announced_version = category.version
-    uow.publish(
-        CategoryDefined(
-            code=category.code,
-            name=category.name,
-            version=category.version,
-            kind=category.kind,
-            time_limit_hours=category.time_limit_hours,
-            urgent_time_limit_hours=category.urgent_time_limit_hours,
-            active=category.active,
-            at=now,
-        )
-    )
-
-
-async def announce_categories(uow: UnitOfWork) -> int:
-    """CategoryDefined for each category whose current version was never told (the seed, and
-    categories from before the event existed)."""
-    now = uow.clock.now()
-    stale = (
-        await uow.session.exec(
-            select(Category)
-            .where(col(Category.announced_version).is_(None) | (Category.announced_version != Category.version))
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    for category in stale:
-        _announce(uow, category, now)
-        uow.session.add(category)
-    await uow.commit()
-    return len(stale)

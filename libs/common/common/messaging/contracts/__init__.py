@@ -18,6 +18,7 @@ from __future__ import annotations
 from common.messaging.contracts.base import (
     DESCRIPTION_MAX,
     TYPE_PREFIX,
+    CaseOwner,
     FreeData,
     FreeText,
     IntegrationEvent,
@@ -196,6 +197,7 @@ __all__ = [
     "LedgerFigures",
     "LedgerFiguresReported",
     "Location",
+    "CaseOwner",
     "MerchantCardIssued",
     "MerchantChanged",
     "MerchantColourRecovered",

@@ -57,6 +57,15 @@ class Location(BaseModel):
     lat: float = Field(ge=-90, le=90)
 
 
+class CaseOwner(BaseModel):
+    """包案: who owns a 信访, 领导交办 or 舆情 case. Officials in their office, not private persons."""
+
+    leader_id: str = Field(max_length=64, description="包案领导: the leader's staff id (warnings go to this person)")
+    leader_name: str = Field(max_length=50, description="包案领导's name and title, as shown")
+    unit: str | None = Field(None, max_length=100, description="责任单位")
+    person: str | None = Field(None, max_length=50, description="责任人")
+
+
 DESCRIPTION_MAX = 2000
 """The longest description (问题描述) anywhere in the platform: a report, a case's part, a note."""
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from common.messaging.contracts.base import FreeData, FreeText, IntegrationEvent, Location, Topics
+from common.messaging.contracts.base import CaseOwner, FreeData, FreeText, IntegrationEvent, Location, Topics
 from common.vocabulary import CaseAction, CaseOutcome, CaseStatus, Channel, Urgency
 
 
@@ -35,6 +35,10 @@ class CaseOpened(IntegrationEvent, type="cases.case.opened.v1", topic=Topics.cas
         None, description="巡查发现: the finder's squad; dispatch gives the case to it, not by the rules"
     )
     reporter_officer_id: str | None = Field(None, description="巡查发现: the officer who found it, given the case")
+    source_deadline: datetime | None = Field(
+        None, description="the upstream order's deadline, or the 化解时限 of a 信访, 领导交办 or 舆情 case"
+    )
+    owner: CaseOwner | None = Field(None, description="包案: the leader who owns it, 责任单位, 责任人")
 
 
 class CaseFiled(IntegrationEvent, type="cases.case.filed.v1", topic=Topics.cases, key="case_id"):
@@ -52,6 +56,8 @@ class CaseFiled(IntegrationEvent, type="cases.case.filed.v1", topic=Topics.cases
     time_limit_hours: float | None = None
     description: FreeText = ""
     address: FreeText | None = None
+    source_deadline: datetime | None = None
+    owner: CaseOwner | None = None
 
 
 class CaseTransitioned(IntegrationEvent, type="cases.case.transitioned.v1", topic=Topics.cases, key="case_id"):

@@ -92,12 +92,13 @@ class ExtensionDeclined(
 
 
 class OfficerAlerted(IntegrationEvent, type="dispatch.alert.raised.v1", topic=Topics.alerts, key="case_id"):
-    """A task that cannot wait for someone to open the app: an urgent case given to a squad, or a
-    case overdue. Sent on as a message by the bureau's SMS platform or 政务钉钉 (dispatch's notifier
+    """A task that cannot wait for someone to open the app: an urgent case given to a squad, a case
+    overdue, or a 信访, 领导交办 or 舆情 case nearing its 化解时限 (owner_warning, to its 包案领导).
+    Sent on as a message by the bureau's SMS platform or 政务钉钉 (dispatch's notifier
     adapter); no phone number here: the platform finds the person by their staff id."""
 
     alert_id: str
-    kind: Literal["urgent", "overdue"]
+    kind: Literal["urgent", "overdue", "owner_warning"]
     case_id: str
     case_number: str
     squad_id: str
@@ -150,10 +151,13 @@ class AssignmentEscalated(
     squad_id: str
     category_code: str
     level: int
-    notify_role: str = Field(description="officer, squad_leader, brigade_leader, bureau_leader, ...")
+    notify_role: str = Field(
+        description="officer, squad_leader, brigade_leader, bureau_leader, ...; owner_leader: the 包案领导 of a "
+        "信访, 领导交办 or 舆情 case, told at warning time and when overdue instead of the chain"
+    )
     notify_person_id: str | None = Field(None, description="who is told, from the directory (逐级负责制)")
     notify_person_name: str | None = None
-    kind: Literal["warning", "overdue", "supervision_overdue"]
+    kind: Literal["warning", "overdue", "supervision_overdue", "owner_warning"]
     deadline_at: datetime
     at: datetime
 

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from common.messaging.contracts.base import FreeData, FreeText, IntegrationEvent, Location, Topics
+from common.messaging.contracts.base import CaseOwner, FreeData, FreeText, IntegrationEvent, Location, Topics
 from common.vocabulary import Channel, Rating, Urgency
 
 
@@ -41,6 +41,17 @@ class IncidentReported(IntegrationEvent, type="intake.incident.reported.v1", top
         None, description="巡查发现: the squad of the officer who found it; the case goes straight to it"
     )
     reporter_officer_id: str | None = Field(None, description="巡查发现: the officer who found it (staff id)")
+    source_deadline: datetime | None = Field(
+        None,
+        description="the upstream order's own deadline (a 12345 order's 办结时限), which wins when earlier than the "
+        "category's; on 信访, 领导交办 and 舆情 the 化解时限, which replaces it",
+    )
+    owner: CaseOwner | None = Field(None, description="包案: 信访, 领导交办 and 舆情 only")
+    origin: FreeData = Field(
+        default_factory=dict,
+        description="where it came from, by channel: 信访 {form, number}; 领导交办 {text, given_by, given_at}; "
+        "舆情 {url, outlet, published_at}",
+    )
 
     examples: ClassVar = tuple(
         (
@@ -77,6 +88,7 @@ class IncidentReported(IntegrationEvent, type="intake.incident.reported.v1", top
                         "category_code": "noise",
                         "description": "夜间施工噪音扰民",
                         "source_reference": "ZZ12345-20261123-0417",
+                        "source_deadline": "2026-11-25T10:00:00Z",
                         "time_limit_hours": 24.0,
                         "category_version": 1,
                         "attributes": {"period": "night"},
@@ -166,6 +178,53 @@ class IncidentReported(IntegrationEvent, type="intake.incident.reported.v1", top
                         "observed_at": "2026-11-23T01:05:00Z",
                         "source_event_id": "tag-88120-17",
                         "attributes": {"tag": "ZY-2026-00831"},
+                    },
+                ),
+                (
+                    "letters_visits",
+                    "信访: a letter, with the leader who owns it and its 化解时限",
+                    {
+                        "category_code": "noise",
+                        "description": "来信反映夜间施工噪音长期扰民",
+                        "time_limit_hours": 24.0,
+                        "category_version": 1,
+                        "source_deadline": "2026-12-20T10:00:00Z",
+                        "owner": {
+                            "leader_id": "lead-02",
+                            "leader_name": "王副局长",
+                            "unit": "二大队",
+                            "person": "李队长",
+                        },
+                        "origin": {"form": "letter", "number": "XF-2026-0311"},
+                    },
+                ),
+                (
+                    "leadership",
+                    "领导交办: a leader's written instruction",
+                    {
+                        "category_code": "roadside_waste",
+                        "description": "区长批示: 汝河路沿线垃圾清理",
+                        "time_limit_hours": 24.0,
+                        "category_version": 1,
+                        "source_deadline": "2026-11-27T10:00:00Z",
+                        "owner": {"leader_id": "lead-01", "leader_name": "张局长"},
+                        "origin": {
+                            "text": "请城管局三日内清理完毕",
+                            "given_by": "区长",
+                            "given_at": "2026-11-23",
+                        },
+                    },
+                ),
+                (
+                    "media",
+                    "舆情: a post the bureau must answer",
+                    {
+                        "category_code": "street_vending",
+                        "description": "网帖反映建设路夜市占道",
+                        "time_limit_hours": 24.0,
+                        "category_version": 1,
+                        "owner": {"leader_id": "lead-02", "leader_name": "王副局长"},
+                        "origin": {"url": "https://bbs.example.cn/t/88231", "outlet": "本地论坛"},
                     },
                 ),
                 (
