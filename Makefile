@@ -35,7 +35,7 @@ install: $(STAMP)
 # the rules (ruff), the types of common and of every service's domain, handlers, queries and
 # adapters (mypy), and the layers (import-linter: pyproject.toml [tool.importlinter]).
 MYPY_PACKAGES := -p common $(foreach s,intake dispatch cases ledger reporting,$(foreach l,domain handlers queries,-p $(s).$(l))) \
-	-p dispatch.adapters -p cases.adapters -p ledger.adapters -p reporting.adapters
+	-p intake.adapters -p dispatch.adapters -p cases.adapters -p ledger.adapters -p reporting.adapters
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check services libs tests bench
 	$(VENV)/bin/ruff check services libs tests bench

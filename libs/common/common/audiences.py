@@ -15,6 +15,7 @@ object-level rule of `common.access` and the domains. Admin is in every audience
 | `Reporter` | who files incidents: hotline, field monitors, command centre (信访 领导交办 舆情 with 督查), partners |
 | `IncidentReader` | who reads incidents: the above, supervisors and squads (their own) |
 | `Hotline` | who calls reporters back (回访): the hotline, the command centre |
+| `Replier` | who records a 回访: the above, and an upstream system for its own orders (12345) |
 | `Monitor` | field monitors |
 | `Partner` | partner systems (cameras, IoT, 12345) |
 | `CaseWorker` | who takes a case's steps: the command centre, squads, field monitors |
@@ -63,6 +64,7 @@ PostEditor = Annotated[Principal, Depends(require_roles(R.dispatcher))]
 Reporter = Annotated[Principal, Depends(require_roles(*REPORTERS))]
 IncidentReader = Annotated[Principal, Depends(require_roles(*REPORTERS, R.supervisor, *SQUADS))]
 Hotline = Annotated[Principal, Depends(require_roles(R.hotline_operator, R.dispatcher))]
+Replier = Annotated[Principal, Depends(require_roles(R.hotline_operator, R.dispatcher, R.external_system))]
 Monitor = Annotated[Principal, Depends(require_roles(R.field_monitor))]
 Partner = Annotated[Principal, Depends(require_roles(R.external_system))]
 CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_WORKERS))]

@@ -16,6 +16,7 @@ from cases.handlers.lifecycle import (
     record_rating,
 )
 from cases.handlers.reference import record_dog_licence, record_merchant, record_person
+from cases.handlers.upstream import cancel_returned
 from cases.settings import CasesSettings
 from cases.tables import backbone
 from common.body_limit import FORM_OVERHEAD
@@ -42,6 +43,7 @@ from common.messaging.contracts import (
     MerchantChanged,
     MerchantRegistered,
     PersonChanged,
+    WorkOrderReturned,
 )
 from common.messaging.inbox import Batched
 from common.objectstore import open_store
@@ -83,6 +85,7 @@ class CasesService(Service):
             CaseUnroutable: flag_for_command_centre,
             IncidentJoined: record_joined_report,
             IncidentDetached: record_detached_report,
+            WorkOrderReturned: cancel_returned,
             IncidentRated: partial(record_rating, reopen_on_dissatisfied=self.settings.reopen_on_dissatisfied),
             MerchantRegistered: record_merchant,
             MerchantChanged: record_merchant,

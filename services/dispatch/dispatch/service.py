@@ -39,6 +39,7 @@ from common.messaging.contracts import (
     SupervisionOrderAnswered,
     SupervisionOrderIssued,
     WorkCalendarChanged,
+    WorkOrderExtended,
 )
 from common.messaging.inbox import Batched
 from common.service import Service, create_app
@@ -53,7 +54,7 @@ from dispatch.domain.routing import GridArea, GridMap, RoutingRule
 from dispatch.handlers.alerts import send_alert
 from dispatch.handlers.assignments import follow_case
 from dispatch.handlers.context import BOARD_CHANNEL, Context
-from dispatch.handlers.deadlines import check_deadlines
+from dispatch.handlers.deadlines import check_deadlines, extend_for_order
 from dispatch.handlers.directory import Directory, on_staff_signed_in
 from dispatch.handlers.directory import announce as announce_directory
 from dispatch.handlers.directory import load as load_directory
@@ -159,6 +160,7 @@ class DispatchService(Service):
             CategoryDefined: partial(record_category, names=self.category_names),
             StaffSignedIn: on_staff_signed_in,
             OfficerAlerted: alerted,
+            WorkOrderExtended: partial(extend_for_order, context=self.context),
         }
 
     def routers(self):

@@ -10,7 +10,16 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from intake.domain.incidents import FINISHED
-from intake.tables import Address, ApiClient, Category, CategoryVersion, Incident, IncidentPhoto
+from intake.tables import (
+    Address,
+    ApiClient,
+    Category,
+    CategoryVersion,
+    Incident,
+    IncidentPhoto,
+    UpstreamMessage,
+    WorkOrder,
+)
 
 
 async def incident(session, incident_id: str) -> Incident | None:
@@ -170,4 +179,31 @@ async def open311_requests(
             )
             query = query.where(shown.in_(finished) if state == "closed" else shown.not_in(finished))
     query = query.order_by(col(Incident.reported_at).desc(), col(Incident.id)).limit(limit).offset(offset)
+    return list((await session.exec(query)).all())
+
+
+async def work_order(session, incident_id: str) -> tuple[WorkOrder | None, list[UpstreamMessage]]:
+    """An upstream order and its messages in their order."""
+    order = await session.get(WorkOrder, incident_id)
+    if order is None:
+        return None, []
+    messages = await session.exec(
+        select(UpstreamMessage).where(UpstreamMessage.incident_id == incident_id).order_by(col(UpstreamMessage.seq))
+    )
+    return order, list(messages.all())
+
+
+async def work_orders(session, *, state: str | None, system: str | None, limit: int, offset: int) -> list[WorkOrder]:
+    query = select(WorkOrder).order_by(col(WorkOrder.received_at).desc()).limit(limit).offset(offset)
+    if state is not None:
+        query = query.where(WorkOrder.state == state)
+    if system is not None:
+        query = query.where(WorkOrder.system == system)
+    return list((await session.exec(query)).all())
+
+
+async def upstream_messages(session, *, status: str | None, limit: int) -> list[UpstreamMessage]:
+    query = select(UpstreamMessage).order_by(col(UpstreamMessage.created_at).desc()).limit(limit)
+    if status is not None:
+        query = query.where(UpstreamMessage.status == status)
     return list((await session.exec(query)).all())

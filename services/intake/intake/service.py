@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from pathlib import Path
 
+import httpx
 from sqlalchemy.dialects.postgresql import insert
 
 from common.body_limit import FORM_OVERHEAD
@@ -16,6 +19,8 @@ from common.messaging.contracts import (
     IncidentRated,
     IncidentReplied,
     IncidentReported,
+    WorkOrderExtended,
+    WorkOrderReturned,
 )
 from common.objectstore import open_store
 from common.photos import MAX_BYTES
@@ -25,18 +30,29 @@ from intake.domain.incidents import MAX_MACHINE_IMAGES
 from intake.handlers.catalogue import AddressBook, Catalogue, announce_categories
 from intake.handlers.incidents import ReportPolicy
 from intake.handlers.media import signing_key
-from intake.handlers.progress import HANDLERS
+from intake.handlers.progress import HANDLERS, linked
+from intake.handlers.work_orders import Link, Retry, load_calendar, send_due
 from intake.settings import IntakeSettings
 from intake.tables import Address, Category, CategoryVersion, backbone
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
 
 
 class IntakeService(Service):
     name = "intake"
     tables = backbone
     migrations_dir = HERE / "migrations"
-    publishes = (IncidentReported, IncidentJoined, IncidentDetached, IncidentRated, IncidentReplied, CategoryDefined)
+    publishes = (
+        IncidentReported,
+        IncidentJoined,
+        IncidentDetached,
+        IncidentRated,
+        IncidentReplied,
+        CategoryDefined,
+        WorkOrderReturned,
+        WorkOrderExtended,
+    )
 
     def __init__(self, settings: IntakeSettings, **kwargs) -> None:
         super().__init__(settings, **kwargs)
@@ -48,9 +64,11 @@ class IntakeService(Service):
             flood_max_reports=settings.flood_max_reports,
             flood_window_minutes=settings.flood_window_minutes,
         )
+        self.link = Link(list(settings.upstreams))
 
     def handlers(self):
-        return HANDLERS
+        # the work orders follow their cases only where an upstream system is linked
+        return linked(HANDLERS) if self.link.upstreams else HANDLERS
 
     def routers(self):
         from intake.api import routers  # the routes reach back to this service's type (api.deps)
@@ -102,6 +120,30 @@ class IntakeService(Service):
         await self.catalogue.load()
         await self.geocoder.load()
         self.limiter = RateLimiter(self.session_factory, self.clock, self.tables.rate_windows)
+        await load_calendar(self.session_factory, self.link)
+        if self.link.upstreams:
+            self._spawn(self._linking(), "upstream-link")
+
+    async def _linking(self) -> None:
+        """The link's sender: the messages due, to their upstream systems; the calendar read again
+        every few minutes (dispatch announces its changes)."""
+        s = self.settings
+        retry = Retry(s.link_retry_base_s, s.link_retry_max_s, s.link_max_attempts)
+        calendar_read = self.clock.now()
+        async with httpx.AsyncClient() as client:
+            while True:
+                try:
+                    sent = await send_due(self.session_factory, self.link, client, self.clock.now(), retry)
+                    if (self.clock.now() - calendar_read).total_seconds() > 300:
+                        await load_calendar(self.session_factory, self.link)
+                        calendar_read = self.clock.now()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the database away: nothing is lost, try again
+                    log.warning("upstream link: %s", exc)
+                    sent = 0
+                if not sent:
+                    await asyncio.sleep(s.link_poll_interval_s)
 
 
 def app():

@@ -4,6 +4,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from common.settings import ServiceSettings, refuse_weak_secret
+from intake.adapters.upstream import Upstream
 
 DEV_PHOTO_URL_SECRET = "dev-only-photo-links-change-me-0123456789"
 
@@ -71,6 +72,16 @@ class IntakeSettings(ServiceSettings):
         description="addresses or networks whose X-Forwarded-For is believed (the "
         "gateway); comma-separated, e.g. 10.0.0.0/8",
     )
+    upstreams: list[Upstream] = Field(
+        default_factory=list,
+        description="the upstream systems answered back (12345, 110, the city platform): a JSON list of "
+        '{"name", "url", "token", "client", "channels", "categories", "states", "satisfaction", "limits"} '
+        "(intake.adapters.upstream.Upstream; the README says what to ask the city for). Empty: no link",
+    )
+    link_poll_interval_s: float = Field(0.5, description="how often the link looks for messages due")
+    link_retry_base_s: float = Field(1.0, description="the first wait after a failed send; doubling")
+    link_retry_max_s: float = Field(300.0, description="the longest wait between two tries of a message")
+    link_max_attempts: int = Field(30, description="tries before a message is dead-lettered (then 'send again')")
 
     @model_validator(mode="after")
     def _own_photo_link_secret_outside_development(self) -> "IntakeSettings":

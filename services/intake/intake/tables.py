@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -205,6 +205,80 @@ class IdempotencyKey(IntakeTable, table=True):
     request_hash: str = Field(max_length=64)
     incident_id: str = Field(max_length=36)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def _at(nullable: bool = True) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class WorkOrder(IntakeTable, table=True):
+    """工单: an incident that came from an upstream system (12345, 110, the city platform) with its
+    reference, and its life as that system runs it (intake.domain.work_orders)."""
+
+    __tablename__ = "work_orders"
+    incident_id: str = Field(primary_key=True, max_length=36)
+    system: str = Field(max_length=32, index=True, description="the upstream system's name (settings)")
+    source_reference: str = Field(max_length=64)
+    kind: str = Field(default="phone", max_length=16, description="phone or online: which limits run")
+    origin: str | None = Field(default=None, max_length=16, description="110: a 非警务 order the police handed on")
+    state: str = Field(max_length=32, index=True)
+    received_at: datetime = Field(sa_column=_at(False))
+    sign_due_at: datetime = Field(sa_column=_at(False))
+    finish_due_at: datetime = Field(sa_column=_at(False))
+    return_due_at: datetime = Field(sa_column=_at(False))
+    signed_at: datetime | None = Field(default=None, sa_column=_at())
+    replied_at: datetime | None = Field(default=None, sa_column=_at())
+    case_id: str | None = Field(default=None, max_length=36, index=True)
+    squad_id: str | None = Field(default=None, max_length=64)
+    result: str | None = Field(default=None, max_length=32, description="办理结果 of the last reply")
+    satisfaction: str | None = Field(default=None, max_length=32, description="回访: ours (satisfied, ...)")
+    satisfaction_given: str | None = Field(default=None, max_length=32, description="回访: on its own scale")
+    redo_count: int = Field(default=0, description="重办 rounds")
+    returned: bool = Field(default=False, description="a 申请退回 was made (回退率 counts it)")
+    extension_pending: bool = False
+    last_seq: int = Field(default=0, description="the last message's number in this order")
+    details: dict = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default="{}"),
+        description="the requests and their reviews (延期, 退回), the reply's after-photos",
+    )
+    updated_at: datetime = Field(sa_column=_at(False))
+
+
+class UpstreamMessage(IntakeTable, table=True):
+    """The link's outbox: each step told to the upstream system, in order per order (`seq`), with
+    a stable id the upstream system may deduplicate on; sent, retried with backoff, or dead."""
+
+    __tablename__ = "upstream_messages"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "seq"),
+        Index("ix_upstream_messages_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    )
+    id: str = Field(primary_key=True, max_length=36)
+    incident_id: str = Field(max_length=36)
+    system: str = Field(max_length=32)
+    source_reference: str = Field(max_length=64)
+    seq: int
+    step: str = Field(max_length=32)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    status: str = Field(default="pending", max_length=16, index=True, description="pending, sent, dead")
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_at(False))
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=_at(False))
+    sent_at: datetime | None = Field(default=None, sa_column=_at())
+
+
+class CalendarState(IntakeTable, table=True):
+    """The bureau's working calendar as dispatch announces it (WorkCalendarChanged): the work
+    orders' limits in working days are counted on it."""
+
+    __tablename__ = "calendar"
+    calendar_id: str = Field(primary_key=True, max_length=32)
+    holidays: list = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    workdays: list = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    office_hours: list = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    at: datetime = Field(sa_column=_at(False))
 
 
 backbone = ServiceTables(registry.metadata, rate_limits=True)

@@ -69,7 +69,7 @@ WHO: dict[Action, frozenset[Role | str]] = {
     Action.reopen: frozenset({SYSTEM, Role.supervisor}),
     Action.suspend: frozenset({Role.dispatcher, Role.squad_leader}),
     Action.resume: frozenset({Role.dispatcher, Role.squad_leader}),
-    Action.cancel: frozenset({Role.dispatcher, Role.supervisor}),
+    Action.cancel: frozenset({Role.dispatcher, Role.supervisor, SYSTEM}),  # SYSTEM: 12345 approved a 退回
     Action.merge: frozenset({Role.dispatcher}),
     Action.split_: frozenset({Role.dispatcher}),
 }

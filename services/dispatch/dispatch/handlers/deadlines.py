@@ -5,11 +5,12 @@ not answered in time. Claimed with SKIP LOCKED, so replicas share the tick."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from common.messaging.contracts import AssignmentEscalated
+from common.messaging.contracts import AssignmentEscalated, WorkOrderExtended
+from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from dispatch.domain.assignments import OPEN
 from dispatch.domain.directory import Link
@@ -167,3 +168,23 @@ async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> in
         steps += 1
     await uow.commit()
     return steps
+
+
+async def extend_for_order(event: WorkOrderExtended, env: Envelope, uow: UnitOfWork, *, context) -> None:
+    """The 12345 centre granted the bureau more time: the order's deadline moves, and the assignment's
+    with it where the order's deadline is the one that runs (warned again at the share of the new
+    time left; nothing climbs the chain for the old deadline)."""
+    if event.case_id is None:
+        return
+    a = await current(uow, event.case_id, lock=True)
+    if a is None:
+        return
+    a.source_deadline = event.until
+    if a.deadline_basis == "source" and (a.deadline_at is None or event.until > a.deadline_at):
+        now = uow.clock.now()
+        ctx = context()
+        a.deadline_at = event.until
+        a.warn_at = now + max(event.until - now, timedelta(0)) * ctx.warn_share
+        a.escalation_level, a.next_check_at = -1, a.warn_at
+        await notify_board(uow, ctx, "assignment", id=a.id, case_id=a.case_id, squad_id=a.squad_id)
+    uow.session.add(a)

@@ -13,17 +13,23 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from common.access import sees_contacts, sees_photo
-from common.audiences import Dispatcher, Hotline, IncidentReader, Partner, Reporter
+from common.audiences import Dispatcher, IncidentReader, Partner, Replier, Reporter
 from common.messaging.contracts import DESCRIPTION_MAX, CaseOwner, Channel, Location, Urgency
 from common.photos import PhotoRejected
-from common.principal import Principal
+from common.principal import Principal, Role
 from common.redaction import mask_phone
 from common.refusals import NotFound, Unprocessable
 from common.vocabulary import Rating
 from intake import queries
 from intake.api.deps import IdempotencyKeyHeader, ServiceDep, photo_link
 from intake.domain.incidents import MAX_MACHINE_IMAGES, channel_for, check_owned
-from intake.handlers.incidents import ReportIncident, detach_report, reply_to_reporter, report_incident
+from intake.handlers.incidents import (
+    ReportIncident,
+    detach_report,
+    reply_to_reporter,
+    report_incident,
+    visit_by_upstream,
+)
 from intake.handlers.media import keep_photos
 
 if TYPE_CHECKING:
@@ -60,6 +66,13 @@ class PostIn(BaseModel):
     published_at: datetime | None = None
 
 
+class WorkOrderIn(BaseModel):
+    """An upstream order's kind and origin (12345 转办)."""
+
+    kind: Literal["phone", "online"] = Field("phone", description="电话工单 or 网络工单: which 办结 limit runs")
+    origin: Literal["110"] | None = Field(None, description="110: a 非警务 order the police handed to 12345")
+
+
 class IncidentCreate(BaseModel):
     category: str = Field(min_length=1, max_length=64, description="服务目录 category code")
     location: Location
@@ -80,6 +93,9 @@ class IncidentCreate(BaseModel):
     petition: PetitionIn | None = Field(None, description="信访 (letters_visits): required there, refused elsewhere")
     instruction: InstructionIn | None = Field(None, description="领导交办 (leadership): required there")
     post: PostIn | None = Field(None, description="舆情 (media): required there")
+    work_order: WorkOrderIn | None = Field(
+        None, description="an upstream order (12345, 110): its kind and origin; answered back when linked"
+    )
 
 
 class SquadRef(BaseModel):
@@ -226,9 +242,12 @@ async def create_incident(
                 origin=origin,
                 idempotency_key=idempotency_key,
                 address_string=body.address,
+                order_kind=body.work_order.kind if body.work_order else "phone",
+                order_origin=body.work_order.origin if body.work_order else None,
             ),
             service.catalogue,
             service.policy,
+            service.link,
         )
     if reported.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -393,12 +412,20 @@ async def machine_event(body: MachineEvent, principal: Partner, response: Respon
 
 
 class ReplyRequest(BaseModel):
-    how: Literal["callback", "sms"] = Field("callback", description="回访 by telephone, or a text message")
+    how: Literal["callback", "sms", "upstream"] = Field(
+        "callback", description="回访 by telephone, a text message, or by the upstream system (12345) itself"
+    )
     rating: Rating | None = Field(
         None,
         description="满意度 the caller gave on the 回访 (满意, 基本满意, 不满意): the case's 评价, once per closure",
     )
     comment: str | None = Field(None, max_length=500, description="the caller's words")
+    satisfaction: str | None = Field(
+        None,
+        max_length=32,
+        description="an upstream system's 回访 of its own order, on its own scale (12345's 满意度 code): "
+        "满意 archives the order, 不满意 sends it back to be done again (重办)",
+    )
 
 
 @router.post(
@@ -406,7 +433,17 @@ class ReplyRequest(BaseModel):
     response_model=IncidentPublic,
     summary="回访: the caller was told the result of the closed case (反馈率 counts it)",
 )
-async def reply(incident_id: str, body: ReplyRequest, principal: Hotline, service: ServiceDep):
+async def reply(incident_id: str, body: ReplyRequest, principal: Replier, service: ServiceDep):
+    if principal.role == Role.external_system or body.satisfaction is not None:
+        if principal.role != Role.external_system or body.satisfaction is None:
+            raise Unprocessable.field(
+                "satisfaction", "satisfaction is an upstream system's 回访 of its own order, and it gives one"
+            )
+        async with service.uow() as uow:
+            incident = await visit_by_upstream(
+                uow, service.link, incident_id, principal.subject, body.satisfaction, body.comment
+            )
+        return await shown_one(principal, service, incident)
     async with service.uow() as uow:
         incident = await reply_to_reporter(
             uow, incident_id, body.how, body.rating, body.comment.strip() if body.comment else None

@@ -39,6 +39,7 @@ from intake.domain.incidents import (
 )
 from intake.handlers.catalogue import Catalogue, time_limit_hours
 from intake.handlers.media import StoredPhoto
+from intake.handlers.work_orders import Link, check_owner, order_for_update, visited
 from intake.tables import IdempotencyKey, Incident, IncidentPhoto
 
 INCIDENTS = table_of(Incident)
@@ -74,6 +75,8 @@ class ReportIncident:
     source_event_id: str | None = None
     submitter: str | None = None
     reporter_squad_id: str | None = None  # 巡查发现: the finder's squad, which the case goes to
+    order_kind: str = "phone"  # an upstream order's kind (phone, online): which limits run
+    order_origin: str | None = None  # 110: a 非警务 order the police handed to 12345
 
     def fingerprint(self) -> str:
         """What makes two requests 'the same request' for an idempotency key (a retry may come
@@ -119,7 +122,11 @@ class Reported:
 
 
 async def report_incident(
-    uow: UnitOfWork, cmd: ReportIncident, catalogue: Catalogue, policy: ReportPolicy = ReportPolicy()
+    uow: UnitOfWork,
+    cmd: ReportIncident,
+    catalogue: Catalogue,
+    policy: ReportPolicy = ReportPolicy(),
+    link: Link | None = None,
 ) -> Reported:
     """受理: store the incident and announce it. An unknown category is accepted and flagged.
     With an idempotency key, a retry of the same request returns the first incident. A report
@@ -204,6 +211,13 @@ async def report_incident(
         ).one()
         incident.duplicate_of, incident.status = joined.id, joined.status
     await row_insert(INCIDENTS).execute(await uow.db(), **incident.model_dump())
+    order = (
+        link.new_order(incident.id, cmd.channel, cmd.source_reference, cmd.order_kind, cmd.order_origin, now)
+        if link is not None
+        else None
+    )
+    if order is not None:  # 工单: answered back to the system it came from
+        uow.session.add(order)
     for n, p in enumerate(cmd.photos):
         uow.session.add(
             IncidentPhoto(
@@ -403,6 +417,31 @@ async def reply_to_reporter(
                 channel=incident.channel,
                 how=how,
                 at=incident.replied_at,
+            )
+        )
+    await uow.commit()
+    return incident
+
+
+async def visit_by_upstream(
+    uow: UnitOfWork, link: Link, incident_id: str, subject: str, given: str, comment: str | None
+) -> Incident:
+    """回访 by the upstream system of its own order: its satisfaction, on its own scale, rates the case
+    as a caller's would (不满意 reopens it, by the bureau's rule), and archives or redoes the order."""
+    incident = (await uow.session.exec(select(Incident).where(Incident.id == incident_id).with_for_update())).first()
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found")
+    order = await order_for_update(uow, incident_id)
+    up = check_owner(order, link, subject)
+    now = uow.clock.now()
+    rating = visited(order, up, given, now)
+    uow.session.add(order)
+    await _rate(uow, incident, rating, comment)
+    if incident.replied_at is None:
+        incident.replied_at = now
+        uow.publish(
+            IncidentReplied(
+                incident_id=incident.id, case_id=incident.case_id, channel=incident.channel, how="upstream", at=now
             )
         )
     await uow.commit()

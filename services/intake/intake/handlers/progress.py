@@ -20,12 +20,14 @@ from common.messaging.contracts import (
     CasePublicNoteAdded,
     CaseTransitioned,
     IncidentReplied,
+    WorkCalendarChanged,
 )
 from common.messaging.envelope import Envelope
 from common.messaging.inbox import Batched
 from common.uow import UnitOfWork
 from common.vocabulary import CaseAction, CaseStatus
 from intake.domain.incidents import STATUS_OF_CASE, IncidentStatus
+from intake.handlers import work_orders as orders
 from intake.tables import Incident
 
 INCIDENTS = table_of(Incident)
@@ -182,3 +184,28 @@ HANDLERS = {
     CaseTransitioned: on_case_transitioned,
     CasePublicNoteAdded: on_public_note,
 }
+
+
+def linked(handlers: dict) -> dict:
+    """The handlers with the work orders following their cases (intake.handlers.work_orders), for a
+    service linked to upstream systems."""
+
+    async def opened(batch, uow):
+        await on_cases_opened(batch, uow)
+        await orders.on_opened(batch, uow)
+
+    async def dispatched(batch, uow):
+        await on_cases_dispatched(batch, uow)
+        await orders.on_dispatched(batch, uow)
+
+    async def transitioned(event, env, uow):
+        await on_case_transitioned(event, env, uow)
+        await orders.on_transitioned(event, env, uow)
+
+    return {
+        **handlers,
+        CaseOpened: Batched(opened),
+        CaseDispatched: Batched(dispatched),
+        CaseTransitioned: transitioned,
+        WorkCalendarChanged: orders.on_calendar,
+    }

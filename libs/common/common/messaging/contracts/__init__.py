@@ -74,6 +74,8 @@ from common.messaging.contracts.intake import (
     IncidentRated,
     IncidentReplied,
     IncidentReported,
+    WorkOrderExtended,
+    WorkOrderReturned,
 )
 from common.messaging.contracts.ledger import (
     Colour,
@@ -98,6 +100,8 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     IncidentDetached,
     IncidentRated,
     IncidentReplied,
+    WorkOrderReturned,
+    WorkOrderExtended,
     CaseOpened,
     CaseFiled,
     CaseDispatched,
@@ -193,6 +197,8 @@ __all__ = [
     "IncidentRated",
     "IncidentReplied",
     "IncidentReported",
+    "WorkOrderExtended",
+    "WorkOrderReturned",
     "IntegrationEvent",
     "LedgerFigures",
     "LedgerFiguresReported",

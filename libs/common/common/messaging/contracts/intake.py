@@ -249,7 +249,9 @@ class IncidentReplied(IntegrationEvent, type="intake.incident.replied.v1", topic
     incident_id: str
     case_id: str | None = None
     channel: Channel
-    how: Literal["tracking", "callback", "sms"]
+    how: Literal["tracking", "callback", "sms", "upstream"] = Field(
+        description="tracking page, telephone, text message, or the upstream system's own 回访 (12345)"
+    )
     at: datetime
 
     examples: ClassVar = (
@@ -345,3 +347,31 @@ class CategoryDefined(IntegrationEvent, type="intake.category.defined.v1", topic
             },
         ),
     )
+
+
+class WorkOrderReturned(
+    IntegrationEvent, type="intake.work_order.returned.v1", topic=Topics.incidents, key="incident_id"
+):
+    """The upstream hotline centre approved the bureau's 申请退回: the order goes elsewhere, and its case is
+    cancelled (cases)."""
+
+    incident_id: str
+    case_id: str | None = None
+    system: FreeText = Field(description="the upstream system: 12345, 110, ...")
+    source_reference: FreeText
+    reason: FreeText = Field(description="the bureau's 理由 and the centre's note")
+    at: datetime
+
+
+class WorkOrderExtended(
+    IntegrationEvent, type="intake.work_order.extended.v1", topic=Topics.incidents, key="incident_id"
+):
+    """The upstream hotline centre granted the bureau's 申请延期: the order's deadline moves, and with it the
+    assignment's where the order's deadline is the one that runs (dispatch)."""
+
+    incident_id: str
+    case_id: str | None = None
+    system: FreeText
+    source_reference: FreeText
+    until: datetime = Field(description="the date granted")
+    at: datetime

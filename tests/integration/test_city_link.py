@@ -1,0 +1,249 @@
+"""A 12345 order answered back, on the real PostgreSQL and Kafka, to a fake 12345 server built from
+issue 24: in (转办 with the order's reference), accepted (签收), in hand (办理中), finished (答复 with
+the result and the after-photos) and rated (回访 on the centre's own scale); every step delivered
+once and in order, though the server is down for a minute, answers 500, then lets one request
+time out, and the link itself is restarted in between. A 申请退回 approved cancels the case."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from devstack.ports import free_port
+from intake.service import IntakeService
+from intake.settings import IntakeSettings
+from monolith.app import build_app, build_services
+from tests.conftest import auth, running
+from tests.helpers import INCIDENT, eventually, photo_bytes
+from tests.integration.test_backbone_kafka import kafka_settings
+
+pytestmark = pytest.mark.integration
+CITY = auth("external_system", "city-12345")
+DISPATCHER = auth("dispatcher", "dispatcher-1")
+O1 = auth("squad_officer", "sq-ruhe-o1", "sq-ruhe")
+MONITOR = auth("field_monitor", "monitor-0001")
+DOWN_S = 60
+
+
+class Fake12345:
+    """The city's side: takes each step once by its id (a resent id is answered 200 and not taken
+    again), and can be down, answer 500, or hold a request past the link's timeout."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.taken, self.raw = port, [], []
+        self.fail_next, self.hang_next = 0, 0
+        self.server: ThreadingHTTPServer | None = None
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.raw.append(body)
+                assert self.headers["Authorization"] == "Bearer city-token"
+                assert self.headers["Idempotency-Key"] == body["id"]
+                if fake.fail_next:
+                    fake.fail_next -= 1
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                if fake.hang_next:
+                    fake.hang_next -= 1
+                    time.sleep(2)  # past the link's timeout: taken, but the link never hears so
+                if body["id"] not in {t["id"] for t in fake.taken}:
+                    fake.taken.append(body)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"code": 0}')
+
+            def log_message(self, *args):
+                pass
+
+        self.handler = Handler
+
+    def start(self) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+@pytest.fixture
+def city():
+    fake = Fake12345(free_port())
+    yield fake
+    fake.stop()
+
+
+def settings(database_url, kafka, namespace, city, tmp_path) -> dict:
+    upstream = {
+        "name": "12345",
+        "url": f"http://127.0.0.1:{city.port}",
+        "token": "city-token",
+        "client": "city-12345",
+        "channels": ["transfer_12345", "transfer_110"],
+        "categories": {"street_vending": "CG-0301"},
+        "satisfaction": {"1": "satisfied", "2": "basically_satisfied", "3": "dissatisfied"},
+        "timeout_s": 1.0,
+    }
+    return kafka_settings(
+        database_url,
+        kafka,
+        namespace,
+        upstreams=[upstream],
+        link_poll_interval_s=0.2,
+        link_retry_base_s=0.2,
+        link_retry_max_s=2.0,
+        link_max_attempts=500,
+        object_store_url=f"file:{tmp_path}/objects",
+        tick_interval_s=3600,
+    )
+
+
+async def test_a_12345_order_answered_back_once_each_in_order(database_url, kafka, namespace, city, tmp_path):
+    common = settings(database_url, kafka, namespace, city, tmp_path)
+    services = build_services(database_url, None, **{k: v for k, v in common.items() if k != "database_url"})
+    down_since = time.monotonic()
+    async with running(services, build_app(services)) as client:
+        r = await client.post(
+            "/v1/incidents",
+            json={
+                **INCIDENT,
+                "channel": "transfer_12345",
+                "source_reference": "ZZ12345-0417",
+                "work_order": {"kind": "online"},
+            },
+            headers=auth("hotline_operator"),
+        )
+        assert r.status_code == 201, r.text
+        incident_id = r.json()["id"]
+
+        async def order():
+            return (await client.get(f"/v1/work-orders/{incident_id}", headers=DISPATCHER)).json()
+
+        first = await eventually(order, lambda o: o.get("state") == "in_progress", what="签收 and 办理中")
+        assert first["system"] == "12345" and first["kind"] == "online" and first["signed_at"]
+        case_id = first["case_id"]
+        jpeg = [
+            (k, (f"{k}.jpg", photo_bytes((30 * n, 90, 160)), "image/jpeg")) for n, k in enumerate(("before", "after"))
+        ]
+        handled = await client.post(
+            f"/v1/cases/{case_id}/handle", data={"outcome": "violation", "note": "已取缔"}, files=jpeg, headers=O1
+        )
+        assert handled.status_code == 200, handled.text
+        closed = await client.post(f"/v1/cases/{case_id}/check", json={"passed": True}, headers=MONITOR)
+        assert closed.status_code == 200, closed.text
+        replied = await eventually(order, lambda o: o.get("state") == "replied", what="答复")
+        assert [m["step"] for m in replied["messages"]] == ["sign", "process", "reply"]
+        assert {m["status"] for m in replied["messages"]} == {"pending"}  # the city is down
+        assert all(m["attempts"] >= 1 and "ConnectError" in (m["last_error"] or "") for m in replied["messages"][:1])
+        intake = next(s for s in services if s.name == "intake")
+        await intake.stop()  # the link goes down with its service, its messages waiting in the database
+    # a new intake, the city still down for the rest of its minute
+    intake2 = IntakeService(IntakeSettings(**common), replica="intake-2")
+    async with running([intake2], build_app([intake2])) as client2:
+        await asyncio.sleep(max(0.0, DOWN_S - (time.monotonic() - down_since)))
+        city.fail_next, city.hang_next = 2, 1
+        city.start()
+
+        async def taken():
+            return list(city.taken)
+
+        await eventually(taken, lambda t: len(t) == 3, timeout_s=60, what="the three steps taken")
+        assert [(t["seq"], t["step"], t["order"]) for t in city.taken] == [
+            (1, "sign", "ZZ12345-0417"),
+            (2, "process", "ZZ12345-0417"),
+            (3, "reply", "ZZ12345-0417"),
+        ]
+        assert len({t["id"] for t in city.taken}) == 3
+        assert len(city.raw) >= 5  # two 500s and one time-out were sent again under the same id
+        reply = city.taken[2]
+        assert reply["result"] == "resolved" and reply["result_name"] == "解决" and "已取缔" in reply["text"]
+        assert reply["unit"] and reply["by"] == "sq-ruhe-o1" and len(reply["photos"]) == 1
+        assert "13812345678" not in json.dumps(city.raw, ensure_ascii=False)  # no caller's number leaves
+        # 回访: on the centre's own scale, by its own client only
+        other = await client2.post(
+            f"/v1/incidents/{incident_id}/reply",
+            json={"how": "upstream", "satisfaction": "1"},
+            headers=auth("external_system", "city-110"),
+        )
+        assert other.status_code == 403
+        off_scale = await client2.post(
+            f"/v1/incidents/{incident_id}/reply", json={"how": "upstream", "satisfaction": "9"}, headers=CITY
+        )
+        assert off_scale.status_code == 409 and "scale" in off_scale.text
+        rated = await client2.post(
+            f"/v1/incidents/{incident_id}/reply", json={"how": "upstream", "satisfaction": "1"}, headers=CITY
+        )
+        assert rated.status_code == 200 and rated.json()["rating"] == "satisfied", rated.text
+        done = (await client2.get(f"/v1/work-orders/{incident_id}", headers=DISPATCHER)).json()
+        assert done["state"] == "archived" and done["satisfaction_given"] == "1"
+        assert {m["status"] for m in done["messages"]} == {"sent"}
+
+
+async def test_a_return_approved_by_the_centre_cancels_the_case(database_url, kafka, namespace, city, tmp_path):
+    city.start()
+    common = settings(database_url, kafka, namespace, city, tmp_path)
+    services = build_services(database_url, None, **{k: v for k, v in common.items() if k != "database_url"})
+    async with running(services, build_app(services)) as client:
+        r = await client.post(
+            "/v1/incidents",
+            json={
+                **INCIDENT,
+                "channel": "transfer_12345",
+                "source_reference": "ZZ12345-0999",
+                "work_order": {"origin": "110"},
+            },
+            headers=auth("hotline_operator"),
+        )
+        incident_id = r.json()["id"]
+
+        async def order():
+            return (await client.get(f"/v1/work-orders/{incident_id}", headers=DISPATCHER)).json()
+
+        o = await eventually(order, lambda o: o.get("state") == "in_progress", what="办理中")
+        assert o["origin"] == "110"
+        asked = await client.post(
+            f"/v1/work-orders/{incident_id}/return-request",
+            json={"reason": "系治安案件", "basis": "三定方案", "suggestion": "公安"},
+            headers=DISPATCHER,
+        )
+        assert asked.status_code == 200 and asked.json()["state"] == "return_requested", asked.text
+        squad = await client.post(
+            f"/v1/work-orders/{incident_id}/return-review",
+            json={"decision": "approve", "reviewer": "12345 值班长"},
+            headers=auth("external_system", "city-110"),
+        )
+        assert squad.status_code == 403
+        approved = await client.post(
+            f"/v1/work-orders/{incident_id}/return-review",
+            json={"decision": "approve", "reviewer": "12345 值班长", "note": "转公安"},
+            headers=CITY,
+        )
+        assert approved.status_code == 200 and approved.json()["state"] == "returned", approved.text
+
+        async def case():
+            return (await client.get(f"/v1/cases/{o['case_id']}", headers=DISPATCHER)).json()
+
+        cancelled = await eventually(case, lambda c: c.get("status") == "cancelled", what="the case cancelled")
+        assert cancelled["status"] == "cancelled"
+
+        async def taken():
+            return [t["step"] for t in city.taken if t["order"] == "ZZ12345-0999"]
+
+        steps = await eventually(taken, lambda t: "return_request" in t, what="申请退回 told")
+        assert steps == ["sign", "process", "return_request"]
+        again = await client.post(
+            f"/v1/work-orders/{incident_id}/return-request",
+            json={"reason": "x", "basis": "y", "suggestion": "z"},
+            headers=DISPATCHER,
+        )
+        assert again.status_code == 409
