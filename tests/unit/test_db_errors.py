@@ -5,6 +5,7 @@ asyncpg, as the hot path's prepared statements raise it."""
 from __future__ import annotations
 
 from asyncpg import exceptions as pg
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError
 
 from common.db import database_unavailable, unstorable_value
@@ -23,6 +24,17 @@ def test_a_restart_or_a_dropped_connection_is_the_databases_fault():
         assert database_unavailable(exc) and _is_infrastructure_failure(exc), exc
     wrapped = DBAPIError("INSERT ...", {}, pg.AdminShutdownError("terminating"))
     assert database_unavailable(wrapped)
+
+
+def test_the_asyncpg_adapters_own_error_is_the_databases_fault_by_its_cause():
+    """SQLAlchemy's asyncpg adapter raises an emulated DBAPI InterfaceError with the driver's as its
+    cause (seen in the fault suite: a PostgreSQL restart dead-lettered an event as bad data)."""
+    adapted = AsyncAdapt_asyncpg_dbapi.InterfaceError("connection is closed")
+    adapted.__cause__ = pg.InterfaceError("connection is closed")
+    assert database_unavailable(adapted) and _is_infrastructure_failure(adapted)
+    refused = AsyncAdapt_asyncpg_dbapi.InterfaceError("a mistake of ours")
+    refused.__cause__ = ValueError("not the database")
+    assert not database_unavailable(refused)
 
 
 def test_bad_data_is_not_the_databases_fault():

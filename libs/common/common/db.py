@@ -190,17 +190,23 @@ _DRIVER_UNAVAILABLE = (
 
 def database_unavailable(exc: BaseException) -> bool:
     """The database could not be reached or went away (a restart, a dropped connection): not the
-    fault of what was being written, whether it came through SQLAlchemy or straight from asyncpg."""
-    if isinstance(
-        exc, (OSError, ConnectionError, TimeoutError, OperationalError, SAInterfaceError, *_DRIVER_UNAVAILABLE)
-    ):
-        return True
-    if isinstance(exc, DBAPIError):
-        return (
-            bool(exc.connection_invalidated)
-            or isinstance(getattr(exc, "orig", None), _DRIVER_UNAVAILABLE)
-            or isinstance(getattr(getattr(exc, "orig", None), "__cause__", None), _DRIVER_UNAVAILABLE)
-        )
+    fault of what was being written, whether it came through SQLAlchemy, through SQLAlchemy's
+    asyncpg adapter (its emulated DBAPI errors carry the driver's as their cause), or straight
+    from asyncpg. The chain of causes is followed a few links down."""
+    link: BaseException | None = exc
+    for _ in range(6):
+        if link is None:
+            return False
+        if isinstance(
+            link, (OSError, ConnectionError, TimeoutError, OperationalError, SAInterfaceError, *_DRIVER_UNAVAILABLE)
+        ):
+            return True
+        if isinstance(link, DBAPIError):
+            if link.connection_invalidated:
+                return True
+            link = getattr(link, "orig", None)
+        else:
+            link = link.__cause__
     return False
 
 
