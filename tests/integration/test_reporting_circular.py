@@ -133,8 +133,13 @@ async def test_the_circular_as_a_page_and_as_a_pdf(reporting):
         "四、中队排位",
         "五、网格处置率",
         "六、台账工作",
+        "七、受理渠道与热线考核",
     ):
         assert section in page, section
+    channels = page[page.index('<p id="channels">') :]
+    assert re.match(r'<p id="channels">受理渠道: 12319热线 [\d,]+。本月无12345、110转办工单。</p>', channels), channels[
+        :200
+    ]
     assert page.count("<svg") == 3 and "流动红旗" in page and "汝河中队" in page
     assert page.count("<path") >= 6 and "林山寨" in page  # the grids' map, with their names
     assert "占道经营" in page  # the categories by their names
@@ -153,6 +158,7 @@ async def test_the_circular_as_a_page_and_as_a_pdf(reporting):
     assert len(pdf) >= 2
     text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
     assert "城市管理工作月度通报" in text and "中队排位" in text and "处置率" in text and "养犬登记 7 只" in text
+    assert "受理渠道与热线考核" in text and "12319热线" in text
     assert "reports received" not in text and BY_KEY["received"].printed[:12] in text
     SHOTS.mkdir(parents=True, exist_ok=True)
     for i in range(len(pdf)):

@@ -238,6 +238,31 @@ class PersuasionDay(ReportingTable, table=True):
     persuasions: int = 0
 
 
+class HotlineOrder(ReportingTable, table=True):
+    """An upstream work order (12345, 110, the city platform) as intake last told it
+    (WorkOrderChanged): what the hotline centres assess the bureau's squads on."""
+
+    __tablename__ = "hotline_orders"
+    __table_args__ = (Index("ix_hotline_orders_received_at", "received_at"),)
+    incident_id: str = Field(primary_key=True, max_length=36)
+    system: str = Field(max_length=32)
+    kind: str = Field(max_length=16)
+    origin: str | None = Field(default=None, max_length=16)
+    state: str = Field(max_length=32)
+    squad_id: str = Field(default="", max_length=64, description="'' before it is dispatched")
+    received_at: datetime = Field(sa_column=_at(False))
+    sign_due_at: datetime = Field(sa_column=_at(False))
+    signed_at: datetime | None = Field(default=None, sa_column=_at())
+    finish_due_at: datetime = Field(sa_column=_at(False))
+    replied_at: datetime | None = Field(default=None, sa_column=_at())
+    result: str | None = Field(default=None, max_length=32)
+    returned: bool = False
+    redo_count: int = 0
+    satisfaction: str | None = Field(default=None, max_length=32)
+    enforcement: bool = False
+    at: datetime = Field(sa_column=_at(False))
+
+
 class Ranking(ReportingTable, table=True):
     """中队排位赛: a published month's table."""
 

@@ -126,8 +126,29 @@ def render_html(c: Circular) -> str:
 <th>较上月</th></tr>{"".join(rows)}</table>
 <h2>五、网格处置率</h2><figure id="map">{grid}</figure>
 <h2>六、台账工作</h2>{ledger}{dogs}
+<h2>七、受理渠道与热线考核</h2><p id="channels">{e(channel_text(c))}</p>
 <h2>注: 指标口径</h2><ol class="notes">{notes}</ol>
 </article></body></html>"""
+
+
+def channel_text(c: Circular) -> str:
+    """Section 7, as HTML and the PDF both print it: 受理 by channel, and the 12345 and 110 orders
+    as the hotline centres assess them."""
+    channels = "、".join(f"{n} {v}" for n, v in c.channels) or "无"
+    text = f"受理渠道: {channels}。"
+    h = c.hotline
+    if not h.get("received"):
+        return text + "本月无12345、110转办工单。"
+
+    def pct(n: str, of: str) -> str:
+        return f"{h[n] / h[of] * 100:.1f}%" if h.get(of) else "—"
+
+    return text + (
+        f"12345、110 工单 {h['received']} 件: 及时签收率 {pct('signed_on_time', 'received')}, 按时办结率 "
+        f"{pct('finished_on_time', 'replied')}, 回退率 {pct('returned', 'received')}, 重办率 "
+        f"{pct('redone', 'replied')}, 满意率 {pct('satisfied', 'rated')}"
+        f" (执法办案工单 {h['enforcement']} 件另计, 满意率 {pct('enforcement_satisfied', 'enforcement_rated')})。"
+    )
 
 
 # -- PDF --------------------------------------------------------------------------------------------
@@ -228,6 +249,7 @@ def render_pdf(c: Circular) -> bytes:
             body,
         )
     )
+    story.append(KeepTogether([Paragraph("七、受理渠道与热线考核", h2), Paragraph(html.escape(channel_text(c)), body)]))
     story.append(Paragraph("注: 指标口径", h2))
     story += [Paragraph(f"{i}. {html.escape(n)}: {html.escape(f)}", note) for i, (n, f) in enumerate(c.footnotes, 1)]
     doc.build(story)

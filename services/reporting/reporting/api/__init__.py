@@ -1,12 +1,13 @@
-"""Reporting's routes: the indicators, the ranking, the street's 劝导, the circular, the exports, the dashboard, and
-the monthly counters and the rebuild kept from before."""
+"""Reporting's routes: the indicators, the ranking, the street's 劝导, the hotline centres' figures, the
+circular, the exports, the dashboard, and the monthly counters and the rebuild kept from before."""
 
-from reporting.api import circular, dashboard, exports, indicators, legacy, ranking, street
+from reporting.api import circular, dashboard, exports, hotline, indicators, legacy, ranking, street
 
 routers = [
     indicators.router,
     ranking.router,
     street.router,
+    hotline.router,
     circular.router,
     exports.router,
     dashboard.router,

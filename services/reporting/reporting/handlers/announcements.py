@@ -23,6 +23,7 @@ from common.messaging.contracts import (
     StrayCaptured,
     StrayLeft,
     WorkCalendarChanged,
+    WorkOrderChanged,
 )
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
@@ -33,6 +34,7 @@ from reporting.tables import (
     CategoryInfo,
     DogMonth,
     GridInfo,
+    HotlineOrder,
     LedgerFigure,
     PersuasionDay,
     SquadInfo,
@@ -155,4 +157,38 @@ async def add_persuasion_days(days: dict[tuple[date, str, str], int], uow: UnitO
                 index_elements=["day", "squad_id", "category_code"],
                 set_={"persuasions": table.c.persuasions + insert.excluded.persuasions},
             )
+        )
+
+
+async def keep_work_orders(envelopes: list[Envelope], uow: UnitOfWork) -> None:
+    """Each upstream order as intake last told it (the newest `at` wins, whatever order the topic
+    delivers in), one row per order, in key order (no deadlock between two consumers)."""
+    latest: dict[str, WorkOrderChanged] = {}
+    for env in envelopes:
+        e = env.data
+        if isinstance(e, WorkOrderChanged) and (e.incident_id not in latest or latest[e.incident_id].at <= e.at):
+            latest[e.incident_id] = e
+    table = table_of(HotlineOrder)
+    for incident_id, e in sorted(latest.items()):
+        values = {
+            "system": e.system,
+            "kind": e.kind,
+            "origin": e.origin,
+            "state": e.state,
+            "squad_id": e.squad_id or "",
+            "received_at": e.received_at,
+            "sign_due_at": e.sign_due_at,
+            "signed_at": e.signed_at,
+            "finish_due_at": e.finish_due_at,
+            "replied_at": e.replied_at,
+            "result": e.result,
+            "returned": e.returned,
+            "redo_count": e.redo_count,
+            "satisfaction": e.satisfaction,
+            "enforcement": e.enforcement,
+            "at": e.at,
+        }
+        insert = pg_insert(table).values(incident_id=incident_id, **values)
+        await uow.session.execute(
+            insert.on_conflict_do_update(index_elements=["incident_id"], set_=values, where=table.c.at <= e.at)
         )

@@ -43,6 +43,7 @@ from common.messaging.contracts import (
     StrayCaptured,
     StrayLeft,
     WorkCalendarChanged,
+    WorkOrderChanged,
 )
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
@@ -53,6 +54,7 @@ from reporting.handlers.announcements import (
     add_persuasion_days,
     dog_months,
     keep_announcements,
+    keep_work_orders,
     persuasion_days,
 )
 from reporting.handlers.counters import ADD_COUNTS, COUNTERS, counts_of, month_of
@@ -399,6 +401,7 @@ ROWS = (
 ANNOUNCED = (GridDefined, CategoryDefined, SquadChanged, WorkCalendarChanged, LedgerFiguresReported)
 DOGS = (DogLicenceIssued, DogInspected, StrayCaptured, StrayLeft, DogViolationRecorded)
 STREET = (MerchantPersuaded,)
+HOTLINE = (WorkOrderChanged,)
 
 
 class Projection:
@@ -417,6 +420,7 @@ class Projection:
         announced = [e for e in envelopes if isinstance(e.data, ANNOUNCED)]
         dogs = [e for e in envelopes if isinstance(e.data, DOGS)]
         street = [e for e in envelopes if isinstance(e.data, STREET)]
+        hotline = [e for e in envelopes if isinstance(e.data, HOTLINE)]
         if announced and await keep_announcements(announced, uow):
             self.calendar_changed = True
         conn = await uow.db()
@@ -439,8 +443,10 @@ class Projection:
             await add_dog_months(dog_months(dogs), uow)
         if street:
             await add_persuasion_days(persuasion_days(street), uow)
+        if hotline:
+            await keep_work_orders(hotline, uow)
         if dirty:
             await _MARK.execute(conn, months=sorted(dirty))
 
 
-HANDLED = (*ROWS, *ANNOUNCED, *DOGS, *STREET)
+HANDLED = (*ROWS, *ANNOUNCED, *DOGS, *STREET, *HOTLINE)

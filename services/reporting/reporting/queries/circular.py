@@ -5,16 +5,18 @@ register's figures, each formula's footnote), gathered once and rendered by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
 from sqlmodel import col, select
 
 from common.clock import bureau_local, bureau_midnight
+from common.vocabulary import CHANNEL_NAMES
 from reporting.domain.indicators import BY_KEY, DOG_COUNTERS, INDICATORS, OnTime, change, indicators
 from reporting.domain.periods import Period, PeriodKind, period_of, previous, year_before
 from reporting.queries.counts import counts, total
+from reporting.queries.hotline import hotline_counts
 from reporting.queries.ranking import scored
 from reporting.tables import CategoryInfo, DogMonth, GridInfo, LedgerFigure
 
@@ -53,6 +55,10 @@ class Circular:
     dogs: dict
     footnotes: list[tuple[str, str]]
     generated_at: datetime
+    channels: list[tuple[str, int]] = field(default_factory=list)
+    """受理 per channel (信访, 领导交办 and 舆情 under their own), most first."""
+    hotline: dict[str, int] = field(default_factory=dict)
+    """The 12345 and 110 orders received in the month: reporting.queries.hotline.COUNTS, all squads."""
 
 
 async def daily(session, month: date, squad_id: str | None = None) -> tuple[list[date], list[int], list[int]]:
@@ -165,6 +171,13 @@ async def build(
     grids = await grid_rates(session, period, rule)
     district = await session.get(LedgerFigure, "district")
     dogs = await dog_figures(session, month)
+    per_channel = await counts(session, period, "channel")
+    channels = sorted(
+        ((CHANNEL_NAMES.get(code, code or "未知"), c.received) for code, c in per_channel.items() if c.received),
+        key=lambda t: -t[1],
+    )
+    orders = (await hotline_counts(session, period.start, period.end, None, None)).values()
+    hotline = {k: sum(o[k] for o in orders) for k in next(iter(orders), {})}
     return Circular(
         bureau=bureau,
         month=month,
@@ -180,4 +193,6 @@ async def build(
         dogs=dogs,
         footnotes=[(i.name, i.printed) for i in INDICATORS],
         generated_at=now,
+        channels=channels,
+        hotline=hotline,
     )
