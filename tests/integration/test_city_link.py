@@ -10,13 +10,12 @@ import asyncio
 import json
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from devstack.ports import free_port
-from intake.service import IntakeService
-from intake.settings import IntakeSettings
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running
 from tests.helpers import INCIDENT, eventually, photo_bytes
@@ -147,10 +146,8 @@ async def test_a_12345_order_answered_back_once_each_in_order(database_url, kafk
         assert all(m["attempts"] >= 1 and "ConnectError" in (m["last_error"] or "") for m in replied["messages"][:1])
         intake = next(s for s in services if s.name == "intake")
         await intake.stop()  # the link goes down with its service, its messages waiting in the database
-    # a new intake, the city still down for the rest of its minute
-    intake2 = IntakeService(IntakeSettings(**common), replica="intake-2")
-    async with running([intake2], build_app([intake2])) as client2:
         await asyncio.sleep(max(0.0, DOWN_S - (time.monotonic() - down_since)))
+        await intake.start()  # restarted, the city still down
         city.fail_next, city.hang_next = 2, 1
         city.start()
 
@@ -170,23 +167,32 @@ async def test_a_12345_order_answered_back_once_each_in_order(database_url, kafk
         assert reply["unit"] and reply["by"] == "sq-ruhe-o1" and len(reply["photos"]) == 1
         assert "13812345678" not in json.dumps(city.raw, ensure_ascii=False)  # no caller's number leaves
         # 回访: on the centre's own scale, by its own client only
-        other = await client2.post(
+        other = await client.post(
             f"/v1/incidents/{incident_id}/reply",
             json={"how": "upstream", "satisfaction": "1"},
             headers=auth("external_system", "city-110"),
         )
         assert other.status_code == 403
-        off_scale = await client2.post(
+        off_scale = await client.post(
             f"/v1/incidents/{incident_id}/reply", json={"how": "upstream", "satisfaction": "9"}, headers=CITY
         )
         assert off_scale.status_code == 409 and "scale" in off_scale.text
-        rated = await client2.post(
+        rated = await client.post(
             f"/v1/incidents/{incident_id}/reply", json={"how": "upstream", "satisfaction": "1"}, headers=CITY
         )
         assert rated.status_code == 200 and rated.json()["rating"] == "satisfied", rated.text
-        done = (await client2.get(f"/v1/work-orders/{incident_id}", headers=DISPATCHER)).json()
+        done = (await client.get(f"/v1/work-orders/{incident_id}", headers=DISPATCHER)).json()
         assert done["state"] == "archived" and done["satisfaction_given"] == "1"
         assert {m["status"] for m in done["messages"]} == {"sent"}
+
+        # the hotline centre's figures, per squad
+        async def figures():
+            r = await client.get("/v1/reports/hotline?period=year", headers=auth("supervisor"))
+            return r.json()["total"]["counts"] if r.status_code == 200 else {}
+
+        counts = await eventually(figures, lambda c: c.get("rated") == 1, what="the hotline figures")
+        assert counts["received"] == counts["signed_on_time"] == counts["finished_on_time"] == 1
+        assert counts["satisfied"] == 1 and counts["returned"] == counts["redone"] == 0
 
 
 async def test_a_return_approved_by_the_centre_cancels_the_case(database_url, kafka, namespace, city, tmp_path):
@@ -247,3 +253,73 @@ async def test_a_return_approved_by_the_centre_cancels_the_case(database_url, ka
             headers=DISPATCHER,
         )
         assert again.status_code == 409
+
+
+async def test_an_extension_granted_by_the_centre_moves_the_deadline(database_url, kafka, namespace, city, tmp_path):
+    city.start()
+    common = settings(database_url, kafka, namespace, city, tmp_path)
+    services = build_services(database_url, None, **{k: v for k, v in common.items() if k != "database_url"})
+    async with running(services, build_app(services)) as client:
+        due = datetime.now(UTC) + timedelta(hours=3)  # earlier than the category's: the order's deadline runs
+        r = await client.post(
+            "/v1/incidents",
+            json={
+                **INCIDENT,
+                "channel": "transfer_12345",
+                "source_reference": "ZZ12345-0555",
+                "source_deadline": due.isoformat(),
+            },
+            headers=auth("hotline_operator"),
+        )
+        incident_id = r.json()["id"]
+
+        async def order():
+            return (await client.get(f"/v1/work-orders/{incident_id}", headers=DISPATCHER)).json()
+
+        o = await eventually(order, lambda o: o.get("state") == "in_progress", what="办理中")
+
+        async def assignment():
+            rows = (await client.get("/v1/assignments?limit=500", headers=DISPATCHER)).json()
+            return next((a for a in rows if a["case_id"] == o["case_id"] and a["current"]), {})
+
+        a = await eventually(assignment, lambda a: a.get("deadline_basis") == "source", what="the order's deadline")
+        until = o["finish_due_at"].replace("Z", "+00:00")
+        later = (datetime.fromisoformat(until) + timedelta(days=3)).isoformat()
+        early = await client.post(
+            f"/v1/work-orders/{incident_id}/extension-request",
+            json={
+                "until": (datetime.fromisoformat(until) - timedelta(hours=1)).isoformat(),
+                "reason": "需协调产权单位",
+            },
+            headers=DISPATCHER,
+        )
+        assert early.status_code == 409  # not after the order's deadline
+        asked = await client.post(
+            f"/v1/work-orders/{incident_id}/extension-request",
+            json={"until": later, "reason": "需协调产权单位"},
+            headers=DISPATCHER,
+        )
+        assert asked.status_code == 200 and asked.json()["extension_pending"], asked.text
+        granted = await client.post(
+            f"/v1/work-orders/{incident_id}/extension-review",
+            json={"decision": "approve", "reviewer": "12345 值班长", "note": "同意"},
+            headers=CITY,
+        )
+        assert granted.status_code == 200, granted.text
+        assert datetime.fromisoformat(granted.json()["finish_due_at"].replace("Z", "+00:00")) == datetime.fromisoformat(
+            later
+        )
+        assert granted.json()["details"]["extensions"][0]["review"]["approved"] is True
+        moved = await eventually(
+            assignment, lambda x: x.get("deadline_at") != a["deadline_at"], what="the assignment's deadline moved"
+        )
+        assert datetime.fromisoformat(moved["deadline_at"].replace("Z", "+00:00")) == datetime.fromisoformat(later)
+
+        async def taken():
+            return [t["step"] for t in city.taken if t["order"] == "ZZ12345-0555"]
+
+        assert await eventually(taken, lambda t: "extension_request" in t, what="延期 told") == [
+            "sign",
+            "process",
+            "extension_request",
+        ]

@@ -79,6 +79,7 @@ def where_to_sign_in(stack: Stack) -> str:
             ("/console", "派遣台 (派遣员、督查、中队)"),
             ("/ledger", "台账 (台账管理员)"),
             ("/reports", "领导驾驶舱 (统计)"),
+            ("/links", "对接 (12345工单回复、订阅; 指挥中心)"),
             ("/report", "市民投诉 (公众)"),
         )
     ]

@@ -30,7 +30,7 @@ REALM_TEMPLATE = REPO / "deploy" / "keycloak" / "realm-zhongyuan.json"
 CACHE = REPO / ".cache" / "keycloak"
 REALM = "zhongyuan"
 WEB_CLIENT = "cgzf-web"
-PAGES = ("/console", "/field", "/ledger", "/reports")
+PAGES = ("/console", "/field", "/ledger", "/reports", "/links")
 """The staff pages, each signing in through the realm's web client (common.web_session)."""
 
 

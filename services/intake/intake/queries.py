@@ -15,8 +15,10 @@ from intake.tables import (
     ApiClient,
     Category,
     CategoryVersion,
+    Delivery,
     Incident,
     IncidentPhoto,
+    Subscription,
     UpstreamMessage,
     WorkOrder,
 )
@@ -206,4 +208,24 @@ async def upstream_messages(session, *, status: str | None, limit: int) -> list[
     query = select(UpstreamMessage).order_by(col(UpstreamMessage.created_at).desc()).limit(limit)
     if status is not None:
         query = query.where(UpstreamMessage.status == status)
+    return list((await session.exec(query)).all())
+
+
+async def live_subscriptions(session) -> list[Subscription]:
+    return list((await session.exec(select(Subscription).where(col(Subscription.ended_at).is_(None)))).all())
+
+
+async def subscription(session, subscription_id: str) -> Subscription | None:
+    return await session.get(Subscription, subscription_id)
+
+
+async def deliveries(session, subscription_id: str, *, status: str | None, limit: int) -> list[Delivery]:
+    query = (
+        select(Delivery)
+        .where(Delivery.subscription_id == subscription_id)
+        .order_by(col(Delivery.created_at).desc())
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(Delivery.status == status)
     return list((await session.exec(query)).all())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ from common.messaging.contracts import (
     IncidentRated,
     IncidentReplied,
     IncidentReported,
+    WorkOrderChanged,
     WorkOrderExtended,
     WorkOrderReturned,
 )
@@ -26,12 +28,16 @@ from common.objectstore import open_store
 from common.photos import MAX_BYTES
 from common.ratelimit import RateLimiter
 from common.service import Service, create_app
+from intake import queries
 from intake.domain.incidents import MAX_MACHINE_IMAGES
+from intake.domain.subscriptions import Backoff
 from intake.handlers.catalogue import AddressBook, Catalogue, announce_categories
 from intake.handlers.incidents import ReportPolicy
 from intake.handlers.media import signing_key
 from intake.handlers.progress import HANDLERS, linked
-from intake.handlers.work_orders import Link, Retry, load_calendar, send_due
+from intake.handlers.upstream_link import Retry, load_calendar, send_due
+from intake.handlers.webhooks import Fanout, WebhookPolicy, deliver_due
+from intake.handlers.work_orders import Link
 from intake.settings import IntakeSettings
 from intake.tables import Address, Category, CategoryVersion, backbone
 
@@ -41,6 +47,7 @@ log = logging.getLogger(__name__)
 
 class IntakeService(Service):
     name = "intake"
+    staff_pages = (("/links", "对接"),)
     tables = backbone
     migrations_dir = HERE / "migrations"
     publishes = (
@@ -52,6 +59,7 @@ class IntakeService(Service):
         CategoryDefined,
         WorkOrderReturned,
         WorkOrderExtended,
+        WorkOrderChanged,
     )
 
     def __init__(self, settings: IntakeSettings, **kwargs) -> None:
@@ -123,6 +131,59 @@ class IntakeService(Service):
         await load_calendar(self.session_factory, self.link)
         if self.link.upstreams:
             self._spawn(self._linking(), "upstream-link")
+        s = self.settings
+        self.webhooks = WebhookPolicy(
+            development=s.environment == "development",
+            allow_private=s.webhook_allow_private,
+            backoff=Backoff(
+                timedelta(seconds=s.webhook_retry_base_s),
+                timedelta(seconds=s.webhook_retry_max_s),
+                timedelta(seconds=s.webhook_retry_for_s),
+            ),
+            timeout_s=s.webhook_timeout_s,
+        )
+        self.fanout = Fanout(
+            self.session_factory, self.transport, self.clock, client_id=f"intake-{self.replica}-webhooks"
+        )
+        self._webhooks_started = False
+        self._spawn(self._watching_subscriptions(), "webhooks")
+
+    async def start_webhooks(self) -> None:
+        """The fan-out and the sender, once there is a subscription (none: no consumer reads every
+        topic for nothing)."""
+        if self._webhooks_started:
+            self.fanout.changed()
+            return
+        self._webhooks_started = True
+        self._spawn(self.fanout.run(), "webhook-fanout")
+        self._spawn(self._delivering(), "webhook-sender")
+
+    async def _watching_subscriptions(self) -> None:
+        """Another replica may take the first subscription: look now and then."""
+        while not self._webhooks_started:
+            try:
+                async with self.session_factory() as session:
+                    if await queries.live_subscriptions(session):
+                        await self.start_webhooks()
+                        return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("webhooks: %s", exc)
+            await asyncio.sleep(5)
+
+    async def _delivering(self) -> None:
+        async with httpx.AsyncClient() as client:
+            while True:
+                try:
+                    taken = await deliver_due(self.session_factory, client, self.webhooks, self.clock.now())
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the database away: nothing is lost, try again
+                    log.warning("webhook sender: %s", exc)
+                    taken = 0
+                if not taken:
+                    await asyncio.sleep(self.settings.webhook_poll_interval_s)
 
     async def _linking(self) -> None:
         """The link's sender: the messages due, to their upstream systems; the calendar read again

@@ -82,6 +82,16 @@ class IntakeSettings(ServiceSettings):
     link_retry_base_s: float = Field(1.0, description="the first wait after a failed send; doubling")
     link_retry_max_s: float = Field(300.0, description="the longest wait between two tries of a message")
     link_max_attempts: int = Field(30, description="tries before a message is dead-lettered (then 'send again')")
+    webhook_allow_private: bool = Field(
+        False,
+        description="allow subscriptions to targets on private, loopback or reserved addresses (a city system "
+        "inside the bureau's network); always allowed in development",
+    )
+    webhook_retry_base_s: float = Field(5.0, description="the first wait after a failed delivery; doubling")
+    webhook_retry_max_s: float = Field(3600.0, description="the longest wait between two tries of a delivery")
+    webhook_retry_for_s: float = Field(86400.0, description="how long a delivery is tried before it is parked")
+    webhook_poll_interval_s: float = Field(0.5, description="how often the sender looks for deliveries due")
+    webhook_timeout_s: float = Field(10.0, description="how long a subscriber has to answer a delivery")
 
     @model_validator(mode="after")
     def _own_photo_link_secret_outside_development(self) -> "IntakeSettings":

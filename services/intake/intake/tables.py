@@ -269,6 +269,43 @@ class UpstreamMessage(IntakeTable, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=_at())
 
 
+class Subscription(IntakeTable, table=True):
+    """A city system's webhook: the events it receives over HTTPS, signed with its secret."""
+
+    __tablename__ = "subscriptions"
+    id: str = Field(primary_key=True, max_length=36)
+    url: str = Field(max_length=500)
+    types: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    filter: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}"))
+    secret: str = Field(max_length=100, description="whsec_...: signs the deliveries (Standard Webhooks)")
+    description: str = Field(default="", max_length=200)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(sa_column=_at(False))
+    ended_at: datetime | None = Field(default=None, sa_column=_at())
+
+
+class Delivery(IntakeTable, table=True):
+    """One event for one subscription: its CloudEvent as sent, and how its sending went."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+        Index("ix_deliveries_subscription_id_event_time", "subscription_id", "event_time"),
+    )
+    id: str = Field(primary_key=True, max_length=36, description="webhook-id: the same for every try")
+    subscription_id: str = Field(max_length=36)
+    event_id: str = Field(max_length=64)
+    event_type: str = Field(max_length=200)
+    event_time: datetime = Field(sa_column=_at(False))
+    body: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    status: str = Field(default="pending", max_length=16, description="pending, delivered, parked")
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_at(False))
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=_at(False))
+    delivered_at: datetime | None = Field(default=None, sa_column=_at())
+
+
 class CalendarState(IntakeTable, table=True):
     """The bureau's working calendar as dispatch announces it (WorkCalendarChanged): the work
     orders' limits in working days are counted on it."""
@@ -281,4 +318,4 @@ class CalendarState(IntakeTable, table=True):
     at: datetime = Field(sa_column=_at(False))
 
 
-backbone = ServiceTables(registry.metadata, rate_limits=True)
+backbone = ServiceTables(registry.metadata, staff_pages=True, rate_limits=True)

@@ -15,10 +15,10 @@ from common.refusals import NotFound, Unprocessable
 from intake import queries
 from intake.api.deps import ServiceDep
 from intake.domain.work_orders import RESULT_NAMES, STATE_NAMES, OrderState, Result
+from intake.handlers.upstream_link import resend
 from intake.handlers.work_orders import (
     request_extension,
     request_return,
-    resend,
     review_extension,
     review_return,
 )

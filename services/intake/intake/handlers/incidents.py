@@ -39,7 +39,7 @@ from intake.domain.incidents import (
 )
 from intake.handlers.catalogue import Catalogue, time_limit_hours
 from intake.handlers.media import StoredPhoto
-from intake.handlers.work_orders import Link, check_owner, order_for_update, visited
+from intake.handlers.work_orders import Link, changed, check_owner, order_for_update, visited
 from intake.tables import IdempotencyKey, Incident, IncidentPhoto
 
 INCIDENTS = table_of(Incident)
@@ -212,7 +212,15 @@ async def report_incident(
         incident.duplicate_of, incident.status = joined.id, joined.status
     await row_insert(INCIDENTS).execute(await uow.db(), **incident.model_dump())
     order = (
-        link.new_order(incident.id, cmd.channel, cmd.source_reference, cmd.order_kind, cmd.order_origin, now)
+        link.new_order(
+            incident.id,
+            cmd.channel,
+            cmd.source_reference,
+            cmd.order_kind,
+            cmd.order_origin,
+            now,
+            incident.source_deadline,
+        )
         if link is not None
         else None
     )
@@ -435,7 +443,7 @@ async def visit_by_upstream(
     up = check_owner(order, link, subject)
     now = uow.clock.now()
     rating = visited(order, up, given, now)
-    uow.session.add(order)
+    changed(uow, order, now)
     await _rate(uow, incident, rating, comment)
     if incident.replied_at is None:
         incident.replied_at = now

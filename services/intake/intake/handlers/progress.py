@@ -19,6 +19,7 @@ from common.messaging.contracts import (
     CaseOpened,
     CasePublicNoteAdded,
     CaseTransitioned,
+    EnforcementStepRecorded,
     IncidentReplied,
     WorkCalendarChanged,
 )
@@ -27,6 +28,7 @@ from common.messaging.inbox import Batched
 from common.uow import UnitOfWork
 from common.vocabulary import CaseAction, CaseStatus
 from intake.domain.incidents import STATUS_OF_CASE, IncidentStatus
+from intake.handlers import upstream_link as link
 from intake.handlers import work_orders as orders
 from intake.tables import Incident
 
@@ -207,5 +209,6 @@ def linked(handlers: dict) -> dict:
         CaseOpened: Batched(opened),
         CaseDispatched: Batched(dispatched),
         CaseTransitioned: transitioned,
-        WorkCalendarChanged: orders.on_calendar,
+        WorkCalendarChanged: link.on_calendar,
+        EnforcementStepRecorded: orders.on_enforcement,
     }

@@ -8,24 +8,20 @@ a dead message holds its order's later ones until the command centre sends it ag
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
-import httpx
-from sqlalchemy import and_, exists
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from common.messaging.contracts import (
     CaseDispatched,
     CaseOpened,
     CaseTransitioned,
-    WorkCalendarChanged,
+    EnforcementStepRecorded,
+    WorkOrderChanged,
     WorkOrderExtended,
     WorkOrderReturned,
 )
@@ -33,8 +29,7 @@ from common.messaging.envelope import Envelope
 from common.refusals import NotFound, Refused
 from common.uow import UnitOfWork
 from common.vocabulary import RATING_NAMES, CaseAction, CaseStatus
-from common.workcalendar import OFFICE_HOURS, WorkCalendar, calendar_of, national_days
-from intake.adapters import upstream as adapter
+from common.workcalendar import WorkCalendar
 from intake.adapters.upstream import Upstream
 from intake.domain.work_orders import (
     OUTCOME_TEXT,
@@ -52,7 +47,7 @@ from intake.domain.work_orders import (
     may_request_extension,
     may_request_return,
 )
-from intake.tables import CalendarState, UpstreamMessage, WorkOrder
+from intake.tables import UpstreamMessage, WorkOrder
 
 log = logging.getLogger(__name__)
 IDS = uuid.UUID("6f1d3c2e-12a4-4b35-9e0c-7d2a1b345678")
@@ -81,9 +76,17 @@ class Link:
         return self.calendar.add_working_hours(start, days * per_day)
 
     def new_order(
-        self, incident_id: str, channel: str, reference: str | None, kind: str, origin: str | None, now: datetime
+        self,
+        incident_id: str,
+        channel: str,
+        reference: str | None,
+        kind: str,
+        origin: str | None,
+        now: datetime,
+        deadline: datetime | None = None,
     ) -> WorkOrder | None:
-        """The order an incident opens, when it came from a linked system with its reference."""
+        """The order an incident opens, when it came from a linked system with its reference; its
+        办结 limit is the order's own deadline when it came with one, else the system's limit."""
         up = self.for_channel(channel)
         if up is None or not reference:
             return None
@@ -97,7 +100,7 @@ class Link:
             state=OrderState.awaiting_sign,
             received_at=now,
             sign_due_at=self.working_days(now, limits.sign_days),
-            finish_due_at=self.working_days(now, limits.finish_days),
+            finish_due_at=deadline or self.working_days(now, limits.finish_days),
             return_due_at=self.working_days(now, limits.return_days),
             updated_at=now,
         )
@@ -107,8 +110,7 @@ def tell(uow: UnitOfWork, order: WorkOrder, step: Step, cause: str, when: dateti
     """One message to the upstream system, next in the order's sequence; `cause` (the event or
     request that made it) makes its id, so the same cause never makes two."""
     order.last_seq += 1
-    order.updated_at = when
-    uow.session.add(order)
+    changed(uow, order, when)
     payload = {
         "state": order.state,
         "state_name": STATE_NAMES[OrderState(order.state)],
@@ -126,6 +128,34 @@ def tell(uow: UnitOfWork, order: WorkOrder, step: Step, cause: str, when: dateti
             payload=payload,
             next_attempt_at=when,
             created_at=when,
+        )
+    )
+
+
+def changed(uow: UnitOfWork, order: WorkOrder, at: datetime) -> None:
+    """The order as it now stands, for reporting (the hotline centres' figures)."""
+    order.updated_at = at
+    uow.session.add(order)
+    uow.publish(
+        WorkOrderChanged(
+            incident_id=order.incident_id,
+            system=order.system,
+            kind=order.kind,
+            origin=order.origin,
+            state=order.state,
+            case_id=order.case_id,
+            squad_id=order.squad_id,
+            received_at=order.received_at,
+            sign_due_at=order.sign_due_at,
+            signed_at=order.signed_at,
+            finish_due_at=order.finish_due_at,
+            replied_at=order.replied_at,
+            result=order.result,
+            returned=order.returned,
+            redo_count=order.redo_count,
+            satisfaction=order.satisfaction,
+            enforcement=bool(order.details.get("enforcement")),
+            at=at,
         )
     )
 
@@ -211,7 +241,7 @@ async def on_transitioned(event: CaseTransitioned, env: Envelope, uow: UnitOfWor
     elif event.action == CaseAction.reopen and order.state in (OrderState.replied, OrderState.archived):
         order.state = OrderState.redo
         order.redo_count += 1
-        uow.session.add(order)
+        changed(uow, order, event.at)
 
 
 def _reply(uow: UnitOfWork, order: WorkOrder, cause: str, at: datetime, result: Result, text: str) -> None:
@@ -232,18 +262,17 @@ def _reply(uow: UnitOfWork, order: WorkOrder, cause: str, at: datetime, result: 
     )
 
 
-async def on_calendar(event: WorkCalendarChanged, env: Envelope, uow: UnitOfWork) -> None:
-    values = {
-        "holidays": [d.isoformat() for d in event.holidays],
-        "workdays": [d.isoformat() for d in event.workdays],
-        "office_hours": [[b.isoformat(), f.isoformat()] for b, f in event.office_hours],
-        "at": event.at,
-    }
-    await uow.session.execute(
-        pg_insert(CalendarState)
-        .values(calendar_id=event.calendar_id, **values)
-        .on_conflict_do_update(index_elements=["calendar_id"], set_=values, where=col(CalendarState.at) <= event.at)
-    )
+async def on_enforcement(event: EnforcementStepRecorded, env: Envelope, uow: UnitOfWork) -> None:
+    """执法办案: an order whose case went into the penalty track is marked (Guangdong's rule: its
+    satisfaction is not its only measure)."""
+    order = (await orders_for_case(uow, event.case_id)) if event.case_id else None
+    if order is not None and not order.details.get("enforcement"):
+        order.details = {**order.details, "enforcement": True}
+        changed(uow, order, event.at)
+
+
+async def orders_for_case(uow: UnitOfWork, case_id: str) -> WorkOrder | None:
+    return (await uow.session.exec(select(WorkOrder).where(WorkOrder.case_id == case_id).with_for_update())).first()
 
 
 # -- the command centre's requests, the upstream system's answers --------------------------------------
@@ -313,7 +342,6 @@ async def review_extension(
     extensions[-1] = {**extensions[-1], "review": review}
     order.details = {**order.details, "extensions": extensions}
     order.extension_pending = False
-    order.updated_at = now
     if approved:
         order.finish_due_at = granted
         uow.publish(
@@ -326,7 +354,7 @@ async def review_extension(
                 at=now,
             )
         )
-    uow.session.add(order)
+    changed(uow, order, now)
     await uow.commit()
     return order
 
@@ -342,7 +370,6 @@ async def review_return(
     asked = order.details["return"]
     review = {"approved": approved, "note": note, "by": reviewer, "at": now.isoformat()}
     order.details = {**order.details, "return": {**asked, "review": review}}
-    order.updated_at = now
     if approved:
         order.state = OrderState.returned
         uow.publish(
@@ -357,7 +384,7 @@ async def review_return(
         )
     else:
         order.state = asked["from_state"]  # refused: it stays with the bureau, where it was
-    uow.session.add(order)
+    changed(uow, order, now)
     await uow.commit()
     return order
 
@@ -369,111 +396,9 @@ def visited(order: WorkOrder, up: Upstream, given: str, at: datetime) -> str:
         raise OrderRefused(f"{given!r} is not on {up.name}'s satisfaction scale: one of {sorted(up.satisfaction)}")
     if order.state != OrderState.replied:
         raise OrderRefused(f"the order is {STATE_NAMES[OrderState(order.state)]}: 回访 follows a reply (已答复)")
-    order.satisfaction, order.satisfaction_given, order.updated_at = rating, given, at
+    order.satisfaction, order.satisfaction_given = rating, given
     order.state = after_rating(rating)
     if order.state == OrderState.redo:
         order.redo_count += 1
     log.info("work order %s 回访: %s", order.source_reference, RATING_NAMES[rating])
     return rating
-
-
-# -- the sender -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Retry:
-    base_s: float = 1.0
-    max_s: float = 300.0
-    max_attempts: int = 30
-
-    def after(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(self.base_s * 2 ** max(attempts - 1, 0), self.max_s))
-
-
-_earlier = aliased(UpstreamMessage)
-
-
-async def send_due(
-    session_factory, link: Link, client: httpx.AsyncClient, now: datetime, retry: Retry, limit: int = 50
-) -> int:
-    """Send what is due, each order's messages in their order (a message waits while an earlier
-    one of its order is unsent); returns how many were sent."""
-    m_ = UpstreamMessage
-    blocked = exists().where(
-        and_(
-            col(_earlier.incident_id) == col(m_.incident_id),
-            col(_earlier.seq) < col(m_.seq),
-            col(_earlier.status) != "sent",
-        )
-    )
-    sent = 0
-    async with session_factory() as session:
-        rows = (
-            await session.exec(
-                select(m_)
-                .where(m_.status == "pending", col(m_.next_attempt_at) <= now, ~blocked)
-                .order_by(col(m_.next_attempt_at))
-                .limit(limit)
-                .with_for_update(skip_locked=True, of=m_)
-            )
-        ).all()
-        results = await asyncio.gather(*(_send_one(client, link, m) for m in rows))
-        for m, error in zip(rows, results, strict=True):
-            m.attempts += 1
-            if error is None:
-                m.status, m.sent_at, m.last_error = "sent", now, None
-                sent += 1
-            else:
-                kind, text = error
-                m.last_error = text[:500]
-                if kind == "refused" or m.attempts >= retry.max_attempts:
-                    m.status = "dead"
-                    log.warning("message %s to %s dead-lettered: %s", m.id, m.system, text)
-                else:
-                    m.next_attempt_at = now + retry.after(m.attempts)
-            session.add(m)
-        await session.commit()
-    return sent
-
-
-async def _send_one(client: httpx.AsyncClient, link: Link, m: UpstreamMessage) -> tuple[str, str] | None:
-    up = link.named(m.system)
-    if up is None:
-        return "refused", f"no upstream system named {m.system} in the settings"
-    message = {"id": m.id, "source_reference": m.source_reference, "seq": m.seq, "step": m.step, "payload": m.payload}
-    try:
-        await adapter.send(client, up, message)
-    except adapter.Refused as exc:
-        return "refused", str(exc)
-    except adapter.Unavailable as exc:
-        return "unavailable", str(exc)
-    return None
-
-
-async def resend(uow: UnitOfWork, message_id: str) -> UpstreamMessage:
-    """The command centre sends a dead message again (after the city fixed its side)."""
-    m = (
-        await uow.session.exec(select(UpstreamMessage).where(UpstreamMessage.id == message_id).with_for_update())
-    ).first()
-    if m is None:
-        raise NotFound(f"no message {message_id}")
-    if m.status != "dead":
-        raise OrderRefused(f"message {message_id} is {m.status}: only a dead message is sent again")
-    m.status, m.attempts, m.next_attempt_at, m.last_error = "pending", 0, uow.clock.now(), None
-    uow.session.add(m)
-    await uow.commit()
-    return m
-
-
-async def load_calendar(session_factory, link: Link) -> None:
-    """The bureau's calendar as dispatch last announced it, or the national one."""
-    async with session_factory() as session:
-        row = (await session.exec(select(CalendarState).where(CalendarState.calendar_id == "bureau"))).first()
-    if row is None:
-        link.calendar = calendar_of(national_days(), OFFICE_HOURS)
-        return
-    link.calendar = WorkCalendar(
-        holidays=frozenset(date.fromisoformat(d) for d in row.holidays),
-        workdays=frozenset(date.fromisoformat(d) for d in row.workdays),
-        periods=tuple((time.fromisoformat(b), time.fromisoformat(e)) for b, e in row.office_hours) or OFFICE_HOURS,
-    )

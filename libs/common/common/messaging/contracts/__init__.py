@@ -74,6 +74,7 @@ from common.messaging.contracts.intake import (
     IncidentRated,
     IncidentReplied,
     IncidentReported,
+    WorkOrderChanged,
     WorkOrderExtended,
     WorkOrderReturned,
 )
@@ -102,6 +103,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     IncidentReplied,
     WorkOrderReturned,
     WorkOrderExtended,
+    WorkOrderChanged,
     CaseOpened,
     CaseFiled,
     CaseDispatched,
@@ -197,6 +199,7 @@ __all__ = [
     "IncidentRated",
     "IncidentReplied",
     "IncidentReported",
+    "WorkOrderChanged",
     "WorkOrderExtended",
     "WorkOrderReturned",
     "IntegrationEvent",

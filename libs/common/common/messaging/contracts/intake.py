@@ -375,3 +375,35 @@ class WorkOrderExtended(
     source_reference: FreeText
     until: datetime = Field(description="the date granted")
     at: datetime
+
+
+class WorkOrderChanged(
+    IntegrationEvent, type="intake.work_order.changed.v1", topic=Topics.incidents, key="incident_id"
+):
+    """An upstream work order (12345, 110, the city platform) as it now stands, at each change: what the hotline
+    centres assess a department on (及时签收率, 按时办结率, 回退率, 重办率, 满意率)."""
+
+    incident_id: str
+    system: FreeText
+    kind: Literal["phone", "online"]
+    origin: Literal["110"] | None = Field(None, description="110: a 非警务 order the police handed to 12345")
+    state: Literal[
+        "awaiting_sign", "signed", "in_progress", "return_requested", "returned", "replied", "archived", "redo"
+    ] = Field(description="待签收, 已签收, 办理中, 退回申请中, 已退回, 已答复, 已归档, 重办")
+    case_id: str | None = None
+    squad_id: str | None = None
+    received_at: datetime
+    sign_due_at: datetime
+    signed_at: datetime | None = None
+    finish_due_at: datetime
+    replied_at: datetime | None = None
+    result: Literal["resolved", "partly_resolved", "unresolved", "declined"] | None = Field(
+        None, description="办理结果: 解决, 部分解决, 未解决, 不办理退单"
+    )
+    returned: bool = Field(False, description="a 申请退回 was made")
+    redo_count: int = Field(0, description="重办 rounds")
+    satisfaction: Rating | None = Field(None, description="回访, on our scale")
+    enforcement: bool = Field(
+        False, description="执法办案: the case went into the penalty track; 满意率 is not its only measure"
+    )
+    at: datetime
