@@ -35,7 +35,7 @@ class Fake12345:
 
     def __init__(self, port: int) -> None:
         self.port, self.taken, self.raw = port, [], []
-        self.fail_next, self.hang_next = 0, 0
+        self.fail_next, self.hang_next, self.refuse_next = 0, 0, 0
         self.server: ThreadingHTTPServer | None = None
         fake = self
 
@@ -49,6 +49,13 @@ class Fake12345:
                     fake.fail_next -= 1
                     self.send_response(500)
                     self.end_headers()
+                    return
+                if fake.refuse_next:  # the city will not take it: the link must not try it again
+                    fake.refuse_next -= 1
+                    self.send_response(422)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write('{"code": 4001, "msg": "退回理由不全"}'.encode())
                     return
                 if fake.hang_next:
                     fake.hang_next -= 1
@@ -217,6 +224,8 @@ async def test_a_return_approved_by_the_centre_cancels_the_case(database_url, ka
 
         o = await eventually(order, lambda o: o.get("state") == "in_progress", what="办理中")
         assert o["origin"] == "110"
+        await eventually(lambda: _steps(city, "ZZ12345-0999"), lambda t: t == ["sign", "process"], what="2 taken")
+        city.refuse_next = 1
         asked = await client.post(
             f"/v1/work-orders/{incident_id}/return-request",
             json={"reason": "系治安案件", "basis": "三定方案", "suggestion": "公安"},
@@ -245,8 +254,21 @@ async def test_a_return_approved_by_the_centre_cancels_the_case(database_url, ka
         async def taken():
             return [t["step"] for t in city.taken if t["order"] == "ZZ12345-0999"]
 
+        # the city refused the 申请退回 message: dead at once, with its answer, until sent again
+        dead = await eventually(
+            lambda: _messages(client, "dead"), lambda d: len(d) == 1, what="the refused message dead-lettered"
+        )
+        assert (
+            dead[0]["step"] == "return_request" and dead[0]["attempts"] == 1 and "退回理由不全" in dead[0]["last_error"]
+        )
+        squad_resend = await client.post(f"/v1/upstream-messages/{dead[0]['id']}/resend", headers=O1)
+        assert squad_resend.status_code == 403
+        resent = await client.post(f"/v1/upstream-messages/{dead[0]['id']}/resend", headers=DISPATCHER)
+        assert resent.status_code == 200 and resent.json()["status"] == "pending", resent.text
         steps = await eventually(taken, lambda t: "return_request" in t, what="申请退回 told")
         assert steps == ["sign", "process", "return_request"]
+        again_sent = await client.post(f"/v1/upstream-messages/{dead[0]['id']}/resend", headers=DISPATCHER)
+        assert again_sent.status_code == 409  # only a dead message is sent again
         again = await client.post(
             f"/v1/work-orders/{incident_id}/return-request",
             json={"reason": "x", "basis": "y", "suggestion": "z"},
@@ -315,11 +337,34 @@ async def test_an_extension_granted_by_the_centre_moves_the_deadline(database_ur
         )
         assert datetime.fromisoformat(moved["deadline_at"].replace("Z", "+00:00")) == datetime.fromisoformat(later)
 
-        async def taken():
-            return [t["step"] for t in city.taken if t["order"] == "ZZ12345-0555"]
-
-        assert await eventually(taken, lambda t: "extension_request" in t, what="延期 told") == [
-            "sign",
-            "process",
-            "extension_request",
+        # the command centre writes the reply: 部分解决, in its own words, sent when the case closes
+        draft = {"result": "partly_resolved", "text": "已清理占道物品, 夜间经营需联合市场监管整治"}
+        written = await client.put(f"/v1/work-orders/{incident_id}/reply", json=draft, headers=DISPATCHER)
+        assert written.status_code == 200 and written.json()["details"]["draft"]["result"] == "partly_resolved"
+        jpeg = [
+            (k, (f"{k}.jpg", photo_bytes((50 * n, 90, 160)), "image/jpeg")) for n, k in enumerate(("before", "after"))
         ]
+        handled = await client.post(
+            f"/v1/cases/{o['case_id']}/handle", data={"outcome": "resolved"}, files=jpeg, headers=O1
+        )
+        assert handled.status_code == 200, handled.text
+        closed = await client.post(f"/v1/cases/{o['case_id']}/check", json={"passed": True}, headers=MONITOR)
+        assert closed.status_code == 200, closed.text
+        steps = await eventually(lambda: _steps(city, "ZZ12345-0555"), lambda t: "reply" in t, what="the reply told")
+        assert steps == ["sign", "process", "extension_request", "reply"]
+        reply = next(t for t in city.taken if t["order"] == "ZZ12345-0555" and t["step"] == "reply")
+        assert (
+            reply["result"] == "partly_resolved"
+            and reply["result_name"] == "部分解决"
+            and reply["text"] == draft["text"]
+        )
+        late = await client.put(f"/v1/work-orders/{incident_id}/reply", json=draft, headers=DISPATCHER)
+        assert late.status_code == 409  # replied: the reply is no longer open
+
+
+async def _steps(city, order: str) -> list[str]:
+    return [t["step"] for t in city.taken if t["order"] == order]
+
+
+async def _messages(client, status: str) -> list[dict]:
+    return (await client.get(f"/v1/upstream-messages?status={status}", headers=DISPATCHER)).json()

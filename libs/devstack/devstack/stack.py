@@ -129,6 +129,9 @@ class Stack:
         )
         self.pid_dir = config.state_dir / "pids"
         self.log_dir = config.state_dir / "logs"
+        self._started: dict[str, subprocess.Popen] = {}
+        """The processes this Stack started, to tell an exit (and its status) from a check of
+        /proc that missed a live process."""
 
     # -- services ---------------------------------------------------------------------------------
     def service_env(self, service: str) -> dict[str, str]:
@@ -191,6 +194,7 @@ class Stack:
             cwd=REPO,
         )
         self._pid_file(service).write_text(str(proc.pid))
+        self._started[service] = proc
         return proc.pid
 
     def wait_ready(self, service: str, timeout_s: float = 90) -> None:
@@ -198,9 +202,12 @@ class Stack:
         deadline = time.monotonic() + timeout_s
         last = "no answer"
         while time.monotonic() < deadline:
-            if self.service_pid(service) is None:
+            proc = self._started.get(service)
+            exited = proc.poll() if proc is not None else None
+            if exited is not None or (proc is None and self.service_pid(service) is None):
+                time.sleep(0.5)  # what it wrote on its way out
                 raise RuntimeError(
-                    f"{service} exited; see {self.log_dir / (service + '.log')}:\n"
+                    f"{service} exited (status {exited}); see {self.log_dir / (service + '.log')}:\n"
                     + (self.log_dir / f"{service}.log").read_text(errors="replace")[-3000:]
                 )
             try:
@@ -218,6 +225,7 @@ class Stack:
         pid = self.service_pid(service)
         if pid is None:
             self._pid_file(service).unlink(missing_ok=True)
+            self._started.pop(service, None)
             return
         os.killpg(pid, sig)
         deadline = time.monotonic() + timeout_s
@@ -230,6 +238,7 @@ class Stack:
                 _reap(pid)
                 time.sleep(0.1)
         self._pid_file(service).unlink(missing_ok=True)
+        self._started.pop(service, None)
 
     def kill_service(self, service: str) -> None:
         """kill -9, as a crash would."""

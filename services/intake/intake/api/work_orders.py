@@ -17,6 +17,7 @@ from intake.api.deps import ServiceDep
 from intake.domain.work_orders import RESULT_NAMES, STATE_NAMES, OrderState, Result
 from intake.handlers.upstream_link import resend
 from intake.handlers.work_orders import (
+    draft_reply,
     request_extension,
     request_return,
     review_extension,
@@ -149,6 +150,25 @@ async def ask_return(incident_id: str, body: ReturnRequest, principal: CommandCe
         await request_return(
             uow, incident_id, body.reason.strip(), body.basis.strip(), body.suggestion.strip(), principal.subject
         )
+    return await _one(service, incident_id)
+
+
+class ReplyDraft(BaseModel):
+    result: Result = Field(
+        description="办理结果: resolved 解决, partly_resolved 部分解决, unresolved 未解决, declined 不办理退单"
+    )
+    text: str = Field(min_length=1, max_length=2000, description="答复内容, as the hotline centre will read it")
+
+
+@router.put(
+    "/v1/work-orders/{incident_id}/reply",
+    response_model=WorkOrderOut,
+    summary="答复: the command centre writes the reply's result and words, sent when the case closes (without "
+    "it, the case's outcome gives them)",
+)
+async def write_reply(incident_id: str, body: ReplyDraft, principal: CommandCentre, service: ServiceDep):
+    async with service.uow() as uow:
+        await draft_reply(uow, incident_id, body.result, body.text.strip(), principal.subject)
     return await _one(service, incident_id)
 
 

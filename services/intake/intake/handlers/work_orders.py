@@ -230,10 +230,14 @@ async def on_transitioned(event: CaseTransitioned, env: Envelope, uow: UnitOfWor
         }
         uow.session.add(order)
     elif event.to_status == CaseStatus.closed and order.state in REPLIES_FROM:
+        drafted = order.details.get("draft")  # the command centre's own words, when it wrote them
         outcome = order.details.get("outcome") or "resolved"
-        result = RESULT_OF_OUTCOME.get(outcome, Result.resolved)
-        text = OUTCOME_TEXT.get(outcome, "已处置完毕") + (
-            f": {order.details['note']}" if order.details.get("note") else ""
+        result = Result(drafted["result"]) if drafted else RESULT_OF_OUTCOME.get(outcome, Result.resolved)
+        text = (
+            drafted["text"]
+            if drafted
+            else OUTCOME_TEXT.get(outcome, "已处置完毕")
+            + (f": {order.details['note']}" if order.details.get("note") else "")
         )
         _reply(uow, order, env.id, event.at, result, text)
     elif event.to_status in (CaseStatus.not_filed, CaseStatus.cancelled) and order.state in REPLIES_FROM:
@@ -300,6 +304,23 @@ async def request_return(
     order.details = {**order.details, "return": {"asked": asked, "from_state": order.state}}
     order.state, order.returned = OrderState.return_requested, True
     tell(uow, order, Step.return_request, "return", now, **asked)
+    await uow.commit()
+    return order
+
+
+async def draft_reply(uow: UnitOfWork, incident_id: str, result: str, text: str, actor: str) -> WorkOrder:
+    """The reply the command centre writes before the case closes: its 办理结果 (部分解决 or 未解决
+    when the squad could not fully resolve it) and its words, sent when the case closes in place of
+    the result the case's outcome gives."""
+    order = await order_for_update(uow, incident_id)
+    if order.state not in REPLIES_FROM:
+        raise OrderRefused(f"the order is {STATE_NAMES[OrderState(order.state)]}: its reply is no longer open")
+    now = uow.clock.now()
+    order.details = {
+        **order.details,
+        "draft": {"result": Result(result).value, "text": text, "by": actor, "at": now.isoformat()},
+    }
+    changed(uow, order, now)
     await uow.commit()
     return order
 
