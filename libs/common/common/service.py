@@ -344,7 +344,11 @@ def create_app(
     title: str,
     description: str = "",
     after_start: Callable[[], Awaitable[None]] | None = None,
+    sessions_from: str | None = None,
 ) -> FastAPI:
+    """`sessions_from`: the service whose session store (and cookie) the process's pages share,
+    when several services with pages run in one process (default: the first with a page)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         started: list[Service] = []
@@ -365,6 +369,7 @@ def create_app(
     # tokens expire on the wall clock (the provider's), whatever clock a test gives the services
     app.state.token_verifier = TokenVerifier(AuthSettings(), accept_dev_tokens=development)
     pages = [p for s in services for p in s.pages.values()]
+    pages.sort(key=lambda p: p.service.name != sessions_from)  # stable: the named service's pages first
     for p in pages[1:]:  # one store for the process: one person, one session across its pages
         p.store = pages[0].store
     app.state.page_sessions = pages[0] if pages else None

@@ -41,6 +41,7 @@ def build_app(services: list[Service], *, demo_people: Sequence = ()) -> FastAPI
         services,
         title="城市管理综合执法平台",
         description="intake 受理 · dispatch 派遣 · cases 案卷 · ledger 台账 · reporting 统计",
+        sessions_from="dispatch",  # the console's: where the process's staff sessions have always lived
     )
     app.state.demo_people = tuple(demo_people)
     return app
