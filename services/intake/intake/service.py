@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -155,8 +156,25 @@ class IntakeService(Service):
             self.fanout.changed()
             return
         self._webhooks_started = True
-        self._spawn(self.fanout.run(), "webhook-fanout")
+        self._spawn(self._fanning(), "webhook-fanout")
         self._spawn(self._delivering(), "webhook-sender")
+
+    async def _fanning(self) -> None:
+        """The fan-out, started again after a pause (1 s, doubling up to a minute) if it stops on
+        an error (the broker away): what it had not committed is read again, and a delivery it had
+        already made is not made twice (its id is the subscription's and the event's)."""
+        pause = 1.0
+        while True:
+            began = time.monotonic()
+            try:
+                await self.fanout.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                pause = 1.0 if time.monotonic() - began > 300 else pause  # it had run well: start small
+                log.warning("webhook fan-out stopped (%s); again in %.0f s", exc, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 60.0)
 
     async def _watching_subscriptions(self) -> None:
         """Another replica may take the first subscription: look now and then."""
