@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from shapely import STRtree
 from shapely.geometry import Point, shape
+from shapely.validation import explain_validity
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -38,6 +39,12 @@ class GridArea:
     squad_id: str
     squad_name: str
     geometry: dict
+    version: int = 1
+    """the grid's version in force (a bureau redraws grids: PUT /v1/grids/{id})"""
+    office: str | None = None
+    """the 办事处 the grid belongs to"""
+    keeper_name: str | None = None
+    """the grid's 责任人"""
 
 
 class GridMap:
@@ -55,3 +62,29 @@ class GridMap:
         point = Point(lon, lat)
         hits = sorted(int(i) for i in self._index.query(point, predicate="intersects"))
         return self.grids[hits[0]] if hits else None
+
+
+def polygon_problem(geometry: dict) -> str | None:
+    """Why `geometry` is not a grid's area (a GeoJSON Polygon in WGS84, closed, not crossing
+    itself), or None."""
+    if geometry.get("type") != "Polygon":
+        return f"polygon: a GeoJSON Polygon is expected, not {geometry.get('type')!r}"
+    rings = geometry.get("coordinates")
+    if not isinstance(rings, list) or not rings:
+        return "polygon: coordinates must be a list of rings"
+    for i, ring in enumerate(rings):
+        if not isinstance(ring, list) or len(ring) < 4:
+            return f"polygon: ring {i} needs at least 4 positions (the first repeated last)"
+        for p in ring:
+            if not (isinstance(p, list | tuple) and len(p) >= 2 and all(isinstance(v, int | float) for v in p[:2])):
+                return f"polygon: ring {i} has a position that is not [lon, lat]: {p!r}"
+            if not (-180 <= p[0] <= 180 and -90 <= p[1] <= 90):
+                return f"polygon: ring {i} has {p!r}, outside WGS84 [lon, lat]"
+        if list(ring[0][:2]) != list(ring[-1][:2]):
+            return f"polygon: ring {i} is not closed (its last position must repeat the first)"
+    shp = shape(geometry)
+    if not shp.is_valid:
+        return f"polygon: not a valid polygon ({explain_validity(shp)})"
+    if shp.area == 0:
+        return "polygon: it encloses no area"
+    return None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from dispatch.domain.assignments import OPEN
 from dispatch.tables import (
     Assignment,
     Escalation,
+    GridVersion,
     Officer,
     PatrolPost,
     PatrolShift,
@@ -148,3 +149,19 @@ async def person(session, person_id: str) -> Officer | None:
 
 async def people(session) -> list[Officer]:
     return list((await session.exec(select(Officer).order_by(col(Officer.id)))).all())
+
+
+async def grid_history(session, grid_id: str) -> list[GridVersion]:
+    """Every version of a grid, the first first (none: not a grid)."""
+    stmt = select(GridVersion).where(col(GridVersion.grid_id) == grid_id).order_by(col(GridVersion.version))
+    return list((await session.exec(stmt)).all())
+
+
+async def routed_by_version(session, grid_id: str) -> dict[int, int]:
+    """How many cases each version of a grid routed."""
+    stmt = (
+        select(Assignment.grid_version, func.count())
+        .where(col(Assignment.grid_id) == grid_id, col(Assignment.grid_version).is_not(None))
+        .group_by(col(Assignment.grid_version))
+    )
+    return dict((await session.exec(stmt)).all())

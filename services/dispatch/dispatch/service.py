@@ -58,8 +58,9 @@ from dispatch.handlers.deadlines import check_deadlines, extend_for_order
 from dispatch.handlers.directory import Directory, on_staff_signed_in
 from dispatch.handlers.directory import announce as announce_directory
 from dispatch.handlers.directory import load as load_directory
+from dispatch.handlers.grids import apply_due, seed_grids
 from dispatch.handlers.patrol import check_patrols
-from dispatch.handlers.reference import announce_calendar, announce_grids, calendar_days, record_category
+from dispatch.handlers.reference import announce_calendar, calendar_days, record_category
 from dispatch.handlers.routing import route_filed
 from dispatch.settings import DispatchSettings
 from dispatch.tables import CategoryName, Grid, Officer, PatrolPost, RoutingRuleRow, Squad, Unit, backbone
@@ -171,7 +172,8 @@ class DispatchService(Service):
         self._spawn(self.notifier.run(), "board-notifier")
         await self.seed()
         async with self.uow() as uow:
-            await announce_grids(uow)
+            await apply_due(uow)
+            await uow.commit()
         async with self.uow() as uow:
             await announce_calendar(uow)
             await uow.commit()
@@ -201,21 +203,6 @@ class DispatchService(Service):
                     set_={"brigade_id": func.coalesce(Squad.brigade_id, squads.excluded.brigade_id)},
                 )
             )
-            await session.execute(
-                insert(Grid)
-                .values(
-                    [
-                        {
-                            "id": f["properties"]["grid_id"],
-                            "name": f["properties"]["name"],
-                            "squad_id": f["properties"]["squad_id"],
-                            "geometry": f["geometry"],
-                        }
-                        for f in seed["grids"]["features"]
-                    ]
-                )
-                .on_conflict_do_nothing()
-            )
             await session.execute(insert(Officer).values(seed["people"]).on_conflict_do_nothing())
             if seed.get("patrol_posts"):
                 await session.execute(
@@ -231,13 +218,31 @@ class DispatchService(Service):
                     .on_conflict_do_nothing()
                 )
             await session.commit()
+        async with self.uow() as uow:  # an initial load: a bureau's edits win over a changed seed
+            await seed_grids(uow, seed["grids"]["features"])
 
     async def load_grids(self) -> None:
+        """The grids in force, when their versions differ from the map's (a redrawing reaches every
+        replica at its next refresh)."""
         async with self.session_factory() as session:
-            rows = (await session.exec(select(Grid, Squad).join(Squad).order_by(col(Grid.id)))).all()
+            held = (await session.exec(select(Grid.id, Grid.version).where(col(Grid.version) > 0))).all()
+            if sorted(held) == sorted((g.grid_id, g.version) for g in self.grid_map.grids):
+                return
+            rows = (
+                await session.exec(select(Grid, Squad).join(Squad).where(col(Grid.version) > 0).order_by(col(Grid.id)))
+            ).all()
         self.grid_map = GridMap(
             [
-                GridArea(grid_id=g.id, name=g.name, squad_id=s.id, squad_name=s.name, geometry=g.geometry)
+                GridArea(
+                    grid_id=g.id,
+                    name=g.name,
+                    squad_id=s.id,
+                    squad_name=s.name,
+                    geometry=g.geometry,
+                    version=g.version,
+                    office=g.office,
+                    keeper_name=g.keeper_name,
+                )
                 for g, s in rows
             ]
         )
@@ -256,6 +261,7 @@ class DispatchService(Service):
         self.category_names.update(names)
         self.rules = [rule_of(r) for r in rules]
         self.calendar = calendar_of(self.calendar_days)
+        await self.load_grids()
         self._refreshed = time.monotonic()
 
     async def tick(self) -> int:
@@ -265,7 +271,12 @@ class DispatchService(Service):
         async with self.uow() as uow:
             steps = await check_deadlines(uow, ctx)
         async with self.uow() as uow:
-            return steps + await check_patrols(uow, ctx)
+            steps += await check_patrols(uow, ctx)
+        async with self.uow() as uow:  # a grid's version whose time has come
+            if await apply_due(uow):
+                await uow.commit()
+                await self.load_grids()
+        return steps
 
     async def _ticking(self) -> None:
         while True:

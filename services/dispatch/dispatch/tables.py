@@ -45,16 +45,50 @@ class Squad(DispatchTable, table=True):
 
 
 class Grid(DispatchTable, table=True):
-    """网格: a polygon (GeoJSON, WGS84) and the squad responsible for it."""
+    """网格: the version in force of each grid (a polygon, GeoJSON WGS84), the squad responsible
+    for it, its 办事处 and its 责任人. Routing reads these; every version, in force, past or still to
+    come, is in `grid_versions`."""
 
     __tablename__ = "grids"
     id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)
     squad_id: str = Field(foreign_key="squads.id", max_length=64)
     geometry: dict = Field(sa_column=Column(JSONB, nullable=False))
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    office: str | None = Field(default=None, max_length=100)
+    keeper_id: str | None = Field(default=None, max_length=64, description="责任人, a person of the directory")
+    keeper_name: str | None = Field(default=None, max_length=100)
+    seed_digest: str | None = Field(
+        default=None, max_length=64, description="what the seed file said of this grid when it was last loaded"
+    )
+    edited: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": "false"},
+        description="a bureau's edit since the seed: a changed seed no longer redraws it",
+    )
     announced: str | None = Field(
         default=None, max_length=64, description="digest of what the last GridDefined said; a change publishes another"
     )
+
+
+class GridVersion(DispatchTable, table=True):
+    """Every version of every grid (the seed's, and each redrawing, PUT /v1/grids/{id}), with the
+    time it takes effect: a grid's history, and the versions still to come."""
+
+    __tablename__ = "grid_versions"
+    __table_args__ = (Index("ix_grid_versions_pending", "effective_from", postgresql_where=text("NOT applied")),)
+    grid_id: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True)
+    name: str = Field(max_length=100)
+    squad_id: str = Field(foreign_key="squads.id", max_length=64)
+    geometry: dict = Field(sa_column=Column(JSONB, nullable=False))
+    office: str | None = Field(default=None, max_length=100)
+    keeper_id: str | None = Field(default=None, max_length=64)
+    keeper_name: str | None = Field(default=None, max_length=100)
+    effective_from: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    defined_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    defined_by: str = Field(max_length=64, description="the admin, or `seed`")
+    applied: bool = Field(default=False, description="put in force (copied into `grids` and announced)")
 
 
 class Officer(DispatchTable, table=True):
@@ -186,6 +220,7 @@ class Assignment(DispatchTable, table=True):
     squad_id: str = Field(foreign_key="squads.id", max_length=64, index=True)
     officer_id: str | None = Field(default=None, max_length=64, index=True)
     grid_id: str = Field(max_length=64)
+    grid_version: int | None = Field(default=None, description="the version of its grid the case was routed by")
     category_code: str = Field(max_length=64)
     channel: str = Field(default="", max_length=32)
     description: str = Field(default="", max_length=2000)

@@ -186,7 +186,8 @@ class CalendarState(ReportingTable, table=True):
 
 
 class GridInfo(ReportingTable, table=True):
-    """The district's grids as dispatch announces them (GridDefined): names and shapes for the map."""
+    """The district's grids as dispatch announces them (GridDefined): names, shapes for the map, and
+    the version in force (a case keeps the grid it was routed by)."""
 
     __tablename__ = "grids"
     grid_id: str = Field(primary_key=True, max_length=64)
@@ -194,6 +195,9 @@ class GridInfo(ReportingTable, table=True):
     squad_id: str = Field(max_length=64)
     geometry: dict = Field(sa_column=Column(JSONB, nullable=False))
     defined_at: datetime = Field(sa_column=_at(False))
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    office_name: str | None = Field(default=None, max_length=100)
+    keeper_name: str | None = Field(default=None, max_length=100)
 
 
 class CategoryInfo(ReportingTable, table=True):

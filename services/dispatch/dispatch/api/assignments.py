@@ -38,6 +38,7 @@ class AssignmentPublic(BaseModel):
     squad_id: str
     officer_id: str | None = Field(description="the officer suggested by workload and duty")
     grid_id: str
+    grid_version: int | None = Field(None, description="the version of its grid the case was routed by")
     category: str
     category_name: str | None = Field(None, description="the 服务目录's name (占道经营)")
     urgency: str
@@ -80,6 +81,7 @@ class AssignmentPublic(BaseModel):
             squad_id=a.squad_id,
             officer_id=a.officer_id,
             grid_id=a.grid_id,
+            grid_version=a.grid_version,
             category=a.category_code,
             category_name=(names or {}).get(a.category_code),
             urgency=a.urgency,

@@ -3,7 +3,7 @@ whole, and the working calendar with its status for next year."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -11,9 +11,11 @@ from pydantic import BaseModel, Field
 
 from common.audiences import Admin, Anyone, CommandCentre
 from common.clock import bureau_date
+from common.refusals import NotFound, Unprocessable
 from common.workcalendar import next_year_warning, year_loaded
 from dispatch import queries
 from dispatch.api.deps import ServiceDep
+from dispatch.handlers.grids import define_grid
 from dispatch.handlers.reference import replace_rules, set_calendar_day
 
 router = APIRouter(tags=["dispatch 派遣"])
@@ -33,10 +35,80 @@ async def grids(principal: Anyone, service: ServiceDep) -> dict:
                     "name": g.name,
                     "squad_id": g.squad_id,
                     "squad_name": g.squad_name,
+                    "version": g.version,
+                    "office": g.office,
+                    "keeper_name": g.keeper_name,
                 },
             }
             for g in service.grid_map.grids
         ],
+    }
+
+
+class GridBody(BaseModel):
+    name: str = Field(min_length=1, max_length=100, description="网格名称")
+    squad_id: str = Field(max_length=64, description="the squad responsible for the grid (责任中队)")
+    polygon: dict = Field(description="the grid's area: a GeoJSON Polygon, WGS84 [lon, lat], closed rings")
+    effective_from: datetime | None = Field(
+        None, description="when this version takes effect (ISO 8601 with its offset); now when not given"
+    )
+    office: str | None = Field(None, max_length=100, description="the 办事处 the grid belongs to")
+    keeper_id: str | None = Field(None, max_length=64, description="the grid's 责任人, a person of the directory")
+
+
+def _version(v) -> dict:
+    return {
+        "version": v.version,
+        "name": v.name,
+        "squad_id": v.squad_id,
+        "office": v.office,
+        "keeper_id": v.keeper_id,
+        "keeper_name": v.keeper_name,
+        "polygon": v.geometry,
+        "effective_from": v.effective_from,
+        "defined_at": v.defined_at,
+        "defined_by": v.defined_by,
+        "in_force_since": v.effective_from if v.applied else None,
+    }
+
+
+@router.put(
+    "/v1/grids/{grid_id}",
+    summary="重划网格 (admin): a new version of a grid, or a new grid, in force from `effective_from`",
+    description="The version is kept with the time it takes effect; at that time dispatch routes by it and "
+    "GridDefined tells ledger and reporting, which place merchants, licences and cases again. The answer names "
+    "the grids its area overlaps (a warning: redraw the neighbour too). A seed file is an initial load only: "
+    "after this edit a changed seed no longer redraws the grid.",
+)
+async def put_grid(grid_id: str, body: GridBody, principal: Admin, service: ServiceDep) -> dict:
+    if body.effective_from is not None and body.effective_from.tzinfo is None:
+        raise Unprocessable("effective_from: give the time with its offset, e.g. 2026-12-01T00:00:00+08:00")
+    async with service.uow() as uow:
+        version, overlaps = await define_grid(
+            uow,
+            grid_id,
+            name=body.name,
+            squad_id=body.squad_id,
+            polygon=body.polygon,
+            office=body.office,
+            keeper_id=body.keeper_id,
+            effective_from=body.effective_from,
+            by=principal.subject,
+        )
+    await service.load_grids()
+    return {"grid_id": grid_id, **_version(version), "overlaps": overlaps}
+
+
+@router.get("/v1/grids/{grid_id}/history", summary="a grid's versions, and how many cases each one routed")
+async def grid_history(grid_id: str, principal: CommandCentre, service: ServiceDep) -> dict:
+    async with service.session_factory() as session:
+        versions = await queries.grid_history(session, grid_id)
+        routed = await queries.routed_by_version(session, grid_id)
+    if not versions:
+        raise NotFound(f"unknown grid {grid_id}")
+    return {
+        "grid_id": grid_id,
+        "versions": [{**_version(v), "cases_routed": routed.get(v.version, 0)} for v in versions],
     }
 
 

@@ -1,6 +1,6 @@
 """Dispatch's reference data: the routing rules an admin replaces whole (a stale version is
 refused), the working calendar (the State Council's with the bureau's own days on top) and its
-announcement, the 服务目录's names for the console, and the grids announced to the other services."""
+announcement, and the 服务目录's names for the console (the grids are dispatch.handlers.grids')."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from sqlalchemy import delete, func, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
-from common.messaging.contracts import CategoryDefined, GridDefined, WorkCalendarChanged
+from common.messaging.contracts import CategoryDefined, WorkCalendarChanged
 from common.messaging.envelope import Envelope
 from common.refusals import Conflict, Unprocessable
 from common.uow import UnitOfWork
 from common.workcalendar import OFFICE_HOURS, SpecialDay, national_days, with_corrections
-from dispatch.tables import Announcement, CalendarDay, CategoryName, Grid, RoutingRuleRow, Squad
+from dispatch.tables import Announcement, CalendarDay, CategoryName, RoutingRuleRow, Squad
 
 
 async def record_category(event: CategoryDefined, env: Envelope, uow: UnitOfWork, *, names: dict[str, str]) -> None:
@@ -101,29 +101,3 @@ async def set_calendar_day(uow: UnitOfWork, day, kind: str | None, name: str | N
     await uow.session.flush()
     await announce_calendar(uow)
     await uow.commit()
-
-
-async def announce_grids(uow: UnitOfWork) -> int:
-    """GridDefined for each grid that is new or changed since it was last announced, so other
-    services place points in grids without reading these tables."""
-    rows = (
-        await uow.session.exec(select(Grid, Squad).join(Squad).order_by(col(Grid.id)).with_for_update(of=Grid))
-    ).all()
-    now, told = uow.clock.now(), 0
-    for grid, squad in rows:
-        event = GridDefined(
-            grid_id=grid.id,
-            name=grid.name,
-            squad_id=squad.id,
-            squad_name=squad.name,
-            geometry=grid.geometry,
-            defined_at=now,
-        )
-        digest = hashlib.sha256(event.model_dump_json(exclude={"defined_at"}).encode()).hexdigest()
-        if grid.announced != digest:
-            grid.announced = digest
-            uow.session.add(grid)
-            uow.publish(event)
-            told += 1
-    await uow.commit()
-    return told

@@ -101,7 +101,17 @@ _TEXT = (
 _TIMES = ("assigned_at", "warn_at", "deadline_at", "next_check_at", "source_deadline")
 _INSERT = Prepared(
     pg_insert(ASSIGNMENTS).from_select(
-        [*_TEXT, "lon", "lat", "time_limit_hours", *_TIMES, "current", "escalation_level", "extensions"],
+        [
+            *_TEXT,
+            "lon",
+            "lat",
+            "time_limit_hours",
+            *_TIMES,
+            "current",
+            "escalation_level",
+            "extensions",
+            "grid_version",
+        ],
         select(
             *(unnest(c) for c in _TEXT),
             unnest("lon", Float),
@@ -111,6 +121,7 @@ _INSERT = Prepared(
             unnest("current", Boolean),
             unnest("escalation_level", Integer),
             unnest("extensions", Integer),
+            unnest("grid_version", Integer),
         ),
         include_defaults=False,
     )
@@ -199,6 +210,7 @@ async def assign(uow: UnitOfWork, ctx, items: list[ToAssign], *, from_queue: boo
                 "squad_id": item.squad_id,
                 "officer_id": officer,
                 "grid_id": grid.grid_id if grid else "",
+                "grid_version": grid.version if grid else None,
                 "category_code": case.category_code,
                 "channel": case.channel,
                 "description": case.description[:2000],
@@ -232,7 +244,11 @@ async def assign(uow: UnitOfWork, ctx, items: list[ToAssign], *, from_queue: boo
         conn,
         **{
             c: [r[c] for r in rows]
-            for c in (*_TEXT, "lon", "lat", "time_limit_hours", *_TIMES, "current", "escalation_level", "extensions")
+            for c in (
+                *_TEXT,
+                *("lon", "lat", "time_limit_hours", *_TIMES, "current", "escalation_level", "extensions"),
+                "grid_version",
+            )
         },
     )
     for item, row in zip(items, rows, strict=True):
@@ -251,6 +267,7 @@ async def assign(uow: UnitOfWork, ctx, items: list[ToAssign], *, from_queue: boo
                 squad_id=item.squad_id,
                 squad_name=squad_name,
                 grid_id=row["grid_id"],
+                grid_version=row["grid_version"],
                 category_code=item.case.category_code,
                 assigned_at=now,
                 deadline_at=row["deadline_at"],

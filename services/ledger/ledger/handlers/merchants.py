@@ -8,6 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field, replace
 
+from shapely.geometry import shape
 from sqlalchemy import insert, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
@@ -318,37 +319,38 @@ async def announce_merchants(uow: UnitOfWork, limit: int = 1000) -> int:
 
 
 async def record_grid(event: GridDefined, env: Envelope, uow: UnitOfWork) -> None:
-    """The district's grids, as dispatch announces them. A grid that is new or changed places
-    again the merchants and the dog licences it may concern: those with a position and no grid
-    yet (registered before the grids were known), and those it held before."""
-    await uow.session.execute(
-        pg_insert(DistrictGrid)
-        .values(
-            id=event.grid_id,
-            name=event.name,
-            squad_id=event.squad_id,
-            squad_name=event.squad_name,
-            geometry=event.geometry,
-            defined_at=event.defined_at,
+    """The district's grids, as dispatch announces them (a version older than the one held changes
+    nothing). A grid that is new or redrawn places again the merchants and the dog licences it may
+    concern: those with a position and no grid yet (registered before the grids were known), those
+    it held before, and those within its new bounds."""
+    values = {
+        "name": event.name,
+        "squad_id": event.squad_id,
+        "squad_name": event.squad_name,
+        "geometry": event.geometry,
+        "defined_at": event.defined_at,
+        "version": event.version,
+    }
+    kept = (
+        await uow.session.execute(
+            pg_insert(DistrictGrid)
+            .values(id=event.grid_id, **values)
+            .on_conflict_do_update(index_elements=["id"], set_=values, where=col(DistrictGrid.version) <= event.version)
+            .returning(col(DistrictGrid.id))
         )
-        .on_conflict_do_update(
-            index_elements=["id"],
-            set_={
-                "name": event.name,
-                "squad_id": event.squad_id,
-                "squad_name": event.squad_name,
-                "geometry": event.geometry,
-                "defined_at": event.defined_at,
-            },
-        )
-    )
+    ).scalar()
+    if kept is None:  # an older version than the one held
+        return
     grids = await grid_map(uow.session)
+    x0, y0, x1, y1 = shape(event.geometry).bounds  # what the grid now covers may have lain in another
     licences = (
         await uow.session.exec(
             select(DogLicence)
             .where(
                 col(DogLicence.owner_lon).is_not(None),
-                (col(DogLicence.grid_id).is_(None)) | (DogLicence.grid_id == event.grid_id),
+                (col(DogLicence.grid_id).is_(None))
+                | (DogLicence.grid_id == event.grid_id)
+                | (col(DogLicence.owner_lon).between(x0, x1) & col(DogLicence.owner_lat).between(y0, y1)),
             )
             .with_for_update()
         )
@@ -366,7 +368,10 @@ async def record_grid(event: GridDefined, env: Envelope, uow: UnitOfWork) -> Non
         await uow.session.exec(
             select(Merchant)
             .where(
-                col(Merchant.lon).is_not(None), (col(Merchant.grid_id).is_(None)) | (Merchant.grid_id == event.grid_id)
+                col(Merchant.lon).is_not(None),
+                (col(Merchant.grid_id).is_(None))
+                | (Merchant.grid_id == event.grid_id)
+                | (col(Merchant.lon).between(x0, x1) & col(Merchant.lat).between(y0, y1)),
             )
             .with_for_update()
         )

@@ -76,6 +76,7 @@ class DistrictGrid(LedgerTable, table=True):
     squad_name: str = Field(max_length=100)
     geometry: dict = Field(sa_column=Column(JSONB, nullable=False))
     defined_at: datetime = Field(sa_column=at_column())
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class Counter(LedgerTable, table=True):

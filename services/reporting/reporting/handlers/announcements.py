@@ -48,12 +48,20 @@ async def keep_announcements(envelopes: list[Envelope], uow: UnitOfWork) -> bool
     for env in envelopes:
         e = env.data
         if isinstance(e, GridDefined):
-            values = {"name": e.name, "squad_id": e.squad_id, "geometry": e.geometry, "defined_at": e.defined_at}
+            values = {
+                "name": e.name,
+                "squad_id": e.squad_id,
+                "geometry": e.geometry,
+                "defined_at": e.defined_at,
+                "version": e.version,
+                "office_name": e.office_name,
+                "keeper_name": e.keeper_name,
+            }
             await uow.session.execute(
                 pg_insert(GridInfo)
                 .values(grid_id=e.grid_id, **values)
                 .on_conflict_do_update(
-                    index_elements=["grid_id"], set_=values, where=col(GridInfo.defined_at) <= e.defined_at
+                    index_elements=["grid_id"], set_=values, where=col(GridInfo.version) <= e.version
                 )
             )
         elif isinstance(e, CategoryDefined):

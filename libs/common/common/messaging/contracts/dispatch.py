@@ -22,6 +22,7 @@ class AssignmentCreated(
     squad_id: str
     squad_name: str
     grid_id: str
+    grid_version: int | None = Field(None, description="the version of the grid the case was routed by")
     category_code: str
     assigned_at: datetime
     deadline_at: datetime | None = None
@@ -228,13 +229,18 @@ class CaseUnroutable(IntegrationEvent, type="dispatch.case.unroutable.v1", topic
 
 class GridDefined(IntegrationEvent, type="dispatch.grid.defined.v1", topic=Topics.grids, key="grid_id"):
     """A grid (网格) of the district, its area and the squad responsible for it: published when dispatch first holds it
-    and whenever it changes, so that other services place a point in its grid without reading dispatch's tables."""
+    and whenever a version of it comes into force (a bureau redraws grids: PUT /v1/grids/{id}), so that other services
+    place things in grids again from it without reading dispatch's tables. A version older than one held changes
+    nothing."""
 
     grid_id: str
     name: str
     squad_id: str
     squad_name: str
     geometry: dict = Field(description="GeoJSON Polygon or MultiPolygon, WGS84")
+    version: int = Field(1, description="the grid's version in force from now; cases routed by it name it")
+    office_name: str | None = Field(None, description="the 办事处 (sub-district office) the grid belongs to")
+    keeper_name: str | None = Field(None, description="the grid's 责任人")
     defined_at: datetime
 
     examples: ClassVar = (
@@ -246,6 +252,9 @@ class GridDefined(IntegrationEvent, type="dispatch.grid.defined.v1", topic=Topic
                 "name": "汝河路网格",
                 "squad_id": "sq-ruhe",
                 "squad_name": "汝河中队",
+                "version": 2,
+                "office_name": "汝河路街道办事处",
+                "keeper_name": "张伟",
                 "geometry": {
                     "type": "Polygon",
                     "coordinates": [
