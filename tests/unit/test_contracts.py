@@ -170,10 +170,16 @@ def test_every_text_field_of_every_contract_masks_personal_numbers(cls):
         annotation = field.rebuild_annotation()
         if _redacting(annotation):
             adapter = TypeAdapter(annotation)
-            shown = adapter.validate_python({"note": TYPED, "nested": [TYPED]} if _holds(annotation, dict) else TYPED)
+            if _holds(annotation, dict):
+                typed: object = {"note": TYPED, "nested": [TYPED]}
+            else:
+                typed = [TYPED] if _holds(annotation, list) else TYPED
+            shown = adapter.validate_python(typed)
             text = json.dumps(shown, ensure_ascii=False)
             assert "13812345678" not in text and "410102199001011234" not in text and "67891234" not in text, name
             assert "138****5678" in text and "410***********1234" in text, text
+        elif get_origin(annotation) is dict and get_args(annotation)[1] in (int, float):
+            continue  # figures by name (a count per kind): no text typed by anyone
         elif _holds(annotation, dict):
             assert name in ("deadlines", "geometry"), f"{cls.__name__}.{name} holds data: make it FreeData"
         elif _holds(annotation, str):

@@ -27,6 +27,10 @@ object-level rule of `common.access` and the domains. Admin is in every audience
 | `RegisterReader` | who looks merchants and the shelter up: keepers, the command centre, squads |
 | `FieldWorker` | who records on the street: clerks and squads |
 | `Approver` | who approves for the bureau: supervisors |
+| `CampaignPlanner` | who launches, changes, closes campaigns, accepts sections: supervisors (for the leaders) |
+| `CampaignRecorder` | who records a campaign's operations: the command centre, squad leaders (their own squad's) |
+| `CampaignReader` | who reads campaigns: the command centre and squads |
+| `BuildingKeeper` | who reads and moves the illegal buildings' register: the command centre, squads (their own) |
 | `LicenceFinder` | who finds a dog licence: register readers and partner systems |
 | `OwnerContact` | who reads a dog owner's phone: clerks, and a program given the dog-owner-contact scope |
 """
@@ -83,3 +87,7 @@ LicenceFinder = Annotated[Principal, Depends(require_roles(*REGISTER_READERS, R.
 OwnerContact = Annotated[
     Principal, Depends(require_roles(R.ledger_clerk, R.external_system, program_scope=DOG_OWNER_CONTACT))
 ]
+CampaignPlanner = Annotated[Principal, Depends(require_roles(R.supervisor))]
+CampaignRecorder = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, R.squad_leader))]
+CampaignReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS))]
+BuildingKeeper = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS))]

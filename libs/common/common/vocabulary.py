@@ -134,3 +134,49 @@ class CaseOutcome(StrEnum):
     resolved = "resolved"  # 已处理
     violation = "violation"  # 违法属实
     no_violation = "no_violation"  # 无违法行为
+
+
+class CampaignKind(StrEnum):
+    special = "special"  # 专项整治: a campaign on some categories over a period (占道经营专项整治)
+    joint = "joint"  # 联合行动: with partner departments (公安, 交警, 市场监管, 生态环境)
+    model = "model"  # 示范创建: a model street or road, in sections and phases, each accepted (验收)
+
+
+CAMPAIGN_KIND_NAMES: dict[str, str] = {
+    CampaignKind.special: "专项整治",
+    CampaignKind.joint: "联合行动",
+    CampaignKind.model: "示范创建",
+}
+
+CAMPAIGN_COUNTS: dict[str, str] = {
+    "persuaded": "劝导",
+    "banned": "取缔",
+    "seized": "暂扣",
+    "destroyed": "销毁",
+    "demolished_m2": "拆除面积(m²)",
+    "filed": "立案",
+}
+"""What a campaign's operations achieve, in the campaign's own counts (a 劝导 recorded on the field
+app during a campaign, in its area, counts as `persuaded` too)."""
+
+CAMPAIGN_EFFORT: dict[str, str] = {
+    "operations": "行动次数",
+    "officer_trips": "出动人次",
+    "vehicle_trips": "出动车次",
+    "cases": "案件数",
+    "sections_accepted": "验收通过路段",
+}
+"""The other counts a campaign may set a target on: its effort, its cases, its accepted sections."""
+
+CAMPAIGN_RATES: dict[str, tuple[str, bool]] = {
+    "closing_rate": ("结案率", True),
+    "on_time_closing_rate": ("按期结案率", True),
+    "disposal_rate": ("处置率", True),
+    "on_time_disposal_rate": ("按期处置率", True),
+    "satisfaction_rate": ("满意率", True),
+    "feedback_rate": ("反馈率", True),
+    "rework_rate": ("返工率", False),
+    "overdue_rate": ("超期率", False),
+}
+"""The indicators (reporting.domain.indicators) a campaign may hold at a level, with their names and
+whether higher is better (a rate to hold at least, or at most)."""

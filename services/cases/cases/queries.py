@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
+from sqlalchemy import func, text
 from sqlmodel import col, select
 
-from cases.tables import Case, CaseDocument, CasePhoto, CaseTrailEntry, KnownPerson, Seizure
+from cases.tables import (
+    TAGGED,
+    CampaignOperation,
+    CampaignRow,
+    Case,
+    CaseDocument,
+    CasePhoto,
+    CaseTrailEntry,
+    IllegalBuilding,
+    KnownPerson,
+    Seizure,
+)
 from common.geo import distance_m
 
 
@@ -28,6 +41,7 @@ async def cases(
     limit: int,
     offset: int,
     near: tuple[float, float, float] | None = None,
+    campaign: str | None = None,
 ) -> list[Case]:
     """Newest first; with `near` (lon, lat, radius in metres): those within the radius, nearest first."""
     query = select(Case).order_by(col(Case.opened_at).desc(), col(Case.id))
@@ -43,6 +57,8 @@ async def cases(
         query = query.where(Case.status == status)
     if review_pending:
         query = query.where(col(Case.review_requested_at).is_not(None))
+    if campaign:
+        query = query.where(text(TAGGED), col(Case.campaigns).op("@>")(func.jsonb_build_array(campaign)))
     if squad_scope is not None:
         query = query.where(Case.squad_id == squad_scope)
     rows = list((await session.exec(query)).all())
@@ -99,3 +115,53 @@ async def person_names(session, ids: set[str]) -> dict[str, str]:
     return dict(
         (await session.exec(select(KnownPerson.id, KnownPerson.name).where(col(KnownPerson.id).in_(ids)))).all()
     )
+
+
+async def campaign(session, campaign_id: str) -> CampaignRow | None:
+    return await session.get(CampaignRow, campaign_id) if len(campaign_id) <= 36 else None
+
+
+async def campaigns(session, *, status: str | None, squad_id: str | None, on: date | None) -> list[CampaignRow]:
+    """Newest first; a squad's campaigns (those it takes part in, or with no squads named); those
+    running on a day."""
+    query = select(CampaignRow).order_by(col(CampaignRow.starts_on).desc(), col(CampaignRow.id))
+    if status:
+        query = query.where(CampaignRow.status == status)
+    if on is not None:
+        query = query.where(col(CampaignRow.starts_on) <= on, col(CampaignRow.ends_on) >= on)
+    rows = list((await session.exec(query)).all())
+    return [r for r in rows if squad_id is None or not r.squads or squad_id in r.squads]
+
+
+async def operations(session, campaign_id: str) -> list[CampaignOperation]:
+    query = select(CampaignOperation).where(CampaignOperation.campaign_id == campaign_id)
+    return list(
+        (await session.exec(query.order_by(col(CampaignOperation.on), col(CampaignOperation.recorded_at)))).all()
+    )
+
+
+async def building(session, building_id: str) -> IllegalBuilding | None:
+    return await session.get(IllegalBuilding, building_id) if len(building_id) <= 36 else None
+
+
+async def buildings(
+    session,
+    *,
+    stage: str | None,
+    office: str | None,
+    grid_id: str | None,
+    squad_scope: str | None,
+    limit: int,
+    offset: int,
+) -> list[IllegalBuilding]:
+    """The register, the latest found first."""
+    query = select(IllegalBuilding).order_by(col(IllegalBuilding.found_at).desc(), col(IllegalBuilding.id))
+    for column, value in (
+        (IllegalBuilding.stage, stage),
+        (IllegalBuilding.office, office),
+        (IllegalBuilding.grid_id, grid_id),
+        (IllegalBuilding.squad_id, squad_scope),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    return list((await session.exec(query.limit(limit).offset(offset))).all())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cases.api import routers
 from cases.api.deps import MAX_STEP_PHOTOS
+from cases.handlers.buildings import record_grid_office
 from cases.handlers.filing import dispatch_cases, open_cases
 from cases.handlers.lifecycle import (
     flag_for_command_centre,
@@ -24,6 +25,11 @@ from common.logging import configure_logging
 from common.messaging.contracts import (
     AssignmentCreated,
     AssignmentReturned,
+    CampaignCasesTagged,
+    CampaignChanged,
+    CampaignClosed,
+    CampaignLaunched,
+    CampaignOperationRecorded,
     CaseClosed,
     CaseDispatched,
     CaseFiled,
@@ -36,6 +42,8 @@ from common.messaging.contracts import (
     DogLicenceIssued,
     DogLicencePlaced,
     EnforcementStepRecorded,
+    GridDefined,
+    IllegalBuildingChanged,
     IncidentDetached,
     IncidentJoined,
     IncidentRated,
@@ -66,6 +74,12 @@ class CasesService(Service):
         CaseTransitioned,
         CasePublicNoteAdded,
         EnforcementStepRecorded,
+        CampaignLaunched,
+        CampaignChanged,
+        CampaignClosed,
+        CampaignOperationRecorded,
+        CampaignCasesTagged,
+        IllegalBuildingChanged,
     )
     settings: CasesSettings
 
@@ -93,6 +107,7 @@ class CasesService(Service):
             DogLicenceIssued: record_dog_licence,
             DogLicenceChanged: record_dog_licence,
             DogLicencePlaced: record_dog_licence,
+            GridDefined: record_grid_office,
         }
 
     def routers(self):
@@ -105,6 +120,10 @@ class CasesService(Service):
             ("POST", "/v1/cases/{case_id}/seizures"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
             ("POST", "/v1/cases/{case_id}/verify"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
             ("POST", "/v1/cases/{case_id}/check"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
+            ("POST", "/v1/illegal-buildings/{building_id}/stages"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
+            ("POST", "/v1/campaigns/{campaign_id}/operations"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
+            ("POST", "/v1/campaigns/{campaign_id}/sections/{section_id}/acceptance"): MAX_STEP_PHOTOS * photo
+            + 2 * FORM_OVERHEAD,
         }
 
 

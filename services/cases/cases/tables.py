@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import Column, Date, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -20,11 +20,22 @@ class CasesTable(SQLModel, registry=registry):
     pass
 
 
+TAGGED = "campaigns <> '[]'::jsonb"
+"""The predicate of the campaigns index: a query over a campaign's cases repeats it."""
+
+
 class Case(CasesTable, table=True):
     __tablename__ = "cases"
     # One case per incident; the cases split from it (拆分) share its incident.
     __table_args__ = (
         Index("uq_cases_incident_root", "incident_id", unique=True, postgresql_where=text("parent_case_id IS NULL")),
+        # the few cases in campaigns (a case outside every campaign costs the index nothing)
+        Index(
+            "ix_cases_campaigns",
+            "campaigns",
+            postgresql_using="gin",
+            postgresql_where=text(TAGGED),
+        ),
     )
     id: str = Field(primary_key=True, max_length=36)
     case_number: str = Field(max_length=32, unique=True)
@@ -77,6 +88,11 @@ class Case(CasesTable, table=True):
         default_factory=dict,
         sa_column=Column(JSONB, nullable=False, server_default="{}"),
         description="the answers on record by kind (信访答复意见, 舆情回应): text, by, at",
+    )
+    campaigns: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default="[]"),
+        description="the campaigns it falls in (their categories, area and period)",
     )
 
 
@@ -201,6 +217,91 @@ class KnownPerson(CasesTable, table=True):
     position: str = Field(max_length=16)
     squad_id: str | None = Field(default=None, max_length=64)
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def _json(default: str = "[]") -> Column:
+    return Column(JSONB, nullable=False, server_default=default)
+
+
+class CampaignRow(CasesTable, table=True):
+    """专项整治, 联合行动, 示范创建: a campaign whole (its sections with their acceptance in `sections`)."""
+
+    __tablename__ = "campaigns"
+    id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=16)
+    starts_on: date = Field(sa_column=Column(Date, nullable=False))
+    ends_on: date = Field(sa_column=Column(Date, nullable=False))
+    categories: list[str] = Field(default_factory=list, sa_column=_json())
+    grids: list[str] = Field(default_factory=list, sa_column=_json())
+    area: dict | None = Field(default=None, sa_column=Column(JSONB), description="a GeoJSON polygon")
+    streets: list[str] = Field(default_factory=list, sa_column=_json())
+    squads: list[str] = Field(default_factory=list, sa_column=_json())
+    offices: list[str] = Field(default_factory=list, sa_column=_json())
+    partners: list[str] = Field(default_factory=list, sa_column=_json())
+    targets: dict = Field(default_factory=dict, sa_column=_json("{}"))
+    sections: list[dict] = Field(default_factory=list, sa_column=_json())
+    status: str = Field(default="running", max_length=16)
+    version: int = 1
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    summary: str | None = Field(default=None, max_length=2000)
+
+
+class CampaignOperation(CasesTable, table=True):
+    """A day's action of a campaign (一次行动), with what it achieved and its photos."""
+
+    __tablename__ = "campaign_operations"
+    id: str = Field(primary_key=True, max_length=36)
+    campaign_id: str = Field(foreign_key="campaigns.id", max_length=36, index=True)
+    on: date = Field(sa_column=Column(Date, nullable=False))
+    place: str = Field(max_length=200)
+    squad_id: str | None = Field(default=None, max_length=64)
+    office: str | None = Field(default=None, max_length=100)
+    officer_trips: int = 0
+    vehicle_trips: int = 0
+    partners: list[str] = Field(default_factory=list, sa_column=_json())
+    counts: dict = Field(default_factory=dict, sa_column=_json("{}"))
+    photos: list[dict] = Field(default_factory=list, sa_column=_json(), description="sha256 and content type each")
+    note: str | None = Field(default=None, max_length=2000)
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class IllegalBuilding(CasesTable, table=True):
+    """违法建设台账: a building its case found, its stage and the dates and photos of each."""
+
+    __tablename__ = "illegal_buildings"
+    id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=36, unique=True)
+    case_number: str = Field(max_length=32)
+    stage: str = Field(max_length=32, index=True)
+    area_m2: float | None = Field(default=None, description="its area, as measured")
+    demolished_m2: float = Field(default=0, description="pulled down")
+    grid_id: str | None = Field(default=None, max_length=64, index=True)
+    squad_id: str | None = Field(default=None, max_length=64, index=True)
+    office: str | None = Field(default=None, max_length=100, description="the 办事处 of its grid")
+    lon: float
+    lat: float
+    address: str | None = Field(default=None, max_length=200)
+    stages: dict = Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default="{}"),
+        description="each stage reached: at, by, note, photos",
+    )
+    found_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    version: int = 1
+
+
+class KnownGrid(CasesTable, table=True):
+    """The grids' 办事处, as dispatch announces them (GridDefined)."""
+
+    __tablename__ = "known_grids"
+    grid_id: str = Field(primary_key=True, max_length=64)
+    office: str | None = Field(default=None, max_length=100)
+    version: int = 1
 
 
 backbone = ServiceTables(registry.metadata, idempotency=True)

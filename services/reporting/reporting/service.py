@@ -36,6 +36,13 @@ READ_MODEL = (
     "reporting.categories",
     "reporting.ledger_figures",
     "reporting.dog_months",
+    "reporting.persuasion_days",
+    "reporting.hotline_orders",
+    "reporting.campaigns",
+    "reporting.campaign_cases",
+    "reporting.campaign_operations",
+    "reporting.campaign_persuasions",
+    "reporting.illegal_buildings",
     "reporting.inbox",
 )
 """Thrown away by a rebuild and made again from the first event. The published rankings stay

@@ -242,6 +242,71 @@ class PersuasionDay(ReportingTable, table=True):
     persuasions: int = 0
 
 
+class CampaignInfo(ReportingTable, table=True):
+    """A campaign as cases tells it (CampaignLaunched, CampaignChanged, CampaignClosed): whole, the
+    newest version kept."""
+
+    __tablename__ = "campaigns"
+    campaign_id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=16)
+    starts_on: date = Field(sa_column=Column(Date, nullable=False))
+    ends_on: date = Field(sa_column=Column(Date, nullable=False))
+    state: dict = Field(sa_column=Column(JSONB, nullable=False), description="the contract's Campaign, whole")
+    status: str = Field(max_length=16)
+    version: int
+
+
+class CampaignCase(ReportingTable, table=True):
+    """The cases that fall in a campaign (CampaignCasesTagged): its indicators are read over these."""
+
+    __tablename__ = "campaign_cases"
+    campaign_id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(primary_key=True, max_length=36)
+
+
+class CampaignOperationRow(ReportingTable, table=True):
+    """A campaign's action (CampaignOperationRecorded): effort and what it achieved."""
+
+    __tablename__ = "campaign_operations"
+    operation_id: str = Field(primary_key=True, max_length=36)
+    campaign_id: str = Field(max_length=36, index=True)
+    day: date = Field(sa_column=Column(Date, nullable=False))
+    squad_id: str | None = Field(default=None, max_length=64)
+    office_name: str | None = Field(default=None, max_length=100)
+    officer_trips: int = 0
+    vehicle_trips: int = 0
+    counts: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+
+
+class CampaignPersuasion(ReportingTable, table=True):
+    """劝导 recorded on the field app (MerchantPersuaded) that fall in a campaign (common.campaigns'
+    rule), per day and squad."""
+
+    __tablename__ = "campaign_persuasions"
+    campaign_id: str = Field(primary_key=True, max_length=36)
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    squad_id: str = Field(primary_key=True, max_length=64, description="'' when not known")
+    persuasions: int = 0
+
+
+class BuildingRow(ReportingTable, table=True):
+    """An illegal building of the register (IllegalBuildingChanged): its stage, areas, office, and the
+    day it reached each stage."""
+
+    __tablename__ = "illegal_buildings"
+    building_id: str = Field(primary_key=True, max_length=36)
+    stage: str = Field(max_length=32)
+    area_m2: float | None = None
+    demolished_m2: float = 0
+    office_name: str | None = Field(default=None, max_length=100)
+    squad_id: str | None = Field(default=None, max_length=64)
+    reached: dict = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False), description="stage -> the day (Beijing)"
+    )
+    version: int
+
+
 class HotlineOrder(ReportingTable, table=True):
     """An upstream work order (12345, 110, the city platform) as intake last told it
     (WorkOrderChanged): what the hotline centres assess the bureau's squads on."""

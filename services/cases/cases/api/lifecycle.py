@@ -92,6 +92,9 @@ class CasePublic(BaseModel):
     )
     owner: CaseOwner | None = Field(None, description="包案: 包案领导, 责任单位, 责任人")
     answers: dict = Field(default_factory=dict, description="信访答复意见 / 舆情回应 on record: {kind: {text, by, at}}")
+    campaigns: list[str] = Field(
+        default_factory=list, description="the campaigns (专项整治 ...) it falls in: their categories, area and period"
+    )
     review_pending: bool = Field(
         False,
         description="a citizen was dissatisfied again after the one reopening a "
@@ -135,6 +138,7 @@ class CasePublic(BaseModel):
             source_deadline=c.source_deadline,
             owner=CaseOwner(**c.owner) if c.owner else None,
             answers=c.answers or {},
+            campaigns=list(c.campaigns or []),
         )
 
 
@@ -153,6 +157,7 @@ async def list_cases(
         ),
     ] = None,
     radius_m: Annotated[float, Query(gt=0, le=20_000)] = 3000,
+    campaign: Annotated[str | None, Query(max_length=36, description="the cases of one campaign")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
@@ -165,6 +170,7 @@ async def list_cases(
             limit=limit,
             offset=offset,
             near=(*_point(near), radius_m) if near else None,
+            campaign=campaign,
         )
     return [CasePublic.of(c, service.settings) for c in rows]
 

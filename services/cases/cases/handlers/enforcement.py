@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 from cases.adapters.documents import PenaltyDecision, render_penalty_decision, sha256
 from cases.domain import enforcement as enf
 from cases.domain.lifecycle import Actor
+from cases.handlers.buildings import follow_case
 from cases.handlers.reference import check_merchant
 from cases.handlers.steps import add_photos, case_for_update
 from cases.handlers.trail import append_trail
@@ -118,6 +119,7 @@ async def enforcement_step(
             actor=actor.subject,
         )
     )
+    await follow_case(uow, case, step.value, actor.subject)  # 责令停止, 限期拆除, 强制拆除 of an illegal building
     await uow.commit()
     return track, document
 

@@ -22,6 +22,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from cases.domain.lifecycle import SYSTEM, TERMINAL, Action, Actor, CaseFacts, CaseStatus, initial_status, plan
 from cases.domain.lifecycle import case_number as format_case_number
 from cases.handlers import trail as trail_store
+from cases.handlers.buildings import open_buildings
+from cases.handlers.campaigns import tag_dispatched
 from cases.tables import Case, CaseNumberCounter
 from common.db import Prepared, table_of, unnest
 from common.messaging.contracts import CaseDispatched, CaseOpened, CaseOwner, Location
@@ -336,6 +338,8 @@ async def dispatch_cases(batch: list[Envelope], uow: UnitOfWork) -> None:
     if not updates:
         return
     await trail_store.write(uow, trail)
+    await tag_dispatched(uow, {u["id"]: u["grid_id"] for u in updates})
+    await open_buildings(uow, updates)  # 违法建设: the register's entry, 发现
     await _MARK_DISPATCHED.execute(
         conn,
         **_columns(

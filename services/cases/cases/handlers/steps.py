@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import select
 
 from cases.domain.lifecycle import Action, Actor, CaseFacts, plan
+from cases.handlers.buildings import follow_case
 from cases.handlers.trail import append_trail
 from cases.tables import Case, CasePhoto
 from common.messaging.contracts import CaseTransitioned
@@ -74,6 +75,7 @@ async def transition(
             details=details,
         )
     )
+    await follow_case(uow, case, action.value, actor.subject)  # 制止: an illegal building stopped on site
     log.info("case %s: %s %s -> %s by %s", case.case_number, action.value, before, target, actor.subject)
     return before
 

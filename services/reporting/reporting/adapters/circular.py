@@ -127,6 +127,7 @@ def render_html(c: Circular) -> str:
 <h2>五、网格处置率</h2><figure id="map">{grid}</figure>
 <h2>六、台账工作</h2>{ledger}{dogs}
 <h2>七、受理渠道与热线考核</h2><p id="channels">{e(channel_text(c))}</p>
+<h2>八、专项整治</h2><div id="campaigns">{"".join(f"<p>{e(t)}</p>" for t in campaign_texts(c))}</div>
 <h2>注: 指标口径</h2><ol class="notes">{notes}</ol>
 </article></body></html>"""
 
@@ -149,6 +150,29 @@ def channel_text(c: Circular) -> str:
         f"{pct('redone', 'replied')}, 满意率 {pct('satisfied', 'rated')}"
         f" (执法办案工单 {h['enforcement']} 件另计, 满意率 {pct('enforcement_satisfied', 'enforcement_rated')})。"
     )
+
+
+def campaign_texts(c: Circular) -> list[str]:
+    """Section 8, one paragraph per campaign that ran in the month: its effort, what it achieved and
+    its targets so far."""
+    if not c.campaigns:
+        return ["本月无专项整治。"]
+
+    def n(v: float) -> str:
+        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+
+    out = []
+    for k in c.campaigns:
+        done = "、".join(f"{label} {n(v)}" for label, v in k["counts"].items()) or "无"
+        targets = "; ".join(
+            f"{label} {n(got)}/{n(want)}{'(已完成)' if got >= want else ''}" for label, got, want in k["targets"]
+        )
+        out.append(
+            f"{k['name']}({k['kind_name']}, {k['starts_on']} 至 {k['ends_on']}): 本月行动 {k['operations']} 次, "
+            f"出动 {k['officer_trips']} 人次、{k['vehicle_trips']} 车次, {done}; 累计案件 {k['cases']} 件。"
+            + (f"目标进度: {targets}。" if targets else "")
+        )
+    return out
 
 
 # -- PDF --------------------------------------------------------------------------------------------
@@ -250,6 +274,8 @@ def render_pdf(c: Circular) -> bytes:
         )
     )
     story.append(KeepTogether([Paragraph("七、受理渠道与热线考核", h2), Paragraph(html.escape(channel_text(c)), body)]))
+    story.append(Paragraph("八、专项整治", h2))
+    story += [Paragraph(html.escape(t), body) for t in campaign_texts(c)]
     story.append(Paragraph("注: 指标口径", h2))
     story += [Paragraph(f"{i}. {html.escape(n)}: {html.escape(f)}", note) for i, (n, f) in enumerate(c.footnotes, 1)]
     doc.build(story)

@@ -1,13 +1,14 @@
-"""Reporting's routes: the indicators, the ranking, the street's 劝导, the hotline centres' figures, the
-circular, the exports, the dashboard, and the monthly counters and the rebuild kept from before."""
+"""Reporting's routes: the indicators, the ranking, the street's 劝导, the hotline centres' figures,
+campaigns, the circular, the exports, the dashboard, and the monthly counters and the rebuild kept from before."""
 
-from reporting.api import circular, dashboard, exports, hotline, indicators, legacy, ranking, street
+from reporting.api import campaigns, circular, dashboard, exports, hotline, indicators, legacy, ranking, street
 
 routers = [
     indicators.router,
     ranking.router,
     street.router,
     hotline.router,
+    campaigns.router,
     circular.router,
     exports.router,
     dashboard.router,

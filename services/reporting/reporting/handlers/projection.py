@@ -33,6 +33,7 @@ from common.messaging.contracts import (
     DogViolationRecorded,
     EnforcementStepRecorded,
     GridDefined,
+    IllegalBuildingChanged,
     IncidentJoined,
     IncidentRated,
     IncidentReplied,
@@ -57,6 +58,7 @@ from reporting.handlers.announcements import (
     keep_work_orders,
     persuasion_days,
 )
+from reporting.handlers.campaigns import CAMPAIGN_EVENTS, count_persuasions, keep_buildings, keep_campaigns
 from reporting.handlers.counters import ADD_COUNTS, COUNTERS, counts_of, month_of
 from reporting.tables import CaseRow, IncidentRow
 
@@ -402,6 +404,8 @@ ANNOUNCED = (GridDefined, CategoryDefined, SquadChanged, WorkCalendarChanged, Le
 DOGS = (DogLicenceIssued, DogInspected, StrayCaptured, StrayLeft, DogViolationRecorded)
 STREET = (MerchantPersuaded,)
 HOTLINE = (WorkOrderChanged,)
+CAMPAIGNS = CAMPAIGN_EVENTS
+BUILDINGS = (IllegalBuildingChanged,)
 
 
 class Projection:
@@ -421,6 +425,8 @@ class Projection:
         dogs = [e for e in envelopes if isinstance(e.data, DOGS)]
         street = [e for e in envelopes if isinstance(e.data, STREET)]
         hotline = [e for e in envelopes if isinstance(e.data, HOTLINE)]
+        campaigns = [e for e in envelopes if isinstance(e.data, CAMPAIGNS)]
+        buildings = [e for e in envelopes if isinstance(e.data, BUILDINGS)]
         if announced and await keep_announcements(announced, uow):
             self.calendar_changed = True
         conn = await uow.db()
@@ -441,12 +447,17 @@ class Projection:
                 )
         if dogs:
             await add_dog_months(dog_months(dogs), uow)
+        if campaigns:  # before the 劝导 of the same batch, which may fall in a campaign it launched
+            await keep_campaigns(campaigns, uow)
         if street:
             await add_persuasion_days(persuasion_days(street), uow)
+            await count_persuasions(street, uow)
         if hotline:
             await keep_work_orders(hotline, uow)
+        if buildings:
+            await keep_buildings(buildings, uow)
         if dirty:
             await _MARK.execute(conn, months=sorted(dirty))
 
 
-HANDLED = (*ROWS, *ANNOUNCED, *DOGS, *STREET, *HOTLINE)
+HANDLED = (*ROWS, *ANNOUNCED, *DOGS, *STREET, *HOTLINE, *CAMPAIGNS, *BUILDINGS)

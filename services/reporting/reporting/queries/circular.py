@@ -15,6 +15,7 @@ from common.clock import bureau_local, bureau_midnight
 from common.vocabulary import CHANNEL_NAMES
 from reporting.domain.indicators import BY_KEY, DOG_COUNTERS, INDICATORS, OnTime, change, indicators
 from reporting.domain.periods import Period, PeriodKind, period_of, previous, year_before
+from reporting.queries.campaigns import month_summaries
 from reporting.queries.counts import counts, total
 from reporting.queries.hotline import hotline_counts
 from reporting.queries.ranking import scored
@@ -59,6 +60,8 @@ class Circular:
     """受理 per channel (信访, 领导交办 and 舆情 under their own), most first."""
     hotline: dict[str, int] = field(default_factory=dict)
     """The 12345 and 110 orders received in the month: reporting.queries.hotline.COUNTS, all squads."""
+    campaigns: list[dict] = field(default_factory=list)
+    """The campaigns that ran in the month: reporting.queries.campaigns.month_summaries."""
 
 
 async def daily(session, month: date, squad_id: str | None = None) -> tuple[list[date], list[int], list[int]]:
@@ -178,6 +181,7 @@ async def build(
     )
     orders = (await hotline_counts(session, period.start, period.end, None, None)).values()
     hotline = {k: sum(o[k] for o in orders) for k in next(iter(orders), {})}
+    campaigns = await month_summaries(session, period.start, period.end)
     return Circular(
         bureau=bureau,
         month=month,
@@ -195,4 +199,5 @@ async def build(
         generated_at=now,
         channels=channels,
         hotline=hotline,
+        campaigns=campaigns,
     )

@@ -258,8 +258,9 @@ async def cube_counts(session, period: Period, by: str | None) -> dict[str, Coun
 # -- reading: any range ---------------------------------------------------------------------------------
 
 
-async def direct_counts(session, period: Period, by: str | None) -> dict[str, Counts]:
-    """Counts per value of `by` over any range, from the rows (a day, a week: a small slice)."""
+async def direct_counts(session, period: Period, by: str | None, campaign: str | None = None) -> dict[str, Counts]:
+    """Counts per value of `by` over any range, from the rows (a day, a week: a small slice); with
+    `campaign`, of that campaign's cases only."""
     col = DIMENSIONS.get(by or "", None)
     group_c = f"COALESCE(c.{col}, '')" if col else "''"
     group_i = (
@@ -267,14 +268,19 @@ async def direct_counts(session, period: Period, by: str | None) -> dict[str, Co
         if col in ("category_code", "channel", "urgency")
         else (f"COALESCE(c.{col}, '')" if col else "''")
     )
-    params = {"a": bureau_midnight(period.start), "b": bureau_midnight(period.end)}
+    params = {"a": bureau_midnight(period.start), "b": bureau_midnight(period.end), "campaign": campaign}
+    of_campaign = (
+        "AND c.case_id IN (SELECT case_id FROM reporting.campaign_cases WHERE campaign_id = :campaign)"
+        if campaign
+        else ""
+    )
     out: dict[str, Counts] = defaultdict(Counts)
     for value, received, joined in (
         await session.execute(
             text(f"""
             SELECT {group_i}, count(*), count(*) FILTER (WHERE i.joined)
               FROM reporting.incidents i LEFT JOIN reporting.cases c ON c.case_id = i.case_id
-             WHERE i.received_at >= :a AND i.received_at < :b GROUP BY 1"""),
+             WHERE i.received_at >= :a AND i.received_at < :b {of_campaign} GROUP BY 1"""),
             params,
         )
     ).all():
@@ -313,10 +319,10 @@ async def direct_counts(session, period: Period, by: str | None) -> dict[str, Co
           array_agg(c.handling_hours) FILTER (WHERE {due} AND {inside("first_handled_at")}
                                               AND c.handling_hours IS NOT NULL)
           FROM reporting.cases c LEFT JOIN reporting.incidents i ON i.case_id = c.case_id
-         WHERE {inside("filed_at")} OR {inside("rejected_at")} OR {inside("dispatched_at")} OR {inside("deadline_at")}
+         WHERE ({inside("filed_at")} OR {inside("rejected_at")} OR {inside("dispatched_at")} OR {inside("deadline_at")}
             OR {inside("closed_at")} OR {inside("first_handled_at")} OR {inside("rated_at")}
             OR (c.deadline_at < :b AND ({late("c.")}) AND (c.first_handled_at IS NULL OR c.first_handled_at >= :b)
-                AND c.dispatched_at < :b AND {due})
+                AND c.dispatched_at < :b AND {due})) {of_campaign}
          GROUP BY 1"""),
             params,
         )

@@ -9,9 +9,9 @@ No event carries a phone number or an identity-card number. Every field that hol
 typed is a `FreeText` (or a `FreeData` of such text), and the model masks those numbers itself
 when the event is made, whoever makes it; a test walks every contract's fields to keep it so.
 
-One module per producer (intake, cases, dispatch, staff, ledger and its dog register, reporting) and `base` for what
-they share; the shared vocabulary (channels, urgencies, case statuses and actions, outcomes,
-ratings) is `common.vocabulary`. Everything is importable from here."""
+One module per producer (intake, cases and its campaigns, dispatch, staff, ledger and its dog register,
+reporting) and `base` for what they share; the shared vocabulary (channels, urgencies, case statuses and
+actions, outcomes, ratings, campaign kinds) is `common.vocabulary`. Everything is importable from here."""
 
 from __future__ import annotations
 
@@ -25,7 +25,17 @@ from common.messaging.contracts.base import (
     Location,
     Topics,
 )
+from common.messaging.contracts.campaigns import (
+    Campaign,
+    CampaignCasesTagged,
+    CampaignChanged,
+    CampaignClosed,
+    CampaignLaunched,
+    CampaignOperationRecorded,
+    CampaignSection,
+)
 from common.messaging.contracts.cases import (
+    BuildingStageReached,
     CaseClosed,
     CaseDispatched,
     CaseFiled,
@@ -35,6 +45,7 @@ from common.messaging.contracts.cases import (
     CaseTransitioned,
     EnforcementStepName,
     EnforcementStepRecorded,
+    IllegalBuildingChanged,
 )
 from common.messaging.contracts.dispatch import (
     AssignmentAccepted,
@@ -112,6 +123,12 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     CaseTransitioned,
     EnforcementStepRecorded,
     CasePublicNoteAdded,
+    CampaignLaunched,
+    CampaignChanged,
+    CampaignClosed,
+    CampaignOperationRecorded,
+    CampaignCasesTagged,
+    IllegalBuildingChanged,
     AssignmentAccepted,
     AssignmentGiven,
     AssignmentReturned,
@@ -155,6 +172,15 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {c.event_type: c for c in EVENT_CLASSES}
 
 __all__ = [
+    "BuildingStageReached",
+    "IllegalBuildingChanged",
+    "Campaign",
+    "CampaignCasesTagged",
+    "CampaignChanged",
+    "CampaignClosed",
+    "CampaignLaunched",
+    "CampaignOperationRecorded",
+    "CampaignSection",
     "AssignmentAccepted",
     "AssignmentGiven",
     "AssignmentCreated",

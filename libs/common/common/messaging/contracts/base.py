@@ -32,6 +32,7 @@ TYPE_PREFIX = "cn.gov.cgzf"
 class Topics:
     incidents = "intake.incidents"
     cases = "cases.cases"
+    campaigns = "cases.campaigns"
     assignments = "dispatch.assignments"
     alerts = "dispatch.alerts"
     grids = "dispatch.grids"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from common.messaging.contracts.base import CaseOwner, FreeData, FreeText, IntegrationEvent, Location, Topics
 from common.vocabulary import CaseAction, CaseOutcome, CaseStatus, Channel, Urgency
@@ -185,3 +185,31 @@ class CaseClosed(IntegrationEvent, type="cases.case.closed.v1", topic=Topics.cas
     dog_licence_id: str | None = Field(None, description="the dog licence a 犬只扰民 or 违规遛犬 case names, if any")
     closed_at: datetime
     closed_by: str
+
+
+class BuildingStageReached(BaseModel):
+    stage: str
+    at: datetime
+    by: str
+
+
+class IllegalBuildingChanged(
+    IntegrationEvent, type="cases.illegal_building.changed.v1", topic=Topics.cases, key="case_id"
+):
+    """违法建设台账: an illegal building's register entry, whole, whenever it changes: opened when its case is
+    dispatched (发现), moved by the case's steps and the officers' records (制止, 责令停止, 限期拆除, 强制拆除,
+    or 补办手续), with its area and the area pulled down. A version older than one held changes nothing."""
+
+    building_id: str
+    case_id: str
+    case_number: str
+    stage: Literal["found", "stopped", "ordered_to_stop", "demolition_ordered", "demolished", "legalised"]
+    area_m2: float | None = None
+    demolished_m2: float = 0
+    grid_id: str | None = None
+    squad_id: str | None = None
+    office_name: str | None = Field(None, description="the 办事处 of its grid")
+    location: Location
+    history: list[BuildingStageReached] = Field(description="each stage reached, when and by whom")
+    version: int
+    at: datetime
