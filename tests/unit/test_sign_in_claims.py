@@ -21,6 +21,7 @@ KEYCLOAK = {
     "role_claim": "realm_access.roles",
     "squad_claim": "groups",
     "squad_prefix": "/squads/",
+    "office_prefix": "/offices/",
     "subject_claim": "preferred_username",
     "name_claim": "given_name",
 }
@@ -51,6 +52,18 @@ def test_keycloak_claims_through_the_mapping():
         keycloak_claims(["squad_officer", "dispatcher"], ["/staff", "/squads/sq-ruhe"]), settings
     )
     assert principal.role == Role.dispatcher
+
+
+def test_an_office_person_is_of_their_office_and_needs_one():
+    settings = AuthSettings(**KEYCLOAK)
+    principal, _ = principal_from_claims(
+        keycloak_claims(["office_staff"], ["/squads/sq-ruhe", "/offices/of-ruhelu"]), settings
+    )
+    assert (principal.role, principal.office_id, principal.squad_scope) == (Role.office_staff, "of-ruhelu", None)
+    with pytest.raises(ClaimsRefused, match="must name the office"):
+        principal_from_claims(keycloak_claims(["office_staff"], ["/squads/sq-ruhe"]), settings)
+    officer, _ = principal_from_claims(keycloak_claims(["squad_officer"], ["/squads/sq-ruhe"]), settings)
+    assert officer.office_id is None
 
 
 def test_a_prefix_and_a_plain_string_claim():

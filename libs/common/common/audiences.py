@@ -20,6 +20,7 @@ object-level rule of `common.access` and the domains. Admin is in every audience
 | `Partner` | partner systems (cameras, IoT, 12345) |
 | `CaseWorker` | who takes a case's steps: the command centre, squads, field monitors |
 | `CaseReader` | who reads cases: case workers and partner systems |
+| `AreaReader` | who lists and reads cases: the above, and 办事处 staff (their grids) |
 | `BoardReader` | who reads assignments and the board: the command centre, squads, partner systems |
 | `ReportReader` | who reads the indicators: the command centre and squad leaders (their own) |
 | `Clerk` | who keeps the registers: 台账管理员 |
@@ -29,8 +30,11 @@ object-level rule of `common.access` and the domains. Admin is in every audience
 | `Approver` | who approves for the bureau: supervisors |
 | `CampaignPlanner` | who launches, changes, closes campaigns, accepts sections: supervisors (for the leaders) |
 | `CampaignRecorder` | who records a campaign's operations: the command centre, squad leaders (their own squad's) |
-| `CampaignReader` | who reads campaigns: the command centre and squads |
-| `BuildingKeeper` | who reads and moves the illegal buildings' register: the command centre, squads (their own) |
+| `CampaignReader` | who reads campaigns: the command centre, squads, 办事处 staff (their own) |
+| `BuildingKeeper` | who moves the illegal buildings' register: the command centre, squads (their own) |
+| `NoticeReader` | who reads 责改通知书: the command centre, and the offices and squad leaders (their own) |
+| `NoticeAnswerer` | who answers one: 办事处 staff and squad leaders (their own unit's) |
+| `BuildingReader` | who reads it: the above, and 办事处 staff (their area) |
 | `LicenceFinder` | who finds a dog licence: register readers and partner systems |
 | `OwnerContact` | who reads a dog owner's phone: clerks, and a program given the dog-owner-contact scope |
 """
@@ -73,6 +77,7 @@ Monitor = Annotated[Principal, Depends(require_roles(R.field_monitor))]
 Partner = Annotated[Principal, Depends(require_roles(R.external_system))]
 CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_WORKERS))]
 CaseReader = Annotated[Principal, Depends(require_roles(*CASE_WORKERS, R.external_system))]
+AreaReader = Annotated[Principal, Depends(require_roles(*CASE_WORKERS, R.external_system, R.office_staff))]
 BoardReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.external_system))]
 BoardStreamer = Annotated[
     Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.external_system, query_token=True))
@@ -89,5 +94,8 @@ OwnerContact = Annotated[
 ]
 CampaignPlanner = Annotated[Principal, Depends(require_roles(R.supervisor))]
 CampaignRecorder = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, R.squad_leader))]
-CampaignReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS))]
+CampaignReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.office_staff))]
 BuildingKeeper = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS))]
+BuildingReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.office_staff))]
+NoticeReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, R.squad_leader, R.office_staff))]
+NoticeAnswerer = Annotated[Principal, Depends(require_roles(R.squad_leader, R.office_staff))]

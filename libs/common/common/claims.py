@@ -8,6 +8,7 @@ mapping that settings alone adapt to a city's own provider (AuthSettings, AUTH_*
 | `AUTH_ROLE_PREFIX` | (none) | (none) | stripped from each value first (`cgzf-dispatcher`) |
 | `AUTH_SQUAD_CLAIM` | `squad_id` | `groups` | the squad: a string, or a list |
 | `AUTH_SQUAD_PREFIX` | (none) | `/squads/` | a list value is a squad when it starts with this |
+| `AUTH_OFFICE_PREFIX` | (none) | `/offices/` | for 办事处 staff: the same claim's value that is their office |
 | `AUTH_NAME_CLAIM` | `name` | `given_name` | the name shown |
 
 A dotted path reads into nested objects (`realm_access.roles`). Of a list of roles, the one of
@@ -28,6 +29,7 @@ ROLE_PRECEDENCE = (
     Role.dispatcher,
     Role.squad_leader,
     Role.squad_officer,
+    Role.office_staff,
     Role.field_monitor,
     Role.hotline_operator,
     Role.ledger_clerk,
@@ -39,6 +41,7 @@ BUILTIN = {
     "role_prefix": "",
     "squad_claim": "squad_id",
     "squad_prefix": "",
+    "office_prefix": "",
     "name_claim": "name",
 }
 
@@ -95,7 +98,7 @@ def principal_from_claims(
             "您的账号在本平台没有角色 (如 派遣员、中队长、队员、督查)。请联系系统管理员在统一身份认证中为您分配角色。",
         )
     role = min(roles, key=ROLE_PRECEDENCE.index)
-    squad_prefix = mapping["squad_prefix"] or ""
+    squad_prefix = mapping["office_prefix" if role == Role.office_staff else "squad_prefix"] or ""
     squads = [
         v[len(squad_prefix) :]
         for v in _values(read(claims, mapping["squad_claim"]))
@@ -108,6 +111,11 @@ def principal_from_claims(
         squad_id=squads[0] if squads else None,
         scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
     )
+    if role == Role.office_staff and principal.squad_id is None:
+        raise ClaimsRefused(
+            f"an office_staff token must name the office (claim {mapping['squad_claim']})",
+            "您的角色是街道办事处人员, 但账号未归属任何办事处。请联系系统管理员在统一身份认证中设置您所在的办事处。",
+        )
     if principal.is_squad_member and principal.squad_id is None:
         raise ClaimsRefused(
             f"a {role.value} token must name the squad (claim {mapping['squad_claim']})",

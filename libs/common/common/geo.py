@@ -43,6 +43,7 @@ class GridArea:
     """the grid's version in force (a bureau redraws grids: PUT /v1/grids/{id})"""
     office: str | None = None
     """the 办事处 the grid belongs to"""
+    office_id: str | None = None
     keeper_name: str | None = None
     """the grid's 责任人"""
 

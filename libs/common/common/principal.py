@@ -1,5 +1,6 @@
-"""Who is calling: a role of the platform and, for squad members, their squad. Plain Python (no
-framework), so a domain rule can speak of roles; `common.auth` reads them from tokens and sessions."""
+"""Who is calling: a role of the platform and, for squad members, their squad (for an office's
+staff, their office). Plain Python (no framework), so a domain rule can speak of roles;
+`common.auth` reads them from tokens and sessions."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class Role(StrEnum):
     ledger_clerk = "ledger_clerk"  # 台账管理员
     admin = "admin"
     external_system = "external_system"  # 市级平台, 12345, 110, 法院
+    office_staff = "office_staff"  # 街道办事处: an office's staff, who see its area (its grids)
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Principal:
     subject: str
     role: Role
     squad_id: str | None = None
+    """The person's unit: their squad, or for 办事处 staff their office (a unit of the directory)."""
     scopes: frozenset[str] = frozenset()
     """What a program's client was given on purpose beyond its role (OAuth 2.0 `scope`), e.g.
     `dog-owner-contact` for the SMS gateway alone among the partner systems."""
@@ -35,6 +38,11 @@ class Principal:
     # The object-level rule, in one place: a squad member sees only what is with the squad.
     def sees_squad(self, squad_id: str | None) -> bool:
         return not self.is_squad_member or (self.squad_id is not None and squad_id == self.squad_id)
+
+    @property
+    def office_id(self) -> str | None:
+        """The office (办事处) whose area a person of an office sees, or None for everyone else."""
+        return (self.squad_id or "") if self.role == Role.office_staff else None
 
     @property
     def squad_scope(self) -> str | None:

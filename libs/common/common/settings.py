@@ -93,6 +93,10 @@ class AuthSettings(BaseSettings):
     role_prefix: str = Field("", description="stripped from each role value")
     squad_claim: str = Field("squad_id", description="the claim with the squad: a string or a list (dotted path)")
     squad_prefix: str = Field("", description="a list value names a squad when it starts with this (/squads/)")
+    office_prefix: str = Field(
+        "",
+        description="for 办事处 staff: a value of the squad claim names their office when it starts with this",
+    )
     name_claim: str = Field("name", description="the claim with the name to show")
 
 

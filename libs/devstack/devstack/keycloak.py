@@ -278,7 +278,9 @@ class LocalKeycloak:
                     "email": f"{p.username}@zhongyuan.example.cn",
                     "emailVerified": True,
                     "realmRoles": [p.role],
-                    "groups": [f"/squads/{p.squad_id}"] if p.squad_id else [],
+                    "groups": [f"/{'offices' if p.role == 'office_staff' else 'squads'}/{p.squad_id}"]
+                    if p.squad_id
+                    else [],
                     "credentials": [{"type": "password", "value": p.password, "temporary": False}],
                 }
                 for p in DEMO_PEOPLE
@@ -352,6 +354,7 @@ class LocalKeycloak:
             "AUTH_ROLE_CLAIM": "realm_access.roles",
             "AUTH_SQUAD_CLAIM": "groups",
             "AUTH_SQUAD_PREFIX": "/squads/",
+            "AUTH_OFFICE_PREFIX": "/offices/",
             "AUTH_SUBJECT_CLAIM": "sub",
             "AUTH_NAME_CLAIM": "given_name",
         }

@@ -13,7 +13,7 @@ class DemoPerson:
     username: str
     name: str
     role: str
-    squad_id: str | None
+    squad_id: str | None  # their unit: the squad, or for 办事处 staff the office
     password: str
     title: str  # what the sign-in page says they are
 
@@ -27,5 +27,6 @@ DEMO_PEOPLE = (
     DemoPerson("op-0001", "王丽", "hotline_operator", None, "zy-hotline-2026", "12319 热线话务员"),
     DemoPerson("monitor-0001", "赵明", "field_monitor", None, "zy-monitor-2026", "数字化监督员"),
     DemoPerson("clerk-0001", "钱红", "ledger_clerk", None, "zy-ledger-2026", "台账管理员"),
+    DemoPerson("office-ruhelu", "周敏", "office_staff", "of-ruhelu", "zy-office-2026", "汝河路街道办事处 城管科"),
     DemoPerson("admin", "系统管理员", "admin", None, "zy-admin-2026", "系统管理员"),
 )

@@ -17,6 +17,7 @@ from cases.tables import (
     CasePhoto,
     CaseTrailEntry,
     IllegalBuilding,
+    KnownGrid,
     KnownPerson,
     Seizure,
 )
@@ -42,6 +43,7 @@ async def cases(
     offset: int,
     near: tuple[float, float, float] | None = None,
     campaign: str | None = None,
+    grids: list[str] | None = None,
 ) -> list[Case]:
     """Newest first; with `near` (lon, lat, radius in metres): those within the radius, nearest first."""
     query = select(Case).order_by(col(Case.opened_at).desc(), col(Case.id))
@@ -57,6 +59,8 @@ async def cases(
         query = query.where(Case.status == status)
     if review_pending:
         query = query.where(col(Case.review_requested_at).is_not(None))
+    if grids is not None:  # an office's area
+        query = query.where(col(Case.grid_id).in_(grids))
     if campaign:
         query = query.where(text(TAGGED), col(Case.campaigns).op("@>")(func.jsonb_build_array(campaign)))
     if squad_scope is not None:
@@ -121,16 +125,14 @@ async def campaign(session, campaign_id: str) -> CampaignRow | None:
     return await session.get(CampaignRow, campaign_id) if len(campaign_id) <= 36 else None
 
 
-async def campaigns(session, *, status: str | None, squad_id: str | None, on: date | None) -> list[CampaignRow]:
-    """Newest first; a squad's campaigns (those it takes part in, or with no squads named); those
-    running on a day."""
+async def campaigns(session, *, status: str | None, on: date | None) -> list[CampaignRow]:
+    """Newest first; those running on a day."""
     query = select(CampaignRow).order_by(col(CampaignRow.starts_on).desc(), col(CampaignRow.id))
     if status:
         query = query.where(CampaignRow.status == status)
     if on is not None:
         query = query.where(col(CampaignRow.starts_on) <= on, col(CampaignRow.ends_on) >= on)
-    rows = list((await session.exec(query)).all())
-    return [r for r in rows if squad_id is None or not r.squads or squad_id in r.squads]
+    return list((await session.exec(query)).all())
 
 
 async def operations(session, campaign_id: str) -> list[CampaignOperation]:
@@ -153,6 +155,7 @@ async def buildings(
     squad_scope: str | None,
     limit: int,
     offset: int,
+    grids: list[str] | None = None,
 ) -> list[IllegalBuilding]:
     """The register, the latest found first."""
     query = select(IllegalBuilding).order_by(col(IllegalBuilding.found_at).desc(), col(IllegalBuilding.id))
@@ -164,4 +167,12 @@ async def buildings(
     ):
         if value is not None:
             query = query.where(column == value)
+    if grids is not None:
+        query = query.where(col(IllegalBuilding.grid_id).in_(grids))
     return list((await session.exec(query.limit(limit).offset(offset))).all())
+
+
+async def office_area(session, office_id: str) -> tuple[list[str], str | None]:
+    """An office's grids and its name, as dispatch announces them."""
+    rows = (await session.exec(select(KnownGrid).where(KnownGrid.office_id == office_id))).all()
+    return [g.grid_id for g in rows], next((g.office for g in rows if g.office), None)

@@ -301,6 +301,7 @@ class KnownGrid(CasesTable, table=True):
     __tablename__ = "known_grids"
     grid_id: str = Field(primary_key=True, max_length=64)
     office: str | None = Field(default=None, max_length=100)
+    office_id: str | None = Field(default=None, max_length=64, index=True)
     version: int = 1
 
 

@@ -16,6 +16,7 @@ from dispatch.tables import (
     PatrolPost,
     PatrolShift,
     QueueItem,
+    RectificationNotice,
     RoutingRuleRow,
     Squad,
     SupervisionOrder,
@@ -165,3 +166,17 @@ async def routed_by_version(session, grid_id: str) -> dict[int, int]:
         .group_by(col(Assignment.grid_version))
     )
     return dict((await session.exec(stmt)).all())
+
+
+async def notices(session, *, unit_id: str | None, open_only: bool) -> list[RectificationNotice]:
+    """责改通知书, the latest first; of one unit (an office or a squad)."""
+    query = select(RectificationNotice).order_by(col(RectificationNotice.issued_at).desc())
+    if unit_id is not None:
+        query = query.where(RectificationNotice.unit_id == unit_id)
+    if open_only:
+        query = query.where(col(RectificationNotice.answered_at).is_(None))
+    return list((await session.exec(query.limit(500))).all())
+
+
+async def notice(session, notice_id: str) -> RectificationNotice | None:
+    return await session.get(RectificationNotice, notice_id) if len(notice_id) <= 36 else None

@@ -34,6 +34,8 @@ from common.messaging.contracts import (
     PatrolCheckedIn,
     PatrolPostMissed,
     PersonChanged,
+    RectificationNoticeAnswered,
+    RectificationNoticeIssued,
     SquadChanged,
     StaffSignedIn,
     SupervisionOrderAnswered,
@@ -101,6 +103,8 @@ class DispatchService(Service):
         OfficerAlerted,
         SupervisionOrderIssued,
         SupervisionOrderAnswered,
+        RectificationNoticeIssued,
+        RectificationNoticeAnswered,
         PatrolCheckedIn,
         PatrolPostMissed,
         GridDefined,
@@ -241,6 +245,7 @@ class DispatchService(Service):
                     geometry=g.geometry,
                     version=g.version,
                     office=g.office,
+                    office_id=g.office_id,
                     keeper_name=g.keeper_name,
                 )
                 for g, s in rows

@@ -20,6 +20,7 @@ class DispatchSettings(ServiceSettings):
         "tasks are sent to as JSON (OfficerAlerted); unset: the log",
     )
     notify_token: str | None = Field(None, description="bearer token for the message gateway, if it asks for one")
+    notice_prefix: str = Field("中原城执责改", description="责改通知书's 文号 before 〔year〕n号")
     patrol_grace_minutes: float = Field(
         10,
         ge=0,

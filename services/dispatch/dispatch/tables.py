@@ -55,7 +55,8 @@ class Grid(DispatchTable, table=True):
     squad_id: str = Field(foreign_key="squads.id", max_length=64)
     geometry: dict = Field(sa_column=Column(JSONB, nullable=False))
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
-    office: str | None = Field(default=None, max_length=100)
+    office: str | None = Field(default=None, max_length=100, description="the 办事处's name")
+    office_id: str | None = Field(default=None, max_length=64, description="the 办事处, a unit of the directory")
     keeper_id: str | None = Field(default=None, max_length=64, description="责任人, a person of the directory")
     keeper_name: str | None = Field(default=None, max_length=100)
     seed_digest: str | None = Field(
@@ -83,6 +84,7 @@ class GridVersion(DispatchTable, table=True):
     squad_id: str = Field(foreign_key="squads.id", max_length=64)
     geometry: dict = Field(sa_column=Column(JSONB, nullable=False))
     office: str | None = Field(default=None, max_length=100)
+    office_id: str | None = Field(default=None, max_length=64)
     keeper_id: str | None = Field(default=None, max_length=64)
     keeper_name: str | None = Field(default=None, max_length=100)
     effective_from: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -291,6 +293,27 @@ class SupervisionOrder(DispatchTable, table=True):
     answered_by: str | None = Field(default=None, max_length=100)
     answered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     overdue_notified: bool = False
+
+
+class RectificationNotice(DispatchTable, table=True):
+    """责改通知书: a notice to an office (办事处) or a squad to put something right by a deadline, and its
+    written answer."""
+
+    __tablename__ = "rectification_notices"
+    id: str = Field(primary_key=True, max_length=36)
+    number: str = Field(max_length=64, unique=True)
+    unit_kind: str = Field(max_length=16, description="office or squad")
+    unit_id: str = Field(max_length=64, index=True)
+    unit_name: str = Field(max_length=100)
+    subject: str = Field(max_length=200)
+    text: str = Field(max_length=4000)
+    case_ids: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]"))
+    issued_by: str = Field(max_length=100)
+    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    answer: str | None = Field(default=None, max_length=4000)
+    answered_by: str | None = Field(default=None, max_length=100)
+    answered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 class PatrolPost(DispatchTable, table=True):

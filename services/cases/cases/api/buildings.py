@@ -14,7 +14,7 @@ from cases import queries
 from cases.api.deps import ServiceDep, body_and_photos, with_photos
 from cases.domain.buildings import STAGE_NAMES, Stage
 from cases.handlers.buildings import measure, record_stage
-from common.audiences import BuildingKeeper
+from common.audiences import BuildingKeeper, BuildingReader
 from common.photos import Photo
 from common.refusals import NotFound
 
@@ -47,9 +47,13 @@ class BuildingOut(BaseModel):
         return cls(**fields, stage_name=STAGE_NAMES[b.stage], stages=stages)
 
 
-@router.get("/v1/illegal-buildings", response_model=list[BuildingOut], summary="违法建设台账; a squad sees its own")
+@router.get(
+    "/v1/illegal-buildings",
+    response_model=list[BuildingOut],
+    summary="违法建设台账; a squad its own, an office its area's",
+)
 async def list_buildings(
-    principal: BuildingKeeper,
+    principal: BuildingReader,
     service: ServiceDep,
     stage: Stage | None = None,
     office: Annotated[str | None, Query(max_length=100, description="办事处")] = None,
@@ -58,8 +62,10 @@ async def list_buildings(
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
     async with service.session_factory() as session:
+        area = (await queries.office_area(session, principal.office_id))[0] if principal.office_id is not None else None
         rows = await queries.buildings(
             session,
+            grids=area,
             stage=stage.value if stage else None,
             office=office,
             grid_id=grid_id,
@@ -73,13 +79,18 @@ async def list_buildings(
 async def _visible(service, building_id: str, principal):
     async with service.session_factory() as session:
         b = await queries.building(session, building_id)
-    if b is None or (principal.squad_scope is not None and b.squad_id != principal.squad_scope):
+        area = (await queries.office_area(session, principal.office_id))[0] if principal.office_id is not None else None
+    if (
+        b is None
+        or (principal.squad_scope is not None and b.squad_id != principal.squad_scope)
+        or (area is not None and b.grid_id not in area)
+    ):
         raise NotFound(f"unknown illegal building {building_id}")
     return b
 
 
 @router.get("/v1/illegal-buildings/{building_id}", response_model=BuildingOut, summary="an illegal building")
-async def get_building(building_id: str, principal: BuildingKeeper, service: ServiceDep):
+async def get_building(building_id: str, principal: BuildingReader, service: ServiceDep):
     return BuildingOut.of(await _visible(service, building_id, principal))
 
 
@@ -144,7 +155,7 @@ async def put_area(building_id: str, body: AreaBody, principal: BuildingKeeper, 
     responses={200: {"content": {"image/jpeg": {}}}},
     summary="a photo of a stage",
 )
-async def building_photo(building_id: str, sha256: str, principal: BuildingKeeper, service: ServiceDep):
+async def building_photo(building_id: str, sha256: str, principal: BuildingReader, service: ServiceDep):
     b = await _visible(service, building_id, principal)
     photo = next((p for v in b.stages.values() for p in v.get("photos") or [] if p["sha256"] == sha256), None)
     if photo is None:

@@ -132,7 +132,9 @@ async def launch_campaign(body: CampaignBody, principal: CampaignPlanner, servic
     return CampaignOut.of(row)
 
 
-@router.get("/v1/campaigns", response_model=list[CampaignOut], summary="专项整治, newest first; a squad sees its own")
+@router.get(
+    "/v1/campaigns", response_model=list[CampaignOut], summary="专项整治, newest first; a squad or an office its own"
+)
 async def list_campaigns(
     principal: CampaignReader,
     service: ServiceDep,
@@ -140,14 +142,34 @@ async def list_campaigns(
     on: Annotated[date | None, Query(description="those whose period holds this day")] = None,
 ):
     async with service.session_factory() as session:
-        rows = await queries.campaigns(session, status=status, squad_id=principal.squad_scope, on=on)
-    return [CampaignOut.of(r) for r in rows]
+        rows = await queries.campaigns(session, status=status, on=on)
+    office = await _office(service, principal)
+    return [CampaignOut.of(r) for r in rows if _sees(principal, r, office)]
+
+
+async def _office(service, principal) -> tuple[list[str], str | None] | None:
+    if principal.office_id is None:
+        return None
+    async with service.session_factory() as session:
+        return await queries.office_area(session, principal.office_id)
+
+
+def _sees(principal, row, office: tuple[list[str], str | None] | None) -> bool:
+    """A squad sees the campaigns it takes part in (or with no squads named); an office those that
+    name it, reach one of its grids, or cover the whole district."""
+    if principal.squad_scope is not None:
+        return not row.squads or principal.squad_scope in row.squads
+    if office is not None:
+        grids, name = office
+        district = not (row.grids or row.area or row.streets or row.offices)
+        return district or (name is not None and name in row.offices) or bool(set(grids) & set(row.grids))
+    return True
 
 
 async def _visible(service, campaign_id: str, principal):
     async with service.session_factory() as session:
         row = await queries.campaign(session, campaign_id)
-    if row is None or (principal.squad_scope is not None and row.squads and principal.squad_scope not in row.squads):
+    if row is None or not _sees(principal, row, await _office(service, principal)):
         raise NotFound(f"unknown campaign {campaign_id}")
     return row
 

@@ -32,10 +32,12 @@ MAX_STEP_PHOTOS = 9
 
 
 async def load_visible(service: CasesService, case_id: str, principal: Principal) -> Case:
-    """The case, if this caller may see it (a squad only its own); else NotFound."""
+    """The case, if this caller may see it (a squad only its own, an office only its area's); else
+    NotFound."""
     async with service.session_factory() as session:
         case = await queries.case(session, case_id)
-    if case is None or not principal.sees_squad(case.squad_id):
+        area = (await queries.office_area(session, principal.office_id))[0] if principal.office_id is not None else None
+    if case is None or not principal.sees_squad(case.squad_id) or (area is not None and case.grid_id not in area):
         raise NotFound(f"case {case_id} not found")
     return case
 

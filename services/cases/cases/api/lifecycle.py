@@ -34,7 +34,7 @@ from cases.handlers.lifecycle import (
 )
 from cases.handlers.steps import store_photos
 from common.access import sees_evidence
-from common.audiences import CaseReader, CaseWorker
+from common.audiences import AreaReader, CaseReader, CaseWorker
 from common.geo import parse_point
 from common.messaging.contracts import DESCRIPTION_MAX, CaseOutcome, CaseOwner, Location
 from common.photos import Photo
@@ -144,7 +144,7 @@ class CasePublic(BaseModel):
 
 @router.get("/v1/cases", response_model=list[CasePublic], summary="案卷, newest first; a squad sees its own")
 async def list_cases(
-    principal: CaseReader,
+    principal: AreaReader,
     service: ServiceDep,
     status_: Annotated[str | None, Query(alias="status", max_length=32)] = None,
     review: Annotated[
@@ -162,8 +162,10 @@ async def list_cases(
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
     async with service.session_factory() as session:
+        area = (await queries.office_area(session, principal.office_id))[0] if principal.office_id is not None else None
         rows = await queries.cases(
             session,
+            grids=area,
             status=status_ or None,
             review_pending=review == "pending",
             squad_scope=principal.squad_scope,
@@ -183,7 +185,7 @@ def _point(value: str) -> tuple[float, float]:
 
 
 @router.get("/v1/cases/{case_id}", response_model=CasePublic)
-async def get_case(case_id: str, principal: CaseReader, service: ServiceDep):
+async def get_case(case_id: str, principal: AreaReader, service: ServiceDep):
     return CasePublic.of(await load_visible(service, case_id, principal), service.settings)
 
 

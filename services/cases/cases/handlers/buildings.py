@@ -148,7 +148,7 @@ async def measure(
 
 
 async def record_grid_office(event: GridDefined, env: Envelope, uow: UnitOfWork) -> None:
-    values = {"office": event.office_name, "version": event.version}
+    values = {"office": event.office_name, "office_id": event.office_id, "version": event.version}
     await uow.session.execute(
         pg_insert(KnownGrid)
         .values(grid_id=event.grid_id, **values)

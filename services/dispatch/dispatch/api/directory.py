@@ -93,7 +93,7 @@ async def directory(principal: Staff, service: ServiceDep):
 
 
 class UnitIn(BaseModel):
-    kind: Literal["bureau", "brigade", "centre"]
+    kind: Literal["bureau", "brigade", "centre", "office"]
     name: str = Field(min_length=1, max_length=100)
     parent_id: str | None = Field(None, min_length=1, max_length=64)
     escalate_after_hours: float | None = Field(

@@ -37,6 +37,7 @@ async def grids(principal: Anyone, service: ServiceDep) -> dict:
                     "squad_name": g.squad_name,
                     "version": g.version,
                     "office": g.office,
+                    "office_id": g.office_id,
                     "keeper_name": g.keeper_name,
                 },
             }
@@ -52,7 +53,9 @@ class GridBody(BaseModel):
     effective_from: datetime | None = Field(
         None, description="when this version takes effect (ISO 8601 with its offset); now when not given"
     )
-    office: str | None = Field(None, max_length=100, description="the 办事处 the grid belongs to")
+    office: str | None = Field(
+        None, max_length=64, description="the 办事处 the grid belongs to: its unit id (of-ruhelu)"
+    )
     keeper_id: str | None = Field(None, max_length=64, description="the grid's 责任人, a person of the directory")
 
 
@@ -62,6 +65,7 @@ def _version(v) -> dict:
         "name": v.name,
         "squad_id": v.squad_id,
         "office": v.office,
+        "office_id": v.office_id,
         "keeper_id": v.keeper_id,
         "keeper_name": v.keeper_name,
         "polygon": v.geometry,

@@ -25,6 +25,8 @@ POSITIONS = {
     "派遣员": "centre",
     "监督员": "centre",
     "话务员": "centre",
+    "办事处主任": "office",
+    "办事处城管员": "office",
 }
 """Each position and the kind of unit it belongs to."""
 LEADS = {"squad": "中队长", "brigade": "大队长", "bureau": "局长"}
@@ -39,6 +41,7 @@ POSITION_OF_ROLE = {
     "hotline_operator": "话务员",
     "ledger_clerk": "台账管理员",
     "admin": "系统管理员",
+    "office_staff": "办事处城管员",
 }
 """A person's position when the directory first learns of them from a sign-in."""
 UNIT_OF_ROLE = {"dispatcher": "centre", "field_monitor": "centre", "hotline_operator": "centre"}

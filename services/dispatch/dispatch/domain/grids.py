@@ -26,7 +26,8 @@ def in_force(effective_from: datetime, now: datetime) -> bool:
 def seed_digest(feature: dict) -> str:
     """What a seed file says of one grid, as a digest: a change of the seed is a change of this."""
     p = feature["properties"]
-    said = {k: p.get(k) for k in ("name", "squad_id", "office", "keeper_id")} | {"geometry": feature["geometry"]}
+    said = {k: p.get(k) for k in ("name", "squad_id", "office", "office_id", "keeper_id")}
+    said["geometry"] = feature["geometry"]
     return hashlib.sha256(json.dumps(said, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -101,6 +101,16 @@ async def announce(uow: UnitOfWork) -> int:
     return told
 
 
+async def _unit_of(uow: UnitOfWork, event: StaffSignedIn) -> str:
+    """A desk's unit: an office's staff their office (the unit their sign-in names), the centre's
+    roles the centre, everyone else the bureau."""
+    if event.role == "office_staff" and event.squad_id:
+        office = await uow.session.get(Unit, event.squad_id)
+        if office is not None and office.kind == "office":
+            return office.id
+    return UNIT_OF_ROLE.get(event.role, "bureau")
+
+
 async def on_staff_signed_in(event: StaffSignedIn, env: Envelope, uow: UnitOfWork) -> None:
     """A sign-in creates the person from the provider's claims, or brings their name, role and
     squad up to date (the provider is what grants access: the directory follows it)."""
@@ -116,7 +126,7 @@ async def on_staff_signed_in(event: StaffSignedIn, env: Envelope, uow: UnitOfWor
             position=position,
             platform_role=event.role,
             squad_id=squad_id if position in ("中队长", "队员") else None,
-            unit_id=None if position in ("中队长", "队员") else UNIT_OF_ROLE.get(event.role, "bureau"),
+            unit_id=None if position in ("中队长", "队员") else await _unit_of(uow, event),
             on_duty=True,
         )
         log.info("directory: %s (%s) learnt from their first sign-in", event.subject, position)

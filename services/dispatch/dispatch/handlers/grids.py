@@ -15,11 +15,11 @@ from common.messaging.contracts import GridDefined
 from common.refusals import Unprocessable
 from common.uow import UnitOfWork
 from dispatch.domain.grids import SeedStep, in_force, overlapping, polygon_problem, seed_digest, seed_step
-from dispatch.tables import Grid, GridVersion, Officer, Squad
+from dispatch.tables import Grid, GridVersion, Officer, Squad, Unit
 
 log = logging.getLogger(__name__)
 SEED = "seed"
-_FIELDS = ("name", "squad_id", "geometry", "office", "keeper_id", "keeper_name")
+_FIELDS = ("name", "squad_id", "geometry", "office", "office_id", "keeper_id", "keeper_name")
 
 
 async def _next_version(session, grid_id: str) -> int:
@@ -44,7 +44,7 @@ async def _add_version(uow: UnitOfWork, grid_id: str, fields: dict, effective_fr
 
 
 def _as_feature(grid: Grid) -> dict:
-    keys = ("name", "squad_id", "office", "keeper_id")
+    keys = ("name", "squad_id", "office", "office_id", "keeper_id")
     return {"properties": {k: getattr(grid, k) for k in keys}, "geometry": grid.geometry}
 
 
@@ -75,6 +75,7 @@ async def seed_grids(uow: UnitOfWork, features: list[dict]) -> None:
             "squad_id": p["squad_id"],
             "geometry": f["geometry"],
             "office": p.get("office"),
+            "office_id": p.get("office_id"),
             "keeper_id": p.get("keeper_id"),
             "keeper_name": people.get(p.get("keeper_id")),
         }
@@ -109,6 +110,12 @@ async def define_grid(
         raise Unprocessable(problem)
     if await uow.session.get(Squad, squad_id) is None:
         raise Unprocessable(f"squad_id: unknown squad {squad_id}")
+    office_name = None
+    if office is not None:  # the 办事处: a unit of the directory
+        unit = await uow.session.get(Unit, office)
+        if unit is None or unit.kind != "office":
+            raise Unprocessable(f"office: {office} is not an office (办事处) of the directory")
+        office_name = unit.name
     keeper_name = None
     if keeper_id is not None:
         keeper = await uow.session.get(Officer, keeper_id)
@@ -121,7 +128,8 @@ async def define_grid(
         "name": name,
         "squad_id": squad_id,
         "geometry": polygon,
-        "office": office,
+        "office": office_name,
+        "office_id": office,
         "keeper_id": keeper_id,
         "keeper_name": keeper_name,
     }
@@ -187,6 +195,7 @@ async def announce_grids(uow: UnitOfWork) -> int:
             geometry=grid.geometry,
             version=grid.version,
             office_name=grid.office,
+            office_id=grid.office_id,
             keeper_name=grid.keeper_name,
             defined_at=now,
         )

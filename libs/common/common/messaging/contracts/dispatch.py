@@ -190,6 +190,37 @@ class SupervisionOrderAnswered(
     actor: str
 
 
+class RectificationNoticeIssued(
+    IntegrationEvent, type="dispatch.rectification.issued.v1", topic=Topics.assignments, key="unit_id"
+):
+    """责改通知书: the bureau told an office (办事处) or a squad in writing to put something right by a deadline."""
+
+    notice_id: str
+    number: str = Field(description="文号")
+    unit_kind: Literal["office", "squad"]
+    unit_id: str
+    unit_name: str
+    subject: FreeText
+    case_ids: list[str] = Field(default_factory=list)
+    due_at: datetime
+    issued_by: str
+    issued_at: datetime
+
+
+class RectificationNoticeAnswered(
+    IntegrationEvent, type="dispatch.rectification.answered.v1", topic=Topics.assignments, key="unit_id"
+):
+    """The office or squad answered a 责改通知书 in writing: on time or late (the assessment counts both)."""
+
+    notice_id: str
+    number: str
+    unit_kind: Literal["office", "squad"]
+    unit_id: str
+    on_time: bool
+    answered_at: datetime
+    actor: str
+
+
 class PatrolCheckedIn(IntegrationEvent, type="dispatch.patrol.checked-in.v1", topic=Topics.assignments, key="post_id"):
     """An officer checked in at a strict-zone patrol post (严管区定岗到岗), on time or late."""
 
@@ -240,6 +271,7 @@ class GridDefined(IntegrationEvent, type="dispatch.grid.defined.v1", topic=Topic
     geometry: dict = Field(description="GeoJSON Polygon or MultiPolygon, WGS84")
     version: int = Field(1, description="the grid's version in force from now; cases routed by it name it")
     office_name: str | None = Field(None, description="the 办事处 (sub-district office) the grid belongs to")
+    office_id: str | None = Field(None, description="that office, a unit of the directory (its staff see its grids)")
     keeper_name: str | None = Field(None, description="the grid's 责任人")
     defined_at: datetime
 
@@ -254,6 +286,7 @@ class GridDefined(IntegrationEvent, type="dispatch.grid.defined.v1", topic=Topic
                 "squad_name": "汝河中队",
                 "version": 2,
                 "office_name": "汝河路街道办事处",
+                "office_id": "of-ruhelu",
                 "keeper_name": "张伟",
                 "geometry": {
                     "type": "Polygon",

@@ -2,7 +2,7 @@
 
 Revision ID: 0012
 Revises: 0011
-Create Date: 2026-12-02 15:53:27.882339
+Create Date: 2026-12-02 16:23:21.348131
 """
 from alembic import op
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('squad_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('geometry', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('office', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('office_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('keeper_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('keeper_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('effective_from', sa.DateTime(timezone=True), nullable=False),
@@ -38,6 +39,7 @@ def upgrade() -> None:
     op.add_column('assignments', sa.Column('grid_version', sa.Integer(), nullable=True), schema='dispatch')
     op.add_column('grids', sa.Column('version', sa.Integer(), server_default='1', nullable=False), schema='dispatch')
     op.add_column('grids', sa.Column('office', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True), schema='dispatch')
+    op.add_column('grids', sa.Column('office_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True), schema='dispatch')
     op.add_column('grids', sa.Column('keeper_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True), schema='dispatch')
     op.add_column('grids', sa.Column('keeper_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True), schema='dispatch')
     op.add_column('grids', sa.Column('seed_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True), schema='dispatch')
@@ -56,6 +58,7 @@ def downgrade() -> None:
     op.drop_column('grids', 'seed_digest', schema='dispatch')
     op.drop_column('grids', 'keeper_name', schema='dispatch')
     op.drop_column('grids', 'keeper_id', schema='dispatch')
+    op.drop_column('grids', 'office_id', schema='dispatch')
     op.drop_column('grids', 'office', schema='dispatch')
     op.drop_column('grids', 'version', schema='dispatch')
     op.drop_column('assignments', 'grid_version', schema='dispatch')

@@ -1,0 +1,161 @@
+"""The 办事处 as units, on the real PostgreSQL and Apache Kafka: an office's staff sign in with their
+office, see the cases, campaigns and illegal buildings of its grids and nothing else, and answer the
+责改通知书 the bureau sends them; a squad answers its own."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from common.clock import FixedClock
+from monolith.app import build_app, build_services
+from tests.conftest import auth, running
+from tests.helpers import INCIDENT, eventually
+
+pytestmark = pytest.mark.integration
+MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+SUPERVISOR = auth("supervisor", "sup-0001")
+DISPATCHER = auth("dispatcher", "dispatcher-1")
+RUHE_OFFICE = auth("office_staff", "office-ruhelu", "of-ruhelu")
+XUSHUI_OFFICE = auth("office_staff", "office-xushui", "of-xushui")
+IN_RUHE = {"lon": 113.61, "lat": 34.74}  # 汝河路网格, 汝河路街道办事处
+IN_JIANSHE = {"lon": 113.64, "lat": 34.74}  # 建设路网格
+
+
+@pytest.fixture
+async def district(database_url, kafka, namespace, tmp_path):
+    clock = FixedClock(MONDAY_9AM)
+    services = build_services(
+        database_url,
+        None,
+        clock=clock,
+        bus="kafka",
+        kafka_bootstrap=kafka.bootstrap,
+        kafka_namespace=namespace,
+        relay_poll_interval_s=0.2,
+        consumer_backoff_s=0.01,
+        object_store_url=f"file:{tmp_path}/objects",
+        tick_interval_s=3600,
+    )
+    async with running(services, build_app(services)) as client:
+        client.clock = clock
+        yield client
+
+
+async def _case(client, category: str, where: dict) -> str:
+    r = await client.post(
+        "/v1/incidents", json={**INCIDENT, "category": category, "location": where}, headers=auth("hotline_operator")
+    )
+    assert r.status_code == 201, r.text
+
+    async def dispatched():
+        incident = (await client.get(f"/v1/incidents/{r.json()['id']}", headers=DISPATCHER)).json()
+        return incident.get("case_id") if incident.get("status") == "dispatched" else None
+
+    return await eventually(dispatched, bool, timeout_s=30, what="the case dispatched")
+
+
+async def test_an_office_sees_its_area_and_answers_its_notice(district):
+    ours, theirs = await _case(district, "street_vending", IN_RUHE), await _case(district, "street_vending", IN_JIANSHE)
+    building_case = await _case(district, "illegal_construction", IN_RUHE)
+    listed = await eventually(
+        lambda: district.get("/v1/cases", headers=RUHE_OFFICE),
+        lambda r: r.status_code == 200 and {c["id"] for c in r.json()} == {ours, building_case},
+        timeout_s=30,
+        what="the office's cases",
+    )
+    assert all(c["grid_id"] == "zy-ruhelu" for c in listed.json())
+    assert (await district.get(f"/v1/cases/{ours}", headers=RUHE_OFFICE)).status_code == 200
+    assert (await district.get(f"/v1/cases/{theirs}", headers=RUHE_OFFICE)).status_code == 404
+    assert (await district.get("/v1/cases", headers=XUSHUI_OFFICE)).json() == []
+    # an office reads; it takes no step on a case
+    assert (await district.post(f"/v1/cases/{ours}/handle", headers=RUHE_OFFICE)).status_code == 403
+
+    # campaigns: those naming it or reaching its grids, and those of the whole district
+    base = {"kind": "special", "starts_on": "2026-11-20", "ends_on": "2026-12-20", "categories": []}
+    named = await district.post(
+        "/v1/campaigns", json={**base, "name": "汝河路夜市整治", "offices": ["汝河路街道办事处"]}, headers=SUPERVISOR
+    )
+    elsewhere = await district.post(
+        "/v1/campaigns", json={**base, "name": "林山寨整治", "grids": ["zy-linshanzhai"]}, headers=SUPERVISOR
+    )
+    everywhere = await district.post("/v1/campaigns", json={**base, "name": "全区市容整治"}, headers=SUPERVISOR)
+    seen = {c["id"] for c in (await district.get("/v1/campaigns", headers=RUHE_OFFICE)).json()}
+    assert seen == {named.json()["id"], everywhere.json()["id"]}
+    assert (await district.get(f"/v1/campaigns/{elsewhere.json()['id']}", headers=RUHE_OFFICE)).status_code == 404
+
+    # the illegal buildings of its area
+    buildings = await eventually(
+        lambda: district.get("/v1/illegal-buildings", headers=RUHE_OFFICE),
+        lambda r: len(r.json()) == 1,
+        timeout_s=30,
+        what="the office's illegal building",
+    )
+    assert buildings.json()[0]["case_id"] == building_case and buildings.json()[0]["office"] == "汝河路街道办事处"
+    assert (await district.get("/v1/illegal-buildings", headers=XUSHUI_OFFICE)).json() == []
+    refused = await district.post(
+        f"/v1/illegal-buildings/{buildings.json()[0]['id']}/stages", json={"stage": "stopped"}, headers=RUHE_OFFICE
+    )
+    assert refused.status_code == 403
+
+    # 责改通知书: sent by the bureau's 督查, answered by the office, its own alone
+    notice = {
+        "unit_id": "of-ruhelu",
+        "subject": "汝河路夜市占道反弹",
+        "text": "三日内清理夜市占道并报送整改情况",
+        "days": 3,
+        "case_ids": [ours],
+    }
+    assert (await district.post("/v1/rectification-notices", json=notice, headers=DISPATCHER)).status_code == 403
+    unknown = await district.post(
+        "/v1/rectification-notices", json={**notice, "unit_id": "of-nowhere"}, headers=SUPERVISOR
+    )
+    assert unknown.status_code == 422 and "unit_id" in unknown.text
+    both = await district.post(
+        "/v1/rectification-notices", json={**notice, "due_at": "2026-11-26T09:00:00+08:00"}, headers=SUPERVISOR
+    )
+    assert both.status_code == 422 and "one of them" in both.text
+    sent = await district.post("/v1/rectification-notices", json=notice, headers=SUPERVISOR)
+    assert sent.status_code == 201, sent.text
+    n = sent.json()
+    assert (n["number"], n["unit_kind"], n["unit_name"], n["state"]) == (
+        "中原城执责改〔2026〕1号",
+        "office",
+        "汝河路街道办事处",
+        "open",
+    )
+    assert datetime.fromisoformat(n["due_at"]) == MONDAY_9AM + timedelta(days=3)
+    second = await district.post(
+        "/v1/rectification-notices", json={**notice, "unit_id": "sq-ruhe", "days": 1}, headers=SUPERVISOR
+    )
+    assert second.json()["number"] == "中原城执责改〔2026〕2号" and second.json()["unit_kind"] == "squad"
+    mine = (await district.get("/v1/rectification-notices?open=true", headers=RUHE_OFFICE)).json()
+    assert [m["id"] for m in mine] == [n["id"]]
+    assert (await district.get(f"/v1/rectification-notices/{n['id']}", headers=XUSHUI_OFFICE)).status_code == 404
+    not_theirs = await district.post(
+        f"/v1/rectification-notices/{n['id']}/answer", json={"answer": "已整改"}, headers=XUSHUI_OFFICE
+    )
+    assert not_theirs.status_code == 404
+    district.clock.advance(timedelta(days=1))
+    answered = await district.post(
+        f"/v1/rectification-notices/{n['id']}/answer",
+        json={"answer": "已组织清理夜市占道 12 处, 设置临时疏导点一处"},
+        headers=RUHE_OFFICE,
+    )
+    assert answered.status_code == 200, answered.text
+    assert (answered.json()["state"], answered.json()["answered_by"]) == ("answered", "office-ruhelu")
+    again = await district.post(
+        f"/v1/rectification-notices/{n['id']}/answer", json={"answer": "再"}, headers=RUHE_OFFICE
+    )
+    assert again.status_code == 409
+    # the squad's notice, past its day, is overdue to the command centre, and its leader answers it late
+    district.clock.advance(timedelta(days=1))
+    listed = {m["id"]: m for m in (await district.get("/v1/rectification-notices", headers=SUPERVISOR)).json()}
+    assert listed[second.json()["id"]]["state"] == "overdue"
+    late = await district.post(
+        f"/v1/rectification-notices/{second.json()['id']}/answer",
+        json={"answer": "已整改"},
+        headers=auth("squad_leader", "sq-ruhe-leader", "sq-ruhe"),
+    )
+    assert late.json()["state"] == "answered_late"
