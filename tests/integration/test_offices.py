@@ -1,17 +1,22 @@
 """The 办事处 as units, on the real PostgreSQL and Apache Kafka: an office's staff sign in with their
 office, see the cases, campaigns and illegal buildings of its grids and nothing else, and answer the
-责改通知书 the bureau sends them; a squad answers its own."""
+责改通知书 the bureau sends them; a squad answers its own. The three-day 违建 assessment of the offices and
+squads is published once, at its period's end, with its 考评通报."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pypdfium2
 import pytest
 
 from common.clock import FixedClock
+from common.messaging.contracts import AssessmentPublished
+from common.messaging.envelope import decode
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running
-from tests.helpers import INCIDENT, eventually
+from tests.helpers import INCIDENT, eventually, handle
+from tests.kafka_tools import read_topic
 
 pytestmark = pytest.mark.integration
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -40,6 +45,8 @@ async def district(database_url, kafka, namespace, tmp_path):
     )
     async with running(services, build_app(services)) as client:
         client.clock = clock
+        client.reporting = next(s for s in services if s.name == "reporting")
+        client.topic = lambda t: read_topic(kafka.bootstrap, namespace + t)
         yield client
 
 
@@ -159,3 +166,76 @@ async def test_an_office_sees_its_area_and_answers_its_notice(district):
         headers=auth("squad_leader", "sq-ruhe-leader", "sq-ruhe"),
     )
     assert late.json()["state"] == "answered_late"
+
+
+async def test_a_three_day_assessment_is_published_once_at_its_end(district):
+    zhishu = ("squad_leader", "sq-zhishu-leader", "sq-zhishu")
+    first = await _case(district, "illegal_construction", IN_RUHE)
+    await _case(district, "illegal_construction", IN_RUHE)
+    await _case(district, "street_vending", IN_RUHE)  # the monthly scheme's, not this one's
+    assert (await handle(district, first, who=zhishu)).status_code == 200
+    late = await district.post(
+        "/v1/rectification-notices",
+        json={"unit_id": "of-ruhelu", "subject": "违建回潮", "text": "立即制止", "due_at": "2026-11-23T18:00:00+08:00"},
+        headers=SUPERVISOR,
+    )
+    assert late.status_code == 201
+
+    # any period, previewed: the window 11-21 to 11-23 (2026-01-01 + 3n)
+    async def preview():
+        r = await district.get(
+            "/v1/reports/assessments/illegal_construction_3d?period=range&from=2026-11-21&to=2026-11-23",
+            headers=SUPERVISOR,
+        )
+        return r.json()
+
+    seen = await eventually(
+        preview,
+        lambda p: (
+            {(u["unit_id"], u["cases"] >= 1, u["notices"]) for u in p.get("units", [])}
+            >= {("sq-zhishu", True, 0), ("of-ruhelu", True, 1)}
+        ),
+        timeout_s=30,
+        what="the window's cases",
+    )
+    units = {(u["unit_kind"], u["unit_id"]): u for u in seen["units"]}
+    office = units[("office", "of-ruhelu")]
+    assert office["unit_name"] == "汝河路街道办事处" and office["notices"] == 1 and seen["published"] is False
+    assert units[("squad", "sq-zhishu")]["values"]["handled"] == 1
+    assert (await district.get("/v1/reports/assessments/nowhere?period=day", headers=SUPERVISOR)).status_code == 404
+
+    # not before its end and the delay; once after it, whoever asks again
+    district.clock.advance(timedelta(hours=16, minutes=30))  # 11-24 01:30 Beijing
+    assert await district.reporting.publish_assessments() == []
+    district.clock.advance(timedelta(hours=1))  # 02:30: two hours after the end
+    await district.reporting.publish_assessments()
+    assert await district.reporting.publish_assessments() == []
+    periods = (
+        await district.get("/v1/reports/assessments/illegal_construction_3d/published", headers=SUPERVISOR)
+    ).json()
+    assert [p["start"] for p in periods] == ["2026-11-21"]
+
+    async def told():
+        events = [decode(r) for r in await district.topic("reporting.rankings")]
+        return [e.data for e in events if isinstance(e.data, AssessmentPublished)]
+
+    events = await eventually(told, lambda e: len(e) >= 1, timeout_s=30, what="AssessmentPublished")
+    assert len(events) == 1 and (events[0].scheme_id, str(events[0].start), str(events[0].end)) == (
+        "illegal_construction_3d",
+        "2026-11-21",
+        "2026-11-24",
+    )
+    office = next(u for u in events[0].units if u.unit_id == "of-ruhelu")
+    assert (office.notices, office.notices_late) == (1, 1)  # unanswered at the period's end
+
+    page = await district.get("/v1/reports/assessments/illegal_construction_3d/2026-11-21/bulletin", headers=SUPERVISOR)
+    assert page.status_code == 200 and "违法建设三天一考评考评通报" in page.text and "汝河路街道办事处" in page.text
+    pdf = await district.get(
+        "/v1/reports/assessments/illegal_construction_3d/2026-11-21/bulletin.pdf", headers=SUPERVISOR
+    )
+    text = "".join(p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(pdf.content))
+    assert "考评通报" in text and "直属执法大队" in text and "汝河路街道办事处" in text
+    missing = await district.get(
+        "/v1/reports/assessments/illegal_construction_3d/2026-11-18/bulletin", headers=SUPERVISOR
+    )
+    assert missing.status_code == 404

@@ -87,3 +87,29 @@ def test_an_illegal_building_only_moves_forward_and_an_ended_one_not_at_all():
     assert stage_problem(Stage.demolition_ordered, Stage.demolished, 100, None) is None
     assert "more than" in stage_problem(Stage.found, Stage.demolished, 100, 120)
     assert "closed" in stage_problem(Stage.demolished, Stage.legalised, 100, None)
+
+
+def test_an_assessments_periods_run_from_its_anchor_and_the_last_closed_one_is_whole():
+    from reporting.domain.assessment import Deductions, Scheme, UnitFigures, deduct, rank_units, schemes_of
+
+    three = Scheme("w", "违建", days=3, anchor=date(2026, 1, 1))
+    window = three.period_containing(date(2026, 11, 23))
+    assert (window.start, window.end) == (date(2026, 11, 21), date(2026, 11, 24))
+    last = three.last_closed(date(2026, 11, 24))
+    assert (last.start, last.end) == (date(2026, 11, 21), date(2026, 11, 24))
+    assert three.last_closed(date(2026, 11, 23)).end == date(2026, 11, 21)
+    month = Scheme("m", "月度").last_closed(date(2026, 12, 1))
+    assert (month.start, month.end) == (date(2026, 11, 1), date(2026, 12, 1))
+    assert deduct(90, 2, 1, Deductions()) == 83.0
+    assert deduct(3, 2, 1, Deductions()) == 0.0
+    units = rank_units(
+        [
+            UnitFigures("squad", "a", "A", cases=5, score=90),
+            UnitFigures("squad", "b", "B", cases=9, score=95),
+            UnitFigures("office", "o", "O", cases=2, score=70),
+            UnitFigures("squad", "c", "C", cases=0, score=100),
+        ],
+        min_cases=1,
+    )
+    assert [(u.unit_id, u.rank) for u in units] == [("o", 1), ("b", 1), ("a", 2), ("c", None)]
+    assert [s.id for s in schemes_of([{"id": "x", "name": "X", "days": 7, "anchor": "2026-06-01"}])] == ["x"]

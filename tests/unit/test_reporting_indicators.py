@@ -137,6 +137,9 @@ def test_the_default_weights_make_a_perfect_squad_score_100():
     assert score(v, DEFAULT_WEIGHTS) == round(27 + 15 + 19 + 18.5 + 9, 2)
     with_rating = {**DEFAULT_WEIGHTS, "satisfaction_rate": 10.0}
     assert score(v, with_rating) == round(88.5 + 9, 2)
+    # a rate with nothing to measure is fully met, whichever way it counts
+    assert score(indicators(month_of_a_squad(due_close=0, reworked=0)), {"rework_rate": 20.0}) == 20.0
+    assert score({}, DEFAULT_WEIGHTS) == 100.0
 
 
 def test_one_lucky_case_cannot_top_the_table():

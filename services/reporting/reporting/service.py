@@ -12,10 +12,12 @@ from pathlib import Path
 from sqlalchemy import text
 
 from common.logging import configure_logging
-from common.messaging.contracts import SquadRankingPublished, StaffSignedIn
+from common.messaging.contracts import AssessmentPublished, SquadRankingPublished, StaffSignedIn
 from common.service import Service, create_app
 from common.workcalendar import OFFICE_HOURS, WorkCalendar
 from reporting.api import routers
+from reporting.domain.assessment import Deductions, Scheme, schemes_of
+from reporting.handlers.assessment import publish_closed
 from reporting.handlers.projection import HANDLED, Projection
 from reporting.handlers.ranking import publish_closed_months
 from reporting.queries.counts import refresh_dirty
@@ -43,6 +45,7 @@ READ_MODEL = (
     "reporting.campaign_operations",
     "reporting.campaign_persuasions",
     "reporting.illegal_buildings",
+    "reporting.notices",
     "reporting.inbox",
 )
 """Thrown away by a rebuild and made again from the first event. The published rankings stay
@@ -53,7 +56,7 @@ the calendar's own topic is replayed."""
 
 class ReportingService(Service):
     name = "reporting"
-    publishes = (SquadRankingPublished, StaffSignedIn)
+    publishes = (SquadRankingPublished, AssessmentPublished, StaffSignedIn)
     tables = backbone
     migrations_dir = HERE / "migrations"
     staff_pages = (("/reports", "领导驾驶舱"),)
@@ -141,10 +144,34 @@ class ReportingService(Service):
                 uow, s.on_time_denominator, s.ranking_weights, s.ranking_min_cases, s.ranking_publish_delay_h
             )
 
+    @property
+    def schemes(self) -> list[Scheme]:
+        return schemes_of(self.settings.assessments)
+
+    @property
+    def deductions(self) -> Deductions:
+        s = self.settings
+        return Deductions(per_notice=s.assessment_notice_points, per_late_notice=s.assessment_late_notice_points)
+
+    async def publish_assessments(self) -> list[tuple[str, str]]:
+        """考评: each scheme's period that has closed, published once."""
+        await self.refresh(settle_s=30)
+        s = self.settings
+        async with self.uow() as uow:
+            return await publish_closed(
+                uow,
+                self.schemes,
+                s.on_time_denominator,
+                s.ranking_weights,
+                self.deductions,
+                s.assessment_publish_delay_h,
+            )
+
     async def _ranking(self) -> None:
         while True:
             try:
                 await self.publish_rankings()
+                await self.publish_assessments()
             except Exception:
                 log.exception("reporting ranking failed")
             await asyncio.sleep(60)

@@ -2,6 +2,7 @@ from pydantic import Field, Json
 from pydantic_settings import SettingsConfigDict
 
 from common.settings import ServiceSettings
+from reporting.domain.assessment import DEFAULT_SCHEMES
 from reporting.domain.indicators import OnTime
 from reporting.domain.ranking import DEFAULT_WEIGHTS
 
@@ -40,6 +41,21 @@ class ReportingSettings(ServiceSettings):
         2.0,
         ge=0,
         description="a month's ranking is published this long after it closes (Beijing time), so late events are in",
+    )
+    assessments: Json[list[dict]] | list[dict] = Field(
+        list(DEFAULT_SCHEMES),
+        description="考评 schemes, JSON: each {id, name, days (a period of so many days from anchor, a date) or none "
+        "(a month), categories (only these) or exclude (all but these), min_cases}; by default 违建 every three days "
+        "and the rest monthly",
+    )
+    assessment_notice_points: float = Field(
+        2.0, ge=0, description="points off for each 责改通知书 received in the period"
+    )
+    assessment_late_notice_points: float = Field(
+        3.0, ge=0, description="more points off for each answered late, or unanswered at the period's end"
+    )
+    assessment_publish_delay_h: float = Field(
+        2.0, ge=0, description="an assessment is published this long after its period closes (Beijing time)"
     )
     refresh_interval_s: float = Field(1.0, gt=0, description="how often months whose rows changed are summed again")
     refresh_backlog_interval_s: float = Field(

@@ -197,6 +197,7 @@ class GridInfo(ReportingTable, table=True):
     defined_at: datetime = Field(sa_column=_at(False))
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     office_name: str | None = Field(default=None, max_length=100)
+    office_id: str | None = Field(default=None, max_length=64)
     keeper_name: str | None = Field(default=None, max_length=100)
 
 
@@ -305,6 +306,37 @@ class BuildingRow(ReportingTable, table=True):
         default_factory=dict, sa_column=Column(JSONB, nullable=False), description="stage -> the day (Beijing)"
     )
     version: int
+
+
+class NoticeRow(ReportingTable, table=True):
+    """A 责改通知书 (RectificationNoticeIssued, RectificationNoticeAnswered): the assessment deducts for it."""
+
+    __tablename__ = "notices"
+    notice_id: str = Field(primary_key=True, max_length=36)
+    unit_kind: str = Field(max_length=16)
+    unit_id: str = Field(max_length=64, index=True)
+    issued_at: datetime | None = Field(default=None, sa_column=_at())
+    due_at: datetime | None = Field(default=None, sa_column=_at())
+    answered_at: datetime | None = Field(default=None, sa_column=_at())
+
+
+class AssessmentRow(ReportingTable, table=True):
+    """A published assessment (考评通报): one row per unit of a scheme's period."""
+
+    __tablename__ = "assessments"
+    scheme: str = Field(primary_key=True, max_length=64)
+    start: date = Field(sa_column=Column(Date, primary_key=True))
+    unit_kind: str = Field(primary_key=True, max_length=16)
+    unit_id: str = Field(primary_key=True, max_length=64)
+    end: date = Field(sa_column=Column(Date, nullable=False))
+    unit_name: str = Field(max_length=100)
+    score: float
+    cases: int
+    rank: int | None = None
+    notices: int = 0
+    notices_late: int = 0
+    values: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    published_at: datetime = Field(sa_column=_at(False))
 
 
 class HotlineOrder(ReportingTable, table=True):

@@ -23,8 +23,9 @@ def score(values: dict[str, float | int | None], weights: dict[str, float]) -> f
     total = 0.0
     for key, weight in weights.items():
         v = values.get(key)
-        v = 1.0 if v is None else float(v)
-        total += weight * ((1 - v) if key in LOWER_IS_BETTER else v)
+        if v is None:  # nothing to measure: fully met (a rate of 1, or of 0 where lower is better)
+            v = 0.0 if key in LOWER_IS_BETTER else 1.0
+        total += weight * ((1 - float(v)) if key in LOWER_IS_BETTER else float(v))
     return round(total, 2)
 
 

@@ -55,6 +55,7 @@ async def keep_announcements(envelopes: list[Envelope], uow: UnitOfWork) -> bool
                 "defined_at": e.defined_at,
                 "version": e.version,
                 "office_name": e.office_name,
+                "office_id": e.office_id,
                 "keeper_name": e.keeper_name,
             }
             await uow.session.execute(

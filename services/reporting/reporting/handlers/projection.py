@@ -58,6 +58,8 @@ from reporting.handlers.announcements import (
     keep_work_orders,
     persuasion_days,
 )
+from reporting.handlers.assessment import NOTICES as ASSESSED_NOTICES
+from reporting.handlers.assessment import keep_notices
 from reporting.handlers.campaigns import CAMPAIGN_EVENTS, count_persuasions, keep_buildings, keep_campaigns
 from reporting.handlers.counters import ADD_COUNTS, COUNTERS, counts_of, month_of
 from reporting.tables import CaseRow, IncidentRow
@@ -406,6 +408,7 @@ STREET = (MerchantPersuaded,)
 HOTLINE = (WorkOrderChanged,)
 CAMPAIGNS = CAMPAIGN_EVENTS
 BUILDINGS = (IllegalBuildingChanged,)
+NOTICES = ASSESSED_NOTICES
 
 
 class Projection:
@@ -427,6 +430,7 @@ class Projection:
         hotline = [e for e in envelopes if isinstance(e.data, HOTLINE)]
         campaigns = [e for e in envelopes if isinstance(e.data, CAMPAIGNS)]
         buildings = [e for e in envelopes if isinstance(e.data, BUILDINGS)]
+        notices = [e for e in envelopes if isinstance(e.data, NOTICES)]
         if announced and await keep_announcements(announced, uow):
             self.calendar_changed = True
         conn = await uow.db()
@@ -456,8 +460,10 @@ class Projection:
             await keep_work_orders(hotline, uow)
         if buildings:
             await keep_buildings(buildings, uow)
+        if notices:
+            await keep_notices(notices, uow)
         if dirty:
             await _MARK.execute(conn, months=sorted(dirty))
 
 
-HANDLED = (*ROWS, *ANNOUNCED, *DOGS, *STREET, *HOTLINE, *CAMPAIGNS, *BUILDINGS)
+HANDLED = (*ROWS, *ANNOUNCED, *DOGS, *STREET, *HOTLINE, *CAMPAIGNS, *BUILDINGS, *NOTICES)

@@ -258,22 +258,44 @@ async def cube_counts(session, period: Period, by: str | None) -> dict[str, Coun
 # -- reading: any range ---------------------------------------------------------------------------------
 
 
-async def direct_counts(session, period: Period, by: str | None, campaign: str | None = None) -> dict[str, Counts]:
-    """Counts per value of `by` over any range, from the rows (a day, a week: a small slice); with
-    `campaign`, of that campaign's cases only."""
+OFFICE = "COALESCE((SELECT g.office_id FROM reporting.grids g WHERE g.grid_id = c.grid_id), '')"
+"""A case's 办事处: its grid's, as dispatch announces it."""
+
+
+async def direct_counts(
+    session,
+    period: Period,
+    by: str | None,
+    campaign: str | None = None,
+    categories: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+) -> dict[str, Counts]:
+    """Counts per value of `by` (or per office) over any range, from the rows (a day, a week: a
+    small slice); with `campaign`, of that campaign's cases only; with `categories`, of those only,
+    and without those `exclude` names."""
     col = DIMENSIONS.get(by or "", None)
-    group_c = f"COALESCE(c.{col}, '')" if col else "''"
+    group_c = OFFICE if by == "office" else (f"COALESCE(c.{col}, '')" if col else "''")
     group_i = (
         f"COALESCE(c.{col}, i.{col}, '')"
         if col in ("category_code", "channel", "urgency")
-        else (f"COALESCE(c.{col}, '')" if col else "''")
+        else (f"COALESCE(c.{col}, '')" if col else group_c)
     )
-    params = {"a": bureau_midnight(period.start), "b": bureau_midnight(period.end), "campaign": campaign}
+    params = {
+        "a": bureau_midnight(period.start),
+        "b": bureau_midnight(period.end),
+        "campaign": campaign,
+        "cats": list(categories),
+        "not_cats": list(exclude),
+    }
     of_campaign = (
         "AND c.case_id IN (SELECT case_id FROM reporting.campaign_cases WHERE campaign_id = :campaign)"
         if campaign
         else ""
     )
+    if categories:
+        of_campaign += " AND COALESCE(c.category_code, i.category_code) = ANY(:cats)"
+    if exclude:
+        of_campaign += " AND NOT (COALESCE(c.category_code, i.category_code) = ANY(:not_cats))"
     out: dict[str, Counts] = defaultdict(Counts)
     for value, received, joined in (
         await session.execute(

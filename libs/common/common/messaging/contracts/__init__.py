@@ -104,7 +104,13 @@ from common.messaging.contracts.ledger import (
     MerchantRegistered,
     ResponsibilityLetterSigned,
 )
-from common.messaging.contracts.reporting import RankedSquad, SquadRankingPublished, Weight
+from common.messaging.contracts.reporting import (
+    AssessedUnit,
+    AssessmentPublished,
+    RankedSquad,
+    SquadRankingPublished,
+    Weight,
+)
 from common.messaging.contracts.staff import StaffSignedIn, StaffSignedOut
 from common.vocabulary import CaseAction, CaseOutcome, CaseStatus, Channel, Rating, Urgency
 
@@ -172,10 +178,13 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     StrayCaptured,
     StrayLeft,
     SquadRankingPublished,
+    AssessmentPublished,
 )
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {c.event_type: c for c in EVENT_CLASSES}
 
 __all__ = [
+    "AssessedUnit",
+    "AssessmentPublished",
     "BuildingStageReached",
     "IllegalBuildingChanged",
     "Campaign",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -82,3 +82,29 @@ class SquadRankingPublished(
             },
         ),
     )
+
+
+class AssessedUnit(BaseModel):
+    unit_kind: Literal["office", "squad"]
+    unit_id: str
+    unit_name: str
+    rank: int | None = Field(description="None: fewer cases than the scheme's minimum, listed but not ranked")
+    score: float = Field(description="the weighted indicators, less the 责改通知书 deductions")
+    cases: int = Field(description="应处置 cases of the scheme's categories in the period")
+    notices: int = Field(description="责改通知书 received in the period")
+    notices_late: int = Field(description="of those, answered late or not answered by the period's end")
+
+
+class AssessmentPublished(
+    IntegrationEvent, type="reporting.assessment.published.v1", topic=Topics.rankings, key="scheme_id"
+):
+    """考评通报: an assessment of the offices (办事处) and squads over one of the bureau's periods (three days for 违建,
+    a month for the rest), published once when the period has closed, with its table."""
+
+    scheme_id: str
+    scheme_name: str
+    start: date
+    end: date = Field(description="exclusive")
+    weights: list[Weight]
+    units: list[AssessedUnit]
+    at: datetime
