@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import async_playwright, expect
 
+from common.clock import BEIJING
 from devstack.browser import launch
 from tests.browser.conftest import sign_in_demo
 from tests.conftest import auth, token
@@ -195,4 +196,50 @@ async def test_in_november_the_administrator_is_warned_on_the_console_until_next
             await admin.reload()
             await admin.locator("#live", has_text="实时").wait_for(timeout=15_000)
             await expect(warning).to_be_hidden()
+        await browser.close()
+
+
+async def test_the_console_marks_and_filters_a_campaigns_cases_and_names_each_grids_keeper(server):
+    today = datetime.now(BEIJING).date()
+    async with async_playwright() as pw, httpx.AsyncClient(base_url=server) as api:
+        launched = await api.post(
+            "/v1/campaigns",
+            json={
+                "name": "汝河路占道整治",
+                "kind": "special",
+                "starts_on": str(today - timedelta(days=30)),  # around today: the server runs on the wall clock
+                "ends_on": str(today + timedelta(days=30)),
+                "categories": ["street_vending"],
+                "grids": ["zy-ruhelu"],
+            },
+            headers=auth("supervisor", "sup-0001"),
+        )
+        assert launched.status_code == 201, launched.text
+        where = {"lon": 113.61, "lat": 34.74}
+        for category in ("street_vending", "noise"):
+            r = await api.post(
+                "/v1/incidents",
+                json={**INCIDENT, "category": category, "location": where},
+                headers=auth("hotline_operator"),
+            )
+            assert r.status_code == 201, r.text
+        browser = await launch(pw)
+        page = await browser.new_page(viewport={"width": 1400, "height": 900})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await sign_in_demo(page, f"{server}/console", "孙晓梅")
+        await page.locator("#live", has_text="实时").wait_for(timeout=15_000)
+        board = page.locator('.board[data-squad="sq-ruhe"]')
+        tagged = board.locator(".card", has=page.locator(".badge.campaign", has_text="汝河路占道整治"))
+        # the tag follows the dispatch on the bus: the card is painted again, live, when it lands
+        await expect(board.locator(".card")).to_have_count(2, timeout=15_000)
+        await expect(tagged).to_have_count(1, timeout=15_000)
+        await page.select_option("#campaign-filter", label="汝河路占道整治")
+        await expect(board.locator(".card:not(.filtered)")).to_have_count(1)
+        assert "占道经营" in await board.locator(".card:not(.filtered)").inner_text()
+        await page.screenshot(path=str(SHOTS / "console-campaign-filter.png"), full_page=True)
+        await page.select_option("#campaign-filter", value="")
+        await expect(board.locator(".card:not(.filtered)")).to_have_count(2)
+        assert "汝河路网格 (v1) · 汝河路街道办事处 · 责任人 朱婷" in await page.locator("#grid-keepers").inner_text()
+        assert not errors, errors
         await browser.close()

@@ -10,8 +10,10 @@ from sqlmodel import col, select
 from dispatch.domain.assignments import OPEN
 from dispatch.tables import (
     Assignment,
+    CampaignCase,
     Escalation,
     GridVersion,
+    KnownCampaign,
     Officer,
     PatrolPost,
     PatrolShift,
@@ -180,3 +182,20 @@ async def notices(session, *, unit_id: str | None, open_only: bool) -> list[Rect
 
 async def notice(session, notice_id: str) -> RectificationNotice | None:
     return await session.get(RectificationNotice, notice_id) if len(notice_id) <= 36 else None
+
+
+async def campaigns_of(session, case_ids: list[str]) -> dict[str, list[str]]:
+    """The campaigns each of these cases falls in."""
+    out: dict[str, list[str]] = {}
+    if not case_ids:
+        return out
+    rows = (await session.exec(select(CampaignCase).where(col(CampaignCase.case_id).in_(case_ids)))).all()
+    for r in sorted(rows, key=lambda r: r.campaign_id):
+        out.setdefault(r.case_id, []).append(r.campaign_id)
+    return out
+
+
+async def campaign_names(session) -> dict[str, str]:
+    """The running campaigns' names, for the console's filter."""
+    rows = (await session.exec(select(KnownCampaign).where(KnownCampaign.status == "running"))).all()
+    return {r.campaign_id: r.name for r in sorted(rows, key=lambda r: r.name)}

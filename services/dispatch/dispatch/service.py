@@ -21,6 +21,10 @@ from common.messaging.contracts import (
     AssignmentEscalated,
     AssignmentGiven,
     AssignmentReturned,
+    CampaignCasesTagged,
+    CampaignChanged,
+    CampaignClosed,
+    CampaignLaunched,
     CaseFiled,
     CaseOpened,
     CaseTransitioned,
@@ -55,6 +59,7 @@ from dispatch.domain.deadlines import WorkCalendar
 from dispatch.domain.routing import GridArea, GridMap, RoutingRule
 from dispatch.handlers.alerts import send_alert
 from dispatch.handlers.assignments import follow_case
+from dispatch.handlers.campaigns import record_campaign, record_tags
 from dispatch.handlers.context import BOARD_CHANNEL, Context
 from dispatch.handlers.deadlines import check_deadlines, extend_for_order
 from dispatch.handlers.directory import Directory, on_staff_signed_in
@@ -166,6 +171,10 @@ class DispatchService(Service):
             StaffSignedIn: on_staff_signed_in,
             OfficerAlerted: alerted,
             WorkOrderExtended: partial(extend_for_order, context=self.context),
+            CampaignLaunched: record_campaign,
+            CampaignChanged: record_campaign,
+            CampaignClosed: record_campaign,
+            CampaignCasesTagged: partial(record_tags, context=self.context),
         }
 
     def routers(self):

@@ -316,6 +316,24 @@ class RectificationNotice(DispatchTable, table=True):
     answered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
+class CampaignCase(DispatchTable, table=True):
+    """The cases that fall in a campaign, as cases tells (CampaignCasesTagged): the console filters by them."""
+
+    __tablename__ = "campaign_cases"
+    campaign_id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(primary_key=True, max_length=36, index=True)
+
+
+class KnownCampaign(DispatchTable, table=True):
+    """The campaigns' names and states, as cases tells them (CampaignLaunched, CampaignChanged, CampaignClosed)."""
+
+    __tablename__ = "campaigns"
+    campaign_id: str = Field(primary_key=True, max_length=36)
+    name: str = Field(max_length=100)
+    status: str = Field(max_length=16)
+    version: int
+
+
 class PatrolPost(DispatchTable, table=True):
     """严管区岗点: a school gate or a night market, with its time windows (dispatch.domain.patrol.PostWindow)."""
 

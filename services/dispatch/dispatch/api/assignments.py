@@ -71,10 +71,16 @@ class AssignmentPublic(BaseModel):
     )
     source_deadline: datetime | None = None
     owner_name: str | None = Field(None, description="包案领导")
+    campaigns: list[str] = Field(
+        default_factory=list, description="the campaigns (专项整治) its case falls in (on the board and the stream)"
+    )
 
     @classmethod
-    def of(cls, a: Assignment, names: dict[str, str] | None = None) -> AssignmentPublic:
+    def of(
+        cls, a: Assignment, names: dict[str, str] | None = None, campaigns: list[str] | None = None
+    ) -> AssignmentPublic:
         return cls(
+            campaigns=campaigns or [],
             id=a.id,
             case_id=a.case_id,
             case_number=a.case_number,
@@ -223,7 +229,8 @@ async def _expand(service, change: dict, scope: str | None) -> str | None:
             a = await queries.assignment(session, change["id"])
             if a is None or (scope is not None and a.squad_id != scope and change.get("previous_squad_id") != scope):
                 return None
-            data = AssignmentPublic.of(a, service.category_names).model_dump(mode="json")
+            tags = (await queries.campaigns_of(session, [a.case_id])).get(a.case_id)
+            data = AssignmentPublic.of(a, service.category_names, tags).model_dump(mode="json")
             if scope is not None and a.squad_id != scope:
                 data["current"] = False  # it left this squad's board
         elif change["kind"] == "queue":
@@ -269,6 +276,8 @@ async def board(
         squads = await queries.squads(session)
         people = await queries.squad_people(session, scope)
         queue_rows = [] if scope is not None else await queries.queue(session)
+        tags = await queries.campaigns_of(session, [a.case_id for a in rows])
+        campaign_names = await queries.campaign_names(session)
     now = service.clock.now()
     ordinary = [a.deadline_at for a in rows if a.deadline_at and a.urgency != Urgency.urgent]
     # the working periods up to the latest deadline on the board and a month at least (an assignment
@@ -279,10 +288,13 @@ async def board(
         "squad_id": scope,
         "working_periods": [[b.isoformat(), e.isoformat()] for b, e in service.calendar.periods_between(now, until)],
         "grid_names": {g.grid_id: g.name for g in service.grid_map.grids},
+        "campaign_names": campaign_names,
         "squads": [{"id": s.id, "name": s.name} for s in squads if scope is None or s.id == scope],
         "people": {
             p.id: {"name": p.name, "position": p.position, "squad_id": p.squad_id, "on_duty": p.on_duty} for p in people
         },
         "queue": [QueuePublic.of(q, service.category_names).model_dump(mode="json") for q in queue_rows],
-        "assignments": [AssignmentPublic.of(a, service.category_names).model_dump(mode="json") for a in rows],
+        "assignments": [
+            AssignmentPublic.of(a, service.category_names, tags.get(a.case_id)).model_dump(mode="json") for a in rows
+        ],
     }
