@@ -158,6 +158,14 @@ async def measure(stack: Stack, n: int, progress) -> dict:
             await timed("report_year_by_squad_1m", f"/v1/reports/indicators?period=year&at={YEAR}&by=squad", 50)
             await timed("ranking_year_1m", f"/v1/reports/ranking?year={YEAR}", 50)
             await timed("report_week_1m", f"/v1/reports/indicators?period=week&at={YEAR}-06-11", 20)
+            # issue 25's ranges: three days, a campaign's period, the three-day and the monthly assessments
+            three = f"period=range&from={YEAR}-06-10&to={YEAR}-06-12"
+            await timed("report_3day_1m", f"/v1/reports/indicators?{three}", 20)
+            campaign = await _campaign(stack, database)
+            out["campaign_cases_1m"] = campaign["cases"]
+            await timed("campaign_report_1m", f"/v1/reports/campaigns/{campaign['id']}", 20)
+            await timed("assessment_3day_1m", f"/v1/reports/assessments/illegal_construction_3d?{three}", 20)
+            await timed("assessment_month_1m", f"/v1/reports/assessments/monthly?period=month&at={YEAR}-06", 5)
             pdf = await timed("circular_pdf_1m", f"/v1/reports/circular.pdf?month={YEAR}-06", 5)
             out["circular_pdf_bytes"] = len(pdf.content)
 
@@ -214,6 +222,27 @@ async def measure(stack: Stack, n: int, progress) -> dict:
             await admin_client.close()
         stack.postgres.psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     return out
+
+
+async def _campaign(stack: Stack, database: str) -> dict:
+    """A month's campaign over two grids and two categories, put in the read model as its events
+    would (its row, and its cases tagged: those of June in those grids and categories): the
+    generated year has no campaign of its own."""
+    cid = "bench-campaign-june"
+    sql = f"""
+INSERT INTO reporting.campaigns (campaign_id, name, kind, starts_on, ends_on, state, status, version)
+VALUES ('{cid}', '占道经营专项整治', 'special', '{YEAR}-06-01', '{YEAR}-06-30',
+        '{{"category_codes": ["street_vending", "storefront_overflow"], "grid_ids": ["zy-ruhelu", "zy-jianshelu"],
+           "targets": {{"cases": 1000, "on_time_closing_rate": 0.9}}, "sections": []}}', 'running', 1)
+ON CONFLICT DO NOTHING;
+INSERT INTO reporting.campaign_cases (campaign_id, case_id)
+SELECT '{cid}', case_id FROM reporting.cases
+ WHERE grid_id IN ('zy-ruhelu', 'zy-jianshelu') AND category_code IN ('street_vending', 'storefront_overflow')
+   AND opened_at >= '{YEAR}-06-01 00:00+08' AND opened_at < '{YEAR}-07-01 00:00+08'
+ON CONFLICT DO NOTHING;
+SELECT count(*) FROM reporting.campaign_cases WHERE campaign_id = '{cid}';"""
+    out = await asyncio.to_thread(stack.postgres.psql, sql, database)
+    return {"id": cid, "cases": int(str(out).strip().split()[-1])}
 
 
 def cpu_split(reporting_pid: int, stack: Stack) -> dict[str, float]:
