@@ -94,3 +94,62 @@ async def test_the_leaders_dashboard_shows_a_new_report_within_seconds(server):
         await sign_in_demo(clerk, f"{server}/reports", "钱红")
         await clerk.get_by_text("领导驾驶舱供局领导").wait_for(timeout=15_000)
         await browser.close()
+
+
+async def test_the_dashboard_follows_a_campaign_its_targets_and_its_squads(server):
+    from datetime import datetime, timedelta
+
+    from common.clock import BEIJING
+
+    today = datetime.now(BEIJING).date()
+    async with async_playwright() as pw, httpx.AsyncClient(base_url=server) as api:
+        launched = await api.post(
+            "/v1/campaigns",
+            json={
+                "name": "夜市占道专项整治",
+                "kind": "special",
+                "starts_on": str(today - timedelta(days=10)),  # around today: the server runs on the wall clock
+                "ends_on": str(today + timedelta(days=10)),
+                "categories": ["street_vending"],
+                "grids": ["zy-ruhelu"],
+                "targets": {"cases": 1, "officer_trips": 100},
+            },
+            headers=auth("supervisor", "sup-0001"),
+        )
+        assert launched.status_code == 201, launched.text
+        cid = launched.json()["id"]
+        r = await api.post(
+            "/v1/incidents",
+            json={**INCIDENT, "location": {"lon": 113.61, "lat": 34.74}},
+            headers=auth("hotline_operator"),
+        )
+        assert r.status_code == 201
+        op = await api.post(
+            f"/v1/campaigns/{cid}/operations",
+            json={"on": str(today), "place": "汝河路夜市", "officer_trips": 40, "vehicle_trips": 3},
+            headers=auth("squad_leader", "sq-ruhe-leader", "sq-ruhe"),
+        )
+        assert op.status_code == 201, op.text
+        await eventually(
+            lambda: api.get(f"/v1/reports/campaigns/{cid}", headers=auth("supervisor")),
+            lambda r: r.json().get("cases") == 1 and r.json()["achieved"]["operations"] == 1,
+            timeout_s=15,
+            what="the campaign's figures",
+        )
+        browser = await launch(pw)
+        page = await browser.new_page(viewport={"width": 1500, "height": 1200})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await sign_in_demo(page, f"{server}/reports", "李国庆")
+        await page.locator("#campaign-summary", has_text="案件 1 件").wait_for(timeout=15_000)
+        summary = await page.locator("#campaign-summary").inner_text()
+        assert "行动 1 次" in summary and "出动 40 人次、3 车次" in summary
+        assert await page.locator("#campaign option", has_text="夜市占道专项整治").count() == 1
+        cases_target = page.locator('#campaign-targets tr[data-target="cases"]')
+        met = await cases_target.inner_text()
+        assert "达标" in met and "未达标" not in met
+        assert "未达标" in await page.locator('#campaign-targets tr[data-target="officer_trips"]').inner_text()
+        assert "汝河中队" in await page.locator('#campaign-squads tr[data-squad="sq-ruhe"]').inner_text()
+        await page.locator("#campaign-card").screenshot(path=str(SHOTS / "dashboard-campaign.png"))
+        assert not errors, errors
+        await browser.close()

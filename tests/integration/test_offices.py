@@ -106,6 +106,33 @@ async def test_an_office_sees_its_area_and_answers_its_notice(district):
     )
     assert refused.status_code == 403
 
+    # 督办 to the office of the case's grid: the office answers it, not the squad
+    assignment = await eventually(
+        lambda: district.get("/v1/assignments?limit=500", headers=DISPATCHER),
+        lambda r: any(a["case_id"] == ours and a["current"] for a in r.json()),
+        what="the case's assignment",
+    )
+    aid = next(a["id"] for a in assignment.json() if a["case_id"] == ours and a["current"])
+    order = await district.post(
+        f"/v1/assignments/{aid}/supervise",
+        json={"instruction": "请办事处协调夜市退路进店", "hours": 8, "to": "office"},
+        headers=DISPATCHER,
+    )
+    assert order.status_code == 201 and order.json()["office_id"] == "of-ruhelu", order.text
+    squad_leader = auth("squad_leader", "sq-ruhe-leader", "sq-ruhe")
+    not_squads = await district.post(
+        f"/v1/supervision-orders/{order.json()['id']}/answer", json={"answer": "已处理"}, headers=squad_leader
+    )
+    assert not_squads.status_code == 404
+    assert (await district.get("/v1/supervision-orders", headers=XUSHUI_OFFICE)).json() == []
+    assert [o["id"] for o in (await district.get("/v1/supervision-orders", headers=RUHE_OFFICE)).json()] == [
+        order.json()["id"]
+    ]
+    answered = await district.post(
+        f"/v1/supervision-orders/{order.json()['id']}/answer", json={"answer": "已协调"}, headers=RUHE_OFFICE
+    )
+    assert answered.status_code == 200 and answered.json()["answered_at"] is not None
+
     # 责改通知书: sent by the bureau's 督查, answered by the office, its own alone
     notice = {
         "unit_id": "of-ruhelu",

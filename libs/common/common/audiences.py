@@ -32,6 +32,8 @@ object-level rule of `common.access` and the domains. Admin is in every audience
 | `CampaignRecorder` | who records a campaign's operations: the command centre, squad leaders (their own squad's) |
 | `CampaignReader` | who reads campaigns: the command centre, squads, 办事处 staff (their own) |
 | `BuildingKeeper` | who moves the illegal buildings' register: the command centre, squads (their own) |
+| `OrderReader` | who reads 督办单: board readers, and 办事处 staff (those sent to their office) |
+| `OrderAnswerer` | who answers one: squads (their own), 办事处 staff (those sent to their office) |
 | `NoticeReader` | who reads 责改通知书: the command centre, and the offices and squad leaders (their own) |
 | `NoticeAnswerer` | who answers one: 办事处 staff and squad leaders (their own unit's) |
 | `BuildingReader` | who reads it: the above, and 办事处 staff (their area) |
@@ -99,3 +101,5 @@ BuildingKeeper = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQ
 BuildingReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.office_staff))]
 NoticeReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, R.squad_leader, R.office_staff))]
 NoticeAnswerer = Annotated[Principal, Depends(require_roles(R.squad_leader, R.office_staff))]
+OrderReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.external_system, R.office_staff))]
+OrderAnswerer = Annotated[Principal, Depends(require_roles(*SQUADS, R.office_staff))]

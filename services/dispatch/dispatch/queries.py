@@ -74,10 +74,14 @@ async def queue(session) -> list[QueueItem]:
     return list((await session.exec(select(QueueItem).order_by(col(QueueItem.since)))).all())
 
 
-async def orders(session, *, squad_id: str | None, open_only: bool) -> list[SupervisionOrder]:
+async def orders(
+    session, *, squad_id: str | None, open_only: bool, office_id: str | None = None
+) -> list[SupervisionOrder]:
     query = select(SupervisionOrder).order_by(col(SupervisionOrder.issued_at).desc()).limit(500)
     if squad_id is not None:
         query = query.where(SupervisionOrder.squad_id == squad_id)
+    if office_id is not None:
+        query = query.where(SupervisionOrder.office_id == office_id)
     if open_only:
         query = query.where(col(SupervisionOrder.answered_at).is_(None))
     return list((await session.exec(query)).all())

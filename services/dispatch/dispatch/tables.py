@@ -285,6 +285,9 @@ class SupervisionOrder(DispatchTable, table=True):
     id: str = Field(primary_key=True, max_length=36)
     case_id: str = Field(max_length=36, index=True)
     squad_id: str = Field(max_length=64, index=True)
+    office_id: str | None = Field(
+        default=None, max_length=64, index=True, description="督办 to the 办事处 of the case's grid: it answers"
+    )
     instruction: str = Field(max_length=1000)
     issued_by: str = Field(max_length=100)
     issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from common.audiences import BoardReader, CommandCentre, SquadLeader, SquadMember
+from common.audiences import CommandCentre, OrderAnswerer, OrderReader, SquadLeader, SquadMember
 from common.messaging.contracts import DESCRIPTION_MAX, Location
 from dispatch import queries
 from dispatch.api.assignments import AssignmentPublic, QueuePublic
@@ -63,6 +63,9 @@ class ExtendRequest(BaseModel):
 class SuperviseRequest(BaseModel):
     instruction: str = Field(min_length=1, max_length=1000, description="督办意见")
     hours: float = Field(8, gt=0, le=720, description="answer within this many working hours")
+    to: Literal["squad", "office"] = Field(
+        "squad", description="the squad that has the case, or the 办事处 of its grid (which answers it then)"
+    )
 
 
 class AnswerRequest(BaseModel):
@@ -73,6 +76,7 @@ class OrderPublic(BaseModel):
     id: str
     case_id: str
     squad_id: str
+    office_id: str | None = Field(None, description="sent to this 办事处, which answers it")
     instruction: str
     issued_by: str
     issued_at: datetime
@@ -87,6 +91,7 @@ def _order(o: SupervisionOrder, now: datetime) -> OrderPublic:
         id=o.id,
         case_id=o.case_id,
         squad_id=o.squad_id,
+        office_id=o.office_id,
         instruction=o.instruction,
         issued_by=o.issued_by,
         issued_at=o.issued_at,
@@ -220,18 +225,30 @@ async def decline_extension_(assignment_id: str, body: DeclineRequest, principal
 )
 async def supervise_(assignment_id: str, body: SuperviseRequest, principal: CommandCentre, service: ServiceDep):
     a = await visible_assignment(service, assignment_id, principal)
-    order = await step(service, supervise, a.case_id, body.instruction, body.hours, principal.subject)
+    order = await step(
+        service, supervise, a.case_id, body.instruction, body.hours, principal.subject, body.to == "office"
+    )
     return _order(order, service.clock.now())
 
 
-@router.get("/v1/supervision-orders", response_model=list[OrderPublic], summary="督办单; a squad sees its own")
-async def orders(principal: BoardReader, service: ServiceDep, open_only: Annotated[bool, Query(alias="open")] = False):
+@router.get(
+    "/v1/supervision-orders", response_model=list[OrderPublic], summary="督办单; a squad or an office sees its own"
+)
+async def orders(principal: OrderReader, service: ServiceDep, open_only: Annotated[bool, Query(alias="open")] = False):
     async with service.session_factory() as session:
-        rows = await queries.orders(session, squad_id=principal.squad_scope, open_only=open_only)
+        rows = await queries.orders(
+            session, squad_id=principal.squad_scope, office_id=principal.office_id, open_only=open_only
+        )
     return [_order(o, service.clock.now()) for o in rows]
 
 
-@router.post("/v1/supervision-orders/{order_id}/answer", response_model=OrderPublic, summary="督办回复 by the squad")
-async def answer(order_id: str, body: AnswerRequest, principal: SquadMember, service: ServiceDep):
-    order = await step(service, answer_order, order_id, body.answer, principal.subject, principal.squad_scope)
+@router.post(
+    "/v1/supervision-orders/{order_id}/answer",
+    response_model=OrderPublic,
+    summary="督办回复 by the squad, or by the office it was sent to",
+)
+async def answer(order_id: str, body: AnswerRequest, principal: OrderAnswerer, service: ServiceDep):
+    order = await step(
+        service, answer_order, order_id, body.answer, principal.subject, principal.squad_scope, principal.office_id
+    )
     return _order(order, service.clock.now())

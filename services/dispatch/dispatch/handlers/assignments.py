@@ -40,7 +40,7 @@ from dispatch.domain.deadlines import deadline
 from dispatch.handlers import routing
 from dispatch.handlers.context import Context, notify_board
 from dispatch.handlers.routing import CaseInfo, ToAssign
-from dispatch.tables import Assignment, Officer, QueueItem, SupervisionOrder
+from dispatch.tables import Assignment, Grid, Officer, QueueItem, SupervisionOrder
 
 
 async def _tell(uow: UnitOfWork, ctx: Context, a: Assignment, event: IntegrationEvent) -> Assignment:
@@ -356,17 +356,25 @@ async def extend(uow: UnitOfWork, ctx: Context, case_id: str, hours: float, reas
 
 
 async def supervise(
-    uow: UnitOfWork, ctx: Context, case_id: str, instruction: str, hours: float, actor: str
+    uow: UnitOfWork, ctx: Context, case_id: str, instruction: str, hours: float, actor: str, to_office: bool = False
 ) -> SupervisionOrder:
-    """督办: an order with its own deadline (working hours), to the squad that has the case."""
+    """督办: an order with its own deadline (working hours), to the squad that has the case, or to the
+    办事处 of the case's grid (which answers it then)."""
     a = await current(uow, case_id, lock=False)
     if a is None:
         raise StepRefused(f"case {case_id} is not with a squad: dispatch it before supervising")
+    office_id = None
+    if to_office:
+        grid = await uow.session.get(Grid, a.grid_id) if a.grid_id else None
+        if grid is None or grid.office_id is None:
+            raise StepRefused(f"case {case_id} lies in no office's grid: supervise its squad")
+        office_id = grid.office_id
     now = uow.clock.now()
     order = SupervisionOrder(
         id=str(uuid.uuid4()),
         case_id=case_id,
         squad_id=a.squad_id,
+        office_id=office_id,
         instruction=instruction,
         issued_by=actor,
         issued_at=now,
@@ -378,6 +386,7 @@ async def supervise(
             order_id=order.id,
             case_id=case_id,
             squad_id=a.squad_id,
+            office_id=office_id,
             instruction=instruction,
             due_at=order.due_at,
             issued_at=now,
@@ -390,11 +399,19 @@ async def supervise(
 
 
 async def answer_order(
-    uow: UnitOfWork, ctx: Context, order_id: str, answer: str, actor: str, squad_id: str | None
+    uow: UnitOfWork,
+    ctx: Context,
+    order_id: str,
+    answer: str,
+    actor: str,
+    squad_id: str | None,
+    office_id: str | None = None,
 ) -> SupervisionOrder:
     order = await uow.session.get(SupervisionOrder, order_id, with_for_update=True)
     if order is None or (squad_id is not None and order.squad_id != squad_id):
         raise NotFound(f"unknown supervision order {order_id}")
+    if (office_id is not None and order.office_id != office_id) or (office_id is None and order.office_id is not None):
+        raise NotFound(f"unknown supervision order {order_id}: an order to an office is its office's to answer")
     if order.answered_at is not None:
         raise StepRefused(f"supervision order {order_id} was answered at {order.answered_at.isoformat()}")
     now = uow.clock.now()

@@ -155,6 +155,26 @@ async def campaign_report(service, campaign_id: str) -> CampaignReport:
     )
 
 
+@router.get("/v1/reports/campaigns", summary="the campaigns reporting holds, the latest first (a squad leader: theirs)")
+async def campaign_list(principal: ReportReader, service: ServiceDep) -> list[dict]:
+    async with service.session_factory() as session:
+        rows = await q.campaigns_in(session, date(1970, 1, 1), date(2200, 1, 1))
+    scope = principal.squad_scope
+    return [
+        {
+            "id": c.campaign_id,
+            "name": c.name,
+            "kind": c.kind,
+            "kind_name": CAMPAIGN_KIND_NAMES.get(c.kind, c.kind),
+            "starts_on": c.starts_on,
+            "ends_on": c.ends_on,
+            "status": c.status,
+        }
+        for c in sorted(rows, key=lambda c: (c.status != "running", -c.starts_on.toordinal(), c.name))
+        if scope is None or not c.state.get("squad_ids") or scope in c.state["squad_ids"]
+    ]
+
+
 @router.get(
     "/v1/reports/campaigns/{campaign_id}",
     response_model=CampaignReport,

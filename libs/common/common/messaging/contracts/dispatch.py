@@ -166,11 +166,13 @@ class AssignmentEscalated(
 class SupervisionOrderIssued(
     IntegrationEvent, type="dispatch.supervision.issued.v1", topic=Topics.assignments, key="case_id"
 ):
-    """A supervisor issued a supervision order (督办) with its own deadline."""
+    """A supervisor issued a supervision order (督办) with its own deadline, to the squad that has the case or to the
+    办事处 of its grid."""
 
     order_id: str
     case_id: str
     squad_id: str
+    office_id: str | None = Field(None, description="the office it was sent to, which answers it (else the squad)")
     instruction: FreeText
     due_at: datetime
     issued_at: datetime
