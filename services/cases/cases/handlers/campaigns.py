@@ -55,7 +55,6 @@ _RUNNING = Prepared(
 _PLACES = Prepared(
     select(
         CASES.c.id,
-        CASES.c.category_code,
         CASES.c.lon,
         CASES.c.lat,
         CASES.c.address,
@@ -107,9 +106,10 @@ def state(row: CampaignRow) -> Campaign:
 # -- tagging ----------------------------------------------------------------------------------------
 
 
-async def tag_dispatched(uow: UnitOfWork, grids: dict[str, str]) -> None:
-    """The campaigns the cases just dispatched fall in (case id -> its grid), from the running
-    campaigns; nothing is read when none runs (the hot path pays one small query a batch)."""
+async def tag_dispatched(uow: UnitOfWork, placed: dict[str, tuple[str, str]]) -> None:
+    """The campaigns the cases just dispatched fall in (case id -> its grid and its category as
+    dispatched, which a dispatcher may have corrected), from the running campaigns; nothing more is
+    read when none runs (the hot path pays one small query a batch)."""
     conn = await uow.db()
     today = bureau_date(uow.clock.now())
     running = [
@@ -129,11 +129,12 @@ async def tag_dispatched(uow: UnitOfWork, grids: dict[str, str]) -> None:
     ids = {r.campaign_id for r in running}
     added: dict[str, list[str]] = {}
     removed: dict[str, list[str]] = {}
-    for case in await _PLACES.fetch(conn, ids=list(grids)):
+    for case in await _PLACES.fetch(conn, ids=list(placed)):
+        grid_id, category = placed[case["id"]]
         now_in = tags(
             running,
-            category=case["category_code"],
-            grid_id=grids[case["id"]],
+            category=category,
+            grid_id=grid_id,
             lon=case["lon"],
             lat=case["lat"],
             address=case["address"],

@@ -338,7 +338,7 @@ async def dispatch_cases(batch: list[Envelope], uow: UnitOfWork) -> None:
     if not updates:
         return
     await trail_store.write(uow, trail)
-    await tag_dispatched(uow, {u["id"]: u["grid_id"] for u in updates})
+    await tag_dispatched(uow, {u["id"]: (u["grid_id"], u["category_code"]) for u in updates})
     await open_buildings(uow, updates)  # 违法建设: the register's entry, 发现
     await _MARK_DISPATCHED.execute(
         conn,
