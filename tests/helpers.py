@@ -138,3 +138,45 @@ class ShiftedClock:
 
 MID_MONTH_MORNING = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)
 """Wednesday 18 November 2026, 10:00 in Beijing: a working day, far from a month's ends."""
+
+
+@contextlib.asynccontextmanager
+async def district_on_kafka(database_url: str, kafka, namespace: str, tmp_path, clock):
+    """The five services in one process, each with its own Kafka client on the real broker, and an
+    HTTP client onto them carrying `clock`, `services` by name and `topic(name)` (the records of one
+    of this namespace's topics)."""
+    from monolith.app import build_app, build_services
+    from tests.conftest import running
+    from tests.kafka_tools import read_topic
+
+    services = build_services(
+        database_url,
+        None,
+        clock=clock,
+        bus="kafka",
+        kafka_bootstrap=kafka.bootstrap,
+        kafka_namespace=namespace,
+        relay_poll_interval_s=0.2,
+        consumer_backoff_s=0.01,
+        object_store_url=f"file:{tmp_path}/objects",
+        tick_interval_s=3600,
+    )
+    async with running(services, build_app(services)) as client:
+        client.clock = clock
+        client.services = {s.name: s for s in services}
+        client.topic = lambda t: read_topic(kafka.bootstrap, namespace + t)
+        yield client
+
+
+async def report_dispatched(client, category: str, where: dict, headers: dict) -> str:
+    """A report of `category` at `where`, posted with `headers`: its case's id once dispatched."""
+    from tests.conftest import auth
+
+    r = await client.post("/v1/incidents", json={**INCIDENT, "category": category, "location": where}, headers=headers)
+    assert r.status_code == 201, r.text
+
+    async def dispatched():
+        incident = (await client.get(f"/v1/incidents/{r.json()['id']}", headers=auth("dispatcher"))).json()
+        return incident.get("case_id") if incident.get("status") == "dispatched" else None
+
+    return await eventually(dispatched, bool, timeout_s=30, what="the case dispatched")

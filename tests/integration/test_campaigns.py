@@ -13,9 +13,17 @@ import pypdfium2
 import pytest
 
 from common.clock import FixedClock
-from monolith.app import build_app, build_services
-from tests.conftest import auth, running
-from tests.helpers import INCIDENT, eventually, handle, handle_and_close, photo_bytes, register_merchant
+from tests.conftest import auth
+from tests.helpers import (
+    INCIDENT,
+    district_on_kafka,
+    eventually,
+    handle,
+    handle_and_close,
+    photo_bytes,
+    register_merchant,
+    report_dispatched,
+)
 
 pytestmark = pytest.mark.integration
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -45,33 +53,12 @@ CAMPAIGN = {
 
 @pytest.fixture
 async def district(database_url, kafka, namespace, tmp_path):
-    clock = FixedClock(MONDAY_9AM)
-    services = build_services(
-        database_url,
-        None,
-        clock=clock,
-        bus="kafka",
-        kafka_bootstrap=kafka.bootstrap,
-        kafka_namespace=namespace,
-        relay_poll_interval_s=0.2,
-        consumer_backoff_s=0.01,
-        object_store_url=f"file:{tmp_path}/objects",
-        tick_interval_s=3600,
-    )
-    async with running(services, build_app(services)) as client:
-        client.clock = clock
+    async with district_on_kafka(database_url, kafka, namespace, tmp_path, FixedClock(MONDAY_9AM)) as client:
         yield client
 
 
 async def _report(client, category: str, where: dict) -> str:
-    r = await client.post("/v1/incidents", json={**INCIDENT, "category": category, "location": where}, headers=HOTLINE)
-    assert r.status_code == 201, r.text
-
-    async def dispatched():
-        incident = (await client.get(f"/v1/incidents/{r.json()['id']}", headers=DISPATCHER)).json()
-        return incident.get("case_id") if incident.get("status") == "dispatched" else None
-
-    return await eventually(dispatched, bool, timeout_s=30, what="the case dispatched")
+    return await report_dispatched(client, category, where, HOTLINE)
 
 
 async def _campaigns_of(client, case_id: str) -> list[str]:

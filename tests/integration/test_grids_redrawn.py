@@ -16,10 +16,9 @@ from sqlalchemy import select
 
 from common.clock import FixedClock
 from dispatch.handlers.grids import seed_grids
-from monolith.app import build_app, build_services
 from reporting.tables import GridInfo
-from tests.conftest import auth, running
-from tests.helpers import INCIDENT, eventually, register_merchant
+from tests.conftest import auth
+from tests.helpers import INCIDENT, district_on_kafka, eventually, register_merchant
 
 pytestmark = pytest.mark.integration
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -34,22 +33,7 @@ def _box(x0: float, y0: float, x1: float, y1: float) -> dict:
 
 @pytest.fixture
 async def district(database_url, kafka, namespace, tmp_path):
-    clock = FixedClock(MONDAY_9AM)
-    services = build_services(
-        database_url,
-        None,
-        clock=clock,
-        bus="kafka",
-        kafka_bootstrap=kafka.bootstrap,
-        kafka_namespace=namespace,
-        relay_poll_interval_s=0.2,
-        consumer_backoff_s=0.01,
-        object_store_url=f"file:{tmp_path}/objects",
-        tick_interval_s=3600,
-    )
-    async with running(services, build_app(services)) as client:
-        client.clock = clock
-        client.services = {s.name: s for s in services}
+    async with district_on_kafka(database_url, kafka, namespace, tmp_path, FixedClock(MONDAY_9AM)) as client:
         yield client
 
 

@@ -13,10 +13,8 @@ import pytest
 from common.clock import FixedClock
 from common.messaging.contracts import AssessmentPublished
 from common.messaging.envelope import decode
-from monolith.app import build_app, build_services
-from tests.conftest import auth, running
-from tests.helpers import INCIDENT, eventually, handle
-from tests.kafka_tools import read_topic
+from tests.conftest import auth
+from tests.helpers import district_on_kafka, eventually, handle, report_dispatched
 
 pytestmark = pytest.mark.integration
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -30,37 +28,12 @@ IN_JIANSHE = {"lon": 113.64, "lat": 34.74}  # 建设路网格
 
 @pytest.fixture
 async def district(database_url, kafka, namespace, tmp_path):
-    clock = FixedClock(MONDAY_9AM)
-    services = build_services(
-        database_url,
-        None,
-        clock=clock,
-        bus="kafka",
-        kafka_bootstrap=kafka.bootstrap,
-        kafka_namespace=namespace,
-        relay_poll_interval_s=0.2,
-        consumer_backoff_s=0.01,
-        object_store_url=f"file:{tmp_path}/objects",
-        tick_interval_s=3600,
-    )
-    async with running(services, build_app(services)) as client:
-        client.clock = clock
-        client.reporting = next(s for s in services if s.name == "reporting")
-        client.topic = lambda t: read_topic(kafka.bootstrap, namespace + t)
+    async with district_on_kafka(database_url, kafka, namespace, tmp_path, FixedClock(MONDAY_9AM)) as client:
         yield client
 
 
 async def _case(client, category: str, where: dict) -> str:
-    r = await client.post(
-        "/v1/incidents", json={**INCIDENT, "category": category, "location": where}, headers=auth("hotline_operator")
-    )
-    assert r.status_code == 201, r.text
-
-    async def dispatched():
-        incident = (await client.get(f"/v1/incidents/{r.json()['id']}", headers=DISPATCHER)).json()
-        return incident.get("case_id") if incident.get("status") == "dispatched" else None
-
-    return await eventually(dispatched, bool, timeout_s=30, what="the case dispatched")
+    return await report_dispatched(client, category, where, auth("hotline_operator"))
 
 
 async def test_an_office_sees_its_area_and_answers_its_notice(district):
@@ -233,10 +206,10 @@ async def test_a_three_day_assessment_is_published_once_at_its_end(district):
 
     # not before its end and the delay; once after it, whoever asks again
     district.clock.advance(timedelta(hours=16, minutes=30))  # 11-24 01:30 Beijing
-    assert await district.reporting.publish_assessments() == []
+    assert await district.services["reporting"].publish_assessments() == []
     district.clock.advance(timedelta(hours=1))  # 02:30: two hours after the end
-    await district.reporting.publish_assessments()
-    assert await district.reporting.publish_assessments() == []
+    await district.services["reporting"].publish_assessments()
+    assert await district.services["reporting"].publish_assessments() == []
     periods = (
         await district.get("/v1/reports/assessments/illegal_construction_3d/published", headers=SUPERVISOR)
     ).json()

@@ -172,6 +172,11 @@ async def buildings(
     return list((await session.exec(query.limit(limit).offset(offset))).all())
 
 
+async def office_grids(session, office_id: str | None) -> list[str] | None:
+    """The grids an office's staff are limited to, or None for everyone else."""
+    return None if office_id is None else (await office_area(session, office_id))[0]
+
+
 async def office_area(session, office_id: str) -> tuple[list[str], str | None]:
     """An office's grids and its name, as dispatch announces them."""
     rows = (await session.exec(select(KnownGrid).where(KnownGrid.office_id == office_id))).all()

@@ -11,11 +11,10 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from cases import queries
-from cases.api.deps import ServiceDep, body_and_photos, with_photos
+from cases.api.deps import ServiceDep, body_and_photos, store_photos_under, with_photos
 from cases.domain.buildings import STAGE_NAMES, Stage
 from cases.handlers.buildings import measure, record_stage
 from common.audiences import BuildingKeeper, BuildingReader
-from common.photos import Photo
 from common.refusals import NotFound
 
 router = APIRouter(tags=["illegal buildings 违法建设"])
@@ -62,7 +61,7 @@ async def list_buildings(
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
     async with service.session_factory() as session:
-        area = (await queries.office_area(session, principal.office_id))[0] if principal.office_id is not None else None
+        area = await queries.office_grids(session, principal.office_id)
         rows = await queries.buildings(
             session,
             grids=area,
@@ -79,7 +78,7 @@ async def list_buildings(
 async def _visible(service, building_id: str, principal):
     async with service.session_factory() as session:
         b = await queries.building(session, building_id)
-        area = (await queries.office_area(session, principal.office_id))[0] if principal.office_id is not None else None
+        area = await queries.office_grids(session, principal.office_id)
     if (
         b is None
         or (principal.squad_scope is not None and b.squad_id != principal.squad_scope)
@@ -104,15 +103,6 @@ class StageBody(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
-async def _stored(service, building_id: str, photos: list[Photo]) -> list[dict]:
-    kept = []
-    for p in photos:
-        key = f"buildings/{building_id}/{p.sha256}.{p.extension}"
-        await service.store.put(key, p.data, p.content_type)
-        kept.append({"sha256": p.sha256, "content_type": p.content_type, "object_key": key})
-    return kept
-
-
 @router.post(
     "/v1/illegal-buildings/{building_id}/stages",
     response_model=BuildingOut,
@@ -122,7 +112,7 @@ async def _stored(service, building_id: str, photos: list[Photo]) -> list[dict]:
 async def post_stage(building_id: str, request: Request, principal: BuildingKeeper, service: ServiceDep):
     body, photos = await body_and_photos(request, StageBody, "stage photo", "stage")
     b = await _visible(service, building_id, principal)
-    kept = await _stored(service, b.id, photos)
+    kept = await store_photos_under(service, f"buildings/{b.id}", photos)
     async with service.uow() as uow:
         b = await record_stage(
             uow,

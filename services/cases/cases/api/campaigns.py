@@ -13,12 +13,11 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
 from cases import queries
-from cases.api.deps import ServiceDep, body_and_photos, with_photos
+from cases.api.deps import ServiceDep, body_and_photos, store_photos_under, with_photos
 from cases.handlers.campaigns import accept_section, add_section, change, close, launch, record_operation
 from common.audiences import CampaignPlanner, CampaignReader, CampaignRecorder
 from common.clock import bureau_date
 from common.geo import polygon_problem
-from common.photos import Photo
 from common.principal import Role
 from common.refusals import NotFound, Refused, Unprocessable
 from common.vocabulary import CAMPAIGN_COUNTS, CAMPAIGN_KIND_NAMES, CampaignKind
@@ -229,17 +228,6 @@ class OperationOut(OperationBody):
         return cls(**fields, photos=[p["sha256"] for p in op.photos])
 
 
-async def _stored(service, campaign_id: str, photos: list[Photo]) -> list[dict]:
-    """The photos put in the store before the transaction that refers to them (content-addressed:
-    a retried request writes the same objects again)."""
-    kept = []
-    for p in photos:
-        key = f"campaigns/{campaign_id}/{p.sha256}.{p.extension}"
-        await service.store.put(key, p.data, p.content_type)
-        kept.append({"sha256": p.sha256, "content_type": p.content_type, "object_key": key})
-    return kept
-
-
 @router.post(
     "/v1/campaigns/{campaign_id}/operations",
     status_code=201,
@@ -259,7 +247,7 @@ async def post_operation(campaign_id: str, request: Request, principal: Campaign
         body.squad_id = principal.squad_id
     if body.on > bureau_date(service.clock.now()):
         raise Unprocessable.field("on", f"{body.on} has not come yet")
-    kept = await _stored(service, row.id, photos)
+    kept = await store_photos_under(service, f"campaigns/{row.id}", photos)
     async with service.uow() as uow:
         op = await record_operation(uow, row.id, body.model_dump(), kept, principal.subject)
     return OperationOut.of(op)
@@ -306,7 +294,7 @@ class AcceptanceBody(BaseModel):
 async def accept(campaign_id: str, section_id: str, request: Request, principal: CampaignPlanner, service: ServiceDep):
     body, photos = await body_and_photos(request, AcceptanceBody, "acceptance photo", "acceptance")
     row = await _visible(service, campaign_id, principal)
-    kept = await _stored(service, row.id, photos)
+    kept = await store_photos_under(service, f"campaigns/{row.id}", photos)
     async with service.uow() as uow:
         section = await accept_section(uow, row.id, section_id, body.passed, kept, principal.subject)
     return {k: v for k, v in section.items() if k != "photos"}

@@ -36,7 +36,7 @@ async def load_visible(service: CasesService, case_id: str, principal: Principal
     NotFound."""
     async with service.session_factory() as session:
         case = await queries.case(session, case_id)
-        area = (await queries.office_area(session, principal.office_id))[0] if principal.office_id is not None else None
+        area = await queries.office_grids(session, principal.office_id)
     if case is None or not principal.sees_squad(case.squad_id) or (area is not None and case.grid_id not in area):
         raise NotFound(f"case {case_id} not found")
     return case
@@ -59,6 +59,17 @@ async def read_photos(files: list[UploadFile] | None, kind: str) -> list[Photo]:
         data = await upload.read(MAX_BYTES + 1)
         photos.append(await asyncio.to_thread(inspect, data, f"{kind} photo {i + 1} ({upload.filename})"))
     return photos
+
+
+async def store_photos_under(service: CasesService, prefix: str, photos: list[Photo]) -> list[dict]:
+    """Put a step's photos in the store under `prefix` before the transaction that refers to them
+    (content-addressed: a retried request writes the same objects again); what the row keeps of each."""
+    kept = []
+    for p in photos:
+        key = f"{prefix}/{p.sha256}.{p.extension}"
+        await service.store.put(key, p.data, p.content_type)
+        kept.append({"sha256": p.sha256, "content_type": p.content_type, "object_key": key})
+    return kept
 
 
 M = TypeVar("M", bound=BaseModel)

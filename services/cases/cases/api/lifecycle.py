@@ -162,7 +162,7 @@ async def list_cases(
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
     async with service.session_factory() as session:
-        area = (await queries.office_area(session, principal.office_id))[0] if principal.office_id is not None else None
+        area = await queries.office_grids(session, principal.office_id)
         rows = await queries.cases(
             session,
             grids=area,
