@@ -18,7 +18,8 @@ from common.service import create_app
 from devstack.case_year import YearTotals, records, year
 from reporting.domain.indicators import INDICATORS, indicators
 from reporting.domain.periods import PeriodKind, period_of
-from reporting.queries.counts import cube_counts, direct_counts, sum_month, total
+from reporting.handlers.sums import sum_month
+from reporting.queries.counts import cube_counts, day_counts, direct_counts, summed, total
 from reporting.service import ReportingService
 from reporting.settings import ReportingSettings
 from tests.conftest import auth, running
@@ -75,26 +76,40 @@ async def test_seed_004s_year_gives_its_disposal_rate(reporting):
     assert round(figures["disposal_rate"] * 100, 2) == 99.83
     assert r.json()["label"] == "2024年" and "处置数 / 应处置数" in r.json()["formulas"]["disposal_rate"]
 
-    # the whole-month tables and the rows read directly agree, for the year, a quarter and a month
+    # the summed tables and the rows read directly agree: whole months from the month tables, other
+    # ranges from the day tables, by one dimension, by office, and over a 考评 scheme's categories
     async with reporting.service.session_factory() as session:
-        for period in (
+        whole = (
             period_of(PeriodKind.year, datetime(2024, 5, 1).date()),
             period_of(PeriodKind.quarter, datetime(2024, 8, 1).date()),
             period_of(PeriodKind.month, datetime(2024, 12, 1).date()),
-        ):
-            for by in (None, "squad", "category"):
-                cube = await cube_counts(session, period, by)
-                direct = await direct_counts(session, period, by)
-                assert set(cube) == set(direct), (period, by)
-                for value in cube:
-                    a, b = indicators(cube[value]), indicators(direct[value])
-                    for i in INDICATORS:
-                        if i.key in ("handling_median_hours", "handling_p90_hours"):  # a histogram's bucket
-                            assert a[i.key] is None or abs(a[i.key] - b[i.key]) <= 0.25, (period, by, value, i.key)
-                        else:
-                            assert a[i.key] == b[i.key], (period, by, value, i.key, a[i.key], b[i.key])
+        )
+        days = (  # from the day tables: a week, three days across a month's end, the year's last day
+            period_of(PeriodKind.week, datetime(2024, 6, 12).date()),
+            period_of(PeriodKind.range, datetime(2024, 4, 29).date(), datetime(2024, 5, 1).date()),
+            period_of(PeriodKind.day, datetime(2024, 12, 31).date()),
+        )
+        assert await summed(session, days[0])
+        scheme = (("street_vending", "storefront_overflow"), ())  # 考评 over some categories, and without them
+        for period, by, (cats, exclude) in [
+            *((p, by, ((), ())) for p in (*whole, *days) for by in (None, "squad", "category", "office")),
+            *((p, by, scheme) for p in (whole[2], days[1]) for by in ("squad", "office", None)),
+            *((p, by, scheme[::-1]) for p in (whole[2], days[0]) for by in ("squad", "office")),
+        ]:
+            read = cube_counts if period.whole_months else day_counts
+            cube = await read(session, period, by, cats, exclude)
+            direct = await direct_counts(session, period, by, categories=cats, exclude=exclude)
+            assert set(cube) == set(direct), (period, by)
+            for value in cube:
+                a, b = indicators(cube[value]), indicators(direct[value])
+                for i in INDICATORS:
+                    if i.key in ("handling_median_hours", "handling_p90_hours"):  # a histogram's bucket
+                        assert a[i.key] is None or abs(a[i.key] - b[i.key]) <= 0.25, (period, by, value, i.key)
+                    else:
+                        assert a[i.key] == b[i.key], (period, by, cats, value, i.key, a[i.key], b[i.key])
         december = total(await direct_counts(session, period_of(PeriodKind.month, datetime(2024, 12, 1).date()), None))
         assert december.overdue_open > 0  # the unhandled, dispatched in the year's last days
+        assert total(await day_counts(session, days[2], None)).overdue_open == december.overdue_open
 
     # 环比 and 同比, by squad
     r = await reporting.get("/v1/reports/indicators?period=month&at=2024-11&by=squad", headers=SUPERVISOR)

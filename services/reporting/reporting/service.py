@@ -20,7 +20,7 @@ from reporting.domain.assessment import Deductions, Scheme, schemes_of
 from reporting.handlers.assessment import publish_closed
 from reporting.handlers.projection import HANDLED, Projection
 from reporting.handlers.ranking import publish_closed_months
-from reporting.queries.counts import refresh_dirty
+from reporting.handlers.sums import refresh_dirty
 from reporting.settings import ReportingSettings
 from reporting.tables import CalendarState, backbone
 
@@ -31,6 +31,8 @@ READ_MODEL = (
     "reporting.cases",
     "reporting.month_cube",
     "reporting.due_pairs",
+    "reporting.day_cube",
+    "reporting.day_pairs",
     "reporting.dirty_months",
     "reporting.monthly_counts",
     "reporting.squads",

@@ -73,7 +73,15 @@ async def preview(scheme_id: str, principal: CommandCentre, service: ServiceDep,
     scheme = _scheme(service, scheme_id)
     s = service.settings
     async with service.session_factory() as session:
-        units = await assess(session, scheme, period, s.on_time_denominator, s.ranking_weights, service.deductions)
+        units = await assess(
+            session,
+            scheme,
+            period,
+            s.on_time_denominator,
+            s.ranking_weights,
+            service.deductions,
+            session_factory=service.session_factory,
+        )
         held = await published(session, scheme.id, period.start)
     return Assessment(
         scheme=scheme.id,

@@ -15,7 +15,7 @@ from reporting.api.deps import By, PeriodDep, ServiceDep
 from reporting.domain.indicators import INDICATORS, Counts, change, indicators
 from reporting.domain.periods import previous, year_before
 from reporting.queries import facts as queries
-from reporting.queries.counts import counts, total
+from reporting.queries.counts import apart, counts, total
 
 router = APIRouter(tags=["reporting 统计"])
 FORMULAS = "\n".join(f"- {i.name} (`{i.key}`): {i.formula}" for i in INDICATORS)
@@ -68,11 +68,13 @@ def _row(value: str, name: str, now: Counts, before: Counts, last_year: Counts, 
 
 async def report(service, period, by: str | None, scope: str | None = None) -> IndicatorReport:
     rule = service.settings.on_time_denominator
-    async with service.session_factory() as session:
-        now = await counts(session, period, by)
-        before = await counts(session, previous(period), by)
-        last_year = await counts(session, year_before(period), by)
-        label = await names(session, by)
+    now, before, last_year, label = await apart(
+        service.session_factory,
+        [
+            *(lambda s, p=p: counts(s, p, by) for p in (period, previous(period), year_before(period))),
+            lambda s: names(s, by),
+        ],
+    )
     if scope is not None:  # a squad leader sees the squad's own row
         now, before, last_year = ({k: v for k, v in d.items() if k == scope} for d in (now, before, last_year))
     rows = (

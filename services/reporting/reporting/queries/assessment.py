@@ -9,25 +9,28 @@ from reporting.domain.assessment import Deductions, Scheme, UnitFigures, deduct,
 from reporting.domain.indicators import Counts, OnTime, indicators
 from reporting.domain.periods import Period
 from reporting.domain.ranking import score
-from reporting.queries.counts import direct_counts
+from reporting.queries.counts import apart, counts
 from reporting.tables import AssessmentRow, GridInfo, NoticeRow, SquadInfo
 
 
 async def assess(
-    session, scheme: Scheme, period: Period, rule: OnTime, weights: dict[str, float], deductions: Deductions
+    session,
+    scheme: Scheme,
+    period: Period,
+    rule: OnTime,
+    weights: dict[str, float],
+    deductions: Deductions,
+    session_factory=None,
 ) -> list[UnitFigures]:
     """Every office and squad: its indicators over its cases of the scheme's categories, its
-    责改通知书 of the period, its score and its rank."""
-    counted = {
-        by: {
-            k: v
-            for k, v in (
-                await direct_counts(session, period, by, categories=scheme.categories, exclude=scheme.exclude)
-            ).items()
-            if k
-        }
-        for by in ("squad", "office")
-    }
+    责改通知书 of the period, its score and its rank. With `session_factory`, the squads' and the
+    offices' counts are read at once, apart (a preview someone waits for)."""
+    by_kind = ("squad", "office")
+    reads = [
+        lambda s, by=by: counts(s, period, by, categories=scheme.categories, exclude=scheme.exclude) for by in by_kind
+    ]
+    per = await apart(session_factory, reads) if session_factory else [await read(session) for read in reads]
+    counted = {by: {k: v for k, v in figures.items() if k} for by, figures in zip(by_kind, per, strict=True)}
     names = {
         "squad": {s.squad_id: s.name for s in (await session.exec(select(SquadInfo))).all()},
         "office": {

@@ -1,4 +1,4 @@
-"""The counts behind the indicators, in SQL, two ways that agree (a test holds them equal):
+"""The counts behind the indicators, in SQL, three ways that agree (a test holds them equal):
 
 - whole months (a month, a quarter, a year, a run of months) read the small derived tables: the
   month cube (what happened in each month: reports, filings, ratings, the handling-time
@@ -6,23 +6,31 @@
   handling and closing and by their flags, so that a union over months, 应结案 = deadline in
   the period or closed in it, counts each case once). A year over a million cases is a few
   hundred rows.
-- any other range (a day, a week, from-to) reads the case and report rows directly.
+- any other range (a day, a week, three days, from-to) reads the same tables by day: the day
+  cube and the day pairs, which a month's refresh computes from the rows (the month's own tables
+  are then its days summed). A week over a million-case year is a few thousand rows.
+- a range whose months have changed since they were summed (today, this week) reads the case and
+  report rows directly, and so do the reads the tables have no dimension for (a campaign's
+  cases, the scheme's categories by squad, the offices).
 
 Both group by one dimension at a time (squad, grid, category, channel, urgency) or none.
 Each measure's SQL is the definition `domain.Counts` gives in words."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
-from datetime import date
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, timedelta
+from typing import TypeVar
 
 from sqlalchemy import text
 
-from common.clock import bureau_midnight, bureau_month_sql
+from common.clock import bureau_midnight
 from reporting.domain.indicators import Counts
 from reporting.domain.periods import Period
-from reporting.tables import late
+from reporting.tables import NO_DAY, day_overdue_span, overdue_span
 
 DIMENSIONS = {
     "squad": "squad_id",
@@ -31,145 +39,15 @@ DIMENSIONS = {
     "channel": "channel",
     "urgency": "urgency",
 }
-NONE = date(1, 1, 1)
-"""A month that never came (a case never handled, never closed): the pairs table needs a value."""
 BUCKET = 0.25  # hours: the handling-time histogram's width
+T = TypeVar("T")
 
 
-def _month(column: str) -> str:
-    return bureau_month_sql(column)
-
-
-_GROUPS = ", ".join(["()"] + [f"({c})" for c in DIMENSIONS.values()])
-_DIM_OF = "CASE " + " ".join(f"WHEN GROUPING({c}) = 0 THEN '{d}'" for d, c in DIMENSIONS.items()) + " ELSE '' END"
-_VALUE_OF = (
-    "COALESCE("
-    + ", ".join(f"CASE WHEN GROUPING({c}) = 0 THEN COALESCE({c}, '') END" for c in DIMENSIONS.values())
-    + ", '')"
-)
-
-
-def _in(column: str) -> str:
-    """The moment in `column` falls in the span (false, never NULL, when it never came)."""
-    return f"coalesce({column} >= span.a AND {column} < span.b, false)"
-
-
-def _refresh_cube_sql() -> str:
-    """The month cube for one month, by each dimension alone: reports received and joined, cases
-    filed and rejected, ratings, and the handling-time histogram of the cases first handled."""
-    return f"""
-WITH span AS (SELECT CAST(:a AS timestamptz) AS a, CAST(:b AS timestamptz) AS b),
-rows AS (
-    SELECT c.squad_id, c.grid_id, i.category_code, i.channel, i.urgency,
-           1 AS received, i.joined::int AS joined, 0 AS filed, 0 AS rejected, 0 AS rated, 0 AS satisfied,
-           0 AS basically_satisfied, 0 AS dissatisfied, NULL::int AS bucket
-      FROM reporting.incidents i LEFT JOIN reporting.cases c ON c.case_id = i.case_id, span
-     WHERE i.received_at >= span.a AND i.received_at < span.b
-    UNION ALL
-    SELECT squad_id, grid_id, category_code, channel, urgency, 0, 0,
-           {_in("filed_at")}::int, {_in("rejected_at")}::int, {_in("rated_at")}::int,
-           ({_in("rated_at")} AND rating = 'satisfied')::int,
-           ({_in("rated_at")} AND rating = 'basically_satisfied')::int,
-           ({_in("rated_at")} AND rating = 'dissatisfied')::int,
-           CASE WHEN {_in("first_handled_at")} AND handling_hours IS NOT NULL
-                THEN floor(handling_hours / {BUCKET})::int END
-      FROM reporting.cases, span
-     WHERE (filed_at >= span.a AND filed_at < span.b) OR (rejected_at >= span.a AND rejected_at < span.b)
-        OR (rated_at >= span.a AND rated_at < span.b) OR (first_handled_at >= span.a AND first_handled_at < span.b)),
-grouped AS (
-    SELECT {_DIM_OF} AS dim, {_VALUE_OF} AS value, bucket,
-           sum(received) AS received, sum(joined) AS joined, sum(filed) AS filed, sum(rejected) AS rejected,
-           sum(rated) AS rated, sum(satisfied) AS satisfied, sum(basically_satisfied) AS basically_satisfied,
-           sum(dissatisfied) AS dissatisfied, count(bucket) AS handled
-      FROM rows
-     GROUP BY GROUPING SETS ({", ".join(f"({c}, bucket)" if c else "(bucket)" for c in ["", *DIMENSIONS.values()])}))
-INSERT INTO reporting.month_cube (month, dim, value, received, joined, filed, rejected, rated, satisfied,
-                                  basically_satisfied, dissatisfied, hours)
-SELECT CAST(:m AS date), dim, value, sum(received), sum(joined), sum(filed), sum(rejected), sum(rated), sum(satisfied),
-       sum(basically_satisfied), sum(dissatisfied),
-       COALESCE(jsonb_object_agg(bucket, handled) FILTER (WHERE bucket IS NOT NULL), '{{}}'::jsonb)
-  FROM grouped GROUP BY dim, value"""
-
-
-def _refresh_pairs_sql() -> str:
-    """The due pairs of the cases anchored in one month (their deadline's month, else their
-    closing's, else their dispatch's), by each dimension alone. Cases that ended without closing
-    (cancelled, merged, split, not filed) are not due, and not counted here."""
-    flags = """coalesce(first_handled_at <= deadline_at, false) AS handled_on_time,
-               coalesce(closed_at <= deadline_at, false) AS closed_on_time,
-               returned > 0 AS returned, extended > 0 AS extended, reworked > 0 AS reworked, escalated,
-               coalesce(i.has_contact, false) AS with_contact, i.replied_at IS NOT NULL AS replied"""
-    months = f"""coalesce({_month("dispatched_at")}, '0001-01-01') AS dispatched_month,
-                 coalesce({_month("deadline_at")}, '0001-01-01') AS deadline_month,
-                 coalesce({_month("first_handled_at")}, '0001-01-01') AS handled_month,
-                 coalesce({_month("closed_at")}, '0001-01-01') AS closed_month,
-                 coalesce({_month("suspended_at")}, '0001-01-01') AS suspended_month,
-                 CASE WHEN resumed_at > suspended_at THEN {_month("resumed_at")} ELSE '0001-01-01' END
-                     AS resumed_month"""
-    keys = (
-        "dispatched_month, deadline_month, handled_month, closed_month, suspended_month, resumed_month, "
-        "handled_on_time, closed_on_time, returned, extended, reworked, escalated, with_contact, replied"
-    )
-    sets = ", ".join(f"({c}, {keys})" if c else f"({keys})" for c in ["", *DIMENSIONS.values()])
-    return f"""
-WITH rows AS (
-    SELECT c.squad_id, c.grid_id, c.category_code, c.channel, c.urgency, {months}, {flags}
-      FROM reporting.cases c LEFT JOIN reporting.incidents i ON i.case_id = c.case_id
-     WHERE c.anchor_month = CAST(:m AS date) AND c.ended_at IS NULL AND c.rejected_at IS NULL)
-INSERT INTO reporting.due_pairs (anchor_month, dim, value, {keys}, n)
-SELECT CAST(:m AS date), {_DIM_OF}, {_VALUE_OF}, {keys}, count(*)
-  FROM rows GROUP BY GROUPING SETS ({sets})"""
-
-
-REFRESH_CUBE = text(_refresh_cube_sql())
-REFRESH_PAIRS = text(_refresh_pairs_sql())
-
-
-async def refresh_month(session, month: date) -> None:
-    """The month's cube and the pairs anchored in it, computed again from the rows."""
-    nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    await session.execute(text("DELETE FROM reporting.month_cube WHERE month = :m"), {"m": month})
-    await session.execute(REFRESH_CUBE, {"m": month, "a": bureau_midnight(month), "b": bureau_midnight(nxt)})
-    await session.execute(text("DELETE FROM reporting.due_pairs WHERE anchor_month = :m"), {"m": month})
-    await session.execute(REFRESH_PAIRS, {"m": month})
-
-
-REFRESH_LOCK = 0x52455054
-"""The advisory lock class of a month being summed: replicas never sum one month at once."""
-
-
-async def sum_month(session, month: date, version: int) -> bool:
-    """Sum one month again, in its own transaction, and remove its mark if nothing changed it in
-    the meantime. False: another replica is summing it now."""
-    if not await session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(:k, :m)"), {"k": REFRESH_LOCK, "m": month.year * 12 + month.month}
-    ):
-        await session.rollback()
-        return False
-    await refresh_month(session, month)
-    await session.execute(
-        text("DELETE FROM reporting.dirty_months WHERE month = :m AND version = :v"), {"m": month, "v": version}
-    )
-    await session.commit()
-    return True
-
-
-async def refresh_dirty(session_factory, limit: int = 120) -> list[date]:
-    """Sum again, once each, the months marked when the call began. Nothing is locked but the
-    month being summed (an advisory lock, between refreshers): the consumers marking months
-    never wait for a refresh."""
-    async with session_factory() as session:
-        marks = (
-            await session.execute(
-                text("SELECT month, version FROM reporting.dirty_months ORDER BY month LIMIT :n"), {"n": limit}
-            )
-        ).all()
-    done = []
-    for month, version in marks:
-        async with session_factory() as session:
-            if await sum_month(session, month, version):
-                done.append(month)
-    return done
+PAIRED = {"squad_category": ("squad_id", "category_code"), "grid_category": ("grid_id", "category_code")}
+"""Two dimensions at once, for what is read by a unit and a set of categories (考评: the squads and
+the offices over the scheme's categories). Their value is 'unit|category'."""
+SETS = [*((c,) for c in DIMENSIONS.values()), *PAIRED.values()]
+"""Every grouping the tables keep, besides the whole district."""
 
 
 # -- reading: whole months ---------------------------------------------------------------------------
@@ -179,18 +57,76 @@ def _dim(by: str | None) -> str:
     return "" if by is None else by
 
 
-async def cube_counts(session, period: Period, by: str | None) -> dict[str, Counts]:
-    """Counts per value of `by` (or the one '' for none) over whole months, from the cube and pairs."""
+def office_of(grid: str) -> str:
+    """SQL: the 办事处 of the grid in `grid` (as dispatch announces it; '' for none)."""
+    return f"COALESCE((SELECT g.office_id FROM reporting.grids g WHERE g.grid_id = {grid}), '')"
+
+
+def _reading(by: str | None, categories: tuple[str, ...], exclude: tuple[str, ...]) -> tuple[str, str, str] | None:
+    """How the tables answer `by` over the categories: the dimension read, what a row's value
+    counts under, and the rows kept. None: the tables cannot (the rows answer)."""
+    if not (categories or exclude):
+        return ("grid", office_of("value"), "") if by == "office" else (_dim(by), "value", "")
+    unit, cat = "split_part(value, '|', 1)", "split_part(value, '|', 2)"
+    if by in (None, "category"):
+        unit, cat = ("''" if by is None else "value"), "value"
+        dim = "category"
+    elif by in ("squad", "grid", "office"):
+        dim = "squad_category" if by == "squad" else "grid_category"
+        unit = office_of(unit) if by == "office" else unit
+    else:
+        return None
+    keep = f"AND {cat} <> ''" + (f" AND {cat} = ANY(:cats)" if categories else "")
+    keep += f" AND NOT ({cat} = ANY(:not_cats))" if exclude else ""
+    return dim, unit, keep
+
+
+async def cube_counts(
+    session, period: Period, by: str | None, categories: tuple[str, ...] = (), exclude: tuple[str, ...] = ()
+) -> dict[str, Counts]:
+    """Counts per value of `by` (or the one '' for none) over whole months, from the month cube and pairs."""
     first, last = period.start, period.months()[-1]
-    dim = _dim(by)
+    return await _summed(session, "month", first, last, period.end, by, categories, exclude)
+
+
+async def day_counts(
+    session, period: Period, by: str | None, categories: tuple[str, ...] = (), exclude: tuple[str, ...] = ()
+) -> dict[str, Counts]:
+    """Counts per value of `by` over any run of days, from the day cube and pairs: the pairs with a
+    step in the range, or overdue at its end (found by their indexes, a few thousand rows for a
+    week of a million-case year)."""
+    last = period.end - timedelta(days=1)
+    return await _summed(session, "day", period.start, last, period.end, by, categories, exclude)
+
+
+async def _summed(
+    session,
+    unit: str,
+    first: date,
+    last: date,
+    end: date,
+    by: str | None,
+    categories: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
+) -> dict[str, Counts]:
+    """The counts over the months (or days) `first` to `last`, from their cube and pairs; `end`
+    is the day after the last (where 超期未处置 is counted)."""
+    cube, pairs_table = ("month_cube", "due_pairs") if unit == "month" else ("day_cube", "day_pairs")
+    m = lambda step: f"{step}_{unit}"  # noqa: E731
+    reading = _reading(by, categories, exclude)
+    if reading is None:
+        raise ValueError(f"the tables have no dimension for {by} over categories")
+    dim, group, keep = reading
+    params = {"dim": dim, "a": first, "z": last} | ({"cats": list(categories)} if categories else {})
+    params |= {"not_cats": list(exclude)} if exclude else {}
     out: dict[str, Counts] = defaultdict(Counts)
     rows = (
         await session.execute(
-            text("""
-        SELECT value, sum(received), sum(joined), sum(filed), sum(rejected), sum(rated), sum(satisfied),
+            text(f"""
+        SELECT {group}, sum(received), sum(joined), sum(filed), sum(rejected), sum(rated), sum(satisfied),
                sum(basically_satisfied), sum(dissatisfied), jsonb_agg(hours)
-          FROM reporting.month_cube WHERE dim = :dim AND month >= :a AND month <= :z GROUP BY value"""),
-            {"dim": dim, "a": first, "z": last},
+          FROM reporting.{cube} WHERE dim = :dim AND {unit} >= :a AND {unit} <= :z {keep} GROUP BY 1"""),
+            params,
         )
     ).all()
     for value, rec, joined, filed, rejected, rated, sat, basic, dis, hists in rows:
@@ -201,34 +137,41 @@ async def cube_counts(session, period: Period, by: str | None) -> dict[str, Coun
             for bucket, n in (json.loads(hist) if isinstance(hist, str) else hist).items():
                 c.handling_hours.extend([(int(bucket) + 0.5) * BUCKET] * int(n))
     inside = lambda col: f"({col} >= :a AND {col} <= :z)"  # noqa: E731
-    after = "(handled_month > :z OR handled_month = '0001-01-01')"
+    where = (
+        ""
+        if unit == "month"
+        else "AND ("
+        + " OR ".join(inside(m(s)) for s in ("dispatched", "deadline", "handled", "closed"))
+        + f" OR {day_overdue_span()} @> CAST(:b AS date))"
+    )
+    after = f"({m('handled')} > :z OR {m('handled')} = {NO_DAY})"
     pairs = (
         await session.execute(
             text(f"""
-        SELECT value,
-          sum(n) FILTER (WHERE {inside("dispatched_month")}) AS dispatched,
-          sum(n) FILTER (WHERE {inside("dispatched_month")} AND returned) AS returned,
-          sum(n) FILTER (WHERE {inside("deadline_month")} OR {inside("closed_month")}) AS due_close,
-          sum(n) FILTER (WHERE {inside("closed_month")}) AS closed,
-          sum(n) FILTER (WHERE {inside("closed_month")} AND closed_on_time) AS closed_on_time,
-          sum(n) FILTER (WHERE {inside("deadline_month")} AND suspended_month <> '0001-01-01'
-                         AND suspended_month <= :z AND (resumed_month > :z OR resumed_month = '0001-01-01'))
+        SELECT {group},
+          sum(n) FILTER (WHERE {inside(m("dispatched"))}) AS dispatched,
+          sum(n) FILTER (WHERE {inside(m("dispatched"))} AND returned) AS returned,
+          sum(n) FILTER (WHERE {inside(m("deadline"))} OR {inside(m("closed"))}) AS due_close,
+          sum(n) FILTER (WHERE {inside(m("closed"))}) AS closed,
+          sum(n) FILTER (WHERE {inside(m("closed"))} AND closed_on_time) AS closed_on_time,
+          sum(n) FILTER (WHERE {inside(m("deadline"))} AND {m("suspended")} <> {NO_DAY}
+                         AND {m("suspended")} <= :z AND ({m("resumed")} > :z OR {m("resumed")} = {NO_DAY}))
                          AS suspended,
-          sum(n) FILTER (WHERE dispatched_month <> '0001-01-01'
-                         AND ({inside("deadline_month")} OR {inside("handled_month")})) AS due_handle,
-          sum(n) FILTER (WHERE {inside("handled_month")}) AS handled,
-          sum(n) FILTER (WHERE {inside("handled_month")} AND handled_on_time) AS handled_on_time,
-          sum(n) FILTER (WHERE ({inside("deadline_month")} OR {inside("closed_month")}) AND reworked) AS reworked,
-          sum(n) FILTER (WHERE dispatched_month <> '0001-01-01' AND ({inside("deadline_month")}
-                         OR {inside("handled_month")}) AND extended) AS extended,
-          sum(n) FILTER (WHERE dispatched_month <> '0001-01-01' AND dispatched_month <= :z
-                         AND deadline_month <> '0001-01-01' AND deadline_month <= :z AND {after}) AS overdue_open,
-          sum(n) FILTER (WHERE ({inside("deadline_month")} OR {inside("handled_month")}) AND escalated) AS escalated,
-          sum(n) FILTER (WHERE {inside("closed_month")} AND with_contact) AS with_contact,
-          sum(n) FILTER (WHERE {inside("closed_month")} AND with_contact AND replied) AS replied
-          FROM reporting.due_pairs WHERE dim = :dim
-         GROUP BY value"""),
-            {"dim": dim, "a": first, "z": last},
+          sum(n) FILTER (WHERE {m("dispatched")} <> {NO_DAY}
+                         AND ({inside(m("deadline"))} OR {inside(m("handled"))})) AS due_handle,
+          sum(n) FILTER (WHERE {inside(m("handled"))}) AS handled,
+          sum(n) FILTER (WHERE {inside(m("handled"))} AND handled_on_time) AS handled_on_time,
+          sum(n) FILTER (WHERE ({inside(m("deadline"))} OR {inside(m("closed"))}) AND reworked) AS reworked,
+          sum(n) FILTER (WHERE {m("dispatched")} <> {NO_DAY} AND ({inside(m("deadline"))}
+                         OR {inside(m("handled"))}) AND extended) AS extended,
+          sum(n) FILTER (WHERE {m("dispatched")} <> {NO_DAY} AND {m("dispatched")} <= :z
+                         AND {m("deadline")} <> {NO_DAY} AND {m("deadline")} <= :z AND {after}) AS overdue_open,
+          sum(n) FILTER (WHERE ({inside(m("deadline"))} OR {inside(m("handled"))}) AND escalated) AS escalated,
+          sum(n) FILTER (WHERE {inside(m("closed"))} AND with_contact) AS with_contact,
+          sum(n) FILTER (WHERE {inside(m("closed"))} AND with_contact AND replied) AS replied
+          FROM reporting.{pairs_table} WHERE dim = :dim {keep} {where}
+         GROUP BY 1"""),
+            params | ({} if unit == "month" else {"b": end}),
         )
     ).all()
     names = (
@@ -263,7 +206,7 @@ SLICE = ("enable_hashjoin", "enable_mergejoin")
 rows are joined to the other table row by row. Left to itself, the planner overestimates the slice
 and hashes the whole of the other table (every incident of the year for two thousand cases: three
 quarters of a three-day range's time, measured on 200,000 cases)."""
-OFFICE = "COALESCE((SELECT g.office_id FROM reporting.grids g WHERE g.grid_id = c.grid_id), '')"
+OFFICE = office_of("c.grid_id")
 """A case's 办事处: its grid's, as dispatch announces it."""
 
 
@@ -292,23 +235,27 @@ async def direct_counts(
         "cats": list(categories),
         "not_cats": list(exclude),
     }
-    of_campaign = (
-        "AND c.case_id IN (SELECT case_id FROM reporting.campaign_cases WHERE campaign_id = :campaign)"
-        if campaign
-        else ""
-    )
+    # a campaign's cases are read from its list (a few thousand), not found among the range's
+    cases = "reporting.cases c"
+    incidents = "reporting.incidents i LEFT JOIN reporting.cases c ON c.case_id = i.case_id"
+    if campaign:
+        cases = "reporting.campaign_cases cc JOIN reporting.cases c ON c.case_id = cc.case_id"
+        incidents = f"{cases} JOIN reporting.incidents i ON i.case_id = c.case_id"
+    of_campaign = "AND cc.campaign_id = :campaign" if campaign else ""
     if categories:
         of_campaign += " AND COALESCE(c.category_code, i.category_code) = ANY(:cats)"
     if exclude:
         of_campaign += " AND NOT (COALESCE(c.category_code, i.category_code) = ANY(:not_cats))"
     for setting in SLICE:  # for this transaction's next two reads
         await session.execute(text(f"SET LOCAL {setting} = off"))
+    if campaign:  # from its list, in the order written (the planner would start from the range)
+        await session.execute(text("SET LOCAL join_collapse_limit = 1"))
     out: dict[str, Counts] = defaultdict(Counts)
     for value, received, joined in (
         await session.execute(
             text(f"""
             SELECT {group_i}, count(*), count(*) FILTER (WHERE i.joined)
-              FROM reporting.incidents i LEFT JOIN reporting.cases c ON c.case_id = i.case_id
+              FROM {incidents}
              WHERE i.received_at >= :a AND i.received_at < :b {of_campaign} GROUP BY 1"""),
             params,
         )
@@ -347,11 +294,10 @@ async def direct_counts(
           count(*) FILTER (WHERE {due} AND {inside("closed_at")} AND i.has_contact AND i.replied_at IS NOT NULL),
           array_agg(c.handling_hours) FILTER (WHERE {due} AND {inside("first_handled_at")}
                                               AND c.handling_hours IS NOT NULL)
-          FROM reporting.cases c LEFT JOIN reporting.incidents i ON i.case_id = c.case_id
+          FROM {cases} LEFT JOIN reporting.incidents i ON i.case_id = c.case_id
          WHERE ({inside("filed_at")} OR {inside("rejected_at")} OR {inside("dispatched_at")} OR {inside("deadline_at")}
             OR {inside("closed_at")} OR {inside("first_handled_at")} OR {inside("rated_at")}
-            OR (c.deadline_at < :b AND ({late("c.")}) AND (c.first_handled_at IS NULL OR c.first_handled_at >= :b)
-                AND c.dispatched_at < :b AND {due})) {of_campaign}
+            OR ({overdue_span("c.")} @> CAST(:b AS timestamptz) AND c.dispatched_at < :b AND {due})) {of_campaign}
          GROUP BY 1"""),
             params,
         )
@@ -379,7 +325,7 @@ async def direct_counts(
         "with_contact",
         "replied",
     )
-    for setting in SLICE:
+    for setting in (*SLICE, "join_collapse_limit"):
         await session.execute(text(f"RESET {setting}"))
     for row in rows:
         c = out[row[0]]
@@ -389,10 +335,41 @@ async def direct_counts(
     return dict(out)
 
 
-async def counts(session, period: Period, by: str | None = None) -> dict[str, Counts]:
-    if period.whole_months:
-        return await cube_counts(session, period, by)
-    return await direct_counts(session, period, by)
+async def apart(session_factory, reads: Sequence[Callable[..., Awaitable[T]]]) -> list[T]:
+    """Several reads at once, each in a session (a connection) of its own: a report over a period,
+    the period before and the year before takes the time of the longest read, not of the three."""
+
+    async def one(read):
+        async with session_factory() as session:
+            return await read(session)
+
+    return list(await asyncio.gather(*(one(r) for r in reads)))
+
+
+async def summed(session, period: Period) -> bool:
+    """Whether the days of the period's months are summed as their rows stand now (none of its
+    months marked since). A change to a case shows in the tables after the next refresh (a
+    second): so are whole months read; a step recorded late about a case outside the period's
+    months (a handling of weeks ago arriving now) reaches a range's 超期未处置 as late."""
+    return not await session.scalar(
+        text("SELECT EXISTS (SELECT 1 FROM reporting.dirty_months WHERE month = ANY(:months))"),
+        {"months": period.months()},
+    )
+
+
+async def counts(
+    session, period: Period, by: str | None = None, categories: tuple[str, ...] = (), exclude: tuple[str, ...] = ()
+) -> dict[str, Counts]:
+    """Counts per value of `by` (a dimension, or 'office'), over the cases of `categories` (all
+    if none) but those of `exclude`: whole months from the month tables; any other range from
+    the day tables if its months are summed; else, or if the tables have no such dimension,
+    from the rows (today, this week: live)."""
+    if _reading(by, categories, exclude) is not None:
+        if period.whole_months:
+            return await cube_counts(session, period, by, categories, exclude)
+        if await summed(session, period):
+            return await day_counts(session, period, by, categories, exclude)
+    return await direct_counts(session, period, by, categories=categories, exclude=exclude)
 
 
 def total(per_value: dict[str, Counts]) -> Counts:

@@ -1,177 +1,47 @@
-"""Reporting's read model, in the `reporting` schema, built from events alone: a row per report and
-per case with every step's time (filled in from whichever event arrives first: the topics are
-not ordered against each other), the month cube and the due pairs derived from them for fast
-periods, the monthly event counters, and what other services announce (grids, categories,
-squads, the calendar, the registers' figures, the dog register's work)."""
+"""Reporting's read model, in the `reporting` schema, built from events alone: `rows` (a row per
+report and per case with every step's time), `sums` (the month and day cubes and pairs derived
+from them for fast periods), and here the monthly event counters and what other services
+announce (grids, categories, squads, the calendar, the registers' figures, the dog register's
+work, campaigns, 考评). Every table is importable from `reporting.tables`."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Index, text
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 from common.backbone import ServiceTables
-from common.db import make_registry
+from reporting.tables.base import ReportingTable, registry
+from reporting.tables.base import at_column as _at
+from reporting.tables.rows import CaseRow, IncidentRow, overdue_span
+from reporting.tables.sums import (
+    NO_DAY,
+    VALUE_LENGTH,
+    DayCube,
+    DayPair,
+    DirtyMonth,
+    DuePair,
+    MonthCube,
+    day_overdue_span,
+)
 
-registry = make_registry("reporting")
-
-
-class ReportingTable(SQLModel, registry=registry):
-    pass
-
-
-def _at(nullable: bool = True) -> Column:
-    return Column(DateTime(timezone=True), nullable=nullable)
-
-
-class IncidentRow(ReportingTable, table=True):
-    """One report (受理), from intake's events."""
-
-    __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_received_at", "received_at"), Index("ix_incidents_case_id", "case_id"))
-    incident_id: str = Field(primary_key=True, max_length=36)
-    received_at: datetime | None = Field(default=None, sa_column=_at())
-    channel: str | None = Field(default=None, max_length=32)
-    category_code: str | None = Field(default=None, max_length=64)
-    urgency: str | None = Field(default=None, max_length=16)
-    has_contact: bool = Field(default=False, description="a phone given, or a tracked (web, Open311) report")
-    joined: bool = Field(default=False, description="重复件: it joined an open incident")
-    case_id: str | None = Field(default=None, max_length=36)
-    replied_at: datetime | None = Field(default=None, sa_column=_at(), description="told the result (反馈)")
-
-
-def late(alias: str = "") -> str:
-    """Cases handled late or not yet: the few a range's 超期未处置 can come from (the partial
-    index's predicate; a query that repeats it, on its alias, lets the planner use the index)."""
-    return f"{alias}first_handled_at IS NULL OR {alias}first_handled_at > {alias}deadline_at"
-
-
-class CaseRow(ReportingTable, table=True):
-    """One case with every step's time, from the cases and dispatch events in whatever order they
-    arrive (each column merges by its own rule: the first dispatch, the last handling, the latest
-    deadline set, counters added, ...)."""
-
-    __tablename__ = "cases"
-    __table_args__ = (
-        *(
-            Index(f"ix_cases_{c}", c)
-            for c in (
-                "filed_at",
-                "rejected_at",
-                "dispatched_at",
-                "deadline_at",
-                "first_handled_at",
-                "closed_at",
-                "rated_at",
-                "anchor_month",
-                "squad_id",
-                "opened_at",
-            )
-        ),
-        # the late and the open, by deadline: 超期未处置 at a range's end reads these, not every case before it
-        Index("ix_cases_late", "deadline_at", postgresql_where=text(late())),
-    )
-    case_id: str = Field(primary_key=True, max_length=36)
-    incident_id: str | None = Field(default=None, max_length=36)
-    case_number: str | None = Field(default=None, max_length=32)
-    category_code: str | None = Field(default=None, max_length=64)
-    channel: str | None = Field(default=None, max_length=32)
-    urgency: str | None = Field(default=None, max_length=16)
-    squad_id: str | None = Field(default=None, max_length=64)
-    squad_name: str | None = Field(default=None, max_length=100)
-    grid_id: str | None = Field(default=None, max_length=64)
-    opened_at: datetime | None = Field(default=None, sa_column=_at())
-    filed_at: datetime | None = Field(default=None, sa_column=_at())
-    rejected_at: datetime | None = Field(default=None, sa_column=_at())
-    dispatched_at: datetime | None = Field(default=None, sa_column=_at(), description="the first dispatch")
-    accepted_at: datetime | None = Field(default=None, sa_column=_at())
-    first_handled_at: datetime | None = Field(default=None, sa_column=_at())
-    handled_at: datetime | None = Field(default=None, sa_column=_at(), description="the last handling")
-    closed_at: datetime | None = Field(default=None, sa_column=_at())
-    deadline_at: datetime | None = Field(default=None, sa_column=_at())
-    deadline_set_at: datetime | None = Field(default=None, sa_column=_at())
-    outcome: str | None = Field(default=None, max_length=32)
-    returned: int = 0
-    extended: int = 0
-    reworked: int = 0
-    escalated: bool = False
-    suspended_at: datetime | None = Field(default=None, sa_column=_at(), description="缓办, the last time")
-    resumed_at: datetime | None = Field(default=None, sa_column=_at())
-    ended_at: datetime | None = Field(default=None, sa_column=_at(), description="cancelled, merged, not filed")
-    rating: str | None = Field(default=None, max_length=32)
-    rated_at: datetime | None = Field(default=None, sa_column=_at())
-    handling_hours: float | None = Field(default=None, description="working hours, first dispatch to first handling")
-    anchor_month: date | None = Field(
-        default=None,
-        sa_column=Column(Date),
-        description="its deadline's month (else closing's, else dispatch's), Beijing",
-    )
-
-
-class MonthCube(ReportingTable, table=True):
-    """A month's counts of what happened in it, by each dimension alone (dim '' is the whole district):
-    recomputed from the case and incident rows whenever the month's rows change."""
-
-    __tablename__ = "month_cube"
-    month: date = Field(sa_column=Column(Date, primary_key=True))
-    dim: str = Field(primary_key=True, max_length=16)
-    value: str = Field(primary_key=True, max_length=64)
-    received: int = 0
-    joined: int = 0
-    filed: int = 0
-    rejected: int = 0
-    rated: int = 0
-    satisfied: int = 0
-    basically_satisfied: int = 0
-    dissatisfied: int = 0
-    hours: dict = Field(
-        default_factory=dict,
-        sa_column=Column(JSONB, nullable=False),
-        description="handling hours histogram: quarter-hour bucket -> cases first handled",
-    )
-
-
-class DuePair(ReportingTable, table=True):
-    """Cases counted by the months of their steps and their flags (one row per combination): what
-    a union over months needs (应结案 = deadline in the period or closed in it, each case once)."""
-
-    __tablename__ = "due_pairs"
-    __table_args__ = (Index("ix_due_pairs_anchor", "anchor_month"), Index("ix_due_pairs_dim", "dim"))
-    id: int | None = Field(default=None, primary_key=True)
-    anchor_month: date = Field(sa_column=Column(Date, nullable=False))
-    dim: str = Field(max_length=16)
-    value: str = Field(max_length=64)
-    dispatched_month: date | None = Field(default=None, sa_column=Column(Date))
-    deadline_month: date | None = Field(default=None, sa_column=Column(Date))
-    handled_month: date | None = Field(default=None, sa_column=Column(Date))
-    closed_month: date | None = Field(default=None, sa_column=Column(Date))
-    handled_on_time: bool
-    closed_on_time: bool
-    returned: bool
-    extended: bool
-    reworked: bool
-    escalated: bool
-    suspended_month: date | None = Field(
-        default=None, sa_column=Column(Date), description="the month of the latest 缓办 (挂起), NONE if never"
-    )
-    resumed_month: date | None = Field(
-        default=None, sa_column=Column(Date), description="the month it resumed after that, NONE if still suspended"
-    )
-    with_contact: bool
-    replied: bool
-    n: int
-
-
-class DirtyMonth(ReportingTable, table=True):
-    """Months whose rows changed since their cube and pairs were computed. Each change bumps the
-    version; the refresher removes the mark only if the version is still the one it read before
-    summing, so a change that lands while it sums leaves the month marked (and nobody waits)."""
-
-    __tablename__ = "dirty_months"
-    month: date = Field(sa_column=Column(Date, primary_key=True))
-    version: int = Field(default=1, sa_column=Column(BigInteger, nullable=False, server_default="1"))
+__all__ = [
+    "NO_DAY",
+    "VALUE_LENGTH",
+    "CaseRow",
+    "DayCube",
+    "DayPair",
+    "DirtyMonth",
+    "DuePair",
+    "IncidentRow",
+    "MonthCube",
+    "ReportingTable",
+    "day_overdue_span",
+    "overdue_span",
+    "registry",
+]
 
 
 class CalendarState(ReportingTable, table=True):
