@@ -23,7 +23,7 @@ import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import Any
 
 from sqlalchemy import text
 
@@ -40,7 +40,6 @@ DIMENSIONS = {
     "urgency": "urgency",
 }
 BUCKET = 0.25  # hours: the handling-time histogram's width
-T = TypeVar("T")
 
 
 PAIRED = {"squad_category": ("squad_id", "category_code"), "grid_category": ("grid_id", "category_code")}
@@ -335,7 +334,7 @@ async def direct_counts(
     return dict(out)
 
 
-async def apart(session_factory, reads: Sequence[Callable[..., Awaitable[T]]]) -> list[T]:
+async def apart(session_factory, reads: Sequence[Callable[..., Awaitable[Any]]]) -> list[Any]:
     """Several reads at once, each in a session (a connection) of its own: a report over a period,
     the period before and the year before takes the time of the longest read, not of the three."""
 
