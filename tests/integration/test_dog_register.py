@@ -23,10 +23,9 @@ from common.messaging.contracts import (
     StrayLeft,
 )
 from common.messaging.envelope import decode
-from monolith.app import build_app, build_services
-from tests.conftest import auth, running
+from tests.conftest import auth
 from tests.conftest import token as bearer
-from tests.helpers import MONITOR, eventually, photo_bytes
+from tests.helpers import MONITOR, district_on_kafka, eventually, photo_bytes
 from tests.kafka_tools import read_topic
 
 pytestmark = pytest.mark.integration
@@ -63,22 +62,7 @@ def _photos():
 
 @pytest.fixture
 async def district(database_url, kafka, namespace, tmp_path):
-    clock = FixedClock(START)
-    services = build_services(
-        database_url,
-        None,
-        clock=clock,
-        bus="kafka",
-        kafka_bootstrap=kafka.bootstrap,
-        kafka_namespace=namespace,
-        relay_poll_interval_s=0.2,
-        consumer_backoff_s=0.01,
-        object_store_url=f"file:{tmp_path}/objects",
-        tick_interval_s=3600,
-    )
-    async with running(services, build_app(services)) as client:
-        client.clock = clock
-        client.services = {s.name: s for s in services}
+    async with district_on_kafka(database_url, kafka, namespace, tmp_path, FixedClock(START)) as client:
         client.events = lambda: _events(kafka.bootstrap, namespace)
         yield client
 

@@ -23,10 +23,8 @@ from devstack.survey import as_csv, as_xlsx
 from devstack.survey import rows as survey_rows
 from ledger.domain.months import add_months_at
 from ledger.tables import DistrictGrid, Merchant
-from monolith.app import build_app, build_services
-from tests.conftest import auth, running
-from tests.helpers import INCIDENT, eventually, handle_and_close
-from tests.kafka_tools import read_topic
+from tests.conftest import auth
+from tests.helpers import INCIDENT, district_on_kafka, eventually, handle_and_close
 
 pytestmark = pytest.mark.integration
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -47,23 +45,7 @@ SHOP = {
 
 @pytest.fixture
 async def district(database_url, kafka, namespace, tmp_path):
-    clock = FixedClock(MONDAY_9AM)
-    services = build_services(
-        database_url,
-        None,
-        clock=clock,
-        bus="kafka",
-        kafka_bootstrap=kafka.bootstrap,
-        kafka_namespace=namespace,
-        relay_poll_interval_s=0.2,
-        consumer_backoff_s=0.01,
-        object_store_url=f"file:{tmp_path}/objects",
-        tick_interval_s=3600,
-    )
-    async with running(services, build_app(services)) as client:
-        client.clock = clock
-        client.services = {s.name: s for s in services}
-        client.topic = lambda t: read_topic(kafka.bootstrap, namespace + t)
+    async with district_on_kafka(database_url, kafka, namespace, tmp_path, FixedClock(MONDAY_9AM)) as client:
         ledger = client.services["ledger"]
 
         async def grids():
