@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from common.clock import bureau_local, bureau_midnight
 from reporting.queries.counts import BUCKET, DIMENSIONS, PAIRED, SETS
+from reporting.tables.sums import PairFlags
 
 
 def _sets(keys: str) -> str:
@@ -108,7 +109,8 @@ SELECT CAST(:m AS date), d.dim, d.value, {", ".join(f"sum(d.{k})" for k in count
 
 
 STEPS = ("dispatched", "deadline", "handled", "closed", "suspended", "resumed")
-FLAGS = "handled_on_time, closed_on_time, returned, extended, reworked, escalated, with_contact, replied"
+FLAGS = ", ".join(name for name in PairFlags.model_fields if name != "n")
+"""The flags a due pair is counted by, as its table declares them."""
 
 
 def _refresh_day_pairs_sql() -> str:

@@ -16,14 +16,9 @@ VALUE_LENGTH = 160
 """A value of the summed tables: a squad, grid, category, channel or urgency, or 'unit|category'."""
 
 
-class MonthCube(ReportingTable, table=True):
-    """A month's counts of what happened in it, by each dimension alone (dim '' is the whole district):
-    recomputed from the case and incident rows whenever the month's rows change."""
+class CubeCounts(ReportingTable):
+    """What a cube row counts of what happened in its month or on its day."""
 
-    __tablename__ = "month_cube"
-    month: date = Field(sa_column=Column(Date, primary_key=True))
-    dim: str = Field(primary_key=True, max_length=16)
-    value: str = Field(primary_key=True, max_length=VALUE_LENGTH)
     received: int = 0
     joined: int = 0
     filed: int = 0
@@ -32,6 +27,30 @@ class MonthCube(ReportingTable, table=True):
     satisfied: int = 0
     basically_satisfied: int = 0
     dissatisfied: int = 0
+
+
+class PairFlags(ReportingTable):
+    """What a due pair row is besides the dates of its steps: its flags, and how many cases have them."""
+
+    handled_on_time: bool
+    closed_on_time: bool
+    returned: bool
+    extended: bool
+    reworked: bool
+    escalated: bool
+    with_contact: bool
+    replied: bool
+    n: int
+
+
+class MonthCube(CubeCounts, table=True):
+    """A month's counts of what happened in it, by each dimension and pair of dimensions (dim '' is
+    the whole district): its days summed, whenever the month's rows change."""
+
+    __tablename__ = "month_cube"
+    month: date = Field(sa_column=Column(Date, primary_key=True))
+    dim: str = Field(primary_key=True, max_length=16)
+    value: str = Field(primary_key=True, max_length=VALUE_LENGTH)
     hours: dict = Field(
         default_factory=dict,
         sa_column=Column(JSONB, nullable=False),
@@ -39,7 +58,7 @@ class MonthCube(ReportingTable, table=True):
     )
 
 
-class DuePair(ReportingTable, table=True):
+class DuePair(PairFlags, table=True):
     """Cases counted by the months of their steps and their flags (one row per combination): what
     a union over months needs (应结案 = deadline in the period or closed in it, each case once)."""
 
@@ -53,21 +72,12 @@ class DuePair(ReportingTable, table=True):
     deadline_month: date | None = Field(default=None, sa_column=Column(Date))
     handled_month: date | None = Field(default=None, sa_column=Column(Date))
     closed_month: date | None = Field(default=None, sa_column=Column(Date))
-    handled_on_time: bool
-    closed_on_time: bool
-    returned: bool
-    extended: bool
-    reworked: bool
-    escalated: bool
     suspended_month: date | None = Field(
         default=None, sa_column=Column(Date), description="the month of the latest 缓办 (挂起), NONE if never"
     )
     resumed_month: date | None = Field(
         default=None, sa_column=Column(Date), description="the month it resumed after that, NONE if still suspended"
     )
-    with_contact: bool
-    replied: bool
-    n: int
 
 
 NO_DAY = "'0001-01-01'::date"
@@ -81,7 +91,7 @@ def day_overdue_span() -> str:
     return _span_case(late, f"daterange(deadline_day, NULLIF(handled_day, {NO_DAY}), '(]'::text)", "daterange")
 
 
-class DayCube(ReportingTable, table=True):
+class DayCube(CubeCounts, table=True):
     """The month cube's counts day by day (what any range that is not whole months sums): the
     reports received and joined, the cases filed and rejected, the ratings and the handling-time
     histogram of each Beijing day, by each dimension alone. Summed with its month, from the rows;
@@ -91,18 +101,10 @@ class DayCube(ReportingTable, table=True):
     day: date = Field(sa_column=Column(Date, primary_key=True))
     dim: str = Field(primary_key=True, max_length=16)
     value: str = Field(primary_key=True, max_length=VALUE_LENGTH)
-    received: int = 0
-    joined: int = 0
-    filed: int = 0
-    rejected: int = 0
-    rated: int = 0
-    satisfied: int = 0
-    basically_satisfied: int = 0
-    dissatisfied: int = 0
     hours: dict = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
 
 
-class DayPair(ReportingTable, table=True):
+class DayPair(PairFlags, table=True):
     """The due pairs by the days of the steps (the month pairs are these, summed by month): a range
     reads the pairs with a step in it, or overdue at its end, found by these indexes."""
 
@@ -120,17 +122,8 @@ class DayPair(ReportingTable, table=True):
     deadline_day: date = Field(sa_column=Column(Date, nullable=False))
     handled_day: date = Field(sa_column=Column(Date, nullable=False))
     closed_day: date = Field(sa_column=Column(Date, nullable=False))
-    handled_on_time: bool
-    closed_on_time: bool
-    returned: bool
-    extended: bool
-    reworked: bool
-    escalated: bool
     suspended_day: date = Field(sa_column=Column(Date, nullable=False))
     resumed_day: date = Field(sa_column=Column(Date, nullable=False))
-    with_contact: bool
-    replied: bool
-    n: int
 
 
 class DirtyMonth(ReportingTable, table=True):
