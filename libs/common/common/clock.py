@@ -18,6 +18,11 @@ def bureau_local(column: str) -> str:
     return f"timezone('{BUREAU_TIME_ZONE}', {column})"
 
 
+def bureau_day_sql(column: str) -> str:
+    """SQL: the bureau's calendar day holding the instant in `column`."""
+    return f"{bureau_local(column)}::date"
+
+
 def bureau_month_sql(column: str) -> str:
     """SQL: the first day of the bureau's month holding the instant in `column`."""
     return f"date_trunc('month', {bureau_local(column)})::date"

@@ -9,9 +9,9 @@ from datetime import date
 
 from sqlalchemy import text
 
-from common.clock import bureau_local, bureau_midnight
+from common.clock import bureau_day_sql, bureau_midnight
 from reporting.queries.counts import BUCKET, DIMENSIONS, PAIRED, SETS
-from reporting.tables.sums import PairFlags
+from reporting.tables.sums import CubeCounts, PairFlags
 
 
 def _sets(keys: str) -> str:
@@ -41,8 +41,8 @@ _VALUE_OF = (
 )
 
 
-def _day(column: str) -> str:
-    return f"{bureau_local(column)}::date"
+COUNTED = tuple(CubeCounts.model_fields)
+"""What a cube row counts, as its table declares it."""
 
 
 def _refresh_day_cube_sql() -> str:
@@ -50,11 +50,10 @@ def _refresh_day_cube_sql() -> str:
     joined, cases filed and rejected, ratings, and the handling-time histogram of the cases first
     handled. Each case found once (any step in the month) counts on the day of each of its steps
     that falls in the month."""
-    counted = ("received", "joined", "filed", "rejected", "rated", "satisfied", "basically_satisfied", "dissatisfied")
 
     def step(column: str, **values: str) -> str:
-        row = [f"{_day(column)}", f"coalesce({column} >= span.a AND {column} < span.b, false)"]
-        row += [values.get(k, "0") for k in counted[2:]] + [values.get("bucket", "NULL::int")]
+        row = [f"{bureau_day_sql(column)}", f"coalesce({column} >= span.a AND {column} < span.b, false)"]
+        row += [values.get(k, "0") for k in COUNTED[2:]] + [values.get("bucket", "NULL::int")]
         return "(" + ", ".join(row) + ")"
 
     rating = {r: f"(rating = '{r}')::int" for r in ("satisfied", "basically_satisfied", "dissatisfied")}
@@ -69,12 +68,12 @@ def _refresh_day_cube_sql() -> str:
     inside = " OR ".join(
         f"({c} >= span.a AND {c} < span.b)" for c in ("filed_at", "rejected_at", "rated_at", "first_handled_at")
     )
-    sums = ", ".join(f"sum({k}) AS {k}" for k in counted)
+    sums = ", ".join(f"sum({k}) AS {k}" for k in COUNTED)
     sets = _sets("day, bucket")
     return f"""
 WITH span AS (SELECT CAST(:a AS timestamptz) AS a, CAST(:b AS timestamptz) AS b),
 rows AS (
-    SELECT c.squad_id, c.grid_id, i.category_code, i.channel, i.urgency, {_day("i.received_at")} AS day,
+    SELECT c.squad_id, c.grid_id, i.category_code, i.channel, i.urgency, {bureau_day_sql("i.received_at")} AS day,
            1 AS received, i.joined::int AS joined, 0 AS filed, 0 AS rejected, 0 AS rated, 0 AS satisfied,
            0 AS basically_satisfied, 0 AS dissatisfied, NULL::int AS bucket
       FROM reporting.incidents i LEFT JOIN reporting.cases c ON c.case_id = i.case_id, span
@@ -83,52 +82,51 @@ rows AS (
     SELECT c.squad_id, c.grid_id, c.category_code, c.channel, c.urgency, s.day, 0, 0,
            s.filed, s.rejected, s.rated, s.satisfied, s.basically_satisfied, s.dissatisfied, s.bucket
       FROM reporting.cases c, span,
-           LATERAL (VALUES {steps}) AS s(day, here, {", ".join(counted[2:])}, bucket)
+           LATERAL (VALUES {steps}) AS s(day, here, {", ".join(COUNTED[2:])}, bucket)
      WHERE ({inside}) AND s.here),
 grouped AS (
     SELECT day, {_DIM_OF} AS dim, {_VALUE_OF} AS value, bucket, {sums}, count(bucket) AS handled
       FROM rows GROUP BY GROUPING SETS ({sets}))
-INSERT INTO reporting.day_cube (day, dim, value, {", ".join(counted)}, hours)
-SELECT day, dim, value, {", ".join(f"sum({k})" for k in counted)},
+INSERT INTO reporting.day_cube (day, dim, value, {", ".join(COUNTED)}, hours)
+SELECT day, dim, value, {", ".join(f"sum({k})" for k in COUNTED)},
        COALESCE(jsonb_object_agg(bucket, handled) FILTER (WHERE bucket IS NOT NULL), '{{}}'::jsonb)
   FROM grouped GROUP BY day, dim, value"""
 
 
 def _month_cube_sql() -> str:
     """A month's cube: its days summed (their histograms bucket by bucket)."""
-    counted = ("received", "joined", "filed", "rejected", "rated", "satisfied", "basically_satisfied", "dissatisfied")
     return f"""
 WITH days AS (SELECT * FROM reporting.day_cube WHERE day >= CAST(:m AS date) AND day < CAST(:next AS date)),
 buckets AS (
     SELECT d.dim, d.value, kv.key, sum(kv.value::int) AS n FROM days d, jsonb_each_text(d.hours) kv GROUP BY 1, 2, 3),
 hours AS (SELECT dim, value, jsonb_object_agg(key, n) AS hours FROM buckets GROUP BY dim, value)
-INSERT INTO reporting.month_cube (month, dim, value, {", ".join(counted)}, hours)
-SELECT CAST(:m AS date), d.dim, d.value, {", ".join(f"sum(d.{k})" for k in counted)}, COALESCE(h.hours, '{{}}'::jsonb)
+INSERT INTO reporting.month_cube (month, dim, value, {", ".join(COUNTED)}, hours)
+SELECT CAST(:m AS date), d.dim, d.value, {", ".join(f"sum(d.{k})" for k in COUNTED)}, COALESCE(h.hours, '{{}}'::jsonb)
   FROM days d LEFT JOIN hours h ON h.dim = d.dim AND h.value = d.value
  GROUP BY d.dim, d.value, h.hours"""
 
 
 STEPS = ("dispatched", "deadline", "handled", "closed", "suspended", "resumed")
 FLAGS = ", ".join(name for name in PairFlags.model_fields if name != "n")
-"""The flags a due pair is counted by, as its table declares them."""
+"""The flags a due pair is COUNTED by, as its table declares them."""
 
 
 def _refresh_day_pairs_sql() -> str:
     """The due pairs of the cases anchored in one month (their deadline's month, else their
     closing's, else their dispatch's), by the days of their steps and by each dimension alone.
     Cases that ended without closing (cancelled, merged, split, not filed) are not due, and not
-    counted here."""
+    COUNTED here."""
     flags = """coalesce(first_handled_at <= deadline_at, false) AS handled_on_time,
                coalesce(closed_at <= deadline_at, false) AS closed_on_time,
                returned > 0 AS returned, extended > 0 AS extended, reworked > 0 AS reworked, escalated,
                coalesce(i.has_contact, false) AS with_contact, i.replied_at IS NOT NULL AS replied"""
     none = "DATE '0001-01-01'"
-    days = f"""coalesce({_day("dispatched_at")}, {none}) AS dispatched_day,
-               coalesce({_day("deadline_at")}, {none}) AS deadline_day,
-               coalesce({_day("first_handled_at")}, {none}) AS handled_day,
-               coalesce({_day("closed_at")}, {none}) AS closed_day,
-               coalesce({_day("suspended_at")}, {none}) AS suspended_day,
-               CASE WHEN resumed_at > suspended_at THEN {_day("resumed_at")} ELSE {none} END AS resumed_day"""
+    days = f"""coalesce({bureau_day_sql("dispatched_at")}, {none}) AS dispatched_day,
+               coalesce({bureau_day_sql("deadline_at")}, {none}) AS deadline_day,
+               coalesce({bureau_day_sql("first_handled_at")}, {none}) AS handled_day,
+               coalesce({bureau_day_sql("closed_at")}, {none}) AS closed_day,
+               coalesce({bureau_day_sql("suspended_at")}, {none}) AS suspended_day,
+               CASE WHEN resumed_at > suspended_at THEN {bureau_day_sql("resumed_at")} ELSE {none} END AS resumed_day"""
     keys = ", ".join(f"{s}_day" for s in STEPS) + ", " + FLAGS
     sets = _sets(keys)
     return f"""

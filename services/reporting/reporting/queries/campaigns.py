@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlmodel import col, select
 
+from common.clock import bureau_day_sql
 from common.vocabulary import CAMPAIGN_COUNTS, CAMPAIGN_EFFORT, CAMPAIGN_KIND_NAMES
 from reporting.tables import BuildingRow, CampaignInfo, CampaignOperationRow, CampaignPersuasion
 
@@ -41,8 +42,8 @@ async def case_days(session, campaign_id: str) -> dict[date, dict[str, int]]:
     """The campaign's cases per day reported, with how many were closed so far."""
     rows = (
         await session.execute(
-            text("""
-            SELECT (coalesce(c.opened_at, c.filed_at) AT TIME ZONE 'Asia/Shanghai')::date AS day,
+            text(f"""
+            SELECT {bureau_day_sql("coalesce(c.opened_at, c.filed_at)")} AS day,
                    count(*), count(c.closed_at)
               FROM reporting.campaign_cases k JOIN reporting.cases c ON c.case_id = k.case_id
              WHERE k.campaign_id = :campaign GROUP BY 1 ORDER BY 1"""),

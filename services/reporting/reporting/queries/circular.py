@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from common.clock import bureau_local, bureau_midnight
+from common.clock import bureau_day_sql, bureau_midnight
 from common.vocabulary import CHANNEL_NAMES
 from reporting.domain.indicators import BY_KEY, DOG_COUNTERS, INDICATORS, OnTime, change, indicators
 from reporting.domain.periods import Period, PeriodKind, period_of, previous, year_before
@@ -74,7 +74,7 @@ async def daily(session, month: date, squad_id: str | None = None) -> tuple[list
             (
                 await session.execute(
                     text(
-                        f"SELECT {bureau_local('received_at')}::date, count(*) FROM reporting.incidents "
+                        f"SELECT {bureau_day_sql('received_at')}, count(*) FROM reporting.incidents "
                         "WHERE received_at >= :a AND received_at < :b GROUP BY 1"
                     ),
                     {"a": a, "b": b},
@@ -86,7 +86,7 @@ async def daily(session, month: date, squad_id: str | None = None) -> tuple[list
             (
                 await session.execute(
                     text(
-                        f"SELECT {bureau_local('opened_at')}::date, count(*) FROM reporting.cases "
+                        f"SELECT {bureau_day_sql('opened_at')}, count(*) FROM reporting.cases "
                         "WHERE opened_at >= :a AND opened_at < :b AND squad_id = :s GROUP BY 1"
                     ),
                     {"a": a, "b": b, "s": squad_id},
@@ -97,7 +97,7 @@ async def daily(session, month: date, squad_id: str | None = None) -> tuple[list
         (
             await session.execute(
                 text(
-                    f"SELECT {bureau_local('closed_at')}::date, count(*) FROM reporting.cases "
+                    f"SELECT {bureau_day_sql('closed_at')}, count(*) FROM reporting.cases "
                     "WHERE closed_at >= :a AND closed_at < :b AND (CAST(:s AS text) IS NULL OR squad_id = :s) "
                     "GROUP BY 1"
                 ),
