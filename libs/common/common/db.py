@@ -15,6 +15,7 @@ from alembic.config import Config
 from asyncpg import exceptions as asyncpg_exceptions
 from sqlalchemy import JSON, MetaData, Table, Text, bindparam, func, insert, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
@@ -227,6 +228,19 @@ def table_of(model: type) -> Table:
     """The Core table of a SQLModel table class (SQLModel does not declare `__table__` to type checkers)."""
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
+
+
+def keep_newer(model: type, key: dict[str, Any], values: dict[str, Any]):
+    """INSERT ... ON CONFLICT of an announced row (a grid, a category, a campaign) that keeps the row
+    stored when it is newer: `values` carry the announcement's `version`, and one older than the
+    stored row's changes nothing (announcements arrive again, and out of order). A statement, so
+    that the caller may add RETURNING."""
+    table = table_of(model)
+    return (
+        pg_insert(table)
+        .values(**key, **values)
+        .on_conflict_do_update(index_elements=list(key), set_=values, where=table.c.version <= values["version"])
+    )
 
 
 async def rows_changed(session: AsyncSession, statement: Executable) -> int:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 
 from cases.domain.buildings import BY_CASE_STEP, CATEGORY, Stage, moves, stage_problem
 from cases.tables import Case, IllegalBuilding, KnownGrid
+from common.db import keep_newer
 from common.messaging.contracts import BuildingStageReached, GridDefined, IllegalBuildingChanged, Location
 from common.messaging.envelope import Envelope
 from common.refusals import NotFound, Unprocessable
@@ -149,8 +149,4 @@ async def measure(
 
 async def record_grid_office(event: GridDefined, env: Envelope, uow: UnitOfWork) -> None:
     values = {"office": event.office_name, "office_id": event.office_id, "version": event.version}
-    await uow.session.execute(
-        pg_insert(KnownGrid)
-        .values(grid_id=event.grid_id, **values)
-        .on_conflict_do_update(index_elements=["grid_id"], set_=values, where=col(KnownGrid.version) <= event.version)
-    )
+    await uow.session.execute(keep_newer(KnownGrid, {"grid_id": event.grid_id}, values))

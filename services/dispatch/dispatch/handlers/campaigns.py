@@ -9,6 +9,7 @@ from sqlalchemy import delete, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 
+from common.db import keep_newer
 from common.messaging.contracts import CampaignCasesTagged, CampaignChanged, CampaignClosed, CampaignLaunched
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
@@ -21,13 +22,7 @@ async def record_campaign(
 ) -> None:
     c = event.campaign
     values = {"name": c.name, "status": c.status, "version": c.version}
-    await uow.session.execute(
-        pg_insert(KnownCampaign)
-        .values(campaign_id=c.campaign_id, **values)
-        .on_conflict_do_update(
-            index_elements=["campaign_id"], set_=values, where=col(KnownCampaign.version) <= c.version
-        )
-    )
+    await uow.session.execute(keep_newer(KnownCampaign, {"campaign_id": c.campaign_id}, values))
 
 
 async def record_tags(

@@ -8,9 +8,9 @@ import hashlib
 from datetime import date
 
 from sqlalchemy import delete, func, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
+from common.db import keep_newer
 from common.messaging.contracts import CategoryDefined, WorkCalendarChanged
 from common.messaging.envelope import Envelope
 from common.refusals import Conflict, Unprocessable
@@ -25,12 +25,7 @@ async def record_category(event: CategoryDefined, env: Envelope, uow: UnitOfWork
     values = {"name": event.name, "version": event.version, "active": event.active}
     kept = (
         await uow.session.execute(
-            insert(CategoryName)
-            .values(code=event.code, **values)
-            .on_conflict_do_update(
-                index_elements=["code"], set_=values, where=col(CategoryName.version) <= event.version
-            )
-            .returning(col(CategoryName.name))
+            keep_newer(CategoryName, {"code": event.code}, values).returning(col(CategoryName.name))
         )
     ).scalar()
     if kept is not None:

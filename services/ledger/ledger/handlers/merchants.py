@@ -10,10 +10,9 @@ from dataclasses import dataclass, field, replace
 
 from shapely.geometry import shape
 from sqlalchemy import insert, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 
-from common.db import table_of
+from common.db import keep_newer, table_of
 from common.geo import GridArea, GridMap
 from common.messaging.contracts import (
     DogLicencePlaced,
@@ -333,10 +332,7 @@ async def record_grid(event: GridDefined, env: Envelope, uow: UnitOfWork) -> Non
     }
     kept = (
         await uow.session.execute(
-            pg_insert(DistrictGrid)
-            .values(id=event.grid_id, **values)
-            .on_conflict_do_update(index_elements=["id"], set_=values, where=col(DistrictGrid.version) <= event.version)
-            .returning(col(DistrictGrid.id))
+            keep_newer(DistrictGrid, {"id": event.grid_id}, values).returning(col(DistrictGrid.id))
         )
     ).scalar()
     if kept is None:  # an older version than the one held

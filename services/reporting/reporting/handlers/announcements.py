@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col
 
 from common.clock import bureau_date
-from common.db import table_of
+from common.db import keep_newer, table_of
 from common.messaging.contracts import (
     CategoryDefined,
     DogInspected,
@@ -58,22 +58,10 @@ async def keep_announcements(envelopes: list[Envelope], uow: UnitOfWork) -> bool
                 "office_id": e.office_id,
                 "keeper_name": e.keeper_name,
             }
-            await uow.session.execute(
-                pg_insert(GridInfo)
-                .values(grid_id=e.grid_id, **values)
-                .on_conflict_do_update(
-                    index_elements=["grid_id"], set_=values, where=col(GridInfo.version) <= e.version
-                )
-            )
+            await uow.session.execute(keep_newer(GridInfo, {"grid_id": e.grid_id}, values))
         elif isinstance(e, CategoryDefined):
             values = {"name": e.name, "version": e.version}
-            await uow.session.execute(
-                pg_insert(CategoryInfo)
-                .values(code=e.code, **values)
-                .on_conflict_do_update(
-                    index_elements=["code"], set_=values, where=col(CategoryInfo.version) <= e.version
-                )
-            )
+            await uow.session.execute(keep_newer(CategoryInfo, {"code": e.code}, values))
         elif isinstance(e, SquadChanged):
             table = table_of(SquadInfo)
             values = {

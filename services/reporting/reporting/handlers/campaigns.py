@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from common.campaigns import RUNNING, CampaignArea, tags
 from common.clock import bureau_date
-from common.db import table_of
+from common.db import keep_newer, table_of
 from common.geo import GridArea, GridMap
 from common.messaging.contracts import (
     CampaignCasesTagged,
@@ -46,13 +46,7 @@ async def keep_campaigns(envelopes: list[Envelope], uow: UnitOfWork) -> None:
                 "status": c.status,
                 "version": c.version,
             }
-            await uow.session.execute(
-                pg_insert(CampaignInfo)
-                .values(campaign_id=c.campaign_id, **values)
-                .on_conflict_do_update(
-                    index_elements=["campaign_id"], set_=values, where=col(CampaignInfo.version) <= c.version
-                )
-            )
+            await uow.session.execute(keep_newer(CampaignInfo, {"campaign_id": c.campaign_id}, values))
         elif isinstance(e, CampaignOperationRecorded):
             await uow.session.execute(
                 pg_insert(CampaignOperationRow)
@@ -157,10 +151,4 @@ async def keep_buildings(envelopes: list[Envelope], uow: UnitOfWork) -> None:
             "reached": {h.stage: bureau_date(h.at).isoformat() for h in e.history},
             "version": e.version,
         }
-        await uow.session.execute(
-            pg_insert(BuildingRow)
-            .values(building_id=building_id, **values)
-            .on_conflict_do_update(
-                index_elements=["building_id"], set_=values, where=col(BuildingRow.version) <= e.version
-            )
-        )
+        await uow.session.execute(keep_newer(BuildingRow, {"building_id": building_id}, values))
