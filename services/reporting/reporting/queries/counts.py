@@ -11,10 +11,11 @@
   are then its days summed). A week over a million-case year is a few thousand rows.
 - a range whose months have changed since they were summed (today, this week) reads the case and
   report rows directly, and so do the reads the tables have no dimension for (a campaign's
-  cases, the scheme's categories by squad, the offices).
+  cases; a channel or an urgency over some categories).
 
-Both group by one dimension at a time (squad, grid, category, channel, urgency) or none.
-Each measure's SQL is the definition `domain.Counts` gives in words."""
+Each is read for the whole district, by one dimension, by office (the sum of its grids), and over
+some categories by squad or office (the tables' squad × category and grid × category). Each
+measure's SQL is the definition `domain.Counts` gives in words."""
 
 from __future__ import annotations
 
