@@ -25,6 +25,8 @@ from common.settings import AuthSettings
 
 ROLE_PRECEDENCE = (
     Role.admin,
+    Role.bureau_leader,
+    Role.legal_officer,
     Role.supervisor,
     Role.dispatcher,
     Role.squad_leader,

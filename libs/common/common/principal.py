@@ -19,6 +19,8 @@ class Role(StrEnum):
     admin = "admin"
     external_system = "external_system"  # 市级平台, 12345, 110, 法院
     office_staff = "office_staff"  # 街道办事处: an office's staff, who see its area (its grids)
+    legal_officer = "legal_officer"  # 法制审核员: the bureau's legal section (法制科), keeps the 权责清单
+    bureau_leader = "bureau_leader"  # 局领导: 负责人审批 and the 集体讨论 of penalty decisions
 
 
 @dataclass(frozen=True)

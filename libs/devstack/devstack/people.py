@@ -28,5 +28,7 @@ DEMO_PEOPLE = (
     DemoPerson("monitor-0001", "赵明", "field_monitor", None, "zy-monitor-2026", "数字化监督员"),
     DemoPerson("clerk-0001", "钱红", "ledger_clerk", None, "zy-ledger-2026", "台账管理员"),
     DemoPerson("office-ruhelu", "周敏", "office_staff", "of-ruhelu", "zy-office-2026", "汝河路街道办事处 城管科"),
+    DemoPerson("legal-0001", "冯静", "legal_officer", None, "zy-legal-2026", "法制科 法制审核员"),
+    DemoPerson("leader-0001", "韩立新", "bureau_leader", None, "zy-leader-2026", "分管副局长"),
     DemoPerson("admin", "系统管理员", "admin", None, "zy-admin-2026", "系统管理员"),
 )

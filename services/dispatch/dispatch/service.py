@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -216,7 +216,13 @@ class DispatchService(Service):
                     set_={"brigade_id": func.coalesce(Squad.brigade_id, squads.excluded.brigade_id)},
                 )
             )
-            await session.execute(insert(Officer).values(seed["people"]).on_conflict_do_nothing())
+            people = [
+                p | {"certificate_valid_until": date.fromisoformat(p["certificate_valid_until"])}
+                if p.get("certificate_valid_until")
+                else p
+                for p in seed["people"]
+            ]
+            await session.execute(insert(Officer).values(people).on_conflict_do_nothing())
             if seed.get("patrol_posts"):
                 await session.execute(
                     insert(PatrolPost)

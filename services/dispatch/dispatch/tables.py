@@ -107,6 +107,11 @@ class Officer(DispatchTable, table=True):
     position: str = Field(default="队员", max_length=16, sa_column_kwargs={"server_default": "队员"})
     platform_role: str | None = Field(default=None, max_length=32)
     on_duty: bool = True
+    certificate_number: str | None = Field(default=None, max_length=32, description="执法证号")
+    certificate_valid_until: date | None = Field(default=None, description="执法证有效期至")
+    legal_qualified: bool = Field(
+        default=False, sa_column_kwargs={"server_default": "false"}, description="法律职业资格 (法制审核)"
+    )
     open_assignments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     announced: str | None = Field(default=None, max_length=64, description="digest of the last PersonChanged")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from common.audiences import Admin, SquadLeader, Staff
 from common.principal import Role
@@ -25,6 +26,9 @@ class PersonOut(BaseModel):
     role: str | None
     on_duty: bool
     open_assignments: int
+    certificate_number: str | None = Field(None, description="执法证号")
+    certificate_valid_until: date | None = Field(None, description="执法证有效期至")
+    legal_qualified: bool = Field(False, description="法律职业资格")
 
 
 class LinkOut(BaseModel):
@@ -71,6 +75,9 @@ async def directory(principal: Staff, service: ServiceDep):
             role=p.platform_role,
             on_duty=p.on_duty,
             open_assignments=p.open_assignments,
+            certificate_number=p.certificate_number,
+            certificate_valid_until=p.certificate_valid_until,
+            legal_qualified=p.legal_qualified,
         )
 
     return DirectoryOut(
@@ -117,6 +124,17 @@ class PersonIn(BaseModel):
     squad_id: str | None = Field(None, min_length=1, max_length=64)
     unit_id: str | None = Field(None, min_length=1, max_length=64)
     on_duty: bool = True
+    certificate_number: str | None = Field(
+        None, min_length=1, max_length=32, description="执法证号: who may be named in an investigation step"
+    )
+    certificate_valid_until: date | None = Field(None, description="执法证有效期至 (with the number)")
+    legal_qualified: bool = Field(False, description="holds the 法律职业资格: may do a 法制审核")
+
+    @model_validator(mode="after")
+    def _certificate_whole(self) -> PersonIn:
+        if (self.certificate_number is None) != (self.certificate_valid_until is None):
+            raise ValueError("certificate_number and certificate_valid_until go together")
+        return self
 
 
 class DutyIn(BaseModel):
@@ -153,6 +171,9 @@ async def person(person_id: Id, body: PersonIn, principal: Admin, service: Servi
             squad_id=body.squad_id,
             unit_id=body.unit_id,
             on_duty=body.on_duty,
+            certificate_number=body.certificate_number,
+            certificate_valid_until=body.certificate_valid_until,
+            legal_qualified=body.legal_qualified,
         )
     await service.load_directory()
     return PersonIn(
@@ -162,6 +183,9 @@ async def person(person_id: Id, body: PersonIn, principal: Admin, service: Servi
         squad_id=p.squad_id,
         unit_id=p.unit_id,
         on_duty=p.on_duty,
+        certificate_number=p.certificate_number,
+        certificate_valid_until=p.certificate_valid_until,
+        legal_qualified=p.legal_qualified,
     )
 
 

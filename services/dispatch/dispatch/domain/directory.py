@@ -14,6 +14,7 @@ POSITIONS = {
     "局长": "bureau",
     "副局长": "bureau",
     "督查员": "bureau",
+    "法制审核员": "bureau",
     "台账管理员": "bureau",
     "系统管理员": "bureau",
     "大队长": "brigade",
@@ -42,6 +43,8 @@ POSITION_OF_ROLE = {
     "ledger_clerk": "台账管理员",
     "admin": "系统管理员",
     "office_staff": "办事处城管员",
+    "legal_officer": "法制审核员",
+    "bureau_leader": "副局长",
 }
 """A person's position when the directory first learns of them from a sign-in."""
 UNIT_OF_ROLE = {"dispatcher": "centre", "field_monitor": "centre", "hotline_operator": "centre"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import select
 
@@ -65,6 +66,9 @@ def _person_event(p: Officer, at) -> PersonChanged:
         squad_id=p.squad_id,
         unit_id=p.unit_id,
         on_duty=p.on_duty,
+        certificate_number=p.certificate_number,
+        certificate_valid_until=p.certificate_valid_until,
+        legal_qualified=p.legal_qualified,
         at=at,
     )
 
@@ -188,6 +192,9 @@ async def put_person(
     squad_id: str | None,
     unit_id: str | None,
     on_duty: bool,
+    certificate_number: str | None = None,
+    certificate_valid_until: date | None = None,
+    legal_qualified: bool = False,
 ) -> Officer:
     directory = await load(uow.session)
     refuse_position(position, squad_id, unit_id, directory.units)
@@ -196,6 +203,8 @@ async def put_person(
     person = await uow.session.get(Officer, person_id, with_for_update=True) or Officer(id=person_id, name=name)
     person.name, person.position, person.platform_role = name, position, role
     person.squad_id, person.unit_id, person.on_duty = squad_id, None if squad_id else unit_id, on_duty
+    person.certificate_number, person.certificate_valid_until = certificate_number, certificate_valid_until
+    person.legal_qualified = legal_qualified
     uow.session.add(person)
     await uow.session.flush()
     await announce(uow)

@@ -370,4 +370,7 @@ class PersonChanged(IntegrationEvent, type="dispatch.person.changed.v1", topic=T
     squad_id: str | None = None
     unit_id: str | None = Field(None, description="a brigade, the bureau or the command centre, when not in a squad")
     on_duty: bool = True
+    certificate_number: str | None = Field(None, description="执法证号: an officer's enforcement certificate")
+    certificate_valid_until: date | None = Field(None, description="执法证有效期至: named in no step after this day")
+    legal_qualified: bool = Field(False, description="holds the 法律职业资格 (may do a 法制审核)")
     at: datetime

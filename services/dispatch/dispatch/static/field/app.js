@@ -365,10 +365,17 @@ const screens = {
     view(s).innerHTML = `<form class="card" id="f"><h3>暂扣 · ${h(a.case_number)}</h3><div class="fix"></div>
       <label for="items">暂扣清单 (每行: 物品 数量)</label><textarea id="items" name="items" placeholder="三轮车 1&#10;遮阳伞 2"></textarea>
       <label for="place">存放地点</label><input type="text" id="place" name="place" value="中队暂扣物品库房">
+      <label for="partner">同行执法人员 (持有效执法证, 不少于两人)</label><select id="partner" name="partner" required></select>
       ${camera("photos", "暂扣物品照片")}<div class="thumbs" data-thumbs="photos"></div>
       <button type="submit">提交</button></form>`;
     fixNow();
     const form = $("#f"), photos = {}, shown = { photos: photoInput(form, "photos", photos, () => a.case_number) };
+    const today = new Date().toISOString().slice(0, 10);
+    cached("directory", "/v1/directory").then((d) => {
+      const squad = d.squads.find((q) => q.id === a.squad_id);
+      const certified = (squad ? squad.people : []).filter((p) => p.id !== state.me.subject && p.certificate_number && p.certificate_valid_until >= today);
+      form.partner.innerHTML = `<option value="">请选择</option>` + certified.map((p) => `<option value="${h(p.id)}">${h(p.name)} · 执法证 ${h(p.certificate_number)}</option>`).join("");
+    }).catch(() => {});
     await restoreDraft(form, photos, shown);
     form.onsubmit = async (ev) => {
       ev.preventDefault();
@@ -377,8 +384,10 @@ const screens = {
         return m ? { item: m[1], quantity: Number(m[2]) } : { item: l, quantity: 1 };
       });
       if (!items.length) return toast("请填写暂扣清单");
+      if (!form.partner.value) return toast("请选择同行的持证执法人员");
+      const officers = [state.me.subject, form.partner.value];
       await enqueue({ kind: "form", label: `暂扣 ${a.case_number}`, url: `/v1/cases/${a.case_id}/seizures`,
-        fields: { inventory: JSON.stringify({ items, place: form.place.value }) }, files: files(photos, ["photos"]) });
+        fields: { inventory: JSON.stringify({ items, place: form.place.value, officers }) }, files: files(photos, ["photos"]) });
       await dropDraft();
       location.hash = "#tasks";
     };
