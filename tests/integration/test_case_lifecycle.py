@@ -234,17 +234,39 @@ async def test_the_enforcement_track_through_the_court_with_a_pdf_in_the_trail(p
         what="the ledger's merchant known to cases",
     )
     await step("decide", {"decision_number": "x"}, expect=409)
-    await step("notify", {"party": "老王烧烤 (王某)"}, expect=422)  # needs the basis and the amount
+    await step("notify", {"party": "老王烧烤 (王某)"}, expect=422)  # needs the power and the amount
     noticed = await step(
         "notify",
         {
             "party": "老王烧烤 (王某)",
             "merchant_id": m["id"],
             "amount_fen": 200_000,
-            "legal_basis": "《郑州市城市市容和环境卫生管理条例》第二十条",
+            "power_code": "DQ-118-3",  # 露天烧烤, 大气污染防治法 art. 118(3)
+            "band": "ordinary",
         },
     )
     assert noticed["hearing_request_until"].startswith("2026-03-07")
+    # the approvals: the squad's certified officer proposes, the legal section reviews (¥2,000 for a
+    # person is over the bureau's ¥1,000 line), the responsible leader signs off
+    officer = auth("squad_officer", "sq-ruhe-o1", "sq-ruhe")
+    proposal = {"stage": "proposal", "decision": "approve", "opinion": "建议罚款二千元"}
+    await eventually(
+        lambda: platform.post(f"/v1/cases/{cid}/approvals", json=proposal, headers=officer),
+        lambda r: r.status_code == 201,
+        what="the officer's certificate known to cases",
+    )
+    for stage, who in (
+        ("legal_review", auth("legal_officer", "legal-0001")),
+        ("leader", auth("bureau_leader", "leader-0001")),
+    ):
+        await _post(
+            platform,
+            cid,
+            "approvals",
+            {"stage": stage, "decision": "approve", "opinion": "同意"},
+            headers=who,
+            expect=201,
+        )
     r = await platform.post(
         f"/v1/cases/{cid}/enforcement/decide", json={"decision_number": "中城管罚决字〔2026〕第7号"}, headers=LEADER
     )
@@ -259,7 +281,9 @@ async def test_the_enforcement_track_through_the_court_with_a_pdf_in_the_trail(p
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert hashlib.sha256(pdf.content).hexdigest() == doc["sha256"]
     text = pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
-    assert case["case_number"] in text and "¥2,000.00" in text and "老王烧烤 (王某)" in text and "第二十条" in text
+    assert (
+        case["case_number"] in text and "¥2,000.00" in text and "老王烧烤 (王某)" in text and "第一百一十八条" in text
+    )
     in_trail = [e for e in await _trail(platform, cid) if e["action"] == "enforcement.decide"][0]
     assert in_trail["data"]["document_sha256"] == doc["sha256"]
 
@@ -287,6 +311,7 @@ async def test_the_enforcement_track_through_the_court_with_a_pdf_in_the_trail(p
         json={
             "items": [{"item": "烧烤炉", "quantity": 2}, {"item": "三轮车", "quantity": 1}],
             "place": "中原区暂扣物品仓库",
+            "officers": ["sq-ruhe-o1", "sq-ruhe-o3"],
         },
     )
     assert seized.status_code == 201, seized.text

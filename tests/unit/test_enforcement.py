@@ -11,7 +11,7 @@ import pypdf
 import pytest
 
 from cases.adapters.documents import PenaltyDecision, render_penalty_decision, sha256
-from cases.domain.enforcement import Stage, Step, StepRefused, Track, add_months, court_eligible, take
+from cases.domain.enforcement import Stage, Step, StepRefused, Track, add_months, court_eligible, propose, take
 from common.clock import FixedClock
 
 SERVED = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 Beijing, 2 March 2026
@@ -29,6 +29,9 @@ def _decided(clock: FixedClock) -> Track:
         amount_fen=150_000,
     )
     assert t.hearing_request_until == clock.now() + timedelta(days=5)
+    with pytest.raises(StepRefused, match="needs its approvals"):
+        take(t, Step.decide, clock.now() + timedelta(days=6), decision_number="中城管罚决字〔2026〕第12号")
+    t = propose(t)  # its approvals are the handler's to check (cases.domain.approvals)
     with pytest.raises(StepRefused, match="may ask for a hearing until"):
         take(t, Step.decide, clock.now() + timedelta(days=4), decision_number="中城管罚决字〔2026〕第12号")
     clock.advance(timedelta(days=6))
@@ -104,7 +107,7 @@ def test_payment_reconsideration_and_lawsuit():
 def test_a_decision_needs_a_notice_first_unless_the_party_waived():
     with pytest.raises(StepRefused, match="cannot decide when the enforcement track is none"):
         take(Track(), Step.decide, SERVED, decision_number="x")
-    noticed = take(Track(), Step.notify, SERVED, party="p", legal_basis="b", amount_fen=100)
+    noticed = propose(take(Track(), Step.notify, SERVED, party="p", legal_basis="b", amount_fen=100))
     assert (
         take(noticed, Step.decide, SERVED + timedelta(hours=1), decision_number="x", party_waived=True).stage
         == Stage.decided

@@ -19,8 +19,12 @@ object-level rule of `common.access` and the domains. Admin is in every audience
 | `Monitor` | field monitors |
 | `Partner` | partner systems (cameras, IoT, 12345) |
 | `CaseWorker` | who takes a case's steps: the command centre, squads, field monitors |
-| `CaseReader` | who reads cases: case workers and partner systems |
+| `CaseReader` | who reads cases: case workers, the legal section, the bureau's leaders, partner systems |
 | `AreaReader` | who lists and reads cases: the above, and 办事处 staff (their grids) |
+| `LegalSection` | who keeps the 权责清单 and its 裁量基准: the legal section (法制科) |
+| `PenaltyApprover` | who gives a penalty's approvals: squads, the legal section, the bureau's leaders |
+| `PowerReader` | who reads the 权责清单: staff |
+| `DossierReader` | who reads a penalty's approvals and 笔录: the command centre, squads, the legal section, leaders |
 | `BoardReader` | who reads assignments and the board: the command centre, squads, partner systems |
 | `ReportReader` | who reads the indicators: the command centre and squad leaders (their own) |
 | `Clerk` | who keeps the registers: 台账管理员 |
@@ -59,6 +63,7 @@ COMMAND_CENTRE = (R.dispatcher, R.supervisor)
 KEEPERS = (R.ledger_clerk, R.supervisor)
 REGISTER_READERS = (*KEEPERS, R.dispatcher, *SQUADS)
 CASE_WORKERS = (*COMMAND_CENTRE, *SQUADS, R.field_monitor)
+LEGAL = (R.legal_officer, R.bureau_leader)
 REPORTERS = (R.hotline_operator, R.field_monitor, R.dispatcher, R.supervisor, R.external_system)
 
 
@@ -78,8 +83,12 @@ Replier = Annotated[Principal, Depends(require_roles(R.hotline_operator, R.dispa
 Monitor = Annotated[Principal, Depends(require_roles(R.field_monitor))]
 Partner = Annotated[Principal, Depends(require_roles(R.external_system))]
 CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_WORKERS))]
-CaseReader = Annotated[Principal, Depends(require_roles(*CASE_WORKERS, R.external_system))]
-AreaReader = Annotated[Principal, Depends(require_roles(*CASE_WORKERS, R.external_system, R.office_staff))]
+CaseReader = Annotated[Principal, Depends(require_roles(*CASE_WORKERS, *LEGAL, R.external_system))]
+AreaReader = Annotated[Principal, Depends(require_roles(*CASE_WORKERS, *LEGAL, R.external_system, R.office_staff))]
+LegalSection = Annotated[Principal, Depends(require_roles(R.legal_officer))]
+PenaltyApprover = Annotated[Principal, Depends(require_roles(*SQUADS, *LEGAL))]
+PowerReader = Staff
+DossierReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, *LEGAL))]
 BoardReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.external_system))]
 BoardStreamer = Annotated[
     Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.external_system, query_token=True))

@@ -19,6 +19,7 @@ from cases.tables import (
     IllegalBuilding,
     KnownGrid,
     KnownPerson,
+    PowerRow,
     Seizure,
 )
 from common.geo import distance_m
@@ -181,3 +182,13 @@ async def office_area(session, office_id: str) -> tuple[list[str], str | None]:
     """An office's grids and its name, as dispatch announces them."""
     rows = (await session.exec(select(KnownGrid).where(KnownGrid.office_id == office_id))).all()
     return [g.grid_id for g in rows], next((g.office for g in rows if g.office), None)
+
+
+async def powers(session, category: str | None = None) -> list[PowerRow]:
+    """The 权责清单 by code; those serving a category's cases with `category`."""
+    rows = (await session.exec(select(PowerRow).order_by(col(PowerRow.code)))).all()
+    return [r for r in rows if category is None or category in r.categories]
+
+
+async def power(session, code: str) -> PowerRow | None:
+    return await session.get(PowerRow, code)

@@ -16,6 +16,7 @@ from cases.handlers.lifecycle import (
     record_joined_report,
     record_rating,
 )
+from cases.handlers.powers import seed_powers
 from cases.handlers.reference import record_dog_licence, record_merchant, record_person
 from cases.handlers.upstream import cancel_returned
 from cases.settings import CasesSettings
@@ -112,6 +113,9 @@ class CasesService(Service):
 
     def routers(self):
         return routers
+
+    async def on_started(self) -> None:
+        await seed_powers(self.session_factory, self.clock.now())
 
     def body_limits(self):
         photo = MAX_BYTES + FORM_OVERHEAD

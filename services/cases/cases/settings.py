@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from cases.domain.approvals import Thresholds
 from common.settings import ServiceSettings
 
 
@@ -26,6 +27,26 @@ class CasesSettings(ServiceSettings):
         description="the bureau's rule: a 不满意 rating reopens the case (重新办理) and sends it back to its squad",
     )
 
+    legal_review_person_fen: int = Field(
+        100_000,
+        ge=0,
+        description="重大执法决定法制审核目录: a fine of this much (fen) or more for a person is reviewed (法制审核)",
+    )
+    legal_review_organisation_fen: int = Field(
+        2_000_000, ge=0, description="... and this much (fen) or more for an organisation"
+    )
+    legal_review_every_decision: bool = Field(
+        False, description="the bureau reviews every general-procedure decision, whatever its amount"
+    )
+    collective_person_fen: int = Field(
+        500_000,
+        ge=0,
+        description="a fine of this much (fen) or more for a person goes to the 集体讨论 (art. 57(2))",
+    )
+    collective_organisation_fen: int = Field(
+        5_000_000, ge=0, description="... and this much (fen) or more for an organisation"
+    )
+
     verify_minutes: int = Field(
         30, ge=1, le=10080, description="核实时限: minutes a field monitor has to verify a report on site"
     )
@@ -37,6 +58,16 @@ class CasesSettings(ServiceSettings):
         description="the bureau's own 核实/核查 limits per category, JSON: "
         '{"street_vending": {"verify": 30, "check": 60}}',
     )
+
+    def thresholds(self) -> Thresholds:
+        """The bureau's lines for 法制审核 and 集体讨论."""
+        return Thresholds(
+            review_person_fen=self.legal_review_person_fen,
+            review_organisation_fen=self.legal_review_organisation_fen,
+            collective_person_fen=self.collective_person_fen,
+            collective_organisation_fen=self.collective_organisation_fen,
+            review_every_decision=self.legal_review_every_decision,
+        )
 
     def monitor_limit(self, category: str, step: Literal["verify", "check"]) -> int:
         """Minutes for a monitor's 核实 or 核查 of a case of this category."""

@@ -145,6 +145,11 @@ class Seizure(CasesTable, table=True):
     place: str = Field(max_length=200)
     seized_by: str = Field(max_length=100)
     seized_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    officers: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default="[]"),
+        description="the certified officers present (执法人员), two at least",
+    )
     released_by: str | None = Field(default=None, max_length=100)
     released_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     release_reason: str | None = Field(default=None, max_length=500)
@@ -216,6 +221,10 @@ class KnownPerson(CasesTable, table=True):
     name: str = Field(max_length=100)
     position: str = Field(max_length=16)
     squad_id: str | None = Field(default=None, max_length=64)
+    role: str | None = Field(default=None, max_length=32)
+    certificate_number: str | None = Field(default=None, max_length=32, description="执法证号")
+    certificate_valid_until: date | None = Field(default=None, description="执法证有效期至")
+    legal_qualified: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
@@ -303,6 +312,59 @@ class KnownGrid(CasesTable, table=True):
     office: str | None = Field(default=None, max_length=100)
     office_id: str | None = Field(default=None, max_length=64, index=True)
     version: int = 1
+
+
+class PowerRow(CasesTable, table=True):
+    """权责清单: a power with its legal basis and its discretion bands (cases.domain.powers.Power)."""
+
+    __tablename__ = "powers"
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    violation: str = Field(max_length=500)
+    basis: dict = Field(sa_column=Column(JSONB, nullable=False), description="law, article, clause, text")
+    prohibition: dict | None = Field(default=None, sa_column=Column(JSONB))
+    bands: list[dict] = Field(default_factory=list, sa_column=_json())
+    categories: list[str] = Field(default_factory=list, sa_column=_json())
+    major: bool = Field(default=False, description="in the 重大执法决定法制审核目录")
+    version: int = 1
+    updated_by: str = Field(max_length=64)
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ApprovalRow(CasesTable, table=True):
+    """An approval of a penalty proposal (承办人意见, 法制审核, 集体讨论, 负责人审批), as given."""
+
+    __tablename__ = "approvals"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=36, index=True)
+    version: int = Field(description="the proposal it approves or sends back")
+    stage: str = Field(max_length=16)
+    verdict: str = Field(max_length=8)
+    opinion: str = Field(max_length=2000)
+    minutes: str | None = Field(default=None, max_length=10000, description="集体讨论记录")
+    participants: list[str] = Field(default_factory=list, sa_column=_json())
+    proposal: dict = Field(default_factory=dict, sa_column=_json("{}"), description="what was approved")
+    actor: str = Field(max_length=64)
+    actor_name: str | None = Field(default=None, max_length=100)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Investigation(CasesTable, table=True):
+    """现场检查(勘验) or 询问(调查): who was present (two certified officers), where, when, what was found or
+    said (笔录)."""
+
+    __tablename__ = "investigations"
+    id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=36, index=True)
+    kind: str = Field(max_length=16)
+    officers: list[str] = Field(default_factory=list, sa_column=_json())
+    place: str = Field(max_length=200)
+    started_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ended_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    interviewee: str | None = Field(default=None, max_length=100, description="被询问人 (询问)")
+    record: str = Field(max_length=20000, description="笔录")
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 backbone = ServiceTables(registry.metadata, idempotency=True)

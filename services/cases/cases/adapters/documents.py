@@ -30,17 +30,18 @@ class PenaltyDecision:
     payment_due: datetime
     reconsideration_until: datetime
     lawsuit_until: datetime
+    title: str = "行政处罚决定书"  # 当场行政处罚决定书 in the summary procedure
 
 
 def render_penalty_decision(d: PenaltyDecision) -> bytes:
     buf = io.BytesIO()
     pdf = canvas.Canvas(buf, pagesize=A4, invariant=1)
-    pdf.setTitle(f"行政处罚决定书 {d.decision_number}")
+    pdf.setTitle(f"{d.title} {d.decision_number}")
     pdf.setAuthor(d.bureau)
     width, height = A4
     pdf.setFont(FONT, 20)
     pdf.drawCentredString(width / 2, height - 30 * mm, d.bureau)
-    pdf.drawCentredString(width / 2, height - 42 * mm, "行政处罚决定书")
+    pdf.drawCentredString(width / 2, height - 42 * mm, d.title)
     pdf.setFont(FONT, 11)
     pdf.drawCentredString(width / 2, height - 50 * mm, d.decision_number)
     lines = [

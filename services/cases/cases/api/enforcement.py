@@ -3,7 +3,9 @@ case's documents, and seizures (暂扣) with their inventory and photos."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
@@ -11,8 +13,12 @@ from pydantic import BaseModel, Field
 from cases import queries
 from cases.api.deps import ServiceDep, actor_of, body_and_photos, load_visible, with_photos
 from cases.domain import enforcement as enf
-from cases.handlers.enforcement import enforcement_step, load_track, release, seize
+from cases.domain.powers import Level
+from cases.handlers.approvals import given as approvals_given
+from cases.handlers.approvals import still_missing
+from cases.handlers.enforcement import enforcement_step, release, seize
 from cases.handlers.steps import store_photos
+from cases.handlers.track import load_track
 from common.audiences import CaseReader, CaseWorker
 from common.refusals import NotFound, Unprocessable
 
@@ -25,9 +31,21 @@ class TrackPublic(BaseModel):
         "已申请强制执行 court_applied, 已裁定 court_ruled, 已缴纳 paid, 已执行 enforced, ..."
     )
     party: str | None
+    party_kind: str = Field(description="person 自然人, organisation 法人或者其他组织")
     merchant_id: str | None
     legal_basis: str | None
+    power_code: str | None = Field(description="the power of the 权责清单")
+    band: str | None = Field(description="its discretion band")
+    departure_reason: str | None = Field(description="why the penalty departs from the list or its band")
     amount_fen: int | None
+    opened_at: datetime | None = Field(description="立案")
+    decision_due: datetime | None = Field(description="the decision is due 90 days after 立案 (art. 60)")
+    decision_overdue: bool
+    proposal: dict | None = Field(description="承办人意见: the penalty proposed for the decision, and its version")
+    approvals_missing: list[str] = Field(description="the approvals a decision still needs, in order")
+    summary: bool = Field(description="decided on the spot (简易程序)")
+    summary_filing_due: datetime | None = Field(description="an on-the-spot decision is filed within 3 days")
+    summary_filed_at: datetime | None
     decision_number: str | None
     served_at: datetime | None
     hearing_request_until: datetime | None
@@ -44,9 +62,28 @@ class TrackPublic(BaseModel):
 
 
 class EnforcementRequest(BaseModel):
-    party: str | None = Field(None, max_length=200, description="当事人 (warn, notify)")
+    party: str | None = Field(None, max_length=200, description="当事人 (open, on_the_spot, warn, notify)")
+    party_kind: Literal["person", "organisation"] | None = Field(
+        None, description="自然人 person, or 法人或者其他组织 organisation (the thresholds and bands differ)"
+    )
     merchant_id: str | None = Field(None, max_length=36, description="the party in the merchant ledger")
-    legal_basis: str | None = Field(None, max_length=500, description="处罚依据 (notify, decide)")
+    power_code: str | None = Field(
+        None,
+        min_length=1,
+        max_length=32,
+        description="the power of the 权责清单 (GET /v1/powers) (open, notify, on_the_spot)",
+    )
+    band: Level | None = Field(None, description="its band: minor 轻微, ordinary 一般, serious 较重, grave 严重")
+    base_fen: int | None = Field(None, ge=0, description="the base a share-of fine is counted on (建设工程造价)")
+    departure_reason: str | None = Field(
+        None, min_length=2, max_length=1000, description="why the penalty departs from the list or its band"
+    )
+    legal_basis: str | None = Field(
+        None, max_length=500, description="处罚依据 as free text: only with a recorded departure_reason"
+    )
+    officers: list[str] | None = Field(
+        None, max_length=10, description="the certified officers present (on_the_spot): two at least"
+    )
     amount_fen: int | None = Field(None, ge=0, le=10_000_000_000, description="罚款, in fen (notify, decide, pay)")
     decision_number: str | None = Field(None, max_length=64, description="决定书文号 (decide)")
     served_at: datetime | None = Field(None, description="送达 time (decide); now when left out")
@@ -55,8 +92,10 @@ class EnforcementRequest(BaseModel):
 
 
 REQUIRED = {
+    enf.Step.open: ("party",),
+    enf.Step.on_the_spot: ("party", "decision_number", "officers"),
     enf.Step.warn: ("party",),
-    enf.Step.notify: ("party", "legal_basis", "amount_fen"),
+    enf.Step.notify: ("party", "amount_fen"),
     enf.Step.decide: ("decision_number",),
     enf.Step.pay: ("amount_fen",),
 }
@@ -67,9 +106,17 @@ async def _track_public(service, case_id: str) -> TrackPublic:
         track = await load_track(session, case_id)
         docs = await queries.documents(session, case_id)
         seizures = await queries.seizures(session, case_id)
+        approvals = await approvals_given(session, case_id)
+    now = service.clock.now()
+    undecided = track.stage in (enf.Stage.opened, enf.Stage.noticed)
     return TrackPublic(
-        **{k: getattr(track, k) for k in TrackPublic.model_fields if hasattr(track, k)},
-        court_eligible=enf.court_eligible(track, service.clock.now()),
+        **{k: getattr(track, k) for k in TrackPublic.model_fields if hasattr(track, k) and k != "proposal"},
+        proposal=asdict(track.proposal) if track.proposal else None,
+        approvals_missing=[s.value for s in still_missing(track, approvals, service.settings.thresholds())]
+        if undecided
+        else [],
+        decision_overdue=bool(undecided and track.decision_due and now > track.decision_due),
+        court_eligible=enf.court_eligible(track, now),
         documents=[
             {
                 "id": d.id,
@@ -95,8 +142,9 @@ async def get_enforcement(case_id: str, principal: CaseReader, service: ServiceD
 @router.post(
     "/v1/cases/{case_id}/enforcement/{step}",
     response_model=TrackPublic,
-    summary="a step of the track: warn, notify, decide (renders the PDF), pay, reconsider, sue, "
-    "review_upheld, review_revoked, apply_to_court, court_grants, court_refuses, enforce",
+    summary="a step of the track: open (立案), on_the_spot (当场处罚, renders its PDF), file_summary (备案), "
+    "warn, notify (the power and band of the 权责清单), decide (after its approvals; renders the PDF), pay, "
+    "reconsider, sue, review_upheld, review_revoked, apply_to_court, court_grants, court_refuses, enforce",
 )
 async def enforcement(
     case_id: str, step: enf.Step, body: EnforcementRequest, principal: CaseWorker, service: ServiceDep
@@ -112,6 +160,7 @@ async def enforcement(
             step,
             actor_of(principal),
             bureau=service.settings.bureau_name,
+            thresholds=service.settings.thresholds(),
             **body.model_dump(exclude_none=True),
         )
     return await _track_public(service, case_id)
@@ -148,6 +197,9 @@ class InventoryItem(BaseModel):
 class SeizeRequest(BaseModel):
     items: list[InventoryItem] = Field(min_length=1, max_length=100, description="暂扣清单")
     place: str = Field(min_length=1, max_length=200, description="where the items are kept")
+    officers: list[str] = Field(
+        min_length=2, max_length=10, description="the certified officers present (执法人员, two at least): their ids"
+    )
 
 
 class ReleaseRequest(BaseModel):
@@ -170,7 +222,7 @@ async def seize_items(case_id: str, request: Request, principal: CaseWorker, ser
     await store_photos(service.store, case_id, taken)
     async with service.uow() as uow:
         seizure = await seize(
-            uow, case_id, actor_of(principal), [i.model_dump() for i in body.items], body.place, taken
+            uow, case_id, actor_of(principal), [i.model_dump() for i in body.items], body.place, body.officers, taken
         )
     return seizure.model_dump(mode="json")
 

@@ -7,6 +7,11 @@
     enforcement 非诉强制执行 (within 3 months after the lawsuit period ends) → court ruling
     裁定 → enforced 已强制执行.
 
+The general procedure opens with 立案 (art. 54) and is decided within 90 days of it (art. 60); the
+decision needs its approvals (cases.domain.approvals). The summary procedure (简易程序, art. 51) is
+decided on the spot, a warning or a fine up to ¥200 for a person and ¥3,000 for an organisation,
+and filed with the bureau within 3 days (住建部令第55号).
+
 Legal periods (rules of ours, read from the laws the seeds name): a hearing must be asked for
 within 5 days of the notice (行政处罚法 art. 64); payment within 15 days of service (art. 67);
 reconsideration within 60 days (行政复议法 art. 20); lawsuit within 6 months (行政诉讼法
@@ -21,6 +26,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from cases.domain.approvals import Proposal
 from cases.domain.lifecycle import TERMINAL, Actor, CaseStatus, NotYourStep
 from common.principal import Role
 from common.refusals import Conflict
@@ -30,10 +36,14 @@ PAYMENT_DAYS = 15
 RECONSIDERATION_DAYS = 60
 LAWSUIT_MONTHS = 6
 COURT_APPLICATION_MONTHS = 3
+DECISION_DAYS = 90
+SUMMARY_FILING_DAYS = 3
+SUMMARY_LIMIT_FEN = {"person": 20_000, "organisation": 300_000}
 
 
 class Stage(StrEnum):
     none = "none"
+    opened = "opened"  # 已立案
     warned = "warned"  # 警告
     noticed = "noticed"  # 已告知
     decided = "decided"  # 已作出处罚决定并送达
@@ -47,6 +57,9 @@ class Stage(StrEnum):
 
 
 class Step(StrEnum):
+    open = "open"
+    on_the_spot = "on_the_spot"
+    file_summary = "file_summary"
     warn = "warn"
     notify = "notify"
     decide = "decide"
@@ -62,8 +75,11 @@ class Step(StrEnum):
 
 
 FROM: dict[Step, frozenset[Stage]] = {
+    Step.open: frozenset({Stage.none, Stage.warned}),
+    Step.on_the_spot: frozenset({Stage.none}),
+    Step.file_summary: frozenset({Stage.decided, Stage.paid, Stage.under_review}),
     Step.warn: frozenset({Stage.none}),
-    Step.notify: frozenset({Stage.none, Stage.warned}),
+    Step.notify: frozenset({Stage.none, Stage.warned, Stage.opened}),
     Step.decide: frozenset({Stage.noticed}),
     Step.pay: frozenset({Stage.decided, Stage.court_applied, Stage.court_ruled}),
     Step.reconsider: frozenset({Stage.decided}),
@@ -110,9 +126,21 @@ class Track:
 
     stage: Stage = Stage.none
     party: str | None = None
+    party_kind: str = "person"
     merchant_id: str | None = None
     legal_basis: str | None = None
+    power_code: str | None = None
+    power_name: str | None = None
+    band: str | None = None
+    base_fen: int | None = None
+    departure_reason: str | None = None
     amount_fen: int | None = None
+    opened_at: datetime | None = None
+    decision_due: datetime | None = None
+    proposal: Proposal | None = None
+    summary: bool = False
+    summary_filing_due: datetime | None = None
+    summary_filed_at: datetime | None = None
     noticed_at: datetime | None = None
     hearing_request_until: datetime | None = None
     decision_number: str | None = None
@@ -137,6 +165,49 @@ def take(track: Track, step: Step, now: datetime, **given: Any) -> Track:
             f"allowed from {sorted(s.value for s in FROM[step])}"
         )
     match step:
+        case Step.open:
+            return replace(
+                track,
+                stage=Stage.opened,
+                party=given["party"],
+                party_kind=given.get("party_kind") or track.party_kind,
+                merchant_id=given.get("merchant_id"),
+                **_penalty(given),
+                opened_at=now,
+                decision_due=now + timedelta(days=DECISION_DAYS),
+            )
+        case Step.on_the_spot:
+            kind = given.get("party_kind") or "person"
+            amount = given.get("amount_fen") or 0
+            if amount > SUMMARY_LIMIT_FEN[kind]:
+                raise StepRefused(
+                    f"the summary procedure fines a {kind} ¥{SUMMARY_LIMIT_FEN[kind] / 100:,.0f} at most "
+                    f"(art. 51); ¥{amount / 100:,.2f} goes through the general procedure (open, notify, decide)"
+                )
+            return replace(
+                track,
+                stage=Stage.decided,
+                summary=True,
+                party=given["party"],
+                party_kind=kind,
+                merchant_id=given.get("merchant_id"),
+                **_penalty(given),
+                amount_fen=amount,
+                decision_number=given["decision_number"],
+                opened_at=now,
+                served_at=now,
+                summary_filing_due=now + timedelta(days=SUMMARY_FILING_DAYS),
+                payment_due=now + timedelta(days=PAYMENT_DAYS),
+                reconsideration_until=now + timedelta(days=RECONSIDERATION_DAYS),
+                lawsuit_until=add_months(now, LAWSUIT_MONTHS),
+                court_application_until=add_months(add_months(now, LAWSUIT_MONTHS), COURT_APPLICATION_MONTHS),
+            )
+        case Step.file_summary:
+            if not track.summary:
+                raise StepRefused("only a decision of the summary procedure (当场处罚) is filed with the bureau")
+            if track.summary_filed_at is not None:
+                raise StepRefused(f"filed with the bureau at {track.summary_filed_at.isoformat()}")
+            return replace(track, summary_filed_at=now)
         case Step.warn:
             return replace(track, stage=Stage.warned, party=given["party"], merchant_id=given.get("merchant_id"))
         case Step.notify:
@@ -144,9 +215,12 @@ def take(track: Track, step: Step, now: datetime, **given: Any) -> Track:
                 track,
                 stage=Stage.noticed,
                 party=given["party"],
+                party_kind=given.get("party_kind") or track.party_kind,
                 merchant_id=given.get("merchant_id"),
-                legal_basis=given["legal_basis"],
+                **_penalty(given),
                 amount_fen=given["amount_fen"],
+                opened_at=track.opened_at or now,
+                decision_due=track.decision_due or now + timedelta(days=DECISION_DAYS),
                 noticed_at=now,
                 hearing_request_until=now + timedelta(days=HEARING_REQUEST_DAYS),
             )
@@ -157,14 +231,23 @@ def take(track: Track, step: Step, now: datetime, **given: Any) -> Track:
                     f"the party may ask for a hearing until {hearing_until.isoformat()}; "
                     "decide after that, or record that the party waived the right"
                 )
+            proposal = track.proposal
+            if proposal is None:
+                raise StepRefused("a decision needs its approvals, starting with the proposal (承办人意见)")
+            if given.get("amount_fen") is not None and given["amount_fen"] != proposal.amount_fen:
+                raise StepRefused(
+                    f"the approved proposal {proposal.version} fines ¥{proposal.amount_fen / 100:,.2f}; "
+                    f"¥{given['amount_fen'] / 100:,.2f} needs a new proposal and its approvals"
+                )
             served = given.get("served_at") or now
             lawsuit_until = add_months(served, LAWSUIT_MONTHS)
             return replace(
                 track,
                 stage=Stage.decided,
                 decision_number=given["decision_number"],
-                legal_basis=given.get("legal_basis") or track.legal_basis,
-                amount_fen=given.get("amount_fen") or track.amount_fen,
+                band=proposal.band,
+                departure_reason=proposal.departure_reason,
+                amount_fen=proposal.amount_fen,
                 served_at=served,
                 payment_due=served + timedelta(days=PAYMENT_DAYS),
                 reconsideration_until=served + timedelta(days=RECONSIDERATION_DAYS),
@@ -214,6 +297,59 @@ def take(track: Track, step: Step, now: datetime, **given: Any) -> Track:
                 closed_at=now,
             )
     raise AssertionError(step)  # pragma: no cover - every Step is matched above
+
+
+def propose(
+    track: Track,
+    *,
+    amount_fen: int | None = None,
+    band: str | None = None,
+    departure_reason: str | None = None,
+    complex_case: bool = False,
+    hearing_held: bool = False,
+    major_power: bool = False,
+) -> Track:
+    """承办人意见: the penalty proposed for the decision, once the party was notified; never more
+    than the notice said (art. 45: 不得因当事人陈述、申辩而给予更重的处罚). Each proposal is a new
+    version, which the stages approve again."""
+    if track.stage != Stage.noticed:
+        raise StepRefused(
+            f"a proposal is made after the notice (告知) and before the decision; the track is {track.stage.value}"
+        )
+    noticed = required(track.amount_fen, "amount")
+    amount = noticed if amount_fen is None else amount_fen
+    if amount > noticed:
+        raise StepRefused(
+            f"the notice said ¥{noticed / 100:,.2f}; the decision may not be heavier (art. 45): notify again"
+        )
+    return replace(
+        track,
+        proposal=Proposal(
+            version=(track.proposal.version if track.proposal else 0) + 1,
+            power_code=track.power_code,
+            band=band or track.band,
+            party_kind=track.party_kind,
+            amount_fen=amount,
+            base_fen=track.base_fen,
+            departure_reason=departure_reason or track.departure_reason,
+            complex=complex_case,
+            hearing_held=hearing_held,
+            major_power=major_power,
+        ),
+    )
+
+
+def _penalty(given: dict[str, Any]) -> dict[str, Any]:
+    """The penalty a step names: the power and its band (with the provision cited as the legal
+    basis), or the free text of a recorded departure."""
+    return {
+        "power_code": given.get("power_code"),
+        "power_name": given.get("power_name"),
+        "band": given.get("band"),
+        "base_fen": given.get("base_fen"),
+        "departure_reason": given.get("departure_reason"),
+        "legal_basis": given.get("legal_basis"),
+    }
 
 
 def court_eligible(track: Track, now: datetime) -> bool:

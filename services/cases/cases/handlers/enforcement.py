@@ -8,14 +8,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from pydantic import TypeAdapter
-
 from cases.adapters.documents import PenaltyDecision, render_penalty_decision, sha256
+from cases.domain import approvals as ap
 from cases.domain import enforcement as enf
+from cases.domain import powers
 from cases.domain.lifecycle import Actor
+from cases.domain.officers import check_certified
+from cases.handlers.approvals import given as approvals_given
+from cases.handlers.approvals import refuse_without_approvals
 from cases.handlers.buildings import follow_case
-from cases.handlers.reference import check_merchant
+from cases.handlers.powers import load_power
+from cases.handlers.reference import check_merchant, officers
 from cases.handlers.steps import add_photos, case_for_update
+from cases.handlers.track import TRACK, load_track
 from cases.handlers.trail import append_trail
 from cases.tables import CaseDocument, EnforcementTrack, Seizure
 from common.messaging.contracts import EnforcementStepRecorded
@@ -23,16 +28,53 @@ from common.photos import Photo
 from common.refusals import NotFound, Unprocessable
 from common.uow import UnitOfWork
 
-TRACK = TypeAdapter(enf.Track)
+PENALTY_NAMED = frozenset({enf.Step.open, enf.Step.notify, enf.Step.on_the_spot})
+"""The steps that name the penalty: its power and band, or a recorded departure."""
+AMOUNTED = frozenset({enf.Step.notify, enf.Step.on_the_spot})
 
 
-async def load_track(session, case_id: str) -> enf.Track:
-    row = await session.get(EnforcementTrack, case_id)
-    return TRACK.validate_python(row.state) if row else enf.Track()
+async def _penalty_named(uow: UnitOfWork, step: enf.Step, given: dict) -> None:
+    """The power of the 权责清单 the step names, its provision cited as the legal basis, and the
+    amount placed in the chosen band (refused outside it unless the departure is recorded); free
+    text as the legal basis only with a recorded departure."""
+    if given.get("power_code"):
+        power = await load_power(uow.session, given["power_code"])
+        given["legal_basis"], given["power_name"] = power.cite(), power.name
+        if step in AMOUNTED:
+            if not given.get("band"):
+                raise Unprocessable.field("band", f"choose the band of power {power.code} the facts put the case in")
+            placed = powers.place(
+                power,
+                given["band"],
+                given.get("party_kind") or "person",
+                given.get("amount_fen") or 0,
+                given.get("base_fen"),
+                given.get("departure_reason"),
+            )
+            given["band"] = placed.band.level.value
+    else:
+        given.pop("band", None)  # a band is a power's
+    if (
+        not given.get("power_code")
+        and step in AMOUNTED
+        and not (given.get("legal_basis") and given.get("departure_reason"))
+    ):
+        raise Unprocessable.field(
+            "power_code",
+            "name the power of the 权责清单 (power_code and band); a free-text legal_basis is taken only "
+            "with the reason for departing from the list recorded (departure_reason)",
+        )
 
 
 async def enforcement_step(
-    uow: UnitOfWork, case_id: str, step: enf.Step, actor: Actor, *, bureau: str, **given
+    uow: UnitOfWork,
+    case_id: str,
+    step: enf.Step,
+    actor: Actor,
+    *,
+    bureau: str,
+    thresholds: ap.Thresholds,
+    **given,
 ) -> tuple[enf.Track, CaseDocument | None]:
     case = await case_for_update(uow, case_id)
     enf.check_enforcer(case.status, case.squad_id, actor)
@@ -41,6 +83,13 @@ async def enforcement_step(
     now = uow.clock.now()
     row = await uow.session.get(EnforcementTrack, case_id)
     before = TRACK.validate_python(row.state) if row else enf.Track()
+    if step in PENALTY_NAMED:
+        await _penalty_named(uow, step, given)
+    if step == enf.Step.on_the_spot:
+        named = given.get("officers") or []
+        check_certified(await officers(uow, named), named, now.date())
+    if step == enf.Step.decide:
+        refuse_without_approvals(before, await approvals_given(uow.session, case_id), thresholds)
     track = enf.take(before, step, now, **given)
     state = TRACK.dump_python(track, mode="json")
     if row is None:
@@ -48,8 +97,17 @@ async def enforcement_step(
     row.stage, row.state = track.stage.value, state
     uow.session.add(row)
     document = None
-    data = {"stage": track.stage.value, "amount_fen": track.amount_fen, "merchant_id": track.merchant_id}
-    if step == enf.Step.decide:
+    data = {
+        "stage": track.stage.value,
+        "amount_fen": track.amount_fen,
+        "merchant_id": track.merchant_id,
+        "power_code": track.power_code,
+        "band": track.band,
+        "departure_reason": track.departure_reason,
+    }
+    if given.get("officers"):
+        data["officers"] = given["officers"]
+    if step in (enf.Step.decide, enf.Step.on_the_spot):
         pdf = render_penalty_decision(
             PenaltyDecision(
                 bureau=bureau,
@@ -62,12 +120,13 @@ async def enforcement_step(
                 payment_due=enf.required(track.payment_due, "payment due date"),
                 reconsideration_until=enf.required(track.reconsideration_until, "reconsideration period"),
                 lawsuit_until=enf.required(track.lawsuit_until, "lawsuit period"),
+                title="当场行政处罚决定书" if track.summary else "行政处罚决定书",
             )
         )
         document = CaseDocument(
             id=str(uuid.uuid4()),
             case_id=case_id,
-            kind="penalty_decision",
+            kind="summary_decision" if track.summary else "penalty_decision",
             sha256=sha256(pdf),
             content_type="application/pdf",
             data=pdf,
@@ -99,6 +158,8 @@ async def enforcement_step(
             "reconsideration": track.reconsideration_until,
             "lawsuit": track.lawsuit_until,
             "court_application": track.court_application_until,
+            "decision": track.decision_due if track.stage in (enf.Stage.opened, enf.Stage.noticed) else None,
+            "summary_filing": track.summary_filing_due if track.summary_filed_at is None else None,
         }.items()
         if v
     }
@@ -114,6 +175,11 @@ async def enforcement_step(
             amount_fen=track.amount_fen,
             collected_fen=track.collected_fen - before.collected_fen,
             decision_number=track.decision_number,
+            power_code=track.power_code,
+            power_name=track.power_name,
+            band=track.band,
+            departed=bool(track.departure_reason),
+            summary_procedure=track.summary,
             deadlines=deadlines,
             at=now,
             actor=actor.subject,
@@ -125,16 +191,29 @@ async def enforcement_step(
 
 
 async def seize(
-    uow: UnitOfWork, case_id: str, actor: Actor, items: list[dict], place: str, photos: Sequence[Photo] = ()
+    uow: UnitOfWork,
+    case_id: str,
+    actor: Actor,
+    items: list[dict],
+    place: str,
+    present: list[str],
+    photos: Sequence[Photo] = (),
 ) -> Seizure:
-    """暂扣 with an inventory (清单) of what was taken."""
+    """暂扣 with an inventory (清单) of what was taken, before two certified officers."""
     case = await case_for_update(uow, case_id)
     enf.check_enforcer(case.status, case.squad_id, actor)
     if not items:
         raise Unprocessable("a seizure needs an inventory of at least one item")
     now = uow.clock.now()
+    check_certified(await officers(uow, present), present, now.date())
     seizure = Seizure(
-        id=str(uuid.uuid4()), case_id=case_id, items=items, place=place, seized_by=actor.subject, seized_at=now
+        id=str(uuid.uuid4()),
+        case_id=case_id,
+        items=items,
+        place=place,
+        officers=present,
+        seized_by=actor.subject,
+        seized_at=now,
     )
     uow.session.add(seizure)
     refs = await add_photos(uow, case_id, "seizure", list(photos), actor)
@@ -145,7 +224,7 @@ async def seize(
         actor=actor.subject,
         from_status=case.status,
         to_status=case.status,
-        data={"seizure_id": seizure.id, "items": items, "place": place, "photos": refs},
+        data={"seizure_id": seizure.id, "items": items, "place": place, "officers": present, "photos": refs},
     )
     merchant_id = (await load_track(uow.session, case_id)).merchant_id or case.merchant_id
     uow.publish(

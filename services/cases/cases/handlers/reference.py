@@ -5,8 +5,9 @@ licence that exists and lies in its grid or its squad's area."""
 from __future__ import annotations
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import col
+from sqlmodel import col, select
 
+from cases.domain.officers import Officer
 from cases.tables import Case, KnownDogLicence, KnownMerchant, KnownPerson
 from common.messaging.contracts import (
     DogLicenceChanged,
@@ -74,8 +75,18 @@ async def check_dog_licence(uow: UnitOfWork, case: Case, licence_id: str, dog_ca
 
 
 async def record_person(event: PersonChanged, env: Envelope, uow: UnitOfWork) -> None:
-    """The directory's people: who took a step, by name (an older announcement changes nothing)."""
-    values = {"name": event.name, "position": event.position, "squad_id": event.squad_id, "updated_at": event.at}
+    """The directory's people: who took a step, by name, and whether they may be named in an
+    investigation (执法证) or review a decision (法律职业资格); an older announcement changes nothing."""
+    values = {
+        "name": event.name,
+        "position": event.position,
+        "squad_id": event.squad_id,
+        "role": event.role or None,
+        "certificate_number": event.certificate_number,
+        "certificate_valid_until": event.certificate_valid_until,
+        "legal_qualified": event.legal_qualified,
+        "updated_at": event.at,
+    }
     await uow.session.execute(
         pg_insert(KnownPerson)
         .values(id=event.person_id, **values)
@@ -94,3 +105,19 @@ async def check_merchant(uow: UnitOfWork, case: Case, merchant_id: str) -> None:
             f"merchant_id {merchant_id} ({merchant.name}) lies in grid {merchant.grid_id or 'unknown'}, "
             f"outside case {case.case_number}'s grid {case.grid_id} and the area of its squad"
         )
+
+
+async def officers(uow: UnitOfWork, ids: list[str]) -> list[Officer]:
+    """The directory's record of these people, as the certificate rules read it."""
+    rows = (await uow.session.exec(select(KnownPerson).where(col(KnownPerson.id).in_(ids)))).all()
+    return [
+        Officer(
+            id=r.id,
+            name=r.name,
+            squad_id=r.squad_id,
+            certificate_number=r.certificate_number,
+            certificate_valid_until=r.certificate_valid_until,
+            legal_qualified=r.legal_qualified,
+        )
+        for r in rows
+    ]

@@ -52,12 +52,19 @@ def colour_after_violation(current: Colour, prior_same_category: int) -> Colour:
     return max(current, floor)
 
 
-ENFORCEMENT_FLOOR = {"warn": Colour.yellow, "decide": Colour.orange, "seize": Colour.red, "enforce": Colour.red}
-"""Other steps (payment, release, ...) leave the colour alone."""
+ENFORCEMENT_FLOOR = {
+    "warn": Colour.yellow,
+    "decide": Colour.orange,
+    "on_the_spot": Colour.orange,
+    "seize": Colour.red,
+    "enforce": Colour.red,
+}
+"""Other steps (payment, release, ...) leave the colour alone. A decision on the spot (当场处罚)
+that is a warning alone counts as a warning."""
 
 
-def colour_after_enforcement(current: Colour, step: str) -> Colour:
-    floor = ENFORCEMENT_FLOOR.get(step)
+def colour_after_enforcement(current: Colour, step: str, amount_fen: int | None = None) -> Colour:
+    floor = Colour.yellow if step == "on_the_spot" and not amount_fen else ENFORCEMENT_FLOOR.get(step)
     return max(current, floor) if floor is not None else current
 
 

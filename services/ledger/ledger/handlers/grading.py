@@ -185,7 +185,7 @@ async def grade_after_enforcement(event: EnforcementStepRecorded, env: Envelope,
         at=event.at,
         step=event.step,
     )
-    after = colour_after_enforcement(Colour.named(merchant.colour), event.step)
+    after = colour_after_enforcement(Colour.named(merchant.colour), event.step, event.amount_fen)
     if after != Colour.named(merchant.colour):
         merchant.last_violation_at = max(filter(None, (merchant.last_violation_at, event.at)))
         uow.publish(

@@ -84,6 +84,9 @@ class CaseTransitioned(IntegrationEvent, type="cases.case.transitioned.v1", topi
 
 
 EnforcementStepName = Literal[
+    "open",
+    "on_the_spot",
+    "file_summary",
     "warn",
     "notify",
     "decide",
@@ -117,8 +120,17 @@ class EnforcementStepRecorded(
     amount_fen: int | None = Field(None, description="the fine, in fen")
     collected_fen: int = Field(0, description="collected by this step (pay, enforce), in fen")
     decision_number: str | None = None
+    power_code: str | None = Field(None, description="the power of the 权责清单 the penalty is under")
+    power_name: str | None = Field(None, description="its name in the 权责清单")
+    band: Literal["minor", "ordinary", "serious", "grave"] | None = Field(
+        None, description="its discretion band: 轻微, 一般, 较重, 严重"
+    )
+    departed: bool = Field(False, description="the penalty departs from the list or its band (a reason recorded)")
+    summary_procedure: bool = Field(False, description="decided on the spot (简易程序, 当场处罚)")
     deadlines: dict[str, datetime] = Field(
-        default_factory=dict, description="payment, reconsideration, lawsuit, court application"
+        default_factory=dict,
+        description="hearing request, payment, reconsideration, lawsuit, court application; decision (90 days "
+        "from 立案, art. 60) while undecided; summary_filing (3 days) for an on-the-spot decision not yet filed",
     )
     at: datetime
     actor: str
