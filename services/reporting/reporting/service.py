@@ -41,6 +41,7 @@ READ_MODEL = (
     "reporting.ledger_figures",
     "reporting.dog_months",
     "reporting.persuasion_days",
+    "reporting.decision_days",
     "reporting.hotline_orders",
     "reporting.campaigns",
     "reporting.campaign_cases",

@@ -14,7 +14,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from common.printing import FONT, chinese_date
+from common.printing import FONT, chinese_date, yuan
 from reporting.adapters import charts
 from reporting.domain.indicators import BY_KEY
 from reporting.queries.circular import Circular
@@ -128,6 +128,7 @@ def render_html(c: Circular) -> str:
 <h2>六、台账工作</h2>{ledger}{dogs}
 <h2>七、受理渠道与热线考核</h2><p id="channels">{e(channel_text(c))}</p>
 <h2>八、专项整治</h2><div id="campaigns">{"".join(f"<p>{e(t)}</p>" for t in campaign_texts(c))}</div>
+<h2>九、行政处罚</h2><p id="decisions">{e(decision_text(c))}</p>
 <h2>注: 指标口径</h2><ol class="notes">{notes}</ol>
 </article></body></html>"""
 
@@ -173,6 +174,35 @@ def campaign_texts(c: Circular) -> list[str]:
             + (f"目标进度: {targets}。" if targets else "")
         )
     return out
+
+
+BANDS = {"minor": "轻微", "ordinary": "一般", "serious": "较重", "grave": "严重"}
+
+
+def decision_text(c: Circular) -> str:
+    """Section 9: the month's penalty decisions by power (权责清单) and band (裁量基准), as seed 004
+    counts its case files by field."""
+    if not c.decisions:
+        return "本月无行政处罚决定。"
+    powers: dict[str, dict] = {}
+    for r in c.decisions:
+        p = powers.setdefault(r["power_code"], {"name": r["power_name"], "n": 0, "bands": {}})
+        p["n"] += r["decisions"]
+        level = BANDS.get(r["band"], r["band"] or "未定档")
+        p["bands"][level] = p["bands"].get(level, 0) + r["decisions"]
+    total = sum(r["decisions"] for r in c.decisions)
+    spot = sum(r["on_the_spot"] for r in c.decisions)
+    departed = sum(r["departures"] for r in c.decisions)
+    fines = sum(r["fines_decided_fen"] for r in c.decisions)
+    parts = [
+        f"{p['name'] or code or '未列入权责清单'} {p['n']} 件 ("
+        + "、".join(f"{level} {n}" for level, n in p["bands"].items())
+        + ")"
+        for code, p in sorted(powers.items(), key=lambda kv: -kv[1]["n"])
+    ]
+    return f"作出行政处罚决定 {total} 件 (当场处罚 {spot} 件), 罚款 {yuan(fines)}; 按权责事项: {'; '.join(parts)}。" + (
+        f"偏离裁量基准 {departed} 件, 均记录理由并经集体讨论。" if departed else ""
+    )
 
 
 # -- PDF --------------------------------------------------------------------------------------------
@@ -276,6 +306,7 @@ def render_pdf(c: Circular) -> bytes:
     story.append(KeepTogether([Paragraph("七、受理渠道与热线考核", h2), Paragraph(html.escape(channel_text(c)), body)]))
     story.append(Paragraph("八、专项整治", h2))
     story += [Paragraph(html.escape(t), body) for t in campaign_texts(c)]
+    story.append(KeepTogether([Paragraph("九、行政处罚", h2), Paragraph(html.escape(decision_text(c)), body)]))
     story.append(Paragraph("注: 指标口径", h2))
     story += [Paragraph(f"{i}. {html.escape(n)}: {html.escape(f)}", note) for i, (n, f) in enumerate(c.footnotes, 1)]
     doc.build(story)

@@ -62,6 +62,7 @@ from reporting.handlers.assessment import NOTICES as ASSESSED_NOTICES
 from reporting.handlers.assessment import keep_notices
 from reporting.handlers.campaigns import CAMPAIGN_EVENTS, count_persuasions, keep_buildings, keep_campaigns
 from reporting.handlers.counters import ADD_COUNTS, COUNTERS, counts_of, month_of
+from reporting.handlers.decisions import add_decision_days, decision_days
 from reporting.tables import CaseRow, IncidentRow
 
 CASES, INCIDENTS = table_of(CaseRow), table_of(IncidentRow)
@@ -462,6 +463,9 @@ class Projection:
             await keep_buildings(buildings, uow)
         if notices:
             await keep_notices(notices, uow)
+        decided, powers = decision_days(rows)
+        if decided:
+            await add_decision_days(decided, powers, uow)
         if dirty:
             await _MARK.execute(conn, months=sorted(dirty))
 

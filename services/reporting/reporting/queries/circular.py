@@ -17,6 +17,7 @@ from reporting.domain.indicators import BY_KEY, DOG_COUNTERS, INDICATORS, OnTime
 from reporting.domain.periods import Period, PeriodKind, period_of, previous, year_before
 from reporting.queries.campaigns import month_summaries
 from reporting.queries.counts import counts, total
+from reporting.queries.decisions import decisions
 from reporting.queries.hotline import hotline_counts
 from reporting.queries.ranking import scored
 from reporting.tables import CategoryInfo, DogMonth, GridInfo, LedgerFigure
@@ -62,6 +63,8 @@ class Circular:
     """The 12345 and 110 orders received in the month: reporting.queries.hotline.COUNTS, all squads."""
     campaigns: list[dict] = field(default_factory=list)
     """The campaigns that ran in the month: reporting.queries.campaigns.month_summaries."""
+    decisions: list[dict] = field(default_factory=list)
+    """The month's penalty decisions by power and band: reporting.queries.decisions.decisions."""
 
 
 async def daily(session, month: date, squad_id: str | None = None) -> tuple[list[date], list[int], list[int]]:
@@ -182,6 +185,7 @@ async def build(
     orders = (await hotline_counts(session, period.start, period.end, None, None)).values()
     hotline = {k: sum(o[k] for o in orders) for k in next(iter(orders), {})}
     campaigns = await month_summaries(session, period.start, period.end)
+    decided = await decisions(session, period.start, period.end, None)
     return Circular(
         bureau=bureau,
         month=month,
@@ -200,4 +204,5 @@ async def build(
         channels=channels,
         hotline=hotline,
         campaigns=campaigns,
+        decisions=decided,
     )

@@ -113,6 +113,22 @@ class PersuasionDay(ReportingTable, table=True):
     persuasions: int = 0
 
 
+class DecisionDay(ReportingTable, table=True):
+    """Penalty decisions per day, power (权责清单) and band (裁量基准), from EnforcementStepRecorded
+    (decide, on_the_spot): how many, of them on the spot and departing from the band, and the fines."""
+
+    __tablename__ = "decision_days"
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    power_code: str = Field(primary_key=True, max_length=32, description="'' for a free-text basis")
+    band: str = Field(primary_key=True, max_length=16, description="'' when none")
+    squad_id: str = Field(primary_key=True, max_length=64, description="'' when not known")
+    power_name: str | None = Field(default=None, max_length=200)
+    decisions: int = 0
+    on_the_spot: int = 0
+    departures: int = 0
+    fines_decided_fen: int = Field(default=0, sa_type=BigInteger)
+
+
 class CampaignInfo(ReportingTable, table=True):
     """A campaign as cases tells it (CampaignLaunched, CampaignChanged, CampaignClosed): whole, the
     newest version kept."""

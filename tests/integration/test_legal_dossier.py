@@ -1,0 +1,283 @@
+"""The legal dossier of a penalty case, on the real PostgreSQL and Apache Kafka: the 权责清单 and its
+discretion bands, the approvals a decision needs (承办人意见, 法制审核, 集体讨论, 负责人审批), certified
+officers at every investigation step, the 90 days from 立案, and the summary procedure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from common.clock import FixedClock
+from tests.conftest import auth
+from tests.helpers import district_on_kafka, eventually, report_dispatched
+
+pytestmark = pytest.mark.integration
+MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+IN_RUHE = {"lon": 113.61, "lat": 34.74}  # 汝河路网格: 汝河中队
+OFFICER = auth("squad_officer", "sq-ruhe-o1", "sq-ruhe")  # 朱婷, 执法证 until 2029
+LEADER = auth("squad_leader", "sq-ruhe-leader", "sq-ruhe")
+LEGAL = auth("legal_officer", "legal-0001")  # 冯静, 法律职业资格
+BUREAU = auth("bureau_leader", "leader-0001")
+ADMIN = auth("admin", "admin")
+PRESENT = ["sq-ruhe-o1", "sq-ruhe-o2"]
+
+
+@pytest.fixture
+async def district(database_url, kafka, namespace, tmp_path):
+    async with district_on_kafka(database_url, kafka, namespace, tmp_path, FixedClock(MONDAY_9AM)) as client:
+        yield client
+
+
+async def _post(client, path: str, body: dict, headers: dict, expect: int = 200) -> dict:
+    r = await client.post(path, json=body, headers=headers)
+    assert r.status_code == expect, f"{path}: {r.status_code} {r.text}"
+    return r.json()
+
+
+async def _known(client, person_id: str, check) -> None:
+    """Wait until cases holds the directory's record of a person as `check` wants it."""
+
+    async def read():
+        async with client.services["cases"].session_factory() as session:
+            from cases.tables import KnownPerson
+
+            return await session.get(KnownPerson, person_id)
+
+    await eventually(read, lambda p: p is not None and check(p), timeout_s=30, what=f"{person_id} known to cases")
+
+
+async def test_the_powers_are_seeded_and_kept_by_the_legal_section(district):
+    powers = {p["code"]: p for p in (await district.get("/v1/powers", headers=OFFICER)).json()}
+    bbq = powers["DQ-118-3"]
+    law = "《中华人民共和国大气污染防治法》"
+    assert bbq["cited"] == f"违反{law}第八十一条第三款, 依据{law}第一百一十八条第三款"
+    assert {(b["level"], b["min_fen"], b["max_fen"]) for b in bbq["bands"]} >= {("ordinary", 50_000, 200_000)}
+    assert powers["GH-64"]["major"] is True and powers["GH-64"]["bands"][0]["min_pct"] == 5
+    fumes = (await district.get("/v1/powers?category=cooking_fumes", headers=OFFICER)).json()
+    assert [p["code"] for p in fumes] == ["DQ-118-1"]
+
+    changed = {**{k: bbq[k] for k in ("name", "violation", "basis", "prohibition", "categories", "major")}}
+    changed["bands"] = [{"level": "ordinary", "facts": "首次", "min_fen": 50_000, "max_fen": 100_000}]
+    assert (await district.put("/v1/powers/DQ-118-3", json=changed, headers=LEADER)).status_code == 403
+    upside_down = {**changed, "bands": [{"level": "ordinary", "facts": "x", "min_fen": 9, "max_fen": 1}]}
+    r = await district.put("/v1/powers/DQ-118-3", json=upside_down, headers=LEGAL)
+    assert r.status_code == 422 and "above its upper" in r.text
+    twice = {**changed, "bands": [changed["bands"][0], changed["bands"][0]]}
+    assert "given twice" in (await district.put("/v1/powers/DQ-118-3", json=twice, headers=LEGAL)).text
+    kept = await _post_put(district, "/v1/powers/DQ-118-3", changed)
+    assert kept["version"] == 2 and kept["updated_by"] == "legal-0001" and len(kept["bands"]) == 1
+    # the seed is an initial load: a restart does not put the bureau's edit back
+    await district.services["cases"].on_started()
+    again = (await district.get("/v1/powers/DQ-118-3", headers=OFFICER)).json()
+    assert again["version"] == 2 and again["bands"][0]["max_fen"] == 100_000
+
+
+async def _post_put(client, path: str, body: dict) -> dict:
+    r = await client.put(path, json=body, headers=LEGAL)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_a_decision_waits_for_its_approvals_and_keeps_to_its_band(district):
+    case_id = await report_dispatched(district, "open_air_barbecue", IN_RUHE, auth("hotline_operator"))
+    base = f"/v1/cases/{case_id}"
+    await _known(district, "sq-ruhe-o1", lambda p: p.certificate_number is not None)
+    await _known(district, "legal-0001", lambda p: p.legal_qualified)
+    opened = await _post(district, f"{base}/enforcement/open", {"party": "王某", "power_code": "DQ-118-3"}, OFFICER)
+    assert opened["stage"] == "opened" and opened["decision_due"].startswith("2027-02-21")
+    assert "第一百一十八条第三款" in opened["legal_basis"]
+
+    party = {"party": "王某", "party_kind": "person", "power_code": "DQ-118-3", "band": "ordinary"}
+    # outside the band: refused, naming the band, unless the departure is recorded
+    r = await district.post(f"{base}/enforcement/notify", json={**party, "amount_fen": 300_000}, headers=OFFICER)
+    assert r.status_code == 422 and "outside band ordinary" in r.text and "¥500.00–¥2,000.00" in r.text
+    r = await district.post(
+        f"{base}/enforcement/notify",
+        json={"party": "王某", "amount_fen": 100_000, "legal_basis": "《某条例》第九条"},
+        headers=OFFICER,
+    )
+    assert r.status_code == 422 and "departure_reason" in r.text  # free text only with a recorded departure
+    noticed = await _post(district, f"{base}/enforcement/notify", {**party, "amount_fen": 150_000}, OFFICER)
+    assert noticed["approvals_missing"] == ["proposal", "leader"]
+
+    # decide without approvals: 409 naming what is missing
+    r = await district.post(
+        f"{base}/enforcement/decide", json={"decision_number": "中城管罚决字〔2026〕第9号"}, headers=LEADER
+    )
+    assert r.status_code == 409 and r.json()["detail"][0]["missing"] == ["proposal", "leader"]
+
+    review = {"stage": "legal_review", "decision": "approve", "opinion": "事实清楚, 证据确凿, 适用依据正确"}
+    await _post(district, f"{base}/approvals", review, LEGAL, expect=409)  # no proposal yet
+    proposal = {"stage": "proposal", "decision": "approve", "opinion": "建议罚款一千五百元", "hearing_held": False}
+    await _post(district, f"{base}/approvals", proposal, LEGAL, expect=403)  # the squad proposes
+    await _post(district, f"{base}/approvals", {**proposal, "amount_fen": 250_000}, OFFICER, expect=409)  # art. 45
+    first = await _post(district, f"{base}/approvals", proposal, OFFICER, expect=201)
+    # ¥1,500 for a person: over the bureau's ¥1,000 line, so the legal section reviews it
+    assert first["missing"] == ["legal_review", "leader"]
+    assert any("¥1,000" in why for r in first["required"] if r["stage"] == "legal_review" for why in r["why"])
+    await _post(
+        district, f"{base}/approvals", {"stage": "leader", "decision": "approve", "opinion": "同意"}, BUREAU, 409
+    )
+    await _post(district, f"{base}/approvals", review, LEADER, expect=403)
+    sent_back = {"stage": "legal_review", "decision": "return", "opinion": "情节认定有误, 请补充证据"}
+    await _post(district, f"{base}/approvals", sent_back, LEGAL, expect=201)
+    r = await district.post(f"{base}/approvals", json=review, headers=LEGAL)
+    assert r.status_code == 409 and "propose again" in r.text
+
+    # the new proposal departs from the band: the collective discussion decides it
+    departing = {**proposal, "amount_fen": 40_000, "departure_reason": "当事人系低保户, 主动改正"}
+    second = await _post(district, f"{base}/approvals", departing, OFFICER, expect=201)
+    assert second["proposal"]["version"] == 2
+    assert second["missing"] == ["legal_review", "collective", "leader"]
+    await _post(district, f"{base}/approvals", review, LEGAL, expect=201)
+    collective = {"stage": "collective", "decision": "approve", "opinion": "同意减轻处罚"}
+    await _post(district, f"{base}/approvals", {**collective, "minutes": "讨论记录"}, BUREAU, expect=422)
+    await _post(
+        district,
+        f"{base}/approvals",
+        {**collective, "minutes": "局长办公会讨论, 一致同意", "participants": ["高建国", "韩立新", "吕志刚"]},
+        BUREAU,
+        expect=201,
+    )
+    r = await district.post(
+        f"{base}/enforcement/decide", json={"decision_number": "中城管罚决字〔2026〕第9号"}, headers=LEADER
+    )
+    assert r.status_code == 409 and r.json()["detail"][0]["missing"] == ["leader"]
+    done = await _post(
+        district, f"{base}/approvals", {"stage": "leader", "decision": "approve", "opinion": "同意"}, BUREAU, 201
+    )
+    assert done["missing"] == [] and [a["stage"] for a in done["approvals"]] == [
+        "proposal",
+        "legal_review",
+        "proposal",
+        "legal_review",
+        "collective",
+        "leader",
+    ]
+    district.clock.advance(timedelta(days=6))  # past the hearing request period
+    r = await district.post(
+        f"{base}/enforcement/decide",
+        json={"decision_number": "中城管罚决字〔2026〕第9号", "amount_fen": 150_000},
+        headers=LEADER,
+    )
+    assert r.status_code == 409 and "needs a new proposal" in r.text  # not the amount approved
+    decided = await _post(
+        district, f"{base}/enforcement/decide", {"decision_number": "中城管罚决字〔2026〕第9号"}, LEADER
+    )
+    assert decided["stage"] == "decided" and decided["amount_fen"] == 40_000 and decided["band"] == "ordinary"
+    steps = [e["action"] for e in (await district.get(f"{base}/trail", headers=auth("supervisor"))).json()]
+    assert steps.count("approval.proposal") == 2 and "approval.collective" in steps
+
+    # the decision's event names its power and band, for reporting and the city
+    events = await eventually(
+        lambda: district.topic("cases.cases"),
+        lambda rs: any(b'"step":"decide"' in r.value and case_id.encode() in r.value for r in rs),
+        timeout_s=30,
+        what="the decision on Kafka",
+    )
+    decision = next(r.value for r in events if b'"step":"decide"' in r.value and case_id.encode() in r.value)
+    assert b'"power_code":"DQ-118-3"' in decision and b'"band":"ordinary"' in decision
+
+    # reporting counts it by power and band, and the month's circular says so
+    supervisor = auth("supervisor", "sup-0001")
+    report = await eventually(
+        lambda: district.get("/v1/reports/decisions?period=month&at=2026-11", headers=supervisor),
+        lambda r: r.status_code == 200 and r.json()["total"] == 1,
+        timeout_s=30,
+        what="the decision counted by reporting",
+    )
+    row = report.json()["rows"][0]
+    assert (row["power_code"], row["band"], row["departures"], row["fines_decided_fen"]) == (
+        "DQ-118-3",
+        "ordinary",
+        1,
+        40_000,
+    )
+    circular = await district.get("/v1/reports/circular?month=2026-11", headers=supervisor)
+    assert "九、行政处罚" in circular.text
+    assert "在禁止的时段和区域内露天烧烤食品或者为露天烧烤食品提供场地 1 件 (一般 1)" in circular.text
+    assert "偏离裁量基准 1 件" in circular.text
+
+
+async def test_investigations_need_two_certified_officers(district):
+    case_id = await report_dispatched(district, "street_vending", IN_RUHE, auth("hotline_operator"))
+    base = f"/v1/cases/{case_id}"
+    lapsed = {
+        "name": "胡斌",
+        "position": "队员",
+        "role": "squad_officer",
+        "squad_id": "sq-ruhe",
+        "certificate_number": "豫执4101029999",
+        "certificate_valid_until": "2026-10-31",
+    }
+    assert (await district.put("/v1/directory/people/sq-ruhe-o2", json=lapsed, headers=ADMIN)).status_code == 200
+    await _known(district, "sq-ruhe-o2", lambda p: p.certificate_valid_until.isoformat() == "2026-10-31")
+    await _known(district, "sq-ruhe-o3", lambda p: p.certificate_number is not None)
+    seizure = {"items": [{"item": "三轮车", "quantity": 1}], "place": "中队暂扣物品库房"}
+    r = await district.post(f"{base}/seizures", json={**seizure, "officers": ["sq-ruhe-o1"]}, headers=OFFICER)
+    assert r.status_code == 422
+    r = await district.post(f"{base}/seizures", json={**seizure, "officers": PRESENT}, headers=OFFICER)
+    assert r.status_code == 422 and "lapsed on 2026-10-31" in r.text
+    r = await district.post(f"{base}/seizures", json={**seizure, "officers": ["sq-ruhe-o1", "nobody"]}, headers=OFFICER)
+    assert r.status_code == 422 and "not a person of the directory" in r.text
+    seized = await _post(
+        district, f"{base}/seizures", {**seizure, "officers": ["sq-ruhe-o1", "sq-ruhe-o3"]}, OFFICER, 201
+    )
+    assert seized["officers"] == ["sq-ruhe-o1", "sq-ruhe-o3"]
+
+    when = {"started_at": "2026-11-23T08:30:00+08:00", "ended_at": "2026-11-23T08:50:00+08:00"}
+    inquiry = {
+        "kind": "inquiry",
+        "officers": ["sq-ruhe-o1", "sq-ruhe-o3"],
+        "place": "汝河路",
+        "record": "问: 答:",
+        **when,
+    }
+    await _post(district, f"{base}/investigations", inquiry, OFFICER, expect=422)  # names no interviewee
+    kept = await _post(district, f"{base}/investigations", {**inquiry, "interviewee": "王某"}, OFFICER, expect=201)
+    assert kept["name"] == "询问(调查)笔录"
+    future = {**inquiry, "interviewee": "王某", "ended_at": "2026-11-24T08:50:00+08:00"}
+    await _post(district, f"{base}/investigations", future, OFFICER, expect=422)
+    listed = await district.get(f"{base}/investigations", headers=LEGAL)
+    assert [i["id"] for i in listed.json()] == [kept["id"]]
+    assert (await district.get(f"{base}/investigations", headers=auth("external_system", "city"))).status_code == 403
+
+
+async def test_the_summary_procedure_and_the_ninety_days(district):
+    case_id = await report_dispatched(district, "littering", IN_RUHE, auth("hotline_operator"))
+    base = f"/v1/cases/{case_id}"
+    await _known(district, "sq-ruhe-o3", lambda p: p.certificate_number is not None)
+    spot = {
+        "party": "李某",
+        "party_kind": "person",
+        "power_code": "SR-34-1",
+        "band": "ordinary",
+        "decision_number": "中城管当罚字〔2026〕第1号",
+        "officers": ["sq-ruhe-o1", "sq-ruhe-o3"],
+    }
+    r = await district.post(f"{base}/enforcement/on_the_spot", json={**spot, "amount_fen": 30_000}, headers=OFFICER)
+    assert r.status_code == 422 and "outside band" in r.text  # SR-34-1 一般: ¥20–¥50
+    over = {**spot, "power_code": "DQ-118-3", "amount_fen": 60_000}  # in its band, over the summary's ¥200
+    r = await district.post(f"{base}/enforcement/on_the_spot", json=over, headers=OFFICER)
+    assert r.status_code == 409 and "general procedure" in r.text
+    r = await district.post(
+        f"{base}/enforcement/on_the_spot",
+        json={**spot, "amount_fen": 5_000, "officers": ["sq-ruhe-o1"]},
+        headers=OFFICER,
+    )
+    assert r.status_code == 422 and "at least 2" in r.text
+    decided = await _post(district, f"{base}/enforcement/on_the_spot", {**spot, "amount_fen": 5_000}, OFFICER)
+    assert decided["summary"] is True and decided["summary_filing_due"].startswith("2026-11-26")
+    assert decided["documents"][0]["kind"] == "summary_decision"
+    filed = await _post(district, f"{base}/enforcement/file_summary", {}, LEADER)
+    assert filed["summary_filed_at"] is not None
+    await _post(district, f"{base}/enforcement/file_summary", {}, LEADER, expect=409)
+
+    # a general-procedure case runs against the 90 days from 立案
+    other = await report_dispatched(district, "littering", IN_RUHE, auth("hotline_operator"))
+    opened = await _post(district, f"/v1/cases/{other}/enforcement/open", {"party": "赵某"}, OFFICER)
+    assert opened["decision_overdue"] is False
+    district.clock.advance(timedelta(days=91))
+    late = (await district.get(f"/v1/cases/{other}/enforcement", headers=LEADER)).json()
+    assert late["decision_overdue"] is True
