@@ -276,11 +276,13 @@ async def test_the_enforcement_track_through_the_court_with_a_pdf_in_the_trail(p
     assert decided["stage"] == "decided" and decided["payment_due"].startswith("2026-03-23")
     assert decided["lawsuit_until"].startswith("2026-09-08") and decided["court_eligible"] is False
 
-    doc = decided["documents"][0]
+    assert [d["kind"] for d in decided["documents"]] == ["penalty_notice", "penalty_decision"]
+    doc = decided["documents"][-1]
+    assert doc["signed"] is True and doc["number"] == "中城管罚决字〔2026〕第7号"
     pdf = await platform.get(doc["url"], headers=DISPATCHER)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert hashlib.sha256(pdf.content).hexdigest() == doc["sha256"]
-    text = pypdf.PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
     assert (
         case["case_number"] in text and "¥2,000.00" in text and "老王烧烤 (王某)" in text and "第一百一十八条" in text
     )

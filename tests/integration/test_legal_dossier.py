@@ -1,11 +1,17 @@
 """The legal dossier of a penalty case, on the real PostgreSQL and Apache Kafka: the 权责清单 and its
 discretion bands, the approvals a decision needs (承办人意见, 法制审核, 集体讨论, 负责人审批), certified
-officers at every investigation step, the 90 days from 立案, and the summary procedure."""
+officers at every investigation step, the 90 days from 立案, the summary procedure, and the documents
+each step leaves: numbered, sealed for the party (the development PAdES adapter), checked, and
+bound into the 卷宗."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import re
 from datetime import UTC, datetime, timedelta
 
+import pypdf
 import pytest
 
 from common.clock import FixedClock
@@ -194,6 +200,22 @@ async def test_a_decision_waits_for_its_approvals_and_keeps_to_its_band(district
         1,
         40_000,
     )
+    # published on the public page at once (well within its 7 working days), the person's name masked
+    listed = (await district.get("/v1/public/penalties")).json()
+    assert [(n["decision_number"], n["party"], n["decision"]) for n in listed] == [
+        ("中城管罚决字〔2026〕第9号", "王*", "罚款 ¥400.00")
+    ]
+    assert "低保户" not in str(listed)  # what a person typed (the reason for departing) is never shown
+    page = await district.get("/publicity")
+    assert page.status_code == 200 and "中城管罚决字〔2026〕第9号" in page.text and "王某" not in page.text
+    kept = (await district.get(f"{base}/publication", headers=LEGAL)).json()
+    assert kept["due_by"] == "2026-12-08" and kept["withheld"] is None  # 7 working days after Sunday 29 November
+    # a reconsideration revokes the decision: withdrawn from the page
+    await _post(district, f"{base}/enforcement/reconsider", {}, LEADER)
+    await _post(district, f"{base}/enforcement/review_revoked", {"reason": "复议撤销"}, LEADER)
+    assert (await district.get("/v1/public/penalties")).json() == []
+    assert (await district.get(f"{base}/publication", headers=LEGAL)).json()["withdrawn_at"] is not None
+
     circular = await district.get("/v1/reports/circular?month=2026-11", headers=supervisor)
     assert "九、行政处罚" in circular.text
     assert "在禁止的时段和区域内露天烧烤食品或者为露天烧烤食品提供场地 1 件 (一般 1)" in circular.text
@@ -267,9 +289,15 @@ async def test_the_summary_procedure_and_the_ninety_days(district):
         headers=OFFICER,
     )
     assert r.status_code == 422 and "at least 2" in r.text
-    decided = await _post(district, f"{base}/enforcement/on_the_spot", {**spot, "amount_fen": 5_000}, OFFICER)
+    minor = {**spot, "amount_fen": 5_000, "withhold": "minor"}  # the party is a minor: not published
+    decided = await _post(district, f"{base}/enforcement/on_the_spot", minor, OFFICER)
     assert decided["summary"] is True and decided["summary_filing_due"].startswith("2026-11-26")
     assert decided["documents"][0]["kind"] == "summary_decision"
+    kept = (await district.get(f"{base}/publication", headers=LEADER)).json()
+    assert (
+        kept["withheld"] == "minor" and kept["published_at"] is None and kept["withheld_because"] == "当事人为未成年人"
+    )
+    assert (await district.get("/v1/public/penalties")).json() == []
     filed = await _post(district, f"{base}/enforcement/file_summary", {}, LEADER)
     assert filed["summary_filed_at"] is not None
     await _post(district, f"{base}/enforcement/file_summary", {}, LEADER, expect=409)
@@ -281,3 +309,93 @@ async def test_the_summary_procedure_and_the_ninety_days(district):
     district.clock.advance(timedelta(days=91))
     late = (await district.get(f"/v1/cases/{other}/enforcement", headers=LEADER)).json()
     assert late["decision_overdue"] is True
+
+
+async def test_every_step_leaves_its_document_and_the_party_s_are_sealed(district):
+    case_id = await report_dispatched(district, "cooking_fumes", IN_RUHE, auth("hotline_operator"))
+    base = f"/v1/cases/{case_id}"
+    await _known(district, "sq-ruhe-o3", lambda p: p.certificate_number is not None)
+    await _known(district, "legal-0001", lambda p: p.legal_qualified)
+    party = {"party": "某餐馆 (张某)", "party_kind": "person", "power_code": "DQ-118-1"}
+    await _post(district, f"{base}/enforcement/open", party, OFFICER)
+    week = (MONDAY_9AM + timedelta(days=7)).isoformat()
+    order = {"requirement": "安装油烟净化设施并正常使用", "correct_by": week}
+    await _post(district, f"{base}/enforcement/order_correction", order, OFFICER)
+    when = {"started_at": "2026-11-23T08:30:00+08:00", "ended_at": "2026-11-23T08:50:00+08:00"}
+    inspection = {"kind": "inspection", "officers": ["sq-ruhe-o1", "sq-ruhe-o3"], "place": "汝河路 8 号", **when}
+    await _post(district, f"{base}/investigations", {**inspection, "record": "油烟净化设施未开启。"}, OFFICER, 201)
+    items = {"items": [{"item": "燃煤炉", "quantity": 1}], "place": "中队暂扣物品库房"}
+    await _post(district, f"{base}/seizures", {**items, "officers": ["sq-ruhe-o1", "sq-ruhe-o3"]}, OFFICER, 201)
+    # ¥12,000 for a person: over the province's 较大数额 line, so the notice comes with a 听证告知书
+    await _post(district, f"{base}/enforcement/notify", {**party, "band": "ordinary", "amount_fen": 1_200_000}, OFFICER)
+    for stage, who, more in (
+        ("proposal", OFFICER, {}),
+        ("legal_review", LEGAL, {}),
+        ("collective", BUREAU, {"minutes": "一致同意", "participants": ["高建国", "韩立新", "吕志刚"]}),
+        ("leader", BUREAU, {}),
+    ):
+        await _post(
+            district, f"{base}/approvals", {"stage": stage, "decision": "approve", "opinion": "同意", **more}, who, 201
+        )
+    district.clock.advance(timedelta(days=6))
+    decided = await _post(
+        district, f"{base}/enforcement/decide", {"decision_number": "中城管罚决字〔2026〕第31号"}, LEADER
+    )
+    await _post(district, f"{base}/enforcement/pay", {"amount_fen": 1_200_000}, LEADER)
+
+    listed = (await district.get(f"{base}/documents", headers=LEGAL)).json()
+    assert [d["kind"] for d in listed] == [
+        "filing_approval",
+        "correction_order",
+        "inspection_record",
+        "seizure_decision",
+        "penalty_notice",
+        "hearing_notice",
+        "penalty_decision",
+        "closing_report",
+    ]
+    assert [d["signed"] for d in listed] == [False, True, False, True, True, True, True, False]
+    assert listed[0]["number"] == "中城管立字〔2026〕第1号" and listed[6]["number"] == "中城管罚决字〔2026〕第31号"
+    assert decided["documents"][-1]["kind"] == "penalty_decision"
+    files = {}
+    for d in listed:
+        r = await district.get(d["url"], headers=LEGAL)
+        assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == d["sha256"]
+        files[d["kind"]] = r.content
+    trail = (await district.get(f"{base}/trail", headers=LEGAL)).json()
+    in_trail = {doc["sha256"] for e in trail for doc in e["data"].get("documents", [])}
+    assert in_trail == {d["sha256"] for d in listed}
+
+    decision = listed[6]
+    verdict = (await district.get(f"{decision['url']}/verify", headers=LEGAL)).json()
+    assert verdict["intact"] is True and "开发用" in verdict["signer"] and verdict["development"] is True
+    assert (await district.get(f"{listed[0]['url']}/verify", headers=LEGAL)).json()["intact"] is False  # unsealed
+
+    # anyone holding the served file can check it; one byte changed and it fails
+    pdf = files["penalty_decision"]
+    held = await district.post("/documents/verify", content=pdf, headers={"Content-Type": "application/pdf"})
+    assert held.status_code == 200 and held.json()["intact"] is True and held.json()["number"] == decision["number"]
+    at = pdf.index(b"stream") + 20  # inside the first page's content, which the signature covers
+    changed = pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
+    broken = (
+        await district.post("/documents/verify", content=changed, headers={"Content-Type": "application/pdf"})
+    ).json()
+    assert broken["intact"] is False and broken["on_record"] is False
+
+    # the number and 核验码 printed on it find it on the public page
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    code = re.search(r"核验码 ([A-Z0-9]{8})", text).group(1)
+    page = await district.get("/documents/verify", params={"number": decision["number"], "code": code})
+    assert page.status_code == 200 and "签章完好" in page.text and "开发用" in page.text
+    wrong = await district.get("/documents/verify", params={"number": decision["number"], "code": "AAAAAAAA"})
+    assert "未找到" in wrong.text
+
+    # 卷宗: the contents, then every document in order
+    whole = await district.get(f"{base}/dossier.pdf", headers=LEGAL)
+    assert whole.status_code == 200
+    reader = pypdf.PdfReader(io.BytesIO(whole.content))
+    contents = reader.pages[0].extract_text()
+    assert "卷内目录" in contents and all(d["name"] in contents for d in listed)
+    pages = sum(len(pypdf.PdfReader(io.BytesIO(f)).pages) for f in files.values())
+    assert len(reader.pages) == 1 + pages
+    assert (await district.get(f"{base}/dossier.pdf", headers=auth("external_system", "city"))).status_code == 403

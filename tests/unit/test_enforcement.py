@@ -5,12 +5,14 @@ window → ruling → enforced), and each way off it."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pypdf
 import pytest
 
-from cases.adapters.documents import PenaltyDecision, render_penalty_decision, sha256
+from cases.adapters.official import Paper, render
+from cases.domain import documents
 from cases.domain.enforcement import Stage, Step, StepRefused, Track, add_months, court_eligible, propose, take
 from common.clock import FixedClock
 
@@ -120,21 +122,31 @@ def test_months_are_counted_on_the_calendar():
 
 
 def test_the_penalty_decision_pdf_says_what_it_must():
-    decision = PenaltyDecision(
-        bureau="郑州市中原区城市管理综合执法局",
-        decision_number="中城管罚决字〔2026〕第12号",
-        case_number="410102-2026-000042",
+    track = replace(
+        Track(),
+        stage=Stage.decided,
         party="老王烧烤 (王某)",
         legal_basis="《郑州市城市市容和环境卫生管理条例》第二十条",
         amount_fen=150_050,
+        decision_number="中城管罚决字〔2026〕第12号",
         served_at=SERVED,
         payment_due=SERVED + timedelta(days=15),
         reconsideration_until=SERVED + timedelta(days=60),
         lawsuit_until=add_months(SERVED, 6),
     )
-    pdf = render_penalty_decision(decision)
+    text_of = documents.penalty_decision(documents.Facts("410102-2026-000042", track, "露天烧烤"))
+    paper = Paper(
+        bureau="郑州市中原区城市管理综合执法局",
+        title=documents.KINDS["penalty_decision"].name,
+        number=track.decision_number,
+        fields=text_of.fields,
+        paragraphs=text_of.paragraphs,
+        dated=SERVED,
+        verify_code="ABCD2345",
+    )
+    pdf = render(paper)
     assert pdf.startswith(b"%PDF-")
-    text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     for expected in (
         "郑州市中原区城市管理综合执法局",
         "行政处罚决定书",
@@ -147,6 +159,8 @@ def test_the_penalty_decision_pdf_says_what_it_must():
         "2026年3月17日",
         "2026年5月1日",
         "2026年9月2日",
+        "ABCD2345",
+        "百分之三",
     ):
         assert expected in text, f"{expected!r} missing from the PDF text: {text!r}"
-    assert sha256(render_penalty_decision(decision)) == sha256(pdf)  # same decision, same bytes, same hash
+    assert render(paper) == pdf  # same decision, same bytes, same hash

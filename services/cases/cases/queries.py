@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
-from sqlalchemy import func, text
+from sqlalchemy import func, or_, text
 from sqlmodel import col, select
 
 from cases.tables import (
@@ -20,6 +20,7 @@ from cases.tables import (
     KnownGrid,
     KnownPerson,
     PowerRow,
+    Publication,
     Seizure,
 )
 from common.geo import distance_m
@@ -81,16 +82,23 @@ async def case_photo(session, case_id: str, sha256: str) -> CasePhoto | None:
 
 
 async def documents(session, case_id: str) -> list:
-    """(id, kind, sha256, created_at) of each of the case's documents."""
-    return list(
-        (
-            await session.exec(
-                select(CaseDocument.id, CaseDocument.kind, CaseDocument.sha256, CaseDocument.created_at).where(
-                    CaseDocument.case_id == case_id
-                )
-            )
-        ).all()
-    )
+    """What a list says of each of the case's documents (not their bytes), in the order they were made."""
+    d = CaseDocument
+    columns = (d.id, d.kind, d.name, d.number, d.content_type, d.sha256, d.signed, d.signer, d.created_at)
+    query = select(*map(col, columns)).where(d.case_id == case_id).order_by(col(d.created_at))
+    return list((await session.execute(query)).all())
+
+
+async def document_number_by_hash(session, sha256: str) -> str | None:
+    """The 文号 of the sealed document on record with this hash (a file a party holds, checked whole)."""
+    query = select(CaseDocument.number).where(CaseDocument.sha256 == sha256, col(CaseDocument.signed))
+    return (await session.exec(query)).first()
+
+
+async def document_by_number(session, number: str, code: str) -> CaseDocument | None:
+    """A document the party holds, found by its number and the 核验码 printed on it."""
+    query = select(CaseDocument).where(CaseDocument.number == number, CaseDocument.verify_code == code)
+    return (await session.exec(query)).first()
 
 
 async def document(session, case_id: str, document_id: str) -> CaseDocument | None:
@@ -192,3 +200,23 @@ async def powers(session, category: str | None = None) -> list[PowerRow]:
 
 async def power(session, code: str) -> PowerRow | None:
     return await session.get(PowerRow, code)
+
+
+async def shown(session, now, offset: int, limit: int) -> list[Publication]:
+    """What the public page shows now, newest first."""
+    query = (
+        select(Publication)
+        .where(
+            col(Publication.published_at).is_not(None),
+            col(Publication.withdrawn_at).is_(None),
+            or_(col(Publication.shown_until).is_(None), col(Publication.shown_until) > now),
+        )
+        .order_by(col(Publication.published_at).desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def publication(session, case_id: str) -> Publication | None:
+    return await session.get(Publication, case_id)

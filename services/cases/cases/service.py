@@ -7,7 +7,9 @@ from pathlib import Path
 
 from cases.api import routers
 from cases.api.deps import MAX_STEP_PHOTOS
+from cases.api.documents import MAX_CHECKED
 from cases.handlers.buildings import record_grid_office
+from cases.handlers.documents import Paperwork, development_sealer
 from cases.handlers.filing import dispatch_cases, open_cases
 from cases.handlers.lifecycle import (
     flag_for_command_centre,
@@ -83,6 +85,8 @@ class CasesService(Service):
         IllegalBuildingChanged,
     )
     settings: CasesSettings
+    paperwork: Paperwork
+    """The bureau, its documents' numbers and its sealer (made when the service starts)."""
 
     def __init__(self, settings: CasesSettings, **kwargs) -> None:
         super().__init__(settings, **kwargs)
@@ -115,12 +119,23 @@ class CasesService(Service):
         return routers
 
     async def on_started(self) -> None:
+        s = self.settings
         await seed_powers(self.session_factory, self.clock.now())
+        self.paperwork = Paperwork(
+            bureau=s.bureau_name,
+            abbr=s.document_abbr,
+            sealer=await development_sealer(self.session_factory, s.bureau_name, self.clock.now()),
+            hearing_person_fen=s.hearing_person_fen,
+            hearing_organisation_fen=s.hearing_organisation_fen,
+            publication_working_days=s.publication_working_days,
+            publication_days=s.publication_days,
+        )
 
     def body_limits(self):
         photo = MAX_BYTES + FORM_OVERHEAD
         return {
             ("POST", "/v1/cases/{case_id}/handle"): 2 * MAX_STEP_PHOTOS * photo + FORM_OVERHEAD,
+            ("POST", "/documents/verify"): MAX_CHECKED,
             ("POST", "/v1/cases/{case_id}/seizures"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
             ("POST", "/v1/cases/{case_id}/verify"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
             ("POST", "/v1/cases/{case_id}/check"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,

@@ -47,6 +47,28 @@ class CasesSettings(ServiceSettings):
         5_000_000, ge=0, description="... and this much (fen) or more for an organisation"
     )
 
+    document_abbr: str = Field(
+        "中城管",
+        min_length=1,
+        max_length=8,
+        description="the bureau's short name in document numbers (中城管立字〔2026〕第1号)",
+    )
+    hearing_person_fen: int = Field(
+        1_000_000,
+        ge=0,
+        description="较大数额 (行政处罚法 art. 63, the province's line): a fine of this much (fen) or more for a "
+        "person comes with a 听证告知书",
+    )
+    hearing_organisation_fen: int = Field(10_000_000, ge=0, description="... and for an organisation")
+
+    publication_working_days: int = Field(
+        7,
+        ge=1,
+        le=30,
+        description="行政处罚结果公示 within this many working days of the decision (some catalogues: 20)",
+    )
+    publication_days: int = Field(365, ge=30, le=1825, description="how long a published decision stays shown")
+
     verify_minutes: int = Field(
         30, ge=1, le=10080, description="核实时限: minutes a field monitor has to verify a report on site"
     )

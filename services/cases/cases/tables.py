@@ -123,15 +123,62 @@ class EnforcementTrack(CasesTable, table=True):
 
 
 class CaseDocument(CasesTable, table=True):
-    """Documents issued in a case (the penalty decision PDF), with their SHA-256."""
+    """The documents of a case (执法文书, cases.domain.documents.KINDS), each rendered when its step
+    was taken, sealed when the party receives it, kept with its SHA-256 (also in the trail)."""
 
     __tablename__ = "case_documents"
+    __table_args__ = (Index("ix_cases_case_documents_number", "number"),)
     id: str = Field(primary_key=True, max_length=36)
     case_id: str = Field(max_length=36, index=True)
     kind: str = Field(max_length=32)
+    name: str | None = Field(default=None, max_length=32, description="立案审批表, 行政处罚决定书, ...")
+    number: str | None = Field(default=None, max_length=64, description="文号")
     sha256: str = Field(max_length=64)
     content_type: str = Field(max_length=64)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signed: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
+    signer: str | None = Field(default=None, max_length=200, description="who sealed it (the seal's certificate)")
+    verify_code: str | None = Field(default=None, max_length=16, description="核验码 printed on it")
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class DocumentCounter(CasesTable, table=True):
+    """Gapless document numbers (文号) per 字 and year: the row lock makes two replicas take turns."""
+
+    __tablename__ = "document_counters"
+    prefix: str = Field(primary_key=True, max_length=16)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Publication(CasesTable, table=True):
+    """行政处罚结果公示 of a case's decision (cases.domain.publication): what the public reads, from
+    when until when, or why it is withheld, and its withdrawal."""
+
+    __tablename__ = "publications"
+    case_id: str = Field(primary_key=True, max_length=36)
+    decision_number: str = Field(max_length=64)
+    party: str = Field(max_length=200, description="as shown: a person's name masked")
+    violation: str = Field(max_length=200)
+    basis: str = Field(max_length=500)
+    decision: str = Field(max_length=200)
+    decided_on: date = Field(sa_column=Column(Date, nullable=False))
+    due_by: date = Field(sa_column=Column(Date, nullable=False), description="7 working days after the decision")
+    withheld: str | None = Field(default=None, max_length=16, description="minor, secret, privacy: not published")
+    published_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), index=True))
+    shown_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    withdrawn_reason: str | None = Field(default=None, max_length=200)
+
+
+class DevSeal(CasesTable, table=True):
+    """The development signing key and certificate (`CASES_SEALING=development`), made once and
+    shared by every replica. Never a bureau's seal: the certificate says so."""
+
+    __tablename__ = "dev_seal"
+    id: str = Field(primary_key=True, max_length=16)
+    key_pem: str = Field(max_length=4000)
+    cert_pem: str = Field(max_length=8000)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

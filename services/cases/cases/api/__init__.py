@@ -3,15 +3,29 @@ buildings (违法建设), enforcement (the penalty track, documents, seizures), 
 legal dossier), powers (权责清单), trail; the simple steps' router last, since
 its `{action}` segment would shadow the named paths of the others."""
 
-from cases.api import answers, approvals, buildings, campaigns, enforcement, investigations, lifecycle, powers, trail
+from cases.api import (
+    answers,
+    approvals,
+    buildings,
+    campaigns,
+    documents,
+    enforcement,
+    investigations,
+    lifecycle,
+    powers,
+    publicity,
+    trail,
+)
 
 routers = [
     lifecycle.router,
     answers.router,
     enforcement.router,
+    documents.router,
     approvals.router,
     investigations.router,
     powers.router,
+    publicity.router,
     trail.router,
     campaigns.router,
     buildings.router,

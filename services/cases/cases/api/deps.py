@@ -42,6 +42,22 @@ async def load_visible(service: CasesService, case_id: str, principal: Principal
     return case
 
 
+def document_entry(case_id: str, d) -> dict:
+    """A document as a list shows it (GET /v1/cases/{id}/documents, the track's `documents`)."""
+    return {
+        "id": d.id,
+        "kind": d.kind,
+        "name": d.name or d.kind,
+        "number": d.number,
+        "format": "pdf" if d.content_type == "application/pdf" else d.content_type,
+        "sha256": d.sha256,
+        "signed": d.signed,
+        "signer": d.signer,
+        "created_at": d.created_at,
+        "url": f"/v1/cases/{case_id}/documents/{d.id}",
+    }
+
+
 def actor_of(principal: Principal) -> Actor:
     return Actor(subject=principal.subject, role=principal.role, squad_id=principal.squad_id)
 

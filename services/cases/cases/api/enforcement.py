@@ -7,20 +7,21 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from cases import queries
-from cases.api.deps import ServiceDep, actor_of, body_and_photos, load_visible, with_photos
+from cases.api.deps import ServiceDep, actor_of, body_and_photos, document_entry, load_visible, with_photos
 from cases.domain import enforcement as enf
 from cases.domain.powers import Level
+from cases.domain.publication import Withheld
 from cases.handlers.approvals import given as approvals_given
 from cases.handlers.approvals import still_missing
 from cases.handlers.enforcement import enforcement_step, release, seize
 from cases.handlers.steps import store_photos
 from cases.handlers.track import load_track
 from common.audiences import CaseReader, CaseWorker
-from common.refusals import NotFound, Unprocessable
+from common.refusals import Unprocessable
 
 router = APIRouter(tags=["cases 案卷"])
 
@@ -85,6 +86,13 @@ class EnforcementRequest(BaseModel):
         None, max_length=10, description="the certified officers present (on_the_spot): two at least"
     )
     amount_fen: int | None = Field(None, ge=0, le=10_000_000_000, description="罚款, in fen (notify, decide, pay)")
+    requirement: str | None = Field(
+        None, min_length=2, max_length=500, description="what the party must correct (order_correction)"
+    )
+    correct_by: datetime | None = Field(None, description="by when (order_correction)")
+    withhold: Withheld | None = Field(
+        None, description="decide: not published, because the party is a minor, or of secrets or privacy"
+    )
     decision_number: str | None = Field(None, max_length=64, description="决定书文号 (decide)")
     served_at: datetime | None = Field(None, description="送达 time (decide); now when left out")
     party_waived: bool = Field(False, description="the party waived the statement and hearing (decide)")
@@ -94,6 +102,7 @@ class EnforcementRequest(BaseModel):
 REQUIRED = {
     enf.Step.open: ("party",),
     enf.Step.on_the_spot: ("party", "decision_number", "officers"),
+    enf.Step.order_correction: ("requirement", "correct_by"),
     enf.Step.warn: ("party",),
     enf.Step.notify: ("party", "amount_fen"),
     enf.Step.decide: ("decision_number",),
@@ -117,16 +126,7 @@ async def _track_public(service, case_id: str) -> TrackPublic:
         else [],
         decision_overdue=bool(undecided and track.decision_due and now > track.decision_due),
         court_eligible=enf.court_eligible(track, now),
-        documents=[
-            {
-                "id": d.id,
-                "kind": d.kind,
-                "sha256": d.sha256,
-                "created_at": d.created_at,
-                "url": f"/v1/cases/{case_id}/documents/{d.id}",
-            }
-            for d in docs
-        ],
+        documents=[document_entry(case_id, d) for d in docs],
         seizures=[s.model_dump(mode="json") for s in seizures],
     )
 
@@ -142,7 +142,8 @@ async def get_enforcement(case_id: str, principal: CaseReader, service: ServiceD
 @router.post(
     "/v1/cases/{case_id}/enforcement/{step}",
     response_model=TrackPublic,
-    summary="a step of the track: open (立案), on_the_spot (当场处罚, renders its PDF), file_summary (备案), "
+    summary="a step of the track, with the documents it produces: open (立案), order_correction (责令改正), "
+    "on_the_spot (当场处罚, renders its PDF), file_summary (备案), "
     "warn, notify (the power and band of the 权责清单), decide (after its approvals; renders the PDF), pay, "
     "reconsider, sue, review_upheld, review_revoked, apply_to_court, court_grants, court_refuses, enforce",
 )
@@ -159,33 +160,11 @@ async def enforcement(
             case_id,
             step,
             actor_of(principal),
-            bureau=service.settings.bureau_name,
+            papers=service.paperwork,
             thresholds=service.settings.thresholds(),
             **body.model_dump(exclude_none=True),
         )
     return await _track_public(service, case_id)
-
-
-@router.get(
-    "/v1/cases/{case_id}/documents/{document_id}",
-    response_class=Response,
-    summary="a document of the case (行政处罚决定书 PDF); its SHA-256 is in the trail",
-    responses={200: {"content": {"application/pdf": {}}}},
-)
-async def document(case_id: str, document_id: str, principal: CaseReader, service: ServiceDep):
-    await load_visible(service, case_id, principal)
-    async with service.session_factory() as session:
-        doc = await queries.document(session, case_id, document_id)
-    if doc is None:
-        raise NotFound(f"no document {document_id} in case {case_id}")
-    return Response(
-        doc.data,
-        media_type=doc.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{doc.kind}-{document_id}.pdf"',
-            "X-Content-SHA256": doc.sha256,
-        },
-    )
 
 
 class InventoryItem(BaseModel):
@@ -222,7 +201,14 @@ async def seize_items(case_id: str, request: Request, principal: CaseWorker, ser
     await store_photos(service.store, case_id, taken)
     async with service.uow() as uow:
         seizure = await seize(
-            uow, case_id, actor_of(principal), [i.model_dump() for i in body.items], body.place, body.officers, taken
+            uow,
+            case_id,
+            actor_of(principal),
+            [i.model_dump() for i in body.items],
+            body.place,
+            body.officers,
+            service.paperwork,
+            taken,
         )
     return seizure.model_dump(mode="json")
 

@@ -69,6 +69,7 @@ async def record_investigation(case_id: str, body: InvestigationIn, principal: S
             started_at=body.started_at,
             ended_at=body.ended_at,
             record=body.record,
+            papers=service.paperwork,
             interviewee=body.interviewee,
         )
     return _out(row)

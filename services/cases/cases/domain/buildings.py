@@ -34,6 +34,7 @@ ENDS = frozenset({Stage.demolished, Stage.legalised})
 BY_CASE_STEP: dict[str, Stage] = {
     "handle": Stage.stopped,
     "warn": Stage.ordered_to_stop,
+    "order_correction": Stage.ordered_to_stop,
     "decide": Stage.demolition_ordered,
     "enforce": Stage.demolished,
 }

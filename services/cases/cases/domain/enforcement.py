@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from cases.domain.approvals import Proposal
 from cases.domain.lifecycle import TERMINAL, Actor, CaseStatus, NotYourStep
 from common.principal import Role
-from common.refusals import Conflict
+from common.refusals import Conflict, Unprocessable
 
 HEARING_REQUEST_DAYS = 5
 PAYMENT_DAYS = 15
@@ -60,6 +60,7 @@ class Step(StrEnum):
     open = "open"
     on_the_spot = "on_the_spot"
     file_summary = "file_summary"
+    order_correction = "order_correction"
     warn = "warn"
     notify = "notify"
     decide = "decide"
@@ -78,6 +79,7 @@ FROM: dict[Step, frozenset[Stage]] = {
     Step.open: frozenset({Stage.none, Stage.warned}),
     Step.on_the_spot: frozenset({Stage.none}),
     Step.file_summary: frozenset({Stage.decided, Stage.paid, Stage.under_review}),
+    Step.order_correction: frozenset({Stage.none, Stage.warned, Stage.opened, Stage.noticed}),
     Step.warn: frozenset({Stage.none}),
     Step.notify: frozenset({Stage.none, Stage.warned, Stage.opened}),
     Step.decide: frozenset({Stage.noticed}),
@@ -141,6 +143,8 @@ class Track:
     summary: bool = False
     summary_filing_due: datetime | None = None
     summary_filed_at: datetime | None = None
+    correction_until: datetime | None = None
+    """责令(限期)改正: by when the party must correct."""
     noticed_at: datetime | None = None
     hearing_request_until: datetime | None = None
     decision_number: str | None = None
@@ -208,6 +212,14 @@ def take(track: Track, step: Step, now: datetime, **given: Any) -> Track:
             if track.summary_filed_at is not None:
                 raise StepRefused(f"filed with the bureau at {track.summary_filed_at.isoformat()}")
             return replace(track, summary_filed_at=now)
+        case Step.order_correction:
+            if given["correct_by"] <= now:
+                raise Unprocessable.field("correct_by", "the party is given a time to correct that lies ahead")
+            return replace(
+                track,
+                party=given.get("party") or track.party,
+                correction_until=given["correct_by"],
+            )
         case Step.warn:
             return replace(track, stage=Stage.warned, party=given["party"], merchant_id=given.get("merchant_id"))
         case Step.notify:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from cases.adapters.documents import PenaltyDecision, render_penalty_decision, sha256
 from cases.domain import approvals as ap
+from cases.domain import documents as docs
 from cases.domain import enforcement as enf
 from cases.domain import powers
 from cases.domain.lifecycle import Actor
@@ -17,16 +17,19 @@ from cases.domain.officers import check_certified
 from cases.handlers.approvals import given as approvals_given
 from cases.handlers.approvals import refuse_without_approvals
 from cases.handlers.buildings import follow_case
+from cases.handlers.documents import Paperwork, facts_of, issue, officers_named, trail_of
 from cases.handlers.powers import load_power
+from cases.handlers.publication import publish, withdraw
 from cases.handlers.reference import check_merchant, officers
 from cases.handlers.steps import add_photos, case_for_update
 from cases.handlers.track import TRACK, load_track
 from cases.handlers.trail import append_trail
-from cases.tables import CaseDocument, EnforcementTrack, Seizure
+from cases.tables import Case, CaseDocument, EnforcementTrack, KnownPerson, Seizure
 from common.messaging.contracts import EnforcementStepRecorded
 from common.photos import Photo
 from common.refusals import NotFound, Unprocessable
 from common.uow import UnitOfWork
+from common.vocabulary import CHANNEL_NAMES
 
 PENALTY_NAMED = frozenset({enf.Step.open, enf.Step.notify, enf.Step.on_the_spot})
 """The steps that name the penalty: its power and band, or a recorded departure."""
@@ -72,10 +75,10 @@ async def enforcement_step(
     step: enf.Step,
     actor: Actor,
     *,
-    bureau: str,
+    papers: Paperwork,
     thresholds: ap.Thresholds,
     **given,
-) -> tuple[enf.Track, CaseDocument | None]:
+) -> tuple[enf.Track, list[CaseDocument]]:
     case = await case_for_update(uow, case_id)
     enf.check_enforcer(case.status, case.squad_id, actor)
     if given.get("merchant_id") is not None:
@@ -96,8 +99,7 @@ async def enforcement_step(
         row = EnforcementTrack(case_id=case_id, stage=track.stage, state=state)
     row.stage, row.state = track.stage.value, state
     uow.session.add(row)
-    document = None
-    data = {
+    data: dict[str, object] = {
         "stage": track.stage.value,
         "amount_fen": track.amount_fen,
         "merchant_id": track.merchant_id,
@@ -107,37 +109,25 @@ async def enforcement_step(
     }
     if given.get("officers"):
         data["officers"] = given["officers"]
+    issued = await _documents(uow, case, step, before, track, actor, papers, given)
     if step in (enf.Step.decide, enf.Step.on_the_spot):
-        pdf = render_penalty_decision(
-            PenaltyDecision(
-                bureau=bureau,
-                decision_number=enf.required(track.decision_number, "decision number"),
-                case_number=case.case_number,
-                party=enf.required(track.party, "party"),
-                legal_basis=enf.required(track.legal_basis, "legal basis"),
-                amount_fen=enf.required(track.amount_fen, "amount"),
-                served_at=enf.required(track.served_at, "date of service"),
-                payment_due=enf.required(track.payment_due, "payment due date"),
-                reconsideration_until=enf.required(track.reconsideration_until, "reconsideration period"),
-                lawsuit_until=enf.required(track.lawsuit_until, "lawsuit period"),
-                title="当场行政处罚决定书" if track.summary else "行政处罚决定书",
-            )
+        kept = await publish(
+            uow,
+            case,
+            track,
+            given.get("withhold"),
+            working_days=papers.publication_working_days,
+            days=papers.publication_days,
         )
-        document = CaseDocument(
-            id=str(uuid.uuid4()),
-            case_id=case_id,
-            kind="summary_decision" if track.summary else "penalty_decision",
-            sha256=sha256(pdf),
-            content_type="application/pdf",
-            data=pdf,
-            created_at=now,
-        )
-        uow.session.add(document)
-        data |= {
-            "decision_number": track.decision_number,
-            "document_id": document.id,
-            "document_sha256": document.sha256,
-        }
+        data["published"] = kept.withheld is None
+        data["withheld"] = kept.withheld
+    elif step == enf.Step.review_revoked and await withdraw(uow, case_id, "处罚决定经复议或诉讼被撤销"):
+        data["withdrawn"] = True
+    if issued:
+        data["documents"] = [trail_of(d) for d in issued]
+    if step in (enf.Step.decide, enf.Step.on_the_spot):
+        data |= {"decision_number": track.decision_number, "document_id": issued[0].id}
+        data["document_sha256"] = issued[0].sha256
     if track.collected_fen != before.collected_fen:
         data["collected_fen"] = track.collected_fen - before.collected_fen
     await append_trail(
@@ -187,7 +177,43 @@ async def enforcement_step(
     )
     await follow_case(uow, case, step.value, actor.subject)  # 责令停止, 限期拆除, 强制拆除 of an illegal building
     await uow.commit()
-    return track, document
+    return track, issued
+
+
+async def _documents(
+    uow: UnitOfWork,
+    case: Case,
+    step: enf.Step,
+    before: enf.Track,
+    track: enf.Track,
+    actor: Actor,
+    papers: Paperwork,
+    given: dict,
+) -> list[CaseDocument]:
+    """The documents the step produces (cases.domain.documents), in the order they go out."""
+    facts = facts_of(case, track)
+    out: list[tuple[str, docs.Text, str | None]] = []
+    now = uow.clock.now()
+    match step:
+        case enf.Step.open:
+            officer = await uow.session.get(KnownPerson, actor.subject)
+            source = CHANNEL_NAMES.get(case.channel, case.channel)
+            text = docs.filing_approval(facts, source, officer.name if officer else actor.subject, now)
+            out.append(("filing_approval", text, None))
+        case enf.Step.order_correction:
+            text = docs.correction_order(facts, given["requirement"], enf.required(track.correction_until, "by"))
+            out.append(("correction_order", text, None))
+        case enf.Step.notify:
+            hearing = papers.hearing(track)
+            out.append(("penalty_notice", docs.penalty_notice(facts, hearing), None))
+            if hearing:
+                out.append(("hearing_notice", docs.hearing_notice(facts), None))
+        case enf.Step.decide | enf.Step.on_the_spot:
+            kind = "summary_decision" if track.summary else "penalty_decision"
+            out.append((kind, docs.penalty_decision(facts), track.decision_number))
+    if track.closed_at is not None and before.closed_at is None:
+        out.append(("closing_report", docs.closing_report(facts, now), None))
+    return [await issue(uow, case, kind, text, papers, number) for kind, text, number in out]
 
 
 async def seize(
@@ -197,9 +223,11 @@ async def seize(
     items: list[dict],
     place: str,
     present: list[str],
+    papers: Paperwork,
     photos: Sequence[Photo] = (),
 ) -> Seizure:
-    """暂扣 with an inventory (清单) of what was taken, before two certified officers."""
+    """暂扣 with an inventory (清单) of what was taken, before two certified officers; its 暂扣决定书
+    with the 清单 is handed over on the spot (行政强制法 art. 24)."""
     case = await case_for_update(uow, case_id)
     enf.check_enforcer(case.status, case.squad_id, actor)
     if not items:
@@ -217,6 +245,9 @@ async def seize(
     )
     uow.session.add(seizure)
     refs = await add_photos(uow, case_id, "seizure", list(photos), actor)
+    track = await load_track(uow.session, case_id)
+    text = docs.seizure_decision(facts_of(case, track), items, place, await officers_named(uow.session, present))
+    decision = await issue(uow, case, "seizure_decision", text, papers)
     await append_trail(
         uow,
         case_id,
@@ -224,9 +255,16 @@ async def seize(
         actor=actor.subject,
         from_status=case.status,
         to_status=case.status,
-        data={"seizure_id": seizure.id, "items": items, "place": place, "officers": present, "photos": refs},
+        data={
+            "seizure_id": seizure.id,
+            "items": items,
+            "place": place,
+            "officers": present,
+            "photos": refs,
+            "documents": [trail_of(decision)],
+        },
     )
-    merchant_id = (await load_track(uow.session, case_id)).merchant_id or case.merchant_id
+    merchant_id = track.merchant_id or case.merchant_id
     uow.publish(
         EnforcementStepRecorded(
             case_id=case_id,

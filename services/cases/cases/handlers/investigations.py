@@ -9,11 +9,14 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
+from cases.domain import documents as docs
 from cases.domain import enforcement as enf
 from cases.domain.lifecycle import Actor
 from cases.domain.officers import check_certified
+from cases.handlers.documents import Paperwork, facts_of, issue, officers_named, trail_of
 from cases.handlers.reference import officers
 from cases.handlers.steps import case_for_update
+from cases.handlers.track import load_track
 from cases.handlers.trail import append_trail
 from cases.tables import Investigation
 from common.refusals import Unprocessable
@@ -33,6 +36,7 @@ async def investigate(
     started_at: datetime,
     ended_at: datetime,
     record: str,
+    papers: Paperwork,
     interviewee: str | None = None,
 ) -> Investigation:
     case = await case_for_update(uow, case_id)
@@ -57,6 +61,18 @@ async def investigate(
         recorded_at=now,
     )
     uow.session.add(row)
+    track = await load_track(uow.session, case_id)
+    text = docs.investigation_record(
+        facts_of(case, track),
+        kind,
+        await officers_named(uow.session, present),
+        place,
+        started_at,
+        ended_at,
+        record,
+        interviewee,
+    )
+    paper = await issue(uow, case, f"{kind}_record", text, papers)
     await append_trail(
         uow,
         case_id,
@@ -70,6 +86,7 @@ async def investigate(
             "started_at": started_at.isoformat(),
             "ended_at": ended_at.isoformat(),
             "record_sha256": hashlib.sha256(record.encode()).hexdigest(),
+            "documents": [trail_of(paper)],
         },
     )
     await uow.commit()

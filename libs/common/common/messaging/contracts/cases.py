@@ -87,6 +87,7 @@ EnforcementStepName = Literal[
     "open",
     "on_the_spot",
     "file_summary",
+    "order_correction",
     "warn",
     "notify",
     "decide",

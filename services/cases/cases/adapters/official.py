@@ -1,0 +1,137 @@
+"""The one renderer of a penalty case's documents (执法文书), with ReportLab: A4, in Chinese, laid
+out as the model texts are (the bureau's name and the document's title centred, its number 文号
+under them, the facts as labelled lines, the text, the rights of the party, the bureau and the
+date at the foot), with the line that says how to check it (its number and 核验码).
+
+`invariant=1` makes the same paper render to the same bytes, so a document's SHA-256 in the trail
+can be checked against a download at any time. What each document says is
+cases.domain.documents'; this module only sets it in type."""
+
+from __future__ import annotations
+
+import html
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from common.printing import FONT, chinese_date
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A document as printed: what cases.domain.documents writes for each kind."""
+
+    bureau: str
+    title: str
+    number: str | None
+    fields: list[tuple[str, str]]
+    paragraphs: list[str] = field(default_factory=list)
+    dated: datetime | None = None
+    verify_code: str | None = None
+    seal_note: str | None = None
+    """Said under the bureau's name where the seal goes (a development signature says so)."""
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = {"fontName": FONT, "wordWrap": "CJK"}
+    return {
+        "bureau": ParagraphStyle("bureau", **base, fontSize=16, leading=24, alignment=1),
+        "title": ParagraphStyle("title", **base, fontSize=20, leading=30, alignment=1),
+        "number": ParagraphStyle("number", **base, fontSize=11, leading=16, alignment=1),
+        "field": ParagraphStyle("field", **base, fontSize=11.5, leading=18),
+        "body": ParagraphStyle("body", **base, fontSize=11.5, leading=19, firstLineIndent=23, spaceBefore=3),
+        "sign": ParagraphStyle("sign", **base, fontSize=11.5, leading=19, alignment=2),
+        "note": ParagraphStyle("note", **base, fontSize=8.5, leading=12, textColor=colors.HexColor("#52606d")),
+    }
+
+
+def _story(p: Paper, s: dict[str, ParagraphStyle]) -> list:
+    story: list = [Paragraph(html.escape(p.bureau), s["bureau"]), Paragraph(html.escape(p.title), s["title"])]
+    if p.number:
+        story.append(Paragraph(html.escape(p.number), s["number"]))
+    story.append(Spacer(1, 8))
+    if p.fields:
+        rows = [
+            [Paragraph(html.escape(label), s["field"]), Paragraph(html.escape(value), s["field"])]
+            for label, value in p.fields
+        ]
+        story.append(
+            Table(
+                rows,
+                colWidths=[32 * mm, 138 * mm],
+                style=TableStyle(
+                    [
+                        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f5f5f5")),
+                    ]
+                ),
+            )
+        )
+        story.append(Spacer(1, 6))
+    story += [Paragraph(html.escape(t), s["body"]) for t in p.paragraphs]
+    story += [Spacer(1, 18), Paragraph(html.escape(p.bureau), s["sign"])]
+    if p.seal_note:
+        story.append(Paragraph(html.escape(p.seal_note), s["sign"]))
+    if p.dated:
+        story.append(Paragraph(chinese_date(p.dated), s["sign"]))
+    if p.verify_code:
+        story += [
+            Spacer(1, 14),
+            Paragraph(
+                html.escape(f"核验: 文号 {p.number or '—'}, 核验码 {p.verify_code} (本局文书核验页可查验真伪)"),
+                s["note"],
+            ),
+        ]
+    return story
+
+
+def render(p: Paper) -> bytes:
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=25 * mm,
+        bottomMargin=20 * mm,
+        title=f"{p.title} {p.number or ''}".strip(),
+        author=p.bureau,
+        invariant=1,
+    )
+    doc.build(_story(p, _styles()))
+    return buf.getvalue()
+
+
+def contents_page(bureau: str, case_number: str, entries: list[tuple[str, str, int]], made: datetime) -> bytes:
+    """The dossier's cover and table of contents (卷内目录): each document's name, number and
+    first page."""
+    s = _styles()
+    rows = [["序号", "文书名称", "文号", "页号"]] + [
+        [str(i), Paragraph(html.escape(name), s["field"]), Paragraph(html.escape(number), s["field"]), str(page)]
+        for i, (name, number, page) in enumerate(entries, 1)
+    ]
+    story = [
+        Paragraph(html.escape(bureau), s["bureau"]),
+        Paragraph("行政处罚案卷", s["title"]),
+        Paragraph(html.escape(f"案卷号 {case_number}"), s["number"]),
+        Spacer(1, 10),
+        Paragraph("卷内目录", s["bureau"]),
+        Table(
+            rows,
+            colWidths=[14 * mm, 70 * mm, 66 * mm, 18 * mm],
+            style=TableStyle([("FONT", (0, 0), (-1, -1), FONT, 10.5), ("GRID", (0, 0), (-1, -1), 0.5, colors.black)]),
+        ),
+        Spacer(1, 10),
+        Paragraph(html.escape(f"{chinese_date(made)}组卷; 各文书原件及其签章以单独下载之文件为准。"), s["note"]),
+    ]
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, title=f"行政处罚案卷 {case_number}", author=bureau, invariant=1)
+    doc.build(story)
+    return buf.getvalue()

@@ -1,0 +1,141 @@
+"""Sealing the documents the party receives, and checking a seal: an interface with adapters.
+
+A decision must bear the bureau's seal (行政处罚法 art. 59), and a government body's electronic seal
+is one the national unified electronic seal system makes (SM2, GB/T 38540-2020, mostly on OFD): no
+certificate of our own making is one. So the production adapters call the province's seal platform
+or a certified signing server with the document (an OFD sidecar on ofdrw for the GB/T 38540
+structure), and are not here yet. What is here is the development adapter: PAdES signatures made
+with pyHanko and a certificate the platform makes for itself, whose name and every document it signs
+say that it is a development signature without legal force, so that `make run` produces documents
+any PDF reader opens and checks, and a changed byte is caught."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+DEVELOPMENT_NOTE = "(开发用电子签名, 不具有法律效力)"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    intact: bool
+    """The document is the one sealed, byte for byte, and the seal is the sealer's."""
+    signer: str | None = None
+    signed_at: datetime | None = None
+    development: bool = False
+    reason: str | None = None
+
+
+class Sealer(Protocol):
+    note: str | None
+    """Printed under the bureau's name where the seal goes (a development signature says so)."""
+
+    async def seal(self, pdf: bytes, reason: str) -> tuple[bytes, str]:
+        """The sealed document and who sealed it."""
+        ...
+
+    async def verify(self, pdf: bytes) -> Verdict: ...
+
+
+def development_certificate(bureau: str, now: datetime) -> tuple[str, str]:
+    """A key and a self-signed certificate (PEM) whose names say they are for development only."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{bureau} (开发用)"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "开发用电子签名, 不具有法律效力"),
+        ]
+    )
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=True,
+        key_cert_sign=True,
+        crl_sign=True,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+class DevelopmentSealer:
+    """PAdES (pyHanko) with the development certificate: trusted here, and nowhere else."""
+
+    note = DEVELOPMENT_NOTE
+
+    def __init__(self, key_pem: str, cert_pem: str) -> None:
+        cert = x509.load_pem_x509_certificate(cert_pem.encode())
+        key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+        self._cert = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+        der_key = key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        self._signer = signers.SimpleSigner(
+            signing_cert=self._cert,
+            signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
+            cert_registry=SimpleCertificateStore.from_certs([self._cert]),
+        )
+        self.signer_name = self._cert.subject.native.get("common_name", "")
+
+    async def seal(self, pdf: bytes, reason: str) -> tuple[bytes, str]:
+        meta = signers.PdfSignatureMetadata(field_name="Seal", reason=reason, name=self.signer_name)
+        out = await signers.PdfSigner(meta, signer=self._signer).async_sign_pdf(
+            IncrementalPdfFileWriter(io.BytesIO(pdf))
+        )
+        return out.getvalue(), self.signer_name
+
+    async def verify(self, pdf: bytes) -> Verdict:
+        try:
+            signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
+        except Exception as exc:  # not a PDF any more: a changed byte may break its structure
+            return Verdict(False, reason=f"not a readable PDF: {type(exc).__name__}")
+        if not signatures:
+            return Verdict(False, reason="the document bears no signature")
+        try:
+            status = await async_validate_pdf_signature(
+                signatures[-1], ValidationContext(trust_roots=[self._cert], allow_fetching=False)
+            )
+        except Exception as exc:
+            return Verdict(False, reason=f"the signature cannot be checked: {type(exc).__name__}")
+        whole = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
+        signed_at = status.signer_reported_dt
+        return Verdict(
+            intact=bool(status.intact and status.valid and status.trusted and whole),
+            signer=status.signing_cert.subject.native.get("common_name"),
+            signed_at=signed_at.astimezone(UTC) if signed_at else None,
+            development=True,
+            reason=None if status.intact and whole else "the document was changed after it was sealed",
+        )
