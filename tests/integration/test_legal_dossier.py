@@ -343,7 +343,43 @@ async def test_every_step_leaves_its_document_and_the_party_s_are_sealed(distric
     )
     await _post(district, f"{base}/enforcement/pay", {"amount_fen": 1_200_000}, LEADER)
 
+    # 送达: the decision by post; the notice electronically, only once the party consented
+    decision_doc = next(d for d in decided["documents"] if d["kind"] == "penalty_decision")
+    notice_doc = next(
+        d for d in (await district.get(f"{base}/documents", headers=LEGAL)).json() if d["kind"] == "penalty_notice"
+    )
+    assert notice_doc["service_due"] is not None and notice_doc["served_at"] is None
+    served_at = (MONDAY_9AM + timedelta(days=6, hours=3)).isoformat()
+    electronic = {"method": "electronic", "served_at": served_at, "recipient": "张某", "evidence": "短信送达回执"}
+    r = await district.post(f"{base}/documents/{notice_doc['id']}/service", json=electronic, headers=OFFICER)
+    assert r.status_code == 409 and "送达地址确认书" in r.text
+    consent = {"channel": "sms", "address": "13812345678", "signed_by": "张某", "confirmed_at": served_at}
+    await _post(district, f"{base}/service-address", consent, OFFICER, 201)
+    await _post(district, f"{base}/documents/{notice_doc['id']}/service", electronic, OFFICER, 201)
+    await _post(district, f"{base}/documents/{notice_doc['id']}/service", electronic, OFFICER, 409)  # served already
+    by_post = {"method": "post", "served_at": served_at, "recipient": "张某"}
+    await _post(district, f"{base}/documents/{decision_doc['id']}/service", by_post, OFFICER, 422)  # no tracking no.
+    await _post(
+        district,
+        f"{base}/documents/{decision_doc['id']}/service",
+        {**by_post, "tracking_number": "EMS1234567890"},
+        OFFICER,
+        201,
+    )
+    trail_text = str((await district.get(f"{base}/trail", headers=LEGAL)).json())
+    assert "13812345678" not in trail_text  # the address stays in its table
+
     listed = (await district.get(f"{base}/documents", headers=LEGAL)).json()
+    assert [d["kind"] for d in listed if d["kind"] in ("address_confirmation", "service_receipt")] == [
+        "address_confirmation",
+        "service_receipt",
+        "service_receipt",
+    ]
+    assert {d["kind"]: d["service_method"] for d in listed if d["served_at"]} == {
+        "penalty_notice": "electronic",
+        "penalty_decision": "post",
+    }
+    every, listed = listed, [d for d in listed if d["kind"] not in ("address_confirmation", "service_receipt")]
     assert [d["kind"] for d in listed] == [
         "filing_approval",
         "correction_order",
@@ -358,13 +394,13 @@ async def test_every_step_leaves_its_document_and_the_party_s_are_sealed(distric
     assert listed[0]["number"] == "中城管立字〔2026〕第1号" and listed[6]["number"] == "中城管罚决字〔2026〕第31号"
     assert decided["documents"][-1]["kind"] == "penalty_decision"
     files = {}
-    for d in listed:
+    for d in every:
         r = await district.get(d["url"], headers=LEGAL)
         assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == d["sha256"]
-        files[d["kind"]] = r.content
+        files[d["id"]] = r.content
     trail = (await district.get(f"{base}/trail", headers=LEGAL)).json()
     in_trail = {doc["sha256"] for e in trail for doc in e["data"].get("documents", [])}
-    assert in_trail == {d["sha256"] for d in listed}
+    assert in_trail == {d["sha256"] for d in every}
 
     decision = listed[6]
     verdict = (await district.get(f"{decision['url']}/verify", headers=LEGAL)).json()
@@ -372,7 +408,7 @@ async def test_every_step_leaves_its_document_and_the_party_s_are_sealed(distric
     assert (await district.get(f"{listed[0]['url']}/verify", headers=LEGAL)).json()["intact"] is False  # unsealed
 
     # anyone holding the served file can check it; one byte changed and it fails
-    pdf = files["penalty_decision"]
+    pdf = files[decision["id"]]
     held = await district.post("/documents/verify", content=pdf, headers={"Content-Type": "application/pdf"})
     assert held.status_code == 200 and held.json()["intact"] is True and held.json()["number"] == decision["number"]
     at = pdf.index(b"stream") + 20  # inside the first page's content, which the signature covers
@@ -395,7 +431,7 @@ async def test_every_step_leaves_its_document_and_the_party_s_are_sealed(distric
     assert whole.status_code == 200
     reader = pypdf.PdfReader(io.BytesIO(whole.content))
     contents = reader.pages[0].extract_text()
-    assert "卷内目录" in contents and all(d["name"] in contents for d in listed)
+    assert "卷内目录" in contents and all(d["name"] in contents for d in every)
     pages = sum(len(pypdf.PdfReader(io.BytesIO(f)).pages) for f in files.values())
     assert len(reader.pages) == 1 + pages
     assert (await district.get(f"{base}/dossier.pdf", headers=auth("external_system", "city"))).status_code == 403

@@ -140,6 +140,38 @@ class CaseDocument(CasesTable, table=True):
     signer: str | None = Field(default=None, max_length=200, description="who sealed it (the seal's certificate)")
     verify_code: str | None = Field(default=None, max_length=16, description="核验码 printed on it")
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    served_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    service_method: str | None = Field(default=None, max_length=16, description="in_person, post, ...")
+
+
+class ServiceConsent(CasesTable, table=True):
+    """送达地址确认书: the party's consent to electronic service (行政处罚法 art. 61), the channel and
+    the address (personal data: kept here, never in an event or a log)."""
+
+    __tablename__ = "service_consents"
+    case_id: str = Field(primary_key=True, max_length=36)
+    channel: str = Field(max_length=16, description="sms, email, app")
+    address: str = Field(max_length=200)
+    signed_by: str = Field(max_length=200)
+    confirmed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    recorded_by: str = Field(max_length=64)
+
+
+class ServiceRecord(CasesTable, table=True):
+    """送达: how and when a document reached the party, with its evidence."""
+
+    __tablename__ = "service_records"
+    id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=36, index=True)
+    document_id: str = Field(max_length=36, index=True)
+    method: str = Field(max_length=16, description="in_person, post, announcement, electronic")
+    served_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    recipient: str = Field(max_length=200)
+    tracking_number: str | None = Field(default=None, max_length=64, description="邮寄: the tracking number")
+    evidence: str | None = Field(default=None, max_length=1000, description="the proof it arrived")
+    receipt_id: str = Field(max_length=36, description="the 送达回证 made of it")
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class DocumentCounter(CasesTable, table=True):

@@ -12,6 +12,7 @@ from fastapi import Depends, Request, UploadFile
 from pydantic import BaseModel, ValidationError
 
 from cases import queries
+from cases.domain import delivery
 from cases.domain.lifecycle import Actor
 from common.photos import MAX_BYTES, Photo, PhotoRejected, inspect
 from common.principal import Principal
@@ -54,6 +55,9 @@ def document_entry(case_id: str, d) -> dict:
         "signed": d.signed,
         "signer": d.signer,
         "created_at": d.created_at,
+        "served_at": d.served_at,
+        "service_method": d.service_method,
+        "service_due": delivery.due(d.created_at) if d.signed and d.served_at is None else None,
         "url": f"/v1/cases/{case_id}/documents/{d.id}",
     }
 

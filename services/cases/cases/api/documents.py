@@ -35,6 +35,9 @@ class DocumentOut(BaseModel):
     signed: bool = Field(description="sealed: the party receives it")
     signer: str | None
     created_at: datetime
+    served_at: datetime | None = Field(description="送达: when it reached the party")
+    service_method: str | None = Field(description="in_person, post, announcement, electronic")
+    service_due: datetime | None = Field(description="a party's document not yet served is due within 7 days")
     url: str
 
 

@@ -40,6 +40,8 @@ KINDS = {
         Kind("penalty_decision", "行政处罚决定书", None, True),
         Kind("summary_decision", "当场行政处罚决定书", None, True),
         Kind("closing_report", "结案报告", "结", False),
+        Kind("address_confirmation", "送达地址确认书", None, False),
+        Kind("service_receipt", "送达回证", "送", False),
     )
 }
 
@@ -240,3 +242,48 @@ def closing_report(f: Facts, closed_at: datetime) -> Text:
         ],
         paragraphs=["本案处罚决定已执行完毕 (或依法终结), 案卷材料齐全, 建议结案归档。"],
     )
+
+
+CHANNELS = {"sms": "短信", "email": "电子邮件", "app": "移动应用"}
+METHODS = {"in_person": "直接送达", "post": "邮寄送达", "announcement": "公告送达", "electronic": "电子送达"}
+
+
+def address_confirmation(f: Facts, channel: str, address: str, signed_by: str, confirmed_at: datetime) -> Text:
+    return Text(
+        fields=[
+            ("案卷号", f.case_number),
+            ("当事人", _party(f.track) if f.track.party else "—"),
+            ("送达方式", f"电子送达 ({CHANNELS[channel]})"),
+            ("送达地址", address),
+            ("确认人", signed_by),
+            ("确认时间", chinese_date(confirmed_at)),
+        ],
+        paragraphs=[
+            "本人(单位)同意本局采用上述电子方式向本人(单位)送达执法文书 (行政处罚法第六十一条), 确认上述地址真实有效; "
+            "文书到达上述地址之日为送达之日。地址变更的, 将及时书面告知。",
+            "确认人签名: ____________",
+        ],
+    )
+
+
+def service_receipt(
+    f: Facts,
+    served: tuple[str, str | None],
+    method: str,
+    served_at: datetime,
+    recipient: str,
+    tracking_number: str | None,
+    evidence: str | None,
+) -> Text:
+    name, number = served
+    fields = [
+        ("送达文书", f"{name} {number or ''}".strip()),
+        ("受送达人", recipient),
+        ("送达方式", METHODS[method]),
+        ("送达时间", f"{served_at:%Y-%m-%d %H:%M}"),
+    ]
+    if tracking_number:
+        fields.append(("邮件号码", tracking_number))
+    if evidence:
+        fields.append(("送达证明", evidence))
+    return Text(fields=fields, paragraphs=["受送达人签收: ____________    送达人: ____________"])
