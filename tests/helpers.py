@@ -141,10 +141,10 @@ MID_MONTH_MORNING = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)
 
 
 @contextlib.asynccontextmanager
-async def district_on_kafka(database_url: str, kafka, namespace: str, tmp_path, clock):
+async def district_on_kafka(database_url: str, kafka, namespace: str, tmp_path, clock, **settings):
     """The five services in one process, each with its own Kafka client on the real broker, and an
     HTTP client onto them carrying `clock`, `services` by name and `topic(name)` (the records of one
-    of this namespace's topics)."""
+    of this namespace's topics); `settings` for the services that take them."""
     from monolith.app import build_app, build_services
     from tests.conftest import running
     from tests.kafka_tools import read_topic
@@ -160,6 +160,7 @@ async def district_on_kafka(database_url: str, kafka, namespace: str, tmp_path, 
         consumer_backoff_s=0.01,
         object_store_url=f"file:{tmp_path}/objects",
         tick_interval_s=3600,
+        **settings,
     )
     async with running(services, build_app(services)) as client:
         client.clock = clock

@@ -16,7 +16,8 @@ import pytest
 
 from common.clock import FixedClock
 from tests.conftest import auth
-from tests.helpers import district_on_kafka, eventually, report_dispatched
+from tests.fake_seal_platform import PLATFORM_SIGNER, seal_platform
+from tests.helpers import district_on_kafka, eventually, report_dispatched, served
 
 pytestmark = pytest.mark.integration
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -435,3 +436,54 @@ async def test_every_step_leaves_its_document_and_the_party_s_are_sealed(distric
     pages = sum(len(pypdf.PdfReader(io.BytesIO(f)).pages) for f in files.values())
     assert len(reader.pages) == 1 + pages
     assert (await district.get(f"{base}/dossier.pdf", headers=auth("external_system", "city"))).status_code == 403
+
+
+async def test_the_seal_platform_seals_the_party_s_documents(database_url, kafka, namespace, tmp_path):
+    platform = seal_platform("platform-token")
+    async with (
+        served(platform) as url,
+        district_on_kafka(
+            database_url,
+            kafka,
+            namespace,
+            tmp_path,
+            FixedClock(MONDAY_9AM),
+            sealing="platform",
+            seal_platform_url=url,
+            seal_platform_token="platform-token",
+            seal_id="410102-0001",
+        ) as district,
+    ):
+        case_id = await report_dispatched(district, "littering", IN_RUHE, auth("hotline_operator"))
+        base = f"/v1/cases/{case_id}"
+        await _known(district, "sq-ruhe-o3", lambda p: p.certificate_number is not None)
+        spot = {
+            "party": "李某",
+            "power_code": "SR-34-1",
+            "band": "ordinary",
+            "amount_fen": 5_000,
+            "decision_number": "中城管当罚字〔2026〕第2号",
+            "officers": ["sq-ruhe-o1", "sq-ruhe-o3"],
+        }
+        # the platform away: the decision is not taken at all (nothing half done), and says why
+        platform.state.down = True
+        r = await district.post(f"{base}/enforcement/on_the_spot", json=spot, headers=OFFICER)
+        assert r.status_code == 503 and "seal platform" in r.text
+        assert (await district.get(f"{base}/enforcement", headers=LEADER)).json()["stage"] == "none"
+        assert (await district.get(f"{base}/documents", headers=LEADER)).json() == []
+        platform.state.down = False
+
+        decided = await _post(district, f"{base}/enforcement/on_the_spot", spot, OFFICER)
+        doc = decided["documents"][0]
+        assert doc["signed"] is True and doc["signer"] == PLATFORM_SIGNER
+        assert ("seal", "410102-0001", "当场行政处罚决定书 中城管当罚字〔2026〕第2号") in platform.state.calls
+        pdf = (await district.get(doc["url"], headers=LEADER)).content
+        text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+        assert "开发用" not in text
+        verdict = (await district.get(f"{doc['url']}/verify", headers=LEADER)).json()
+        assert verdict["intact"] is True and verdict["development"] is False and verdict["signer"] == PLATFORM_SIGNER
+        at = pdf.index(b"stream") + 20
+        changed = pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1 :]
+        as_pdf = {"Content-Type": "application/pdf"}
+        broken = (await district.post("/documents/verify", content=changed, headers=as_pdf)).json()
+        assert broken["intact"] is False

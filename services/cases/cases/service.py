@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from cases.adapters.sealing import PlatformSealer, Sealer
 from cases.api import routers
 from cases.api.deps import MAX_STEP_PHOTOS
 from cases.api.documents import MAX_CHECKED
@@ -92,6 +93,13 @@ class CasesService(Service):
         super().__init__(settings, **kwargs)
         self.store = open_store(settings.object_store_url)
 
+    async def _sealer(self) -> Sealer:
+        s = self.settings
+        if s.sealing == "platform":
+            assert s.seal_platform_url and s.seal_platform_token and s.seal_id  # the settings say so
+            return PlatformSealer(s.seal_platform_url, s.seal_platform_token.get_secret_value(), s.seal_id)
+        return await development_sealer(self.session_factory, s.bureau_name, self.clock.now())
+
     def handlers(self):
         return {
             IncidentReported: Batched(
@@ -124,7 +132,7 @@ class CasesService(Service):
         self.paperwork = Paperwork(
             bureau=s.bureau_name,
             abbr=s.document_abbr,
-            sealer=await development_sealer(self.session_factory, s.bureau_name, self.clock.now()),
+            sealer=await self._sealer(),
             hearing_person_fen=s.hearing_person_fen,
             hearing_organisation_fen=s.hearing_organisation_fen,
             publication_working_days=s.publication_working_days,

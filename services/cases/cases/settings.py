@@ -1,6 +1,6 @@
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from cases.domain.approvals import Thresholds
@@ -61,6 +61,14 @@ class CasesSettings(ServiceSettings):
     )
     hearing_organisation_fen: int = Field(10_000_000, ge=0, description="... and for an organisation")
 
+    sealing: Literal["development", "platform"] = Field(
+        "development",
+        description="who seals the party's documents: development (a PAdES signature of our own making, without "
+        "legal force: make run and the tests) or platform (the province's seal platform or a signing server)",
+    )
+    seal_platform_url: str | None = Field(None, description="the seal platform's API (sealing=platform)")
+    seal_platform_token: SecretStr | None = Field(None, description="its bearer token")
+    seal_id: str | None = Field(None, description="the bureau's seal on the platform (电子印章编码)")
     publication_working_days: int = Field(
         7,
         ge=1,
@@ -80,6 +88,12 @@ class CasesSettings(ServiceSettings):
         description="the bureau's own 核实/核查 limits per category, JSON: "
         '{"street_vending": {"verify": 30, "check": 60}}',
     )
+
+    @model_validator(mode="after")
+    def _platform_named(self) -> "CasesSettings":
+        if self.sealing == "platform" and not (self.seal_platform_url and self.seal_id and self.seal_platform_token):
+            raise ValueError("CASES_SEALING=platform needs CASES_SEAL_PLATFORM_URL, _TOKEN and CASES_SEAL_ID")
+        return self
 
     def thresholds(self) -> Thresholds:
         """The bureau's lines for 法制审核 and 集体讨论."""

@@ -4,18 +4,21 @@ A decision must bear the bureau's seal (行政处罚法 art. 59), and a governme
 is one the national unified electronic seal system makes (SM2, GB/T 38540-2020, mostly on OFD): no
 certificate of our own making is one. So the production adapters call the province's seal platform
 or a certified signing server with the document (an OFD sidecar on ofdrw for the GB/T 38540
-structure), and are not here yet. What is here is the development adapter: PAdES signatures made
+structure). `PlatformSealer` is the first (the OFD sidecar is not here yet); the other is the
+development adapter: PAdES signatures made
 with pyHanko and a certificate the platform makes for itself, whose name and every document it signs
 say that it is a development signature without legal force, so that `make run` produces documents
 any PDF reader opens and checks, and a changed byte is caught."""
 
 from __future__ import annotations
 
+import base64
 import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+import httpx
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -28,6 +31,8 @@ from pyhanko.sign import signers
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from common.refusals import Refusal
 
 DEVELOPMENT_NOTE = "(开发用电子签名, 不具有法律效力)"
 
@@ -138,4 +143,49 @@ class DevelopmentSealer:
             signed_at=signed_at.astimezone(UTC) if signed_at else None,
             development=True,
             reason=None if status.intact and whole else "the document was changed after it was sealed",
+        )
+
+
+class SealingUnavailable(Refusal):
+    """The seal platform did not seal: the step that needed it is not taken (nothing half-done)."""
+
+    status = 503
+
+
+class PlatformSealer:
+    """The province's unified seal platform, or a certified signing server, over HTTP: the document
+    goes to it and comes back sealed with the bureau's seal (SM2, GB/T 38540), and it checks a
+    sealed document. Its API differs from city to city; the shape assumed here until a city gives
+    its interface document is in services/cases/README.md ("Sealing"), and the tests run against
+    a fake of it."""
+
+    note = None  # the seal itself is the mark
+
+    def __init__(self, url: str, token: str, seal_id: str, timeout_s: float = 30.0) -> None:
+        self.url, self._token, self.seal_id, self.timeout_s = url.rstrip("/"), token, seal_id, timeout_s
+
+    async def _post(self, path: str, body: dict) -> dict:
+        try:
+            async with httpx.AsyncClient(base_url=self.url, timeout=self.timeout_s) as client:
+                r = await client.post(path, json=body, headers={"Authorization": f"Bearer {self._token}"})
+        except httpx.HTTPError as exc:
+            raise SealingUnavailable(f"the seal platform cannot be reached ({type(exc).__name__}); try again") from exc
+        if r.status_code != 200:
+            raise SealingUnavailable(f"the seal platform answered {r.status_code}: {r.text[:200]}")
+        return r.json()
+
+    async def seal(self, pdf: bytes, reason: str) -> tuple[bytes, str]:
+        body = {"seal_id": self.seal_id, "document": base64.b64encode(pdf).decode(), "reason": reason}
+        sealed = await self._post("/v1/seal", body)
+        return base64.b64decode(sealed["document"]), sealed["signer"]
+
+    async def verify(self, pdf: bytes) -> Verdict:
+        checked = await self._post("/v1/verify", {"document": base64.b64encode(pdf).decode()})
+        signed_at = checked.get("signed_at")
+        return Verdict(
+            intact=bool(checked["valid"]),
+            signer=checked.get("signer"),
+            signed_at=datetime.fromisoformat(signed_at) if signed_at else None,
+            development=False,
+            reason=checked.get("reason"),
         )
