@@ -4,7 +4,7 @@
 `s3://bucket/prefix?endpoint_url=http://minio:9000&region=cn-north-1` for any S3-compatible
 store (AWS, MinIO, Ceph RGW, Aliyun OSS, Huawei OBS), through boto3: credentials come from
 boto3's usual chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, an instance role),
-never from the URL. A store for another backend implements the two methods of `ObjectStore` and
+never from the URL. A store for another backend implements the methods of `ObjectStore` and
 is added to `open_store`. Keys are content addresses (`<sha256>.<ext>` under a prefix), so a put
 is idempotent; what may be removed again (an application that is refused) has keys of its own.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, urlparse
@@ -26,6 +27,16 @@ class ObjectStore(Protocol):
     async def get(self, key: str) -> bytes: ...
 
     async def delete(self, key: str) -> None: ...
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        """A file of any size, streamed from disk (a video of a few GB is never held whole)."""
+        ...
+
+    async def size(self, key: str) -> int: ...
+
+    async def read_range(self, key: str, start: int, length: int) -> bytes:
+        """`length` bytes from `start` (fewer at the end): a video played back in pieces."""
+        ...
 
 
 class LocalFolderStore:
@@ -56,6 +67,33 @@ class LocalFolderStore:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        def copy() -> None:
+            target = self._path(key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(target.suffix + ".part")
+            shutil.copyfile(path, tmp)  # in blocks, by the kernel where it can
+            os.replace(tmp, target)
+
+        await asyncio.to_thread(copy)
+
+    async def size(self, key: str) -> int:
+        try:
+            return (await asyncio.to_thread(self._path(key).stat)).st_size
+        except FileNotFoundError as exc:
+            raise KeyError(key) from exc
+
+    async def read_range(self, key: str, start: int, length: int) -> bytes:
+        def read() -> bytes:
+            with self._path(key).open("rb") as f:
+                f.seek(start)
+                return f.read(length)
+
+        try:
+            return await asyncio.to_thread(read)
+        except FileNotFoundError as exc:
+            raise KeyError(key) from exc
 
 
 class S3Store:
@@ -96,6 +134,30 @@ class S3Store:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._client.delete_object, Bucket=self.bucket, Key=self._key(key))
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        # boto3's managed transfer: a multipart upload in parts read from the file one at a time
+        await asyncio.to_thread(
+            self._client.upload_file, str(path), self.bucket, self._key(key), ExtraArgs={"ContentType": content_type}
+        )
+
+    async def size(self, key: str) -> int:
+        def head() -> int:
+            try:
+                return self._client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"]
+            except self._client.exceptions.ClientError as exc:
+                raise KeyError(key) from exc
+
+        return await asyncio.to_thread(head)
+
+    async def read_range(self, key: str, start: int, length: int) -> bytes:
+        def read() -> bytes:
+            r = self._client.get_object(
+                Bucket=self.bucket, Key=self._key(key), Range=f"bytes={start}-{start + length - 1}"
+            )
+            return r["Body"].read()
+
+        return await asyncio.to_thread(read)
 
 
 def open_store(url: str) -> ObjectStore:

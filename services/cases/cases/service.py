@@ -9,6 +9,7 @@ from cases.adapters.sealing import PlatformSealer, Sealer
 from cases.api import routers
 from cases.api.deps import MAX_STEP_PHOTOS
 from cases.api.documents import MAX_CHECKED
+from cases.api.evidence import EVIDENCE_PIECE, tus_router
 from cases.handlers.buildings import record_grid_office
 from cases.handlers.documents import Paperwork, development_sealer
 from cases.handlers.filing import dispatch_cases, open_cases
@@ -124,7 +125,7 @@ class CasesService(Service):
         }
 
     def routers(self):
-        return routers
+        return [*routers, tus_router(self.settings)]
 
     async def on_started(self) -> None:
         s = self.settings
@@ -144,6 +145,10 @@ class CasesService(Service):
         return {
             ("POST", "/v1/cases/{case_id}/handle"): 2 * MAX_STEP_PHOTOS * photo + FORM_OVERHEAD,
             ("POST", "/documents/verify"): MAX_CHECKED,
+            # a tus PATCH carries one piece of a video: as big as a client sends, at most this much
+            ("PATCH", "/v1/evidence-uploads/{uuid}"): EVIDENCE_PIECE,
+            ("POST", "/v1/evidence-uploads"): EVIDENCE_PIECE,
+            ("POST", "/v1/evidence-uploads/"): EVIDENCE_PIECE,
             ("POST", "/v1/cases/{case_id}/seizures"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
             ("POST", "/v1/cases/{case_id}/verify"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,
             ("POST", "/v1/cases/{case_id}/check"): MAX_STEP_PHOTOS * photo + 2 * FORM_OVERHEAD,

@@ -69,6 +69,14 @@ class CasesSettings(ServiceSettings):
     seal_platform_url: str | None = Field(None, description="the seal platform's API (sealing=platform)")
     seal_platform_token: SecretStr | None = Field(None, description="its bearer token")
     seal_id: str | None = Field(None, description="the bureau's seal on the platform (电子印章编码)")
+    evidence_upload_dir: str = Field(
+        ".data/tus", description="where a video's parts wait until the upload completes (a volume the replicas share)"
+    )
+    evidence_max_bytes: int = Field(4 * 2**30, ge=2**20, description="the largest file of evidence")
+    evidence_upload_days: int = Field(7, ge=1, le=90, description="an unfinished upload is kept this long")
+    evidence_retention_days: int = Field(
+        3650, ge=180, description="how long the original of a video or a recording is kept (the bureau's rule)"
+    )
     publication_working_days: int = Field(
         7,
         ge=1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, DateTime, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Date, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -172,6 +172,40 @@ class ServiceRecord(CasesTable, table=True):
     receipt_id: str = Field(max_length=36, description="the 送达回证 made of it")
     recorded_by: str = Field(max_length=64)
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Evidence(CasesTable, table=True):
+    """Video and audio evidence (执法记录仪 and the like): the original as uploaded, in the object store
+    under its SHA-256 (also in the trail), with what its content says of it, kept until `retained_until`."""
+
+    __tablename__ = "evidence"
+    id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=36, index=True)
+    kind: str = Field(max_length=8, description="video, audio")
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=64)
+    size: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64)
+    container: str = Field(max_length=64)
+    codec: str = Field(max_length=32)
+    duration_s: float | None = None
+    recorded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    object_key: str = Field(max_length=200)
+    uploaded_by: str = Field(max_length=64)
+    uploaded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    retained_until: date = Field(sa_column=Column(Date, nullable=False))
+
+
+class EvidenceViewing(CasesTable, table=True):
+    """Every viewing of a piece of evidence: who, when, which bytes."""
+
+    __tablename__ = "evidence_viewings"
+    id: int | None = Field(default=None, primary_key=True)
+    evidence_id: str = Field(max_length=36, index=True)
+    viewer: str = Field(max_length=64)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    first_byte: int = Field(sa_type=BigInteger)
+    last_byte: int = Field(sa_type=BigInteger)
 
 
 class DocumentCounter(CasesTable, table=True):

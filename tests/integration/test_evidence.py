@@ -1,0 +1,151 @@
+"""Video evidence from a body camera, on the real PostgreSQL and Apache Kafka and a real HTTP server:
+a 200 MB video sent with the tus protocol (tuspy, as a docking station would), cut off in the
+middle and resumed where it stopped, arrives whole; its SHA-256 is in the trail; it plays back
+by range; every viewing is logged; a file that is no video is refused and not kept."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import httpx
+import numpy as np
+import pytest
+from tusclient import client as tus
+from tusclient.exceptions import TusCommunicationError, TusUploadFailed
+
+from common.clock import FixedClock
+from tests.conftest import auth
+from tests.helpers import eventually, report_dispatched, served
+
+pytestmark = pytest.mark.integration
+MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+IN_RUHE = {"lon": 113.61, "lat": 34.74}
+OFFICER = auth("squad_officer", "sq-ruhe-o1", "sq-ruhe")
+LEGAL = auth("legal_officer", "legal-0001")
+MB = 2**20
+
+
+def body_camera_video(path: Path, total: int) -> str:
+    """A short MPEG-4 video as a camera writes it (with its recording time), then a `free` box
+    (ISO/IEC 14496-12: space a reader skips) to bring the file to `total` bytes; its SHA-256."""
+    with av.open(str(path), "w", format="mp4") as out:
+        out.metadata["creation_time"] = "2026-11-23T08:41:00.000000Z"
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        stream.time_base = Fraction(1, 10)
+        for i in range(20):
+            frame = av.VideoFrame.from_ndarray(np.full((240, 320, 3), i * 10 % 255, dtype=np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    pad = total - path.stat().st_size
+    with path.open("ab") as f:
+        f.write(pad.to_bytes(4, "big") + b"free")
+        left = pad - 8
+        while left:
+            n = min(left, 8 * MB)
+            f.write(bytes(n))
+            left -= n
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(8 * MB):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@pytest.fixture
+async def district(database_url, kafka, namespace, tmp_path):
+    from monolith.app import build_app, build_services
+
+    services = build_services(
+        database_url,
+        None,
+        clock=FixedClock(MONDAY_9AM),
+        bus="kafka",
+        kafka_bootstrap=kafka.bootstrap,
+        kafka_namespace=namespace,
+        relay_poll_interval_s=0.2,
+        object_store_url=f"file:{tmp_path}/objects",
+        evidence_upload_dir=str(tmp_path / "tus"),
+        tick_interval_s=3600,
+    )
+    async with served(build_app(services)) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
+        client.url = url
+        yield client
+
+
+async def test_a_long_video_resumes_after_a_cut_and_plays_back_by_range(district, tmp_path):
+    case_id = await report_dispatched(district, "street_vending", IN_RUHE, auth("hotline_operator"))
+    video = tmp_path / "DSJ_20261123_0841.mp4"
+    size = 200 * MB
+    sha256 = body_camera_video(video, size)
+
+    uploads = tus.TusClient(f"{district.url}/v1/evidence-uploads", headers=OFFICER)
+    meta = {"case_id": case_id, "filename": video.name, "filetype": "video/mp4"}
+    first = uploads.async_uploader(file_path=str(video), chunk_size=16 * MB, metadata=meta)
+    await first.upload(stop_at=96 * MB)  # the connection lost in the middle
+    head = await district.head(first.url, headers={**OFFICER, "Tus-Resumable": "1.0.0"})
+    got = int(head.headers["Upload-Offset"])
+    assert 0 < got < size
+    assert (await district.get(f"/v1/cases/{case_id}/evidence", headers=OFFICER)).json() == []
+    # tuspy asks the server for the offset with a blocking request: off the loop the server runs in
+    resumed = await asyncio.to_thread(
+        uploads.async_uploader, file_path=str(video), url=first.url, chunk_size=16 * MB, metadata=meta
+    )
+    assert resumed.offset == got  # it asks the server, and starts where the server stopped
+    await resumed.upload()
+
+    listed = (await district.get(f"/v1/cases/{case_id}/evidence", headers=OFFICER)).json()
+    assert len(listed) == 1
+    ev = listed[0]
+    assert (ev["kind"], ev["size"], ev["sha256"], ev["codec"]) == ("video", size, sha256, "mpeg4")
+    assert ev["recorded_at"].startswith("2026-11-23T08:41") and ev["duration_s"] > 1
+    trail = (await district.get(f"/v1/cases/{case_id}/trail", headers=OFFICER)).json()
+    assert any(e["action"] == "evidence.video" and e["data"]["sha256"] == sha256 for e in trail)
+
+    # played back by range: exactly the bytes asked for, and the tail
+    r = await district.get(ev["url"], headers={**LEGAL, "Range": "bytes=1000-1999"})
+    with video.open("rb") as f:
+        f.seek(1000)
+        expected = f.read(1000)
+    assert r.status_code == 206 and r.content == expected
+    assert r.headers["content-range"] == f"bytes 1000-1999/{size}"
+    tail = await district.get(ev["url"], headers={**OFFICER, "Range": "bytes=-16"})
+    assert tail.status_code == 206 and tail.content == bytes(16)
+    beyond = await district.get(ev["url"], headers={**OFFICER, "Range": f"bytes={size}-"})
+    assert beyond.status_code == 416
+    viewed = (await district.get(f"{ev['url'].rsplit('/', 1)[0]}/viewings", headers=LEGAL)).json()
+    assert [(v["viewer"], v["first_byte"], v["last_byte"]) for v in viewed] == [
+        ("legal-0001", 1000, 1999),
+        ("sq-ruhe-o1", size - 16, size - 1),
+    ]
+    # another squad cannot see it, nor upload to it
+    xushui = auth("squad_officer", "sq-xushui-o1", "sq-xushui")
+    assert (await district.get(ev["url"], headers=xushui)).status_code == 404
+    other = tus.TusClient(f"{district.url}/v1/evidence-uploads", headers=xushui)
+    with pytest.raises(TusCommunicationError, match="404"):  # the case is not theirs to see
+        await other.async_uploader(file_path=str(video), chunk_size=16 * MB, metadata=meta).upload(stop_at=MB)
+
+
+async def test_a_file_that_is_no_video_is_refused_and_not_kept(district, tmp_path):
+    case_id = await report_dispatched(district, "street_vending", IN_RUHE, auth("hotline_operator"))
+    fake = tmp_path / "not-a-video.mp4"
+    fake.write_bytes(b"PK\x03\x04" + bytes(3 * MB))
+    uploads = tus.TusClient(f"{district.url}/v1/evidence-uploads", headers=OFFICER)
+    with pytest.raises(TusUploadFailed) as refused:
+        await uploads.async_uploader(
+            file_path=str(fake),
+            chunk_size=MB,
+            metadata={"case_id": case_id, "filename": fake.name, "filetype": "video/mp4"},
+        ).upload()
+    assert "not a video or audio file" in str(refused.value.response_content)
+    assert (await district.get(f"/v1/cases/{case_id}/evidence", headers=OFFICER)).json() == []
+    left = [p.name for p in (tmp_path / "tus").iterdir() if not p.name.startswith(".")]  # .locks: tus's own
+    assert left == []  # nothing of it kept
+    await eventually(lambda: district.get("/readyz"), lambda r: r.status_code == 200)
