@@ -329,6 +329,21 @@ async def test_every_step_leaves_its_document_and_the_party_s_are_sealed(distric
     await _post(district, f"{base}/seizures", {**items, "officers": ["sq-ruhe-o1", "sq-ruhe-o3"]}, OFFICER, 201)
     # ¥12,000 for a person: over the province's 较大数额 line, so the notice comes with a 听证告知书
     await _post(district, f"{base}/enforcement/notify", {**party, "band": "ordinary", "amount_fen": 1_200_000}, OFFICER)
+    # the party asks for a hearing: told of it 7 days ahead, held, its record kept
+    await _post(district, f"{base}/enforcement/request_hearing", {}, OFFICER)
+    room = {"hearing_place": "局三楼听证室", "presiding": "冯静"}
+    early = {**room, "hearing_at": (MONDAY_9AM + timedelta(days=3)).isoformat()}
+    await _post(district, f"{base}/enforcement/schedule_hearing", early, OFFICER, 422)
+    hearing = {**room, "hearing_at": (MONDAY_9AM + timedelta(days=8)).isoformat()}
+    await _post(district, f"{base}/enforcement/schedule_hearing", hearing, OFFICER)
+    held = {
+        "presiding": "冯静",
+        "attendees": "张某; 承办人朱婷、郭峰",
+        "record": "主持人宣布听证开始。\n当事人陈述: 已整改。",
+    }
+    await _post(district, f"{base}/enforcement/hold_hearing", held, OFFICER, 409)  # not yet its day
+    district.clock.advance(timedelta(days=8))
+    await _post(district, f"{base}/enforcement/hold_hearing", held, OFFICER)
     for stage, who, more in (
         ("proposal", OFFICER, {}),
         ("legal_review", LEGAL, {}),
@@ -338,7 +353,6 @@ async def test_every_step_leaves_its_document_and_the_party_s_are_sealed(distric
         await _post(
             district, f"{base}/approvals", {"stage": stage, "decision": "approve", "opinion": "同意", **more}, who, 201
         )
-    district.clock.advance(timedelta(days=6))
     decided = await _post(
         district, f"{base}/enforcement/decide", {"decision_number": "中城管罚决字〔2026〕第31号"}, LEADER
     )
@@ -350,7 +364,7 @@ async def test_every_step_leaves_its_document_and_the_party_s_are_sealed(distric
         d for d in (await district.get(f"{base}/documents", headers=LEGAL)).json() if d["kind"] == "penalty_notice"
     )
     assert notice_doc["service_due"] is not None and notice_doc["served_at"] is None
-    served_at = (MONDAY_9AM + timedelta(days=6, hours=3)).isoformat()
+    served_at = (MONDAY_9AM + timedelta(days=8)).isoformat()  # the moment of the decision (the clock stands still)
     electronic = {"method": "electronic", "served_at": served_at, "recipient": "张某", "evidence": "短信送达回执"}
     r = await district.post(f"{base}/documents/{notice_doc['id']}/service", json=electronic, headers=OFFICER)
     assert r.status_code == 409 and "送达地址确认书" in r.text
@@ -388,11 +402,13 @@ async def test_every_step_leaves_its_document_and_the_party_s_are_sealed(distric
         "seizure_decision",
         "penalty_notice",
         "hearing_notice",
+        "hearing_notification",
+        "hearing_record",
         "penalty_decision",
         "closing_report",
     ]
-    assert [d["signed"] for d in listed] == [False, True, False, True, True, True, True, False]
-    assert listed[0]["number"] == "中城管立字〔2026〕第1号" and listed[6]["number"] == "中城管罚决字〔2026〕第31号"
+    assert [d["signed"] for d in listed] == [False, True, False, True, True, True, True, False, True, False]
+    assert listed[0]["number"] == "中城管立字〔2026〕第1号" and listed[8]["number"] == "中城管罚决字〔2026〕第31号"
     assert decided["documents"][-1]["kind"] == "penalty_decision"
     files = {}
     for d in every:
@@ -403,7 +419,7 @@ async def test_every_step_leaves_its_document_and_the_party_s_are_sealed(distric
     in_trail = {doc["sha256"] for e in trail for doc in e["data"].get("documents", [])}
     assert in_trail == {d["sha256"] for d in every}
 
-    decision = listed[6]
+    decision = listed[8]
     verdict = (await district.get(f"{decision['url']}/verify", headers=LEGAL)).json()
     assert verdict["intact"] is True and "开发用" in verdict["signer"] and verdict["development"] is True
     assert (await district.get(f"{listed[0]['url']}/verify", headers=LEGAL)).json()["intact"] is False  # unsealed

@@ -138,3 +138,23 @@ def test_a_proposal_is_never_heavier_than_the_notice_and_the_summary_procedure_h
     filed = take(spot, Step.file_summary, now + timedelta(days=1))
     with pytest.raises(StepRefused, match="filed with the bureau"):
         take(filed, Step.file_summary, now + timedelta(days=2))
+
+
+def test_a_hearing_asked_for_is_told_7_days_ahead_and_held_before_the_decision():
+    now = datetime(2026, 11, 23, 1, tzinfo=UTC)
+    noticed = take(Track(), Step.notify, now, party="p", power_code="ZS-82", band="ordinary", amount_fen=80_000)
+    with pytest.raises(StepRefused, match="request first"):
+        take(noticed, Step.schedule_hearing, now, hearing_at=now + timedelta(days=10))
+    with pytest.raises(StepRefused, match="that time is over"):
+        take(noticed, Step.request_hearing, now + timedelta(days=6))
+    asked = take(noticed, Step.request_hearing, now + timedelta(days=2))
+    with pytest.raises(Unprocessable, match="7 days before"):
+        take(asked, Step.schedule_hearing, now + timedelta(days=2), hearing_at=now + timedelta(days=5))
+    scheduled = take(asked, Step.schedule_hearing, now + timedelta(days=2), hearing_at=now + timedelta(days=10))
+    with pytest.raises(StepRefused, match="hold it"):
+        take(propose(scheduled), Step.decide, now + timedelta(days=11), decision_number="x")
+    with pytest.raises(StepRefused, match="set for"):
+        take(scheduled, Step.hold_hearing, now + timedelta(days=9))
+    held = propose(take(scheduled, Step.hold_hearing, now + timedelta(days=10)))
+    assert held.proposal is not None and held.proposal.hearing_held  # so the legal section reviews it
+    assert take(held, Step.decide, now + timedelta(days=11), decision_number="x").stage.value == "decided"

@@ -90,6 +90,11 @@ class EnforcementRequest(BaseModel):
         None, min_length=2, max_length=500, description="what the party must correct (order_correction)"
     )
     correct_by: datetime | None = Field(None, description="by when (order_correction)")
+    hearing_at: datetime | None = Field(None, description="schedule_hearing: when (7 days ahead at least)")
+    hearing_place: str | None = Field(None, min_length=2, max_length=200, description="schedule_hearing: where")
+    presiding: str | None = Field(None, min_length=1, max_length=100, description="听证主持人 (schedule, hold)")
+    attendees: str | None = Field(None, min_length=1, max_length=500, description="hold_hearing: who took part")
+    record: str | None = Field(None, min_length=2, max_length=20000, description="hold_hearing: 听证笔录")
     withhold: Withheld | None = Field(
         None, description="decide: not published, because the party is a minor, or of secrets or privacy"
     )
@@ -103,6 +108,8 @@ REQUIRED = {
     enf.Step.open: ("party",),
     enf.Step.on_the_spot: ("party", "decision_number", "officers"),
     enf.Step.order_correction: ("requirement", "correct_by"),
+    enf.Step.schedule_hearing: ("hearing_at", "hearing_place", "presiding"),
+    enf.Step.hold_hearing: ("presiding", "attendees", "record"),
     enf.Step.warn: ("party",),
     enf.Step.notify: ("party", "amount_fen"),
     enf.Step.decide: ("decision_number",),
@@ -143,6 +150,7 @@ async def get_enforcement(case_id: str, principal: CaseReader, service: ServiceD
     "/v1/cases/{case_id}/enforcement/{step}",
     response_model=TrackPublic,
     summary="a step of the track, with the documents it produces: open (立案), order_correction (责令改正), "
+    "request_hearing, schedule_hearing (听证通知书), hold_hearing (听证笔录), "
     "on_the_spot (当场处罚, renders its PDF), file_summary (备案), "
     "warn, notify (the power and band of the 权责清单), decide (after its approvals; renders the PDF), pay, "
     "reconsider, sue, review_upheld, review_revoked, apply_to_court, court_grants, court_refuses, enforce",

@@ -18,7 +18,18 @@ class NotServable(Conflict):
     """Not this service now (no consent, served already, not the party's document)."""
 
 
-def check(method: str, *, consented: bool, tracking_number: str | None, evidence: str | None) -> None:
+def check(
+    method: str,
+    *,
+    consented: bool,
+    tracking_number: str | None,
+    evidence: str | None,
+    issued_at: datetime,
+    served_at: datetime,
+    now: datetime,
+) -> None:
+    if not issued_at <= served_at <= now:
+        raise Unprocessable.field("served_at", "a document is served after it was issued, and not in the future")
     if method == "electronic" and not consented:
         raise NotServable(
             "electronic service needs the party's 送达地址确认书 (POST /v1/cases/{id}/service-address) first; "

@@ -37,6 +37,8 @@ KINDS = {
         Kind("seizure_decision", "暂扣决定书", "暂扣", True),
         Kind("penalty_notice", "行政处罚事先告知书", "罚告", True),
         Kind("hearing_notice", "听证告知书", "听告", True),
+        Kind("hearing_notification", "听证通知书", "听通", True),
+        Kind("hearing_record", "听证笔录", "听笔", False),
         Kind("penalty_decision", "行政处罚决定书", None, True),
         Kind("summary_decision", "当场行政处罚决定书", None, True),
         Kind("closing_report", "结案报告", "结", False),
@@ -287,3 +289,32 @@ def service_receipt(
     if evidence:
         fields.append(("送达证明", evidence))
     return Text(fields=fields, paragraphs=["受送达人签收: ____________    送达人: ____________"])
+
+
+def hearing_notification(f: Facts, hearing_at: datetime, place: str, presiding: str) -> Text:
+    return Text(
+        fields=[
+            ("当事人", _party(f.track)),
+            ("案由", f.cause),
+            ("听证时间", f"{hearing_at:%Y-%m-%d %H:%M}"),
+            ("听证地点", place),
+            ("听证主持人", presiding),
+        ],
+        paragraphs=[
+            "根据你(单位)的要求, 本局决定举行听证 (行政处罚法第六十四条)。请按时参加; 你(单位)可以亲自参加, 也可以委托"
+            "一至二人代理。认为主持人与本案有直接利害关系的, 有权申请回避。无正当理由拒不出席的, 视为放弃听证权利。",
+        ],
+    )
+
+
+def hearing_record(f: Facts, presiding: str, attendees: str, record: str, held_at: datetime) -> Text:
+    return Text(
+        fields=[
+            ("案卷号", f.case_number),
+            ("当事人", _party(f.track)),
+            ("听证时间", f"{held_at:%Y-%m-%d %H:%M}"),
+            ("听证主持人", presiding),
+            ("参加人员", attendees),
+        ],
+        paragraphs=[p for p in record.splitlines() if p.strip()] + ["听证笔录经当事人核对无误后签字或者盖章。"],
+    )

@@ -32,6 +32,7 @@ from common.principal import Role
 from common.refusals import Conflict, Unprocessable
 
 HEARING_REQUEST_DAYS = 5
+HEARING_NOTICE_DAYS = 7
 PAYMENT_DAYS = 15
 RECONSIDERATION_DAYS = 60
 LAWSUIT_MONTHS = 6
@@ -61,6 +62,9 @@ class Step(StrEnum):
     on_the_spot = "on_the_spot"
     file_summary = "file_summary"
     order_correction = "order_correction"
+    request_hearing = "request_hearing"
+    schedule_hearing = "schedule_hearing"
+    hold_hearing = "hold_hearing"
     warn = "warn"
     notify = "notify"
     decide = "decide"
@@ -82,6 +86,9 @@ FROM: dict[Step, frozenset[Stage]] = {
     Step.order_correction: frozenset({Stage.none, Stage.warned, Stage.opened, Stage.noticed}),
     Step.warn: frozenset({Stage.none}),
     Step.notify: frozenset({Stage.none, Stage.warned, Stage.opened}),
+    Step.request_hearing: frozenset({Stage.noticed}),
+    Step.schedule_hearing: frozenset({Stage.noticed}),
+    Step.hold_hearing: frozenset({Stage.noticed}),
     Step.decide: frozenset({Stage.noticed}),
     Step.pay: frozenset({Stage.decided, Stage.court_applied, Stage.court_ruled}),
     Step.reconsider: frozenset({Stage.decided}),
@@ -145,6 +152,9 @@ class Track:
     summary_filed_at: datetime | None = None
     correction_until: datetime | None = None
     """责令(限期)改正: by when the party must correct."""
+    hearing_requested_at: datetime | None = None
+    hearing_at: datetime | None = None
+    hearing_held_at: datetime | None = None
     noticed_at: datetime | None = None
     hearing_request_until: datetime | None = None
     decision_number: str | None = None
@@ -212,6 +222,28 @@ def take(track: Track, step: Step, now: datetime, **given: Any) -> Track:
             if track.summary_filed_at is not None:
                 raise StepRefused(f"filed with the bureau at {track.summary_filed_at.isoformat()}")
             return replace(track, summary_filed_at=now)
+        case Step.request_hearing:  # art. 64(1): within 5 days of the notice
+            until = required(track.hearing_request_until, "hearing_request_until")
+            if now > until:
+                raise StepRefused(f"a hearing is asked for by {until.isoformat()} (art. 64); that time is over")
+            if track.hearing_requested_at is not None:
+                raise StepRefused(f"the party asked for a hearing at {track.hearing_requested_at.isoformat()}")
+            return replace(track, hearing_requested_at=now)
+        case Step.schedule_hearing:  # art. 64(2): the party is told 7 days before
+            if track.hearing_requested_at is None:
+                raise StepRefused("no hearing was asked for: record the party's request first (request_hearing)")
+            at = given["hearing_at"]
+            if at < now + timedelta(days=HEARING_NOTICE_DAYS):
+                raise Unprocessable.field(
+                    "hearing_at", f"the party is told of a hearing {HEARING_NOTICE_DAYS} days before it (art. 64)"
+                )
+            return replace(track, hearing_at=at)
+        case Step.hold_hearing:
+            if track.hearing_at is None:
+                raise StepRefused("the hearing is held once it is scheduled and the party told (schedule_hearing)")
+            if now < track.hearing_at:
+                raise StepRefused(f"the hearing is set for {track.hearing_at.isoformat()}")
+            return replace(track, hearing_held_at=now)
         case Step.order_correction:
             if given["correct_by"] <= now:
                 raise Unprocessable.field("correct_by", "the party is given a time to correct that lies ahead")
@@ -246,6 +278,8 @@ def take(track: Track, step: Step, now: datetime, **given: Any) -> Track:
             proposal = track.proposal
             if proposal is None:
                 raise StepRefused("a decision needs its approvals, starting with the proposal (承办人意见)")
+            if track.hearing_requested_at is not None and track.hearing_held_at is None:
+                raise StepRefused("the party asked for a hearing: hold it (hold_hearing) before the decision")
             if given.get("amount_fen") is not None and given["amount_fen"] != proposal.amount_fen:
                 raise StepRefused(
                     f"the approved proposal {proposal.version} fines ¥{proposal.amount_fen / 100:,.2f}; "
@@ -345,7 +379,7 @@ def propose(
             base_fen=track.base_fen,
             departure_reason=departure_reason or track.departure_reason,
             complex=complex_case,
-            hearing_held=hearing_held,
+            hearing_held=hearing_held or track.hearing_held_at is not None,
             major_power=major_power,
         ),
     )

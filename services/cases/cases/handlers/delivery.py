@@ -78,7 +78,15 @@ async def serve(
     if served.served_at is not None:
         raise delivery.NotServable(f"{served.name} was served at {served.served_at.isoformat()}")
     consent = await uow.session.get(ServiceConsent, case_id)
-    delivery.check(method, consented=consent is not None, tracking_number=tracking_number, evidence=evidence)
+    delivery.check(
+        method,
+        consented=consent is not None,
+        tracking_number=tracking_number,
+        evidence=evidence,
+        issued_at=served.created_at,
+        served_at=served_at,
+        now=uow.clock.now(),
+    )
     track = await load_track(uow.session, case_id)
     text = docs.service_receipt(
         facts_of(case, track),

@@ -208,6 +208,13 @@ async def _documents(
             out.append(("penalty_notice", docs.penalty_notice(facts, hearing), None))
             if hearing:
                 out.append(("hearing_notice", docs.hearing_notice(facts), None))
+        case enf.Step.schedule_hearing:
+            hearing_at = enf.required(track.hearing_at, "hearing_at")
+            text = docs.hearing_notification(facts, hearing_at, given["hearing_place"], given["presiding"])
+            out.append(("hearing_notification", text, None))
+        case enf.Step.hold_hearing:
+            text = docs.hearing_record(facts, given["presiding"], given["attendees"], given["record"], now)
+            out.append(("hearing_record", text, None))
         case enf.Step.decide | enf.Step.on_the_spot:
             kind = "summary_decision" if track.summary else "penalty_decision"
             out.append((kind, docs.penalty_decision(facts), track.decision_number))
