@@ -16,6 +16,7 @@ from common.logging import configure_logging
 from common.messaging.contracts import (
     CaseClosed,
     DesignatedPointDecided,
+    DeviceChanged,
     DogInspected,
     DogInspectionDue,
     DogLicenceChanged,
@@ -70,6 +71,7 @@ class LedgerService(Service):
     migrations_dir = HERE / "migrations"
     staff_pages = (("/ledger", "台账"),)
     publishes = (
+        DeviceChanged,
         MerchantGradeChanged,
         MerchantRegistered,
         MerchantChanged,

@@ -3,6 +3,7 @@
 from ledger.api import (
     applications,
     catering,
+    devices,
     dog_public,
     frontage,
     licences,
@@ -29,6 +30,7 @@ routers = [
     licences.router,
     applications.router,
     strays.router,
+    devices.router,
     public.router,
     dog_public.router,
     page.router,

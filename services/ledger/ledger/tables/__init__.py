@@ -13,6 +13,7 @@ from sqlmodel import Field
 
 from common.backbone import ServiceTables
 from ledger.tables.base import LedgerTable, at_column, registry
+from ledger.tables.devices import Device
 from ledger.tables.dogs import DogApplication, DogLicence, DogLicenceStep, DogViolation, Stray, StrayCare
 from ledger.tables.merchants import (
     Card,
@@ -35,6 +36,7 @@ __all__ = [
     "Announcement",
     "Card",
     "Counter",
+    "Device",
     "DesignatedPoint",
     "DistrictGrid",
     "DogApplication",

@@ -94,6 +94,7 @@ from common.messaging.contracts.intake import (
 from common.messaging.contracts.ledger import (
     Colour,
     DesignatedPointDecided,
+    DeviceChanged,
     LedgerFigures,
     LedgerFiguresReported,
     MerchantCardIssued,
@@ -169,6 +170,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     ResponsibilityLetterSigned,
     DesignatedPointDecided,
     LedgerFiguresReported,
+    DeviceChanged,
     DogLicenceIssued,
     DogLicenceChanged,
     DogLicencePlaced,
@@ -227,6 +229,7 @@ __all__ = [
     "DogViolationRecorded",
     "EVENT_CLASSES",
     "EVENT_TYPES",
+    "DeviceChanged",
     "EnforcementStepName",
     "EnforcementStepRecorded",
     "FreeData",

@@ -44,6 +44,7 @@ class Topics:
     points = "ledger.points"
     ledger_figures = "ledger.figures"
     dogs = "ledger.dogs"
+    devices = "ledger.devices"
     rankings = "reporting.rankings"
 
     @staticmethod

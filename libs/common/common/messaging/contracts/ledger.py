@@ -296,3 +296,24 @@ class LedgerFiguresReported(
             },
         ),
     )
+
+
+class DeviceChanged(IntegrationEvent, type="ledger.device.changed.v1", topic=Topics.devices, key="device_id"):
+    """设备台账: a device of the register, whole, whenever it changes (a newer version wins): a body
+    camera and its officer, a capture camera and whether its records may serve as evidence today
+    (行政处罚法 art. 41), a smart dog tag and its licence, a fume monitor and its merchant."""
+
+    device_id: str
+    kind: Literal["body_camera", "fixed_camera", "fixed_capture", "mobile_capture", "drone", "dog_tag", "fume_monitor"]
+    status: Literal["active", "retired"]
+    serial_number: str | None = None
+    officer_id: str | None = Field(None, description="a body camera's officer")
+    licence_id: str | None = Field(None, description="a dog tag's licence")
+    merchant_id: str | None = Field(None, description="a fume monitor's merchant")
+    location: Location | None = None
+    grid_id: str | None = None
+    squad_id: str | None = None
+    evidence_ready: bool = Field(False, description="a capture device's records may serve as evidence (art. 41)")
+    calibration_valid_until: date | None = None
+    version: int
+    at: datetime

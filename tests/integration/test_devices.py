@@ -1,0 +1,77 @@
+"""The register of devices (设备台账), on the real PostgreSQL and Apache Kafka: each kind names what
+it must, a capture camera carries 行政处罚法 art. 41's approvals and serves as evidence only while
+its calibration holds, a fixed device is placed in its grid, and every change is told on Kafka."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from common.clock import FixedClock
+from tests.conftest import auth
+from tests.helpers import district_on_kafka, eventually, register_merchant
+
+pytestmark = pytest.mark.integration
+MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+CLERK = auth("ledger_clerk", "clerk-0001")
+IN_RUHE = {"lon": 113.61, "lat": 34.74}
+APPROVED = {
+    "authorised_by": "《郑州市城市市容和环境卫生管理条例》",
+    "legal_review": "中城管法审〔2026〕12号",
+    "technical_review": "中城管技审〔2026〕3号",
+    "published_location": "https://www.zhongyuan.gov.cn/cgj/zpsb/2026-11",
+    "calibration_valid_until": "2027-05-31",
+}
+
+
+@pytest.fixture
+async def district(database_url, kafka, namespace, tmp_path):
+    async with district_on_kafka(database_url, kafka, namespace, tmp_path, FixedClock(MONDAY_9AM)) as client:
+        yield client
+
+
+async def test_every_kind_names_what_it_must_and_capture_cameras_carry_art_41(district):
+    camera = {"kind": "body_camera", "serial_number": "DSJ-V8-0001", "officer_id": "sq-ruhe-o1", "vendor": "警翼"}
+    r = await district.put("/v1/devices/bc-0001", json=camera, headers=CLERK)
+    assert r.status_code == 200 and r.json()["evidence_ready"] is False and r.json()["name"] == "执法记录仪"
+    r = await district.put("/v1/devices/bc-0002", json={"kind": "body_camera", "serial_number": "X"}, headers=CLERK)
+    assert r.status_code == 422 and "officer_id" in r.text
+    assert (
+        await district.put("/v1/devices/bc-0003", json=camera, headers=auth("squad_leader", "l", "sq-ruhe"))
+    ).status_code == 403
+
+    shop = await register_merchant(district, "老王烧烤", 113.621, 34.751, "zy-ruhelu")  # the grids known to ledger
+    capture = {"kind": "fixed_capture", "serial_number": "ZP-0007", "location": IN_RUHE}
+    r = await district.put("/v1/devices/cap-0007", json=capture, headers=CLERK)
+    assert r.status_code == 422 and "art. 41" in r.text
+    placed = (await district.put("/v1/devices/cap-0007", json={**capture, "art41": APPROVED}, headers=CLERK)).json()
+    assert placed["grid_id"] == "zy-ruhelu" and placed["squad_id"] == "sq-ruhe" and placed["evidence_ready"] is True
+    same = (await district.put("/v1/devices/cap-0007", json={**capture, "art41": APPROVED}, headers=CLERK)).json()
+    assert same["version"] == 1  # sent again, nothing changed
+    lapsed = {**capture, "art41": {**APPROVED, "calibration_valid_until": "2026-11-01"}}
+    again = (await district.put("/v1/devices/cap-0007", json=lapsed, headers=CLERK)).json()
+    assert again["evidence_ready"] is False and again["version"] == 2  # no longer evidence
+
+    r = await district.put("/v1/devices/tag-1", json={"kind": "dog_tag", "licence_id": "no-such"}, headers=CLERK)
+    assert r.status_code == 422 and "dog register" in r.text
+    monitor = {"kind": "fume_monitor", "merchant_id": shop["id"], "serial_number": "YY-212-01"}
+    assert (await district.put("/v1/devices/fume-1", json=monitor, headers=CLERK)).status_code == 200
+
+    squad = auth("squad_officer", "sq-ruhe-o1", "sq-ruhe")
+    mine = (await district.get("/v1/devices?officer_id=sq-ruhe-o1", headers=squad)).json()
+    assert [d["id"] for d in mine] == ["bc-0001"]
+    assert [d["id"] for d in (await district.get("/v1/devices?kind=fixed_capture", headers=squad)).json()] == [
+        "cap-0007"
+    ]
+    assert (await district.get("/v1/devices/nothing", headers=squad)).status_code == 404
+
+    told = await eventually(
+        lambda: district.topic("ledger.devices"),
+        lambda rs: sum(b"cap-0007" in r.value for r in rs) == 2,
+        timeout_s=30,
+        what="the camera's two versions on Kafka",
+    )
+    versions = [json.loads(r.value) for r in told if b"cap-0007" in r.value]
+    assert [(v["version"], v["evidence_ready"]) for v in versions] == [(1, True), (2, False)]
