@@ -9,6 +9,7 @@ every amount is kept in."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime
 
 from reportlab.pdfbase import pdfmetrics
@@ -47,3 +48,34 @@ def wrap(text: str, width: float, size: float, font: str = FONT) -> list[str]:
         else:
             line += ch
     return lines + ([line] if line else [])
+
+
+def a4_pdf(
+    story: list,
+    *,
+    title: str,
+    author: str,
+    margins_mm: tuple[float, float, float, float] = (20, 20, 20, 20),
+    invariant: bool = False,
+) -> bytes:
+    """A4 pages of `story` (ReportLab flowables) as a PDF: margins left, right, top, bottom in mm;
+    `invariant`, the same story gives the same bytes (a document whose hash is kept)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate
+
+    buf = io.BytesIO()
+    left, right, top, bottom = (m * mm for m in margins_mm)
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=left,
+        rightMargin=right,
+        topMargin=top,
+        bottomMargin=bottom,
+        title=title,
+        author=author,
+        invariant=int(invariant),
+    )
+    doc.build(story)
+    return buf.getvalue()

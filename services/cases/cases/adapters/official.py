@@ -10,17 +10,15 @@ cases.domain.documents'; this module only sets it in type."""
 from __future__ import annotations
 
 import html
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from common.printing import FONT, chinese_date
+from common.printing import FONT, a4_pdf, chinese_date
 
 
 @dataclass(frozen=True)
@@ -93,20 +91,8 @@ def _story(p: Paper, s: dict[str, ParagraphStyle]) -> list:
 
 
 def render(p: Paper) -> bytes:
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=25 * mm,
-        bottomMargin=20 * mm,
-        title=f"{p.title} {p.number or ''}".strip(),
-        author=p.bureau,
-        invariant=1,
-    )
-    doc.build(_story(p, _styles()))
-    return buf.getvalue()
+    title = f"{p.title} {p.number or ''}".strip()
+    return a4_pdf(_story(p, _styles()), title=title, author=p.bureau, margins_mm=(20, 20, 25, 20), invariant=True)
 
 
 def contents_page(bureau: str, case_number: str, entries: list[tuple[str, str, int]], made: datetime) -> bytes:
@@ -131,7 +117,4 @@ def contents_page(bureau: str, case_number: str, entries: list[tuple[str, str, i
         Spacer(1, 10),
         Paragraph(html.escape(f"{chinese_date(made)}组卷; 各文书原件及其签章以单独下载之文件为准。"), s["note"]),
     ]
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, title=f"行政处罚案卷 {case_number}", author=bureau, invariant=1)
-    doc.build(story)
-    return buf.getvalue()
+    return a4_pdf(story, title=f"行政处罚案卷 {case_number}", author=bureau, invariant=True)

@@ -4,17 +4,14 @@ as an A4 PDF (the circular's fonts and style)."""
 from __future__ import annotations
 
 import html
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-from common.printing import FONT, chinese_date
+from common.printing import FONT, a4_pdf, chinese_date
 from reporting.adapters.circular import RANKING_COLUMNS, STYLE, fmt
 from reporting.domain.indicators import BY_KEY
 
@@ -76,17 +73,6 @@ def render_html(b: Bulletin) -> str:
 
 
 def render_pdf(b: Bulletin) -> bytes:
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=14 * mm,
-        rightMargin=14 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
-        title=f"{b.scheme_name}考评通报 {b.label}",
-        author=b.bureau,
-    )
     title = ParagraphStyle(
         "title", fontName=FONT, fontSize=17, leading=25, alignment=1, textColor=colors.HexColor("#b71c1c")
     )
@@ -109,5 +95,4 @@ def render_pdf(b: Bulletin) -> bytes:
     for heading, rows in _sections(b):
         story.append(Paragraph(heading, h2))
         story.append(Table([HEAD, *(_cells(r) for r in rows)], repeatRows=1, style=style))
-    doc.build(story)
-    return buf.getvalue()
+    return a4_pdf(story, title=f"{b.scheme_name}考评通报 {b.label}", author=b.bureau, margins_mm=(14, 14, 16, 16))

@@ -6,15 +6,13 @@ registers' figures, and every formula as a footnote."""
 from __future__ import annotations
 
 import html
-import io
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 
-from common.printing import FONT, chinese_date, yuan
+from common.printing import FONT, a4_pdf, chinese_date, yuan
 from reporting.adapters import charts
 from reporting.domain.indicators import BY_KEY
 from reporting.queries.circular import Circular
@@ -209,17 +207,6 @@ def decision_text(c: Circular) -> str:
 
 
 def render_pdf(c: Circular) -> bytes:
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=16 * mm,
-        title=f"{c.label}城市管理月度通报",
-        author=c.bureau,
-    )
     font = FONT
     title = ParagraphStyle(
         "title", fontName=font, fontSize=18, leading=26, alignment=1, textColor=colors.HexColor("#b71c1c")
@@ -309,5 +296,4 @@ def render_pdf(c: Circular) -> bytes:
     story.append(KeepTogether([Paragraph("九、行政处罚", h2), Paragraph(html.escape(decision_text(c)), body)]))
     story.append(Paragraph("注: 指标口径", h2))
     story += [Paragraph(f"{i}. {html.escape(n)}: {html.escape(f)}", note) for i, (n, f) in enumerate(c.footnotes, 1)]
-    doc.build(story)
-    return buf.getvalue()
+    return a4_pdf(story, title=f"{c.label}城市管理月度通报", author=c.bureau, margins_mm=(18, 18, 16, 16))
