@@ -503,3 +503,17 @@ async def test_the_seal_platform_seals_the_party_s_documents(database_url, kafka
         as_pdf = {"Content-Type": "application/pdf"}
         broken = (await district.post("/documents/verify", content=changed, headers=as_pdf)).json()
         assert broken["intact"] is False
+
+
+async def test_the_public_pages_are_counted_per_client(database_url, kafka, namespace, tmp_path):
+    async with district_on_kafka(
+        database_url, kafka, namespace, tmp_path, FixedClock(MONDAY_9AM), public_reads_per_minute=2
+    ) as district:
+        assert (await district.get("/v1/public/penalties")).status_code == 200
+        assert (await district.get("/publicity")).status_code == 200
+        third = await district.get(
+            "/documents/verify", params={"number": "中城管罚决字〔2026〕第1号", "code": "AAAAAAAA"}
+        )
+        assert third.status_code == 429  # a third page within the minute from one address
+        district.clock.advance(timedelta(minutes=1))
+        assert (await district.get("/v1/public/penalties")).status_code == 200

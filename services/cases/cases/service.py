@@ -61,6 +61,7 @@ from common.messaging.contracts import (
 from common.messaging.inbox import Batched
 from common.objectstore import open_store
 from common.photos import MAX_BYTES
+from common.ratelimit import RateLimiter
 from common.service import Service, create_app
 
 HERE = Path(__file__).parent
@@ -88,6 +89,7 @@ class CasesService(Service):
     )
     settings: CasesSettings
     paperwork: Paperwork
+    limiter: RateLimiter
     """The bureau, its documents' numbers and its sealer (made when the service starts)."""
 
     def __init__(self, settings: CasesSettings, **kwargs) -> None:
@@ -129,6 +131,7 @@ class CasesService(Service):
 
     async def on_started(self) -> None:
         s = self.settings
+        self.limiter = RateLimiter(self.session_factory, self.clock, self.tables.rate_windows)
         await seed_powers(self.session_factory, self.clock.now())
         self.paperwork = Paperwork(
             bureau=s.bureau_name,

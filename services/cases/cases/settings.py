@@ -77,6 +77,12 @@ class CasesSettings(ServiceSettings):
     evidence_retention_days: int = Field(
         3650, ge=180, description="how long the original of a video or a recording is kept (the bureau's rule)"
     )
+    public_reads_per_minute: int = Field(
+        60, ge=1, description="the public pages (文书核验, 结果公示) per client address, every replica counted together"
+    )
+    trusted_proxies: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset({"127.0.0.1", "::1"}), description="addresses or networks whose X-Forwarded-For is believed"
+    )
     publication_working_days: int = Field(
         7,
         ge=1,
@@ -118,7 +124,7 @@ class CasesSettings(ServiceSettings):
         own = self.monitor_minutes.get(category, {})
         return own.get(step, self.verify_minutes if step == "verify" else self.check_minutes)
 
-    @field_validator("verify_channels", "dog_categories", mode="before")
+    @field_validator("verify_channels", "dog_categories", "trusted_proxies", mode="before")
     @classmethod
     def _split(cls, value):
         return frozenset(v.strip() for v in value.split(",") if v.strip()) if isinstance(value, str) else value

@@ -480,4 +480,4 @@ class Investigation(CasesTable, table=True):
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-backbone = ServiceTables(registry.metadata, idempotency=True)
+backbone = ServiceTables(registry.metadata, idempotency=True, rate_limits=True)

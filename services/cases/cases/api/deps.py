@@ -43,6 +43,12 @@ async def load_visible(service: CasesService, case_id: str, principal: Principal
     return case
 
 
+async def public_read(service: CasesService, request: Request) -> None:
+    """A public page's request, counted per client address (Throttled past the bureau's limit)."""
+    s = service.settings
+    await service.limiter.limit(request, s.trusted_proxies, "public", s.public_reads_per_minute)
+
+
 def document_entry(case_id: str, d) -> dict:
     """A document as a list shows it (GET /v1/cases/{id}/documents, the track's `documents`)."""
     return {

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from cases import queries
-from cases.api.deps import ServiceDep, document_entry, load_visible
+from cases.api.deps import ServiceDep, document_entry, load_visible, public_read
 from cases.handlers.documents import case_documents, dossier
 from common.audiences import CaseReader, DossierReader
 from common.refusals import NotFound, TooLarge, Unprocessable
@@ -140,6 +140,7 @@ class FileVerifyOut(VerifyOut):
     },
 )
 async def verify_file(request: Request, service: ServiceDep):
+    await public_read(service, request)
     data = await request.body()
     if not data:
         raise Unprocessable("send the document's PDF as the request body (Content-Type: application/pdf)")
@@ -157,10 +158,12 @@ async def verify_file(request: Request, service: ServiceDep):
     summary="文书核验 (public): whether a served document with this number and 核验码 is the bureau's, and intact",
 )
 async def public_verify(
+    request: Request,
     service: ServiceDep,
     number: str = Query(min_length=3, max_length=64, pattern=r"^[^\x00-\x1f]+$", description="文号, as printed"),
     code: str = Query(min_length=8, max_length=8, pattern=r"^[A-Z0-9]{8}$", description="核验码, as printed"),
 ):
+    await public_read(service, request)
     async with service.session_factory() as session:
         doc = await queries.document_by_number(session, number, code)
     if doc is None:

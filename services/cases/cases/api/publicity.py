@@ -6,12 +6,12 @@ from __future__ import annotations
 import html
 from datetime import date, datetime
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from cases import queries
-from cases.api.deps import ServiceDep, load_visible
+from cases.api.deps import ServiceDep, load_visible, public_read
 from cases.domain.publication import WITHHELD_NAMES, Withheld
 from common.audiences import DossierReader
 from common.refusals import NotFound
@@ -49,14 +49,16 @@ def _public(r) -> PublishedOut:
     response_model=list[PublishedOut],
     summary="行政处罚结果公示 (public): the decisions shown now, newest first, 50 a page",
 )
-async def penalties(service: ServiceDep, page: int = Query(1, ge=1, le=1000)):
+async def penalties(request: Request, service: ServiceDep, page: int = Query(1, ge=1, le=1000)):
+    await public_read(service, request)
     async with service.session_factory() as session:
         rows = await queries.shown(session, service.clock.now(), (page - 1) * PAGE, PAGE)
     return [_public(r) for r in rows]
 
 
 @router.get("/publicity", response_class=HTMLResponse, summary="行政处罚结果公示 (public page)")
-async def publicity(service: ServiceDep, page: int = Query(1, ge=1, le=1000)):
+async def publicity(request: Request, service: ServiceDep, page: int = Query(1, ge=1, le=1000)):
+    await public_read(service, request)
     async with service.session_factory() as session:
         rows = await queries.shown(session, service.clock.now(), (page - 1) * PAGE, PAGE)
     e = html.escape
