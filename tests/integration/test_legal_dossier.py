@@ -216,6 +216,8 @@ async def test_a_decision_waits_for_its_approvals_and_keeps_to_its_band(district
     await _post(district, f"{base}/enforcement/review_revoked", {"reason": "复议撤销"}, LEADER)
     assert (await district.get("/v1/public/penalties")).json() == []
     assert (await district.get(f"{base}/publication", headers=LEGAL)).json()["withdrawn_at"] is not None
+    trail = (await district.get(f"{base}/trail", headers=LEGAL)).json()
+    assert [e["data"].get("withdrawn") for e in trail if e["action"] == "enforcement.review_revoked"] == [True]
 
     circular = await district.get("/v1/reports/circular?month=2026-11", headers=supervisor)
     assert "九、行政处罚" in circular.text

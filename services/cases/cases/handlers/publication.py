@@ -39,10 +39,11 @@ async def publish(
     return row
 
 
-async def withdraw(uow: UnitOfWork, case_id: str, reason: str) -> Publication | None:
+async def withdraw(uow: UnitOfWork, case_id: str, reason: str) -> bool:
+    """Take a published decision off the page; False when there was nothing shown to withdraw."""
     row = await uow.session.get(Publication, case_id, with_for_update=True)
     if row is None or row.published_at is None or row.withdrawn_at is not None:
-        return row
+        return False
     row.withdrawn_at, row.withdrawn_reason = uow.clock.now(), reason
     uow.session.add(row)
-    return row
+    return True
