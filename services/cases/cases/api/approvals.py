@@ -13,7 +13,7 @@ from cases.api.deps import ServiceDep, actor_of, load_visible
 from cases.domain import approvals as ap
 from cases.domain import enforcement as enf
 from cases.domain.powers import Level
-from cases.handlers.approvals import approve, given, rows, still_missing
+from cases.handlers.approvals import approvals_of, approve, rows, still_missing
 from cases.handlers.track import load_track
 from common.audiences import DossierReader, PenaltyApprover
 
@@ -72,7 +72,7 @@ async def _answer(service, case_id: str) -> ApprovalsOut:
     async with service.session_factory() as session:
         track = await load_track(session, case_id)
         kept = await rows(session, case_id)
-        approvals = await given(session, case_id)
+    approvals = approvals_of(kept)
     thresholds = service.settings.thresholds()
     required = ap.requirements(track.proposal, thresholds) if track.proposal else {}
     return ApprovalsOut(

@@ -16,7 +16,7 @@ from cases.handlers.reference import officers
 from cases.handlers.steps import case_for_update
 from cases.handlers.track import TRACK
 from cases.handlers.trail import append_trail
-from cases.tables import ApprovalRow, EnforcementTrack, KnownPerson
+from cases.tables import ApprovalRow, EnforcementTrack
 from common.refusals import Conflict, Unprocessable
 from common.uow import UnitOfWork
 
@@ -25,9 +25,12 @@ MIN_PARTICIPANTS = 3
 
 
 async def given(session, case_id: str) -> list[ap.Approval]:
-    return [
-        ap.Approval(ap.Stage(r.stage), ap.Verdict(r.verdict), r.version, r.actor) for r in await rows(session, case_id)
-    ]
+    return approvals_of(await rows(session, case_id))
+
+
+def approvals_of(kept: list[ApprovalRow]) -> list[ap.Approval]:
+    """The approvals as the rules read them, from the rows as kept."""
+    return [ap.Approval(ap.Stage(r.stage), ap.Verdict(r.verdict), r.version, r.actor) for r in kept]
 
 
 async def rows(session, case_id: str) -> list[ApprovalRow]:
@@ -76,9 +79,9 @@ async def approve(
     row = await uow.session.get(EnforcementTrack, case_id)
     track = TRACK.validate_python(row.state) if row else enf.Track()
     now = uow.clock.now()
-    person = await uow.session.get(KnownPerson, actor.subject)
     found = await officers(uow, [actor.subject])
-    ap.check_approver(stage, actor, found[0] if found else None, case.squad_id, now.date())
+    person = found[0] if found else None
+    ap.check_approver(stage, actor, person, case.squad_id, now.date())
     before = await given(uow.session, case_id)
     if stage == ap.Stage.proposal:
         if verdict != ap.Verdict.approve:
@@ -108,10 +111,9 @@ async def approve(
         row.state = TRACK.dump_python(track, mode="json")
         uow.session.add(row)
     else:
-        standing = track.proposal
-        if standing is None:
-            raise ap.ApprovalRefused(f"{stage.value}: there is no proposal (承办人意见) to approve yet")
-        ap.check_turn(stage, ap.requirements(standing, thresholds), before, standing.version)
+        standing = track.proposal  # none yet: check_turn refuses, naming the proposal
+        needs = ap.requirements(standing, thresholds) if standing else {}
+        ap.check_turn(stage, needs, before, standing.version if standing else 0)
         if stage == ap.Stage.collective and verdict == ap.Verdict.approve:
             if not (minutes or "").strip():
                 raise Unprocessable.field("minutes", "a collective discussion keeps its minutes (集体讨论记录)")
