@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cases.domain.enforcement import Track, required
+from cases.domain.officers import Officer
 from cases.domain.powers import LEVEL_NAMES, Level
 from common.printing import chinese_date, yuan
 
@@ -72,15 +73,21 @@ class Facts:
     place: str | None = None
 
 
-def addressed(text: Text, t: Track) -> Text:
-    """The party addressed as the model texts do: 你 a person, 你单位 an organisation."""
-    you = "你单位" if t.party_kind == "organisation" else "你"
-    return Text(text.fields, [p.replace("你(单位)", you) for p in text.paragraphs])
+def _text(f: Facts, fields: list[tuple[str, str]], paragraphs: list[str]) -> Text:
+    """A document's text, the party addressed as the model texts do: 你 a person, 你单位 an
+    organisation (the texts are written with 你(单位))."""
+    you = "你单位" if f.track.party_kind == "organisation" else "你"
+    return Text(fields, [p.replace("你(单位)", you) for p in paragraphs])
 
 
 def _party(t: Track) -> str:
     kind = "法人或者其他组织" if t.party_kind == "organisation" else "自然人"
     return f"{required(t.party, 'party')} ({kind})"
+
+
+def _present(officers: Sequence[Officer]) -> str:
+    """The officers present, each with the number of the 执法证 they showed."""
+    return "; ".join(f"{o.name} (执法证 {o.certificate_number})" for o in officers)
 
 
 def _penalty(t: Track) -> str:
@@ -97,7 +104,8 @@ RIGHTS = (
 
 
 def filing_approval(f: Facts, source: str, officer: str, opened_at: datetime) -> Text:
-    return Text(
+    return _text(
+        f,
         fields=[
             ("案卷号", f.case_number),
             ("案由", f.cause),
@@ -118,7 +126,7 @@ def filing_approval(f: Facts, source: str, officer: str, opened_at: datetime) ->
 def investigation_record(
     f: Facts,
     kind: str,
-    officers: Sequence[tuple[str, str]],
+    officers: Sequence[Officer],
     place: str,
     started_at: datetime,
     ended_at: datetime,
@@ -129,16 +137,17 @@ def investigation_record(
         ("案卷号", f.case_number),
         ("时间", f"{started_at:%Y-%m-%d %H:%M} 至 {ended_at:%H:%M}"),
         ("地点", place),
-        ("执法人员", "; ".join(f"{name} (执法证 {cert})" for name, cert in officers)),
+        ("执法人员", _present(officers)),
     ]
     if interviewee:
         fields.append(("被询问人", interviewee))
     opening = "执法人员已出示执法证件, 表明身份, 告知当事人陈述、申辩和申请回避的权利。"
-    return Text(fields=fields, paragraphs=[opening, *[p for p in record.splitlines() if p.strip()]])
+    return _text(f, fields=fields, paragraphs=[opening, *[p for p in record.splitlines() if p.strip()]])
 
 
 def correction_order(f: Facts, requirement: str, correct_by: datetime) -> Text:
-    return Text(
+    return _text(
+        f,
         fields=[("当事人", _party(f.track)), ("案由", f.cause), ("地点", f.place or "—")],
         paragraphs=[
             f"经查, 你(单位)存在“{f.cause}”的行为。{f.track.legal_basis or ''}。",
@@ -147,15 +156,16 @@ def correction_order(f: Facts, requirement: str, correct_by: datetime) -> Text:
     )
 
 
-def seizure_decision(f: Facts, items: Sequence[dict], kept_at: str, officers: Sequence[tuple[str, str]]) -> Text:
+def seizure_decision(f: Facts, items: Sequence[dict], kept_at: str, officers: Sequence[Officer]) -> Text:
     listed = "; ".join(f"{i['item']} × {i['quantity']}" + (f" ({i['note']})" if i.get("note") else "") for i in items)
-    return Text(
+    return _text(
+        f,
         fields=[
             ("当事人", _party(f.track) if f.track.party else "—"),
             ("案由", f.cause),
             ("暂扣物品清单", listed),
             ("存放地点", kept_at),
-            ("执法人员", "; ".join(f"{name} (执法证 {cert})" for name, cert in officers)),
+            ("执法人员", _present(officers)),
         ],
         paragraphs=[
             "依据《中华人民共和国行政强制法》第二十四条, 本局决定对上列物品予以暂扣, 当场交付本决定书和清单。",
@@ -177,14 +187,15 @@ def penalty_notice(f: Facts, hearing: bool) -> Text:
             "依据行政处罚法第六十三条、第六十四条, 你(单位)有权要求听证, 应当在收到本告知书之日起五日内提出。"
         )
     paragraphs.append(f"陈述、申辩或要求听证的期限至{chinese_date(required(t.hearing_request_until, 'period'))}止。")
-    return Text(
-        fields=[("当事人", _party(t)), ("案由", f.cause), ("处罚依据", t.legal_basis or "—")], paragraphs=paragraphs
+    return _text(
+        f, fields=[("当事人", _party(t)), ("案由", f.cause), ("处罚依据", t.legal_basis or "—")], paragraphs=paragraphs
     )
 
 
 def hearing_notice(f: Facts) -> Text:
     t = f.track
-    return Text(
+    return _text(
+        f,
         fields=[("当事人", _party(t)), ("拟作出的处罚", _penalty(t))],
         paragraphs=[
             "本局拟作出的行政处罚属于较大数额罚款, 依据《中华人民共和国行政处罚法》第六十三条、第六十四条, 你(单位)有权"
@@ -211,7 +222,8 @@ def penalty_decision(f: Facts) -> Text:
         f" 或于{chinese_date(required(t.lawsuit_until, 'lawsuit'))}前向人民法院提起行政诉讼。",
         "逾期不申请行政复议、不提起行政诉讼又不履行的, 本机关将依法申请人民法院强制执行。",
     ]
-    return Text(
+    return _text(
+        f,
         fields=[
             ("案卷号", f.case_number),
             ("当事人", _party(t)),
@@ -233,7 +245,8 @@ CLOSINGS = {
 
 def closing_report(f: Facts, closed_at: datetime) -> Text:
     t = f.track
-    return Text(
+    return _text(
+        f,
         fields=[
             ("案卷号", f.case_number),
             ("当事人", _party(t)),
@@ -251,7 +264,8 @@ METHODS = {"in_person": "直接送达", "post": "邮寄送达", "announcement": 
 
 
 def address_confirmation(f: Facts, channel: str, address: str, signed_by: str, confirmed_at: datetime) -> Text:
-    return Text(
+    return _text(
+        f,
         fields=[
             ("案卷号", f.case_number),
             ("当事人", _party(f.track) if f.track.party else "—"),
@@ -288,11 +302,12 @@ def service_receipt(
         fields.append(("邮件号码", tracking_number))
     if evidence:
         fields.append(("送达证明", evidence))
-    return Text(fields=fields, paragraphs=["受送达人签收: ____________    送达人: ____________"])
+    return _text(f, fields=fields, paragraphs=["受送达人签收: ____________    送达人: ____________"])
 
 
 def hearing_notification(f: Facts, hearing_at: datetime, place: str, presiding: str) -> Text:
-    return Text(
+    return _text(
+        f,
         fields=[
             ("当事人", _party(f.track)),
             ("案由", f.cause),
@@ -308,7 +323,8 @@ def hearing_notification(f: Facts, hearing_at: datetime, place: str, presiding: 
 
 
 def hearing_record(f: Facts, presiding: str, attendees: str, record: str, held_at: datetime) -> Text:
-    return Text(
+    return _text(
+        f,
         fields=[
             ("案卷号", f.case_number),
             ("当事人", _party(f.track)),

@@ -33,9 +33,12 @@ class Officer:
         )
 
 
-def check_certified(found: Sequence[Officer | None], named: Sequence[str], on: date, least: int = PRESENT) -> None:
+def check_certified(
+    found: Sequence[Officer | None], named: Sequence[str], on: date, least: int = PRESENT
+) -> list[Officer]:
     """The officers named (ids, in order; `found` the directory's record of each, None when it has
-    none): at least `least` different people, each with a certificate in force on `on`."""
+    none): at least `least` different people, each with a certificate in force on `on`. Answers
+    them in the order named, as the records list them."""
     distinct = list(dict.fromkeys(named))
     if len(distinct) < least:
         raise Unprocessable.field(
@@ -54,3 +57,4 @@ def check_certified(found: Sequence[Officer | None], named: Sequence[str], on: d
                 f"{officer.name} ({officer_id})'s 执法证 {officer.certificate_number} lapsed on "
                 f"{officer.certificate_valid_until.isoformat()}",
             )
+    return [by_id[i] for i in distinct]

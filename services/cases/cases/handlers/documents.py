@@ -19,8 +19,7 @@ from cases.adapters.official import Paper, contents_page, render
 from cases.adapters.sealing import DevelopmentSealer, Sealer, development_certificate
 from cases.domain import documents as docs
 from cases.domain.enforcement import Track
-from cases.handlers.track import load_track
-from cases.tables import Case, CaseDocument, DevSeal, DocumentCounter, KnownPerson
+from cases.tables import Case, CaseDocument, DevSeal, DocumentCounter
 from common.clock import BEIJING
 from common.db import table_of
 from common.uow import UnitOfWork
@@ -88,8 +87,6 @@ async def issue(
     k = docs.KINDS[kind]
     now = uow.clock.now()
     sealer = papers.sealer
-    track = await load_track(uow.session, case.id)
-    text = docs.addressed(text, track)
     if number is None and k.prefix is not None:
         number = await next_number(uow, papers.abbr, k.prefix, now)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8)) if k.to_party else None
@@ -137,12 +134,6 @@ def trail_of(doc: CaseDocument) -> dict:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-async def officers_named(session, ids: list[str]) -> list[tuple[str, str]]:
-    """(name, 执法证号) of each officer named, for the records that list them."""
-    rows = {p.id: p for p in (await session.exec(select(KnownPerson).where(col(KnownPerson.id).in_(ids)))).all()}
-    return [(rows[i].name, rows[i].certificate_number or "—") if i in rows else (i, "—") for i in ids]
 
 
 async def case_documents(session, case_id: str) -> list[CaseDocument]:

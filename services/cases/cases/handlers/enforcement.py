@@ -17,7 +17,7 @@ from cases.domain.officers import check_certified
 from cases.handlers.approvals import given as approvals_given
 from cases.handlers.approvals import refuse_without_approvals
 from cases.handlers.buildings import follow_case
-from cases.handlers.documents import Paperwork, facts_of, issue, officers_named, trail_of
+from cases.handlers.documents import Paperwork, facts_of, issue, trail_of
 from cases.handlers.powers import load_power
 from cases.handlers.publication import publish, withdraw
 from cases.handlers.reference import check_merchant, officers
@@ -240,7 +240,7 @@ async def seize(
     if not items:
         raise Unprocessable("a seizure needs an inventory of at least one item")
     now = uow.clock.now()
-    check_certified(await officers(uow, present), present, now.date())
+    named = check_certified(await officers(uow, present), present, now.date())
     seizure = Seizure(
         id=str(uuid.uuid4()),
         case_id=case_id,
@@ -253,7 +253,7 @@ async def seize(
     uow.session.add(seizure)
     refs = await add_photos(uow, case_id, "seizure", list(photos), actor)
     track = await load_track(uow.session, case_id)
-    text = docs.seizure_decision(facts_of(case, track), items, place, await officers_named(uow.session, present))
+    text = docs.seizure_decision(facts_of(case, track), items, place, named)
     decision = await issue(uow, case, "seizure_decision", text, papers)
     await append_trail(
         uow,

@@ -13,7 +13,7 @@ from cases.domain import documents as docs
 from cases.domain import enforcement as enf
 from cases.domain.lifecycle import Actor
 from cases.domain.officers import check_certified
-from cases.handlers.documents import Paperwork, facts_of, issue, officers_named, trail_of
+from cases.handlers.documents import Paperwork, facts_of, issue, trail_of
 from cases.handlers.reference import officers
 from cases.handlers.steps import case_for_update
 from cases.handlers.track import load_track
@@ -46,7 +46,7 @@ async def investigate(
         raise Unprocessable.field("ended_at", "an investigation ends after it starts, and not in the future")
     if kind == "inquiry" and not (interviewee or "").strip():
         raise Unprocessable.field("interviewee", "an inquiry (询问) names the person questioned")
-    check_certified(await officers(uow, present), present, started_at.date())
+    named = check_certified(await officers(uow, present), present, started_at.date())
     row = Investigation(
         id=str(uuid.uuid4()),
         case_id=case_id,
@@ -65,7 +65,7 @@ async def investigate(
     text = docs.investigation_record(
         facts_of(case, track),
         kind,
-        await officers_named(uow.session, present),
+        named,
         place,
         started_at,
         ended_at,
