@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, or_, text
 from sqlmodel import col, select
@@ -84,9 +85,9 @@ async def case_photo(session, case_id: str, sha256: str) -> CasePhoto | None:
 async def documents(session, case_id: str) -> list:
     """What a list says of each of the case's documents (not their bytes), in the order they were made."""
     d = CaseDocument
-    columns = (d.id, d.kind, d.name, d.number, d.content_type, d.sha256, d.signed, d.signer)
-    columns2 = (d.created_at, d.served_at, d.service_method)
-    query = select(*map(col, columns), *map(col, columns2)).where(d.case_id == case_id).order_by(col(d.created_at))
+    columns: tuple[Any, ...] = (d.id, d.kind, d.name, d.number, d.content_type, d.sha256, d.signed, d.signer)
+    columns += (d.created_at, d.served_at, d.service_method)
+    query = select(*map(col, columns)).where(d.case_id == case_id).order_by(col(d.created_at))
     return list((await session.execute(query)).all())
 
 

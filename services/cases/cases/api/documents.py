@@ -60,6 +60,16 @@ async def list_documents(case_id: str, principal: CaseReader, service: ServiceDe
         return [document_entry(case_id, d) for d in await queries.documents(session, case_id)]
 
 
+async def _visible_document(service, case_id: str, document_id: str, principal):
+    """The document, if the caller may see its case; else NotFound."""
+    await load_visible(service, case_id, principal)
+    async with service.session_factory() as session:
+        doc = await queries.document(session, case_id, document_id)
+    if doc is None:
+        raise NotFound(f"no document {document_id} in case {case_id}")
+    return doc
+
+
 @router.get(
     "/v1/cases/{case_id}/documents/{document_id}",
     response_class=Response,
@@ -67,11 +77,7 @@ async def list_documents(case_id: str, principal: CaseReader, service: ServiceDe
     responses={200: {"content": {"application/pdf": {}}}},
 )
 async def document(case_id: str, document_id: str, principal: CaseReader, service: ServiceDep):
-    await load_visible(service, case_id, principal)
-    async with service.session_factory() as session:
-        doc = await queries.document(session, case_id, document_id)
-    if doc is None:
-        raise NotFound(f"no document {document_id} in case {case_id}")
+    doc = await _visible_document(service, case_id, document_id, principal)
     name = quote(f"{doc.name or doc.kind}-{doc.number or doc.id}.pdf")
     return Response(
         doc.data,
@@ -89,11 +95,7 @@ async def document(case_id: str, document_id: str, principal: CaseReader, servic
     summary="whether the document's seal is intact, by whom and when",
 )
 async def verify(case_id: str, document_id: str, principal: CaseReader, service: ServiceDep):
-    await load_visible(service, case_id, principal)
-    async with service.session_factory() as session:
-        doc = await queries.document(session, case_id, document_id)
-    if doc is None:
-        raise NotFound(f"no document {document_id} in case {case_id}")
+    doc = await _visible_document(service, case_id, document_id, principal)
     if not doc.signed:
         return VerifyOut(intact=False, signer=None, signed_at=None, development=False, reason="not a sealed document")
     return VerifyOut(**(await service.paperwork.sealer.verify(doc.data)).__dict__)

@@ -15,33 +15,36 @@ import logging
 import os
 from datetime import date, datetime
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from tuspyserver import create_tus_router
 
 from cases.api.deps import ServiceDep, actor_of, get_service, load_visible
-from cases.handlers.evidence import case_evidence, keep_upload, log_viewing, viewings
+from cases.handlers.evidence import case_evidence, keep_upload, log_viewing, one_evidence, viewings
 from cases.settings import CasesSettings
-from common.audiences import CASE_WORKERS, CaseWorker, DossierReader
+from common.audiences import CASE_WORKERS, DossierReader
 from common.auth import require_roles
-from common.principal import Role
+from common.principal import Principal, Role
 from common.refusals import NotFound, Refusal, Refused, TooLarge, Unprocessable
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["cases 案卷"])
 UPLOADERS = frozenset({Role.squad_officer, Role.squad_leader, Role.dispatcher, Role.supervisor, Role.admin})
 SLICE = 1024 * 1024
+_worker = require_roles(*CASE_WORKERS)
+Uploader = Annotated[Principal, Depends(_worker)]
+"""tus's own `auth` and our hooks name this one dependency, so a request's token is read once."""
 EVIDENCE_PIECE = 64 * 1024 * 1024
 """The largest piece one PATCH may carry (tus clients send 5–50 MB at a time on a weak network)."""
 
 
 def tus_router(settings: CasesSettings) -> APIRouter:
     """The tus endpoints, made with the service's settings (where the parts wait, how big a file may be)."""
-    worker = require_roles(*CASE_WORKERS)
 
-    async def before_creating(request: Request, principal: CaseWorker):
+    async def before_creating(request: Request, principal: Uploader):
         service = get_service(request)
 
         async def check(metadata: dict, info: dict) -> None:
@@ -58,7 +61,7 @@ def tus_router(settings: CasesSettings) -> APIRouter:
 
         return check
 
-    async def when_complete(request: Request, principal: CaseWorker):
+    async def when_complete(request: Request, principal: Uploader):
         service = get_service(request)
 
         async def keep(file_path: str, metadata: dict) -> None:
@@ -89,7 +92,7 @@ def tus_router(settings: CasesSettings) -> APIRouter:
         prefix="v1/evidence-uploads",
         files_dir=settings.evidence_upload_dir,
         max_size=settings.evidence_max_bytes,
-        auth=worker,
+        auth=_worker,
         days_to_keep=settings.evidence_upload_days,
         pre_create_dep=before_creating,
         upload_complete_dep=when_complete,
@@ -150,8 +153,7 @@ async def evidence_list(case_id: str, principal: DossierReader, service: Service
 
 async def _one(service, case_id: str, evidence_id: str):
     async with service.session_factory() as session:
-        rows = await case_evidence(session, case_id)
-    found = next((r for r in rows if r.id == evidence_id), None)
+        found = await one_evidence(session, case_id, evidence_id)
     if found is None:
         raise NotFound(f"no evidence {evidence_id} in case {case_id}")
     return found

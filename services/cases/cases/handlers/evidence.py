@@ -87,6 +87,11 @@ async def case_evidence(session, case_id: str) -> list[Evidence]:
     return list((await session.exec(query)).all())
 
 
+async def one_evidence(session, case_id: str, evidence_id: str) -> Evidence | None:
+    found = await session.get(Evidence, evidence_id) if len(evidence_id) <= 36 else None
+    return found if found is not None and found.case_id == case_id else None
+
+
 async def viewings(session, evidence_id: str) -> list[EvidenceViewing]:
     query = select(EvidenceViewing).where(EvidenceViewing.evidence_id == evidence_id).order_by(col(EvidenceViewing.id))
     return list((await session.exec(query)).all())
