@@ -6,16 +6,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KAFKA_LIB := .cache/kafka/lib
+OFD_SEALER := .cache/ofd-sealer/build/ofd-sealer.jar
 KEYCLOAK_VERSION := $(shell sed -n 's:.*<keycloak.version>\(.*\)</keycloak.version>.*:\1:p' deploy/keycloak/pom.xml)
 KEYCLOAK_BUILT := .cache/keycloak/keycloak-$(KEYCLOAK_VERSION)/.built
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install lint lint-types run up down status test test-unit test-integration test-faults test-stack bench token open311-key contracts docs kafka-jars keycloak browser gateway clean
+.PHONY: help install lint lint-types run up down status test test-unit test-integration test-faults test-stack bench token open311-key contracts docs kafka-jars keycloak ofd-sealer browser gateway clean
 
 help:
 	@echo "make run        whole product in one process on http://127.0.0.1:8000 (embedded PostgreSQL, in-memory bus)"
 	@echo "make test       install everything and run the whole suite (real PostgreSQL and Apache Kafka)"
-	@echo "make up / down  distributed stack: gateway :8000 (pages, 城管通 /field, APIs), PostgreSQL, Kafka :9092, Keycloak :8080, intake :8001 ... reporting :8005"
+	@echo "make up / down  distributed stack: gateway :8000 (pages, 城管通 /field, APIs), PostgreSQL, Kafka :9092, Keycloak :8080, OFD sealer :8095, intake :8001 ... reporting :8005"
 	@echo "make bench      benchmark on the distributed stack"
 	@echo "make lint       the formatter, the rules, the types and the layers (what CI runs first)"
 	@echo "make docs       regenerate docs/asyncapi.yaml, docs/schemas/ and docs/settings.md from the code"
@@ -52,6 +53,14 @@ $(KAFKA_LIB)/.fetched: deploy/kafka/pom.xml
 
 kafka-jars: $(KAFKA_LIB)/.fetched
 
+# The OFD sealing sidecar (deploy/ofd-sealer): ofdrw and Bouncy Castle from Maven Central, our small
+# server around them, built once; make up and the tests start it (devstack.ofd_sealer).
+$(OFD_SEALER): deploy/ofd-sealer/pom.xml $(shell find deploy/ofd-sealer/src -name '*.java')
+	mvn -q -B -f deploy/ofd-sealer/pom.xml package dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/.cache/ofd-sealer/lib -DincludeScope=runtime
+	touch $@
+
+ofd-sealer: $(OFD_SEALER)
+
 # Keycloak's server distribution from Maven Central (org.keycloak:keycloak-quarkus-dist), unpacked
 # and built once for this machine: the identity provider of `make up` and of the sign-in tests.
 $(KEYCLOAK_BUILT): deploy/keycloak/pom.xml | $(STAMP)
@@ -62,7 +71,7 @@ keycloak: $(KEYCLOAK_BUILT)
 run: $(STAMP)
 	$(PY) -m monolith
 
-up: $(STAMP) kafka-jars keycloak gateway
+up: $(STAMP) kafka-jars ofd-sealer keycloak gateway
 	$(PY) -m devstack up
 
 down: $(STAMP)
@@ -92,23 +101,23 @@ browser:
 gateway:
 	@command -v nginx >/dev/null 2>&1 || { apt-get update -qq && printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; status=$$?; rm -f /usr/sbin/policy-rc.d; exit $$status; }
 
-test: $(STAMP) kafka-jars keycloak browser gateway
+test: $(STAMP) kafka-jars ofd-sealer keycloak browser gateway
 	$(PY) -m pytest -p no:cacheprovider -q -m "not faults" tests
 	$(PY) -m pytest -p no:cacheprovider -q -s -m faults tests/faults
 
-test-faults: $(STAMP) kafka-jars gateway
+test-faults: $(STAMP) kafka-jars ofd-sealer gateway
 	$(PY) -m pytest -p no:cacheprovider -q -s -m faults tests/faults
 
 test-unit: $(STAMP)
 	$(PY) -m pytest -p no:cacheprovider -q -m "not integration and not stack and not faults"
 
-test-integration: $(STAMP) kafka-jars keycloak browser gateway
+test-integration: $(STAMP) kafka-jars ofd-sealer keycloak browser gateway
 	$(PY) -m pytest -p no:cacheprovider -q -m "integration and not stack and not faults" tests
 
-test-stack: $(STAMP) kafka-jars keycloak gateway
+test-stack: $(STAMP) kafka-jars ofd-sealer keycloak gateway
 	$(PY) -m pytest -p no:cacheprovider -q -m stack tests
 
-bench: $(STAMP) kafka-jars browser gateway
+bench: $(STAMP) kafka-jars ofd-sealer browser gateway
 	$(PY) -m bench
 
 clean:

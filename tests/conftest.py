@@ -20,6 +20,7 @@ from common.db import make_engine, migrate
 from common.service import start_all
 from common.settings import AuthSettings
 from devstack.kafka import LocalKafka
+from devstack.ofd_sealer import LocalOfdSealer
 from devstack.ports import free_port
 from devstack.postgres import LocalPostgres
 
@@ -54,6 +55,18 @@ def kafka(workdir) -> LocalKafka:
         pytest.fail(f"Apache Kafka could not start for the integration suite: {exc}", pytrace=False)
     yield broker
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def ofd_sealer(workdir) -> LocalOfdSealer:
+    """The OFD sealing sidecar (ofdrw, Java), started when a test first asks for it."""
+    sealer = LocalOfdSealer(workdir / "ofd-sealer", free_port())
+    try:
+        sealer.start()
+    except Exception as exc:
+        pytest.fail(f"the OFD sealer could not start: {exc}", pytrace=False)
+    yield sealer
+    sealer.stop()
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ def seal_platform(token: str) -> FastAPI:
     sealer = DevelopmentSealer(key_pem, cert_pem)
     app = FastAPI()
     app.state.calls = []
+    app.state.positions = []
     app.state.down = False
 
     def admit(authorization: str | None) -> None:
@@ -33,9 +34,10 @@ def seal_platform(token: str) -> FastAPI:
     async def seal(body: dict, authorization: str | None = Header(None)) -> dict:
         admit(authorization)
         app.state.calls.append(("seal", body["seal_id"], body["reason"]))
-        sealed, _ = await sealer.seal(base64.b64decode(body["document"]), body["reason"])
+        app.state.positions.append(body["position"])
+        sealed = await sealer.seal(base64.b64decode(body["document"]), body["reason"])
         return {
-            "document": base64.b64encode(sealed).decode(),
+            "document": base64.b64encode(sealed.pdf).decode(),
             "signer": PLATFORM_SIGNER,
             "signed_at": datetime.now(UTC).isoformat(),
         }

@@ -1,20 +1,25 @@
 """The legal dossier of a penalty case, on the real PostgreSQL and Apache Kafka: the 权责清单 and its
 discretion bands, the approvals a decision needs (承办人意见, 法制审核, 集体讨论, 负责人审批), certified
 officers at every investigation step, the 90 days from 立案, the summary procedure, and the documents
-each step leaves: numbered, sealed for the party (the development PAdES adapter), checked, and
-bound into the 卷宗."""
+each step leaves: numbered, sealed for the party (the development PAdES adapter, the seal
+platform's fake, and the OFD sidecar with its SM2 seal), checked, and bound into the 卷宗."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import re
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pypdf
 import pytest
 
+from cases.adapters.official import SealSpot
+from cases.adapters.sealing import OfdSidecarSealer
 from common.clock import FixedClock
+from devstack.ofd_sealer import LocalOfdSealer
+from devstack.ports import free_port
 from tests.conftest import auth
 from tests.fake_seal_platform import PLATFORM_SIGNER, seal_platform
 from tests.helpers import district_on_kafka, eventually, report_dispatched, served
@@ -505,6 +510,108 @@ async def test_the_seal_platform_seals_the_party_s_documents(database_url, kafka
         as_pdf = {"Content-Type": "application/pdf"}
         broken = (await district.post("/documents/verify", content=changed, headers=as_pdf)).json()
         assert broken["intact"] is False
+
+
+SM2_WITH_SM3 = bytes.fromhex("06082a811ccf55018375")  # DER of OID 1.2.156.10197.1.501 (SM2 signature, SM3)
+
+
+def _ofd_files(ofd: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(ofd)) as z:
+        return {name: z.read(name) for name in z.namelist() if not name.endswith("/")}
+
+
+def _rezipped(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+async def test_the_ofd_sidecar_seals_the_party_s_documents_with_an_sm2_seal(
+    database_url, kafka, namespace, tmp_path, ofd_sealer
+):
+    async with district_on_kafka(
+        database_url,
+        kafka,
+        namespace,
+        tmp_path,
+        FixedClock(MONDAY_9AM),
+        sealing="ofd",
+        ofd_sealer_url=ofd_sealer.url,
+    ) as district:
+        case_id = await report_dispatched(district, "littering", IN_RUHE, auth("hotline_operator"))
+        base = f"/v1/cases/{case_id}"
+        await _known(district, "sq-ruhe-o3", lambda p: p.certificate_number is not None)
+        spot = {
+            "party": "李某",
+            "power_code": "SR-34-1",
+            "band": "ordinary",
+            "amount_fen": 5_000,
+            "decision_number": "中城管当罚字〔2026〕第3号",
+            "officers": ["sq-ruhe-o1", "sq-ruhe-o3"],
+        }
+        decided = await _post(district, f"{base}/enforcement/on_the_spot", spot, OFFICER)
+        doc = decided["documents"][0]
+        assert doc["signed"] is True and doc["formats"] == ["pdf", "ofd"] and "开发用电子印章" in doc["signer"]
+
+        # the OFD is the sealed original: its hash listed and in the trail; the PDF its reading copy
+        r = await district.get(doc["url"], params={"format": "ofd"}, headers=LEADER)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/ofd"
+        ofd = r.content
+        assert hashlib.sha256(ofd).hexdigest() == doc["ofd_sha256"] == r.headers["X-Content-SHA256"]
+        trail = (await district.get(f"{base}/trail", headers=LEADER)).json()
+        assert doc["ofd_sha256"] in {d.get("ofd_sha256") for e in trail for d in e["data"].get("documents", [])}
+        pdf = (await district.get(doc["url"], headers=LEADER)).content
+        text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+        assert "签章正本为 OFD 版" in text
+
+        # GB/T 38540 in an OFD: one seal (Seal.esl) and its SM2/SM3 signature (SignedValue.dat) over
+        # the document's files, its picture placed over the bureau's name on the last page
+        files = _ofd_files(ofd)
+        assert "OFD.xml" in files and "Doc_0/Signs/Sign_0/Seal.esl" in files
+        assert SM2_WITH_SM3 in files["Doc_0/Signs/Sign_0/SignedValue.dat"]
+        signature = files["Doc_0/Signs/Sign_0/Signature.xml"].decode()
+        assert 'PageRef="' in signature and "Boundary=" in signature
+
+        verdict = (await district.get(f"{doc['url']}/verify", headers=LEADER)).json()
+        assert verdict["intact"] is True and verdict["development"] is True and "开发用" in verdict["signer"]
+        assert verdict["signed_at"] is not None
+        as_file = {"Content-Type": "application/ofd"}
+        held = (await district.post("/documents/verify", content=ofd, headers=as_file)).json()
+        assert held["intact"] is True and held["on_record"] is True and held["number"] == "中城管当罚字〔2026〕第3号"
+        copy = (
+            await district.post("/documents/verify", content=pdf, headers={"Content-Type": "application/pdf"})
+        ).json()
+        assert copy["on_record"] is True and copy["intact"] is False and "OFD" in copy["reason"]
+
+        # one byte changed in the file, or a page's content changed and the package zipped again: fails
+        at = len(ofd) // 2
+        changed = ofd[:at] + bytes([ofd[at] ^ 0x01]) + ofd[at + 1 :]
+        broken = (await district.post("/documents/verify", content=changed, headers=as_file)).json()
+        assert broken["intact"] is False and broken["on_record"] is False
+        page = "Doc_0/Pages/Page_0/Content.xml"
+        assert b"</ofd:Layer>" in files[page]
+        forged = _rezipped({**files, page: files[page].replace(b"</ofd:Layer>", b"</ofd:Layer>  ", 1)})
+        refused = (await district.post("/documents/verify", content=forged, headers=as_file)).json()
+        assert refused["intact"] is False and "Content.xml" in refused["reason"]
+
+        # another maker's seal, however well formed, is not the bureau's
+        other = LocalOfdSealer(tmp_path / "other-sealer", free_port(), bureau="某冒用单位")
+        other.start()
+        try:
+            foreign = await OfdSidecarSealer(other.url).seal(pdf, "冒用", SealSpot(1, 140, 200))
+        finally:
+            other.stop()
+        assert foreign.ofd is not None
+        alien = (await district.post("/documents/verify", content=foreign.ofd, headers=as_file)).json()
+        assert alien["intact"] is False and "not this bureau's seal" in alien["reason"]
+
+        # the sidecar restarted: what it sealed before still checks (its seal is kept in its folder)
+        ofd_sealer.stop()
+        ofd_sealer.start()
+        again = (await district.get(f"{doc['url']}/verify", headers=LEADER)).json()
+        assert again["intact"] is True and again["signer"] == verdict["signer"]
 
 
 async def test_the_public_pages_are_counted_per_client(database_url, kafka, namespace, tmp_path):

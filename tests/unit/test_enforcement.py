@@ -144,9 +144,11 @@ def test_the_penalty_decision_pdf_says_what_it_must():
         dated=SERVED,
         verify_code="ABCD2345",
     )
-    pdf = render(paper)
+    rendered = render(paper)
+    pdf = rendered.pdf
     assert pdf.startswith(b"%PDF-")
-    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    text = "".join(page.extract_text() for page in reader.pages)
     for expected in (
         "郑州市中原区城市管理综合执法局",
         "行政处罚决定书",
@@ -163,4 +165,8 @@ def test_the_penalty_decision_pdf_says_what_it_must():
         "百分之三",
     ):
         assert expected in text, f"{expected!r} missing from the PDF text: {text!r}"
-    assert render(paper) == pdf  # same decision, same bytes, same hash
+    assert render(paper) == rendered  # same decision, same bytes, same hash, the seal in the same place
+    # the seal goes over the bureau's name: on its page (the last), inside the page, right of centre
+    spot = rendered.seal_spot
+    assert spot.page == len(reader.pages)
+    assert 105 < spot.x_mm and spot.x_mm + spot.size_mm <= 200 and 20 < spot.y_mm < 297 - spot.size_mm

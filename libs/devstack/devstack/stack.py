@@ -19,6 +19,7 @@ import httpx
 from devstack.gateway import LocalGateway
 from devstack.kafka import LocalKafka
 from devstack.keycloak import LocalKeycloak
+from devstack.ofd_sealer import LocalOfdSealer
 from devstack.ports import SPARE_PORTS, bindable, free_port, port_open
 from devstack.postgres import LocalPostgres
 from devstack.processes import alive, read_pid
@@ -38,6 +39,7 @@ class StackConfig:
     namespace: str = ""
     keycloak_port: int = 8080
     keycloak_management_port: int = 9990
+    ofd_sealer_port: int = 8095
     identity: bool = False
     """With Keycloak: staff sign in through it and the services trust its tokens (`make up`). The
     fault suite's and the bench's stacks go without it (the platform's development tokens)."""
@@ -54,6 +56,7 @@ class StackConfig:
             namespace=env.get("STACK_KAFKA_NAMESPACE", ""),
             keycloak_port=int(env.get("STACK_KEYCLOAK_PORT", 8080)),
             keycloak_management_port=int(env.get("STACK_KEYCLOAK_MANAGEMENT_PORT", 9990)),
+            ofd_sealer_port=int(env.get("STACK_OFD_SEALER_PORT", 8095)),
             identity=env.get("STACK_IDENTITY", "keycloak") != "none",
         )
 
@@ -63,7 +66,8 @@ class StackConfig:
         The database, broker and provider ports are taken first, so the services' run of five
         cannot later be handed out to them."""
         pg, kafka, controller, kc, kc_management = free_port(), free_port(), free_port(), free_port(), free_port()
-        taken = {pg, kafka, controller, kc, kc_management}
+        sealer = free_port()
+        taken = {pg, kafka, controller, kc, kc_management, sealer}
         while True:
             base = free_port()
             run = range(base, base + 1 + len(SERVICES))  # the gateway, then the services
@@ -81,6 +85,7 @@ class StackConfig:
                     port_base=base,
                     keycloak_port=kc,
                     keycloak_management_port=kc_management,
+                    ofd_sealer_port=sealer,
                     identity=identity,
                 )
 
@@ -95,6 +100,7 @@ class StackConfig:
             "STACK_KAFKA_NAMESPACE": self.namespace,
             "STACK_KEYCLOAK_PORT": str(self.keycloak_port),
             "STACK_KEYCLOAK_MANAGEMENT_PORT": str(self.keycloak_management_port),
+            "STACK_OFD_SEALER_PORT": str(self.ofd_sealer_port),
             "STACK_IDENTITY": "keycloak" if self.identity else "none",
         }
 
@@ -124,6 +130,7 @@ class Stack:
         self.keycloak = LocalKeycloak(
             config.state_dir / "keycloak", config.keycloak_port, config.keycloak_management_port
         )
+        self.ofd_sealer = LocalOfdSealer(config.state_dir / "ofd-sealer", config.ofd_sealer_port)
         self.gateway = LocalGateway(
             config.state_dir / "gateway", config.gateway_port, {s: config.service_port(s) for s in SERVICES}
         )
@@ -140,6 +147,7 @@ class Stack:
             **os.environ,
             prefix + "ENVIRONMENT": "development",
             **(self.keycloak.settings_env() if self.config.identity else {}),
+            **(self.ofd_sealer.settings_env() if service == "cases" else {}),
             **self.settings,
         }
         env.update(
@@ -252,6 +260,7 @@ class Stack:
         if self.config.identity:
             self.keycloak.start()
             self.keycloak.ensure_realm(self.config.page_bases())
+        self.ofd_sealer.start()
         for s in SERVICES:
             self.start_service(s)
         for s in SERVICES:
@@ -262,6 +271,7 @@ class Stack:
         self.gateway.stop()
         for s in SERVICES:
             self.stop_service(s)
+        self.ofd_sealer.stop()
         self.keycloak.stop()
         self.kafka.stop()
         self.postgres.stop()
@@ -274,6 +284,7 @@ class Stack:
             if self.keycloak.pid()
             else "stopped",
         }
+        out["ofd-sealer"] = f"running on {self.ofd_sealer.url}" if self.ofd_sealer.pid() else "stopped"
         out["gateway"] = f"running on {self.gateway.url}" if self.gateway.pid() else "stopped"
         for s in SERVICES:
             pid = self.service_pid(s)

@@ -86,14 +86,16 @@ async def documents(session, case_id: str) -> list:
     """What a list says of each of the case's documents (not their bytes), in the order they were made."""
     d = CaseDocument
     columns: tuple[Any, ...] = (d.id, d.kind, d.name, d.number, d.content_type, d.sha256, d.signed, d.signer)
-    columns += (d.created_at, d.served_at, d.service_method)
+    columns += (d.ofd_sha256, d.created_at, d.served_at, d.service_method)
     query = select(*map(col, columns)).where(d.case_id == case_id).order_by(col(d.created_at))
     return list((await session.execute(query)).all())
 
 
 async def document_number_by_hash(session, sha256: str) -> str | None:
-    """The 文号 of the sealed document on record with this hash (a file a party holds, checked whole)."""
-    query = select(CaseDocument.number).where(CaseDocument.sha256 == sha256, col(CaseDocument.signed))
+    """The 文号 of the sealed document on record with this hash (a file a party holds, checked whole:
+    its PDF or its OFD)."""
+    d = CaseDocument
+    query = select(d.number).where(or_(col(d.sha256) == sha256, col(d.ofd_sha256) == sha256), col(d.signed))
     return (await session.exec(query)).first()
 
 

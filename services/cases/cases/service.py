@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from cases.adapters.sealing import PlatformSealer, Sealer
+from cases.adapters.sealing import OfdSidecarSealer, PlatformSealer, Sealer
 from cases.api import routers
 from cases.api.deps import MAX_STEP_PHOTOS
 from cases.api.documents import MAX_CHECKED
@@ -101,6 +101,9 @@ class CasesService(Service):
         if s.sealing == "platform":
             assert s.seal_platform_url and s.seal_platform_token and s.seal_id  # the settings say so
             return PlatformSealer(s.seal_platform_url, s.seal_platform_token.get_secret_value(), s.seal_id)
+        if s.sealing == "ofd":
+            assert s.ofd_sealer_url  # the settings say so
+            return OfdSidecarSealer(s.ofd_sealer_url)
         return await development_sealer(self.session_factory, s.bureau_name, self.clock.now())
 
     def handlers(self):

@@ -61,11 +61,13 @@ class CasesSettings(ServiceSettings):
     )
     hearing_organisation_fen: int = Field(10_000_000, ge=0, description="... and for an organisation")
 
-    sealing: Literal["development", "platform"] = Field(
+    sealing: Literal["development", "ofd", "platform"] = Field(
         "development",
         description="who seals the party's documents: development (a PAdES signature of our own making, without "
-        "legal force: make run and the tests) or platform (the province's seal platform or a signing server)",
+        "legal force: make run), ofd (the ofdrw sidecar: OFD with an SM2 seal in the GB/T 38540 structures, its "
+        "development seal: make up and the tests) or platform (the province's seal platform or a signing server)",
     )
+    ofd_sealer_url: str | None = Field(None, description="the OFD sealing sidecar (sealing=ofd)")
     seal_platform_url: str | None = Field(None, description="the seal platform's API (sealing=platform)")
     seal_platform_token: SecretStr | None = Field(None, description="its bearer token")
     seal_id: str | None = Field(None, description="the bureau's seal on the platform (电子印章编码)")
@@ -107,6 +109,8 @@ class CasesSettings(ServiceSettings):
     def _platform_named(self) -> "CasesSettings":
         if self.sealing == "platform" and not (self.seal_platform_url and self.seal_id and self.seal_platform_token):
             raise ValueError("CASES_SEALING=platform needs CASES_SEAL_PLATFORM_URL, _TOKEN and CASES_SEAL_ID")
+        if self.sealing == "ofd" and not self.ofd_sealer_url:
+            raise ValueError("CASES_SEALING=ofd needs CASES_OFD_SEALER_URL")
         return self
 
     def thresholds(self) -> Thresholds:

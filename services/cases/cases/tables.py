@@ -127,7 +127,11 @@ class CaseDocument(CasesTable, table=True):
     was taken, sealed when the party receives it, kept with its SHA-256 (also in the trail)."""
 
     __tablename__ = "case_documents"
-    __table_args__ = (Index("ix_cases_case_documents_number", "number"),)
+    __table_args__ = (
+        Index("ix_cases_case_documents_number", "number"),
+        Index("ix_cases_case_documents_sha256", "sha256"),  # 文书核验: a file checked whole
+        Index("ix_cases_case_documents_ofd_sha256", "ofd_sha256"),
+    )
     id: str = Field(primary_key=True, max_length=36)
     case_id: str = Field(max_length=36, index=True)
     kind: str = Field(max_length=32)
@@ -138,6 +142,10 @@ class CaseDocument(CasesTable, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     signed: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
     signer: str | None = Field(default=None, max_length=200, description="who sealed it (the seal's certificate)")
+    ofd: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary), description="the sealed OFD, where the sealer seals OFD"
+    )
+    ofd_sha256: str | None = Field(default=None, max_length=64)
     verify_code: str | None = Field(default=None, max_length=16, description="核验码 printed on it")
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     served_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

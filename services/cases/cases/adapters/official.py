@@ -16,7 +16,7 @@ from datetime import datetime
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from common.printing import FONT, a4_pdf, chinese_date
 
@@ -36,6 +36,43 @@ class Paper:
     """Said under the bureau's name where the seal goes (a development signature says so)."""
 
 
+@dataclass(frozen=True)
+class SealSpot:
+    """Where the seal goes: over the bureau's name at the document's end (page from 1; the box's
+    left and top edges in mm from the page's top left, as OFD counts; its side in mm)."""
+
+    page: int
+    x_mm: float
+    y_mm: float
+    size_mm: float = 42.0
+
+
+class _SealAnchor(Flowable):
+    """Takes no room; remembers where the bureau's name was drawn."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spot: SealSpot | None = None
+
+    def wrap(self, *_):
+        return 0, 0
+
+    def draw(self) -> None:
+        x, y = self.canv.absolutePosition(0, 0)
+        _, height = self.canv._pagesize
+        size = 42.0
+        # centred over the right half of the name and the date below it, as a bureau stamps it
+        left = x / mm + 170 - 25 - size / 2
+        top = (height - y) / mm + 7 - size / 2
+        self.spot = SealSpot(self.canv.getPageNumber(), round(left, 1), round(max(top, 5), 1), size)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    pdf: bytes
+    seal_spot: SealSpot
+
+
 def _styles() -> dict[str, ParagraphStyle]:
     base = {"fontName": FONT, "wordWrap": "CJK"}
     return {
@@ -49,7 +86,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _story(p: Paper, s: dict[str, ParagraphStyle]) -> list:
+def _story(p: Paper, s: dict[str, ParagraphStyle], anchor: _SealAnchor) -> list:
     story: list = [Paragraph(html.escape(p.bureau), s["bureau"]), Paragraph(html.escape(p.title), s["title"])]
     if p.number:
         story.append(Paragraph(html.escape(p.number), s["number"]))
@@ -74,11 +111,12 @@ def _story(p: Paper, s: dict[str, ParagraphStyle]) -> list:
         )
         story.append(Spacer(1, 6))
     story += [Paragraph(html.escape(t), s["body"]) for t in p.paragraphs]
-    story += [Spacer(1, 18), Paragraph(html.escape(p.bureau), s["sign"])]
+    sign: list = [anchor, Paragraph(html.escape(p.bureau), s["sign"])]
     if p.seal_note:
-        story.append(Paragraph(html.escape(p.seal_note), s["sign"]))
+        sign.append(Paragraph(html.escape(p.seal_note), s["sign"]))
     if p.dated:
-        story.append(Paragraph(chinese_date(p.dated), s["sign"]))
+        sign.append(Paragraph(chinese_date(p.dated), s["sign"]))
+    story += [Spacer(1, 18), KeepTogether(sign)]
     if p.verify_code:
         story += [
             Spacer(1, 14),
@@ -90,9 +128,15 @@ def _story(p: Paper, s: dict[str, ParagraphStyle]) -> list:
     return story
 
 
-def render(p: Paper) -> bytes:
+def render(p: Paper) -> Rendered:
+    """The document as a PDF, and where its seal goes."""
     title = f"{p.title} {p.number or ''}".strip()
-    return a4_pdf(_story(p, _styles()), title=title, author=p.bureau, margins_mm=(20, 20, 25, 20), invariant=True)
+    anchor = _SealAnchor()
+    pdf = a4_pdf(
+        _story(p, _styles(), anchor), title=title, author=p.bureau, margins_mm=(20, 20, 25, 20), invariant=True
+    )
+    assert anchor.spot is not None  # drawn with the story
+    return Rendered(pdf, anchor.spot)
 
 
 def contents_page(bureau: str, case_number: str, entries: list[tuple[str, str, int]], made: datetime) -> bytes:

@@ -4,11 +4,13 @@ A decision must bear the bureau's seal (行政处罚法 art. 59), and a governme
 is one the national unified electronic seal system makes (SM2, GB/T 38540-2020, mostly on OFD): no
 certificate of our own making is one. So the production adapters call the province's seal platform
 or a certified signing server with the document (an OFD sidecar on ofdrw for the GB/T 38540
-structure). `PlatformSealer` is the first (the OFD sidecar is not here yet); the other is the
-development adapter: PAdES signatures made
-with pyHanko and a certificate the platform makes for itself, whose name and every document it signs
-say that it is a development signature without legal force, so that `make run` produces documents
-any PDF reader opens and checks, and a changed byte is caught."""
+structure). `PlatformSealer` is the first; `OfdSidecarSealer` calls the sidecar of
+deploy/ofd-sealer (ofdrw, Java), which turns the PDF into OFD and seals it with an SM2 seal in the
+GB/T 38540 structures, a development seal it makes itself and names as such (make up and the tests
+prove the OFD path with it). The last is the development adapter: PAdES signatures made with pyHanko
+and a certificate the platform makes for itself, whose name and every document it signs say that it
+is a development signature without legal force, so that `make run` produces documents any PDF reader
+opens and checks, and a changed byte is caught."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from urllib.parse import unquote_plus
 
 import httpx
 from asn1crypto import keys as asn1_keys
@@ -32,9 +35,11 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from cases.adapters.official import SealSpot
 from common.refusals import Refusal
 
 DEVELOPMENT_NOTE = "(开发用电子签名, 不具有法律效力)"
+OFD_DEVELOPMENT_NOTE = "(开发用电子印章, 不具有法律效力; 签章正本为 OFD 版)"
 
 
 @dataclass(frozen=True)
@@ -47,15 +52,26 @@ class Verdict:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Sealed:
+    pdf: bytes
+    """What is served as the PDF: sealed itself where the sealer seals PDF, else the reading copy."""
+    signer: str
+    ofd: bytes | None = None
+    """The sealed OFD (GB/T 33190), where the sealer seals OFD."""
+
+
 class Sealer(Protocol):
     note: str | None
     """Printed under the bureau's name where the seal goes (a development signature says so)."""
 
-    async def seal(self, pdf: bytes, reason: str) -> tuple[bytes, str]:
-        """The sealed document and who sealed it."""
+    async def seal(self, pdf: bytes, reason: str, spot: SealSpot) -> Sealed:
+        """The sealed document and who sealed it; `spot`, where the seal's picture goes."""
         ...
 
-    async def verify(self, pdf: bytes) -> Verdict: ...
+    async def verify(self, document: bytes) -> Verdict:
+        """Whether a sealed document (in the format this sealer seals) is intact."""
+        ...
 
 
 def development_certificate(bureau: str, now: datetime) -> tuple[str, str]:
@@ -115,14 +131,15 @@ class DevelopmentSealer:
         )
         self.signer_name = self._cert.subject.native.get("common_name", "")
 
-    async def seal(self, pdf: bytes, reason: str) -> tuple[bytes, str]:
+    async def seal(self, pdf: bytes, reason: str, spot: SealSpot | None = None) -> Sealed:
         meta = signers.PdfSignatureMetadata(field_name="Seal", reason=reason, name=self.signer_name)
         out = await signers.PdfSigner(meta, signer=self._signer).async_sign_pdf(
             IncrementalPdfFileWriter(io.BytesIO(pdf))
         )
-        return out.getvalue(), self.signer_name
+        return Sealed(out.getvalue(), self.signer_name)
 
-    async def verify(self, pdf: bytes) -> Verdict:
+    async def verify(self, document: bytes) -> Verdict:
+        pdf = document
         try:
             signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
         except Exception as exc:  # not a PDF any more: a changed byte may break its structure
@@ -174,18 +191,64 @@ class PlatformSealer:
             raise SealingUnavailable(f"the seal platform answered {r.status_code}: {r.text[:200]}")
         return r.json()
 
-    async def seal(self, pdf: bytes, reason: str) -> tuple[bytes, str]:
-        body = {"seal_id": self.seal_id, "document": base64.b64encode(pdf).decode(), "reason": reason}
+    async def seal(self, pdf: bytes, reason: str, spot: SealSpot) -> Sealed:
+        body = {
+            "seal_id": self.seal_id,
+            "document": base64.b64encode(pdf).decode(),
+            "reason": reason,
+            "position": {"page": spot.page, "x_mm": spot.x_mm, "y_mm": spot.y_mm},
+        }
         sealed = await self._post("/v1/seal", body)
-        return base64.b64decode(sealed["document"]), sealed["signer"]
+        return Sealed(base64.b64decode(sealed["document"]), sealed["signer"])
 
-    async def verify(self, pdf: bytes) -> Verdict:
-        checked = await self._post("/v1/verify", {"document": base64.b64encode(pdf).decode()})
+    async def verify(self, document: bytes) -> Verdict:
+        checked = await self._post("/v1/verify", {"document": base64.b64encode(document).decode()})
         signed_at = checked.get("signed_at")
         return Verdict(
             intact=bool(checked["valid"]),
             signer=checked.get("signer"),
             signed_at=datetime.fromisoformat(signed_at) if signed_at else None,
             development=False,
+            reason=checked.get("reason"),
+        )
+
+
+class OfdSidecarSealer:
+    """The OFD sidecar (deploy/ofd-sealer: ofdrw on Java): the PDF goes in, and comes back as an OFD
+    document bearing an SM2 seal in the GB/T 38540 structures; the party receives both, the OFD
+    being the sealed original and the PDF its reading copy. Its seal is a development seal that it
+    makes itself and names as one; the structures, the SM2/SM3 cryptography and the check are the
+    real ones, which is what make up and the tests prove."""
+
+    note = OFD_DEVELOPMENT_NOTE
+
+    def __init__(self, url: str, timeout_s: float = 60.0) -> None:
+        self.url, self.timeout_s = url.rstrip("/"), timeout_s
+
+    async def _post(self, path: str, body: bytes, content_type: str) -> httpx.Response:
+        try:
+            async with httpx.AsyncClient(base_url=self.url, timeout=self.timeout_s) as client:
+                r = await client.post(path, content=body, headers={"Content-Type": content_type})
+        except httpx.HTTPError as exc:
+            raise SealingUnavailable(f"the OFD sealer cannot be reached ({type(exc).__name__}); try again") from exc
+        if r.status_code != 200:
+            raise SealingUnavailable(f"the OFD sealer answered {r.status_code}: {r.text[:200]}")
+        return r
+
+    async def seal(self, pdf: bytes, reason: str, spot: SealSpot) -> Sealed:
+        query = f"/v1/seal?page={spot.page}&x={spot.x_mm}&y={spot.y_mm}&size={spot.size_mm}"
+        r = await self._post(query, pdf, "application/pdf")
+        return Sealed(pdf, unquote_plus(r.headers["X-Signer"]), ofd=r.content)
+
+    async def verify(self, document: bytes) -> Verdict:
+        if document.startswith(b"%PDF-"):
+            return Verdict(False, reason="the PDF is the reading copy: the seal is on the OFD version of the document")
+        checked = (await self._post("/v1/verify", document, "application/ofd")).json()
+        signed_at = checked.get("signed_at")
+        return Verdict(
+            intact=bool(checked["valid"]),
+            signer=checked.get("signer"),
+            signed_at=datetime.fromisoformat(signed_at) if signed_at else None,
+            development=True,
             reason=checked.get("reason"),
         )

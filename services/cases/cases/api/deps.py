@@ -60,6 +60,8 @@ def document_entry(case_id: str, d) -> dict:
         "sha256": d.sha256,
         "signed": d.signed,
         "signer": d.signer,
+        "formats": ["pdf", "ofd"] if d.ofd_sha256 else ["pdf"],
+        "ofd_sha256": d.ofd_sha256,
         "created_at": d.created_at,
         "served_at": d.served_at,
         "service_method": d.service_method,

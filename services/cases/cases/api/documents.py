@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import html
 from datetime import datetime
+from typing import Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from cases import queries
 from cases.api.deps import ServiceDep, document_entry, load_visible, public_read
-from cases.handlers.documents import case_documents, dossier
+from cases.handlers.documents import case_documents, dossier, sealed_original
 from common.audiences import CaseReader, DossierReader
 from common.refusals import NotFound, TooLarge, Unprocessable
 
@@ -34,6 +35,11 @@ class DocumentOut(BaseModel):
     sha256: str = Field(description="of the file as kept and served; also in the trail")
     signed: bool = Field(description="sealed: the party receives it")
     signer: str | None
+    formats: list[Literal["pdf", "ofd"]] = Field(
+        description="pdf, and ofd where the sealer seals OFD (the sealed original; the PDF is its reading copy): "
+        "?format=ofd downloads it"
+    )
+    ofd_sha256: str | None = Field(description="of the sealed OFD, where there is one; also in the trail")
     created_at: datetime
     served_at: datetime | None = Field(description="送达: when it reached the party")
     service_method: str | None = Field(description="in_person, post, announcement, electronic")
@@ -73,18 +79,30 @@ async def _visible_document(service, case_id: str, document_id: str, principal):
 @router.get(
     "/v1/cases/{case_id}/documents/{document_id}",
     response_class=Response,
-    summary="a document of the case, as kept (sealed when the party receives it); its SHA-256 is in the trail",
-    responses={200: {"content": {"application/pdf": {}}}},
+    summary="a document of the case, as kept (sealed when the party receives it): the PDF, or its sealed OFD "
+    "with ?format=ofd; its SHA-256 is in the trail",
+    responses={200: {"content": {"application/pdf": {}, "application/ofd": {}}}},
 )
-async def document(case_id: str, document_id: str, principal: CaseReader, service: ServiceDep):
+async def document(
+    case_id: str,
+    document_id: str,
+    principal: CaseReader,
+    service: ServiceDep,
+    format: Literal["pdf", "ofd"] = Query("pdf", description="pdf, or ofd where the document has one"),
+):
     doc = await _visible_document(service, case_id, document_id, principal)
-    name = quote(f"{doc.name or doc.kind}-{doc.number or doc.id}.pdf")
+    data, media, digest = doc.data, doc.content_type, doc.sha256
+    if format == "ofd":
+        if doc.ofd is None or doc.ofd_sha256 is None:
+            raise NotFound(f"document {document_id} has no OFD version (its sealer seals PDF)")
+        data, media, digest = doc.ofd, "application/ofd", doc.ofd_sha256
+    name, plain = quote(f"{doc.name or doc.kind}-{doc.number or doc.id}.{format}"), f"{doc.kind}-{document_id}.{format}"
     return Response(
-        doc.data,
-        media_type=doc.content_type,
+        data,
+        media_type=media,
         headers={
-            "Content-Disposition": f"attachment; filename=\"{doc.kind}-{document_id}.pdf\"; filename*=UTF-8''{name}",
-            "X-Content-SHA256": doc.sha256,
+            "Content-Disposition": f"attachment; filename=\"{plain}\"; filename*=UTF-8''{name}",
+            "X-Content-SHA256": digest,
         },
     )
 
@@ -98,7 +116,7 @@ async def verify(case_id: str, document_id: str, principal: CaseReader, service:
     doc = await _visible_document(service, case_id, document_id, principal)
     if not doc.signed:
         return VerifyOut(intact=False, signer=None, signed_at=None, development=False, reason="not a sealed document")
-    return VerifyOut(**(await service.paperwork.sealer.verify(doc.data)).__dict__)
+    return VerifyOut(**(await service.paperwork.sealer.verify(sealed_original(doc))).__dict__)
 
 
 @router.get(
@@ -132,8 +150,8 @@ class FileVerifyOut(VerifyOut):
 @router.post(
     "/documents/verify",
     response_model=FileVerifyOut,
-    summary="文书核验 (public): send the PDF you were served (application/pdf, 20 MB at most); is its seal intact, "
-    "and is it the bureau's document byte for byte",
+    summary="文书核验 (public): send the document you were served (its PDF, or its OFD where it came as one; 20 MB "
+    "at most); is its seal intact, and is it the bureau's document byte for byte",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -145,7 +163,7 @@ async def verify_file(request: Request, service: ServiceDep):
     await public_read(service, request)
     data = await request.body()
     if not data:
-        raise Unprocessable("send the document's PDF as the request body (Content-Type: application/pdf)")
+        raise Unprocessable("send the document (its PDF or its OFD) as the request body")
     if len(data) > MAX_CHECKED:
         raise TooLarge(f"a document is checked up to {MAX_CHECKED // (1024 * 1024)} MB")
     v = await service.paperwork.sealer.verify(data)
@@ -172,7 +190,7 @@ async def public_verify(
         verdict = "未找到该文书: 请核对文号与核验码。"
         rows: list[tuple[str, str]] = []
     else:
-        v = await service.paperwork.sealer.verify(doc.data)
+        v = await service.paperwork.sealer.verify(sealed_original(doc))
         verdict = "签章完好, 文书未被改动。" if v.intact else f"签章无效: {v.reason}"
         rows = [
             ("文书", doc.name or doc.kind),

@@ -100,9 +100,11 @@ async def issue(
         verify_code=code,
         seal_note=sealer.note if k.to_party else None,
     )
-    pdf, signer = render(paper), None
+    rendered = render(paper)
+    pdf, signer, ofd = rendered.pdf, None, None
     if k.to_party:
-        pdf, signer = await sealer.seal(pdf, reason=f"{k.name} {number or ''}".strip())
+        sealed = await sealer.seal(pdf, f"{k.name} {number or ''}".strip(), rendered.seal_spot)
+        pdf, signer, ofd = sealed.pdf, sealed.signer, sealed.ofd
     doc = CaseDocument(
         id=str(uuid.uuid4()),
         case_id=case.id,
@@ -114,6 +116,8 @@ async def issue(
         data=pdf,
         signed=signer is not None,
         signer=signer,
+        ofd=ofd,
+        ofd_sha256=sha256(ofd) if ofd is not None else None,
         verify_code=code,
         created_at=now,
     )
@@ -129,7 +133,15 @@ def facts_of(case: Case, track: Track) -> docs.Facts:
 
 def trail_of(doc: CaseDocument) -> dict:
     """What a step's trail entry says of the document it issued."""
-    return {"document_id": doc.id, "kind": doc.kind, "number": doc.number, "sha256": doc.sha256}
+    entry = {"document_id": doc.id, "kind": doc.kind, "number": doc.number, "sha256": doc.sha256}
+    if doc.ofd_sha256 is not None:
+        entry["ofd_sha256"] = doc.ofd_sha256
+    return entry
+
+
+def sealed_original(doc: CaseDocument) -> bytes:
+    """The file that bears the seal: the OFD where the sealer seals OFD, else the PDF."""
+    return doc.ofd if doc.ofd is not None else doc.data
 
 
 def sha256(data: bytes) -> str:
