@@ -124,6 +124,25 @@ async def register_merchant(client, name: str, lon: float, lat: float, grid_id: 
     return placed.json()
 
 
+async def register_device(client, services, device_id: str, body: dict) -> dict:
+    """A device in the register of devices (ledger), once intake has been told of it (a machine
+    event names one): `services`, the running services by name."""
+    from tests.conftest import auth
+
+    r = await client.put(f"/v1/devices/{device_id}", headers=auth("ledger_clerk", "clerk-0001"), json=body)
+    assert r.status_code == 200, r.text
+    version = r.json()["version"]
+
+    async def known():
+        from intake.tables import KnownDevice
+
+        async with services["intake"].session_factory() as session:
+            return await session.get(KnownDevice, device_id)
+
+    await eventually(known, lambda d: d is not None and d.version == version, what=f"intake told of {device_id}")
+    return r.json()
+
+
 class ShiftedClock:
     """A clock for tests that runs at the wall clock's pace from a chosen moment: the day, the hour
     and the month are the test's, whenever it runs (a month's last evening in Beijing is already

@@ -135,6 +135,24 @@ class Citizens:
             )
             self.to_rate.append((token_, incident_id))
 
+    async def register_camera(self, http: httpx.AsyncClient, ledger_url: str, stack: Stack) -> None:
+        """The camera in the register of devices, and intake told of it: a machine event names one."""
+        camera = {
+            "kind": "fixed_camera",
+            "serial_number": "HK-F-01",
+            "location": {"lon": self.spot[0], "lat": self.spot[1]},
+        }
+        r = await http.put(f"{ledger_url}/v1/devices/cam-f", json=camera, headers=_bearer("ledger_clerk", "clerk-f"))
+        assert r.status_code == 200, r.text
+        conn = await asyncpg.connect(stack.postgres.url("cgzf").replace("postgresql+asyncpg", "postgresql"))
+        try:
+            deadline = time.monotonic() + 60
+            while not await conn.fetchval("SELECT count(*) FROM intake.known_devices WHERE device_id = 'cam-f'"):
+                assert time.monotonic() < deadline, "intake never learnt of the camera"
+                await asyncio.sleep(0.2)
+        finally:
+            await conn.close()
+
     async def capture(self, http: httpx.AsyncClient, n: int, prefix: str) -> None:
         body = {
             "source_event_id": f"{prefix}-cam-{n}",
@@ -392,6 +410,7 @@ async def test_nothing_is_lost_or_applied_twice(stack, name, fault):
         client.base_url, f"http://127.0.0.1:{stack.config.service_port('cases')}", spot=(113.600 + n * 0.004, 34.745)
     )
     async with httpx.AsyncClient(timeout=10) as http:
+        await citizens.register_camera(http, f"http://127.0.0.1:{stack.config.service_port('ledger')}", stack)
         await citizens.prepare(http, 8, lat=34.725 + n * 0.003)
     stop = asyncio.Event()
     prefix = f"{name.replace(' ', '_')}-{os.getpid()}"

@@ -11,7 +11,7 @@ import pytest
 
 from common.clock import FixedClock
 from tests.conftest import auth
-from tests.helpers import district_on_kafka, eventually, register_merchant
+from tests.helpers import district_on_kafka, eventually, register_device, register_merchant
 
 pytestmark = pytest.mark.integration
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -75,3 +75,31 @@ async def test_every_kind_names_what_it_must_and_capture_cameras_carry_art_41(di
     )
     versions = [json.loads(r.value) for r in told if b"cap-0007" in r.value]
     assert [(v["version"], v["evidence_ready"]) for v in versions] == [(1, True), (2, False)]
+
+
+async def test_machine_events_name_a_registered_device_and_captures_carry_its_evidence_grade(district):
+    """Intake learns the register from ledger's events on Kafka: an unknown device is refused by
+    name; a capture camera's record is evidence-grade only while art. 41 holds on the day it saw it."""
+    cameras = auth("external_system", "hik")
+    capture = {
+        "source_event_id": "zp-1",
+        "kind": "parking_capture",
+        "occurred_at": "2026-11-23T08:58:00+08:00",
+        "location": IN_RUHE,
+        "device_id": "cap-0009",
+        "plate": "豫A8K2L1",
+    }
+    r = await district.post("/v1/machine-events", json=capture, headers=cameras)
+    assert r.status_code == 422 and "cap-0009" in r.text and "设备台账" in r.text
+
+    await register_merchant(district, "老王烧烤", 113.621, 34.751, "zy-ruhelu")  # the grids known to ledger
+    device = {"kind": "fixed_capture", "serial_number": "ZP-0009", "location": IN_RUHE, "art41": APPROVED}
+    await register_device(district, district.services, "cap-0009", device)
+    first = await district.post("/v1/machine-events", json=capture, headers=cameras)
+    assert first.status_code == 201, first.text
+    assert first.json()["attributes"] == {"plate": "豫A8K2L1", "device_kind": "fixed_capture", "evidence_grade": True}
+
+    # seen after its calibration ran out: a lead for a squad to verify, not evidence
+    late = {**capture, "source_event_id": "zp-2", "occurred_at": "2027-06-02T09:00:00+08:00", "plate": "豫A00001"}
+    r = await district.post("/v1/machine-events", json=late, headers=cameras)
+    assert r.status_code == 201 and r.json()["attributes"]["evidence_grade"] is False

@@ -17,7 +17,7 @@ from common.clock import FixedClock
 from common.messaging.memory import InMemoryTransport
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running
-from tests.helpers import MONITOR, eventually, handle_and_close, photo_bytes
+from tests.helpers import MONITOR, eventually, handle_and_close, photo_bytes, register_device
 
 pytestmark = pytest.mark.integration
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing
@@ -51,6 +51,7 @@ async def platform(database_url, tmp_path):
     clock, services = await platform_with(database_url, tmp_path)
     async with running(services, build_app(services)) as client:
         client.clock = clock
+        client.services = {s.name: s for s in services}
         yield client
 
 
@@ -250,6 +251,8 @@ async def test_a_repeated_report_joins_the_open_incident_and_a_dispatcher_splits
 
 async def test_cameras_and_dog_tags_are_idempotent_on_their_own_event_ids(platform):
     image = base64.b64encode(photo_bytes((30, 30, 30))).decode()
+    camera = {"kind": "fixed_camera", "serial_number": "DS-2CD-07", "location": {"lon": 113.6301, "lat": 34.7512}}
+    await register_device(platform, platform.services, "cam-jianshe-07", camera)
     capture = {
         "source_event_id": "hik-20261123-000417",
         "kind": "parking_capture",
@@ -265,7 +268,8 @@ async def test_cameras_and_dog_tags_are_idempotent_on_their_own_event_ids(platfo
     assert r.status_code == 201, r.text
     incident = r.json()
     assert incident["channel"] == "camera" and incident["category"] == "illegal_parking"
-    assert incident["attributes"] == {"plate": "豫A8K2L1"} and incident["source_event_id"] == capture["source_event_id"]
+    assert incident["attributes"] == {"plate": "豫A8K2L1", "device_kind": "fixed_camera"}
+    assert incident["source_event_id"] == capture["source_event_id"]
     assert incident["observed_at"] == "2026-11-23T00:58:00Z"
     again = await platform.post("/v1/machine-events", json=capture, headers=CAMERAS)
     assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
@@ -294,6 +298,19 @@ async def test_cameras_and_dog_tags_are_idempotent_on_their_own_event_ids(platfo
     platform.clock.advance(timedelta(hours=2))
     assert (await platform.get(photo["url"])).status_code == 401  # the signed link expired
 
+    owner = {"name": "李建华", "id_number": "410102199001011234", "phone": "13903711234", "address": "汝河路 12 号院"}
+    owner["location"] = {"lon": 113.6150, "lat": 34.7420}
+    dog = {"name": "豆豆", "breed": "柯基犬", "size": "small", "sex": "female", "birth_date": "2026-01-10"}
+    licence = {"owner": owner, "dog": {**dog, "chip": "156100000765432"}}
+    licence["rabies"] = {"certificate": "ZY-2026-88123", "vaccinated_on": "2026-11-01"}
+    clerk = auth("ledger_clerk", "clerk-0001")
+    issued = await eventually(  # the ledger learns the grids from dispatch's events
+        lambda: platform.post("/v1/dog-licences", headers=clerk, json=licence),
+        lambda r: r.status_code == 201,
+        what="a dog licence issued",
+    )
+    licence_id = issued.json()["id"]
+    await register_device(platform, platform.services, "reader-lsz-2", {"kind": "dog_tag", "licence_id": licence_id})
     alarm = {
         "source_event_id": "tag-88120-17",
         "kind": "dog_tag_alarm",
@@ -305,6 +322,20 @@ async def test_cameras_and_dog_tags_are_idempotent_on_their_own_event_ids(platfo
     }
     r = await platform.post("/v1/machine-events", json=alarm, headers=CAMERAS)
     assert r.status_code == 201 and r.json()["channel"] == "iot" and r.json()["category"] == "dog_nuisance"
+    assert r.json()["attributes"]["dog_licence_id"] == licence_id  # the tag resolved to its licence
+    # a machine event names a device of the register, in service, of a kind that sends it
+    stranger = await platform.post(
+        "/v1/machine-events", json={**alarm, "source_event_id": "z1", "device_id": "reader-x"}, headers=CAMERAS
+    )
+    assert stranger.status_code == 422 and "reader-x" in stranger.text and "设备台账" in stranger.text
+    assert stranger.json()["detail"][0]["loc"][-1] == "device_id"
+    wrong = await platform.post(
+        "/v1/machine-events", json={**capture, "source_event_id": "z2", "device_id": "reader-lsz-2"}, headers=CAMERAS
+    )
+    assert wrong.status_code == 422 and "dog_tag" in wrong.text and "fixed_camera" in wrong.text
+    await register_device(platform, platform.services, "cam-jianshe-07", {**camera, "status": "retired"})
+    retired = await platform.post("/v1/machine-events", json={**capture, "source_event_id": "z3"}, headers=CAMERAS)
+    assert retired.status_code == 422 and "retired" in retired.text
     bad = await platform.post(
         "/v1/machine-events", json={**alarm, "source_event_id": "x", "kind": "iot_alarm"}, headers=CAMERAS
     )

@@ -14,7 +14,7 @@ from common.clock import FixedClock
 from common.messaging.memory import InMemoryTransport
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running, token
-from tests.helpers import INCIDENT, eventually, handle_and_close
+from tests.helpers import INCIDENT, eventually, handle_and_close, register_device
 from tests.integration.test_intake_channels import case_of, to_dispatched, web_report
 
 pytestmark = pytest.mark.integration
@@ -35,6 +35,7 @@ async def platform(database_url, tmp_path):
     )
     async with running(services, build_app(services)) as client:
         client.clock = clock
+        client.services = {s.name: s for s in services}
         yield client
 
 
@@ -52,6 +53,8 @@ async def test_the_public_listing_shows_only_public_reports_with_personal_number
         json={**INCIDENT, "description": "来电人 13812345678 反映豫A12345 占道, 身份证 410102199001011234"},
     )
     assert hotline.status_code == 201
+    camera = {"kind": "fixed_camera", "serial_number": "DS-7", "location": {"lon": 113.6301, "lat": 34.7512}}
+    await register_device(platform, platform.services, "cam-7", camera)
     capture = await platform.post(
         "/v1/machine-events",
         headers=auth("external_system", "hik"),

@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
+from intake.domain.devices import Device
 from intake.domain.incidents import FINISHED
 from intake.tables import (
     Address,
@@ -18,6 +19,7 @@ from intake.tables import (
     Delivery,
     Incident,
     IncidentPhoto,
+    KnownDevice,
     Subscription,
     UpstreamMessage,
     WorkOrder,
@@ -229,3 +231,19 @@ async def deliveries(session, subscription_id: str, *, status: str | None, limit
     if status is not None:
         query = query.where(Delivery.status == status)
     return list((await session.exec(query)).all())
+
+
+async def device(session, device_id: str) -> Device | None:
+    """A device of the register, as a machine event's check wants it."""
+    row = await session.get(KnownDevice, device_id)
+    if row is None:
+        return None
+    return Device(
+        device_id=row.device_id,
+        kind=row.kind,
+        status=row.status,
+        evidence_ready=row.evidence_ready,
+        calibration_valid_until=row.calibration_valid_until,
+        licence_id=row.licence_id,
+        merchant_id=row.merchant_id,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, DateTime, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -315,6 +315,22 @@ class CalendarState(IntakeTable, table=True):
     holidays: list = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     workdays: list = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
     office_hours: list = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    at: datetime = Field(sa_column=_at(False))
+
+
+class KnownDevice(IntakeTable, table=True):
+    """The register of devices as ledger announces it (DeviceChanged): a machine event names one of
+    them (intake.domain.devices); a newer version wins, an older announcement changes nothing."""
+
+    __tablename__ = "known_devices"
+    device_id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    evidence_ready: bool = False
+    calibration_valid_until: date | None = None
+    licence_id: str | None = Field(default=None, max_length=36)
+    merchant_id: str | None = Field(default=None, max_length=36)
+    version: int
     at: datetime = Field(sa_column=_at(False))
 
 

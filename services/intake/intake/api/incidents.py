@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from common.access import sees_contacts, sees_photo
 from common.audiences import Dispatcher, IncidentReader, Partner, Replier, Reporter
+from common.clock import BEIJING
 from common.messaging.contracts import DESCRIPTION_MAX, CaseOwner, Channel, Location, Urgency
 from common.photos import PhotoRejected
 from common.principal import Principal, Role
@@ -22,6 +23,7 @@ from common.refusals import NotFound, Unprocessable
 from common.vocabulary import Rating
 from intake import queries
 from intake.api.deps import IdempotencyKeyHeader, ServiceDep, photo_link
+from intake.domain.devices import admit
 from intake.domain.incidents import MAX_MACHINE_IMAGES, channel_for, check_owned
 from intake.handlers.incidents import (
     ReportIncident,
@@ -333,7 +335,13 @@ class MachineEvent(BaseModel):
     )
     occurred_at: datetime = Field(description="when the device saw it, with its offset")
     location: Location
-    device_id: str = Field(min_length=1, max_length=100, description="camera or tag reader id")
+    device_id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="the device in the register of devices (设备台账, PUT /v1/devices/{id}) that saw it: a camera "
+        "for a capture or a detection, a dog tag or a fume monitor for an alarm (a shared bike's: the operator's "
+        "fence, not checked)",
+    )
     description: str = Field("", max_length=DESCRIPTION_MAX)
     plate: str | None = Field(None, max_length=16, description="车牌号 read by the camera")
     tag_id: str | None = Field(None, max_length=32, description="犬牌 (smart tag) id")
@@ -371,9 +379,12 @@ async def machine_event(body: MachineEvent, principal: Partner, response: Respon
         raise exc.naming("photos") from exc
     if body.kind == "shared_bike_parking" and not (body.operator and body.bike_id):
         raise Unprocessable.field("bike_id", "a shared_bike_parking event names its operator and bike_id")
+    async with service.session_factory() as session:
+        known = await queries.device(session, body.device_id)
+    from_device = admit(body.kind, body.device_id, known, body.occurred_at.astimezone(BEIJING).date())
     bike = {"vehicle": "bicycle", "operator": body.operator, "bike_id": body.bike_id}
     given = (("plate", body.plate), ("tag", body.tag_id), *(bike.items() if body.kind == "shared_bike_parking" else ()))
-    attributes = {k: v for k, v in given if v}
+    attributes = {**{k: v for k, v in given if v}, **from_device}
     names = {
         "parking_capture": "违停抓拍",
         "camera_detection": "视频识别",
