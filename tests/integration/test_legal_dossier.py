@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -306,17 +307,51 @@ async def test_the_summary_procedure_and_the_ninety_days(district):
         kept["withheld"] == "minor" and kept["published_at"] is None and kept["withheld_because"] == "当事人为未成年人"
     )
     assert (await district.get("/v1/public/penalties")).json() == []
+    await _legal_deadline(district, case_id, "summary_filing", lambda d: d is not None)  # dispatch watches it
     filed = await _post(district, f"{base}/enforcement/file_summary", {}, LEADER)
     assert filed["summary_filed_at"] is not None
     await _post(district, f"{base}/enforcement/file_summary", {}, LEADER, expect=409)
+    await _legal_deadline(district, case_id, "summary_filing", lambda d: d is None)  # filed: met, no longer watched
 
-    # a general-procedure case runs against the 90 days from 立案
+    # a general-procedure case runs against the 90 days from 立案: warned 10 days ahead, then escalated
     other = await report_dispatched(district, "littering", IN_RUHE, auth("hotline_operator"))
     opened = await _post(district, f"/v1/cases/{other}/enforcement/open", {"party": "赵某"}, OFFICER)
     assert opened["decision_overdue"] is False
-    district.clock.advance(timedelta(days=91))
+    due = datetime.fromisoformat(opened["decision_due"])
+    await _legal_deadline(district, other, "decision", lambda d: d is not None and d.due_at == due)
+    dispatch = district.services["dispatch"]
+    district.clock.advance(timedelta(days=81))
+    await dispatch.tick()
+    district.clock.advance(timedelta(days=10))
+    await dispatch.tick()
     late = (await district.get(f"/v1/cases/{other}/enforcement", headers=LEADER)).json()
     assert late["decision_overdue"] is True
+    told = await eventually(
+        lambda: district.topic("dispatch.assignments"),
+        lambda rs: sum(other.encode() in r.value and b"decision_" in r.value for r in rs) == 2,
+        timeout_s=30,
+        what="the 90 days warned of, then escalated",
+    )
+    steps = [json.loads(r.value) for r in told if other.encode() in r.value and b"decision_" in r.value]
+    assert [(e["kind"], e["level"], e["notify_role"]) for e in steps] == [
+        ("decision_warning", 0, "officer"),
+        ("decision_overdue", 1, "squad_leader"),
+    ]
+    assert {datetime.fromisoformat(e["deadline_at"]) for e in steps} == {due}
+    await dispatch.tick()  # each step once
+    assert len([r for r in await district.topic("dispatch.assignments") if b"decision_" in r.value]) == 2
+
+
+async def _legal_deadline(district, case_id: str, kind: str, check) -> None:
+    """Wait until dispatch holds (or no longer holds) a deadline in law of the case as `check` wants."""
+
+    async def read():
+        from dispatch.tables import LegalDeadline
+
+        async with district.services["dispatch"].session_factory() as session:
+            return await session.get(LegalDeadline, (case_id, kind))
+
+    await eventually(read, check, timeout_s=30, what=f"dispatch watching {kind} of {case_id}")
 
 
 async def test_every_step_leaves_its_document_and_the_party_s_are_sealed(district):

@@ -3,7 +3,7 @@ ordered routing rules, the officer suggestion and the escalation chain."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -179,3 +179,11 @@ def test_from_november_the_administrators_are_warned_while_next_years_holidays_a
 
 def national_years_of(days) -> set[int]:
     return {d.year for d, s in days.items() if s.kind == "holiday"}
+
+
+def test_the_ninety_days_are_warned_ten_calendar_days_ahead_and_the_filing_not_at_all():
+    from dispatch.domain.deadlines import legal_warning
+
+    due = datetime(2027, 2, 21, 1, 0, tzinfo=UTC)
+    assert legal_warning("decision", due, 10) == datetime(2027, 2, 11, 1, 0, tzinfo=UTC)
+    assert legal_warning("summary_filing", due, 10) is None

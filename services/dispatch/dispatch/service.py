@@ -31,6 +31,7 @@ from common.messaging.contracts import (
     CaseUnroutable,
     CategoryDefined,
     DeadlineExtended,
+    EnforcementStepRecorded,
     ExtensionDeclined,
     ExtensionRequested,
     GridDefined,
@@ -61,7 +62,12 @@ from dispatch.handlers.alerts import send_alert
 from dispatch.handlers.assignments import follow_case
 from dispatch.handlers.campaigns import record_campaign, record_tags
 from dispatch.handlers.context import BOARD_CHANNEL, Context
-from dispatch.handlers.deadlines import check_deadlines, extend_for_order
+from dispatch.handlers.deadlines import (
+    check_deadlines,
+    check_legal_deadlines,
+    extend_for_order,
+    follow_legal_deadlines,
+)
 from dispatch.handlers.directory import Directory, on_staff_signed_in
 from dispatch.handlers.directory import announce as announce_directory
 from dispatch.handlers.directory import load as load_directory
@@ -146,6 +152,7 @@ class DispatchService(Service):
             directory=self.directory,
             namespace=self.settings.kafka_namespace,
             patrol_grace=timedelta(minutes=self.settings.patrol_grace_minutes),
+            decision_warning_days=self.settings.decision_warning_days,
             board=self.notifier,
             squad_names=self.squad_names,
             category_names=self.category_names,
@@ -171,6 +178,7 @@ class DispatchService(Service):
             StaffSignedIn: on_staff_signed_in,
             OfficerAlerted: alerted,
             WorkOrderExtended: partial(extend_for_order, context=self.context),
+            EnforcementStepRecorded: partial(follow_legal_deadlines, context=self.context),
             CampaignLaunched: record_campaign,
             CampaignChanged: record_campaign,
             CampaignClosed: record_campaign,
@@ -290,6 +298,8 @@ class DispatchService(Service):
         ctx = await self.fresh_context()
         async with self.uow() as uow:
             steps = await check_deadlines(uow, ctx)
+        async with self.uow() as uow:
+            steps += await check_legal_deadlines(uow, ctx)
         async with self.uow() as uow:
             steps += await check_patrols(uow, ctx)
         async with self.uow() as uow:  # a grid's version whose time has come

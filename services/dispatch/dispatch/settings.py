@@ -14,6 +14,9 @@ class DispatchSettings(ServiceSettings):
     warn_share: float = Field(0.8, gt=0, lt=1, description="share of the time limit at which the officer is warned")
     return_window_hours: float = Field(2, description="working hours within which a squad may return an assignment")
     tick_interval_s: float = Field(5, description="how often deadlines, escalations and patrol posts are checked")
+    decision_warning_days: int = Field(
+        10, ge=1, le=60, description="days ahead of the 90 days from 立案 (行政处罚法 art. 60) the squad is warned"
+    )
     notify_url: str | None = Field(
         None,
         description="the bureau's message gateway (the city's SMS platform or 政务钉钉) that urgent and overdue "

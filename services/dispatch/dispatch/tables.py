@@ -283,6 +283,25 @@ class Escalation(DispatchTable, table=True):
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class LegalDeadline(DispatchTable, table=True):
+    """A penalty case's deadline in law, as cases announces it (EnforcementStepRecorded.deadlines):
+    the 90 days from 立案 to decision (行政处罚法 art. 60) and the 3 days to file an on-the-spot
+    decision (art. 52), warned ahead and escalated up the chain when missed, like a handling
+    deadline (dispatch.domain.deadlines.legal_warning)."""
+
+    __tablename__ = "legal_deadlines"
+    __table_args__ = (Index("ix_dispatch_legal_deadlines_next", "next_check_at"),)
+    case_id: str = Field(primary_key=True, max_length=36)
+    kind: str = Field(primary_key=True, max_length=16, description="decision, summary_filing")
+    case_number: str = Field(max_length=32)
+    squad_id: str | None = Field(default=None, max_length=64)
+    category_code: str = Field(max_length=64)
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    level: int = Field(default=-1, description="-1 none, 0 warned, 1.. overdue steps taken")
+    next_check_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    as_of: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class SupervisionOrder(DispatchTable, table=True):
     """督办单: a supervisor's order with its own deadline, which the squad must answer."""
 

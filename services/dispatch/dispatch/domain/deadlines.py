@@ -13,7 +13,21 @@ from common.clock import BEIJING
 from common.vocabulary import OWNED_CHANNELS, Urgency
 from common.workcalendar import OFFICE_HOURS, WorkCalendar
 
-__all__ = ["BEIJING", "OFFICE_HOURS", "WorkCalendar", "binding", "deadline", "warning_time"]
+__all__ = [
+    "BEIJING",
+    "LEGAL_KINDS",
+    "OFFICE_HOURS",
+    "WorkCalendar",
+    "binding",
+    "deadline",
+    "legal_warning",
+    "warning_time",
+]
+
+LEGAL_KINDS = {"decision": ("decision_warning", "decision_overdue"), "summary_filing": (None, "filing_overdue")}
+"""The deadlines in law a penalty case runs against (cases announces them) and how each is told:
+the 90 days to decide are warned ahead and escalated when missed; the 3 days to file an
+on-the-spot decision only escalated (three days leave no room for a warning)."""
 
 
 def deadline(calendar: WorkCalendar, start: datetime, time_limit_hours: float, urgency: str) -> datetime:
@@ -55,3 +69,11 @@ def binding(
         return own, warning_time(calendar, start, time_limit_hours, urgency, share), "category"
     left = max(source_deadline - start, timedelta(0))
     return source_deadline, start + left * share, basis
+
+
+def legal_warning(kind: str, due: datetime, warn_days: int) -> datetime | None:
+    """When the squad is warned of a deadline in law: `warn_days` calendar days ahead of the 90
+    days (the law counts them on the calendar, not in working time); never for the 3 days' filing."""
+    if LEGAL_KINDS[kind][0] is None:
+        return None
+    return due - timedelta(days=warn_days)

@@ -28,6 +28,7 @@ class Context:
     directory: Directory
     namespace: str = ""
     patrol_grace: timedelta = timedelta(minutes=10)
+    decision_warning_days: int = 10
     board: BoardNotifier | None = None
     squad_names: dict[str, str] = field(default_factory=dict)
     category_names: dict[str, str] = field(default_factory=dict)  # the 服务目录's, for the alerts' words

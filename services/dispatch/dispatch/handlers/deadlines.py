@@ -9,16 +9,17 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from common.messaging.contracts import AssignmentEscalated, WorkOrderExtended
+from common.messaging.contracts import AssignmentEscalated, EnforcementStepRecorded, WorkOrderExtended
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
 from dispatch.domain.assignments import OPEN
+from dispatch.domain.deadlines import LEGAL_KINDS, legal_warning
 from dispatch.domain.directory import Link
 from dispatch.domain.routing import escalation_step
 from dispatch.handlers.alerts import alert
 from dispatch.handlers.assignments import current
 from dispatch.handlers.context import Context, notify_board
-from dispatch.tables import Assignment, Escalation, SupervisionOrder
+from dispatch.tables import Assignment, Escalation, LegalDeadline, SupervisionOrder
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,10 @@ async def _escalate(
     kind: str,
     at: datetime,
     person: Link | None = None,
+    deadline_at: datetime | None = None,
 ):
+    """One step of the chain taken: kept, told on Kafka (and to whom, by message), shown on the
+    board. `deadline_at`, the deadline missed when it is not the assignment's (a deadline in law)."""
     uow.session.add(
         Escalation(
             assignment_id=a.id, case_id=a.case_id, squad_id=a.squad_id, level=level, kind=kind, notify_role=role, at=at
@@ -47,7 +51,7 @@ async def _escalate(
             level=level,
             notify_role=role,
             kind=kind,
-            deadline_at=a.deadline_at,
+            deadline_at=deadline_at or a.deadline_at,
             at=at,
             notify_person_id=person.person_id if person else a.officer_id,
             notify_person_name=person.person_name if person else None,
@@ -166,6 +170,83 @@ async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> in
         order.overdue_notified = True
         uow.session.add(order)
         steps += 1
+    await uow.commit()
+    return steps
+
+
+async def follow_legal_deadlines(event: EnforcementStepRecorded, env: Envelope, uow: UnitOfWork, *, context) -> None:
+    """A penalty case's deadlines in law as its last step left them: one that runs is kept (moved
+    when it moved, its warning and chain started again), one no longer listed has been met (the
+    decision taken, the on-the-spot decision filed) and is dropped; an older step changes nothing."""
+    ctx: Context = context()
+    for kind in LEGAL_KINDS:
+        held = await uow.session.get(LegalDeadline, (event.case_id, kind), with_for_update=True)
+        if held is not None and held.as_of > event.at:
+            continue
+        due = event.deadlines.get(kind)
+        if due is None:
+            if held is not None:
+                await uow.session.delete(held)
+            continue
+        if held is not None and held.due_at == due:
+            held.as_of, held.squad_id = event.at, event.squad_id or held.squad_id
+            uow.session.add(held)
+            continue
+        warn = legal_warning(kind, due, ctx.decision_warning_days)
+        row = held or LegalDeadline(
+            case_id=event.case_id,
+            kind=kind,
+            case_number=event.case_number,
+            category_code=event.category_code,
+            due_at=due,
+            as_of=event.at,
+        )
+        row.squad_id, row.due_at, row.as_of = event.squad_id, due, event.at
+        row.level, row.next_check_at = -1, warn if warn is not None else due
+        uow.session.add(row)
+
+
+async def check_legal_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> int:
+    """Warn the squad ahead of the 90 days, then climb its chain once a deadline in law is missed,
+    each step once, told through the case's assignment as a handling deadline is."""
+    now = uow.clock.now()
+    due = (
+        await uow.session.exec(
+            select(LegalDeadline)
+            .where(col(LegalDeadline.next_check_at) <= now)
+            .order_by(col(LegalDeadline.next_check_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    steps = 0
+    for d in due:
+        held = await current(uow, d.case_id, lock=False)
+        if held is None:  # not (or no longer) with a squad: nobody to tell; looked at again tomorrow
+            d.next_check_at = now + timedelta(days=1)
+            uow.session.add(d)
+            continue
+        warning_kind, overdue_kind = LEGAL_KINDS[d.kind]
+        if d.level < 0 and now < d.due_at:
+            if warning_kind is not None:
+                await _escalate(uow, ctx, held, 0, "officer", warning_kind, now, deadline_at=d.due_at)
+                steps += 1
+            d.level, d.next_check_at = 0, d.due_at
+        chain = ctx.directory.chain(held.squad_id)
+        while now >= d.due_at:
+            level = max(d.level, 0)
+            link = escalation_step(level, chain)
+            if link is None:
+                d.next_check_at = None
+                break
+            step_due = ctx.calendar.add_working_hours(d.due_at, link.after_hours) if link.after_hours else d.due_at
+            if now < step_due:
+                d.next_check_at = step_due
+                break
+            await _escalate(uow, ctx, held, level + 1, link.role, overdue_kind, now, link, deadline_at=d.due_at)
+            d.level = level + 1
+            steps += 1
+        uow.session.add(d)
     await uow.commit()
     return steps
 

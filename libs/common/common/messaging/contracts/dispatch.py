@@ -158,8 +158,20 @@ class AssignmentEscalated(
     )
     notify_person_id: str | None = Field(None, description="who is told, from the directory (逐级负责制)")
     notify_person_name: str | None = None
-    kind: Literal["warning", "overdue", "supervision_overdue", "owner_warning"]
-    deadline_at: datetime
+    kind: Literal[
+        "warning",
+        "overdue",
+        "supervision_overdue",
+        "owner_warning",
+        "decision_warning",
+        "decision_overdue",
+        "filing_overdue",
+    ] = Field(
+        description="warning, overdue: the handling deadline; supervision_overdue: a 督办 not answered; owner_warning: "
+        "the 包案领导 told; decision_warning, decision_overdue: the 90 days from 立案 to a penalty decision "
+        "(行政处罚法 art. 60); filing_overdue: an on-the-spot decision not filed within 3 days"
+    )
+    deadline_at: datetime = Field(description="the deadline warned of or missed")
     at: datetime
 
 
