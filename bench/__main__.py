@@ -21,6 +21,7 @@ from bench.console_load import signed_in as console_session
 from bench.field_load import measure as measure_field
 from bench.field_load import signed_in as field_session
 from bench.ledger_load import measure as measure_ledger
+from bench.legal_load import measure as measure_legal
 from bench.load import OutboxTracker, Tracker, offer, percentile
 from bench.procs import cpu_seconds, peak_rss_mb, postgres_pids
 from bench.reporting_load import measure as measure_reporting
@@ -332,6 +333,8 @@ async def run() -> dict:
         progress("the merchant register: two surveys of 10,000 shops, then near= over the 20,000")
         out.update(await measure_ledger(stack, progress))
         out["ratio_import_to_baseline"] = round(out["import_rows_per_s"] / out["baseline_tx_per_s"], 3)
+        progress("the legal dossier: sealed decisions, the OFD check, the 卷宗, a body-camera video")
+        out.update(await measure_legal(stack, progress))
         out.update(await measure_reporting(stack, int(os.environ.get("BENCH_REPORT_CASES", 1_000_000)), progress))
     finally:
         progress("stopping the bench's stack")
@@ -364,6 +367,15 @@ TARGETS = [
     ("import_rows_per_s", "ledger: survey import, rows/s (10,000 rows)", None, True),
     ("ratio_import_to_baseline", "ratio import rows/s / baseline tx/s", None, True),
     ("near_p99_ms_20k", "ledger: near= p99 over 20,000 merchants (ms)", None, False),
+    ("legal_open_p50_ms", "立案 with its 审批表, unsealed (p50 ms)", None, False),
+    ("legal_seal_p50_ms", "当场处罚决定, OFD + SM2 seal (p50 ms)", None, False),
+    ("legal_seal_p99_ms", "当场处罚决定, OFD + SM2 seal (p99 ms)", None, False),
+    ("legal_ratio_seal_to_open", "sealed decision / 立案 (ratio)", None, False),
+    ("legal_verify_p50_ms", "文书核验 of an OFD (p50 ms)", None, False),
+    ("legal_dossier_p50_ms", "卷宗 PDF of a case (p50 ms)", None, False),
+    ("evidence_upload_mb_s", "video over tus, 64 MB in 8 MB pieces (MB/s)", None, True),
+    ("evidence_ratio_upload_to_disk", "tus upload / disk write (ratio)", None, True),
+    ("evidence_range_p50_ms", "video playback, a 1 MB range (p50 ms)", None, False),
     ("report_month_1m_ms", "indicators, a month, year of 1M cases (p50 ms)", "< 100", False),
     ("report_month_1m_ms_p99", "indicators, a month (p99 ms)", "< 100", False),
     ("report_quarter_1m_ms_p99", "indicators, a quarter (p99 ms)", "< 100", False),

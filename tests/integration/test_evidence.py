@@ -6,19 +6,15 @@ by range; every viewing is logged; a file that is no video is refused and not ke
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from datetime import UTC, datetime
-from fractions import Fraction
-from pathlib import Path
 
-import av
 import httpx
-import numpy as np
 import pytest
 from tusclient import client as tus
 from tusclient.exceptions import TusCommunicationError, TusUploadFailed
 
 from common.clock import FixedClock
+from devstack.media import MB, body_camera_video
 from tests.conftest import auth
 from tests.helpers import eventually, report_dispatched, served
 
@@ -27,36 +23,6 @@ MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 IN_RUHE = {"lon": 113.61, "lat": 34.74}
 OFFICER = auth("squad_officer", "sq-ruhe-o1", "sq-ruhe")
 LEGAL = auth("legal_officer", "legal-0001")
-MB = 2**20
-
-
-def body_camera_video(path: Path, total: int) -> str:
-    """A short MPEG-4 video as a camera writes it (with its recording time), then a `free` box
-    (ISO/IEC 14496-12: space a reader skips) to bring the file to `total` bytes; its SHA-256."""
-    with av.open(str(path), "w", format="mp4") as out:
-        out.metadata["creation_time"] = "2026-11-23T08:41:00.000000Z"
-        stream = out.add_stream("mpeg4", rate=10)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        stream.time_base = Fraction(1, 10)
-        for i in range(20):
-            frame = av.VideoFrame.from_ndarray(np.full((240, 320, 3), i * 10 % 255, dtype=np.uint8), format="rgb24")
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    pad = total - path.stat().st_size
-    with path.open("ab") as f:
-        f.write(pad.to_bytes(4, "big") + b"free")
-        left = pad - 8
-        while left:
-            n = min(left, 8 * MB)
-            f.write(bytes(n))
-            left -= n
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(8 * MB):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @pytest.fixture
