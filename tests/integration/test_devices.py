@@ -4,14 +4,16 @@ its calibration holds, a fixed device is placed in its grid, and every change is
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
 
 from common.clock import FixedClock
 from tests.conftest import auth
-from tests.helpers import district_on_kafka, eventually, register_device, register_merchant
+from tests.helpers import district_on_kafka, eventually, photo_bytes, register_device, register_merchant
 
 pytestmark = pytest.mark.integration
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -103,3 +105,100 @@ async def test_machine_events_name_a_registered_device_and_captures_carry_its_ev
     late = {**capture, "source_event_id": "zp-2", "occurred_at": "2027-06-02T09:00:00+08:00", "plate": "豫A00001"}
     r = await district.post("/v1/machine-events", json=late, headers=cameras)
     assert r.status_code == 201 and r.json()["attributes"]["evidence_grade"] is False
+
+
+async def test_a_capture_is_evidence_only_once_reviewed_and_the_party_answers_it_online(district):
+    """行政处罚法 art. 41 end to end: a capture camera's record waits for a person's review, a case
+    from it cannot allege the violation before, the party is told, looks it up with the code (and a
+    vehicle's plate) and answers once; cases keeps the review and the answer in the trail."""
+    cameras, legal = auth("external_system", "hik"), auth("legal_officer", "legal-0001")
+    officer = auth("squad_officer", "sq-ruhe-o1", "sq-ruhe")
+    await register_merchant(district, "老王烧烤", 113.621, 34.751, "zy-ruhelu")  # the grids known to ledger
+    device = {"kind": "fixed_capture", "serial_number": "ZP-0011", "location": IN_RUHE, "art41": APPROVED}
+    await register_device(district, district.services, "cap-0011", device)
+    image = base64.b64encode(photo_bytes((40, 40, 40))).decode()
+    seen = {"occurred_at": "2026-11-23T08:58:00+08:00", "location": IN_RUHE, "device_id": "cap-0011"}
+    vending = {**seen, "source_event_id": "zp-v1", "kind": "camera_detection", "category": "street_vending"}
+    parked = {**seen, "source_event_id": "zp-p1", "kind": "parking_capture", "plate": "豫A8K2L1"}
+    records = []
+    for body in (vending, parked):
+        r = await district.post("/v1/machine-events", json={**body, "images": [image]}, headers=cameras)
+        assert r.status_code == 201, r.text
+        records.append(r.json()["id"])
+
+    async def case_of(incident_id: str) -> str:
+        seen = await eventually(
+            lambda: district.get(f"/v1/incidents/{incident_id}", headers=auth("dispatcher")),
+            lambda r: r.json().get("status") == "dispatched",
+            timeout_s=30,
+            what="the capture's case dispatched",
+        )
+        return seen.json()["case_id"]
+
+    vending_case = await case_of(records[0])
+    pending = (await district.get("/v1/captures", headers=legal)).json()
+    assert {c["incident_id"] for c in pending} == set(records) and all(c["review"] == "pending" for c in pending)
+    assert (await district.get("/v1/captures", headers=officer)).status_code == 403
+
+    # before the review the record is no evidence: the case cannot put the violation to the party
+    notice = {
+        "party": "王某",
+        "party_kind": "person",
+        "power_code": "SR-36-2",
+        "band": "ordinary",
+        "amount_fen": 20_000,
+    }
+    await _known_certified(district)
+    r = await district.post(f"/v1/cases/{vending_case}/enforcement/notify", json=notice, headers=officer)
+    assert r.status_code == 409 and "art. 41" in r.text, r.text
+
+    r = await district.post(f"/v1/captures/{records[1]}/review", json={"decision": "reject"}, headers=legal)
+    assert r.status_code == 422 and "reason" in r.text
+    accepted = (
+        await district.post(f"/v1/captures/{records[0]}/review", json={"decision": "accept"}, headers=legal)
+    ).json()
+    code = accepted["code"]
+    assert re.fullmatch(r"[A-Z2-9]{8}", code) and code in accepted["notice"] and "占道经营" in accepted["notice"]
+    again = await district.post(f"/v1/captures/{records[0]}/review", json={"decision": "accept"}, headers=legal)
+    assert again.status_code == 409
+    plate_review = await district.post(f"/v1/captures/{records[1]}/review", json={"decision": "accept"}, headers=legal)
+    plate_code = plate_review.json()["code"]
+    assert "豫A8K2L1" in plate_review.json()["notice"]
+
+    # the party: the code finds the record (a vehicle's also asks for its plate); answered once
+    assert (await district.get("/public/v1/captures", params={"code": "AAAAAAAA"})).status_code == 404
+    assert (await district.get("/public/v1/captures", params={"code": plate_code})).status_code == 404
+    wrong = await district.get("/public/v1/captures", params={"code": plate_code, "plate": "豫A00000"})
+    assert wrong.status_code == 404
+    mine = await district.get("/public/v1/captures", params={"code": plate_code, "plate": "豫a8k2l1".upper()})
+    assert mine.status_code == 200 and mine.json()["plate"] == "豫A8K2L1" and mine.json()["may_answer"] is True
+    [photo] = mine.json()["photos"]
+    assert (await district.get(photo)).status_code == 200  # the picture, by its signed link
+    statement = {"code": code, "statement": "当时正在收摊, 联系电话 13812345678"}
+    answered = await district.post("/public/v1/captures/answer", json=statement)
+    assert answered.status_code == 201, answered.text
+    assert (await district.post("/public/v1/captures/answer", json=statement)).status_code == 409
+    page = await district.get("/captures")
+    assert page.status_code == 200 and "陈述、申辩" in page.text
+
+    # cases: the review and the answer in the trail (the phone masked); now the violation may be put
+    trail = await eventually(
+        lambda: district.get(f"/v1/cases/{vending_case}/trail", headers=officer),
+        lambda r: {"capture.accepted", "capture.answered"} <= {e["action"] for e in r.json()},
+        timeout_s=30,
+        what="the review and the answer in the case's trail",
+    )
+    said = next(e for e in trail.json() if e["action"] == "capture.answered")["data"]["statement"]
+    assert "当时正在收摊" in said and "13812345678" not in said
+    r = await district.post(f"/v1/cases/{vending_case}/enforcement/notify", json=notice, headers=officer)
+    assert r.status_code == 200, r.text
+
+
+async def _known_certified(district) -> None:
+    async def read():
+        from cases.tables import KnownPerson
+
+        async with district.services["cases"].session_factory() as session:
+            return await session.get(KnownPerson, "sq-ruhe-o1")
+
+    await eventually(read, lambda p: p is not None and p.certificate_number is not None, timeout_s=30)

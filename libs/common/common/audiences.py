@@ -22,6 +22,7 @@ object-level rule of `common.access` and the domains. Admin is in every audience
 | `CaseReader` | who reads cases: case workers, the legal section, the bureau's leaders, partner systems |
 | `AreaReader` | who lists and reads cases: the above, and 办事处 staff (their grids) |
 | `LegalSection` | who keeps the 权责清单 and its 裁量基准: the legal section (法制科) |
+| `CaptureReviewer` | who reviews a capture camera's records (art. 41): the command centre, the legal section |
 | `PenaltyApprover` | who gives a penalty's approvals: squads, the legal section, the bureau's leaders |
 | `PowerReader` | who reads the 权责清单: staff |
 | `DossierReader` | who reads a penalty's approvals and 笔录: the command centre, squads, the legal section, leaders |
@@ -86,6 +87,7 @@ CaseWorker = Annotated[Principal, Depends(require_roles(*CASE_WORKERS))]
 CaseReader = Annotated[Principal, Depends(require_roles(*CASE_WORKERS, *LEGAL, R.external_system))]
 AreaReader = Annotated[Principal, Depends(require_roles(*CASE_WORKERS, *LEGAL, R.external_system, R.office_staff))]
 LegalSection = Annotated[Principal, Depends(require_roles(R.legal_officer))]
+CaptureReviewer = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, R.legal_officer))]
 PenaltyApprover = Annotated[Principal, Depends(require_roles(*SQUADS, *LEGAL))]
 PowerReader = Staff
 DossierReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, *LEGAL))]

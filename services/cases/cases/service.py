@@ -11,6 +11,7 @@ from cases.api.deps import MAX_STEP_PHOTOS
 from cases.api.documents import MAX_CHECKED
 from cases.api.evidence import EVIDENCE_PIECE, tus_router
 from cases.handlers.buildings import record_grid_office
+from cases.handlers.captures import record_capture_answer, record_capture_review
 from cases.handlers.documents import Paperwork, development_sealer
 from cases.handlers.filing import dispatch_cases, open_cases
 from cases.handlers.lifecycle import (
@@ -35,6 +36,8 @@ from common.messaging.contracts import (
     CampaignClosed,
     CampaignLaunched,
     CampaignOperationRecorded,
+    CaptureAnswered,
+    CaptureReviewed,
     CaseClosed,
     CaseDispatched,
     CaseFiled,
@@ -127,6 +130,8 @@ class CasesService(Service):
             DogLicenceChanged: record_dog_licence,
             DogLicencePlaced: record_dog_licence,
             GridDefined: record_grid_office,
+            CaptureReviewed: record_capture_review,
+            CaptureAnswered: record_capture_answer,
         }
 
     def routers(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -14,6 +14,7 @@ from intake.domain.incidents import FINISHED
 from intake.tables import (
     Address,
     ApiClient,
+    CaptureReview,
     Category,
     CategoryVersion,
     Delivery,
@@ -247,3 +248,39 @@ async def device(session, device_id: str) -> Device | None:
         licence_id=row.licence_id,
         merchant_id=row.merchant_id,
     )
+
+
+async def captures(session, status: str, limit: int, offset: int) -> list[tuple[Incident, CaptureReview | None]]:
+    """A capture camera's records by their review: `pending` (evidence-grade, not yet reviewed),
+    `accepted`, `rejected` or `leads` (from a device that did not meet art. 41), oldest first."""
+    query = (
+        select(Incident, CaptureReview)
+        .join(CaptureReview, col(CaptureReview.incident_id) == col(Incident.id), isouter=True)
+        .where(text("incidents.attributes ? 'evidence_grade'"))
+        .order_by(col(Incident.reported_at), col(Incident.id))
+        .limit(limit)
+        .offset(offset)
+    )
+    grade = Incident.attributes["evidence_grade"].astext
+    if status == "pending":
+        query = query.where(grade == "true", col(CaptureReview.incident_id).is_(None))
+    elif status == "leads":
+        query = query.where(grade == "false")
+    else:
+        query = query.where(CaptureReview.status == status)
+    return [(i, r) for i, r in (await session.execute(query)).all()]
+
+
+async def capture_by_code(session, code: str) -> tuple[Incident, CaptureReview] | None:
+    """An accepted record by the 告知码 the party was told (intake.domain.captures.holder says whether
+    the caller holds it)."""
+    review = (await session.exec(select(CaptureReview).where(CaptureReview.code == code))).first()
+    if review is None or review.status != "accepted":
+        return None
+    incident = await session.get(Incident, review.incident_id)
+    return (incident, review) if incident is not None else None
+
+
+async def capture_photos(session, incident_id: str) -> list[IncidentPhoto]:
+    query = select(IncidentPhoto).where(IncidentPhoto.incident_id == incident_id).order_by(col(IncidentPhoto.position))
+    return list((await session.exec(query)).all())

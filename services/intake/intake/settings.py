@@ -23,6 +23,7 @@ class IntakeSettings(ServiceSettings):
         description="the address the public reaches intake at, for the "
         "Open311 discovery document; default: the request's own",
     )
+    bureau_name: str = Field("郑州市中原区城市管理综合执法局", description="named in the party's notice of a capture")
     open311_jurisdiction_id: str = Field("zhongyuan.zhengzhou.cgzf.cn", description="Open311 jurisdiction_id")
     open311_changeset: str = Field("2026-11-22T00:00:00Z", description="when this endpoint last changed")
     open311_contact: str = Field("郑州市中原区城市管理综合执法局 12319", description="discovery contact")

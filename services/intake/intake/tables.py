@@ -83,6 +83,8 @@ class Incident(IntakeTable, table=True):
     __table_args__ = (
         Index("ix_incidents_reported_at", "reported_at"),
         Index("ix_incidents_category_code_reported_at", "category_code", "reported_at"),
+        # a capture camera's records, which wait for a person's review (intake.domain.captures)
+        Index("ix_incidents_captures", "reported_at", postgresql_where=text("attributes ? 'evidence_grade'")),
         Index("ix_incidents_submitter_reported_at", "submitter", "reported_at"),
         Index("ix_incidents_source_reference", "source_reference"),
     )
@@ -332,6 +334,22 @@ class KnownDevice(IntakeTable, table=True):
     merchant_id: str | None = Field(default=None, max_length=36)
     version: int
     at: datetime = Field(sa_column=_at(False))
+
+
+class CaptureReview(IntakeTable, table=True):
+    """审核 of a capture camera's record (intake.domain.captures, 行政处罚法 art. 41), the 告知码 the
+    party looks it up with, and the party's answer (陈述申辩). A record with no row waits."""
+
+    __tablename__ = "capture_reviews"
+    incident_id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=36)
+    status: str = Field(max_length=16, description="accepted, rejected")
+    reason: str | None = Field(default=None, max_length=500)
+    reviewer: str = Field(max_length=100)
+    reviewed_at: datetime = Field(sa_column=_at(False))
+    code: str | None = Field(default=None, max_length=8, unique=True, description="告知码, for an accepted record")
+    statement: str | None = Field(default=None, max_length=2000, description="the party's 陈述申辩")
+    answered_at: datetime | None = Field(default=None, sa_column=_at())
 
 
 backbone = ServiceTables(registry.metadata, staff_pages=True, rate_limits=True)

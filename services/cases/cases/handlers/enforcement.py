@@ -12,11 +12,13 @@ from cases.domain import approvals as ap
 from cases.domain import documents as docs
 from cases.domain import enforcement as enf
 from cases.domain import powers
+from cases.domain.captures import MACHINE_CHANNELS, refuse_without_evidence
 from cases.domain.lifecycle import Actor
 from cases.domain.officers import check_certified
 from cases.handlers.approvals import given as approvals_given
 from cases.handlers.approvals import refuse_without_approvals
 from cases.handlers.buildings import follow_case
+from cases.handlers.captures import machine_evidence
 from cases.handlers.documents import Paperwork, facts_of, issue, trail_of
 from cases.handlers.powers import load_power
 from cases.handlers.publication import publish, withdraw
@@ -34,6 +36,8 @@ from common.vocabulary import CHANNEL_NAMES
 PENALTY_NAMED = frozenset({enf.Step.open, enf.Step.notify, enf.Step.on_the_spot})
 """The steps that name the penalty: its power and band, or a recorded departure."""
 AMOUNTED = frozenset({enf.Step.notify, enf.Step.on_the_spot})
+ALLEGING = frozenset({enf.Step.notify, enf.Step.on_the_spot})
+"""The steps that put a violation to the party on the case's evidence (告知, 当场处罚)."""
 
 
 async def _penalty_named(uow: UnitOfWork, step: enf.Step, given: dict) -> None:
@@ -91,6 +95,9 @@ async def enforcement_step(
     if step == enf.Step.on_the_spot:
         named = given.get("officers") or []
         check_certified(await officers(uow, named), named, now.date())
+    if step in ALLEGING and case.channel in MACHINE_CHANNELS:
+        reviews, investigated = await machine_evidence(uow.session, case_id)
+        refuse_without_evidence(case.channel, reviews, investigated)
     if step == enf.Step.decide:
         refuse_without_approvals(before, await approvals_given(uow.session, case_id), thresholds)
     track = enf.take(before, step, now, **given)

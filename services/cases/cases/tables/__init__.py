@@ -10,6 +10,7 @@ from cases.tables.campaigns import CampaignOperation, CampaignRow, IllegalBuildi
 from cases.tables.cases import TAGGED, Case, CaseNumberCounter, CasePhoto, CaseTrailEntry
 from cases.tables.legal import (
     ApprovalRow,
+    CaptureEvidence,
     CaseDocument,
     DevSeal,
     DocumentCounter,
@@ -29,6 +30,7 @@ from common.backbone import ServiceTables
 backbone = ServiceTables(registry.metadata, idempotency=True, rate_limits=True)
 
 __all__ = [
+    "CaptureEvidence",
     "ApprovalRow",
     "CampaignOperation",
     "CampaignRow",

@@ -227,3 +227,17 @@ class Investigation(CasesTable, table=True):
     record: str = Field(max_length=20000, description="笔录")
     recorded_by: str = Field(max_length=64)
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CaptureEvidence(CasesTable, table=True):
+    """A capture camera's record the case rests on, as intake's review left it (CaptureReviewed,
+    行政处罚法 art. 41), and the party's answer to it online (CaptureAnswered)."""
+
+    __tablename__ = "capture_evidence"
+    incident_id: str = Field(primary_key=True, max_length=36)
+    case_id: str = Field(max_length=36, index=True)
+    accepted: bool
+    reviewer: str = Field(max_length=100)
+    reviewed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    statement: str | None = Field(default=None, max_length=2000, description="the party's 陈述申辩, masked")
+    answered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

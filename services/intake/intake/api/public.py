@@ -39,6 +39,12 @@ async def report_page() -> HTMLResponse:
     return HTMLResponse((STATIC / "report.html").read_text(encoding="utf-8"), headers=PAGE_HEADERS)
 
 
+@pages_router.get("/captures", response_class=HTMLResponse)
+async def captures_page() -> HTMLResponse:
+    """非现场执法记录查询: the party looks a reviewed record up and answers it (intake.api.captures)."""
+    return HTMLResponse((STATIC / "captures.html").read_text(encoding="utf-8"), headers=PAGE_HEADERS)
+
+
 @pages_router.get("/track", response_class=HTMLResponse)
 async def track_page() -> HTMLResponse:
     return HTMLResponse((STATIC / "track.html").read_text(encoding="utf-8"), headers=PAGE_HEADERS)

@@ -81,6 +81,8 @@ from common.messaging.contracts.dogs import (
     StrayLeft,
 )
 from common.messaging.contracts.intake import (
+    CaptureAnswered,
+    CaptureReviewed,
     CategoryDefined,
     IncidentDetached,
     IncidentJoined,
@@ -124,6 +126,8 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     WorkOrderReturned,
     WorkOrderExtended,
     WorkOrderChanged,
+    CaptureReviewed,
+    CaptureAnswered,
     CaseOpened,
     CaseFiled,
     CaseDispatched,
@@ -230,6 +234,8 @@ __all__ = [
     "EVENT_CLASSES",
     "EVENT_TYPES",
     "DeviceChanged",
+    "CaptureAnswered",
+    "CaptureReviewed",
     "EnforcementStepName",
     "EnforcementStepRecorded",
     "FreeData",

@@ -318,6 +318,29 @@ class IncidentRated(IntegrationEvent, type="intake.incident.rated.v1", topic=Top
     rated_at: datetime
 
 
+class CaptureReviewed(IntegrationEvent, type="intake.capture.reviewed.v1", topic=Topics.incidents, key="incident_id"):
+    """审核: a person reviewed a capture camera's record (行政处罚法 art. 41: true, clear, complete and
+    accurate, from a device that meets the article); only an accepted record may serve as evidence of
+    a violation, and the party is then told and may look it up and answer online."""
+
+    incident_id: str
+    case_id: str
+    accepted: bool
+    reason: FreeText | None = Field(None, description="why it was rejected, or a note on acceptance")
+    reviewed_by: str = Field(description="the staff member who reviewed it")
+    at: datetime
+
+
+class CaptureAnswered(IntegrationEvent, type="intake.capture.answered.v1", topic=Topics.incidents, key="incident_id"):
+    """陈述申辩: the party answered a reviewed capture record online (phone numbers and identity numbers
+    masked); the case must weigh it before a decision."""
+
+    incident_id: str
+    case_id: str
+    statement: FreeText
+    at: datetime
+
+
 class CategoryDefined(IntegrationEvent, type="intake.category.defined.v1", topic=Topics.catalogue, key="code"):
     """A category of the 服务目录 as it now stands (each version): what other services show for a code (占道经营 for
     street_vending), without reading intake's tables."""
