@@ -43,6 +43,7 @@ async def district(database_url, kafka, namespace, tmp_path):
     )
     async with served(build_app(services)) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
         client.url = url
+        client.services = {s.name: s for s in services}
         yield client
 
 
@@ -115,3 +116,61 @@ async def test_a_file_that_is_no_video_is_refused_and_not_kept(district, tmp_pat
     left = [p.name for p in (tmp_path / "tus").iterdir() if not p.name.startswith(".")]  # .locks: tus's own
     assert left == []  # nothing of it kept
     await eventually(lambda: district.get("/readyz"), lambda r: r.status_code == 200)
+
+
+async def test_a_docking_station_s_files_are_offered_to_the_cases_their_officer_worked_on(district, tmp_path):
+    """采集站: the station uploads a body camera's file tagged with the camera and the time; it is
+    offered to the case its officer worked on then, not to another, and attached in one step."""
+    worked = await report_dispatched(district, "street_vending", IN_RUHE, auth("hotline_operator"))
+    other = await report_dispatched(district, "littering", IN_RUHE, auth("hotline_operator"))
+    assert other != worked
+    note = {"text": "到场劝离, 执法记录仪全程记录", "public": False}
+    assert (await district.post(f"/v1/cases/{worked}/notes", json=note, headers=OFFICER)).status_code == 204
+    camera = {"kind": "body_camera", "serial_number": "DSJ-V8-0001", "officer_id": "sq-ruhe-o1"}
+    r = await district.put("/v1/devices/bc-0001", json=camera, headers=auth("ledger_clerk", "clerk-0001"))
+    assert r.status_code == 200, r.text
+
+    async def known():
+        from cases.tables import KnownDevice
+
+        async with district.services["cases"].session_factory() as session:
+            return await session.get(KnownDevice, "bc-0001")
+
+    await eventually(known, lambda d: d is not None, timeout_s=30, what="cases told of the camera")
+
+    video = tmp_path / "DSJ_20261123_0850.mp4"
+    sha256 = body_camera_video(video, 2 * MB)
+    station = auth("external_system", "station-ruhe-01")
+    day = {"device_id": "bc-0001", "recorded_at": "2026-11-23T08:50:00+08:00", "filetype": "video/mp4"}
+    uploads = tus.TusClient(f"{district.url}/v1/evidence-uploads", headers=station)
+    await uploads.async_uploader(file_path=str(video), chunk_size=MB, metadata={**day, "filename": video.name}).upload()
+    with pytest.raises(TusCommunicationError, match="422"):  # a camera the register does not hold
+        await uploads.async_uploader(
+            file_path=str(video), chunk_size=MB, metadata={**day, "device_id": "bc-9999", "filename": "x.mp4"}
+        ).upload()
+    officers = tus.TusClient(f"{district.url}/v1/evidence-uploads", headers=OFFICER)
+    with pytest.raises(TusCommunicationError, match="403"):  # an officer uploads to a case, not as a station
+        await officers.async_uploader(
+            file_path=str(video), chunk_size=MB, metadata={**day, "filename": "y.mp4"}
+        ).upload()
+
+    [offer] = (await district.get(f"/v1/cases/{worked}/evidence/offers", headers=OFFICER)).json()
+    assert (offer["device_id"], offer["officer_id"], offer["sha256"]) == ("bc-0001", "sq-ruhe-o1", sha256)
+    assert (await district.get(f"/v1/cases/{other}/evidence/offers", headers=OFFICER)).json() == []
+    r = await district.post(f"/v1/cases/{other}/evidence/offers/{offer['id']}", headers=OFFICER)
+    assert r.status_code == 409 and "not offered" in r.text
+
+    attached = await district.post(f"/v1/cases/{worked}/evidence/offers/{offer['id']}", headers=OFFICER)
+    assert attached.status_code == 201, attached.text
+    assert attached.json()["sha256"] == sha256 and attached.json()["recorded_at"].startswith("2026-11-23T00:50")
+    [kept] = (await district.get(f"/v1/cases/{worked}/evidence", headers=OFFICER)).json()
+    assert kept["sha256"] == sha256
+    first = await district.get(kept["url"], headers={**OFFICER, "Range": "bytes=0-15"})
+    with video.open("rb") as f:
+        assert first.status_code == 206 and first.content == f.read(16)
+    trail = (await district.get(f"/v1/cases/{worked}/trail", headers=OFFICER)).json()
+    step = next(e for e in trail if e["action"] == "evidence.video")
+    assert step["data"]["sha256"] == sha256 and step["data"]["device_id"] == "bc-0001"
+    assert (await district.get(f"/v1/cases/{worked}/evidence/offers", headers=OFFICER)).json() == []
+    again = await district.post(f"/v1/cases/{worked}/evidence/offers/{offer['id']}", headers=OFFICER)
+    assert again.status_code == 409

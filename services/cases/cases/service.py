@@ -23,6 +23,7 @@ from cases.handlers.lifecycle import (
 )
 from cases.handlers.powers import seed_powers
 from cases.handlers.reference import record_dog_licence, record_merchant, record_person
+from cases.handlers.stations import record_device
 from cases.handlers.upstream import cancel_returned
 from cases.settings import CasesSettings
 from cases.tables import backbone
@@ -46,6 +47,7 @@ from common.messaging.contracts import (
     CasePublicNoteAdded,
     CaseTransitioned,
     CaseUnroutable,
+    DeviceChanged,
     DogLicenceChanged,
     DogLicenceIssued,
     DogLicencePlaced,
@@ -132,6 +134,7 @@ class CasesService(Service):
             GridDefined: record_grid_office,
             CaptureReviewed: record_capture_review,
             CaptureAnswered: record_capture_answer,
+            DeviceChanged: record_device,
         }
 
     def routers(self):

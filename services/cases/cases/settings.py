@@ -75,6 +75,13 @@ class CasesSettings(ServiceSettings):
         ".data/tus", description="where a video's parts wait until the upload completes (a volume the replicas share)"
     )
     evidence_max_bytes: int = Field(4 * 2**30, ge=2**20, description="the largest file of evidence")
+    station_match_minutes: int = Field(
+        30,
+        ge=0,
+        le=720,
+        description="a docking station's file is offered to the cases its officer worked on while it recorded, "
+        "this many minutes either side",
+    )
     evidence_upload_days: int = Field(7, ge=1, le=90, description="an unfinished upload is kept this long")
     evidence_retention_days: int = Field(
         3650, ge=180, description="how long the original of a video or a recording is kept (the bureau's rule)"

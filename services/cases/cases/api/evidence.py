@@ -2,7 +2,8 @@
 streams to disk and then to the object store, played back with range requests, every viewing
 logged.
 
-    POST  /v1/evidence-uploads        tus creation, Upload-Metadata: case_id, filename, filetype (base64)
+    POST  /v1/evidence-uploads        tus creation, Upload-Metadata: case_id, filename, filetype (base64);
+                                      a docking station: device_id and recorded_at instead of case_id
     PATCH /v1/evidence-uploads/{id}   the bytes from Upload-Offset: a lost connection resumes where it stopped
     HEAD  /v1/evidence-uploads/{id}   how far it got
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,7 @@ from tuspyserver import create_tus_router
 
 from cases.api.deps import ServiceDep, actor_of, get_service, load_visible
 from cases.handlers.evidence import case_evidence, keep_upload, log_viewing, one_evidence, viewings
+from cases.handlers.stations import attach, camera_officer, keep_station_file, offers
 from cases.settings import CasesSettings
 from common.audiences import CASE_WORKERS, DossierReader
 from common.auth import require_roles
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["cases 案卷"])
 UPLOADERS = frozenset({Role.squad_officer, Role.squad_leader, Role.dispatcher, Role.supervisor, Role.admin})
 SLICE = 1024 * 1024
-_worker = require_roles(*CASE_WORKERS)
+_worker = require_roles(*CASE_WORKERS, Role.external_system)
 Uploader = Annotated[Principal, Depends(_worker)]
 """tus's own `auth` and our hooks name this one dependency, so a request's token is read once."""
 EVIDENCE_PIECE = 64 * 1024 * 1024
@@ -48,16 +50,25 @@ def tus_router(settings: CasesSettings) -> APIRouter:
         service = get_service(request)
 
         async def check(metadata: dict, info: dict) -> None:
-            case_id = metadata.get("case_id")
-            if not case_id or not metadata.get("filename") or not metadata.get("filetype"):
+            case_id, device_id = metadata.get("case_id"), metadata.get("device_id")
+            if not (case_id or device_id) or not metadata.get("filename") or not metadata.get("filetype"):
                 raise Unprocessable.field(
-                    "Upload-Metadata", "name the case (case_id), the file (filename) and its type (filetype)"
+                    "Upload-Metadata",
+                    "name the case (case_id) or, from a docking station, the camera (device_id), the file (filename) "
+                    "and its type (filetype)",
                 )
+            if (info.get("size") or 0) > settings.evidence_max_bytes:
+                raise TooLarge(f"a file of evidence is {settings.evidence_max_bytes // 2**20} MB at most")
+            if device_id and not case_id:  # a docking station (采集站): the camera must be a body camera in service
+                if principal.role not in (Role.external_system, Role.admin):
+                    raise Refused("a docking station uploads a camera's files; an officer uploads to a case")
+                _recorded_at(metadata)
+                async with service.session_factory() as session:
+                    await camera_officer(session, device_id)
+                return
             await load_visible(service, case_id, principal)
             if principal.role not in UPLOADERS:
                 raise Refused(f"evidence is uploaded by the case's squad or the command centre, not {principal.role}")
-            if (info.get("size") or 0) > settings.evidence_max_bytes:
-                raise TooLarge(f"a file of evidence is {settings.evidence_max_bytes // 2**20} MB at most")
 
         return check
 
@@ -67,6 +78,19 @@ def tus_router(settings: CasesSettings) -> APIRouter:
         async def keep(file_path: str, metadata: dict) -> None:
             path = Path(file_path)
             try:
+                if not metadata.get("case_id"):
+                    async with service.uow() as uow:
+                        await keep_station_file(
+                            uow,
+                            service.store,
+                            metadata["device_id"],
+                            principal.subject,
+                            path,
+                            metadata["filename"][:200],
+                            _recorded_at(metadata),
+                        )
+                    _remove(path)
+                    return
                 await load_visible(service, metadata["case_id"], principal)
                 async with service.uow() as uow:
                     await keep_upload(
@@ -101,6 +125,20 @@ def tus_router(settings: CasesSettings) -> APIRouter:
     for route in made.routes:
         route.include_in_schema = False  # the tus protocol's own document describes them (tus.io)
     return made
+
+
+def _recorded_at(metadata: dict) -> datetime | None:
+    """The time a docking station tagged a file with (ISO 8601 with its offset), if it did."""
+    given = metadata.get("recorded_at")
+    if not given:
+        return None
+    try:
+        at = datetime.fromisoformat(given)
+    except ValueError as exc:
+        raise Unprocessable.field("Upload-Metadata", f"recorded_at is not an ISO 8601 time: {given!r}") from exc
+    if at.tzinfo is None:
+        raise Unprocessable.field("Upload-Metadata", "recorded_at needs its offset (+08:00)")
+    return at
 
 
 def _remove(path: Path) -> None:
@@ -224,3 +262,49 @@ async def evidence_viewings(case_id: str, evidence_id: str, principal: DossierRe
             ViewingOut(viewer=v.viewer, at=v.at, first_byte=v.first_byte, last_byte=v.last_byte)
             for v in await viewings(session, ev.id)
         ]
+
+
+class StationFileOut(BaseModel):
+    id: str
+    device_id: str
+    officer_id: str = Field(description="who carried the camera")
+    filename: str
+    kind: str
+    size: int
+    sha256: str
+    codec: str
+    duration_s: float | None
+    recorded_at: datetime
+    uploaded_at: datetime
+
+
+@router.get(
+    "/v1/cases/{case_id}/evidence/offers",
+    response_model=list[StationFileOut],
+    summary="采集站: the body cameras' files recorded while their officers worked on the case, not yet attached",
+)
+async def station_offers(case_id: str, principal: DossierReader, service: ServiceDep):
+    await load_visible(service, case_id, principal)
+    margin = timedelta(minutes=service.settings.station_match_minutes)
+    async with service.session_factory() as session:
+        rows = await offers(session, case_id, margin)
+    return [StationFileOut(**{k: getattr(r, k) for k in StationFileOut.model_fields}) for r in rows]
+
+
+@router.post(
+    "/v1/cases/{case_id}/evidence/offers/{file_id}",
+    response_model=EvidenceOut,
+    status_code=201,
+    summary="attach an offered file to the case as evidence, in one step (the same original, its hash in the trail)",
+)
+async def attach_offer(case_id: str, file_id: str, principal: Uploader, service: ServiceDep):
+    await load_visible(service, case_id, principal)
+    if principal.role not in UPLOADERS:
+        raise Refused(f"evidence is attached by the case's squad or the command centre, not {principal.role}")
+    margin = timedelta(minutes=service.settings.station_match_minutes)
+    async with service.uow() as uow:
+        r = await attach(uow, case_id, file_id, actor_of(principal), margin, service.settings.evidence_retention_days)
+    return EvidenceOut(
+        **{k: getattr(r, k) for k in EvidenceOut.model_fields if k != "url"},
+        url=f"/v1/cases/{case_id}/evidence/{r.id}/content",
+    )

@@ -23,8 +23,9 @@ from cases.tables.legal import (
     Seizure,
     ServiceConsent,
     ServiceRecord,
+    StationFile,
 )
-from cases.tables.reference import KnownDogLicence, KnownGrid, KnownMerchant, KnownPerson
+from cases.tables.reference import KnownDevice, KnownDogLicence, KnownGrid, KnownMerchant, KnownPerson
 from common.backbone import ServiceTables
 
 backbone = ServiceTables(registry.metadata, idempotency=True, rate_limits=True)
@@ -47,6 +48,7 @@ __all__ = [
     "EvidenceViewing",
     "IllegalBuilding",
     "Investigation",
+    "KnownDevice",
     "KnownDogLicence",
     "KnownGrid",
     "KnownMerchant",
@@ -54,6 +56,7 @@ __all__ = [
     "PowerRow",
     "Publication",
     "Seizure",
+    "StationFile",
     "ServiceConsent",
     "ServiceRecord",
     "TAGGED",

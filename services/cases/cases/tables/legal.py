@@ -241,3 +241,27 @@ class CaptureEvidence(CasesTable, table=True):
     reviewed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     statement: str | None = Field(default=None, max_length=2000, description="the party's 陈述申辩, masked")
     answered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class StationFile(CasesTable, table=True):
+    """A body camera's file as its docking station (采集站) uploaded it, tagged with the device and
+    the time; offered to the cases its officer worked on in that window until one attaches it
+    (cases.domain.stations). The original stays in the object store under its SHA-256."""
+
+    __tablename__ = "station_files"
+    __table_args__ = (Index("ix_cases_station_files_officer", "officer_id", "recorded_at"),)
+    id: str = Field(primary_key=True, max_length=36)
+    device_id: str = Field(max_length=64)
+    officer_id: str = Field(max_length=64, description="who carried the camera when it recorded")
+    filename: str = Field(max_length=200)
+    kind: str = Field(max_length=8, description="video, audio")
+    content_type: str = Field(max_length=64)
+    size: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64)
+    container: str = Field(max_length=64)
+    codec: str = Field(max_length=32)
+    duration_s: float | None = None
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    object_key: str = Field(max_length=200)
+    uploaded_by: str = Field(max_length=64, description="the station")
+    uploaded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

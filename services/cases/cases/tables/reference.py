@@ -61,3 +61,15 @@ class KnownGrid(CasesTable, table=True):
     office: str | None = Field(default=None, max_length=100)
     office_id: str | None = Field(default=None, max_length=64, index=True)
     version: int = 1
+
+
+class KnownDevice(CasesTable, table=True):
+    """The register of devices as ledger announces it (DeviceChanged): whose body camera a docking
+    station's file came from."""
+
+    __tablename__ = "known_devices"
+    device_id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    officer_id: str | None = Field(default=None, max_length=64)
+    version: int
