@@ -140,7 +140,7 @@ class PartyView(BaseModel):
     may_answer: bool
 
 
-NOT_HELD = "no reviewed record with this code (and, for a vehicle, this plate): check them as they were told"
+NOT_HELD = "未找到已审核的记录: 请核对告知码 (车辆记录还需核对号牌) (no reviewed record with this code and plate)"
 
 
 async def _held(service, session, code: str, plate: str | None):

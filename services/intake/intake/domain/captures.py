@@ -84,6 +84,6 @@ def holder(record_plate: str | None, given_plate: str | None) -> bool:
 
 def answerable(reviewed: str | None, answered_at: datetime | None) -> None:
     if reviewed != "accepted":
-        raise Conflict("this record is not an accepted record: there is nothing to answer")
+        raise Conflict("该记录未经审核采纳, 无需陈述申辩 (this record is not an accepted record)")
     if answered_at is not None:
-        raise Conflict("this record has been answered already; the squad will weigh the answer on record")
+        raise Conflict("您已提交过陈述申辩, 执法部门将予以复核 (this record has been answered already)")
