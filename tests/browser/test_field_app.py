@@ -315,3 +315,42 @@ async def test_a_squad_asks_for_more_time_and_returns_a_task_not_its_own(server)
         assert errors == []
         await context.close()
         await browser.close()
+
+
+async def test_an_officer_seizes_goods_with_a_certified_partner_chosen_on_the_phone(server):
+    """暂扣 on the phone: the partner is chosen among the squad's officers whose 执法证 is in force (not
+    oneself); the seizure is recorded with both, its 清单 and its photo, and its 暂扣决定书 issued."""
+    async with async_playwright() as pw, httpx.AsyncClient(base_url=server, timeout=30) as api:
+        case_id, case_number = await new_case(api)
+        browser = await launch(pw)
+        context, page, errors = await phone(browser)
+        await sign_in_demo(page, f"{server}/field", "朱婷")
+        await page.locator("a.card", has_text=case_number).click()
+        await submitted(page, "签收", "#tasks")
+        await sent_all(page)
+        await page.locator("a.card", has_text=case_number).click()
+        await page.get_by_role("link", name="暂扣").click()
+        partner = page.get_by_label("同行执法人员 (持有效执法证, 不少于两人)")
+        await expect(partner.locator("option")).not_to_have_count(1)  # the directory's certified officers
+        choices = await partner.locator("option").all_inner_texts()
+        assert all("执法证" in c for c in choices[1:]) and not any("朱婷" in c for c in choices)
+        await page.get_by_role("button", name="提交").click()  # no partner chosen: the form holds, nothing sent
+        assert "#seize/" in page.url and not await partner.evaluate("s => s.checkValidity()")
+        await page.get_by_label("暂扣清单 (每行: 物品 数量)").fill("三轮车 1\n遮阳伞 2")
+        value = await partner.locator("option").nth(1).get_attribute("value")
+        await partner.select_option(value)
+        await page.get_by_label("暂扣物品照片").set_input_files(camera("seized.jpg", (120, 120, 30)))
+        await expect(page.locator("[data-thumbs=photos] img")).to_have_count(1)
+        await page.screenshot(path=str(SHOTS / "field-seize.png"), full_page=True)
+        await submitted(page, "提交", "#tasks")
+        await sent_all(page)
+
+        seized = (await api.get(f"/v1/cases/{case_id}/enforcement", headers=auth(*O1))).json()["seizures"]
+        assert len(seized) == 1, seized
+        assert [(i["item"], i["quantity"]) for i in seized[0]["items"]] == [("三轮车", 1), ("遮阳伞", 2)]
+        assert seized[0]["officers"] == ["sq-ruhe-o1", value]
+        docs = (await api.get(f"/v1/cases/{case_id}/documents", headers=auth(*O1))).json()
+        assert "seizure_decision" in [d["kind"] for d in docs]
+        assert errors == []
+        await context.close()
+        await browser.close()
