@@ -23,6 +23,9 @@ OPERATOR = {
     "INTAKE_PHOTO_URL_SECRET": "p2Wn8Rt5Vx1Bq7Zk4Mj9Hc3Fd6Ls0Ga-photos",
     "LEDGER_ID_NUMBER_KEY": "z8Xc2Vb5Nm1Aq4Ws7Ed0Rf3Tg6Yh9Uj-id-numbers",
     "CGZF_PUBLIC_BASE_URL": "https://cgzf.zhongyuan.example.gov.cn",
+    "CASES_SEAL_PLATFORM_URL": "https://seal.henan.example.gov.cn/api",
+    "CASES_SEAL_PLATFORM_TOKEN": "s9Kd2Lm5Np8Qr1Tv4Wx7Za0Bc3Ef6Gh-seal",
+    "CASES_SEAL_ID": "410102-0001",
 }
 """What an operator gives `docker compose up` before it will start."""
 SERVICES = {s.name: s for s in build_services("postgresql+asyncpg://u@h/db", None)}
@@ -156,6 +159,19 @@ def test_compose_runs_in_production_and_every_service_refuses_a_weak_secret(name
             monkeypatch.setenv(variable, weak)
             with pytest.raises(ValueError, match=variable):
                 settings_class()
+
+
+def test_production_seals_only_through_the_seal_platform(monkeypatch):
+    """A development seal (pyHanko's, or the OFD sidecar's) has no legal force: production refuses it."""
+    from cases.settings import CasesSettings
+
+    monkeypatch.setenv("AUTH_JWT_SECRET", OPERATOR["AUTH_JWT_SECRET"])
+    for sealing, more in (("development", {}), ("ofd", {"ofd_sealer_url": "http://127.0.0.1:8095"})):
+        with pytest.raises(ValueError, match="development seal"):
+            CasesSettings(environment="production", sealing=sealing, **more)
+        assert CasesSettings(environment="development", sealing=sealing, **more).sealing == sealing
+    platform = {"seal_platform_url": "https://seal.example", "seal_platform_token": "t" * 32, "seal_id": "1"}
+    assert CasesSettings(environment="production", sealing="platform", **platform).sealing == "platform"
 
 
 def test_development_keeps_its_defaults_and_the_photo_key_is_not_the_token_secret(monkeypatch):

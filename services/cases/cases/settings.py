@@ -118,6 +118,12 @@ class CasesSettings(ServiceSettings):
             raise ValueError("CASES_SEALING=platform needs CASES_SEAL_PLATFORM_URL, _TOKEN and CASES_SEAL_ID")
         if self.sealing == "ofd" and not self.ofd_sealer_url:
             raise ValueError("CASES_SEALING=ofd needs CASES_OFD_SEALER_URL")
+        if self.environment == "production" and self.sealing != "platform":
+            raise ValueError(
+                f"CASES_SEALING={self.sealing} seals with a development seal, without legal force: in production the "
+                "party's documents are sealed by the province's seal platform (CASES_SEALING=platform, with "
+                "CASES_SEAL_PLATFORM_URL, _TOKEN and CASES_SEAL_ID)"
+            )
         return self
 
     def thresholds(self) -> Thresholds:
