@@ -16,7 +16,7 @@ from cases.adapters.media import probe, sha256_of
 from cases.domain.lifecycle import Actor
 from cases.handlers.steps import case_for_update
 from cases.handlers.trail import append_trail
-from cases.tables import Evidence, EvidenceViewing
+from cases.tables import Case, Evidence, EvidenceViewing
 from common.clock import BEIJING
 from common.objectstore import ObjectStore
 from common.uow import UnitOfWork
@@ -36,10 +36,11 @@ async def keep_upload(
     key = f"cases/{case_id}/evidence/{sha256}"
     await store.put_file(key, path, facts.content_type)  # content-addressed: a retry writes the same object
     case = await case_for_update(uow, case_id)
-    now = uow.clock.now()
-    row = Evidence(
-        id=str(uuid.uuid4()),
-        case_id=case_id,
+    return await record_evidence(
+        uow,
+        case,
+        actor,
+        retention_days,
         kind=facts.kind,
         filename=filename,
         content_type=facts.content_type,
@@ -50,25 +51,39 @@ async def keep_upload(
         duration_s=facts.duration_s,
         recorded_at=facts.recorded_at,
         object_key=key,
+    )
+
+
+async def record_evidence(
+    uow: UnitOfWork, case: Case, actor: Actor, retention_days: int, *, trail: dict | None = None, **kept
+) -> Evidence:
+    """A file of evidence on record with the case, kept until the retention ends, its hash in the
+    trail (`trail`: what else the trail says of where it came from); committed."""
+    now = uow.clock.now()
+    row = Evidence(
+        id=str(uuid.uuid4()),
+        case_id=case.id,
         uploaded_by=actor.subject,
         uploaded_at=now,
         retained_until=(now + timedelta(days=retention_days)).astimezone(BEIJING).date(),
+        **kept,
     )
     uow.session.add(row)
     await append_trail(
         uow,
-        case_id,
-        action=f"evidence.{facts.kind}",
+        case.id,
+        action=f"evidence.{row.kind}",
         actor=actor.subject,
         from_status=case.status,
         to_status=case.status,
         data={
             "evidence_id": row.id,
-            "sha256": sha256,
-            "size": size,
-            "codec": facts.codec,
-            "duration_s": facts.duration_s,
-            "filename": filename,
+            "sha256": row.sha256,
+            "size": row.size,
+            "codec": row.codec,
+            "duration_s": row.duration_s,
+            "filename": row.filename,
+            **(trail or {}),
         },
     )
     await uow.commit()

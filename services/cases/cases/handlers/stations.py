@@ -16,10 +16,9 @@ from sqlmodel import col, select
 from cases.adapters.media import probe, sha256_of
 from cases.domain.lifecycle import Actor
 from cases.domain.stations import Camera, check_camera
+from cases.handlers.evidence import record_evidence
 from cases.handlers.steps import case_for_update
-from cases.handlers.trail import append_trail
 from cases.tables import CaseTrailEntry, Evidence, Investigation, KnownDevice, StationFile
-from common.clock import BEIJING
 from common.messaging.contracts import DeviceChanged
 from common.messaging.envelope import Envelope
 from common.objectstore import ObjectStore
@@ -126,10 +125,12 @@ async def attach(
             f"station file {file_id} is not offered to case {case.case_number}: attached already, or its officer did "
             "not work on the case while it recorded"
         )
-    now = uow.clock.now()
-    row = Evidence(
-        id=str(uuid.uuid4()),
-        case_id=case_id,
+    return await record_evidence(
+        uow,
+        case,
+        actor,
+        retention_days,
+        trail={"station_file_id": offered.id, "device_id": offered.device_id, "recorded_by": offered.officer_id},
         kind=offered.kind,
         filename=offered.filename,
         content_type=offered.content_type,
@@ -140,29 +141,4 @@ async def attach(
         duration_s=offered.duration_s,
         recorded_at=offered.recorded_at,
         object_key=offered.object_key,
-        uploaded_by=actor.subject,
-        uploaded_at=now,
-        retained_until=(now + timedelta(days=retention_days)).astimezone(BEIJING).date(),
     )
-    uow.session.add(row)
-    await append_trail(
-        uow,
-        case_id,
-        action=f"evidence.{offered.kind}",
-        actor=actor.subject,
-        from_status=case.status,
-        to_status=case.status,
-        data={
-            "evidence_id": row.id,
-            "sha256": offered.sha256,
-            "size": offered.size,
-            "codec": offered.codec,
-            "duration_s": offered.duration_s,
-            "filename": offered.filename,
-            "station_file_id": offered.id,
-            "device_id": offered.device_id,
-            "recorded_by": offered.officer_id,
-        },
-    )
-    await uow.commit()
-    return row

@@ -39,6 +39,13 @@ async def report_page() -> HTMLResponse:
     return HTMLResponse((STATIC / "report.html").read_text(encoding="utf-8"), headers=PAGE_HEADERS)
 
 
+@pages_router.get("/public/page.css")
+async def page_style() -> Response:
+    """The look the tracking and the record pages share."""
+    css = (STATIC / "public.css").read_text(encoding="utf-8")
+    return Response(css, media_type="text/css", headers={"Cache-Control": "no-cache"})
+
+
 @pages_router.get("/captures", response_class=HTMLResponse)
 async def captures_page() -> HTMLResponse:
     """非现场执法记录查询: the party looks a reviewed record up and answers it (intake.api.captures)."""
