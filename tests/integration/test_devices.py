@@ -202,3 +202,41 @@ async def _known_certified(district) -> None:
             return await session.get(KnownPerson, "sq-ruhe-o1")
 
     await eventually(read, lambda p: p is not None and p.certificate_number is not None, timeout_s=30)
+
+
+async def test_an_admin_draws_the_no_dog_zones_and_each_version_is_told(district):
+    """禁犬区 (issue 27's contract): a zone is a valid GeoJSON Polygon, drawn by the admin, versioned,
+    told on Kafka whole; the same zone again tells nothing."""
+    admin = auth("admin", "admin")
+    school = {
+        "name": "汝河路小学",
+        "kind": "school",
+        "polygon": {
+            "type": "Polygon",
+            "coordinates": [
+                [[113.611, 34.741], [113.613, 34.741], [113.613, 34.743], [113.611, 34.743], [113.611, 34.741]]
+            ],
+        },
+    }
+    assert (await district.put("/v1/dog-zones/zone-ruhe-1", json=school, headers=CLERK)).status_code == 403
+    open_ring = {**school, "polygon": {"type": "Polygon", "coordinates": [school["polygon"]["coordinates"][0][:-1]]}}
+    r = await district.put("/v1/dog-zones/zone-ruhe-1", json=open_ring, headers=admin)
+    assert r.status_code == 422 and "not closed" in r.text
+    first = (await district.put("/v1/dog-zones/zone-ruhe-1", json=school, headers=admin)).json()
+    assert (first["version"], first["kind_name"]) == (1, "学校")
+    assert (await district.put("/v1/dog-zones/zone-ruhe-1", json=school, headers=admin)).json()["version"] == 1
+    retired = (
+        await district.put("/v1/dog-zones/zone-ruhe-1", json={**school, "status": "retired"}, headers=admin)
+    ).json()
+    assert retired["version"] == 2
+    listed = (await district.get("/v1/dog-zones?kind=school", headers=auth("external_system", "tags"))).json()
+    assert [(z["id"], z["status"]) for z in listed] == [("zone-ruhe-1", "retired")]
+    told = await eventually(
+        lambda: district.topic("ledger.dogs"),
+        lambda rs: sum(b"zone-ruhe-1" in r.value for r in rs) == 2,
+        timeout_s=30,
+        what="the zone's two versions on Kafka",
+    )
+    versions = [json.loads(r.value) for r in told if b"zone-ruhe-1" in r.value]
+    assert [(v["version"], v["status"]) for v in versions] == [(1, "active"), (2, "retired")]
+    assert versions[0]["polygon"] == school["polygon"]

@@ -23,6 +23,7 @@ from common.messaging.contracts import (
     DogLicenceIssued,
     DogLicencePlaced,
     DogViolationRecorded,
+    DogZoneDefined,
     EnforcementStepRecorded,
     GridDefined,
     LedgerFiguresReported,
@@ -72,6 +73,7 @@ class LedgerService(Service):
     staff_pages = (("/ledger", "台账"),)
     publishes = (
         DeviceChanged,
+        DogZoneDefined,
         MerchantGradeChanged,
         MerchantRegistered,
         MerchantChanged,

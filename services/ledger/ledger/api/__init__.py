@@ -16,6 +16,7 @@ from ledger.api import (
     registers,
     strays,
     surveys,
+    zones,
 )
 
 routers = [
@@ -28,6 +29,7 @@ routers = [
     points.router,
     registers.router,
     licences.router,
+    zones.router,
     applications.router,
     strays.router,
     devices.router,

@@ -1,7 +1,8 @@
 """Ledger's tables, in the `ledger` schema, one module per register: `merchants` (the merchant
 register and what hangs on it), `points` (designated points and stalls), `dogs` (the dog register
-and the shelter); here, the district's grids as ledger learns them, the counters and what was last
-announced. Every table is importable from `ledger.tables`."""
+and the shelter), `devices` (the register of devices), `zones` (the no-dog zones); here, the
+district's grids as ledger learns them, the counters and what was last announced. Every table is
+importable from `ledger.tables`."""
 
 from __future__ import annotations
 
@@ -31,12 +32,14 @@ from ledger.tables.merchants import (
     SignRecord,
 )
 from ledger.tables.points import DesignatedPoint, SchoolGate, Stall, StallChange, SurveyOpinion
+from ledger.tables.zones import DogZone
 
 __all__ = [
     "Announcement",
     "Card",
     "Counter",
     "Device",
+    "DogZone",
     "DesignatedPoint",
     "DistrictGrid",
     "DogApplication",

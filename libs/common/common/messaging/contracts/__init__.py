@@ -77,6 +77,7 @@ from common.messaging.contracts.dogs import (
     DogLicencePlaced,
     DogStatus,
     DogViolationRecorded,
+    DogZoneDefined,
     StrayCaptured,
     StrayLeft,
 )
@@ -181,6 +182,7 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     DogInspected,
     DogInspectionDue,
     DogViolationRecorded,
+    DogZoneDefined,
     StrayCaptured,
     StrayLeft,
     SquadRankingPublished,
@@ -231,6 +233,7 @@ __all__ = [
     "DogLicencePlaced",
     "DogStatus",
     "DogViolationRecorded",
+    "DogZoneDefined",
     "EVENT_CLASSES",
     "EVENT_TYPES",
     "DeviceChanged",

@@ -1,5 +1,5 @@
 """What ledger tells of the dog register: licences issued, changed and placed in a grid, annual
-inspections due and made, violations, and the shelter's strays."""
+inspections due and made, violations, the shelter's strays, and the no-dog zones (禁犬区)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from common.messaging.contracts.base import FreeText, IntegrationEvent, Location, Topics
+from common.messaging.contracts.base import FreeData, FreeText, IntegrationEvent, Location, Topics
 
 DogStatus = Literal["active", "suspended", "lost", "dead", "cancelled"]
 
@@ -225,3 +225,16 @@ class StrayLeft(IntegrationEvent, type="ledger.stray.left.v1", topic=Topics.dogs
             },
         ),
     )
+
+
+class DogZoneDefined(IntegrationEvent, type="ledger.dog_zone.defined.v1", topic=Topics.dogs, key="zone_id"):
+    """禁犬区: a no-dog zone (a school, a park, a hospital ...) as an admin drew it, whole, each version; a
+    retired zone says so. What judges a dog tag's position reads the zones from here."""
+
+    zone_id: str
+    name: FreeText
+    kind: Literal["school", "park", "hospital", "square", "market", "other"]
+    polygon: FreeData = Field(description="a GeoJSON Polygon in WGS84")
+    status: Literal["active", "retired"]
+    version: int
+    at: datetime
