@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table, TableStyle
@@ -47,6 +48,11 @@ class SealSpot:
     size_mm: float = 42.0
 
 
+MARGINS_MM = (20, 20, 25, 20)
+"""left, right, top, bottom"""
+TEXT_WIDTH_MM = 210 - MARGINS_MM[0] - MARGINS_MM[1]
+
+
 class _SealAnchor(Flowable):
     """Takes no room; remembers where the bureau's name was drawn."""
 
@@ -58,12 +64,11 @@ class _SealAnchor(Flowable):
         return 0, 0
 
     def draw(self) -> None:
-        x, y = self.canv.absolutePosition(0, 0)
-        _, height = self.canv._pagesize
+        x, y = self.canv.absolutePosition(0, 0)  # the left margin, at the top of the name's line
         size = 42.0
         # centred over the right half of the name and the date below it, as a bureau stamps it
-        left = x / mm + 170 - 25 - size / 2
-        top = (height - y) / mm + 7 - size / 2
+        left = x / mm + TEXT_WIDTH_MM - 25 - size / 2
+        top = (A4[1] - y) / mm + 7 - size / 2
         self.spot = SealSpot(self.canv.getPageNumber(), round(left, 1), round(max(top, 5), 1), size)
 
 
@@ -132,9 +137,7 @@ def render(p: Paper) -> Rendered:
     """The document as a PDF, and where its seal goes."""
     title = f"{p.title} {p.number or ''}".strip()
     anchor = _SealAnchor()
-    pdf = a4_pdf(
-        _story(p, _styles(), anchor), title=title, author=p.bureau, margins_mm=(20, 20, 25, 20), invariant=True
-    )
+    pdf = a4_pdf(_story(p, _styles(), anchor), title=title, author=p.bureau, margins_mm=MARGINS_MM, invariant=True)
     assert anchor.spot is not None  # drawn with the story
     return Rendered(pdf, anchor.spot)
 
