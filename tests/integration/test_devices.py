@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -101,8 +101,12 @@ async def test_machine_events_name_a_registered_device_and_captures_carry_its_ev
     assert first.status_code == 201, first.text
     assert first.json()["attributes"] == {"plate": "豫A8K2L1", "device_kind": "fixed_capture", "evidence_grade": True}
 
-    # seen after its calibration ran out: a lead for a squad to verify, not evidence
+    # a time far ahead of the bureau's clock is refused by name: the device's clock is wrong
     late = {**capture, "source_event_id": "zp-2", "occurred_at": "2027-06-02T09:00:00+08:00", "plate": "豫A00001"}
+    r = await district.post("/v1/machine-events", json=late, headers=cameras)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "occurred_at" and "ahead" in r.text
+    # seen after its calibration ran out: a lead for a squad to verify, not evidence
+    district.clock.advance(timedelta(days=200))
     r = await district.post("/v1/machine-events", json=late, headers=cameras)
     assert r.status_code == 201 and r.json()["attributes"]["evidence_grade"] is False
 

@@ -67,6 +67,9 @@ class IntakeSettings(ServiceSettings):
     public_reports_per_minute: int = Field(10, description="reports per minute from one address (web page)")
     public_reads_per_minute: int = Field(120, description="tracking-page and Open311 reads per minute per address")
     open311_posts_per_minute: int = Field(60, description="Open311 POSTs per minute per api_key and device")
+    machine_clock_skew_s: int = Field(
+        300, ge=0, le=86400, description="a machine event dated more than this far ahead of our clock is refused"
+    )
     machine_events_per_minute: int = Field(1200, description="camera and IoT events per minute per system")
     trusted_proxies: Annotated[frozenset[str], NoDecode] = Field(
         frozenset({"127.0.0.1", "::1"}),

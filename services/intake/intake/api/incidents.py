@@ -365,6 +365,11 @@ async def machine_event(body: MachineEvent, principal: Partner, response: Respon
     )
     if body.occurred_at.tzinfo is None:
         raise Unprocessable.field("occurred_at", "occurred_at needs a time zone offset")
+    ahead = (body.occurred_at - service.clock.now()).total_seconds()
+    if ahead > service.settings.machine_clock_skew_s:
+        raise Unprocessable.field(
+            "occurred_at", f"occurred_at is {ahead:.0f} s ahead of the bureau's clock: check the device's clock"
+        )
     channel, default_category = MACHINE_KINDS[body.kind]
     category = body.category or default_category
     if category is None:
