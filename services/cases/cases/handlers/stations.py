@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import and_, exists, func, or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 
 from cases.adapters.media import probe, sha256_of
@@ -19,6 +18,7 @@ from cases.domain.stations import Camera, check_camera
 from cases.handlers.evidence import record_evidence
 from cases.handlers.steps import case_for_update
 from cases.tables import CaseTrailEntry, Evidence, Investigation, KnownDevice, StationFile
+from common.db import keep_newer
 from common.messaging.contracts import DeviceChanged
 from common.messaging.envelope import Envelope
 from common.objectstore import ObjectStore
@@ -29,13 +29,7 @@ from common.uow import UnitOfWork
 async def record_device(event: DeviceChanged, env: Envelope, uow: UnitOfWork) -> None:
     """A device, whole; an older version changes nothing."""
     values = {"kind": event.kind, "status": event.status, "officer_id": event.officer_id, "version": event.version}
-    await uow.session.execute(
-        pg_insert(KnownDevice)
-        .values(device_id=event.device_id, **values)
-        .on_conflict_do_update(
-            index_elements=["device_id"], set_=values, where=col(KnownDevice.version) < event.version
-        )
-    )
+    await uow.session.execute(keep_newer(KnownDevice, {"device_id": event.device_id}, values))
 
 
 async def camera_officer(session, device_id: str) -> str:

@@ -88,6 +88,26 @@ async def _escalate(
     )
 
 
+async def _climb(
+    uow: UnitOfWork, ctx: Context, a: Assignment, level: int, deadline_at: datetime, kind: str, now: datetime
+) -> tuple[int, datetime | None, int]:
+    """A missed deadline climbs the squad's chain (逐级负责制) from `level`, each step once and each at
+    its working hours after the deadline: the level reached, when to look again (None at the top),
+    and the steps taken now. Told through the case's assignment `a`."""
+    chain = ctx.directory.chain(a.squad_id)
+    taken = 0
+    while True:
+        link = escalation_step(max(level, 0), chain)
+        if link is None:
+            return level, None, taken
+        step_due = ctx.calendar.add_working_hours(deadline_at, link.after_hours) if link.after_hours else deadline_at
+        if now < step_due:
+            return level, step_due, taken
+        level = max(level, 0) + 1
+        await _escalate(uow, ctx, a, level, link.role, kind, now, link, deadline_at=deadline_at)
+        taken += 1
+
+
 OWNER = "owner_leader"
 """The 包案领导 of a 信访, 领导交办 or 舆情 case, as the escalations name them."""
 
@@ -131,22 +151,11 @@ async def check_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500) -> in
                 steps += 1
             uow.session.add(a)
             continue
-        chain = ctx.directory.chain(a.squad_id)
-        while now >= deadline_at:
-            level = max(a.escalation_level, 0)
-            link = escalation_step(level, chain)
-            if link is None:
-                a.next_check_at = None
-                break
-            step_due = (
-                ctx.calendar.add_working_hours(deadline_at, link.after_hours) if link.after_hours else deadline_at
+        if now >= deadline_at:
+            a.escalation_level, a.next_check_at, taken = await _climb(
+                uow, ctx, a, a.escalation_level, deadline_at, "overdue", now
             )
-            if now < step_due:
-                a.next_check_at = step_due
-                break
-            await _escalate(uow, ctx, a, level + 1, link.role, "overdue", now, link)
-            a.escalation_level = level + 1
-            steps += 1
+            steps += taken
         uow.session.add(a)
     overdue_orders = (
         await uow.session.exec(
@@ -232,20 +241,9 @@ async def check_legal_deadlines(uow: UnitOfWork, ctx: Context, limit: int = 500)
                 await _escalate(uow, ctx, held, 0, "officer", warning_kind, now, deadline_at=d.due_at)
                 steps += 1
             d.level, d.next_check_at = 0, d.due_at
-        chain = ctx.directory.chain(held.squad_id)
-        while now >= d.due_at:
-            level = max(d.level, 0)
-            link = escalation_step(level, chain)
-            if link is None:
-                d.next_check_at = None
-                break
-            step_due = ctx.calendar.add_working_hours(d.due_at, link.after_hours) if link.after_hours else d.due_at
-            if now < step_due:
-                d.next_check_at = step_due
-                break
-            await _escalate(uow, ctx, held, level + 1, link.role, overdue_kind, now, link, deadline_at=d.due_at)
-            d.level = level + 1
-            steps += 1
+        if now >= d.due_at:
+            d.level, d.next_check_at, taken = await _climb(uow, ctx, held, d.level, d.due_at, overdue_kind, now)
+            steps += taken
         uow.session.add(d)
     await uow.commit()
     return steps

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlmodel import col
-
+from common.db import keep_newer
 from common.messaging.contracts import DeviceChanged
 from common.messaging.envelope import Envelope
 from common.uow import UnitOfWork
@@ -25,10 +23,4 @@ async def record_device(event: DeviceChanged, env: Envelope, uow: UnitOfWork) ->
         "version": event.version,
         "at": event.at,
     }
-    await uow.session.execute(
-        pg_insert(KnownDevice)
-        .values(device_id=event.device_id, **values)
-        .on_conflict_do_update(
-            index_elements=["device_id"], set_=values, where=col(KnownDevice.version) < event.version
-        )
-    )
+    await uow.session.execute(keep_newer(KnownDevice, {"device_id": event.device_id}, values))
