@@ -6,16 +6,14 @@ nginx finds each service by its name on Docker's DNS; here, on loopback at its p
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 from devstack.ports import port_open, wait_for_port
-from devstack.processes import alive, read_pid
+from devstack.processes import alive, read_pid, terminate
 
 REPO = Path(__file__).resolve().parents[3]
 COMPOSE_CONF = REPO / "deploy" / "gateway" / "nginx.conf"
@@ -81,9 +79,5 @@ class LocalGateway:
         pid = self.pid()
         if pid is None:
             return
-        os.kill(pid, signal.SIGQUIT)  # finish the requests in flight, then stop
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and self.pid() is not None:
-            time.sleep(0.1)
-        if self.pid() is not None:
-            os.kill(pid, signal.SIGKILL)
+        # SIGQUIT: finish the requests in flight, then stop
+        terminate(pid, lambda: self.pid() is not None, signal.SIGQUIT, timeout_s=10, poll_s=0.1)

@@ -5,15 +5,13 @@ PostgreSQL and five services."""
 from __future__ import annotations
 
 import base64
-import os
 import signal
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 from devstack.ports import port_open, wait_for_port
-from devstack.processes import alive, read_pid
+from devstack.processes import alive, read_pid, terminate
 
 REPO = Path(__file__).resolve().parents[3]
 POM = REPO / "deploy" / "kafka" / "pom.xml"
@@ -168,16 +166,5 @@ class LocalKafka:
         pid = self.pid()
         if pid is None:
             return
-        os.kill(pid, sig)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.pid() is None:
-                break
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
-            time.sleep(0.2)
-        else:
-            os.kill(pid, signal.SIGKILL)
+        terminate(pid, lambda: self.pid() is not None, sig, timeout_s)
         self.pid_file.unlink(missing_ok=True)

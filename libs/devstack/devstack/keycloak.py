@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import time
 import zipfile
@@ -22,7 +21,7 @@ import httpx
 
 from devstack.people import DEMO_PEOPLE
 from devstack.ports import port_open
-from devstack.processes import alive, read_pid
+from devstack.processes import alive, read_pid, terminate
 
 REPO = Path(__file__).resolve().parents[3]
 POM = REPO / "deploy" / "keycloak" / "pom.xml"
@@ -198,12 +197,7 @@ class LocalKeycloak:
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return
-        os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self.pid() is not None:
-            time.sleep(0.2)
-        if self.pid() is not None:
-            os.killpg(pid, signal.SIGKILL)
+        terminate(pid, lambda: self.pid() is not None, timeout_s=timeout_s, group=True)
         self.pid_file.unlink(missing_ok=True)
 
     # -- the realm ---------------------------------------------------------------------------------

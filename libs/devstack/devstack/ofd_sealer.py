@@ -6,14 +6,13 @@ seal it makes itself in its data folder and names as one), and checks them."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 import httpx
 
-from devstack.processes import alive, read_pid
+from devstack.processes import alive, read_pid, terminate
 
 REPO = Path(__file__).resolve().parents[3]
 POM = REPO / "deploy" / "ofd-sealer" / "pom.xml"
@@ -113,14 +112,5 @@ class LocalOfdSealer:
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self.pid() is not None:
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
-            time.sleep(0.2)
-        if self.pid() is not None:
-            os.kill(pid, signal.SIGKILL)
+        terminate(pid, lambda: self.pid() is not None, timeout_s=timeout_s)
         self.pid_file.unlink(missing_ok=True)

@@ -6,6 +6,9 @@ when it exists, is not a zombie, and its command line carries the markers it was
 from __future__ import annotations
 
 import os
+import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -30,3 +33,22 @@ def read_pid(pid_file: Path) -> int | None:
         return int(pid_file.read_text())
     except (FileNotFoundError, ValueError):
         return None
+
+
+def terminate(
+    pid: int,
+    running: Callable[[], bool],
+    sig: int = signal.SIGTERM,
+    timeout_s: float = 30,
+    group: bool = False,
+    poll_s: float = 0.2,
+) -> None:
+    """Ask a process (its whole group, with `group`) to stop with `sig`, wait while `running()` says it
+    still runs (a zombie child is reaped by `alive`), and kill it once `timeout_s` has passed."""
+    send = os.killpg if group else os.kill
+    send(pid, sig)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and running():
+        time.sleep(poll_s)
+    if running():
+        send(pid, signal.SIGKILL)
