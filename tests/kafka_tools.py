@@ -6,9 +6,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from cloudevents.core.bindings import kafka as ce_kafka
 
 
-async def read_topic(bootstrap: str, topic: str) -> list:
-    """Every record on a topic, from the beginning to the current end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def read_topic(bootstrap: str, topic: str, committed: bool = False) -> list:
+    """Every record on a topic, from the beginning to the current end; with `committed`, only those
+    of committed transactions (what a read_committed consumer, as the platform's are, is given)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        isolation_level="read_committed" if committed else "read_uncommitted",
+    )
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic)

@@ -9,8 +9,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from common.clock import FixedClock
+from common.geo import wgs84_to_gcj02
 from common.messaging.memory import InMemoryTransport
-from intake.domain.geo import wgs84_to_gcj02
 from monolith.app import build_app, build_services
 from tests.conftest import auth, running
 from tests.helpers import MONITOR, eventually, handle_and_close

@@ -6,9 +6,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from common.geo import distance_m
+from common.geo import distance_m, gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
 from intake.domain import open311 as o
-from intake.domain.geo import Geocoder, gcj02_to_wgs84, normalise, out_of_china, wgs84_to_gcj02
+from intake.domain.geo import Geocoder, normalise
 
 
 def test_xml_names_list_items_as_the_specification_does():

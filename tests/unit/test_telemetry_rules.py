@@ -10,6 +10,7 @@ from ledger.domain.telemetry import (
     GB_18483,
     TagRules,
     Zone,
+    Zones,
     distance_m,
     judge_monitor,
     judge_tag,
@@ -31,12 +32,13 @@ AT_GATE = (113.6135, 34.742)  # about 46 m east of the zone's edge: within the r
 AWAY = (113.620, 34.742)  # about 640 m east
 T0 = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)  # 08:30 in Beijing
 RULES = TagRules()
+ZONES = Zones([SCHOOL])
 
 
 def walk(state, points, start=T0, size="small", step=timedelta(seconds=30)):
     alarms = []
     for n, (lon, lat) in enumerate(points):
-        state, raised = judge_tag(state, "tag-1", start + n * step, lon, lat, size, [SCHOOL], RULES)
+        state, raised = judge_tag(state, "tag-1", start + n * step, lon, lat, size, ZONES, RULES)
         alarms += raised
     return state, alarms
 
@@ -64,11 +66,11 @@ def test_leaving_by_the_margin_for_long_enough_re_arms_and_a_later_return_is_a_s
 
 
 def test_a_reading_judged_again_changes_nothing_and_raises_nothing():
-    state, alarms = judge_tag({}, "tag-1", T0, *INSIDE, "small", [SCHOOL], RULES)
-    again, more = judge_tag(state, "tag-1", T0, *INSIDE, "small", [SCHOOL], RULES)
+    state, alarms = judge_tag({}, "tag-1", T0, *INSIDE, "small", ZONES, RULES)
+    again, more = judge_tag(state, "tag-1", T0, *INSIDE, "small", ZONES, RULES)
     assert len(alarms) == 1 and more == [] and again == state
     # the same readings from the same state: the same alarm id (intake takes it once)
-    replay, same = judge_tag({}, "tag-1", T0, *INSIDE, "small", [SCHOOL], RULES)
+    replay, same = judge_tag({}, "tag-1", T0, *INSIDE, "small", ZONES, RULES)
     assert replay == state and same[0].alarm_id == alarms[0].alarm_id
 
 

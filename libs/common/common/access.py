@@ -65,6 +65,9 @@ REGISTER_KEEPERS = frozenset({Role.ledger_clerk, Role.supervisor, Role.admin})
 DOG_OWNER_CONTACT = "dog-owner-contact"
 """The scope a partner system's client needs to read a dog owner's phone (the SMS gateway)."""
 
+DEVICE_VENDOR = "device-vendor"
+"""The scope a device vendor's platform needs to send its devices' readings (POST /v1/telemetry)."""
+
 
 def keeps_register(principal: Principal | None) -> bool:
     """Lists a register whole and reads its people's particulars: the clerks, supervisors, admin."""

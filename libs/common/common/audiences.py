@@ -44,6 +44,7 @@ object-level rule of `common.access` and the domains. Admin is in every audience
 | `BuildingReader` | who reads it: the above, and 办事处 staff (their area) |
 | `LicenceFinder` | who finds a dog licence: register readers and partner systems |
 | `OwnerContact` | who reads a dog owner's phone: clerks, and a program given the dog-owner-contact scope |
+| `DeviceVendor` | who sends devices' readings: a device vendor's platform given the device-vendor scope |
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from common.access import DOG_OWNER_CONTACT
+from common.access import DEVICE_VENDOR, DOG_OWNER_CONTACT
 from common.auth import require_roles
 from common.principal import Principal, Role
 
@@ -114,3 +115,4 @@ NoticeReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, R.squ
 NoticeAnswerer = Annotated[Principal, Depends(require_roles(R.squad_leader, R.office_staff))]
 OrderReader = Annotated[Principal, Depends(require_roles(*COMMAND_CENTRE, *SQUADS, R.external_system, R.office_staff))]
 OrderAnswerer = Annotated[Principal, Depends(require_roles(*SQUADS, R.office_staff))]
+DeviceVendor = Annotated[Principal, Depends(require_roles(R.external_system, program_scope=DEVICE_VENDOR))]

@@ -20,3 +20,8 @@ EVENTS_DEAD_LETTERED = Counter(
 )
 CONSUMER_RESTARTS = Counter("cgzf_consumer_restarts_total", "consumers started anew after an error", ["service"])
 HANDLE_SECONDS = Histogram("cgzf_event_handle_seconds", "time to apply one event", ["service"])
+READINGS = Counter(
+    "cgzf_device_readings_total",
+    "devices' readings taken (by POST /v1/telemetry) or judged (by the stream processor), or refused by name",
+    ["stage", "outcome"],
+)

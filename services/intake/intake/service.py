@@ -16,6 +16,7 @@ from common.body_limit import FORM_OVERHEAD
 from common.logging import configure_logging
 from common.messaging.contracts import (
     CategoryDefined,
+    DeviceAlarmRaised,
     DeviceChanged,
     IncidentDetached,
     IncidentJoined,
@@ -34,7 +35,7 @@ from intake import queries
 from intake.domain.incidents import MAX_MACHINE_IMAGES
 from intake.domain.subscriptions import Backoff
 from intake.handlers.catalogue import AddressBook, Catalogue, announce_categories
-from intake.handlers.devices import record_device
+from intake.handlers.devices import alarm_reported, record_device
 from intake.handlers.incidents import ReportPolicy
 from intake.handlers.media import signing_key
 from intake.handlers.progress import HANDLERS, linked
@@ -80,7 +81,11 @@ class IntakeService(Service):
     def handlers(self):
         # the work orders follow their cases only where an upstream system is linked
         progress = linked(HANDLERS) if self.link.upstreams else HANDLERS
-        return {**progress, DeviceChanged: record_device}
+
+        async def alarm(event, env, uow):  # the catalogue is loaded once the service has started
+            await alarm_reported(event, env, uow, catalogue=self.catalogue, policy=self.policy)
+
+        return {**progress, DeviceChanged: record_device, DeviceAlarmRaised: alarm}
 
     def routers(self):
         from intake.api import routers  # the routes reach back to this service's type (api.deps)

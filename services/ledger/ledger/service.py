@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from functools import partial
 from pathlib import Path
 
@@ -16,7 +17,10 @@ from common.logging import configure_logging
 from common.messaging.contracts import (
     CaseClosed,
     DesignatedPointDecided,
+    DeviceAlarmRaised,
     DeviceChanged,
+    DeviceReading,
+    DeviceSampled,
     DogInspected,
     DogInspectionDue,
     DogLicenceChanged,
@@ -39,6 +43,7 @@ from common.messaging.contracts import (
     StrayLeft,
 )
 from common.messaging.envelope import Envelope
+from common.messaging.inbox import Batched
 from common.objectstore import open_store
 from common.photos import MAX_BYTES
 from common.ratelimit import RateLimiter
@@ -53,6 +58,7 @@ from ledger.handlers.figures import tell_figures
 from ledger.handlers.grading import grade_after_case, grade_after_enforcement, recover_colours
 from ledger.handlers.licences import Context as DogContext
 from ledger.handlers.merchants import announce_merchants, record_grid
+from ledger.handlers.telemetry import ReferenceCache, forget_old_samples, load_reference, samples_kept, watch_silence
 from ledger.settings import LedgerSettings
 from ledger.tables import SchoolGate, backbone
 
@@ -73,6 +79,8 @@ class LedgerService(Service):
     staff_pages = (("/ledger", "台账"),)
     publishes = (
         DeviceChanged,
+        DeviceReading,
+        DeviceAlarmRaised,
         DogZoneDefined,
         MerchantGradeChanged,
         MerchantRegistered,
@@ -101,6 +109,11 @@ class LedgerService(Service):
         self.vault = IdentityVault(settings.id_number_key)
         zones = Path(settings.dog_key_zones_file or HERE / "seed" / "dog_key_zones.json")
         self.key_zones = zones_from(json.loads(zones.read_text(encoding="utf-8")))
+        self.watched = ReferenceCache(self._load_reference, settings.judge_reference_refresh_s, time.monotonic)
+
+    async def _load_reference(self):
+        async with self.engine.connect() as conn:
+            return await load_reference(conn)
 
     def dog_context(self, by: str) -> DogContext:
         return DogContext(
@@ -118,6 +131,7 @@ class LedgerService(Service):
             ),
             EnforcementStepRecorded: grade_after_enforcement,
             GridDefined: record_grid,
+            DeviceSampled: Batched(samples_kept),  # the stream processor's, on Kafka
         }
 
     def routers(self):
@@ -163,6 +177,10 @@ class LedgerService(Service):
                 reminded, suspended = await remind_and_suspend(uow, self.settings.dogs)
             if reminded + suspended < 500:
                 break
+        async with self.uow() as uow:
+            await watch_silence(uow, await self.watched.get(), self.settings.telemetry)
+        async with self.uow() as uow:
+            await forget_old_samples(uow, self.settings.track_days)
         async with self.uow() as uow:
             await tell_figures(
                 uow, self.settings.letters, self.settings.cleaning, self.settings.dogs, self.settings.shelter_capacity

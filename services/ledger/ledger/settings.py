@@ -1,5 +1,6 @@
+from dataclasses import replace
 from datetime import time
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
@@ -10,6 +11,7 @@ from ledger.domain.colour import RecoveryMode, RecoveryRule
 from ledger.domain.dogs import DogRules
 from ledger.domain.letters import LetterRule
 from ledger.domain.points import SurveyRule
+from ledger.domain.telemetry import BEIJING_DB11_1488, GB_18483, Rules, Sampling, TagRules
 
 DEV_ID_NUMBER_KEY = "dev-only-id-number-key-change-me-0123456789"
 DEFAULT_BANNED_BREEDS = frozenset(
@@ -109,6 +111,46 @@ class LedgerSettings(ServiceSettings):
     shelter_daily_fee_fen: int = Field(2000, ge=0, description="what a day at the shelter costs the owner who claims")
     dog_applications_per_minute: int = Field(5, description="online applications per client address")
 
+    tag_rearm_margin_m: float = Field(
+        50.0, ge=0, description="智能犬牌: a dog must be this far out of a no-dog zone for its episode to end"
+    )
+    tag_rearm_minutes: float = Field(
+        10.0, ge=0, description="... and stay out this long (then a return is a new alarm)"
+    )
+    tag_silence_hours: float = Field(6.0, gt=0, description="a tag not heard this long raises tag_silent")
+    tag_walk_hours_by_size: str = Field(
+        "large=19:00-07:00",
+        pattern=r"^(\w+=\d\d:\d\d-\d\d:\d\d(,\w+=\d\d:\d\d-\d\d:\d\d)*)?$",
+        description="when dogs of a size class may be walked (size=HH:MM-HH:MM, comma-separated); the classes "
+        "not named walk in LEDGER_DOG_WALK_HOURS",
+    )
+    fume_standard: Literal["GB_18483", "BEIJING_DB11_1488"] = Field(
+        "GB_18483",
+        description="油烟 limits: GB 18483-2001 (油烟 2.0 mg/m³) or 北京 DB11/1488-2018 "
+        "(油烟 1.0, 颗粒物 5.0, 非甲烷总烃 10.0)",
+    )
+    fume_consecutive: int = Field(3, ge=1, le=60, description="readings over the limit running that make an exceedance")
+    fume_stopped_minutes: float = Field(
+        10.0, ge=0, description="设施停运: the fan on with the purifier off this long raises purifier_off"
+    )
+    monitor_offline_minutes: float = Field(60.0, gt=0, description="a fume monitor not heard this long is offline")
+    track_sample_s: float = Field(60.0, gt=0, description="a dog's track (轨迹) keeps one position this often")
+    monitor_sample_s: float = Field(300.0, gt=0, description="a merchant's chart keeps one reading this often")
+    track_days: int = Field(30, ge=1, le=366, description="how long the tracks and charts are kept")
+    telemetry_future_s: float = Field(
+        300.0, ge=0, description="a reading dated further ahead of the bureau's clock is refused (the device's clock)"
+    )
+    telemetry_max_age_days: float = Field(7.0, gt=0, description="a reading older than this is refused: too late")
+    telemetry_requests_per_minute: int = Field(
+        1200, ge=1, description="POST /v1/telemetry requests per vendor client (each up to 1,000 readings)"
+    )
+    judge_state_dir: str = Field(
+        ".data/judge", description="the stream processor's RocksDB state (rebuilt from its changelog topic if lost)"
+    )
+    judge_reference_refresh_s: float = Field(
+        10.0, gt=0, description="how often the stream processor reads the register's devices and zones again"
+    )
+
     @field_validator("trusted_proxies", "dog_banned_breeds", "dog_case_categories", mode="before")
     @classmethod
     def _comma_list(cls, value):
@@ -155,3 +197,32 @@ class LedgerSettings(ServiceSettings):
     @property
     def survey(self) -> SurveyRule:
         return SurveyRule(self.point_school_distance_m, self.point_survey_departments)
+
+    @property
+    def telemetry(self) -> Rules:
+        """The devices' judging rules (ledger.domain.telemetry), as this bureau sets them."""
+
+        def window(text: str) -> tuple[time, time]:
+            start, end = (time.fromisoformat(t) for t in text.split("-"))
+            return start, end
+
+        by_size = dict(part.split("=") for part in self.tag_walk_hours_by_size.split(",") if part)
+        limits = {"GB_18483": GB_18483, "BEIJING_DB11_1488": BEIJING_DB11_1488}[self.fume_standard]
+        return Rules(
+            tags=TagRules(
+                rearm_margin_m=self.tag_rearm_margin_m,
+                rearm_s=self.tag_rearm_minutes * 60,
+                silence_s=self.tag_silence_hours * 3600,
+                allowed_hours={size: (window(w),) for size, w in by_size.items()},
+                default_hours=(window(self.dog_walk_hours),),
+            ),
+            fumes=replace(
+                limits,
+                consecutive=self.fume_consecutive,
+                stopped_s=self.fume_stopped_minutes * 60,
+                offline_s=self.monitor_offline_minutes * 60,
+            ),
+            sampling=Sampling(tag_every_s=self.track_sample_s, monitor_every_s=self.monitor_sample_s),
+            future_s=self.telemetry_future_s,
+            max_age_s=self.telemetry_max_age_days * 86400,
+        )

@@ -58,6 +58,8 @@ _OPEN_COLUMNS = (
     "description",
     "parent_case_id",
     "address",
+    "merchant_id",
+    "dog_licence_id",
 )
 _INSERTED = (*_OPEN_COLUMNS, "lon", "lat", "flags", "opened_at", "time_limit_hours", "source_deadline", "owner")
 _INSERT_CASES = Prepared(
@@ -143,6 +145,8 @@ class NewCase:
     reporter_officer_id: str | None = None
     source_deadline: datetime | None = None  # the upstream order's deadline, or the 化解时限
     owner: CaseOwner | None = None  # 包案: 信访, 领导交办, 舆情
+    merchant_id: str | None = None  # a device's alarm names its merchant or licence (物联感知)
+    dog_licence_id: str | None = None
 
 
 async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: str) -> list[str]:
@@ -172,6 +176,8 @@ async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: st
             "address": c.address,
             "source_deadline": c.source_deadline,
             "owner": _json_text(c.owner.model_dump()) if c.owner else None,
+            "merchant_id": c.merchant_id,
+            "dog_licence_id": c.dog_licence_id,
         }
         rows.append(row)
         data = {"incident_id": c.incident_id, "channel": c.channel, "category": c.category_code, "case_number": number}
@@ -219,6 +225,14 @@ async def create_cases(uow: UnitOfWork, new: list[NewCase], *, district_code: st
     return [str(r["id"]) for r in rows]
 
 
+def named_by_device(channel: str, attributes: dict) -> dict[str, str]:
+    """A device of the register names the party: a dog tag its licence, a fume monitor its merchant
+    (intake put them there from the register, `device_kind` with them; no person types them)."""
+    if channel != "iot" or "device_kind" not in attributes:
+        return {}
+    return {k: str(attributes[k]) for k in ("merchant_id", "dog_licence_id") if attributes.get(k)}
+
+
 async def open_cases(
     batch: list[Envelope], uow: UnitOfWork, *, district_code: str, verify_channels: frozenset[str]
 ) -> None:
@@ -243,6 +257,7 @@ async def open_cases(
             reporter_officer_id=e.data.reporter_officer_id,
             source_deadline=e.data.source_deadline,
             owner=e.data.owner,
+            **named_by_device(e.data.channel, e.data.attributes),
         )
         for e in batch
         if e.data.incident_id not in had

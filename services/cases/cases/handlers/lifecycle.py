@@ -346,14 +346,16 @@ async def handle_case(uow: UnitOfWork, cmd: HandleCase) -> Case:
         details={
             "outcome": cmd.outcome,
             "note": cmd.note,
-            "merchant_id": cmd.merchant_id,
-            **({"dog_licence_id": cmd.dog_licence_id} if cmd.dog_licence_id else {}),
+            "merchant_id": cmd.merchant_id or case.merchant_id,
+            **({"dog_licence_id": d} if (d := cmd.dog_licence_id or case.dog_licence_id) else {}),
             "photos": photos,
             "round": case.rework_rounds + 1,
             **({"taken": cmd.taken} if cmd.taken else {}),
         },
     )
-    case.outcome, case.merchant_id, case.dog_licence_id = cmd.outcome, cmd.merchant_id, cmd.dog_licence_id
+    case.outcome = cmd.outcome
+    case.merchant_id = cmd.merchant_id or case.merchant_id  # a device's alarm named it already
+    case.dog_licence_id = cmd.dog_licence_id or case.dog_licence_id
     case.handled_by, case.handled_at = cmd.actor.subject, uow.clock.now()
     await uow.commit()
     return case

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from common.audiences import Admin
+from common.geo import gcj02_to_wgs84
 from common.messaging.contracts import DESCRIPTION_MAX, Location
 from common.photos import PhotoRejected
 from common.ratelimit import client_address, submitter_of
@@ -24,7 +25,6 @@ from common.vocabulary import Channel, Urgency
 from intake import queries
 from intake.api.deps import ServiceDep, limit
 from intake.domain import open311 as o
-from intake.domain.geo import gcj02_to_wgs84
 from intake.handlers.incidents import ReportIncident, report_incident
 from intake.handlers.keys import issue_key, revoke_key
 from intake.handlers.media import keep_uploads

@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
+from common.geo import gcj02_to_wgs84
 from common.messaging.contracts import DESCRIPTION_MAX, Location
 from common.ratelimit import submitter_of
 from common.redaction import redact_personal
@@ -19,7 +20,6 @@ from common.vocabulary import RATING_NAMES, Channel, Rating, Urgency
 from intake import queries
 from intake.api.deps import PAGE_HEADERS, STATIC, ServiceDep, limit
 from intake.domain import open311 as o
-from intake.domain.geo import gcj02_to_wgs84
 from intake.domain.incidents import LABEL, may_rate
 from intake.handlers.incidents import ReportIncident, rate_report, report_incident
 from intake.handlers.media import keep_uploads

@@ -11,12 +11,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile, status
 
 from common.audiences import Monitor, SquadMember
+from common.geo import gcj02_to_wgs84
 from common.messaging.contracts import DESCRIPTION_MAX, Channel, Location, Urgency
 from common.principal import Principal
 from common.refusals import Refused, Unprocessable
 from intake.api.deps import IdempotencyKeyHeader, ServiceDep
 from intake.api.incidents import IncidentPublic, shown_one
-from intake.domain.geo import gcj02_to_wgs84
 from intake.handlers.incidents import ReportIncident, report_incident
 from intake.handlers.media import keep_uploads
 

@@ -127,8 +127,11 @@ async def report_incident(
     catalogue: Catalogue,
     policy: ReportPolicy = ReportPolicy(),
     link: Link | None = None,
+    *,
+    commit: bool = True,
 ) -> Reported:
-    """受理: store the incident and announce it. An unknown category is accepted and flagged.
+    """受理: store the incident and announce it (`commit=False`: in a consumer's transaction, which
+    commits with the batch). An unknown category is accepted and flagged.
     With an idempotency key, a retry of the same request returns the first incident. A report
     on a merging channel that repeats an open incident joins it (IncidentJoined) instead of
     opening a second case; one client's flood of one spot is refused."""
@@ -263,7 +266,8 @@ async def report_incident(
                 incident, photo_ids, time_limit_hours(rules, cmd.urgency), reporter_squad_id=cmd.reporter_squad_id
             )
         )
-    await uow.commit()
+    if commit:
+        await uow.commit()
     return Reported(incident, replayed=False, joined=joined)
 
 

@@ -16,6 +16,7 @@ from ledger.api import (
     registers,
     strays,
     surveys,
+    telemetry,
     zones,
 )
 
@@ -33,6 +34,7 @@ routers = [
     applications.router,
     strays.router,
     devices.router,
+    telemetry.router,
     public.router,
     dog_public.router,
     page.router,

@@ -24,7 +24,9 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
+from shapely import STRtree
 from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
 
 from common.clock import BEIJING
 
@@ -46,9 +48,11 @@ class TagRules:
     allowed_hours: dict[str, tuple[tuple[time, time], ...]] = field(
         default_factory=lambda: {"large": ((time(19, 0), time(7, 0)),)}
     )
-    """Per size class, the windows (Beijing time) a dog of it may be walked in; a class not named may
-    be walked at any hour. The default is an example of a city's rule for large dogs (evening to
-    morning); each city sets its own."""
+    """Per size class, the windows (Beijing time) a dog of it may be walked in; a class not named is
+    walked in `default_hours`. The default is an example of a city's rule for large dogs (evening
+    to morning); each city sets its own."""
+    default_hours: tuple[tuple[time, time], ...] = ()
+    """The windows of the classes not named (the city's 遛犬时段); empty: any hour."""
 
 
 @dataclass(frozen=True)
@@ -65,16 +69,51 @@ def _metres(lon: float, lat: float, lon0: float, lat0: float) -> tuple[float, fl
     return (lon - lon0) * 111_320 * math.cos(math.radians(lat0)), (lat - lat0) * 110_540
 
 
-def distance_m(zone: Zone, lon: float, lat: float) -> float:
-    """How far a point lies outside the zone, in metres (0 inside), on a local plane: zones are a few
-    hundred metres across."""
-    ring = zone.polygon["coordinates"][0]
+def _local(polygon: dict) -> tuple[float, float, BaseGeometry]:
+    ring = polygon["coordinates"][0]
     lon0, lat0 = ring[0]
     local = {
         "type": "Polygon",
-        "coordinates": [[_metres(x, y, lon0, lat0) for x, y in r] for r in zone.polygon["coordinates"]],
+        "coordinates": [[_metres(x, y, lon0, lat0) for x, y in r] for r in polygon["coordinates"]],
     }
-    return float(shape(local).distance(Point(_metres(lon, lat, lon0, lat0))))
+    return lon0, lat0, shape(local)
+
+
+def distance_m(zone: Zone, lon: float, lat: float) -> float:
+    """How far a point lies outside the zone, in metres (0 inside), on a local plane: zones are a few
+    hundred metres across."""
+    lon0, lat0, local = _local(zone.polygon)
+    return float(local.distance(Point(_metres(lon, lat, lon0, lat0))))
+
+
+class Zones:
+    """The no-dog zones, indexed: which zone holds a point is a lookup in an R-tree (a city has
+    hundreds of schools, parks and hospitals; a reading must not measure itself against each), and
+    each zone's local plane is made once."""
+
+    def __init__(self, zones: list[Zone]) -> None:
+        self.zones = {z.zone_id: z for z in zones}
+        self._ids = [z.zone_id for z in zones]
+        self._shapes = [shape(z.polygon) for z in zones]
+        self._tree = STRtree(self._shapes) if zones else None
+        self._planes = {z.zone_id: _local(z.polygon) for z in zones}
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def holding(self, lon: float, lat: float) -> Zone | None:
+        if self._tree is None:
+            return None
+        hits = self._tree.query(Point(lon, lat), predicate="intersects")
+        return self.zones[self._ids[min(hits)]] if len(hits) else None
+
+    def distance_m(self, zone_id: str, lon: float, lat: float) -> float | None:
+        """Metres from the zone (0 inside); None for a zone no longer defined."""
+        plane = self._planes.get(zone_id)
+        if plane is None:
+            return None
+        lon0, lat0, local = plane
+        return float(local.distance(Point(_metres(lon, lat, lon0, lat0))))
 
 
 def _within(now: time, windows: tuple[tuple[time, time], ...]) -> bool:
@@ -96,7 +135,7 @@ def _window_key(at: datetime, windows: tuple[tuple[time, time], ...]) -> str:
 
 
 def judge_tag(
-    state: dict, device_id: str, at: datetime, lon: float, lat: float, size: str, zones: list[Zone], rules: TagRules
+    state: dict, device_id: str, at: datetime, lon: float, lat: float, size: str, zones: Zones, rules: TagRules
 ) -> tuple[dict, list[Alarm]]:
     """One position of a tag: the state after it, and the alarms it raised."""
     state = dict(state)
@@ -104,7 +143,7 @@ def judge_tag(
     if state.get("last_at") and at.isoformat() <= state["last_at"]:
         return state, alarms  # late or repeated: positions are judged in order, once
     state["last_at"], state["silent_alarmed"] = at.isoformat(), False
-    inside = next((z for z in zones if distance_m(z, lon, lat) == 0.0), None)
+    inside = zones.holding(lon, lat)
     episode = state.get("zone")
     if inside is not None:
         if episode is None:
@@ -121,8 +160,8 @@ def judge_tag(
         else:
             episode = {**episode, "outside_since": None}
     elif episode is not None:
-        held = next((z for z in zones if z.zone_id == episode["zone_id"]), None)
-        if held is None or distance_m(held, lon, lat) > rules.rearm_margin_m:
+        away = zones.distance_m(episode["zone_id"], lon, lat)
+        if away is None or away > rules.rearm_margin_m:
             since = episode["outside_since"] or at.isoformat()
             episode = {**episode, "outside_since": since}
             if (at - datetime.fromisoformat(since)).total_seconds() >= rules.rearm_s:
@@ -130,7 +169,7 @@ def judge_tag(
         else:
             episode = {**episode, "outside_since": None}  # at the edge: still the same episode
     state["zone"] = episode
-    windows = rules.allowed_hours.get(size)
+    windows = rules.allowed_hours.get(size) or rules.default_hours
     if windows and not _within(at.astimezone(BEIJING).time(), windows):
         key = _window_key(at, windows)
         if state.get("hours_alarmed") != key:
@@ -229,6 +268,12 @@ def judge_monitor(
         state["stopped_since"], state["stopped_alarmed"] = None, False
     day = at.astimezone(BEIJING).date().isoformat()
     if state.get("day") != day:
+        if state.get("day"):  # the day just ended, whole: what is kept of it (开机率) is told once more
+            state["closed"] = {
+                "day": state["day"],
+                "fan_readings": state.get("fan_readings", 0),
+                "running_readings": state.get("running_readings", 0),
+            }
         state["day"], state["fan_readings"], state["running_readings"] = day, 0, 0
     if fan_on:
         state["fan_readings"] += 1
@@ -240,3 +285,38 @@ def running_rate(state: dict) -> float | None:
     """开机率 of the day so far: of the readings with the fan on, the share with the purifier on too."""
     fan = state.get("fan_readings") or 0
     return None if fan == 0 else state.get("running_readings", 0) / fan
+
+
+# -- what is kept of the readings ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """A dog's track and a monitor's chart keep one reading every so often, not every reading."""
+
+    tag_every_s: float = 60.0
+    monitor_every_s: float = 300.0
+
+
+def sample_due(state: dict, at: datetime, kind: str, sampling: Sampling, forced: bool = False) -> bool:
+    """Whether this reading is kept (and the state says so): the first, one every `*_every_s`, and
+    every one that raised an alarm or closed a day (`forced`)."""
+    last = state.get("sampled_at")
+    every = sampling.tag_every_s if kind == "dog_tag" else sampling.monitor_every_s
+    if forced or not last or (at - datetime.fromisoformat(last)).total_seconds() >= every:
+        state["sampled_at"] = at.isoformat()
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Every rule of the judge, as a bureau sets them (LedgerSettings.telemetry)."""
+
+    tags: TagRules = field(default_factory=TagRules)
+    fumes: FumeLimits = field(default_factory=FumeLimits)
+    sampling: Sampling = field(default_factory=Sampling)
+    future_s: float = 300.0
+    """a reading dated further ahead of the bureau's clock is refused"""
+    max_age_s: float = 7 * 86400.0
+    """a reading older than this is refused"""

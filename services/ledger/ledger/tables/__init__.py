@@ -14,7 +14,7 @@ from sqlmodel import Field
 
 from common.backbone import ServiceTables
 from ledger.tables.base import LedgerTable, at_column, registry
-from ledger.tables.devices import Device
+from ledger.tables.devices import Device, DeviceHeard, DeviceSample, DeviceState, MonitorDay
 from ledger.tables.dogs import DogApplication, DogLicence, DogLicenceStep, DogViolation, Stray, StrayCare
 from ledger.tables.merchants import (
     Card,
@@ -39,6 +39,10 @@ __all__ = [
     "Card",
     "Counter",
     "Device",
+    "DeviceHeard",
+    "DeviceSample",
+    "DeviceState",
+    "MonitorDay",
     "DogZone",
     "DesignatedPoint",
     "DistrictGrid",

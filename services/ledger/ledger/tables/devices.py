@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date
+from sqlalchemy import Column, Date, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -32,3 +32,48 @@ class Device(LedgerTable, table=True):
     version: int = 1
     updated_by: str = Field(max_length=64)
     updated_at: datetime = Field(sa_column=at_column())
+
+
+class DeviceState(LedgerTable, table=True):
+    """`make run`'s judge: each device's state (what the stream processor keeps in RocksDB)."""
+
+    __tablename__ = "device_states"
+    device_id: str = Field(primary_key=True, max_length=64)
+    state: dict = Field(sa_column=Column(JSONB, nullable=False))
+    updated_at: datetime = Field(sa_column=at_column())
+
+
+class DeviceSample(LedgerTable, table=True):
+    """What is kept of a device's readings: one every so often, for `track_days` (a dog's 轨迹, a
+    merchant's chart)."""
+
+    __tablename__ = "device_samples"
+    device_id: str = Field(primary_key=True, max_length=64)
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    lon: float | None = None
+    lat: float | None = None
+    battery: float | None = None
+    fume: float | None = None
+    pm: float | None = None
+    nmhc: float | None = None
+    fan_on: bool | None = None
+    purifier_on: bool | None = None
+
+
+class DeviceHeard(LedgerTable, table=True):
+    """When each tag and monitor was last heard, and whether its silence has raised its alarm."""
+
+    __tablename__ = "device_heard"
+    device_id: str = Field(primary_key=True, max_length=64)
+    last_at: datetime = Field(sa_column=at_column())
+    silent_alarmed: bool = False
+
+
+class MonitorDay(LedgerTable, table=True):
+    """开机率 of a fume monitor's day (Beijing): of its readings with the fan on, those with the purifier on."""
+
+    __tablename__ = "monitor_days"
+    device_id: str = Field(primary_key=True, max_length=64)
+    day: date = Field(sa_column=Column(Date, primary_key=True))
+    fan_readings: int = 0
+    running_readings: int = 0

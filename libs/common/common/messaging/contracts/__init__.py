@@ -9,9 +9,10 @@ No event carries a phone number or an identity-card number. Every field that hol
 typed is a `FreeText` (or a `FreeData` of such text), and the model masks those numbers itself
 when the event is made, whoever makes it; a test walks every contract's fields to keep it so.
 
-One module per producer (intake, cases and its campaigns, dispatch, staff, ledger and its dog register,
-reporting) and `base` for what they share; the shared vocabulary (channels, urgencies, case statuses and
-actions, outcomes, ratings, campaign kinds) is `common.vocabulary`. Everything is importable from here."""
+One module per producer (intake, cases and its campaigns, dispatch, staff, ledger with its dog register
+and its devices' streams, reporting) and `base` for what they share; the shared vocabulary (channels,
+urgencies, case statuses and actions, outcomes, ratings, campaign kinds) is `common.vocabulary`.
+Everything is importable from here."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ from common.messaging.contracts.cases import (
     EnforcementStepRecorded,
     IllegalBuildingChanged,
 )
+from common.messaging.contracts.devices import AlarmKind, DeviceAlarmRaised, DeviceReading, DeviceSampled, RunningDay
 from common.messaging.contracts.dispatch import (
     AssignmentAccepted,
     AssignmentCreated,
@@ -187,6 +189,9 @@ EVENT_CLASSES: tuple[type[IntegrationEvent], ...] = (
     StrayLeft,
     SquadRankingPublished,
     AssessmentPublished,
+    DeviceReading,
+    DeviceAlarmRaised,
+    DeviceSampled,
 )
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {c.event_type: c for c in EVENT_CLASSES}
 
@@ -237,6 +242,11 @@ __all__ = [
     "EVENT_CLASSES",
     "EVENT_TYPES",
     "DeviceChanged",
+    "AlarmKind",
+    "DeviceAlarmRaised",
+    "DeviceReading",
+    "DeviceSampled",
+    "RunningDay",
     "CaptureAnswered",
     "CaptureReviewed",
     "EnforcementStepName",

@@ -45,6 +45,9 @@ class Topics:
     ledger_figures = "ledger.figures"
     dogs = "ledger.dogs"
     devices = "ledger.devices"
+    readings = "ledger.readings"
+    alarms = "ledger.alarms"
+    samples = "ledger.samples"
     rankings = "reporting.rankings"
 
     @staticmethod
