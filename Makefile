@@ -11,13 +11,14 @@ KEYCLOAK_VERSION := $(shell sed -n 's:.*<keycloak.version>\(.*\)</keycloak.versi
 KEYCLOAK_BUILT := .cache/keycloak/keycloak-$(KEYCLOAK_VERSION)/.built
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install lint lint-types run up down status test test-unit test-integration test-faults test-stack bench token open311-key contracts docs kafka-jars keycloak ofd-sealer browser gateway clean
+.PHONY: simulate-devices help install lint lint-types run up down status test test-unit test-integration test-faults test-stack bench token open311-key contracts docs kafka-jars keycloak ofd-sealer browser gateway clean
 
 help:
 	@echo "make run        whole product in one process on http://127.0.0.1:8000 (embedded PostgreSQL, in-memory bus)"
 	@echo "make test       install everything and run the whole suite (real PostgreSQL and Apache Kafka)"
 	@echo "make up / down  distributed stack: gateway :8000 (pages, 城管通 /field, APIs), PostgreSQL, Kafka :9092, Keycloak :8080, OFD sealer :8095, intake :8001 ... reporting :8005"
 	@echo "make bench      benchmark on the distributed stack"
+	@echo "make simulate-devices [TAGS=3000] [MONITORS=1000] [MINUTES=180]   dog tags and fume monitors streamed into make run or make up"
 	@echo "make lint       the formatter, the rules, the types and the layers (what CI runs first)"
 	@echo "make docs       regenerate docs/asyncapi.yaml, docs/schemas/ and docs/settings.md from the code"
 	@echo "make test-unit | test-integration | test-stack | test-faults   one part of the suite"
@@ -79,6 +80,14 @@ down: $(STAMP)
 
 status: $(STAMP)
 	$(PY) -m devstack status
+
+# Realistic readings of smart dog tags and fume monitors into the running platform (devstack.simulate_devices).
+TAGS ?= 3000
+MONITORS ?= 1000
+MINUTES ?= 180
+URL ?= http://127.0.0.1:8000
+simulate-devices: $(STAMP)
+	$(PY) -m devstack.simulate_devices --url "$(URL)" --tags $(TAGS) --monitors $(MONITORS) --minutes $(MINUTES)
 
 token: $(STAMP)
 	@$(PY) -m devstack token --role "$(ROLE)" $(if $(SUBJECT),--subject "$(SUBJECT)") $(if $(SQUAD),--squad "$(SQUAD)") $(foreach s,$(SCOPE),--scope "$(s)")

@@ -1,8 +1,9 @@
 """The distributed stack on this machine (`make up` / `make down`): PostgreSQL, Apache Kafka,
-Keycloak (the identity provider staff sign in through), the five services, each its own
-uvicorn process, and the gateway in front of them (nginx, devstack.gateway). Starting twice
-starts nothing twice; stopping leaves nothing running. Ports and the state folder come from the
-environment so a test can run a second stack beside a developer's."""
+Keycloak (the identity provider staff sign in through), the five services, each its own uvicorn
+process, the devices' judge (ledger.judge, a Quix Streams process), and the gateway in front of
+them (nginx, devstack.gateway). Starting twice starts nothing twice; stopping leaves nothing
+running. Ports and the state folder come from the environment so a test can run a second stack
+beside a developer's."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from devstack.gateway import LocalGateway
+from devstack.judge import LocalJudge
 from devstack.kafka import LocalKafka
 from devstack.keycloak import LocalKeycloak
 from devstack.ofd_sealer import LocalOfdSealer
@@ -134,6 +136,8 @@ class Stack:
         self.gateway = LocalGateway(
             config.state_dir / "gateway", config.gateway_port, {s: config.service_port(s) for s in SERVICES}
         )
+        self.judge = LocalJudge(config.state_dir / "judge", {})
+        """The devices' judge (ledger.judge, Quix Streams): started with ledger's settings once ledger runs."""
         self.pid_dir = config.state_dir / "pids"
         self.log_dir = config.state_dir / "logs"
         self._started: dict[str, subprocess.Popen] = {}
@@ -265,10 +269,17 @@ class Stack:
             self.start_service(s)
         for s in SERVICES:
             self.wait_ready(s)
+        self.start_judge()
         self.gateway.start()
+
+    def start_judge(self) -> int:
+        """The devices' judge, with ledger's settings (its database, Kafka and namespace)."""
+        self.judge.env = self.service_env("ledger")
+        return self.judge.start()
 
     def down(self) -> None:
         self.gateway.stop()
+        self.judge.stop()
         for s in SERVICES:
             self.stop_service(s)
         self.ofd_sealer.stop()
@@ -286,6 +297,7 @@ class Stack:
         }
         out["ofd-sealer"] = f"running on {self.ofd_sealer.url}" if self.ofd_sealer.pid() else "stopped"
         out["gateway"] = f"running on {self.gateway.url}" if self.gateway.pid() else "stopped"
+        out["judge"] = f"running (pid {self.judge.pid()})" if self.judge.pid() else "stopped"
         for s in SERVICES:
             pid = self.service_pid(s)
             out[s] = f"running (pid {pid}) on :{self.config.service_port(s)}" if pid else "stopped"

@@ -181,6 +181,11 @@ async def load_reference(conn) -> Reference:
 
 # -- make run: judged in the request's transaction ---------------------------------------------------
 
+_CLAIM_STATES = text("""
+    INSERT INTO ledger.device_states (device_id, state, updated_at)
+    SELECT unnest(CAST(:ids AS text[])), '{}'::jsonb, :at ON CONFLICT (device_id) DO NOTHING""")
+"""Every device of the batch has its row before the rows are locked: two batches of one device's
+readings, posted at once, are judged one after the other, never both from an empty state."""
 _LOCK_STATES = text(
     "SELECT device_id, state FROM ledger.device_states WHERE device_id = ANY(:ids) ORDER BY device_id FOR UPDATE"
 )
@@ -198,6 +203,7 @@ async def judge_inline(uow: UnitOfWork, readings: list[DeviceReading], ref: Refe
 
     conn = uow.session
     ids = sorted({r.device_id for r in readings})
+    await conn.execute(_CLAIM_STATES, {"ids": ids, "at": uow.clock.now()})
     states = {row.device_id: dict(row.state) for row in (await conn.execute(_LOCK_STATES, {"ids": ids})).all()}
     samples: list[DeviceSampled] = []
     alarms = 0
