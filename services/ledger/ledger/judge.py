@@ -56,9 +56,9 @@ class Register:
         threading.Thread(target=self._loop.run_forever, name="register", daemon=True).start()
         self._engine = make_engine(settings.database_url, 2, 0)
 
-        async def load() -> Reference:
+        async def load(ids: list[str] | None) -> Reference:
             async with self._engine.connect() as conn:
-                return await load_reference(conn)
+                return await load_reference(conn, ids)
 
         self._cache = ReferenceCache(load, settings.judge_reference_refresh_s, self._loop.time)
 

@@ -111,9 +111,9 @@ class LedgerService(Service):
         self.key_zones = zones_from(json.loads(zones.read_text(encoding="utf-8")))
         self.watched = ReferenceCache(self._load_reference, settings.judge_reference_refresh_s, time.monotonic)
 
-    async def _load_reference(self):
+    async def _load_reference(self, ids: list[str] | None):
         async with self.engine.connect() as conn:
-            return await load_reference(conn)
+            return await load_reference(conn, ids)
 
     def dog_context(self, by: str) -> DogContext:
         return DogContext(

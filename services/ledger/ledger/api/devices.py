@@ -92,6 +92,7 @@ def _out(d, today: date) -> DeviceOut:
 async def define_device(device_id: Id, body: DeviceIn, principal: Clerk, service: ServiceDep):
     async with service.uow() as uow:
         row = await put_device(uow, device_id, body.model_dump(mode="json"), principal.subject)
+    service.watched.forget()  # the readings are judged by the register as it is now
     return _out(row, _today(service))
 
 

@@ -52,6 +52,7 @@ def _out(z) -> ZoneOut:
 async def define_zone(zone_id: Id, body: ZoneIn, principal: Admin, service: ServiceDep):
     async with service.uow() as uow:
         row = await put_zone(uow, zone_id, body.model_dump(mode="json"), principal.subject)
+    service.watched.forget()  # the readings are judged by the register as it is now
     return _out(row)
 
 

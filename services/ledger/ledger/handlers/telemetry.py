@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
@@ -160,21 +160,27 @@ def event_id(event: DeviceAlarmRaised | DeviceSampled) -> str:
 
 # -- the reference: devices and zones, read from the register -------------------------------------
 
-_DEVICES = text("""
+_DEVICES = """
     SELECT d.id, d.kind, d.status, d.licence_id, l.size, d.merchant_id,
            coalesce(d.lon, m.lon) AS lon, coalesce(d.lat, m.lat) AS lat
       FROM ledger.devices d
       LEFT JOIN ledger.dog_licences l ON l.id = d.licence_id
       LEFT JOIN ledger.merchants m ON m.id = d.merchant_id
-     WHERE d.kind IN ('dog_tag', 'fume_monitor')""")
+     WHERE d.kind IN ('dog_tag', 'fume_monitor')"""
+_ALL_DEVICES = text(_DEVICES)
+_SOME_DEVICES = text(_DEVICES + " AND d.id = ANY(CAST(:ids AS text[]))")
 _ZONES = text("SELECT id, polygon FROM ledger.dog_zones WHERE status = 'active' ORDER BY id")
 
 
-async def load_reference(conn) -> Reference:
-    devices = {
-        r.id: Watched(r.id, r.kind, r.status, r.licence_id, r.size, r.merchant_id, r.lon, r.lat)
-        for r in (await conn.execute(_DEVICES)).all()
-    }
+def _watched(rows) -> dict[str, Watched]:
+    return {r.id: Watched(r.id, r.kind, r.status, r.licence_id, r.size, r.merchant_id, r.lon, r.lat) for r in rows}
+
+
+async def load_reference(conn, ids: list[str] | None = None) -> Reference:
+    """The register's tags and monitors and its zones; with `ids`, only those devices (no zones)."""
+    if ids is not None:
+        return Reference(_watched((await conn.execute(_SOME_DEVICES, {"ids": ids})).all()), Zones([]))
+    devices = _watched((await conn.execute(_ALL_DEVICES)).all())
     zones = Zones([Zone(r.id, r.polygon) for r in (await conn.execute(_ZONES)).all()])
     return Reference(devices, zones)
 
@@ -330,21 +336,24 @@ async def watch_silence(uow: UnitOfWork, ref: Reference, rules: Rules) -> int:
 
 
 class ReferenceCache:
-    """The register's devices and zones as the judge reads them: read again every `refresh_s`, and at
-    once (at most once a second) when a reading names a device not seen yet (registered a moment ago)."""
+    """The register's devices and zones as the judge reads them: all of it again every `refresh_s`;
+    a device not seen yet (registered a moment ago, perhaps on another replica) is read at once, alone."""
 
     def __init__(self, load, refresh_s: float, monotonic) -> None:
+        """`load(ids)`: the whole reference (`ids` None), or only those devices."""
         self._load, self._refresh_s, self._monotonic = load, refresh_s, monotonic
         self._ref: Reference | None = None
         self._at = -1e18
 
     async def get(self, needed: Iterable[str] = ()) -> Reference:
         now = self._monotonic()
-        stale = self._ref is None or now - self._at >= self._refresh_s
-        missing = self._ref is not None and any(d not in self._ref.devices for d in needed)
-        if stale or (missing and now - self._at >= 1.0):
-            self._ref, self._at = await self._load(), now
-        assert self._ref is not None
+        if self._ref is None or now - self._at >= self._refresh_s:
+            self._ref, self._at = await self._load(None), now
+        missing = sorted({d for d in needed if d not in self._ref.devices})
+        if missing:
+            found = await self._load(missing)
+            if found.devices:
+                self._ref = replace(self._ref, devices={**self._ref.devices, **found.devices})
         return self._ref
 
     def forget(self) -> None:
