@@ -18,6 +18,7 @@ import asyncpg
 
 from bench.console_load import measure as measure_console
 from bench.console_load import signed_in as console_session
+from bench.device_load import measure as measure_devices
 from bench.field_load import measure as measure_field
 from bench.field_load import signed_in as field_session
 from bench.ledger_load import measure as measure_ledger
@@ -335,6 +336,9 @@ async def run() -> dict:
         out["ratio_import_to_baseline"] = round(out["import_rows_per_s"] / out["baseline_tx_per_s"], 3)
         progress("the legal dossier: sealed decisions, the OFD check, the 卷宗, a body-camera video")
         out.update(await measure_legal(stack, progress))
+        progress("the devices' streams: dog tags and fume monitors through ledger, Kafka and the judge")
+        out.update(await measure_devices(stack, progress))
+        out["ratio_readings_to_baseline"] = round(out["device_readings_per_s"] / out["baseline_tx_per_s"], 3)
         out.update(await measure_reporting(stack, int(os.environ.get("BENCH_REPORT_CASES", 1_000_000)), progress))
     finally:
         progress("stopping the bench's stack")
@@ -376,6 +380,13 @@ TARGETS = [
     ("evidence_upload_mb_s", "video over tus, 64 MB in 8 MB pieces (MB/s)", None, True),
     ("evidence_ratio_upload_to_disk", "tus upload / disk write (ratio)", None, True),
     ("evidence_range_p50_ms", "video playback, a 1 MB range (p50 ms)", None, False),
+    ("device_readings_per_s", "devices: readings/s, taken and judged", ">= 5000", True),
+    ("ratio_readings_to_baseline", "ratio readings/s / baseline tx/s", None, True),
+    ("device_ingest_readings_per_s", "devices: readings/s taken by POST /v1/telemetry", None, True),
+    ("device_alarm_p50_ms", "devices: reading → alarm at 1,000/s (p50 ms)", None, False),
+    ("device_alarm_p99_ms", "devices: reading → alarm at 1,000/s (p99 ms)", "< 2000", False),
+    ("device_cpu_ms_per_1000_readings", "devices: CPU ms per 1,000 readings", None, False),
+    ("judge_rss_mb_per_10k_devices", "devices: the judge's memory per 10,000 devices (MB)", None, False),
     ("report_month_1m_ms", "indicators, a month, year of 1M cases (p50 ms)", "< 100", False),
     ("report_month_1m_ms_p99", "indicators, a month (p99 ms)", "< 100", False),
     ("report_quarter_1m_ms_p99", "indicators, a quarter (p99 ms)", "< 100", False),

@@ -63,6 +63,9 @@ class Register:
         self._cache = ReferenceCache(load, settings.judge_reference_refresh_s, self._loop.time)
 
     def get(self, needed: str) -> Reference:
+        ref = self._cache.fresh(needed)  # no hop to the register's thread for a device it holds
+        if ref is not None:
+            return ref
         return asyncio.run_coroutine_threadsafe(self._cache.get((needed,)), self._loop).result(timeout=60)
 
 

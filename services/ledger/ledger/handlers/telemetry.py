@@ -356,6 +356,13 @@ class ReferenceCache:
                 self._ref = replace(self._ref, devices={**self._ref.devices, **found.devices})
         return self._ref
 
+    def fresh(self, device_id: str) -> Reference | None:
+        """The reference, without waiting, when it is fresh and holds the device (nearly always)."""
+        ref = self._ref
+        if ref is not None and device_id in ref.devices and self._monotonic() - self._at < self._refresh_s:
+            return ref
+        return None
+
     def forget(self) -> None:
         """A device or a zone changed here: read the register again on the next reading."""
         self._at = -1e18
