@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from common.clock import FixedClock
-from common.messaging.envelope import decode
+from common.messaging.contracts import DeviceReading
+from common.messaging.envelope import decode, encode
 from devstack.judge import LocalJudge
 from tests.conftest import auth, token
 from tests.helpers import district_on_kafka, eventually, register_device, register_merchant
-from tests.kafka_tools import read_topic
+from tests.kafka_tools import produce, read_topic
 
 pytestmark = pytest.mark.integration
 MONDAY_9AM = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -49,6 +50,7 @@ LICENCE = {
         "sex": "female",
         "birth_date": "2026-01-10",
         "chip": "156100000765432",
+        "tag_id": "ZYTAG-00001",
     },
     "rabies": {"certificate": "ZY-2026-88123", "vaccinated_on": "2026-11-01"},
 }
@@ -59,7 +61,12 @@ async def district(database_url, kafka, namespace, tmp_path):
     clock = FixedClock(MONDAY_9AM + timedelta(hours=1))  # the readings below are of the last hour
     async with district_on_kafka(database_url, kafka, namespace, tmp_path, clock) as client:
         client.alarms = lambda: _alarms(kafka.bootstrap, namespace)
+        client.namespace, client.bootstrap = namespace, kafka.bootstrap
         yield client
+
+
+def kafka_of(client) -> str:
+    return client.bootstrap
 
 
 def judge_env(database_url: str, kafka, namespace: str) -> dict[str, str]:
@@ -145,6 +152,8 @@ async def test_a_dog_in_a_school_zone_and_a_fuming_kitchen_raise_one_alarm_an_ep
     licence_id, shop_id = await licence_and_shop(client)
     admin = auth("admin", "admin-1")
     assert (await client.put("/v1/dog-zones/school-ruhe", json=SCHOOL, headers=admin)).status_code == 200
+    registered = (await client.get("/v1/devices/ZYTAG-00001", headers=CLERK)).json()  # the licence's own tag
+    assert (registered["kind"], registered["licence_id"]) == ("dog_tag", licence_id)
     await register_device(client, client.services, "tag-1", {"kind": "dog_tag", "licence_id": licence_id})
     await register_device(client, client.services, "fume-1", {"kind": "fume_monitor", "merchant_id": shop_id})
     judges("judge-a")
@@ -221,7 +230,7 @@ async def test_a_dog_in_a_school_zone_and_a_fuming_kitchen_raise_one_alarm_an_ep
         timeout_s=30,
         what="the dog's track",
     )
-    assert track.json()["devices"] == ["tag-1"]
+    assert track.json()["devices"] == ["ZYTAG-00001", "tag-1"]  # its own tag, and the one put in the register
     assert all(p["lon"] in (INSIDE[0], AWAY[0]) for p in track.json()["points"])
     fumes = await eventually(
         lambda: client.get(f"/v1/merchants/{shop_id}/fumes?hours=720", headers=reader),
@@ -238,6 +247,38 @@ async def test_a_dog_in_a_school_zone_and_a_fuming_kitchen_raise_one_alarm_an_ep
             "/v1/telemetry", json={"readings": [tag("tag-1", 50, AWAY)]}, headers=auth("external_system", "cams")
         )
     ).status_code == 403
+
+    # a vendor producing onto the topic itself (last: its reading is of now, after every reading above):
+    # what is wrong goes to the dead-letter topic, with why
+    now = datetime.now(UTC)
+    direct = DeviceReading(device_id="tag-1", kind="dog_tag", time=now, lon=AWAY[0], lat=AWAY[1])
+    good = encode(direct, source="urn:vendor:tags", time=now, correlation_id=None)
+    stranger = encode(
+        direct.model_copy(update={"device_id": "tag-x"}), source="urn:vendor:tags", time=now, correlation_id=None
+    )
+    await produce(
+        kafka_of(client),
+        client.namespace + "ledger.readings",
+        [
+            (b"tag-1", b"{not json", list(good.headers)),
+            (stranger.key, stranger.value, list(stranger.headers)),
+            (good.key, good.value, list(good.headers)),
+        ],
+    )
+    refused = await eventually(
+        lambda: read_topic(kafka_of(client), client.namespace + "ledger.judge.dlq"),
+        lambda rs: len(rs) == 2,
+        timeout_s=60,
+        what="two refused readings on the judge's dead-letter topic",
+    )
+    reasons = [dict(r.headers)["x-refused-reason"].decode() for r in refused]
+    assert "does not match" in reasons[0] and "tag-x" in reasons[1] and "设备台账" in reasons[1]
+    await eventually(  # and the good one was judged: it is the track's newest point
+        lambda: client.get(f"/v1/dog-licences/{licence_id}/track?days=30", headers=reader),
+        lambda r: r.json()["points"][-1]["at"][:19] == now.isoformat()[:19],
+        timeout_s=30,
+        what="the vendor's own reading judged",
+    )
 
 
 async def test_a_judge_killed_mid_episode_and_a_replica_taking_over_neither_lose_nor_double_an_alarm(district, judges):
@@ -339,3 +380,11 @@ async def test_make_run_judges_in_its_one_process_and_a_restart_mid_episode_neit
         )
         assert incidents[0]["attributes"]["merchant_id"] == shop_id
         assert incidents[0]["category"] == "cooking_fumes"
+        # not heard for longer than LEDGER_MONITOR_OFFLINE_MINUTES: offline, once
+        clock.advance(timedelta(hours=2))
+        assert await platform.services["ledger"].watch_devices() == 1
+        assert await platform.services["ledger"].watch_devices() == 0
+        offline = await eventually(
+            lambda: iot_incidents(client), lambda rows: len(rows) == 2, timeout_s=30, what="the offline monitor's"
+        )
+        assert {i["attributes"]["alarm_kind"] for i in offline} == {"exceedance", "monitor_offline"}

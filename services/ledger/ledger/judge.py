@@ -95,7 +95,7 @@ def build(settings: LedgerSettings, register: Register | None = None) -> Applica
 
     def refused(value: bytes, key: bytes, headers, reason: str) -> dict:
         READINGS.labels("judge", "refused").inc()
-        log.warning("reading refused: %s", reason)
+        log.debug("reading refused: %s", reason)  # counted, and on the dead-letter topic with its reason
         return {
             "to": "refused",
             "key": key,

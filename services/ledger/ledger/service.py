@@ -177,15 +177,21 @@ class LedgerService(Service):
                 reminded, suspended = await remind_and_suspend(uow, self.settings.dogs)
             if reminded + suspended < 500:
                 break
-        async with self.uow() as uow:
-            await watch_silence(uow, await self.watched.get(), self.settings.telemetry)
-        async with self.uow() as uow:
-            await forget_old_samples(uow, self.settings.track_days)
+        await self.watch_devices()
         async with self.uow() as uow:
             await tell_figures(
                 uow, self.settings.letters, self.settings.cleaning, self.settings.dogs, self.settings.shelter_capacity
             )
         return recovered
+
+    async def watch_devices(self) -> int:
+        """The tags and monitors gone quiet raise their alarm (once); the tracks older than kept go.
+        Returns how many devices went quiet."""
+        async with self.uow() as uow:
+            quiet = await watch_silence(uow, await self.watched.get(), self.settings.telemetry)
+        async with self.uow() as uow:
+            await forget_old_samples(uow, self.settings.track_days)
+        return quiet
 
     async def _ticking(self) -> None:
         while True:

@@ -62,6 +62,24 @@ async def put_device(uow: UnitOfWork, device_id: str, fields: dict, actor: str) 
     return row
 
 
+async def register_tag(uow: UnitOfWork, tag_id: str, licence: DogLicence, actor: str) -> None:
+    """A licence issued with its smart tag (电子智能犬牌) registers the tag as a device of the register,
+    in the licence's transaction, unless the register holds that id already (PUT /v1/devices/{id})."""
+    if await uow.session.get(Device, tag_id) is not None:
+        return
+    now = uow.clock.now()
+    row = Device(
+        id=tag_id,
+        kind=dev.Kind.dog_tag.value,
+        licence_id=licence.id,
+        grid_id=licence.grid_id,
+        updated_by=actor,
+        updated_at=now,
+    )
+    uow.session.add(row)
+    uow.publish(told(row, now.astimezone(BEIJING).date(), now))
+
+
 def told(d: Device, today: date, at) -> DeviceChanged:
     kind = dev.Kind(d.kind)
     return DeviceChanged(

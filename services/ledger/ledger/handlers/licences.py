@@ -39,6 +39,7 @@ from ledger.domain.dogs import (
     zone_of,
 )
 from ledger.domain.merchant import phone_number, position
+from ledger.handlers.devices import register_tag
 from ledger.handlers.merchants import grid_map
 from ledger.tables import Counter, DogLicence, DogLicenceStep
 
@@ -251,6 +252,8 @@ async def issue_licence(
         updated_at=now,
     )
     uow.session.add(licence)
+    if licence.tag_id:
+        await register_tag(uow, licence.tag_id, licence, ctx.by)
     history(uow, licence.id, "issued", ctx.by, via=via, number=licence.number)
     uow.publish(
         DogLicenceIssued(
