@@ -368,6 +368,10 @@ async def test_make_run_judges_in_its_one_process_and_a_restart_mid_episode_neit
         _, shop_id = await licence_and_shop(client)
         monitor = {"kind": "fume_monitor", "merchant_id": shop_id}
         await register_device(client, platform.services, "fume-1", monitor)
+        theirs = {**monitor, "reported_by": "another-vendor"}  # reported by another vendor's platform
+        await register_device(client, platform.services, "fume-9", theirs)
+        r = await client.post("/v1/telemetry", json={"readings": [fume("fume-9", 0, 1.0)]}, headers=VENDOR)
+        assert r.json()["accepted"] == 0 and "another vendor's platform" in r.json()["refused"][0]["reason"]
         answer = await post(client, [fume("fume-1", 0, 3.0), fume("fume-1", 1, 3.0)])
         assert (answer["accepted"], answer["alarms"]) == (2, 0)  # over twice: the episode half-way
     async with platform() as client:  # restarted

@@ -39,6 +39,13 @@ class DeviceIn(BaseModel):
     status: Literal["active", "retired"] = "active"
     serial_number: str | None = Field(None, min_length=1, max_length=64)
     vendor: str | None = Field(None, max_length=100)
+    reported_by: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="the vendor platform's client id that sends this device's readings (POST /v1/telemetry): "
+        "another client's readings of it are refused; unset, any client with the device-vendor scope",
+    )
     model: str | None = Field(None, max_length=100)
     officer_id: str | None = Field(None, min_length=1, max_length=64, description="the officer who carries it")
     licence_id: str | None = Field(None, min_length=1, max_length=36, description="a dog tag's licence")
@@ -72,6 +79,7 @@ def _out(d, today: date) -> DeviceOut:
         status=d.status,
         serial_number=d.serial_number,
         vendor=d.vendor,
+        reported_by=d.reported_by,
         model=d.model,
         officer_id=d.officer_id,
         licence_id=d.licence_id,

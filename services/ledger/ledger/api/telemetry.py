@@ -94,7 +94,7 @@ async def telemetry(body: TelemetryIn, principal: DeviceVendor, service: Service
     ref = await service.watched.get(r.device_id for _, r in parsed)
     now = service.clock.now()
     for index, reading in parsed:
-        why = refusal(reading, ref.devices.get(reading.device_id), now, rules)
+        why = refusal(reading, ref.devices.get(reading.device_id), now, rules, principal.subject)
         if why is None:
             taken.append(reading)
         else:

@@ -43,6 +43,8 @@ class Watched:
     merchant_id: str | None = None
     lon: float | None = None
     lat: float | None = None
+    reported_by: str | None = None
+    """the vendor platform's client that may send its readings (None: any with the scope)"""
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,16 @@ class Reference:
     zones: Zones
 
 
-def refusal(reading: DeviceReading, device: Watched | None, now: datetime, rules: Rules) -> str | None:
-    """Why a reading is not taken, or None: a device not in the register, retired or of another kind;
-    a time far ahead of the bureau's clock (the device's clock is wrong) or too old to judge."""
+def refusal(
+    reading: DeviceReading, device: Watched | None, now: datetime, rules: Rules, sender: str | None = None
+) -> str | None:
+    """Why a reading is not taken, or None: a device not in the register, retired, of another kind or
+    reported by another vendor's platform than `sender` (the client posting it, when known); a time
+    far ahead of the bureau's clock (the device's clock is wrong) or too old to judge."""
     if device is None:
         return f"device_id {reading.device_id} is not in the register of devices (设备台账)"
+    if sender is not None and device.reported_by is not None and device.reported_by != sender:
+        return f"device {reading.device_id} is reported by another vendor's platform, not by {sender}"
     if device.status != "active":
         return f"device {reading.device_id} is {device.status} in the register of devices"
     if device.kind != reading.kind:
@@ -162,7 +169,7 @@ def event_id(event: DeviceAlarmRaised | DeviceSampled) -> str:
 
 _DEVICES = """
     SELECT d.id, d.kind, d.status, d.licence_id, l.size, d.merchant_id,
-           coalesce(d.lon, m.lon) AS lon, coalesce(d.lat, m.lat) AS lat
+           coalesce(d.lon, m.lon) AS lon, coalesce(d.lat, m.lat) AS lat, d.reported_by
       FROM ledger.devices d
       LEFT JOIN ledger.dog_licences l ON l.id = d.licence_id
       LEFT JOIN ledger.merchants m ON m.id = d.merchant_id
@@ -173,7 +180,10 @@ _ZONES = text("SELECT id, polygon FROM ledger.dog_zones WHERE status = 'active' 
 
 
 def _watched(rows) -> dict[str, Watched]:
-    return {r.id: Watched(r.id, r.kind, r.status, r.licence_id, r.size, r.merchant_id, r.lon, r.lat) for r in rows}
+    return {
+        r.id: Watched(r.id, r.kind, r.status, r.licence_id, r.size, r.merchant_id, r.lon, r.lat, r.reported_by)
+        for r in rows
+    }
 
 
 async def load_reference(conn, ids: list[str] | None = None) -> Reference:

@@ -18,6 +18,9 @@ class Device(LedgerTable, table=True):
     status: str = Field(default="active", max_length=8)
     serial_number: str | None = Field(default=None, max_length=64)
     vendor: str | None = Field(default=None, max_length=100)
+    reported_by: str | None = Field(
+        default=None, max_length=64, description="the vendor platform's client that may send its readings"
+    )
     model: str | None = Field(default=None, max_length=100)
     officer_id: str | None = Field(default=None, max_length=64, index=True)
     licence_id: str | None = Field(default=None, max_length=36, index=True)
