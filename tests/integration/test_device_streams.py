@@ -262,17 +262,20 @@ async def test_a_dog_in_a_school_zone_and_a_fuming_kitchen_raise_one_alarm_an_ep
         [
             (b"tag-1", b"{not json", list(good.headers)),
             (stranger.key, stranger.value, list(stranger.headers)),
+            (b"fume-1", good.value, list(good.headers)),  # keyed by another device: its state is not this one's
             (good.key, good.value, list(good.headers)),
         ],
     )
     refused = await eventually(
         lambda: read_topic(kafka_of(client), client.namespace + "ledger.judge.dlq"),
-        lambda rs: len(rs) == 2,
+        lambda rs: len(rs) == 3,
         timeout_s=60,
-        what="two refused readings on the judge's dead-letter topic",
+        what="three refused readings on the judge's dead-letter topic",
     )
-    reasons = [dict(r.headers)["x-refused-reason"].decode() for r in refused]
-    assert "does not match" in reasons[0] and "tag-x" in reasons[1] and "设备台账" in reasons[1]
+    reasons = sorted(dict(r.headers)["x-refused-reason"].decode() for r in refused)
+    assert any("does not match" in r for r in reasons)
+    assert any("tag-x" in r and "设备台账" in r for r in reasons)
+    assert any("key is not its device_id tag-1" in r for r in reasons)
     await eventually(  # and the good one was judged: it is the track's newest point
         lambda: client.get(f"/v1/dog-licences/{licence_id}/track?days=30", headers=reader),
         lambda r: r.json()["points"][-1]["at"][:19] == now.isoformat()[:19],

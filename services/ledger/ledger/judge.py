@@ -111,6 +111,8 @@ def build(settings: LedgerSettings, register: Register | None = None) -> Applica
         reading = env.data
         if not isinstance(reading, DeviceReading):
             return [refused(value, key, headers, f"{env.type} is not a device's reading")]
+        if key != reading.device_id.encode():  # the state is kept per record key: they must agree
+            return [refused(value, key, headers, f"the record's key is not its device_id {reading.device_id}")]
         ref = register.get(reading.device_id)
         device = ref.devices.get(reading.device_id)
         now = datetime.now(UTC) if env.source != INGEST else reading.time  # checked at the bureau's clock
