@@ -3,7 +3,7 @@ episode, not per reading; the same reading judged again changes nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from ledger.domain.telemetry import (
     BEIJING_DB11_1488,
@@ -127,3 +127,24 @@ def test_the_fan_on_with_the_purifier_off_for_ten_minutes_alarms_once_and_counts
     state, _ = readings(state, [0.5] * 12, start=T0 + timedelta(minutes=30))
     assert running_rate(state) == 0.5
     assert running_rate({}) is None
+
+
+def test_a_vendor_s_offset_changes_nothing_the_judge_compares_and_names_in_utc():
+    from common.messaging.contracts import DeviceReading
+    from ledger.domain.telemetry import Rules
+    from ledger.handlers.telemetry import Reference, Watched, judge
+
+    tag = Watched("tag-1", "dog_tag", "active", licence_id="lic-1", size="small")
+    ref = Reference({"tag-1": tag}, ZONES)
+    plus8 = timezone(timedelta(hours=8))
+    first = DeviceReading(device_id="tag-1", kind="dog_tag", time=T0.astimezone(plus8), lon=AWAY[0], lat=AWAY[1])
+    state, _ = judge(first, tag, {}, ref, Rules())
+    # ten minutes later, written in UTC: later, though its text ("00:40+00:00") sorts before "08:30+08:00"
+    at = T0 + timedelta(minutes=10)
+    later = DeviceReading(device_id="tag-1", kind="dog_tag", time=at, lon=INSIDE[0], lat=INSIDE[1])
+    state, events = judge(later, tag, state, ref, Rules())
+    alarms = [e for e in events if e.event_type.endswith("alarm.v1")]
+    assert [a.kind for a in alarms] == ["zone_entered"] and alarms[0].alarm_id.endswith(at.isoformat())
+    same = later.model_copy(update={"time": at.astimezone(plus8)})  # the same reading again, at +08:00
+    again, none = judge(same, tag, state, ref, Rules())
+    assert none == [] and again == state

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -79,7 +79,13 @@ def judge(
     reading: DeviceReading, device: Watched, state: dict, ref: Reference, rules: Rules
 ) -> tuple[dict, list[DeviceAlarmRaised | DeviceSampled]]:
     """One reading of a device: its state after it, and the events it makes (alarms, and the sample
-    kept of it). Deterministic: the same readings from the same state make the same events."""
+    kept of it). Deterministic: the same readings from the same state make the same events, whatever
+    offset a vendor writes its times with (they are judged, compared and named in UTC)."""
+    if reading.time.utcoffset():
+        reading = reading.model_copy(update={"time": reading.time.astimezone(UTC)})
+    last = state.get("last_at")
+    if last and reading.time <= datetime.fromisoformat(last):
+        return state, []  # late or repeated: judged once already
     if reading.kind == "dog_tag":
         assert reading.lon is not None and reading.lat is not None
         state, alarms = judge_tag(
@@ -105,8 +111,6 @@ def judge(
             reading.purifier_on,
             rules.fumes,
         )
-    if state.get("last_at") != reading.time.isoformat():
-        return state, []  # late or repeated: judged once already
     events: list[DeviceAlarmRaised | DeviceSampled] = [alarm_event(a, device, reading) for a in alarms]
     closed = state.pop("closed", None)
     if sample_due(state, reading.time, reading.kind, rules.sampling, forced=bool(alarms or closed)):
