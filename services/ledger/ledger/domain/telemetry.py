@@ -116,6 +116,13 @@ class Zones:
         return float(local.distance(Point(_metres(lon, lat, lon0, lat0))))
 
 
+def newer(state: dict, at: datetime) -> bool:
+    """Whether a reading at `at` comes after the last one judged: a late or repeated reading is
+    judged once only. Compared as instants, whatever offset each was written with."""
+    last = state.get("last_at")
+    return not last or at > datetime.fromisoformat(last)
+
+
 def _within(now: time, windows: tuple[tuple[time, time], ...]) -> bool:
     for start, end in windows:
         if start <= end and start <= now < end:
@@ -140,7 +147,7 @@ def judge_tag(
     """One position of a tag: the state after it, and the alarms it raised."""
     state = dict(state)
     alarms: list[Alarm] = []
-    if state.get("last_at") and at.isoformat() <= state["last_at"]:
+    if not newer(state, at):
         return state, alarms  # late or repeated: positions are judged in order, once
     state["last_at"], state["silent_alarmed"] = at.isoformat(), False
     inside = zones.holding(lon, lat)
@@ -236,7 +243,7 @@ def judge_monitor(
     """One reading of a fume monitor: the state after it, and the alarms it raised."""
     state = dict(state)
     alarms: list[Alarm] = []
-    if state.get("last_at") and at.isoformat() <= state["last_at"]:
+    if not newer(state, at):
         return state, alarms
     state["last_at"], state["silent_alarmed"] = at.isoformat(), False
     over = _over(limits, fume, pm, nmhc)

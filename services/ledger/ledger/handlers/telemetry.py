@@ -6,6 +6,7 @@ the track, the chart, the day's 开机率, when each device was last heard) with
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from ledger.domain.telemetry import (
     Zones,
     judge_monitor,
     judge_tag,
+    newer,
     sample_due,
     silent,
 )
@@ -83,8 +85,7 @@ def judge(
     offset a vendor writes its times with (they are judged, compared and named in UTC)."""
     if reading.time.utcoffset():
         reading = reading.model_copy(update={"time": reading.time.astimezone(UTC)})
-    last = state.get("last_at")
-    if last and reading.time <= datetime.fromisoformat(last):
+    if not newer(state, reading.time):
         return state, []  # late or repeated: judged once already
     if reading.kind == "dog_tag":
         assert reading.lon is not None and reading.lat is not None
@@ -219,8 +220,6 @@ async def judge_inline(uow: UnitOfWork, readings: list[DeviceReading], ref: Refe
     """`make run`'s judge: the same rule as the stream processor's, each device's state kept in a
     table and locked, the alarms in the outbox and the samples kept, all in one transaction, so a
     restart neither loses nor repeats an episode. Returns the alarms raised."""
-    import json
-
     conn = uow.session
     ids = sorted({r.device_id for r in readings})
     await conn.execute(_CLAIM_STATES, {"ids": ids, "at": uow.clock.now()})
