@@ -16,6 +16,26 @@ INCIDENT = {
     "caller": {"name": "张先生", "phone": "13812345678"},
 }
 
+DOG_LICENCE = {
+    "owner": {
+        "name": "李建华",
+        "id_number": "410102199001011234",
+        "phone": "13903711234",
+        "address": "汝河路 12 号院 3 号楼",
+        "location": {"lon": 113.6150, "lat": 34.7420},
+    },
+    "dog": {
+        "name": "豆豆",
+        "breed": "柯基犬",
+        "size": "small",
+        "sex": "female",
+        "birth_date": "2026-01-10",
+        "chip": "156100000765432",
+    },
+    "rabies": {"certificate": "ZY-2026-88123", "vaccinated_on": "2026-11-01"},
+}
+"""A licence the register issues (POST /v1/dog-licences): a small dog of a household in 汝河路网格."""
+
 
 async def eventually(
     probe: Callable[[], Awaitable[T]], until: Callable[[T], bool], timeout_s: float = 15, what: str = "condition"

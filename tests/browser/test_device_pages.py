@@ -14,7 +14,7 @@ from playwright.async_api import async_playwright
 from devstack.browser import launch
 from tests.browser.conftest import sign_in_demo
 from tests.conftest import auth, token
-from tests.helpers import eventually
+from tests.helpers import DOG_LICENCE, eventually
 
 pytestmark = pytest.mark.integration
 SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
@@ -42,24 +42,7 @@ async def test_the_clerk_sees_a_kitchen_s_fumes_and_a_dog_s_track(server):
             lambda: api.post(
                 "/v1/dog-licences",
                 headers=CLERK,
-                json={
-                    "owner": {
-                        "name": "李建华",
-                        "id_number": "410102199001011234",
-                        "phone": "13903711234",
-                        "address": "汝河路 12 号院 3 号楼",
-                        "location": {"lon": 113.6150, "lat": 34.7420},
-                    },
-                    "dog": {
-                        "name": "豆豆",
-                        "breed": "柯基犬",
-                        "size": "small",
-                        "sex": "female",
-                        "birth_date": "2026-01-10",
-                        "chip": "156100000765432",
-                    },
-                    "rabies": {"certificate": "ZY-2026-88123", "vaccinated_on": "2026-11-01"},
-                },
+                json=DOG_LICENCE,
             ),
             lambda r: r.status_code == 201,
             what="a dog licence issued",

@@ -17,7 +17,7 @@ from common.messaging.contracts import DeviceReading
 from common.messaging.envelope import decode, encode
 from devstack.judge import LocalJudge
 from tests.conftest import auth, token
-from tests.helpers import district_on_kafka, eventually, register_device, register_merchant
+from tests.helpers import DOG_LICENCE, district_on_kafka, eventually, register_device, register_merchant
 from tests.kafka_tools import produce, read_topic
 
 pytestmark = pytest.mark.integration
@@ -35,25 +35,7 @@ SCHOOL = {
     },
 }
 INSIDE, AWAY = (113.612, 34.742), (113.620, 34.742)
-LICENCE = {
-    "owner": {
-        "name": "李建华",
-        "id_number": "410102199001011234",
-        "phone": "13903711234",
-        "address": "汝河路 12 号院 3 号楼",
-        "location": {"lon": 113.6150, "lat": 34.7420},
-    },
-    "dog": {
-        "name": "豆豆",
-        "breed": "柯基犬",
-        "size": "small",
-        "sex": "female",
-        "birth_date": "2026-01-10",
-        "chip": "156100000765432",
-        "tag_id": "ZYTAG-00001",
-    },
-    "rabies": {"certificate": "ZY-2026-88123", "vaccinated_on": "2026-11-01"},
-}
+LICENCE = {**DOG_LICENCE, "dog": {**DOG_LICENCE["dog"], "tag_id": "ZYTAG-00001"}}
 
 
 @pytest.fixture
