@@ -110,12 +110,13 @@ class Service:
         return schema
 
     def uow(self) -> UnitOfWork:
+        relay = getattr(self, "relay", None)  # none in a process that only applies (a rebuild's worker)
         return UnitOfWork(
             self.session_factory,
             outbox=self.tables.outbox,
             source=f"/cgzf/{self.name}",
             clock=self.clock,
-            events_written=self.relay.events_written,
+            events_written=relay.events_written if relay is not None else None,
         )
 
     def _make_transport(self) -> Transport:

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Container, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from common.db import Prepared, database_unavailable
 from common.messaging.contracts import EVENT_TYPES, IntegrationEvent, Topics
-from common.messaging.envelope import Envelope, UndecodableEvent, decode
+from common.messaging.envelope import Envelope, UndecodableEvent, decode, read_headers
 from common.messaging.transport import Record, Transport
 from common.metrics import (
     EVENTS_DEAD_LETTERED,
@@ -75,6 +75,20 @@ def waves(envelopes: list[Envelope]) -> list[list[Envelope]]:
         out.append(wave)
         pending = rest
     return out
+
+
+def decode_for(record: Record, wanted: Container[str]) -> Envelope | str | None:
+    """The envelope of a record whose type is `wanted`, None for another known type (not worth
+    parsing), or why the record is poison."""
+    try:
+        headers = read_headers(record)
+        event_type = headers.get("ce_type", "")
+        if event_type in EVENT_TYPES and event_type not in wanted:
+            return None
+        envelope = decode(record, headers)
+    except UndecodableEvent as exc:
+        return str(exc)
+    return envelope if envelope.type in wanted else None
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -128,7 +142,6 @@ class EventConsumer:
         self.settings = settings
         self.client_id = client_id or group
         self.batch_handler = batch_handler
-        self._known_unhandled = frozenset(EVENT_TYPES) - frozenset(self.handlers)
         # One constant statement whatever the batch size, so it is prepared once.
         ids, types = (func.unnest(bindparam(n, type_=ARRAY(Text))) for n in ("ids", "types"))
         claims = select(bindparam("consumer", type_=Text), ids, types)
@@ -166,18 +179,11 @@ class EventConsumer:
 
     def _decode(self, record: Record) -> Envelope | str | None:
         """The envelope to apply, None when this service has no use for it, or why it is poison."""
-        event_type = next((v for k, v in record.headers if k == "ce_type"), b"").decode(errors="replace")
-        if event_type in self._known_unhandled:
-            EVENTS_IGNORED.labels(self.service, event_type).inc()
-            return None  # a valid type for someone else: not worth parsing
-        try:
-            envelope = decode(record)
-        except UndecodableEvent as exc:
-            return str(exc)
-        if envelope.type not in self.handlers:
-            EVENTS_IGNORED.labels(self.service, envelope.type).inc()
-            return None
-        return envelope
+        decoded = decode_for(record, self.handlers)
+        if decoded is None:
+            event_type = next((v for k, v in record.headers if k.lower() == "ce_type"), b"")
+            EVENTS_IGNORED.labels(self.service, event_type.decode(errors="replace")).inc()
+        return decoded
 
     async def process_batch(self, records: Sequence[Record]) -> None:
         """Apply a fetched batch in one transaction; if anything in it fails, apply its records

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError, TopicAlreadyExistsError
 
-from common.messaging.transport import Record, Subscription, Transport
+from common.messaging.transport import Record, Replay, Subscription, Transport
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,105 @@ class KafkaSubscription(Subscription):
             log.warning("offset commit refused after a rebalance: %s", exc)
 
 
+class KafkaReplay(Replay):
+    """Every partition of the topics read from its first offset to its last stable offset at
+    `start` (read_committed: what transactions left open is not read), by a consumer outside any
+    group with large fetches; `hand_over` commits those ends as the group's offsets."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        group: str,
+        topics: Sequence[str],
+        client_id: str,
+        namespace: str = "",
+        share: tuple[int, int] = (0, 1),
+    ) -> None:
+        self._ns, self._group, self._bootstrap, self._client_id = namespace, namespace + group, bootstrap, client_id
+        self._share = share
+        self._topics = [namespace + t for t in topics]
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            client_id=client_id,
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            fetch_max_bytes=64 * 1024 * 1024,
+            fetch_min_bytes=1,
+            fetch_max_wait_ms=100,
+        )
+        self.ends: dict[TopicPartition, int] = {}
+        self._open: set[TopicPartition] = set()
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        tps = []
+        for topic in self._topics:
+            parts = self._consumer.partitions_for_topic(topic)
+            if parts is None:
+                await self._consumer._client.force_metadata_update()
+                parts = self._consumer.partitions_for_topic(topic) or set()
+            tps += [TopicPartition(topic, p) for p in sorted(parts)]
+        index, shares = self._share
+        tps = tps[index::shares]
+        self._consumer.assign(tps)
+        if tps:
+            await self._consumer.seek_to_beginning(*tps)
+            self.ends = await self._consumer.end_offsets(tps)
+        starts = {tp: await self._consumer.position(tp) for tp in tps}
+        self._open = {tp for tp in tps if starts[tp] < self.ends[tp]}
+        done = [tp for tp in tps if tp not in self._open]
+        if done:
+            self._consumer.pause(*done)
+
+    async def fetch(self, max_records: int) -> list[Record]:
+        while self._open:
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=max_records)
+            records: list[Record] = []
+            for tp, messages in batches.items():
+                end = self.ends[tp]
+                for m in messages:
+                    if m.offset < end:
+                        records.append(
+                            Record(
+                                topic=tp.topic[len(self._ns) :],
+                                key=m.key,
+                                value=m.value,
+                                headers=tuple(m.headers or ()),
+                                partition=tp.partition,
+                                offset=m.offset,
+                            )
+                        )
+            for tp in list(self._open):
+                # past its end (a transaction's marker may take the last offset: no record there)
+                if await self._consumer.position(tp) >= self.ends[tp]:
+                    self._open.discard(tp)
+                    self._consumer.pause(tp)
+            if records:
+                return records
+        return []
+
+    async def hand_over(self) -> None:
+        if not self.ends:
+            return
+        committer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self._group,
+            client_id=f"{self._client_id}-hand-over",
+            enable_auto_commit=False,
+        )
+        await committer.start()
+        try:
+            committer.assign(list(self.ends))
+            await committer.commit(dict(self.ends))
+        finally:
+            await committer.stop()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+
 class KafkaTransport(Transport):
     def __init__(
         self,
@@ -167,6 +266,10 @@ class KafkaTransport(Transport):
 
     def subscribe(self, group: str, topics: Sequence[str], client_id: str, gather_s: float = 0.0) -> Subscription:
         return KafkaSubscription(self.bootstrap, group, topics, client_id, self.namespace, gather_s)
+
+    def replay(self, group: str, topics: Sequence[str], share: tuple[int, int] = (0, 1)) -> Replay:
+        client_id = f"{self.client_id}-replay-{share[0]}"
+        return KafkaReplay(self.bootstrap, group, topics, client_id, self.namespace, share)
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin")

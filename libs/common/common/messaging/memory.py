@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from common.messaging.transport import Record, Subscription, Transport
+from common.messaging.transport import Record, Replay, Subscription, Transport
 
 Settled = Callable[[list[int]], None]
 
@@ -105,6 +105,46 @@ class InMemorySubscription(Subscription):
             self._broker.settle_topic(t)
 
 
+class InMemoryReplay(Replay):
+    """The log from its first record to its length at `start`, as the group's subscription that
+    stops there: the group is subscribed while it reads, so nothing it has not applied settles."""
+
+    def __init__(self, broker: _Broker, group: str, topics: Sequence[str]) -> None:
+        self._broker, self._group, self._topics = broker, group, list(topics)
+        self._subscription = InMemorySubscription(broker, group, topics)
+        self._ends: dict[str, int] = {}
+        self._handed_over = False
+
+    async def start(self) -> None:
+        await self._subscription.start()
+        self._ends = {t: len(self._broker.logs[t]) for t in self._topics}
+
+    async def fetch(self, max_records: int) -> list[Record]:
+        out: list[Record] = []
+        position = self._subscription._position
+        for t in self._topics:
+            start = position[t]
+            chunk = self._broker.logs[t][start : min(self._ends[t], start + max_records - len(out))]
+            out.extend(chunk)
+            position[t] = start + len(chunk)
+            if len(out) >= max_records:
+                break
+        return out
+
+    async def hand_over(self) -> None:
+        for t in self._topics:
+            key = (self._group, t)
+            self._broker.committed[key] = max(self._broker.committed[key], self._ends[t])
+            self._broker.settle_topic(t)
+        self._handed_over = True
+
+    async def stop(self) -> None:
+        """Once handed over, the group stays subscribed for its consumer, so that nothing sent
+        in between settles before the consumer has applied it."""
+        if not self._handed_over:
+            await self._subscription.stop()
+
+
 class InMemoryTransport(Transport):
     durable = False
 
@@ -134,6 +174,11 @@ class InMemoryTransport(Transport):
 
     def subscribe(self, group: str, topics: Sequence[str], client_id: str, gather_s: float = 0.0) -> Subscription:
         return InMemorySubscription(self._broker, group, topics)
+
+    def replay(self, group: str, topics: Sequence[str], share: tuple[int, int] = (0, 1)) -> Replay:
+        if share != (0, 1):
+            raise ValueError("the log in memory is one process's: it is replayed whole, by that process")
+        return InMemoryReplay(self._broker, group, topics)
 
     async def ensure_topics(self, topics: Sequence[str]) -> None:
         for t in topics:

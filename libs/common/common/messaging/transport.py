@@ -38,6 +38,27 @@ class Subscription(ABC):
         """Mark these records (and all before them on their partitions) as done."""
 
 
+class Replay(ABC):
+    """Every record of some topics from their first offset up to where each partition ends at
+    `start` (what a rebuild reads in bulk), then the consumer group that goes on from there."""
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Fix where each partition ends now: records written later are the group's, not the replay's."""
+
+    @abstractmethod
+    async def fetch(self, max_records: int) -> list[Record]:
+        """The next records in each partition's order; an empty list once every partition is read
+        to its end."""
+
+    @abstractmethod
+    async def hand_over(self) -> None:
+        """Commit the ends as the group's offsets: its consumer starts where the replay stopped."""
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+
 class Transport(ABC):
     durable: bool = True
     """Whether a record, once `send` returns, survives this process. When it does not, the relay
@@ -61,6 +82,12 @@ class Transport(ABC):
     def subscribe(self, group: str, topics: Sequence[str], client_id: str, gather_s: float = 0.0) -> Subscription:
         """`gather_s`: how long the transport may wait to hand over a larger batch (a read model
         that may trail a little applies fewer, larger batches); 0 for as soon as there is one."""
+
+    @abstractmethod
+    def replay(self, group: str, topics: Sequence[str], share: tuple[int, int] = (0, 1)) -> Replay:
+        """Read the topics from their first record, for `group` to go on from where they end;
+        `share` (i, n): only the i-th of n shares of their partitions, for n processes replaying
+        at once (a partition holds all of a key's events, in order)."""
 
     @abstractmethod
     async def ensure_topics(self, topics: Sequence[str]) -> None: ...
