@@ -6,14 +6,17 @@ import os
 from pathlib import Path
 
 
-def cpu_seconds(pid: int | None) -> float:
+def cpu_seconds(pid: int | None, children: bool = False) -> float:
+    """User and system CPU; with `children`, also that of its children once they ended (a
+    rebuild's workers)."""
     if pid is None:
         return 0.0
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except FileNotFoundError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _status_mb(pid: int, field: str) -> float:

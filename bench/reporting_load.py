@@ -248,7 +248,7 @@ SELECT count(*) FROM reporting.campaign_cases WHERE campaign_id = '{cid}';"""
 def cpu_split(reporting_pid: int, stack: Stack) -> dict[str, float]:
     """CPU seconds so far of the reporting process, all PostgreSQL processes, and Kafka."""
     return {
-        "reporting": cpu_seconds(reporting_pid),
+        "reporting": cpu_seconds(reporting_pid, children=True),  # with the rebuild's workers
         "postgres": sum(cpu_seconds(p) for p in postgres_pids(stack.postgres.data_dir)),
         "kafka": cpu_seconds(stack.kafka.pid()),
     }
@@ -261,13 +261,14 @@ async def _sample_rss(pid: int, into: list[float]) -> None:
 
 
 async def _wait_applied(status, total: int, progress, timeout_s: float) -> None:
-    """Every event applied, and every month summed again (what the whole-month figures read)."""
+    """Every event applied, the replay of a rebuild finished, and every month summed again (what
+    the whole-month figures read)."""
     deadline = time.monotonic() + timeout_s
     last = -1
     while True:
         s = await status()
         n = s["events_applied"]
-        if n >= total and s["months_pending"] == 0:
+        if n >= total and s["months_pending"] == 0 and not s.get("replaying"):
             return
         if time.monotonic() > deadline:
             raise RuntimeError(

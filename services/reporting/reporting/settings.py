@@ -64,4 +64,17 @@ class ReportingSettings(ServiceSettings):
         description="as often, while a backlog streams in (a "
         "rebuild): the whole months' figures trail by this much then",
     )
+    rebuild_chunk_events: int = Field(
+        50_000,
+        ge=1,
+        description="a rebuild replays the topics in bulk, this many events a transaction: larger "
+        "chunks merge more of a case's events before they reach PostgreSQL, and hold more in memory",
+    )
+    rebuild_processes: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="a rebuild on Kafka replays the partitions in this many processes at once (this one and "
+        "workers): decoding is Python's, one core a process; as many as the cores PostgreSQL leaves",
+    )
     bureau_name: str = Field("郑州市中原区城市管理综合执法局", description="on the circular")

@@ -110,7 +110,12 @@ async def monthly(
 
 class RebuildStatus(BaseModel):
     generation: int
-    events_applied: int = Field(description="events applied by this generation's consumer so far")
+    events_applied: int = Field(
+        description="events applied by this generation so far (its replay's, then its consumer's)"
+    )
+    replaying: bool = Field(
+        False, description="the generation is replaying the topics in bulk; its figures are not complete yet"
+    )
     months_pending: int = Field(
         0,
         description="months whose rows changed and are not summed again yet (the "
@@ -126,7 +131,7 @@ class RebuildStatus(BaseModel):
 )
 async def rebuild(principal: Admin, service: ServiceDep):
     generation = await service.rebuild()
-    return RebuildStatus(generation=generation, events_applied=0)
+    return RebuildStatus(generation=generation, events_applied=0, replaying=True)
 
 
 @router.get("/v1/reports/rebuild", response_model=RebuildStatus)
@@ -135,6 +140,7 @@ async def rebuild_status(principal: Admin, service: ServiceDep):
         pending = await queries.months_pending(session)
     return RebuildStatus(
         generation=await service.generation(),
-        events_applied=service.consumer.handled if service.consumer else 0,
+        events_applied=service.events_applied,
+        replaying=service.replaying,
         months_pending=pending,
     )

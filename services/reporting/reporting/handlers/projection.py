@@ -269,9 +269,9 @@ def _merge_rules(x) -> dict:
     return rules
 
 
-async def apply_rows(conn, incidents: dict[str, dict], cases: dict[str, dict], calendar: WorkCalendar) -> set[date]:
-    """Merge the batch's rows; returns the months their cubes must be computed again for."""
-    dirty: set[date] = set()
+async def upsert_rows(conn, incidents: dict[str, dict], cases: dict[str, dict]) -> None:
+    """Merge the batch's rows into the tables, each column by its rule (`_merge_rules`). A case
+    reopened last in the batch is written as REOPENED, which `_DERIVED` turns back into NULL."""
     if incidents:
         ids = sorted(incidents)  # rows locked in key order: two consumers of the group cannot deadlock
         await _UPSERT_INCIDENTS.execute(
@@ -282,10 +282,8 @@ async def apply_rows(conn, incidents: dict[str, dict], cases: dict[str, dict], c
             joined=[bool(incidents[i].get("joined")) for i in ids],
             replied_at=[incidents[i].get("replied_at") for i in ids],
         )
-        dirty |= {month_of(t) for r in incidents.values() for t in (r.get("received_at"), r.get("replied_at")) if t}
     if cases:
         ids = sorted(cases)
-        before = await _MONTHS.fetch(conn, ids=ids)
         await _UPSERT_CASE_ROWS.execute(
             conn,
             case_id=ids,
@@ -294,19 +292,36 @@ async def apply_rows(conn, incidents: dict[str, dict], cases: dict[str, dict], c
             **{c: [cases[i][c] for i in ids] for c in CASE_COUNTS},
             escalated=[bool(cases[i].get("escalated")) for i in ids],
         )
+
+
+async def apply_rows(conn, incidents: dict[str, dict], cases: dict[str, dict], calendar: WorkCalendar) -> set[date]:
+    """Merge the batch's rows and derive what follows from them; returns the months their cubes
+    must be computed again for."""
+    dirty: set[date] = set()
+    before = await _MONTHS.fetch(conn, ids=sorted(cases)) if cases else []
+    await upsert_rows(conn, incidents, cases)
+    if incidents:
+        dirty |= {month_of(t) for r in incidents.values() for t in (r.get("received_at"), r.get("replied_at")) if t}
+    if cases:
+        ids = sorted(cases)
         after = await _DERIVE.fetch(conn, ids=ids)
-        hours = [
-            (r["case_id"], calendar.working_hours_between(r["dispatched_at"], r["first_handled_at"]))
-            for r in after
-            if r["dispatched_at"] and r["first_handled_at"] and r["handling_hours"] is None
-        ]
-        if hours:
-            await _SET_HOURS.execute(conn, ids=[h[0] for h in hours], hours=[h[1] for h in hours])
+        await set_hours(conn, after, calendar)
         for r in [*before, *after]:
             dirty |= {m for m in r["months"] if m is not None}
         if any(c.get("incident_id") for c in cases.values()):  # a report's month shows its case's squad
             dirty |= {m for r in await _INCIDENT_MONTHS.fetch(conn, ids=ids) for m in r["months"] if m}
     return dirty
+
+
+async def set_hours(conn, rows, calendar: WorkCalendar) -> None:
+    """处置用时: the working hours from the first dispatch to the first handling, counted once."""
+    hours = [
+        (r["case_id"], calendar.working_hours_between(r["dispatched_at"], r["first_handled_at"]))
+        for r in rows
+        if r["dispatched_at"] and r["first_handled_at"] and r["handling_hours"] is None
+    ]
+    if hours:
+        await _SET_HOURS.execute(conn, ids=[h[0] for h in hours], hours=[h[1] for h in hours])
 
 
 _CASE_VALUES = _CASES_IN.subquery("r")
@@ -350,16 +365,13 @@ _MONTHS = Prepared(
         bindparam("ids", type_=ARRAY(Text))
     )
 )
+_REOPENED_IS_NULL = f"CASE WHEN closed_at = '{REOPENED.isoformat()}' THEN NULL ELSE closed_at END"
+DERIVED = f"""closed_at = {_REOPENED_IS_NULL},
+           anchor_month = {bureau_month_sql(f"coalesce(deadline_at, {_REOPENED_IS_NULL}, dispatched_at)")}"""
+"""What a case's row derives from its merged columns (a bulk rebuild derives it once, at the end)."""
 _DERIVE = Prepared(
     text(f"""
-    UPDATE reporting.cases SET
-           closed_at = CASE WHEN closed_at = '{REOPENED.isoformat()}' THEN NULL ELSE closed_at END,
-           anchor_month = {
-        bureau_month_sql(
-            f"coalesce(deadline_at, CASE WHEN closed_at = '{REOPENED.isoformat()}' "
-            "THEN NULL ELSE closed_at END, dispatched_at)"
-        )
-    }
+    UPDATE reporting.cases SET {DERIVED}
      WHERE case_id = ANY(:ids)
  RETURNING case_id, dispatched_at, first_handled_at, handling_hours, {_MONTH_LIST} AS months""").bindparams(
         bindparam("ids", type_=ARRAY(Text))
@@ -420,25 +432,35 @@ class Projection:
         self.calendar_changed = False
 
     async def __call__(self, envelopes: list[Envelope], uow: UnitOfWork) -> None:
+        await self.apply(envelopes, uow)
+
+    async def apply(self, envelopes: list[Envelope], uow: UnitOfWork, *, bulk: bool = False) -> None:
         """The rows first, then the few rows every batch shares (the month counters, the dog
         months, the months to sum again), each in key order: when two consumers of the group apply
         batches at once, the shared rows are held only for the end of a transaction, and always
-        locked in the same order, so neither can deadlock the other."""
-        rows = [e for e in envelopes if isinstance(e.data, ROWS)]
-        announced = [e for e in envelopes if isinstance(e.data, ANNOUNCED)]
-        dogs = [e for e in envelopes if isinstance(e.data, DOGS)]
-        street = [e for e in envelopes if isinstance(e.data, STREET)]
-        hotline = [e for e in envelopes if isinstance(e.data, HOTLINE)]
-        campaigns = [e for e in envelopes if isinstance(e.data, CAMPAIGNS)]
-        buildings = [e for e in envelopes if isinstance(e.data, BUILDINGS)]
-        notices = [e for e in envelopes if isinstance(e.data, NOTICES)]
+        locked in the same order, so neither can deadlock the other.
+
+        `bulk` (a rebuild's replay, `reporting.handlers.replay`): the rows are only merged; what
+        follows from them (a case's derived columns, its handling hours, the months to sum again)
+        is derived once at the end of the replay, over every row at once."""
+        kinds: dict[int, list[Envelope]] = {i: [] for i in range(len(KINDS))}
+        for e in envelopes:  # one pass, by the contract's class (a subclass found the long way)
+            kind = _KIND_OF.get(type(e.data))
+            if kind is None:
+                kind = next((i for i, classes in enumerate(KINDS) if isinstance(e.data, classes)), None)
+            if kind is not None:
+                kinds[kind].append(e)
+        rows, announced, dogs, street, hotline, campaigns, buildings, notices = kinds.values()
         if announced and await keep_announcements(announced, uow):
             self.calendar_changed = True
         conn = await uow.db()
         dirty: set[date] = set()
         if rows:
             incidents, cases = _rows(rows)
-            dirty = await apply_rows(conn, incidents, cases, self.calendar)
+            if bulk:
+                await upsert_rows(conn, incidents, cases)
+            else:
+                dirty = await apply_rows(conn, incidents, cases, self.calendar)
             counts = counts_of(rows)
             if counts:
                 keys = sorted(counts, key=lambda k: tuple("" if v is None else str(v) for v in k))
@@ -470,4 +492,6 @@ class Projection:
             await _MARK.execute(conn, months=sorted(dirty))
 
 
-HANDLED = (*ROWS, *ANNOUNCED, *DOGS, *STREET, *HOTLINE, *CAMPAIGNS, *BUILDINGS, *NOTICES)
+KINDS = (ROWS, ANNOUNCED, DOGS, STREET, HOTLINE, CAMPAIGNS, BUILDINGS, NOTICES)
+HANDLED = tuple(c for kind in KINDS for c in kind)
+_KIND_OF = {c: i for i, kind in enumerate(KINDS) for c in kind}

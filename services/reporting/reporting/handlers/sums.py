@@ -5,6 +5,7 @@ and the consumers marking months never wait for a refresh."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from sqlalchemy import text
@@ -196,19 +197,26 @@ async def sum_month(session, month: date, version: int) -> bool:
     return True
 
 
-async def refresh_dirty(session_factory, limit: int = 120) -> list[date]:
-    """Sum again, once each, the months marked when the call began. Nothing is locked but the
-    month being summed (an advisory lock, between refreshers): the consumers marking months
-    never wait for a refresh."""
+async def refresh_dirty(session_factory, limit: int = 120, parallel: int = 1) -> list[date]:
+    """Sum again, once each, the months marked when the call began, `parallel` months at a time
+    (a rebuild's end sums every month, on every core). Nothing is locked but the month being
+    summed (an advisory lock, between refreshers): the consumers marking months never wait for a
+    refresh."""
     async with session_factory() as session:
         marks = (
             await session.execute(
                 text("SELECT month, version FROM reporting.dirty_months ORDER BY month LIMIT :n"), {"n": limit}
             )
         ).all()
-    done = []
-    for month, version in marks:
-        async with session_factory() as session:
-            if await sum_month(session, month, version):
-                done.append(month)
-    return done
+    todo = list(marks)
+    done: list[date] = []
+
+    async def summing() -> None:
+        while todo:
+            month, version = todo.pop(0)
+            async with session_factory() as session:
+                if await sum_month(session, month, version):
+                    done.append(month)
+
+    await asyncio.gather(*(summing() for _ in range(max(1, parallel))))
+    return sorted(done)

@@ -323,6 +323,11 @@ class ProjectionState(ReportingTable, table=True):
     __tablename__ = "projection_state"
     name: str = Field(primary_key=True, max_length=64)
     generation: int = 0
+    replaying: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": "false"},
+        description="the generation's replay has not finished: a start empties and replays again",
+    )
 
 
 backbone = ServiceTables(registry.metadata, staff_pages=True)
