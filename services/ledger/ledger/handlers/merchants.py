@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 
 from shapely.geometry import shape
-from sqlalchemy import insert, or_, update
+from sqlalchemy import insert, or_, text, update
 from sqlmodel import col, select
 
 from common.db import keep_newer, table_of
@@ -52,7 +52,15 @@ def new_card_code() -> str:
     return "".join(secrets.choice(CARD_ALPHABET) for _ in range(10))
 
 
+GRIDS_LOCK = 0x47524944
+"""The advisory lock between placing things in the grids and a grid announced: whoever reads the
+grids to place a merchant, a licence or a point holds it shared until its transaction ends, and
+`record_grid` holds it alone. Without it, a licence issued while its grid was being announced read
+no grid yet, and the announcement, not seeing the licence's uncommitted row, never placed it."""
+
+
 async def grid_map(session) -> GridMap:
+    await session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": GRIDS_LOCK})
     rows = (await session.exec(select(DistrictGrid).order_by(col(DistrictGrid.id)))).all()
     return GridMap(
         [
@@ -330,6 +338,7 @@ async def record_grid(event: GridDefined, env: Envelope, uow: UnitOfWork) -> Non
         "defined_at": event.defined_at,
         "version": event.version,
     }
+    await uow.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": GRIDS_LOCK})
     kept = (
         await uow.session.execute(
             keep_newer(DistrictGrid, {"id": event.grid_id}, values).returning(col(DistrictGrid.id))
