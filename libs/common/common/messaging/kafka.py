@@ -18,6 +18,18 @@ from common.messaging.transport import Record, Replay, Subscription, Transport
 log = logging.getLogger(__name__)
 
 
+def _record(tp: TopicPartition, m, namespace: str) -> Record:
+    """A consumed record as the platform's, its topic named without the namespace."""
+    return Record(
+        topic=tp.topic[len(namespace) :],
+        key=m.key,
+        value=m.value,
+        headers=tuple(m.headers or ()),
+        partition=tp.partition,
+        offset=m.offset,
+    )
+
+
 class KafkaSubscription(Subscription):
     def __init__(
         self,
@@ -59,17 +71,7 @@ class KafkaSubscription(Subscription):
         batches = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         records: list[Record] = []
         for tp, messages in batches.items():
-            for m in messages:
-                records.append(
-                    Record(
-                        topic=tp.topic[len(self._ns) :],
-                        key=m.key,
-                        value=m.value,
-                        headers=tuple(m.headers or ()),
-                        partition=tp.partition,
-                        offset=m.offset,
-                    )
-                )
+            records += [_record(tp, m, self._ns) for m in messages]
         return records
 
     async def commit(self, records: Sequence[Record]) -> None:
@@ -151,18 +153,7 @@ class KafkaReplay(Replay):
             records: list[Record] = []
             for tp, messages in batches.items():
                 end = self.ends[tp]
-                for m in messages:
-                    if m.offset < end:
-                        records.append(
-                            Record(
-                                topic=tp.topic[len(self._ns) :],
-                                key=m.key,
-                                value=m.value,
-                                headers=tuple(m.headers or ()),
-                                partition=tp.partition,
-                                offset=m.offset,
-                            )
-                        )
+                records += [_record(tp, m, self._ns) for m in messages if m.offset < end]
             for tp in list(self._open):
                 # past its end (a transaction's marker may take the last offset: no record there)
                 if await self._consumer.position(tp) >= self.ends[tp]:
