@@ -70,12 +70,14 @@ class InMemorySubscription(Subscription):
         for t in self._topics:
             self._broker.subscribers[t].discard(self._group)
 
-    def _pending(self, max_records: int) -> list[Record]:
+    def _pending(self, max_records: int, ends: dict[str, int] | None = None) -> list[Record]:
+        """The next records of each topic, up to `ends` (a replay's) when given."""
         out: list[Record] = []
         for t in self._topics:
             log = self._broker.logs[t]
             start = self._position[t]
-            chunk = log[start : start + max_records - len(out)]
+            stop = start + max_records - len(out)
+            chunk = log[start : min(stop, ends[t]) if ends is not None else stop]
             out.extend(chunk)
             self._position[t] = start + len(chunk)
             if len(out) >= max_records:
@@ -120,16 +122,7 @@ class InMemoryReplay(Replay):
         self._ends = {t: len(self._broker.logs[t]) for t in self._topics}
 
     async def fetch(self, max_records: int) -> list[Record]:
-        out: list[Record] = []
-        position = self._subscription._position
-        for t in self._topics:
-            start = position[t]
-            chunk = self._broker.logs[t][start : min(self._ends[t], start + max_records - len(out))]
-            out.extend(chunk)
-            position[t] = start + len(chunk)
-            if len(out) >= max_records:
-                break
-        return out
+        return self._subscription._pending(max_records, self._ends)
 
     async def hand_over(self) -> None:
         for t in self._topics:
