@@ -87,6 +87,10 @@ async def test_the_party_finds_the_record_and_answers_it_even_after_a_lost_signa
         assert await page.locator("#category").inner_text() == "违章停车"
         img = page.locator("#photos img")
         await img.wait_for()
+        # attached is not loaded: wait for the photo itself (a timeout fails the test as before)
+        await page.wait_for_function(
+            "() => { const i = document.querySelector('#photos img'); return i.complete && i.naturalWidth > 0 }"
+        )
         assert await img.evaluate("i => i.complete && i.naturalWidth > 0")
         assert page.url.endswith(f"/captures?code={code}&plate=%E8%B1%ABA8K2L1")
 
